@@ -1,0 +1,28 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.kumo/', '.serverless/', '.esbuild/', 'dist/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // Domain code must not reach for the environment: config is read once at the edge (shared/config.ts).
+    files: ['shared/**/*.ts'],
+    ignores: ['shared/config.ts'],
+    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in shared/config.ts only.' }] },
+  },
+  {
+    // The AWS SDK stays in the adapters.
+    files: ['shared/**/*.ts'],
+    ignores: ['shared/store/dynamo/**', 'shared/queue/sqs/**', 'shared/aws/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*'], message: 'AWS SDK only in adapters (shared/store/dynamo, shared/queue/sqs, shared/aws).' }] }] },
+  },
+);

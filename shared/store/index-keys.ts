@@ -1,0 +1,54 @@
+import type { KubeObject } from '../api/types.js';
+
+/**
+ * The attributes that put an object into the sparse secondary indexes. An attribute is present only
+ * when the object belongs in that index, so each index holds just the objects its question is about.
+ */
+export interface IndexKeys {
+  /** Pods bound to a node: partition = node name. */
+  byNodePk?: string;
+  byNodeSk?: string;
+  /** Objects by their controlling owner: partition = owner uid. */
+  byOwnerPk?: string;
+  byOwnerSk?: string;
+  /** Pods waiting for the scheduler, spread over shards so no single key takes every pending pod. */
+  unscheduledPk?: string;
+  unscheduledSk?: string;
+}
+
+export const UNSCHEDULED_SHARDS = 8;
+
+/** FNV-1a: a stable, cheap spread of names over shards. */
+export function shardOf(s: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
+
+export function indexKeysOf(o: KubeObject): IndexKeys {
+  const ns = o.metadata.namespace ?? '';
+  const name = o.metadata.name ?? '';
+  const keys: IndexKeys = {};
+  const owner = o.metadata.ownerReferences?.find((r) => r.controller);
+  if (owner) {
+    keys.byOwnerPk = owner.uid;
+    keys.byOwnerSk = `${o.kind}#${ns}/${name}`;
+  }
+  if (o.kind === 'Pod') {
+    const nodeName = (o.spec as { nodeName?: string } | undefined)?.nodeName;
+    const phase = (o.status as { phase?: string } | undefined)?.phase;
+    if (nodeName) {
+      keys.byNodePk = nodeName;
+      keys.byNodeSk = `${ns}/${name}`;
+    } else if (!o.metadata.deletionTimestamp && !TERMINAL_PHASES.has(phase ?? '')) {
+      keys.unscheduledPk = `unscheduled#${shardOf(`${ns}/${name}`, UNSCHEDULED_SHARDS)}`;
+      keys.unscheduledSk = `${o.metadata.creationTimestamp ?? ''}#${ns}/${name}`;
+    }
+  }
+  return keys;
+}

@@ -1,0 +1,48 @@
+import type { ObjectKey, StoredObject, KubeObject } from '../api/types.js';
+
+/** Where a list page starts: strictly after this namespace/name (namespace "" for cluster-scoped kinds). */
+export interface ListCursor {
+  namespace: string;
+  name: string;
+}
+
+export interface ListQuery {
+  kind: string;
+  /** undefined lists every namespace (for a namespaced kind). */
+  namespace?: string;
+  after?: ListCursor;
+  limit: number;
+  /** Answer from the pods-by-node index instead of scanning the namespace (pods only). */
+  nodeName?: string;
+}
+
+export interface ListPage {
+  items: StoredObject[];
+  /** True when the store stopped at `limit` and more objects may follow the last item. */
+  more: boolean;
+}
+
+/** One write in an all-or-nothing batch. */
+export type TransactWrite =
+  | { op: 'create'; object: KubeObject }
+  | { op: 'update'; object: KubeObject; expectedResourceVersion: string };
+
+/**
+ * The consistent store (etcd's role). Implementations own `resourceVersion`: every write sets a
+ * new one and is conditional, so a stale writer gets a ConflictError instead of a lost update.
+ * Reads are strongly consistent.
+ */
+export interface Store {
+  get(key: ObjectKey): Promise<StoredObject | undefined>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Fails with AlreadyExistsError when the name is taken. */
+  create(object: KubeObject): Promise<StoredObject>;
+  /** Fails with ConflictError when the stored version is not `expectedResourceVersion`, NotFoundError when gone. */
+  update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject>;
+  /** Fails with NotFoundError when absent, ConflictError when `expectedResourceVersion` is given and stale. */
+  delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void>;
+  /** All writes land or none does; failures are reported per write as TransactionError. */
+  transact(writes: TransactWrite[]): Promise<StoredObject[]>;
+  /** A resourceVersion no older than any write this store has acknowledged (for list metadata). */
+  currentResourceVersion(): string;
+}
