@@ -103,6 +103,17 @@ export function matchesLabels(selector: LabelSelector, labels: Record<string, st
   });
 }
 
+/** The query-string form of a selector (the inverse of parseLabelSelector). */
+export function formatLabelSelector(sel: LabelSelector): string {
+  return sel
+    .map((r) => {
+      if (!('values' in r)) return r.op === '!' ? `!${r.key}` : r.key;
+      if (r.op === 'in' && r.values.length === 1) return `${r.key}=${r.values[0]}`;
+      return `${r.key} ${r.op} (${r.values.join(',')})`;
+    })
+    .join(',');
+}
+
 /** A structured selector as Deployments, ReplicaSets and Jobs carry it (`matchLabels` + `matchExpressions`). */
 export interface StructuredSelector {
   matchLabels?: Record<string, string>;

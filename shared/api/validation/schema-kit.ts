@@ -62,18 +62,27 @@ export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
   return out;
 }
 
-/** Turns zod's issues into Kubernetes causes. */
-export function causesFrom(issues: readonly z.core.$ZodIssue[], prefix = ''): StatusCause[] {
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+/** Turns zod's issues about `root` into Kubernetes causes. */
+export function causesFrom(issues: readonly z.core.$ZodIssue[], root: unknown, prefix = ''): StatusCause[] {
   const out: StatusCause[] = [];
   for (const issue of issues) {
     // A union reports every branch; the first branch's complaint is the useful one.
     if (issue.code === 'invalid_union' && issue.errors.length > 0 && issue.errors[0]) {
-      const nested = causesFrom(issue.errors[0], fieldPath(issue.path, prefix));
+      const nested = causesFrom(issue.errors[0], valueAt(root, issue.path), fieldPath(issue.path, prefix));
       out.push(...nested);
       continue;
     }
     const field = fieldPath(issue.path, prefix);
-    const input = (issue as { input?: unknown }).input;
+    const input = (issue as { input?: unknown }).input ?? valueAt(root, issue.path);
     if (issue.code === 'invalid_type' && input === undefined) {
       out.push(cause.required(field));
     } else if (issue.code === 'invalid_type') {

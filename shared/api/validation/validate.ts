@@ -49,7 +49,7 @@ function metadataCauses(type: ResourceType, o: KubeObject): StatusCause[] {
   if (type.namespaced && o.metadata.namespace) for (const e of dns1123Label(o.metadata.namespace)) out.push(cause.invalid('metadata.namespace', o.metadata.namespace, e));
   if (!type.namespaced && o.metadata.namespace) out.push(cause.forbidden('metadata.namespace', 'not allowed on this type'));
   const parsed = metadataSchema.safeParse(o.metadata, { reportInput: true });
-  if (!parsed.success) out.push(...causesFrom(parsed.error.issues, 'metadata'));
+  if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o.metadata, 'metadata'));
   const annotationBytes = Object.entries(o.metadata.annotations ?? {}).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
   if (annotationBytes > TOTAL_ANNOTATION_SIZE_LIMIT) out.push(cause.tooLong('metadata.annotations', TOTAL_ANNOTATION_SIZE_LIMIT));
   return out;
@@ -61,7 +61,7 @@ export function validationCauses(type: ResourceType, o: KubeObject): StatusCause
   const schema = SCHEMAS[type.kind];
   if (schema) {
     const parsed = schema.safeParse(o, { reportInput: true });
-    if (!parsed.success) out.push(...causesFrom(parsed.error.issues));
+    if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o));
   }
   return out;
 }

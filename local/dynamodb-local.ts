@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { waitForPort } from './ports.js';
+import { stopChild } from './processes.js';
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The real DynamoDB Local jar, shipped inside the amplify-dynamodb-simulator npm package (no download at run time). */
+export function dynamoDbLocalDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+}
+
+export async function startDynamoDbLocal(opts: { port: number; dataDir?: string }): Promise<DynamoDbLocal> {
+  const dir = dynamoDbLocalDir();
+  const storage = opts.dataDir ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir]) : ['-inMemory'];
+  const child = spawn(
+    'java',
+    ['-Xms64m', `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), ...storage, '-sharedDb', '-port', String(opts.port)],
+    // Its own process group, so Ctrl-C in the terminal reaches only the orchestrator, which stops it in order.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (${code}) before listening: ${stderr}`))));
+  await Promise.race([waitForPort(opts.port, 30_000), exited]);
+  exited.catch(() => undefined);
+  return { endpoint: `http://127.0.0.1:${opts.port}`, process: child, stop: () => stopChild(child) };
+}

@@ -1,0 +1,64 @@
+import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { AlreadyExistsError } from '../shared/api/errors.js';
+import { typeByKindName } from '../shared/api/kinds.js';
+import type { ObjectService } from '../shared/api/object-service.js';
+import { WORK_QUEUES, deadLetterQueueName, queueName } from '../shared/queue/queues.js';
+import { objectsTableDefinition } from '../shared/store/dynamo/schema.js';
+
+/** Idempotent creation of what the offline stack needs; on AWS, serverless.yml declares the same. */
+
+export async function ensureObjectsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (e) {
+    if (!(e instanceof ResourceNotFoundException)) throw e;
+  }
+  try {
+    await client.send(new CreateTableCommand(objectsTableDefinition(tableName)));
+  } catch (e) {
+    // Another process created it between our describe and create: that is the state we wanted.
+    if ((e as Error).name !== 'ResourceInUseException') throw e;
+  }
+  for (let i = 0; i < 100; i++) {
+    const t = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (t.Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
+}
+
+export async function ensureQueues(sqs: SQSClient, prefix: string): Promise<Record<string, string>> {
+  const urls: Record<string, string> = {};
+  for (const q of WORK_QUEUES) {
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: deadLetterQueueName(prefix, q) }));
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    const main = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: queueName(prefix, q),
+        Attributes: {
+          VisibilityTimeout: String(q.visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: q.maxReceiveCount }),
+        },
+      }),
+    );
+    urls[q.name] = main.QueueUrl ?? '';
+  }
+  return urls;
+}
+
+/** The namespaces every Kubernetes cluster starts with. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function ensureSystemNamespaces(service: ObjectService): Promise<void> {
+  const type = typeByKindName('Namespace');
+  if (!type) throw new Error('Namespace kind is not registered');
+  for (const name of SYSTEM_NAMESPACES) {
+    try {
+      await service.create(type, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import type { UpdateMode } from '../admission.js';
+import { applyStatusCode, type BulkApplier } from '../bulk-apply.js';
+import { BadRequestError, StatusError } from '../errors.js';
+import { isPlainObject } from '../json.js';
+import type { DeleteOptions, ObjectService } from '../object-service.js';
+import { applyPatch, patchTypeOf } from '../patch.js';
+import type { ResourceType } from '../kinds.js';
+import { decodeBody, decodeDocuments, encode, encodingFor } from './codec.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import type { ApiRequest, ApiResponse } from './request.js';
+import { methodNotAllowed, route, type Route } from './routes.js';
+import { replicasFromScale, scaleOf } from './scale.js';
+
+export interface ApiDeps {
+  service: ObjectService;
+  bulk: BulkApplier;
+  /** Where unexpected errors are reported (never to the client). */
+  logError: (message: string, error: unknown) => void;
+}
+
+interface Reply {
+  code: number;
+  value: unknown;
+}
+
+const ok = (value: unknown, code = 200): Reply => ({ code, value });
+
+/** Subresources kubectl knows but an API behind API Gateway cannot serve (they need a streaming upgrade). */
+const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
+export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
+  const encoding = encodingFor(req.headers.accept);
+  try {
+    const reply = await dispatch(req, route(req.path), deps);
+    const { body, contentType } = encode(reply.value, encoding);
+    return { statusCode: reply.code, headers: { 'content-type': contentType }, body };
+  } catch (e) {
+    const err = e instanceof StatusError ? e : internalError(e, deps);
+    const { body, contentType } = encode(err.toStatus(), encoding);
+    return { statusCode: err.code, headers: { 'content-type': contentType }, body };
+  }
+}
+
+function internalError(e: unknown, deps: ApiDeps): StatusError {
+  deps.logError('unexpected error while serving a request', e);
+  return new StatusError(500, 'InternalError', 'Internal error occurred: the server could not complete the request; see the control-plane logs', {});
+}
+
+async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps): Promise<Reply> {
+  const m = req.method.toUpperCase();
+  const readOnly = (value: () => unknown): Reply => {
+    if (m !== 'GET') throw methodNotAllowed(m, req.path);
+    return ok(value());
+  };
+  switch (r.kind) {
+    case 'version':
+      return readOnly(versionInfo);
+    case 'health':
+      return readOnly(() => 'ok');
+    case 'apiVersions':
+      return readOnly(apiVersions);
+    case 'apiGroups':
+      return readOnly(apiGroupList);
+    case 'apiGroup':
+      return readOnly(() => apiGroup(r.group));
+    case 'resources':
+      return readOnly(() => apiResourceList(r.group, r.version));
+    case 'bulkApply': {
+      if (m !== 'POST') throw methodNotAllowed(m, req.path);
+      const docs = decodeDocuments(req.headers['content-type'], req.body);
+      const atomic = ['true', '1', ''].includes(req.query.get('atomic') ?? 'false');
+      const result = await deps.bulk.apply(docs, { atomic, namespace: req.query.get('namespace') ?? undefined });
+      return ok(result, applyStatusCode(result));
+    }
+    case 'collection':
+      return collection(req, m, r.type, r.namespace, deps.service);
+    case 'object':
+      if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service);
+      return object(req, m, r.type, r.namespace, r.name, deps.service);
+  }
+}
+
+function rejectDryRun(req: ApiRequest) {
+  if (req.query.get('dryRun')) throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
+}
+
+async function collection(req: ApiRequest, m: string, type: ResourceType, namespace: string | undefined, service: ObjectService): Promise<Reply> {
+  if (m === 'GET') {
+    if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') throw methodNotAllowed('WATCH', `${req.path} (watch is not supported yet; list instead)`);
+    const limit = req.query.get('limit');
+    return ok(
+      await service.list(type, namespace, {
+        labelSelector: req.query.get('labelSelector') ?? undefined,
+        fieldSelector: req.query.get('fieldSelector') ?? undefined,
+        limit: limit === null ? undefined : Number(limit),
+        continue: req.query.get('continue') || undefined,
+      }),
+    );
+  }
+  if (m === 'POST') {
+    if (type.namespaced && namespace === undefined) throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
+    rejectDryRun(req);
+    return ok(await service.create(type, namespace, decodeBody(req.headers['content-type'], req.body)), 201);
+  }
+  throw methodNotAllowed(m, req.path);
+}
+
+function deleteOptions(req: ApiRequest): DeleteOptions {
+  const body = req.body?.trim() ? decodeBody(req.headers['content-type'], req.body) : {};
+  if (!isPlainObject(body)) throw new BadRequestError('the body of a delete must be a DeleteOptions object');
+  const opts = body as DeleteOptions;
+  const grace = req.query.get('gracePeriodSeconds');
+  const policy = req.query.get('propagationPolicy');
+  return {
+    ...opts,
+    ...(grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
+    ...(policy !== null ? { propagationPolicy: policy as DeleteOptions['propagationPolicy'] } : {}),
+  };
+}
+
+async function update(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, mode: UpdateMode) {
+  rejectDryRun(req);
+  if (m === 'PUT') return ok(await service.replace(type, ns, name, decodeBody(req.headers['content-type'], req.body), mode));
+  const patchType = patchTypeOf(req.headers['content-type'] ?? '');
+  return ok(await service.patch(type, ns, name, patchType, decodeBody('application/json', req.body), mode));
+}
+
+async function object(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService): Promise<Reply> {
+  switch (m) {
+    case 'GET':
+      return ok(await service.get(type, ns, name));
+    case 'PUT':
+    case 'PATCH':
+      return update(req, m, type, ns, name, service, 'main');
+    case 'DELETE': {
+      rejectDryRun(req);
+      const result = await service.delete(type, ns, name, deleteOptions(req));
+      return ok(result.deleted ? result.status : result.object);
+    }
+    default:
+      throw methodNotAllowed(m, req.path);
+  }
+}
+
+async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, sub: string, service: ObjectService): Promise<Reply> {
+  if (type.kind === 'Pod' && STREAMING_SUBRESOURCES.has(sub))
+    throw methodNotAllowed(m, `pods/${sub}: kumo's API runs behind API Gateway and Lambda, which cannot hold the streaming connection ${sub} needs`);
+  if (!type.subresources.some((s) => s.name === sub)) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${type.plural}/${sub})`, {});
+  if (sub === 'status') {
+    if (m === 'GET') return ok(await service.get(type, ns, name));
+    if (m === 'PUT' || m === 'PATCH') return update(req, m, type, ns, name, service, 'status');
+    throw methodNotAllowed(m, req.path);
+  }
+  // scale
+  if (m === 'GET') return ok(scaleOf(await service.get(type, ns, name)));
+  if (m !== 'PUT' && m !== 'PATCH') throw methodNotAllowed(m, req.path);
+  rejectDryRun(req);
+  const body = decodeBody(m === 'PUT' ? req.headers['content-type'] : 'application/json', req.body);
+  const current = await service.get(type, ns, name);
+  const scale = m === 'PUT' ? body : applyPatch(patchTypeOf(req.headers['content-type'] ?? ''), scaleOf(current), body);
+  const replicas = replicasFromScale(scale);
+  const rv = isPlainObject(scale) && isPlainObject(scale.metadata) ? scale.metadata.resourceVersion : undefined;
+  const patch = { spec: { replicas }, ...(typeof rv === 'string' ? { metadata: { resourceVersion: rv } } : {}) };
+  return ok(scaleOf(await service.patch(type, ns, name, 'merge', patch)));
+}

@@ -1,0 +1,45 @@
+import jsonpatch from 'fast-json-patch';
+import { BadRequestError, StatusError, UnsupportedMediaTypeError } from './errors.js';
+import { clone, isPlainObject } from './json.js';
+
+/** The patch formats the API accepts, by Content-Type. */
+export type PatchType = 'merge' | 'json';
+
+export function patchTypeOf(contentType: string): PatchType {
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType === 'application/merge-patch+json') return 'merge';
+  if (mediaType === 'application/json-patch+json') return 'json';
+  throw new UnsupportedMediaTypeError(mediaType);
+}
+
+/** RFC 7386 JSON Merge Patch: objects merge recursively, null deletes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return clone(patch);
+  const out: Record<string, unknown> = isPlainObject(target) ? clone(target) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** RFC 6902 JSON Patch; a failed `test` or a path that does not exist is the client's error (422). */
+export function jsonPatch(target: unknown, ops: unknown): unknown {
+  if (!Array.isArray(ops)) throw new BadRequestError('a JSON patch must be an array of operations');
+  const invalid = jsonpatch.validate(ops as jsonpatch.Operation[]);
+  if (invalid) throw new BadRequestError(`invalid JSON patch: ${invalid.message.split('\n')[0]}`);
+  try {
+    return jsonpatch.applyPatch(clone(target), ops as jsonpatch.Operation[], true, true).newDocument;
+  } catch (e) {
+    if (e instanceof jsonpatch.JsonPatchError) throw new StatusError(422, 'Invalid', `the JSON patch could not be applied: ${e.message.split('\n')[0]}`, {});
+    throw e;
+  }
+}
+
+export function applyPatch(type: PatchType, target: unknown, patch: unknown): unknown {
+  if (type === 'merge') {
+    if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
+    return mergePatch(target, patch);
+  }
+  return jsonPatch(target, patch);
+}

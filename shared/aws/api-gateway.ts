@@ -1,0 +1,20 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ApiRequest, ApiResponse } from '../api/http/request.js';
+
+/** Translates API Gateway HTTP API (payload 2.0) events to the transport-neutral request, and back. */
+export function fromHttpApiEvent(event: APIGatewayProxyEventV2): ApiRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+  const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    headers,
+    body,
+  };
+}
+
+export function toHttpApiResult(res: ApiResponse): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: res.statusCode, headers: res.headers, body: res.body, isBase64Encoded: false };
+}
