@@ -5,7 +5,7 @@
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
 });
 
 const log = (msg: string) => console.log(`[kumo] ${msg}`);
+// Lambda runs Node 22; these machines run Node 20, which the SDK warns about on every client. Known, and said once in the README.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const region = 'us-east-1';
 const tableName = 'kumo-local-objects';
 const stops: (() => Promise<void>)[] = [];
@@ -49,6 +51,8 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 function startServerlessOffline(env: NodeJS.ProcessEnv): ChildProcess {
+  // A bundle left by an earlier build (e.g. api.js beside api.cjs) would be loaded instead of the fresh one.
+  rmSync(join(root, '.esbuild'), { recursive: true, force: true });
   const require = createRequire(import.meta.url);
   const slsBin = join(dirname(require.resolve('osls/package.json')), 'bin', 'serverless.js');
   return spawn(process.execPath, [slsBin, 'offline', 'start'], {
@@ -83,6 +87,7 @@ async function main() {
   const offline = startServerlessOffline({
     ...process.env,
     KUMO_PORT: String(apiPort),
+    KUMO_TABLE: tableName,
     KUMO_LAMBDA_PORT: String(lambdaPort),
     KUMO_DYNAMODB_ENDPOINT: ddb.endpoint,
     KUMO_SQS_ENDPOINT: sqs.endpoint,
@@ -101,8 +106,11 @@ async function main() {
   if (!args['no-demo']) {
     const manifest = readFileSync(join(root, 'examples', 'demo.yaml'), 'utf8');
     const res = await fetch(`${api}/kumo/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: manifest });
-    const result = (await res.json()) as { results?: { kind?: string; namespace?: string; name?: string; action: string }[] };
-    for (const r of result.results ?? []) log(`demo: ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} ${r.action}`);
+    const text = await res.text();
+    if (!res.ok && res.status !== 207) throw new Error(`applying the demo failed (${res.status}): ${text}`);
+    const result = JSON.parse(text) as { results?: { kind?: string; namespace?: string; name?: string; action: string; status?: { message: string } }[] };
+    for (const r of result.results ?? [])
+      log(`demo: ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} ${r.action}${r.status ? `: ${r.status.message}` : ''}`);
   }
   log('ready. Try:');
   console.log(`  curl -s ${api}/apis/apps/v1/namespaces/demo/deployments/web
