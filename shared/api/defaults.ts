@@ -1,4 +1,5 @@
 import type { KubeObject } from './types.js';
+import { dns1123Label } from './validation/names.js';
 
 /**
  * Server-side defaulting, as Kubernetes' SetDefaults_* functions do it, so that a stored object
@@ -112,7 +113,9 @@ const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
   },
   Namespace: (o) => {
     o.spec = { finalizers: ['kubernetes'], ...obj(o.spec) };
-    o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': o.metadata.name ?? '' };
+    // The name label mirrors the name; a bad name is reported once, on metadata.name, not again as a label.
+    const name = o.metadata.name ?? '';
+    if (dns1123Label(name).length === 0) o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': name };
   },
 };
 

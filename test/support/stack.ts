@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { apiDeps } from '../../shared/api/wiring.js';
+import type { ApiDeps } from '../../shared/api/http/handler.js';
+import { dynamoClient } from '../../shared/aws/clients.js';
+import type { Clock } from '../../shared/clock.js';
+import { systemClock } from '../../shared/clock.js';
+import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
+import { ensureObjectsTable, ensureSystemNamespaces } from '../../local/setup.js';
+
+export interface TestStack {
+  tableName: string;
+  store: DynamoStore;
+  api: ApiDeps;
+}
+
+/** A fresh objects table in the shared DynamoDB Local, with the system namespaces, so test files never see each other's data. */
+export async function freshStack(clock: Clock = systemClock): Promise<TestStack> {
+  const tableName = `kumo-test-${randomUUID().slice(0, 8)}`;
+  const client = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
+  await ensureObjectsTable(client, tableName);
+  const store = new DynamoStore(client, tableName, clock);
+  const api = apiDeps(store, clock, (message, error) => console.error(message, error));
+  await ensureSystemNamespaces(api.service);
+  return { tableName, store, api };
+}
