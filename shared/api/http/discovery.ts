@@ -41,8 +41,8 @@ export function apiResourceList(group: string, version: string) {
       name: `${t.plural}/${s.name}`,
       singularName: '',
       namespaced: t.namespaced,
-      ...(s.group !== t.group ? { group: s.group } : {}),
-      ...(s.version !== t.version ? { version: s.version } : {}),
+      // A subresource of another group/version (deployments/scale is autoscaling/v1) names both.
+      ...(s.group !== t.group || s.version !== t.version ? { group: s.group, version: s.version } : {}),
       kind: s.kind,
       verbs: s.verbs,
     })),
