@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/ports.js';
+
+/**
+ * `npm start` as a newcomer runs it: the real orchestrator, DynamoDB Local, the SQS emulator and
+ * serverless-offline, with the demo workload; then Ctrl-C must leave no process and no port behind.
+ */
+const root = new URL('../../', import.meta.url).pathname;
+let child: ChildProcess | undefined;
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+describe('npm start', () => {
+  it('serves the API through serverless-offline with the demo applied, and stops cleanly on SIGINT', async () => {
+    const [apiPort, ddbPort, sqsPort] = [await freePort(), await freePort(), await freePort()];
+    child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory', '--port', String(apiPort), '--dynamodb-port', String(ddbPort), '--sqs-port', String(sqsPort)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const started = child;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (output.includes('[kumo] ready')) {
+          clearInterval(timer);
+          resolve();
+        } else if (started.exitCode !== null) {
+          clearInterval(timer);
+          reject(new Error(`npm start exited early:\n${output}`));
+        }
+      }, 200);
+    });
+    expect(output).toContain('demo: Deployment demo/web created');
+
+    const api = `http://127.0.0.1:${apiPort}`;
+    const demo = await fetch(`${api}/apis/apps/v1/namespaces/demo/deployments/web`);
+    expect(demo.status).toBe(200);
+    const { readFile } = await import('node:fs/promises');
+    const created = await fetch(`${api}/apis/apps/v1/namespaces/default/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: await readFile(`${root}examples/web-deployment.yaml`, 'utf8'),
+    });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as any).metadata.uid).toBeTruthy();
+
+    const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+    started.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('[kumo] stopped');
+    for (const port of [apiPort, ddbPort, sqsPort]) expect(await portOpen(port)).toBe(false);
+  }, 180_000);
+});
