@@ -69,8 +69,10 @@ function jobSelector(o: KubeObject, uid: string) {
   tm.labels = { ...tm.labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
 }
 
-function validate(type: ResourceType, o: KubeObject, extra: ReturnType<typeof immutabilityCauses> = []) {
-  const causes = [...validationCauses(type, o), ...extra];
+/** Validates `o`; the update rules (`extra`) are only checked on an object that is valid in itself. */
+function validate(type: ResourceType, o: KubeObject, extra: () => ReturnType<typeof immutabilityCauses> = () => []) {
+  let causes = validationCauses(type, o);
+  if (causes.length === 0) causes = extra();
   if (causes.length) throw new InvalidError(type.kind, type.group, o.metadata.name ?? o.metadata.generateName, causes);
 }
 
@@ -78,7 +80,7 @@ export function prepareCreate(type: ResourceType, body: unknown, ctx: CreateCont
   const o = coerceBody(type, body, ctx.namespace);
   for (const f of SERVER_OWNED_META) delete o.metadata[f];
   if (!type.namespaced) delete o.metadata.namespace;
-  if (!o.metadata.name && typeof o.metadata.generateName === 'string' && o.metadata.generateName) o.metadata.name = `${o.metadata.generateName}${ctx.nameSuffix}`;
+  if ((o.metadata.name === undefined || o.metadata.name === '') && typeof o.metadata.generateName === 'string' && o.metadata.generateName) o.metadata.name = `${o.metadata.generateName}${ctx.nameSuffix}`;
   const status = initialStatus(o);
   if (type.hasStatus || status) {
     if (status) o.status = status;
@@ -129,7 +131,7 @@ export function prepareUpdate(type: ResourceType, current: StoredObject, body: u
       jobSelector(next, current.metadata.uid);
     }
   }
-  validate(type, next, mode === 'main' ? immutabilityCauses(next, current) : []);
+  validate(type, next, () => (mode === 'main' ? immutabilityCauses(next, current) : []));
   const { resourceVersion: _rv, ...currentMeta } = current.metadata;
   const { resourceVersion: _nrv, ...nextMeta } = next.metadata;
   if (jsonEqual({ ...next, metadata: nextMeta }, { ...current, metadata: currentMeta })) return undefined;

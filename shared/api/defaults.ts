@@ -8,7 +8,8 @@ import { dns1123Label } from './validation/names.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+/** The object elements of a list; anything else in it is left for validation to report. */
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter((x): x is Obj => !!x && typeof x === 'object' && !Array.isArray(x)) : []);
 const setIfAbsent = (o: Obj, key: string, value: unknown) => {
   if (o[key] === undefined) o[key] = value;
 };

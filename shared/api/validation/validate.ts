@@ -27,6 +27,9 @@ export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 const ownerReference = loose({ apiVersion: z.string().min(1), kind: z.string().min(1), name: z.string().min(1), uid: z.string().min(1), controller: z.boolean().optional() });
 
 const metadataSchema = loose({
+  name: z.string().optional(),
+  generateName: z.string().optional(),
+  namespace: z.string().optional(),
   labels: labels.optional(),
   annotations: annotations.optional(),
   ownerReferences: z
@@ -41,12 +44,12 @@ const metadataSchema = loose({
 function metadataCauses(type: ResourceType, o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   const name = o.metadata.name;
-  if (!name) out.push(cause.required('metadata.name'));
-  else {
+  if (name === undefined || name === '') out.push(cause.required('metadata.name'));
+  else if (typeof name === 'string') {
     const errs = LABEL_NAMED.has(type.kind) ? dns1123Label(name) : dns1123Subdomain(name);
     for (const e of errs) out.push(cause.invalid('metadata.name', name, e));
   }
-  if (type.namespaced && o.metadata.namespace) for (const e of dns1123Label(o.metadata.namespace)) out.push(cause.invalid('metadata.namespace', o.metadata.namespace, e));
+  if (type.namespaced && typeof o.metadata.namespace === 'string' && o.metadata.namespace) for (const e of dns1123Label(o.metadata.namespace)) out.push(cause.invalid('metadata.namespace', o.metadata.namespace, e));
   if (!type.namespaced && o.metadata.namespace) out.push(cause.forbidden('metadata.namespace', 'not allowed on this type'));
   const parsed = metadataSchema.safeParse(o.metadata, { reportInput: true });
   if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o.metadata, 'metadata'));
