@@ -46,6 +46,12 @@ function refOf(key: ObjectKey): ObjectRef {
 
 const keyOfObject = (o: KubeObject): ObjectKey => ({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
 
+/** A failed condition means the name was taken (create), or the object changed or vanished since it was read. */
+function conditionFailure(key: ObjectKey, op: 'create' | 'update' | 'delete', oldItem: unknown): StatusError {
+  if (op === 'create') return new AlreadyExistsError(refOf(key));
+  return oldItem ? new ConflictError(refOf(key)) : new NotFoundError(refOf(key));
+}
+
 export class DynamoStore implements Store {
   private readonly doc: DynamoDBDocumentClient;
   private highestResourceVersion = 0;
@@ -86,38 +92,21 @@ export class DynamoStore implements Store {
   async create(object: KubeObject): Promise<StoredObject> {
     const item = this.encode(object, undefined);
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: item,
-          // The name must be free: this is what makes 32 racing creates yield exactly one winner.
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.doc.send(new PutCommand(this.conditionalPut(item, undefined)));
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw new AlreadyExistsError(refOf(keyOfObject(object)));
+      if (e instanceof ConditionalCheckFailedException) throw conditionFailure(keyOfObject(object), 'create', e.Item);
       throw e;
     }
     return this.decode(item);
   }
 
   async update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject> {
-    const key = keyOfObject(object);
     const expected = Number(expectedResourceVersion);
     const item = this.encode(object, expected);
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: item,
-          // Optimistic concurrency: only the writer who read the current version may replace it.
-          ConditionExpression: 'rv = :expected',
-          ExpressionAttributeValues: { ':expected': expected },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.doc.send(new PutCommand(this.conditionalPut(item, expected)));
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw e.Item ? new ConflictError(refOf(key)) : new NotFoundError(refOf(key));
+      if (e instanceof ConditionalCheckFailedException) throw conditionFailure(keyOfObject(object), 'update', e.Item);
       throw e;
     }
     return this.decode(item);
@@ -137,41 +126,21 @@ export class DynamoStore implements Store {
         }),
       );
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw e.Item ? new ConflictError(refOf(key)) : new NotFoundError(refOf(key));
+      if (e instanceof ConditionalCheckFailedException) throw conditionFailure(key, 'delete', e.Item);
       throw e;
     }
   }
 
   async transact(writes: TransactWrite[]): Promise<StoredObject[]> {
-    const items = writes.map((w) => this.encode(w.object, w.op === 'update' ? Number(w.expectedResourceVersion) : undefined));
+    const expected = writes.map((w) => (w.op === 'update' ? Number(w.expectedResourceVersion) : undefined));
+    const items = writes.map((w, i) => this.encode(w.object, expected[i]));
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: writes.map((w, i) =>
-            w.op === 'create'
-              ? // Same rule as create(): the name must be free.
-                { Put: { TableName: this.table, Item: items[i], ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
-              : // Same rule as update(): nobody wrote since the caller read.
-                {
-                  Put: {
-                    TableName: this.table,
-                    Item: items[i],
-                    ConditionExpression: 'rv = :expected',
-                    ExpressionAttributeValues: { ':expected': Number(w.expectedResourceVersion) },
-                    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                  },
-                },
-          ),
-        }),
-      );
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })) }));
     } catch (e) {
       if (e instanceof TransactionCanceledException) {
         const failures = writes.map((w, i): StatusError | undefined => {
           const reason = e.CancellationReasons?.[i];
-          if (reason?.Code !== 'ConditionalCheckFailed') return undefined;
-          const key = keyOfObject(w.object);
-          if (w.op === 'create') return new AlreadyExistsError(refOf(key));
-          return reason.Item ? new ConflictError(refOf(key)) : new NotFoundError(refOf(key));
+          return reason?.Code === 'ConditionalCheckFailed' ? conditionFailure(keyOfObject(w.object), w.op, reason.Item) : undefined;
         });
         throw new TransactionError(failures);
       }
@@ -184,44 +153,40 @@ export class DynamoStore implements Store {
     return String(nextResourceVersion(this.highestResourceVersion, this.clock.now().getTime()));
   }
 
-  private async queryPartition(kind: string, namespace: string, afterName: string | undefined, limit: number): Promise<ListPage> {
-    const items: StoredObject[] = [];
-    let start: Record<string, unknown> | undefined = afterName !== undefined ? { pk: partitionKey(kind, namespace), sk: afterName } : undefined;
-    while (items.length < limit) {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': partitionKey(kind, namespace) },
-          ExclusiveStartKey: start,
-          Limit: limit - items.length,
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(out.Items ?? []).map((i) => this.decode(i as Item)));
-      start = out.LastEvaluatedKey;
-      if (!start) return { items, more: false };
-    }
-    return { items, more: true };
+  private queryPartition(kind: string, namespace: string, afterName: string | undefined, limit: number): Promise<ListPage> {
+    const pk = partitionKey(kind, namespace);
+    return this.queryUpTo(
+      { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true },
+      afterName !== undefined ? { pk, sk: afterName } : undefined,
+      limit,
+    );
   }
 
-  private async listByNode(q: ListQuery): Promise<ListPage> {
+  private listByNode(q: ListQuery): Promise<ListPage> {
     const nodeName = q.nodeName ?? '';
-    const input: QueryCommandInput = {
-      TableName: this.table,
-      IndexName: GSI.byNode,
-      KeyConditionExpression: q.namespace !== undefined ? 'byNodePk = :n AND begins_with(byNodeSk, :ns)' : 'byNodePk = :n',
-      ExpressionAttributeValues: { ':n': nodeName, ...(q.namespace !== undefined ? { ':ns': `${q.namespace}/` } : {}) },
-    };
+    const inNamespace = q.namespace !== undefined;
+    return this.queryUpTo(
+      {
+        TableName: this.table,
+        IndexName: GSI.byNode,
+        KeyConditionExpression: inNamespace ? 'byNodePk = :n AND begins_with(byNodeSk, :ns)' : 'byNodePk = :n',
+        ExpressionAttributeValues: { ':n': nodeName, ...(inNamespace ? { ':ns': `${q.namespace}/` } : {}) },
+      },
+      // A GSI's start key holds the index key and the table key.
+      q.after ? { pk: partitionKey('Pod', q.after.namespace), sk: q.after.name, byNodePk: nodeName, byNodeSk: `${q.after.namespace}/${q.after.name}` } : undefined,
+      q.limit,
+    );
+  }
+
+  /** Reads query pages until `limit` items or the end; `more` says whether the end was reached. */
+  private async queryUpTo(input: QueryCommandInput, start: Record<string, unknown> | undefined, limit: number): Promise<ListPage> {
     const items: StoredObject[] = [];
-    let start: Record<string, unknown> | undefined = q.after
-      ? { pk: partitionKey('Pod', q.after.namespace), sk: q.after.name, byNodePk: nodeName, byNodeSk: `${q.after.namespace}/${q.after.name}` }
-      : undefined;
-    while (items.length < q.limit) {
-      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: q.limit - items.length }));
+    let next = start;
+    while (items.length < limit) {
+      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: limit - items.length }));
       items.push(...(out.Items ?? []).map((i) => this.decode(i as Item)));
-      start = out.LastEvaluatedKey;
-      if (!start) return { items, more: false };
+      next = out.LastEvaluatedKey;
+      if (!next) return { items, more: false };
     }
     return { items, more: true };
   }
@@ -244,6 +209,16 @@ export class DynamoStore implements Store {
       start = out.LastEvaluatedKey;
     } while (start);
     return names;
+  }
+
+  /** A put that creates (expected undefined) or replaces exactly the version the caller read. */
+  private conditionalPut(item: Item, expected: number | undefined) {
+    const common = { TableName: this.table, Item: item, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+    return expected === undefined
+      ? // The name must be free: this is what makes racing creates yield exactly one winner.
+        { ...common, ConditionExpression: 'attribute_not_exists(pk)' }
+      : // Optimistic concurrency: only the writer who read the current version may replace it.
+        { ...common, ConditionExpression: 'rv = :expected', ExpressionAttributeValues: { ':expected': expected } };
   }
 
   private encode(object: KubeObject, previousRv: number | undefined): Item {
