@@ -1,18 +1,42 @@
+import { randomUUID } from 'node:crypto';
 import { apiDeps } from '../shared/api/wiring.js';
 import type { ApiDeps } from '../shared/api/http/handler.js';
-import { dynamoClient } from '../shared/aws/clients.js';
+import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
-import { loadConfig } from '../shared/config.js';
+import { loadConfig, type Config } from '../shared/config.js';
+import { storeEventRecorder } from '../shared/events/recorder.js';
+import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';
+import type { WorkQueue } from '../shared/queue/work-queue.js';
+import { Scheduler } from '../shared/scheduling/scheduler.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 
-/** Built once per cold start and reused by every invocation of the container. */
+/** Clients are built once per cold start and reused by every invocation of the container. */
+let config: Config | undefined;
+let store: DynamoStore | undefined;
+let queue: WorkQueue | undefined;
 let api: ApiDeps | undefined;
 
+const logError = (message: string, error: unknown) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
+
+function base() {
+  config ??= loadConfig();
+  store ??= new DynamoStore(dynamoClient(config), config.tableName, systemClock);
+  return { config, store };
+}
+
 export function apiDependencies(): ApiDeps {
-  if (!api) {
-    const config = loadConfig();
-    const store = new DynamoStore(dynamoClient(config), config.tableName, systemClock);
-    api = apiDeps(store, systemClock, (message, error) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) })));
-  }
+  api ??= apiDeps(base().store, systemClock, logError);
   return api;
+}
+
+export function workQueue(): WorkQueue {
+  const { config: c } = base();
+  queue ??= new SqsWorkQueue(sqsClient(c), c.queueUrls);
+  return queue;
+}
+
+/** A scheduler per invocation: its snapshot cache lives for one batch. */
+export function newScheduler(): Scheduler {
+  const { config: c, store: s } = base();
+  return new Scheduler({ store: s, queue: workQueue(), clock: systemClock, events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID), strategy: c.schedulingStrategy });
 }

@@ -9,6 +9,10 @@ export interface Config {
   dynamoEndpoint?: string;
   /** The SQS emulator's URL offline; undefined on AWS. */
   sqsEndpoint?: string;
+  /** Work queue URLs (set by serverless.yml on AWS, by local/ offline). */
+  queueUrls: { scheduler: string; controllers: string };
+  /** Cluster-wide scoring: spread pods (LeastAllocated, the default) or bin-pack them (MostAllocated). */
+  schedulingStrategy: 'LeastAllocated' | 'MostAllocated';
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -19,5 +23,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tableName,
     dynamoEndpoint: env.KUMO_DYNAMODB_ENDPOINT || undefined,
     sqsEndpoint: env.KUMO_SQS_ENDPOINT || undefined,
+    queueUrls: { scheduler: env.KUMO_SCHEDULER_QUEUE_URL ?? '', controllers: env.KUMO_CONTROLLERS_QUEUE_URL ?? '' },
+    schedulingStrategy: env.KUMO_SCHEDULING_STRATEGY === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated',
   };
 }

@@ -189,3 +189,10 @@ export class TransactionError extends StatusError {
     super(first?.code ?? 409, first?.reason ?? 'Conflict', `transaction rolled back: ${first?.message ?? 'a concurrent write interfered'}`, {});
   }
 }
+
+/** A bind lost its race for node capacity: the node's free resources changed since the snapshot was read. */
+export class CapacityConflictError extends StatusError {
+  constructor(nodeName: string) {
+    super(409, 'Conflict', `node "${nodeName}" no longer has room for the pod, or the pod is already accounted on it`, { name: nodeName, kind: 'nodes' });
+  }
+}

@@ -1,4 +1,24 @@
 import type { ObjectKey, StoredObject, KubeObject } from '../api/types.js';
+import type { Resources } from '../scheduling/resources.js';
+
+/** One pod's share of a node, as the scheduler accounted it when binding. */
+export interface AllocationEntry {
+  /** `namespace/name` */
+  key: string;
+  labels: Record<string, string>;
+  cpuMilli: number;
+  memoryBytes: number;
+}
+
+/**
+ * What is bound to a node: totals plus one entry per pod uid. The scheduler's bind transaction and
+ * the release of a finished pod keep it exact, so placement never has to list every pod.
+ */
+export interface NodeAllocation {
+  nodeName: string;
+  requested: Resources;
+  pods: Record<string, AllocationEntry>;
+}
 
 /** Where a list page starts: strictly after this namespace/name (namespace "" for cluster-scoped kinds). */
 export interface ListCursor {
@@ -43,6 +63,19 @@ export interface Store {
   delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void>;
   /** All writes land or none does; failures are reported per write as TransactionError. */
   transact(writes: TransactWrite[]): Promise<StoredObject[]>;
+  /**
+   * Binds a pod in one transaction: writes `boundPod` (which carries spec.nodeName) if the pod is
+   * still at `expectedResourceVersion`, and adds its requests to the node's allocation only if they
+   * still fit under `allocatable`. ConflictError/NotFoundError for the pod, CapacityConflictError for the node.
+   */
+  bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject>;
+  /** Gives a pod's share of a node back; true only for the one call that actually released it. */
+  releasePod(nodeName: string, uid: string): Promise<boolean>;
+  /** Creates an empty allocation for a node if it has none. */
+  ensureNodeAllocation(nodeName: string): Promise<void>;
+  listNodeAllocations(): Promise<NodeAllocation[]>;
+  /** Keys of pods that wait for a node (from the sharded unscheduled index; eventually consistent). */
+  listUnscheduledPods(): Promise<ObjectKey[]>;
   /** A resourceVersion no older than any write this store has acknowledged (for list metadata). */
   currentResourceVersion(): string;
 }

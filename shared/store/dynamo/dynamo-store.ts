@@ -6,10 +6,12 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
   AlreadyExistsError,
+  CapacityConflictError,
   ConflictError,
   NotFoundError,
   RequestEntityTooLargeError,
@@ -20,11 +22,15 @@ import {
 import { typeByKindName } from '../../api/kinds.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../../api/types.js';
 import type { Clock } from '../../clock.js';
-import { indexKeysOf } from '../index-keys.js';
+import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
+import type { Resources } from '../../scheduling/resources.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion } from '../resource-version.js';
-import type { ListPage, ListQuery, Store, TransactWrite } from '../store.js';
+import type { AllocationEntry, ListPage, ListQuery, NodeAllocation, Store, TransactWrite } from '../store.js';
 import { GSI } from './schema.js';
+
+/** The partition holding one allocation item per node (sort key: node name). */
+const ALLOCATION_PK = 'NodeAllocation#';
 
 /** Events are history, not state: like the kube-apiserver's --event-ttl=1h, DynamoDB's TTL removes them. */
 const EVENT_TTL_SECONDS = 3600;
@@ -147,6 +153,127 @@ export class DynamoStore implements Store {
       throw e;
     }
     return items.map((item) => this.decode(item));
+  }
+
+  async bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject> {
+    const expected = Number(expectedResourceVersion);
+    const item = this.encode(boundPod, expected);
+    const { uid, ...stored } = entry;
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: this.conditionalPut(item, expected) },
+            {
+              Update: {
+                TableName: this.table,
+                Key: { pk: ALLOCATION_PK, sk: nodeName },
+                UpdateExpression: 'SET p.#uid = :entry ADD cpu :cpu, mem :mem, pods :one',
+                // Capacity is checked where it is counted: concurrent binds cannot overcommit the node,
+                // and a pod already accounted here is never counted twice.
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(p.#uid) AND cpu <= :cpuMax AND mem <= :memMax AND pods <= :podsMax',
+                ExpressionAttributeNames: { '#uid': uid },
+                ExpressionAttributeValues: {
+                  ':entry': stored,
+                  ':cpu': entry.cpuMilli,
+                  ':mem': entry.memoryBytes,
+                  ':one': 1,
+                  ':cpuMax': allocatable.cpuMilli - entry.cpuMilli,
+                  ':memMax': allocatable.memoryBytes - entry.memoryBytes,
+                  ':podsMax': allocatable.pods - 1,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (e) {
+      if (e instanceof TransactionCanceledException) {
+        const [podReason, nodeReason] = e.CancellationReasons ?? [];
+        if (podReason?.Code === 'ConditionalCheckFailed') throw conditionFailure(keyOfObject(boundPod), 'update', podReason.Item);
+        if (nodeReason?.Code === 'ConditionalCheckFailed') throw new CapacityConflictError(nodeName);
+      }
+      throw e;
+    }
+    return this.decode(item);
+  }
+
+  async releasePod(nodeName: string, uid: string): Promise<boolean> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: ALLOCATION_PK, sk: nodeName }, ConsistentRead: true }));
+    const entry = (out.Item?.p as Record<string, AllocationEntry> | undefined)?.[uid];
+    if (!entry) return false;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: ALLOCATION_PK, sk: nodeName },
+          UpdateExpression: 'REMOVE p.#uid ADD cpu :cpu, mem :mem, pods :one',
+          // Exactly once: of two concurrent releases, only the one that still finds the entry subtracts.
+          ConditionExpression: 'attribute_exists(p.#uid)',
+          ExpressionAttributeNames: { '#uid': uid },
+          ExpressionAttributeValues: { ':cpu': -entry.cpuMilli, ':mem': -entry.memoryBytes, ':one': -1 },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
+  async ensureNodeAllocation(nodeName: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: ALLOCATION_PK, sk: nodeName, cpu: 0, mem: 0, pods: 0, p: {} },
+          // Never reset an allocation that exists: it holds the node's bound pods.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    }
+  }
+
+  async listNodeAllocations(): Promise<NodeAllocation[]> {
+    const out: NodeAllocation[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ALLOCATION_PK }, ExclusiveStartKey: start, ConsistentRead: true }),
+      );
+      for (const i of page.Items ?? [])
+        out.push({ nodeName: String(i.sk), requested: { cpuMilli: Number(i.cpu), memoryBytes: Number(i.mem), pods: Number(i.pods) }, pods: (i.p ?? {}) as Record<string, AllocationEntry> });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async listUnscheduledPods(): Promise<ObjectKey[]> {
+    const shards = Array.from({ length: UNSCHEDULED_SHARDS }, (_, i) => `unscheduled#${i}`);
+    const keys = await Promise.all(
+      shards.map(async (shard) => {
+        const found: ObjectKey[] = [];
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: GSI.unscheduled,
+              KeyConditionExpression: 'unscheduledPk = :s',
+              ExpressionAttributeValues: { ':s': shard },
+              ProjectionExpression: 'pk, sk',
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const i of page.Items ?? []) found.push({ kind: 'Pod', namespace: String(i.pk).slice('Pod#'.length), name: String(i.sk) });
+          start = page.LastEvaluatedKey;
+        } while (start);
+        return found;
+      }),
+    );
+    return keys.flat();
   }
 
   currentResourceVersion(): string {

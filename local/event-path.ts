@@ -1,0 +1,57 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SqsPoller } from './sqs-poller.js';
+import { StreamPoller, streamsClient } from './stream-poller.js';
+
+/**
+ * The event path offline: the objects table's stream feeds the dispatch handler, the scheduler
+ * queue feeds the scheduler handler (several at once, as Lambda would run them), and a timer runs
+ * the sweep. The handlers are the real ones from functions/.
+ */
+export interface EventPathOptions {
+  dynamo: DynamoDBClient;
+  dynamoEndpoint: string;
+  sqs: SQSClient;
+  tableName: string;
+  schedulerQueueUrl: string;
+  handlers: {
+    dispatch: (e: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+    scheduler: (e: SQSEvent) => Promise<SQSBatchResponse | void>;
+    sweep: () => Promise<unknown>;
+  };
+  schedulerConcurrency?: number;
+  sweepIntervalMs?: number;
+  startAt?: 'LATEST' | 'TRIM_HORIZON';
+  log?: (msg: string) => void;
+}
+
+export interface EventPath {
+  stream: StreamPoller;
+  scheduler: SqsPoller;
+  stop(): Promise<void>;
+}
+
+export async function startEventPath(o: EventPathOptions): Promise<EventPath> {
+  const stream = new StreamPoller({
+    dynamo: o.dynamo,
+    streams: streamsClient(o.dynamoEndpoint, 'us-east-1'),
+    tableName: o.tableName,
+    handler: o.handlers.dispatch,
+    startAt: o.startAt ?? 'TRIM_HORIZON',
+    pollIntervalMs: 50,
+    log: o.log,
+  });
+  await stream.start();
+  const scheduler = new SqsPoller({ sqs: o.sqs, queueUrl: o.schedulerQueueUrl, handler: o.handlers.scheduler, concurrency: o.schedulerConcurrency ?? 4, log: o.log });
+  scheduler.start();
+  const sweep = setInterval(() => void o.handlers.sweep().catch((e) => o.log?.(`sweep failed: ${String(e)}`)), o.sweepIntervalMs ?? 60_000);
+  return {
+    stream,
+    scheduler,
+    async stop() {
+      clearInterval(sweep);
+      await Promise.all([stream.stop(), scheduler.stop()]);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { jsonEqual } from '../api/json.js';
+import type { KubeObject } from '../api/types.js';
+import type { QueueName } from '../queue/work-queue.js';
+
+/**
+ * Maps one change of the objects table to the reconcile keys it concerns (the informers' event
+ * handlers). Pure: it sees the old and new images, never the store.
+ */
+
+export interface Change {
+  old?: KubeObject;
+  new?: KubeObject;
+}
+
+export interface RoutedKey {
+  queue: QueueName;
+  key: string;
+}
+
+/** Keys the scheduler understands. */
+export const schedulerKeys = {
+  pod: (namespace: string, name: string) => `Pod/${namespace}/${name}`,
+  /** Re-examine every pod still waiting: the cluster changed in a way that may make room. */
+  wakeUp: 'wakeup',
+  release: (nodeName: string, uid: string) => `release/${nodeName}/${uid}`,
+};
+
+export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+const nodeNameOf = (pod: KubeObject | undefined) => (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
+const phaseOf = (pod: KubeObject | undefined) => (pod?.status as { phase?: string } | undefined)?.phase ?? '';
+
+/** A pod the scheduler should look at: alive, not bound, not on its way out. */
+const waiting = (pod: KubeObject) => !nodeNameOf(pod) && !pod.metadata.deletionTimestamp && !TERMINAL.has(phaseOf(pod));
+
+function podKeys({ old, new: cur }: Change): RoutedKey[] {
+  const keys: RoutedKey[] = [];
+  const any = (cur ?? old) as KubeObject;
+  for (const ref of [...(old?.metadata.ownerReferences ?? []), ...(cur?.metadata.ownerReferences ?? [])]) {
+    if (ref.controller) keys.push({ queue: 'controllers', key: `${ref.kind}/${any.metadata.namespace ?? ''}/${ref.name}` });
+  }
+  // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own
+  // status writes (PodScheduled=False) must not wake it again.
+  if (cur && waiting(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
+    keys.push({ queue: 'scheduler', key: schedulerKeys.pod(cur.metadata.namespace ?? '', cur.metadata.name ?? '') });
+  }
+  // A bound pod that is gone or finished frees its share of the node exactly once (the release is conditional).
+  const boundTo = nodeNameOf(old) ?? nodeNameOf(cur);
+  if (boundTo && (!cur || TERMINAL.has(phaseOf(cur)))) keys.push({ queue: 'scheduler', key: schedulerKeys.release(boundTo, any.metadata.uid ?? '') });
+  return keys;
+}
+
+/** Node fields that change where pods may go. */
+const placementView = (n: KubeObject | undefined) =>
+  n && {
+    labels: n.metadata.labels,
+    spec: n.spec,
+    allocatable: (n.status as { allocatable?: unknown } | undefined)?.allocatable,
+    ready: ((n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.status,
+  };
+
+function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
+  const node = (cur ?? old) as KubeObject;
+  const keys: RoutedKey[] = [{ queue: 'controllers', key: objectKey(node) }];
+  if (cur && !jsonEqual(placementView(old), placementView(cur))) keys.push({ queue: 'scheduler', key: schedulerKeys.wakeUp });
+  return keys;
+}
+
+export function keysForChange(change: Change): RoutedKey[] {
+  const o = change.new ?? change.old;
+  if (!o) return [];
+  switch (o.kind) {
+    case 'Pod':
+      return podKeys(change);
+    case 'Node':
+      return nodeKeys(change);
+    case 'Event':
+      return [];
+    default:
+      return [{ queue: 'controllers', key: objectKey(o) }];
+  }
+}

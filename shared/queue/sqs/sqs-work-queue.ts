@@ -1,0 +1,26 @@
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueName, WorkQueue } from '../work-queue.js';
+
+/** SQS takes at most 10 messages per batch call. */
+const SQS_BATCH = 10;
+
+export class SqsWorkQueue implements WorkQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly urls: Record<QueueName, string>,
+  ) {}
+
+  async enqueue(queue: QueueName, keys: string[]): Promise<void> {
+    const unique = [...new Set(keys)];
+    const batches: string[][] = [];
+    for (let i = 0; i < unique.length; i += SQS_BATCH) batches.push(unique.slice(i, i + SQS_BATCH));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const out = await this.sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: this.urls[queue], Entries: batch.map((key, i) => ({ Id: String(i), MessageBody: key })) }),
+        );
+        if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} of ${batch.length} messages to ${queue}: ${out.Failed[0]?.Message ?? ''}`);
+      }),
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import type { KubeObject } from '../api/types.js';
+import type { Resources } from './resources.js';
+import { shardOf } from '../store/index-keys.js';
+
+const shardHash = (s: string) => shardOf(s, 0x7fffffff);
+
+/**
+ * The scheduling framework, shaped like kube-scheduler's: Filter plugins say whether a pod may go
+ * on a node (a rejection is a Status with a reason, not an exception), Score plugins rank the nodes
+ * that remain. `schedule` is pure: the same pod and snapshot always give the same answer.
+ */
+
+/** A pod already bound to a node, as far as placement rules need to know it. */
+export interface PlacedPod {
+  uid: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface NodeInfo {
+  node: KubeObject & { metadata: { name: string } };
+  allocatable: Resources;
+  requested: Resources;
+  pods: PlacedPod[];
+}
+
+export interface Snapshot {
+  nodes: NodeInfo[];
+}
+
+/** A filter's verdict; a rejection carries Kubernetes' reason texts (a node may fail on several resources at once). */
+export type FilterStatus = { ok: true } | { ok: false; reasons: string[] };
+export const OK: FilterStatus = { ok: true };
+export const reject = (...reasons: string[]): FilterStatus => ({ ok: false, reasons });
+
+export interface PodToPlace {
+  pod: KubeObject & { metadata: { name: string; uid: string } };
+  requests: Resources;
+}
+
+export interface FilterPlugin {
+  name: string;
+  filter(p: PodToPlace, node: NodeInfo, snapshot: Snapshot): FilterStatus;
+}
+
+export interface ScorePlugin {
+  name: string;
+  weight: number;
+  /** 0..100 for one node; `normalize` may rescale over all feasible nodes afterwards. */
+  score(p: PodToPlace, node: NodeInfo, snapshot: Snapshot): number;
+  normalize?(scores: number[]): number[];
+}
+
+export interface Plugins {
+  filters: FilterPlugin[];
+  scores: ScorePlugin[];
+}
+
+export type ScheduleResult = { nodeName: string; score: number } | { unschedulable: true; message: string; reasons: Record<string, number> };
+
+/** Rescales raw scores so the best node gets 100 (the DefaultNormalizeScore of kube-scheduler). */
+export function normalizeToMax(scores: number[], reverse = false): number[] {
+  const max = Math.max(0, ...scores);
+  if (max === 0) return scores.map(() => (reverse ? 100 : 0));
+  return scores.map((s) => {
+    const n = Math.floor((s * 100) / max);
+    return reverse ? 100 - n : n;
+  });
+}
+
+/** "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector." */
+export function unschedulableMessage(total: number, reasons: Record<string, number>): string {
+  const parts = Object.entries(reasons)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => `${n} ${reason}`);
+  return `0/${total} nodes are available${parts.length ? `: ${parts.join(', ')}` : ''}.`;
+}
+
+export function schedule(p: PodToPlace, snapshot: Snapshot, plugins: Plugins): ScheduleResult {
+  const feasible: NodeInfo[] = [];
+  const reasons: Record<string, number> = {};
+  for (const node of snapshot.nodes) {
+    let rejected: string[] | undefined;
+    for (const f of plugins.filters) {
+      const s = f.filter(p, node, snapshot);
+      if (!s.ok) {
+        rejected = s.reasons;
+        break;
+      }
+    }
+    if (rejected === undefined) feasible.push(node);
+    else for (const r of rejected) reasons[r] = (reasons[r] ?? 0) + 1;
+  }
+  if (feasible.length === 0) return { unschedulable: true, message: unschedulableMessage(snapshot.nodes.length, reasons), reasons };
+  const totals = feasible.map(() => 0);
+  for (const plugin of plugins.scores) {
+    let scores = feasible.map((n) => plugin.score(p, n, snapshot));
+    if (plugin.normalize) scores = plugin.normalize(scores);
+    scores.forEach((s, i) => (totals[i] = (totals[i] ?? 0) + s * plugin.weight));
+  }
+  // Highest score wins. Ties break by a hash of pod and node, so the choice is deterministic for a pod
+  // yet differs between pods: concurrent schedulers then spread over equal nodes instead of racing for one.
+  const tie = (i: number) => shardHash(`${p.pod.metadata.uid}/${feasible[i]?.node.metadata.name ?? ''}`);
+  let best = 0;
+  for (let i = 1; i < feasible.length; i++) {
+    const a = totals[i] ?? 0;
+    const b = totals[best] ?? 0;
+    if (a > b || (a === b && tie(i) > tie(best))) best = i;
+  }
+  return { nodeName: feasible[best]?.node.metadata.name ?? '', score: totals[best] ?? 0 };
+}
