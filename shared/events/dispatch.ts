@@ -37,9 +37,11 @@ const waiting = (pod: KubeObject) => !nodeNameOf(pod) && !pod.metadata.deletionT
 function podKeys({ old, new: cur }: Change): RoutedKey[] {
   const keys: RoutedKey[] = [];
   const any = (cur ?? old) as KubeObject;
+  const owners = new Set<string>();
   for (const ref of [...(old?.metadata.ownerReferences ?? []), ...(cur?.metadata.ownerReferences ?? [])]) {
-    if (ref.controller) keys.push({ queue: 'controllers', key: `${ref.kind}/${any.metadata.namespace ?? ''}/${ref.name}` });
+    if (ref.controller) owners.add(`${ref.kind}/${any.metadata.namespace ?? ''}/${ref.name}`);
   }
+  for (const key of owners) keys.push({ queue: 'controllers', key });
   // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own
   // status writes (PodScheduled=False) must not wake it again.
   if (cur && waiting(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
