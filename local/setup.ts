@@ -4,6 +4,7 @@ import { AlreadyExistsError } from '../shared/api/errors.js';
 import { typeByKindName } from '../shared/api/kinds.js';
 import type { ObjectService } from '../shared/api/object-service.js';
 import { WORK_QUEUES, deadLetterQueueName, queueName } from '../shared/queue/queues.js';
+import type { QueueName } from '../shared/queue/work-queue.js';
 import { objectsTableDefinition } from '../shared/store/dynamo/schema.js';
 
 /** Idempotent creation of what the offline stack needs; on AWS, serverless.yml declares the same. */
@@ -29,8 +30,8 @@ export async function ensureObjectsTable(client: DynamoDBClient, tableName: stri
   await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
 }
 
-export async function ensureQueues(sqs: SQSClient, prefix: string): Promise<Record<string, string>> {
-  const urls: Record<string, string> = {};
+export async function ensureQueues(sqs: SQSClient, prefix: string): Promise<Record<QueueName, string>> {
+  const urls: Record<QueueName, string> = { scheduler: '', controllers: '' };
   for (const q of WORK_QUEUES) {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: deadLetterQueueName(prefix, q) }));
     const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;

@@ -1,6 +1,7 @@
 /**
- * `npm start`: the whole control plane offline on 127.0.0.1 — DynamoDB Local, the SQS emulator and
- * the API under serverless-offline — then a demo workload from examples/. Ctrl-C stops everything.
+ * `npm start`: the whole control plane offline on 127.0.0.1 — DynamoDB Local, the SQS emulator, the
+ * API under serverless-offline, and the event path (stream → dispatch → SQS → scheduler) — then a
+ * demo workload from examples/. Ctrl-C stops everything.
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo]
  */
@@ -14,6 +15,7 @@ import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
+import { startEventPath } from './event-path.js';
 import { freePort, waitForPort } from './ports.js';
 import { stopChild } from './processes.js';
 import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
@@ -74,26 +76,49 @@ async function main() {
   ddb.process.once('exit', () => !stopping && (console.error('[kumo] DynamoDB Local exited unexpectedly'), void shutdown(1)));
   log(`DynamoDB Local   ${ddb.endpoint} (${args['in-memory'] ? 'in memory' : `data in ${args['data-dir']}`})`);
 
-  const sqs = await startSqsEmulator({ port: sqsPort });
-  stops.push(sqs.stop);
-  log(`SQS emulator     ${sqs.endpoint}`);
+  const sqsEmulator = await startSqsEmulator({ port: sqsPort });
+  stops.push(sqsEmulator.stop);
+  log(`SQS emulator     ${sqsEmulator.endpoint}`);
 
-  const config = { region, tableName, dynamoEndpoint: ddb.endpoint, sqsEndpoint: sqs.endpoint };
+  const config = { region, tableName, dynamoEndpoint: ddb.endpoint, sqsEndpoint: sqsEmulator.endpoint };
   const client = dynamoClient(config);
   await ensureObjectsTable(client, tableName);
-  await ensureQueues(sqsClient(config), 'kumo-local');
+  const sqs = sqsClient(config);
+  const queueUrls = await ensureQueues(sqs, 'kumo-local');
   await ensureSystemNamespaces(apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service);
+
+  // The stream and queue consumers run here, in-process, with the same handlers and configuration as on AWS.
+  const handlerEnv = {
+    KUMO_TABLE: tableName,
+    KUMO_DYNAMODB_ENDPOINT: ddb.endpoint,
+    KUMO_SQS_ENDPOINT: sqsEmulator.endpoint,
+    KUMO_SCHEDULER_QUEUE_URL: queueUrls.scheduler,
+    KUMO_CONTROLLERS_QUEUE_URL: queueUrls.controllers,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+  Object.assign(process.env, handlerEnv);
+  const [dispatch, scheduler, sweep] = await Promise.all([import('../functions/dispatch.js'), import('../functions/scheduler.js'), import('../functions/sweep.js')]);
+  const events = await startEventPath({
+    dynamo: client,
+    dynamoEndpoint: ddb.endpoint,
+    sqs,
+    tableName,
+    schedulerQueueUrl: queueUrls.scheduler,
+    handlers: { dispatch: (e) => dispatch.handler(e, {} as never), scheduler: (e) => scheduler.handler(e, {} as never), sweep: () => sweep.handler({}, {} as never) },
+    // What changed while the stack was down is not replayed; the sweep below catches up on waiting pods.
+    startAt: 'LATEST',
+    log: (m) => console.error(`[kumo] ${m}`),
+  });
+  stops.push(() => events.stop());
+  await sweep.handler({}, {} as never);
+  log('event path       DynamoDB stream → dispatch → SQS → scheduler (and a sweep every minute)');
 
   const offline = startServerlessOffline({
     ...process.env,
     KUMO_PORT: String(apiPort),
-    KUMO_TABLE: tableName,
     KUMO_LAMBDA_PORT: String(lambdaPort),
-    KUMO_DYNAMODB_ENDPOINT: ddb.endpoint,
-    KUMO_SQS_ENDPOINT: sqs.endpoint,
-    AWS_REGION: region,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
   });

@@ -2,8 +2,10 @@
  * The SQS work queues (informers + workqueue's role). Each has a dead-letter queue so that a poison
  * message ends there after `maxReceiveCount` attempts instead of blocking its queue.
  */
+import type { QueueName } from './work-queue.js';
+
 export interface WorkQueueSpec {
-  name: string;
+  name: QueueName;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
 }
