@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
+import { startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { freePort } from '../local/ports.js';
+import { ensureObjectsTable, ensureQueues } from '../local/setup.js';
+import { startSqsEmulator } from '../local/sqs-emulator.js';
+
+/** Shared benchmark plumbing: a private DynamoDB Local and SQS emulator, a write counter, percentiles. */
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+export async function startBackends() {
+  const ddb = await startDynamoDbLocal({ port: await freePort() });
+  const sqsEmu = await startSqsEmulator({ port: await freePort() });
+  const config = { region: 'us-east-1', dynamoEndpoint: ddb.endpoint, sqsEndpoint: sqsEmu.endpoint };
+  const dynamo = dynamoClient(config);
+  const sqs = sqsClient(config);
+  const tableName = `bench-${randomUUID().slice(0, 8)}`;
+  await ensureObjectsTable(dynamo, tableName);
+  const queueUrls = await ensureQueues(sqs, tableName);
+  return {
+    ddb,
+    dynamo,
+    sqs,
+    tableName,
+    queueUrls,
+    async stop() {
+      await sqsEmu.stop();
+      await ddb.stop();
+    },
+  };
+}
+
+/** Counts item writes that reach DynamoDB (a transaction counts each of its items). */
+export function countWrites(client: DynamoDBClient) {
+  const counter = { writes: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const op = context.commandName;
+      const input = args.input as { TransactItems?: unknown[] };
+      if (op === 'PutItemCommand' || op === 'UpdateItemCommand' || op === 'DeleteItemCommand') counter.writes++;
+      if (op === 'TransactWriteItemsCommand') counter.writes += input.TransactItems?.length ?? 0;
+      return next(args);
+    },
+    { step: 'initialize', name: 'kumoWriteCounter' },
+  );
+  return counter;
+}
+
+/** The raw PutItem rate of this DynamoDB Local, sequential and with `parallel` requests in flight. */
+export async function rawPutItemRate(client: DynamoDBClient, tableName: string, n: number, parallel: number) {
+  const put = (i: number) => client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'raw#' }, sk: { S: `item-${i}-${randomUUID()}` }, o: { S: 'x'.repeat(600) } } }));
+  let t = performance.now();
+  for (let i = 0; i < n; i++) await put(i);
+  const sequential = n / ((performance.now() - t) / 1000);
+  t = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < n) await put(next++);
+    }),
+  );
+  return { sequential, parallel: n / ((performance.now() - t) / 1000) };
+}
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+export async function inParallel<T>(items: T[], width: number, f: (item: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await f(items[next++] as T);
+    }),
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * Scheduling benchmark with hollow nodes (Node objects only, no agents): 2,000 pods onto 200 nodes
+ * through the whole event path (API create → stream → dispatch → SQS → concurrent schedulers → bind).
+ * Prints pods bound per second, create→bound latency, DynamoDB writes per pod, and the raw PutItem
+ * rate of the same DynamoDB Local measured in the same run.
+ *
+ *   npm run bench:scheduling -- [--pods 2000] [--nodes 200] [--schedulers 8]
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { apiDeps } from '../shared/api/wiring.js';
+import { changesFromStream } from '../shared/aws/stream.js';
+import { systemClock } from '../shared/clock.js';
+import { dispatchChanges } from '../shared/events/dispatcher.js';
+import { storeEventRecorder } from '../shared/events/recorder.js';
+import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';
+import { Scheduler } from '../shared/scheduling/scheduler.js';
+import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
+import { startEventPath } from '../local/event-path.js';
+import { ensureSystemNamespaces } from '../local/setup.js';
+import { addNode, createPod, pod } from '../test/support/cluster.js';
+import { countWrites, inParallel, percentile, rawPutItemRate, startBackends } from './harness.js';
+
+const { values } = parseArgs({ options: { pods: { type: 'string', default: '2000' }, nodes: { type: 'string', default: '200' }, schedulers: { type: 'string', default: '8' } } });
+const PODS = Number(values.pods);
+const NODES = Number(values.nodes);
+
+const b = await startBackends();
+try {
+  const raw = await rawPutItemRate(b.dynamo, b.tableName, 1000, 16);
+  const writes = countWrites(b.dynamo);
+  const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
+  const { service } = apiDeps(store, systemClock, console.error);
+  await ensureSystemNamespaces(service);
+  await inParallel(
+    Array.from({ length: NODES }, (_, i) => `hollow-${String(i).padStart(3, '0')}`),
+    16,
+    (name) => addNode(service, name, { cpu: '16', memory: '64Gi', pods: 110 }),
+  );
+
+  const queue = new SqsWorkQueue(b.sqs, b.queueUrls);
+  const created = new Map<string, number>();
+  const bound = new Map<string, number>();
+  const events = await startEventPath({
+    dynamo: b.dynamo,
+    dynamoEndpoint: b.ddb.endpoint,
+    sqs: b.sqs,
+    tableName: b.tableName,
+    schedulerQueueUrl: b.queueUrls.scheduler,
+    schedulerConcurrency: Number(values.schedulers),
+    startAt: 'LATEST',
+    handlers: {
+      dispatch: async (e: DynamoDBStreamEvent) => {
+        const changes = changesFromStream(e.Records);
+        const now = performance.now();
+        for (const { change } of changes) {
+          const name = change.new?.metadata.name ?? '';
+          if (change.new?.kind === 'Pod' && change.new.spec?.nodeName && !change.old?.spec?.nodeName && !bound.has(name)) bound.set(name, now);
+        }
+        const failedAt = await dispatchChanges(changes, queue);
+        return { batchItemFailures: failedAt ? [{ itemIdentifier: failedAt }] : [] };
+      },
+      scheduler: async (e) => {
+        const scheduler = new Scheduler({ store, queue, clock: systemClock, events: storeEventRecorder(store, systemClock, 'default-scheduler', randomUUID), strategy: 'LeastAllocated' });
+        const failed = new Set(await scheduler.process(e.Records.map((r) => r.body)));
+        return { batchItemFailures: e.Records.filter((r) => failed.has(r.body)).map((r) => ({ itemIdentifier: r.messageId })) };
+      },
+      sweep: async () => undefined,
+    },
+  });
+
+  writes.writes = 0;
+  const start = performance.now();
+  await inParallel(
+    Array.from({ length: PODS }, (_, i) => `bench-${i}`),
+    16,
+    async (name) => {
+      created.set(name, performance.now());
+      await createPod(service, pod(name, '500m'));
+    },
+  );
+  const createdAll = performance.now();
+  while (bound.size < PODS) {
+    if (performance.now() - start > 600_000) throw new Error(`only ${bound.size}/${PODS} pods bound after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const end = Math.max(...bound.values());
+  await events.stop();
+
+  const latencies = [...bound].map(([name, t]) => t - (created.get(name) ?? t)).sort((x, y) => x - y);
+  const podsPerSecond = PODS / ((end - start) / 1000);
+  const fmt = (n: number, d = 0) => n.toFixed(d);
+  console.log(`scheduling benchmark: ${PODS} pods onto ${NODES} hollow nodes, ${values.schedulers} concurrent schedulers (DynamoDB Local, in memory)`);
+  console.log(`  raw PutItem rate           ${fmt(raw.sequential)}/s sequential, ${fmt(raw.parallel)}/s with 16 in flight`);
+  console.log(`  pods bound end to end      ${fmt(podsPerSecond, 1)}/s   (create of the first → bind of the last: ${fmt((end - start) / 1000, 2)} s; creates alone took ${fmt((createdAll - start) / 1000, 2)} s)`);
+  console.log(`  create → bound latency     p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms`);
+  console.log(`  DynamoDB writes per pod    ${fmt(writes.writes / PODS, 2)}   (create, bind transaction of pod + node allocation, Scheduled event)`);
+  console.log(`  ratio to raw PutItem       ${fmt(podsPerSecond / raw.parallel, 2)} × parallel, ${fmt(podsPerSecond / raw.sequential, 2)} × sequential   (target ≥ 0.30)`);
+} finally {
+  await b.stop();
+}
