@@ -38,9 +38,10 @@ export function countWrites(client: DynamoDBClient) {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const op = context.commandName;
-      const input = args.input as { TransactItems?: unknown[] };
+      const input = args.input as { TransactItems?: unknown[]; RequestItems?: Record<string, unknown[]> };
       if (op === 'PutItemCommand' || op === 'UpdateItemCommand' || op === 'DeleteItemCommand') counter.writes++;
       if (op === 'TransactWriteItemsCommand') counter.writes += input.TransactItems?.length ?? 0;
+      if (op === 'BatchWriteItemCommand') for (const items of Object.values(input.RequestItems ?? {})) counter.writes += items.length;
       return next(args);
     },
     { step: 'initialize', name: 'kumoWriteCounter' },

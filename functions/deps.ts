@@ -8,6 +8,7 @@ import { storeEventRecorder } from '../shared/events/recorder.js';
 import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';
 import type { WorkQueue } from '../shared/queue/work-queue.js';
 import { Scheduler } from '../shared/scheduling/scheduler.js';
+import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 
 /** Clients are built once per cold start and reused by every invocation of the container. */
@@ -15,6 +16,7 @@ let config: Config | undefined;
 let store: DynamoStore | undefined;
 let queue: WorkQueue | undefined;
 let api: ApiDeps | undefined;
+let snapshots: SnapshotCache | undefined;
 
 const logError = (message: string, error: unknown) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
 
@@ -35,8 +37,9 @@ export function workQueue(): WorkQueue {
   return queue;
 }
 
-/** A scheduler per invocation: its snapshot cache lives for one batch. */
+/** A scheduler per invocation; the snapshot cache lives as long as the warm container. */
 export function newScheduler(): Scheduler {
   const { config: c, store: s } = base();
-  return new Scheduler({ store: s, queue: workQueue(), clock: systemClock, events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID), strategy: c.schedulingStrategy });
+  snapshots ??= new SnapshotCache(s, systemClock);
+  return new Scheduler({ store: s, queue: workQueue(), clock: systemClock, events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID), strategy: c.schedulingStrategy, snapshots });
 }

@@ -43,6 +43,9 @@ export type DeleteResult = { deleted: true; status: Status } | { deleted: false;
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 /** A page is read from the store in chunks of this size when the client sets no limit. */
 const STORE_PAGE = 500;
+/** How long an open namespace is trusted without a read. A create racing a namespace delete within this
+ * window can still land; the namespace controller removes such leftovers, as in Kubernetes. */
+const NAMESPACE_CACHE_MS = 2000;
 /** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */
 const RETRIES = 5;
 
@@ -67,6 +70,9 @@ export function decodeContinue(token: string): ListCursor {
  * validation, optimistic concurrency, graceful and finalizer-blocked deletion.
  */
 export class ObjectService {
+  /** Namespaces recently found open, until when (ms). */
+  private readonly openNamespaces = new Map<string, number>();
+
   constructor(private readonly deps: ServiceDeps) {}
 
   async get(type: ResourceType, namespace: string, name: string): Promise<StoredObject> {
@@ -161,7 +167,10 @@ export class ObjectService {
     next.metadata.deletionTimestamp = rfc3339(boundRunningPod ? new Date(now.getTime() + grace * 1000) : now);
     next.metadata.deletionGracePeriodSeconds = boundRunningPod ? grace : 0;
     next.metadata.generation = (current.metadata.generation ?? 1) + 1;
-    if (type.kind === 'Namespace') next.status = { ...current.status, phase: 'Terminating' };
+    if (type.kind === 'Namespace') {
+      next.status = { ...current.status, phase: 'Terminating' };
+      this.openNamespaces.delete(current.metadata.name);
+    }
     return this.deps.store.update(next, current.metadata.resourceVersion);
   }
 
@@ -203,6 +212,10 @@ export class ObjectService {
 
   /** Namespaced objects may only be created in a namespace that exists and is not terminating. */
   async assertNamespaceOpen(namespace: string, type: ResourceType, name: string | undefined) {
+    // Like kube-apiserver's namespace lifecycle admission, recently seen open namespaces are trusted
+    // briefly instead of read on every create (half of a create's cost otherwise).
+    const now = this.deps.clock.now().getTime();
+    if ((this.openNamespaces.get(namespace) ?? 0) > now) return;
     const ns = await this.deps.store.get({ kind: 'Namespace', namespace: '', name: namespace });
     if (!ns) throw new NotFoundError({ resource: 'namespaces', group: '', name: namespace });
     if (ns.metadata.deletionTimestamp)
@@ -212,6 +225,7 @@ export class ObjectService {
         kind: type.plural,
         causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
       });
+    this.openNamespaces.set(namespace, now + NAMESPACE_CACHE_MS);
   }
 
   private listOf(type: ResourceType, items: StoredObject[], next: ListCursor | undefined): ObjectList {

@@ -2,21 +2,26 @@ import { rfc3339, type Clock } from '../clock.js';
 import type { KubeObject } from '../api/types.js';
 import type { Store } from '../store/store.js';
 
-/** Records a Kubernetes Event about an object (what `kubectl describe` shows under Events). */
+/**
+ * Records Kubernetes Events about objects (what `kubectl describe` shows under Events). Events are
+ * buffered and written in batches by `flush()`: they are history, not state, and one batched write
+ * per reconcile batch costs far less than one request per event.
+ */
 export interface EventRecorder {
-  record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  flush(): Promise<void>;
 }
 
 export function storeEventRecorder(store: Store, clock: Clock, component: string, newUid: () => string): EventRecorder {
+  let pending: KubeObject[] = [];
   return {
-    async record(about, type, reason, message) {
+    record(about, type, reason, message) {
       const now = clock.now();
       const uid = newUid();
-      const ns = about.metadata.namespace || 'default';
-      await store.create({
+      pending.push({
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${about.metadata.name ?? 'object'}.${now.getTime().toString(16)}${uid.slice(0, 6)}`, namespace: ns, uid, creationTimestamp: rfc3339(now) },
+        metadata: { name: `${about.metadata.name ?? 'object'}.${now.getTime().toString(16)}${uid.slice(0, 6)}`, namespace: about.metadata.namespace || 'default', uid, creationTimestamp: rfc3339(now) },
         involvedObject: { apiVersion: about.apiVersion, kind: about.kind, namespace: about.metadata.namespace, name: about.metadata.name, uid: about.metadata.uid },
         reason,
         message,
@@ -27,6 +32,11 @@ export function storeEventRecorder(store: Store, clock: Clock, component: string
         source: { component },
         reportingComponent: component,
       });
+    },
+    async flush() {
+      const batch = pending;
+      pending = [];
+      if (batch.length) await store.createMany(batch);
     },
   };
 }

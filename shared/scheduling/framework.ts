@@ -4,6 +4,9 @@ import { shardOf } from '../store/index-keys.js';
 
 const shardHash = (s: string) => shardOf(s, 0x7fffffff);
 
+/** Scores within this fraction of the best are treated as equal (see schedule()). */
+export const NEAR_TIE = 0.03;
+
 /**
  * The scheduling framework, shaped like kube-scheduler's: Filter plugins say whether a pod may go
  * on a node (a rejection is a Status with a reason, not an exception), Score plugins rank the nodes
@@ -99,14 +102,16 @@ export function schedule(p: PodToPlace, snapshot: Snapshot, plugins: Plugins): S
     if (plugin.normalize) scores = plugin.normalize(scores);
     scores.forEach((s, i) => (totals[i] = (totals[i] ?? 0) + s * plugin.weight));
   }
-  // Highest score wins. Ties break by a hash of pod and node, so the choice is deterministic for a pod
-  // yet differs between pods: concurrent schedulers then spread over equal nodes instead of racing for one.
+  // The best score wins; nodes within NEAR_TIE of it count as tied, and ties break by a hash of pod
+  // and node. The choice stays deterministic for a pod yet differs between pods, so concurrent
+  // schedulers working from slightly stale snapshots spread over near-equal nodes instead of all
+  // racing for the single emptiest one (optimistic binds then rarely conflict).
+  const top = Math.max(...totals);
   const tie = (i: number) => shardHash(`${p.pod.metadata.uid}/${feasible[i]?.node.metadata.name ?? ''}`);
-  let best = 0;
-  for (let i = 1; i < feasible.length; i++) {
-    const a = totals[i] ?? 0;
-    const b = totals[best] ?? 0;
-    if (a > b || (a === b && tie(i) > tie(best))) best = i;
+  let best = -1;
+  for (let i = 0; i < feasible.length; i++) {
+    if ((totals[i] ?? 0) < top - Math.abs(top) * NEAR_TIE) continue;
+    if (best < 0 || tie(i) > tie(best)) best = i;
   }
-  return { nodeName: feasible[best]?.node.metadata.name ?? '', score: totals[best] ?? 0 };
+  return { nodeName: feasible[Math.max(best, 0)]?.node.metadata.name ?? '', score: totals[Math.max(best, 0)] ?? 0 };
 }

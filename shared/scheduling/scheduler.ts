@@ -6,9 +6,10 @@ import { schedulerKeys } from '../events/dispatch.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { Store } from '../store/store.js';
-import { schedule, type NodeInfo, type Snapshot } from './framework.js';
+import { schedule, type NodeInfo } from './framework.js';
+import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
-import { addResources, nodeAllocatable, podRequests } from './resources.js';
+import { addResources, podRequests } from './resources.js';
 
 /**
  * The scheduler's reconciler (kube-scheduler's role). For each key it reads current state, asks the
@@ -23,6 +24,8 @@ export interface SchedulerDeps {
   clock: Clock;
   events: EventRecorder;
   strategy: ScoringStrategy;
+  /** Shared by the invocations of one warm container. */
+  snapshots: SnapshotCache;
 }
 
 /** Attempts per pod before the key goes back to the queue (with SQS's back-off). */
@@ -39,26 +42,35 @@ function withCondition(pod: KubeObject, c: Condition): KubeObject {
 }
 
 export class Scheduler {
-  private snapshot: Snapshot | undefined;
-
   constructor(private readonly deps: SchedulerDeps) {}
 
   /** Processes a batch of keys; returns the keys that must be retried later. */
   async process(keys: string[]): Promise<string[]> {
+    const startedAt = this.deps.clock.now().getTime();
     const failed: string[] = [];
     let wakeUp = false;
-    for (const key of keys) {
-      const [kind, a, b] = key.split('/');
-      if (key === schedulerKeys.wakeUp) wakeUp = true;
-      else if (kind === 'release' && a && b) {
-        // Freed capacity may let waiting pods in.
-        if (await this.deps.store.releasePod(a, b)) wakeUp = true;
-        this.snapshot = undefined;
-      } else if (kind === 'Pod' && a !== undefined && b) {
-        if (!(await this.schedulePod(a, b))) failed.push(key);
+    const podKeys: { namespace: string; name: string; key: string }[] = [];
+    try {
+      for (const key of keys) {
+        const [kind, a, b] = key.split('/');
+        if (key === schedulerKeys.wakeUp) wakeUp = true;
+        else if (kind === 'release' && a && b) {
+          // Freed capacity may let waiting pods in.
+          if (await this.deps.store.releasePod(a, b)) {
+            wakeUp = true;
+            await this.deps.snapshots.refreshNode(a);
+          }
+        } else if (kind === 'Pod' && a !== undefined && b) podKeys.push({ namespace: a, name: b, key });
       }
+      // One round trip reads every pod of the batch.
+      const pods = new Map((await this.deps.store.getMany(podKeys.map((k) => ({ kind: 'Pod', ...k })))).map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+      for (const k of podKeys) {
+        if (!(await this.schedulePod(k.namespace, k.name, pods.get(`${k.namespace}/${k.name}`), startedAt))) failed.push(k.key);
+      }
+      if (wakeUp) await this.wakeUp();
+    } finally {
+      await this.deps.events.flush();
     }
-    if (wakeUp) await this.wakeUp();
     return failed;
   }
 
@@ -69,50 +81,20 @@ export class Scheduler {
     return pending.length;
   }
 
-  async loadSnapshot(): Promise<Snapshot> {
-    const nodes: StoredObject[] = [];
-    let after: { namespace: string; name: string } | undefined;
-    for (;;) {
-      const page = await this.deps.store.list({ kind: 'Node', limit: 1000, after });
-      nodes.push(...page.items);
-      const last = page.items.at(-1);
-      if (!page.more || !last) break;
-      after = { namespace: '', name: last.metadata.name };
-    }
-    const allocations = new Map((await this.deps.store.listNodeAllocations()).map((a) => [a.nodeName, a]));
-    const infos: NodeInfo[] = [];
-    for (const node of nodes) {
-      let alloc = allocations.get(node.metadata.name);
-      if (!alloc) {
-        await this.deps.store.ensureNodeAllocation(node.metadata.name);
-        alloc = { nodeName: node.metadata.name, requested: { cpuMilli: 0, memoryBytes: 0, pods: 0 }, pods: {} };
-      }
-      infos.push({
-        node,
-        allocatable: nodeAllocatable(node),
-        requested: alloc.requested,
-        pods: Object.entries(alloc.pods).map(([uid, e]) => {
-          const [namespace = '', name = ''] = e.key.split('/');
-          return { uid, namespace, name, labels: e.labels ?? {} };
-        }),
-      });
-    }
-    return { nodes: infos };
-  }
-
   /** True when the pod needs nothing more from the scheduler; false to retry the key later. */
-  private async schedulePod(namespace: string, name: string): Promise<boolean> {
+  private async schedulePod(namespace: string, name: string, firstRead: StoredObject | undefined, startedAt: number): Promise<boolean> {
+    let pod = firstRead;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const pod = await this.deps.store.get({ kind: 'Pod', namespace, name });
+      if (attempt > 0) pod = await this.deps.store.get({ kind: 'Pod', namespace, name });
       if (!pod || pod.spec?.nodeName || pod.metadata.deletionTimestamp || TERMINAL.has(String(pod.status?.phase ?? ''))) return true;
-      const snapshot = (this.snapshot ??= await this.loadSnapshot());
+      const { snapshot, loadedAt } = await this.deps.snapshots.get();
       const requests = podRequests(pod);
       const strategy = (pod.metadata.annotations?.[SCORING_ANNOTATION] as ScoringStrategy | undefined) ?? this.deps.strategy;
       const result = schedule({ pod, requests }, snapshot, defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'));
       if ('unschedulable' in result) {
-        // The snapshot may be stale; only a fresh one may declare the pod unschedulable.
-        if (attempt === 0 && this.snapshot === snapshot) {
-          this.snapshot = undefined;
+        // Only a snapshot read after this batch began may declare a pod unschedulable (a node may just have joined).
+        if (loadedAt < startedAt) {
+          await this.deps.snapshots.get(startedAt);
           continue;
         }
         await this.markUnschedulable(pod, result.message);
@@ -131,17 +113,17 @@ export class Scheduler {
         );
       } catch (e) {
         if (e instanceof CapacityConflictError) {
-          this.snapshot = undefined; // another scheduler took the room: look again
+          await this.deps.snapshots.refreshNode(result.nodeName); // another scheduler took the room: look again
           continue;
         }
         if (e instanceof ConflictError) continue; // the pod changed under us: re-read it
         if (e instanceof NotFoundError) return true;
         throw e;
       }
-      // Assume the binding in the cached snapshot, as kube-scheduler's cache does, until it is reloaded.
+      // Assume the binding in the shared snapshot, as kube-scheduler's cache does, until it is reloaded.
       info.requested = addResources(info.requested, requests);
       info.pods.push({ uid: pod.metadata.uid, namespace, name, labels: pod.metadata.labels ?? {} });
-      await this.deps.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${result.nodeName}`);
+      this.deps.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${result.nodeName}`);
       return true;
     }
     return false;
@@ -159,6 +141,6 @@ export class Scheduler {
       if (e instanceof ConflictError || e instanceof NotFoundError) return;
       throw e;
     }
-    await this.deps.events.record(pod, 'Warning', 'FailedScheduling', message);
+    this.deps.events.record(pod, 'Warning', 'FailedScheduling', message);
   }
 }

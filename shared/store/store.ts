@@ -74,6 +74,11 @@ export interface Store {
   /** Creates an empty allocation for a node if it has none. */
   ensureNodeAllocation(nodeName: string): Promise<void>;
   listNodeAllocations(): Promise<NodeAllocation[]>;
+  getNodeAllocation(nodeName: string): Promise<NodeAllocation | undefined>;
+  /** Strongly consistent reads of several objects in one round trip; absent ones are left out. */
+  getMany(keys: ObjectKey[]): Promise<StoredObject[]>;
+  /** Unconditional writes of new objects with unique generated names (events), batched. */
+  createMany(objects: KubeObject[]): Promise<void>;
   /** Keys of pods that wait for a node (from the sharded unscheduled index; eventually consistent). */
   listUnscheduledPods(): Promise<ObjectKey[]>;
   /** A resourceVersion no older than any write this store has acknowledged (for list metadata). */

@@ -4,6 +4,7 @@ import type { StoredObject } from '../../shared/api/types.js';
 import { systemClock } from '../../shared/clock.js';
 import type { WorkQueue } from '../../shared/queue/work-queue.js';
 import { Scheduler } from '../../shared/scheduling/scheduler.js';
+import { SnapshotCache } from '../../shared/scheduling/snapshot.js';
 import { nodeAllocatable, podRequests } from '../../shared/scheduling/resources.js';
 import { storeEventRecorder } from '../../shared/events/recorder.js';
 import { addNode, createPod, pod } from '../support/cluster.js';
@@ -98,7 +99,7 @@ describe('duplicated and reordered delivery', () => {
     const keys = Array.from({ length: 60 }, (_, i) => `Pod/default/dup-${i}`);
     const storm = [...keys, ...keys, ...keys].sort(() => Math.random() - 0.5);
     const queue: WorkQueue = { enqueue: async () => undefined };
-    const schedulers = Array.from({ length: 4 }, () => new Scheduler({ store: s.store, queue, clock: systemClock, events: storeEventRecorder(s.store, systemClock, 'test', randomUUID), strategy: 'LeastAllocated' }));
+    const schedulers = Array.from({ length: 4 }, () => new Scheduler({ store: s.store, queue, clock: systemClock, events: storeEventRecorder(s.store, systemClock, 'test', randomUUID), strategy: 'LeastAllocated', snapshots: new SnapshotCache(s.store, systemClock) }));
     await Promise.all(schedulers.map((sch, i) => sch.process(storm.filter((_, j) => j % 4 === i))));
     await s.quiet();
     const pods = await expectPlacementInvariants(51);

@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -7,6 +9,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type BatchGetCommandOutput,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -31,6 +34,17 @@ import { GSI } from './schema.js';
 
 /** The partition holding one allocation item per node (sort key: node name). */
 const ALLOCATION_PK = 'NodeAllocation#';
+
+const BATCH_GET_LIMIT = 100;
+/** Retries of a transaction DynamoDB cancelled only because another one touched the same item. */
+const TRANSACTION_CONFLICT_RETRIES = 5;
+const BATCH_WRITE_LIMIT = 25;
+
+const allocationOf = (i: Record<string, unknown>): NodeAllocation => ({
+  nodeName: String(i.sk),
+  requested: { cpuMilli: Number(i.cpu), memoryBytes: Number(i.mem), pods: Number(i.pods) },
+  pods: (i.p ?? {}) as Record<string, AllocationEntry>,
+});
 
 /** Events are history, not state: like the kube-apiserver's --event-ttl=1h, DynamoDB's TTL removes them. */
 const EVENT_TTL_SECONDS = 3600;
@@ -159,41 +173,48 @@ export class DynamoStore implements Store {
     const expected = Number(expectedResourceVersion);
     const item = this.encode(boundPod, expected);
     const { uid, ...stored } = entry;
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: this.conditionalPut(item, expected) },
-            {
-              Update: {
-                TableName: this.table,
-                Key: { pk: ALLOCATION_PK, sk: nodeName },
-                UpdateExpression: 'SET p.#uid = :entry ADD cpu :cpu, mem :mem, pods :one',
-                // Capacity is checked where it is counted: concurrent binds cannot overcommit the node,
-                // and a pod already accounted here is never counted twice.
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(p.#uid) AND cpu <= :cpuMax AND mem <= :memMax AND pods <= :podsMax',
-                ExpressionAttributeNames: { '#uid': uid },
-                ExpressionAttributeValues: {
-                  ':entry': stored,
-                  ':cpu': entry.cpuMilli,
-                  ':mem': entry.memoryBytes,
-                  ':one': 1,
-                  ':cpuMax': allocatable.cpuMilli - entry.cpuMilli,
-                  ':memMax': allocatable.memoryBytes - entry.memoryBytes,
-                  ':podsMax': allocatable.pods - 1,
-                },
-              },
+    // A new command per attempt: the SDK's middleware rewrites a command's input when it is sent.
+    const transaction = () =>
+      new TransactWriteCommand({
+      TransactItems: [
+        { Put: this.conditionalPut(item, expected) },
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: ALLOCATION_PK, sk: nodeName },
+            UpdateExpression: 'SET p.#uid = :entry ADD cpu :cpu, mem :mem, pods :one',
+            // Capacity is checked where it is counted: concurrent binds cannot overcommit the node,
+            // and a pod already accounted here is never counted twice.
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(p.#uid) AND cpu <= :cpuMax AND mem <= :memMax AND pods <= :podsMax',
+            ExpressionAttributeNames: { '#uid': uid },
+            ExpressionAttributeValues: {
+              ':entry': stored,
+              ':cpu': entry.cpuMilli,
+              ':mem': entry.memoryBytes,
+              ':one': 1,
+              ':cpuMax': allocatable.cpuMilli - entry.cpuMilli,
+              ':memMax': allocatable.memoryBytes - entry.memoryBytes,
+              ':podsMax': allocatable.pods - 1,
             },
-          ],
-        }),
-      );
-    } catch (e) {
-      if (e instanceof TransactionCanceledException) {
+          },
+        },
+      ],
+    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.doc.send(transaction());
+        break;
+      } catch (e) {
+        if (!(e instanceof TransactionCanceledException)) throw e;
         const [podReason, nodeReason] = e.CancellationReasons ?? [];
         if (podReason?.Code === 'ConditionalCheckFailed') throw conditionFailure(keyOfObject(boundPod), 'update', podReason.Item);
         if (nodeReason?.Code === 'ConditionalCheckFailed') throw new CapacityConflictError(nodeName);
+        // Another transaction held one of the items at that moment (TransactionConflict): nothing was
+        // decided, so the same transaction is tried again after a short, jittered pause.
+        const transient = (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+        if (!transient || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
       }
-      throw e;
     }
     return this.decode(item);
   }
@@ -236,6 +257,40 @@ export class DynamoStore implements Store {
     }
   }
 
+  async getNodeAllocation(nodeName: string): Promise<NodeAllocation | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: ALLOCATION_PK, sk: nodeName }, ConsistentRead: true }));
+    return out.Item ? allocationOf(out.Item) : undefined;
+  }
+
+  async getMany(keys: ObjectKey[]): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const unique = [...new Map(keys.map((k) => [`${k.kind}#${k.namespace}/${k.name}`, k])).values()];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+        [this.table]: { Keys: unique.slice(i, i + BATCH_GET_LIMIT).map((k) => ({ pk: partitionKey(k.kind, k.namespace), sk: k.name })), ConsistentRead: true },
+      };
+      // DynamoDB may answer part of a batch; the rest comes back as UnprocessedKeys to ask again.
+      for (let round = 0; request && Object.keys(request).length && round < 10; round++) {
+        const res: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of res.Responses?.[this.table] ?? []) out.push(this.decode(item as Item));
+        request = res.UnprocessedKeys as typeof request;
+        if (request && Object.keys(request).length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+      }
+    }
+    return out;
+  }
+
+  async createMany(objects: KubeObject[]): Promise<void> {
+    for (let i = 0; i < objects.length; i += BATCH_WRITE_LIMIT) {
+      let writes: { PutRequest: { Item: Item } }[] = objects.slice(i, i + BATCH_WRITE_LIMIT).map((o) => ({ PutRequest: { Item: this.encode(o, undefined) } }));
+      for (let round = 0; writes.length && round < 10; round++) {
+        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: writes } }));
+        writes = (res.UnprocessedItems?.[this.table] ?? []) as typeof writes;
+        if (writes.length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+      }
+    }
+  }
+
   async listNodeAllocations(): Promise<NodeAllocation[]> {
     const out: NodeAllocation[] = [];
     let start: Record<string, unknown> | undefined;
@@ -243,8 +298,7 @@ export class DynamoStore implements Store {
       const page = await this.doc.send(
         new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ALLOCATION_PK }, ExclusiveStartKey: start, ConsistentRead: true }),
       );
-      for (const i of page.Items ?? [])
-        out.push({ nodeName: String(i.sk), requested: { cpuMilli: Number(i.cpu), memoryBytes: Number(i.mem), pods: Number(i.pods) }, pods: (i.p ?? {}) as Record<string, AllocationEntry> });
+      for (const i of page.Items ?? []) out.push(allocationOf(i));
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
