@@ -7,7 +7,10 @@ type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promi
  * Serves a Lambda handler over plain HTTP by building the same HTTP API (payload 2.0) events API
  * Gateway sends. Tests use it to exercise the real handler without serverless-offline's start-up time.
  */
-export function httpApiEvent(req: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+export function httpApiEvent(req: IncomingMessage, raw: Buffer): APIGatewayProxyEventV2 {
+  // API Gateway base64-encodes bodies that are not text; so does this server.
+  const binary = /protobuf|octet-stream/.test(String(req.headers['content-type'] ?? ''));
+  const body = raw.length === 0 ? '' : binary ? raw.toString('base64') : raw.toString('utf8');
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
@@ -32,7 +35,7 @@ export function httpApiEvent(req: IncomingMessage, body: string): APIGatewayProx
       timeEpoch: now.getTime(),
     },
     body: body || undefined,
-    isBase64Encoded: false,
+    isBase64Encoded: binary,
   };
 }
 
@@ -41,7 +44,7 @@ export async function serveLambda(handler: HttpApiHandler, port = 0): Promise<{ 
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     try {
-      const result = await handler(httpApiEvent(req, Buffer.concat(chunks).toString('utf8')), {} as Context);
+      const result = await handler(httpApiEvent(req, Buffer.concat(chunks)), {} as Context);
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.body ?? '');
     } catch (e) {

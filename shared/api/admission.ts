@@ -117,7 +117,7 @@ export function prepareUpdate(type: ResourceType, current: StoredObject, body: u
   } else {
     next = incoming;
     for (const f of SERVER_OWNED_META) delete next.metadata[f];
-    const kept: (keyof StoredObject['metadata'])[] = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'];
+    const kept: (keyof StoredObject['metadata'])[] = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields'];
     for (const f of kept) if (current.metadata[f] !== undefined) (next.metadata as Record<string, unknown>)[f] = current.metadata[f];
     if (!type.namespaced) delete next.metadata.namespace;
     // The main path never writes status: it belongs to the controllers and agents (status subresource).

@@ -1,6 +1,7 @@
-import { prepareCreate, prepareUpdate, type UpdateMode } from './admission.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, type Status } from './errors.js';
-import { isPlainObject } from './json.js';
+import { coerceBody, prepareCreate, prepareUpdate, type UpdateMode } from './admission.js';
+import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, type Status } from './errors.js';
+import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
+import { isPlainObject, jsonEqual } from './json.js';
 import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from './kinds.js';
 import { applyPatch, type PatchType } from './patch.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, supportedFieldsOf } from './selectors.js';
@@ -15,7 +16,25 @@ export interface ServiceDeps {
   newUid: () => string;
   /** Five lowercase alphanumerics for generateName. */
   nameSuffix: () => string;
+  /** Waits between a watch's polls of the store. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  object: KubeObject;
+}
+
+/** The longest a watch request holds before answering with a bookmark (API Gateway allows 29 s). */
+export const WATCH_HOLD_MS = 5000;
+const WATCH_POLL_MS = 400;
+/** A single-object watch with nothing to report answers this fast, so `rollout status` and `delete --wait` return promptly. */
+const SINGLE_OBJECT_QUIET_MS = 300;
 
 export interface ListOptions {
   labelSelector?: string;
@@ -112,6 +131,36 @@ export class ObjectService {
     }
   }
 
+  /**
+   * A finite watch (long poll): the changes after `resourceVersion` as soon as there are any, or a
+   * BOOKMARK when the hold ends quietly; clients re-watch from the last version they saw. Deletions
+   * are reported for single-object watches (the object is gone); a collection watch sees only what exists.
+   */
+  async watch(type: ResourceType, namespace: string | undefined, opts: WatchOptions): Promise<WatchEvent[]> {
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const from = Number(opts.resourceVersion ?? 0) || 0;
+    const fields = parseFieldSelector(opts.fieldSelector, supportedFieldsOf(type.kind));
+    const single = fields.find((f) => f.field === 'metadata.name' && f.op === '=')?.value;
+    const start = this.deps.clock.now().getTime();
+    const hold = Math.min(opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : WATCH_HOLD_MS, WATCH_HOLD_MS);
+    const bookmark = (): WatchEvent => ({ type: 'BOOKMARK', object: { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { resourceVersion: this.deps.store.currentResourceVersion() } } });
+    for (;;) {
+      const { items } = await this.list(type, namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
+      if (from === 0) return [...items.map((object): WatchEvent => ({ type: 'ADDED', object })), bookmark()];
+      const events = items
+        .filter((o) => Number(o.metadata.resourceVersion) > from)
+        .map((object): WatchEvent => ({ type: Date.parse(object.metadata.creationTimestamp) >= Math.floor(from / 1e6) * 1000 ? 'ADDED' : 'MODIFIED', object }));
+      if (single && items.length === 0) {
+        const gone = { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { name: single, namespace, resourceVersion: this.deps.store.currentResourceVersion() } };
+        return [{ type: 'DELETED', object: gone }];
+      }
+      if (events.length) return events;
+      const elapsed = this.deps.clock.now().getTime() - start;
+      if ((single && elapsed >= SINGLE_OBJECT_QUIET_MS) || elapsed >= hold) return [bookmark()];
+      await sleep(single ? SINGLE_OBJECT_QUIET_MS : WATCH_POLL_MS);
+    }
+  }
+
   /** PUT: replace the object; a `resourceVersion` in the body is a precondition. */
   async replace(type: ResourceType, namespace: string, name: string, body: unknown, mode: UpdateMode = 'main'): Promise<StoredObject> {
     const precondition = isPlainObject(body) && isPlainObject(body.metadata) ? (body.metadata.resourceVersion as string | undefined) : undefined;
@@ -126,6 +175,44 @@ export class ObjectService {
       if (rv !== undefined && rv !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
       return prepareUpdate(type, current, patched, mode);
     });
+  }
+
+  /**
+   * Server-side apply (`kubectl apply --server-side`): creates the object if it is missing, otherwise
+   * merges the applied configuration into it. Fields another manager applied may not be changed
+   * unless `force`; ownership is recorded in metadata.managedFields.
+   */
+  async apply(type: ResourceType, namespace: string, name: string, body: unknown, opts: { fieldManager?: string; force?: boolean }): Promise<{ object: StoredObject; created: boolean }> {
+    const manager = opts.fieldManager;
+    if (!manager) throw new BadRequestError('fieldManager is required for apply requests');
+    const applied = coerceBody(type, body, type.namespaced ? namespace : undefined, name);
+    const time = rfc3339(this.deps.clock.now());
+    const current = await this.deps.store.get(this.key(type, namespace, name));
+    if (!current) {
+      const created = prepareCreate(type, applied, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace: type.namespaced ? namespace : undefined, nameSuffix: this.deps.nameSuffix() });
+      created.metadata.managedFields = recordApply(undefined, manager, applied, apiVersionOf(type), time);
+      if (type.namespaced) await this.assertNamespaceOpen(namespace, type, name);
+      try {
+        return { object: await this.deps.store.create(created), created: true };
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError)) throw e; // created meanwhile: apply onto it below
+      }
+    }
+    const object = await this.readModifyWrite(type, namespace, name, undefined, (live) => {
+      if (!opts.force) {
+        const conflicts = applyConflicts(live, applied, manager);
+        if (conflicts.length) throw conflictError(type.plural, name, conflicts);
+      }
+      const merged = applyPatch('apply', live, { ...applied, metadata: { ...applied.metadata, resourceVersion: undefined } }) as KubeObject;
+      merged.metadata.managedFields = recordApply(live.metadata.managedFields as ManagedFieldsEntry[] | undefined, manager, applied, apiVersionOf(type), time);
+      // A new owner is worth a write even when no value changes; a refreshed timestamp alone is not.
+      const untimed = (m: unknown) => ((m as ManagedFieldsEntry[] | undefined) ?? []).map(({ time: _t, ...rest }) => rest);
+      const ownershipChanged = !jsonEqual(untimed(live.metadata.managedFields), untimed(merged.metadata.managedFields));
+      const next = prepareUpdate(type, live, merged, 'main') ?? (ownershipChanged ? structuredClone(live as KubeObject) : undefined);
+      if (next) next.metadata.managedFields = merged.metadata.managedFields;
+      return next;
+    });
+    return { object, created: false };
   }
 
   async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {

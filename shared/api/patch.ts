@@ -1,14 +1,17 @@
 import jsonpatch from 'fast-json-patch';
 import { BadRequestError, StatusError, UnsupportedMediaTypeError } from './errors.js';
 import { clone, isPlainObject } from './json.js';
+import { strategicMerge } from './strategic-merge.js';
 
 /** The patch formats the API accepts, by Content-Type. */
-export type PatchType = 'merge' | 'json';
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
 export function patchTypeOf(contentType: string): PatchType {
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (mediaType === 'application/merge-patch+json') return 'merge';
   if (mediaType === 'application/json-patch+json') return 'json';
+  if (mediaType === 'application/strategic-merge-patch+json') return 'strategic';
+  if (mediaType === 'application/apply-patch+yaml' || mediaType === 'application/apply-patch+json') return 'apply';
   throw new UnsupportedMediaTypeError(mediaType);
 }
 
@@ -37,9 +40,9 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
 }
 
 export function applyPatch(type: PatchType, target: unknown, patch: unknown): unknown {
-  if (type === 'merge') {
-    if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object');
-    return mergePatch(target, patch);
-  }
-  return jsonPatch(target, patch);
+  if (type === 'json') return jsonPatch(target, patch);
+  if (!isPlainObject(patch)) throw new BadRequestError(`a ${type} patch must be an object`);
+  if (type === 'merge') return mergePatch(target, patch);
+  // A server-side apply body is the intended object; without field ownership tracking it merges like a strategic patch.
+  return strategicMerge(target, patch);
 }

@@ -15,5 +15,5 @@ export function randomNameSuffix(): string {
 export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError']): ApiDeps {
   const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix };
   const service = new ObjectService(serviceDeps);
-  return { service, bulk: new BulkApplier(service, serviceDeps), logError };
+  return { service, clock, bulk: new BulkApplier(service, serviceDeps), logError };
 }

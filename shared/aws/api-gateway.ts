@@ -5,13 +5,16 @@ import type { ApiRequest, ApiResponse } from '../api/http/request.js';
 export function fromHttpApiEvent(event: APIGatewayProxyEventV2): ApiRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
-  const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  // serverless-offline sends null for an empty body, API Gateway omits it.
+  const bytes = event.body === undefined || event.body === null ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const body = bytes?.toString('utf8');
   return {
     method: event.requestContext.http.method,
     path: event.rawPath,
     query: new URLSearchParams(event.rawQueryString ?? ''),
     headers,
     body,
+    bodyBytes: bytes,
   };
 }
 

@@ -52,7 +52,7 @@ describe('errors are Status objects with the right code, and nothing is half-wri
     ['an unknown resource', 'GET', '/api/v1/namespaces/default/widgets', undefined, undefined, 404, 'NotFound'],
     ['a missing namespace', 'POST', '/api/v1/namespaces/nope/configmaps', JSON.stringify(makeConfigMap('c', 'nope')), 'application/json', 404, 'NotFound'],
     ['a method the collection lacks', 'PUT', D, '{}', 'application/json', 405, 'MethodNotAllowed'],
-    ['a strategic merge patch (not served yet)', 'PATCH', `${D}/web`, '{}', 'application/strategic-merge-patch+json', 415, 'UnsupportedMediaType'],
+    ['an unknown patch type', 'PATCH', `${D}/web`, '{}', 'application/vnd.example.patch+json', 415, 'UnsupportedMediaType'],
     ['exec, which needs a streaming upgrade', 'POST', `${PODS}/p/exec`, undefined, undefined, 405, 'MethodNotAllowed'],
     ['a bad label selector', 'GET', `${CM}?labelSelector=app%20in%20web`, undefined, undefined, 400, 'BadRequest'],
     ['an unsupported field selector', 'GET', `${CM}?fieldSelector=spec.nodeName%3Dn1`, undefined, undefined, 400, 'BadRequest'],

@@ -1,4 +1,5 @@
 import { apiVersionOf, groupVersions, RESOURCE_TYPES } from '../kinds.js';
+import { SERVED_VERBS } from './aggregated-discovery.js';
 
 /** Legacy discovery documents (APIVersions, APIGroupList, APIResourceList). */
 
@@ -33,7 +34,7 @@ export function apiResourceList(group: string, version: string) {
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
+      verbs: SERVED_VERBS,
       ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
       ...(t.categories.length ? { categories: t.categories } : {}),
     },

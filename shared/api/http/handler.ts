@@ -1,18 +1,24 @@
 import type { UpdateMode } from '../admission.js';
+import type { Clock } from '../../clock.js';
 import { applyStatusCode, type BulkApplier } from '../bulk-apply.js';
 import { BadRequestError, StatusError } from '../errors.js';
 import { isPlainObject } from '../json.js';
 import type { DeleteOptions, ObjectService } from '../object-service.js';
 import { applyPatch, patchTypeOf } from '../patch.js';
 import type { ResourceType } from '../kinds.js';
-import { decodeBody, decodeDocuments, encode, encodingFor } from './codec.js';
+import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf } from './codec.js';
+import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
+import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { openApiGroupVersion, openApiRoot } from './openapi.js';
+import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './tables.js';
 import type { ApiRequest, ApiResponse } from './request.js';
 import { methodNotAllowed, route, type Route } from './routes.js';
 import { replicasFromScale, scaleOf } from './scale.js';
 
 export interface ApiDeps {
   service: ObjectService;
+  clock: Clock;
   bulk: BulkApplier;
   /** Where unexpected errors are reported (never to the client). */
   logError: (message: string, error: unknown) => void;
@@ -21,9 +27,14 @@ export interface ApiDeps {
 interface Reply {
   code: number;
   value: unknown;
+  /** Set when the answer is not the negotiated JSON/YAML encoding of `value`. */
+  contentType?: string;
+  /** A body already encoded (a watch's newline-delimited events). */
+  raw?: string;
 }
 
 const ok = (value: unknown, code = 200): Reply => ({ code, value });
+const typed = (value: unknown, contentType: string): Reply => ({ code: 200, value, contentType });
 
 /** Subresources kubectl knows but an API behind API Gateway cannot serve (they need a streaming upgrade). */
 const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
@@ -32,6 +43,8 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
   const encoding = encodingFor(req.headers.accept);
   try {
     const reply = await dispatch(req, route(req.path), deps);
+    if (reply.raw !== undefined) return { statusCode: reply.code, headers: { 'content-type': reply.contentType ?? 'application/json' }, body: reply.raw };
+    if (reply.contentType) return { statusCode: reply.code, headers: { 'content-type': reply.contentType }, body: JSON.stringify(reply.value) };
     const { body, contentType } = encode(reply.value, encoding);
     return { statusCode: reply.code, headers: { 'content-type': contentType }, body };
   } catch (e) {
@@ -58,9 +71,16 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps): Promise<Reply
     case 'health':
       return readOnly(() => 'ok');
     case 'apiVersions':
-      return readOnly(apiVersions);
-    case 'apiGroups':
-      return readOnly(apiGroupList);
+    case 'apiGroups': {
+      if (m !== 'GET') throw methodNotAllowed(m, req.path);
+      const v = negotiatedDiscovery(req.headers.accept);
+      if (v) return typed(aggregatedDiscovery(r.kind === 'apiVersions', v), discoveryContentType(v));
+      return ok(r.kind === 'apiVersions' ? apiVersions() : apiGroupList());
+    }
+    case 'openapiV3Root':
+      return readOnly(openApiRoot);
+    case 'openapiV3':
+      return readOnly(() => openApiGroupVersion(r.group, r.version));
     case 'apiGroup':
       return readOnly(() => apiGroup(r.group));
     case 'resources':
@@ -73,10 +93,10 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps): Promise<Reply
       return ok(result, applyStatusCode(result));
     }
     case 'collection':
-      return collection(req, m, r.type, r.namespace, deps.service);
+      return collection(req, m, r.type, r.namespace, deps.service, deps.clock);
     case 'object':
       if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service);
-      return object(req, m, r.type, r.namespace, r.name, deps.service);
+      return object(req, m, r.type, r.namespace, r.name, deps.service, deps.clock);
   }
 }
 
@@ -84,23 +104,25 @@ function rejectDryRun(req: ApiRequest) {
   if (req.query.get('dryRun')) throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
 }
 
-async function collection(req: ApiRequest, m: string, type: ResourceType, namespace: string | undefined, service: ObjectService): Promise<Reply> {
+async function collection(req: ApiRequest, m: string, type: ResourceType, namespace: string | undefined, service: ObjectService, clock: Clock): Promise<Reply> {
   if (m === 'GET') {
-    if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') throw methodNotAllowed('WATCH', `${req.path} (watch is not supported yet; list instead)`);
+    const labelSelector = req.query.get('labelSelector') ?? undefined;
+    const fieldSelector = req.query.get('fieldSelector') ?? undefined;
+    if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
+      const timeout = req.query.get('timeoutSeconds');
+      const events = await service.watch(type, namespace, { labelSelector, fieldSelector, resourceVersion: req.query.get('resourceVersion') ?? undefined, timeoutSeconds: timeout ? Number(timeout) : undefined });
+      return { code: 200, value: undefined, contentType: 'application/json', raw: events.map((e) => JSON.stringify(e)).join('\n') + '\n' };
+    }
     const limit = req.query.get('limit');
-    return ok(
-      await service.list(type, namespace, {
-        labelSelector: req.query.get('labelSelector') ?? undefined,
-        fieldSelector: req.query.get('fieldSelector') ?? undefined,
-        limit: limit === null ? undefined : Number(limit),
-        continue: req.query.get('continue') || undefined,
-      }),
-    );
+    const list = await service.list(type, namespace, { labelSelector, fieldSelector, limit: limit === null ? undefined : Number(limit), continue: req.query.get('continue') || undefined });
+    if (wantsTable(req.headers.accept)) return typed(toTable(type.kind, list.items, list.metadata, clock.now().getTime(), req.query.get('includeObject') ?? undefined), TABLE_CONTENT_TYPE);
+    return ok(list);
   }
   if (m === 'POST') {
     if (type.namespaced && namespace === undefined) throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
     rejectDryRun(req);
-    return ok(await service.create(type, namespace, decodeBody(req.headers['content-type'], req.body)), 201);
+    const body = mediaTypeOf(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE ? decodeProtobufObject(req.bodyBytes ?? Buffer.from(req.body ?? '', 'utf8')) : decodeBody(req.headers['content-type'], req.body);
+    return ok(await service.create(type, namespace, body), 201);
   }
   throw methodNotAllowed(m, req.path);
 }
@@ -122,13 +144,24 @@ async function update(req: ApiRequest, m: string, type: ResourceType, ns: string
   rejectDryRun(req);
   if (m === 'PUT') return ok(await service.replace(type, ns, name, decodeBody(req.headers['content-type'], req.body), mode));
   const patchType = patchTypeOf(req.headers['content-type'] ?? '');
+  if (patchType === 'apply') {
+    if (mode !== 'main') throw methodNotAllowed('APPLY', `${req.path}: server-side apply of a subresource is not supported`);
+    // kubectl sends the apply body as JSON under the YAML media type; YAML is accepted too.
+    const body = decodeBody(req.body?.trimStart().startsWith('{') ? 'application/json' : 'application/yaml', req.body);
+    const force = req.query.get('force') === 'true';
+    const { object, created } = await service.apply(type, ns, name, body, { fieldManager: req.query.get('fieldManager') ?? undefined, force });
+    return ok(object, created ? 201 : 200);
+  }
   return ok(await service.patch(type, ns, name, patchType, decodeBody('application/json', req.body), mode));
 }
 
-async function object(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService): Promise<Reply> {
+async function object(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, clock: Clock): Promise<Reply> {
   switch (m) {
-    case 'GET':
-      return ok(await service.get(type, ns, name));
+    case 'GET': {
+      const o = await service.get(type, ns, name);
+      if (wantsTable(req.headers.accept)) return typed(toTable(type.kind, [o], { resourceVersion: o.metadata.resourceVersion }, clock.now().getTime(), req.query.get('includeObject') ?? undefined), TABLE_CONTENT_TYPE);
+      return ok(o);
+    }
     case 'PUT':
     case 'PATCH':
       return update(req, m, type, ns, name, service, 'main');

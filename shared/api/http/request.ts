@@ -6,6 +6,8 @@ export interface ApiRequest {
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
   body?: string;
+  /** The body's bytes, for binary media types (protobuf). */
+  bodyBytes?: Buffer;
 }
 
 export interface ApiResponse {

@@ -11,7 +11,9 @@ export type Route =
   | { kind: 'resources'; group: string; version: string } // GET /api/v1, /apis/apps/v1
   | { kind: 'collection'; type: ResourceType; namespace?: string }
   | { kind: 'object'; type: ResourceType; namespace: string; name: string; subresource?: string }
-  | { kind: 'bulkApply' };
+  | { kind: 'bulkApply' }
+  | { kind: 'openapiV3Root' }
+  | { kind: 'openapiV3'; group: string; version: string };
 
 /** kumo's own endpoints live outside the Kubernetes groups, so they never collide with them. */
 export const BULK_APPLY_PATH = '/kumo/v1/apply';
@@ -44,6 +46,13 @@ export function route(path: string): Route {
   if (clean === '/version') return { kind: 'version' };
   if (clean === '/healthz' || clean === '/livez' || clean === '/readyz') return { kind: 'health' };
   if (clean === BULK_APPLY_PATH) return { kind: 'bulkApply' };
+  if (clean === '/openapi/v3') return { kind: 'openapiV3Root' };
+  const oa = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(clean);
+  if (oa) {
+    const [group, version] = oa[1] ? ['', oa[1]] : [oa[2] ?? '', oa[3] ?? ''];
+    if (!groupVersions().some((gv) => gv.group === group && gv.version === version)) throw new RouteNotFoundError();
+    return { kind: 'openapiV3', group, version };
+  }
   const segs = clean.split('/').filter(Boolean).map(decodeURIComponent);
   if (segs[0] === 'api') {
     if (segs.length === 1) return { kind: 'apiVersions' };
