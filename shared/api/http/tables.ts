@@ -15,6 +15,7 @@ interface Column {
   cell: (o: KubeObject, now: number) => string | number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- printers read loosely shaped JSON; every cell has a fallback
 type Any = Record<string, any>;
 const spec = (o: KubeObject) => (o.spec ?? {}) as Any;
 const status = (o: KubeObject) => (o.status ?? {}) as Any;
