@@ -1,0 +1,179 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
+import { kubeconfig } from '../../local/kubeconfig.js';
+import { startApi, type TestApi } from '../support/api-server.js';
+
+/**
+ * The real kubectl (1.32, on PATH on these machines) against kumo's real API handler over HTTP on
+ * DynamoDB Local. Each command's output is checked, and so is what it stored.
+ */
+const run = promisify(execFile);
+const kubectlPath = await run('sh', ['-c', 'command -v kubectl']).then(
+  (r) => r.stdout.trim(),
+  () => '',
+);
+if (!kubectlPath) console.warn('kubectl is not on PATH: the kubectl suite is skipped (install kubectl 1.32 to run it)');
+
+let api: TestApi;
+let dir: string;
+const T = (kind: string) => typeByKindName(kind) as ResourceType;
+const example = (f: string) => join(new URL('../../examples/', import.meta.url).pathname, f);
+
+async function kubectl(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  try {
+    // Global flags first: anything after `--` belongs to the command kubectl runs (exec).
+    const r = await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 });
+    return { out: r.stdout, err: r.stderr, code: 0 };
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string; code?: number };
+    return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
+  }
+}
+const ok = async (...args: string[]) => {
+  const r = await kubectl(...args);
+  expect(r.code, `kubectl ${args.join(' ')}\n${r.err}`).toBe(0);
+  return r.out;
+};
+
+describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
+  beforeAll(async () => {
+    api = await startApi();
+    dir = mkdtempSync(join(tmpdir(), 'kumo-kubectl-'));
+    writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: api.url }));
+  });
+  afterAll(() => api?.close());
+
+  it('discovers the API: version, api-resources with short names', async () => {
+    expect(await ok('version')).toMatch(/Server Version: v1\.32\.0-kumo/);
+    const resources = await ok('api-resources');
+    expect(resources).toMatch(/deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/);
+    expect(resources).toMatch(/pods\s+po\s+v1\s+true\s+Pod/);
+    expect(resources).toMatch(/nodes\s+no\s+v1\s+false\s+Node/);
+  });
+
+  it('apply -f creates, then reports unchanged, then configured (strategic merge patch)', async () => {
+    expect(await ok('apply', '-f', example('web-deployment.yaml'))).toBe('deployment.apps/web created\n');
+    expect(await ok('apply', '-f', example('web-deployment.yaml'))).toBe('deployment.apps/web unchanged\n');
+    const changed = join(dir, 'web.yaml');
+    writeFileSync(changed, readFileSync(example('web-deployment.yaml'), 'utf8').replace('busybox:1.36', 'busybox:1.37').replace('replicas: 3', 'replicas: 4'));
+    expect(await ok('apply', '-f', changed)).toBe('deployment.apps/web configured\n');
+    const stored = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
+    const c = (stored.spec as any).template.spec.containers[0];
+    expect(c.image).toBe('busybox:1.37');
+    expect(c.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }]); // merged by name, not replaced
+    expect((stored.spec as any).replicas).toBe(4);
+    expect(stored.metadata.generation).toBe(2);
+  });
+
+  it('apply -f of a directory, and a manifest with a namespace', async () => {
+    const d = join(dir, 'manifests');
+    await run('mkdir', ['-p', d]);
+    writeFileSync(join(d, 'a.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n');
+    writeFileSync(join(d, 'b.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: team-a\ndata:\n  mode: fast\n');
+    const out = await ok('apply', '-f', d);
+    expect(out).toContain('namespace/team-a created');
+    expect(out).toContain('configmap/settings created');
+    expect((await api.stack.api.service.get(T('ConfigMap'), 'team-a', 'settings')).data).toEqual({ mode: 'fast' });
+  });
+
+  it('get prints server-side tables: columns, -o wide, -A, -l, --show-labels, -o name/yaml/json', async () => {
+    expect(await ok('get', 'deploy')).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/4\s+0\s+0\s+\d+s\n$/);
+    expect(await ok('get', 'deploy', '-o', 'wide')).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*\s+web\s+busybox:1\.37\s+app=web/);
+    expect(await ok('get', 'cm', '-A')).toMatch(/team-a\s+settings\s+1\s+\d+s/);
+    expect(await ok('get', 'deploy', '-l', 'app=web', '-o', 'name')).toBe('deployment.apps/web\n');
+    expect(await ok('get', 'deploy', '-l', 'app=nope', '-o', 'name')).toBe('');
+    expect(await ok('get', 'deploy', '--show-labels')).toMatch(/LABELS\nweb\s+.*app=web/);
+    expect(JSON.parse(await ok('get', 'deploy', 'web', '-o', 'json')).spec.replicas).toBe(4);
+    expect(await ok('get', 'deploy', 'web', '-o', 'yaml')).toMatch(/kind: Deployment/);
+    expect(await ok('get', 'ns')).toMatch(/default\s+Active/);
+    expect(await ok('get', 'all')).toMatch(/deployment\.apps\/web/);
+  });
+
+  it('shows pods on nodes with -o wide, and filters with --field-selector', async () => {
+    await api.call('POST', '/api/v1/nodes', { metadata: { name: 'n1' } });
+    await api.call('PATCH', '/api/v1/nodes/n1/status', { status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'kumo-agent' } } }, 'application/merge-patch+json');
+    await api.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'p1' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } });
+    expect(await ok('get', 'nodes')).toMatch(/n1\s+Ready\s+<none>\s+\d+s\s+kumo-agent/);
+    expect(await ok('get', 'pods', '-o', 'wide')).toMatch(/p1\s+0\/1\s+ContainerCreating\s+0\s+\d+s\s+<none>\s+n1/);
+    expect(await ok('get', 'pods', '--field-selector', 'spec.nodeName=n1', '-o', 'name')).toBe('pod/p1\n');
+    expect(await ok('get', 'pods', '--field-selector', 'spec.nodeName=n2', '-o', 'name')).toBe('');
+  });
+
+  it('describe shows the object and its events', async () => {
+    await api.stack.api.service.create(T('Event'), 'default', {
+      metadata: { name: 'web.1' },
+      involvedObject: { kind: 'Deployment', namespace: 'default', name: 'web', uid: (await api.stack.api.service.get(T('Deployment'), 'default', 'web')).metadata.uid },
+      reason: 'ScalingReplicaSet',
+      message: 'Scaled up replica set web-abc to 4',
+      type: 'Normal',
+    });
+    const out = await ok('describe', 'deployment', 'web');
+    expect(out).toMatch(/Name:\s+web/);
+    expect(out).toMatch(/StrategyType:\s+RollingUpdate/);
+    expect(out).toMatch(/Normal\s+ScalingReplicaSet\s+.*Scaled up replica set web-abc to 4/);
+    expect(await ok('get', 'events')).toMatch(/Normal\s+ScalingReplicaSet\s+deployment\/web/);
+  });
+
+  it('scale, label, annotate and the three kinds of patch', async () => {
+    expect(await ok('scale', 'deploy', 'web', '--replicas=6')).toBe('deployment.apps/web scaled\n');
+    expect(await ok('label', 'deploy', 'web', 'tier=front')).toBe('deployment.apps/web labeled\n');
+    expect(await ok('annotate', 'deploy', 'web', 'owner=team-a')).toBe('deployment.apps/web annotated\n');
+    await ok('patch', 'deploy', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"busybox:1.38"}]}}}}');
+    await ok('patch', 'deploy', 'web', '--type', 'merge', '-p', '{"spec":{"minReadySeconds":5}}');
+    await ok('patch', 'deploy', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":3}]');
+    const d = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
+    expect((d.spec as any).replicas).toBe(6);
+    expect(d.metadata.labels).toMatchObject({ tier: 'front' });
+    expect(d.metadata.annotations).toMatchObject({ owner: 'team-a' });
+    expect((d.spec as any).template.spec.containers).toHaveLength(1);
+    expect((d.spec as any).template.spec.containers[0]).toMatchObject({ name: 'web', image: 'busybox:1.38', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect((d.spec as any).minReadySeconds).toBe(5);
+    expect((d.spec as any).revisionHistoryLimit).toBe(3);
+  });
+
+  it('rollout status returns once the status says rolled out', async () => {
+    const d = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
+    const n = (d.spec as any).replicas;
+    await api.call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/status', { status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n } }, 'application/merge-patch+json');
+    expect(await ok('rollout', 'status', 'deploy/web', '--timeout=30s')).toBe('deployment "web" successfully rolled out\n');
+  });
+
+  it('apply --server-side creates, records the manager, and reports conflicts unless forced', async () => {
+    const cm = join(dir, 'ssa.yaml');
+    writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: "1"\n');
+    expect(await ok('apply', '--server-side', '-f', cm)).toBe('configmap/ssa serverside-applied\n');
+    const stored = await api.stack.api.service.get(T('ConfigMap'), 'default', 'ssa');
+    expect((stored.metadata.managedFields as any[]).map((m) => `${m.manager}/${m.operation}`)).toEqual(['kubectl/Apply']);
+    writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: "2"\n');
+    const conflict = await kubectl('apply', '--server-side', '--field-manager=other', '-f', cm);
+    expect(conflict.code).not.toBe(0);
+    expect(conflict.err).toContain('Apply failed with 1 conflict: conflict with "kubectl": .data.a');
+    expect((await api.stack.api.service.get(T('ConfigMap'), 'default', 'ssa')).data).toEqual({ a: '1' });
+    await ok('apply', '--server-side', '--field-manager=other', '--force-conflicts', '-f', cm);
+    expect((await api.stack.api.service.get(T('ConfigMap'), 'default', 'ssa')).data).toEqual({ a: '2' });
+  });
+
+  it('create namespace (sent as protobuf) and create -f', async () => {
+    expect(await ok('create', 'namespace', 'team-b')).toBe('namespace/team-b created\n');
+    expect((await api.stack.api.service.get(T('Namespace'), '', 'team-b')).status).toEqual({ phase: 'Active' });
+    const again = await kubectl('create', '-f', example('web-deployment.yaml'));
+    expect(again.err).toContain('AlreadyExists');
+  });
+
+  it('delete --wait returns once the object is gone', async () => {
+    expect(await ok('delete', '-f', example('web-deployment.yaml'), '--wait')).toBe('deployment.apps "web" deleted\n');
+    expect((await api.call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).status).toBe(404);
+    expect(await ok('delete', 'configmap', 'ssa')).toBe('configmap "ssa" deleted\n');
+  });
+
+  it('answers exec and port-forward with a clear error', async () => {
+    const r = await kubectl('exec', 'p1', '--', 'ls');
+    expect(r.code).not.toBe(0);
+    expect(r.err, r.err).toMatch(/cannot hold the streaming connection/);
+  });
+});
