@@ -149,7 +149,12 @@ export class ObjectService {
       if (from === 0) return [...items.map((object): WatchEvent => ({ type: 'ADDED', object })), bookmark()];
       const events = items
         .filter((o) => Number(o.metadata.resourceVersion) > from)
-        .map((object): WatchEvent => ({ type: Date.parse(object.metadata.creationTimestamp) >= Math.floor(from / 1e6) * 1000 ? 'ADDED' : 'MODIFIED', object }));
+        .map((object): WatchEvent => ({
+          // Creation times have second precision: only an object created in a later second than `from` is surely new.
+          // Within the same second MODIFIED is the safe answer (informers and kubectl treat it as an upsert).
+          type: Date.parse(object.metadata.creationTimestamp) > Math.floor(from / 1e6) * 1000 ? 'ADDED' : 'MODIFIED',
+          object,
+        }));
       if (single && items.length === 0) {
         const gone = { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { name: single, namespace, resourceVersion: this.deps.store.currentResourceVersion() } };
         return [{ type: 'DELETED', object: gone }];
