@@ -111,7 +111,12 @@ async function collection(req: ApiRequest, m: string, type: ResourceType, namesp
     if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
       const timeout = req.query.get('timeoutSeconds');
       const events = await service.watch(type, namespace, { labelSelector, fieldSelector, resourceVersion: req.query.get('resourceVersion') ?? undefined, timeoutSeconds: timeout ? Number(timeout) : undefined });
-      return { code: 200, value: undefined, contentType: 'application/json', raw: events.map((e) => JSON.stringify(e)).join('\n') + '\n' };
+      // `kubectl get -w` asks for Table rows in its events, as for the list before them.
+      const asTable = wantsTable(req.headers.accept);
+      const lines = events.map((e) =>
+        JSON.stringify(asTable && e.type !== 'BOOKMARK' ? { ...e, object: toTable(type.kind, [e.object], { resourceVersion: e.object.metadata.resourceVersion }, clock.now().getTime(), req.query.get('includeObject') ?? undefined) } : e),
+      );
+      return { code: 200, value: undefined, contentType: 'application/json', raw: lines.join('\n') + '\n' };
     }
     const limit = req.query.get('limit');
     const list = await service.list(type, namespace, { labelSelector, fieldSelector, limit: limit === null ? undefined : Number(limit), continue: req.query.get('continue') || undefined });
