@@ -1,15 +1,15 @@
-import { CapacityConflictError, ConflictError, NotFoundError } from '../api/errors.js';
+import { CapacityConflictError, ConflictError, NotFoundError, StatusError } from '../api/errors.js';
 import { jsonEqual } from '../api/json.js';
 import type { KubeObject, StoredObject } from '../api/types.js';
 import { rfc3339, type Clock } from '../clock.js';
 import { schedulerKeys } from '../events/dispatch.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { WorkQueue } from '../queue/work-queue.js';
-import type { Store } from '../store/store.js';
-import { schedule, type NodeInfo } from './framework.js';
+import type { PodBinding, Store } from '../store/store.js';
+import { schedule, type NodeInfo, type Snapshot } from './framework.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
-import { addResources, podRequests } from './resources.js';
+import { addResources, podRequests, type Resources } from './resources.js';
 
 /**
  * The scheduler's reconciler (kube-scheduler's role). For each key it reads current state, asks the
@@ -41,6 +41,14 @@ function withCondition(pod: KubeObject, c: Condition): KubeObject {
   return { ...pod, status: { ...pod.status, conditions: [...others, c] } };
 }
 
+const waiting = (pod: StoredObject) => !pod.spec?.nodeName && !pod.metadata.deletionTimestamp && !TERMINAL.has(String(pod.status?.phase ?? ''));
+
+/** Counts a binding in the cached snapshot, as kube-scheduler's cache "assumes" a pod until the next reload. */
+function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {
+  info.requested = addResources(info.requested, requests);
+  info.pods.push({ uid: pod.metadata.uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, labels: pod.metadata.labels ?? {} });
+}
+
 export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -62,9 +70,15 @@ export class Scheduler {
           }
         } else if (kind === 'Pod' && a !== undefined && b) podKeys.push({ namespace: a, name: b, key });
       }
-      // One round trip reads every pod of the batch.
+      // One round trip reads every pod of the batch, and one transaction binds every pod placed.
       const pods = new Map((await this.deps.store.getMany(podKeys.map((k) => ({ kind: 'Pod', ...k })))).map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+      // A batch may carry one key several times (at-least-once delivery): each pod is placed once.
+      const oneByOne = await this.bindBatch([...pods.values()]);
+      const retried = new Set<string>();
       for (const k of podKeys) {
+        const id = `${k.namespace}/${k.name}`;
+        if (!oneByOne.has(id) || retried.has(id)) continue;
+        retried.add(id);
         if (!(await this.schedulePod(k.namespace, k.name, pods.get(`${k.namespace}/${k.name}`), startedAt))) failed.push(k.key);
       }
       if (wakeUp) await this.wakeUp();
@@ -81,39 +95,75 @@ export class Scheduler {
     return pending.length;
   }
 
+  /**
+   * Places every waiting pod of the batch on the cached snapshot and binds them all in one
+   * transaction. Returns the pods left to the one-by-one path: those that fit nowhere (that verdict
+   * needs a fresh snapshot) and, when the batch transaction is refused, all of them.
+   */
+  private async bindBatch(pods: StoredObject[]): Promise<Set<string>> {
+    const oneByOne = new Set<string>();
+    const { snapshot } = await this.deps.snapshots.get();
+    const binds: { binding: PodBinding; info: NodeInfo; requests: Resources; pod: StoredObject }[] = [];
+    for (const pod of pods) {
+      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      if (!waiting(pod)) continue;
+      const decision = this.decide(pod, snapshot);
+      if ('unschedulable' in decision) {
+        oneByOne.add(key);
+        continue;
+      }
+      assume(decision.info, pod, decision.requests);
+      binds.push({ ...decision, pod });
+    }
+    if (binds.length === 0) return oneByOne;
+    try {
+      await this.deps.store.bindPods(binds.map((b) => b.binding));
+      for (const b of binds) this.deps.events.record(b.pod, 'Normal', 'Scheduled', `Successfully assigned ${b.pod.metadata.namespace}/${b.pod.metadata.name} to ${b.binding.nodeName}`);
+    } catch (e) {
+      if (!(e instanceof StatusError) && !(e instanceof Error && e.name === 'TransactionCanceledException')) throw e;
+      // Nothing was written: forget what was assumed and let each pod take the careful path.
+      for (const node of new Set(binds.map((b) => b.binding.nodeName))) await this.deps.snapshots.refreshNode(node);
+      for (const b of binds) oneByOne.add(`${b.pod.metadata.namespace}/${b.pod.metadata.name}`);
+    }
+    return oneByOne;
+  }
+
+  /** Where the pod goes on this snapshot, as a binding ready to write, or why it fits nowhere. */
+  private decide(pod: StoredObject, snapshot: Snapshot): { binding: PodBinding; info: NodeInfo; requests: Resources } | { unschedulable: string } {
+    const requests = podRequests(pod);
+    const strategy = (pod.metadata.annotations?.[SCORING_ANNOTATION] as ScoringStrategy | undefined) ?? this.deps.strategy;
+    const result = schedule({ pod, requests }, snapshot, defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'));
+    if ('unschedulable' in result) return { unschedulable: result.message };
+    const info = snapshot.nodes.find((n) => n.node.metadata.name === result.nodeName) as NodeInfo;
+    const now = rfc3339(this.deps.clock.now());
+    const boundPod = withCondition({ ...pod, spec: { ...pod.spec, nodeName: result.nodeName } }, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    const entry = { uid: pod.metadata.uid, key: `${pod.metadata.namespace}/${pod.metadata.name}`, labels: pod.metadata.labels ?? {}, cpuMilli: requests.cpuMilli, memoryBytes: requests.memoryBytes };
+    return { binding: { boundPod, expectedResourceVersion: pod.metadata.resourceVersion, nodeName: result.nodeName, entry, allocatable: info.allocatable }, info, requests };
+  }
+
   /** True when the pod needs nothing more from the scheduler; false to retry the key later. */
   private async schedulePod(namespace: string, name: string, firstRead: StoredObject | undefined, startedAt: number): Promise<boolean> {
     let pod = firstRead;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) pod = await this.deps.store.get({ kind: 'Pod', namespace, name });
-      if (!pod || pod.spec?.nodeName || pod.metadata.deletionTimestamp || TERMINAL.has(String(pod.status?.phase ?? ''))) return true;
+      if (!pod || !waiting(pod)) return true;
       const { snapshot, loadedAt } = await this.deps.snapshots.get();
-      const requests = podRequests(pod);
-      const strategy = (pod.metadata.annotations?.[SCORING_ANNOTATION] as ScoringStrategy | undefined) ?? this.deps.strategy;
-      const result = schedule({ pod, requests }, snapshot, defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'));
-      if ('unschedulable' in result) {
+      const decision = this.decide(pod, snapshot);
+      if ('unschedulable' in decision) {
         // Only a snapshot read after this batch began may declare a pod unschedulable (a node may just have joined).
         if (loadedAt < startedAt) {
           await this.deps.snapshots.get(startedAt);
           continue;
         }
-        await this.markUnschedulable(pod, result.message);
+        await this.markUnschedulable(pod, decision.unschedulable);
         return true;
       }
-      const info = snapshot.nodes.find((n) => n.node.metadata.name === result.nodeName) as NodeInfo;
-      const now = rfc3339(this.deps.clock.now());
-      const bound = withCondition({ ...pod, spec: { ...pod.spec, nodeName: result.nodeName } }, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+      const b = decision.binding;
       try {
-        await this.deps.store.bindPod(
-          bound,
-          pod.metadata.resourceVersion,
-          result.nodeName,
-          { uid: pod.metadata.uid, key: `${namespace}/${name}`, labels: pod.metadata.labels ?? {}, cpuMilli: requests.cpuMilli, memoryBytes: requests.memoryBytes },
-          info.allocatable,
-        );
+        await this.deps.store.bindPod(b.boundPod, b.expectedResourceVersion, b.nodeName, b.entry, b.allocatable);
       } catch (e) {
         if (e instanceof CapacityConflictError) {
-          await this.deps.snapshots.refreshNode(result.nodeName); // another scheduler took the room: look again
+          await this.deps.snapshots.refreshNode(b.nodeName); // another scheduler took the room: look again
           continue;
         }
         if (e instanceof ConflictError) continue; // the pod changed under us: re-read it
@@ -121,9 +171,8 @@ export class Scheduler {
         throw e;
       }
       // Assume the binding in the shared snapshot, as kube-scheduler's cache does, until it is reloaded.
-      info.requested = addResources(info.requested, requests);
-      info.pods.push({ uid: pod.metadata.uid, namespace, name, labels: pod.metadata.labels ?? {} });
-      this.deps.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${result.nodeName}`);
+      assume(decision.info, pod, decision.requests);
+      this.deps.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${b.nodeName}`);
       return true;
     }
     return false;

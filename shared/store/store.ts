@@ -10,6 +10,16 @@ export interface AllocationEntry {
   memoryBytes: number;
 }
 
+/** One pod placed on one node, as bindPods writes it. */
+export interface PodBinding {
+  /** The pod with spec.nodeName set. */
+  boundPod: KubeObject;
+  expectedResourceVersion: string;
+  nodeName: string;
+  entry: AllocationEntry & { uid: string };
+  allocatable: Resources;
+}
+
 /**
  * What is bound to a node: totals plus one entry per pod uid. The scheduler's bind transaction and
  * the release of a finished pod keep it exact, so placement never has to list every pod.
@@ -69,6 +79,11 @@ export interface Store {
    * still fit under `allocatable`. ConflictError/NotFoundError for the pod, CapacityConflictError for the node.
    */
   bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject>;
+  /**
+   * Binds several pods in one transaction (all or none), each node's allocation updated once for all
+   * its new pods. Errors as bindPod, about the first pod or node that failed.
+   */
+  bindPods(binds: PodBinding[]): Promise<StoredObject[]>;
   /** Gives a pod's share of a node back; true only for the one call that actually released it. */
   releasePod(nodeName: string, uid: string): Promise<boolean>;
   /** Creates an empty allocation for a node if it has none. */

@@ -29,7 +29,7 @@ import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { Resources } from '../../scheduling/resources.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion } from '../resource-version.js';
-import type { AllocationEntry, ListPage, ListQuery, NodeAllocation, Store, TransactWrite } from '../store.js';
+import type { AllocationEntry, ListPage, ListQuery, NodeAllocation, PodBinding, Store, TransactWrite } from '../store.js';
 import { GSI } from './schema.js';
 
 /** The partition holding one allocation item per node (sort key: node name). */
@@ -170,53 +170,66 @@ export class DynamoStore implements Store {
   }
 
   async bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject> {
-    const expected = Number(expectedResourceVersion);
-    const item = this.encode(boundPod, expected);
-    const { uid, ...stored } = entry;
-    // A new command per attempt: the SDK's middleware rewrites a command's input when it is sent.
-    const transaction = () =>
-      new TransactWriteCommand({
-      TransactItems: [
-        { Put: this.conditionalPut(item, expected) },
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: ALLOCATION_PK, sk: nodeName },
-            UpdateExpression: 'SET p.#uid = :entry ADD cpu :cpu, mem :mem, pods :one',
-            // Capacity is checked where it is counted: concurrent binds cannot overcommit the node,
-            // and a pod already accounted here is never counted twice.
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(p.#uid) AND cpu <= :cpuMax AND mem <= :memMax AND pods <= :podsMax',
-            ExpressionAttributeNames: { '#uid': uid },
-            ExpressionAttributeValues: {
-              ':entry': stored,
-              ':cpu': entry.cpuMilli,
-              ':mem': entry.memoryBytes,
-              ':one': 1,
-              ':cpuMax': allocatable.cpuMilli - entry.cpuMilli,
-              ':memMax': allocatable.memoryBytes - entry.memoryBytes,
-              ':podsMax': allocatable.pods - 1,
-            },
+    const [stored] = await this.bindPods([{ boundPod, expectedResourceVersion, nodeName, entry, allocatable }]);
+    return stored as StoredObject;
+  }
+
+  async bindPods(binds: PodBinding[]): Promise<StoredObject[]> {
+    const items = binds.map((b) => this.encode(b.boundPod, Number(b.expectedResourceVersion)));
+    // One allocation update per node, adding every pod bound to it in this transaction.
+    const byNode = new Map<string, PodBinding[]>();
+    for (const b of binds) byNode.set(b.nodeName, [...(byNode.get(b.nodeName) ?? []), b]);
+    const nodeUpdates = [...byNode].map(([nodeName, group]) => {
+      const sum = group.reduce((t, b) => ({ cpu: t.cpu + b.entry.cpuMilli, mem: t.mem + b.entry.memoryBytes }), { cpu: 0, mem: 0 });
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = {};
+      group.forEach((b, i) => {
+        const { uid, ...entry } = b.entry;
+        names[`#u${i}`] = uid;
+        values[`:e${i}`] = entry;
+      });
+      const allocatable = group[0]?.allocatable as Resources;
+      return {
+        Update: {
+          TableName: this.table,
+          Key: { pk: ALLOCATION_PK, sk: nodeName },
+          UpdateExpression: `SET ${group.map((_, i) => `p.#u${i} = :e${i}`).join(', ')} ADD cpu :cpu, mem :mem, pods :n`,
+          // Capacity is checked where it is counted: concurrent binds cannot overcommit the node,
+          // and a pod already accounted here is never counted twice.
+          ConditionExpression: `attribute_exists(pk) AND ${group.map((_, i) => `attribute_not_exists(p.#u${i})`).join(' AND ')} AND cpu <= :cpuMax AND mem <= :memMax AND pods <= :podsMax`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ...values,
+            ':cpu': sum.cpu,
+            ':mem': sum.mem,
+            ':n': group.length,
+            ':cpuMax': allocatable.cpuMilli - sum.cpu,
+            ':memMax': allocatable.memoryBytes - sum.mem,
+            ':podsMax': allocatable.pods - group.length,
           },
         },
-      ],
+      };
     });
+    // A new command per attempt: the SDK's middleware rewrites a command's input when it is sent.
+    const transaction = () => new TransactWriteCommand({ TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })), ...nodeUpdates] });
     for (let attempt = 0; ; attempt++) {
       try {
         await this.doc.send(transaction());
-        break;
+        return items.map((item) => this.decode(item));
       } catch (e) {
         if (!(e instanceof TransactionCanceledException)) throw e;
-        const [podReason, nodeReason] = e.CancellationReasons ?? [];
-        if (podReason?.Code === 'ConditionalCheckFailed') throw conditionFailure(keyOfObject(boundPod), 'update', podReason.Item);
-        if (nodeReason?.Code === 'ConditionalCheckFailed') throw new CapacityConflictError(nodeName);
+        const reasons = e.CancellationReasons ?? [];
+        const podFailure = reasons.slice(0, binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        const nodeFailure = reasons.slice(binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        if (podFailure >= 0) throw conditionFailure(keyOfObject(binds[podFailure]?.boundPod as KubeObject), 'update', reasons[podFailure]?.Item);
+        if (nodeFailure >= 0) throw new CapacityConflictError([...byNode.keys()][nodeFailure] ?? '');
         // Another transaction held one of the items at that moment (TransactionConflict): nothing was
         // decided, so the same transaction is tried again after a short, jittered pause.
-        const transient = (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+        const transient = reasons.some((r) => r.Code === 'TransactionConflict');
         if (!transient || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
       }
     }
-    return this.decode(item);
   }
 
   async releasePod(nodeName: string, uid: string): Promise<boolean> {
