@@ -21,6 +21,9 @@ export interface CreateContext {
   nameSuffix: string;
 }
 
+/** A client value for an error message; never calls the value's own toString (it may be hostile JSON). */
+const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(typeof v));
+
 /** Fields only the server may set; whatever a client sends for them is dropped. */
 const SERVER_OWNED_META = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'];
 
@@ -32,7 +35,7 @@ export function coerceBody(type: ResourceType, body: unknown, urlNamespace: stri
   if (o.apiVersion === undefined) o.apiVersion = apiVersion;
   if (o.kind === undefined) o.kind = type.kind;
   if (o.apiVersion !== apiVersion || o.kind !== type.kind)
-    throw new BadRequestError(`the API version in the data (${String(o.apiVersion)}) and kind (${String(o.kind)}) do not match the request path, which serves ${apiVersion} ${type.kind}`);
+    throw new BadRequestError(`the API version in the data (${show(o.apiVersion)}) and kind (${show(o.kind)}) do not match the request path, which serves ${apiVersion} ${type.kind}`);
   if (o.metadata === undefined) o.metadata = {};
   if (!isPlainObject(o.metadata)) throw new BadRequestError('metadata must be an object');
   const meta = o.metadata as Record<string, unknown>;
@@ -42,14 +45,15 @@ export function coerceBody(type: ResourceType, body: unknown, urlNamespace: stri
       throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
   }
   if (urlName !== undefined && meta.name !== undefined && meta.name !== urlName)
-    throw new BadRequestError(`the name of the object (${String(meta.name)}) does not match the name on the URL (${urlName})`);
+    throw new BadRequestError(`the name of the object (${show(meta.name)}) does not match the name on the URL (${urlName})`);
   if (urlName !== undefined && meta.name === undefined) meta.name = urlName;
   return o as KubeObject;
 }
 
 /** Secrets accept `stringData` as a write-only convenience: it is merged into base64 `data`. */
 function foldStringData(o: KubeObject) {
-  if (o.kind !== 'Secret' || !isPlainObject(o.stringData)) return;
+  // Non-string values stay in stringData for validation to report.
+  if (o.kind !== 'Secret' || !isPlainObject(o.stringData) || !Object.values(o.stringData).every((v) => typeof v === 'string')) return;
   const data = isPlainObject(o.data) ? (o.data as Record<string, string>) : {};
   for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
   o.data = data;

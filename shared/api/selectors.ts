@@ -153,7 +153,8 @@ function fieldValue(obj: unknown, path: string): string {
     if (cur === null || typeof cur !== 'object') return '';
     cur = (cur as Record<string, unknown>)[part];
   }
-  return cur === undefined || cur === null ? '' : String(cur);
+  if (cur === undefined || cur === null) return '';
+  return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
 }
 
 export function matchesFields(reqs: FieldRequirement[], obj: unknown): boolean {

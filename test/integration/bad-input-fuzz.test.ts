@@ -63,8 +63,10 @@ const broken = anyType.chain((t) => {
 describe('no input produces a 5xx', () => {
   it('create, replace and patch with random manifests', async () => {
     await fc.assert(
-      fc.asyncProperty(broken, fc.constantFrom('POST', 'PUT', 'PATCH'), async ({ type: t, body }, method) => {
-        const path = method === 'POST' ? pathFor(t) : `${pathFor(t)}/ok`;
+      fc.asyncProperty(broken, fc.constantFrom('POST', 'PUT', 'PATCH', 'STATUS'), async ({ type: t, body }, verb) => {
+        // STATUS: a PUT to the status subresource (agents and controllers write there).
+        const method = verb === 'STATUS' ? 'PUT' : verb;
+        const path = verb === 'POST' ? pathFor(t) : verb === 'STATUS' && t.hasStatus ? `${pathFor(t)}/ok/status` : `${pathFor(t)}/ok`;
         const res = await handleApiRequest(
           {
             method,
@@ -77,6 +79,9 @@ describe('no input produces a 5xx', () => {
         );
         expect(res.statusCode, res.body).toBeLessThan(500);
         if (res.statusCode >= 400) expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code: res.statusCode });
+        // Whatever was stored must still print as a Table (kubectl get) without a 5xx.
+        const table = await handleApiRequest({ method: 'GET', path: pathFor(t), query: new URLSearchParams(), headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } }, stack.api);
+        expect(table.statusCode, table.body).toBe(200);
       }),
       { numRuns: 1000 },
     );

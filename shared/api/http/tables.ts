@@ -39,7 +39,9 @@ export function humanDuration(ms: number): string {
 const age = (o: KubeObject, now: number) => (o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>');
 const name: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name ?? '' };
 const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since creation.', cell: age };
-const or = (v: unknown, fallback = '<none>') => (v === undefined || v === null || v === '' ? fallback : String(v));
+/** Stored status fields are not all validated: print anything without trusting its toString. */
+const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
+const or = (v: unknown, fallback = '<none>') => (v === undefined || v === null || v === '' ? fallback : text(v));
 const containers = (t: Any | undefined) => ((t?.spec?.containers ?? []) as Any[]);
 
 function podStatus(o: KubeObject): string {
@@ -142,13 +144,13 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   Namespace: [name, { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') }, ageCol],
   ConfigMap: [name, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length }, ageCol],
-  Secret: [name, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => String(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageCol],
+  Secret: [name, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageCol],
   Event: [
-    { name: 'Last Seen', type: 'string', description: 'Last seen.', cell: (o, now) => (o.lastTimestamp ? humanDuration(now - Date.parse(String(o.lastTimestamp))) : age(o, now)) },
-    { name: 'Type', type: 'string', description: 'Normal or Warning.', cell: (o) => String(o.type ?? '') },
-    { name: 'Reason', type: 'string', description: 'Reason.', cell: (o) => String(o.reason ?? '') },
-    { name: 'Object', type: 'string', description: 'The object it is about.', cell: (o) => `${String((o.involvedObject as Any)?.kind ?? '').toLowerCase()}/${(o.involvedObject as Any)?.name ?? ''}` },
-    { name: 'Message', type: 'string', description: 'Message.', cell: (o) => String(o.message ?? '') },
+    { name: 'Last Seen', type: 'string', description: 'Last seen.', cell: (o, now) => (o.lastTimestamp ? humanDuration(now - Date.parse(text(o.lastTimestamp))) : age(o, now)) },
+    { name: 'Type', type: 'string', description: 'Normal or Warning.', cell: (o) => text(o.type) },
+    { name: 'Reason', type: 'string', description: 'Reason.', cell: (o) => text(o.reason) },
+    { name: 'Object', type: 'string', description: 'The object it is about.', cell: (o) => `${text((o.involvedObject as Any)?.kind).toLowerCase()}/${(o.involvedObject as Any)?.name ?? ''}` },
+    { name: 'Message', type: 'string', description: 'Message.', cell: (o) => text(o.message) },
   ],
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { dataKey, dnsLabel, intOrString, labels, loose, nonNegativeInt, port, uniqueBy, checkedString } from './schema-kit.js';
+import { dataKey, dnsLabel, intOrString, labels, loose, nonNegativeInt, port, quantity, uniqueBy, checkedString } from './schema-kit.js';
+import { conditions } from './workload-schemas.js';
 import { qualifiedName } from './names.js';
 
 /** Schemas for Service, ConfigMap, Secret, Node, Namespace and Event. */
@@ -52,6 +53,7 @@ export const configMapSchema = loose({
 export const secretSchema = loose({
   type: z.string().optional(),
   data: z.record(dataKey, z.string().base64('must be base64-encoded')).optional(),
+  stringData: z.record(dataKey, z.string()).optional(),
   immutable: z.boolean().optional(),
 });
 
@@ -67,6 +69,11 @@ export const nodeSchema = loose({
     taints: z.array(taint).optional(),
     podCIDR: z.string().optional(),
     providerID: z.string().optional(),
+  }).optional(),
+  status: loose({
+    capacity: z.record(z.string(), quantity).optional(),
+    allocatable: z.record(z.string(), quantity).optional(),
+    conditions: conditions.optional(),
   }).optional(),
 });
 

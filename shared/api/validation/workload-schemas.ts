@@ -156,7 +156,18 @@ function restartPolicyIn(allowed: readonly string[]) {
   };
 }
 
-export const podSchema = loose({ spec: podSpec });
+/** Conditions as every controller and client reads them. */
+export const conditions = z.array(loose({ type: z.string().min(1), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional() }));
+
+export const podSchema = loose({
+  spec: podSpec,
+  status: loose({
+    phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
+    conditions: conditions.optional(),
+    podIP: z.string().optional(),
+    containerStatuses: z.array(loose({ name: z.string(), ready: z.boolean().optional(), restartCount: nonNegativeInt.optional() })).optional(),
+  }).optional(),
+});
 
 export const replicaSetSchema = loose({
   spec: loose({
