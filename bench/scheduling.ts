@@ -50,6 +50,7 @@ try {
     sqs: b.sqs,
     tableName: b.tableName,
     schedulerQueueUrl: b.queueUrls.scheduler,
+    controllersQueueUrl: b.queueUrls.controllers,
     schedulerConcurrency: Number(values.schedulers),
     startAt: 'LATEST',
     handlers: {
@@ -74,6 +75,8 @@ try {
           containers.push(snapshots);
         }
       },
+      // Hollow pods have no owners: the controller keys (nodes) are acknowledged and dropped.
+      controllers: async () => ({ batchItemFailures: [] }),
       sweep: async () => undefined,
     },
   });

@@ -5,6 +5,7 @@ import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { storeEventRecorder } from '../shared/events/recorder.js';
+import { ControllerManager } from '../shared/controllers/manager.js';
 import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';
 import type { WorkQueue } from '../shared/queue/work-queue.js';
 import { Scheduler } from '../shared/scheduling/scheduler.js';
@@ -35,6 +36,11 @@ export function workQueue(): WorkQueue {
   const { config: c } = base();
   queue ??= new SqsWorkQueue(sqsClient(c), c.queueUrls);
   return queue;
+}
+
+export function newControllerManager(): ControllerManager {
+  const { store: s } = base();
+  return new ControllerManager({ store: s, service: apiDependencies().service, clock: systemClock, events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID), queue: workQueue(), logError });
 }
 
 /** A scheduler per invocation; the snapshot cache lives as long as the warm container. */

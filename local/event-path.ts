@@ -6,8 +6,8 @@ import { StreamPoller, streamsClient } from './stream-poller.js';
 
 /**
  * The event path offline: the objects table's stream feeds the dispatch handler, the scheduler
- * queue feeds the scheduler handler (several at once, as Lambda would run them), and a timer runs
- * the sweep. The handlers are the real ones from functions/.
+ * queue feeds the scheduler handler (several at once, as Lambda would run them), the controllers
+ * queue feeds the controller manager, and a timer runs the sweep. The handlers are the real ones from functions/.
  */
 export interface EventPathOptions {
   dynamo: DynamoDBClient;
@@ -15,7 +15,9 @@ export interface EventPathOptions {
   sqs: SQSClient;
   tableName: string;
   schedulerQueueUrl: string;
+  controllersQueueUrl: string;
   handlers: {
+    controllers: (e: SQSEvent) => Promise<SQSBatchResponse | void>;
     dispatch: (e: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
     scheduler: (e: SQSEvent) => Promise<SQSBatchResponse | void>;
     sweep: () => Promise<unknown>;
@@ -29,6 +31,7 @@ export interface EventPathOptions {
 export interface EventPath {
   stream: StreamPoller;
   scheduler: SqsPoller;
+  controllers: SqsPoller;
   stop(): Promise<void>;
 }
 
@@ -45,13 +48,16 @@ export async function startEventPath(o: EventPathOptions): Promise<EventPath> {
   await stream.start();
   const scheduler = new SqsPoller({ sqs: o.sqs, queueUrl: o.schedulerQueueUrl, handler: o.handlers.scheduler, concurrency: o.schedulerConcurrency ?? 4, log: o.log });
   scheduler.start();
+  const controllers = new SqsPoller({ sqs: o.sqs, queueUrl: o.controllersQueueUrl, handler: o.handlers.controllers, concurrency: 2, log: o.log });
+  controllers.start();
   const sweep = setInterval(() => void o.handlers.sweep().catch((e) => o.log?.(`sweep failed: ${String(e)}`)), o.sweepIntervalMs ?? 60_000);
   return {
     stream,
     scheduler,
+    controllers,
     async stop() {
       clearInterval(sweep);
-      await Promise.all([stream.stop(), scheduler.stop()]);
+      await Promise.all([stream.stop(), scheduler.stop(), controllers.stop()]);
     },
   };
 }

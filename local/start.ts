@@ -99,14 +99,25 @@ async function main() {
     AWS_SECRET_ACCESS_KEY: 'local',
   };
   Object.assign(process.env, handlerEnv);
-  const [dispatch, scheduler, sweep] = await Promise.all([import('../functions/dispatch.js'), import('../functions/scheduler.js'), import('../functions/sweep.js')]);
+  const [dispatch, scheduler, sweep, controllers] = await Promise.all([
+    import('../functions/dispatch.js'),
+    import('../functions/scheduler.js'),
+    import('../functions/sweep.js'),
+    import('../functions/controllers.js'),
+  ]);
   const events = await startEventPath({
     dynamo: client,
     dynamoEndpoint: ddb.endpoint,
     sqs,
     tableName,
     schedulerQueueUrl: queueUrls.scheduler,
-    handlers: { dispatch: (e) => dispatch.handler(e, {} as never), scheduler: (e) => scheduler.handler(e, {} as never), sweep: () => sweep.handler({}, {} as never) },
+    controllersQueueUrl: queueUrls.controllers,
+    handlers: {
+      dispatch: (e) => dispatch.handler(e, {} as never),
+      scheduler: (e) => scheduler.handler(e, {} as never),
+      controllers: (e) => controllers.handler(e, {} as never),
+      sweep: () => sweep.handler({}, {} as never),
+    },
     // What changed while the stack was down is not replayed; the sweep below catches up on waiting pods.
     startAt: 'LATEST',
     log: (m) => console.error(`[kumo] ${m}`),

@@ -3,5 +3,5 @@ export type QueueName = 'scheduler' | 'controllers';
 
 export interface WorkQueue {
   /** At-least-once delivery; duplicates are harmless because every consumer is idempotent. */
-  enqueue(queue: QueueName, keys: string[]): Promise<void>;
+  enqueue(queue: QueueName, keys: string[], delaySeconds?: number): Promise<void>;
 }

@@ -29,14 +29,25 @@ export async function startEventPathStack(opts: { schedulerConcurrency?: number 
     KUMO_SCHEDULER_QUEUE_URL: urls.scheduler,
     KUMO_CONTROLLERS_QUEUE_URL: urls.controllers,
   });
-  const [dispatch, scheduler, sweep] = await Promise.all([import('../../functions/dispatch.js'), import('../../functions/scheduler.js'), import('../../functions/sweep.js')]);
+  const [dispatch, scheduler, sweep, controllers] = await Promise.all([
+    import('../../functions/dispatch.js'),
+    import('../../functions/scheduler.js'),
+    import('../../functions/sweep.js'),
+    import('../../functions/controllers.js'),
+  ]);
   const path = await startEventPath({
     dynamo: dynamoClient({ region: 'us-east-1', dynamoEndpoint }),
     dynamoEndpoint,
     sqs,
     tableName: stack.tableName,
     schedulerQueueUrl: urls.scheduler,
-    handlers: { dispatch: (e) => dispatch.handler(e, {} as never), scheduler: (e) => scheduler.handler(e, {} as never), sweep: () => sweep.handler({}, {} as never) },
+    controllersQueueUrl: urls.controllers,
+    handlers: {
+      dispatch: (e) => dispatch.handler(e, {} as never),
+      scheduler: (e) => scheduler.handler(e, {} as never),
+      controllers: (e) => controllers.handler(e, {} as never),
+      sweep: () => sweep.handler({}, {} as never),
+    },
     schedulerConcurrency: opts.schedulerConcurrency ?? 4,
     sweepIntervalMs: 3_600_000,
     log: (m) => console.error(m),

@@ -10,14 +10,16 @@ export class SqsWorkQueue implements WorkQueue {
     private readonly urls: Record<QueueName, string>,
   ) {}
 
-  async enqueue(queue: QueueName, keys: string[]): Promise<void> {
+  async enqueue(queue: QueueName, keys: string[], delaySeconds?: number): Promise<void> {
+    // SQS delays a message by at most 15 minutes; a later reconcile comes from the sweep.
+    const delay = delaySeconds === undefined ? undefined : Math.min(900, Math.max(0, Math.ceil(delaySeconds)));
     const unique = [...new Set(keys)];
     const batches: string[][] = [];
     for (let i = 0; i < unique.length; i += SQS_BATCH) batches.push(unique.slice(i, i + SQS_BATCH));
     await Promise.all(
       batches.map(async (batch) => {
         const out = await this.sqs.send(
-          new SendMessageBatchCommand({ QueueUrl: this.urls[queue], Entries: batch.map((key, i) => ({ Id: String(i), MessageBody: key })) }),
+          new SendMessageBatchCommand({ QueueUrl: this.urls[queue], Entries: batch.map((key, i) => ({ Id: String(i), MessageBody: key, DelaySeconds: delay })) }),
         );
         if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} of ${batch.length} messages to ${queue}: ${out.Failed[0]?.Message ?? ''}`);
       }),

@@ -317,6 +317,20 @@ export class DynamoStore implements Store {
     return out;
   }
 
+  async listOwnedBy(ownerUid: string, kind: string): Promise<StoredObject[]> {
+    const page = await this.queryUpTo(
+      {
+        TableName: this.table,
+        IndexName: GSI.byOwner,
+        KeyConditionExpression: 'byOwnerPk = :u AND begins_with(byOwnerSk, :k)',
+        ExpressionAttributeValues: { ':u': ownerUid, ':k': `${kind}#` },
+      },
+      undefined,
+      Number.MAX_SAFE_INTEGER,
+    );
+    return page.items;
+  }
+
   async listUnscheduledPods(): Promise<ObjectKey[]> {
     const shards = Array.from({ length: UNSCHEDULED_SHARDS }, (_, i) => `unscheduled#${i}`);
     const keys = await Promise.all(
@@ -377,7 +391,8 @@ export class DynamoStore implements Store {
     const items: StoredObject[] = [];
     let next = start;
     while (items.length < limit) {
-      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: limit - items.length }));
+      // DynamoDB's Limit is a 32-bit count: ask in pages of at most 1,000.
+      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: Math.min(limit - items.length, 1000) }));
       items.push(...(out.Items ?? []).map((i) => this.decode(i as Item)));
       next = out.LastEvaluatedKey;
       if (!next) return { items, more: false };

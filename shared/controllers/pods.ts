@@ -1,0 +1,35 @@
+import type { KubeObject } from '../api/types.js';
+
+/** Pod facts every workload controller reads. */
+
+type Condition = { type: string; status: string; lastTransitionTime?: string };
+
+export const phaseOf = (pod: KubeObject) => String((pod.status as { phase?: unknown } | undefined)?.phase ?? 'Pending');
+export const isTerminating = (pod: KubeObject) => !!pod.metadata.deletionTimestamp;
+export const isFinished = (pod: KubeObject) => phaseOf(pod) === 'Succeeded' || phaseOf(pod) === 'Failed';
+/** Counts toward a ReplicaSet's replicas: not finished and not on its way out. */
+export const isActive = (pod: KubeObject) => !isTerminating(pod) && !isFinished(pod);
+
+function readyCondition(pod: KubeObject): Condition | undefined {
+  const conditions = ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
+  return conditions.find((c) => c.type === 'Ready');
+}
+
+export const isReady = (pod: KubeObject) => readyCondition(pod)?.status === 'True';
+
+/** Ready for at least minReadySeconds at `now` (Kubernetes' "available"). */
+export function isAvailable(pod: KubeObject, minReadySeconds: number, now: number): boolean {
+  const c = readyCondition(pod);
+  if (c?.status !== 'True') return false;
+  if (minReadySeconds <= 0) return true;
+  const since = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+  return Number.isFinite(since) && since + minReadySeconds * 1000 <= now;
+}
+
+/** When a ready-but-not-yet-available pod becomes available, in ms from now (for a delayed requeue). */
+export function msUntilAvailable(pod: KubeObject, minReadySeconds: number, now: number): number | undefined {
+  const c = readyCondition(pod);
+  if (c?.status !== 'True' || minReadySeconds <= 0 || !c.lastTransitionTime) return undefined;
+  const at = Date.parse(c.lastTransitionTime) + minReadySeconds * 1000;
+  return at > now ? at - now : undefined;
+}

@@ -1,0 +1,91 @@
+import { shardOf } from '../../store/index-keys.js';
+import type { KubeObject } from '../../api/types.js';
+import { isActive, isAvailable, isReady, msUntilAvailable, phaseOf } from '../pods.js';
+
+/**
+ * The ReplicaSet controller's decision, pure: given the ReplicaSet, the pods it owns and the time,
+ * which pods to create and delete and what its status should say. Pod names are deterministic
+ * (`<rs>-<slot hash>`, taking the lowest slots no pod holds), so two reconciles working from the
+ * same state pick the same names and the second create collides instead of making a twin.
+ */
+
+export interface ReplicaSetPlan {
+  create: KubeObject[];
+  delete: string[];
+  status: Record<string, unknown>;
+  /** Reconcile again after this many ms (a pod becomes available after minReadySeconds). */
+  requeueAfterMs?: number;
+}
+
+const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** The name of slot `i` of a ReplicaSet: stable for its uid, different across ReplicaSets of one name. */
+export function slotName(rsName: string, rsUid: string, slot: number): string {
+  let h = shardOf(`${rsUid}/${slot}`, 0x7fffffff);
+  let suffix = '';
+  for (let i = 0; i < 5; i++) {
+    suffix += ALPHANUM[h % ALPHANUM.length];
+    h = Math.floor(h / ALPHANUM.length);
+  }
+  return `${rsName}-${suffix}`;
+}
+
+/**
+ * Deletion order, as Kubernetes ranks pods to scale down: unscheduled before scheduled, pending
+ * before unknown before running, not ready before ready, then the most recently created first.
+ */
+export function deletionRank(a: KubeObject, b: KubeObject): number {
+  const scheduled = (p: KubeObject) => (p.spec?.nodeName ? 1 : 0);
+  const phase = (p: KubeObject) => ({ Pending: 0, Unknown: 1, Running: 2 })[phaseOf(p)] ?? 0;
+  const ready = (p: KubeObject) => (isReady(p) ? 1 : 0);
+  return (
+    scheduled(a) - scheduled(b) ||
+    phase(a) - phase(b) ||
+    ready(a) - ready(b) ||
+    Date.parse(b.metadata.creationTimestamp ?? '') - Date.parse(a.metadata.creationTimestamp ?? '') ||
+    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '')
+  );
+}
+
+export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid: string } }, owned: KubeObject[], now: number): ReplicaSetPlan {
+  const spec = (rs.spec ?? {}) as { replicas?: number; minReadySeconds?: number; template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> } };
+  const want = spec.replicas ?? 1;
+  const minReady = spec.minReadySeconds ?? 0;
+  const active = owned.filter(isActive);
+  const plan: ReplicaSetPlan = { create: [], delete: [], status: {} };
+
+  if (active.length < want && !rs.metadata.deletionTimestamp) {
+    const taken = new Set(owned.map((p) => p.metadata.name));
+    for (let slot = 0; plan.create.length < want - active.length; slot++) {
+      const name = slotName(rs.metadata.name, rs.metadata.uid, slot);
+      if (taken.has(name)) continue;
+      plan.create.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace: rs.metadata.namespace,
+          labels: { ...spec.template?.metadata?.labels },
+          ...(spec.template?.metadata?.annotations ? { annotations: { ...spec.template.metadata.annotations } } : {}),
+          ownerReferences: [{ apiVersion: rs.apiVersion, kind: rs.kind, name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        },
+        spec: structuredClone(spec.template?.spec ?? {}),
+      });
+    }
+  } else if (active.length > want) {
+    plan.delete = [...active].sort(deletionRank).slice(0, active.length - want).map((p) => p.metadata.name ?? '');
+  }
+
+  const remaining = active.filter((p) => !plan.delete.includes(p.metadata.name ?? ''));
+  const waits = remaining.map((p) => msUntilAvailable(p, minReady, now)).filter((ms): ms is number => ms !== undefined);
+  if (waits.length) plan.requeueAfterMs = Math.min(...waits);
+  const templateLabels = spec.template?.metadata?.labels ?? {};
+  plan.status = {
+    replicas: active.length,
+    fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+    readyReplicas: active.filter(isReady).length,
+    availableReplicas: active.filter((p) => isAvailable(p, minReady, now)).length,
+    observedGeneration: rs.metadata.generation ?? 1,
+  };
+  return plan;
+}
