@@ -1,4 +1,5 @@
 import type { WorkQueue } from '../queue/work-queue.js';
+import { DeploymentController } from './deployment/controller.js';
 import { ReplicaSetController, type ControllerDeps } from './replicaset/controller.js';
 
 /**
@@ -7,11 +8,13 @@ import { ReplicaSetController, type ControllerDeps } from './replicaset/controll
  */
 export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
+  private readonly deployments: DeploymentController;
 
   constructor(
     private readonly deps: ControllerDeps & { queue: WorkQueue; logError: (message: string, error: unknown) => void },
   ) {
     this.replicaSets = new ReplicaSetController(deps);
+    this.deployments = new DeploymentController(deps);
   }
 
   /** Processes keys; returns the ones to retry (with the queue's back-off). */
@@ -20,9 +23,10 @@ export class ControllerManager {
     try {
       for (const key of new Set(keys)) {
         const [kind, namespace = '', name = ''] = key.split('/');
-        if (kind !== 'ReplicaSet' || !name) continue;
+        const reconciler = kind === 'ReplicaSet' ? this.replicaSets : kind === 'Deployment' ? this.deployments : undefined;
+        if (!reconciler || !name) continue;
         try {
-          const { requeueAfterMs } = await this.replicaSets.reconcile(namespace, name);
+          const { requeueAfterMs } = await reconciler.reconcile(namespace, name);
           if (requeueAfterMs !== undefined) await this.deps.queue.enqueue('controllers', [key], requeueAfterMs / 1000);
         } catch (e) {
           this.deps.logError(`reconcile of ${key} failed; it will be retried`, e);

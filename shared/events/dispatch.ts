@@ -79,7 +79,10 @@ export function keysForChange(change: Change): RoutedKey[] {
       return nodeKeys(change);
     case 'Event':
       return [];
-    default:
-      return [{ queue: 'controllers', key: objectKey(o) }];
+    default: {
+      // An owned object (a Deployment's ReplicaSet) concerns its owner too, whose status sums it up.
+      const owners = new Set([...(change.old?.metadata.ownerReferences ?? []), ...(change.new?.metadata.ownerReferences ?? [])].filter((r) => r.controller).map((r) => `${r.kind}/${o.metadata.namespace ?? ''}/${r.name}`));
+      return [{ queue: 'controllers', key: objectKey(o) }, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
+    }
   }
 }

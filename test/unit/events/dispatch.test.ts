@@ -30,6 +30,12 @@ describe('keysForChange', () => {
     ['a node turning Ready does', nodeOf('Unknown'), nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
     ['events go nowhere', undefined, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } }, []],
     ['other kinds go to their controller', undefined, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } }, ['controllers:Deployment/default/web']],
+    [
+      'an owned ReplicaSet goes to its own controller and to its Deployment',
+      undefined,
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-abc', namespace: 'default', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1', controller: true }] } },
+      ['controllers:ReplicaSet/default/web-abc', 'controllers:Deployment/default/web'],
+    ],
   ])('%s', (_n, old, cur, expected) => expect(keys(old, cur)).toEqual(expected));
 });
 

@@ -1,0 +1,66 @@
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
+import { jsonEqual } from '../../api/json.js';
+import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import type { StoredObject } from '../../api/types.js';
+import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import { planDeployment, type ReplicaSetView } from './plan.js';
+
+const RS = typeByKindName('ReplicaSet') as ResourceType;
+/** While a rollout is in progress, look again this often so the progress deadline is noticed. */
+const PROGRESS_CHECK_MS = 10_000;
+
+/** Reads a Deployment and its ReplicaSets, applies planDeployment, writes the status it computed. */
+export class DeploymentController {
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const d = await this.deps.store.get({ kind: 'Deployment', namespace, name });
+    if (!d || d.metadata.deletionTimestamp) return {};
+    const replicaSets = await this.deps.store.listOwnedBy(d.metadata.uid, 'ReplicaSet');
+    const views: ReplicaSetView[] = replicaSets.map((rs: StoredObject) => ({
+      rs,
+      replicas: Number(rs.status?.replicas ?? 0),
+      available: Number(rs.status?.availableReplicas ?? 0),
+      ready: Number(rs.status?.readyReplicas ?? 0),
+    }));
+    const plan = planDeployment(d, views, this.deps.clock.now().getTime());
+    if (plan.createReplicaSet) {
+      try {
+        const created = await this.deps.service.create(RS, namespace, plan.createReplicaSet);
+        this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${(created.spec as { replicas?: number }).replicas ?? 0}`);
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError)) throw e;
+      }
+    }
+    for (const [rsName, replicas] of Object.entries(plan.scale)) {
+      const before = replicaSets.find((r) => r.metadata.name === rsName);
+      const prior = Number(before?.spec?.replicas ?? 0);
+      await this.deps.service.patch(RS, namespace, rsName, 'merge', { spec: { replicas }, metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) } } });
+      this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > prior ? 'up' : 'down'} replica set ${rsName} to ${replicas} from ${prior}`);
+    }
+    for (const rsName of plan.deleteReplicaSets) {
+      try {
+        await this.deps.service.delete(RS, namespace, rsName, {});
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    }
+    const unchanged = jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {}));
+    if (!unchanged) {
+      try {
+        await this.deps.store.update({ ...d, status: plan.status }, d.metadata.resourceVersion);
+      } catch (e) {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        return { requeueAfterMs: 0 };
+      }
+    }
+    const progressing = (plan.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'Progressing');
+    return progressing?.reason === 'ReplicaSetUpdated' ? { requeueAfterMs: PROGRESS_CHECK_MS } : {};
+  }
+}
+
+/** Condition timestamps alone are not worth a write. */
+function stripTimes(status: Record<string, unknown>) {
+  const conditions = ((status.conditions ?? []) as Record<string, unknown>[]).map(({ lastUpdateTime: _u, lastTransitionTime: _t, ...rest }) => rest);
+  return { ...status, conditions };
+}

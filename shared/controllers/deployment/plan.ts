@@ -1,0 +1,184 @@
+import { jsonEqual } from '../../api/json.js';
+import type { KubeObject } from '../../api/types.js';
+import { shardOf } from '../../store/index-keys.js';
+
+/**
+ * The Deployment controller's decision, pure: one ReplicaSet per pod template (named by the
+ * template's hash), rolled from old to new within maxSurge/maxUnavailable (RollingUpdate) or after
+ * the old pods are gone (Recreate), with revision history, and the status `kubectl rollout status` reads.
+ */
+
+export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- spec/status are validated on write; every read here has a default
+type Obj = Record<string, any>;
+export interface ReplicaSetView {
+  rs: KubeObject & { metadata: { name: string; uid?: string } };
+  /** Pods counted by the ReplicaSet's own status. */
+  replicas: number;
+  available: number;
+  ready: number;
+}
+
+export interface DeploymentPlan {
+  /** A ReplicaSet to create (the new template's), if none exists. */
+  createReplicaSet?: KubeObject;
+  /** New `spec.replicas` per ReplicaSet name (only the ones that change). */
+  scale: Record<string, number>;
+  /** Old ReplicaSets beyond revisionHistoryLimit. */
+  deleteReplicaSets: string[];
+  status: Obj;
+}
+
+/** Kubernetes' hash is FNV over the template; any stable short hash keeps the name-per-template rule. */
+export function templateHash(template: unknown): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let h = shardOf(JSON.stringify(sortKeys(template)), 0x7fffffff);
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out += alphabet[h % alphabet.length];
+    h = Math.floor(h / alphabet.length) || shardOf(out, 0x7fffffff);
+  }
+  return out;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Obj)[k])]));
+  return v;
+}
+
+/** maxSurge rounds up, maxUnavailable down; both 0 would deadlock, so unavailable becomes 1. */
+export function resolveSurge(d: KubeObject, replicas: number): { surge: number; unavailable: number } {
+  const ru = ((d.spec as Obj)?.strategy?.rollingUpdate ?? {}) as Obj;
+  const resolve = (v: unknown, roundUp: boolean) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+)%$/.exec(String(v ?? '25%'));
+    const pct = m ? Number(m[1]) : 25;
+    return roundUp ? Math.ceil((pct * replicas) / 100) : Math.floor((pct * replicas) / 100);
+  };
+  const surge = resolve(ru.maxSurge, true);
+  let unavailable = resolve(ru.maxUnavailable, false);
+  if (surge === 0 && unavailable === 0) unavailable = 1;
+  return { surge, unavailable };
+}
+
+const revisionOf = (rs: KubeObject) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
+const templateWithoutHash = (rs: KubeObject) => {
+  const t = structuredClone(((rs.spec as Obj)?.template ?? {}) as Obj);
+  if (t.metadata?.labels) delete t.metadata.labels[TEMPLATE_HASH_LABEL];
+  return t;
+};
+
+export function planDeployment(d: KubeObject & { metadata: { name: string; uid: string } }, views: ReplicaSetView[], now: number): DeploymentPlan {
+  const spec = (d.spec ?? {}) as Obj;
+  const replicas: number = spec.replicas ?? 1;
+  const template = spec.template ?? {};
+  const hash = templateHash(template);
+  const newView = views.find((v) => v.rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash || jsonEqual(templateWithoutHash(v.rs), template));
+  const olds = views.filter((v) => v !== newView).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
+  const maxRevision = Math.max(0, ...views.map((v) => revisionOf(v.rs)));
+  const plan: DeploymentPlan = { scale: {}, deleteReplicaSets: [], status: {} };
+  const specReplicas = (v: ReplicaSetView) => ((v.rs.spec as Obj)?.replicas ?? 0) as number;
+  const recreate = spec.strategy?.type === 'Recreate';
+
+  let newReplicas = newView ? specReplicas(newView) : 0;
+  if (!spec.paused) {
+    const oldActive = olds.reduce((n, v) => n + Math.max(specReplicas(v), v.replicas), 0);
+    if (recreate) {
+      for (const v of olds) if (specReplicas(v) !== 0) plan.scale[v.rs.metadata.name] = 0;
+      // The new template starts only when every old pod is gone.
+      newReplicas = oldActive === 0 ? replicas : 0;
+    } else {
+      const { surge, unavailable } = resolveSurge(d, replicas);
+      const total = olds.reduce((n, v) => n + specReplicas(v), 0) + newReplicas;
+      if (newReplicas < replicas) newReplicas = Math.min(replicas, newReplicas + Math.max(0, replicas + surge - total));
+      else if (newReplicas > replicas) newReplicas = replicas;
+      // Old replicas may go as long as availability stays at replicas - maxUnavailable.
+      const available = views.reduce((n, v) => n + v.available, 0);
+      let canRemove = Math.max(0, available - (replicas - unavailable));
+      // Old pods that are not available cost no availability: they can always go.
+      for (const v of olds) {
+        const current = specReplicas(v);
+        if (current === 0) continue;
+        const unhealthy = Math.max(0, current - v.available);
+        const remove = Math.min(current, unhealthy + canRemove);
+        canRemove -= Math.max(0, remove - unhealthy);
+        if (remove > 0) plan.scale[v.rs.metadata.name] = current - remove;
+      }
+      // Never exceed replicas + maxSurge across the old and the new ReplicaSets.
+      const oldAfter = olds.reduce((n, v) => n + (plan.scale[v.rs.metadata.name] ?? specReplicas(v)), 0);
+      newReplicas = Math.min(newReplicas, Math.max(newView ? specReplicas(newView) : 0, replicas + surge - oldAfter));
+    }
+  }
+  if (!newView) {
+    const labels = { ...(template.metadata?.labels ?? {}), [TEMPLATE_HASH_LABEL]: hash };
+    plan.createReplicaSet = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `${d.metadata.name}-${hash}`,
+        namespace: d.metadata.namespace,
+        labels,
+        annotations: { [REVISION_ANNOTATION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(replicas) },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: {
+        replicas: spec.paused ? 0 : newReplicas,
+        minReadySeconds: spec.minReadySeconds ?? 0,
+        selector: { matchLabels: { ...(spec.selector?.matchLabels ?? {}), [TEMPLATE_HASH_LABEL]: hash }, ...(spec.selector?.matchExpressions ? { matchExpressions: spec.selector.matchExpressions } : {}) },
+        template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
+      },
+    };
+  } else if (newReplicas !== specReplicas(newView)) plan.scale[newView.rs.metadata.name] = newReplicas;
+
+  // Revision history: keep the newest revisionHistoryLimit old ReplicaSets that have scaled to zero.
+  const limit = spec.revisionHistoryLimit ?? 10;
+  const idle = olds.filter((v) => specReplicas(v) === 0 && v.replicas === 0 && plan.scale[v.rs.metadata.name] === undefined);
+  plan.deleteReplicaSets = idle.slice(0, Math.max(0, idle.length - limit)).map((v) => v.rs.metadata.name);
+
+  plan.status = deploymentStatus(d, newView, views, replicas, now);
+  return plan;
+}
+
+function deploymentStatus(d: KubeObject, newView: ReplicaSetView | undefined, views: ReplicaSetView[], replicas: number, now: number): Obj {
+  const spec = (d.spec ?? {}) as Obj;
+  const prev = (d.status ?? {}) as Obj;
+  const total = views.reduce((n, v) => n + v.replicas, 0);
+  const available = views.reduce((n, v) => n + v.available, 0);
+  const ready = views.reduce((n, v) => n + v.ready, 0);
+  const updated = newView?.replicas ?? 0;
+  const { unavailable } = spec.strategy?.type === 'Recreate' ? { unavailable: replicas } : resolveSurge(d, replicas);
+  const stamp = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const complete = updated === replicas && total === replicas && available === replicas && (newView?.available ?? 0) === replicas;
+  const prevProgressing = ((prev.conditions ?? []) as Obj[]).find((c) => c.type === 'Progressing');
+  const progressed = !jsonEqual({ updated, available, total }, { updated: prev.updatedReplicas ?? 0, available: prev.availableReplicas ?? 0, total: prev.replicas ?? 0 });
+  const lastProgress = progressed || !prevProgressing ? now : Date.parse(prevProgressing.lastUpdateTime ?? stamp);
+  const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
+  const progressing = complete
+    ? { status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newView?.rs.metadata.name}" has successfully progressed.` }
+    : spec.paused
+      ? { status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }
+      : now - lastProgress > deadline
+        ? { status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newView?.rs.metadata.name ?? d.metadata.name}" has timed out progressing.` }
+        : { status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newView?.rs.metadata.name ?? d.metadata.name}" is progressing.` };
+  const availableCond =
+    available >= replicas - unavailable
+      ? { status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+      : { status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+  const cond = (type: string, c: Obj, lastUpdate: number) => {
+    const before = ((prev.conditions ?? []) as Obj[]).find((x) => x.type === type);
+    const same = before && before.status === c.status && before.reason === c.reason;
+    return { type, ...c, lastUpdateTime: same && !progressed ? before.lastUpdateTime : new Date(lastUpdate).toISOString().replace(/\.\d{3}Z$/, 'Z'), lastTransitionTime: same ? before.lastTransitionTime : stamp };
+  };
+  return {
+    observedGeneration: d.metadata.generation ?? 1,
+    replicas: total,
+    updatedReplicas: updated,
+    readyReplicas: ready,
+    availableReplicas: available,
+    unavailableReplicas: Math.max(0, replicas - available),
+    conditions: [cond('Available', availableCond, now), cond('Progressing', progressing, lastProgress)],
+  };
+}
