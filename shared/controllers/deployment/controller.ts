@@ -3,7 +3,7 @@ import { jsonEqual } from '../../api/json.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { StoredObject } from '../../api/types.js';
 import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
-import { planDeployment, type ReplicaSetView } from './plan.js';
+import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
 
 const RS = typeByKindName('ReplicaSet') as ResourceType;
 /** While a rollout is in progress, look again this often so the progress deadline is noticed. */
@@ -31,6 +31,9 @@ export class DeploymentController {
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) throw e;
       }
+    }
+    if (plan.revision) {
+      await this.deps.service.patch(RS, namespace, plan.revision.replicaSet, 'merge', { metadata: { annotations: { [REVISION_ANNOTATION]: plan.revision.revision } } });
     }
     for (const [rsName, replicas] of Object.entries(plan.scale)) {
       const before = replicaSets.find((r) => r.metadata.name === rsName);

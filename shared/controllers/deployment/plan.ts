@@ -26,6 +26,8 @@ export interface DeploymentPlan {
   createReplicaSet?: KubeObject;
   /** New `spec.replicas` per ReplicaSet name (only the ones that change). */
   scale: Record<string, number>;
+  /** A ReplicaSet that becomes current again (a rollback) takes the next revision number. */
+  revision?: { replicaSet: string; revision: string };
   /** Old ReplicaSets beyond revisionHistoryLimit. */
   deleteReplicaSets: string[];
   status: Obj;
@@ -43,9 +45,19 @@ export function templateHash(template: unknown): string {
   return out;
 }
 
+/**
+ * Sorted keys, nulls dropped: a template means the same with `creationTimestamp: null` (what kubectl's
+ * `rollout undo` sends, as Go's zero value) as without it, so both must hash and compare alike.
+ */
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Obj)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .filter((k) => (v as Obj)[k] !== null)
+        .sort()
+        .map((k) => [k, sortKeys((v as Obj)[k])]),
+    );
   return v;
 }
 
@@ -76,7 +88,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
   const replicas: number = spec.replicas ?? 1;
   const template = spec.template ?? {};
   const hash = templateHash(template);
-  const newView = views.find((v) => v.rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash || jsonEqual(templateWithoutHash(v.rs), template));
+  const newView = views.find((v) => v.rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash || jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)));
   const olds = views.filter((v) => v !== newView).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
   const maxRevision = Math.max(0, ...views.map((v) => revisionOf(v.rs)));
   const plan: DeploymentPlan = { scale: {}, deleteReplicaSets: [], status: {} };
@@ -131,7 +143,10 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
         template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
       },
     };
-  } else if (newReplicas !== specReplicas(newView)) plan.scale[newView.rs.metadata.name] = newReplicas;
+  } else {
+    if (newReplicas !== specReplicas(newView)) plan.scale[newView.rs.metadata.name] = newReplicas;
+    if (revisionOf(newView.rs) < maxRevision) plan.revision = { replicaSet: newView.rs.metadata.name, revision: String(maxRevision + 1) };
+  }
 
   // Revision history: keep the newest revisionHistoryLimit old ReplicaSets that have scaled to zero.
   const limit = spec.revisionHistoryLimit ?? 10;

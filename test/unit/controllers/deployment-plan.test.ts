@@ -31,6 +31,10 @@ class Sim {
   apply(d: D, now = NOW) {
     const plan = planDeployment(d, this.views(), now);
     if (plan.createReplicaSet) this.rs.set(plan.createReplicaSet.metadata.name as string, { obj: plan.createReplicaSet as never, pods: [] });
+    if (plan.revision) {
+      const rs = this.rs.get(plan.revision.replicaSet)?.obj;
+      if (rs) rs.metadata.annotations = { ...rs.metadata.annotations, [REVISION_ANNOTATION]: plan.revision.revision };
+    }
     for (const [name, n] of Object.entries(plan.scale)) (this.rs.get(name)?.obj.spec as { replicas: number }).replicas = n;
     for (const name of plan.deleteReplicaSets) this.rs.delete(name);
     return plan;
@@ -125,6 +129,20 @@ describe('planDeployment', () => {
     rollOut(sim, deployment('c', { history: 2 }), 20);
     const revisions = [...sim.rs.values()].map((r) => [r.obj.metadata.name, (r.obj.spec as any).replicas]);
     expect(revisions.filter(([, n]) => n === 4).map(([name]) => name)).toEqual([`web-${templateHash((deployment('c').spec as any).template)}`]);
+  });
+
+  it('treats a template with creationTimestamp: null (as kubectl rollout undo sends it) as the same template', () => {
+    const d = deployment('a');
+    const withNull = structuredClone(d);
+    (withNull.spec as any).template.metadata.creationTimestamp = null;
+    expect(templateHash((withNull.spec as any).template)).toBe(templateHash((d.spec as any).template));
+    const sim = new Sim();
+    rollOut(sim, deployment('a'), 10);
+    rollOut(sim, deployment('b'), 10);
+    rollOut(sim, withNull, 10);
+    expect(sim.rs.size).toBe(2);
+    // The reused ReplicaSet becomes revision 3, as after kubectl rollout undo.
+    expect(sim.rs.get(`web-${templateHash((d.spec as any).template)}`)?.obj.metadata.annotations?.[REVISION_ANNOTATION]).toBe('3');
   });
 
   it('reports ProgressDeadlineExceeded when nothing moves for progressDeadlineSeconds', () => {
