@@ -230,6 +230,9 @@ export class ObjectService {
       if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
         throw new ConflictError(refOf(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
       try {
+        // Orphan and Foreground deletion are carried out by the garbage collector, which these finalizers call in.
+        const gcFinalizer = opts.propagationPolicy === 'Orphan' ? 'orphan' : opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : undefined;
+        if (gcFinalizer && !(current.metadata.finalizers ?? []).includes(gcFinalizer)) current.metadata.finalizers = [...(current.metadata.finalizers ?? []), gcFinalizer];
         const marked = await this.markForDeletion(type, current, opts);
         if (marked) return { deleted: false, object: marked };
         await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);

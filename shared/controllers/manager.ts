@@ -1,5 +1,7 @@
 import type { WorkQueue } from '../queue/work-queue.js';
 import { DeploymentController } from './deployment/controller.js';
+import { GarbageCollector } from './gc/controller.js';
+import { NamespaceController } from './namespace/controller.js';
 import { ReplicaSetController, type ControllerDeps } from './replicaset/controller.js';
 
 /**
@@ -9,12 +11,16 @@ import { ReplicaSetController, type ControllerDeps } from './replicaset/controll
 export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
   private readonly deployments: DeploymentController;
+  private readonly gc: GarbageCollector;
+  private readonly namespaces: NamespaceController;
 
   constructor(
     private readonly deps: ControllerDeps & { queue: WorkQueue; logError: (message: string, error: unknown) => void },
   ) {
     this.replicaSets = new ReplicaSetController(deps);
     this.deployments = new DeploymentController(deps);
+    this.gc = new GarbageCollector(deps);
+    this.namespaces = new NamespaceController(deps);
   }
 
   /** Processes keys; returns the ones to retry (with the queue's back-off). */
@@ -22,11 +28,20 @@ export class ControllerManager {
     const failed: string[] = [];
     try {
       for (const key of new Set(keys)) {
-        const [kind, namespace = '', name = ''] = key.split('/');
-        const reconciler = kind === 'ReplicaSet' ? this.replicaSets : kind === 'Deployment' ? this.deployments : undefined;
-        if (!reconciler || !name) continue;
+        const [kind, namespace = '', name = '', extra = '', uid = ''] = key.split('/');
+        const reconcile =
+          kind === 'ReplicaSet'
+            ? () => this.replicaSets.reconcile(namespace, name)
+            : kind === 'Deployment'
+              ? () => this.deployments.reconcile(namespace, name)
+              : kind === 'Namespace'
+                ? () => this.namespaces.reconcile(name)
+                : kind === 'gc' && uid
+                  ? () => this.gc.reconcile(namespace, name, extra, uid) // gc/<Kind>/<namespace>/<name>/<uid>
+                  : undefined;
+        if (!reconcile) continue;
         try {
-          const { requeueAfterMs } = await reconciler.reconcile(namespace, name);
+          const { requeueAfterMs } = await reconcile();
           if (requeueAfterMs !== undefined) await this.deps.queue.enqueue('controllers', [key], requeueAfterMs / 1000);
         } catch (e) {
           this.deps.logError(`reconcile of ${key} failed; it will be retried`, e);

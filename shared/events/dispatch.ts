@@ -25,6 +25,9 @@ export const schedulerKeys = {
   release: (nodeName: string, uid: string) => `release/${nodeName}/${uid}`,
 };
 
+/** The garbage collector's key for an owner: kind, namespace, name and the uid its dependents point at. */
+export const gcKey = (o: KubeObject) => `gc/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}/${o.metadata.uid ?? ''}`;
+
 export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -82,7 +85,11 @@ export function keysForChange(change: Change): RoutedKey[] {
     default: {
       // An owned object (a Deployment's ReplicaSet) concerns its owner too, whose status sums it up.
       const owners = new Set([...(change.old?.metadata.ownerReferences ?? []), ...(change.new?.metadata.ownerReferences ?? [])].filter((r) => r.controller).map((r) => `${r.kind}/${o.metadata.namespace ?? ''}/${r.name}`));
-      return [{ queue: 'controllers', key: objectKey(o) }, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
+      const keys: RoutedKey[] = [{ queue: 'controllers', key: objectKey(o) }, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
+      // The garbage collector: dependents of a deleted owner go too (Background); Orphan and Foreground wait on a finalizer.
+      const gcFinalizer = (change.new?.metadata.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion');
+      if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer)) keys.push({ queue: 'controllers', key: gcKey(o) });
+      return keys;
     }
   }
 }

@@ -94,8 +94,8 @@ export interface Store {
   getMany(keys: ObjectKey[]): Promise<StoredObject[]>;
   /** Unconditional writes of new objects with unique generated names (events), batched. */
   createMany(objects: KubeObject[]): Promise<void>;
-  /** Objects of `kind` whose controlling owner has this uid (from the byOwner index; eventually consistent). */
-  listOwnedBy(ownerUid: string, kind: string): Promise<StoredObject[]>;
+  /** Objects (of `kind`, or of any kind) whose controlling owner has this uid (from the byOwner index; eventually consistent). */
+  listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]>;
   /** Keys of pods that wait for a node (from the sharded unscheduled index; eventually consistent). */
   listUnscheduledPods(): Promise<ObjectKey[]>;
   /** A resourceVersion no older than any write this store has acknowledged (for list metadata). */

@@ -317,13 +317,13 @@ export class DynamoStore implements Store {
     return out;
   }
 
-  async listOwnedBy(ownerUid: string, kind: string): Promise<StoredObject[]> {
+  async listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]> {
     const page = await this.queryUpTo(
       {
         TableName: this.table,
         IndexName: GSI.byOwner,
-        KeyConditionExpression: 'byOwnerPk = :u AND begins_with(byOwnerSk, :k)',
-        ExpressionAttributeValues: { ':u': ownerUid, ':k': `${kind}#` },
+        KeyConditionExpression: kind ? 'byOwnerPk = :u AND begins_with(byOwnerSk, :k)' : 'byOwnerPk = :u',
+        ExpressionAttributeValues: { ':u': ownerUid, ...(kind ? { ':k': `${kind}#` } : {}) },
       },
       undefined,
       Number.MAX_SAFE_INTEGER,

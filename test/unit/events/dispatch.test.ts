@@ -28,6 +28,18 @@ describe('keysForChange', () => {
     ['a new node wakes the scheduler', undefined, nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
     ['a heartbeat does not', nodeOf('True'), nodeOf('True', { heartbeat: 'later' }), ['controllers:Node//n1']],
     ['a node turning Ready does', nodeOf('Unknown'), nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
+    [
+      'a deleted owner calls the garbage collector',
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd1' } },
+      undefined,
+      ['controllers:Deployment/default/web', 'controllers:gc/Deployment/default/web/d1'],
+    ],
+    [
+      'so does an owner waiting on an orphan finalizer',
+      undefined,
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd1', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['orphan'] } },
+      ['controllers:Deployment/default/web', 'controllers:gc/Deployment/default/web/d1'],
+    ],
     ['events go nowhere', undefined, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } }, []],
     ['other kinds go to their controller', undefined, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } }, ['controllers:Deployment/default/web']],
     [

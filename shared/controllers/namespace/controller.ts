@@ -1,0 +1,36 @@
+import { NotFoundError } from '../../api/errors.js';
+import { RESOURCE_TYPES } from '../../api/kinds.js';
+import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+
+const RECHECK_MS = 2000;
+
+/** Empties a Terminating namespace, then removes it (the namespace lifecycle controller). */
+export class NamespaceController {
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(name: string): Promise<ReconcileResult> {
+    const ns = await this.deps.store.get({ kind: 'Namespace', namespace: '', name });
+    if (!ns?.metadata.deletionTimestamp) return {};
+    let remaining = 0;
+    for (const type of RESOURCE_TYPES.filter((t) => t.namespaced)) {
+      const page = await this.deps.store.list({ kind: type.kind, namespace: name, limit: 500 });
+      remaining += page.items.length;
+      for (const o of page.items) {
+        if (o.metadata.deletionTimestamp) continue;
+        try {
+          await this.deps.service.delete(type, name, o.metadata.name, {});
+        } catch (e) {
+          if (!(e instanceof NotFoundError)) throw e;
+        }
+      }
+    }
+    if (remaining > 0) return { requeueAfterMs: RECHECK_MS };
+    try {
+      await this.deps.store.delete({ kind: 'Namespace', namespace: '', name }, ns.metadata.resourceVersion);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      return {};
+    }
+    return {};
+  }
+}
