@@ -1,8 +1,9 @@
 import type { WorkQueue } from '../queue/work-queue.js';
 import { DeploymentController } from './deployment/controller.js';
 import { GarbageCollector } from './gc/controller.js';
+import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
-import { ReplicaSetController, type ControllerDeps } from './replicaset/controller.js';
+import { ReplicaSetController, type ControllerDeps, type ReconcileResult } from './replicaset/controller.js';
 
 /**
  * Routes controller keys (`Kind/namespace/name`) to their reconcilers (kube-controller-manager's
@@ -12,6 +13,7 @@ export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
   private readonly deployments: DeploymentController;
   private readonly gc: GarbageCollector;
+  private readonly jobs: JobController;
   private readonly namespaces: NamespaceController;
 
   constructor(
@@ -20,8 +22,18 @@ export class ControllerManager {
     this.replicaSets = new ReplicaSetController(deps);
     this.deployments = new DeploymentController(deps);
     this.gc = new GarbageCollector(deps);
+    this.jobs = new JobController(deps);
     this.namespaces = new NamespaceController(deps);
   }
+
+  /** Key kind → reconciler. Keys are `Kind/namespace/name`, and `gc/Kind/namespace/name/uid` for the garbage collector. */
+  private readonly routes: Record<string, (namespace: string, name: string, extra: string, uid: string) => Promise<ReconcileResult>> = {
+    ReplicaSet: (ns, name) => this.replicaSets.reconcile(ns, name),
+    Deployment: (ns, name) => this.deployments.reconcile(ns, name),
+    Job: (ns, name) => this.jobs.reconcile(ns, name),
+    Namespace: (_ns, name) => this.namespaces.reconcile(name),
+    gc: (kind, ns, name, uid) => (uid ? this.gc.reconcile(kind, ns, name, uid) : Promise.resolve({})),
+  };
 
   /** Processes keys; returns the ones to retry (with the queue's back-off). */
   async process(keys: string[]): Promise<string[]> {
@@ -29,19 +41,10 @@ export class ControllerManager {
     try {
       for (const key of new Set(keys)) {
         const [kind, namespace = '', name = '', extra = '', uid = ''] = key.split('/');
-        const reconcile =
-          kind === 'ReplicaSet'
-            ? () => this.replicaSets.reconcile(namespace, name)
-            : kind === 'Deployment'
-              ? () => this.deployments.reconcile(namespace, name)
-              : kind === 'Namespace'
-                ? () => this.namespaces.reconcile(name)
-                : kind === 'gc' && uid
-                  ? () => this.gc.reconcile(namespace, name, extra, uid) // gc/<Kind>/<namespace>/<name>/<uid>
-                  : undefined;
-        if (!reconcile) continue;
+        const route = this.routes[kind ?? ''];
+        if (!route) continue;
         try {
-          const { requeueAfterMs } = await reconcile();
+          const { requeueAfterMs } = await route(namespace, name, extra, uid);
           if (requeueAfterMs !== undefined) await this.deps.queue.enqueue('controllers', [key], requeueAfterMs / 1000);
         } catch (e) {
           this.deps.logError(`reconcile of ${key} failed; it will be retried`, e);

@@ -1,0 +1,49 @@
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
+import { jsonEqual } from '../../api/json.js';
+import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import { planJob } from './plan.js';
+
+const POD = typeByKindName('Pod') as ResourceType;
+const JOB = typeByKindName('Job') as ResourceType;
+
+/** Reads a Job and its pods, applies planJob. */
+export class JobController {
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const job = await this.deps.store.get({ kind: 'Job', namespace, name });
+    if (!job || job.metadata.deletionTimestamp) return {};
+    const pods = await this.deps.store.listOwnedBy(job.metadata.uid, 'Pod');
+    const plan = planJob(job, pods, this.deps.clock.now().getTime());
+    if (plan.deleteJob) {
+      await this.deps.service.delete(JOB, namespace, name, { propagationPolicy: 'Background' }).catch((e) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
+      return {};
+    }
+    for (const pod of plan.create) {
+      try {
+        await this.deps.service.create(POD, namespace, pod);
+        this.deps.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError)) throw e;
+      }
+    }
+    for (const podName of plan.delete) {
+      await this.deps.service.delete(POD, namespace, podName, {}).catch((e) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
+    }
+    if (!jsonEqual({ ...job.status, ...plan.status }, job.status ?? {})) {
+      try {
+        await this.deps.store.update({ ...job, status: { ...job.status, ...plan.status } }, job.metadata.resourceVersion);
+        for (const e of plan.events) this.deps.events.record(job, e.type, e.reason, e.message);
+      } catch (e) {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        return { requeueAfterMs: 0 };
+      }
+    }
+    return { requeueAfterMs: plan.requeueAfterMs };
+  }
+}
