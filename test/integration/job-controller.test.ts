@@ -13,19 +13,11 @@ beforeAll(async () => {
 afterAll(() => s?.path.stop());
 
 const T = (kind: string) => typeByKindName(kind) as ResourceType;
-const until = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
-
 /** Finishes every live pod of the job with `phase`, recording the most pods seen running at once. */
-async function runPods(job: string, phase: 'Succeeded' | 'Failed', until: () => Promise<boolean>): Promise<number> {
+async function runPods(job: string, phase: 'Succeeded' | 'Failed', done: () => Promise<boolean>): Promise<number> {
   let maxActive = 0;
   const deadline = Date.now() + 60_000;
-  while (!(await until())) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error('job did not finish');
     const pods = (await s.api.service.list(T('Pod'), 'default', { labelSelector: `job-name=${job}` })).items.filter((p) => !['Succeeded', 'Failed'].includes(String(p.status?.phase)));
     maxActive = Math.max(maxActive, pods.length);
