@@ -32,6 +32,10 @@ export function apiDependencies(): ApiDeps {
   return api;
 }
 
+export function storeAndQueue() {
+  return { store: base().store, queue: workQueue() };
+}
+
 export function workQueue(): WorkQueue {
   const { config: c } = base();
   queue ??= new SqsWorkQueue(sqsClient(c), c.queueUrls);

@@ -1,8 +1,10 @@
 import middy from '@middy/core';
-import { newScheduler } from './deps.js';
+import { sweepControllers } from '../shared/controllers/sweep.js';
+import { newScheduler, storeAndQueue } from './deps.js';
 
 /** The level-triggered safety net, every minute: whatever is not converged is enqueued again. */
 export const handler = middy().handler(async () => {
-  const pending = await newScheduler().wakeUp();
-  return { requeuedPods: pending };
+  const { store, queue } = storeAndQueue();
+  const [pods, workloads] = await Promise.all([newScheduler().wakeUp(), sweepControllers(store, queue)]);
+  return { requeuedPods: pods, requeuedWorkloads: workloads };
 });
