@@ -64,6 +64,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('ConfigMap', '', 'v1', 'configmaps', { shortNames: ['cm'] }),
   type('Secret', '', 'v1', 'secrets'),
   type('Event', '', 'v1', 'events', { shortNames: ['ev'] }),
+  type('Endpoints', '', 'v1', 'endpoints', { shortNames: ['ep'] }),
   type('Deployment', 'apps', 'v1', 'deployments', { shortNames: ['deploy'], all: true, status: true, extra: [scaleSub] }),
   type('ReplicaSet', 'apps', 'v1', 'replicasets', { shortNames: ['rs'], all: true, status: true, extra: [scaleSub] }),
   type('Job', 'batch', 'v1', 'jobs', { all: true, status: true }),

@@ -1,5 +1,6 @@
 import type { WorkQueue } from '../queue/work-queue.js';
 import { DeploymentController } from './deployment/controller.js';
+import { EndpointsController } from './endpoints/controller.js';
 import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
@@ -14,6 +15,7 @@ export class ControllerManager {
   private readonly deployments: DeploymentController;
   private readonly gc: GarbageCollector;
   private readonly jobs: JobController;
+  private readonly endpoints: EndpointsController;
   private readonly namespaces: NamespaceController;
 
   constructor(
@@ -23,6 +25,7 @@ export class ControllerManager {
     this.deployments = new DeploymentController(deps);
     this.gc = new GarbageCollector(deps);
     this.jobs = new JobController(deps);
+    this.endpoints = new EndpointsController(deps);
     this.namespaces = new NamespaceController(deps);
   }
 
@@ -32,6 +35,7 @@ export class ControllerManager {
     Deployment: (ns, name) => this.deployments.reconcile(ns, name),
     Job: (ns, name) => this.jobs.reconcile(ns, name),
     Namespace: (_ns, name) => this.namespaces.reconcile(name),
+    Service: (ns, name) => this.endpoints.reconcile(ns, name),
     gc: (kind, ns, name, uid) => (uid ? this.gc.reconcile(kind, ns, name, uid) : Promise.resolve({})),
   };
 

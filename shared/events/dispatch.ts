@@ -28,6 +28,9 @@ export const schedulerKeys = {
 /** The garbage collector's key for an owner: kind, namespace, name and the uid its dependents point at. */
 export const gcKey = (o: KubeObject) => `gc/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}/${o.metadata.uid ?? ''}`;
 
+/** Every Service of a namespace (a pod changed there). */
+export const endpointsKey = (namespace: string) => `Service/${namespace}/*`;
+
 export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -50,6 +53,8 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
   if (cur && waiting(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
     keys.push({ queue: 'scheduler', key: schedulerKeys.pod(cur.metadata.namespace ?? '', cur.metadata.name ?? '') });
   }
+  // Services in the pod's namespace may select it: their endpoints follow its readiness and address.
+  keys.push({ queue: 'controllers', key: endpointsKey(any.metadata.namespace ?? '') });
   // A bound pod that is gone or finished frees its share of the node exactly once (the release is conditional).
   const boundTo = nodeNameOf(old) ?? nodeNameOf(cur);
   if (boundTo && (!cur || TERMINAL.has(phaseOf(cur)))) keys.push({ queue: 'scheduler', key: schedulerKeys.release(boundTo, any.metadata.uid ?? '') });

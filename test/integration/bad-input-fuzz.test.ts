@@ -30,6 +30,7 @@ const VALID: Record<string, KubeObject> = {
   Service: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ok', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
   ConfigMap: makeConfigMap('ok'),
   Secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ok', namespace: 'default' }, data: { k: 'dg==' }, stringData: { s: 'v' } },
+  Endpoints: { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'ok', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }] },
   Event: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'ok', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Test', type: 'Normal' },
   Deployment: makeDeployment('ok'),
   ReplicaSet: { ...makeDeployment('ok'), apiVersion: 'apps/v1', kind: 'ReplicaSet' },

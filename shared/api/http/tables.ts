@@ -142,6 +142,19 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Internal-IP', type: 'string', priority: 1, description: 'Internal IP.', cell: (o) => or(((status(o).addresses ?? []) as Any[]).find((a) => a.type === 'InternalIP')?.address) },
     { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image.', cell: (o) => or(status(o).nodeInfo?.osImage, '<unknown>') },
   ],
+  Endpoints: [
+    name,
+    {
+      name: 'Endpoints',
+      type: 'string',
+      description: 'Ready addresses and ports.',
+      cell: (o) => {
+        const all = ((o.subsets ?? []) as Any[]).flatMap((ss) => ((ss.addresses ?? []) as Any[]).flatMap((a) => ((ss.ports ?? []) as Any[]).map((p) => `${a.ip}:${p.port}`)));
+        return all.length ? all.slice(0, 3).join(',') + (all.length > 3 ? ` + ${all.length - 3} more...` : '') : '<none>';
+      },
+    },
+    ageCol,
+  ],
   Namespace: [name, { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') }, ageCol],
   ConfigMap: [name, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length }, ageCol],
   Secret: [name, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageCol],

@@ -18,13 +18,13 @@ const keys = (old?: KubeObject, cur?: KubeObject) => keysForChange({ old, new: c
 
 describe('keysForChange', () => {
   it.each<[string, KubeObject | undefined, KubeObject | undefined, string[]]>([
-    ['a new pod goes to its owner and the scheduler', undefined, podOf(), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p']],
-    ['a status-only change of a waiting pod does not wake the scheduler', podOf(), { ...podOf(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } }, ['controllers:ReplicaSet/default/web-abc']],
-    ['a spec change of a waiting pod does', podOf(), podOf({ image: 'y' }), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p']],
-    ['binding goes to the owner only', podOf(), podOf({ nodeName: 'n1' }), ['controllers:ReplicaSet/default/web-abc']],
-    ['a bound pod that finishes releases its share', podOf({ nodeName: 'n1', phase: 'Running' }), podOf({ nodeName: 'n1', phase: 'Succeeded' }), ['controllers:ReplicaSet/default/web-abc', 'scheduler:release/n1/u1']],
-    ['a bound pod that is deleted releases its share', podOf({ nodeName: 'n1' }), undefined, ['controllers:ReplicaSet/default/web-abc', 'scheduler:release/n1/u1']],
-    ['a pod being deleted is not scheduled', undefined, podOf({ deleting: true }), ['controllers:ReplicaSet/default/web-abc']],
+    ['a new pod goes to its owner and the scheduler', undefined, podOf(), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*']],
+    ['a status-only change of a waiting pod does not wake the scheduler', podOf(), { ...podOf(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } }, ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
+    ['a spec change of a waiting pod does', podOf(), podOf({ image: 'y' }), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*']],
+    ['binding goes to the owner only', podOf(), podOf({ nodeName: 'n1' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
+    ['a bound pod that finishes releases its share', podOf({ nodeName: 'n1', phase: 'Running' }), podOf({ nodeName: 'n1', phase: 'Succeeded' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1']],
+    ['a bound pod that is deleted releases its share', podOf({ nodeName: 'n1' }), undefined, ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1']],
+    ['a pod being deleted is not scheduled', undefined, podOf({ deleting: true }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
     ['a new node wakes the scheduler', undefined, nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
     ['a heartbeat does not', nodeOf('True'), nodeOf('True', { heartbeat: 'later' }), ['controllers:Node//n1']],
     ['a node turning Ready does', nodeOf('Unknown'), nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
@@ -66,7 +66,7 @@ describe('dispatchChanges', () => {
     const { sent, queue } = recording();
     const records = [podOf(), podOf({ image: 'y' }), podOf({ image: 'z' })].map((p, i, all) => ({ id: String(i), change: { old: i ? all[i - 1] : undefined, new: p } }));
     expect(await dispatchChanges(records, queue)).toBeUndefined();
-    expect(sent).toEqual({ controllers: ['ReplicaSet/default/web-abc'], scheduler: ['Pod/default/p'] });
+    expect(sent).toEqual({ controllers: ['ReplicaSet/default/web-abc', 'Service/default/*'], scheduler: ['Pod/default/p'] });
   });
 
   it('reports the first record whose queue failed, so the stream resumes there', async () => {

@@ -1,0 +1,34 @@
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
+import { jsonEqual } from '../../api/json.js';
+import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import type { StoredObject } from '../../api/types.js';
+import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import { planEndpoints } from './plan.js';
+
+const SERVICE = typeByKindName('Service') as ResourceType;
+const ENDPOINTS = typeByKindName('Endpoints') as ResourceType;
+
+/** Keeps one Endpoints object per Service with a selector (`name` "*" reconciles every Service of the namespace). */
+export class EndpointsController {
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const services = name === '*' ? (await this.deps.service.list(SERVICE, namespace)).items : [await this.deps.store.get({ kind: 'Service', namespace, name })].filter((x): x is StoredObject => !!x);
+    if (services.length === 0) return {};
+    const pods = (await this.deps.service.list(typeByKindName('Pod') as ResourceType, namespace)).items;
+    let requeue = false;
+    for (const svc of services) {
+      const desired = planEndpoints(svc, pods);
+      if (!desired) continue;
+      const current = await this.deps.store.get({ kind: 'Endpoints', namespace, name: svc.metadata.name });
+      try {
+        if (!current) await this.deps.service.create(ENDPOINTS, namespace, desired);
+        else if (!jsonEqual(current.subsets, desired.subsets)) await this.deps.service.replace(ENDPOINTS, namespace, svc.metadata.name, { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } });
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError || e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        requeue = true; // raced with another reconcile: look again with fresh state
+      }
+    }
+    return requeue ? { requeueAfterMs: 0 } : {};
+  }
+}

@@ -1,0 +1,71 @@
+import { matchesLabels, parseLabelSelector } from '../../api/selectors.js';
+import type { KubeObject } from '../../api/types.js';
+import { isReady, isTerminating, phaseOf } from '../pods.js';
+
+/**
+ * The Endpoints of a Service, pure: the addresses of the pods its selector picks (ready ones under
+ * `addresses`, others under `notReadyAddresses`) with the Service's ports resolved to the pods'
+ * target ports. On kumo a pod's address is what its agent reports: the node's private IP when the
+ * pod uses host networking or a hostPort, else the pod IP.
+ */
+
+type Obj = Record<string, unknown>;
+interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+}
+interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+}
+
+/** The number a Service port reaches on this pod: a named targetPort looks up the container port of that name, and a hostPort wins. */
+export function resolvePort(sp: ServicePort, pod: KubeObject): number | undefined {
+  const ports = (((pod.spec as Obj | undefined)?.containers ?? []) as { ports?: ContainerPort[] }[]).flatMap((c) => c.ports ?? []);
+  const target = sp.targetPort ?? sp.port;
+  const match = typeof target === 'string' ? ports.find((p) => p.name === target) : ports.find((p) => p.containerPort === target);
+  if (typeof target === 'string' && !match) return undefined;
+  return match?.hostPort ?? (typeof target === 'number' ? target : match?.containerPort);
+}
+
+export function planEndpoints(service: KubeObject & { metadata: { name: string; uid: string } }, pods: KubeObject[]): KubeObject | undefined {
+  const spec = (service.spec ?? {}) as { selector?: Record<string, string>; ports?: ServicePort[] };
+  if (!spec.selector || Object.keys(spec.selector).length === 0) return undefined; // without a selector, endpoints are the user's
+  const selector = parseLabelSelector(Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(','));
+  const selected = pods.filter((p) => matchesLabels(selector, p.metadata.labels) && !isTerminating(p) && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed');
+  const address = (p: KubeObject) => {
+    const st = (p.status ?? {}) as { podIP?: string; hostIP?: string };
+    const ip = st.podIP ?? st.hostIP;
+    return ip ? { ip, nodeName: (p.spec as Obj | undefined)?.nodeName, targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid } } : undefined;
+  };
+  // Pods whose ports resolve alike form one subset, as Kubernetes groups them.
+  const subsets = new Map<string, { addresses: Obj[]; notReadyAddresses: Obj[]; ports: Obj[] }>();
+  for (const p of selected) {
+    const a = address(p);
+    if (!a) continue;
+    const ports = (spec.ports ?? []).map((sp) => ({ name: sp.name, port: resolvePort(sp, p), protocol: sp.protocol ?? 'TCP' })).filter((x) => x.port !== undefined);
+    const key = JSON.stringify(ports);
+    const subset = subsets.get(key) ?? { addresses: [], notReadyAddresses: [], ports: ports.map((x) => (x.name ? x : { port: x.port, protocol: x.protocol })) };
+    (isReady(p) ? subset.addresses : subset.notReadyAddresses).push(a);
+    subsets.set(key, subset);
+  }
+  const byIp = (x: Obj, y: Obj) => String(x.ip).localeCompare(String(y.ip)) || String((x.targetRef as Obj).name).localeCompare(String((y.targetRef as Obj).name));
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: {
+      name: service.metadata.name,
+      namespace: service.metadata.namespace,
+      labels: { ...service.metadata.labels },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: service.metadata.name, uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    subsets: [...subsets.values()].map((ss) => ({
+      ...(ss.addresses.length ? { addresses: ss.addresses.sort(byIp) } : {}),
+      ...(ss.notReadyAddresses.length ? { notReadyAddresses: ss.notReadyAddresses.sort(byIp) } : {}),
+      ports: ss.ports,
+    })),
+  };
+}
