@@ -92,3 +92,17 @@ export const eventSchema = loose({
   type: z.enum(['Normal', 'Warning']).optional(),
   count: nonNegativeInt.optional(),
 });
+
+const endpointAddress = loose({ ip: z.string().min(1), hostname: z.string().optional(), nodeName: z.string().optional(), targetRef: loose({}).optional() });
+
+export const endpointsSchema = loose({
+  subsets: z
+    .array(
+      loose({
+        addresses: z.array(endpointAddress).optional(),
+        notReadyAddresses: z.array(endpointAddress).optional(),
+        ports: z.array(loose({ name: z.string().optional(), port: port, protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional() })).optional(),
+      }),
+    )
+    .optional(),
+});

@@ -4,7 +4,7 @@ import type { ResourceType } from '../kinds.js';
 import type { KubeObject } from '../types.js';
 import { dns1123Label, dns1123Subdomain } from './names.js';
 import { annotations, causesFrom, labels, loose } from './schema-kit.js';
-import { configMapSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from './other-schemas.js';
+import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from './other-schemas.js';
 import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from './workload-schemas.js';
 
 const SCHEMAS: Record<string, z.ZodType> = {
@@ -18,6 +18,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   Node: nodeSchema,
   Namespace: namespaceSchema,
   Event: eventSchema,
+  Endpoints: endpointsSchema,
 };
 
 /** Kinds whose names become DNS labels (a namespace is a DNS zone, a service a host name). */
