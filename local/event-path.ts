@@ -61,3 +61,22 @@ export async function startEventPath(o: EventPathOptions): Promise<EventPath> {
     },
   };
 }
+
+/**
+ * The real Lambda handlers from functions/, loaded after the environment names the table and the
+ * queues (each reads its configuration once, as on AWS).
+ */
+export async function functionHandlers(): Promise<EventPathOptions['handlers']> {
+  const [dispatch, scheduler, sweep, controllers] = await Promise.all([
+    import('../functions/dispatch.js'),
+    import('../functions/scheduler.js'),
+    import('../functions/sweep.js'),
+    import('../functions/controllers.js'),
+  ]);
+  return {
+    dispatch: (e) => dispatch.handler(e, {} as never),
+    scheduler: (e) => scheduler.handler(e, {} as never),
+    controllers: (e) => controllers.handler(e, {} as never),
+    sweep: () => sweep.handler({}, {} as never),
+  };
+}

@@ -15,7 +15,7 @@ import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
-import { startEventPath } from './event-path.js';
+import { functionHandlers, startEventPath } from './event-path.js';
 import { freePort, waitForPort } from './ports.js';
 import { stopChild } from './processes.js';
 import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
@@ -99,12 +99,7 @@ async function main() {
     AWS_SECRET_ACCESS_KEY: 'local',
   };
   Object.assign(process.env, handlerEnv);
-  const [dispatch, scheduler, sweep, controllers] = await Promise.all([
-    import('../functions/dispatch.js'),
-    import('../functions/scheduler.js'),
-    import('../functions/sweep.js'),
-    import('../functions/controllers.js'),
-  ]);
+  const handlers = await functionHandlers();
   const events = await startEventPath({
     dynamo: client,
     dynamoEndpoint: ddb.endpoint,
@@ -112,18 +107,13 @@ async function main() {
     tableName,
     schedulerQueueUrl: queueUrls.scheduler,
     controllersQueueUrl: queueUrls.controllers,
-    handlers: {
-      dispatch: (e) => dispatch.handler(e, {} as never),
-      scheduler: (e) => scheduler.handler(e, {} as never),
-      controllers: (e) => controllers.handler(e, {} as never),
-      sweep: () => sweep.handler({}, {} as never),
-    },
+    handlers,
     // What changed while the stack was down is not replayed; the sweep below catches up on waiting pods.
     startAt: 'LATEST',
     log: (m) => console.error(`[kumo] ${m}`),
   });
   stops.push(() => events.stop());
-  await sweep.handler({}, {} as never);
+  await handlers.sweep();
   log('event path       DynamoDB stream → dispatch → SQS → scheduler (and a sweep every minute)');
 
   const offline = startServerlessOffline({

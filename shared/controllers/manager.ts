@@ -4,7 +4,8 @@ import { EndpointsController } from './endpoints/controller.js';
 import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
-import { ReplicaSetController, type ControllerDeps, type ReconcileResult } from './replicaset/controller.js';
+import { ReplicaSetController } from './replicaset/controller.js';
+import type { ControllerDeps, ReconcileResult } from './types.js';
 
 /**
  * Routes controller keys (`Kind/namespace/name`) to their reconcilers (kube-controller-manager's

@@ -33,3 +33,21 @@ export function msUntilAvailable(pod: KubeObject, minReadySeconds: number, now: 
   const at = Date.parse(c.lastTransitionTime) + minReadySeconds * 1000;
   return at > now ? at - now : undefined;
 }
+
+type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+
+/** A pod from a workload's template, controlled by that workload (what ReplicaSets and Jobs create). */
+export function podFromTemplate(owner: KubeObject & { metadata: { name: string; uid: string } }, name: string, template: Template | undefined): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: owner.metadata.namespace,
+      labels: { ...template?.metadata?.labels },
+      ...(template?.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+      ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: structuredClone(template?.spec ?? {}),
+  };
+}

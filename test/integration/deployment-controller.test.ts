@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
 import { addNode } from '../support/cluster.js';
 import { makeDeployment } from '../support/fixtures.js';
 import { startEventPathStack, type EventPathStack } from '../support/event-path.js';
+import { T, until } from '../support/wait.js';
 
 /** Deployment → ReplicaSet → Pods → scheduler, through the real event path (no agents yet, so pods stay Pending on their nodes). */
 let s: EventPathStack;
@@ -11,14 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => s?.path.stop());
 
-const T = (kind: string) => typeByKindName(kind) as ResourceType;
-const until = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 describe('Deployment controller', () => {
   it('creates a ReplicaSet per template, whose pods get scheduled; a new image makes revision 2', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
 import { createPod, pod } from '../support/cluster.js';
 import { startEventPathStack, type EventPathStack } from '../support/event-path.js';
+import { T, until } from '../support/wait.js';
 
 /**
  * Endpoints behind the real event path. No agent exists yet (issue 4): the test writes the pod
@@ -13,14 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => s?.path.stop());
 
-const T = (kind: string) => typeByKindName(kind) as ResourceType;
-const until = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 const endpoints = async () => (await s.store.get({ kind: 'Endpoints', namespace: 'default', name: 'web' }))?.subsets as any[] | undefined;
 const ips = async () => ((await endpoints())?.[0]?.addresses ?? []).map((a: any) => a.ip).sort();
 

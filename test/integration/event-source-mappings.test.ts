@@ -9,6 +9,7 @@ import { SqsPoller } from '../../local/sqs-poller.js';
 import { StreamPoller, streamsClient } from '../../local/stream-poller.js';
 import { makeConfigMap } from '../support/fixtures.js';
 import { freshStack, type TestStack } from '../support/stack.js';
+import { until } from '../support/wait.js';
 
 /** The offline event-source mappings keep Lambda's delivery semantics: partial batch failures, retries, DLQs. */
 let stack: TestStack;
@@ -16,13 +17,6 @@ beforeAll(async () => {
   stack = await freshStack();
 });
 
-const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe('stream event-source mapping', () => {
   let poller: StreamPoller | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
 import { startEventPathStack, type EventPathStack } from '../support/event-path.js';
+import { T } from '../support/wait.js';
 
 /**
  * The Job controller behind the real event path. No agent exists yet (issue 4), so this test plays
@@ -12,7 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => s?.path.stop());
 
-const T = (kind: string) => typeByKindName(kind) as ResourceType;
 /** Finishes every live pod of the job with `phase`, recording the most pods seen running at once. */
 async function runPods(job: string, phase: 'Succeeded' | 'Failed', done: () => Promise<boolean>): Promise<number> {
   let maxActive = 0;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
 import { addNode } from '../support/cluster.js';
 import { startEventPathStack, type EventPathStack } from '../support/event-path.js';
+import { T, until } from '../support/wait.js';
 
 /** The ReplicaSet controller behind the real event path: API → stream → dispatch → SQS → controller → pods → scheduler. */
 let s: EventPathStack;
@@ -10,14 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => s?.path.stop());
 
-const T = (kind: string) => typeByKindName(kind) as ResourceType;
-const until = async (check: () => Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 const owned = async (uid: string) => (await s.api.service.list(T('Pod'), 'default')).items.filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === uid));
 
 describe('ReplicaSet controller', () => {

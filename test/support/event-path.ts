@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { dynamoClient, sqsClient } from '../../shared/aws/clients.js';
 import { ensureQueues } from '../../local/setup.js';
-import { startEventPath, type EventPath } from '../../local/event-path.js';
+import { functionHandlers, startEventPath, type EventPath } from '../../local/event-path.js';
 import { freshStack, type TestStack } from './stack.js';
 
 export interface EventPathStack extends TestStack {
@@ -29,12 +29,7 @@ export async function startEventPathStack(opts: { schedulerConcurrency?: number 
     KUMO_SCHEDULER_QUEUE_URL: urls.scheduler,
     KUMO_CONTROLLERS_QUEUE_URL: urls.controllers,
   });
-  const [dispatch, scheduler, sweep, controllers] = await Promise.all([
-    import('../../functions/dispatch.js'),
-    import('../../functions/scheduler.js'),
-    import('../../functions/sweep.js'),
-    import('../../functions/controllers.js'),
-  ]);
+  const handlers = await functionHandlers();
   const path = await startEventPath({
     dynamo: dynamoClient({ region: 'us-east-1', dynamoEndpoint }),
     dynamoEndpoint,
@@ -42,12 +37,7 @@ export async function startEventPathStack(opts: { schedulerConcurrency?: number 
     tableName: stack.tableName,
     schedulerQueueUrl: urls.scheduler,
     controllersQueueUrl: urls.controllers,
-    handlers: {
-      dispatch: (e) => dispatch.handler(e, {} as never),
-      scheduler: (e) => scheduler.handler(e, {} as never),
-      controllers: (e) => controllers.handler(e, {} as never),
-      sweep: () => sweep.handler({}, {} as never),
-    },
+    handlers,
     schedulerConcurrency: opts.schedulerConcurrency ?? 4,
     sweepIntervalMs: 3_600_000,
     log: (m) => console.error(m),

@@ -2,7 +2,7 @@ import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/erro
 import { jsonEqual } from '../../api/json.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { StoredObject } from '../../api/types.js';
-import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
 
 const RS = typeByKindName('ReplicaSet') as ResourceType;

@@ -2,7 +2,7 @@ import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/erro
 import { jsonEqual } from '../../api/json.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { StoredObject } from '../../api/types.js';
-import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planEndpoints } from './plan.js';
 
 const SERVICE = typeByKindName('Service') as ResourceType;

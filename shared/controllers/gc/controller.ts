@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../api/errors.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { StoredObject } from '../../api/types.js';
-import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import type { ControllerDeps, ReconcileResult } from '../types.js';
 
 /** How soon a Foreground deletion looks again for dependents that are still going. */
 const FOREGROUND_RECHECK_MS = 2000;

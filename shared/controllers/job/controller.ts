@@ -1,10 +1,10 @@
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
+import { ConflictError, NotFoundError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/json.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
-import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import type { ControllerDeps, ReconcileResult } from '../types.js';
+import { applyPodChanges } from '../pod-writes.js';
 import { planJob } from './plan.js';
 
-const POD = typeByKindName('Pod') as ResourceType;
 const JOB = typeByKindName('Job') as ResourceType;
 
 /** Reads a Job and its pods, applies planJob. */
@@ -22,19 +22,7 @@ export class JobController {
       });
       return {};
     }
-    for (const pod of plan.create) {
-      try {
-        await this.deps.service.create(POD, namespace, pod);
-        this.deps.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
-      } catch (e) {
-        if (!(e instanceof AlreadyExistsError)) throw e;
-      }
-    }
-    for (const podName of plan.delete) {
-      await this.deps.service.delete(POD, namespace, podName, {}).catch((e) => {
-        if (!(e instanceof NotFoundError)) throw e;
-      });
-    }
+    await applyPodChanges(this.deps, job, namespace, plan.create, plan.delete, false);
     if (!jsonEqual({ ...job.status, ...plan.status }, job.status ?? {})) {
       try {
         await this.deps.store.update({ ...job, status: { ...job.status, ...plan.status } }, job.metadata.resourceVersion);

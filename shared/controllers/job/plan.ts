@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../api/types.js';
-import { isReady, isTerminating, phaseOf } from '../pods.js';
+import { isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 import { slotName } from '../replicaset/plan.js';
 
 /**
@@ -91,18 +91,7 @@ export function planJob(job: KubeObject & { metadata: { name: string; uid: strin
       for (let slot = 0; plan.create.length < want; slot++) {
         const name = slotName(job.metadata.name, job.metadata.uid, slot);
         if (taken.has(name)) continue;
-        plan.create.push({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            name,
-            namespace: job.metadata.namespace,
-            labels: { ...spec.template?.metadata?.labels },
-            ...(spec.template?.metadata?.annotations ? { annotations: { ...spec.template.metadata.annotations } } : {}),
-            ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid, controller: true, blockOwnerDeletion: true }],
-          },
-          spec: structuredClone(spec.template?.spec ?? {}),
-        });
+        plan.create.push(podFromTemplate(job, name, spec.template));
       }
     }
     if (spec.activeDeadlineSeconds !== undefined && startTime) {

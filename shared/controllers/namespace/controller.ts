@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../api/errors.js';
 import { RESOURCE_TYPES } from '../../api/kinds.js';
-import type { ControllerDeps, ReconcileResult } from '../replicaset/controller.js';
+import type { ControllerDeps, ReconcileResult } from '../types.js';
 
 const RECHECK_MS = 2000;
 

@@ -1,6 +1,6 @@
 import { shardOf } from '../../store/index-keys.js';
 import type { KubeObject } from '../../api/types.js';
-import { isActive, isAvailable, isReady, msUntilAvailable, phaseOf } from '../pods.js';
+import { isActive, isAvailable, isReady, msUntilAvailable, phaseOf, podFromTemplate } from '../pods.js';
 
 /**
  * The ReplicaSet controller's decision, pure: given the ReplicaSet, the pods it owns and the time,
@@ -59,18 +59,7 @@ export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid:
     for (let slot = 0; plan.create.length < want - active.length; slot++) {
       const name = slotName(rs.metadata.name, rs.metadata.uid, slot);
       if (taken.has(name)) continue;
-      plan.create.push({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name,
-          namespace: rs.metadata.namespace,
-          labels: { ...spec.template?.metadata?.labels },
-          ...(spec.template?.metadata?.annotations ? { annotations: { ...spec.template.metadata.annotations } } : {}),
-          ownerReferences: [{ apiVersion: rs.apiVersion, kind: rs.kind, name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
-        },
-        spec: structuredClone(spec.template?.spec ?? {}),
-      });
+      plan.create.push(podFromTemplate(rs, name, spec.template));
     }
   } else if (active.length > want) {
     plan.delete = [...active].sort(deletionRank).slice(0, active.length - want).map((p) => p.metadata.name ?? '');

@@ -1,0 +1,13 @@
+import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
+
+/** Polls `check` until it holds; fails the test after `timeoutMs`. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The registered type of a kind, for calls into the object service. */
+export const T = (kind: string) => typeByKindName(kind) as ResourceType;
