@@ -114,7 +114,7 @@ async function main() {
   });
   stops.push(() => events.stop());
   await handlers.sweep();
-  log('event path       DynamoDB stream → dispatch → SQS → scheduler (and a sweep every minute)');
+  log('event path       DynamoDB stream → dispatch → SQS → scheduler and controllers (and a sweep every minute)');
 
   const offline = startServerlessOffline({
     ...process.env,
