@@ -23,7 +23,6 @@ export interface ResourceType {
   hasStatus: boolean;
 }
 
-const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const statusSub = (kind: string, group: string, version: string): Subresource => ({
   name: 'status',
   kind,
@@ -69,8 +68,6 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('ReplicaSet', 'apps', 'v1', 'replicasets', { shortNames: ['rs'], all: true, status: true, extra: [scaleSub] }),
   type('Job', 'batch', 'v1', 'jobs', { all: true, status: true }),
 ];
-
-export const VERBS_ALL = VERBS;
 
 export const apiVersionOf = (t: Pick<ResourceType, 'group' | 'version'>) => (t.group ? `${t.group}/${t.version}` : t.version);
 

@@ -2,6 +2,7 @@ import { coerceBody, prepareCreate, prepareUpdate, type UpdateMode } from './adm
 import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, type Status } from './errors.js';
 import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
 import { isPlainObject, jsonEqual } from './json.js';
+import { isFinished } from './pod-state.js';
 import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from './kinds.js';
 import { applyPatch, type PatchType } from './patch.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, supportedFieldsOf } from './selectors.js';
@@ -254,7 +255,7 @@ export class ObjectService {
     const grace = opts.gracePeriodSeconds ?? (current.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30;
     const finalizers = current.metadata.finalizers ?? [];
     const boundRunningPod =
-      type.kind === 'Pod' && !!current.spec?.nodeName && !['Succeeded', 'Failed'].includes(String(current.status?.phase ?? '')) && grace > 0;
+      type.kind === 'Pod' && !!current.spec?.nodeName && !isFinished(current) && grace > 0;
     const busyNamespace = type.kind === 'Namespace' && !(await this.namespaceEmpty(current.metadata.name));
     if (!finalizers.length && !boundRunningPod && !busyNamespace) return undefined;
     if (current.metadata.deletionTimestamp) return current; // already on its way out

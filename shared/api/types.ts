@@ -52,4 +52,3 @@ export const keyOf = (o: { kind: string; metadata: ObjectMeta }): ObjectKey => (
   name: o.metadata.name ?? '',
 });
 
-export const keyString = (k: ObjectKey) => (k.namespace ? `${k.kind}/${k.namespace}/${k.name}` : `${k.kind}/${k.name}`);

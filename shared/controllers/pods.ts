@@ -1,12 +1,13 @@
+import { isFinished, phaseOf } from '../api/pod-state.js';
 import type { KubeObject } from '../api/types.js';
+
+export { isFinished, phaseOf };
 
 /** Pod facts every workload controller reads. */
 
 type Condition = { type: string; status: string; lastTransitionTime?: string };
 
-export const phaseOf = (pod: KubeObject) => String((pod.status as { phase?: unknown } | undefined)?.phase ?? 'Pending');
 export const isTerminating = (pod: KubeObject) => !!pod.metadata.deletionTimestamp;
-export const isFinished = (pod: KubeObject) => phaseOf(pod) === 'Succeeded' || phaseOf(pod) === 'Failed';
 /** Counts toward a ReplicaSet's replicas: not finished and not on its way out. */
 export const isActive = (pod: KubeObject) => !isTerminating(pod) && !isFinished(pod);
 

@@ -1,4 +1,5 @@
 import { jsonEqual } from '../api/json.js';
+import { isFinished, isWaitingForNode, nodeNameOf } from '../api/pod-state.js';
 import type { KubeObject } from '../api/types.js';
 import type { QueueName } from '../queue/work-queue.js';
 
@@ -33,12 +34,7 @@ export const endpointsKey = (namespace: string) => `Service/${namespace}/*`;
 
 export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
-const TERMINAL = new Set(['Succeeded', 'Failed']);
-const nodeNameOf = (pod: KubeObject | undefined) => (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
-const phaseOf = (pod: KubeObject | undefined) => (pod?.status as { phase?: string } | undefined)?.phase ?? '';
 
-/** A pod the scheduler should look at: alive, not bound, not on its way out. */
-const waiting = (pod: KubeObject) => !nodeNameOf(pod) && !pod.metadata.deletionTimestamp && !TERMINAL.has(phaseOf(pod));
 
 function podKeys({ old, new: cur }: Change): RoutedKey[] {
   const keys: RoutedKey[] = [];
@@ -50,14 +46,14 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
   for (const key of owners) keys.push({ queue: 'controllers', key });
   // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own
   // status writes (PodScheduled=False) must not wake it again.
-  if (cur && waiting(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
+  if (cur && isWaitingForNode(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
     keys.push({ queue: 'scheduler', key: schedulerKeys.pod(cur.metadata.namespace ?? '', cur.metadata.name ?? '') });
   }
   // Services in the pod's namespace may select it: their endpoints follow its readiness and address.
   keys.push({ queue: 'controllers', key: endpointsKey(any.metadata.namespace ?? '') });
   // A bound pod that is gone or finished frees its share of the node exactly once (the release is conditional).
   const boundTo = nodeNameOf(old) ?? nodeNameOf(cur);
-  if (boundTo && (!cur || TERMINAL.has(phaseOf(cur)))) keys.push({ queue: 'scheduler', key: schedulerKeys.release(boundTo, any.metadata.uid ?? '') });
+  if (boundTo && (!cur || isFinished(cur))) keys.push({ queue: 'scheduler', key: schedulerKeys.release(boundTo, any.metadata.uid ?? '') });
   return keys;
 }
 

@@ -44,4 +44,3 @@ export function nodeAllocatable(node: KubeObject): Resources {
 }
 
 export const addResources = (a: Resources, b: Resources): Resources => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryBytes: a.memoryBytes + b.memoryBytes, pods: a.pods + b.pods });
-export const ZERO: Resources = { cpuMilli: 0, memoryBytes: 0, pods: 0 };

@@ -1,5 +1,6 @@
 import { CapacityConflictError, ConflictError, NotFoundError, StatusError } from '../api/errors.js';
 import { jsonEqual } from '../api/json.js';
+import { isWaitingForNode as waiting } from '../api/pod-state.js';
 import type { KubeObject, StoredObject } from '../api/types.js';
 import { rfc3339, type Clock } from '../clock.js';
 import { schedulerKeys } from '../events/dispatch.js';
@@ -30,7 +31,6 @@ export interface SchedulerDeps {
 
 /** Attempts per pod before the key goes back to the queue (with SQS's back-off). */
 const MAX_ATTEMPTS = 8;
-const TERMINAL = new Set(['Succeeded', 'Failed']);
 
 type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null };
 
@@ -41,7 +41,6 @@ function withCondition(pod: KubeObject, c: Condition): KubeObject {
   return { ...pod, status: { ...pod.status, conditions: [...others, c] } };
 }
 
-const waiting = (pod: StoredObject) => !pod.spec?.nodeName && !pod.metadata.deletionTimestamp && !TERMINAL.has(String(pod.status?.phase ?? ''));
 
 /** Counts a binding in the cached snapshot, as kube-scheduler's cache "assumes" a pod until the next reload. */
 function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {

@@ -1,3 +1,4 @@
+import { isWaitingForNode, nodeNameOf } from '../api/pod-state.js';
 import type { KubeObject } from '../api/types.js';
 
 /**
@@ -28,7 +29,6 @@ export function shardOf(s: string, shards: number): number {
   return (h >>> 0) % shards;
 }
 
-const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
 export function indexKeysOf(o: KubeObject): IndexKeys {
   const ns = o.metadata.namespace ?? '';
@@ -40,12 +40,11 @@ export function indexKeysOf(o: KubeObject): IndexKeys {
     keys.byOwnerSk = `${o.kind}#${ns}/${name}`;
   }
   if (o.kind === 'Pod') {
-    const nodeName = (o.spec as { nodeName?: string } | undefined)?.nodeName;
-    const phase = (o.status as { phase?: string } | undefined)?.phase;
+    const nodeName = nodeNameOf(o);
     if (nodeName) {
       keys.byNodePk = nodeName;
       keys.byNodeSk = `${ns}/${name}`;
-    } else if (!o.metadata.deletionTimestamp && !TERMINAL_PHASES.has(phase ?? '')) {
+    } else if (isWaitingForNode(o)) {
       keys.unscheduledPk = `unscheduled#${shardOf(`${ns}/${name}`, UNSCHEDULED_SHARDS)}`;
       keys.unscheduledSk = `${o.metadata.creationTimestamp ?? ''}#${ns}/${name}`;
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cause, InvalidError, type StatusCause } from '../errors.js';
+import { cause, type StatusCause } from '../errors.js';
 import type { ResourceType } from '../kinds.js';
 import type { KubeObject } from '../types.js';
 import { dns1123Label, dns1123Subdomain } from './names.js';
@@ -68,9 +68,4 @@ export function validationCauses(type: ResourceType, o: KubeObject): StatusCause
     if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o));
   }
   return out;
-}
-
-export function assertValid(type: ResourceType, o: KubeObject): void {
-  const causes = validationCauses(type, o);
-  if (causes.length) throw new InvalidError(type.kind, type.group, o.metadata.name, causes);
 }

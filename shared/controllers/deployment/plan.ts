@@ -1,5 +1,6 @@
 import { jsonEqual } from '../../api/json.js';
 import type { KubeObject } from '../../api/types.js';
+import { rfc3339 } from '../../clock.js';
 import { shardOf } from '../../store/index-keys.js';
 
 /**
@@ -165,7 +166,7 @@ function deploymentStatus(d: KubeObject, newView: ReplicaSetView | undefined, vi
   const ready = views.reduce((n, v) => n + v.ready, 0);
   const updated = newView?.replicas ?? 0;
   const { unavailable } = spec.strategy?.type === 'Recreate' ? { unavailable: replicas } : resolveSurge(d, replicas);
-  const stamp = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const stamp = rfc3339(new Date(now));
   const complete = updated === replicas && total === replicas && available === replicas && (newView?.available ?? 0) === replicas;
   const prevProgressing = ((prev.conditions ?? []) as Obj[]).find((c) => c.type === 'Progressing');
   const progressed = !jsonEqual({ updated, available, total }, { updated: prev.updatedReplicas ?? 0, available: prev.availableReplicas ?? 0, total: prev.replicas ?? 0 });
@@ -185,7 +186,7 @@ function deploymentStatus(d: KubeObject, newView: ReplicaSetView | undefined, vi
   const cond = (type: string, c: Obj, lastUpdate: number) => {
     const before = ((prev.conditions ?? []) as Obj[]).find((x) => x.type === type);
     const same = before && before.status === c.status && before.reason === c.reason;
-    return { type, ...c, lastUpdateTime: same && !progressed ? before.lastUpdateTime : new Date(lastUpdate).toISOString().replace(/\.\d{3}Z$/, 'Z'), lastTransitionTime: same ? before.lastTransitionTime : stamp };
+    return { type, ...c, lastUpdateTime: same && !progressed ? before.lastUpdateTime : rfc3339(new Date(lastUpdate)), lastTransitionTime: same ? before.lastTransitionTime : stamp };
   };
   return {
     observedGeneration: d.metadata.generation ?? 1,

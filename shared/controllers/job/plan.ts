@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../api/types.js';
+import { rfc3339 } from '../../clock.js';
 import { isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 import { slotName } from '../replicaset/plan.js';
 
@@ -34,7 +35,7 @@ export interface JobPlan {
 
 /** Kubernetes' pod failure back-off: 10 s, doubling, at most 6 minutes. */
 export const backoffMs = (failures: number) => (failures <= 0 ? 0 : Math.min(10_000 * 2 ** (failures - 1), 360_000));
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const iso = (ms: number) => rfc3339(new Date(ms));
 
 /** When a failed pod failed: its containers' finish time, else when it started. */
 function failedAt(pod: KubeObject): number {
