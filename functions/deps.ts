@@ -11,6 +11,10 @@ import type { WorkQueue } from '../shared/queue/work-queue.js';
 import { Scheduler } from '../shared/scheduling/scheduler.js';
 import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
+import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
+import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
 
 /** Clients are built once per cold start and reused by every invocation of the container. */
 let config: Config | undefined;
@@ -18,8 +22,10 @@ let store: DynamoStore | undefined;
 let queue: WorkQueue | undefined;
 let api: ApiDeps | undefined;
 let snapshots: SnapshotCache | undefined;
+let wakeups: NodeWakeups | undefined;
+let leases: DynamoLeaseStore | undefined;
 
-const logError = (message: string, error: unknown) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
+export const logError = (message: string, error: unknown) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
 
 function base() {
   config ??= loadConfig();
@@ -28,8 +34,21 @@ function base() {
 }
 
 export function apiDependencies(): ApiDeps {
-  api ??= apiDeps(base().store, systemClock, logError);
+  api ??= apiDeps(base().store, systemClock, logError, { leases: leaseStore(), wakeups: nodeWakeups(), timings: base().config.nodeTimings, logs: base().config.logDir ? new FileLogStore(base().config.logDir as string) : undefined });
   return api;
+}
+
+export function leaseStore(): DynamoLeaseStore {
+  const { config: c } = base();
+  leases ??= new DynamoLeaseStore(dynamoClient(c), c.tableName);
+  return leases;
+}
+
+/** Per-node wake-up queues when a prefix is configured; otherwise agents rely on their resync. */
+export function nodeWakeups(): NodeWakeups {
+  const { config: c } = base();
+  wakeups ??= c.nodeQueuePrefix ? new SqsNodeWakeups(sqsClient(c), c.nodeQueuePrefix) : noWakeups;
+  return wakeups;
 }
 
 export function storeAndQueue() {

@@ -13,6 +13,12 @@ export interface Config {
   queueUrls: { scheduler: string; controllers: string };
   /** Cluster-wide scoring: spread pods (LeastAllocated, the default) or bin-pack them (MostAllocated). */
   schedulingStrategy: 'LeastAllocated' | 'MostAllocated';
+  /** Prefix of the per-node wake-up queues; without it agents learn of new pods at their next resync. */
+  nodeQueuePrefix?: string;
+  /** Offline container logs (a directory the agents write and the API reads); on AWS logs live in CloudWatch. */
+  logDir?: string;
+  /** What agents are told at registration; undefined keeps the defaults (15 s heartbeat, 60 s resync). */
+  nodeTimings?: { heartbeatSeconds: number; resyncSeconds: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -25,5 +31,92 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sqsEndpoint: env.KUMO_SQS_ENDPOINT || undefined,
     queueUrls: { scheduler: env.KUMO_SCHEDULER_QUEUE_URL ?? '', controllers: env.KUMO_CONTROLLERS_QUEUE_URL ?? '' },
     schedulingStrategy: env.KUMO_SCHEDULING_STRATEGY === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated',
+    nodeQueuePrefix: env.KUMO_NODE_QUEUE_PREFIX || undefined,
+    logDir: env.KUMO_LOG_DIR || undefined,
+    nodeTimings: env.KUMO_NODE_HEARTBEAT_SECONDS
+      ? { heartbeatSeconds: positive(env.KUMO_NODE_HEARTBEAT_SECONDS, 'KUMO_NODE_HEARTBEAT_SECONDS'), resyncSeconds: positive(env.KUMO_NODE_RESYNC_SECONDS ?? '60', 'KUMO_NODE_RESYNC_SECONDS') }
+      : undefined,
+  };
+}
+
+function positive(v: string, name: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number of seconds, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The node agent's settings: flags win over KUMO_AGENT_* environment variables. */
+export interface AgentConfig {
+  server: string;
+  nodeName: string;
+  token?: string;
+  runtime: 'process' | 'docker';
+  dockerSocket: string;
+  dataDir: string;
+  logDir: string;
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  internalIP?: string;
+  region: string;
+  sqsEndpoint?: string;
+  ecsMetadataUri?: string;
+  path: string;
+}
+
+/** `a=b,c=d` → {a: 'b', c: 'd'}. */
+const pairs = (s: string | undefined) =>
+  Object.fromEntries(
+    (s ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => {
+        const i = p.indexOf('=');
+        return i < 0 ? [p, ''] : [p.slice(0, i), p.slice(i + 1)];
+      }),
+  ) as Record<string, string>;
+
+/** `key=value:Effect,key2:Effect` as kubelet's --register-with-taints takes them. */
+function taints(s: string | undefined): AgentConfig['taints'] {
+  return (s ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
+      if (!m) throw new Error(`taint ${JSON.stringify(t)} must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
+      return { key: m[1] ?? '', ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as AgentConfig['taints'][number]['effect'] };
+    });
+}
+
+export function loadAgentConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env): AgentConfig {
+  const pick = (flag: string, envName: string) => flags[flag] ?? env[envName];
+  const server = pick('server', 'KUMO_AGENT_SERVER');
+  if (!server) throw new Error('the control plane is not set: --server URL or KUMO_AGENT_SERVER');
+  const runtime = pick('runtime', 'KUMO_AGENT_RUNTIME') ?? 'process';
+  if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
+  const dataDir = pick('data-dir', 'KUMO_AGENT_DATA_DIR') ?? '/var/lib/kumo-agent';
+  const pods = pick('pods', 'KUMO_AGENT_PODS');
+  return {
+    server: server.replace(/\/+$/, ''),
+    nodeName: (pick('node-name', 'KUMO_AGENT_NODE_NAME') ?? env.HOSTNAME ?? '').toLowerCase(),
+    token: pick('token', 'KUMO_AGENT_TOKEN'),
+    runtime,
+    dockerSocket: pick('docker-socket', 'KUMO_AGENT_DOCKER_SOCKET') ?? (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : '/var/run/docker.sock'),
+    dataDir,
+    logDir: pick('log-dir', 'KUMO_LOG_DIR') ?? `${dataDir}/logs`,
+    labels: pairs(pick('labels', 'KUMO_AGENT_LABELS')),
+    taints: taints(pick('taints', 'KUMO_AGENT_TAINTS')),
+    cpu: pick('cpu', 'KUMO_AGENT_CPU'),
+    memory: pick('memory', 'KUMO_AGENT_MEMORY'),
+    pods: pods ? Number(pods) : undefined,
+    internalIP: pick('internal-ip', 'KUMO_AGENT_INTERNAL_IP'),
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    sqsEndpoint: pick('sqs-endpoint', 'KUMO_SQS_ENDPOINT'),
+    ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4,
+    path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
   };
 }

@@ -3,6 +3,11 @@ import { BulkApplier } from './bulk-apply.js';
 import type { ApiDeps } from './http/handler.js';
 import { ObjectService } from './object-service.js';
 import type { Clock } from '../clock.js';
+import { storeEventRecorder } from '../events/recorder.js';
+import { DEFAULT_NODE_TIMINGS, NodeService, type NodeTimings } from '../nodes/node-service.js';
+import { noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
+import type { LeaseStore } from '../store/leases.js';
+import type { LogStore } from '../logs/log-store.js';
 import type { Store } from '../store/store.js';
 
 const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789'; // Kubernetes' generateName alphabet (no vowels, no confusables)
@@ -12,8 +17,27 @@ export function randomNameSuffix(): string {
 }
 
 /** Builds the API's object graph over a store: used by the Lambda handler and by local tools alike. */
-export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError']): ApiDeps {
+export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'], nodes: NodeParts = {}): ApiDeps {
   const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix };
   const service = new ObjectService(serviceDeps);
-  return { service, clock, bulk: new BulkApplier(service, serviceDeps), logError };
+  const nodeService = nodes.leases
+    ? new NodeService({
+        store,
+        service,
+        leases: nodes.leases,
+        wakeups: nodes.wakeups ?? noWakeups,
+        clock,
+        events: (component) => storeEventRecorder(store, clock, component, randomUUID),
+        timings: nodes.timings ?? DEFAULT_NODE_TIMINGS,
+      })
+    : undefined;
+  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError };
+}
+
+/** What the node agents' endpoints need besides the store; without leases those endpoints answer 404. */
+export interface NodeParts {
+  leases?: LeaseStore;
+  wakeups?: NodeWakeups;
+  timings?: NodeTimings;
+  logs?: LogStore;
 }

@@ -14,7 +14,8 @@ export interface Change {
 }
 
 export interface RoutedKey {
-  queue: QueueName;
+  /** A work queue, or `node`: wake that node's agent (the key is the node name). */
+  queue: QueueName | 'node';
   key: string;
 }
 
@@ -54,6 +55,10 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
   // A bound pod that is gone or finished frees its share of the node exactly once (the release is conditional).
   const boundTo = nodeNameOf(old) ?? nodeNameOf(cur);
   if (boundTo && (!cur || isFinished(cur))) keys.push({ queue: 'scheduler', key: schedulerKeys.release(boundTo, any.metadata.uid ?? '') });
+  // The node's agent has work when a pod is bound to it, changes spec, starts terminating or vanishes;
+  // not for status writes (mostly its own).
+  if (boundTo && (!old || !cur || nodeNameOf(old) !== nodeNameOf(cur) || old.metadata.generation !== cur.metadata.generation || old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp))
+    keys.push({ queue: 'node', key: boundTo });
   return keys;
 }
 

@@ -8,21 +8,22 @@ import type { Store } from '../store/store.js';
  * per reconcile batch costs far less than one request per event.
  */
 export interface EventRecorder {
-  record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  /** `fieldPath` names the part of the object concerned, e.g. one container (`spec.containers{web}`). */
+  record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
   flush(): Promise<void>;
 }
 
 export function storeEventRecorder(store: Store, clock: Clock, component: string, newUid: () => string): EventRecorder {
   let pending: KubeObject[] = [];
   return {
-    record(about, type, reason, message) {
+    record(about, type, reason, message, fieldPath) {
       const now = clock.now();
       const uid = newUid();
       pending.push({
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: `${about.metadata.name ?? 'object'}.${now.getTime().toString(16)}${uid.slice(0, 6)}`, namespace: about.metadata.namespace || 'default', uid, creationTimestamp: rfc3339(now) },
-        involvedObject: { apiVersion: about.apiVersion, kind: about.kind, namespace: about.metadata.namespace, name: about.metadata.name, uid: about.metadata.uid },
+        involvedObject: { apiVersion: about.apiVersion, kind: about.kind, namespace: about.metadata.namespace, name: about.metadata.name, uid: about.metadata.uid, ...(fieldPath ? { fieldPath } : {}) },
         reason,
         message,
         type,

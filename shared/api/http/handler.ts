@@ -1,11 +1,14 @@
 import type { UpdateMode } from '../admission.js';
 import type { Clock } from '../../clock.js';
 import { applyStatusCode, type BulkApplier } from '../bulk-apply.js';
-import { BadRequestError, StatusError } from '../errors.js';
+import { BadRequestError, RouteNotFoundError, StatusError } from '../errors.js';
 import { isPlainObject } from '../json.js';
 import type { DeleteOptions, ObjectService } from '../object-service.js';
 import { applyPatch, patchTypeOf } from '../patch.js';
 import type { ResourceType } from '../kinds.js';
+import type { NodeService } from '../../nodes/node-service.js';
+import type { LogStore } from '../../logs/log-store.js';
+import { podLog } from './pod-log.js';
 import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf } from './codec.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
@@ -20,6 +23,10 @@ export interface ApiDeps {
   service: ObjectService;
   clock: Clock;
   bulk: BulkApplier;
+  /** Where agents put container logs (absent: the log endpoint says logs are not available). */
+  logs?: LogStore;
+  /** The node agents' protocol (absent where no agents are served). */
+  nodes?: NodeService;
   /** Where unexpected errors are reported (never to the client). */
   logError: (message: string, error: unknown) => void;
 }
@@ -92,9 +99,19 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps): Promise<Reply
       const result = await deps.bulk.apply(docs, { atomic, namespace: req.query.get('namespace') ?? undefined });
       return ok(result, applyStatusCode(result));
     }
+    case 'nodeAgent': {
+      if (m !== 'POST') throw methodNotAllowed(m, req.path);
+      if (!deps.nodes) throw new RouteNotFoundError();
+      const body = decodeBody(req.headers['content-type'], req.body);
+      return ok(r.action === 'register' ? await deps.nodes.register(r.node, body) : await deps.nodes.sync(r.node, body));
+    }
     case 'collection':
       return collection(req, m, r.type, r.namespace, deps.service, deps.clock);
     case 'object':
+      if (r.type.kind === 'Pod' && r.subresource === 'log') {
+        if (m !== 'GET') throw methodNotAllowed(m, req.path);
+        return { code: 200, value: null, contentType: 'text/plain', raw: await podLog(deps.service, deps.logs, r.namespace, r.name, req.query) };
+      }
       if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service);
       return object(req, m, r.type, r.namespace, r.name, deps.service, deps.clock);
   }

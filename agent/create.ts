@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { Agent, type AgentOptions } from '../shared/agent/agent.js';
+import type { BackoffPolicy } from '../shared/agent/backoff.js';
+import { HttpNodeClient } from '../shared/agent/http-node-client.js';
+import type { NodeClient } from '../shared/agent/node-client.js';
+import { awsFacts, localFacts, registration } from '../shared/agent/machine.js';
+import { DockerRuntime } from '../shared/agent/runtime/docker-runtime.js';
+import { ProcessRuntime } from '../shared/agent/runtime/process-runtime.js';
+import { sqsClient } from '../shared/aws/clients.js';
+import type { AgentConfig } from '../shared/config.js';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { SqsWakeSource } from '../shared/queue/sqs/sqs-wake-source.js';
+
+/** Builds an agent from its configuration: the composition root shared by `kumo-agent`, `npm start` and the tests. */
+export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPolicy; log?: AgentOptions['log']; debounceMs?: number; wrapClient?: (c: NodeClient) => NodeClient } = {}): Promise<Agent> {
+  if (!c.nodeName) throw new Error('the node name is not set: --node-name NAME or KUMO_AGENT_NODE_NAME');
+  const facts = localFacts();
+  facts.aws = await awsFacts(c.ecsMetadataUri);
+  const runtime = c.runtime === 'docker' ? new DockerRuntime(c.dockerSocket) : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
+  const machine = registration(c.nodeName, facts, { cpu: c.cpu, memory: c.memory, pods: c.pods, labels: c.labels, taints: c.taints, internalIP: c.internalIP });
+  machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
+  const sqs = sqsClient({ region: c.region, sqsEndpoint: c.sqsEndpoint });
+  return new Agent({
+    nodeName: c.nodeName,
+    client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, c.token)),
+    runtime,
+    logs: new FileLogStore(c.logDir),
+    machine,
+    holder: `${facts.hostname}/${process.pid}`,
+    hostIP: c.internalIP ?? facts.internalIP,
+    wakeSource: (url) => new SqsWakeSource(sqs, url),
+    backoff: extra.backoff,
+    log: extra.log,
+    debounceMs: extra.debounceMs,
+  });
+}

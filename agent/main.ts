@@ -1,0 +1,30 @@
+/**
+ * `kumo-agent`: the node agent. Registers this machine as a Node, heartbeats, runs the pods the
+ * scheduler binds here, and reports their status.
+ *
+ *   kumo-agent --server URL --node-name NAME [--runtime process|docker] [--docker-socket PATH]
+ *              [--labels a=b,c=d] [--taints key=value:NoSchedule] [--cpu 2] [--memory 4Gi] [--pods 110]
+ *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP] [--token TOKEN]
+ * Every flag has a KUMO_AGENT_* environment variable (see shared/config.ts).
+ */
+import { parseArgs } from 'node:util';
+import { loadAgentConfig } from '../shared/config.js';
+import { createAgent } from './create.js';
+
+const names = ['server', 'node-name', 'token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint'] as const;
+const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), allowPositionals: false });
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
+const agent = await createAgent(loadAgentConfig(values as Record<string, string | undefined>), { log });
+await agent.start();
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping the agent (docker containers keep running and are adopted by the next agent)`);
+  await agent.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

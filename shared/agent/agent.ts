@@ -1,0 +1,298 @@
+import { jsonEqual } from '../api/json.js';
+import { isFinished } from '../api/pod-state.js';
+import type { KubeObject } from '../api/types.js';
+import type { LogStore } from '../logs/log-store.js';
+import type { AgentEvent, PodRef, PodStatusReport, RegisterRequest, SyncResponse } from '../nodes/protocol.js';
+import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
+import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
+import { PodWorker } from './pod-worker.js';
+import { LABELS, type ContainerInfo, type ContainerRuntime } from './runtime/runtime.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  client: NodeClient;
+  runtime: ContainerRuntime;
+  logs: LogStore;
+  /** What the Node says about this machine (capacity, labels, addresses, ...), minus the holder. */
+  machine: Omit<RegisterRequest, 'holder'>;
+  /** Recorded on the lease: which process holds it. */
+  holder: string;
+  /** The node's address: pods' hostIP, and podIP on host-network runtimes. */
+  hostIP: string;
+  /** Builds the wake-up source for the queue the control plane names at registration. */
+  wakeSource?: (queueUrl: string) => WakeSource;
+  backoff?: BackoffPolicy;
+  /** Wait this long after a local change before syncing, to report a burst in one call. */
+  debounceMs?: number;
+  log?: (msg: string) => void;
+}
+
+const MAX_PER_SYNC = 500;
+const MAX_BUFFERED_EVENTS = 500;
+/** How long to wait before retrying an unreachable control plane, at most. */
+const MAX_RETRY_MS = 30_000;
+
+const refOf = (pod: KubeObject): PodRef => ({ namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
+const graceOf = (pod: KubeObject) => Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+
+/**
+ * The node agent (kubelet's role). One loop: sync with the control plane (lease renewal, status
+ * deltas, finished deletions, events, and assignments when something may have changed), act on the
+ * assignments, then sleep until the next heartbeat, a wake-up, a resync or a local change.
+ */
+export class Agent {
+  private epoch = 0;
+  private heartbeatMs = 15_000;
+  private resyncMs = 60_000;
+  private readonly workers = new Map<string, PodWorker>();
+  /** The last status the control plane accepted, per pod uid. */
+  private readonly reported = new Map<string, unknown>();
+  private readonly dirty = new Set<string>();
+  private readonly terminated = new Map<string, PodRef>();
+  private events: AgentEvent[] = [];
+  private needFetch = true;
+  private digest?: string;
+  private lastFetchAt = 0;
+  private adoptable = new Map<string, ContainerInfo[]>();
+  private kick?: () => void;
+  private kicked = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private wakeLoop?: Promise<void>;
+  /** Counters for the benchmark and the closing note: what this agent asked of the control plane. */
+  readonly stats = { syncs: 0, fetches: 0, registrations: 0, wakeups: 0, fenced: 0 };
+
+  constructor(private readonly o: AgentOptions) {}
+
+  private log(msg: string) {
+    this.o.log?.(`[agent ${this.o.nodeName}] ${msg}`);
+  }
+
+  async start(): Promise<void> {
+    for (const c of await this.o.runtime.list(this.o.nodeName)) {
+      const uid = c.labels[LABELS.podUid];
+      if (uid) this.adoptable.set(uid, [...(this.adoptable.get(uid) ?? []), c]);
+    }
+    await this.register();
+    this.loop = this.run();
+  }
+
+  /** Stops the loop; `stopPods` also stops every container (the process runtime's children die with the agent anyway). */
+  async stop(opts: { stopPods: boolean } = { stopPods: false }): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.kick?.();
+    await this.loop;
+    await this.wakeLoop;
+    if (opts.stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(graceOf(w.pod), 'Stopping container')));
+    await this.o.runtime.close();
+  }
+
+  get podCount(): number {
+    return this.workers.size;
+  }
+
+  private async register(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        const r = await this.o.client.register(this.o.nodeName, { ...this.o.machine, holder: this.o.holder });
+        this.stats.registrations++;
+        this.epoch = r.epoch;
+        this.heartbeatMs = r.heartbeatSeconds * 1000;
+        this.resyncMs = r.resyncSeconds * 1000;
+        this.needFetch = true;
+        this.digest = undefined;
+        if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop) this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
+        this.log(`registered (epoch ${r.epoch}, heartbeat ${r.heartbeatSeconds}s${r.wakeQueueUrl ? ', wake-ups on' : ''})`);
+        return;
+      } catch (e) {
+        this.log(`registration failed (${(e as Error).message}); retrying`);
+        await this.sleep(Math.min(MAX_RETRY_MS, backoffDelay({ initialMs: 500, maxMs: MAX_RETRY_MS, resetAfterMs: 0 }, attempt)));
+      }
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        await this.syncOnce();
+        failures = 0;
+      } catch (e) {
+        if (e instanceof FencedByControlPlane) {
+          await this.fenced(e.message);
+          continue;
+        }
+        failures++;
+        this.log(`sync failed (${(e as Error).message}); pods keep running, retrying`);
+        await this.sleep(Math.min(this.heartbeatMs, backoffDelay({ initialMs: 500, maxMs: MAX_RETRY_MS, resetAfterMs: 0 }, failures)));
+        continue;
+      }
+      await this.idle();
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastFetchAt >= this.resyncMs) this.needFetch = true;
+    const statuses: PodStatusReport[] = [];
+    for (const uid of [...this.dirty].slice(0, MAX_PER_SYNC)) {
+      this.dirty.delete(uid);
+      const w = this.workers.get(uid);
+      if (!w || w.terminated) continue;
+      const status = w.status(this.reported.get(uid) as KubeObject['status']);
+      if (!jsonEqual(status, this.reported.get(uid))) statuses.push({ pod: refOf(w.pod), status });
+    }
+    const terminated = [...this.terminated.values()].slice(0, MAX_PER_SYNC);
+    const events = this.events.splice(0, MAX_PER_SYNC);
+    const fetch = this.needFetch;
+    let res: SyncResponse;
+    try {
+      res = await this.o.client.sync(this.o.nodeName, { epoch: this.epoch, fetch, digest: this.digest, statuses, terminated, events });
+    } catch (e) {
+      // Not accepted: report these again next time.
+      for (const s of statuses) this.dirty.add(s.pod.uid);
+      this.events.unshift(...events);
+      throw e;
+    }
+    this.stats.syncs++;
+    for (const s of statuses) this.reported.set(s.pod.uid, s.status);
+    for (const t of terminated) {
+      this.terminated.delete(t.uid);
+      this.workers.delete(t.uid);
+      this.reported.delete(t.uid);
+    }
+    if (fetch) {
+      this.stats.fetches++;
+      this.needFetch = false;
+      this.lastFetchAt = now;
+      this.digest = res.digest;
+      if (res.pods) await this.reconcile(res.pods);
+    }
+  }
+
+  /** Brings the running pods in line with the assignments. */
+  private async reconcile(pods: KubeObject[]): Promise<void> {
+    const assigned = new Set(pods.map((p) => p.metadata.uid ?? ''));
+    for (const pod of pods) {
+      const uid = pod.metadata.uid ?? '';
+      let w = this.workers.get(uid);
+      if (!w) {
+        const adopted = this.adoptable.get(uid) ?? [];
+        this.adoptable.delete(uid);
+        if (isFinished(pod) && !pod.metadata.deletionTimestamp) {
+          // It finished before this agent started: keep it stopped, and tidy what is left of it.
+          await Promise.all(adopted.map((c) => this.o.runtime.remove(c.id).catch(() => undefined)));
+          continue;
+        }
+        if (pod.metadata.deletionTimestamp && !adopted.some((c) => c.running)) {
+          await Promise.all(adopted.map((c) => this.o.runtime.remove(c.id).catch(() => undefined)));
+          this.terminated.set(uid, refOf(pod));
+          continue;
+        }
+        w = new PodWorker(pod, this.workerDeps(), adopted);
+        this.workers.set(uid, w);
+        if (adopted.length) this.log(`adopted ${adopted.length} container(s) of ${pod.metadata.namespace}/${pod.metadata.name}`);
+        w.start();
+        this.dirty.add(uid);
+      }
+      if (pod.metadata.deletionTimestamp && !w.isTerminating) {
+        const worker = w;
+        void worker.terminate(graceOf(pod)).then(() => {
+          this.terminated.set(uid, refOf(pod));
+          this.wake();
+        });
+      }
+    }
+    // Pods removed outright (force-deleted, evicted from a node declared dead) stop here too.
+    for (const [uid, w] of this.workers) {
+      if (assigned.has(uid)) continue;
+      this.workers.delete(uid);
+      this.reported.delete(uid);
+      void w.terminate(graceOf(w.pod));
+    }
+    for (const [uid, containers] of this.adoptable) {
+      if (assigned.has(uid)) continue;
+      this.adoptable.delete(uid);
+      this.log(`removing ${containers.length} container(s) of a pod no longer assigned here (${uid})`);
+      await Promise.all(containers.map(async (c) => (await this.o.runtime.stop(c.id, 0).catch(() => undefined), await this.o.runtime.remove(c.id).catch(() => undefined))));
+    }
+  }
+
+  /** The control plane moved on without this node: stop everything it thought was here, start afresh. */
+  private async fenced(why: string): Promise<void> {
+    this.stats.fenced++;
+    this.log(`fenced: ${why}; stopping ${this.workers.size} pod(s)`);
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    this.reported.clear();
+    this.dirty.clear();
+    this.terminated.clear();
+    this.events = [];
+    await Promise.all(workers.map((w) => w.terminate(0, 'Stopping container (node was fenced)')));
+    await this.register();
+  }
+
+  private workerDeps() {
+    return {
+      runtime: this.o.runtime,
+      logs: this.o.logs,
+      lookup: (kind: 'ConfigMap' | 'Secret', ns: string, name: string) => this.o.client.get(kind, ns, name),
+      backoff: this.o.backoff ?? KUBELET_BACKOFF,
+      nodeName: this.o.nodeName,
+      hostIP: this.o.hostIP,
+      event: (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => {
+        this.events.push({ pod: refOf(pod), type, reason, message: message.slice(0, 1024), ...(fieldPath ? { fieldPath } : {}) });
+        if (this.events.length > MAX_BUFFERED_EVENTS) this.events.splice(0, this.events.length - MAX_BUFFERED_EVENTS);
+      },
+      changed: (w: PodWorker) => {
+        if (this.workers.get(w.uid) !== w) return;
+        this.dirty.add(w.uid);
+        this.wake();
+      },
+    };
+  }
+
+  private async listenForWakeups(source: WakeSource): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (await source.wait(20_000, this.abort.signal)) {
+          this.stats.wakeups++;
+          this.needFetch = true;
+          this.wake();
+        }
+      } catch (e) {
+        this.log(`wake-up queue unavailable (${(e as Error).message}); relying on resync`);
+        await this.sleep(5_000);
+      }
+    }
+  }
+
+  private wake() {
+    this.kicked = true;
+    this.kick?.();
+  }
+
+  /** Until the next heartbeat or resync is due, or something asks for a sync sooner (debounced). */
+  private async idle(): Promise<void> {
+    const due = Math.min(this.heartbeatMs, Math.max(0, this.lastFetchAt + this.resyncMs - Date.now()));
+    if (!this.kicked) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, due);
+        this.kick = () => (clearTimeout(t), resolve());
+      });
+      this.kick = undefined;
+    }
+    if (this.kicked && !this.stopped) await this.sleep(this.o.debounceMs ?? 50);
+    this.kicked = false;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const onAbort = () => (clearTimeout(t), resolve());
+      const t = setTimeout(() => (this.abort.signal.removeEventListener('abort', onAbort), resolve()), ms);
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,298 @@
+import type { KubeObject } from '../api/types.js';
+import type { LogStore, LogWriter } from '../logs/log-store.js';
+import { backoffDelay, shouldRestart, type BackoffPolicy, type RestartPolicy } from './backoff.js';
+import { containerEnv, EnvConfigError, expand, type Lookup } from './env.js';
+import { ProbeLoop, type ProbeSpec, type ProbeTarget } from './probes.js';
+import { ContainerStartError } from './runtime/process-runtime.js';
+import { ContainerConfigError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type PullPolicy } from './runtime/runtime.js';
+import { parseQuantity } from '../api/quantity.js';
+
+/** The part of a Pod's container spec the agent acts on. */
+export interface ContainerDef {
+  name: string;
+  image: string;
+  imagePullPolicy?: PullPolicy;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: unknown[];
+  envFrom?: unknown[];
+  ports?: { name?: string; containerPort: number; hostPort?: number; protocol?: 'TCP' | 'UDP' }[];
+  resources?: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
+  livenessProbe?: ProbeSpec;
+  readinessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
+}
+
+/** Kubernetes' ContainerState: exactly one of the three. */
+export type ContainerState =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt: string } }
+  | { terminated: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string } };
+
+export interface RunnerDeps {
+  runtime: ContainerRuntime;
+  logs: LogStore;
+  lookup: Lookup;
+  backoff: BackoffPolicy;
+  nodeName: string;
+  hostIP: string;
+  /** Records an Event about the pod (fieldPath names the container). */
+  event: (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
+  /** Something in this container's status changed. */
+  changed: () => void;
+}
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * One container of a pod through its whole life on this node: pull, start, probe, exit, back off and
+ * restart per the restart policy, until told to stop. Its fields are what containerStatuses report.
+ */
+export class ContainerRunner {
+  state: ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  lastState: ContainerState | Record<string, never> = {};
+  restartCount = 0;
+  ready = false;
+  started = false;
+  /** Has run at least once (the pod is no longer Pending). */
+  everRan = false;
+  /** Exited and will not be restarted. */
+  finished = false;
+  containerId?: string;
+  ip?: string;
+  private stopping = false;
+  private interruptSleep?: () => void;
+  private probes: ProbeLoop[] = [];
+  private loop?: Promise<void>;
+  private consecutiveFailures = 0;
+  private previousId?: string;
+
+  constructor(
+    private readonly pod: KubeObject,
+    readonly def: ContainerDef,
+    private readonly restartPolicy: RestartPolicy,
+    private readonly deps: RunnerDeps,
+    private adopted?: ContainerInfo,
+  ) {
+    if (adopted) this.restartCount = Number(adopted.labels[LABELS.restartCount] ?? 0);
+  }
+
+  private get fieldPath() {
+    return `spec.containers{${this.def.name}}`;
+  }
+
+  start(): Promise<void> {
+    this.loop ??= this.run();
+    return this.loop;
+  }
+
+  /** Graceful stop (SIGTERM, then SIGKILL after `graceSeconds`); resolves when it has exited. */
+  async stop(graceSeconds: number, reason = 'Stopping container'): Promise<void> {
+    this.stopping = true;
+    this.interruptSleep?.();
+    this.stopProbes();
+    if (this.containerId && 'running' in this.state) {
+      this.deps.event('Normal', 'Killing', `${reason} ${this.def.name}`, this.fieldPath);
+      await this.deps.runtime.stop(this.containerId, graceSeconds).catch(() => undefined);
+    }
+    await this.loop;
+  }
+
+  /** Removes this container's leftovers from the runtime. */
+  async cleanUp(): Promise<void> {
+    for (const id of [this.previousId, this.containerId]) if (id) await this.deps.runtime.remove(id).catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let info: ContainerInfo;
+      let log: LogWriter | undefined;
+      const adopted = this.adopted;
+      this.adopted = undefined;
+      try {
+        if (adopted) {
+          info = adopted;
+          log = this.openLog(false);
+          await this.deps.runtime.follow(info.id, { write: (c) => log?.write(c) });
+        } else {
+          ({ info, log } = await this.createAndStart());
+        }
+      } catch (e) {
+        if (e instanceof ContainerStartError) {
+          const now = iso(new Date());
+          if (await this.exited({ exitCode: 128, reason: 'StartError', message: e.message, finishedAt: now, startedAt: now })) continue;
+          return;
+        }
+        const reason = e instanceof ImagePullError ? e.reason : e instanceof EnvConfigError || e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
+        this.setState({ waiting: { reason, message: (e as Error).message } });
+        this.deps.event('Warning', 'Failed', `Error: ${(e as Error).message}`, this.fieldPath);
+        this.consecutiveFailures++;
+        await this.sleep(backoffDelay(this.deps.backoff, this.consecutiveFailures));
+        if (e instanceof ImagePullError && !this.stopping) this.setState({ waiting: { reason: 'ImagePullBackOff', message: e.message } });
+        continue;
+      }
+      this.containerId = info.id;
+      this.ip = info.ip;
+      this.everRan = true;
+      const startedAt = iso(info.startedAt ?? new Date());
+      if (info.running) {
+        this.setState({ running: { startedAt } });
+        this.startProbes(info);
+      }
+      const exit = await this.deps.runtime.wait(info.id);
+      this.stopProbes();
+      await log?.close();
+      const again = await this.exited({ exitCode: exit.exitCode, reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'), startedAt, finishedAt: iso(exit.finishedAt), containerID: `${this.deps.runtime.name}://${info.id}` });
+      if (!again) return;
+    }
+  }
+
+  /** Records the exit; true when the container will be started again (after the back-off). */
+  private async exited(t: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string }): Promise<boolean> {
+    this.ready = false;
+    this.started = false;
+    const terminated: ContainerState = { terminated: t };
+    if (this.stopping || !shouldRestart(this.restartPolicy, t.exitCode)) {
+      this.finished = true;
+      this.setState(terminated);
+      return false;
+    }
+    const ranMs = t.startedAt ? Date.parse(t.finishedAt) - Date.parse(t.startedAt) : 0;
+    if (ranMs >= this.deps.backoff.resetAfterMs) this.consecutiveFailures = 0;
+    this.consecutiveFailures++;
+    const delay = backoffDelay(this.deps.backoff, this.consecutiveFailures);
+    this.lastState = terminated;
+    this.setState({ waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.def.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})` } });
+    this.deps.event('Warning', 'BackOff', 'Back-off restarting failed container', this.fieldPath);
+    await this.sleep(delay);
+    if (this.stopping) return false;
+    this.restartCount++;
+    return true;
+  }
+
+  private async createAndStart(): Promise<{ info: ContainerInfo; log: LogWriter }> {
+    const d = this.def;
+    const policy: PullPolicy = d.imagePullPolicy ?? (d.image.endsWith(':latest') || !d.image.includes(':') ? 'Always' : 'IfNotPresent');
+    const pulledAt = Date.now();
+    if (await this.deps.runtime.ensureImage(d.image, policy)) this.deps.event('Normal', 'Pulled', `Successfully pulled image "${d.image}" in ${Date.now() - pulledAt}ms`, this.fieldPath);
+    else if (this.deps.runtime.name === 'docker') this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
+    const env = await containerEnv(this.pod, d as never, this.deps.lookup, { hostIP: this.deps.hostIP, podIP: this.deps.hostIP });
+    const limits = d.resources?.limits ?? {};
+    const uid = this.pod.metadata.uid ?? '';
+    if (this.containerId) {
+      // kubelet keeps the last exited instance for inspection; older ones go.
+      if (this.previousId) await this.deps.runtime.remove(this.previousId).catch(() => undefined);
+      this.previousId = this.containerId;
+    }
+    const log = this.openLog(true);
+    const info = await this.deps.runtime
+      .run(
+        {
+          name: `kumo_${this.pod.metadata.name}_${this.pod.metadata.namespace}_${d.name}_${uid.slice(0, 8)}_${this.restartCount}`,
+          image: d.image,
+          command: d.command?.map((s) => expand(s, env)),
+          args: d.args?.map((s) => expand(s, env)),
+          env,
+          workingDir: d.workingDir,
+          labels: {
+            [LABELS.node]: this.deps.nodeName,
+            [LABELS.podUid]: uid,
+            [LABELS.podNamespace]: this.pod.metadata.namespace ?? '',
+            [LABELS.podName]: this.pod.metadata.name ?? '',
+            [LABELS.container]: d.name,
+            [LABELS.restartCount]: String(this.restartCount),
+          },
+          cpuMilli: limits.cpu !== undefined ? Math.ceil((parseQuantity(limits.cpu) ?? 0) * 1000) || undefined : undefined,
+          memoryBytes: limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory) ?? 0) || undefined : undefined,
+          ports: (d.ports ?? []).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? 'TCP' })),
+        },
+        { write: (chunk) => log.write(chunk) },
+      )
+      .catch(async (e: unknown) => {
+        await log.close();
+        throw e;
+      });
+    this.deps.event('Normal', 'Started', `Started container ${d.name}`, this.fieldPath);
+    return { info, log };
+  }
+
+  /** A new instance starts a new log (the last one becomes "previous"); an adopted container continues its own. */
+  private openLog(newInstance: boolean): LogWriter {
+    const ref = { namespace: this.pod.metadata.namespace ?? '', pod: this.pod.metadata.name ?? '', podUid: this.pod.metadata.uid ?? '', container: this.def.name };
+    return this.deps.logs.open(ref, { rotate: newInstance });
+  }
+
+  private startProbes(info: ContainerInfo) {
+    const target: ProbeTarget = {
+      host: info.ip ?? this.deps.hostIP,
+      ports: Object.fromEntries((this.def.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort])),
+      exec: (command, timeoutMs) => this.deps.runtime.exec(info.id, command, timeoutMs),
+    };
+    const grace = Number(this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+    const kill = (which: string, message: string) => {
+      this.deps.event('Normal', 'Killing', `Container ${this.def.name} failed ${which} probe, will be restarted`, this.fieldPath);
+      this.stopProbes();
+      void this.deps.runtime.stop(info.id, grace).catch(() => undefined);
+      void message;
+    };
+    const afterStartup = () => {
+      this.started = true;
+      if (this.def.livenessProbe) {
+        this.addProbe(this.def.livenessProbe, target, (o, passing, crossed) => {
+          if (!o.ok) this.deps.event('Warning', 'Unhealthy', `Liveness probe failed: ${o.message}`, this.fieldPath);
+          if (crossed && passing === false) kill('liveness', o.message);
+        });
+      }
+      if (this.def.readinessProbe) {
+        this.addProbe(this.def.readinessProbe, target, (o, passing) => {
+          if (!o.ok) this.deps.event('Warning', 'Unhealthy', `Readiness probe failed: ${o.message}`, this.fieldPath);
+          this.setReady(passing === true);
+        });
+      } else this.setReady(true);
+    };
+    if (this.def.startupProbe) {
+      let done = false;
+      this.addProbe(this.def.startupProbe, target, (o, passing, crossed) => {
+        if (done) return;
+        if (!o.ok) this.deps.event('Warning', 'Unhealthy', `Startup probe failed: ${o.message}`, this.fieldPath);
+        if (passing === true) {
+          done = true;
+          this.probes[0]?.stop();
+          afterStartup();
+          this.deps.changed();
+        } else if (crossed && passing === false) kill('startup', o.message);
+      });
+    } else afterStartup();
+  }
+
+  private addProbe(spec: ProbeSpec, target: ProbeTarget, onResult: ConstructorParameters<typeof ProbeLoop>[2]) {
+    const loop = new ProbeLoop(spec, target, onResult);
+    this.probes.push(loop);
+    loop.start();
+  }
+
+  private stopProbes() {
+    for (const p of this.probes) p.stop();
+    this.probes = [];
+  }
+
+  private setReady(ready: boolean) {
+    if (this.ready === ready) return;
+    this.ready = ready;
+    this.deps.changed();
+  }
+
+  private setState(s: ContainerState) {
+    this.state = s;
+    this.deps.changed();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.interruptSleep = () => (clearTimeout(t), resolve());
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import type { KubeObject } from '../api/types.js';
+import { FENCED_REASON, NODE_API_PREFIX, type RegisterRequest, type RegisterResponse, type SyncRequest, type SyncResponse } from '../nodes/protocol.js';
+import { FencedByControlPlane, type NodeClient } from './node-client.js';
+
+export class ControlPlaneError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const PATHS = { ConfigMap: 'configmaps', Secret: 'secrets' } as const;
+
+/** The node client over the kumo API (HTTP API on AWS, serverless-offline here). */
+export class HttpNodeClient implements NodeClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  register(nodeName: string, req: RegisterRequest): Promise<RegisterResponse> {
+    return this.call('POST', `${NODE_API_PREFIX}/${encodeURIComponent(nodeName)}/register`, req) as Promise<RegisterResponse>;
+  }
+
+  sync(nodeName: string, req: SyncRequest): Promise<SyncResponse> {
+    return this.call('POST', `${NODE_API_PREFIX}/${encodeURIComponent(nodeName)}/sync`, req) as Promise<SyncResponse>;
+  }
+
+  async get(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<KubeObject | undefined> {
+    try {
+      return (await this.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${PATHS[kind]}/${encodeURIComponent(name)}`)) as KubeObject;
+    } catch (e) {
+      if (e instanceof ControlPlaneError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (res.ok) return parsed;
+    const status = parsed as { reason?: string; message?: string } | undefined;
+    if (res.status === 409 && status?.reason === FENCED_REASON) throw new FencedByControlPlane(status.message ?? 'fenced');
+    throw new ControlPlaneError(res.status, `${method} ${path}: ${res.status} ${status?.message ?? text.slice(0, 200)}`);
+  }
+}

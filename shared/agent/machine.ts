@@ -1,0 +1,101 @@
+import { arch, availableParallelism, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
+import type { RegisterRequest } from '../nodes/protocol.js';
+
+/** What the agent can learn about where it runs; on AWS the metadata endpoints add zone and instance type. */
+export interface MachineFacts {
+  hostname: string;
+  cpus: number;
+  memoryBytes: number;
+  os: string;
+  arch: string;
+  kernel: string;
+  internalIP: string;
+  aws?: { zone?: string; region?: string; instanceType?: string; instanceId?: string; launchType?: string };
+}
+
+export interface MachineOverrides {
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  /** Kept back for the system and the agent (kubelet's system-reserved). */
+  reservedCpu?: string;
+  reservedMemory?: string;
+  labels?: Record<string, string>;
+  taints?: RegisterRequest['taints'];
+  internalIP?: string;
+}
+
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
+
+export function localFacts(): MachineFacts {
+  const ip =
+    Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+  return { hostname: hostname().toLowerCase(), cpus: availableParallelism(), memoryBytes: totalmem(), os: platform(), arch: GO_ARCH[arch()] ?? arch(), kernel: release(), internalIP: ip };
+}
+
+async function getText(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(500) });
+    return res.ok ? (await res.text()).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * EC2's instance metadata (IMDSv2) or ECS's task metadata (v4), whichever answers within half a
+ * second; nothing off AWS. `ecsMetadataUri` is ECS_CONTAINER_METADATA_URI_V4 when set.
+ */
+export async function awsFacts(ecsMetadataUri: string | undefined): Promise<MachineFacts['aws']> {
+  if (ecsMetadataUri) {
+    const task = await getText(`${ecsMetadataUri}/task`);
+    if (task) {
+      const t = JSON.parse(task) as { AvailabilityZone?: string; LaunchType?: string; TaskARN?: string };
+      return { zone: t.AvailabilityZone, region: t.AvailabilityZone?.replace(/[a-z]$/, ''), launchType: t.LaunchType, instanceId: t.TaskARN?.split('/').at(-1) };
+    }
+  }
+  const imds = 'http://169.254.169.254/latest';
+  const token = await getText(`${imds}/api/token`, { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, 'PUT');
+  if (!token) return undefined;
+  const get = (p: string) => getText(`${imds}/meta-data/${p}`, { 'x-aws-ec2-metadata-token': token });
+  const [zone, instanceType, instanceId] = await Promise.all([get('placement/availability-zone'), get('instance-type'), get('instance-id')]);
+  return { zone, region: zone?.replace(/[a-z]$/, ''), instanceType, instanceId, launchType: 'EC2' };
+}
+
+const mebibytes = (bytes: number) => `${Math.floor(bytes / 1024 / 1024)}Mi`;
+
+/** The Node's registration from the machine's facts and the operator's overrides. */
+export function registration(nodeName: string, facts: MachineFacts, o: MachineOverrides = {}): Omit<RegisterRequest, 'holder'> {
+  const cpuMilli = o.cpu ? Math.round(Number.parseFloat(o.cpu) * (o.cpu.endsWith('m') ? 1 : 1000)) : facts.cpus * 1000;
+  const memory = o.memory ?? mebibytes(facts.memoryBytes);
+  const reservedCpu = o.reservedCpu ? Math.round(Number.parseFloat(o.reservedCpu) * (o.reservedCpu.endsWith('m') ? 1 : 1000)) : 100;
+  const memMi = Number.parseInt(memory, 10) * (memory.endsWith('Gi') ? 1024 : 1);
+  const reservedMi = o.reservedMemory ? Number.parseInt(o.reservedMemory, 10) * (o.reservedMemory.endsWith('Gi') ? 1024 : 1) : 256;
+  const pods = String(o.pods ?? 110);
+  const aws = facts.aws;
+  const labels: Record<string, string> = {
+    'kubernetes.io/hostname': nodeName,
+    'kubernetes.io/os': facts.os,
+    'kubernetes.io/arch': facts.arch,
+    ...(aws?.zone ? { 'topology.kubernetes.io/zone': aws.zone } : {}),
+    ...(aws?.region ? { 'topology.kubernetes.io/region': aws.region } : {}),
+    ...(aws?.instanceType ? { 'node.kubernetes.io/instance-type': aws.instanceType } : {}),
+    ...(aws?.launchType ? { 'kumo.io/launch-type': aws.launchType } : {}),
+    ...o.labels,
+  };
+  const ip = o.internalIP ?? facts.internalIP;
+  return {
+    labels,
+    taints: o.taints ?? [],
+    capacity: { cpu: `${cpuMilli}m`, memory: `${memMi}Mi`, pods },
+    allocatable: { cpu: `${Math.max(0, cpuMilli - reservedCpu)}m`, memory: `${Math.max(0, memMi - reservedMi)}Mi`, pods },
+    addresses: [
+      { type: 'InternalIP', address: ip },
+      { type: 'Hostname', address: facts.hostname },
+    ],
+    nodeInfo: { operatingSystem: facts.os, architecture: facts.arch, kernelVersion: facts.kernel, kubeletVersion: 'kumo-agent/0.1.0', containerRuntimeVersion: '' },
+    ...(aws?.instanceId && aws.zone ? { providerID: `aws:///${aws.zone}/${aws.instanceId}` } : {}),
+  };
+}

@@ -1,0 +1,25 @@
+import type { KubeObject } from '../api/types.js';
+import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
+
+/**
+ * The agent's one narrow interface to the control plane. The agent's logic never sees the transport
+ * (HTTP to the API today; anything that carries these calls tomorrow).
+ */
+export interface NodeClient {
+  register(nodeName: string, req: RegisterRequest): Promise<RegisterResponse>;
+  /** Throws FencedByControlPlane when the epoch is no longer current. */
+  sync(nodeName: string, req: SyncRequest): Promise<SyncResponse>;
+  /** A ConfigMap or Secret a container's environment refers to; undefined when absent. */
+  get(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<KubeObject | undefined>;
+}
+
+/** The control plane declared this node dead (or another agent took it over): stop everything, register again. */
+export class FencedByControlPlane extends Error {}
+
+/**
+ * Push wake-ups: resolves true when nudged, false when `maxWaitMs` passed quietly (or on abort).
+ * Implementations long-poll (one request per 20 s when idle), never spin.
+ */
+export interface WakeSource {
+  wait(maxWaitMs: number, signal: AbortSignal): Promise<boolean>;
+}

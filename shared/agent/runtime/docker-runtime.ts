@@ -1,0 +1,169 @@
+import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
+import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
+
+interface Inspect {
+  Id: string;
+  Config?: { Labels?: Record<string, string> };
+  State?: { Running?: boolean; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string };
+  NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> };
+}
+
+const dateOf = (s: string | undefined) => (s && !s.startsWith('0001-') ? new Date(s) : undefined);
+
+function infoOf(i: Inspect): ContainerInfo {
+  const ip = i.NetworkSettings?.IPAddress || Object.values(i.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
+  return {
+    id: i.Id,
+    labels: i.Config?.Labels ?? {},
+    running: !!i.State?.Running,
+    exitCode: i.State?.Running ? undefined : i.State?.ExitCode,
+    reason: i.State?.OOMKilled ? 'OOMKilled' : undefined,
+    startedAt: dateOf(i.State?.StartedAt),
+    finishedAt: dateOf(i.State?.FinishedAt),
+    ip,
+  };
+}
+
+/** `busybox:1.36` → name and tag as the create-image call wants them. */
+function splitImage(image: string): { name: string; tag: string } {
+  const at = image.indexOf('@');
+  if (at >= 0) return { name: image.slice(0, at), tag: image.slice(at + 1) };
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? { name: image.slice(0, colon), tag: image.slice(colon + 1) } : { name: image, tag: 'latest' };
+}
+
+/**
+ * Containers through the Docker Engine API: each pod container is a container labelled with its pod
+ * and node, so a restarted agent finds and adopts them. Works against Docker and podman's service.
+ */
+export class DockerRuntime implements ContainerRuntime {
+  readonly name = 'docker' as const;
+  private readonly api: DockerApi;
+
+  constructor(socketPath: string) {
+    this.api = new DockerApi(socketPath);
+  }
+
+  async ensureImage(image: string, policy: PullPolicy): Promise<boolean> {
+    const present = await this.api.call('GET', `/images/${encodeURIComponent(image)}/json`).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof DockerApiError && e.status === 404) return false;
+        throw e;
+      },
+    );
+    if (policy === 'Never') {
+      if (!present) throw new ImagePullError(image, 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+      return false;
+    }
+    if (present && policy === 'IfNotPresent') return false;
+    const { name, tag } = splitImage(image);
+    try {
+      const res = await this.api.open('POST', `/images/create?fromImage=${encodeURIComponent(name)}&tag=${encodeURIComponent(tag)}`, undefined, 300_000);
+      const text = await readAll(res);
+      const error = /"error"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? ((res.statusCode ?? 500) >= 400 ? text.slice(0, 300) : undefined);
+      if (error) throw new Error(error);
+      return true;
+    } catch (e) {
+      // As with kubelet, a failed pull fails the start (ErrImagePull, then ImagePullBackOff), even if an older copy is here.
+      throw new ImagePullError(image, 'ErrImagePull', `failed to pull image "${image}": ${(e as Error).message}`);
+    }
+  }
+
+  async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostPort: string }[]> = {};
+    for (const p of spec.ports) {
+      const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
+      exposed[key] = {};
+      if (p.hostPort) bindings[key] = [{ HostPort: String(p.hostPort) }];
+    }
+    const created = (await this.api.call('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, {
+      Image: spec.image,
+      ...(spec.command ? { Entrypoint: spec.command } : {}),
+      ...(spec.args ? { Cmd: spec.args } : spec.command ? { Cmd: [] } : {}),
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      Labels: spec.labels,
+      ExposedPorts: exposed,
+      HostConfig: {
+        PortBindings: bindings,
+        ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
+        ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+      },
+    })) as { Id: string };
+    await this.api.call('POST', `/containers/${created.Id}/start`);
+    await this.follow(created.Id, output);
+    return infoOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect);
+  }
+
+  async wait(id: string): Promise<ExitInfo> {
+    for (;;) {
+      try {
+        await this.api.call('POST', `/containers/${id}/wait`, undefined, 0);
+        break;
+      } catch (e) {
+        if (e instanceof DockerApiError) break; // gone or not waitable: inspect tells
+        await new Promise((r) => setTimeout(r, 1000)); // the engine restarted or the socket hiccuped: wait again
+      }
+    }
+    const info = await this.api.call('GET', `/containers/${id}/json`).then(
+      (i) => infoOf(i as Inspect),
+      () => undefined,
+    );
+    return { exitCode: info?.exitCode ?? 137, reason: info ? info.reason : 'ContainerGone', finishedAt: info?.finishedAt ?? new Date() };
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.api.call('POST', `/containers/${id}/stop?t=${Math.max(0, Math.floor(graceSeconds))}`, undefined, (graceSeconds + 30) * 1000);
+    } catch (e) {
+      if (!(e instanceof DockerApiError) || (e.status !== 304 && e.status !== 404)) throw e;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.api.call('DELETE', `/containers/${id}?force=true&v=true`);
+    } catch (e) {
+      if (!(e instanceof DockerApiError) || e.status !== 404) throw e;
+    }
+  }
+
+  async list(nodeName: string): Promise<ContainerInfo[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [`${LABELS.node}=${nodeName}`] }));
+    const rows = (await this.api.call('GET', `/containers/json?all=true&filters=${filters}`)) as { Id: string }[];
+    const out: ContainerInfo[] = [];
+    for (const r of rows) {
+      const i = await this.api.call('GET', `/containers/${r.Id}/json`).catch(() => undefined);
+      if (i) out.push(infoOf(i as Inspect));
+    }
+    return out;
+  }
+
+  async follow(id: string, output: OutputSink): Promise<void> {
+    const since = Math.floor(Date.now() / 1000);
+    const res = await this.api.open('GET', `/containers/${id}/logs?follow=true&stdout=true&stderr=true&since=${since - 1}`);
+    res.on('data', demultiplexer((text, stream) => output.write(text, stream)));
+    res.on('error', () => undefined);
+  }
+
+  async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const created = (await this.api.call('POST', `/containers/${id}/exec`, { Cmd: command, AttachStdout: true, AttachStderr: true })) as { Id: string };
+    let output = '';
+    const res = await this.api.open('POST', `/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
+    const feed = demultiplexer((text) => (output += text));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => (res.destroy(), reject(new Error(`command timed out after ${timeoutMs} ms`))), timeoutMs);
+      res.on('data', feed);
+      res.on('end', () => (clearTimeout(timer), resolve()));
+      res.on('error', (e) => (clearTimeout(timer), reject(e)));
+    });
+    const inspect = (await this.api.call('GET', `/exec/${created.Id}/json`)) as { ExitCode?: number };
+    return { exitCode: inspect.ExitCode ?? 1, output: output.slice(0, 10_000) };
+  }
+
+  async close(): Promise<void> {
+    // Containers outlive the agent on purpose: the next agent adopts them.
+  }
+}

@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants } from 'node:os';
+import { ContainerConfigError, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink } from './runtime.js';
+
+/** The container could not be started at all (containerd's StartError, exit code 128). */
+export class ContainerStartError extends Error {}
+
+interface Child {
+  process: ChildProcess;
+  info: ContainerInfo;
+  exited: Promise<ExitInfo>;
+  env: Record<string, string>;
+  cwd: string;
+}
+
+const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+
+/**
+ * Runs each container's command/args as a child process on the host, in its own process group so a
+ * stop reaches everything it started. Images are not used (there is no engine to unpack them), so a
+ * container must name its command; resource limits are not enforced. For Fargate-hosted agents,
+ * local demos and tests. Children do not outlive the agent, so there is nothing to adopt after a restart.
+ */
+export class ProcessRuntime implements ContainerRuntime {
+  readonly name = 'process' as const;
+  private readonly children = new Map<string, Child>();
+  private seq = 0;
+
+  constructor(
+    /** Each container gets a scratch working directory under here. */
+    private readonly workDir: string,
+    /** PATH for the children (the agent's own, normally). */
+    private readonly path: string,
+  ) {}
+
+  async ensureImage(): Promise<boolean> {
+    return false;
+  }
+
+  async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
+    const argv = [...(spec.command ?? []), ...(spec.args ?? [])];
+    const [file, ...rest] = argv;
+    if (!file) throw new ContainerConfigError('the process runtime runs the container\'s command and args; set "command" (without an engine the image\'s entrypoint is unknown)');
+    const id = `proc-${process.pid}-${++this.seq}`;
+    const cwd = spec.workingDir ?? join(this.workDir, spec.name);
+    mkdirSync(cwd, { recursive: true });
+    const env = { PATH: this.path, HOME: cwd, HOSTNAME: spec.labels['io.kumo.pod.name'] ?? spec.name, ...spec.env };
+    const child = spawn(file, rest, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new ContainerStartError(`failed to start ${JSON.stringify(file)}: ${e.message}`)));
+    });
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stdout'));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stderr'));
+    const info: ContainerInfo = { id, labels: spec.labels, running: true, startedAt: new Date() };
+    const exited = new Promise<ExitInfo>((resolve) =>
+      child.once('exit', (code, signal) => {
+        const exit = { exitCode: exitCodeOf(code, signal), finishedAt: new Date() };
+        Object.assign(info, { running: false, exitCode: exit.exitCode, finishedAt: exit.finishedAt });
+        resolve(exit);
+      }),
+    );
+    this.children.set(id, { process: child, info, exited, env, cwd });
+    return { ...info };
+  }
+
+  async wait(id: string): Promise<ExitInfo> {
+    return this.child(id).exited;
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const c = this.children.get(id);
+    if (!c || !c.info.running) return;
+    this.signal(c, 'SIGTERM');
+    const killer = setTimeout(() => this.signal(c, 'SIGKILL'), Math.max(0, graceSeconds) * 1000);
+    await c.exited;
+    clearTimeout(killer);
+  }
+
+  async remove(id: string): Promise<void> {
+    const c = this.children.get(id);
+    if (c?.info.running) await this.stop(id, 0);
+    this.children.delete(id);
+  }
+
+  async list(): Promise<ContainerInfo[]> {
+    return [...this.children.values()].map((c) => ({ ...c.info }));
+  }
+
+  async follow(): Promise<void> {
+    // Output is piped from the start; nothing to resume.
+  }
+
+  async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const c = this.child(id);
+    const [file, ...rest] = command;
+    if (!file) return { exitCode: 126, output: 'empty command' };
+    return new Promise((resolve) => {
+      let output = '';
+      const p = spawn(file, rest, { cwd: c.cwd, env: c.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const timer = setTimeout(() => this.killGroup(p, 'SIGKILL'), timeoutMs);
+      p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      p.once('error', (e) => {
+        clearTimeout(timer);
+        resolve({ exitCode: 127, output: e.message });
+      });
+      p.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ exitCode: exitCodeOf(code, signal), output: output.slice(0, 10_000) });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((id) => this.remove(id)));
+  }
+
+  private child(id: string): Child {
+    const c = this.children.get(id);
+    if (!c) throw new Error(`no container ${id}`);
+    return c;
+  }
+
+  private signal(c: Child, signal: NodeJS.Signals) {
+    this.killGroup(c.process, signal);
+  }
+
+  /** The whole process group: a shell's children get the signal too. */
+  private killGroup(p: ChildProcess, signal: NodeJS.Signals) {
+    if (p.pid === undefined) return;
+    try {
+      process.kill(-p.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}

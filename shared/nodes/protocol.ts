@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { BadRequestError } from '../api/errors.js';
+import type { KubeObject } from '../api/types.js';
+import { causesFrom, checkedString, labels, loose, nonNegativeInt, quantity } from '../api/validation/schema-kit.js';
+import { dns1123Subdomain, qualifiedName } from '../api/validation/names.js';
+import { conditions } from '../api/validation/workload-schemas.js';
+
+/**
+ * What a node agent and the control plane say to each other: two calls, `register` when an agent
+ * starts and `sync` for everything after (heartbeat, pod status deltas, finished deletions, events,
+ * and, only when asked, the node's assignments). Both sides import these shapes.
+ */
+
+export const NODE_API_PREFIX = '/kumo/v1/nodes';
+
+const taint = loose({ key: checkedString(qualifiedName), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) });
+
+export const registerRequestSchema = z.object({
+  /** Which agent process (host/pid): recorded on the lease for humans. */
+  holder: z.string().max(256),
+  labels: labels.default({}),
+  /** Applied when the Node is first created (kubelet's --register-with-taints). */
+  taints: z.array(taint).default([]),
+  capacity: z.record(z.string(), quantity),
+  allocatable: z.record(z.string(), quantity),
+  addresses: z.array(z.object({ type: z.string(), address: z.string() })).default([]),
+  nodeInfo: z.record(z.string(), z.string()).default({}),
+  providerID: z.string().optional(),
+});
+export type RegisterRequest = z.input<typeof registerRequestSchema>;
+
+export interface RegisterResponse {
+  epoch: number;
+  /** How often to renew the lease. */
+  heartbeatSeconds: number;
+  /** How often to ask for assignments even without a wake-up (a lost message costs at most this). */
+  resyncSeconds: number;
+  /** The node's own SQS queue to long-poll for wake-ups, when the control plane has one. */
+  wakeQueueUrl?: string;
+}
+
+const podRef = z.object({ namespace: z.string().min(1), name: z.string().min(1), uid: z.string().min(1) });
+export type PodRef = z.infer<typeof podRef>;
+
+const podStatus = loose({
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']),
+  conditions: conditions.optional(),
+  hostIP: z.string().optional(),
+  podIP: z.string().optional(),
+  startTime: z.string().optional(),
+  message: z.string().optional(),
+  reason: z.string().optional(),
+  containerStatuses: z.array(loose({ name: z.string(), ready: z.boolean(), restartCount: nonNegativeInt, state: z.record(z.string(), z.unknown()) })).optional(),
+});
+
+const agentEvent = z.object({
+  pod: podRef,
+  type: z.enum(['Normal', 'Warning']),
+  reason: z.string().min(1).max(128),
+  message: z.string().max(1024),
+  /** Which container, as Kubernetes' fieldPath (`spec.containers{web}`). */
+  fieldPath: z.string().max(256).optional(),
+});
+
+export const syncRequestSchema = z.object({
+  epoch: z.number().int().min(1),
+  /** Ask for the node's pods; the answer says `unchanged` when `digest` still matches them. */
+  fetch: z.boolean().default(false),
+  digest: z.string().max(128).optional(),
+  statuses: z.array(z.object({ pod: podRef, status: podStatus })).max(500).default([]),
+  /** Pods being deleted whose containers have stopped: the control plane removes them. */
+  terminated: z.array(podRef).max(500).default([]),
+  events: z.array(agentEvent).max(500).default([]),
+});
+export type SyncRequest = z.input<typeof syncRequestSchema>;
+export type AgentEvent = z.infer<typeof agentEvent>;
+export type PodStatusReport = z.infer<typeof syncRequestSchema>['statuses'][number];
+
+export interface SyncResponse {
+  epoch: number;
+  /** Present when asked for and changed since `digest`. */
+  pods?: KubeObject[];
+  digest?: string;
+  unchanged?: boolean;
+}
+
+/** Status reason when the agent's epoch is no longer current: it must stop its pods and register again. */
+export const FENCED_REASON = 'NodeFenced';
+
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body, { reportInput: true });
+  if (!parsed.success) throw new BadRequestError('invalid node agent request', causesFrom(parsed.error.issues, body));
+  return parsed.data;
+}
+
+export function checkNodeName(name: string): void {
+  const problems = dns1123Subdomain(name);
+  if (problems.length) throw new BadRequestError(`invalid node name ${JSON.stringify(name)}: ${problems.join('; ')}`, [{ reason: 'FieldValueInvalid', message: problems.join('; '), field: 'metadata.name' }]);
+}

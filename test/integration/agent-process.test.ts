@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '../../shared/agent/agent.js';
+import type { KubeObject } from '../../shared/api/types.js';
+import { PartitionableClient, startAgentStack, type AgentStack } from '../support/agents.js';
+import { T, until } from '../support/wait.js';
+
+/** The node agent with the process runtime against the whole offline control plane: real API, stream, scheduler, SQS wake-ups. */
+let s: AgentStack;
+let agent: Agent;
+const partition: { client?: PartitionableClient } = {};
+
+const podManifest = (name: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default' },
+  spec: { containers: [{ name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '10m', memory: '8Mi' } }, ...container }], ...spec },
+});
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${s.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+};
+const getPod = async (name: string) => (await api('GET', `/api/v1/namespaces/default/pods/${name}`)).json;
+const status = async (name: string) => (await getPod(name))?.status ?? {};
+const createPod = async (p: KubeObject) => {
+  const r = await api('POST', '/api/v1/namespaces/default/pods', p);
+  expect(r.status, r.text).toBe(201);
+  return r.json;
+};
+const eventsFor = async (name: string) => ((await api('GET', `/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=${name}`)).json.items as any[]).map((e) => e.reason as string);
+
+beforeAll(async () => {
+  s = await startAgentStack();
+  await s.api.service.create(T('ConfigMap'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'greeting' }, data: { GREETING: 'hello from a configmap' } });
+  await s.api.service.create(T('Secret'), 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token' }, stringData: { TOKEN: 's3cret' } });
+  agent = await s.startAgent('proc-node-1', { wrapClient: (c) => (partition.client = new PartitionableClient(c)) });
+}, 120_000);
+afterAll(async () => s?.close());
+
+describe('node registration', () => {
+  it('creates a Ready node with capacity, allocatable and the well-known labels', async () => {
+    const node = await s.api.service.get(T('Node'), '', 'proc-node-1');
+    expect(node.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': 'proc-node-1', 'kubernetes.io/os': 'linux' });
+    expect(node.metadata.labels?.['kubernetes.io/arch']).toMatch(/^(amd64|arm64)$/);
+    expect(node.status).toMatchObject({ capacity: { cpu: '4000m', memory: '8192Mi', pods: '110' }, allocatable: { cpu: '3900m', memory: '7936Mi' } });
+    expect((node.status?.conditions as any[]).find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+    const lease = await s.leases.get('proc-node-1');
+    expect(lease?.epoch).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('running pods with the process runtime', () => {
+  it('runs a pod to Running with env from a ConfigMap, a Secret and the downward API, and serves its log', async () => {
+    await createPod(
+      podManifest('hello', {
+        command: ['sh', '-c', 'echo "$GREETING / $TOKEN / $POD_NAME on $NODE"; exec sleep 600'],
+        envFrom: [{ configMapRef: { name: 'greeting' } }],
+        env: [
+          { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'token', key: 'TOKEN' } } },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        ],
+      }),
+    );
+    await until(async () => (await status('hello')).phase === 'Running', 20_000);
+    const st = await status('hello');
+    expect(st.hostIP).toBe('127.0.0.1');
+    expect(st.containerStatuses[0]).toMatchObject({ name: 'main', ready: true, restartCount: 0, state: { running: {} } });
+    expect(st.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    expect(st.conditions.find((c: any) => c.type === 'PodScheduled')).toMatchObject({ status: 'True' });
+    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/hello/log')).text.includes('hello from a configmap / s3cret / hello on proc-node-1'), 10_000);
+    expect(await eventsFor('hello')).toEqual(expect.arrayContaining(['Scheduled', 'Started']));
+  });
+
+  it('backs off a crashing container (CrashLoopBackOff, BackOff events, lastState) and keeps its previous log', async () => {
+    await createPod(podManifest('crasher', { command: ['sh', '-c', 'echo "run at $(date +%s%N)"; exit 3'] }));
+    await until(async () => ((await status('crasher')).containerStatuses?.[0]?.restartCount ?? 0) >= 3, 30_000);
+    const st = await status('crasher');
+    const c = st.containerStatuses[0];
+    expect(st.phase).toBe('Running');
+    expect(c.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(c.ready).toBe(false);
+    await until(async () => (await status('crasher')).containerStatuses[0].state.waiting?.reason === 'CrashLoopBackOff', 10_000);
+    expect(await eventsFor('crasher')).toContain('BackOff');
+    const prev = await api('GET', '/api/v1/namespaces/default/pods/crasher/log?previous=true');
+    expect(prev.status).toBe(200);
+    expect(prev.text).toMatch(/^run at \d+/);
+  });
+
+  it('restarts a container whose liveness probe fails, and records why', async () => {
+    await createPod(podManifest('unhealthy', { command: ['sleep', '600'], livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 2 } }));
+    await until(async () => ((await status('unhealthy')).containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
+    const reasons = await eventsFor('unhealthy');
+    expect(reasons).toEqual(expect.arrayContaining(['Unhealthy', 'Killing']));
+    expect((await status('unhealthy')).containerStatuses[0].lastState.terminated.exitCode).toBe(143); // SIGTERM
+  });
+
+  it('gates Ready on the readiness probe', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const server = `setTimeout(() => require('http').createServer((q, r) => r.end('ok')).listen(${port}), 2500)`;
+    await createPod(podManifest('slow-ready', { command: [process.execPath, '-e', server], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1, failureThreshold: 1 } }));
+    await until(async () => (await status('slow-ready')).phase === 'Running', 20_000);
+    const early = await status('slow-ready');
+    expect(early.containerStatuses[0].ready).toBe(false);
+    expect(early.conditions.find((c: any) => c.type === 'Ready').status).toBe('False');
+    await until(async () => (await status('slow-ready')).containerStatuses[0].ready === true, 20_000);
+    expect((await status('slow-ready')).conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
+  });
+
+  it('runs restartPolicy Never pods to Succeeded or Failed with their exit codes', async () => {
+    await createPod(podManifest('ok-once', { command: ['sh', '-c', 'echo done'] }, { restartPolicy: 'Never' }));
+    await createPod(podManifest('fail-once', { command: ['sh', '-c', 'exit 7'] }, { restartPolicy: 'Never' }));
+    await until(async () => (await status('ok-once')).phase === 'Succeeded' && (await status('fail-once')).phase === 'Failed', 20_000);
+    expect((await status('ok-once')).containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect((await status('fail-once')).containerStatuses[0].state.terminated).toMatchObject({ exitCode: 7, reason: 'Error' });
+  });
+
+  it('runs init containers first, in order', async () => {
+    await createPod({
+      ...podManifest('with-init', { command: ['sh', '-c', 'cat ../order 2>/dev/null; echo main started; exec sleep 600'] }),
+      spec: {
+        initContainers: [
+          { name: 'first', image: 'busybox:1.36', command: ['sh', '-c', 'echo first'] },
+          { name: 'second', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 1; echo second'] },
+        ],
+        containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo main started; exec sleep 600'] }],
+      },
+    } as KubeObject);
+    await until(async () => (await status('with-init')).phase === 'Running', 20_000);
+    const st = await status('with-init');
+    expect(st.initContainerStatuses.map((c: any) => c.state.terminated?.exitCode)).toEqual([0, 0]);
+    const secondDone = Date.parse(st.initContainerStatuses[1].state.terminated.finishedAt);
+    expect(Date.parse(st.containerStatuses[0].state.running.startedAt)).toBeGreaterThanOrEqual(secondDone - 1000);
+    expect(st.conditions.find((c: any) => c.type === 'Initialized').status).toBe('True');
+  });
+
+  it('waits with CreateContainerConfigError when a referenced ConfigMap is missing, then starts once it exists', async () => {
+    await createPod(podManifest('needs-config', { command: ['sleep', '600'], envFrom: [{ configMapRef: { name: 'later' } }] }));
+    await until(async () => (await status('needs-config')).containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 20_000);
+    await s.api.service.create(T('ConfigMap'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { A: 'b' } });
+    await until(async () => (await status('needs-config')).phase === 'Running', 20_000);
+  });
+
+  it('stops a deleted pod gracefully (SIGTERM, then removal) and kills one that ignores SIGTERM after its grace period', async () => {
+    await createPod(podManifest('polite', { command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done'] }));
+    await createPod(podManifest('stubborn', { command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done'] }, { terminationGracePeriodSeconds: 2 }));
+    await until(async () => (await status('polite')).phase === 'Running' && (await status('stubborn')).phase === 'Running', 20_000);
+    const uid = (await getPod('polite')).metadata.uid;
+    const t0 = Date.now();
+    expect((await api('DELETE', '/api/v1/namespaces/default/pods/polite')).status).toBe(200);
+    expect((await api('DELETE', '/api/v1/namespaces/default/pods/stubborn')).status).toBe(200);
+    // Terminating first: the agent owns the stop.
+    expect((await getPod('stubborn'))?.metadata?.deletionTimestamp).toBeTruthy();
+    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/polite')).status === 404, 15_000);
+    const politeGone = Date.now() - t0;
+    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/stubborn')).status === 404, 15_000);
+    const stubbornGone = Date.now() - t0;
+    expect(politeGone).toBeLessThan(stubbornGone);
+    expect(stubbornGone).toBeGreaterThanOrEqual(2000);
+    expect(readFileSync(join(s.logDir, `default_polite_${uid}`, 'main.log'), 'utf8')).toContain('got TERM');
+  });
+});
+
+describe('fencing', () => {
+  it('answers a sync with a stale epoch with 409 NodeFenced and rejects malformed agent requests with 400', async () => {
+    const lease = await s.leases.get('proc-node-1');
+    const stale = await api('POST', '/kumo/v1/nodes/proc-node-1/sync', { epoch: (lease?.epoch ?? 1) + 100 });
+    expect(stale.status).toBe(409);
+    expect(stale.json).toMatchObject({ kind: 'Status', reason: 'NodeFenced', code: 409 });
+    const bad = await api('POST', '/kumo/v1/nodes/proc-node-1/sync', { epoch: 'one' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.details.causes[0].field).toBe('epoch');
+    expect((await api('POST', '/kumo/v1/nodes/Not_A_Name/sync', { epoch: 1 })).status).toBe(400);
+  });
+
+  it('an agent that returns from a partition after its node was declared dead stops the pods that moved away, then registers afresh', async () => {
+    await createPod(podManifest('partitioned', { command: ['sh', '-c', 'while true; do echo tick; sleep 0.1; done'] }));
+    await until(async () => (await status('partitioned')).phase === 'Running', 20_000);
+    const uid = (await getPod('partitioned')).metadata.uid;
+    const before = await s.leases.get('proc-node-1');
+    const client = partition.client as PartitionableClient;
+    client.cut = true;
+    // What the node lifecycle controller does to a node whose lease ran out: fence it, evict its pods.
+    await until(async () => {
+      const l = await s.leases.get('proc-node-1');
+      return !!l && (await s.leases.expire('proc-node-1', l.epoch, l.renewedAtMs));
+    }, 10_000);
+    expect((await api('DELETE', '/api/v1/namespaces/default/pods/partitioned?gracePeriodSeconds=0')).status).toBe(200);
+    const fencedBefore = agent.stats.fenced;
+    client.cut = false;
+    await until(() => agent.stats.fenced > fencedBefore, 15_000);
+    const after = await s.leases.get('proc-node-1');
+    expect(after?.epoch).toBeGreaterThan((before?.epoch ?? 0) + 1);
+    expect(after?.expired).toBe(false);
+    // Its process is gone: the log stops growing.
+    const log = join(s.logDir, `default_partitioned_${uid}`, 'main.log');
+    await new Promise((r) => setTimeout(r, 500));
+    const size = readFileSync(log, 'utf8').length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(readFileSync(log, 'utf8').length).toBe(size);
+    // The other pods came back under the new epoch (they were not moved).
+    await until(async () => (await status('hello')).phase === 'Running', 20_000);
+  });
+});

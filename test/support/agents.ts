@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { serveLambda } from '../../local/lambda-http.js';
+import { createAgent } from '../../agent/create.js';
+import type { Agent } from '../../shared/agent/agent.js';
+import type { NodeClient } from '../../shared/agent/node-client.js';
+import { loadAgentConfig } from '../../shared/config.js';
+import { DynamoLeaseStore } from '../../shared/store/dynamo/dynamo-lease-store.js';
+import { dynamoClient } from '../../shared/aws/clients.js';
+import { startEventPathStack, type EventPathStack } from './event-path.js';
+
+export interface AgentStack extends EventPathStack {
+  /** The API (functions/api.ts) over HTTP, on the same table as the event path. */
+  url: string;
+  logDir: string;
+  leases: DynamoLeaseStore;
+  startAgent(nodeName: string, opts?: { runtime?: 'process' | 'docker'; dockerSocket?: string; cpu?: string; labels?: string; wrapClient?: (c: NodeClient) => NodeClient }): Promise<Agent>;
+  close(): Promise<void>;
+}
+
+/** Fast back-off for tests: the shape of kubelet's (doubling, capped), in milliseconds instead of seconds. */
+export const TEST_BACKOFF = { initialMs: 300, maxMs: 2_000, resetAfterMs: 60_000 };
+
+/**
+ * The control plane (API, stream dispatch with node wake-ups, scheduler, controllers) plus real
+ * agents on this machine. Heartbeats are short so fencing and resync show up within a test.
+ */
+export async function startAgentStack(timings = { heartbeatSeconds: 1, resyncSeconds: 5 }): Promise<AgentStack> {
+  const logDir = mkdtempSync(join(tmpdir(), 'kumo-logs-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'kumo-agent-'));
+  Object.assign(process.env, {
+    KUMO_NODE_QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`,
+    KUMO_LOG_DIR: logDir,
+    KUMO_NODE_HEARTBEAT_SECONDS: String(timings.heartbeatSeconds),
+    KUMO_NODE_RESYNC_SECONDS: String(timings.resyncSeconds),
+  });
+  const stack = await startEventPathStack();
+  const { handler } = await import('../../functions/api.js');
+  const server = await serveLambda(handler);
+  const agents: Agent[] = [];
+  const leases = new DynamoLeaseStore(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }), stack.tableName);
+  return {
+    ...stack,
+    url: server.url,
+    logDir,
+    leases,
+    async startAgent(nodeName, opts = {}) {
+      const config = loadAgentConfig(
+        {
+          server: server.url,
+          'node-name': nodeName,
+          runtime: opts.runtime ?? 'process',
+          'docker-socket': opts.dockerSocket,
+          'data-dir': join(dataDir, nodeName),
+          'log-dir': logDir,
+          'internal-ip': '127.0.0.1',
+          'sqs-endpoint': inject('sqsEndpoint'),
+          cpu: opts.cpu ?? '4',
+          memory: '8Gi',
+          labels: opts.labels,
+        },
+        { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+      );
+      const agent = await createAgent(config, { backoff: TEST_BACKOFF, debounceMs: 20, wrapClient: opts.wrapClient, log: process.env.KUMO_TEST_AGENT_LOG ? (m) => console.error(m) : undefined });
+      await agent.start();
+      agents.push(agent);
+      return agent;
+    },
+    async close() {
+      await Promise.all(agents.map((a) => a.stop({ stopPods: true }).catch(() => undefined)));
+      await server.close();
+      await stack.path.stop();
+      rmSync(logDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A node client whose network can be cut, to simulate a partition between one agent and the control plane. */
+export class PartitionableClient implements NodeClient {
+  cut = false;
+  constructor(private readonly inner: NodeClient) {}
+  private check() {
+    if (this.cut) throw new Error('connect ECONNREFUSED (simulated partition)');
+  }
+  async register(...a: Parameters<NodeClient['register']>) {
+    this.check();
+    return this.inner.register(...a);
+  }
+  async sync(...a: Parameters<NodeClient['sync']>) {
+    this.check();
+    return this.inner.sync(...a);
+  }
+  async get(...a: Parameters<NodeClient['get']>) {
+    this.check();
+    return this.inner.get(...a);
+  }
+}
