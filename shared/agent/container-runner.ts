@@ -59,7 +59,10 @@ export class ContainerRunner {
   everRan = false;
   /** Exited and will not be restarted. */
   finished = false;
+  /** The runtime's id for the current instance. */
   containerId?: string;
+  /** As containerStatuses report it: `<runtime>://<id>`. */
+  containerID?: string;
   ip?: string;
   private stopping = false;
   private interruptSleep?: () => void;
@@ -114,7 +117,7 @@ export class ContainerRunner {
         if (adopted) {
           info = adopted;
           log = this.openLog(false);
-          await this.deps.runtime.follow(info.id, { write: (c) => log?.write(c) });
+          void this.deps.runtime.follow(info.id, { write: (c) => log?.write(c) }).catch(() => undefined);
         } else {
           ({ info, log } = await this.createAndStart());
         }
@@ -133,6 +136,7 @@ export class ContainerRunner {
         continue;
       }
       this.containerId = info.id;
+      this.containerID = `${this.deps.runtime.name}://${info.id}`;
       this.ip = info.ip;
       this.everRan = true;
       const startedAt = iso(info.startedAt ?? new Date());
@@ -143,7 +147,7 @@ export class ContainerRunner {
       const exit = await this.deps.runtime.wait(info.id);
       this.stopProbes();
       await log?.close();
-      const again = await this.exited({ exitCode: exit.exitCode, reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'), startedAt, finishedAt: iso(exit.finishedAt), containerID: `${this.deps.runtime.name}://${info.id}` });
+      const again = await this.exited({ exitCode: exit.exitCode, reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'), startedAt, finishedAt: iso(exit.finishedAt), containerID: this.containerID });
       if (!again) return;
     }
   }

@@ -16,7 +16,7 @@ const view = (r: ContainerRunner): ContainerView => ({
   started: r.started,
   everRan: r.everRan,
   finished: r.finished,
-  containerId: r.containerId,
+  containerId: r.containerID,
 });
 
 export interface WorkerDeps extends Omit<RunnerDeps, 'event' | 'changed'> {

@@ -78,6 +78,8 @@ export class DockerRuntime implements ContainerRuntime {
       exposed[key] = {};
       if (p.hostPort) bindings[key] = [{ HostPort: String(p.hostPort) }];
     }
+    // A leftover of an attempt that failed half-way (created, never started) would hold the name.
+    await this.remove(spec.name);
     const created = (await this.api.call('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, {
       Image: spec.image,
       ...(spec.command ? { Entrypoint: spec.command } : {}),
@@ -93,7 +95,7 @@ export class DockerRuntime implements ContainerRuntime {
       },
     })) as { Id: string };
     await this.api.call('POST', `/containers/${created.Id}/start`);
-    await this.follow(created.Id, output);
+    void this.streamLogs(created.Id, output, 0).catch(() => undefined);
     return infoOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect);
   }
 
@@ -141,11 +143,16 @@ export class DockerRuntime implements ContainerRuntime {
     return out;
   }
 
-  async follow(id: string, output: OutputSink): Promise<void> {
-    const since = Math.floor(Date.now() / 1000);
-    const res = await this.api.open('GET', `/containers/${id}/logs?follow=true&stdout=true&stderr=true&since=${since - 1}`);
+  /** Streams the container's output until it exits. Some engines answer only with the first line, so callers do not wait on it. */
+  follow(id: string, output: OutputSink): Promise<void> {
+    return this.streamLogs(id, output, Math.floor(Date.now() / 1000));
+  }
+
+  /** From `since` (unix seconds; 0 for everything) until the container exits. */
+  private async streamLogs(id: string, output: OutputSink, since: number): Promise<void> {
+    const res = await this.api.open('GET', `/containers/${id}/logs?follow=true&stdout=true&stderr=true&since=${since}`);
     res.on('data', demultiplexer((text, stream) => output.write(text, stream)));
-    res.on('error', () => undefined);
+    await new Promise<void>((resolve) => (res.on('end', resolve), res.on('error', () => resolve())));
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {

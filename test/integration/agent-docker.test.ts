@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '../../shared/agent/agent.js';
+import type { KubeObject } from '../../shared/api/types.js';
+import { freePort } from '../../local/ports.js';
+import { startAgentStack, type AgentStack } from '../support/agents.js';
+import { startPodman, type Podman } from '../support/podman.js';
+import { until } from '../support/wait.js';
+
+/** The docker runtime against a real engine: podman's Docker API service, with a locally built busybox image. */
+let s: AgentStack;
+let engine: Podman;
+let agent: Agent;
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${s.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+};
+const getPod = async (name: string) => (await api('GET', `/api/v1/namespaces/default/pods/${name}`)).json;
+const status = async (name: string) => (await getPod(name))?.status ?? {};
+const createPod = async (name: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}) => {
+  const p: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { test: 'docker' } },
+    spec: { containers: [{ name: 'main', image: engine.image, imagePullPolicy: 'IfNotPresent', resources: { requests: { cpu: '10m', memory: '8Mi' } }, ...container }], ...spec },
+  };
+  const r = await api('POST', '/api/v1/namespaces/default/pods', p);
+  expect(r.status, r.text).toBe(201);
+  return r.json;
+};
+const containersOf = async (podName: string, running = false) =>
+  (await engine.podman('ps', '-a', '--filter', `label=io.kumo.pod.name=${podName}`, ...(running ? ['--filter', 'status=running'] : []), '--format', '{{.ID}}')).split('\n').filter(Boolean);
+
+beforeAll(async () => {
+  engine = await startPodman();
+  s = await startAgentStack();
+  agent = await s.startAgent('docker-node-1', { runtime: 'docker', dockerSocket: engine.socket });
+}, 180_000);
+afterAll(async () => {
+  await s?.close();
+  await engine?.stop();
+});
+
+describe('docker runtime (podman)', () => {
+  it('runs a pod in a container with its own IP, env, labels, limits and a hostPort', async () => {
+    const hostPort = await freePort();
+    await createPod('web', {
+      command: ['sh', '-c'],
+      args: ['echo "$GREETING" > /tmp/index.html; echo serving; exec httpd -f -p 8080 -h /tmp'],
+      env: [{ name: 'GREETING', value: 'hello from podman' }],
+      ports: [{ containerPort: 8080, hostPort }],
+      resources: { requests: { cpu: '10m', memory: '8Mi' }, limits: { cpu: '250m', memory: '64Mi' } },
+      readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 },
+    });
+    await until(async () => (await status('web')).containerStatuses?.[0]?.ready === true, 30_000);
+    const st = await status('web');
+    expect(st.phase).toBe('Running');
+    expect(st.podIP).not.toBe(st.hostIP);
+    expect(st.containerStatuses[0].containerID).toMatch(/^docker:\/\/[0-9a-f]{12,}/);
+    expect(await (await fetch(`http://127.0.0.1:${hostPort}/index.html`)).text()).toBe('hello from podman\n');
+    expect(await (await fetch(`http://${st.podIP}:8080/index.html`)).text()).toBe('hello from podman\n');
+    const id = String(st.containerStatuses[0].containerID).replace('docker://', '');
+    const inspect = JSON.parse(await engine.podman('inspect', id))[0];
+    expect(inspect.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(inspect.HostConfig.NanoCpus).toBe(250_000_000);
+    expect(inspect.Config.Labels).toMatchObject({ 'io.kumo.node': 'docker-node-1', 'io.kumo.pod.name': 'web', 'io.kumo.container': 'main' });
+    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/web/log')).text.includes('serving'), 10_000);
+  });
+
+  it('restarts a crashing container with back-off and reports the exit code', async () => {
+    await createPod('crash', { command: ['sh', '-c', 'exit 2'] });
+    await until(async () => ((await status('crash')).containerStatuses?.[0]?.restartCount ?? 0) >= 2, 40_000);
+    expect((await status('crash')).containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    // kubelet keeps the last exited instance and removes older ones: never a pile of dead containers.
+    expect((await containersOf('crash')).length).toBeLessThanOrEqual(2);
+  });
+
+  it('restarts a container whose exec liveness probe fails', async () => {
+    await createPod('live', { command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; exec sleep 600'], livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 2 } }, { terminationGracePeriodSeconds: 1 });
+    await until(async () => ((await status('live')).containerStatuses?.[0]?.restartCount ?? 0) >= 1, 40_000);
+    const events = (await api('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=live')).json.items.map((e: any) => e.reason);
+    expect(events).toEqual(expect.arrayContaining(['Unhealthy', 'Killing']));
+  });
+
+  it('waits with ErrImageNeverPull for a missing image under imagePullPolicy Never', async () => {
+    await createPod('no-image', { image: 'localhost/kumo-test/absent:1', imagePullPolicy: 'Never', command: ['true'] });
+    await until(async () => (await status('no-image')).containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull', 20_000);
+  });
+
+  it('stops a deleted pod with SIGTERM and removes its container', async () => {
+    await createPod('graceful', { command: ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.2; done'] });
+    await until(async () => (await status('graceful')).phase === 'Running', 30_000);
+    expect((await api('DELETE', '/api/v1/namespaces/default/pods/graceful')).status).toBe(200);
+    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/graceful')).status === 404, 20_000);
+    expect(await containersOf('graceful')).toEqual([]);
+  });
+
+  it('a restarted agent adopts running containers instead of starting twins', async () => {
+    await createPod('survivor', { command: ['sh', '-c', 'while true; do sleep 1; done'] });
+    await until(async () => (await status('survivor')).phase === 'Running', 30_000);
+    const before = (await status('survivor')).containerStatuses[0];
+    await agent.stop(); // the agent goes; its containers stay
+    expect(await containersOf('survivor', true)).toHaveLength(1);
+    agent = await s.startAgent('docker-node-1', { runtime: 'docker', dockerSocket: engine.socket });
+    await until(() => agent.podCount > 0, 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = (await status('survivor')).containerStatuses[0];
+    expect(after.containerID).toBe(before.containerID);
+    expect(after.restartCount).toBe(before.restartCount);
+    expect(after.state.running).toBeTruthy();
+    expect(await containersOf('survivor')).toHaveLength(1);
+  });
+});
