@@ -3,14 +3,18 @@
  * API under serverless-offline, and the event path (stream → dispatch → SQS → scheduler) — then a
  * demo workload from examples/. Ctrl-C stops everything.
  *
- *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo]
+ * Two node agents run the pods (process runtime; docker runtime with --docker-socket PATH).
+ *
+ *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2] [--docker-socket PATH]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createAgent } from '../agent/create.js';
 import { apiDeps } from '../shared/api/wiring.js';
+import { loadAgentConfig } from '../shared/config.js';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
@@ -30,6 +34,8 @@ const { values: args } = parseArgs({
     'no-demo': { type: 'boolean', default: false },
     'dynamodb-port': { type: 'string' },
     'sqs-port': { type: 'string' },
+    agents: { type: 'string', default: '2' },
+    'docker-socket': { type: 'string' },
   },
 });
 
@@ -81,6 +87,7 @@ async function main() {
   log(`SQS emulator     ${sqsEmulator.endpoint}`);
 
   const config = { region, tableName, dynamoEndpoint: ddb.endpoint, sqsEndpoint: sqsEmulator.endpoint };
+  const logDir = join(root, '.kumo', 'logs');
   const client = dynamoClient(config);
   await ensureObjectsTable(client, tableName);
   const sqs = sqsClient(config);
@@ -97,6 +104,9 @@ async function main() {
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
+    // Agents long-poll per-node wake-up queues; container logs go to files the API reads back.
+    KUMO_NODE_QUEUE_PREFIX: 'kumo-local',
+    KUMO_LOG_DIR: logDir,
   };
   Object.assign(process.env, handlerEnv);
   const handlers = await functionHandlers();
@@ -119,6 +129,7 @@ async function main() {
   const offline = startServerlessOffline({
     ...process.env,
     KUMO_PORT: String(apiPort),
+    KUMO_OFFLINE_SCHEDULES: 'false',
     KUMO_LAMBDA_PORT: String(lambdaPort),
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
@@ -128,6 +139,29 @@ async function main() {
   await waitForPort(apiPort, 120_000);
   const api = `http://127.0.0.1:${apiPort}`;
   log(`API              ${api}  (serverless-offline, HTTP API emulation)`);
+
+  const agentCount = Number(args.agents);
+  const runtime = args['docker-socket'] ? 'docker' : 'process';
+  for (let i = 1; i <= agentCount; i++) {
+    const agent = await createAgent(
+      loadAgentConfig({
+        server: api,
+        'node-name': `local-node-${i}`,
+        runtime,
+        'docker-socket': args['docker-socket'],
+        'data-dir': join(root, '.kumo', 'agents', `local-node-${i}`),
+        'log-dir': logDir,
+        'internal-ip': '127.0.0.1',
+        'sqs-endpoint': sqsEmulator.endpoint,
+        cpu: '2',
+        memory: '4Gi',
+      }),
+      { log: (m) => console.log(`[kumo] ${m}`) },
+    );
+    await agent.start();
+    stops.push(() => agent.stop({ stopPods: runtime === 'process' }));
+  }
+  if (agentCount) log(`agents           ${agentCount} × local-node-N (${runtime} runtime; logs in ${logDir})`);
 
   if (!args['no-demo']) {
     const manifest = readFileSync(join(root, 'examples', 'demo.yaml'), 'utf8');
@@ -139,7 +173,9 @@ async function main() {
       log(`demo: ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} ${r.action}${r.status ? `: ${r.status.message}` : ''}`);
   }
   log('ready. Try:');
-  console.log(`  curl -s ${api}/apis/apps/v1/namespaces/demo/deployments/web
+  console.log(`  node bin/kumo.js kubeconfig --server ${api} --out .kumo/kubeconfig && export KUBECONFIG=$PWD/.kumo/kubeconfig
+  kubectl get nodes; kubectl -n demo get pods -o wide; kubectl -n demo logs deploy/web
+  curl -s ${api}/apis/apps/v1/namespaces/demo/deployments/web
   curl -s -X POST -H 'Content-Type: application/yaml' --data-binary @examples/web-deployment.yaml ${api}/apis/apps/v1/namespaces/default/deployments
   curl -s -X POST -H 'Content-Type: application/yaml' --data-binary @examples/demo.yaml '${api}/kumo/v1/apply?atomic=true'
 Press Ctrl-C to stop.`);
