@@ -124,3 +124,34 @@ export const topologySpreadScore: ScorePlugin = {
   },
   normalize: (scores) => normalizeToMax(scores, true),
 };
+
+/** Kubernetes' system-default spreading: hostname with maxSkew 3, zone with maxSkew 5, ScheduleAnyway. */
+const DEFAULT_SPREAD_KEYS = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'];
+
+const sameLabels = (a: Record<string, string>, b: Record<string, string>) => {
+  const ka = Object.keys(a);
+  return ka.length > 0 && ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+
+/**
+ * Replicas of one controller spread over nodes and zones even when the pod says nothing about it
+ * (kube-scheduler's default constraints): fewer siblings — pods of the namespace with exactly this
+ * pod's labels, as a ReplicaSet's template gives them — in the node's domains is better.
+ */
+export const defaultSpreadScore: ScorePlugin = {
+  name: 'DefaultPodTopologySpread',
+  weight: 2,
+  score({ pod }, node, snapshot) {
+    if (constraintsOf(pod).length || !(pod.metadata.ownerReferences ?? []).some((r) => r.controller)) return 0;
+    const labels = pod.metadata.labels ?? {};
+    const namespace = pod.metadata.namespace ?? 'default';
+    let total = 0;
+    for (const key of DEFAULT_SPREAD_KEYS) {
+      const v = domainOf(node, key);
+      if (v === undefined) continue;
+      for (const n of snapshot.nodes) if (domainOf(n, key) === v) total += n.pods.filter((p) => p.namespace === namespace && sameLabels(labels, p.labels)).length;
+    }
+    return total;
+  },
+  normalize: (scores) => normalizeToMax(scores, true),
+};

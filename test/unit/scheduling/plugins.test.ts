@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/api/types.js';
 import { schedule, type NodeInfo, type PlacedPod, type PodToPlace, type Snapshot } from '../../../shared/scheduling/framework.js';
-import { interPodAffinity, topologySpread } from '../../../shared/scheduling/plugins/inter-pod.js';
+import { defaultSpreadScore, interPodAffinity, topologySpread } from '../../../shared/scheduling/plugins/inter-pod.js';
 import { defaultPlugins } from '../../../shared/scheduling/plugins/index.js';
 import { nodeAffinityFilter, nodeAffinityScore } from '../../../shared/scheduling/plugins/node-affinity.js';
 import { nodeState } from '../../../shared/scheduling/plugins/node-state.js';
@@ -173,5 +173,28 @@ describe('scoring and the whole schedule()', () => {
       },
     });
     expect(r).toEqual({ cpuMilli: 2000, memoryBytes: 2 * 2 ** 30, pods: 1 });
+  });
+});
+
+describe('default spreading of a controller’s replicas', () => {
+  const owned = (labels: Record<string, string>, spec: Record<string, unknown> = {}) => {
+    const p = pod(spec, labels);
+    p.pod.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'rs1', controller: true }];
+    return p;
+  };
+  const host = (name: string, pods: PlacedPod[] = []) => node(name, { labels: { 'kubernetes.io/hostname': name }, pods });
+
+  it('places a replica away from its siblings when nodes are otherwise equal', () => {
+    const s = snap(host('a', [placed('w1', { app: 'web', h: '1' }), placed('w2', { app: 'web', h: '1' })]), host('b', [placed('other', { app: 'db' })]));
+    const r = schedule(owned({ app: 'web', h: '1' }), s, defaultPlugins());
+    expect('nodeName' in r && r.nodeName).toBe('b');
+  });
+
+  it('stays out of the way of explicit constraints and of bare pods', () => {
+    const s = snap(host('a', [placed('w1', { app: 'web' })]), host('b'));
+    const score = (p: PodToPlace, n: NodeInfo) => defaultSpreadScore.score(p, n, s);
+    expect(score(owned({ app: 'web' }), s.nodes[0] as NodeInfo)).toBe(1);
+    expect(score(pod({}, { app: 'web' }), s.nodes[0] as NodeInfo)).toBe(0);
+    expect(score(owned({ app: 'web' }, { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'x', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: {} }] }), s.nodes[0] as NodeInfo)).toBe(0);
   });
 });
