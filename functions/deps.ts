@@ -6,6 +6,7 @@ import { systemClock } from '../shared/clock.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { storeEventRecorder } from '../shared/events/recorder.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
+import { DEFAULT_LIFECYCLE } from '../shared/controllers/nodelifecycle/plan.js';
 import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';
 import type { WorkQueue } from '../shared/queue/work-queue.js';
 import { Scheduler } from '../shared/scheduling/scheduler.js';
@@ -52,7 +53,7 @@ export function nodeWakeups(): NodeWakeups {
 }
 
 export function storeAndQueue() {
-  return { store: base().store, queue: workQueue() };
+  return { store: base().store, queue: workQueue(), config: base().config };
 }
 
 export function workQueue(): WorkQueue {
@@ -63,7 +64,16 @@ export function workQueue(): WorkQueue {
 
 export function newControllerManager(): ControllerManager {
   const { store: s } = base();
-  return new ControllerManager({ store: s, service: apiDependencies().service, clock: systemClock, events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID), queue: workQueue(), logError });
+  const { nodeLifecycle: l } = base().config;
+  return new ControllerManager({
+    store: s,
+    service: apiDependencies().service,
+    clock: systemClock,
+    events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID),
+    queue: workQueue(),
+    logError,
+    nodeLifecycle: { leases: leaseStore(), wakeups: nodeWakeups(), settings: { ...DEFAULT_LIFECYCLE, graceMs: l.graceSeconds * 1000, defaultTolerationMs: l.tolerationSeconds * 1000 } },
+  });
 }
 
 /** A scheduler per invocation; the snapshot cache lives as long as the warm container. */

@@ -1,10 +1,10 @@
 import middy from '@middy/core';
-import { sweepControllers } from '../shared/controllers/sweep.js';
+import { scheduleNodeChecks, sweepControllers } from '../shared/controllers/sweep.js';
 import { newScheduler, storeAndQueue } from './deps.js';
 
-/** The level-triggered safety net, every minute: whatever is not converged is enqueued again. */
+/** The level-triggered safety net, every minute: whatever is not converged is enqueued again, and node leases are checked through the minute. */
 export const handler = middy().handler(async () => {
-  const { store, queue } = storeAndQueue();
-  const [pods, workloads] = await Promise.all([newScheduler().wakeUp(), sweepControllers(store, queue)]);
+  const { store, queue, config } = storeAndQueue();
+  const [pods, workloads] = await Promise.all([newScheduler().wakeUp(), sweepControllers(store, queue), scheduleNodeChecks(queue, config.nodeLifecycle.periodSeconds)]);
   return { requeuedPods: pods, requeuedWorkloads: workloads };
 });

@@ -19,6 +19,8 @@ export interface Config {
   logDir?: string;
   /** What agents are told at registration; undefined keeps the defaults (15 s heartbeat, 60 s resync). */
   nodeTimings?: { heartbeatSeconds: number; resyncSeconds: number };
+  /** Node lifecycle: lease grace, default toleration of an unreachable node, how often nodes are checked. */
+  nodeLifecycle: { graceSeconds: number; tolerationSeconds: number; periodSeconds: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -36,6 +38,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeTimings: env.KUMO_NODE_HEARTBEAT_SECONDS
       ? { heartbeatSeconds: positive(env.KUMO_NODE_HEARTBEAT_SECONDS, 'KUMO_NODE_HEARTBEAT_SECONDS'), resyncSeconds: positive(env.KUMO_NODE_RESYNC_SECONDS ?? '60', 'KUMO_NODE_RESYNC_SECONDS') }
       : undefined,
+    nodeLifecycle: {
+      graceSeconds: positive(env.KUMO_NODE_MONITOR_GRACE_SECONDS ?? '40', 'KUMO_NODE_MONITOR_GRACE_SECONDS'),
+      tolerationSeconds: positive(env.KUMO_NODE_EVICTION_TOLERATION_SECONDS ?? '30', 'KUMO_NODE_EVICTION_TOLERATION_SECONDS'),
+      periodSeconds: positive(env.KUMO_NODE_MONITOR_PERIOD_SECONDS ?? '15', 'KUMO_NODE_MONITOR_PERIOD_SECONDS'),
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
 import type { ControllerDeps, ReconcileResult } from './types.js';
 
 /**
@@ -18,10 +19,17 @@ export class ControllerManager {
   private readonly jobs: JobController;
   private readonly endpoints: EndpointsController;
   private readonly namespaces: NamespaceController;
+  private readonly nodeLifecycle?: NodeLifecycleController;
 
   constructor(
-    private readonly deps: ControllerDeps & { queue: WorkQueue; logError: (message: string, error: unknown) => void },
+    private readonly deps: ControllerDeps & {
+      queue: WorkQueue;
+      logError: (message: string, error: unknown) => void;
+      /** Node leases and settings: without them nodes are never declared dead. */
+      nodeLifecycle?: Pick<NodeLifecycleDeps, 'leases' | 'wakeups' | 'settings'>;
+    },
   ) {
+    if (deps.nodeLifecycle) this.nodeLifecycle = new NodeLifecycleController({ ...deps, ...deps.nodeLifecycle });
     this.replicaSets = new ReplicaSetController(deps);
     this.deployments = new DeploymentController(deps);
     this.gc = new GarbageCollector(deps);
@@ -37,6 +45,7 @@ export class ControllerManager {
     Job: (ns, name) => this.jobs.reconcile(ns, name),
     Namespace: (_ns, name) => this.namespaces.reconcile(name),
     Service: (ns, name) => this.endpoints.reconcile(ns, name),
+    NodeLifecycle: () => this.nodeLifecycle?.reconcile() ?? Promise.resolve({}),
     gc: (kind, ns, name, uid) => (uid ? this.gc.reconcile(kind, ns, name, uid) : Promise.resolve({})),
   };
 

@@ -3,6 +3,7 @@ import { objectKey } from '../events/dispatch.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { Store } from '../store/store.js';
 import { converged, SWEPT_KINDS } from './convergence.js';
+import { NODE_LIFECYCLE_KEY } from './nodelifecycle/controller.js';
 
 /** Enqueues the controller key of every workload that has not converged; returns how many. */
 export async function sweepControllers(store: Store, queue: WorkQueue): Promise<number> {
@@ -19,4 +20,14 @@ export async function sweepControllers(store: Store, queue: WorkQueue): Promise<
   }
   if (keys.length) await queue.enqueue('controllers', keys);
   return keys.length;
+}
+
+/**
+ * The node lifecycle check, spread over the sweep's minute: one key now and one every `periodSeconds`
+ * (delayed messages), so a dead node is noticed within grace + period without a timer of its own.
+ */
+export async function scheduleNodeChecks(queue: WorkQueue, periodSeconds: number, sweepSeconds = 60): Promise<void> {
+  const delays: number[] = [];
+  for (let d = 0; d < sweepSeconds; d += Math.max(1, periodSeconds)) delays.push(d);
+  await Promise.all(delays.map((d) => queue.enqueue('controllers', [NODE_LIFECYCLE_KEY], d || undefined)));
 }

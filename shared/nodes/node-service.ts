@@ -7,6 +7,7 @@ import { nodeNameOf } from '../api/pod-state.js';
 import type { KubeObject, StoredObject } from '../api/types.js';
 import { rfc3339, type Clock } from '../clock.js';
 import type { EventRecorder } from '../events/recorder.js';
+import { UNREACHABLE_TAINT } from '../controllers/nodelifecycle/plan.js';
 import type { LeaseStore } from '../store/leases.js';
 import type { Store } from '../store/store.js';
 import {
@@ -122,6 +123,9 @@ export class NodeService {
       if (prevReady?.status === 'True' && prevReady.lastTransitionTime) ready.lastTransitionTime = prevReady.lastTransitionTime;
       const next: KubeObject = structuredClone(current);
       next.metadata.labels = { ...current.metadata.labels, ...req.labels };
+      // A node that registers again is reachable again (its new lease proves it).
+      const taints = (current.spec?.taints ?? []) as { key: string }[];
+      if (taints.some((t) => t.key === UNREACHABLE_TAINT)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) };
       const otherConditions = ((current.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'Ready');
       next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
       if (jsonEqual(next, current)) return;

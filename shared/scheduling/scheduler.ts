@@ -60,7 +60,11 @@ export class Scheduler {
     try {
       for (const key of keys) {
         const [kind, a, b] = key.split('/');
-        if (key === schedulerKeys.wakeUp) wakeUp = true;
+        if (key === schedulerKeys.wakeUp) {
+          // A node appeared or changed: a cached snapshot would not know it.
+          wakeUp = true;
+          this.deps.snapshots.invalidate();
+        }
         else if (kind === 'release' && a && b) {
           // Freed capacity may let waiting pods in.
           if (await this.deps.store.releasePod(a, b)) {

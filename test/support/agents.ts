@@ -28,7 +28,11 @@ export const TEST_BACKOFF = { initialMs: 300, maxMs: 2_000, resetAfterMs: 60_000
  * The control plane (API, stream dispatch with node wake-ups, scheduler, controllers) plus real
  * agents on this machine. Heartbeats are short so fencing and resync show up within a test.
  */
-export async function startAgentStack(timings = { heartbeatSeconds: 1, resyncSeconds: 5 }): Promise<AgentStack> {
+export async function startAgentStack(
+  timings = { heartbeatSeconds: 1, resyncSeconds: 5 },
+  /** Node lifecycle settings and how often the sweep runs (never, by default: tests that fence do it by hand). */
+  lifecycle: { graceSeconds: number; tolerationSeconds: number; sweepIntervalMs: number } | undefined = undefined,
+): Promise<AgentStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'kumo-logs-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-agent-'));
   Object.assign(process.env, {
@@ -36,8 +40,9 @@ export async function startAgentStack(timings = { heartbeatSeconds: 1, resyncSec
     KUMO_LOG_DIR: logDir,
     KUMO_NODE_HEARTBEAT_SECONDS: String(timings.heartbeatSeconds),
     KUMO_NODE_RESYNC_SECONDS: String(timings.resyncSeconds),
+    ...(lifecycle ? { KUMO_NODE_MONITOR_GRACE_SECONDS: String(lifecycle.graceSeconds), KUMO_NODE_EVICTION_TOLERATION_SECONDS: String(lifecycle.tolerationSeconds), KUMO_NODE_MONITOR_PERIOD_SECONDS: '60' } : {}),
   });
-  const stack = await startEventPathStack();
+  const stack = await startEventPathStack({ sweepIntervalMs: lifecycle?.sweepIntervalMs });
   const { handler } = await import('../../functions/api.js');
   const server = await serveLambda(handler);
   const agents: Agent[] = [];

@@ -16,7 +16,7 @@ export interface EventPathStack extends TestStack {
  * offline event-source mappings. The handlers read their configuration from the environment, as on
  * AWS; each test file runs in its own worker, so setting it here is safe.
  */
-export async function startEventPathStack(opts: { schedulerConcurrency?: number } = {}): Promise<EventPathStack> {
+export async function startEventPathStack(opts: { schedulerConcurrency?: number; sweepIntervalMs?: number } = {}): Promise<EventPathStack> {
   const stack = await freshStack();
   const dynamoEndpoint = inject('dynamoEndpoint');
   const sqsEndpoint = inject('sqsEndpoint');
@@ -39,7 +39,7 @@ export async function startEventPathStack(opts: { schedulerConcurrency?: number 
     controllersQueueUrl: urls.controllers,
     handlers,
     schedulerConcurrency: opts.schedulerConcurrency ?? 4,
-    sweepIntervalMs: 3_600_000,
+    sweepIntervalMs: opts.sweepIntervalMs ?? 3_600_000,
     log: (m) => console.error(m),
   });
   const quiet = async (timeoutMs = 60_000) => {

@@ -16,13 +16,19 @@ export class DeploymentController {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const d = await this.deps.store.get({ kind: 'Deployment', namespace, name });
     if (!d || d.metadata.deletionTimestamp) return {};
-    const replicaSets = await this.deps.store.listOwnedBy(d.metadata.uid, 'ReplicaSet');
-    const views: ReplicaSetView[] = replicaSets.map((rs: StoredObject) => ({
-      rs,
-      replicas: Number(rs.status?.replicas ?? 0),
-      available: Number(rs.status?.availableReplicas ?? 0),
-      ready: Number(rs.status?.readyReplicas ?? 0),
-    }));
+    // The owner index finds them; the base table gives their current state (the index may lag).
+    const owned = await this.deps.store.listOwnedBy(d.metadata.uid, 'ReplicaSet');
+    const replicaSets = await this.deps.store.getMany(owned.map((rs) => ({ kind: 'ReplicaSet', namespace, name: rs.metadata.name })));
+    const views: ReplicaSetView[] = replicaSets.map((rs: StoredObject) => {
+      // A ReplicaSet just scaled down may not have reported yet: it cannot have more available pods than it is asked for.
+      const wanted = Number((rs.spec as { replicas?: number } | undefined)?.replicas ?? 0);
+      return {
+        rs,
+        replicas: Number(rs.status?.replicas ?? 0),
+        available: Math.min(wanted, Number(rs.status?.availableReplicas ?? 0)),
+        ready: Math.min(wanted, Number(rs.status?.readyReplicas ?? 0)),
+      };
+    });
     const plan = planDeployment(d, views, this.deps.clock.now().getTime());
     if (plan.createReplicaSet) {
       try {

@@ -105,7 +105,9 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
       newReplicas = oldActive === 0 ? replicas : 0;
     } else {
       const { surge, unavailable } = resolveSurge(d, replicas);
-      const total = olds.reduce((n, v) => n + specReplicas(v), 0) + newReplicas;
+      // Old pods count until they are actually gone, not from the moment their ReplicaSet shrinks:
+      // surge is bounded by what runs at any instant, not by what is merely planned.
+      const total = olds.reduce((n, v) => n + Math.max(specReplicas(v), v.replicas), 0) + newReplicas;
       if (newReplicas < replicas) newReplicas = Math.min(replicas, newReplicas + Math.max(0, replicas + surge - total));
       else if (newReplicas > replicas) newReplicas = replicas;
       // Old replicas may go as long as availability stays at replicas - maxUnavailable.
@@ -121,7 +123,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
         if (remove > 0) plan.scale[v.rs.metadata.name] = current - remove;
       }
       // Never exceed replicas + maxSurge across the old and the new ReplicaSets.
-      const oldAfter = olds.reduce((n, v) => n + (plan.scale[v.rs.metadata.name] ?? specReplicas(v)), 0);
+      const oldAfter = olds.reduce((n, v) => n + Math.max(plan.scale[v.rs.metadata.name] ?? specReplicas(v), v.replicas), 0);
       newReplicas = Math.min(newReplicas, Math.max(newView ? specReplicas(newView) : 0, replicas + surge - oldAfter));
     }
   }

@@ -69,11 +69,13 @@ export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid:
   const waits = remaining.map((p) => msUntilAvailable(p, minReady, now)).filter((ms): ms is number => ms !== undefined);
   if (waits.length) plan.requeueAfterMs = Math.min(...waits);
   const templateLabels = spec.template?.metadata?.labels ?? {};
+  // Pods being deleted by this very plan no longer count: a Deployment reading this status must not
+  // believe they still serve.
   plan.status = {
-    replicas: active.length,
-    fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
-    readyReplicas: active.filter(isReady).length,
-    availableReplicas: active.filter((p) => isAvailable(p, minReady, now)).length,
+    replicas: remaining.length,
+    fullyLabeledReplicas: remaining.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+    readyReplicas: remaining.filter(isReady).length,
+    availableReplicas: remaining.filter((p) => isAvailable(p, minReady, now)).length,
     observedGeneration: rs.metadata.generation ?? 1,
   };
   return plan;

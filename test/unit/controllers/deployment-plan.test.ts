@@ -162,3 +162,32 @@ describe('planDeployment', () => {
     expect(plan.scale).toEqual({});
   });
 });
+
+describe('planDeployment when ReplicaSet controllers lag', () => {
+  it('never lets running pods exceed replicas + maxSurge, even when scale-ups land before scale-downs', () => {
+    const sim = new Sim();
+    const v1 = deployment('a', { replicas: 10, surge: 2, unavailable: 2 });
+    for (let i = 0; i < 3; i++) (sim.apply(v1), sim.reconcilePods(), sim.tick());
+    const v2 = deployment('b', { replicas: 10, surge: 2, unavailable: 2 });
+    let maxTotal = 0;
+    for (let i = 0; i < 40; i++) {
+      sim.apply(v2);
+      // The worst order: ReplicaSets that grow get their pods first, and the Deployment looks again before the others shrink.
+      for (const r of sim.rs.values()) {
+        const want = (r.obj.spec as { replicas: number }).replicas;
+        while (r.pods.length < want) r.pods.push(0);
+      }
+      maxTotal = Math.max(maxTotal, sim.total());
+      sim.apply(v2);
+      for (const r of sim.rs.values()) {
+        const want = (r.obj.spec as { replicas: number }).replicas;
+        while (r.pods.length < want) r.pods.push(0);
+      }
+      maxTotal = Math.max(maxTotal, sim.total());
+      sim.reconcilePods();
+      sim.tick();
+    }
+    expect(maxTotal).toBeLessThanOrEqual(12);
+    expect([...sim.rs.values()].find((r) => (r.obj.spec as any).template.spec.containers[0].image === 'b')?.pods.length).toBe(10);
+  });
+});

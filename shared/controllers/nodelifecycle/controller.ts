@@ -1,0 +1,148 @@
+import { ConflictError, NotFoundError } from '../../api/errors.js';
+import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import type { KubeObject, StoredObject } from '../../api/types.js';
+import { rfc3339 } from '../../clock.js';
+import type { NodeWakeups } from '../../nodes/wakeups.js';
+import type { LeaseStore } from '../../store/leases.js';
+import type { ControllerDeps, ReconcileResult } from '../types.js';
+import { factsOf, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
+
+/** The controller key: one reconcile looks at every node. */
+export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
+
+/** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
+const MAX_EVICTIONS_PER_RUN = 200;
+const RETRIES = 3;
+
+const nodeType = () => typeByKindName('Node') as ResourceType;
+const podType = () => typeByKindName('Pod') as ResourceType;
+
+export interface NodeLifecycleDeps extends ControllerDeps {
+  leases: LeaseStore;
+  wakeups: NodeWakeups;
+  settings: LifecycleSettings;
+}
+
+/**
+ * kube-controller-manager's node lifecycle and taint-based eviction: a node whose agent stopped
+ * renewing its lease is fenced (new epoch), marked Ready=Unknown and tainted unreachable:NoExecute;
+ * its pods go once their toleration runs out, so their controllers recreate them elsewhere.
+ */
+export class NodeLifecycleController {
+  constructor(private readonly deps: NodeLifecycleDeps) {}
+
+  async reconcile(): Promise<ReconcileResult> {
+    const now = this.deps.clock.now().getTime();
+    const [leases, nodes] = await Promise.all([this.deps.leases.list(), this.listNodes()]);
+    const leaseOf = new Map(leases.map((l) => [l.nodeName, l]));
+    const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
+    // A deleted Node's lease and wake-up queue go with it.
+    for (const l of leases) if (!nodeByName.has(l.nodeName)) await Promise.all([this.deps.leases.remove(l.nodeName), this.deps.wakeups.removeQueue(l.nodeName).catch(() => undefined)]);
+    const facts = nodes.map((n) => factsOf(n, leaseOf.get(n.metadata.name)));
+    const plan = planNodes(facts, now, this.deps.settings);
+
+    for (const name of plan.markUnreachable) {
+      const lease = leaseOf.get(name);
+      // Fence first: from here on the agent cannot renew or write status with its old epoch.
+      if (!plan.evictionsPaused && lease && !lease.expired && !(await this.deps.leases.expire(name, lease.epoch, lease.renewedAtMs))) continue; // renewed just now
+      const node = await this.updateNode(name, (n) => markUnreachable(n, rfc3339(new Date(now)), !plan.evictionsPaused));
+      if (node) this.deps.events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady (no heartbeat for ${Math.round((now - (lease?.renewedAtMs ?? now)) / 1000)}s)`);
+    }
+    if (plan.evictionsPaused && plan.markUnreachable.length)
+      for (const name of plan.markUnreachable) {
+        const node = nodeByName.get(name);
+        if (node) this.deps.events.record(node, 'Warning', 'EvictionsPaused', 'Most nodes stopped heartbeating at once; evictions are paused until they return (the control plane may be the one cut off)');
+      }
+    for (const name of plan.markReachable) {
+      const node = await this.updateNode(name, (n) => removeUnreachableTaint(n));
+      if (node) this.deps.events.record(node, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
+    }
+
+    let budget = MAX_EVICTIONS_PER_RUN;
+    let next: number | undefined;
+    for (const name of plan.evictFrom) {
+      const taintedAt = facts.find((f) => f.name === name)?.taintedAtMs ?? now;
+      const pods = await this.podsOn(name);
+      const e = planEvictions(pods, taintedAt, now, this.deps.settings.defaultTolerationMs);
+      if (e.nextInMs !== undefined) next = Math.min(next ?? e.nextInMs, e.nextInMs);
+      for (const pod of e.evict) {
+        if (budget-- <= 0) {
+          next = 1000;
+          break;
+        }
+        try {
+          // The node cannot confirm a graceful stop; its agent stops the containers when it returns (fencing).
+          await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+          this.deps.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}: node ${name} is unreachable`);
+        } catch (err) {
+          if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+        }
+      }
+    }
+    // Evictions due later are timed precisely; detection itself rides on the sweep's regular checks.
+    return next !== undefined ? { requeueAfterMs: Math.max(100, next + 100) } : {};
+  }
+
+  private async listNodes(): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    let after: { namespace: string; name: string } | undefined;
+    for (;;) {
+      const page = await this.deps.store.list({ kind: 'Node', limit: 500, after });
+      out.push(...page.items);
+      const last = page.items.at(-1);
+      if (!page.more || !last) return out;
+      after = { namespace: '', name: last.metadata.name };
+    }
+  }
+
+  private async podsOn(nodeName: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    let after: { namespace: string; name: string } | undefined;
+    for (;;) {
+      const page = await this.deps.store.list({ kind: 'Pod', nodeName, limit: 500, after });
+      out.push(...page.items);
+      const last = page.items.at(-1);
+      if (!page.more || !last) return out;
+      after = { namespace: last.metadata.namespace ?? '', name: last.metadata.name };
+    }
+  }
+
+  /** Read-modify-write of a Node (spec taints and status conditions together); undefined when gone or unchanged. */
+  private async updateNode(name: string, change: (n: KubeObject) => KubeObject | undefined): Promise<StoredObject | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.deps.store.get({ kind: nodeType().kind, namespace: '', name });
+      if (!current) return undefined;
+      const next = change(structuredClone(current));
+      if (!next) return undefined;
+      try {
+        return await this.deps.store.update(next, current.metadata.resourceVersion);
+      } catch (e) {
+        if (e instanceof ConflictError && attempt < RETRIES) continue;
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      }
+    }
+  }
+}
+
+type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string };
+type Taint = { key: string; effect: string; value?: string; timeAdded?: string };
+
+function markUnreachable(n: KubeObject, now: string, taint: boolean): KubeObject | undefined {
+  const conditions = ((n.status?.conditions ?? []) as Condition[]).filter((c) => c.type !== 'Ready');
+  const prev = ((n.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready');
+  const ready: Condition = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: prev?.lastHeartbeatTime, lastTransitionTime: prev?.status === 'Unknown' ? prev.lastTransitionTime : now };
+  const taints = ((n.spec?.taints ?? []) as Taint[]).filter((t) => t.key !== UNREACHABLE_TAINT);
+  const had = ((n.spec?.taints ?? []) as Taint[]).find((t) => t.key === UNREACHABLE_TAINT && t.effect === 'NoExecute');
+  if (taint) taints.push(had ?? { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: now });
+  n.spec = { ...n.spec, taints };
+  n.status = { ...n.status, conditions: [...conditions, ready] };
+  return n;
+}
+
+function removeUnreachableTaint(n: KubeObject): KubeObject | undefined {
+  const taints = (n.spec?.taints ?? []) as Taint[];
+  if (!taints.some((t) => t.key === UNREACHABLE_TAINT)) return undefined;
+  n.spec = { ...n.spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) };
+  return n;
+}

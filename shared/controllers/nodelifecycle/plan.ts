@@ -1,0 +1,94 @@
+import type { KubeObject } from '../../api/types.js';
+import type { Lease } from '../../store/leases.js';
+
+/** The taint a node gets when its agent stops renewing the lease (Kubernetes' own key). */
+export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+
+export interface LifecycleSettings {
+  /** A lease older than this marks the node unreachable (kube-controller-manager's node-monitor-grace-period). */
+  graceMs: number;
+  /** How long pods that say nothing tolerate an unreachable node before eviction (Kubernetes adds 300 s; kumo 30 s). */
+  defaultTolerationMs: number;
+  /** When more than this share of nodes look dead at once, the control plane's own connectivity is the likelier fault: no evictions. */
+  disruptionThreshold: number;
+  /** Fewer nodes than this never count as a disruption (one dead node of two is just a dead node). */
+  minNodesForDisruption: number;
+}
+
+export const DEFAULT_LIFECYCLE: LifecycleSettings = { graceMs: 40_000, defaultTolerationMs: 30_000, disruptionThreshold: 0.55, minNodesForDisruption: 3 };
+
+export interface NodeFacts {
+  name: string;
+  lease?: Lease;
+  ready?: string;
+  /** When the unreachable NoExecute taint was added, if it is there. */
+  taintedAtMs?: number;
+}
+
+export interface NodePlan {
+  markUnreachable: string[];
+  markReachable: string[];
+  /** Nodes to evict pods from now (tainted, and evictions are not paused). */
+  evictFrom: string[];
+  evictionsPaused: boolean;
+}
+
+export function factsOf(node: KubeObject, lease: Lease | undefined): NodeFacts {
+  const taints = ((node.spec?.taints ?? []) as { key: string; effect: string; timeAdded?: string }[]).filter((t) => t.key === UNREACHABLE_TAINT && t.effect === 'NoExecute');
+  const ready = ((node.status?.conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status;
+  const added = taints[0] ? Date.parse(taints[0].timeAdded ?? '') : undefined;
+  return { name: node.metadata.name ?? '', lease, ready, ...(taints[0] ? { taintedAtMs: Number.isNaN(added) ? 0 : added } : {}) };
+}
+
+/** Which nodes changed state; nodes without a lease (registered by hand, no agent) are left alone. */
+export function planNodes(nodes: NodeFacts[], nowMs: number, s: LifecycleSettings): NodePlan {
+  const withLease = nodes.filter((n) => n.lease);
+  const stale = (n: NodeFacts) => !!n.lease && nowMs - n.lease.renewedAtMs > s.graceMs;
+  const dead = withLease.filter(stale);
+  const evictionsPaused = withLease.length >= s.minNodesForDisruption && dead.length / withLease.length > s.disruptionThreshold;
+  return {
+    markUnreachable: dead.filter((n) => n.taintedAtMs === undefined || n.ready !== 'Unknown').map((n) => n.name),
+    markReachable: withLease.filter((n) => !stale(n) && !n.lease?.expired && n.taintedAtMs !== undefined).map((n) => n.name),
+    evictFrom: evictionsPaused ? [] : withLease.filter((n) => stale(n) && n.taintedAtMs !== undefined).map((n) => n.name),
+    evictionsPaused,
+  };
+}
+
+interface Toleration {
+  key?: string;
+  operator?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/** How long a pod tolerates the unreachable taint: undefined means forever. */
+export function toleratedMs(pod: KubeObject, defaultMs: number): number | undefined {
+  const matching = ((pod.spec?.tolerations ?? []) as Toleration[]).filter(
+    (t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && ((t.operator === 'Exists' && (!t.key || t.key === UNREACHABLE_TAINT)) || t.key === UNREACHABLE_TAINT),
+  );
+  if (!matching.length) return defaultMs;
+  if (matching.some((t) => t.tolerationSeconds === undefined)) return undefined;
+  return Math.min(...matching.map((t) => Math.max(0, t.tolerationSeconds ?? 0) * 1000));
+}
+
+export interface EvictionPlan {
+  evict: KubeObject[];
+  /** When the next pod's toleration runs out, if any is still waiting. */
+  nextInMs?: number;
+}
+
+/** Pods of a tainted node whose toleration has run out; finished pods stay (their Jobs count them). */
+export function planEvictions(pods: KubeObject[], taintedAtMs: number, nowMs: number, defaultTolerationMs: number): EvictionPlan {
+  const evict: KubeObject[] = [];
+  let next: number | undefined;
+  for (const p of pods) {
+    const phase = (p.status as { phase?: string } | undefined)?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') continue;
+    const tolerated = toleratedMs(p, defaultTolerationMs);
+    if (tolerated === undefined) continue;
+    const due = taintedAtMs + tolerated - nowMs;
+    if (due <= 0) evict.push(p);
+    else next = Math.min(next ?? due, due);
+  }
+  return { evict, ...(next !== undefined ? { nextInMs: next } : {}) };
+}
