@@ -167,7 +167,11 @@ describe('planDeployment when ReplicaSet controllers lag', () => {
   it('never lets running pods exceed replicas + maxSurge, even when scale-ups land before scale-downs', () => {
     const sim = new Sim();
     const v1 = deployment('a', { replicas: 10, surge: 2, unavailable: 2 });
-    for (let i = 0; i < 3; i++) (sim.apply(v1), sim.reconcilePods(), sim.tick());
+    for (let i = 0; i < 3; i++) {
+      sim.apply(v1);
+      sim.reconcilePods();
+      sim.tick();
+    }
     const v2 = deployment('b', { replicas: 10, surge: 2, unavailable: 2 });
     let maxTotal = 0;
     for (let i = 0; i < 40; i++) {
