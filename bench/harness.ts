@@ -21,6 +21,7 @@ export async function startBackends() {
   const queueUrls = await ensureQueues(sqs, tableName);
   return {
     ddb,
+    sqsEndpoint: sqsEmu.endpoint,
     dynamo,
     sqs,
     tableName,

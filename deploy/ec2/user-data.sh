@@ -1,0 +1,35 @@
+#!/bin/bash
+# EC2 user data for a kumo node (Amazon Linux 2023). Fill in the three values, or template them from
+# your launch template. The instance profile needs sqs:ReceiveMessage/DeleteMessage on
+# kumo-<stage>-node-* (its wake-up queue); nothing else of AWS.
+set -euo pipefail
+KUMO_SERVER="https://REPLACE-WITH-NODES-FUNCTION-URL.lambda-url.us-east-1.on.aws"   # `serverless info` prints it
+KUMO_AGENT_URL="https://REPLACE-WITH-YOUR-BUCKET.s3.amazonaws.com/kumo-agent.mjs"    # `npm run build:agent` makes dist/kumo-agent.mjs
+KUMO_TOKEN="REPLACE-WITH-NODE-TOKEN"
+
+dnf install -y nodejs20 docker
+ln -sf /usr/bin/node-20 /usr/bin/node 2>/dev/null || true
+systemctl enable --now docker
+
+mkdir -p /opt/kumo /var/lib/kumo-agent
+curl -fsSL "$KUMO_AGENT_URL" -o /opt/kumo/kumo-agent.mjs
+
+# IMDSv2: the node is named after the instance's private DNS name, like EKS nodes.
+TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H 'x-aws-ec2-metadata-token-ttl-seconds: 60')
+NODE_NAME=$(curl -fsS -H "x-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/local-hostname)
+REGION=$(curl -fsS -H "x-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region)
+
+cat > /etc/kumo-agent.env <<ENV
+KUMO_AGENT_SERVER=$KUMO_SERVER
+KUMO_AGENT_TOKEN=$KUMO_TOKEN
+KUMO_AGENT_NODE_NAME=$NODE_NAME
+KUMO_AGENT_RUNTIME=docker
+KUMO_AGENT_DOCKER_SOCKET=/var/run/docker.sock
+KUMO_AGENT_DATA_DIR=/var/lib/kumo-agent
+AWS_REGION=$REGION
+ENV
+chmod 600 /etc/kumo-agent.env
+
+curl -fsSL "${KUMO_AGENT_URL%/*}/kumo-agent.service" -o /etc/systemd/system/kumo-agent.service
+systemctl daemon-reload
+systemctl enable --now kumo-agent
