@@ -6,10 +6,12 @@ import type { NodeClient } from '../shared/agent/node-client.js';
 import { awsFacts, localFacts, registration } from '../shared/agent/machine.js';
 import { DockerRuntime } from '../shared/agent/runtime/docker-runtime.js';
 import { ProcessRuntime } from '../shared/agent/runtime/process-runtime.js';
-import { sqsClient } from '../shared/aws/clients.js';
+import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
+import { credentialProvider } from '../shared/aws/lite/credentials.js';
+import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import type { AgentConfig } from '../shared/config.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
-import { SqsWakeSource } from '../shared/queue/sqs/sqs-wake-source.js';
+import { SqsWakeSource } from '../shared/agent/sqs-wake-source.js';
 
 /** Builds an agent from its configuration: the composition root shared by `kumo-agent`, `npm start` and the tests. */
 export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPolicy; log?: AgentOptions['log']; debounceMs?: number; wrapClient?: (c: NodeClient) => NodeClient } = {}): Promise<Agent> {
@@ -19,12 +21,15 @@ export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPoli
   const runtime = c.runtime === 'docker' ? new DockerRuntime(c.dockerSocket) : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
   const machine = registration(c.nodeName, facts, { cpu: c.cpu, memory: c.memory, pods: c.pods, labels: c.labels, taints: c.taints, internalIP: c.internalIP });
   machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
-  const sqs = sqsClient({ region: c.region, sqsEndpoint: c.sqsEndpoint });
+  // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).
+  const credentials = credentialProvider({ env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials, ecsRelativeUri: c.ecsCredentialsUri, imds: true });
+  const sqs = new AwsJsonClient('sqs', c.region, credentials, c.sqsEndpoint);
+  const logs = c.logGroup ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentials), c.logGroup) : new FileLogStore(c.logDir);
   return new Agent({
     nodeName: c.nodeName,
     client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, c.token)),
     runtime,
-    logs: new FileLogStore(c.logDir),
+    logs,
     machine,
     holder: `${facts.hostname}/${process.pid}`,
     hostIP: c.internalIP ?? facts.internalIP,

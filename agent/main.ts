@@ -11,9 +11,8 @@ import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../shared/config.js';
 import { createAgent } from './create.js';
 
-const names = ['server', 'node-name', 'token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint'] as const;
+const names = ['server', 'node-name', 'token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'log-group', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint'] as const;
 const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), allowPositionals: false });
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
 const agent = await createAgent(loadAgentConfig(values as Record<string, string | undefined>), { log });

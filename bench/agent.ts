@@ -28,8 +28,11 @@ import { ensureSystemNamespaces } from '../local/setup.js';
 import { stopChild } from '../local/processes.js';
 import { percentile, startBackends } from './harness.js';
 
-const { values: args } = parseArgs({ options: { 'idle-seconds': { type: 'string', default: '60' }, pods: { type: 'string', default: '50' } } });
+/** Extra node flags for the agent (none on nodes: heap caps did not lower RSS here, the code's footprint dominates). */
+const AGENT_NODE_FLAGS = '';
+const { values: args } = parseArgs({ options: { 'idle-seconds': { type: 'string', default: '60' }, pods: { type: 'string', default: '50' }, 'node-flags': { type: 'string', default: AGENT_NODE_FLAGS } } });
 const IDLE_S = Number(args['idle-seconds']);
+console.log(`agent node flags: ${args['node-flags'] || '(none)'}`);
 const PODS = Number(args.pods);
 
 /** §7 list prices (USD per million) and Lambda's GB-second price. */
@@ -103,7 +106,7 @@ async function main() {
   });
 
   // The agent as it ships: the bundle, plain node, its own process.
-  const agent = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {
+  const agent = spawn(process.execPath, [...(args['node-flags'] ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {
     env: {
       PATH: process.env.PATH,
       KUMO_AGENT_SERVER: server.url,

@@ -15,6 +15,10 @@ import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
+import type { LogStore } from '../shared/logs/log-store.js';
+import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
+import { credentialProvider } from '../shared/aws/lite/credentials.js';
+import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
 
 /** Clients are built once per cold start and reused by every invocation of the container. */
@@ -35,8 +39,14 @@ function base() {
 }
 
 export function apiDependencies(): ApiDeps {
-  api ??= apiDeps(base().store, systemClock, logError, { leases: leaseStore(), wakeups: nodeWakeups(), timings: base().config.nodeTimings, logs: base().config.logDir ? new FileLogStore(base().config.logDir as string) : undefined });
+  api ??= apiDeps(base().store, systemClock, logError, { leases: leaseStore(), wakeups: nodeWakeups(), timings: base().config.nodeTimings, logs: logStore(base().config) });
   return api;
+}
+
+/** Container logs: CloudWatch Logs on AWS, the agents' files offline, none when neither is configured. */
+function logStore(c: Config): LogStore | undefined {
+  if (c.logDir) return new FileLogStore(c.logDir); // offline: the local agents' files
+  return c.logGroup ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentialProvider({ env: c.envCredentials })), c.logGroup) : undefined;
 }
 
 export function leaseStore(): DynamoLeaseStore {

@@ -19,6 +19,10 @@ export interface Config {
   logDir?: string;
   /** What agents are told at registration; undefined keeps the defaults (15 s heartbeat, 60 s resync). */
   nodeTimings?: { heartbeatSeconds: number; resyncSeconds: number };
+  /** CloudWatch Logs group for container logs on AWS (agents write, the API reads). */
+  logGroup?: string;
+  /** The function's own credentials (Lambda sets them in the environment), for the small signed AWS client. */
+  envCredentials: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
   /** Node lifecycle: lease grace, default toleration of an unreachable node, how often nodes are checked. */
   nodeLifecycle: { graceSeconds: number; tolerationSeconds: number; periodSeconds: number };
 }
@@ -35,6 +39,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     schedulingStrategy: env.KUMO_SCHEDULING_STRATEGY === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated',
     nodeQueuePrefix: env.KUMO_NODE_QUEUE_PREFIX || undefined,
     logDir: env.KUMO_LOG_DIR || undefined,
+    logGroup: env.KUMO_LOG_GROUP || undefined,
+    envCredentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
     nodeTimings: env.KUMO_NODE_HEARTBEAT_SECONDS
       ? { heartbeatSeconds: positive(env.KUMO_NODE_HEARTBEAT_SECONDS, 'KUMO_NODE_HEARTBEAT_SECONDS'), resyncSeconds: positive(env.KUMO_NODE_RESYNC_SECONDS ?? '60', 'KUMO_NODE_RESYNC_SECONDS') }
       : undefined,
@@ -70,6 +76,11 @@ export interface AgentConfig {
   region: string;
   sqsEndpoint?: string;
   ecsMetadataUri?: string;
+  /** ECS/Fargate task role credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI). */
+  ecsCredentialsUri?: string;
+  envCredentials: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
+  /** CloudWatch Logs group for container logs; without it logs are files under logDir. */
+  logGroup?: string;
   path: string;
 }
 
@@ -124,6 +135,9 @@ export function loadAgentConfig(flags: Record<string, string | undefined>, env: 
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     sqsEndpoint: pick('sqs-endpoint', 'KUMO_SQS_ENDPOINT'),
     ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4,
+    ecsCredentialsUri: env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+    envCredentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+    logGroup: pick('log-group', 'KUMO_LOG_GROUP'),
     path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
   };
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # EC2 user data for a kumo node (Amazon Linux 2023). Fill in the three values, or template them from
 # your launch template. The instance profile needs sqs:ReceiveMessage/DeleteMessage on
-# kumo-<stage>-node-* (its wake-up queue); nothing else of AWS.
+# kumo-<stage>-node-* (its wake-up queue) and logs:CreateLogStream/PutLogEvents on
+# /kumo/<stage>/containers (container logs); nothing else of AWS.
 set -euo pipefail
 KUMO_SERVER="https://REPLACE-WITH-NODES-FUNCTION-URL.lambda-url.us-east-1.on.aws"   # `serverless info` prints it
 KUMO_AGENT_URL="https://REPLACE-WITH-YOUR-BUCKET.s3.amazonaws.com/kumo-agent.mjs"    # `npm run build:agent` makes dist/kumo-agent.mjs
@@ -26,6 +27,7 @@ KUMO_AGENT_NODE_NAME=$NODE_NAME
 KUMO_AGENT_RUNTIME=docker
 KUMO_AGENT_DOCKER_SOCKET=/var/run/docker.sock
 KUMO_AGENT_DATA_DIR=/var/lib/kumo-agent
+KUMO_LOG_GROUP=/kumo/STAGE/containers
 AWS_REGION=$REGION
 ENV
 chmod 600 /etc/kumo-agent.env

@@ -1,6 +1,8 @@
 import type { KubeObject } from '../api/types.js';
-import { FENCED_REASON, NODE_API_PREFIX, type RegisterRequest, type RegisterResponse, type SyncRequest, type SyncResponse } from '../nodes/protocol.js';
+import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
+import { FENCED_REASON, NODE_API_PREFIX } from '../nodes/wire.js';
 import { FencedByControlPlane, type NodeClient } from './node-client.js';
+import { httpCall } from '../aws/lite/http.js';
 
 export class ControlPlaneError extends Error {
   constructor(
@@ -39,20 +41,19 @@ export class HttpNodeClient implements NodeClient {
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
+    const res = await httpCall(method, `${this.baseUrl}${path}`, {
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+      timeoutMs: this.timeoutMs,
     });
-    const text = await res.text();
+    const text = res.body;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
-    if (res.ok) return parsed;
+    if (res.status >= 200 && res.status < 300) return parsed;
     const status = parsed as { reason?: string; message?: string } | undefined;
     if (res.status === 409 && status?.reason === FENCED_REASON) throw new FencedByControlPlane(status.message ?? 'fenced');
     throw new ControlPlaneError(res.status, `${method} ${path}: ${res.status} ${status?.message ?? text.slice(0, 200)}`);

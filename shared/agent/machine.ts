@@ -1,5 +1,6 @@
 import { arch, availableParallelism, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { RegisterRequest } from '../nodes/protocol.js';
+import { httpCall } from '../aws/lite/http.js';
 
 /** What the agent can learn about where it runs; on AWS the metadata endpoints add zone and instance type. */
 export interface MachineFacts {
@@ -37,8 +38,8 @@ export function localFacts(): MachineFacts {
 
 async function getText(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(500) });
-    return res.ok ? (await res.text()).trim() : undefined;
+    const res = await httpCall(method, url, { headers, timeoutMs: 500 });
+    return res.status === 200 ? res.body.trim() : undefined;
   } catch {
     return undefined;
   }

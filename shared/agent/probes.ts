@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { httpCall } from '../aws/lite/http.js';
 
 /** A container probe as the Pod spec declares it (httpGet, tcpSocket or exec). */
 export interface ProbeSpec {
@@ -39,8 +40,7 @@ export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<
     if (probe.httpGet) {
       const h = probe.httpGet;
       const url = `${(h.scheme ?? 'HTTP').toLowerCase()}://${h.host ?? target.host}:${portOf(h.port, target)}${h.path ?? '/'}`;
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: Object.fromEntries((h.httpHeaders ?? []).map((x) => [x.name, x.value])), redirect: 'manual' });
-      await res.arrayBuffer().catch(() => undefined);
+      const res = await httpCall('GET', url, { timeoutMs, headers: { 'user-agent': 'kube-probe/kumo', ...Object.fromEntries((h.httpHeaders ?? []).map((x) => [x.name, x.value])) } });
       return res.status >= 200 && res.status < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${res.status}` };
     }
     if (probe.tcpSocket) {

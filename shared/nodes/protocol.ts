@@ -11,7 +11,7 @@ import { conditions } from '../api/validation/workload-schemas.js';
  * and, only when asked, the node's assignments). Both sides import these shapes.
  */
 
-export const NODE_API_PREFIX = '/kumo/v1/nodes';
+export { NODE_API_PREFIX, FENCED_REASON } from './wire.js';
 
 const taint = loose({ key: checkedString(qualifiedName), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) });
 
@@ -84,8 +84,6 @@ export interface SyncResponse {
   unchanged?: boolean;
 }
 
-/** Status reason when the agent's epoch is no longer current: it must stop its pods and register again. */
-export const FENCED_REASON = 'NodeFenced';
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body, { reportInput: true });

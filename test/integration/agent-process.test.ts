@@ -198,6 +198,8 @@ describe('fencing', () => {
     const fencedBefore = agent.stats.fenced;
     client.cut = false;
     await until(() => agent.stats.fenced > fencedBefore, 15_000);
+    // Fenced once (epoch + 1 by the control plane), registered again (+ 1 by the agent).
+    await until(async () => ((await s.leases.get('proc-node-1'))?.epoch ?? 0) > (before?.epoch ?? 0) + 1, 15_000);
     const after = await s.leases.get('proc-node-1');
     expect(after?.epoch).toBeGreaterThan((before?.epoch ?? 0) + 1);
     expect(after?.expired).toBe(false);

@@ -1,0 +1,8 @@
+/**
+ * The node protocol's constants, free of the validation code (zod) so the agent's bundle stays
+ * small: the agent imports these, the control plane validates with protocol.ts.
+ */
+export const NODE_API_PREFIX = '/kumo/v1/nodes';
+
+/** Status reason when the agent's epoch is no longer current: it must stop its pods and register again. */
+export const FENCED_REASON = 'NodeFenced';
