@@ -1,6 +1,7 @@
 import type { StoredObject } from '../api/types.js';
 import { objectKey } from '../events/dispatch.js';
 import type { WorkQueue } from '../queue/work-queue.js';
+import { listAll } from '../store/list-all.js';
 import type { Store } from '../store/store.js';
 import { converged, SWEPT_KINDS } from './convergence.js';
 import { NODE_LIFECYCLE_KEY } from './nodelifecycle/controller.js';
@@ -8,16 +9,7 @@ import { NODE_LIFECYCLE_KEY } from './nodelifecycle/controller.js';
 /** Enqueues the controller key of every workload that has not converged; returns how many. */
 export async function sweepControllers(store: Store, queue: WorkQueue): Promise<number> {
   const keys: string[] = [];
-  for (const kind of SWEPT_KINDS) {
-    let after: { namespace: string; name: string } | undefined;
-    for (;;) {
-      const page = await store.list({ kind, limit: 500, after });
-      keys.push(...page.items.filter((o: StoredObject) => !converged(o)).map(objectKey));
-      const last = page.items.at(-1);
-      if (!page.more || !last) break;
-      after = { namespace: last.metadata.namespace ?? '', name: last.metadata.name };
-    }
-  }
+  for (const kind of SWEPT_KINDS) keys.push(...(await listAll(store, { kind })).filter((o: StoredObject) => !converged(o)).map(objectKey));
   if (keys.length) await queue.enqueue('controllers', keys);
   return keys.length;
 }

@@ -10,6 +10,7 @@ import type { EventRecorder } from '../events/recorder.js';
 import { UNREACHABLE_TAINT } from '../controllers/nodelifecycle/plan.js';
 import type { LeaseStore } from '../store/leases.js';
 import type { Store } from '../store/store.js';
+import { listAll } from '../store/list-all.js';
 import {
   FENCED_REASON,
   checkNodeName,
@@ -89,7 +90,7 @@ export class NodeService {
       await recorder.flush();
     }
     if (!req.fetch) return { epoch: lease.epoch };
-    const pods = await this.podsOf(nodeName);
+    const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName });
     const digest = assignmentDigest(pods);
     if (digest === req.digest) return { epoch: lease.epoch, digest, unchanged: true };
     return { epoch: lease.epoch, digest, pods };
@@ -179,18 +180,6 @@ export class NodeService {
         }
       }),
     );
-  }
-
-  private async podsOf(nodeName: string): Promise<StoredObject[]> {
-    const pods: StoredObject[] = [];
-    let after: { namespace: string; name: string } | undefined;
-    for (;;) {
-      const page = await this.deps.store.list({ kind: 'Pod', nodeName, limit: 500, after });
-      pods.push(...page.items);
-      const last = page.items.at(-1);
-      if (!page.more || !last) return pods;
-      after = { namespace: last.metadata.namespace ?? '', name: last.metadata.name };
-    }
   }
 }
 

@@ -18,17 +18,7 @@ const podManifest = (name: string, container: Record<string, unknown>, spec: Rec
   spec: { containers: [{ name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '10m', memory: '8Mi' } }, ...container }], ...spec },
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${s.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-};
+const api = (method: string, path: string, body?: unknown) => s.call(method, path, body);
 const getPod = async (name: string) => (await api('GET', `/api/v1/namespaces/default/pods/${name}`)).json;
 const status = async (name: string) => (await getPod(name))?.status ?? {};
 const createPod = async (p: KubeObject) => {

@@ -13,11 +13,7 @@ const TOLERATION_S = 2;
 let s: AgentStack;
 const agents: Record<string, Agent> = {};
 
-const api = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-  const res = await fetch(`${s.url}${path}`, { method, headers: body ? { 'content-type': contentType } : {}, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-};
+const api = (method: string, path: string, body?: unknown, contentType?: string) => s.call(method, path, body, contentType);
 const pods = async (selector: string) => ((await api('GET', `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(selector)}`)).json.items as any[]).filter((p) => !p.metadata.deletionTimestamp);
 const running = (ps: any[]) => ps.filter((p) => p.status?.phase === 'Running');
 const ready = (ps: any[]) => ps.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));

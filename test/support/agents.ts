@@ -17,6 +17,8 @@ export interface AgentStack extends EventPathStack {
   url: string;
   logDir: string;
   leases: DynamoLeaseStore;
+  /** A request to the API: status, parsed JSON (when it is JSON) and the raw text. */
+  call(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; json: any; text: string }>;
   startAgent(nodeName: string, opts?: { runtime?: 'process' | 'docker'; dockerSocket?: string; cpu?: string; labels?: string; wrapClient?: (c: NodeClient) => NodeClient }): Promise<Agent>;
   close(): Promise<void>;
 }
@@ -51,6 +53,17 @@ export async function startAgentStack(
     ...stack,
     url: server.url,
     logDir,
+    async call(method, path, body, contentType = 'application/json') {
+      const res = await fetch(`${server.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      let json: any;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text };
+    },
     leases,
     async startAgent(nodeName, opts = {}) {
       const config = loadAgentConfig(

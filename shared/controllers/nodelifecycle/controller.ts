@@ -4,6 +4,7 @@ import type { KubeObject, StoredObject } from '../../api/types.js';
 import { rfc3339 } from '../../clock.js';
 import type { NodeWakeups } from '../../nodes/wakeups.js';
 import type { LeaseStore } from '../../store/leases.js';
+import { listAll } from '../../store/list-all.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { factsOf, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
 
@@ -33,7 +34,7 @@ export class NodeLifecycleController {
 
   async reconcile(): Promise<ReconcileResult> {
     const now = this.deps.clock.now().getTime();
-    const [leases, nodes] = await Promise.all([this.deps.leases.list(), this.listNodes()]);
+    const [leases, nodes] = await Promise.all([this.deps.leases.list(), listAll(this.deps.store, { kind: 'Node' })]);
     const leaseOf = new Map(leases.map((l) => [l.nodeName, l]));
     const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
     // A deleted Node's lease and wake-up queue go with it.
@@ -62,7 +63,7 @@ export class NodeLifecycleController {
     let next: number | undefined;
     for (const name of plan.evictFrom) {
       const taintedAt = facts.find((f) => f.name === name)?.taintedAtMs ?? now;
-      const pods = await this.podsOn(name);
+      const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
       const e = planEvictions(pods, taintedAt, now, this.deps.settings.defaultTolerationMs);
       if (e.nextInMs !== undefined) next = Math.min(next ?? e.nextInMs, e.nextInMs);
       for (const pod of e.evict) {
@@ -81,30 +82,6 @@ export class NodeLifecycleController {
     }
     // Evictions due later are timed precisely; detection itself rides on the sweep's regular checks.
     return next !== undefined ? { requeueAfterMs: Math.max(100, next + 100) } : {};
-  }
-
-  private async listNodes(): Promise<StoredObject[]> {
-    const out: StoredObject[] = [];
-    let after: { namespace: string; name: string } | undefined;
-    for (;;) {
-      const page = await this.deps.store.list({ kind: 'Node', limit: 500, after });
-      out.push(...page.items);
-      const last = page.items.at(-1);
-      if (!page.more || !last) return out;
-      after = { namespace: '', name: last.metadata.name };
-    }
-  }
-
-  private async podsOn(nodeName: string): Promise<StoredObject[]> {
-    const out: StoredObject[] = [];
-    let after: { namespace: string; name: string } | undefined;
-    for (;;) {
-      const page = await this.deps.store.list({ kind: 'Pod', nodeName, limit: 500, after });
-      out.push(...page.items);
-      const last = page.items.at(-1);
-      if (!page.more || !last) return out;
-      after = { namespace: last.metadata.namespace ?? '', name: last.metadata.name };
-    }
   }
 
   /** Read-modify-write of a Node (spec taints and status conditions together); undefined when gone or unchanged. */

@@ -1,0 +1,146 @@
+/**
+ * Controllers at scale with hollow nodes (real agents with a runtime that runs nothing), over the
+ * whole offline control plane with default node settings:
+ *   1. a Deployment scaled 0 → N replicas (default 1,000 over 100 nodes): time until all Running;
+ *   2. a rolling update of those replicas: time until all updated and available;
+ *   3. a node with 50 pods dies: time until those 50 run elsewhere (lease grace + toleration + reschedule).
+ *
+ *   npm run bench:controllers -- [--replicas 1000] [--nodes 100]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent } from '../shared/agent/agent.js';
+import { HttpNodeClient } from '../shared/agent/http-node-client.js';
+import { registration, localFacts } from '../shared/agent/machine.js';
+import { SqsWakeSource } from '../shared/agent/sqs-wake-source.js';
+import { credentialProvider } from '../shared/aws/lite/credentials.js';
+import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { functionHandlers, startEventPath } from '../local/event-path.js';
+import { serveLambda } from '../local/lambda-http.js';
+import { ensureSystemNamespaces } from '../local/setup.js';
+import { apiDeps } from '../shared/api/wiring.js';
+import { systemClock } from '../shared/clock.js';
+import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
+import { HollowRuntime } from './hollow-runtime.js';
+import { inParallel, startBackends } from './harness.js';
+
+const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' } } });
+const REPLICAS = Number(values.replicas);
+const NODES = Number(values.nodes);
+const VICTIM_PODS = 50;
+
+const b = await startBackends();
+const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-ctl-'));
+Object.assign(process.env, {
+  KUMO_TABLE: b.tableName,
+  KUMO_DYNAMODB_ENDPOINT: b.ddb.endpoint,
+  KUMO_SQS_ENDPOINT: b.sqsEndpoint,
+  KUMO_SCHEDULER_QUEUE_URL: b.queueUrls.scheduler,
+  KUMO_CONTROLLERS_QUEUE_URL: b.queueUrls.controllers,
+  KUMO_NODE_QUEUE_PREFIX: `bench-${b.tableName.slice(-8)}`,
+  KUMO_LOG_DIR: join(dataDir, 'logs'),
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+});
+await ensureSystemNamespaces(apiDeps(new DynamoStore(b.dynamo, b.tableName, systemClock), systemClock, console.error).service);
+const path = await startEventPath({
+  dynamo: b.dynamo,
+  dynamoEndpoint: b.ddb.endpoint,
+  sqs: b.sqs,
+  tableName: b.tableName,
+  schedulerQueueUrl: b.queueUrls.scheduler,
+  controllersQueueUrl: b.queueUrls.controllers,
+  handlers: await functionHandlers(),
+  schedulerConcurrency: 8,
+  sweepIntervalMs: 60_000, // as on AWS: the sweep every minute schedules the node checks (every 15 s)
+});
+const { handler } = await import('../functions/api.js');
+const server = await serveLambda(handler);
+const api = async (method: string, p: string, body?: unknown, type = 'application/json') => {
+  const res = await fetch(`${server.url}${p}`, { method, headers: body ? { 'content-type': type } : {}, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+};
+
+// Hollow nodes: the real agent (sync loop, workers, wake-ups), a runtime that runs nothing.
+const sqs = new AwsJsonClient('sqs', 'us-east-1', credentialProvider({ env: { accessKeyId: 'local', secretAccessKey: 'local' } }), b.sqsEndpoint);
+const agents = new Map<string, Agent>();
+const names = Array.from({ length: NODES }, (_, i) => `hollow-${String(i).padStart(3, '0')}`);
+await inParallel(names, 10, async (name) => {
+  const agent = new Agent({
+    nodeName: name,
+    client: new HttpNodeClient(server.url),
+    runtime: new HollowRuntime(),
+    logs: new FileLogStore(join(dataDir, 'logs')),
+    machine: registration(name, localFacts(), { cpu: '16', memory: '64Gi', pods: 110, internalIP: '127.0.0.1' }),
+    holder: `bench/${name}`,
+    hostIP: '127.0.0.1',
+    wakeSource: (url) => new SqsWakeSource(sqs, url),
+  });
+  await agent.start();
+  agents.set(name, agent);
+});
+console.log(`${NODES} hollow nodes registered`);
+
+const deployment = (name: string, replicas: number, version: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', 'inf'], env: [{ name: 'V', value: version }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+  },
+});
+const status = async (name: string) => (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)).status ?? {};
+async function timeUntil(check: () => Promise<boolean>, limitS: number): Promise<number> {
+  const t0 = performance.now();
+  while (!(await check())) {
+    if (performance.now() - t0 > limitS * 1000) return NaN;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+// 1. 0 → REPLICAS
+await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('web', 0, 'v1'));
+await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: REPLICAS } }, 'application/merge-patch+json');
+const scaleS = await timeUntil(async () => {
+  const s = await status('web');
+  return s.readyReplicas === REPLICAS && s.availableReplicas === REPLICAS;
+}, 600);
+console.log(`scale 0 → ${REPLICAS} over ${NODES} nodes: all Running and available in ${scaleS.toFixed(1)} s   (target ≤ 15 s)`);
+
+// 2. rolling update (default maxSurge/maxUnavailable 25 %)
+const generation = (await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'V', value: 'v2' }] }] } } } }, 'application/strategic-merge-patch+json')).metadata.generation;
+const rollS = await timeUntil(async () => {
+  const s = await status('web');
+  return s.observedGeneration >= generation && s.updatedReplicas === REPLICAS && s.availableReplicas === REPLICAS && s.replicas === REPLICAS && !s.unavailableReplicas;
+}, 900);
+console.log(`rolling update of ${REPLICAS} replicas: complete in ${rollS.toFixed(1)} s`);
+
+// 3. a node with 50 pods dies: cordon all other nodes, place 50 pods on it, uncordon, kill it.
+const victim = names[0] as string;
+const others = names.slice(1);
+await inParallel(others, 10, (n) => api('PATCH', `/api/v1/nodes/${n}`, { spec: { unschedulable: true } }, 'application/merge-patch+json'));
+await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('victims', VICTIM_PODS, 'v1'));
+await timeUntil(async () => (await status('victims')).readyReplicas === VICTIM_PODS, 300);
+await inParallel(others, 10, (n) => api('PATCH', `/api/v1/nodes/${n}`, { spec: { unschedulable: false } }, 'application/merge-patch+json'));
+const onVictim = async () => ((await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3Dvictims&fieldSelector=spec.nodeName%3D${victim}`)).items as unknown[]).length;
+const placed = await onVictim();
+if (placed !== VICTIM_PODS) throw new Error(`expected ${VICTIM_PODS} pods on ${victim}, found ${placed}`);
+await agents.get(victim)?.stop({ stopPods: true });
+const moveS = await timeUntil(async () => (await onVictim()) === 0 && (await status('victims')).readyReplicas === VICTIM_PODS, 600);
+console.log(`node with ${VICTIM_PODS} pods killed: all Running elsewhere after ${moveS.toFixed(1)} s   (target ≤ 60 s; default grace 40 s + toleration 30 s + a 15 s check period)`);
+
+for (const a of agents.values()) await a.stop({ stopPods: false }).catch(() => undefined);
+await path.stop();
+await server.close();
+await b.stop();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(0);

@@ -1,0 +1,42 @@
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExitInfo } from '../shared/agent/runtime/runtime.js';
+
+/**
+ * A container runtime that runs nothing (kubemark's hollow kubelet idea): containers "start" at once
+ * and "run" until stopped, so benchmarks measure the control plane and the agent, not processes.
+ */
+export class HollowRuntime implements ContainerRuntime {
+  readonly name = 'process' as const;
+  private seq = 0;
+  private readonly exits = new Map<string, { promise: Promise<ExitInfo>; resolve: (e: ExitInfo) => void }>();
+
+  async ensureImage(): Promise<boolean> {
+    return false;
+  }
+  async run(spec: ContainerSpec): Promise<ContainerInfo> {
+    const id = `hollow-${++this.seq}`;
+    let resolve: (e: ExitInfo) => void = () => {};
+    const promise = new Promise<ExitInfo>((r) => (resolve = r));
+    this.exits.set(id, { promise, resolve });
+    return { id, labels: spec.labels, running: true, startedAt: new Date() };
+  }
+  wait(id: string): Promise<ExitInfo> {
+    return this.exits.get(id)?.promise ?? Promise.resolve({ exitCode: 0, finishedAt: new Date() });
+  }
+  async stop(id: string): Promise<void> {
+    this.exits.get(id)?.resolve({ exitCode: 0, finishedAt: new Date() });
+  }
+  async remove(id: string): Promise<void> {
+    await this.stop(id);
+    this.exits.delete(id);
+  }
+  async list(): Promise<ContainerInfo[]> {
+    return [];
+  }
+  async follow(): Promise<void> {}
+  async exec(): Promise<{ exitCode: number; output: string }> {
+    return { exitCode: 0, output: '' };
+  }
+  async close(): Promise<void> {
+    for (const id of [...this.exits.keys()]) await this.remove(id);
+  }
+}
