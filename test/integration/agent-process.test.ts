@@ -1,4 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+import { kubeconfig } from '../../local/kubeconfig.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../shared/agent/agent.js';
@@ -201,5 +205,24 @@ describe('fencing', () => {
     expect(readFileSync(log, 'utf8').length).toBe(size);
     // The other pods came back under the new epoch (they were not moved).
     await until(async () => (await status('hello')).phase === 'Running', 20_000);
+  });
+});
+
+describe('kubectl with a real agent', () => {
+  const run = promisify(execFile);
+  const kubectlPath = spawnSync('sh', ['-c', 'command -v kubectl']).stdout.toString().trim();
+  const kubectl = async (...args: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kumo-kubectl-agent-'));
+    writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
+    return (await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 })).stdout;
+  };
+
+  it.skipIf(!kubectlPath)('logs (current, --tail, --previous) and get pods -o wide', async () => {
+    expect(await kubectl('logs', 'hello')).toContain('hello from a configmap / s3cret / hello on proc-node-1');
+    expect(await kubectl('logs', 'crasher', '--tail=1')).toMatch(/^run at \d+\n$/);
+    expect(await kubectl('logs', 'crasher', '--previous')).toMatch(/^run at \d+/);
+    const wide = await kubectl('get', 'pods', '-o', 'wide');
+    expect(wide).toMatch(/hello\s+1\/1\s+Running\s+0\s+\S+\s+127\.0\.0\.1\s+proc-node-1/);
+    expect(await kubectl('get', 'nodes')).toMatch(/proc-node-1\s+Ready/);
   });
 });
