@@ -55,11 +55,14 @@ export class ProcessRuntime implements ContainerRuntime {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stdout'));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stderr'));
     const info: ContainerInfo = { id, labels: spec.labels, running: true, startedAt: new Date() };
+    // 'exit' can come before the last output: wait for the pipes to close too (briefly: a background
+    // grandchild may hold them open), so a container's last words reach its log.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const exited = new Promise<ExitInfo>((resolve) =>
       child.once('exit', (code, signal) => {
         const exit = { exitCode: exitCodeOf(code, signal), finishedAt: new Date() };
         Object.assign(info, { running: false, exitCode: exit.exitCode, finishedAt: exit.finishedAt });
-        resolve(exit);
+        void Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]).then(() => resolve(exit));
       }),
     );
     this.children.set(id, { process: child, info, exited, env, cwd });
