@@ -158,10 +158,11 @@ async function main() {
       }),
       { log: (m) => console.log(`[kumo] ${m}`) },
     );
-    await agent.start();
+    // Registration retries until the API answers; the demo does not wait for it (pods wait for nodes, as in any cluster).
+    void agent.start().catch((e: unknown) => console.error(`[kumo] agent local-node-${i} failed: ${String(e)}`));
     stops.push(() => agent.stop({ stopPods: runtime === 'process' }));
   }
-  if (agentCount) log(`agents           ${agentCount} × local-node-N (${runtime} runtime; logs in ${logDir})`);
+  if (agentCount) log(`agents           ${agentCount} × local-node-N starting (${runtime} runtime; logs in ${logDir})`);
 
   if (!args['no-demo']) {
     const manifest = readFileSync(join(root, 'examples', 'demo.yaml'), 'utf8');

@@ -34,9 +34,13 @@ describe('npm start', () => {
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const started = child;
+    const deadline = Date.now() + 200_000;
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        if (output.includes('[kumo] ready')) {
+        if (Date.now() > deadline) {
+          clearInterval(timer);
+          reject(new Error(`npm start was not ready in 200 s:\n${output.slice(-4000)}`));
+        } else if (output.includes('[kumo] ready')) {
           clearInterval(timer);
           resolve();
         } else if (started.exitCode !== null) {
@@ -64,5 +68,5 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
     expect(output).toContain('[kumo] stopped');
     for (const port of [apiPort, ddbPort, sqsPort]) expect(await portOpen(port)).toBe(false);
-  }, 180_000);
+  }, 240_000);
 });

@@ -39,6 +39,8 @@ function splitImage(image: string): { name: string; tag: string } {
 export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker' as const;
   private readonly api: DockerApi;
+  /** Each container's output stream, so that wait() lets its last lines through before reporting the exit. */
+  private readonly streams = new Map<string, Promise<void>>();
 
   constructor(socketPath: string) {
     this.api = new DockerApi(socketPath);
@@ -95,7 +97,7 @@ export class DockerRuntime implements ContainerRuntime {
       },
     })) as { Id: string };
     await this.api.call('POST', `/containers/${created.Id}/start`);
-    void this.streamLogs(created.Id, output, 0).catch(() => undefined);
+    this.streams.set(created.Id, this.streamLogs(created.Id, output, 0).catch(() => undefined));
     return infoOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect);
   }
 
@@ -109,6 +111,9 @@ export class DockerRuntime implements ContainerRuntime {
         await new Promise((r) => setTimeout(r, 1000)); // the engine restarted or the socket hiccuped: wait again
       }
     }
+    // The log stream ends with the container; give its last lines a moment to arrive.
+    await Promise.race([this.streams.get(id), new Promise((r) => setTimeout(r, 1000))]);
+    this.streams.delete(id);
     const info = await this.api.call('GET', `/containers/${id}/json`).then(
       (i) => infoOf(i as Inspect),
       () => undefined,
@@ -145,7 +150,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** Streams the container's output until it exits. Some engines answer only with the first line, so callers do not wait on it. */
   follow(id: string, output: OutputSink): Promise<void> {
-    return this.streamLogs(id, output, Math.floor(Date.now() / 1000));
+    const stream = this.streamLogs(id, output, Math.floor(Date.now() / 1000));
+    this.streams.set(id, stream.catch(() => undefined));
+    return stream;
   }
 
   /** From `since` (unix seconds; 0 for everything) until the container exits. */
