@@ -107,11 +107,24 @@ async function timeUntil(check: () => Promise<boolean>, limitS: number): Promise
   return (performance.now() - t0) / 1000;
 }
 
+/** Where a scale-up stands: pods created, bound, Running (one list of the pods; every 5 s while waiting). */
+async function progress(app: string, t0: number) {
+  const pods = (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).items as { spec: { nodeName?: string }; status?: { phase?: string } }[];
+  const s = await status(app);
+  return `  t=${((performance.now() - t0) / 1000).toFixed(0)}s pods ${pods.length}, bound ${pods.filter((p) => p.spec.nodeName).length}, Running ${pods.filter((p) => p.status?.phase === 'Running').length}, Deployment ready ${s.readyReplicas ?? 0}`;
+}
+
 // 1. 0 → REPLICAS
 await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('web', 0, 'v1'));
 await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: REPLICAS } }, 'application/merge-patch+json');
+const scaleStart = performance.now();
+let lastReport = scaleStart;
 const scaleS = await timeUntil(async () => {
   const s = await status('web');
+  if (performance.now() - lastReport > 5000) {
+    lastReport = performance.now();
+    console.log(await progress('web', scaleStart));
+  }
   return s.readyReplicas === REPLICAS && s.availableReplicas === REPLICAS;
 }, 600);
 console.log(`scale 0 → ${REPLICAS} over ${NODES} nodes: all Running and available in ${scaleS.toFixed(1)} s   (target ≤ 15 s)`);
