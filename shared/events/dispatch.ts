@@ -1,5 +1,5 @@
 import { jsonEqual } from '../api/json.js';
-import { isFinished, isWaitingForNode, nodeNameOf } from '../api/pod-state.js';
+import { isFinished, isWaitingForNode, nodeNameOf, phaseOf } from '../api/pod-state.js';
 import type { KubeObject } from '../api/types.js';
 import type { QueueName } from '../queue/work-queue.js';
 
@@ -37,12 +37,24 @@ export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ??
 
 
 
+/** What ReplicaSet and Job controllers read of a pod: phase, readiness (and since when), deletion, labels, owners. */
+const ownerView = (p: KubeObject) => ({
+  phase: phaseOf(p),
+  ready: ((p.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[]).find((c) => c.type === 'Ready'),
+  deleting: p.metadata.deletionTimestamp,
+  labels: p.metadata.labels,
+  owners: p.metadata.ownerReferences,
+});
+
 function podKeys({ old, new: cur }: Change): RoutedKey[] {
   const keys: RoutedKey[] = [];
   const any = (cur ?? old) as KubeObject;
   const owners = new Set<string>();
-  for (const ref of [...(old?.metadata.ownerReferences ?? []), ...(cur?.metadata.ownerReferences ?? [])]) {
-    if (ref.controller) owners.add(`${ref.kind}/${any.metadata.namespace ?? ''}/${ref.name}`);
+  // Its controller only cares about what it counts: a binding, or a container still waiting, is not that.
+  if (!old || !cur || !jsonEqual(ownerView(old), ownerView(cur))) {
+    for (const ref of [...(old?.metadata.ownerReferences ?? []), ...(cur?.metadata.ownerReferences ?? [])]) {
+      if (ref.controller) owners.add(`${ref.kind}/${any.metadata.namespace ?? ''}/${ref.name}`);
+    }
   }
   for (const key of owners) keys.push({ queue: 'controllers', key });
   // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own

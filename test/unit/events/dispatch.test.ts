@@ -19,9 +19,9 @@ const keys = (old?: KubeObject, cur?: KubeObject) => keysForChange({ old, new: c
 describe('keysForChange', () => {
   it.each<[string, KubeObject | undefined, KubeObject | undefined, string[]]>([
     ['a new pod goes to its owner and the scheduler', undefined, podOf(), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*']],
-    ['a status-only change of a waiting pod does not wake the scheduler', podOf(), { ...podOf(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } }, ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
-    ['a spec change of a waiting pod does', podOf(), podOf({ image: 'y' }), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*']],
-    ['binding goes to the owner and wakes the node’s agent', podOf(), podOf({ nodeName: 'n1' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'node:n1']],
+    ['a status-only change of a waiting pod does not wake the scheduler', podOf(), { ...podOf(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } }, ['controllers:Service/default/*']],
+    ['a spec change of a waiting pod does', podOf(), podOf({ image: 'y' }), ['scheduler:Pod/default/p', 'controllers:Service/default/*']],
+    ['binding wakes the node’s agent, not the owner (nothing it counts changed)', podOf(), podOf({ nodeName: 'n1' }), ['controllers:Service/default/*', 'node:n1']],
     ['an agent’s status write does not wake it', podOf({ nodeName: 'n1', phase: 'Pending' }), podOf({ nodeName: 'n1', phase: 'Running' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
     ['a bound pod that finishes releases its share', podOf({ nodeName: 'n1', phase: 'Running' }), podOf({ nodeName: 'n1', phase: 'Succeeded' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1']],
     ['a bound pod that is deleted releases its share and wakes its agent', podOf({ nodeName: 'n1' }), undefined, ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1', 'node:n1']],
