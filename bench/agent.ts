@@ -22,11 +22,11 @@ import { DEFAULT_NODE_TIMINGS } from '../shared/nodes/node-service.js';
 import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
-import { functionHandlers, startEventPath } from '../local/event-path.js';
+import { functionHandlers } from '../local/event-path.js';
 import { serveLambda } from '../local/lambda-http.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { stopChild } from '../local/processes.js';
-import { percentile, startBackends } from './harness.js';
+import { benchEventPath, percentile, startBackends } from './harness.js';
 
 /** Extra node flags for the agent (none on nodes: heap caps did not lower RSS here, the code's footprint dominates). */
 const AGENT_NODE_FLAGS = '';
@@ -94,16 +94,7 @@ async function main() {
     if (path.endsWith('/sync')) handlerMs.push(performance.now() - t);
     return res;
   });
-  const path = await startEventPath({
-    dynamo: b.dynamo,
-    dynamoEndpoint: b.ddb.endpoint,
-    sqs: b.sqs,
-    tableName: b.tableName,
-    schedulerQueueUrl: b.queueUrls.scheduler,
-    controllersQueueUrl: b.queueUrls.controllers,
-    handlers: await functionHandlers(),
-    sweepIntervalMs: 3_600_000,
-  });
+  const path = await benchEventPath(b, await functionHandlers(), { sweepIntervalMs: 3_600_000 });
 
   // The agent as it ships: the bundle, plain node, its own process.
   const agent = spawn(process.execPath, [...(args['node-flags'] ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {

@@ -18,14 +18,14 @@ import { SqsWakeSource } from '../shared/agent/sqs-wake-source.js';
 import { credentialProvider } from '../shared/aws/lite/credentials.js';
 import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
-import { functionHandlers, startEventPath } from '../local/event-path.js';
+import { functionHandlers } from '../local/event-path.js';
 import { serveLambda } from '../local/lambda-http.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { apiDeps } from '../shared/api/wiring.js';
 import { systemClock } from '../shared/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { HollowRuntime } from './hollow-runtime.js';
-import { inParallel, startBackends } from './harness.js';
+import { benchEventPath, inParallel, startBackends } from './harness.js';
 
 const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' } } });
 const REPLICAS = Number(values.replicas);
@@ -47,17 +47,8 @@ Object.assign(process.env, {
   AWS_SECRET_ACCESS_KEY: 'local',
 });
 await ensureSystemNamespaces(apiDeps(new DynamoStore(b.dynamo, b.tableName, systemClock), systemClock, console.error).service);
-const path = await startEventPath({
-  dynamo: b.dynamo,
-  dynamoEndpoint: b.ddb.endpoint,
-  sqs: b.sqs,
-  tableName: b.tableName,
-  schedulerQueueUrl: b.queueUrls.scheduler,
-  controllersQueueUrl: b.queueUrls.controllers,
-  handlers: await functionHandlers(),
-  schedulerConcurrency: 8,
-  sweepIntervalMs: 60_000, // as on AWS: the sweep every minute schedules the node checks (every 15 s)
-});
+// As on AWS: the sweep every minute schedules the node checks (every 15 s).
+const path = await benchEventPath(b, await functionHandlers(), { schedulerConcurrency: 8, sweepIntervalMs: 60_000 });
 const { handler } = await import('../functions/api.js');
 const server = await serveLambda(handler);
 const api = async (method: string, p: string, body?: unknown, type = 'application/json') => {

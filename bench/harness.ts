@@ -5,6 +5,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/ports.js';
 import { ensureObjectsTable, ensureQueues } from '../local/setup.js';
 import { startSqsEmulator } from '../local/sqs-emulator.js';
+import { startEventPath, type EventPathOptions } from '../local/event-path.js';
 
 /** Shared benchmark plumbing: a private DynamoDB Local and SQS emulator, a write counter, percentiles. */
 
@@ -75,4 +76,20 @@ export async function inParallel<T>(items: T[], width: number, f: (item: T) => P
       while (next < items.length) await f(items[next++] as T);
     }),
   );
+}
+
+type Backends = Awaited<ReturnType<typeof startBackends>>;
+
+/** The offline event path over a benchmark's backends, with the given handlers and options. */
+export function benchEventPath(b: Backends, handlers: EventPathOptions['handlers'], extra: Partial<EventPathOptions> = {}) {
+  return startEventPath({
+    dynamo: b.dynamo,
+    dynamoEndpoint: b.ddb.endpoint,
+    sqs: b.sqs,
+    tableName: b.tableName,
+    schedulerQueueUrl: b.queueUrls.scheduler,
+    controllersQueueUrl: b.queueUrls.controllers,
+    handlers,
+    ...extra,
+  });
 }
