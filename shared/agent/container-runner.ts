@@ -65,6 +65,7 @@ export class ContainerRunner {
   containerID?: string;
   ip?: string;
   private stopping = false;
+  private stopGraceSeconds = 0;
   private interruptSleep?: () => void;
   private probes: ProbeLoop[] = [];
   private loop?: Promise<void>;
@@ -93,6 +94,7 @@ export class ContainerRunner {
   /** Graceful stop (SIGTERM, then SIGKILL after `graceSeconds`); resolves when it has exited. */
   async stop(graceSeconds: number, reason = 'Stopping container'): Promise<void> {
     this.stopping = true;
+    this.stopGraceSeconds = graceSeconds;
     this.interruptSleep?.();
     this.stopProbes();
     if (this.containerId && 'running' in this.state) {
@@ -142,7 +144,9 @@ export class ContainerRunner {
       const startedAt = iso(info.startedAt ?? new Date());
       if (info.running) {
         this.setState({ running: { startedAt } });
-        this.startProbes(info);
+        // Asked to stop while it was being created: stop it now rather than wait for it forever.
+        if (this.stopping) void this.deps.runtime.stop(info.id, this.stopGraceSeconds).catch(() => undefined);
+        else this.startProbes(info);
       }
       const exit = await this.deps.runtime.wait(info.id);
       this.stopProbes();
