@@ -18,10 +18,9 @@ import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';
 import { Scheduler } from '../shared/scheduling/scheduler.js';
 import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
-import { startEventPath } from '../local/event-path.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { addNode, createPod, pod } from '../test/support/cluster.js';
-import { countWrites, inParallel, percentile, rawPutItemRate, startBackends } from './harness.js';
+import { benchEventPath, countWrites, inParallel, percentile, rawPutItemRate, startBackends } from './harness.js';
 
 const { values } = parseArgs({ options: { pods: { type: 'string', default: '2000' }, nodes: { type: 'string', default: '200' }, schedulers: { type: 'string', default: '8' } } });
 const PODS = Number(values.pods);
@@ -44,16 +43,9 @@ try {
   const containers: SnapshotCache[] = [];
   const created = new Map<string, number>();
   const bound = new Map<string, number>();
-  const events = await startEventPath({
-    dynamo: b.dynamo,
-    dynamoEndpoint: b.ddb.endpoint,
-    sqs: b.sqs,
-    tableName: b.tableName,
-    schedulerQueueUrl: b.queueUrls.scheduler,
-    controllersQueueUrl: b.queueUrls.controllers,
-    schedulerConcurrency: Number(values.schedulers),
-    startAt: 'LATEST',
-    handlers: {
+  const events = await benchEventPath(
+    b,
+    {
       dispatch: async (e: DynamoDBStreamEvent) => {
         const changes = changesFromStream(e.Records);
         const now = performance.now();
@@ -79,7 +71,8 @@ try {
       controllers: async () => ({ batchItemFailures: [] }),
       sweep: async () => undefined,
     },
-  });
+    { schedulerConcurrency: Number(values.schedulers), startAt: 'LATEST' },
+  );
 
   writes.writes = 0;
   const start = performance.now();
