@@ -26,7 +26,7 @@ import { functionHandlers } from '../local/event-path.js';
 import { serveLambda } from '../local/lambda-http.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { stopChild } from '../local/processes.js';
-import { benchEventPath, percentile, startBackends } from './harness.js';
+import { benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
 
 /** Extra node flags for the agent (none on nodes: heap caps did not lower RSS here, the code's footprint dominates). */
 const AGENT_NODE_FLAGS = '';
@@ -64,17 +64,7 @@ async function main() {
   const b = await startBackends();
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-agent-'));
   const prefix = `bench-${b.tableName.slice(-8)}`;
-  Object.assign(process.env, {
-    KUMO_TABLE: b.tableName,
-    KUMO_DYNAMODB_ENDPOINT: b.ddb.endpoint,
-    KUMO_SQS_ENDPOINT: b.sqsEndpoint,
-    KUMO_SCHEDULER_QUEUE_URL: b.queueUrls.scheduler,
-    KUMO_CONTROLLERS_QUEUE_URL: b.queueUrls.controllers,
-    KUMO_NODE_QUEUE_PREFIX: prefix,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  });
+  useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: prefix });
   const sqsEndpoint = b.sqsEndpoint;
 
   // The API the agents talk to, with its DynamoDB requests counted (the same handler code as on AWS).

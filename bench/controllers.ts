@@ -25,7 +25,7 @@ import { apiDeps } from '../shared/api/wiring.js';
 import { systemClock } from '../shared/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { HollowRuntime } from './hollow-runtime.js';
-import { benchEventPath, inParallel, startBackends } from './harness.js';
+import { benchEventPath, inParallel, startBackends, useBackendsForHandlers } from './harness.js';
 
 const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' } } });
 const REPLICAS = Number(values.replicas);
@@ -34,18 +34,7 @@ const VICTIM_PODS = 50;
 
 const b = await startBackends();
 const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-ctl-'));
-Object.assign(process.env, {
-  KUMO_TABLE: b.tableName,
-  KUMO_DYNAMODB_ENDPOINT: b.ddb.endpoint,
-  KUMO_SQS_ENDPOINT: b.sqsEndpoint,
-  KUMO_SCHEDULER_QUEUE_URL: b.queueUrls.scheduler,
-  KUMO_CONTROLLERS_QUEUE_URL: b.queueUrls.controllers,
-  KUMO_NODE_QUEUE_PREFIX: `bench-${b.tableName.slice(-8)}`,
-  KUMO_LOG_DIR: join(dataDir, 'logs'),
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-});
+useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: `bench-${b.tableName.slice(-8)}`, KUMO_LOG_DIR: join(dataDir, 'logs') });
 await ensureSystemNamespaces(apiDeps(new DynamoStore(b.dynamo, b.tableName, systemClock), systemClock, console.error).service);
 // As on AWS: the sweep every minute schedules the node checks (every 15 s).
 const path = await benchEventPath(b, await functionHandlers(), { schedulerConcurrency: 8, sweepIntervalMs: 60_000 });

@@ -93,3 +93,18 @@ export function benchEventPath(b: Backends, handlers: EventPathOptions['handlers
     ...extra,
   });
 }
+
+/** The environment the real function handlers read (functions/deps.ts), pointed at a benchmark's backends. */
+export function useBackendsForHandlers(b: Backends, extra: Record<string, string> = {}) {
+  Object.assign(process.env, {
+    KUMO_TABLE: b.tableName,
+    KUMO_DYNAMODB_ENDPOINT: b.ddb.endpoint,
+    KUMO_SQS_ENDPOINT: b.sqsEndpoint,
+    KUMO_SCHEDULER_QUEUE_URL: b.queueUrls.scheduler,
+    KUMO_CONTROLLERS_QUEUE_URL: b.queueUrls.controllers,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    ...extra,
+  });
+}

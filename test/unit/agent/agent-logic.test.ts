@@ -8,6 +8,7 @@ import { loadAgentConfig } from '../../../shared/config.js';
 import { trimLog } from '../../../shared/logs/log-store.js';
 import { assignmentDigest } from '../../../shared/nodes/node-service.js';
 import { nodeQueueName } from '../../../shared/nodes/wakeups.js';
+import { isAgentPath } from '../../../shared/nodes/wire.js';
 
 describe('crash back-off', () => {
   it('doubles from 10 s and stops at 5 min, like kubelet', () => {
@@ -157,5 +158,20 @@ describe('small protocol helpers', () => {
     expect(trimLog('a\nb\nc\n', { tailLines: 2 })).toBe('b\nc\n');
     expect(trimLog('a\nb\nc\n', { tailLines: 0 })).toBe('');
     expect(trimLog('abcdef', { limitBytes: 3 })).toBe('abc');
+  });
+});
+
+describe('the nodes function URL', () => {
+  it.each([
+    ['/kumo/v1/nodes/ip-10-0-0-5.ec2.internal/sync', true],
+    ['/kumo/v1/nodes/n1/register', true],
+    ['/api/v1/namespaces/default/configmaps/web-config', true],
+    ['/api/v1/namespaces/default/secrets/token', true],
+    ['/api/v1/namespaces/default/secrets', false],
+    ['/api/v1/namespaces/default/pods/p1', false],
+    ['/apis/apps/v1/namespaces/default/deployments', false],
+    ['/kumo/v1/apply', false],
+  ])('%s answered: %s', (path, allowed) => {
+    expect(isAgentPath(path)).toBe(allowed);
   });
 });
