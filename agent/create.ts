@@ -12,6 +12,7 @@ import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import type { AgentConfig } from '../shared/config.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { SqsWakeSource } from '../shared/agent/sqs-wake-source.js';
+import { nodeCredential } from '../shared/agent/node-credential.js';
 
 /** Builds an agent from its configuration: the composition root shared by `kumo-agent`, `npm start` and the tests. */
 export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPolicy; log?: AgentOptions['log']; debounceMs?: number; wrapClient?: (c: NodeClient) => NodeClient } = {}): Promise<Agent> {
@@ -24,10 +25,11 @@ export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPoli
   // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).
   const credentials = credentialProvider({ env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials, ecsRelativeUri: c.ecsCredentialsUri, imds: true });
   const sqs = new AwsJsonClient('sqs', c.region, credentials, c.sqsEndpoint);
+  const token = await nodeCredential({ server: c.server, nodeName: c.nodeName, token: c.token, bootstrapToken: c.bootstrapToken, file: join(c.dataDir, 'node-credential'), log: extra.log });
   const logs = c.logGroup ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentials), c.logGroup) : new FileLogStore(c.logDir);
   return new Agent({
     nodeName: c.nodeName,
-    client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, c.token)),
+    client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, token)),
     runtime,
     logs,
     machine,

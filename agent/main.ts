@@ -4,14 +4,15 @@
  *
  *   kumo-agent --server URL --node-name NAME [--runtime process|docker] [--docker-socket PATH]
  *              [--labels a=b,c=d] [--taints key=value:NoSchedule] [--cpu 2] [--memory 4Gi] [--pods 110]
- *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP] [--token TOKEN]
+ *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP]
+ *              [--bootstrap-token TOKEN | --token NODE_CREDENTIAL]
  * Every flag has a KUMO_AGENT_* environment variable (see shared/config.ts).
  */
 import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../shared/config.js';
 import { createAgent } from './create.js';
 
-const names = ['server', 'node-name', 'token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'log-group', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint'] as const;
+const names = ['server', 'node-name', 'token', 'bootstrap-token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'log-group', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint'] as const;
 const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), allowPositionals: false });
 
 const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);

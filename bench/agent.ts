@@ -13,6 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_AUTH } from '../shared/auth/settings.js';
+import { TokenService } from '../shared/auth/token-service.js';
+import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { handleApiRequest } from '../shared/api/http/handler.js';
 import { apiDeps } from '../shared/api/wiring.js';
 import { fromHttpApiEvent, toHttpApiResult } from '../shared/aws/api-gateway.js';
@@ -70,7 +73,16 @@ async function main() {
   // The API the agents talk to, with its DynamoDB requests counted (the same handler code as on AWS).
   const ops = countOps(b.dynamo);
   const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
-  const deps = apiDeps(store, systemClock, console.error, { leases: new DynamoLeaseStore(b.dynamo, b.tableName), wakeups: new SqsNodeWakeups(b.sqs, prefix), logs: new FileLogStore(join(dataDir, 'logs')) });
+  const tokens = new DynamoTokenStore(b.dynamo, b.tableName);
+  const deps = apiDeps(
+    store,
+    systemClock,
+    console.error,
+    { leases: new DynamoLeaseStore(b.dynamo, b.tableName), wakeups: new SqsNodeWakeups(b.sqs, prefix), logs: new FileLogStore(join(dataDir, 'logs')) },
+    // As on AWS: the agent presents its own node credential, checked (and cached) by the API.
+    { tokens, settings: DEFAULT_AUTH },
+  );
+  const nodeToken = (await new TokenService(tokens, systemClock).issueNodeCredential('bench-node')).token;
   await ensureSystemNamespaces(deps.service);
   const calls = { register: 0, sync: 0, other: 0 };
   const handlerMs: number[] = [];
@@ -92,6 +104,7 @@ async function main() {
       PATH: process.env.PATH,
       KUMO_AGENT_SERVER: server.url,
       KUMO_AGENT_NODE_NAME: 'bench-node',
+      KUMO_AGENT_TOKEN: nodeToken,
       KUMO_AGENT_DATA_DIR: dataDir,
       KUMO_LOG_DIR: join(dataDir, 'logs'),
       KUMO_AGENT_INTERNAL_IP: '127.0.0.1',

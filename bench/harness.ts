@@ -105,6 +105,7 @@ export function useBackendsForHandlers(b: Backends, extra: Record<string, string
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
+    KUMO_AUTH_MODE: 'dev-loopback', // loopback benchmarks; bench/agent.ts measures a real node credential
     ...extra,
   });
 }

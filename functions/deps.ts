@@ -13,6 +13,7 @@ import { Scheduler } from '../shared/scheduling/scheduler.js';
 import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
+import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import type { LogStore } from '../shared/logs/log-store.js';
@@ -39,7 +40,14 @@ function base() {
 }
 
 export function apiDependencies(): ApiDeps {
-  api ??= apiDeps(base().store, systemClock, logError, { leases: leaseStore(), wakeups: nodeWakeups(), timings: base().config.nodeTimings, logs: logStore(base().config) });
+  const { config: c } = base();
+  api ??= apiDeps(
+    base().store,
+    systemClock,
+    logError,
+    { leases: leaseStore(), wakeups: nodeWakeups(), timings: c.nodeTimings, logs: logStore(c) },
+    { tokens: new DynamoTokenStore(dynamoClient(c), c.tableName), settings: c.auth },
+  );
   return api;
 }
 

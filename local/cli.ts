@@ -1,24 +1,111 @@
 /**
- * `kumo <command>`:
- *   kumo kubeconfig [--server http://127.0.0.1:3000] [--name kumo-local] [--namespace default] [--out FILE]
- *     writes (or prints) a kubeconfig for the local stack, so `kubectl --kubeconfig FILE get pods` works.
+ * `kumo <command>`: the administrator's tool. Token commands talk to the stage's DynamoDB table
+ * directly with your AWS credentials (the root of trust, as IAM is for EKS), or with `--local` to the
+ * stack `npm start` is running.
+ *
+ *   kumo kubeconfig [--server URL] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
+ *   kumo token create --name NAME --role cluster-admin|edit|view [--namespaces a,b] [--ttl SECONDS]  (--stage S [--region R] | --local)
+ *   kumo token list   (--stage S [--region R] | --local)
+ *   kumo token revoke ID   (--stage S [--region R] | --local)
+ *   kumo bootstrap-token create [--name NAME] [--ttl SECONDS]   (--stage S [--region R] | --local)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kubeconfig } from './kubeconfig.js';
+import { dynamoClient } from '../shared/aws/clients.js';
+import { systemClock } from '../shared/clock.js';
+import { TokenService } from '../shared/auth/token-service.js';
+import type { Role } from '../shared/auth/principal.js';
+import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
+import { StatusError } from '../shared/api/errors.js';
 
+const USAGE = `usage:
+  kumo kubeconfig [--server URL] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
+  kumo token create --name NAME --role cluster-admin|edit|view [--namespaces a,b] [--ttl SECONDS]  (--stage S [--region R] | --local)
+  kumo token list   (--stage S [--region R] | --local)
+  kumo token revoke ID   (--stage S [--region R] | --local)
+  kumo bootstrap-token create [--name NAME] [--ttl SECONDS]   (--stage S [--region R] | --local)`;
+
+const root = join(import.meta.dirname, '..');
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'kubeconfig') {
-  const { values } = parseArgs({
-    args: rest,
-    options: { server: { type: 'string', default: `http://127.0.0.1:${process.env.KUMO_PORT ?? '3000'}` }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } },
-  });
-  const text = kubeconfig({ server: values.server ?? '', name: values.name, namespace: values.namespace });
-  if (values.out) {
-    writeFileSync(values.out, text, { mode: 0o600 });
-    console.error(`wrote ${values.out}; try: kubectl --kubeconfig ${values.out} get all -A`);
-  } else process.stdout.write(text);
-} else {
-  console.error('usage: kumo kubeconfig [--server URL] [--name NAME] [--namespace NS] [--out FILE]');
-  process.exit(command ? 2 : 0);
+
+const target = { stage: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean', default: false } } as const;
+
+/** The table of a deployed stage (serverless.yml: kumo-<stage>-objects) or of the running local stack. */
+function tokenService(v: { stage?: string; region?: string; local?: boolean }): TokenService {
+  if (v.local) {
+    let s: { dynamoEndpoint: string; tableName: string; region: string };
+    try {
+      s = JSON.parse(readFileSync(join(root, '.kumo', 'stack.json'), 'utf8')) as typeof s;
+    } catch {
+      throw new Error('no local stack is running (start one with npm start)');
+    }
+    return new TokenService(new DynamoTokenStore(dynamoClient({ region: s.region, dynamoEndpoint: s.dynamoEndpoint }), s.tableName), systemClock);
+  }
+  if (!v.stage) throw new Error('say which control plane: --stage NAME (deployed) or --local');
+  const region = v.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  return new TokenService(new DynamoTokenStore(dynamoClient({ region, dynamoEndpoint: undefined }), `kumo-${v.stage}-objects`), systemClock);
 }
+
+async function main(): Promise<number> {
+  const sub = rest[0];
+  if (command === 'kubeconfig') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { server: { type: 'string', default: `http://127.0.0.1:${process.env.KUMO_PORT ?? '3000'}` }, token: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } },
+    });
+    if (values.token && values.server?.startsWith('http:')) console.error('note: kubectl sends a token only over https; against http://127.0.0.1 the dev-loopback mode needs none');
+    const text = kubeconfig({ server: values.server ?? '', name: values.name, namespace: values.namespace, token: values.token });
+    if (values.out) {
+      writeFileSync(values.out, text, { mode: 0o600 });
+      console.error(`wrote ${values.out}; try: kubectl --kubeconfig ${values.out} get all -A`);
+    } else process.stdout.write(text);
+    return 0;
+  }
+  if (command === 'token' && sub === 'create') {
+    const { values } = parseArgs({ args: rest.slice(1), options: { ...target, name: { type: 'string' }, role: { type: 'string' }, namespaces: { type: 'string' }, ttl: { type: 'string' } } });
+    if (!values.name || !values.role) throw new Error('token create needs --name and --role');
+    const issued = await tokenService(values).createUserToken({
+      name: values.name,
+      role: values.role as Role,
+      namespaces: values.namespaces?.split(',').map((n) => n.trim()).filter(Boolean),
+      ttlSeconds: values.ttl ? Number(values.ttl) : undefined,
+    });
+    console.error(`created token ${issued.record.id} for ${issued.record.name} (${issued.record.role}${issued.record.namespaces?.length ? ` in ${issued.record.namespaces.join(',')}` : ''}); it is shown once:`);
+    console.log(issued.token);
+    return 0;
+  }
+  if (command === 'token' && sub === 'list') {
+    const { values } = parseArgs({ args: rest.slice(1), options: target });
+    const rows = (await tokenService(values).list()).map((r) => [r.id, r.type, r.name, r.role ?? '', (r.namespaces ?? []).join(',') || (r.role === 'cluster-admin' ? '*' : ''), r.createdAt, r.expiresAt ?? '', r.revokedAt ? `revoked ${r.revokedAt}` : 'active']);
+    const header = ['ID', 'TYPE', 'NAME', 'ROLE', 'NAMESPACES', 'CREATED', 'EXPIRES', 'STATE'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+    return 0;
+  }
+  if (command === 'token' && sub === 'revoke') {
+    const { values, positionals } = parseArgs({ args: rest.slice(1), options: target, allowPositionals: true });
+    if (!positionals[0]) throw new Error('token revoke needs the token ID (see kumo token list)');
+    await tokenService(values).revoke(positionals[0]);
+    console.error(`revoked ${positionals[0]} (warm API containers may honour it for up to KUMO_AUTH_CACHE_SECONDS more)`);
+    return 0;
+  }
+  if (command === 'bootstrap-token' && sub === 'create') {
+    const { values } = parseArgs({ args: rest.slice(1), options: { ...target, name: { type: 'string', default: 'agents' }, ttl: { type: 'string', default: '3600' } } });
+    const issued = await tokenService(values).createBootstrapToken(values.name ?? 'agents', Number(values.ttl));
+    console.error(`created bootstrap token ${issued.record.id}, valid until ${issued.record.expiresAt}; give it to agents as KUMO_AGENT_BOOTSTRAP_TOKEN:`);
+    console.log(issued.token);
+    return 0;
+  }
+  console.error(USAGE);
+  return command ? 2 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`kumo: ${e instanceof StatusError || e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

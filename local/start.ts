@@ -6,9 +6,15 @@
  * Two node agents run the pods (process runtime; docker runtime with --docker-socket PATH).
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2] [--docker-socket PATH]
+ *                [--auth dev-loopback|tokens]
+ *
+ * Auth: by default tokenless requests from 127.0.0.1 act as cluster-admin (kubectl sends bearer tokens
+ * only over https, and this stack serves plain http); requests that carry a token are checked exactly
+ * as on AWS. `--auth tokens` requires a token for everything and prints an admin token at start.
+ * The local agents always use real node credentials, obtained with a bootstrap token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +24,8 @@ import { loadAgentConfig } from '../shared/config.js';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
+import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
+import { TokenService } from '../shared/auth/token-service.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { functionHandlers, startEventPath } from './event-path.js';
 import { freePort, waitForPort } from './ports.js';
@@ -36,6 +44,7 @@ const { values: args } = parseArgs({
     'sqs-port': { type: 'string' },
     agents: { type: 'string', default: '2' },
     'docker-socket': { type: 'string' },
+    auth: { type: 'string', default: 'dev-loopback' },
   },
 });
 
@@ -45,6 +54,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const region = 'us-east-1';
 const tableName = 'kumo-local-objects';
 const stops: (() => Promise<void>)[] = [];
+mkdirSync(join(root, '.kumo'), { recursive: true });
+const LOCAL_STACK_FILE = join(root, '.kumo', 'stack.json');
 let stopping = false;
 
 async function shutdown(code: number) {
@@ -93,6 +104,11 @@ async function main() {
   const sqs = sqsClient(config);
   const queueUrls = await ensureQueues(sqs, 'kumo-local');
   await ensureSystemNamespaces(apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service);
+  if (args.auth !== 'dev-loopback' && args.auth !== 'tokens') throw new Error(`--auth must be dev-loopback or tokens, not ${JSON.stringify(args.auth)}`);
+  const tokens = new TokenService(new DynamoTokenStore(client, tableName), systemClock);
+  const bootstrap = await tokens.createBootstrapToken('local-agents', 3600);
+  const admin = args.auth === 'tokens' ? await tokens.createUserToken({ name: 'local-admin', role: 'cluster-admin' }) : undefined;
+  const authHeader: Record<string, string> = admin ? { authorization: `Bearer ${admin.token}` } : {};
 
   // The stream and queue consumers run here, in-process, with the same handlers and configuration as on AWS.
   const handlerEnv = {
@@ -107,6 +123,7 @@ async function main() {
     // Agents long-poll per-node wake-up queues; container logs go to files the API reads back.
     KUMO_NODE_QUEUE_PREFIX: 'kumo-local',
     KUMO_LOG_DIR: logDir,
+    KUMO_AUTH_MODE: args.auth,
   };
   Object.assign(process.env, handlerEnv);
   const handlers = await functionHandlers();
@@ -138,8 +155,13 @@ async function main() {
   offline.once('exit', (code) => !stopping && (console.error(`[kumo] serverless-offline exited (${code})`), void shutdown(1)));
   await waitForPort(apiPort, 120_000);
   const api = `http://127.0.0.1:${apiPort}`;
+  // Where `kumo token … --local` finds this stack's table.
+  writeFileSync(LOCAL_STACK_FILE, JSON.stringify({ api, dynamoEndpoint: ddb.endpoint, tableName, region }, null, 2));
+  stops.push(async () => rmSync(LOCAL_STACK_FILE, { force: true }));
   log(`API              ${api}  (serverless-offline, HTTP API emulation)`);
 
+  // A fresh exchange each start: the table may be new (--in-memory) while the agents' data dirs are kept.
+  for (let i = 1; i <= Number(args.agents); i++) rmSync(join(root, '.kumo', 'agents', `local-node-${i}`, 'node-credential'), { force: true });
   const agentCount = Number(args.agents);
   const runtime = args['docker-socket'] ? 'docker' : 'process';
   for (let i = 1; i <= agentCount; i++) {
@@ -153,6 +175,7 @@ async function main() {
         'log-dir': logDir,
         'internal-ip': '127.0.0.1',
         'sqs-endpoint': sqsEmulator.endpoint,
+        'bootstrap-token': bootstrap.token,
         cpu: '2',
         memory: '4Gi',
       }),
@@ -166,13 +189,15 @@ async function main() {
 
   if (!args['no-demo']) {
     const manifest = readFileSync(join(root, 'examples', 'demo.yaml'), 'utf8');
-    const res = await fetch(`${api}/kumo/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: manifest });
+    const res = await fetch(`${api}/kumo/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml', ...authHeader }, body: manifest });
     const text = await res.text();
     if (!res.ok && res.status !== 207) throw new Error(`applying the demo failed (${res.status}): ${text}`);
     const result = JSON.parse(text) as { results?: { kind?: string; namespace?: string; name?: string; action: string; status?: { message: string } }[] };
     for (const r of result.results ?? [])
       log(`demo: ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} ${r.action}${r.status ? `: ${r.status.message}` : ''}`);
   }
+  if (admin) log(`auth             tokens required; an admin token (shown once): ${admin.token}\n                   kubectl needs https for tokens: use curl -H "Authorization: Bearer $TOKEN", or restart without --auth tokens`);
+  else log('auth             dev-loopback: tokenless requests from 127.0.0.1 act as cluster-admin; tokens, when sent, are checked');
   log('ready. Try:');
   console.log(`  node bin/kumo.js kubeconfig --server ${api} --out .kumo/kubeconfig && export KUBECONFIG=$PWD/.kumo/kubeconfig
   kubectl get nodes; kubectl -n demo get pods -o wide; kubectl -n demo logs deploy/web

@@ -2,6 +2,8 @@
  * The one place that reads the environment. Everything else receives these values.
  * Offline, local/ sets the endpoints; on AWS they are absent and the SDK's defaults apply.
  */
+import { DEFAULT_AUTH, type AuthSettings } from './auth/settings.js';
+
 export interface Config {
   region: string;
   tableName: string;
@@ -25,15 +27,18 @@ export interface Config {
   envCredentials: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string };
   /** Node lifecycle: lease grace, default toleration of an unreachable node, how often nodes are checked. */
   nodeLifecycle: { graceSeconds: number; tolerationSeconds: number; periodSeconds: number };
+  /** Who may call the API: tokens everywhere; the loopback development mode only offline. */
+  auth: AuthSettings;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const tableName = env.KUMO_TABLE;
   if (!tableName) throw new Error('KUMO_TABLE is not set: it names the DynamoDB objects table');
+  const dynamoEndpoint = env.KUMO_DYNAMODB_ENDPOINT || undefined;
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     tableName,
-    dynamoEndpoint: env.KUMO_DYNAMODB_ENDPOINT || undefined,
+    dynamoEndpoint,
     sqsEndpoint: env.KUMO_SQS_ENDPOINT || undefined,
     queueUrls: { scheduler: env.KUMO_SCHEDULER_QUEUE_URL ?? '', controllers: env.KUMO_CONTROLLERS_QUEUE_URL ?? '' },
     schedulingStrategy: env.KUMO_SCHEDULING_STRATEGY === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated',
@@ -49,6 +54,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tolerationSeconds: positive(env.KUMO_NODE_EVICTION_TOLERATION_SECONDS ?? '30', 'KUMO_NODE_EVICTION_TOLERATION_SECONDS'),
       periodSeconds: positive(env.KUMO_NODE_MONITOR_PERIOD_SECONDS ?? '15', 'KUMO_NODE_MONITOR_PERIOD_SECONDS'),
     },
+    auth: authSettings(env, dynamoEndpoint),
+  };
+}
+
+function authSettings(env: Record<string, string | undefined>, dynamoEndpoint: string | undefined): AuthSettings {
+  const mode = env.KUMO_AUTH_MODE || 'tokens';
+  if (mode !== 'tokens' && mode !== 'dev-loopback') throw new Error(`KUMO_AUTH_MODE must be tokens or dev-loopback, not ${JSON.stringify(mode)}`);
+  // The open development mode must be impossible on AWS: it needs the store to be a local emulator too.
+  if (mode === 'dev-loopback' && !(dynamoEndpoint && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(dynamoEndpoint)))
+    throw new Error('KUMO_AUTH_MODE=dev-loopback is only allowed offline (KUMO_DYNAMODB_ENDPOINT on a loopback address)');
+  const perSecond = positive(env.KUMO_RATE_LIMIT_PER_SECOND ?? String(DEFAULT_AUTH.rateLimit.perSecond), 'KUMO_RATE_LIMIT_PER_SECOND');
+  return {
+    mode,
+    cacheSeconds: positive(env.KUMO_AUTH_CACHE_SECONDS ?? String(DEFAULT_AUTH.cacheSeconds), 'KUMO_AUTH_CACHE_SECONDS'),
+    rateLimit: { perSecond, burst: positive(env.KUMO_RATE_LIMIT_BURST ?? String(perSecond * 2), 'KUMO_RATE_LIMIT_BURST') },
+    maxBodyBytes: positive(env.KUMO_MAX_BODY_BYTES ?? String(DEFAULT_AUTH.maxBodyBytes), 'KUMO_MAX_BODY_BYTES'),
   };
 }
 
@@ -63,6 +84,8 @@ export interface AgentConfig {
   server: string;
   nodeName: string;
   token?: string;
+  /** Exchanged once for this node's own credential (kept in dataDir). */
+  bootstrapToken?: string;
   runtime: 'process' | 'docker';
   dockerSocket: string;
   dataDir: string;
@@ -122,6 +145,7 @@ export function loadAgentConfig(flags: Record<string, string | undefined>, env: 
     server: server.replace(/\/+$/, ''),
     nodeName: (pick('node-name', 'KUMO_AGENT_NODE_NAME') ?? env.HOSTNAME ?? '').toLowerCase(),
     token: pick('token', 'KUMO_AGENT_TOKEN'),
+    bootstrapToken: pick('bootstrap-token', 'KUMO_AGENT_BOOTSTRAP_TOKEN'),
     runtime,
     dockerSocket: pick('docker-socket', 'KUMO_AGENT_DOCKER_SOCKET') ?? (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : '/var/run/docker.sock'),
     dataDir,

@@ -132,6 +132,26 @@ export class ForbiddenError extends StatusError {
   }
 }
 
+/** No valid credentials: Kubernetes answers exactly this, without saying what was wrong with them. */
+export class UnauthorizedError extends StatusError {
+  constructor() {
+    super(401, 'Unauthorized', 'Unauthorized', {});
+  }
+}
+
+/** Authenticated, but not allowed: worded like Kubernetes' RBAC denials so kubectl users recognise them. */
+export class AccessDeniedError extends StatusError {
+  constructor(message: string, ref: { resource?: string; group?: string; name?: string }) {
+    super(403, 'Forbidden', message, { name: ref.name, group: ref.group, kind: ref.resource });
+  }
+}
+
+export class TooManyRequestsError extends StatusError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, 'TooManyRequests', message, { retryAfterSeconds });
+  }
+}
+
 export class MethodNotAllowedError extends StatusError {
   constructor(message: string) {
     super(405, 'MethodNotAllowed', message, {});

@@ -9,6 +9,10 @@ import { noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
 import type { LeaseStore } from '../store/leases.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { Store } from '../store/store.js';
+import { Gate } from '../auth/gate.js';
+import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
+import type { TokenStore } from '../auth/token-store.js';
+import { TokenService } from '../auth/token-service.js';
 
 const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789'; // Kubernetes' generateName alphabet (no vowels, no confusables)
 
@@ -17,7 +21,7 @@ export function randomNameSuffix(): string {
 }
 
 /** Builds the API's object graph over a store: used by the Lambda handler and by local tools alike. */
-export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'], nodes: NodeParts = {}): ApiDeps {
+export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'], nodes: NodeParts = {}, auth: AuthParts = {}): ApiDeps {
   const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix };
   const service = new ObjectService(serviceDeps);
   const nodeService = nodes.leases
@@ -31,7 +35,9 @@ export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'
         timings: nodes.timings ?? DEFAULT_NODE_TIMINGS,
       })
     : undefined;
-  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError };
+  const tokens = auth.tokens ?? noTokens;
+  const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock);
+  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError, gate, tokens: new TokenService(tokens, clock) };
 }
 
 /** What the node agents' endpoints need besides the store; without leases those endpoints answer 404. */
@@ -41,3 +47,16 @@ export interface NodeParts {
   timings?: NodeTimings;
   logs?: LogStore;
 }
+
+/** Who may call the API. Without a token store no token is valid (in-process tools need none). */
+export interface AuthParts {
+  tokens?: TokenStore;
+  settings?: AuthSettings;
+}
+
+const noTokens: TokenStore = {
+  get: () => Promise.resolve(undefined),
+  put: () => Promise.reject(new Error('this API was built without a token store')),
+  list: () => Promise.resolve([]),
+  revoke: () => Promise.resolve(false),
+};

@@ -15,6 +15,7 @@ export function fromHttpApiEvent(event: APIGatewayProxyEventV2): ApiRequest {
     headers,
     body,
     bodyBytes: bytes,
+    sourceIp: event.requestContext.http.sourceIp,
   };
 }
 

@@ -7,7 +7,7 @@ export const NODE_API_PREFIX = '/kumo/v1/nodes';
 /** Status reason when the agent's epoch is no longer current: it must stop its pods and register again. */
 export const FENCED_REASON = 'NodeFenced';
 
-/** What an agent may ask of the control plane: its two calls, and the ConfigMaps/Secrets its pods' env refers to. */
-const AGENT_PATHS = [new RegExp(`^${NODE_API_PREFIX}/[^/]+/(register|sync)$`), /^\/api\/v1\/namespaces\/[^/]+\/(configmaps|secrets)\/[^/]+$/];
+/** What an agent may ask of the control plane: its calls (credentials with a bootstrap token), and the ConfigMaps/Secrets its pods' env refers to. */
+const AGENT_PATHS = [new RegExp(`^${NODE_API_PREFIX}/[^/]+/(register|sync|credentials)$`), /^\/api\/v1\/namespaces\/[^/]+\/(configmaps|secrets)\/[^/]+$/];
 
 export const isAgentPath = (path: string): boolean => AGENT_PATHS.some((p) => p.test(path));

@@ -6,6 +6,8 @@ import type { KubeObject } from '../../shared/api/types.js';
 import { makeConfigMap, makeDeployment, makePod } from '../support/fixtures.js';
 import { freshStack, type TestStack } from '../support/stack.js';
 
+const LOOPBACK = '127.0.0.1';
+
 /**
  * Whatever a client sends, the answer is a Status or an object, never a 5xx: random JSON in every
  * position of a manifest, against the real handler and DynamoDB Local.
@@ -70,6 +72,7 @@ describe('no input produces a 5xx', () => {
         const path = verb === 'POST' ? pathFor(t) : verb === 'STATUS' && t.hasStatus ? `${pathFor(t)}/ok/status` : `${pathFor(t)}/ok`;
         const res = await handleApiRequest(
           {
+            sourceIp: LOOPBACK, // the offline development mode: tokenless loopback requests act as cluster-admin
             method,
             path,
             query: new URLSearchParams(),
@@ -81,7 +84,7 @@ describe('no input produces a 5xx', () => {
         expect(res.statusCode, res.body).toBeLessThan(500);
         if (res.statusCode >= 400) expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code: res.statusCode });
         // Whatever was stored must still print as a Table (kubectl get) without a 5xx.
-        const table = await handleApiRequest({ method: 'GET', path: pathFor(t), query: new URLSearchParams(), headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } }, stack.api);
+        const table = await handleApiRequest({ sourceIp: LOOPBACK, method: 'GET', path: pathFor(t), query: new URLSearchParams(), headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } }, stack.api);
         expect(table.statusCode, table.body).toBe(200);
       }),
       { numRuns: 1000 },
@@ -92,7 +95,7 @@ describe('no input produces a 5xx', () => {
     await fc.assert(
       fc.asyncProperty(anyType, fc.string(), fc.string(), fc.string(), fc.string(), async (t, labelSelector, fieldSelector, limit, cont) => {
         const query = new URLSearchParams({ labelSelector, fieldSelector, limit, continue: cont });
-        const res = await handleApiRequest({ method: 'GET', path: pathFor(t), query, headers: {} }, stack.api);
+        const res = await handleApiRequest({ sourceIp: LOOPBACK, method: 'GET', path: pathFor(t), query, headers: {} }, stack.api);
         expect(res.statusCode, res.body).toBeLessThan(500);
       }),
       { numRuns: 200 },

@@ -40,6 +40,8 @@ export async function startAgentStack(
   Object.assign(process.env, {
     KUMO_NODE_QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`,
     KUMO_LOG_DIR: logDir,
+    // Agents without a credential act through the offline development mode (test/integration/authorization.test.ts covers node credentials).
+    KUMO_AUTH_MODE: 'dev-loopback',
     KUMO_NODE_HEARTBEAT_SECONDS: String(timings.heartbeatSeconds),
     KUMO_NODE_RESYNC_SECONDS: String(timings.resyncSeconds),
     ...(lifecycle ? { KUMO_NODE_MONITOR_GRACE_SECONDS: String(lifecycle.graceSeconds), KUMO_NODE_EVICTION_TOLERATION_SECONDS: String(lifecycle.tolerationSeconds), KUMO_NODE_MONITOR_PERIOD_SECONDS: '60' } : {}),

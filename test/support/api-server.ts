@@ -18,6 +18,8 @@ export async function startApi(): Promise<TestApi> {
   const stack = await freshStack();
   process.env.KUMO_TABLE = stack.tableName;
   process.env.KUMO_DYNAMODB_ENDPOINT = inject('dynamoEndpoint');
+  // Tokenless requests from loopback act as cluster-admin, as under `npm start`; tokens are still checked when sent.
+  process.env.KUMO_AUTH_MODE ??= 'dev-loopback';
   const { handler } = await import('../../functions/api.js');
   const server = await serveLambda(handler);
   const call: TestApi['call'] = async (method, path, body, contentType = 'application/json') => {

@@ -6,6 +6,8 @@ import { dynamoClient } from '../../shared/aws/clients.js';
 import type { Clock } from '../../shared/clock.js';
 import { systemClock } from '../../shared/clock.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
+import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
+import { DEFAULT_AUTH } from '../../shared/auth/settings.js';
 import { ensureObjectsTable, ensureSystemNamespaces } from '../../local/setup.js';
 
 export interface TestStack {
@@ -20,7 +22,7 @@ export async function freshStack(clock: Clock = systemClock): Promise<TestStack>
   const client = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
   await ensureObjectsTable(client, tableName);
   const store = new DynamoStore(client, tableName, clock);
-  const api = apiDeps(store, clock, (message, error) => console.error(message, error));
+  const api = apiDeps(store, clock, (message, error) => console.error(message, error), {}, { tokens: new DynamoTokenStore(client, tableName), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } });
   await ensureSystemNamespaces(api.service);
   return { tableName, store, api };
 }

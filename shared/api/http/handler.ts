@@ -7,6 +7,10 @@ import type { DeleteOptions, ObjectService } from '../object-service.js';
 import { applyPatch, patchTypeOf } from '../patch.js';
 import type { ResourceType } from '../kinds.js';
 import type { NodeService } from '../../nodes/node-service.js';
+import { checkNodeName } from '../../nodes/protocol.js';
+import type { Gate } from '../../auth/gate.js';
+import type { Principal } from '../../auth/principal.js';
+import type { TokenService } from '../../auth/token-service.js';
 import type { LogStore } from '../../logs/log-store.js';
 import { podLog } from './pod-log.js';
 import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf } from './codec.js';
@@ -27,6 +31,10 @@ export interface ApiDeps {
   logs?: LogStore;
   /** The node agents' protocol (absent where no agents are served). */
   nodes?: NodeService;
+  /** Authentication, limits and authorization: every request passes through it. */
+  gate: Gate;
+  /** Issues node credentials for bootstrap tokens. */
+  tokens: TokenService;
   /** Where unexpected errors are reported (never to the client). */
   logError: (message: string, error: unknown) => void;
 }
@@ -49,7 +57,11 @@ const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy'
 export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const encoding = encodingFor(req.headers.accept);
   try {
-    const reply = await dispatch(req, route(req.path), deps);
+    // Authenticate before routing: an anonymous caller learns nothing, not even which paths exist.
+    const principal = await deps.gate.admit(req);
+    const r = route(req.path);
+    await deps.gate.authorize(principal, r, req);
+    const reply = await dispatch(req, r, deps, principal);
     if (reply.raw !== undefined) return { statusCode: reply.code, headers: { 'content-type': reply.contentType ?? 'application/json' }, body: reply.raw };
     if (reply.contentType) return { statusCode: reply.code, headers: { 'content-type': reply.contentType }, body: JSON.stringify(reply.value) };
     const { body, contentType } = encode(reply.value, encoding);
@@ -57,7 +69,8 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
   } catch (e) {
     const err = e instanceof StatusError ? e : internalError(e, deps);
     const { body, contentType } = encode(err.toStatus(), encoding);
-    return { statusCode: err.code, headers: { 'content-type': contentType }, body };
+    const retry = err.details?.retryAfterSeconds;
+    return { statusCode: err.code, headers: { 'content-type': contentType, ...(retry ? { 'retry-after': String(retry) } : {}) }, body };
   }
 }
 
@@ -66,7 +79,7 @@ function internalError(e: unknown, deps: ApiDeps): StatusError {
   return new StatusError(500, 'InternalError', 'Internal error occurred: the server could not complete the request; see the control-plane logs', {});
 }
 
-async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps): Promise<Reply> {
+async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Principal): Promise<Reply> {
   const m = req.method.toUpperCase();
   const readOnly = (value: () => unknown): Reply => {
     if (m !== 'GET') throw methodNotAllowed(m, req.path);
@@ -95,12 +108,18 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps): Promise<Reply
     case 'bulkApply': {
       if (m !== 'POST') throw methodNotAllowed(m, req.path);
       const docs = decodeDocuments(req.headers['content-type'], req.body);
+      await deps.gate.authorizeDocuments(principal, docs, req.query.get('namespace') ?? undefined);
       const atomic = ['true', '1', ''].includes(req.query.get('atomic') ?? 'false');
       const result = await deps.bulk.apply(docs, { atomic, namespace: req.query.get('namespace') ?? undefined });
       return ok(result, applyStatusCode(result));
     }
     case 'nodeAgent': {
       if (m !== 'POST') throw methodNotAllowed(m, req.path);
+      if (r.action === 'credentials') {
+        checkNodeName(r.node);
+        const issued = await deps.tokens.issueNodeCredential(r.node);
+        return ok({ kind: 'NodeCredential', apiVersion: 'kumo/v1', nodeName: r.node, token: issued.token }, 201);
+      }
       if (!deps.nodes) throw new RouteNotFoundError();
       const body = decodeBody(req.headers['content-type'], req.body);
       return ok(r.action === 'register' ? await deps.nodes.register(r.node, body) : await deps.nodes.sync(r.node, body));

@@ -8,6 +8,8 @@ export interface ApiRequest {
   body?: string;
   /** The body's bytes, for binary media types (protobuf). */
   bodyBytes?: Buffer;
+  /** The caller's address as API Gateway saw it (the dev-loopback auth mode needs it). */
+  sourceIp?: string;
 }
 
 export interface ApiResponse {

@@ -12,14 +12,14 @@ export type Route =
   | { kind: 'collection'; type: ResourceType; namespace?: string }
   | { kind: 'object'; type: ResourceType; namespace: string; name: string; subresource?: string }
   | { kind: 'bulkApply' }
-  | { kind: 'nodeAgent'; node: string; action: 'register' | 'sync' }
+  | { kind: 'nodeAgent'; node: string; action: 'register' | 'sync' | 'credentials' }
   | { kind: 'openapiV3Root' }
   | { kind: 'openapiV3'; group: string; version: string };
 
 /** kumo's own endpoints live outside the Kubernetes groups, so they never collide with them. */
 export const BULK_APPLY_PATH = '/kumo/v1/apply';
-/** The node agents' two calls: `/kumo/v1/nodes/{name}/register` and `/kumo/v1/nodes/{name}/sync`. */
-const NODE_AGENT_PATH = /^\/kumo\/v1\/nodes\/([^/]+)\/(register|sync)$/;
+/** The node agents' calls: `/kumo/v1/nodes/{name}/register|sync`, and `credentials` (a bootstrap token buys a node credential). */
+const NODE_AGENT_PATH = /^\/kumo\/v1\/nodes\/([^/]+)\/(register|sync|credentials)$/;
 
 function resourceRoute(group: string, version: string, segs: string[]): Route {
   if (!groupVersions().some((gv) => gv.group === group && gv.version === version)) throw new RouteNotFoundError();
@@ -50,7 +50,7 @@ export function route(path: string): Route {
   if (clean === '/healthz' || clean === '/livez' || clean === '/readyz') return { kind: 'health' };
   if (clean === BULK_APPLY_PATH) return { kind: 'bulkApply' };
   const agent = NODE_AGENT_PATH.exec(clean);
-  if (agent) return { kind: 'nodeAgent', node: decodeURIComponent(agent[1] ?? ''), action: agent[2] === 'register' ? 'register' : 'sync' };
+  if (agent) return { kind: 'nodeAgent', node: decodeURIComponent(agent[1] ?? ''), action: agent[2] as 'register' | 'sync' | 'credentials' };
   if (clean === '/openapi/v3') return { kind: 'openapiV3Root' };
   const oa = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(clean);
   if (oa) {

@@ -1,0 +1,82 @@
+import type { RequestAttributes, Verb } from './attributes.js';
+import type { Principal } from './principal.js';
+
+/**
+ * The authorization rules, as a pure decision. Roles follow Kubernetes' default ClusterRoles bound in
+ * namespaces: `view` reads everything namespaced except Secrets, `edit` also writes (Secrets included),
+ * neither touches cluster-scoped objects or lists across namespaces. Nodes get only what a kubelet
+ * needs (Kubernetes' Node authorizer); the checks that depend on stored pods are returned as `check`.
+ */
+export type Decision =
+  | { allow: true }
+  | { allow: false; reason: string }
+  /** Allowed only if the pod named is bound to the node. */
+  | { check: 'podOnNode'; nodeName: string; namespace: string; name: string }
+  /** Allowed only if a pod bound to the node refers to this ConfigMap/Secret. */
+  | { check: 'referencedByNode'; nodeName: string; kind: 'ConfigMap' | 'Secret'; namespace: string; name: string };
+
+const ALLOW: Decision = { allow: true };
+const deny = (reason: string): Decision => ({ allow: false, reason });
+
+const READ_VERBS: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
+
+export function decide(p: Principal, a: RequestAttributes): Decision {
+  switch (p.type) {
+    case 'anonymous':
+      return deny('anonymous requests are not allowed');
+    case 'bootstrap':
+      return a.type === 'agent' && a.action === 'credentials' ? ALLOW : deny('a bootstrap token may only obtain a node credential');
+    case 'node':
+      return decideNode(p.nodeName, a);
+    case 'user':
+      return decideUser(p, a);
+  }
+}
+
+function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttributes): Decision {
+  // As in Kubernetes, cluster-admin may do anything, the node protocol included (e.g. tools acting for a node).
+  if (p.role === 'cluster-admin') return ALLOW;
+  switch (a.type) {
+    case 'nonResource':
+      return a.verb === 'get' ? ALLOW : deny('only reads of discovery paths are allowed');
+    case 'agent':
+      return deny('only a node may call the node protocol');
+    case 'bulkApply':
+      return ALLOW; // each document is decided as a create and an update of its own resource
+    case 'resource': {
+      if (!a.namespaced) {
+        // Reading one's own Namespace object is harmless and lets `kubectl get ns/<mine>` work.
+        if (a.resource === 'namespaces' && a.name && p.namespaces.includes(a.name) && a.verb === 'get' && !a.subresource) return ALLOW;
+        return deny('cluster-scoped resources need the cluster-admin role');
+      }
+      if (a.namespace === undefined) return deny('listing across all namespaces needs the cluster-admin role');
+      if (!p.namespaces.includes(a.namespace)) return deny(`the ${p.role} role is not granted in this namespace`);
+      if (p.role === 'edit') return ALLOW;
+      // view
+      if (a.resource === 'secrets') return deny('the view role does not read Secrets');
+      if (!READ_VERBS.has(a.verb)) return deny('the view role only reads');
+      return ALLOW;
+    }
+  }
+}
+
+function decideNode(nodeName: string, a: RequestAttributes): Decision {
+  switch (a.type) {
+    case 'nonResource':
+      return a.verb === 'get' ? ALLOW : deny('only reads of discovery paths are allowed');
+    case 'agent':
+      if (a.action === 'credentials') return deny('a node credential cannot mint node credentials');
+      return a.node === nodeName ? ALLOW : deny(`a node may only act as itself ("${nodeName}")`);
+    case 'bulkApply':
+      return deny('nodes may not apply objects');
+    case 'resource': {
+      if (a.verb !== 'get' || a.name === undefined) return deny('a node may only get the objects its own pods need');
+      if (a.group !== '') return deny('a node may only get the objects its own pods need');
+      if (a.resource === 'nodes' && !a.subresource) return a.name === nodeName ? ALLOW : deny(`a node may only read its own Node ("${nodeName}")`);
+      if (a.resource === 'pods' && !a.subresource && a.namespace) return { check: 'podOnNode', nodeName, namespace: a.namespace, name: a.name };
+      if ((a.resource === 'configmaps' || a.resource === 'secrets') && a.namespace)
+        return { check: 'referencedByNode', nodeName, kind: a.resource === 'configmaps' ? 'ConfigMap' : 'Secret', namespace: a.namespace, name: a.name };
+      return deny('a node may only get the objects its own pods need');
+    }
+  }
+}
