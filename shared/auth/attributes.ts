@@ -31,9 +31,10 @@ function verbOf(method: string, isObject: boolean, query: URLSearchParams): Verb
   }
 }
 
-export function requestAttributes(r: Route, method: string, path: string, query: URLSearchParams): RequestAttributes {
+/** `r` undefined: a path that names nothing served, authorized like any other non-resource path. */
+export function requestAttributes(r: Route | undefined, method: string, path: string, query: URLSearchParams): RequestAttributes {
   const m = method.toUpperCase();
-  switch (r.kind) {
+  switch (r?.kind) {
     case 'collection':
       return { type: 'resource', verb: verbOf(m, false, query), group: r.type.group, resource: r.type.plural, namespaced: r.type.namespaced, namespace: r.namespace };
     case 'object':

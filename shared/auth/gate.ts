@@ -51,7 +51,7 @@ export class Gate {
   }
 
   /** 403 unless the principal may do what the request asks. */
-  async authorize(p: Principal, r: Route, req: ApiRequest): Promise<void> {
+  async authorize(p: Principal, r: Route | undefined, req: ApiRequest): Promise<void> {
     const a = requestAttributes(r, req.method, req.path, req.query);
     await this.enforce(p, a, await this.resolve(decide(p, a)));
   }

@@ -59,8 +59,16 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
   try {
     // Authenticate before routing: an anonymous caller learns nothing, not even which paths exist.
     const principal = await deps.gate.admit(req);
-    const r = route(req.path);
+    // An unknown path is authorized as a non-resource path first, so only those allowed to look learn it is unknown.
+    let r: Route | undefined;
+    let unknown: unknown;
+    try {
+      r = route(req.path);
+    } catch (e) {
+      unknown = e;
+    }
     await deps.gate.authorize(principal, r, req);
+    if (!r) throw unknown;
     const reply = await dispatch(req, r, deps, principal);
     if (reply.raw !== undefined) return { statusCode: reply.code, headers: { 'content-type': reply.contentType ?? 'application/json' }, body: reply.raw };
     if (reply.contentType) return { statusCode: reply.code, headers: { 'content-type': reply.contentType }, body: JSON.stringify(reply.value) };

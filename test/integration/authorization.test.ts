@@ -1,0 +1,238 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent } from '../../agent/create.js';
+import type { Agent } from '../../shared/agent/agent.js';
+import { TokenService } from '../../shared/auth/token-service.js';
+import { loadAgentConfig } from '../../shared/config.js';
+import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
+import { dynamoClient } from '../../shared/aws/clients.js';
+import { systemClock } from '../../shared/clock.js';
+import { startApi, type TestApi } from '../support/api-server.js';
+import { inject } from 'vitest';
+import { until } from '../support/wait.js';
+
+/**
+ * Every route × every kind of caller against the real API handler (functions/api.ts) in `tokens` mode,
+ * as on AWS: tokens are real records in DynamoDB Local, checked by the same code. "allow" means the
+ * request got past authorization (any answer but 401/403); "deny" means 401 for the anonymous caller
+ * and 403 for the others.
+ */
+let api: TestApi;
+let tokens: TokenService;
+const t: Record<string, string> = {};
+
+type Who = 'anonymous' | 'admin' | 'editorA' | 'viewerA' | 'editorB' | 'nodeA' | 'nodeB' | 'bootstrap';
+const WHO: Who[] = ['anonymous', 'admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB', 'bootstrap'];
+
+async function as(who: Who, method: string, path: string, body?: unknown, contentType = 'application/json') {
+  const headers: Record<string, string> = {};
+  if (who !== 'anonymous') headers.authorization = `Bearer ${t[who]}`;
+  if (body !== undefined) headers['content-type'] = contentType;
+  const res = await fetch(`${api.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+const registration = { holder: 'matrix', capacity: { cpu: '2', memory: '4Gi', pods: '10' }, allocatable: { cpu: '2', memory: '4Gi', pods: '10' } };
+const podOn = (name: string, node: string, secret: string, cm: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: {
+    nodeName: node,
+    containers: [{ name: 'c', image: 'busybox', env: [{ name: 'S', valueFrom: { secretKeyRef: { name: secret, key: 'k' } } }], envFrom: [{ configMapRef: { name: cm } }] }],
+  },
+});
+
+beforeAll(async () => {
+  process.env.KUMO_AUTH_MODE = 'tokens';
+  process.env.KUMO_AUTH_CACHE_SECONDS = '1';
+  api = await startApi();
+  tokens = new TokenService(new DynamoTokenStore(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }), api.stack.tableName), systemClock);
+  t.admin = (await tokens.createUserToken({ name: 'alice', role: 'cluster-admin' })).token;
+  t.editorA = (await tokens.createUserToken({ name: 'ed', role: 'edit', namespaces: ['team-a'] })).token;
+  t.viewerA = (await tokens.createUserToken({ name: 'vi', role: 'view', namespaces: ['team-a'] })).token;
+  t.editorB = (await tokens.createUserToken({ name: 'bob', role: 'edit', namespaces: ['team-b'] })).token;
+  t.nodeA = (await tokens.issueNodeCredential('node-a')).token;
+  t.nodeB = (await tokens.issueNodeCredential('node-b')).token;
+  t.bootstrap = (await tokens.createBootstrapToken('fleet', 600)).token;
+  for (const ns of ['team-a', 'team-b']) expect((await as('admin', 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
+  expect((await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(200);
+  expect((await as('nodeB', 'POST', '/kumo/v1/nodes/node-b/register', registration)).status).toBe(200);
+  for (const [kind, plural, name] of [
+    ['Secret', 'secrets', 'secret-a'],
+    ['Secret', 'secrets', 'secret-b'],
+    ['ConfigMap', 'configmaps', 'cm-a'],
+    ['ConfigMap', 'configmaps', 'cm-b'],
+  ] as const) {
+    const data = kind === 'Secret' ? { stringData: { k: `value of ${name}` } } : { data: { k: name } };
+    expect((await as('admin', 'POST', `/api/v1/namespaces/team-a/${plural}`, { apiVersion: 'v1', kind, metadata: { name }, ...data })).status).toBe(201);
+  }
+  expect((await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-a', 'node-a', 'secret-a', 'cm-a'))).status).toBe(201);
+  expect((await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-b', 'node-b', 'secret-b', 'cm-b'))).status).toBe(201);
+}, 60_000);
+afterAll(async () => {
+  delete process.env.KUMO_AUTH_MODE;
+  await api?.close();
+});
+
+type Expect = Partial<Record<Who, 'allow'>>;
+const only = (...who: Who[]): Expect => Object.fromEntries(who.map((w) => [w, 'allow'])) as Expect;
+const USERS_READ_A = only('admin', 'editorA', 'viewerA');
+const USERS_WRITE_A = only('admin', 'editorA');
+const EVERYONE_KNOWN = only('admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB');
+
+/** [what, method, path, body, who is allowed]. Destructive rows use ?dryRun=All: refused with 400 after authorization, so nothing changes. */
+const ROUTES: [string, string, string, unknown, Expect][] = [
+  ['version', 'GET', '/version', undefined, EVERYONE_KNOWN],
+  ['discovery /api', 'GET', '/api', undefined, EVERYONE_KNOWN],
+  ['discovery /apis/apps/v1', 'GET', '/apis/apps/v1', undefined, EVERYONE_KNOWN],
+  ['openapi', 'GET', '/openapi/v3', undefined, EVERYONE_KNOWN],
+  ['health', 'GET', '/healthz', undefined, EVERYONE_KNOWN],
+  ['list pods in team-a', 'GET', '/api/v1/namespaces/team-a/pods', undefined, USERS_READ_A],
+  ['watch pods in team-a', 'GET', '/api/v1/namespaces/team-a/pods?watch=true&timeoutSeconds=0', undefined, USERS_READ_A],
+  ['list pods in all namespaces', 'GET', '/api/v1/pods', undefined, only('admin')],
+  ['list configmaps in team-b', 'GET', '/api/v1/namespaces/team-b/configmaps', undefined, only('admin', 'editorB')],
+  ['get pod-a (on node-a)', 'GET', '/api/v1/namespaces/team-a/pods/pod-a', undefined, only('admin', 'editorA', 'viewerA', 'nodeA')],
+  ['get pod-b (on node-b)', 'GET', '/api/v1/namespaces/team-a/pods/pod-b', undefined, only('admin', 'editorA', 'viewerA', 'nodeB')],
+  ['get a pod that does not exist', 'GET', '/api/v1/namespaces/team-a/pods/ghost', undefined, USERS_READ_A],
+  ['pod-a log', 'GET', '/api/v1/namespaces/team-a/pods/pod-a/log', undefined, USERS_READ_A],
+  ['get secret-a (pod-a needs it)', 'GET', '/api/v1/namespaces/team-a/secrets/secret-a', undefined, only('admin', 'editorA', 'nodeA')],
+  ['get secret-b (pod-b needs it)', 'GET', '/api/v1/namespaces/team-a/secrets/secret-b', undefined, only('admin', 'editorA', 'nodeB')],
+  ['list secrets in team-a', 'GET', '/api/v1/namespaces/team-a/secrets', undefined, USERS_WRITE_A],
+  ['get cm-a (pod-a needs it)', 'GET', '/api/v1/namespaces/team-a/configmaps/cm-a', undefined, only('admin', 'editorA', 'viewerA', 'nodeA')],
+  ['get cm-b (pod-b needs it)', 'GET', '/api/v1/namespaces/team-a/configmaps/cm-b', undefined, only('admin', 'editorA', 'viewerA', 'nodeB')],
+  ['create a configmap in team-a', 'POST', '/api/v1/namespaces/team-a/configmaps?dryRun=All', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, USERS_WRITE_A],
+  ['patch a deployment in team-a', 'PATCH', '/apis/apps/v1/namespaces/team-a/deployments/web?dryRun=All', { metadata: { labels: { a: 'b' } } }, USERS_WRITE_A],
+  ['scale a deployment in team-a', 'PATCH', '/apis/apps/v1/namespaces/team-a/deployments/web/scale?dryRun=All', { spec: { replicas: 2 } }, USERS_WRITE_A],
+  ['delete pod-a', 'DELETE', '/api/v1/namespaces/team-a/pods/pod-a?dryRun=All', undefined, USERS_WRITE_A],
+  ['update pod-a status', 'PUT', '/api/v1/namespaces/team-a/pods/pod-a/status?dryRun=All', {}, USERS_WRITE_A],
+  ['create a namespace', 'POST', '/api/v1/namespaces?dryRun=All', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }, only('admin')],
+  ['get namespace team-a', 'GET', '/api/v1/namespaces/team-a', undefined, only('admin', 'editorA', 'viewerA')],
+  ['delete namespace team-a', 'DELETE', '/api/v1/namespaces/team-a?dryRun=All', undefined, only('admin')],
+  ['list nodes', 'GET', '/api/v1/nodes', undefined, only('admin')],
+  ['get node-a', 'GET', '/api/v1/nodes/node-a', undefined, only('admin', 'nodeA')],
+  ['change node-a taints', 'PATCH', '/api/v1/nodes/node-a?dryRun=All', { spec: { taints: [] } }, only('admin')],
+  ['update node-a status', 'PUT', '/api/v1/nodes/node-a/status?dryRun=All', {}, only('admin')],
+  ['update node-b status', 'PUT', '/api/v1/nodes/node-b/status?dryRun=All', {}, only('admin')],
+  ['delete node-a', 'DELETE', '/api/v1/nodes/node-a?dryRun=All', undefined, only('admin')],
+  ['sync as node-a', 'POST', '/kumo/v1/nodes/node-a/sync', { epoch: 'not a number' }, only('admin', 'nodeA')],
+  ['sync as node-b', 'POST', '/kumo/v1/nodes/node-b/sync', { epoch: 'not a number' }, only('admin', 'nodeB')],
+  ['register as node-b', 'POST', '/kumo/v1/nodes/node-b/register', { holder: 1 }, only('admin', 'nodeB')],
+  ['obtain a node credential', 'POST', '/kumo/v1/nodes/node-new/credentials', {}, only('admin', 'bootstrap')],
+  ['apply a manifest into team-a', 'POST', '/kumo/v1/apply?namespace=team-a', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\n', USERS_WRITE_A],
+  ['apply a manifest into team-b', 'POST', '/kumo/v1/apply', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: team-b}\n', only('admin', 'editorB')],
+  ['an unknown path', 'GET', '/no/such/path', undefined, EVERYONE_KNOWN],
+];
+
+describe('authorization matrix: every route × every kind of caller', () => {
+  it('allows exactly what each role grants (0 unexpected allows, 0 unexpected denies)', async () => {
+    const unexpected: string[] = [];
+    let checked = 0;
+    for (const [what, method, path, body, allowed] of ROUTES) {
+      for (const who of WHO) {
+        const yaml = typeof body === 'string';
+        const r = await as(who, method, path, body, yaml ? 'application/yaml' : method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+        const denied = r.status === 401 || r.status === 403;
+        const want = allowed[who] === 'allow';
+        checked++;
+        if (want === denied) unexpected.push(`${who} ${method} ${path} (${what}): expected ${want ? 'allow' : 'deny'}, got ${r.status} ${r.text.slice(0, 160)}`);
+        else if (denied) {
+          // Denials are Kubernetes Status objects: 401 only for the anonymous caller.
+          expect(r.json).toMatchObject({ kind: 'Status', code: r.status, reason: r.status === 401 ? 'Unauthorized' : 'Forbidden' });
+          expect(r.status).toBe(who === 'anonymous' ? 401 : 403);
+        }
+      }
+    }
+    expect(unexpected).toEqual([]);
+    expect(checked).toBe(ROUTES.length * WHO.length);
+  }, 120_000);
+
+  it('words a denial as Kubernetes does', async () => {
+    const r = await as('viewerA', 'GET', '/api/v1/namespaces/team-a/secrets/secret-a');
+    expect(r.json.message).toBe('secrets "secret-a" is forbidden: User "vi" cannot get resource "secrets" in API group "" in the namespace "team-a": the view role does not read Secrets');
+    const n = await as('nodeA', 'GET', '/api/v1/namespaces/team-a/secrets/secret-b');
+    expect(n.json.message).toContain('User "system:node:node-a" cannot get resource "secrets"');
+  });
+
+  it('lets a node write status only for pods bound to it, even through its own sync', async () => {
+    const podB = (await as('admin', 'GET', '/api/v1/namespaces/team-a/pods/pod-b')).json;
+    const lease = (await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).json;
+    const r = await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/sync', {
+      epoch: lease.epoch,
+      pods: [{ namespace: 'team-a', name: 'pod-b', uid: podB.metadata.uid, status: { phase: 'Failed', reason: 'Forged' } }],
+    });
+    expect(r.status, r.text).toBeLessThan(500);
+    const after = (await as('admin', 'GET', '/api/v1/namespaces/team-a/pods/pod-b')).json;
+    expect(after.status?.phase).not.toBe('Failed');
+  });
+});
+
+describe('token life cycle', () => {
+  it('stops honouring a revoked token (after the cache period)', async () => {
+    const issued = await tokens.createUserToken({ name: 'temp', role: 'view', namespaces: ['team-a'] });
+    const call = () => fetch(`${api.url}/api/v1/namespaces/team-a/pods`, { headers: { authorization: `Bearer ${issued.token}` } });
+    expect((await call()).status).toBe(200);
+    await tokens.revoke(issued.record.id);
+    await until(async () => (await call()).status === 401, 5_000);
+    expect((await tokens.list()).find((r) => r.id === issued.record.id)?.revokedAt).toBeTruthy();
+  });
+
+  it('refuses expired tokens, tampered tokens and malformed headers with 401', async () => {
+    const short = await tokens.createUserToken({ name: 'brief', role: 'cluster-admin', ttlSeconds: 1 });
+    await new Promise((r) => setTimeout(r, 1_200));
+    const bad = [`Bearer ${short.token}`, `Bearer ${t.admin}x`, `Bearer ${t.admin?.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`, 'Basic YWxpY2U6cGFzcw==', 'Bearer', `Bearer kumo.${Buffer.from('node:node-a').toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAAAA`];
+    for (const authorization of bad) {
+      const r = await fetch(`${api.url}/api/v1/namespaces`, { headers: { authorization } });
+      expect(r.status, authorization).toBe(401);
+      expect(await r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    }
+  });
+
+  it('stores only hashes: no token text in the table', async () => {
+    const records = await tokens.list();
+    expect(records.length).toBeGreaterThanOrEqual(7);
+    const dump = JSON.stringify(records);
+    for (const token of Object.values(t)) expect(dump).not.toContain(token.split('.')[2]);
+  });
+
+  it('replaces a node credential when a new one is issued for the same node', async () => {
+    const old = (await tokens.issueNodeCredential('node-c')).token;
+    const fresh = (await tokens.issueNodeCredential('node-c')).token;
+    const get = (token: string) => fetch(`${api.url}/version`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get(fresh)).status).toBe(200);
+    expect((await get(old)).status).toBe(401);
+  });
+});
+
+describe('node bootstrap', () => {
+  let agent: Agent | undefined;
+  afterAll(async () => agent?.stop({ stopPods: true }));
+
+  it('an agent with a bootstrap token obtains its own credential, keeps it, and registers with it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bootstrap-'));
+    agent = await createAgent(loadAgentConfig({ server: api.url, 'node-name': 'node-boot', 'bootstrap-token': t.bootstrap, 'data-dir': dataDir, 'internal-ip': '127.0.0.1' }, {}));
+    const file = join(dataDir, 'node-credential');
+    expect(existsSync(file)).toBe(true);
+    const credential = readFileSync(file, 'utf8').trim();
+    expect(credential).not.toBe(t.bootstrap);
+    await agent.start();
+    await until(async () => (await as('admin', 'GET', '/api/v1/nodes/node-boot')).json?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'), 20_000);
+    // The credential is node-boot's alone: it cannot act as another node.
+    const other = await fetch(`${api.url}/kumo/v1/nodes/node-a/register`, { method: 'POST', headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify(registration) });
+    expect(other.status).toBe(403);
+  }, 60_000);
+
+  it('a bootstrap token can do nothing else', async () => {
+    expect((await as('bootstrap', 'GET', '/api/v1/namespaces/team-a/pods')).status).toBe(403);
+    expect((await as('bootstrap', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(403);
+  });
+});
