@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
@@ -106,6 +106,7 @@ export function useBackendsForHandlers(b: Backends, extra: Record<string, string
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     KUMO_AUTH_MODE: 'dev-loopback', // loopback benchmarks; bench/agent.ts measures a real node credential
+    KUMO_SECRETS_KEY: randomBytes(32).toString('base64'),
     ...extra,
   });
 }

@@ -21,6 +21,9 @@ import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
 import { credentialProvider } from '../shared/aws/lite/credentials.js';
 import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
+import { SecretSealer } from '../shared/secrets/sealer.js';
+import { KmsKeyProvider } from '../shared/secrets/kms-key-provider.js';
+import { LocalKeyProvider } from '../shared/secrets/local-key-provider.js';
 
 /** Clients are built once per cold start and reused by every invocation of the container. */
 let config: Config | undefined;
@@ -35,8 +38,17 @@ export const logError = (message: string, error: unknown) => console.error(JSON.
 
 function base() {
   config ??= loadConfig();
-  store ??= new DynamoStore(dynamoClient(config), config.tableName, systemClock);
+  store ??= new DynamoStore(dynamoClient(config), config.tableName, systemClock, secretSealer(config));
   return { config, store };
+}
+
+/** Secret values are sealed with KMS data keys on AWS, with a local key offline. */
+function secretSealer(c: Config): SecretSealer | undefined {
+  if (c.secrets.kmsKeyId) {
+    const kms = new AwsJsonClient('kms', c.region, credentialProvider({ env: c.envCredentials }));
+    return new SecretSealer(new KmsKeyProvider(kms, c.secrets.kmsKeyId, { 'kumo:table': c.tableName }), systemClock);
+  }
+  return c.secrets.localKey ? new SecretSealer(new LocalKeyProvider(c.secrets.localKey), systemClock) : undefined;
 }
 
 export function apiDependencies(): ApiDeps {

@@ -14,7 +14,8 @@
  * The local agents always use real node credentials, obtained with a bootstrap token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,6 +69,13 @@ async function shutdown(code: number) {
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+
+/** The offline stand-in for the KMS key: made once, kept beside the data it protects (.kumo/, git-ignored). */
+function localSecretsKey(): string {
+  const file = join(root, '.kumo', 'secrets.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
 
 function startServerlessOffline(env: NodeJS.ProcessEnv): ChildProcess {
   // A bundle left by an earlier build (e.g. api.js beside api.cjs) would be loaded instead of the fresh one.
@@ -124,6 +132,8 @@ async function main() {
     KUMO_NODE_QUEUE_PREFIX: 'kumo-local',
     KUMO_LOG_DIR: logDir,
     KUMO_AUTH_MODE: args.auth,
+    // Secret values are sealed with this key before they reach DynamoDB Local (KMS plays this part on AWS).
+    KUMO_SECRETS_KEY: localSecretsKey(),
   };
   Object.assign(process.env, handlerEnv);
   const handlers = await functionHandlers();

@@ -29,6 +29,8 @@ export interface Config {
   nodeLifecycle: { graceSeconds: number; tolerationSeconds: number; periodSeconds: number };
   /** Who may call the API: tokens everywhere; the loopback development mode only offline. */
   auth: AuthSettings;
+  /** How Secret values are encrypted at rest: a KMS key on AWS, a local key offline. */
+  secrets: { kmsKeyId?: string; localKey?: Buffer };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -55,7 +57,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       periodSeconds: positive(env.KUMO_NODE_MONITOR_PERIOD_SECONDS ?? '15', 'KUMO_NODE_MONITOR_PERIOD_SECONDS'),
     },
     auth: authSettings(env, dynamoEndpoint),
+    secrets: secretKeys(env, dynamoEndpoint),
   };
+}
+
+function secretKeys(env: Record<string, string | undefined>, dynamoEndpoint: string | undefined): Config['secrets'] {
+  const kmsKeyId = env.KUMO_KMS_KEY_ID || undefined;
+  const localKey = env.KUMO_SECRETS_KEY ? Buffer.from(env.KUMO_SECRETS_KEY, 'base64') : undefined;
+  if (localKey && localKey.length !== 32) throw new Error('KUMO_SECRETS_KEY must be 32 bytes, base64-encoded');
+  // On AWS Secret values are always encrypted: refuse to start rather than store them in the clear.
+  if (!kmsKeyId && !dynamoEndpoint) throw new Error('KUMO_KMS_KEY_ID is not set: Secrets must be encrypted with KMS on AWS');
+  return { kmsKeyId, localKey };
 }
 
 function authSettings(env: Record<string, string | undefined>, dynamoEndpoint: string | undefined): AuthSettings {

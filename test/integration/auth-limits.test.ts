@@ -8,7 +8,7 @@ import { TokenService } from '../../shared/auth/token-service.js';
 import { dynamoClient } from '../../shared/aws/clients.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
-import { freshStack } from '../support/stack.js';
+import { freshStack, testSealer } from '../support/stack.js';
 
 /** Rate and size limits with a clock the test moves (real DynamoDB Local behind the token store). */
 let now = Date.parse('2026-11-22T10:00:00Z');
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const stack = await freshStack();
   const client = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
   const tokens = new DynamoTokenStore(client, stack.tableName);
-  deps = apiDeps(new DynamoStore(client, stack.tableName, clock), clock, () => undefined, {}, { tokens, settings: { ...DEFAULT_AUTH, rateLimit: { perSecond: 2, burst: 5 }, maxBodyBytes: 1024 } });
+  deps = apiDeps(new DynamoStore(client, stack.tableName, clock, testSealer(clock)), clock, () => undefined, {}, { tokens, settings: { ...DEFAULT_AUTH, rateLimit: { perSecond: 2, burst: 5 }, maxBodyBytes: 1024 } });
   const service = new TokenService(tokens, clock);
   alice = (await service.createUserToken({ name: 'alice', role: 'cluster-admin' })).token;
   bob = (await service.createUserToken({ name: 'bob', role: 'cluster-admin' })).token;
@@ -59,7 +59,9 @@ describe('the development mode', () => {
     expect(() => loadConfig({ KUMO_TABLE: 't', KUMO_AUTH_MODE: 'dev-loopback' })).toThrow(/only allowed offline/);
     expect(() => loadConfig({ KUMO_TABLE: 't', KUMO_AUTH_MODE: 'dev-loopback', KUMO_DYNAMODB_ENDPOINT: 'https://dynamodb.us-east-1.amazonaws.com' })).toThrow(/only allowed offline/);
     expect(loadConfig({ KUMO_TABLE: 't', KUMO_AUTH_MODE: 'dev-loopback', KUMO_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }).auth.mode).toBe('dev-loopback');
-    expect(loadConfig({ KUMO_TABLE: 't' }).auth.mode).toBe('tokens');
+    expect(loadConfig({ KUMO_TABLE: 't', KUMO_KMS_KEY_ID: 'alias/k' }).auth.mode).toBe('tokens');
+    // Nor will it start on AWS without a KMS key for Secrets.
+    expect(() => loadConfig({ KUMO_TABLE: 't' })).toThrow(/KUMO_KMS_KEY_ID/);
   });
 
   it('treats a tokenless request as the developer only from a loopback address', async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { apiDeps } from '../../shared/api/wiring.js';
 import type { ApiDeps } from '../../shared/api/http/handler.js';
@@ -8,6 +8,8 @@ import { systemClock } from '../../shared/clock.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
 import { DEFAULT_AUTH } from '../../shared/auth/settings.js';
+import { SecretSealer } from '../../shared/secrets/sealer.js';
+import { LocalKeyProvider } from '../../shared/secrets/local-key-provider.js';
 import { ensureObjectsTable, ensureSystemNamespaces } from '../../local/setup.js';
 
 export interface TestStack {
@@ -21,8 +23,15 @@ export async function freshStack(clock: Clock = systemClock): Promise<TestStack>
   const tableName = `kumo-test-${randomUUID().slice(0, 8)}`;
   const client = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
   await ensureObjectsTable(client, tableName);
-  const store = new DynamoStore(client, tableName, clock);
+  // Secrets are sealed as under npm start; the handlers this file's tests start read the same key from the environment.
+  process.env.KUMO_SECRETS_KEY ??= randomBytes(32).toString('base64');
+  const store = new DynamoStore(client, tableName, clock, testSealer(clock));
   const api = apiDeps(store, clock, (message, error) => console.error(message, error), {}, { tokens: new DynamoTokenStore(client, tableName), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } });
   await ensureSystemNamespaces(api.service);
   return { tableName, store, api };
+}
+
+/** The sealer for this test file's key (KUMO_SECRETS_KEY, set by freshStack). */
+export function testSealer(clock: Clock = systemClock): SecretSealer {
+  return new SecretSealer(new LocalKeyProvider(Buffer.from(process.env.KUMO_SECRETS_KEY ?? '', 'base64')), clock);
 }

@@ -11,10 +11,11 @@ export class AwsError extends Error {
   }
 }
 
-/** The two AWS JSON APIs the agent speaks: SQS (its wake-up queue) and CloudWatch Logs (container logs). */
+/** The AWS JSON APIs spoken without the SDK: SQS and CloudWatch Logs (the agent), KMS (Secret envelope keys). */
 export const SERVICES = {
   sqs: { signingName: 'sqs', targetPrefix: 'AmazonSQS', contentType: 'application/x-amz-json-1.0' },
   logs: { signingName: 'logs', targetPrefix: 'Logs_20140328', contentType: 'application/x-amz-json-1.1' },
+  kms: { signingName: 'kms', targetPrefix: 'TrentService', contentType: 'application/x-amz-json-1.1' },
 } as const;
 
 /**

@@ -31,6 +31,7 @@ import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion } from '../resource-version.js';
 import type { AllocationEntry, ListPage, ListQuery, NodeAllocation, PodBinding, Store, TransactWrite } from '../store.js';
 import { GSI } from './schema.js';
+import type { SecretSealer } from '../../secrets/sealer.js';
 
 /** The partition holding one allocation item per node (sort key: node name). */
 const ALLOCATION_PK = 'NodeAllocation#';
@@ -58,6 +59,7 @@ interface Item {
 }
 
 const partitionKey = (kind: string, namespace: string) => `${kind}#${namespace}`;
+const sealContext = (key: ObjectKey) => `${key.kind}/${key.namespace}/${key.name}`;
 
 function refOf(key: ObjectKey): ObjectRef {
   const t = typeByKindName(key.kind);
@@ -80,6 +82,8 @@ export class DynamoStore implements Store {
     client: DynamoDBClient,
     private readonly table: string,
     private readonly clock: Clock,
+    /** Encrypts Secret values before they are written (KMS on AWS, a local key offline); without it they are stored as given. */
+    private readonly sealer?: SecretSealer,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -88,7 +92,7 @@ export class DynamoStore implements Store {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: partitionKey(key.kind, key.namespace), sk: key.name }, ConsistentRead: true }),
     );
-    return out.Item ? this.decode(out.Item as Item) : undefined;
+    return out.Item ? await this.decode(out.Item as Item) : undefined;
   }
 
   async list(q: ListQuery): Promise<ListPage> {
@@ -110,7 +114,7 @@ export class DynamoStore implements Store {
   }
 
   async create(object: KubeObject): Promise<StoredObject> {
-    const item = this.encode(object, undefined);
+    const item = await this.encode(object, undefined);
     try {
       await this.doc.send(new PutCommand(this.conditionalPut(item, undefined)));
     } catch (e) {
@@ -122,7 +126,7 @@ export class DynamoStore implements Store {
 
   async update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject> {
     const expected = Number(expectedResourceVersion);
-    const item = this.encode(object, expected);
+    const item = await this.encode(object, expected);
     try {
       await this.doc.send(new PutCommand(this.conditionalPut(item, expected)));
     } catch (e) {
@@ -153,7 +157,7 @@ export class DynamoStore implements Store {
 
   async transact(writes: TransactWrite[]): Promise<StoredObject[]> {
     const expected = writes.map((w) => (w.op === 'update' ? Number(w.expectedResourceVersion) : undefined));
-    const items = writes.map((w, i) => this.encode(w.object, expected[i]));
+    const items = await Promise.all(writes.map((w, i) => this.encode(w.object, expected[i])));
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })) }));
     } catch (e) {
@@ -166,7 +170,7 @@ export class DynamoStore implements Store {
       }
       throw e;
     }
-    return items.map((item) => this.decode(item));
+    return Promise.all(items.map((item) => this.decode(item)));
   }
 
   async bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject> {
@@ -175,7 +179,7 @@ export class DynamoStore implements Store {
   }
 
   async bindPods(binds: PodBinding[]): Promise<StoredObject[]> {
-    const items = binds.map((b) => this.encode(b.boundPod, Number(b.expectedResourceVersion)));
+    const items = await Promise.all(binds.map((b) => this.encode(b.boundPod, Number(b.expectedResourceVersion))));
     // One allocation update per node, adding every pod bound to it in this transaction.
     const byNode = new Map<string, PodBinding[]>();
     for (const b of binds) byNode.set(b.nodeName, [...(byNode.get(b.nodeName) ?? []), b]);
@@ -215,7 +219,7 @@ export class DynamoStore implements Store {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.doc.send(transaction());
-        return items.map((item) => this.decode(item));
+        return await Promise.all(items.map((item) => this.decode(item)));
       } catch (e) {
         if (!(e instanceof TransactionCanceledException)) throw e;
         const reasons = e.CancellationReasons ?? [];
@@ -285,7 +289,7 @@ export class DynamoStore implements Store {
       // DynamoDB may answer part of a batch; the rest comes back as UnprocessedKeys to ask again.
       for (let round = 0; request && Object.keys(request).length && round < 10; round++) {
         const res: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of res.Responses?.[this.table] ?? []) out.push(this.decode(item as Item));
+        out.push(...(await Promise.all((res.Responses?.[this.table] ?? []).map((item) => this.decode(item as Item)))));
         request = res.UnprocessedKeys as typeof request;
         if (request && Object.keys(request).length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
       }
@@ -295,7 +299,7 @@ export class DynamoStore implements Store {
 
   async createMany(objects: KubeObject[]): Promise<void> {
     for (let i = 0; i < objects.length; i += BATCH_WRITE_LIMIT) {
-      let writes: { PutRequest: { Item: Item } }[] = objects.slice(i, i + BATCH_WRITE_LIMIT).map((o) => ({ PutRequest: { Item: this.encode(o, undefined) } }));
+      let writes: { PutRequest: { Item: Item } }[] = await Promise.all(objects.slice(i, i + BATCH_WRITE_LIMIT).map(async (o) => ({ PutRequest: { Item: await this.encode(o, undefined) } })));
       for (let round = 0; writes.length && round < 10; round++) {
         const res = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: writes } }));
         writes = (res.UnprocessedItems?.[this.table] ?? []) as typeof writes;
@@ -393,7 +397,7 @@ export class DynamoStore implements Store {
     while (items.length < limit) {
       // DynamoDB's Limit is a 32-bit count: ask in pages of at most 1,000.
       const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: Math.min(limit - items.length, 1000) }));
-      items.push(...(out.Items ?? []).map((i) => this.decode(i as Item)));
+      items.push(...(await Promise.all((out.Items ?? []).map((i) => this.decode(i as Item)))));
       next = out.LastEvaluatedKey;
       if (!next) return { items, more: false };
     }
@@ -430,15 +434,19 @@ export class DynamoStore implements Store {
         { ...common, ConditionExpression: 'rv = :expected', ExpressionAttributeValues: { ':expected': expected } };
   }
 
-  private encode(object: KubeObject, previousRv: number | undefined): Item {
+  private async encode(object: KubeObject, previousRv: number | undefined): Promise<Item> {
     const rv = nextResourceVersion(previousRv, this.clock.now().getTime());
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
     const key = keyOfObject(object);
+    // A Secret's values are sealed into their own attribute; `o` (and with it the stream) carries no secret data.
+    const { data: secretData, ...withoutData } = stored as KubeObject & { data?: unknown };
+    const sealed = object.kind === 'Secret' && secretData !== undefined && this.sealer ? await this.sealer.seal(JSON.stringify(secretData), sealContext(key)) : undefined;
     const item: Item = {
       pk: partitionKey(key.kind, key.namespace),
       sk: key.name,
       rv,
-      o: JSON.stringify(stored),
+      o: JSON.stringify(sealed ? withoutData : stored),
+      ...(sealed ? { sec: sealed } : {}),
       ...indexKeysOf(stored),
       ...(object.kind === 'Event' ? { ttl: Math.floor(this.clock.now().getTime() / 1000) + EVENT_TTL_SECONDS } : {}),
     };
@@ -449,8 +457,12 @@ export class DynamoStore implements Store {
     return item;
   }
 
-  private decode(item: Item): StoredObject {
+  private async decode(item: Item): Promise<StoredObject> {
     if (item.rv > this.highestResourceVersion) this.highestResourceVersion = item.rv;
-    return JSON.parse(item.o) as StoredObject;
+    const o = JSON.parse(item.o) as StoredObject;
+    if (item.sec === undefined) return o;
+    // Never hand out a Secret without its data: a caller writing it back would erase the values.
+    if (!this.sealer) throw new Error(`Secret ${o.metadata.namespace}/${o.metadata.name} is encrypted, and this process has no key to open it (KUMO_KMS_KEY_ID or KUMO_SECRETS_KEY)`);
+    return { ...o, data: JSON.parse(await this.sealer.open(String(item.sec), sealContext(keyOfObject(o)))) as unknown } as StoredObject;
   }
 }
