@@ -65,16 +65,22 @@ function secretKeys(env: Record<string, string | undefined>, dynamoEndpoint: str
   const kmsKeyId = env.KUMO_KMS_KEY_ID || undefined;
   const localKey = env.KUMO_SECRETS_KEY ? Buffer.from(env.KUMO_SECRETS_KEY, 'base64') : undefined;
   if (localKey && localKey.length !== 32) throw new Error('KUMO_SECRETS_KEY must be 32 bytes, base64-encoded');
+  const offline = isLoopbackUrl(dynamoEndpoint);
+  // A key in an environment variable is for the offline stack only; on AWS the key stays in KMS.
+  if (localKey && !offline) throw new Error('KUMO_SECRETS_KEY is only allowed offline; on AWS Secrets are sealed with KMS (KUMO_KMS_KEY_ID)');
   // On AWS Secret values are always encrypted: refuse to start rather than store them in the clear.
-  if (!kmsKeyId && !dynamoEndpoint) throw new Error('KUMO_KMS_KEY_ID is not set: Secrets must be encrypted with KMS on AWS');
-  return { kmsKeyId, localKey };
+  if (!kmsKeyId && !offline) throw new Error('KUMO_KMS_KEY_ID is not set: Secrets must be encrypted with KMS on AWS');
+  return localKey ? { localKey } : { kmsKeyId };
 }
+
+/** Offline means the store is an emulator on this machine. */
+const isLoopbackUrl = (url: string | undefined) => !!url && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(url);
 
 function authSettings(env: Record<string, string | undefined>, dynamoEndpoint: string | undefined): AuthSettings {
   const mode = env.KUMO_AUTH_MODE || 'tokens';
   if (mode !== 'tokens' && mode !== 'dev-loopback') throw new Error(`KUMO_AUTH_MODE must be tokens or dev-loopback, not ${JSON.stringify(mode)}`);
   // The open development mode must be impossible on AWS: it needs the store to be a local emulator too.
-  if (mode === 'dev-loopback' && !(dynamoEndpoint && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(dynamoEndpoint)))
+  if (mode === 'dev-loopback' && !isLoopbackUrl(dynamoEndpoint))
     throw new Error('KUMO_AUTH_MODE=dev-loopback is only allowed offline (KUMO_DYNAMODB_ENDPOINT on a loopback address)');
   const perSecond = positive(env.KUMO_RATE_LIMIT_PER_SECOND ?? String(DEFAULT_AUTH.rateLimit.perSecond), 'KUMO_RATE_LIMIT_PER_SECOND');
   return {

@@ -60,8 +60,11 @@ describe('the development mode', () => {
     expect(() => loadConfig({ KUMO_TABLE: 't', KUMO_AUTH_MODE: 'dev-loopback', KUMO_DYNAMODB_ENDPOINT: 'https://dynamodb.us-east-1.amazonaws.com' })).toThrow(/only allowed offline/);
     expect(loadConfig({ KUMO_TABLE: 't', KUMO_AUTH_MODE: 'dev-loopback', KUMO_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }).auth.mode).toBe('dev-loopback');
     expect(loadConfig({ KUMO_TABLE: 't', KUMO_KMS_KEY_ID: 'alias/k' }).auth.mode).toBe('tokens');
-    // Nor will it start on AWS without a KMS key for Secrets.
+    // Nor will it start on AWS without a KMS key for Secrets, or with a key in its environment.
     expect(() => loadConfig({ KUMO_TABLE: 't' })).toThrow(/KUMO_KMS_KEY_ID/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(() => loadConfig({ KUMO_TABLE: 't', KUMO_KMS_KEY_ID: 'alias/k', KUMO_SECRETS_KEY: key })).toThrow(/only allowed offline/);
+    expect(loadConfig({ KUMO_TABLE: 't', KUMO_KMS_KEY_ID: 'alias/k', KUMO_SECRETS_KEY: key, KUMO_DYNAMODB_ENDPOINT: 'http://localhost:8000' }).secrets.localKey?.length).toBe(32);
   });
 
   it('treats a tokenless request as the developer only from a loopback address', async () => {
