@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,17 @@ describe('npm start', () => {
     });
     expect(created.status).toBe(201);
     expect(((await created.json()) as any).metadata.uid).toBeTruthy();
+
+    // The agents obtained node credentials with the bootstrap token and registered with them.
+    const ready = async () => {
+      const nodes = (await (await fetch(`${api}/api/v1/nodes`)).json()) as { items: any[] };
+      return nodes.items.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+    };
+    for (let i = 0; i < 120 && (await ready()) < 2; i++) await new Promise((r) => setTimeout(r, 500));
+    expect(await ready()).toBe(2);
+    expect(existsSync(`${root}.kumo/agents/local-node-1/node-credential`)).toBe(true);
+    // Tokens are still checked in the development mode: a wrong one is refused.
+    expect((await fetch(`${api}/api/v1/namespaces`, { headers: { authorization: 'Bearer kumo.eA.AAAAAAAAAAAAAAAAAAAAAA' } })).status).toBe(401);
 
     const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
     started.kill('SIGINT');
