@@ -304,3 +304,38 @@ describe('discovery and content negotiation', () => {
     expect(await res.text()).toMatch(/^apiVersion: apps\/v1\nkind: Deployment\n/);
   });
 });
+
+describe('fieldValidation', () => {
+  const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, colour: 'blue' }, data: { a: 'b' }, dta: { c: 'd' } });
+  const P = '/api/v1/namespaces/default/configmaps';
+
+  it('Strict refuses unknown fields with 400 naming each, and writes nothing', async () => {
+    const r = await api.call('POST', `${P}?fieldValidation=Strict`, cm('fv-strict'));
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.colour", unknown field "dta"' });
+    expect((await api.call('GET', `${P}/fv-strict`)).status).toBe(404);
+  });
+
+  it('Warn (also the default) stores the object without them and says so in Warning headers; Ignore says nothing', async () => {
+    for (const [name, query] of [['fv-warn', '?fieldValidation=Warn'], ['fv-default', '']] as const) {
+      const r = await api.call('POST', `${P}${query}`, cm(name));
+      expect(r.status).toBe(201);
+      expect(r.headers.get('warning')).toBe('299 - "unknown field \\"metadata.colour\\"", 299 - "unknown field \\"dta\\""');
+      expect(r.body.dta).toBeUndefined();
+      expect(r.body.metadata.colour).toBeUndefined();
+      expect(r.body.data).toEqual({ a: 'b' });
+    }
+    const ignored = await api.call('POST', `${P}?fieldValidation=Ignore`, cm('fv-ignore'));
+    expect(ignored.status).toBe(201);
+    expect(ignored.headers.get('warning')).toBeNull();
+    expect(ignored.body.dta).toBeUndefined();
+    const patched = await api.call('PATCH', `${P}/fv-ignore?fieldValidation=Strict`, { dataa: {} }, 'application/merge-patch+json');
+    expect(patched.status).toBe(400);
+  });
+
+  it('refuses an unknown fieldValidation value', async () => {
+    const r = await api.call('POST', `${P}?fieldValidation=Loose`, cm('fv-bad'));
+    expect(r.status).toBe(400);
+    expect(r.body.message).toContain('fieldValidation: Unsupported value: "Loose"');
+  });
+});

@@ -176,4 +176,24 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     expect(r.code).not.toBe(0);
     expect(r.err, r.err).toMatch(/cannot hold the streaming connection/);
   });
+  it('validates fields like the kube-apiserver: a typo fails apply (Strict), --validate=false drops it, --validate=warn warns', async () => {
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(
+      typo,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: typo}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: typo}}\n  template:\n    metadata: {labels: {app: typo}}\n    spec:\n      containers: [{name: c, image: busybox, imagePullPolice: Always}]\n',
+    );
+    const strict = await kubectl('apply', '-f', typo);
+    expect(strict.code).not.toBe(0);
+    expect(strict.err).toContain('strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice"');
+    expect((await kubectl('get', 'deployment', 'typo')).code).not.toBe(0); // nothing was written
+    const warn = await kubectl('create', '-f', typo, '--validate=warn');
+    expect(warn.code, warn.err).toBe(0);
+    expect(warn.err).toContain('unknown field "spec.template.spec.containers[0].imagePullPolice"');
+    const stored = JSON.parse(await ok('get', 'deployment', 'typo', '-o', 'json'));
+    expect(stored.spec.template.spec.containers[0].imagePullPolice).toBeUndefined();
+    await ok('delete', 'deployment', 'typo');
+    const ignore = await kubectl('create', '-f', typo, '--validate=false');
+    expect(ignore.code, ignore.err).toBe(0);
+    expect(ignore.err).not.toContain('unknown field');
+  });
 });

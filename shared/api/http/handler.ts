@@ -13,6 +13,7 @@ import type { Principal } from '../../auth/principal.js';
 import type { TokenService } from '../../auth/token-service.js';
 import type { LogStore } from '../../logs/log-store.js';
 import { podLog } from './pod-log.js';
+import { FieldRules } from './field-rules.js';
 import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf } from './codec.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
@@ -57,6 +58,7 @@ const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy'
 export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const encoding = encodingFor(req.headers.accept);
   try {
+    const fields = new FieldRules(req.query.get('fieldValidation'));
     // Authenticate before routing: an anonymous caller learns nothing, not even which paths exist.
     const principal = await deps.gate.admit(req);
     // An unknown path is authorized as a non-resource path first, so only those allowed to look learn it is unknown.
@@ -69,11 +71,12 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
     }
     await deps.gate.authorize(principal, r, req);
     if (!r) throw unknown;
-    const reply = await dispatch(req, r, deps, principal);
+    const reply = await dispatch(req, r, deps, principal, fields);
+    const warning = fields.warningHeader();
     if (reply.raw !== undefined) return { statusCode: reply.code, headers: { 'content-type': reply.contentType ?? 'application/json' }, body: reply.raw };
     if (reply.contentType) return { statusCode: reply.code, headers: { 'content-type': reply.contentType }, body: JSON.stringify(reply.value) };
     const { body, contentType } = encode(reply.value, encoding);
-    return { statusCode: reply.code, headers: { 'content-type': contentType }, body };
+    return { statusCode: reply.code, headers: { 'content-type': contentType, ...(warning ? { warning } : {}) }, body };
   } catch (e) {
     const err = e instanceof StatusError ? e : internalError(e, deps);
     const { body, contentType } = encode(err.toStatus(), encoding);
@@ -87,7 +90,7 @@ function internalError(e: unknown, deps: ApiDeps): StatusError {
   return new StatusError(500, 'InternalError', 'Internal error occurred: the server could not complete the request; see the control-plane logs', {});
 }
 
-async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Principal): Promise<Reply> {
+async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Principal, fields: FieldRules): Promise<Reply> {
   const m = req.method.toUpperCase();
   const readOnly = (value: () => unknown): Reply => {
     if (m !== 'GET') throw methodNotAllowed(m, req.path);
@@ -115,7 +118,7 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Pri
       return readOnly(() => apiResourceList(r.group, r.version));
     case 'bulkApply': {
       if (m !== 'POST') throw methodNotAllowed(m, req.path);
-      const docs = decodeDocuments(req.headers['content-type'], req.body);
+      const docs = decodeDocuments(req.headers['content-type'], req.body).map((d) => fields.applyToDocument(d));
       await deps.gate.authorizeDocuments(principal, docs, req.query.get('namespace') ?? undefined);
       const atomic = ['true', '1', ''].includes(req.query.get('atomic') ?? 'false');
       const result = await deps.bulk.apply(docs, { atomic, namespace: req.query.get('namespace') ?? undefined });
@@ -133,14 +136,14 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Pri
       return ok(r.action === 'register' ? await deps.nodes.register(r.node, body) : await deps.nodes.sync(r.node, body));
     }
     case 'collection':
-      return collection(req, m, r.type, r.namespace, deps.service, deps.clock);
+      return collection(req, m, r.type, r.namespace, deps.service, deps.clock, fields);
     case 'object':
       if (r.type.kind === 'Pod' && r.subresource === 'log') {
         if (m !== 'GET') throw methodNotAllowed(m, req.path);
         return { code: 200, value: null, contentType: 'text/plain', raw: await podLog(deps.service, deps.logs, r.namespace, r.name, req.query) };
       }
-      if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service);
-      return object(req, m, r.type, r.namespace, r.name, deps.service, deps.clock);
+      if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service, fields);
+      return object(req, m, r.type, r.namespace, r.name, deps.service, deps.clock, fields);
   }
 }
 
@@ -148,7 +151,7 @@ function rejectDryRun(req: ApiRequest) {
   if (req.query.get('dryRun')) throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
 }
 
-async function collection(req: ApiRequest, m: string, type: ResourceType, namespace: string | undefined, service: ObjectService, clock: Clock): Promise<Reply> {
+async function collection(req: ApiRequest, m: string, type: ResourceType, namespace: string | undefined, service: ObjectService, clock: Clock, fields: FieldRules): Promise<Reply> {
   if (m === 'GET') {
     const labelSelector = req.query.get('labelSelector') ?? undefined;
     const fieldSelector = req.query.get('fieldSelector') ?? undefined;
@@ -171,7 +174,7 @@ async function collection(req: ApiRequest, m: string, type: ResourceType, namesp
     if (type.namespaced && namespace === undefined) throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
     rejectDryRun(req);
     const body = mediaTypeOf(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE ? decodeProtobufObject(req.bodyBytes ?? Buffer.from(req.body ?? '', 'utf8')) : decodeBody(req.headers['content-type'], req.body);
-    return ok(await service.create(type, namespace, body), 201);
+    return ok(await service.create(type, namespace, fields.apply(type, body)), 201);
   }
   throw methodNotAllowed(m, req.path);
 }
@@ -189,22 +192,24 @@ function deleteOptions(req: ApiRequest): DeleteOptions {
   };
 }
 
-async function update(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, mode: UpdateMode) {
+async function update(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, mode: UpdateMode, fields: FieldRules) {
   rejectDryRun(req);
-  if (m === 'PUT') return ok(await service.replace(type, ns, name, decodeBody(req.headers['content-type'], req.body), mode));
+  if (m === 'PUT') return ok(await service.replace(type, ns, name, fields.apply(type, decodeBody(req.headers['content-type'], req.body)), mode));
   const patchType = patchTypeOf(req.headers['content-type'] ?? '');
   if (patchType === 'apply') {
     if (mode !== 'main') throw methodNotAllowed('APPLY', `${req.path}: server-side apply of a subresource is not supported`);
     // kubectl sends the apply body as JSON under the YAML media type; YAML is accepted too.
     const body = decodeBody(req.body?.trimStart().startsWith('{') ? 'application/json' : 'application/yaml', req.body);
     const force = req.query.get('force') === 'true';
-    const { object, created } = await service.apply(type, ns, name, body, { fieldManager: req.query.get('fieldManager') ?? undefined, force });
+    const { object, created } = await service.apply(type, ns, name, fields.apply(type, body), { fieldManager: req.query.get('fieldManager') ?? undefined, force });
     return ok(object, created ? 201 : 200);
   }
-  return ok(await service.patch(type, ns, name, patchType, decodeBody('application/json', req.body), mode));
+  // A JSON patch names paths, not fields; like the kube-apiserver's, its result is what is stored (unchecked here).
+  const patch = decodeBody('application/json', req.body);
+  return ok(await service.patch(type, ns, name, patchType, patchType === 'json' ? patch : fields.apply(type, patch), mode));
 }
 
-async function object(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, clock: Clock): Promise<Reply> {
+async function object(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, clock: Clock, fields: FieldRules): Promise<Reply> {
   switch (m) {
     case 'GET': {
       const o = await service.get(type, ns, name);
@@ -213,7 +218,7 @@ async function object(req: ApiRequest, m: string, type: ResourceType, ns: string
     }
     case 'PUT':
     case 'PATCH':
-      return update(req, m, type, ns, name, service, 'main');
+      return update(req, m, type, ns, name, service, 'main', fields);
     case 'DELETE': {
       rejectDryRun(req);
       const result = await service.delete(type, ns, name, deleteOptions(req));
@@ -224,13 +229,13 @@ async function object(req: ApiRequest, m: string, type: ResourceType, ns: string
   }
 }
 
-async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, sub: string, service: ObjectService): Promise<Reply> {
+async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, sub: string, service: ObjectService, fields: FieldRules): Promise<Reply> {
   if (type.kind === 'Pod' && STREAMING_SUBRESOURCES.has(sub))
     throw methodNotAllowed(m, `pods/${sub}: kumo's API runs behind API Gateway and Lambda, which cannot hold the streaming connection ${sub} needs`);
   if (!type.subresources.some((s) => s.name === sub)) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${type.plural}/${sub})`, {});
   if (sub === 'status') {
     if (m === 'GET') return ok(await service.get(type, ns, name));
-    if (m === 'PUT' || m === 'PATCH') return update(req, m, type, ns, name, service, 'status');
+    if (m === 'PUT' || m === 'PATCH') return update(req, m, type, ns, name, service, 'status', fields);
     throw methodNotAllowed(m, req.path);
   }
   // scale

@@ -1,0 +1,55 @@
+import catalog from './field-catalog.json' with { type: 'json' };
+
+/**
+ * Unknown-field handling, as the kube-apiserver does it: fields a kind does not define are dropped,
+ * and `fieldValidation` decides what the client hears — Strict: 400 naming every unknown field;
+ * Warn (the default when a client does not say): a `Warning` header per field; Ignore: nothing.
+ * The field list is Kubernetes' own (field-catalog.json, generated from its OpenAPI via client-node).
+ */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+const types = catalog.types as Record<string, Record<string, string>>;
+const roots = catalog.roots as Record<string, string>;
+
+/** Keys of patch bodies that are directives, not fields (strategic merge patch). */
+const isDirective = (key: string) => key.startsWith('$') || key.startsWith('$setElementOrder/') || key.startsWith('$deleteFromPrimitiveList/') || key.startsWith('$retainKeys');
+
+export interface FieldCheck {
+  /** The value with unknown fields removed (the input is not modified). */
+  pruned: unknown;
+  /** Paths of the unknown fields, Kubernetes-style: `spec.template.spec.containers[0].imagee`. */
+  unknown: string[];
+}
+
+/** Checks a whole object or a patch of one (`kind` picks the schema; kinds without one pass through). */
+export function checkFields(kind: string, value: unknown): FieldCheck {
+  const root = roots[kind];
+  if (!root) return { pruned: value, unknown: [] };
+  const unknown: string[] = [];
+  const pruned = walk(root, value, '', unknown);
+  return { pruned, unknown };
+}
+
+function walk(ref: string, value: unknown, path: string, unknown: string[]): unknown {
+  if (ref === '*' || value === null || value === undefined) return value;
+  if (ref.startsWith('[')) return Array.isArray(value) ? value.map((v, i) => walk(ref.slice(1), v, `${path}[${i}]`, unknown)) : value;
+  if (ref.startsWith('{')) return isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(ref.slice(1), v, `${path}.${k}`, unknown)])) : value;
+  const fields = types[ref];
+  if (!fields || !isObject(value)) return value; // wrong shapes are the validator's to report
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const field = fields[k];
+    const at = path ? `${path}.${k}` : k;
+    if (field !== undefined) out[k] = walk(field, v, at, unknown);
+    else if (isDirective(k)) out[k] = v;
+    else unknown.push(at);
+  }
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseFieldValidation(v: string | null): FieldValidation | undefined {
+  if (v === null || v === '') return undefined;
+  return v === 'Strict' || v === 'Warn' || v === 'Ignore' ? v : undefined;
+}

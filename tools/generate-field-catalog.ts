@@ -1,0 +1,63 @@
+/**
+ * Writes shared/api/validation/field-catalog.json: every field of the served kinds, as Kubernetes
+ * 1.3x defines them, taken from @kubernetes/client-node's generated models (its attribute type maps
+ * come from Kubernetes' own OpenAPI). The server's field validation (fieldValidation=Strict|Warn|Ignore)
+ * reads it. Run `npm run generate:fields` after upgrading @kubernetes/client-node;
+ * test/unit/api/field-catalog.test.ts fails when the checked-in file is stale.
+ *
+ * Catalog format: types[Name] = { jsonField: ref }, where ref is a type name, "[ref" (array of),
+ * "{ref" (map of) or "*" (a scalar or free-form value, not looked into).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as models from '@kubernetes/client-node';
+
+export const ROOTS: Record<string, string> = {
+  Namespace: 'V1Namespace',
+  Node: 'V1Node',
+  Pod: 'V1Pod',
+  Service: 'V1Service',
+  ConfigMap: 'V1ConfigMap',
+  Secret: 'V1Secret',
+  Event: 'CoreV1Event',
+  Endpoints: 'V1Endpoints',
+  Deployment: 'V1Deployment',
+  ReplicaSet: 'V1ReplicaSet',
+  Job: 'V1Job',
+};
+
+type Model = { getAttributeTypeMap?: () => { baseName: string; type: string }[] };
+const registry = models as unknown as Record<string, Model | undefined>;
+
+function ref(type: string, queue: string[]): string {
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array?.[1]) return `[${ref(array[1], queue)}`;
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map?.[1]) return `{${ref(map[1], queue)}`;
+  if (registry[type]?.getAttributeTypeMap) {
+    queue.push(type);
+    return type;
+  }
+  return '*';
+}
+
+export function buildCatalog() {
+  const types: Record<string, Record<string, string>> = {};
+  const queue = Object.values(ROOTS);
+  while (queue.length) {
+    const name = queue.pop() as string;
+    if (types[name]) continue;
+    const fields: Record<string, string> = {};
+    types[name] = fields;
+    for (const a of registry[name]?.getAttributeTypeMap?.() ?? []) fields[a.baseName] = ref(a.type, queue);
+  }
+  const sorted = Object.fromEntries(Object.entries(types).sort(([a], [b]) => a.localeCompare(b)));
+  return { source: '@kubernetes/client-node models', roots: ROOTS, types: sorted };
+}
+
+export const CATALOG_FILE = join(import.meta.dirname, '..', 'shared', 'api', 'validation', 'field-catalog.json');
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  writeFileSync(CATALOG_FILE, JSON.stringify(buildCatalog(), null, 1) + '\n');
+  console.log(`wrote ${CATALOG_FILE}`);
+}
