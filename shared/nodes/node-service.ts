@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, StatusError } from '../api/errors.js';
+import { AccessDeniedError, ConflictError, NotFoundError, StatusError } from '../api/errors.js';
 import { jsonEqual } from '../api/json.js';
 import type { ObjectService } from '../api/object-service.js';
 import { typeByKindName, type ResourceType } from '../api/kinds.js';
@@ -14,6 +14,7 @@ import { listAll } from '../store/list-all.js';
 import {
   FENCED_REASON,
   checkNodeName,
+  nodeMaySetLabel,
   parseBody,
   registerRequestSchema,
   syncRequestSchema,
@@ -67,6 +68,9 @@ export class NodeService {
   async register(nodeName: string, body: unknown): Promise<RegisterResponse> {
     checkNodeName(nodeName);
     const req = parseBody(registerRequestSchema, body);
+    const forbidden = Object.keys(req.labels).filter((k) => !nodeMaySetLabel(k));
+    if (forbidden.length)
+      throw new AccessDeniedError(`nodes "${nodeName}" is forbidden: a node may not set the labels ${forbidden.map((k) => JSON.stringify(k)).join(', ')} on itself (NodeRestriction); an administrator sets them`, { resource: 'nodes', group: '', name: nodeName });
     await this.upsertNode(nodeName, req);
     await this.deps.store.ensureNodeAllocation(nodeName);
     const lease = await this.deps.leases.acquire(nodeName, req.holder, this.deps.clock.now().getTime());

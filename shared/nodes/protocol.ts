@@ -95,3 +95,31 @@ export function checkNodeName(name: string): void {
   const problems = dns1123Subdomain(name);
   if (problems.length) throw new BadRequestError(`invalid node name ${JSON.stringify(name)}: ${problems.join('; ')}`, [{ reason: 'FieldValueInvalid', message: problems.join('; '), field: 'metadata.name' }]);
 }
+
+/** Labels a node may set on itself, as Kubernetes' NodeRestriction admission allows kubelets. */
+const NODE_SETTABLE = new Set([
+  'kubernetes.io/hostname',
+  'kubernetes.io/arch',
+  'kubernetes.io/os',
+  'beta.kubernetes.io/instance-type',
+  'node.kubernetes.io/instance-type',
+  'failure-domain.beta.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+]);
+
+/**
+ * Labels under kubernetes.io/k8s.io are the cluster's, not the node's, except the well-known ones
+ * above and the kubelet./node.kubernetes.io/ prefixes; `node-restriction.kubernetes.io/` labels exist
+ * precisely so that only an administrator can set them (workloads select nodes by them safely).
+ */
+export function nodeMaySetLabel(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0) return true;
+  const domain = key.slice(0, slash);
+  if (domain === 'node-restriction.kubernetes.io' || domain.endsWith('.node-restriction.kubernetes.io')) return false;
+  const reserved = ['kubernetes.io', 'k8s.io'].some((d) => domain === d || domain.endsWith(`.${d}`));
+  if (!reserved) return true;
+  return NODE_SETTABLE.has(key) || domain === 'kubelet.kubernetes.io' || domain === 'node.kubernetes.io';
+}

@@ -231,6 +231,14 @@ describe('node bootstrap', () => {
     expect(other.status).toBe(403);
   }, 60_000);
 
+  it('a node cannot give itself labels reserved for administrators (NodeRestriction)', async () => {
+    const r = await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', { ...registration, labels: { 'node-restriction.kubernetes.io/pci': 'true', role: 'web' } });
+    expect(r.status).toBe(403);
+    expect(r.json.message).toContain('node-restriction.kubernetes.io/pci');
+    const node = (await as('admin', 'GET', '/api/v1/nodes/node-a')).json;
+    expect(node.metadata.labels?.role).toBeUndefined(); // nothing of the refused registration was written
+  });
+
   it('a bootstrap token can do nothing else', async () => {
     expect((await as('bootstrap', 'GET', '/api/v1/namespaces/team-a/pods')).status).toBe(403);
     expect((await as('bootstrap', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(403);

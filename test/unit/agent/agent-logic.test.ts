@@ -1,3 +1,4 @@
+import { nodeMaySetLabel } from '../../../shared/nodes/protocol.js';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, KUBELET_BACKOFF, shouldRestart } from '../../../shared/agent/backoff.js';
 import { containerEnv, EnvConfigError, expand } from '../../../shared/agent/env.js';
@@ -173,5 +174,23 @@ describe('the nodes function URL', () => {
     ['/kumo/v1/apply', false],
   ])('%s answered: %s', (path, allowed) => {
     expect(isAgentPath(path)).toBe(allowed);
+  });
+});
+
+describe('nodeMaySetLabel (NodeRestriction)', () => {
+  it.each([
+    ['role', true],
+    ['example.com/team', true],
+    ['kubernetes.io/hostname', true],
+    ['topology.kubernetes.io/zone', true],
+    ['node.kubernetes.io/instance-type', true],
+    ['kubelet.kubernetes.io/anything', true],
+    ['node-restriction.kubernetes.io/db', false],
+    ['team.node-restriction.kubernetes.io/db', false],
+    ['node-role.kubernetes.io/control-plane', false],
+    ['kubernetes.io/role', false],
+    ['storage.k8s.io/x', false],
+  ])('%s → %s', (key, allowed) => {
+    expect(nodeMaySetLabel(key)).toBe(allowed);
   });
 });
