@@ -3,7 +3,7 @@
  * directly with your AWS credentials (the root of trust, as IAM is for EKS), or with `--local` to the
  * stack `npm start` is running.
  *
- *   kumo kubeconfig [--server URL] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
+ *   kumo kubeconfig [--server URL | --stage S [--region R]] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
  *   kumo token create --name NAME --role cluster-admin|edit|view [--namespaces a,b] [--ttl SECONDS]  (--stage S [--region R] | --local)
  *   kumo token list   (--stage S [--region R] | --local)
  *   kumo token revoke ID   (--stage S [--region R] | --local)
@@ -19,9 +19,11 @@ import { TokenService } from '../shared/auth/token-service.js';
 import type { Role } from '../shared/auth/principal.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { StatusError } from '../shared/api/errors.js';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { stackOutputs } from '../deploy/stage.js';
 
 const USAGE = `usage:
-  kumo kubeconfig [--server URL] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
+  kumo kubeconfig [--server URL | --stage S [--region R]] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
   kumo token create --name NAME --role cluster-admin|edit|view [--namespaces a,b] [--ttl SECONDS]  (--stage S [--region R] | --local)
   kumo token list   (--stage S [--region R] | --local)
   kumo token revoke ID   (--stage S [--region R] | --local)
@@ -53,8 +55,16 @@ async function main(): Promise<number> {
   if (command === 'kubeconfig') {
     const { values } = parseArgs({
       args: rest,
-      options: { server: { type: 'string', default: `http://127.0.0.1:${process.env.KUMO_PORT ?? '3000'}` }, token: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } },
+      options: { server: { type: 'string' }, stage: { type: 'string' }, region: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } },
     });
+    // A deployed stage's API URL comes from its stack; otherwise the local stack's.
+    if (!values.server && values.stage) {
+      const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
+      values.server = (await stackOutputs(new CloudFormationClient({ region }), values.stage)).HttpApiUrl;
+      if (!values.server) throw new Error(`the stack kumo-${values.stage} in ${region} has no HttpApiUrl output (deployed with npm run deploy?)`);
+      values.name ??= `kumo-${values.stage}`;
+    }
+    values.server ??= `http://127.0.0.1:${process.env.KUMO_PORT ?? '3000'}`;
     if (values.token && values.server?.startsWith('http:')) console.error('note: kubectl sends a token only over https; against http://127.0.0.1 the dev-loopback mode needs none');
     const text = kubeconfig({ server: values.server ?? '', name: values.name, namespace: values.namespace, token: values.token });
     if (values.out) {

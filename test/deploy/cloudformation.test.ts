@@ -53,6 +53,11 @@ describe('functions', () => {
     }
   });
 
+  it('every function is bundled on its own (esbuild, one artifact per function)', () => {
+    const keys = functions().map(([, f]) => JSON.stringify(f.Properties.Code.S3Key));
+    expect(new Set(keys).size).toBe(functions().length);
+  });
+
   it('every function has a role of its own', () => {
     const roles = functions().map(([, f]) => f.Properties.Role?.['Fn::GetAtt']?.[0]);
     expect(roles.every((r) => typeof r === 'string' && prod.Resources[r]?.Type === 'AWS::IAM::Role')).toBe(true);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
@@ -72,6 +74,13 @@ describe('npm start', () => {
     for (let i = 0; i < 120 && (await ready()) < 2; i++) await new Promise((r) => setTimeout(r, 500));
     expect(await ready()).toBe(2);
     expect(existsSync(`${root}.kumo/agents/local-node-1/node-credential`)).toBe(true);
+    // `kumo token` manages the running local stack's tokens; a view token reads but cannot write.
+    const kumo = (...args: string[]) => promisify(execFile)(process.execPath, [`${root}bin/kumo.js`, ...args], { cwd: root });
+    const viewer = (await kumo('token', 'create', '--local', '--name', 'reader', '--role', 'view', '--namespaces', 'demo')).stdout.trim();
+    const asViewer = { authorization: `Bearer ${viewer}` };
+    expect((await fetch(`${api}/apis/apps/v1/namespaces/demo/deployments`, { headers: asViewer })).status).toBe(200);
+    expect((await fetch(`${api}/api/v1/namespaces/demo/configmaps`, { method: 'POST', headers: { ...asViewer, 'content-type': 'application/json' }, body: '{"metadata":{"name":"x"}}' })).status).toBe(403);
+    expect((await kumo('token', 'list', '--local')).stdout).toMatch(/reader\s+view\s+demo/);
     // Tokens are still checked in the development mode: a wrong one is refused.
     expect((await fetch(`${api}/api/v1/namespaces`, { headers: { authorization: 'Bearer kumo.eA.AAAAAAAAAAAAAAAAAAAAAA' } })).status).toBe(401);
 
