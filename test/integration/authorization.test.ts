@@ -12,6 +12,7 @@ import { systemClock } from '../../shared/clock.js';
 import { startApi, type TestApi } from '../support/api-server.js';
 import { inject } from 'vitest';
 import { until } from '../support/wait.js';
+import { request } from '../support/http.js';
 
 /**
  * Every route × every kind of caller against the real API handler (functions/api.ts) in `tokens` mode,
@@ -26,20 +27,8 @@ const t: Record<string, string> = {};
 type Who = 'anonymous' | 'admin' | 'editorA' | 'viewerA' | 'editorB' | 'nodeA' | 'nodeB' | 'bootstrap';
 const WHO: Who[] = ['anonymous', 'admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB', 'bootstrap'];
 
-async function as(who: Who, method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const headers: Record<string, string> = {};
-  if (who !== 'anonymous') headers.authorization = `Bearer ${t[who]}`;
-  if (body !== undefined) headers['content-type'] = contentType;
-  const res = await fetch(`${api.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
+const as = (who: Who, method: string, path: string, body?: unknown, contentType = 'application/json') =>
+  request(api.url, method, path, { body, contentType, headers: who === 'anonymous' ? {} : { authorization: `Bearer ${t[who]}` } });
 
 const registration = { holder: 'matrix', capacity: { cpu: '2', memory: '4Gi', pods: '10' }, allocatable: { cpu: '2', memory: '4Gi', pods: '10' } };
 const podOn = (name: string, node: string, secret: string, cm: string) => ({

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import { request } from './http.js';
 import { serveLambda } from '../../local/lambda-http.js';
 import { createAgent } from '../../agent/create.js';
 import type { Agent } from '../../shared/agent/agent.js';
@@ -56,15 +57,8 @@ export async function startAgentStack(
     url: server.url,
     logDir,
     async call(method, path, body, contentType = 'application/json') {
-      const res = await fetch(`${server.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let json: any;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
+      const { status, json, text } = await request(server.url, method, path, { body: body === undefined ? undefined : JSON.stringify(body), contentType });
+      return { status, json, text };
     },
     leases,
     async startAgent(nodeName, opts = {}) {
