@@ -79,8 +79,8 @@ async function main() {
     systemClock,
     console.error,
     { leases: new DynamoLeaseStore(b.dynamo, b.tableName), wakeups: new SqsNodeWakeups(b.sqs, prefix), logs: new FileLogStore(join(dataDir, 'logs')) },
-    // As on AWS: the agent presents its own node credential, checked (and cached) by the API.
-    { tokens, settings: DEFAULT_AUTH },
+    // As on AWS, the agent presents its own node credential, checked (and cached) by the API.
+    { tokens, settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } }, // the benchmark itself calls without a token
   );
   const nodeToken = (await new TokenService(tokens, systemClock).issueNodeCredential('bench-node')).token;
   await ensureSystemNamespaces(deps.service);
