@@ -129,7 +129,7 @@ const placed = await onVictim();
 if (placed !== VICTIM_PODS) throw new Error(`expected ${VICTIM_PODS} pods on ${victim}, found ${placed}`);
 await agents.get(victim)?.stop({ stopPods: true });
 const moveS = await timeUntil(async () => (await onVictim()) === 0 && (await status('victims')).readyReplicas === VICTIM_PODS, 600);
-console.log(`node with ${VICTIM_PODS} pods killed: all Running elsewhere after ${moveS.toFixed(1)} s   (target ≤ 60 s; default grace 40 s + toleration 30 s + a 15 s check period)`);
+console.log(`node with ${VICTIM_PODS} pods killed: all Running elsewhere after ${moveS.toFixed(1)} s   (target ≤ 60 s; default grace 40 s + toleration 30 s: eviction starts 70 s after the last heartbeat)`);
 
 for (const a of agents.values()) await a.stop({ stopPods: false }).catch(() => undefined);
 await path.stop();

@@ -15,6 +15,7 @@ import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
+import { DEFAULT_NODE_TIMINGS } from '../shared/nodes/node-service.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
@@ -94,7 +95,8 @@ export function workQueue(): WorkQueue {
 
 export function newControllerManager(): ControllerManager {
   const { store: s } = base();
-  const { nodeLifecycle: l } = base().config;
+  const { nodeLifecycle: l, nodeTimings } = base().config;
+  const heartbeatSeconds = nodeTimings?.heartbeatSeconds ?? DEFAULT_NODE_TIMINGS.heartbeatSeconds;
   return new ControllerManager({
     store: s,
     service: apiDependencies().service,
@@ -102,7 +104,7 @@ export function newControllerManager(): ControllerManager {
     events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID),
     queue: workQueue(),
     logError,
-    nodeLifecycle: { leases: leaseStore(), wakeups: nodeWakeups(), settings: { ...DEFAULT_LIFECYCLE, graceMs: l.graceSeconds * 1000, defaultTolerationMs: l.tolerationSeconds * 1000 } },
+    nodeLifecycle: { leases: leaseStore(), wakeups: nodeWakeups(), settings: { ...DEFAULT_LIFECYCLE, graceMs: l.graceSeconds * 1000, defaultTolerationMs: l.tolerationSeconds * 1000, checkPeriodMs: l.periodSeconds * 1000, missedHeartbeatMs: (heartbeatSeconds + 5) * 1000 } },
   });
 }
 

@@ -6,7 +6,7 @@ import type { NodeWakeups } from '../../nodes/wakeups.js';
 import type { LeaseStore } from '../../store/leases.js';
 import { listAll } from '../../store/list-all.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
-import { factsOf, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
+import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
 
 /** The controller key: one reconcile looks at every node. */
 export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
@@ -80,7 +80,9 @@ export class NodeLifecycleController {
         }
       }
     }
-    // Evictions due later are timed precisely; detection itself rides on the sweep's regular checks.
+    // Evictions due later are timed precisely, and so is a lease about to go stale before the next regular check.
+    const stale = msUntilNextStaleLease(facts, now, this.deps.settings);
+    if (stale !== undefined) next = Math.min(next ?? stale, stale);
     return next !== undefined ? { requeueAfterMs: Math.max(100, next + 100) } : {};
   }
 

@@ -13,9 +13,13 @@ export interface LifecycleSettings {
   disruptionThreshold: number;
   /** Fewer nodes than this never count as a disruption (one dead node of two is just a dead node). */
   minNodesForDisruption: number;
+  /** How often the sweep schedules a check of every node; a lease due to go stale sooner gets its own check. */
+  checkPeriodMs: number;
+  /** A lease older than this has missed a heartbeat (heartbeat + margin): only such leases get their own check. */
+  missedHeartbeatMs: number;
 }
 
-export const DEFAULT_LIFECYCLE: LifecycleSettings = { graceMs: 40_000, defaultTolerationMs: 30_000, disruptionThreshold: 0.55, minNodesForDisruption: 3 };
+export const DEFAULT_LIFECYCLE: LifecycleSettings = { graceMs: 40_000, defaultTolerationMs: 30_000, disruptionThreshold: 0.55, minNodesForDisruption: 3, checkPeriodMs: 15_000, missedHeartbeatMs: 20_000 };
 
 export interface NodeFacts {
   name: string;
@@ -52,6 +56,22 @@ export function planNodes(nodes: NodeFacts[], nowMs: number, s: LifecycleSetting
     evictFrom: evictionsPaused ? [] : withLease.filter((n) => stale(n) && n.taintedAtMs !== undefined).map((n) => n.name),
     evictionsPaused,
   };
+}
+
+/**
+ * When the next lease that has missed a heartbeat goes stale, if that is sooner than the next regular
+ * check: a node that stopped heartbeating is then noticed at grace exactly, not up to a check period
+ * later. Only leases that already missed a heartbeat count, so healthy nodes schedule nothing and a
+ * chain of such checks ends as soon as the node is marked (its lease fenced) or heartbeats again.
+ */
+export function msUntilNextStaleLease(nodes: NodeFacts[], nowMs: number, s: LifecycleSettings): number | undefined {
+  let next: number | undefined;
+  for (const n of nodes) {
+    if (!n.lease || n.lease.expired || nowMs - n.lease.renewedAtMs <= s.missedHeartbeatMs) continue;
+    const due = n.lease.renewedAtMs + s.graceMs - nowMs;
+    if (due >= 0 && due < s.checkPeriodMs) next = Math.min(next ?? due, due);
+  }
+  return next;
 }
 
 interface Toleration {

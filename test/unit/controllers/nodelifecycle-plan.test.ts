@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/api/types.js';
-import { DEFAULT_LIFECYCLE, planEvictions, planNodes, toleratedMs, UNREACHABLE_TAINT, type NodeFacts } from '../../../shared/controllers/nodelifecycle/plan.js';
+import { DEFAULT_LIFECYCLE, msUntilNextStaleLease, planEvictions, planNodes, toleratedMs, UNREACHABLE_TAINT, type NodeFacts } from '../../../shared/controllers/nodelifecycle/plan.js';
 
 const NOW = 1_000_000;
 const node = (name: string, ageMs: number | undefined, o: { tainted?: boolean; ready?: string; expired?: boolean } = {}): NodeFacts => ({
@@ -51,5 +51,17 @@ describe('evictions', () => {
     );
     expect(plan.evict.map((p) => p.metadata.name)).toEqual(['short']);
     expect(plan.nextInMs).toBe(20_000);
+  });
+});
+
+describe('msUntilNextStaleLease', () => {
+  it.each<[string, NodeFacts[], number | undefined]>([
+    ['healthy leases schedule nothing before the next regular check', [node('a', 5_000), node('b', 15_000)], undefined],
+    ['a lease due within the check period but not late for its heartbeat schedules nothing (no endless chains)', [node('a', 19_000)], undefined],
+    ['a lease that goes stale before the next check gets a check of its own, at grace exactly', [node('a', 30_000), node('b', 35_000), node('c', 2_000)], 5_000],
+    ['already stale or fenced leases are the regular plan’s, not scheduled again', [node('a', 45_000), node('b', 39_000, { expired: true })], undefined],
+    ['nodes without a lease are ignored', [node('manual', undefined)], undefined],
+  ])('%s', (_, nodes, expected) => {
+    expect(msUntilNextStaleLease(nodes, NOW, DEFAULT_LIFECYCLE)).toBe(expected);
   });
 });
