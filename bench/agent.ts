@@ -65,6 +65,7 @@ const CLOCK_TICKS = 100;
 
 async function main() {
   const b = await startBackends();
+  backends = b;
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-agent-'));
   const prefix = `bench-${b.tableName.slice(-8)}`;
   useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: prefix });
@@ -187,12 +188,21 @@ async function main() {
 
   await stopChild(agent);
   await path.stop();
-  await server.close();
+  // Backends first: a keep-alive socket can hold server.close() open past the end of the event loop.
   await b.stop();
+  backends = undefined;
+  await server.close();
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+/** Stopped on failure too, so a crashed run leaves no DynamoDB Local or SQS emulator behind. */
+let backends: { stop(): Promise<void> } | undefined;
+
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    console.error(e);
+    await backends?.stop().catch(() => undefined);
+    process.exit(1);
+  },
+);

@@ -31,5 +31,15 @@ export async function startDynamoDbLocal(opts: { port: number; dataDir?: string 
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (${code}) before listening: ${stderr}`))));
   await Promise.race([waitForPort(opts.port, 30_000), exited]);
   exited.catch(() => undefined);
-  return { endpoint: `http://127.0.0.1:${opts.port}`, process: child, stop: () => stopChild(child) };
+  // If this process ends without stopping it (a crash, process.exit), the JVM must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    endpoint: `http://127.0.0.1:${opts.port}`,
+    process: child,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+    },
+  };
 }
