@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../shared/api/wiring.js';
 import type { ApiDeps } from '../shared/api/http/handler.js';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
@@ -34,13 +35,16 @@ let api: ApiDeps | undefined;
 let snapshots: SnapshotCache | undefined;
 let wakeups: NodeWakeups | undefined;
 let leases: DynamoLeaseStore | undefined;
+let dynamo: DynamoDBClient | undefined;
 
 export const logError = (message: string, error: unknown) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
 
 function base() {
   config ??= loadConfig();
-  store ??= new DynamoStore(dynamoClient(config), config.tableName, systemClock, secretSealer(config));
-  return { config, store };
+  // One DynamoDB client (one connection pool) for the objects, leases and tokens of this container.
+  dynamo ??= dynamoClient(config);
+  store ??= new DynamoStore(dynamo, config.tableName, systemClock, secretSealer(config));
+  return { config, store, dynamo };
 }
 
 /** Secret values are sealed with KMS data keys on AWS, with a local key offline. */
@@ -59,7 +63,7 @@ export function apiDependencies(): ApiDeps {
     systemClock,
     logError,
     { leases: leaseStore(), wakeups: nodeWakeups(), timings: c.nodeTimings, logs: logStore(c) },
-    { tokens: new DynamoTokenStore(dynamoClient(c), c.tableName), settings: c.auth },
+    { tokens: new DynamoTokenStore(base().dynamo, c.tableName), settings: c.auth },
   );
   return api;
 }
@@ -72,7 +76,7 @@ function logStore(c: Config): LogStore | undefined {
 
 export function leaseStore(): DynamoLeaseStore {
   const { config: c } = base();
-  leases ??= new DynamoLeaseStore(dynamoClient(c), c.tableName);
+  leases ??= new DynamoLeaseStore(base().dynamo, c.tableName);
   return leases;
 }
 

@@ -58,9 +58,9 @@ const STREAMING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy'
 export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   const encoding = encodingFor(req.headers.accept);
   try {
-    const fields = new FieldRules(req.query.get('fieldValidation'));
-    // Authenticate before routing: an anonymous caller learns nothing, not even which paths exist.
+    // Authenticate before anything else: an anonymous caller learns nothing, not even which paths exist.
     const principal = await deps.gate.admit(req);
+    const fields = new FieldRules(req.query.get('fieldValidation'));
     // An unknown path is authorized as a non-resource path first, so only those allowed to look learn it is unknown.
     let r: Route | undefined;
     let unknown: unknown;
