@@ -75,7 +75,6 @@ export class Gate {
   private async enforce(p: Principal, a: RequestAttributes, d: Decision): Promise<void> {
     if ('allow' in d && d.allow) return;
     const why = 'reason' in d ? d.reason : 'not allowed';
-    if (p.type === 'anonymous') throw new UnauthorizedError();
     throw denial(p, a, why);
   }
 

@@ -8,11 +8,10 @@ export const ROLES: readonly Role[] = ['cluster-admin', 'edit', 'view'];
 
 export type Principal =
   | { type: 'user'; name: string; role: Role; namespaces: string[] }
-  | { type: 'node'; name: string; nodeName: string }
-  | { type: 'bootstrap'; name: string }
-  | { type: 'anonymous' };
+  | { type: 'node'; nodeName: string }
+  | { type: 'bootstrap'; name: string };
 
-/** Kubernetes-style user names, for messages and audit: `system:node:<name>`, `system:anonymous`. */
+/** Kubernetes-style user names, for messages and audit: `system:node:<name>`. A caller without valid credentials never becomes a principal (401). */
 export function userName(p: Principal): string {
   switch (p.type) {
     case 'user':
@@ -21,8 +20,6 @@ export function userName(p: Principal): string {
       return `system:node:${p.nodeName}`;
     case 'bootstrap':
       return `system:bootstrap:${p.name}`;
-    case 'anonymous':
-      return 'system:anonymous';
   }
 }
 
@@ -45,7 +42,7 @@ export function principalOf(r: TokenRecord): Principal {
     case 'user':
       return { type: 'user', name: r.name, role: r.role ?? 'view', namespaces: r.role === 'cluster-admin' ? [] : (r.namespaces ?? []) };
     case 'node':
-      return { type: 'node', name: r.name, nodeName: r.name };
+      return { type: 'node', nodeName: r.name };
     case 'bootstrap':
       return { type: 'bootstrap', name: r.name };
   }

@@ -22,8 +22,6 @@ const READ_VERBS: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
 
 export function decide(p: Principal, a: RequestAttributes): Decision {
   switch (p.type) {
-    case 'anonymous':
-      return deny('anonymous requests are not allowed');
     case 'bootstrap':
       return a.type === 'agent' && a.action === 'credentials' ? ALLOW : deny('a bootstrap token may only obtain a node credential');
     case 'node':

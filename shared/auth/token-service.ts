@@ -1,5 +1,6 @@
 import { BadRequestError, NotFoundError } from '../api/errors.js';
 import type { Clock } from '../clock.js';
+import { checkNodeName } from '../nodes/protocol.js';
 import { ROLES, type Role, type TokenRecord } from './principal.js';
 import type { TokenStore } from './token-store.js';
 import { formatToken, hashSecret, newSecret, newTokenId } from './tokens.js';
@@ -48,6 +49,7 @@ export class TokenService {
 
   /** A node's own credential; issuing a new one revokes the previous one (same record id). */
   async issueNodeCredential(nodeName: string): Promise<IssuedToken> {
+    checkNodeName(nodeName);
     return this.issue({ id: `node:${nodeName}`, type: 'node', name: nodeName });
   }
 

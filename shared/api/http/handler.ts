@@ -7,7 +7,6 @@ import type { DeleteOptions, ObjectService } from '../object-service.js';
 import { applyPatch, patchTypeOf } from '../patch.js';
 import type { ResourceType } from '../kinds.js';
 import type { NodeService } from '../../nodes/node-service.js';
-import { checkNodeName } from '../../nodes/protocol.js';
 import type { Gate } from '../../auth/gate.js';
 import type { Principal } from '../../auth/principal.js';
 import type { TokenService } from '../../auth/token-service.js';
@@ -127,7 +126,6 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Pri
     case 'nodeAgent': {
       if (m !== 'POST') throw methodNotAllowed(m, req.path);
       if (r.action === 'credentials') {
-        checkNodeName(r.node);
         const issued = await deps.tokens.issueNodeCredential(r.node);
         return ok({ kind: 'NodeCredential', apiVersion: 'kumo/v1', nodeName: r.node, token: issued.token }, 201);
       }
