@@ -1,5 +1,5 @@
 import { coerceBody, prepareCreate, prepareUpdate, type UpdateMode } from './admission.js';
-import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, type Status } from './errors.js';
+import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, TransactionError, type Status } from './errors.js';
 import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
 import { isPlainObject, jsonEqual } from './json.js';
 import { isFinished } from './pod-state.js';
@@ -66,6 +66,10 @@ const STORE_PAGE = 500;
 /** How long an open namespace is trusted without a read. A create racing a namespace delete within this
  * window can still land; the namespace controller removes such leftovers, as in Kubernetes. */
 const NAMESPACE_CACHE_MS = 2000;
+/** Objects per createAll transaction: DynamoDB allows 100 writes and 4 MB; 25 pods stay far below both. */
+const CREATE_BATCH = 25;
+/** createAll transactions in flight at once. */
+const CREATE_LANES = 4;
 /** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */
 const RETRIES = 5;
 
@@ -105,6 +109,42 @@ export class ObjectService {
     const o = prepareCreate(type, body, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() });
     if (type.namespaced) await this.assertNamespaceOpen(o.metadata.namespace ?? '', type, o.metadata.name);
     return this.deps.store.create(o);
+  }
+
+  /**
+   * Creates many objects of one kind in one namespace (a controller's pods), in transactions of
+   * CREATE_BATCH: far fewer requests than one create each. A name already taken is not an error here:
+   * it is reported back, and the transaction is retried without it (every other create still lands).
+   */
+  async createAll(type: ResourceType, namespace: string, bodies: unknown[]): Promise<{ created: StoredObject[]; taken: string[] }> {
+    const now = this.deps.clock.now();
+    const objects = bodies.map((body) => prepareCreate(type, body, { now, uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() }));
+    if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
+    const created: StoredObject[] = [];
+    const taken: string[] = [];
+    const batches = Array.from({ length: Math.ceil(objects.length / CREATE_BATCH) }, (_, i) => objects.slice(i * CREATE_BATCH, (i + 1) * CREATE_BATCH));
+    let nextBatch = 0;
+    const lane = async () => {
+      while (nextBatch < batches.length) await createBatch(batches[nextBatch++] as KubeObject[]);
+    };
+    const createBatch = async (first: KubeObject[]) => {
+      let batch = first;
+      for (let attempt = 0; batch.length; attempt++) {
+        try {
+          created.push(...(await this.deps.store.transact(batch.map((object) => ({ op: 'create' as const, object })))));
+          break;
+        } catch (e) {
+          if (!(e instanceof TransactionError) || attempt >= RETRIES) throw e;
+          const lost = new Set(batch.filter((_, j) => e.failures[j] instanceof AlreadyExistsError));
+          taken.push(...[...lost].map((o) => o.metadata.name ?? ''));
+          // Only taken names are expected; any other refusal (a conflicting concurrent transaction) is retried as is.
+          if (e.failures.some((f, j) => f && !lost.has(batch[j] as KubeObject))) throw e;
+          batch = batch.filter((o) => !lost.has(o));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CREATE_LANES, batches.length) }, lane));
+    return { created, taken };
   }
 
   async list(type: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {

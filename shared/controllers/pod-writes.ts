@@ -1,4 +1,4 @@
-import { AlreadyExistsError, NotFoundError } from '../api/errors.js';
+import { NotFoundError } from '../api/errors.js';
 import { typeByKindName, type ResourceType } from '../api/kinds.js';
 import type { KubeObject } from '../api/types.js';
 import type { ControllerDeps } from './types.js';
@@ -6,20 +6,17 @@ import type { ControllerDeps } from './types.js';
 const POD = typeByKindName('Pod') as ResourceType;
 
 /**
- * Creates and deletes a workload's pods through the API's rules, with the owner's events. A create
- * that finds its name taken was done by another reconcile of the same state (deterministic names);
- * a delete that finds nothing was done already. Both are success.
+ * Creates and deletes a workload's pods through the API's rules, with the owner's events. Creates go
+ * in transactions (ObjectService.createAll). A create that finds its name taken was done by another
+ * reconcile of the same state (deterministic names); a delete that finds nothing was done already.
+ * Both are success.
  */
 export async function applyPodChanges(deps: ControllerDeps, owner: KubeObject, namespace: string, create: KubeObject[], remove: string[], reportDeletes = true): Promise<void> {
-  await inBatches(create, async (pod) => {
-    try {
-      await deps.service.create(POD, namespace, pod);
-      deps.events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
-    } catch (e) {
-      if (!(e instanceof AlreadyExistsError)) throw e;
-    }
-  });
-  await inBatches(remove, async (name) => {
+  if (create.length) {
+    const { created } = await deps.service.createAll(POD, namespace, create);
+    for (const pod of created) deps.events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+  }
+  await inParallel(remove, async (name) => {
     try {
       await deps.service.delete(POD, namespace, name, {});
       if (reportDeletes) deps.events.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
@@ -29,10 +26,10 @@ export async function applyPodChanges(deps: ControllerDeps, owner: KubeObject, n
   });
 }
 
-/** Writes in flight at once: a 1,000-replica scale-up is 50 rounds, not 1,000 (kube's slow-start batches, without the slow start). */
+/** Deletes in flight at once. */
 const PARALLEL_WRITES = 20;
 
-async function inBatches<T>(items: T[], write: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(items: T[], write: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, items.length) }, async () => {
     while (next < items.length) await write(items[next++] as T);

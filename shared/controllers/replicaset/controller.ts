@@ -1,28 +1,71 @@
+import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/json.js';
+import type { StoredObject } from '../../api/types.js';
+import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
 import { applyPodChanges } from '../pod-writes.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planReplicaSet } from './plan.js';
 
-/** Reads a ReplicaSet and the pods it owns, applies planReplicaSet, writes the status it computed. */
+/**
+ * Reads a ReplicaSet and the pods it owns, applies planReplicaSet, writes the status it computed.
+ * A reconcile that creates or deletes pods claims the ReplicaSet first (see claim.ts), so duplicate
+ * keys handled at once do the work once instead of racing each other over the same pod names.
+ */
 export class ReplicaSetController {
   constructor(private readonly deps: ControllerDeps) {}
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
     if (!rs) return {}; // gone: its pods are the garbage collector's
+    const holder = randomUUID();
+    // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile
+    // (and the sweep, should it die).
+    if (claimedByOther(rs, holder, this.deps.clock.now().getTime())) return {};
     const owned = await this.deps.store.listOwnedBy(rs.metadata.uid, 'Pod');
-    const plan = planReplicaSet(rs, owned, this.deps.clock.now().getTime());
-    await applyPodChanges(this.deps, rs, namespace, plan.create, plan.delete);
-    // Pods created or deleted just now are not in this status; their own events bring the next reconcile.
-    if (!jsonEqual({ ...rs.status, ...plan.status }, rs.status ?? {})) {
+    const now = this.deps.clock.now().getTime();
+    const plan = planReplicaSet(rs, owned, now);
+    let current: StoredObject = rs;
+    if (plan.create.length || plan.delete.length) {
       try {
-        await this.deps.store.update({ ...rs, status: { ...rs.status, ...plan.status } }, rs.metadata.resourceVersion);
+        current = await this.deps.store.update(withClaim(rs, holder, now + CLAIM_MS), rs.metadata.resourceVersion);
+      } catch (e) {
+        if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 }; // changed meanwhile: look again
+        throw e;
+      }
+      try {
+        await applyPodChanges(this.deps, rs, namespace, plan.create, plan.delete);
+      } catch (e) {
+        await this.release(namespace, name, holder).catch(() => undefined); // the claim would lapse anyway; retries need not wait for it
+        throw e;
+      }
+    }
+    // Pods created or deleted just now are not in this status; their own events bring the next reconcile.
+    const next = withoutClaim({ ...current, status: { ...current.status, ...plan.status } });
+    if (!jsonEqual(next, current)) {
+      try {
+        await this.deps.store.update(next, current.metadata.resourceVersion);
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        await this.release(namespace, name, holder);
         return { requeueAfterMs: 0 }; // changed meanwhile: look again
       }
     }
     return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** Removes this reconcile's claim from a ReplicaSet that changed under it. */
+  private async release(namespace: string, name: string, holder: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
+      if (!rs || claimOf(rs)?.holder !== holder) return;
+      try {
+        await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
+        return;
+      } catch (e) {
+        if (e instanceof NotFoundError) return;
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
   }
 }

@@ -19,6 +19,9 @@ export interface ReplicaSetPlan {
 
 const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** Pods created or deleted by one reconcile at most (kube-controller-manager's burstReplicas); the rest the next. */
+export const BURST = 500;
+
 /** The name of slot `i` of a ReplicaSet: stable for its uid, different across ReplicaSets of one name. */
 export function slotName(rsName: string, rsUid: string, slot: number): string {
   let h = shardOf(`${rsUid}/${slot}`, 0x7fffffff);
@@ -56,18 +59,22 @@ export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid:
 
   if (active.length < want && !rs.metadata.deletionTimestamp) {
     const taken = new Set(owned.map((p) => p.metadata.name));
-    for (let slot = 0; plan.create.length < want - active.length; slot++) {
+    for (let slot = 0; plan.create.length < Math.min(want - active.length, BURST); slot++) {
       const name = slotName(rs.metadata.name, rs.metadata.uid, slot);
       if (taken.has(name)) continue;
       plan.create.push(podFromTemplate(rs, name, spec.template));
     }
   } else if (active.length > want) {
-    plan.delete = [...active].sort(deletionRank).slice(0, active.length - want).map((p) => p.metadata.name ?? '');
+    plan.delete = [...active].sort(deletionRank).slice(0, Math.min(active.length - want, BURST)).map((p) => p.metadata.name ?? '');
   }
+  // More to do than one burst: the next reconcile follows at once.
+  const capped = plan.create.length + plan.delete.length === BURST && Math.abs(active.length - want) > BURST;
 
-  const remaining = active.filter((p) => !plan.delete.includes(p.metadata.name ?? ''));
+  const deleting = new Set(plan.delete);
+  const remaining = active.filter((p) => !deleting.has(p.metadata.name ?? ''));
   const waits = remaining.map((p) => msUntilAvailable(p, minReady, now)).filter((ms): ms is number => ms !== undefined);
-  if (waits.length) plan.requeueAfterMs = Math.min(...waits);
+  if (capped) plan.requeueAfterMs = 0;
+  else if (waits.length) plan.requeueAfterMs = Math.min(...waits);
   const templateLabels = spec.template?.metadata?.labels ?? {};
   // Pods being deleted by this very plan no longer count: a Deployment reading this status must not
   // believe they still serve.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/api/types.js';
-import { deletionRank, planReplicaSet, slotName } from '../../../shared/controllers/replicaset/plan.js';
+import { BURST, deletionRank, planReplicaSet, slotName } from '../../../shared/controllers/replicaset/plan.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const rs = (replicas: number, minReadySeconds = 0) =>
@@ -31,6 +31,22 @@ describe('planReplicaSet', () => {
     expect(plan.create[0]?.metadata.labels).toEqual({ app: 'web' });
     expect(plan.create[0]?.spec).toEqual({ containers: [{ name: 'c', image: 'x' }] });
     expect(plan.delete).toEqual([]);
+  });
+
+  it('creates or deletes at most one burst per reconcile and asks for the next at once', () => {
+    const up = planReplicaSet(rs(BURST + 20), [], NOW);
+    expect(up.create).toHaveLength(BURST);
+    expect(up.requeueAfterMs).toBe(0);
+    const rest = planReplicaSet(rs(BURST + 20), up.create, NOW);
+    expect(rest.create).toHaveLength(20);
+    expect(rest.requeueAfterMs).toBeUndefined();
+    const down = planReplicaSet(rs(0), slots(BURST + 1).map((n) => pod(n, { node: 'n1', ready: true })), NOW);
+    expect(down.delete).toHaveLength(BURST);
+    expect(down.requeueAfterMs).toBe(0);
+    // Being deleted, a ReplicaSet short of pods creates none and must not spin.
+    const deleting = { ...rs(BURST + 5), metadata: { ...rs(0).metadata, deletionTimestamp: new Date(NOW).toISOString() } };
+    const idle = planReplicaSet(deleting, [], NOW);
+    expect([idle.create, idle.delete, idle.requeueAfterMs]).toEqual([[], [], undefined]);
   });
 
   it('never reuses the name of a pod that still exists, even a terminating one', () => {
