@@ -43,7 +43,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-ctl-'));
 useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: `bench-${b.tableName.slice(-8)}`, KUMO_LOG_DIR: join(dataDir, 'logs') });
 await ensureSystemNamespaces(apiDeps(new DynamoStore(b.dynamo, b.tableName, systemClock), systemClock, console.error).service);
 // As on AWS: the sweep every minute schedules the node checks (every 15 s).
-const path = await benchEventPath(b, await functionHandlers(), { schedulerConcurrency: 8, sweepIntervalMs: 60_000 });
+const path = await benchEventPath(b, await functionHandlers(), { schedulerConcurrency: 8, sweepIntervalMs: 60_000, startAt: 'LATEST' }); // not the raw PutItems above
 const { handler } = await import('../functions/api.js');
 const server = await serveLambda(handler);
 const api = async (method: string, p: string, body?: unknown, type = 'application/json') => {
