@@ -68,6 +68,25 @@ const STORE_PAGE = 500;
 const NAMESPACE_CACHE_MS = 2000;
 /** Objects per createAll transaction: DynamoDB allows 100 writes and 4 MB; 25 pods stay far below both. */
 const CREATE_BATCH = 25;
+/** ... and at most this many bytes of objects (a transaction carries at most 4 MB; templates can be large). */
+const CREATE_BATCH_BYTES = 3_000_000;
+
+function inBatches(objects: KubeObject[]): KubeObject[][] {
+  const batches: KubeObject[][] = [];
+  let bytes = 0;
+  for (const o of objects) {
+    const size = JSON.stringify(o).length;
+    const last = batches.at(-1);
+    if (last && last.length < CREATE_BATCH && bytes + size <= CREATE_BATCH_BYTES) {
+      last.push(o);
+      bytes += size;
+    } else {
+      batches.push([o]);
+      bytes = size;
+    }
+  }
+  return batches;
+}
 /** createAll transactions in flight at once. */
 const CREATE_LANES = 4;
 /** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */
@@ -122,7 +141,7 @@ export class ObjectService {
     if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
     const created: StoredObject[] = [];
     const taken: string[] = [];
-    const batches = Array.from({ length: Math.ceil(objects.length / CREATE_BATCH) }, (_, i) => objects.slice(i * CREATE_BATCH, (i + 1) * CREATE_BATCH));
+    const batches = inBatches(objects);
     let nextBatch = 0;
     const lane = async () => {
       while (nextBatch < batches.length) await createBatch(batches[nextBatch++] as KubeObject[]);
@@ -139,6 +158,7 @@ export class ObjectService {
           taken.push(...[...lost].map((o) => o.metadata.name ?? ''));
           // Only taken names are expected; any other refusal (a conflicting concurrent transaction) is retried as is.
           if (e.failures.some((f, j) => f && !lost.has(batch[j] as KubeObject))) throw e;
+          if (lost.size === 0) await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
           batch = batch.filter((o) => !lost.has(o));
         }
       }

@@ -34,6 +34,38 @@ describe('garbage collection', () => {
     expect(await count('Pod', 'app=orph')).toBe(2);
   });
 
+  it('a Deployment re-created after an Orphan delete adopts the ReplicaSet and its pods instead of starting beside them', async () => {
+    await deploymentWithPods('readopt');
+    const podsBefore = (await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=readopt' })).items.map((p) => p.metadata.uid).sort();
+    await s.api.service.delete(T('Deployment'), 'default', 'readopt', { propagationPolicy: 'Orphan' });
+    await until(async () => (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every((rs) => !rs.metadata.ownerReferences));
+    const again = await s.api.service.create(T('Deployment'), 'default', makeDeployment('readopt'));
+    await until(async () => (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every((rs) => rs.metadata.ownerReferences?.[0]?.uid === again.metadata.uid));
+    await until(async () => (await s.api.service.get(T('Deployment'), 'default', 'readopt')).status?.replicas === 2);
+    await s.quiet();
+    expect(await count('ReplicaSet', 'app=readopt')).toBe(1);
+    expect((await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=readopt' })).items.map((p) => p.metadata.uid).sort()).toEqual(podsBefore);
+  });
+
+  it('a new ReplicaSet adopts running pods it selects that nobody controls, and creates only the rest', async () => {
+    const pod = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    await s.api.service.create(T('Pod'), 'default', pod('stray-1', { app: 'adopter' }));
+    await s.api.service.create(T('Pod'), 'default', pod('other-1', { app: 'someone-else' }));
+    const rs = await s.api.service.create(T('ReplicaSet'), 'default', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'adopter' },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'adopter' } }, template: { metadata: { labels: { app: 'adopter' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    await until(async () => (await count('Pod', 'app=adopter')) === 3);
+    await s.quiet();
+    const pods = (await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=adopter' })).items;
+    expect(pods).toHaveLength(3);
+    expect(pods.every((p) => p.metadata.ownerReferences?.[0]?.uid === rs.metadata.uid)).toBe(true);
+    expect(pods.map((p) => p.metadata.name)).toContain('stray-1');
+    expect((await s.api.service.get(T('Pod'), 'default', 'other-1')).metadata.ownerReferences).toBeUndefined();
+  });
+
   it('Foreground: the Deployment waits, with a deletionTimestamp, until its dependents are gone', async () => {
     await deploymentWithPods('fg');
     const result = await s.api.service.delete(T('Deployment'), 'default', 'fg', { propagationPolicy: 'Foreground' });

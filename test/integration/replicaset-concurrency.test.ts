@@ -125,3 +125,33 @@ describe('ReplicaSet controller under duplicated, concurrent and reordered recon
     expect(rs.status).toMatchObject({ observedGeneration: 1 });
   });
 });
+
+describe('ObjectService.createAll', () => {
+  const cm = (name: string, data: Record<string, string> = { k: 'v' }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+
+  it('creates across several transactions, reports names already taken and still creates every other', async () => {
+    const prefix = `ca-${randomUUID().slice(0, 6)}`;
+    await s.api.service.create(T('ConfigMap'), 'default', cm(`${prefix}-3`, { k: 'first' }));
+    await s.api.service.create(T('ConfigMap'), 'default', cm(`${prefix}-41`, { k: 'first' }));
+    const { created, taken } = await s.api.service.createAll(T('ConfigMap'), 'default', Array.from({ length: 60 }, (_, i) => cm(`${prefix}-${i}`)));
+    expect(taken.sort()).toEqual([`${prefix}-3`, `${prefix}-41`]);
+    expect(created).toHaveLength(58);
+    const stored = (await s.api.service.list(T('ConfigMap'), 'default')).items.filter((c) => c.metadata.name.startsWith(`${prefix}-`));
+    expect(stored).toHaveLength(60);
+    // The names that were taken keep what they had.
+    expect(stored.find((c) => c.metadata.name === `${prefix}-3`)?.data).toEqual({ k: 'first' });
+  });
+
+  it('refuses an invalid object before writing any of them', async () => {
+    const prefix = `cb-${randomUUID().slice(0, 6)}`;
+    await expect(s.api.service.createAll(T('ConfigMap'), 'default', [cm(`${prefix}-ok`), cm('Not_A_Valid_Name')])).rejects.toMatchObject({ code: 422 });
+    expect((await s.api.service.list(T('ConfigMap'), 'default')).items.filter((c) => c.metadata.name.startsWith(prefix))).toHaveLength(0);
+  });
+
+  it('splits large objects into transactions under DynamoDB 4 MB limit', async () => {
+    const prefix = `cc-${randomUUID().slice(0, 6)}`;
+    const big = 'x'.repeat(300_000);
+    const { created } = await s.api.service.createAll(T('ConfigMap'), 'default', Array.from({ length: 15 }, (_, i) => cm(`${prefix}-${i}`, { big })));
+    expect(created).toHaveLength(15);
+  });
+});

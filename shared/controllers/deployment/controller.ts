@@ -2,6 +2,7 @@ import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/erro
 import { jsonEqual } from '../../api/json.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { StoredObject } from '../../api/types.js';
+import { adoptOrphans } from '../adoption.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
 
@@ -16,6 +17,8 @@ export class DeploymentController {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const d = await this.deps.store.get({ kind: 'Deployment', namespace, name });
     if (!d || d.metadata.deletionTimestamp) return {};
+    // A new Deployment (or one re-created after `--cascade=orphan`) takes over the ReplicaSets it selects that nobody controls.
+    if (d.status?.observedGeneration === undefined && (await adoptOrphans(this.deps, d, RS)) > 0) return { requeueAfterMs: 0 };
     // The owner index finds them; the base table gives their current state (the index may lag).
     const owned = await this.deps.store.listOwnedBy(d.metadata.uid, 'ReplicaSet');
     const replicaSets = await this.deps.store.getMany(owned.map((rs) => ({ kind: 'ReplicaSet', namespace, name: rs.metadata.name })));
@@ -36,6 +39,8 @@ export class DeploymentController {
         this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${(created.spec as { replicas?: number }).replicas ?? 0}`);
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) throw e;
+        // Its name is taken: by an orphan of this template (adopt it and look again), or by another owner's (left alone).
+        if ((await adoptOrphans(this.deps, d, RS, (rs) => rs.metadata.name === plan.createReplicaSet?.metadata.name)) > 0) return { requeueAfterMs: 0 };
       }
     }
     if (plan.revision) {

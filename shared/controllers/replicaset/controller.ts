@@ -2,10 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/json.js';
 import type { StoredObject } from '../../api/types.js';
+import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import { adoptOrphans } from '../adoption.js';
+import { isActive } from '../pods.js';
 import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
 import { applyPodChanges } from '../pod-writes.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planReplicaSet } from './plan.js';
+
+const POD = typeByKindName('Pod') as ResourceType;
 
 /**
  * Reads a ReplicaSet and the pods it owns, applies planReplicaSet, writes the status it computed.
@@ -22,6 +27,8 @@ export class ReplicaSetController {
     // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile
     // (and the sweep, should it die).
     if (claimedByOther(rs, holder, this.deps.clock.now().getTime())) return {};
+    // A new ReplicaSet first takes over the running pods it selects that nobody controls.
+    if (rs.status?.observedGeneration === undefined && !rs.metadata.deletionTimestamp) await adoptOrphans(this.deps, rs, POD, isActive);
     const owned = await this.deps.store.listOwnedBy(rs.metadata.uid, 'Pod');
     const now = this.deps.clock.now().getTime();
     const plan = planReplicaSet(rs, owned, now);
