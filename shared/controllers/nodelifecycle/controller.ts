@@ -13,7 +13,15 @@ export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
 
 /** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
 const MAX_EVICTIONS_PER_RUN = 200;
+const EVICTIONS_IN_FLIGHT = 10;
 const RETRIES = 3;
+
+async function inParallel<T>(items: T[], width: number, f: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await f(items[next++] as T);
+  }));
+}
 
 const nodeType = () => typeByKindName('Node') as ResourceType;
 const podType = () => typeByKindName('Pod') as ResourceType;
@@ -66,11 +74,11 @@ export class NodeLifecycleController {
       const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
       const e = planEvictions(pods, taintedAt, now, this.deps.settings.defaultTolerationMs);
       if (e.nextInMs !== undefined) next = Math.min(next ?? e.nextInMs, e.nextInMs);
-      for (const pod of e.evict) {
-        if (budget-- <= 0) {
-          next = 1000;
-          break;
-        }
+      const due = e.evict.slice(0, Math.max(0, budget));
+      if (due.length < e.evict.length) next = 1000;
+      budget -= due.length;
+      // A few deletes in flight at once: a dead node's pods are all due at the same moment.
+      await inParallel(due, EVICTIONS_IN_FLIGHT, async (pod) => {
         try {
           // The node cannot confirm a graceful stop; its agent stops the containers when it returns (fencing).
           await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
@@ -78,7 +86,7 @@ export class NodeLifecycleController {
         } catch (err) {
           if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
         }
-      }
+      });
     }
     // Evictions due later are timed precisely, and so is a lease about to go stale before the next regular check.
     const stale = msUntilNextStaleLease(facts, now, this.deps.settings);
