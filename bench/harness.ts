@@ -69,14 +69,7 @@ export async function rawPutItemRate(client: DynamoDBClient, tableName: string, 
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-export async function inParallel<T>(items: T[], width: number, f: (item: T) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await f(items[next++] as T);
-    }),
-  );
-}
+export { inParallel } from '../shared/controllers/in-parallel.js';
 
 type Backends = Awaited<ReturnType<typeof startBackends>>;
 

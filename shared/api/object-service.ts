@@ -71,7 +71,8 @@ const CREATE_BATCH = 25;
 /** ... and at most this many bytes of objects (a transaction carries at most 4 MB; templates can be large). */
 const CREATE_BATCH_BYTES = 3_000_000;
 
-function inBatches(objects: KubeObject[]): KubeObject[][] {
+/** Splits objects into createAll transactions by count and by size. */
+function transactionBatches(objects: KubeObject[]): KubeObject[][] {
   const batches: KubeObject[][] = [];
   let bytes = 0;
   for (const o of objects) {
@@ -141,7 +142,7 @@ export class ObjectService {
     if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
     const created: StoredObject[] = [];
     const taken: string[] = [];
-    const batches = inBatches(objects);
+    const batches = transactionBatches(objects);
     let nextBatch = 0;
     const lane = async () => {
       while (nextBatch < batches.length) await createBatch(batches[nextBatch++] as KubeObject[]);

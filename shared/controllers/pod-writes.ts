@@ -1,9 +1,12 @@
 import { NotFoundError } from '../api/errors.js';
 import { typeByKindName, type ResourceType } from '../api/kinds.js';
 import type { KubeObject } from '../api/types.js';
+import { inParallel } from './in-parallel.js';
 import type { ControllerDeps } from './types.js';
 
 const POD = typeByKindName('Pod') as ResourceType;
+/** Deletes in flight at once. */
+const PARALLEL_DELETES = 20;
 
 /**
  * Creates and deletes a workload's pods through the API's rules, with the owner's events. Creates go
@@ -16,7 +19,7 @@ export async function applyPodChanges(deps: ControllerDeps, owner: KubeObject, n
     const { created } = await deps.service.createAll(POD, namespace, create);
     for (const pod of created) deps.events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
   }
-  await inParallel(remove, async (name) => {
+  await inParallel(remove, PARALLEL_DELETES, async (name) => {
     try {
       await deps.service.delete(POD, namespace, name, {});
       if (reportDeletes) deps.events.record(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
@@ -24,14 +27,4 @@ export async function applyPodChanges(deps: ControllerDeps, owner: KubeObject, n
       if (!(e instanceof NotFoundError)) throw e;
     }
   });
-}
-
-/** Deletes in flight at once. */
-const PARALLEL_WRITES = 20;
-
-async function inParallel<T>(items: T[], write: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_WRITES, items.length) }, async () => {
-    while (next < items.length) await write(items[next++] as T);
-  }));
 }

@@ -5,6 +5,7 @@ import { rfc3339 } from '../../clock.js';
 import type { NodeWakeups } from '../../nodes/wakeups.js';
 import type { LeaseStore } from '../../store/leases.js';
 import { listAll } from '../../store/list-all.js';
+import { inParallel } from '../in-parallel.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
 
@@ -15,13 +16,6 @@ export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
 const MAX_EVICTIONS_PER_RUN = 200;
 const EVICTIONS_IN_FLIGHT = 10;
 const RETRIES = 3;
-
-async function inParallel<T>(items: T[], width: number, f: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await f(items[next++] as T);
-  }));
-}
 
 const nodeType = () => typeByKindName('Node') as ResourceType;
 const podType = () => typeByKindName('Pod') as ResourceType;
