@@ -5,7 +5,8 @@
  *   2. a rolling update of those replicas: time until all updated and available;
  *   3. a node with 50 pods dies: time until those 50 run elsewhere (lease grace + toleration + reschedule).
  *
- *   npm run bench:controllers -- [--replicas 1000] [--nodes 100] [--phases scale,roll,death]
+ *   npm run bench:controllers -- [--replicas 1000] [--nodes 100] [--phases scale,roll,death] [--with-service]
+ * (--with-service: a Service selects the Deployment's pods, so the Endpoints controller follows them too)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { HollowRuntime } from './hollow-runtime.js';
 import { benchEventPath, inParallel, rawPutItemRate, startBackends, useBackendsForHandlers } from './harness.js';
 
-const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' }, phases: { type: 'string', default: 'scale,roll,death' } } });
+const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' }, phases: { type: 'string', default: 'scale,roll,death' }, 'with-service': { type: 'boolean', default: false } } });
 const PHASES = new Set(values.phases.split(','));
 const REPLICAS = Number(values.replicas);
 const NODES = Number(values.nodes);
@@ -102,6 +103,8 @@ async function progress(app: string, t0: number) {
 }
 
 // 1. 0 → REPLICAS
+if (values['with-service'])
+  await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
 await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('web', 0, 'v1'));
 await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: REPLICAS } }, 'application/merge-patch+json');
 const scaleStart = performance.now();

@@ -26,17 +26,30 @@ export function withController<T extends KubeObject>(o: T, owner: KubeObject): T
   return { ...o, metadata: { ...o.metadata, ownerReferences: [...(o.metadata.ownerReferences ?? []), ref] } };
 }
 
-/** Adopts the orphans of `type` in the owner's namespace; returns how many it took. A lost race is someone else's adoption. */
+const ATTEMPTS = 5;
+
+/**
+ * Adopts the orphans of `type` in the owner's namespace; returns how many it took. An orphan that
+ * changed meanwhile (a pod's status was written) is read again and adopted if it still qualifies;
+ * one that another controller took first, or that is gone, is left.
+ */
 export async function adoptOrphans(deps: ControllerDeps, owner: KubeObject, type: ResourceType, isCandidate?: (o: StoredObject) => boolean): Promise<number> {
   const namespace = owner.metadata.namespace ?? '';
   const orphans = adoptable(owner, (await deps.service.list(type, namespace)).items, isCandidate);
   let adopted = 0;
-  for (const o of orphans) {
-    try {
-      await deps.store.update(withController(o, owner), o.metadata.resourceVersion);
-      adopted++;
-    } catch (e) {
-      if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+  for (const orphan of orphans) {
+    let o: StoredObject | undefined = orphan;
+    for (let attempt = 0; o && attempt < ATTEMPTS; attempt++) {
+      try {
+        await deps.store.update(withController(o, owner), o.metadata.resourceVersion);
+        adopted++;
+        break;
+      } catch (e) {
+        if (e instanceof NotFoundError) break;
+        if (!(e instanceof ConflictError)) throw e;
+        const fresh: StoredObject | undefined = await deps.store.get({ kind: o.kind, namespace, name: o.metadata.name });
+        o = fresh && adoptable(owner, [fresh], isCandidate).length ? fresh : undefined;
+      }
     }
   }
   return adopted;
