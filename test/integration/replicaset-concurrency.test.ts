@@ -110,9 +110,10 @@ describe('ReplicaSet controller under duplicated, concurrent and reordered recon
     attempted = 0;
     // Four at once (they read the same version: one wins the claim's conditional write), then three
     // more that read the ReplicaSet while the claim is held.
-    const first = Promise.all(Array.from({ length: 4 }, () => controller.reconcile('default', name)));
+    let firstDone = false;
+    const first = Promise.all(Array.from({ length: 4 }, () => controller.reconcile('default', name))).finally(() => (firstDone = true));
     const key = { kind: 'ReplicaSet', namespace: 'default', name };
-    while (!(await s.store.get(key))?.metadata.annotations?.[CLAIM_ANNOTATION]) await new Promise((r) => setTimeout(r, 5));
+    while (!firstDone && !(await s.store.get(key))?.metadata.annotations?.[CLAIM_ANNOTATION]) await new Promise((r) => setTimeout(r, 5));
     await Promise.all([first, ...Array.from({ length: 3 }, () => controller.reconcile('default', name))]);
     await events.flush();
     const rs = (await s.store.get({ kind: 'ReplicaSet', namespace: 'default', name })) as StoredObject;
