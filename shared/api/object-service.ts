@@ -159,7 +159,7 @@ export class ObjectService {
           taken.push(...[...lost].map((o) => o.metadata.name ?? ''));
           // Only taken names are expected; any other refusal (a conflicting concurrent transaction) is retried as is.
           if (e.failures.some((f, j) => f && !lost.has(batch[j] as KubeObject))) throw e;
-          if (lost.size === 0) await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+          if (lost.size === 0) await this.sleep()(10 * 2 ** attempt);
           batch = batch.filter((o) => !lost.has(o));
         }
       }
@@ -199,7 +199,7 @@ export class ObjectService {
    * are reported for single-object watches (the object is gone); a collection watch sees only what exists.
    */
   async watch(type: ResourceType, namespace: string | undefined, opts: WatchOptions): Promise<WatchEvent[]> {
-    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const sleep = this.sleep();
     const from = Number(opts.resourceVersion ?? 0) || 0;
     const fields = parseFieldSelector(opts.fieldSelector, supportedFieldsOf(type.kind));
     const single = fields.find((f) => f.field === 'metadata.name' && f.op === '=')?.value;
@@ -368,6 +368,11 @@ export class ObjectService {
   }
 
   /** Namespaced objects may only be created in a namespace that exists and is not terminating. */
+  /** The injected sleep (tests move a fake clock), or a timer. */
+  private sleep(): (ms: number) => Promise<void> {
+    return this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  }
+
   async assertNamespaceOpen(namespace: string, type: ResourceType, name: string | undefined) {
     // Like kube-apiserver's namespace lifecycle admission, recently seen open namespaces are trusted
     // briefly instead of read on every create (half of a create's cost otherwise).
