@@ -27,7 +27,7 @@ import { systemClock } from '../shared/clock.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { HollowRuntime } from './hollow-runtime.js';
-import { benchEventPath, inParallel, rawPutItemRate, startBackends, useBackendsForHandlers } from './harness.js';
+import { benchEventPath, censusOfDynamoRequests, inParallel, rawPutItemRate, startBackends, useBackendsForHandlers } from './harness.js';
 
 const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' }, phases: { type: 'string', default: 'scale,roll,death' }, 'with-service': { type: 'boolean', default: false }, schedulers: { type: 'string', default: '16' } } });
 const PHASES = new Set(values.phases.split(','));
@@ -35,6 +35,7 @@ const REPLICAS = Number(values.replicas);
 const NODES = Number(values.nodes);
 const VICTIM_PODS = 50;
 
+const census = censusOfDynamoRequests();
 const b = await startBackends();
 // This machine's DynamoDB Local ceiling, measured in this run (after a warm-up): every figure below is
 // bounded by it, and comparing runs across machines needs it.
@@ -104,11 +105,17 @@ async function progress(app: string, t0: number) {
   return `  t=${((performance.now() - t0) / 1000).toFixed(0)}s pods ${pods.length}, bound ${pods.filter((p) => p.spec.nodeName).length}, Running ${pods.filter((p) => p.status?.phase === 'Running').length}, Deployment ready ${s.readyReplicas ?? 0}`;
 }
 
+function agentTotals() {
+  return [...agents.values()].reduce((t, a) => ({ syncs: t.syncs + a.stats.syncs, fetches: t.fetches + a.stats.fetches, wakeups: t.wakeups + a.stats.wakeups }), { syncs: 0, fetches: 0, wakeups: 0 });
+}
+
 // 1. 0 → REPLICAS
 if (values['with-service'])
   await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
 await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('web', 0, 'v1'));
 await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { replicas: REPLICAS } }, 'application/merge-patch+json');
+census.take();
+const agentsBefore = agentTotals();
 const scaleStart = performance.now();
 let lastReport = scaleStart;
 const scaleS = await timeUntil(async () => {
@@ -121,8 +128,13 @@ const scaleS = await timeUntil(async () => {
 }, 600);
 console.log(`scale 0 → ${REPLICAS} over ${NODES} nodes: all Running and available in ${scaleS.toFixed(1)} s   (target ≤ 15 s)`);
 console.log(`  = the time of ${((scaleS * raw.parallel) / REPLICAS).toFixed(1)} raw parallel PutItems per pod on this machine`);
-const agentTotals = [...agents.values()].reduce((t, a) => ({ syncs: t.syncs + a.stats.syncs, fetches: t.fetches + a.stats.fetches, wakeups: t.wakeups + a.stats.wakeups }), { syncs: 0, fetches: 0, wakeups: 0 });
-console.log(`  agent syncs since start ${agentTotals.syncs} (${agentTotals.fetches} fetching assignments, ${agentTotals.wakeups} wake-ups)`);
+const { requests, itemWrites } = census.take();
+const agentsAfter = agentTotals();
+const total = (counts: [string, number][]) => counts.reduce((n, [, c]) => n + c, 0);
+const largest = (counts: [string, number][]) => counts.slice(0, 12).map(([k, c]) => `${k} ${c}`).join(', ');
+console.log(`  agent syncs ${agentsAfter.syncs - agentsBefore.syncs} (${agentsAfter.fetches - agentsBefore.fetches} fetching assignments, ${agentsAfter.wakeups - agentsBefore.wakeups} wake-ups)`);
+console.log(`  DynamoDB requests ${total(requests)} (${(total(requests) / REPLICAS).toFixed(1)} per pod): ${largest(requests)}`);
+console.log(`  item writes ${total(itemWrites)} (${(total(itemWrites) / REPLICAS).toFixed(1)} per pod): ${largest(itemWrites)}`);
 
 // 2. rolling update (default maxSurge/maxUnavailable 25 %)
 if (PHASES.has('roll')) {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/ports.js';
@@ -49,6 +49,63 @@ export function countWrites(client: DynamoDBClient) {
     { step: 'initialize', name: 'kumoWriteCounter' },
   );
   return counter;
+}
+
+/**
+ * Counts every DynamoDB request made in this process (every client, including the handlers' own), by
+ * command and by what it touches (index, or the kind in the partition key): where a benchmark's
+ * requests go. Patches the client class, so it is for benchmarks only.
+ */
+export function censusOfDynamoRequests() {
+  const counts = new Map<string, number>();
+  const itemWrites = new Map<string, number>();
+  const tally = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+  type Attrs = Record<string, unknown> | undefined;
+  // Document clients pass plain values, low-level clients { S: ... }.
+  const kindOf = (item: Attrs) => {
+    const pk = item?.pk as string | { S?: string } | undefined;
+    return (typeof pk === 'string' ? pk : pk?.S)?.split('#')[0] ?? '?';
+  };
+  const kinds = (items: Attrs[]) => `[${[...new Set(items.map(kindOf))].sort().join(',')}]`;
+  const label = (name: string, i: Record<string, unknown>): string => {
+    if (i.IndexName) return `${name} ${String(i.IndexName)}`;
+    if (i.Key || i.Item) return `${name} ${kindOf((i.Key ?? i.Item) as Attrs)}`;
+    if (i.ExpressionAttributeValues && name === 'Query') return `${name} ${kindOf({ pk: (i.ExpressionAttributeValues as Record<string, unknown>)[':pk'] })}`;
+    const transact = i.TransactItems as Record<string, { Key?: Attrs; Item?: Attrs }>[] | undefined;
+    if (transact) return `${name} ${kinds(transact.map((t) => Object.values(t)[0]).map((op) => op?.Key ?? op?.Item))}`;
+    const batch = i.RequestItems as Record<string, { Keys?: Attrs[] } | { PutRequest?: { Item: Attrs }; DeleteRequest?: { Key: Attrs } }[]> | undefined;
+    if (batch) return `${name} ${kinds(Object.values(batch).flatMap((r) => (Array.isArray(r) ? r.map((w) => w.PutRequest?.Item ?? w.DeleteRequest?.Key) : (r.Keys ?? []))))}`;
+    return name;
+  };
+  const writtenKinds = (name: string, i: Record<string, unknown>): string[] => {
+    if (name === 'Put' || name === 'Update' || name === 'Delete' || name.endsWith('Item')) return name.startsWith('Get') || name.startsWith('Batch') || name.startsWith('Transact') ? [] : [kindOf((i.Key ?? i.Item) as Attrs)];
+    if (name === 'TransactWrite') return (i.TransactItems as Record<string, { Key?: Attrs; Item?: Attrs }>[]).filter((t) => !t.ConditionCheck).map((t) => Object.values(t)[0]).map((op) => kindOf(op?.Key ?? op?.Item));
+    if (name === 'BatchWrite') return Object.values(i.RequestItems as Record<string, { PutRequest?: { Item: Attrs }; DeleteRequest?: { Key: Attrs } }[]>).flat().map((w) => kindOf(w.PutRequest?.Item ?? w.DeleteRequest?.Key));
+    return [];
+  };
+  const DYNAMO_COMMANDS = /^(Get|Put|Update|Delete|BatchGet|BatchWrite|TransactWrite|TransactGet)(Item)?$|^(Query|Scan)$/;
+  // Every client's send is the SDK base class's: patching it sees document clients too.
+  const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...a: unknown[]) => unknown };
+  const send = base.send;
+  base.send = function (this: unknown, ...args: unknown[]) {
+    const command = args[0] as { constructor: { name: string }; input: Record<string, unknown> };
+    const name = command.constructor.name.replace(/Command$/, '');
+    if (DYNAMO_COMMANDS.test(name)) {
+      tally(counts, label(name, command.input));
+      for (const kind of writtenKinds(name, command.input)) tally(itemWrites, kind);
+    }
+    return send.apply(this, args);
+  };
+  return {
+    /** Requests and item writes (by kind) since the last call, largest first. */
+    take() {
+      const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
+      const out = { requests: sorted(counts), itemWrites: sorted(itemWrites) };
+      counts.clear();
+      itemWrites.clear();
+      return out;
+    },
+  };
 }
 
 /** The raw PutItem rate of this DynamoDB Local, sequential and with `parallel` requests in flight. */

@@ -11,10 +11,17 @@ export interface EventRecorder {
   /** `fieldPath` names the part of the object concerned, e.g. one container (`spec.containers{web}`). */
   record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void;
   flush(): Promise<void>;
+  /** Hands over the Events recorded since the last flush, unwritten: for a caller that writes them in its own transaction. */
+  take(): KubeObject[];
 }
 
 export function storeEventRecorder(store: Store, clock: Clock, component: string, newUid: () => string): EventRecorder {
   let pending: KubeObject[] = [];
+  const take = () => {
+    const batch = pending;
+    pending = [];
+    return batch;
+  };
   return {
     record(about, type, reason, message, fieldPath) {
       const now = clock.now();
@@ -34,9 +41,9 @@ export function storeEventRecorder(store: Store, clock: Clock, component: string
         reportingComponent: component,
       });
     },
+    take,
     async flush() {
-      const batch = pending;
-      pending = [];
+      const batch = take();
       if (batch.length) await store.createMany(batch);
     },
   };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AccessDeniedError, ConflictError, NotFoundError, StatusError } from '../api/errors.js';
+import { AccessDeniedError, ConflictError, NotFoundError, StatusError, TransactionError } from '../api/errors.js';
 import { jsonEqual } from '../api/json.js';
 import type { ObjectService } from '../api/object-service.js';
 import { typeByKindName, type ResourceType } from '../api/kinds.js';
@@ -9,7 +9,7 @@ import { rfc3339, type Clock } from '../clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { UNREACHABLE_TAINT } from '../controllers/nodelifecycle/plan.js';
 import type { LeaseStore } from '../store/leases.js';
-import type { Store } from '../store/store.js';
+import { FencedWriteError, type NodeFence, type Store, type TransactWrite } from '../store/store.js';
 import { listAll } from '../store/list-all.js';
 import {
   FENCED_REASON,
@@ -18,6 +18,7 @@ import {
   parseBody,
   registerRequestSchema,
   syncRequestSchema,
+  type AgentEvent,
   type PodRef,
   type PodStatusReport,
   type RegisterResponse,
@@ -51,6 +52,8 @@ export class FencedError extends StatusError {
 }
 
 const STATUS_RETRIES = 3;
+/** Writes per fenced transaction: DynamoDB's 100 items, less the lease. */
+const FENCED_BATCH = 99;
 
 const typeOf = (kind: string): ResourceType => {
   const t = typeByKindName(kind);
@@ -81,23 +84,72 @@ export class NodeService {
   async sync(nodeName: string, body: unknown): Promise<SyncResponse> {
     checkNodeName(nodeName);
     const req = parseBody(syncRequestSchema, body);
-    const lease = await this.deps.leases.renew(nodeName, req.epoch, this.deps.clock.now().getTime());
-    if (!lease) throw new FencedError(nodeName, req.epoch);
-    if (req.statuses.length) await this.writeStatuses(nodeName, req.statuses);
+    const fence = { nodeName, epoch: req.epoch, renewAtMs: this.deps.clock.now().getTime() };
+    if (req.statuses.length || req.events.length) {
+      // Statuses and events land with the lease renewal in one transaction: exactly fenced, one round trip.
+      await this.writeFenced(fence, req.statuses, this.agentEvents(nodeName, req.events));
+    } else if (!(await this.deps.leases.renew(nodeName, req.epoch, fence.renewAtMs))) throw new FencedError(nodeName, req.epoch);
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
-    if (req.events.length) {
-      const recorder = this.deps.events(`kubelet/${nodeName}`);
-      for (const e of req.events) {
-        const about: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: e.pod.namespace, name: e.pod.name, uid: e.pod.uid } };
-        recorder.record(about, e.type, e.reason, e.message, e.fieldPath);
-      }
-      await recorder.flush();
-    }
-    if (!req.fetch) return { epoch: lease.epoch };
+    if (!req.fetch) return { epoch: req.epoch };
     const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName });
     const digest = assignmentDigest(pods);
-    if (digest === req.digest) return { epoch: lease.epoch, digest, unchanged: true };
-    return { epoch: lease.epoch, digest, pods };
+    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true };
+    return { epoch: req.epoch, digest, pods };
+  }
+
+  /** The agent's events as Event objects, recorded under its own component name. */
+  private agentEvents(nodeName: string, events: AgentEvent[]): KubeObject[] {
+    const recorder = this.deps.events(`kubelet/${nodeName}`);
+    for (const e of events) {
+      const about: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: e.pod.namespace, name: e.pod.name, uid: e.pod.uid } };
+      recorder.record(about, e.type, e.reason, e.message, e.fieldPath);
+    }
+    return recorder.take();
+  }
+
+  /**
+   * Writes each reported status onto the pod it describes (same uid, still bound to this node) and
+   * the agent's events, in transactions that also renew the node's lease. A pod that changed since it
+   * was read rolls its transaction back; the statuses are then worked out again on fresh reads.
+   */
+  private async writeFenced(fence: NodeFence, reports: PodStatusReport[], events: KubeObject[]): Promise<void> {
+    let eventWrites: TransactWrite[] = events.map((object) => ({ op: 'create', object }));
+    for (let attempt = 0; ; attempt++) {
+      const statusWrites = reports.length ? await this.statusWrites(fence.nodeName, reports) : [];
+      const writes = [...statusWrites, ...eventWrites];
+      try {
+        // The first transaction always goes, even empty: it is the renewal and the fencing check.
+        for (let i = 0; i === 0 || i < writes.length; i += FENCED_BATCH) {
+          const batch = writes.slice(i, i + FENCED_BATCH);
+          await this.deps.store.transact(batch, fence);
+          eventWrites = eventWrites.filter((w) => !batch.includes(w)); // written: not again on a retry
+        }
+        return;
+      } catch (e) {
+        if (e instanceof FencedWriteError) throw new FencedError(fence.nodeName, fence.epoch);
+        if (!(e instanceof TransactionError) || attempt >= STATUS_RETRIES) throw e;
+        // Batches before the failed one landed: their pods now read as up to date and are skipped.
+        await this.sleep(5 + Math.random() * 20 * (attempt + 1));
+      }
+    }
+  }
+
+  /** The status writes a report asks for: pods gone, replaced, moved or already up to date are skipped. */
+  private async statusWrites(nodeName: string, reports: PodStatusReport[]): Promise<TransactWrite[]> {
+    const current = await this.deps.store.getMany(reports.map((r) => ({ kind: 'Pod', namespace: r.pod.namespace, name: r.pod.name })));
+    const byKey = new Map(current.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+    const writes: TransactWrite[] = [];
+    for (const r of reports) {
+      const pod = byKey.get(`${r.pod.namespace}/${r.pod.name}`);
+      if (!pod || pod.metadata.uid !== r.pod.uid || nodeNameOf(pod) !== nodeName) continue; // not ours to describe
+      const status = { ...r.status, conditions: mergeScheduled(pod, r.status.conditions ?? []) };
+      if (!jsonEqual(pod.status, status)) writes.push({ op: 'update', object: { ...pod, status }, expectedResourceVersion: pod.metadata.resourceVersion });
+    }
+    return writes;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
   }
 
   /** Creates the Node on first registration; afterwards refreshes what the agent measures and marks it Ready. */
@@ -141,31 +193,6 @@ export class NodeService {
         if (e instanceof ConflictError && attempt < STATUS_RETRIES) continue;
         throw e;
       }
-    }
-  }
-
-  /** Writes each reported status onto the pod it describes: same uid, still bound to this node. */
-  private async writeStatuses(nodeName: string, reports: PodStatusReport[]): Promise<void> {
-    let pending = reports;
-    for (let attempt = 0; pending.length && attempt <= STATUS_RETRIES; attempt++) {
-      const current = await this.deps.store.getMany(pending.map((r) => ({ kind: 'Pod', namespace: r.pod.namespace, name: r.pod.name })));
-      const byKey = new Map(current.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
-      const retry: PodStatusReport[] = [];
-      await Promise.all(
-        pending.map(async (r) => {
-          const pod = byKey.get(`${r.pod.namespace}/${r.pod.name}`);
-          if (!pod || pod.metadata.uid !== r.pod.uid || nodeNameOf(pod) !== nodeName) return; // gone, replaced or moved: not ours to describe
-          const status = { ...r.status, conditions: mergeScheduled(pod, r.status.conditions ?? []) };
-          if (jsonEqual(pod.status, status)) return;
-          try {
-            await this.deps.store.update({ ...pod, status }, pod.metadata.resourceVersion);
-          } catch (e) {
-            if (e instanceof ConflictError) retry.push(r);
-            else if (!(e instanceof NotFoundError)) throw e;
-          }
-        }),
-      );
-      pending = retry;
     }
   }
 

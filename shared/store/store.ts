@@ -52,6 +52,23 @@ export interface ListPage {
   more: boolean;
 }
 
+/**
+ * A node's lease at the epoch its agent holds: writes made on the agent's behalf carry it, land only
+ * while that epoch is current, and renew the lease with them (one round trip, exact fencing).
+ */
+export interface NodeFence {
+  nodeName: string;
+  epoch: number;
+  renewAtMs: number;
+}
+
+/** The node's lease has moved to another epoch: nothing of the fenced transaction was written. */
+export class FencedWriteError extends Error {
+  constructor(readonly nodeName: string) {
+    super(`node "${nodeName}" no longer holds its lease at that epoch`);
+  }
+}
+
 /** One write in an all-or-nothing batch. */
 export type TransactWrite =
   | { op: 'create'; object: KubeObject }
@@ -71,8 +88,12 @@ export interface Store {
   update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject>;
   /** Fails with NotFoundError when absent, ConflictError when `expectedResourceVersion` is given and stale. */
   delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void>;
-  /** All writes land or none does; failures are reported per write as TransactionError. */
-  transact(writes: TransactWrite[]): Promise<StoredObject[]>;
+  /**
+   * All writes land or none does; failures are reported per write as TransactionError. With a fence,
+   * they land only if the node still holds its lease at that epoch (else FencedWriteError), and the
+   * lease is renewed with them. At most 99 writes with a fence, 100 without (DynamoDB's limit).
+   */
+  transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]>;
   /**
    * Binds a pod in one transaction: writes `boundPod` (which carries spec.nodeName) if the pod is
    * still at `expectedResourceVersion`, and adds its requests to the node's allocation only if they

@@ -7,7 +7,7 @@ import type { Lease, LeaseStore } from '../leases.js';
  * stream's consumers ignore them, and on AWS the dispatch function's filter drops them before Lambda
  * is invoked: a heartbeat costs one conditional UpdateItem and nothing downstream.
  */
-const LEASE_PK = 'NodeLease#';
+export const LEASE_PK = 'NodeLease#';
 
 const leaseOf = (i: Record<string, unknown>): Lease => ({
   nodeName: String(i.sk),

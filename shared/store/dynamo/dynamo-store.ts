@@ -29,7 +29,8 @@ import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { Resources } from '../../scheduling/resources.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion } from '../resource-version.js';
-import type { AllocationEntry, ListPage, ListQuery, NodeAllocation, PodBinding, Store, TransactWrite } from '../store.js';
+import { FencedWriteError, type AllocationEntry, type ListPage, type ListQuery, type NodeAllocation, type NodeFence, type PodBinding, type Store, type TransactWrite } from '../store.js';
+import { LEASE_PK } from './dynamo-lease-store.js';
 import { GSI } from './schema.js';
 import type { SecretSealer } from '../../secrets/sealer.js';
 
@@ -155,13 +156,23 @@ export class DynamoStore implements Store {
     }
   }
 
-  async transact(writes: TransactWrite[]): Promise<StoredObject[]> {
+  async transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]> {
     const expected = writes.map((w) => (w.op === 'update' ? Number(w.expectedResourceVersion) : undefined));
     const items = await Promise.all(writes.map((w, i) => this.encode(w.object, expected[i])));
+    const lease = fence && {
+      Update: {
+        TableName: this.table,
+        Key: { pk: LEASE_PK, sk: fence.nodeName },
+        UpdateExpression: 'SET renew = :now',
+        ConditionExpression: 'epoch = :epoch',
+        ExpressionAttributeValues: { ':now': fence.renewAtMs, ':epoch': fence.epoch },
+      },
+    };
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })) }));
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })), ...(lease ? [lease] : [])] }));
     } catch (e) {
       if (e instanceof TransactionCanceledException) {
+        if (fence && e.CancellationReasons?.[writes.length]?.Code === 'ConditionalCheckFailed') throw new FencedWriteError(fence.nodeName);
         const failures = writes.map((w, i): StatusError | undefined => {
           const reason = e.CancellationReasons?.[i];
           return reason?.Code === 'ConditionalCheckFailed' ? conditionFailure(keyOfObject(w.object), w.op, reason.Item) : undefined;

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { StatusError } from '../../shared/api/errors.js';
+import type { StoredObject } from '../../shared/api/types.js';
+import { apiDeps } from '../../shared/api/wiring.js';
+import { dynamoClient } from '../../shared/aws/clients.js';
+import { systemClock } from '../../shared/clock.js';
+import type { NodeService } from '../../shared/nodes/node-service.js';
+import { DynamoLeaseStore } from '../../shared/store/dynamo/dynamo-lease-store.js';
+import type { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
+import { FencedWriteError, type Store } from '../../shared/store/store.js';
+import { makeConfigMap, makePod } from '../support/fixtures.js';
+import { freshStack } from '../support/stack.js';
+
+/**
+ * The node agents' sync against DynamoDB Local: statuses and events land with the lease renewal in
+ * one transaction, so a fenced agent writes nothing and a live one pays one round trip.
+ */
+let store: DynamoStore;
+let leases: DynamoLeaseStore;
+let tableName: string;
+beforeAll(async () => {
+  ({ store, tableName } = await freshStack());
+  leases = new DynamoLeaseStore(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }), tableName);
+});
+
+const nodeService = (s: Store = store) => apiDeps(s, systemClock, () => {}, { leases }).nodes as NodeService;
+const registration = { holder: 'test', capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } };
+const running = { phase: 'Running' as const, conditions: [{ type: 'Ready', status: 'True' }] };
+const refOf = (p: StoredObject) => ({ namespace: p.metadata.namespace ?? '', name: p.metadata.name, uid: p.metadata.uid });
+/** A pod bound to `node`, with the uid the API would have given it. */
+const boundPod = (name: string, node: string) => {
+  const p = makePod().named(name).onNode(node).build();
+  return store.create({ ...p, metadata: { ...p.metadata, uid: randomUUID() } });
+};
+const pod = (name: string) => store.get({ kind: 'Pod', namespace: 'default', name });
+const eventsAbout = async (name: string) => (await store.list({ kind: 'Event', namespace: 'default', limit: 1000 })).items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === name);
+
+describe('fenced transactions in the store', () => {
+  it('land and renew the lease while the epoch is current; write nothing once it moved on', async () => {
+    const lease = await leases.acquire('fence-node', 'test', 1_000);
+    await store.transact([{ op: 'create', object: makeConfigMap('fenced-ok') }], { nodeName: 'fence-node', epoch: lease.epoch, renewAtMs: 5_000 });
+    expect(await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'fenced-ok' })).toBeDefined();
+    expect((await leases.get('fence-node'))?.renewedAtMs).toBe(5_000);
+
+    await expect(store.transact([{ op: 'create', object: makeConfigMap('fenced-no') }], { nodeName: 'fence-node', epoch: lease.epoch - 1, renewAtMs: 9_000 })).rejects.toBeInstanceOf(FencedWriteError);
+    expect(await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'fenced-no' })).toBeUndefined();
+    expect((await leases.get('fence-node'))?.renewedAtMs).toBe(5_000);
+  });
+});
+
+describe('NodeService.sync', () => {
+  it('writes statuses and events with the renewal; a stale epoch gets 409 NodeFenced and changes nothing', async () => {
+    const nodes = nodeService();
+    const { epoch } = await nodes.register('sync-node', registration);
+    const p = await boundPod('synced', 'sync-node');
+    const renewedBefore = (await leases.get('sync-node'))?.renewedAtMs ?? 0;
+    await new Promise((r) => setTimeout(r, 5));
+    const stale = nodes.sync('sync-node', { epoch: epoch + 7, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'stale' }] });
+    await expect(stale).rejects.toSatisfy((e) => e instanceof StatusError && e.code === 409 && e.reason === 'NodeFenced');
+    expect((await pod('synced'))?.status?.phase).toBeUndefined();
+    expect(await eventsAbout('synced')).toHaveLength(0);
+    expect((await leases.get('sync-node'))?.renewedAtMs).toBe(renewedBefore);
+
+    const res = await nodes.sync('sync-node', { epoch, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'Started container c', fieldPath: 'spec.containers{c}' }] });
+    expect(res.epoch).toBe(epoch);
+    expect((await pod('synced'))?.status?.phase).toBe('Running');
+    const events = await eventsAbout('synced');
+    expect(events.map((e) => [(e as { reason?: string }).reason, (e as { source?: { component?: string } }).source?.component])).toEqual([['Started', 'kubelet/sync-node']]);
+    expect((await leases.get('sync-node'))?.renewedAtMs).toBeGreaterThan(renewedBefore);
+  });
+
+  it('works the statuses out again when a pod changes between its read and the transaction, keeping the other change', async () => {
+    let interfered = false;
+    // A real concurrent writer, slipped in just before the agent's first transaction.
+    const interfering: Store = Object.create(store, {
+      transact: {
+        value: async (...args: Parameters<Store['transact']>) => {
+          if (!interfered) {
+            interfered = true;
+            const current = (await pod('contended')) as StoredObject;
+            await store.update({ ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, touched: 'yes' } } }, current.metadata.resourceVersion);
+          }
+          return store.transact(...args);
+        },
+      },
+    });
+    const nodes = nodeService(interfering);
+    const { epoch } = await nodes.register('contended-node', registration);
+    const p = await boundPod('contended', 'contended-node');
+    await nodes.sync('contended-node', { epoch, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'once' }] });
+    expect(interfered).toBe(true);
+    const after = await pod('contended');
+    expect(after?.status?.phase).toBe('Running');
+    expect(after?.metadata.labels?.touched).toBe('yes');
+    expect(await eventsAbout('contended')).toHaveLength(1);
+  });
+
+  it('splits a large report over several transactions, each fenced, and writes every status and event once', async () => {
+    const nodes = nodeService();
+    const { epoch } = await nodes.register('busy-node', registration);
+    const pods = await Promise.all(Array.from({ length: 80 }, (_, i) => boundPod(`busy-${i}`, 'busy-node')));
+    const events = pods.slice(0, 60).map((p) => ({ pod: refOf(p), type: 'Normal' as const, reason: 'Started', message: `started ${p.metadata.name}` }));
+    await nodes.sync('busy-node', { epoch, statuses: pods.map((p) => ({ pod: refOf(p), status: running })), events });
+    const stored = await Promise.all(pods.map((p) => pod(p.metadata.name)));
+    expect(stored.filter((p) => p?.status?.phase === 'Running')).toHaveLength(80);
+    const written = (await store.list({ kind: 'Event', namespace: 'default', limit: 1000 })).items.filter((e) => String((e as { message?: string }).message).startsWith('started busy-'));
+    expect(written).toHaveLength(60);
+  });
+});
