@@ -31,6 +31,8 @@ const MAX_PER_SYNC = 500;
 const MAX_BUFFERED_EVENTS = 500;
 /** How long to wait before retrying an unreachable control plane, at most. */
 const MAX_RETRY_MS = 30_000;
+/** A sync renews the lease once this much of a heartbeat period has passed since the last renewal. */
+const RENEW_AFTER = 0.8;
 
 const refOf = (pod: KubeObject): PodRef => ({ namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
 const graceOf = (pod: KubeObject) => Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
@@ -53,6 +55,8 @@ export class Agent {
   private needFetch = true;
   private digest?: string;
   private lastFetchAt = 0;
+  /** When this agent's last renewal was accepted: the next heartbeat is due a heartbeat after it. */
+  private lastRenewAt = 0;
   private adoptable = new Map<string, ContainerInfo[]>();
   private kick?: () => void;
   private kicked = false;
@@ -103,6 +107,7 @@ export class Agent {
         this.resyncMs = r.resyncSeconds * 1000;
         this.needFetch = true;
         this.digest = undefined;
+        this.lastRenewAt = Date.now(); // registering took the lease
         if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop) this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
         this.log(`registered (epoch ${r.epoch}, heartbeat ${r.heartbeatSeconds}s${r.wakeQueueUrl ? ', wake-ups on' : ''})`);
         return;
@@ -147,9 +152,11 @@ export class Agent {
     const terminated = [...this.terminated.values()].slice(0, MAX_PER_SYNC);
     const events = this.events.splice(0, MAX_PER_SYNC);
     const fetch = this.needFetch;
+    // Renewing is a write; the syncs of a burst between heartbeats only prove the epoch (a read).
+    const renew = now - this.lastRenewAt >= this.heartbeatMs * RENEW_AFTER;
     let res: SyncResponse;
     try {
-      res = await this.o.client.sync(this.o.nodeName, { epoch: this.epoch, fetch, digest: this.digest, statuses, terminated, events });
+      res = await this.o.client.sync(this.o.nodeName, { epoch: this.epoch, renew, fetch, digest: this.digest, statuses, terminated, events });
     } catch (e) {
       // Not accepted: report these again next time.
       for (const s of statuses) this.dirty.add(s.pod.uid);
@@ -157,6 +164,7 @@ export class Agent {
       throw e;
     }
     this.stats.syncs++;
+    if (renew) this.lastRenewAt = now;
     for (const s of statuses) this.reported.set(s.pod.uid, s.status);
     for (const t of terminated) {
       this.terminated.delete(t.uid);
@@ -276,7 +284,8 @@ export class Agent {
 
   /** Until the next heartbeat or resync is due, or something asks for a sync sooner (debounced). */
   private async idle(): Promise<void> {
-    const due = Math.min(this.heartbeatMs, Math.max(0, this.lastFetchAt + this.resyncMs - Date.now()));
+    const now = Date.now();
+    const due = Math.max(0, Math.min(this.lastRenewAt + this.heartbeatMs, this.lastFetchAt + this.resyncMs) - now);
     if (!this.kicked) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, due);

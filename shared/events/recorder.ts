@@ -1,11 +1,13 @@
 import { rfc3339, type Clock } from '../clock.js';
 import type { KubeObject } from '../api/types.js';
 import type { Store } from '../store/store.js';
+import { aggregateSimilarEvents } from './aggregate.js';
 
 /**
  * Records Kubernetes Events about objects (what `kubectl describe` shows under Events). Events are
  * buffered and written in batches by `flush()`: they are history, not state, and one batched write
- * per reconcile batch costs far less than one request per event.
+ * per reconcile batch costs far less than one request per event. A burst of similar events in one
+ * batch is combined (see aggregate.ts).
  */
 export interface EventRecorder {
   /** `fieldPath` names the part of the object concerned, e.g. one container (`spec.containers{web}`). */
@@ -18,7 +20,7 @@ export interface EventRecorder {
 export function storeEventRecorder(store: Store, clock: Clock, component: string, newUid: () => string): EventRecorder {
   let pending: KubeObject[] = [];
   const take = () => {
-    const batch = pending;
+    const batch = aggregateSimilarEvents(pending);
     pending = [];
     return batch;
   };

@@ -84,17 +84,29 @@ export class NodeService {
   async sync(nodeName: string, body: unknown): Promise<SyncResponse> {
     checkNodeName(nodeName);
     const req = parseBody(syncRequestSchema, body);
-    const fence = { nodeName, epoch: req.epoch, renewAtMs: this.deps.clock.now().getTime() };
+    const fence: NodeFence = { nodeName, epoch: req.epoch, ...(req.renew ? { renewAtMs: this.deps.clock.now().getTime() } : {}) };
+    // A fetch needs no write; its read of the pods goes alongside the lease check.
+    const assigned = req.fetch && !req.terminated.length ? listAll(this.deps.store, { kind: 'Pod', nodeName }) : undefined;
+    assigned?.catch(() => undefined); // awaited below, unless fencing fails first
     if (req.statuses.length || req.events.length) {
-      // Statuses and events land with the lease renewal in one transaction: exactly fenced, one round trip.
+      // Statuses and events land with the lease check (and renewal) in one transaction: exactly fenced.
       await this.writeFenced(fence, req.statuses, this.agentEvents(nodeName, req.events));
-    } else if (!(await this.deps.leases.renew(nodeName, req.epoch, fence.renewAtMs))) throw new FencedError(nodeName, req.epoch);
+    } else await this.checkLease(fence);
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
     if (!req.fetch) return { epoch: req.epoch };
-    const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName });
+    const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
     const digest = assignmentDigest(pods);
     if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true };
     return { epoch: req.epoch, digest, pods };
+  }
+
+  /** Renews the lease, or (between heartbeats) only reads it: either way a stale epoch is fenced. */
+  private async checkLease(fence: NodeFence): Promise<void> {
+    const current =
+      fence.renewAtMs !== undefined
+        ? await this.deps.leases.renew(fence.nodeName, fence.epoch, fence.renewAtMs)
+        : await this.deps.leases.get(fence.nodeName);
+    if (current?.epoch !== fence.epoch) throw new FencedError(fence.nodeName, fence.epoch);
   }
 
   /** The agent's events as Event objects, recorded under its own component name. */

@@ -64,6 +64,11 @@ const agentEvent = z.object({
 
 export const syncRequestSchema = z.object({
   epoch: z.number().int().min(1),
+  /**
+   * Renew the lease (a write). An agent renews once per heartbeat; the syncs between (bursts of
+   * status reports and fetches) only prove they hold the current epoch, which is a read. Default true.
+   */
+  renew: z.boolean().default(true),
   /** Ask for the node's pods; the answer says `unchanged` when `digest` still matches them. */
   fetch: z.boolean().default(false),
   digest: z.string().max(128).optional(),

@@ -53,13 +53,14 @@ export interface ListPage {
 }
 
 /**
- * A node's lease at the epoch its agent holds: writes made on the agent's behalf carry it, land only
- * while that epoch is current, and renew the lease with them (one round trip, exact fencing).
+ * A node's lease at the epoch its agent holds: writes made on the agent's behalf carry it and land
+ * only while that epoch is current (exact fencing), renewing the lease with them when asked.
  */
 export interface NodeFence {
   nodeName: string;
   epoch: number;
-  renewAtMs: number;
+  /** Renew the lease to this time with the writes; without it the epoch is only checked. */
+  renewAtMs?: number;
 }
 
 /** The node's lease has moved to another epoch: nothing of the fenced transaction was written. */
@@ -91,7 +92,7 @@ export interface Store {
   /**
    * All writes land or none does; failures are reported per write as TransactionError. With a fence,
    * they land only if the node still holds its lease at that epoch (else FencedWriteError), and the
-   * lease is renewed with them. At most 99 writes with a fence, 100 without (DynamoDB's limit).
+   * lease is renewed with them when the fence says so. At most 99 writes with a fence, 100 without (DynamoDB's limit).
    */
   transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]>;
   /**

@@ -164,6 +164,23 @@ describe('running pods with the process runtime', () => {
   });
 });
 
+describe('lease renewals', () => {
+  it('renews once per heartbeat however many syncs a burst makes; the syncs between only check the epoch', async () => {
+    const client = partition.client as PartitionableClient;
+    const from = client.syncs.length;
+    await Promise.all(['burst-1', 'burst-2', 'burst-3'].map((name) => createPod(podManifest(name, { command: ['sleep', '600'] }))));
+    await until(async () => (await Promise.all(['burst-1', 'burst-2', 'burst-3'].map(status))).every((st) => st.phase === 'Running'), 20_000);
+    const burst = client.syncs.slice(from);
+    // This stack's heartbeat is 1 s: a sync renews once 0.8 s have passed since the last renewal.
+    expect(burst.filter((x) => !x.renew).length).toBeGreaterThan(0);
+    const renewals = burst.filter((x) => x.renew).map((x) => x.atMs);
+    // (recorded when the answer came back, so two renewals' spacing can shrink by one round trip)
+    for (let i = 1; i < renewals.length; i++) expect((renewals[i] as number) - (renewals[i - 1] as number)).toBeGreaterThanOrEqual(600);
+    const lease = await s.leases.get('proc-node-1');
+    expect(Date.now() - (lease?.renewedAtMs ?? 0)).toBeLessThan(2_000);
+  });
+});
+
 describe('fencing', () => {
   it('answers a sync with a stale epoch with 409 NodeFenced and rejects malformed agent requests with 400', async () => {
     const lease = await s.leases.get('proc-node-1');

@@ -70,6 +70,24 @@ describe('NodeService.sync', () => {
     expect((await leases.get('sync-node'))?.renewedAtMs).toBeGreaterThan(renewedBefore);
   });
 
+  it('between heartbeats (renew: false) writes without touching the lease, and still fences a stale epoch', async () => {
+    const nodes = nodeService();
+    const { epoch } = await nodes.register('quiet-node', registration);
+    const p = await boundPod('quiet', 'quiet-node');
+    const renewedAt = (await leases.get('quiet-node'))?.renewedAtMs;
+    await new Promise((r) => setTimeout(r, 5));
+    await nodes.sync('quiet-node', { epoch, renew: false, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'quiet' }] });
+    const fetched = await nodes.sync('quiet-node', { epoch, renew: false, fetch: true });
+    expect(fetched.pods?.map((x) => x.metadata.name)).toEqual(['quiet']);
+    expect((await pod('quiet'))?.status?.phase).toBe('Running');
+    expect((await leases.get('quiet-node'))?.renewedAtMs).toBe(renewedAt);
+
+    for (const body of [{ fetch: true }, { statuses: [{ pod: refOf(p), status: { phase: 'Failed' as const } }] }]) {
+      await expect(nodes.sync('quiet-node', { epoch: epoch + 1, renew: false, ...body })).rejects.toSatisfy((e) => e instanceof StatusError && e.reason === 'NodeFenced');
+    }
+    expect((await pod('quiet'))?.status?.phase).toBe('Running');
+  });
+
   it('works the statuses out again when a pod changes between its read and the transaction, keeping the other change', async () => {
     let interfered = false;
     // A real concurrent writer, slipped in just before the agent's first transaction.

@@ -96,6 +96,8 @@ export async function startAgentStack(
 /** A node client whose network can be cut, to simulate a partition between one agent and the control plane. */
 export class PartitionableClient implements NodeClient {
   cut = false;
+  /** Every sync that got through: when, and whether it asked to renew the lease. */
+  readonly syncs: { atMs: number; renew: boolean }[] = [];
   constructor(private readonly inner: NodeClient) {}
   private check() {
     if (this.cut) throw new Error('connect ECONNREFUSED (simulated partition)');
@@ -106,7 +108,9 @@ export class PartitionableClient implements NodeClient {
   }
   async sync(...a: Parameters<NodeClient['sync']>) {
     this.check();
-    return this.inner.sync(...a);
+    const res = await this.inner.sync(...a);
+    this.syncs.push({ atMs: Date.now(), renew: a[1].renew !== false });
+    return res;
   }
   async get(...a: Parameters<NodeClient['get']>) {
     this.check();

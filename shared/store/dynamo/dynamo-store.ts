@@ -159,15 +159,7 @@ export class DynamoStore implements Store {
   async transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]> {
     const expected = writes.map((w) => (w.op === 'update' ? Number(w.expectedResourceVersion) : undefined));
     const items = await Promise.all(writes.map((w, i) => this.encode(w.object, expected[i])));
-    const lease = fence && {
-      Update: {
-        TableName: this.table,
-        Key: { pk: LEASE_PK, sk: fence.nodeName },
-        UpdateExpression: 'SET renew = :now',
-        ConditionExpression: 'epoch = :epoch',
-        ExpressionAttributeValues: { ':now': fence.renewAtMs, ':epoch': fence.epoch },
-      },
-    };
+    const lease = fence ? this.leaseCondition(fence) : undefined;
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })), ...(lease ? [lease] : [])] }));
     } catch (e) {
@@ -182,6 +174,14 @@ export class DynamoStore implements Store {
       throw e;
     }
     return Promise.all(items.map((item) => this.decode(item)));
+  }
+
+  /** The fence's part of a transaction: the lease must be at its epoch, renewed if asked. */
+  private leaseCondition(fence: NodeFence) {
+    const common = { TableName: this.table, Key: { pk: LEASE_PK, sk: fence.nodeName }, ConditionExpression: 'epoch = :epoch' };
+    return fence.renewAtMs === undefined
+      ? { ConditionCheck: { ...common, ExpressionAttributeValues: { ':epoch': fence.epoch } } }
+      : { Update: { ...common, UpdateExpression: 'SET renew = :now', ExpressionAttributeValues: { ':now': fence.renewAtMs, ':epoch': fence.epoch } } };
   }
 
   async bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject> {
