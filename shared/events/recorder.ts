@@ -15,6 +15,8 @@ export interface EventRecorder {
   flush(): Promise<void>;
   /** Hands over the Events recorded since the last flush, unwritten: for a caller that writes them in its own transaction. */
   take(): KubeObject[];
+  /** A recorder like this one with its own buffer (for events that must land with one transaction, and only with it). */
+  fork(): EventRecorder;
 }
 
 export function storeEventRecorder(store: Store, clock: Clock, component: string, newUid: () => string): EventRecorder {
@@ -44,6 +46,7 @@ export function storeEventRecorder(store: Store, clock: Clock, component: string
       });
     },
     take,
+    fork: () => storeEventRecorder(store, clock, component, newUid),
     async flush() {
       const batch = take();
       if (batch.length) await store.createMany(batch);

@@ -91,7 +91,11 @@ export class NodeService {
     if (req.statuses.length || req.events.length) {
       // Statuses and events land with the lease check (and renewal) in one transaction: exactly fenced.
       await this.writeFenced(fence, req.statuses, this.agentEvents(nodeName, req.events));
-    } else await this.checkLease(fence);
+    } else if (req.renew || req.terminated.length) await this.checkLease(fence);
+    // Otherwise this is a fetch between heartbeats: fencing guards writes, and reading costs a request
+    // per wake-up. Its agent renewed less than a heartbeat ago, so only a namesake agent that took the
+    // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
+
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
     if (!req.fetch) return { epoch: req.epoch };
     const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
@@ -100,7 +104,7 @@ export class NodeService {
     return { epoch: req.epoch, digest, pods };
   }
 
-  /** Renews the lease, or (between heartbeats) only reads it: either way a stale epoch is fenced. */
+  /** Renews the lease, or (between heartbeats, before deleting pods) only reads it: either way a stale epoch is fenced. */
   private async checkLease(fence: NodeFence): Promise<void> {
     const current =
       fence.renewAtMs !== undefined

@@ -29,6 +29,9 @@ export interface SchedulerDeps {
   snapshots: SnapshotCache;
 }
 
+/** DynamoDB's limit on the items of one transaction. */
+const TRANSACTION_ITEMS = 100;
+
 /** Attempts per pod before the key goes back to the queue (with SQS's back-off). */
 const MAX_ATTEMPTS = 8;
 
@@ -41,6 +44,8 @@ function withCondition(pod: KubeObject, c: Condition): KubeObject {
   return { ...pod, status: { ...pod.status, conditions: [...others, c] } };
 }
 
+
+const scheduledMessage = (pod: KubeObject, nodeName: string) => `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`;
 
 /** Counts a binding in the cached snapshot, as kube-scheduler's cache "assumes" a pod until the next reload. */
 function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {
@@ -119,9 +124,17 @@ export class Scheduler {
       binds.push({ ...decision, pod });
     }
     if (binds.length === 0) return oneByOne;
+    // The Scheduled events go in the bind's own transaction when they fit: no round trip of their own
+    // on the scheduler's critical path, and written exactly when the binds are.
+    const inTransaction = 2 * binds.length + new Set(binds.map((b) => b.binding.nodeName)).size <= TRANSACTION_ITEMS;
+    const scheduled = inTransaction ? this.deps.events.fork() : undefined;
+    for (const b of binds) scheduled?.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     try {
-      await this.deps.store.bindPods(binds.map((b) => b.binding));
-      for (const b of binds) this.deps.events.record(b.pod, 'Normal', 'Scheduled', `Successfully assigned ${b.pod.metadata.namespace}/${b.pod.metadata.name} to ${b.binding.nodeName}`);
+      await this.deps.store.bindPods(
+        binds.map((b) => b.binding),
+        scheduled?.take() ?? [],
+      );
+      if (!scheduled) for (const b of binds) this.deps.events.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     } catch (e) {
       if (!(e instanceof StatusError) && !(e instanceof Error && e.name === 'TransactionCanceledException')) throw e;
       // Nothing was written: forget what was assumed and let each pod take the careful path.
@@ -175,7 +188,7 @@ export class Scheduler {
       }
       // Assume the binding in the shared snapshot, as kube-scheduler's cache does, until it is reloaded.
       assume(decision.info, pod, decision.requests);
-      this.deps.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${b.nodeName}`);
+      this.deps.events.record(pod, 'Normal', 'Scheduled', scheduledMessage(pod, b.nodeName));
       return true;
     }
     return false;

@@ -103,9 +103,10 @@ export interface Store {
   bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject>;
   /**
    * Binds several pods in one transaction (all or none), each node's allocation updated once for all
-   * its new pods. Errors as bindPod, about the first pod or node that failed.
+   * its new pods, and creates `events` with them (the Scheduled events: written if and only if the
+   * binds are). Errors as bindPod, about the first pod or node that failed.
    */
-  bindPods(binds: PodBinding[]): Promise<StoredObject[]>;
+  bindPods(binds: PodBinding[], events?: KubeObject[]): Promise<StoredObject[]>;
   /** Gives a pod's share of a node back; true only for the one call that actually released it. */
   releasePod(nodeName: string, uid: string): Promise<boolean>;
   /** Creates an empty allocation for a node if it has none. */

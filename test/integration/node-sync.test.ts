@@ -82,10 +82,13 @@ describe('NodeService.sync', () => {
     expect((await pod('quiet'))?.status?.phase).toBe('Running');
     expect((await leases.get('quiet-node'))?.renewedAtMs).toBe(renewedAt);
 
-    for (const body of [{ fetch: true }, { statuses: [{ pod: refOf(p), status: { phase: 'Failed' as const } }] }]) {
-      await expect(nodes.sync('quiet-node', { epoch: epoch + 1, renew: false, ...body })).rejects.toSatisfy((e) => e instanceof StatusError && e.reason === 'NodeFenced');
+    // Writes are fenced whether or not they renew; a renewal too. (A fetch between heartbeats reads no lease.)
+    const failed = { statuses: [{ pod: refOf(p), status: { phase: 'Failed' as const } }] };
+    for (const body of [{ renew: false, ...failed }, { renew: false, events: [{ pod: refOf(p), type: 'Warning' as const, reason: 'Stale', message: 'x' }] }, { renew: true, fetch: true }]) {
+      await expect(nodes.sync('quiet-node', { epoch: epoch + 1, ...body })).rejects.toSatisfy((e) => e instanceof StatusError && e.reason === 'NodeFenced');
     }
     expect((await pod('quiet'))?.status?.phase).toBe('Running');
+    expect((await eventsAbout('quiet')).map((e) => (e as { reason?: string }).reason)).toEqual(['Started']);
   });
 
   it('works the statuses out again when a pod changes between its read and the transaction, keeping the other change', async () => {

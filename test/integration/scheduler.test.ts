@@ -73,6 +73,10 @@ describe('scheduling 500 pods over 50 nodes with concurrent scheduler invocation
     }
     const events = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=FailedScheduling' })).items;
     expect(new Set(events.map((e: any) => e.involvedObject.name)).size).toBe(100);
+    // One Scheduled event per bound pod, naming its node: a batch bind that lost its race wrote none.
+    const scheduled = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=Scheduled' })).items as any[];
+    expect(scheduled).toHaveLength(bound.length);
+    for (const p of bound) expect(scheduled.filter((e) => e.involvedObject.uid === p.metadata.uid).map((e) => e.message)).toEqual([`Successfully assigned default/${p.metadata.name} to ${p.spec?.nodeName}`]);
   });
 
   it('places waiting pods when a node joins, and when capacity is freed', async () => {

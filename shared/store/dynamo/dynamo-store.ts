@@ -189,8 +189,9 @@ export class DynamoStore implements Store {
     return stored as StoredObject;
   }
 
-  async bindPods(binds: PodBinding[]): Promise<StoredObject[]> {
+  async bindPods(binds: PodBinding[], events: KubeObject[] = []): Promise<StoredObject[]> {
     const items = await Promise.all(binds.map((b) => this.encode(b.boundPod, Number(b.expectedResourceVersion))));
+    const eventItems = await Promise.all(events.map((e) => this.encode(e, undefined)));
     // One allocation update per node, adding every pod bound to it in this transaction.
     const byNode = new Map<string, PodBinding[]>();
     for (const b of binds) byNode.set(b.nodeName, [...(byNode.get(b.nodeName) ?? []), b]);
@@ -226,7 +227,10 @@ export class DynamoStore implements Store {
       };
     });
     // A new command per attempt: the SDK's middleware rewrites a command's input when it is sent.
-    const transaction = () => new TransactWriteCommand({ TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })), ...nodeUpdates] });
+    const transaction = () =>
+      new TransactWriteCommand({
+        TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })), ...nodeUpdates, ...eventItems.map((item) => ({ Put: this.conditionalPut(item, undefined) }))],
+      });
     for (let attempt = 0; ; attempt++) {
       try {
         await this.doc.send(transaction());
@@ -235,7 +239,7 @@ export class DynamoStore implements Store {
         if (!(e instanceof TransactionCanceledException)) throw e;
         const reasons = e.CancellationReasons ?? [];
         const podFailure = reasons.slice(0, binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
-        const nodeFailure = reasons.slice(binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        const nodeFailure = reasons.slice(binds.length, binds.length + nodeUpdates.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (podFailure >= 0) throw conditionFailure(keyOfObject(binds[podFailure]?.boundPod as KubeObject), 'update', reasons[podFailure]?.Item);
         if (nodeFailure >= 0) throw new CapacityConflictError([...byNode.keys()][nodeFailure] ?? '');
         // Another transaction held one of the items at that moment (TransactionConflict): nothing was
