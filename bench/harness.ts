@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
+import { LiteDocumentClient } from '../shared/aws/lite/dynamo-document.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/ports.js';
 import { ensureObjectsTable, ensureQueues } from '../local/setup.js';
@@ -54,7 +55,7 @@ export function countWrites(client: DynamoDBClient) {
 /**
  * Counts every DynamoDB request made in this process (every client, including the handlers' own), by
  * command and by what it touches (index, or the kind in the partition key): where a benchmark's
- * requests go. Patches the client class, so it is for benchmarks only.
+ * requests go. Patches the client classes, so it is for benchmarks only.
  */
 export function censusOfDynamoRequests() {
   const counts = new Map<string, number>();
@@ -84,18 +85,20 @@ export function censusOfDynamoRequests() {
     return [];
   };
   const DYNAMO_COMMANDS = /^(Get|Put|Update|Delete|BatchGet|BatchWrite|TransactWrite|TransactGet)(Item)?$|^(Query|Scan)$/;
-  // Every client's send is the SDK base class's: patching it sees document clients too.
-  const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...a: unknown[]) => unknown };
-  const send = base.send;
-  base.send = function (this: unknown, ...args: unknown[]) {
-    const command = args[0] as { constructor: { name: string }; input: Record<string, unknown> };
+  const count = (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
     const name = command.constructor.name.replace(/Command$/, '');
-    if (DYNAMO_COMMANDS.test(name)) {
-      tally(counts, label(name, command.input));
-      for (const kind of writtenKinds(name, command.input)) tally(itemWrites, kind);
-    }
-    return send.apply(this, args);
+    if (!DYNAMO_COMMANDS.test(name)) return;
+    tally(counts, label(name, command.input));
+    for (const kind of writtenKinds(name, command.input)) tally(itemWrites, kind);
   };
+  // The stores' lite document client, and the SDK's base class (whatever still goes through an SDK client).
+  for (const proto of [LiteDocumentClient.prototype, Object.getPrototypeOf(DynamoDBClient.prototype)] as { send: (...a: unknown[]) => unknown }[]) {
+    const send = proto.send;
+    proto.send = function (this: unknown, ...args: unknown[]) {
+      count(args[0] as Parameters<typeof count>[0]);
+      return send.apply(this, args);
+    };
+  }
   return {
     /** Requests and item writes (by kind) since the last call, largest first. */
     take() {

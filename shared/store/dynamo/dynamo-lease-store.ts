@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import type { Lease, LeaseStore } from '../leases.js';
 
 /**
@@ -18,13 +19,13 @@ const leaseOf = (i: Record<string, unknown>): Lease => ({
 });
 
 export class DynamoLeaseStore implements LeaseStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: DocumentSender;
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client);
+    this.doc = new LiteDocumentClient(client);
   }
 
   async acquire(nodeName: string, holder: string, nowMs: number): Promise<Lease> {

@@ -3,7 +3,6 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -12,6 +11,7 @@ import {
   type BatchGetCommandOutput,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import {
   AlreadyExistsError,
   CapacityConflictError,
@@ -76,7 +76,7 @@ function conditionFailure(key: ObjectKey, op: 'create' | 'update' | 'delete', ol
 }
 
 export class DynamoStore implements Store {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: DocumentSender;
   private highestResourceVersion = 0;
 
   constructor(
@@ -86,7 +86,7 @@ export class DynamoStore implements Store {
     /** Encrypts Secret values before they are written (KMS on AWS, a local key offline); without it they are stored as given. */
     private readonly sealer?: SecretSealer,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = new LiteDocumentClient(client);
   }
 
   async get(key: ObjectKey): Promise<StoredObject | undefined> {

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import type { TokenRecord } from '../../auth/principal.js';
 import type { TokenStore } from '../../auth/token-store.js';
 
@@ -11,13 +12,13 @@ import type { TokenStore } from '../../auth/token-store.js';
 const TOKEN_PK = 'Token#';
 
 export class DynamoTokenStore implements TokenStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: DocumentSender;
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = new LiteDocumentClient(client);
   }
 
   async get(id: string): Promise<TokenRecord | undefined> {
