@@ -79,7 +79,7 @@ async function main() {
     store,
     systemClock,
     console.error,
-    { leases: new DynamoLeaseStore(b.dynamo, b.tableName), wakeups: new SqsNodeWakeups(b.sqs, prefix), logs: new FileLogStore(join(dataDir, 'logs')) },
+    { leases: new DynamoLeaseStore(b.dynamo, b.tableName), wakeups: new SqsNodeWakeups(b.sqsLite, prefix), logs: new FileLogStore(join(dataDir, 'logs')) },
     // As on AWS, the agent presents its own node credential, checked (and cached) by the API.
     { tokens, settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } }, // the benchmark itself calls without a token
   );

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
+import { dynamoClient, liteSqsClient, sqsClient } from '../shared/aws/clients.js';
 import { LiteDocumentClient } from '../shared/aws/lite/dynamo-document.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/ports.js';
@@ -26,6 +26,8 @@ export async function startBackends() {
     sqsEndpoint: sqsEmu.endpoint,
     dynamo,
     sqs,
+    /** The same emulator through the lite client the control plane's queues use. */
+    sqsLite: liteSqsClient({ ...config, envCredentials: {} }),
     tableName,
     queueUrls,
     async stop() {

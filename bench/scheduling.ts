@@ -39,7 +39,7 @@ try {
     (name) => addNode(service, name, { cpu: '16', memory: '64Gi', pods: 110 }),
   );
 
-  const queue = new SqsWorkQueue(b.sqs, b.queueUrls);
+  const queue = new SqsWorkQueue(b.sqsLite, b.queueUrls);
   const containers: SnapshotCache[] = [];
   const created = new Map<string, number>();
   const bound = new Map<string, number>();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../shared/api/wiring.js';
 import type { ApiDeps } from '../shared/api/http/handler.js';
-import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
+import { dynamoClient, liteSqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/clock.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { storeEventRecorder } from '../shared/events/recorder.js';
@@ -83,7 +83,7 @@ export function leaseStore(): DynamoLeaseStore {
 /** Per-node wake-up queues when a prefix is configured; otherwise agents rely on their resync. */
 export function nodeWakeups(): NodeWakeups {
   const { config: c } = base();
-  wakeups ??= c.nodeQueuePrefix ? new SqsNodeWakeups(sqsClient(c), c.nodeQueuePrefix) : noWakeups;
+  wakeups ??= c.nodeQueuePrefix ? new SqsNodeWakeups(liteSqsClient(c), c.nodeQueuePrefix) : noWakeups;
   return wakeups;
 }
 
@@ -93,7 +93,7 @@ export function storeAndQueue() {
 
 export function workQueue(): WorkQueue {
   const { config: c } = base();
-  queue ??= new SqsWorkQueue(sqsClient(c), c.queueUrls);
+  queue ??= new SqsWorkQueue(liteSqsClient(c), c.queueUrls);
   return queue;
 }
 

@@ -1,4 +1,4 @@
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { AwsError, type AwsJsonClient } from '../../aws/lite/json-client.js';
 import { nodeQueueName, type NodeWakeups } from '../../nodes/wakeups.js';
 
 /** A wake-up is only a nudge: the agent reads its assignments itself, so old ones are worthless. */
@@ -9,14 +9,15 @@ export class SqsNodeWakeups implements NodeWakeups {
   private readonly urls = new Map<string, string | null>();
 
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: AwsJsonClient,
     private readonly prefix: string,
   ) {}
 
   async ensureQueue(nodeName: string): Promise<string> {
-    const out = await this.sqs.send(
-      new CreateQueueCommand({ QueueName: nodeQueueName(this.prefix, nodeName), Attributes: { MessageRetentionPeriod: String(RETENTION_SECONDS), ReceiveMessageWaitTimeSeconds: '20' } }),
-    );
+    const out = await this.sqs.call<{ QueueUrl?: string }>('CreateQueue', {
+      QueueName: nodeQueueName(this.prefix, nodeName),
+      Attributes: { MessageRetentionPeriod: String(RETENTION_SECONDS), ReceiveMessageWaitTimeSeconds: '20' },
+    });
     const url = out.QueueUrl ?? '';
     this.urls.set(nodeName, url);
     return url;
@@ -26,7 +27,7 @@ export class SqsNodeWakeups implements NodeWakeups {
     await Promise.all(
       [...new Set(nodeNames)].map(async (node) => {
         const url = await this.urlOf(node);
-        if (url) await this.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'wake' }));
+        if (url) await this.sqs.call('SendMessage', { QueueUrl: url, MessageBody: 'wake' });
       }),
     );
   }
@@ -34,7 +35,7 @@ export class SqsNodeWakeups implements NodeWakeups {
   async removeQueue(nodeName: string): Promise<void> {
     const url = await this.urlOf(nodeName);
     this.urls.delete(nodeName);
-    if (url) await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    if (url) await this.sqs.call('DeleteQueue', { QueueUrl: url });
   }
 
   /** A node that never registered has no queue: nothing to wake. */
@@ -42,11 +43,11 @@ export class SqsNodeWakeups implements NodeWakeups {
     const known = this.urls.get(nodeName);
     if (known !== undefined) return known ?? undefined;
     try {
-      const out = await this.sqs.send(new GetQueueUrlCommand({ QueueName: nodeQueueName(this.prefix, nodeName) }));
+      const out = await this.sqs.call<{ QueueUrl?: string }>('GetQueueUrl', { QueueName: nodeQueueName(this.prefix, nodeName) });
       this.urls.set(nodeName, out.QueueUrl ?? null);
       return out.QueueUrl;
     } catch (e) {
-      if (e instanceof QueueDoesNotExist || (e as Error).name === 'AWS.SimpleQueueService.NonExistentQueue' || (e as Error).name === 'QueueDoesNotExist') return undefined;
+      if (e instanceof AwsError && (e.code === 'QueueDoesNotExist' || e.code === 'AWS.SimpleQueueService.NonExistentQueue')) return undefined;
       throw e;
     }
   }

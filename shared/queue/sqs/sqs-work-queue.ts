@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsJsonClient } from '../../aws/lite/json-client.js';
 import type { QueueName, WorkQueue } from '../work-queue.js';
 
 /** SQS takes at most 10 messages per batch call. */
@@ -6,7 +6,7 @@ const SQS_BATCH = 10;
 
 export class SqsWorkQueue implements WorkQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: AwsJsonClient,
     private readonly urls: Record<QueueName, string>,
   ) {}
 
@@ -18,9 +18,10 @@ export class SqsWorkQueue implements WorkQueue {
     for (let i = 0; i < unique.length; i += SQS_BATCH) batches.push(unique.slice(i, i + SQS_BATCH));
     await Promise.all(
       batches.map(async (batch) => {
-        const out = await this.sqs.send(
-          new SendMessageBatchCommand({ QueueUrl: this.urls[queue], Entries: batch.map((key, i) => ({ Id: String(i), MessageBody: key, DelaySeconds: delay })) }),
-        );
+        const out = await this.sqs.call<{ Failed?: { Message?: string }[] }>('SendMessageBatch', {
+          QueueUrl: this.urls[queue],
+          Entries: batch.map((key, i) => ({ Id: String(i), MessageBody: key, ...(delay !== undefined ? { DelaySeconds: delay } : {}) })),
+        });
         if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} of ${batch.length} messages to ${queue}: ${out.Failed[0]?.Message ?? ''}`);
       }),
     );
