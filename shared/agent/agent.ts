@@ -152,6 +152,9 @@ export class Agent {
     const terminated = [...this.terminated.values()].slice(0, MAX_PER_SYNC);
     const events = this.events.splice(0, MAX_PER_SYNC);
     const fetch = this.needFetch;
+    // Cleared now, not when the answer comes: a wake-up that arrives while this sync is in flight may
+    // concern a bind the answer does not show yet, and must bring another fetch.
+    this.needFetch = false;
     // Renewing is a write; the syncs of a burst between heartbeats only prove the epoch (a read).
     const renew = now - this.lastRenewAt >= this.heartbeatMs * RENEW_AFTER;
     let res: SyncResponse;
@@ -159,6 +162,7 @@ export class Agent {
       res = await this.o.client.sync(this.o.nodeName, { epoch: this.epoch, renew, fetch, digest: this.digest, statuses, terminated, events });
     } catch (e) {
       // Not accepted: report these again next time.
+      if (fetch) this.needFetch = true;
       for (const s of statuses) this.dirty.add(s.pod.uid);
       this.events.unshift(...events);
       throw e;
@@ -173,7 +177,6 @@ export class Agent {
     }
     if (fetch) {
       this.stats.fetches++;
-      this.needFetch = false;
       this.lastFetchAt = now;
       this.digest = res.digest;
       if (res.pods) await this.reconcile(res.pods);

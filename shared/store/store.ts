@@ -115,7 +115,7 @@ export interface Store {
   getNodeAllocation(nodeName: string): Promise<NodeAllocation | undefined>;
   /** Strongly consistent reads of several objects in one round trip; absent ones are left out. */
   getMany(keys: ObjectKey[]): Promise<StoredObject[]>;
-  /** Unconditional writes of new objects with unique generated names (events), batched. */
+  /** Unconditional writes of new objects with unique generated names (events), in transactions of 25. */
   createMany(objects: KubeObject[]): Promise<void>;
   /** Objects (of `kind`, or of any kind) whose controlling owner has this uid (from the byOwner index; eventually consistent). */
   listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]>;

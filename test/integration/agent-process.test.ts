@@ -181,6 +181,26 @@ describe('lease renewals', () => {
   });
 });
 
+describe('wake-ups', () => {
+  it('a wake-up that arrives while a fetch is in flight brings another fetch (the answer may predate the bind)', async () => {
+    const client = partition.client as PartitionableClient;
+    let release = () => {};
+    client.holdFetch = new Promise<void>((r) => (release = r));
+    // The next fetch (this stack resyncs every 5 s) is answered, then held back.
+    await until(async () => client.holding, 10_000);
+    const heldFrom = client.syncs.length;
+    const wakeupsBefore = agent.stats.wakeups;
+    await createPod(podManifest('late', { command: ['sleep', '600'] }));
+    await until(async () => agent.stats.wakeups > wakeupsBefore, 20_000);
+    client.holdFetch = undefined;
+    release();
+    await until(async () => client.syncs.length > heldFrom + 1, 10_000);
+    // The held fetch, then another one at once, not at the next resync.
+    expect(client.syncs.slice(heldFrom, heldFrom + 2).map((x) => x.fetch)).toEqual([true, true]);
+    await until(async () => (await status('late')).phase === 'Running', 20_000);
+  });
+});
+
 describe('fencing', () => {
   it('answers a sync with a stale epoch with 409 NodeFenced and rejects malformed agent requests with 400', async () => {
     const lease = await s.leases.get('proc-node-1');

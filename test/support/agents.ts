@@ -96,8 +96,12 @@ export async function startAgentStack(
 /** A node client whose network can be cut, to simulate a partition between one agent and the control plane. */
 export class PartitionableClient implements NodeClient {
   cut = false;
-  /** Every sync that got through: when, and whether it asked to renew the lease. */
-  readonly syncs: { atMs: number; renew: boolean }[] = [];
+  /** Every sync that got through: when, and whether it asked to renew the lease or for the pods. */
+  readonly syncs: { atMs: number; renew: boolean; fetch: boolean }[] = [];
+  /** While set, a fetching sync's answer is held back until it resolves (a slow round trip). */
+  holdFetch?: Promise<void>;
+  /** True while an answer is being held back. */
+  holding = false;
   constructor(private readonly inner: NodeClient) {}
   private check() {
     if (this.cut) throw new Error('connect ECONNREFUSED (simulated partition)');
@@ -109,7 +113,12 @@ export class PartitionableClient implements NodeClient {
   async sync(...a: Parameters<NodeClient['sync']>) {
     this.check();
     const res = await this.inner.sync(...a);
-    this.syncs.push({ atMs: Date.now(), renew: a[1].renew !== false });
+    if (a[1].fetch && this.holdFetch) {
+      this.holding = true;
+      await this.holdFetch;
+      this.holding = false;
+    }
+    this.syncs.push({ atMs: Date.now(), renew: a[1].renew !== false, fetch: a[1].fetch === true });
     return res;
   }
   async get(...a: Parameters<NodeClient['get']>) {
