@@ -10,6 +10,7 @@ import type { KubeObject, ObjectKey, StoredObject } from './types.js';
 import type { Clock } from '../clock.js';
 import { rfc3339 } from '../clock.js';
 import type { ListCursor, Store } from '../store/store.js';
+import { chunksBy } from '../store/chunks.js';
 
 export interface ServiceDeps {
   store: Store;
@@ -72,22 +73,7 @@ const CREATE_BATCH = 25;
 const CREATE_BATCH_BYTES = 3_000_000;
 
 /** Splits objects into createAll transactions by count and by size. */
-function transactionBatches(objects: KubeObject[]): KubeObject[][] {
-  const batches: KubeObject[][] = [];
-  let bytes = 0;
-  for (const o of objects) {
-    const size = JSON.stringify(o).length;
-    const last = batches.at(-1);
-    if (last && last.length < CREATE_BATCH && bytes + size <= CREATE_BATCH_BYTES) {
-      last.push(o);
-      bytes += size;
-    } else {
-      batches.push([o]);
-      bytes = size;
-    }
-  }
-  return batches;
-}
+const transactionBatches = (objects: KubeObject[]) => chunksBy(objects, CREATE_BATCH, CREATE_BATCH_BYTES, (o) => JSON.stringify(o).length);
 /** createAll transactions in flight at once. */
 const CREATE_LANES = 4;
 /** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */

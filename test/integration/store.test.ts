@@ -64,6 +64,14 @@ describe('DynamoStore', () => {
     expect(inDefault.items.map((p) => p.metadata.name)).toEqual(['a']);
   });
 
+  it('creates many objects in transactions cut by count and by size', async () => {
+    const small = Array.from({ length: 60 }, (_, i) => makeConfigMap(`many-${i}`));
+    const large = Array.from({ length: 15 }, (_, i) => ({ ...makeConfigMap(`many-large-${i}`), data: { blob: 'x'.repeat(300 * 1024) } }));
+    await store.createMany([...small, ...large]);
+    const names = (await store.list({ kind: 'ConfigMap', namespace: 'default', limit: 1000 })).items.map((o) => o.metadata.name).filter((n) => n.startsWith('many-'));
+    expect(names).toHaveLength(75);
+  });
+
   it('commits a transaction entirely or not at all', async () => {
     const existing = await store.create(makeConfigMap('tx-existing'));
     await expect(

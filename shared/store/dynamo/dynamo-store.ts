@@ -26,6 +26,7 @@ import type { KubeObject, ObjectKey, StoredObject } from '../../api/types.js';
 import type { Clock } from '../../clock.js';
 import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { Resources } from '../../scheduling/resources.js';
+import { chunksBy } from '../chunks.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion } from '../resource-version.js';
 import { FencedWriteError, type AllocationEntry, type ListPage, type ListQuery, type NodeAllocation, type NodeFence, type PodBinding, type Store, type TransactWrite } from '../store.js';
@@ -42,24 +43,6 @@ const TRANSACTION_CONFLICT_RETRIES = 5;
 /** createMany's transactions: items and bytes (DynamoDB allows 100 items and 4 MB). */
 const CREATE_MANY_BATCH = 25;
 const CREATE_MANY_BYTES = 3_000_000;
-
-/** Consecutive chunks of at most `count` items and `bytes` stored bytes. */
-function chunksOf(items: Item[], count: number, bytes: number): Item[][] {
-  const chunks: Item[][] = [];
-  let size = 0;
-  for (const item of items) {
-    const s = itemSize(item);
-    const last = chunks.at(-1);
-    if (last && last.length < count && size + s <= bytes) {
-      last.push(item);
-      size += s;
-    } else {
-      chunks.push([item]);
-      size = s;
-    }
-  }
-  return chunks;
-}
 
 const allocationOf = (i: Record<string, unknown>): NodeAllocation => ({
   nodeName: String(i.sk),
@@ -337,7 +320,7 @@ export class DynamoStore implements Store {
     // it held whole controller batches up. On AWS a transactional write costs 2 WRU per KB instead of 1:
     // events are ~1 KB and, aggregated, few.
     const items = await Promise.all(objects.map((o) => this.encode(o, undefined)));
-    for (const chunk of chunksOf(items, CREATE_MANY_BATCH, CREATE_MANY_BYTES)) {
+    for (const chunk of chunksBy(items, CREATE_MANY_BATCH, CREATE_MANY_BYTES, itemSize)) {
       for (let attempt = 0; ; attempt++) {
         try {
           await this.doc.send(new TransactWriteCommand({ TransactItems: chunk.map((item) => ({ Put: { TableName: this.table, Item: item } })) }));
