@@ -95,7 +95,6 @@ export class NodeService {
     // Otherwise this is a fetch between heartbeats: fencing guards writes, and reading costs a request
     // per wake-up. Its agent renewed less than a heartbeat ago, so only a namesake agent that took the
     // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
-
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
     if (!req.fetch) return { epoch: req.epoch };
     const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
@@ -125,8 +124,9 @@ export class NodeService {
 
   /**
    * Writes each reported status onto the pod it describes (same uid, still bound to this node) and
-   * the agent's events, in transactions that also renew the node's lease. A pod that changed since it
-   * was read rolls its transaction back; the statuses are then worked out again on fresh reads.
+   * the agent's events, in transactions that also check the node's lease epoch (and renew it when the
+   * agent asks). A pod that changed since it was read rolls its transaction back; the statuses are
+   * then worked out again on fresh reads.
    */
   private async writeFenced(fence: NodeFence, reports: PodStatusReport[], events: KubeObject[]): Promise<void> {
     let eventWrites: TransactWrite[] = events.map((object) => ({ op: 'create', object }));
