@@ -87,7 +87,11 @@ describe('no input produces a 5xx', () => {
         const table = await handleApiRequest({ sourceIp: LOOPBACK, method: 'GET', path: pathFor(t), query: new URLSearchParams(), headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } }, stack.api);
         expect(table.statusCode, table.body).toBe(200);
       }),
-      { numRuns: 1000 },
+      {
+        numRuns: 1000,
+        // Found by this property once (a 500): fields named like Object.prototype members.
+        examples: [[{ type: RESOURCE_TYPES.find((t) => t.kind === 'Secret') as (typeof RESOURCE_TYPES)[number], body: JSON.parse('{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ok","toString":{},"__proto__":{"a":1}},"data":{"k":"dg=="}}') }, 'POST']],
+      },
     );
   });
 

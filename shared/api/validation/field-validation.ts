@@ -23,7 +23,7 @@ export interface FieldCheck {
 
 /** Checks a whole object or a patch of one (`kind` picks the schema; kinds without one pass through). */
 export function checkFields(kind: string, value: unknown): FieldCheck {
-  const root = roots[kind];
+  const root = Object.hasOwn(roots, kind) ? roots[kind] : undefined;
   if (!root) return { pruned: value, unknown: [] };
   const unknown: string[] = [];
   const pruned = walk(root, value, '', unknown);
@@ -34,11 +34,12 @@ function walk(ref: string, value: unknown, path: string, unknown: string[]): unk
   if (ref === '*' || value === null || value === undefined) return value;
   if (ref.startsWith('[')) return Array.isArray(value) ? value.map((v, i) => walk(ref.slice(1), v, `${path}[${i}]`, unknown)) : value;
   if (ref.startsWith('{')) return isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(ref.slice(1), v, `${path}.${k}`, unknown)])) : value;
-  const fields = types[ref];
+  const fields = Object.hasOwn(types, ref) ? types[ref] : undefined;
   if (!fields || !isObject(value)) return value; // wrong shapes are the validator's to report
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    const field = fields[k];
+    // Own properties only: a field named like an Object.prototype member ("toString") is unknown, not a function.
+    const field = Object.hasOwn(fields, k) ? fields[k] : undefined;
     const at = path ? `${path}.${k}` : k;
     if (field !== undefined) out[k] = walk(field, v, at, unknown);
     else if (isDirective(k)) out[k] = v;

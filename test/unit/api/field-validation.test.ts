@@ -52,6 +52,13 @@ describe('checkFields', () => {
     expect(checkFields('NoSuchKind', { x: 1 }).unknown).toEqual([]);
   });
 
+  it('treats fields named like Object.prototype members as unknown (found by the fuzz test: a 500 before)', () => {
+    const body = JSON.parse('{"metadata":{"name":"s","toString":{},"constructor":1,"__proto__":{"x":1}},"data":{"hasOwnProperty":"dg=="}}');
+    const { pruned, unknown } = checkFields('Secret', body);
+    expect(unknown.sort()).toEqual(['metadata.__proto__', 'metadata.constructor', 'metadata.toString']);
+    expect(pruned).toEqual({ metadata: { name: 's' }, data: { hasOwnProperty: 'dg==' } });
+  });
+
   it.each([
     ['Pod', { spec: { containers: [{ name: 'c', livenessProbe: { httpGet: { port: 80, pth: '/' } } }] } }, ['spec.containers[0].livenessProbe.httpGet.pth']],
     ['Job', { spec: { backoffLimitt: 1, template: { spec: { restartPolicy: 'Never' } } } }, ['spec.backoffLimitt']],
