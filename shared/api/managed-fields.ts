@@ -29,7 +29,7 @@ export function fieldsOf(value: unknown, parentField = '', top = true): Record<s
     if (top && IGNORED_TOP.has(k)) continue;
     if (parentField === 'metadata' && IGNORED_META.has(k)) continue;
     if (Array.isArray(v)) {
-      const key = LIST_KEYS[k];
+      const key = Object.hasOwn(LIST_KEYS, k) ? LIST_KEYS[k] : undefined; // own keys only: user fields may be named "constructor"
       if (key && v.every((i) => isPlainObject(i) && (i as Record<string, unknown>)[k === 'ports' && !('containerPort' in (i as object)) ? 'port' : key] !== undefined)) {
         const items: Record<string, unknown> = {};
         for (const item of v as Record<string, unknown>[]) {
