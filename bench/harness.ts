@@ -80,8 +80,9 @@ export function censusOfDynamoRequests() {
     if (batch) return `${name} ${kinds(Object.values(batch).flatMap((r) => (Array.isArray(r) ? r.map((w) => w.PutRequest?.Item ?? w.DeleteRequest?.Key) : (r.Keys ?? []))))}`;
     return name;
   };
+  const SINGLE_WRITES = new Set(['Put', 'Update', 'Delete', 'PutItem', 'UpdateItem', 'DeleteItem']);
   const writtenKinds = (name: string, i: Record<string, unknown>): string[] => {
-    if (name === 'Put' || name === 'Update' || name === 'Delete' || name.endsWith('Item')) return name.startsWith('Get') || name.startsWith('Batch') || name.startsWith('Transact') ? [] : [kindOf((i.Key ?? i.Item) as Attrs)];
+    if (SINGLE_WRITES.has(name)) return [kindOf((i.Key ?? i.Item) as Attrs)];
     if (name === 'TransactWrite') return (i.TransactItems as Record<string, { Key?: Attrs; Item?: Attrs }>[]).filter((t) => !t.ConditionCheck).map((t) => Object.values(t)[0]).map((op) => kindOf(op?.Key ?? op?.Item));
     if (name === 'BatchWrite') return Object.values(i.RequestItems as Record<string, { PutRequest?: { Item: Attrs }; DeleteRequest?: { Key: Attrs } }[]>).flat().map((w) => kindOf(w.PutRequest?.Item ?? w.DeleteRequest?.Key));
     return [];

@@ -228,25 +228,32 @@ export class DynamoStore implements Store {
         },
       };
     });
-    // A new command per attempt: the SDK's middleware rewrites a command's input when it is sent.
-    const transaction = () =>
-      new TransactWriteCommand({
-        TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })), ...nodeUpdates, ...eventItems.map((item) => ({ Put: this.conditionalPut(item, undefined) }))],
-      });
+    try {
+      await this.transactRetryingConflicts([...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })), ...nodeUpdates, ...eventItems.map((item) => ({ Put: this.conditionalPut(item, undefined) }))]);
+    } catch (e) {
+      if (!(e instanceof TransactionCanceledException)) throw e;
+      const reasons = e.CancellationReasons ?? [];
+      const podFailure = reasons.slice(0, binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      const nodeFailure = reasons.slice(binds.length, binds.length + nodeUpdates.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (podFailure >= 0) throw conditionFailure(keyOfObject(binds[podFailure]?.boundPod as KubeObject), 'update', reasons[podFailure]?.Item);
+      if (nodeFailure >= 0) throw new CapacityConflictError([...byNode.keys()][nodeFailure] ?? '');
+      throw e;
+    }
+    return Promise.all(items.map((item) => this.decode(item)));
+  }
+
+  /**
+   * A transaction, tried again after a short jittered pause when DynamoDB cancelled it only because
+   * another transaction held one of its items at that moment (TransactionConflict: nothing was decided).
+   */
+  private async transactRetryingConflicts(transactItems: NonNullable<TransactWriteCommand['input']['TransactItems']>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.doc.send(transaction());
-        return await Promise.all(items.map((item) => this.decode(item)));
+        await this.doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
+        return;
       } catch (e) {
-        if (!(e instanceof TransactionCanceledException)) throw e;
-        const reasons = e.CancellationReasons ?? [];
-        const podFailure = reasons.slice(0, binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
-        const nodeFailure = reasons.slice(binds.length, binds.length + nodeUpdates.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
-        if (podFailure >= 0) throw conditionFailure(keyOfObject(binds[podFailure]?.boundPod as KubeObject), 'update', reasons[podFailure]?.Item);
-        if (nodeFailure >= 0) throw new CapacityConflictError([...byNode.keys()][nodeFailure] ?? '');
-        // Another transaction held one of the items at that moment (TransactionConflict): nothing was
-        // decided, so the same transaction is tried again after a short, jittered pause.
-        const transient = reasons.some((r) => r.Code === 'TransactionConflict');
+        const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
+        const transient = reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
         if (!transient || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
       }
@@ -321,16 +328,7 @@ export class DynamoStore implements Store {
     // events are ~1 KB and, aggregated, few.
     const items = await Promise.all(objects.map((o) => this.encode(o, undefined)));
     for (const chunk of chunksBy(items, CREATE_MANY_BATCH, CREATE_MANY_BYTES, itemSize)) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.doc.send(new TransactWriteCommand({ TransactItems: chunk.map((item) => ({ Put: { TableName: this.table, Item: item } })) }));
-          break;
-        } catch (e) {
-          const transient = e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
-          if (!transient || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
-          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
-        }
-      }
+      await this.transactRetryingConflicts(chunk.map((item) => ({ Put: { TableName: this.table, Item: item } })));
     }
   }
 
