@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient, liteSqsClient, sqsClient } from '../shared/aws/clients.js';
 import { LiteDocumentClient } from '../shared/aws/lite/dynamo-document.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
@@ -112,6 +112,25 @@ export function censusOfDynamoRequests() {
       return out;
     },
   };
+}
+
+/** A table with the objects table's keys and nothing else (no stream, no indexes): for raw rates. */
+export async function createPlainTable(client: DynamoDBClient, tableName: string): Promise<string> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  return tableName;
 }
 
 /** The raw PutItem rate of this DynamoDB Local, sequential and with `parallel` requests in flight. */
