@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { waitForPort } from './ports.js';
-import { stopChild } from './processes.js';
+import { endWithThisProcess, stopChild } from './processes.js';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -26,20 +26,25 @@ export async function startDynamoDbLocal(opts: { port: number; dataDir?: string 
     // Its own process group, so Ctrl-C in the terminal reaches only the orchestrator, which stops it in order.
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
+  // If this process ends without stopping it (a signal, a crash, process.exit), the JVM must not outlive it.
+  const dismissWatchdog = endWithThisProcess(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (${code}) before listening: ${stderr}`))));
-  await Promise.race([waitForPort(opts.port, 30_000), exited]);
+  try {
+    await Promise.race([waitForPort(opts.port, 30_000), exited]);
+  } catch (e) {
+    await stopChild(child);
+    dismissWatchdog();
+    throw e;
+  }
   exited.catch(() => undefined);
-  // If this process ends without stopping it (a crash, process.exit), the JVM must not outlive it.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
   return {
     endpoint: `http://127.0.0.1:${opts.port}`,
     process: child,
     stop: async () => {
-      process.removeListener('exit', killOnExit);
       await stopChild(child);
+      dismissWatchdog();
     },
   };
 }
