@@ -6,6 +6,7 @@ import { logError, nodeWakeups, workQueue } from './deps.js';
 
 /** The one reader of the objects table's stream: maps each change to reconcile keys on the work queues and wakes node agents. */
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
-  const failedAt = await dispatchChanges(changesFromStream(event.Records), workQueue(), nodeWakeups(), (m) => logError(m, undefined));
+  const log = (m: string) => logError(m, undefined);
+  const failedAt = await dispatchChanges(changesFromStream(event.Records, log), workQueue(), nodeWakeups(), log);
   return { batchItemFailures: failedAt ? [{ itemIdentifier: failedAt }] : [] };
 });
