@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeconfig } from '../../local/kubeconfig.js';
 import type { Agent } from '../../shared/agent/agent.js';
 import { startAgentStack, type AgentStack } from '../support/agents.js';
 import { until } from '../support/wait.js';
@@ -11,6 +17,11 @@ import { until } from '../support/wait.js';
 const GRACE_S = 3;
 const TOLERATION_S = 2;
 let s: AgentStack;
+const run = promisify(execFile);
+const kubectlPath = await run('sh', ['-c', 'command -v kubectl']).then(
+  (r) => r.stdout.trim(),
+  () => '',
+);
 const agents: Record<string, Agent> = {};
 
 const api = (method: string, path: string, body?: unknown, contentType?: string) => s.call(method, path, body, contentType);
@@ -67,9 +78,21 @@ describe('Deployments with real agents', () => {
     const v2 = await pods('app=web');
     expect(v2.every((p) => p.spec.containers[0].env[0].value === 'v2')).toBe(true);
 
-    // Rollback: the template of revision 1 again (what `kubectl rollout undo` writes); its ReplicaSet is reused.
+    // The Deployment names its current revision, as in Kubernetes (kubectl describe and rollout undo read it).
+    expect((await deployment('web')).metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+
+    // Rollback with the real `kubectl rollout undo` (a JSON patch of the template and of the annotations):
+    // the template of revision 1 again, whose ReplicaSet is reused and becomes revision 3.
     const before = ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]).map((r) => r.metadata.name).sort();
-    expect((await api('PUT', '/apis/apps/v1/namespaces/default/deployments/web', web(10, 'v1'))).status).toBe(200);
+    if (kubectlPath) {
+      const dir = mkdtempSync(join(tmpdir(), 'kumo-e2e-kubectl-'));
+      writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
+      const undo = await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), 'rollout', 'undo', 'deployment/web'], { timeout: 60_000 });
+      expect(undo.stdout).toBe('deployment.apps/web rolled back\n');
+    } else {
+      console.warn('kubectl is not on PATH: the rollback is written as kubectl would write its template');
+      expect((await api('PUT', '/apis/apps/v1/namespaces/default/deployments/web', web(10, 'v1'))).status).toBe(200);
+    }
     await until(async () => {
       const ps = await pods('app=web');
       const d = await deployment('web');
@@ -77,6 +100,7 @@ describe('Deployments with real agents', () => {
     }, 90_000);
     const after = ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]).map((r) => r.metadata.name).sort();
     expect(after).toEqual(before);
+    await until(async () => (await deployment('web')).metadata.annotations?.['deployment.kubernetes.io/revision'] === '3', 10_000);
   });
 
   it('moves the pods of a dead node to the survivors within grace + toleration + 15 s', async () => {

@@ -59,10 +59,11 @@ export class DeploymentController {
         if (!(e instanceof NotFoundError)) throw e;
       }
     }
-    const unchanged = jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {}));
+    const unchanged = jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {})) && d.metadata.annotations?.[REVISION_ANNOTATION] === plan.revisionNow;
     if (!unchanged) {
+      const metadata = { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: plan.revisionNow } };
       try {
-        await this.deps.store.update({ ...d, status: plan.status }, d.metadata.resourceVersion);
+        await this.deps.store.update({ ...d, metadata, status: plan.status }, d.metadata.resourceVersion);
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
         return { requeueAfterMs: 0 };

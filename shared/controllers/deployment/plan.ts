@@ -31,6 +31,12 @@ export interface DeploymentPlan {
   revision?: { replicaSet: string; revision: string };
   /** Old ReplicaSets beyond revisionHistoryLimit. */
   deleteReplicaSets: string[];
+  /**
+   * The revision of the current template, which the Deployment carries in its own
+   * `deployment.kubernetes.io/revision` annotation as in Kubernetes: `kubectl rollout undo`
+   * writes its JSON patch of `/metadata/annotations` over it.
+   */
+  revisionNow: string;
   status: Obj;
 }
 
@@ -92,7 +98,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
   const newView = views.find((v) => v.rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash || jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)));
   const olds = views.filter((v) => v !== newView).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
   const maxRevision = Math.max(0, ...views.map((v) => revisionOf(v.rs)));
-  const plan: DeploymentPlan = { scale: {}, deleteReplicaSets: [], status: {} };
+  const plan: DeploymentPlan = { scale: {}, deleteReplicaSets: [], revisionNow: String(maxRevision + 1), status: {} };
   const specReplicas = (v: ReplicaSetView) => ((v.rs.spec as Obj)?.replicas ?? 0) as number;
   const recreate = spec.strategy?.type === 'Recreate';
 
@@ -149,6 +155,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
   } else {
     if (newReplicas !== specReplicas(newView)) plan.scale[newView.rs.metadata.name] = newReplicas;
     if (revisionOf(newView.rs) < maxRevision) plan.revision = { replicaSet: newView.rs.metadata.name, revision: String(maxRevision + 1) };
+    else plan.revisionNow = String(revisionOf(newView.rs));
   }
 
   // Revision history: keep the newest revisionHistoryLimit old ReplicaSets that have scaled to zero.

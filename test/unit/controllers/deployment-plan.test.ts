@@ -145,6 +145,19 @@ describe('planDeployment', () => {
     expect(sim.rs.get(`web-${templateHash((d.spec as any).template)}`)?.obj.metadata.annotations?.[REVISION_ANNOTATION]).toBe('3');
   });
 
+  it('names the current revision for the Deployment\'s own annotation: 1, then 2 for a new template, then 3 when undone', () => {
+    const sim = new Sim();
+    expect(planDeployment(deployment('a'), [], NOW).revisionNow).toBe('1'); // its ReplicaSet is about to be created
+    rollOut(sim, deployment('a'), 10);
+    expect(sim.apply(deployment('a')).revisionNow).toBe('1');
+    rollOut(sim, deployment('b'), 10);
+    expect(sim.apply(deployment('b')).revisionNow).toBe('2');
+    // Undo: revision 1's template again. Its ReplicaSet is renumbered 3 in this plan, and so is the Deployment.
+    expect(sim.apply(deployment('a')).revisionNow).toBe('3');
+    rollOut(sim, deployment('a'), 10);
+    expect(sim.apply(deployment('a')).revisionNow).toBe('3');
+  });
+
   it('reports ProgressDeadlineExceeded when nothing moves for progressDeadlineSeconds', () => {
     const d = deployment('a', { deadline: 60 });
     const stuck: ReplicaSetView[] = [];
