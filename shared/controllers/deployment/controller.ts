@@ -59,9 +59,10 @@ export class DeploymentController {
         if (!(e instanceof NotFoundError)) throw e;
       }
     }
-    const unchanged = jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {})) && d.metadata.annotations?.[REVISION_ANNOTATION] === plan.revisionNow;
+    const revision = plan.revisionNow ?? d.metadata.annotations?.[REVISION_ANNOTATION];
+    const unchanged = jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {})) && d.metadata.annotations?.[REVISION_ANNOTATION] === revision;
     if (!unchanged) {
-      const metadata = { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: plan.revisionNow } };
+      const metadata = revision === undefined ? d.metadata : { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: revision } };
       try {
         await this.deps.store.update({ ...d, metadata, status: plan.status }, d.metadata.resourceVersion);
       } catch (e) {

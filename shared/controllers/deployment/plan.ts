@@ -34,9 +34,9 @@ export interface DeploymentPlan {
   /**
    * The revision of the current template, which the Deployment carries in its own
    * `deployment.kubernetes.io/revision` annotation as in Kubernetes: `kubectl rollout undo`
-   * writes its JSON patch of `/metadata/annotations` over it.
+   * writes its JSON patch of `/metadata/annotations` over it. Undefined: leave it as it is.
    */
-  revisionNow: string;
+  revisionNow?: string;
   status: Obj;
 }
 
@@ -133,7 +133,10 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
       newReplicas = Math.min(newReplicas, Math.max(newView ? specReplicas(newView) : 0, replicas + surge - oldAfter));
     }
   }
-  if (!newView) {
+  if (!newView && spec.paused) {
+    // As in Kubernetes, a paused Deployment gets no ReplicaSet (and no revision) for a new template until resumed.
+    plan.revisionNow = maxRevision > 0 ? String(maxRevision) : undefined;
+  } else if (!newView) {
     const labels = { ...(template.metadata?.labels ?? {}), [TEMPLATE_HASH_LABEL]: hash };
     plan.createReplicaSet = {
       apiVersion: 'apps/v1',
@@ -146,7 +149,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
       },
       spec: {
-        replicas: spec.paused ? 0 : newReplicas,
+        replicas: newReplicas,
         minReadySeconds: spec.minReadySeconds ?? 0,
         selector: { matchLabels: { ...(spec.selector?.matchLabels ?? {}), [TEMPLATE_HASH_LABEL]: hash }, ...(spec.selector?.matchExpressions ? { matchExpressions: spec.selector.matchExpressions } : {}) },
         template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },

@@ -167,12 +167,18 @@ describe('planDeployment', () => {
     expect((later.status.conditions as any[]).find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
   });
 
-  it('does not roll out while paused', () => {
+  it('does not roll out while paused: no ReplicaSet and no revision for the new template until resumed', () => {
     const sim = new Sim();
     rollOut(sim, deployment('a'));
     const plan = sim.apply(deployment('b', { paused: true }));
-    expect((plan.createReplicaSet?.spec as any)?.replicas).toBe(0);
+    expect(plan.createReplicaSet).toBeUndefined();
     expect(plan.scale).toEqual({});
+    expect(plan.revisionNow).toBe('1');
+    const pausedFromTheStart = planDeployment(deployment('a', { paused: true }), [], NOW);
+    expect([pausedFromTheStart.createReplicaSet, pausedFromTheStart.revisionNow]).toEqual([undefined, undefined]);
+    const resumed = sim.apply(deployment('b'));
+    expect(resumed.createReplicaSet?.metadata.annotations?.[REVISION_ANNOTATION]).toBe('2');
+    expect(resumed.revisionNow).toBe('2');
   });
 });
 
