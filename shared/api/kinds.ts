@@ -31,6 +31,8 @@ const statusSub = (kind: string, group: string, version: string): Subresource =>
   verbs: ['get', 'patch', 'update'],
 });
 const logSub: Subresource = { name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] };
+/** `kubectl drain` evicts through it when discovery lists it (else it deletes). */
+const evictionSub: Subresource = { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
 const scaleSub: Subresource = { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
 
 function type(
@@ -59,7 +61,7 @@ function type(
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('Namespace', '', 'v1', 'namespaces', { namespaced: false, shortNames: ['ns'], status: true }),
   type('Node', '', 'v1', 'nodes', { namespaced: false, shortNames: ['no'], status: true }),
-  type('Pod', '', 'v1', 'pods', { shortNames: ['po'], all: true, status: true, extra: [logSub] }),
+  type('Pod', '', 'v1', 'pods', { shortNames: ['po'], all: true, status: true, extra: [logSub, evictionSub] }),
   type('Service', '', 'v1', 'services', { shortNames: ['svc'], all: true, status: true }),
   type('ConfigMap', '', 'v1', 'configmaps', { shortNames: ['cm'] }),
   type('Secret', '', 'v1', 'secrets'),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigMap, makeDeployment, makePod } from '../support/fixtures.js';
 import { startApi, type TestApi } from '../support/api-server.js';
+import { k8sEnvelope, pbField, pbMessage } from '../support/protobuf.js';
 
 /** Kubernetes REST semantics, through the real handler over HTTP on DynamoDB Local. */
 let api: TestApi;
@@ -13,6 +14,7 @@ afterAll(() => api.close());
 const D = '/apis/apps/v1/namespaces/default/deployments';
 const CM = '/api/v1/namespaces/default/configmaps';
 const PODS = '/api/v1/namespaces/default/pods';
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const example = (file: string) => readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8');
 
 describe('the quick-start path', () => {
@@ -202,6 +204,40 @@ describe('delete', () => {
     const res = await api.call('DELETE', `${CM}/pre`, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: '1' } });
     expect(res.status).toBe(409);
     expect((await api.call('GET', `${CM}/pre`)).status).toBe(200);
+  });
+
+  it('takes DeleteOptions sent as protobuf, as typed clients send them (kubectl drain without evictions)', async () => {
+    await api.call('POST', CM, makeConfigMap('pb'));
+    const stale = k8sEnvelope('v1', 'DeleteOptions', pbMessage(pbField(2, pbMessage(pbField(2, '1')))));
+    expect((await api.call('DELETE', `${CM}/pb`, stale, PROTOBUF)).status).toBe(409);
+    const rv = (await api.call('GET', `${CM}/pb`)).body.metadata.resourceVersion;
+    const current = k8sEnvelope('v1', 'DeleteOptions', pbMessage(pbField(2, pbMessage(pbField(2, rv)))));
+    expect((await api.call('DELETE', `${CM}/pb`, current, PROTOBUF)).status).toBe(200);
+    expect((await api.call('GET', `${CM}/pb`)).status).toBe(404);
+  });
+
+  it('evicts a pod through pods/eviction (what kubectl drain posts): a graceful delete answered with 201 Success', async () => {
+    const resources = (await api.call('GET', '/api/v1')).body.resources as { name: string }[];
+    expect(resources).toContainEqual(expect.objectContaining({ name: 'pods/eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] }));
+    const eviction = (name: string, deleteOptions?: object) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' }, ...(deleteOptions ? { deleteOptions } : {}) });
+    // A pod on a node is deleted gracefully, with the eviction's grace period.
+    await api.call('POST', PODS, makePod().named('evicted').onNode('node-1').build());
+    const res = await api.call('POST', `${PODS}/evicted/eviction`, eviction('evicted', { gracePeriodSeconds: 20 }));
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    expect((await api.call('GET', `${PODS}/evicted`)).body.metadata).toMatchObject({ deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 20 });
+    // A pod no node runs yet goes at once; the same eviction as protobuf.
+    await api.call('POST', PODS, makePod().named('unbound').build());
+    const pb = k8sEnvelope('policy/v1', 'Eviction', pbMessage(pbField(1, pbMessage(pbField(1, 'unbound'), pbField(3, 'default')))));
+    expect((await api.call('POST', `${PODS}/unbound/eviction`, pb, PROTOBUF)).status).toBe(201);
+    expect((await api.call('GET', `${PODS}/unbound`)).status).toBe(404);
+    // Mistakes are refused: another pod's name, no such pod, a dry run, a GET.
+    await api.call('POST', PODS, makePod().named('kept').build());
+    expect((await api.call('POST', `${PODS}/kept/eviction`, eviction('other'))).body).toMatchObject({ code: 400, message: 'name in URL does not match name in Eviction object' });
+    expect((await api.call('POST', `${PODS}/missing/eviction`, eviction('missing'))).status).toBe(404);
+    expect((await api.call('POST', `${PODS}/kept/eviction`, eviction('kept', { dryRun: ['All'] }))).status).toBe(400);
+    expect((await api.call('GET', `${PODS}/kept/eviction`)).status).toBe(405);
+    expect((await api.call('GET', `${PODS}/kept`)).body.metadata.deletionTimestamp).toBeUndefined();
   });
 
   it('waits for finalizers: the object stays with a deletionTimestamp until the last one is removed', async () => {

@@ -22,6 +22,12 @@ const kubectlPath = await run('sh', ['-c', 'command -v kubectl']).then(
   (r) => r.stdout.trim(),
   () => '',
 );
+/** The real kubectl against this stack; its standard output. */
+async function kubectl(...args: string[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'kumo-e2e-kubectl-'));
+  writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
+  return (await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 90_000 })).stdout;
+}
 const agents: Record<string, Agent> = {};
 
 const api = (method: string, path: string, body?: unknown, contentType?: string) => s.call(method, path, body, contentType);
@@ -85,10 +91,7 @@ describe('Deployments with real agents', () => {
     // the template of revision 1 again, whose ReplicaSet is reused and becomes revision 3.
     const before = ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]).map((r) => r.metadata.name).sort();
     if (kubectlPath) {
-      const dir = mkdtempSync(join(tmpdir(), 'kumo-e2e-kubectl-'));
-      writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
-      const undo = await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), 'rollout', 'undo', 'deployment/web'], { timeout: 60_000 });
-      expect(undo.stdout).toBe('deployment.apps/web rolled back\n');
+      expect(await kubectl('rollout', 'undo', 'deployment/web')).toBe('deployment.apps/web rolled back\n');
     } else {
       console.warn('kubectl is not on PATH: the rollback is written as kubectl would write its template');
       expect((await api('PUT', '/apis/apps/v1/namespaces/default/deployments/web', web(10, 'v1'))).status).toBe(200);
@@ -128,6 +131,21 @@ describe('Deployments with real agents', () => {
       // Generous: with this test's 3 s grace, a loaded CI machine can delay a heartbeat past it and fence the node once more before it settles.
     }, 45_000);
   });
+
+  it.skipIf(!kubectlPath)('kubectl drain evicts a node\'s pods, which run on the others; uncordon opens it again', async () => {
+    const target = 'node-b';
+    expect((await pods('app=web')).some((p) => p.spec.nodeName === target)).toBe(true);
+    const out = await kubectl('drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s');
+    expect(out).toMatch(/evicted\n/);
+    expect(out).toContain(`node/${target} drained`);
+    expect((await api('GET', `/api/v1/nodes/${target}`)).json.spec.unschedulable).toBe(true);
+    await until(async () => {
+      const ps = await pods('app=web');
+      return ps.length === 10 && running(ps).length === 10 && ps.every((p) => p.spec.nodeName !== target);
+    }, 60_000);
+    expect(await kubectl('uncordon', target)).toBe(`node/${target} uncordoned\n`);
+    expect((await api('GET', `/api/v1/nodes/${target}`)).json.spec.unschedulable).toBeFalsy();
+  }, 120_000);
 
   it('deleting the Deployment leaves no ReplicaSets or Pods behind', async () => {
     expect((await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/web')).status).toBe(200);

@@ -171,16 +171,27 @@ async function collection(req: ApiRequest, m: string, type: ResourceType, namesp
   if (m === 'POST') {
     if (type.namespaced && namespace === undefined) throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
     rejectDryRun(req);
-    const body = mediaTypeOf(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE ? decodeProtobufObject(req.bodyBytes ?? Buffer.from(req.body ?? '', 'utf8')) : decodeBody(req.headers['content-type'], req.body);
-    return ok(await service.create(type, namespace, fields.apply(type, body)), 201);
+    return ok(await service.create(type, namespace, fields.apply(type, requestBody(req))), 201);
   }
   throw methodNotAllowed(m, req.path);
 }
 
+/** A request's body: JSON or YAML, or one of the few protobuf messages kubectl's typed clients send. */
+function requestBody(req: ApiRequest): unknown {
+  if (mediaTypeOf(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE) return decodeProtobufObject(req.bodyBytes ?? Buffer.from(req.body ?? '', 'utf8'));
+  return decodeBody(req.headers['content-type'], req.body);
+}
+
+/** DeleteOptions from a delete's body (or an eviction's), refusing a dry run as the query does. */
+function checkedDeleteOptions(body: unknown, what: string): DeleteOptions {
+  if (!isPlainObject(body)) throw new BadRequestError(`the body of ${what} must be a DeleteOptions object`);
+  if (Array.isArray(body.dryRun) && body.dryRun.length) throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
+  return body as DeleteOptions;
+}
+
 function deleteOptions(req: ApiRequest): DeleteOptions {
-  const body = req.body?.trim() ? decodeBody(req.headers['content-type'], req.body) : {};
-  if (!isPlainObject(body)) throw new BadRequestError('the body of a delete must be a DeleteOptions object');
-  const opts = body as DeleteOptions;
+  const hasBody = (req.bodyBytes?.length ?? 0) > 0 || Boolean(req.body?.trim());
+  const opts = checkedDeleteOptions(hasBody ? requestBody(req) : {}, 'a delete');
   const grace = req.query.get('gracePeriodSeconds');
   const policy = req.query.get('propagationPolicy');
   return {
@@ -231,6 +242,7 @@ async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: s
   if (type.kind === 'Pod' && STREAMING_SUBRESOURCES.has(sub))
     throw methodNotAllowed(m, `pods/${sub}: kumo's API runs behind API Gateway and Lambda, which cannot hold the streaming connection ${sub} needs`);
   if (!type.subresources.some((s) => s.name === sub)) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${type.plural}/${sub})`, {});
+  if (sub === 'eviction') return evict(req, m, type, ns, name, service);
   if (sub === 'status') {
     if (m === 'GET') return ok(await service.get(type, ns, name));
     if (m === 'PUT' || m === 'PATCH') return update(req, m, type, ns, name, service, 'status', fields);
@@ -247,4 +259,20 @@ async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: s
   const rv = isPlainObject(scale) && isPlainObject(scale.metadata) ? scale.metadata.resourceVersion : undefined;
   const patch = { spec: { replicas }, ...(typeof rv === 'string' ? { metadata: { resourceVersion: rv } } : {}) };
   return ok(scaleOf(await service.patch(type, ns, name, 'merge', patch)));
+}
+
+/**
+ * policy/v1 Eviction (`kubectl drain`): a graceful delete with the eviction's DeleteOptions, answered
+ * like the kube-apiserver with a Success Status and 201. kumo has no PodDisruptionBudgets, so an
+ * eviction is never refused for the sake of one (Kubernetes would answer 429 then).
+ */
+async function evict(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService): Promise<Reply> {
+  if (m !== 'POST') throw methodNotAllowed(m, req.path);
+  rejectDryRun(req);
+  const body = requestBody(req);
+  if (!isPlainObject(body)) throw new BadRequestError('the body of an eviction must be an Eviction object (policy/v1)');
+  const named = isPlainObject(body.metadata) ? body.metadata.name : undefined;
+  if (named !== undefined && named !== name) throw new BadRequestError('name in URL does not match name in Eviction object');
+  await service.delete(type, ns, name, checkedDeleteOptions(body.deleteOptions ?? {}, 'an eviction\'s deleteOptions'));
+  return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
 }
