@@ -165,6 +165,28 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     expect(again.err).toContain('AlreadyExists');
   });
 
+  it('create deployment|job|configmap|secret|service: the generators\' objects, sent as protobuf, are stored as kubectl built them', async () => {
+    expect(await ok('create', 'deployment', 'hello', '--image=busybox:1.36', '--replicas=3', '--port=8080', '--', 'sleep', '3600')).toBe('deployment.apps/hello created\n');
+    const d = await api.stack.api.service.get(T('Deployment'), 'default', 'hello');
+    expect(d.spec).toMatchObject({ replicas: 3, selector: { matchLabels: { app: 'hello' } }, template: { metadata: { labels: { app: 'hello' } } } });
+    expect((d.spec as any).template.spec.containers).toEqual([expect.objectContaining({ name: 'busybox', image: 'busybox:1.36', command: ['sleep', '3600'], ports: [expect.objectContaining({ containerPort: 8080 })] })]);
+
+    expect(await ok('create', 'job', 'once', '--image=busybox:1.36', '--', 'echo', 'hi')).toBe('job.batch/once created\n');
+    const job = await api.stack.api.service.get(T('Job'), 'default', 'once');
+    expect((job.spec as any).template.spec).toMatchObject({ restartPolicy: 'Never', containers: [expect.objectContaining({ name: 'once', image: 'busybox:1.36', command: ['echo', 'hi'] })] });
+
+    expect(await ok('create', 'configmap', 'greeting', '--from-literal=text=hello', '--from-literal=lang=en')).toBe('configmap/greeting created\n');
+    expect((await api.stack.api.service.get(T('ConfigMap'), 'default', 'greeting')).data).toEqual({ text: 'hello', lang: 'en' });
+
+    expect(await ok('create', 'secret', 'generic', 'db', '--from-literal=password=s3cr\u00e9t')).toBe('secret/db created\n');
+    const secret = await api.stack.api.service.get(T('Secret'), 'default', 'db');
+    expect(secret.type).toBe('Opaque');
+    expect(Buffer.from((secret.data as Record<string, string>).password ?? '', 'base64').toString('utf8')).toBe('s3cr\u00e9t');
+
+    expect(await ok('create', 'service', 'clusterip', 'hello', '--tcp=80:8080')).toBe('service/hello created\n');
+    expect((await api.stack.api.service.get(T('Service'), 'default', 'hello')).spec).toMatchObject({ type: 'ClusterIP', selector: { app: 'hello' }, ports: [expect.objectContaining({ port: 80, targetPort: 8080, protocol: 'TCP' })] });
+  });
+
   it('delete --wait returns once the object is gone', async () => {
     expect(await ok('delete', '-f', example('web-deployment.yaml'), '--wait')).toBe('deployment.apps "web" deleted\n');
     expect((await api.call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).status).toBe(404);

@@ -27,8 +27,47 @@ describe('decodeProtobufObject', () => {
     expect(decodeProtobufObject(k8sEnvelope('policy/v1', 'Eviction', eviction))).toEqual({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'web-1', namespace: 'default' }, deleteOptions: { gracePeriodSeconds: 0 } });
   });
 
+  it('reads the Job `kubectl create job j1 --image=busybox:1.36 -- echo hi` sends (its bytes, as kubectl 1.32 printed them), dropping Go\'s empty fields', () => {
+    const hex = `6b 38 73 00 0a 0f 0a 08 62 61 74 63 68 2f 76 31 12 03 4a 6f 62 12 89 01 0a 12 0a 02 6a 31 12 00
+      1a 00 22 00 2a 00 32 00 38 00 42 00 12 69 32 67 0a 10 0a 00 12 00 1a 00 22 00 2a 00 32 00 38 00 42 00 12 53 12 30 0a 02
+      6a 31 12 0c 62 75 73 79 62 6f 78 3a 31 2e 33 36 1a 04 65 63 68 6f 1a 02 68 69 2a 00 42 00 6a 00 72 00 80 01 00 88 01 00
+      90 01 00 a2 01 00 1a 05 4e 65 76 65 72 32 00 42 00 4a 00 52 00 58 00 60 00 68 00 82 01 00 8a 01 00 9a 01 00 c2 01 00 1a
+      08 20 00 28 00 30 00 3a 00 1a 00 22 00`;
+    const body = Buffer.from(hex.replace(/\s+/g, ''), 'hex');
+    expect(decodeProtobufObject(body)).toEqual({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j1' },
+      spec: { template: { spec: { containers: [{ name: 'j1', image: 'busybox:1.36', command: ['echo', 'hi'] }], restartPolicy: 'Never' } } },
+    });
+  });
+
+  it('reads a Deployment, a ConfigMap, a Secret and a Service as the create generators fill them', () => {
+    const meta = (name: string) => pbField(1, pbMessage(pbField(1, name), pbField(2, ''), pbField(11, pbMessage(pbField(1, 'app'), pbField(2, name)))));
+    const container = pbMessage(pbField(1, 'nginx'), pbField(2, 'nginx:1.27'), pbField(5, ''), pbField(6, pbMessage(pbField(2, 0n), pbField(3, 80n), pbField(4, 'TCP'))), pbField(8, pbMessage(pbField(2, pbMessage(pbField(1, 'cpu'), pbField(2, pbMessage(pbField(1, '100m'))))))));
+    const template = pbMessage(pbField(1, pbMessage(pbField(11, pbMessage(pbField(1, 'app'), pbField(2, 'web'))))), pbField(2, pbMessage(pbField(2, container))));
+    const deployment = pbMessage(meta('web'), pbField(2, pbMessage(pbField(1, 0n), pbField(2, pbMessage(pbField(1, pbMessage(pbField(1, 'app'), pbField(2, 'web'))))), pbField(3, template), pbField(4, pbMessage()), pbField(7, false))));
+    expect(decodeProtobufObject(k8sEnvelope('apps/v1', 'Deployment', deployment))).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: {
+        replicas: 0, // a pointer field: an explicit 0 stays
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80, protocol: 'TCP' }], resources: { requests: { cpu: '100m' } } }] } },
+      },
+    });
+    const configMap = pbMessage(meta('cfg'), pbField(2, pbMessage(pbField(1, 'greeting'), pbField(2, 'hello'))));
+    expect(decodeProtobufObject(k8sEnvelope('v1', 'ConfigMap', configMap))).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', labels: { app: 'cfg' } }, data: { greeting: 'hello' } });
+    const secret = pbMessage(meta('pw'), pbField(2, pbMessage(pbField(1, 'password'), pbField(2, Buffer.from([0xff, 0x00, 0x41])))), pbField(3, 'Opaque'));
+    expect(decodeProtobufObject(k8sEnvelope('v1', 'Secret', secret))).toMatchObject({ data: { password: Buffer.from([0xff, 0x00, 0x41]).toString('base64') }, type: 'Opaque' });
+    const port = pbMessage(pbField(1, '80-8080'), pbField(2, 'TCP'), pbField(3, 80n), pbField(4, pbMessage(pbField(1, 0n), pbField(2, 8080n))), pbField(5, 0n));
+    const service = pbMessage(meta('svc'), pbField(2, pbMessage(pbField(1, port), pbField(2, pbMessage(pbField(1, 'app'), pbField(2, 'svc'))), pbField(4, 'ClusterIP'))));
+    expect(decodeProtobufObject(k8sEnvelope('v1', 'Service', service))).toMatchObject({ spec: { ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: { app: 'svc' }, type: 'ClusterIP' } });
+  });
+
   it('refuses kinds whose spec it cannot read, and bodies without the envelope, with 415', () => {
-    expect(() => decodeProtobufObject(k8sEnvelope('apps/v1', 'Deployment', pbMessage()))).toThrow(UnsupportedMediaTypeError);
+    expect(() => decodeProtobufObject(k8sEnvelope('apps/v1', 'StatefulSet', pbMessage()))).toThrow(UnsupportedMediaTypeError);
     expect(() => decodeProtobufObject(Buffer.from('{"kind":"Pod"}'))).toThrow(UnsupportedMediaTypeError);
   });
 });

@@ -1,0 +1,154 @@
+import { fields, first, str, type Field } from './protobuf-wire.js';
+
+/**
+ * The objects `kubectl create deployment|job|configmap|secret|service` send as protobuf, read by
+ * schema: for each message, the fields those generators fill, by their numbers in kubernetes/api's
+ * generated.proto. Fields not listed are dropped (the object is then validated and defaulted like a
+ * JSON one). Go's protobuf writes every non-pointer field, so empty strings and false/0 of
+ * non-pointer fields are dropped, as JSON's omitempty would; pointer fields (`int?`, `bool?`) keep
+ * an explicit 0 or false.
+ */
+
+type Scalar = 'string' | 'int' | 'int?' | 'bool' | 'bool?' | 'bytes';
+type FieldType = Scalar | Schema | { repeated: Scalar | Schema } | { map: 'string' | 'bytes' | Schema } | 'intOrString';
+interface Schema {
+  [n: number]: [name: string, type: FieldType];
+}
+
+const intOrString: FieldType = 'intOrString';
+const quantity: Schema = { 1: ['string', 'string'] };
+
+export const OBJECT_META: Schema = {
+  1: ['name', 'string'],
+  2: ['generateName', 'string'],
+  3: ['namespace', 'string'],
+  11: ['labels', { map: 'string' }],
+  12: ['annotations', { map: 'string' }],
+  14: ['finalizers', { repeated: 'string' }],
+};
+const LABEL_SELECTOR: Schema = {
+  1: ['matchLabels', { map: 'string' }],
+  2: ['matchExpressions', { repeated: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', { repeated: 'string' }] } }],
+};
+const CONTAINER: Schema = {
+  1: ['name', 'string'],
+  2: ['image', 'string'],
+  3: ['command', { repeated: 'string' }],
+  4: ['args', { repeated: 'string' }],
+  5: ['workingDir', 'string'],
+  6: ['ports', { repeated: { 1: ['name', 'string'], 2: ['hostPort', 'int'], 3: ['containerPort', 'int'], 4: ['protocol', 'string'], 5: ['hostIP', 'string'] } }],
+  7: ['env', { repeated: { 1: ['name', 'string'], 2: ['value', 'string'] } }],
+  8: ['resources', { 1: ['limits', { map: quantity }], 2: ['requests', { map: quantity }] }],
+  14: ['imagePullPolicy', 'string'],
+};
+const POD_TEMPLATE: Schema = {
+  1: ['metadata', OBJECT_META],
+  2: ['spec', { 2: ['containers', { repeated: CONTAINER }], 3: ['restartPolicy', 'string'], 4: ['terminationGracePeriodSeconds', 'int?'] }],
+};
+
+/** Each kind's schema, by kind (the envelope's TypeMeta names it). */
+export const KIND_SCHEMAS: Record<string, Schema> = {
+  Namespace: { 1: ['metadata', OBJECT_META] },
+  ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool?'] },
+  Secret: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool?'] },
+  Deployment: {
+    1: ['metadata', OBJECT_META],
+    2: [
+      'spec',
+      {
+        1: ['replicas', 'int?'],
+        2: ['selector', LABEL_SELECTOR],
+        3: ['template', POD_TEMPLATE],
+        4: ['strategy', { 1: ['type', 'string'], 2: ['rollingUpdate', { 1: ['maxUnavailable', intOrString], 2: ['maxSurge', intOrString] }] }],
+        5: ['minReadySeconds', 'int'],
+        6: ['revisionHistoryLimit', 'int?'],
+        7: ['paused', 'bool'],
+        9: ['progressDeadlineSeconds', 'int?'],
+      },
+    ],
+  },
+  Job: {
+    1: ['metadata', OBJECT_META],
+    2: [
+      'spec',
+      {
+        1: ['parallelism', 'int?'],
+        2: ['completions', 'int?'],
+        3: ['activeDeadlineSeconds', 'int?'],
+        4: ['selector', LABEL_SELECTOR],
+        5: ['manualSelector', 'bool?'],
+        6: ['template', POD_TEMPLATE],
+        7: ['backoffLimit', 'int?'],
+        8: ['ttlSecondsAfterFinished', 'int?'],
+      },
+    ],
+  },
+  Service: {
+    1: ['metadata', OBJECT_META],
+    2: [
+      'spec',
+      {
+        1: ['ports', { repeated: { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', intOrString], 5: ['nodePort', 'int'] } }],
+        2: ['selector', { map: 'string' }],
+        3: ['clusterIP', 'string'],
+        4: ['type', 'string'],
+      },
+    ],
+  },
+};
+
+const int32 = (f: Field) => Number(BigInt.asIntN(64, f.int ?? 0n));
+
+/** One field's value, or undefined when Go's omitempty would leave it out. */
+function scalar(f: Field, type: Scalar): unknown {
+  switch (type) {
+    case 'string':
+      return str(f) || undefined;
+    case 'bytes':
+      return f.bytes?.toString('base64');
+    case 'int':
+      return int32(f) || undefined;
+    case 'int?':
+      return int32(f);
+    case 'bool':
+      return f.int === 1n || undefined;
+    case 'bool?':
+      return f.int === 1n;
+  }
+}
+
+function value(f: Field, type: Scalar | Schema | 'intOrString'): unknown {
+  if (type === 'intOrString') {
+    const parts = fields(f.bytes ?? Buffer.alloc(0));
+    const isString = first(parts, 1)?.int === 1n;
+    const v = isString ? str(first(parts, 3)) : Number(first(parts, 2)?.int ?? 0n);
+    return v === '' ? undefined : v;
+  }
+  if (typeof type === 'string') return scalar(f, type);
+  return decodeMessage(fields(f.bytes ?? Buffer.alloc(0)), type);
+}
+
+/** A message as a plain object by its schema; a nested message that comes out empty is dropped. */
+export function decodeMessage(fs: Field[], schema: Schema): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [n, [name, type]] of Object.entries(schema) as [string, [string, FieldType]][]) {
+    const occurrences = fs.filter((f) => f.n === Number(n));
+    if (!occurrences.length) continue;
+    let v: unknown;
+    if (typeof type === 'object' && 'repeated' in type) {
+      const items = occurrences.map((f) => value(f, type.repeated)).filter((x) => x !== undefined);
+      v = items.length ? items : undefined;
+    } else if (typeof type === 'object' && 'map' in type) {
+      const entries = occurrences.map((f) => fields(f.bytes ?? Buffer.alloc(0))).map((e) => {
+        const valueField = first(e, 2);
+        return [str(first(e, 1)) ?? '', valueField ? (type.map === 'string' ? (str(valueField) ?? '') : value(valueField, type.map)) : type.map === 'string' ? '' : undefined];
+      });
+      // A quantity map holds messages: { string: "100m" } stands for "100m".
+      v = Object.fromEntries(entries.map(([k, x]) => [k, isQuantity(x) ? x.string : x]));
+    } else v = value(occurrences[occurrences.length - 1] as Field, type as Scalar | Schema | 'intOrString');
+    if (v !== undefined) out[name] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+const isQuantity = (x: unknown): x is { string: string } => typeof x === 'object' && x !== null && Object.keys(x).length === 1 && typeof (x as { string?: unknown }).string === 'string';
