@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { createAgent } from '../agent/create.js';
 import { apiDeps } from '../shared/api/wiring.js';
 import { loadAgentConfig } from '../shared/config.js';
@@ -30,7 +31,7 @@ import { TokenService } from '../shared/auth/token-service.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { functionHandlers, startEventPath } from './event-path.js';
 import { freePort, waitForPort } from './ports.js';
-import { stopChild } from './processes.js';
+import { endWithThisProcess, stopChild } from './processes.js';
 import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
 
@@ -82,7 +83,9 @@ function startServerlessOffline(env: NodeJS.ProcessEnv): ChildProcess {
   rmSync(join(root, '.esbuild'), { recursive: true, force: true });
   const require = createRequire(import.meta.url);
   const slsBin = join(dirname(require.resolve('osls/package.json')), 'bin', 'serverless.js');
-  return spawn(process.execPath, [slsBin, 'offline', 'start'], {
+  // Protobuf request bodies must reach the handler intact, as API Gateway delivers them (see the hook).
+  const binaryBodies = join(root, 'local', 'offline-binary-bodies.mjs');
+  return spawn(process.execPath, ['--import', pathToFileURL(binaryBodies).href, slsBin, 'offline', 'start'], {
     cwd: root,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -161,7 +164,12 @@ async function main() {
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
   });
-  stops.push(() => stopChild(offline));
+  // If this orchestrator is killed outright, serverless-offline (its own process group) must go too.
+  const dismissWatchdog = endWithThisProcess(offline);
+  stops.push(async () => {
+    await stopChild(offline);
+    dismissWatchdog();
+  });
   offline.once('exit', (code) => !stopping && (console.error(`[kumo] serverless-offline exited (${code})`), void shutdown(1)));
   await waitForPort(apiPort, 120_000);
   const api = `http://127.0.0.1:${apiPort}`;

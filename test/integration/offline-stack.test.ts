@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.js';
+import { KUBECTL_CREATE_JOB_BODY } from '../support/protobuf.js';
 
 /**
  * `npm start` as a newcomer runs it: the real orchestrator, DynamoDB Local, the SQS emulator and
@@ -65,6 +66,12 @@ describe('npm start', () => {
     });
     expect(created.status).toBe(201);
     expect(((await created.json()) as any).metadata.uid).toBeTruthy();
+
+    // A protobuf body (kubectl's typed clients send them) arrives intact through serverless-offline, as
+    // through API Gateway: this Job's bytes ≥ 0x80 did not survive serverless-offline's UTF-8 decoding.
+    const pb = await fetch(`${api}/apis/batch/v1/namespaces/default/jobs`, { method: 'POST', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body: KUBECTL_CREATE_JOB_BODY });
+    expect(pb.status).toBe(201);
+    expect(((await pb.json()) as any).spec.template.spec.containers[0]).toMatchObject({ name: 'j1', image: 'busybox:1.36', command: ['echo', 'hi'] });
 
     // The agents obtained node credentials with the bootstrap token and registered with them.
     const ready = async () => {
