@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedMediaTypeError } from '../../../shared/api/errors.js';
 import { decodeProtobufObject } from '../../../shared/api/http/protobuf.js';
@@ -58,6 +59,19 @@ describe('decodeProtobufObject', () => {
     const port = pbMessage(pbField(1, '80-8080'), pbField(2, 'TCP'), pbField(3, 80n), pbField(4, pbMessage(pbField(1, 0n), pbField(2, 8080n))), pbField(5, 0n));
     const service = pbMessage(meta('svc'), pbField(2, pbMessage(pbField(1, port), pbField(2, pbMessage(pbField(1, 'app'), pbField(2, 'svc'))), pbField(4, 'ClusterIP'))));
     expect(decodeProtobufObject(k8sEnvelope('v1', 'Service', service))).toMatchObject({ spec: { ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: { app: 'svc' }, type: 'ClusterIP' } });
+  });
+
+  it('answers any garbage after the envelope with a result or a 415, never another error (which would be a 500)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('Job', 'Deployment', 'Secret', 'Service', 'ConfigMap', 'Eviction', 'DeleteOptions', 'Namespace'), fc.uint8Array({ maxLength: 300 }), (kind, garbage) => {
+        try {
+          decodeProtobufObject(k8sEnvelope('v1', kind, Buffer.from(garbage)));
+        } catch (e) {
+          expect(e).toBeInstanceOf(UnsupportedMediaTypeError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('refuses kinds whose spec it cannot read, and bodies without the envelope, with 415', () => {
