@@ -162,7 +162,7 @@ async function scaleUp(app: string, label: string): Promise<number> {
 
 // 0. A rehearsal: the same scale-up on a fresh DynamoDB Local, then deleted. DynamoDB Local is a JVM
 // whose JIT compiles its transaction, query and stream code during the first thousands of requests
-// (measured: the same scale-up takes 20-22 s cold and 12-13 s after one rehearsal); AWS's DynamoDB
+// (measured: the same scale-up takes 19-22 s cold and 11-14 s after one rehearsal); AWS's DynamoDB
 // has no such warm-up, so the figure the target is judged by is the second, and both are printed.
 if (REHEARSE) {
   await scaleUp('rehearsal', 'rehearsal on a cold DynamoDB Local');

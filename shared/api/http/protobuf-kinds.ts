@@ -1,8 +1,8 @@
 import { fields, first, str, type Field } from './protobuf-wire.js';
 
 /**
- * The objects `kubectl create deployment|job|configmap|secret|service` send as protobuf, read by
- * schema: for each message, the fields those generators fill, by their numbers in kubernetes/api's
+ * The objects `kubectl create deployment|job|configmap|secret|service` send as protobuf, and the
+ * DeleteOptions and Evictions of deletes and `kubectl drain`, read by schema: for each message, the fields those generators fill, by their numbers in kubernetes/api's
  * generated.proto. Fields not listed are dropped (the object is then validated and defaulted like a
  * JSON one). Go's protobuf writes every non-pointer field, so empty strings and false/0 of
  * non-pointer fields are dropped, as JSON's omitempty would; pointer fields (`int?`, `bool?`) keep
@@ -18,7 +18,7 @@ interface Schema {
 const intOrString: FieldType = 'intOrString';
 const quantity: Schema = { 1: ['string', 'string'] };
 
-export const OBJECT_META: Schema = {
+const OBJECT_META: Schema = {
   1: ['name', 'string'],
   2: ['generateName', 'string'],
   3: ['namespace', 'string'],
@@ -46,8 +46,20 @@ const POD_TEMPLATE: Schema = {
   2: ['spec', { 2: ['containers', { repeated: CONTAINER }], 3: ['restartPolicy', 'string'], 4: ['terminationGracePeriodSeconds', 'int?'] }],
 };
 
+/** meta/v1 DeleteOptions: a delete's body, and inside an Eviction. */
+const DELETE_OPTIONS: Schema = {
+  1: ['gracePeriodSeconds', 'int?'],
+  2: ['preconditions', { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] }],
+  3: ['orphanDependents', 'bool?'],
+  4: ['propagationPolicy', 'string'],
+  5: ['dryRun', { repeated: 'string' }],
+};
+
 /** Each kind's schema, by kind (the envelope's TypeMeta names it). */
 export const KIND_SCHEMAS: Record<string, Schema> = {
+  DeleteOptions: DELETE_OPTIONS,
+  // policy/v1, what `kubectl drain` posts.
+  Eviction: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] },
   Namespace: { 1: ['metadata', OBJECT_META] },
   ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool?'] },
   Secret: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool?'] },
