@@ -18,12 +18,13 @@ import { nodeCredential } from '../shared/agent/node-credential.js';
 export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPolicy; log?: AgentOptions['log']; debounceMs?: number; wrapClient?: (c: NodeClient) => NodeClient } = {}): Promise<Agent> {
   if (!c.nodeName) throw new Error('the node name is not set: --node-name NAME or KUMO_AGENT_NODE_NAME');
   const facts = localFacts();
-  facts.aws = await awsFacts(c.ecsMetadataUri);
+  // Off AWS nothing is asked of the link-local metadata addresses: offline, no packet leaves loopback.
+  if (c.cloud === 'aws') facts.aws = await awsFacts(c.ecsMetadataUri);
   const runtime = c.runtime === 'docker' ? new DockerRuntime(c.dockerSocket) : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
   const machine = registration(c.nodeName, facts, { cpu: c.cpu, memory: c.memory, pods: c.pods, labels: c.labels, taints: c.taints, internalIP: c.internalIP });
   machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
   // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).
-  const credentials = credentialProvider({ env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials, ecsRelativeUri: c.ecsCredentialsUri, imds: true });
+  const credentials = credentialProvider({ env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials, ecsRelativeUri: c.cloud === 'aws' ? c.ecsCredentialsUri : undefined, imds: c.cloud === 'aws' });
   const sqs = new AwsJsonClient('sqs', c.region, credentials, c.sqsEndpoint);
   const token = await nodeCredential({ server: c.server, nodeName: c.nodeName, token: c.token, bootstrapToken: c.bootstrapToken, file: join(c.dataDir, 'node-credential'), log: extra.log });
   const logs = c.logGroup ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentials), c.logGroup) : new FileLogStore(c.logDir);

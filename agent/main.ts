@@ -5,18 +5,30 @@
  *   kumo-agent --server URL --node-name NAME [--runtime process|docker] [--docker-socket PATH]
  *              [--labels a=b,c=d] [--taints key=value:NoSchedule] [--cpu 2] [--memory 4Gi] [--pods 110]
  *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP]
- *              [--bootstrap-token TOKEN | --token NODE_CREDENTIAL]
+ *              [--bootstrap-token TOKEN | --token NODE_CREDENTIAL] [--cloud aws|none]
+ * `--cloud` defaults to aws on ECS (its metadata variables) and on EC2 (its firmware), none elsewhere
+ * and whenever the server is on loopback: only then does the agent call AWS's metadata addresses.
  * Every flag has a KUMO_AGENT_* environment variable (see shared/config.ts).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../shared/config.js';
 import { createAgent } from './create.js';
+import { looksLikeEc2 } from '../shared/agent/machine.js';
 
-const names = ['server', 'node-name', 'token', 'bootstrap-token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'log-group', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint'] as const;
+const names = ['server', 'node-name', 'token', 'bootstrap-token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'log-group', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint', 'cloud'] as const;
 const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), allowPositionals: false });
 
 const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
-const agent = await createAgent(loadAgentConfig(values as Record<string, string | undefined>), { log });
+const readOrUndefined = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+const config = loadAgentConfig(values as Record<string, string | undefined>, process.env, { ec2: looksLikeEc2(readOrUndefined) });
+const agent = await createAgent(config, { log });
 await agent.start();
 let stopping = false;
 const stop = async (signal: string) => {

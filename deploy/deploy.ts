@@ -46,5 +46,5 @@ console.log(`kubectl:
 
 Agents (see README "Running agents on AWS"):
   TOKEN=$(npx kumo bootstrap-token create --stage ${stage} --region ${region} --ttl 3600)
-  kumo-agent --server ${nodesUrl} --node-name $(hostname) --runtime docker --bootstrap-token $TOKEN --log-group /kumo/${stage}/containers
+  kumo-agent --server ${nodesUrl} --node-name $(hostname) --runtime docker --cloud aws --bootstrap-token $TOKEN --log-group /kumo/${stage}/containers
 `);

@@ -22,9 +22,12 @@ export async function startDynamoDbLocal(opts: { port: number; dataDir?: string 
   const storage = opts.dataDir ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir]) : ['-inMemory'];
   const child = spawn(
     'java',
-    ['-Xms64m', `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), ...storage, '-sharedDb', '-port', String(opts.port)],
+    ['-Xms64m', `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-disableTelemetry', ...storage, '-sharedDb', '-port', String(opts.port)],
     // Its own process group, so Ctrl-C in the terminal reaches only the orchestrator, which stops it in order.
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    // DynamoDB Local sends usage telemetry to AWS (Cognito, then Pinpoint) unless told not to; with the
+    // flag alone it still looked up cognito-identity.us-east-1.amazonaws.com, with the variable it sends
+    // nothing (seen with strace, and by the offline-stack test's packet counter).
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } },
   );
   // If this process ends without stopping it (a signal, a crash, process.exit), the JVM must not outlive it.
   const dismissWatchdog = endWithThisProcess(child);

@@ -74,7 +74,7 @@ function secretKeys(env: Record<string, string | undefined>, dynamoEndpoint: str
 }
 
 /** Offline means the store is an emulator on this machine. */
-const isLoopbackUrl = (url: string | undefined) => !!url && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(url);
+const isLoopbackUrl = (url: string | undefined) => !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/.*)?$/.test(url);
 
 function authSettings(env: Record<string, string | undefined>, dynamoEndpoint: string | undefined): AuthSettings {
   const mode = env.KUMO_AUTH_MODE || 'tokens';
@@ -123,6 +123,18 @@ export interface AgentConfig {
   /** CloudWatch Logs group for container logs; without it logs are files under logDir. */
   logGroup?: string;
   path: string;
+  /**
+   * Whether the agent may ask AWS's link-local metadata endpoints (EC2 IMDS, ECS task metadata) for
+   * its zone, instance and credentials. 'none' sends nothing off the machine: the offline stack,
+   * tests and benchmarks must never probe 169.254.169.254.
+   */
+  cloud: 'aws' | 'none';
+}
+
+/** Local signals of where the agent runs, read at the edge (agent/main.ts) without any network call. */
+export interface HostSignals {
+  /** The machine's firmware says it is an EC2 instance (DMI vendor or asset tag, Xen hypervisor uuid). */
+  ec2?: boolean;
 }
 
 /** `a=b,c=d` → {a: 'b', c: 'd'}. */
@@ -151,7 +163,22 @@ function taints(s: string | undefined): AgentConfig['taints'] {
     });
 }
 
-export function loadAgentConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env): AgentConfig {
+/**
+ * AWS only when told so, or when a local signal says so: ECS sets its metadata variables in the task's
+ * environment, EC2's firmware names Amazon. An agent whose control plane is on loopback is the
+ * offline stack and stays off the cloud endpoints unless `--cloud aws` says otherwise.
+ */
+function cloudOf(explicit: string | undefined, server: string, env: Record<string, string | undefined>, host: HostSignals): AgentConfig['cloud'] {
+  if (explicit !== undefined) {
+    if (explicit !== 'aws' && explicit !== 'none') throw new Error(`--cloud must be aws or none, not ${JSON.stringify(explicit)}`);
+    return explicit;
+  }
+  if (env.ECS_CONTAINER_METADATA_URI_V4 || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return 'aws';
+  if (isLoopbackUrl(server)) return 'none';
+  return host.ec2 ? 'aws' : 'none';
+}
+
+export function loadAgentConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env, host: HostSignals = {}): AgentConfig {
   const pick = (flag: string, envName: string) => flags[flag] ?? env[envName];
   const server = pick('server', 'KUMO_AGENT_SERVER');
   if (!server) throw new Error('the control plane is not set: --server URL or KUMO_AGENT_SERVER');
@@ -181,5 +208,6 @@ export function loadAgentConfig(flags: Record<string, string | undefined>, env: 
     envCredentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
     logGroup: pick('log-group', 'KUMO_LOG_GROUP'),
     path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    cloud: cloudOf(pick('cloud', 'KUMO_AGENT_CLOUD'), server, env, host),
   };
 }

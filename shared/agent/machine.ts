@@ -65,6 +65,18 @@ export async function awsFacts(ecsMetadataUri: string | undefined): Promise<Mach
   return { zone, region: zone?.replace(/[a-z]$/, ''), instanceType, instanceId, launchType: 'EC2' };
 }
 
+/**
+ * EC2 without a network call: AWS documents the DMI vendor and asset tag (Nitro: "Amazon EC2",
+ * the instance id) and the Xen hypervisor uuid (starts with "ec2") as the local ways to tell.
+ * `read` returns a file's text or undefined.
+ */
+export function looksLikeEc2(read: (path: string) => string | undefined): boolean {
+  const vendor = read('/sys/devices/virtual/dmi/id/sys_vendor')?.trim();
+  const assetTag = read('/sys/devices/virtual/dmi/id/board_asset_tag')?.trim();
+  const xen = read('/sys/hypervisor/uuid')?.trim().toLowerCase();
+  return vendor === 'Amazon EC2' || /^i-[0-9a-f]{8,17}$/.test(assetTag ?? '') || !!xen?.startsWith('ec2');
+}
+
 const mebibytes = (bytes: number) => `${Math.floor(bytes / 1024 / 1024)}Mi`;
 
 /** The Node's registration from the machine's facts and the operator's overrides. */

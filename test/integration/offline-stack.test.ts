@@ -6,15 +6,26 @@ import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.js';
 import { KUBECTL_CREATE_JOB_BODY } from '../support/protobuf.js';
+import { isolationUnavailable, spawnIsolated, type Isolated } from '../support/netns.js';
 
 /**
  * `npm start` as a newcomer runs it: the real orchestrator, DynamoDB Local, the SQS emulator and
  * serverless-offline, with the demo workload; then Ctrl-C must leave no process and no port behind.
+ * It runs in a network namespace that counts every packet sent anywhere but loopback (support/netns.ts):
+ * the offline stack must send none (the agents once probed EC2's metadata address at start).
  */
+const noIsolation = isolationUnavailable();
+if (noIsolation) {
+  // CI installs what isolation needs (.ci/run); a missing piece there is a failure, not a skip.
+  if (process.env.CI) throw new Error(`the offline stack's network isolation cannot run: ${noIsolation}`);
+  console.warn(`offline-stack: not checking that no packet leaves loopback: ${noIsolation}`);
+}
 const root = new URL('../../', import.meta.url).pathname;
 let child: ChildProcess | undefined;
-afterAll(() => {
+let cleanup: (() => Promise<void>) | undefined;
+afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  await cleanup?.();
 });
 
 const portOpen = (port: number) =>
@@ -30,10 +41,18 @@ const portOpen = (port: number) =>
 describe('npm start', () => {
   it('serves the API through serverless-offline with the demo applied, and stops cleanly on SIGINT', async () => {
     const [apiPort, ddbPort, sqsPort] = [await freePort(), await freePort(), await freePort()];
-    child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory', '--port', String(apiPort), '--dynamodb-port', String(ddbPort), '--sqs-port', String(sqsPort)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = ['--import', 'tsx', 'local/start.ts', '--in-memory', '--port', String(apiPort), '--dynamodb-port', String(ddbPort), '--sqs-port', String(sqsPort)];
+    const options = { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
+    let isolated: Isolated | undefined;
+    if (noIsolation) child = spawn(process.execPath, args, options);
+    else {
+      isolated = spawnIsolated(process.execPath, args, options);
+      child = isolated.child;
+      cleanup = isolated.close;
+      await isolated.entered();
+      // The test, like a user's curl and kubectl, stays outside: the stack's ports are bridged to it.
+      await isolated.bridge([apiPort, ddbPort, sqsPort]);
+    }
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -91,10 +110,17 @@ describe('npm start', () => {
     // Tokens are still checked in the development mode: a wrong one is refused.
     expect((await fetch(`${api}/api/v1/namespaces`, { headers: { authorization: 'Bearer kumo.eA.AAAAAAAAAAAAAAAAAAAAAA' } })).status).toBe(401);
 
+    // Everything above (DynamoDB Local, the SQS emulator, serverless-offline, the API, the event path,
+    // both agents registering and running the demo, the token CLI) sent nothing beyond loopback.
+    if (isolated) expect(await isolated.offLoopback()).toEqual({ packets: 0, destinations: [] });
+
     const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
     started.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toContain('[kumo] stopped');
+    await isolated?.close();
     for (const port of [apiPort, ddbPort, sqsPort]) expect(await portOpen(port)).toBe(false);
+    // Isolated, the ports above are the bridges'; no process left in the stack's namespace is the check.
+    if (isolated) expect(isolated.leftInside()).toEqual([]);
   }, 240_000);
 });

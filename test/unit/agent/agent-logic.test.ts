@@ -2,7 +2,7 @@ import { nodeMaySetLabel } from '../../../shared/nodes/protocol.js';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, KUBELET_BACKOFF, shouldRestart } from '../../../shared/agent/backoff.js';
 import { containerEnv, EnvConfigError, expand } from '../../../shared/agent/env.js';
-import { registration, type MachineFacts } from '../../../shared/agent/machine.js';
+import { looksLikeEc2, registration, type MachineFacts } from '../../../shared/agent/machine.js';
 import { podPhase, podStatus, type ContainerView } from '../../../shared/agent/pod-status.js';
 import type { KubeObject } from '../../../shared/api/types.js';
 import { loadAgentConfig } from '../../../shared/config.js';
@@ -135,6 +135,29 @@ describe('agent configuration', () => {
     expect(() => loadAgentConfig({}, {})).toThrow(/--server/);
     expect(() => loadAgentConfig({ server: 'x', runtime: 'containerd' }, {})).toThrow(/process or docker/);
     expect(() => loadAgentConfig({ server: 'x', taints: 'nokind' }, {})).toThrow(/NoSchedule/);
+    expect(() => loadAgentConfig({ server: 'x', cloud: 'gcp' }, {})).toThrow(/aws or none/);
+  });
+  // Only an agent on AWS may call the link-local metadata addresses; offline nothing may leave loopback.
+  it.each([
+    ['a loopback server, even on an EC2 machine', { server: 'http://127.0.0.1:3000' }, {}, { ec2: true }, 'none'],
+    ['localhost', { server: 'http://localhost:3000/' }, {}, { ec2: true }, 'none'],
+    ['a remote server off AWS', { server: 'https://api.example.com' }, {}, {}, 'none'],
+    ['a remote server on EC2', { server: 'https://api.example.com' }, {}, { ec2: true }, 'aws'],
+    ['ECS (its metadata variable)', { server: 'https://api.example.com' }, { ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/x' }, {}, 'aws'],
+    ['Fargate credentials variable', { server: 'https://api.example.com' }, { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/creds' }, {}, 'aws'],
+    ['--cloud aws on loopback', { server: 'http://127.0.0.1:3000', cloud: 'aws' }, {}, {}, 'aws'],
+    ['KUMO_AGENT_CLOUD=none on EC2', { server: 'https://api.example.com' }, { KUMO_AGENT_CLOUD: 'none' }, { ec2: true }, 'none'],
+  ])('cloud: %s', (_, flags, env, host, cloud) => {
+    expect(loadAgentConfig(flags, env, host).cloud).toBe(cloud);
+  });
+  it.each([
+    ['Nitro vendor', { '/sys/devices/virtual/dmi/id/sys_vendor': 'Amazon EC2\n' }, true],
+    ['Nitro asset tag', { '/sys/devices/virtual/dmi/id/board_asset_tag': 'i-0123456789abcdef0\n' }, true],
+    ['Xen uuid', { '/sys/hypervisor/uuid': 'ec2e1916-9099-7caf-fd21-012345abcdef\n' }, true],
+    ['another vendor', { '/sys/devices/virtual/dmi/id/sys_vendor': 'QEMU\n', '/sys/hypervisor/uuid': 'abc' }, false],
+    ['no files', {}, false],
+  ])('looksLikeEc2: %s', (_, files: Record<string, string>, expected) => {
+    expect(looksLikeEc2((p) => files[p])).toBe(expected);
   });
 });
 
