@@ -6,7 +6,8 @@
  * test/unit/api/field-catalog.test.ts fails when the checked-in file is stale.
  *
  * Catalog format: types[Name] = { jsonField: ref }, where ref is a type name, "[ref" (array of),
- * "{ref" (map of) or "*" (a scalar or free-form value, not looked into).
+ * "{ref" (map of), "int32" or "int64" (an integer of Kubernetes' Go type, bounds checked at admission)
+ * or "*" (another scalar or a free-form value, not looked into).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,14 +27,15 @@ export const ROOTS: Record<string, string> = {
   Job: 'V1Job',
 };
 
-type Model = { getAttributeTypeMap?: () => { baseName: string; type: string }[] };
+type Model = { getAttributeTypeMap?: () => { baseName: string; type: string; format?: string }[] };
 const registry = models as unknown as Record<string, Model | undefined>;
 
-function ref(type: string, queue: string[]): string {
+function ref(type: string, queue: string[], format = ''): string {
   const array = /^Array<(.+)>$/.exec(type);
-  if (array?.[1]) return `[${ref(array[1], queue)}`;
+  if (array?.[1]) return `[${ref(array[1], queue, format)}`;
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map?.[1]) return `{${ref(map[1], queue)}`;
+  if (map?.[1]) return `{${ref(map[1], queue, format)}`;
+  if (type === 'number' && (format === 'int32' || format === 'int64')) return format;
   if (registry[type]?.getAttributeTypeMap) {
     queue.push(type);
     return type;
@@ -49,7 +51,7 @@ export function buildCatalog() {
     if (types[name]) continue;
     const fields: Record<string, string> = {};
     types[name] = fields;
-    for (const a of registry[name]?.getAttributeTypeMap?.() ?? []) fields[a.baseName] = ref(a.type, queue);
+    for (const a of registry[name]?.getAttributeTypeMap?.() ?? []) fields[a.baseName] = ref(a.type, queue, a.format);
   }
   const sorted = Object.fromEntries(Object.entries(types).sort(([a], [b]) => a.localeCompare(b)));
   return { source: '@kubernetes/client-node models', roots: ROOTS, types: sorted };

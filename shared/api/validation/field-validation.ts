@@ -54,3 +54,50 @@ export function parseFieldValidation(v: string | null): FieldValidation | undefi
   if (v === null || v === '') return undefined;
   return v === 'Strict' || v === 'Warn' || v === 'Ignore' ? v : undefined;
 }
+
+/** Kubernetes' Go integer types: a value outside them cannot be decoded by the kube-apiserver. */
+export const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 } as const;
+
+/**
+ * Where each int32/int64 field of the object holds a value that Kubernetes' types cannot hold: a
+ * non-integer, a non-number, an int32 out of ±2^31, or an int64 past 2^53, which JSON numbers here
+ * cannot carry exactly (storing a rounded value would keep something the client did not send).
+ * Kubernetes refuses these when decoding the body; without this a replicas of 2^31 reached the controllers.
+ */
+export function integerProblems(kind: string, value: unknown): { field: string; value: unknown; detail: string }[] {
+  const root = Object.hasOwn(roots, kind) ? roots[kind] : undefined;
+  const out: { field: string; value: unknown; detail: string }[] = [];
+  if (root) integers(root, value, '', out);
+  return out;
+}
+
+function integers(ref: string, value: unknown, path: string, out: { field: string; value: unknown; detail: string }[]): void {
+  if (value === null || value === undefined || ref === '*') return;
+  if (ref === 'int32' || ref === 'int64') {
+    const problem = integerProblem(ref, value);
+    if (problem) out.push({ field: path, value, detail: problem });
+    return;
+  }
+  if (ref.startsWith('[')) {
+    if (Array.isArray(value)) value.forEach((v, i) => integers(ref.slice(1), v, `${path}[${i}]`, out));
+    return;
+  }
+  if (ref.startsWith('{')) {
+    if (isObject(value)) for (const [k, v] of Object.entries(value)) integers(ref.slice(1), v, `${path}[${k}]`, out);
+    return;
+  }
+  const fields = Object.hasOwn(types, ref) ? types[ref] : undefined;
+  if (!fields || !isObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    const field = Object.hasOwn(fields, k) ? fields[k] : undefined;
+    if (field !== undefined) integers(field, v, path ? `${path}.${k}` : k, out);
+  }
+}
+
+function integerProblem(type: 'int32' | 'int64', v: unknown): string | undefined {
+  if (typeof v !== 'number') return `must be of type ${type}`;
+  if (!Number.isInteger(v)) return 'must be an integer';
+  if (type === 'int32' && (v < INT32.min || v > INT32.max)) return `must be between ${INT32.min} and ${INT32.max}, inclusive (the field is an int32)`;
+  if (type === 'int64' && !Number.isSafeInteger(v)) return `must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, inclusive (larger int64 values cannot be kept exactly)`;
+  return undefined;
+}

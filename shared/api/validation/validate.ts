@@ -3,6 +3,7 @@ import { cause, type StatusCause } from '../errors.js';
 import type { ResourceType } from '../kinds.js';
 import type { KubeObject } from '../types.js';
 import { dns1123Label, dns1123Subdomain } from './names.js';
+import { integerProblems } from './field-validation.js';
 import { annotations, causesFrom, labels, loose } from './schema-kit.js';
 import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from './other-schemas.js';
 import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from './workload-schemas.js';
@@ -67,5 +68,8 @@ export function validationCauses(type: ResourceType, o: KubeObject): StatusCause
     const parsed = schema.safeParse(o, { reportInput: true });
     if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o));
   }
+  // Integer bounds of every int32/int64 field; a field the schema already faulted is not named twice.
+  const named = new Set(out.map((c) => c.field));
+  for (const p of integerProblems(type.kind, o)) if (!named.has(p.field)) out.push(cause.invalid(p.field, p.value, p.detail));
   return out;
 }

@@ -4,6 +4,7 @@ import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { StoredObject } from '../../api/types.js';
 import { adoptOrphans } from '../adoption.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
+import { refusesSpec } from '../spec-guard.js';
 import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
 
 const RS = typeByKindName('ReplicaSet') as ResourceType;
@@ -17,6 +18,7 @@ export class DeploymentController {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const d = await this.deps.store.get({ kind: 'Deployment', namespace, name });
     if (!d || d.metadata.deletionTimestamp) return {};
+    if (refusesSpec(this.deps, d)) return {};
     // A new Deployment (or one re-created after `--cascade=orphan`) takes over the ReplicaSets it selects that nobody controls.
     if (d.status?.observedGeneration === undefined && (await adoptOrphans(this.deps, d, RS)) > 0) return { requeueAfterMs: 0 };
     // The owner index finds them; the base table gives their current state (the index may lag).

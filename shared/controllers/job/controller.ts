@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/json.js';
 import { typeByKindName, type ResourceType } from '../../api/kinds.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
+import { refusesSpec } from '../spec-guard.js';
 import { applyPodChanges } from '../pod-writes.js';
 import { planJob } from './plan.js';
 
@@ -14,6 +15,7 @@ export class JobController {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const job = await this.deps.store.get({ kind: 'Job', namespace, name });
     if (!job || job.metadata.deletionTimestamp) return {};
+    if (refusesSpec(this.deps, job)) return {};
     const pods = await this.deps.store.listOwnedBy(job.metadata.uid, 'Pod');
     const plan = planJob(job, pods, this.deps.clock.now().getTime());
     if (plan.deleteJob) {

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../api/types.js';
 import { rfc3339 } from '../../clock.js';
 import { isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
-import { slotName } from '../replicaset/plan.js';
+import { BURST, slotName } from '../replicaset/plan.js';
 
 /**
  * The Job controller's decision, pure: run pods from the template until `completions` succeed,
@@ -89,11 +89,13 @@ export function planJob(job: KubeObject & { metadata: { name: string; uid: strin
     if (want > 0 && wait > 0) plan.requeueAfterMs = wait;
     else {
       const taken = new Set(pods.map((p) => p.metadata.name));
-      for (let slot = 0; plan.create.length < want; slot++) {
+      // At most a burst per reconcile, as Kubernetes' job controller (MaxPodCreateDeletePerSync, 500); the rest at once after.
+      for (let slot = 0; plan.create.length < Math.min(want, BURST); slot++) {
         const name = slotName(job.metadata.name, job.metadata.uid, slot);
         if (taken.has(name)) continue;
         plan.create.push(podFromTemplate(job, name, spec.template));
       }
+      if (want > BURST) plan.requeueAfterMs = 0;
     }
     if (spec.activeDeadlineSeconds !== undefined && startTime) {
       const left = Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 - now;

@@ -8,6 +8,7 @@ import { isActive } from '../pods.js';
 import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
 import { applyPodChanges } from '../pod-writes.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
+import { refusesSpec } from '../spec-guard.js';
 import { planReplicaSet } from './plan.js';
 
 const POD = typeByKindName('Pod') as ResourceType;
@@ -23,6 +24,7 @@ export class ReplicaSetController {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
     if (!rs) return {}; // gone: its pods are the garbage collector's
+    if (refusesSpec(this.deps, rs)) return {};
     const holder = randomUUID();
     // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile
     // (and the sweep, should it die).

@@ -14,6 +14,12 @@ const job = (spec: Record<string, unknown> = {}, status?: Record<string, unknown
 const pod = (name: string, phase: string, startedAgoMs = 60_000): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, status: { phase, startTime: new Date(NOW - startedAgoMs).toISOString() } });
 
 describe('planJob', () => {
+  it('creates at most a burst of 500 pods per reconcile, and comes back at once for the rest (MaxPodCreateDeletePerSync)', () => {
+    const plan = planJob(job({ completions: 2000, parallelism: 1200 }), [], NOW);
+    expect(plan.create).toHaveLength(500);
+    expect(plan.requeueAfterMs).toBe(0);
+    expect(planJob(job({ completions: 2000, parallelism: 500 }), [], NOW).requeueAfterMs).toBeUndefined();
+  });
   it.each<[string, J, KubeObject[], { create: number; delete?: number; status: Record<string, unknown>; condition?: string }]>([
     ['starts parallelism pods', job(), [], { create: 2, status: { active: 0, succeeded: 0, failed: 0 } }],
     ['keeps parallelism running', job(), [pod('a', 'Running'), pod('b', 'Succeeded')], { create: 1, status: { active: 1, succeeded: 1 } }],
