@@ -15,14 +15,16 @@ function podUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
     delete copy.tolerations;
     delete copy.terminationGracePeriodSeconds;
     for (const c of [...((copy.containers as Obj[]) ?? []), ...((copy.initContainers as Obj[]) ?? [])]) delete c.image;
-    // The scheduler binds by setting nodeName once; changing it afterwards would be a second binding.
-    if (!prev.spec?.nodeName) delete copy.nodeName;
     return copy;
   };
   if (jsonEqual(strip(spec(next)), strip(spec(prev)))) return [];
+  // spec.nodeName is set by a binding only (the scheduler's, or pods/binding), never by an update: an
+  // update would place the pod where no filter ran and no node's capacity ledger counts it. Kubernetes
+  // names the whole spec; when nodeName is what changed, the cause names it so a client sees why.
+  const onlyNodeName = !jsonEqual(spec(next).nodeName, spec(prev).nodeName) && jsonEqual(strip({ ...spec(next), nodeName: null }), strip({ ...spec(prev), nodeName: null }));
   return [
     cause.forbidden(
-      'spec',
+      onlyNodeName ? 'spec.nodeName' : 'spec',
       'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
     ),
   ];

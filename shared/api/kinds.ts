@@ -33,6 +33,8 @@ const statusSub = (kind: string, group: string, version: string): Subresource =>
 const logSub: Subresource = { name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] };
 /** `kubectl drain` evicts through it when discovery lists it (else it deletes). */
 const evictionSub: Subresource = { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
+/** Custom schedulers place pods through it (the only way to set spec.nodeName after create). */
+const bindingSub: Subresource = { name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] };
 const scaleSub: Subresource = { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
 
 function type(
@@ -61,7 +63,7 @@ function type(
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('Namespace', '', 'v1', 'namespaces', { namespaced: false, shortNames: ['ns'], status: true }),
   type('Node', '', 'v1', 'nodes', { namespaced: false, shortNames: ['no'], status: true }),
-  type('Pod', '', 'v1', 'pods', { shortNames: ['po'], all: true, status: true, extra: [logSub, evictionSub] }),
+  type('Pod', '', 'v1', 'pods', { shortNames: ['po'], all: true, status: true, extra: [logSub, evictionSub, bindingSub] }),
   type('Service', '', 'v1', 'services', { shortNames: ['svc'], all: true, status: true }),
   type('ConfigMap', '', 'v1', 'configmaps', { shortNames: ['cm'] }),
   type('Secret', '', 'v1', 'secrets'),

@@ -13,6 +13,7 @@ import { Gate } from '../auth/gate.js';
 import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
 import type { TokenStore } from '../auth/token-store.js';
 import { TokenService } from '../auth/token-service.js';
+import { bindFromRequest } from '../scheduling/binding.js';
 
 const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789'; // Kubernetes' generateName alphabet (no vowels, no confusables)
 
@@ -37,7 +38,8 @@ export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'
     : undefined;
   const tokens = auth.tokens ?? noTokens;
   const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock);
-  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError, gate, tokens: new TokenService(tokens, clock) };
+  const bind = (namespace: string, name: string, binding: unknown) => bindFromRequest({ store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) }, namespace, name, binding);
+  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError, gate, tokens: new TokenService(tokens, clock), bind };
 }
 
 /** What the node agents' endpoints need besides the store; without leases those endpoints answer 404. */

@@ -49,6 +49,9 @@ function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttribute
       }
       if (a.namespace === undefined) return deny('listing across all namespaces needs the cluster-admin role');
       if (!p.namespaces.includes(a.namespace)) return deny(`the ${p.role} role is not granted in this namespace`);
+      // Placing a pod is the scheduler's (Kubernetes' edit and admin roles do not grant pods/binding):
+      // a pod bound by a user would skip every filter the scheduler applies.
+      if (a.resource === 'pods' && a.subresource === 'binding') return deny('binding pods to nodes needs the cluster-admin role');
       if (p.role === 'edit') return ALLOW;
       // view
       if (a.resource === 'secrets') return deny('the view role does not read Secrets');

@@ -11,6 +11,7 @@ import { schedule, type NodeInfo, type Snapshot } from './framework.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
 import { addResources, podRequests, type Resources } from './resources.js';
+import { podBinding, scheduledMessage } from './binding.js';
 
 /**
  * The scheduler's reconciler (kube-scheduler's role). For each key it reads current state, asks the
@@ -44,8 +45,6 @@ function withCondition(pod: KubeObject, c: Condition): KubeObject {
   return { ...pod, status: { ...pod.status, conditions: [...others, c] } };
 }
 
-
-const scheduledMessage = (pod: KubeObject, nodeName: string) => `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`;
 
 /** Counts a binding in the cached snapshot, as kube-scheduler's cache "assumes" a pod until the next reload. */
 function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {
@@ -151,10 +150,7 @@ export class Scheduler {
     const result = schedule({ pod, requests }, snapshot, defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'));
     if ('unschedulable' in result) return { unschedulable: result.message };
     const info = snapshot.nodes.find((n) => n.node.metadata.name === result.nodeName) as NodeInfo;
-    const now = rfc3339(this.deps.clock.now());
-    const boundPod = withCondition({ ...pod, spec: { ...pod.spec, nodeName: result.nodeName } }, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
-    const entry = { uid: pod.metadata.uid, key: `${pod.metadata.namespace}/${pod.metadata.name}`, labels: pod.metadata.labels ?? {}, cpuMilli: requests.cpuMilli, memoryBytes: requests.memoryBytes };
-    return { binding: { boundPod, expectedResourceVersion: pod.metadata.resourceVersion, nodeName: result.nodeName, entry, allocatable: info.allocatable }, info, requests };
+    return { binding: podBinding(pod, result.nodeName, info.allocatable, requests, this.deps.clock.now()), info, requests };
   }
 
   /** True when the pod needs nothing more from the scheduler; false to retry the key later. */

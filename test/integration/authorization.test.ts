@@ -13,6 +13,7 @@ import { startApi, type TestApi } from '../support/api-server.js';
 import { inject } from 'vitest';
 import { until } from '../support/wait.js';
 import { request } from '../support/http.js';
+import { k8sEnvelope, pbField, pbMessage } from '../support/protobuf.js';
 
 /**
  * Every route × every kind of caller against the real API handler (functions/api.ts) in `tokens` mode,
@@ -104,6 +105,7 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
   ['scale a deployment in team-a', 'PATCH', '/apis/apps/v1/namespaces/team-a/deployments/web/scale?dryRun=All', { spec: { replicas: 2 } }, USERS_WRITE_A],
   ['delete pod-a', 'DELETE', '/api/v1/namespaces/team-a/pods/pod-a?dryRun=All', undefined, USERS_WRITE_A],
   ['update pod-a status', 'PUT', '/api/v1/namespaces/team-a/pods/pod-a/status?dryRun=All', {}, USERS_WRITE_A],
+  ['bind a pod in team-a (the scheduler\'s)', 'POST', '/api/v1/namespaces/team-a/pods/pod-a/binding?dryRun=All', { target: { kind: 'Node', name: 'node-b' } }, only('admin')],
   ['create a namespace', 'POST', '/api/v1/namespaces?dryRun=All', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }, only('admin')],
   ['get namespace team-a', 'GET', '/api/v1/namespaces/team-a', undefined, only('admin', 'editorA', 'viewerA')],
   ['delete namespace team-a', 'DELETE', '/api/v1/namespaces/team-a?dryRun=All', undefined, only('admin')],
@@ -231,5 +233,67 @@ describe('node bootstrap', () => {
   it('a bootstrap token can do nothing else', async () => {
     expect((await as('bootstrap', 'GET', '/api/v1/namespaces/team-a/pods')).status).toBe(403);
     expect((await as('bootstrap', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(403);
+  });
+});
+
+describe('placing a pod: only a binding sets spec.nodeName (issue 16: an edit token bound pods past the scheduler)', () => {
+  const PODS = '/api/v1/namespaces/team-a/pods';
+  const unbound = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '500m', memory: '64Mi' } } }] } });
+  const allocation = async (node: string) => (await api.stack.store.getNodeAllocation(node))?.pods ?? {};
+
+  it('refuses spec.nodeName through PUT and every patch type with 422 naming the field, for an editor and an admin alike', async () => {
+    expect((await as('editorA', 'POST', PODS, unbound('free'))).status).toBe(201);
+    const current = (await as('editorA', 'GET', `${PODS}/free`)).json;
+    const attempts: [string, string, unknown, string][] = [
+      ['PUT', `${PODS}/free`, { ...current, spec: { ...current.spec, nodeName: 'node-a' } }, 'application/json'],
+      ['PATCH', `${PODS}/free`, { spec: { nodeName: 'node-a' } }, 'application/merge-patch+json'],
+      ['PATCH', `${PODS}/free`, { spec: { nodeName: 'node-a' } }, 'application/strategic-merge-patch+json'],
+      ['PATCH', `${PODS}/free`, [{ op: 'add', path: '/spec/nodeName', value: 'node-a' }], 'application/json-patch+json'],
+      ['PATCH', `${PODS}/free?fieldManager=me&force=true`, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'free' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox' }] } }), 'application/apply-patch+yaml'],
+    ];
+    for (const who of ['editorA', 'admin'] as const) {
+      for (const [method, path, body, type] of attempts) {
+        const r = await as(who, method, path, body, type);
+        expect({ who, type, status: r.status }).toEqual({ who, type, status: 422 });
+        expect(r.json.details.causes.map((c: { field: string }) => c.field)).toEqual(['spec.nodeName']);
+      }
+    }
+    expect((await as('admin', 'GET', `${PODS}/free`)).json.spec.nodeName).toBeUndefined();
+    expect(Object.keys(await allocation('node-a'))).not.toContain(current.metadata.uid);
+  });
+
+  it('pods/binding: refused to an editor, binds for an admin through the node\'s capacity ledger, once', async () => {
+    const pod = (await as('admin', 'POST', PODS, unbound('placed'))).json;
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'placed' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } };
+    const denied = await as('editorA', 'POST', `${PODS}/placed/binding`, binding);
+    expect(denied.status).toBe(403);
+    expect(denied.json.message).toContain('cannot create resource "pods/binding"');
+
+    expect((await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, metadata: { name: 'other' } })).status).toBe(400);
+    const notNode = await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, target: { kind: 'Pod', name: 'node-a' } });
+    expect(notNode.status).toBe(422);
+    expect(notNode.json.details.causes[0].field).toBe('target.kind');
+    expect((await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, target: { kind: 'Node', name: 'no-such-node' } })).status).toBe(404);
+
+    const ok = await as('admin', 'POST', `${PODS}/placed/binding`, binding);
+    expect(ok.status).toBe(201);
+    expect(ok.json).toMatchObject({ kind: 'Status', status: 'Success', code: 201 });
+    const bound = (await as('admin', 'GET', `${PODS}/placed`)).json;
+    expect(bound.spec.nodeName).toBe('node-a');
+    expect(bound.status.conditions).toContainEqual(expect.objectContaining({ type: 'PodScheduled', status: 'True' }));
+    expect((await allocation('node-a'))[pod.metadata.uid]).toMatchObject({ cpuMilli: 500 });
+    const again = await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, target: { kind: 'Node', name: 'node-b' } });
+    expect(again.status).toBe(409);
+    expect(again.json.message).toContain('pod placed is already assigned to node "node-a"');
+  });
+
+  it('pods/binding reads the protobuf Binding kube-scheduler sends, and is listed in discovery', async () => {
+    expect((await as('admin', 'POST', PODS, unbound('by-proto'))).status).toBe(201);
+    const body = k8sEnvelope('v1', 'Binding', pbMessage(pbField(1, pbMessage(pbField(1, 'by-proto'), pbField(3, 'team-a'))), pbField(2, pbMessage(pbField(1, 'Node'), pbField(3, 'node-b')))));
+    const r = await fetch(`${api.url}${PODS}/by-proto/binding`, { method: 'POST', headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/vnd.kubernetes.protobuf' }, body });
+    expect(r.status).toBe(201);
+    expect((await as('admin', 'GET', `${PODS}/by-proto`)).json.spec.nodeName).toBe('node-b');
+    const resources = (await as('admin', 'GET', '/api/v1')).json.resources.map((x: { name: string; verbs: string[] }) => `${x.name}:${x.verbs.join(',')}`);
+    expect(resources).toContain('pods/binding:create');
   });
 });

@@ -37,6 +37,8 @@ export interface ApiDeps {
   tokens: TokenService;
   /** Where unexpected errors are reported (never to the client). */
   logError: (message: string, error: unknown) => void;
+  /** pods/binding: places a pod on a node with the node's capacity ledger, as the scheduler does. */
+  bind: (namespace: string, name: string, binding: unknown) => Promise<unknown>;
 }
 
 interface Reply {
@@ -139,6 +141,12 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Pri
       if (r.type.kind === 'Pod' && r.subresource === 'log') {
         if (m !== 'GET') throw methodNotAllowed(m, req.path);
         return { code: 200, value: null, contentType: 'text/plain', raw: await podLog(deps.service, deps.logs, r.namespace, r.name, req.query) };
+      }
+      if (r.type.kind === 'Pod' && r.subresource === 'binding') {
+        if (m !== 'POST') throw methodNotAllowed(m, req.path);
+        rejectDryRun(req);
+        await deps.bind(r.namespace, r.name, requestBody(req));
+        return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
       }
       if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service, fields);
       return object(req, m, r.type, r.namespace, r.name, deps.service, deps.clock, fields);

@@ -60,6 +60,11 @@ export const KIND_SCHEMAS: Record<string, Schema> = {
   DeleteOptions: DELETE_OPTIONS,
   // policy/v1, what `kubectl drain` posts.
   Eviction: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] },
+  // core/v1 Binding, what kube-scheduler and client-go custom schedulers post to pods/binding.
+  Binding: {
+    1: ['metadata', { ...OBJECT_META, 5: ['uid', 'string'] }],
+    2: ['target', { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['resourceVersion', 'string'] }],
+  },
   Namespace: { 1: ['metadata', OBJECT_META] },
   ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool?'] },
   Secret: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool?'] },
