@@ -1,4 +1,13 @@
-import { GetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { GetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { kubeconfig } from '../../local/kubeconfig.js';
+import { streamsClient } from '../../local/stream-poller.js';
 import { inject } from 'vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../shared/aws/clients.js';
@@ -59,5 +68,76 @@ describe('Secrets are encrypted at rest', () => {
     const got = await api.call('GET', '/api/v1/namespaces/default/secrets/empty');
     expect(got.status).toBe(200);
     expect(got.body.data).toBeUndefined();
+  });
+});
+
+const run = promisify(execFile);
+const kubectlPath = await run('sh', ['-c', 'command -v kubectl']).then(
+  (r) => r.stdout.trim(),
+  () => '',
+);
+
+describe.skipIf(!kubectlPath)('a Secret applied with kubectl', () => {
+  it('keeps its values, and the last-applied annotation that repeats them, out of every attribute but the sealed one, in the table and in its stream', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kumo-secret-'));
+    writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: api.url }));
+    const [plain, viaData] = ['applied-plain-value-7f3a9c', 'applied-data-value-51be02'];
+    const manifest = `apiVersion: v1
+kind: Secret
+metadata:
+  name: applied
+  namespace: default
+  labels: { app: db }
+  annotations: { team: storage }
+stringData:
+  password: ${plain}
+data:
+  token: ${Buffer.from(viaData).toString('base64')}
+`;
+    writeFileSync(join(dir, 'secret.yaml'), manifest);
+    const kubectl = (...args: string[]) => run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args]);
+    await kubectl('apply', '-f', join(dir, 'secret.yaml'));
+    // A second apply with a changed value writes again (and the annotation again).
+    writeFileSync(join(dir, 'secret.yaml'), manifest.replace(plain, `${plain}-2`));
+    await kubectl('apply', '-f', join(dir, 'secret.yaml'));
+
+    const forms = [plain, `${plain}-2`, viaData, Buffer.from(plain).toString('base64'), Buffer.from(`${plain}-2`).toString('base64'), Buffer.from(viaData).toString('base64')];
+    const leaks = (what: string, value: unknown) => forms.filter((f) => JSON.stringify(value).includes(f)).map((f) => `${what}: ${f}`);
+
+    // The table: every attribute of every item except the sealed one.
+    const items = (await raw().send(new ScanCommand({ TableName: api.stack.tableName }))).Items ?? [];
+    const secret = items.find((i) => i.pk === 'Secret#default' && i.sk === 'applied');
+    expect(secret?.sec).toMatch(/^v1\./);
+    const stored = JSON.parse(String(secret?.o));
+    expect(stored.metadata.annotations).toEqual({ team: 'storage' });
+    expect(items.flatMap((i) => leaks(`${i.pk}/${i.sk}`, { ...i, sec: undefined }))).toEqual([]);
+
+    // The stream: every record's images (what dispatch, and any other reader, sees).
+    const streams = streamsClient(inject('dynamoEndpoint'), 'us-east-1');
+    const table = await dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }).send(new DescribeTableCommand({ TableName: api.stack.tableName }));
+    const stream = await streams.send(new DescribeStreamCommand({ StreamArn: table.Table?.LatestStreamArn }));
+    let records = 0;
+    const found: string[] = [];
+    for (const shard of stream.StreamDescription?.Shards ?? []) {
+      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: table.Table?.LatestStreamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      for (let page = 0; iterator && page < 50; page++) {
+        const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        for (const r of out.Records ?? []) {
+          records++;
+          for (const image of [r.dynamodb?.NewImage, r.dynamodb?.OldImage]) if (image) found.push(...leaks(`stream ${r.eventName}`, { ...image, sec: undefined }));
+        }
+        if (!out.Records?.length) break;
+        iterator = out.NextShardIterator;
+      }
+    }
+    expect(records).toBeGreaterThan(0);
+    expect(found).toEqual([]);
+
+    // kubectl still sees what it applied: the values, and its annotation for the next apply's three-way diff.
+    const got = JSON.parse((await kubectl('get', 'secret', 'applied', '-o', 'json')).stdout);
+    expect(Buffer.from(got.data.password, 'base64').toString()).toBe(`${plain}-2`);
+    expect(Buffer.from(got.data.token, 'base64').toString()).toBe(viaData);
+    expect(JSON.parse(got.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).stringData.password).toBe(`${plain}-2`);
+    expect(got.metadata.annotations.team).toBe('storage');
   });
 });

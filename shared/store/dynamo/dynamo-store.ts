@@ -463,14 +463,14 @@ export class DynamoStore implements Store {
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
     const key = keyOfObject(object);
     // A Secret's values are sealed into their own attribute; `o` (and with it the stream) carries no secret data.
-    const { data: secretData, ...withoutData } = stored as KubeObject & { data?: unknown };
-    const sealed = object.kind === 'Secret' && secretData !== undefined && this.sealer ? await this.sealer.seal(JSON.stringify(secretData), sealContext(key)) : undefined;
+    const split = object.kind === 'Secret' && this.sealer ? splitSecretFields(stored) : undefined;
+    const sealed = split ? await this.sealer?.seal(JSON.stringify(split.fields), sealContext(key)) : undefined;
     const item: Item = {
       pk: partitionKey(key.kind, key.namespace),
       sk: key.name,
       rv,
-      o: JSON.stringify(sealed ? withoutData : stored),
-      ...(sealed ? { sec: sealed } : {}),
+      o: JSON.stringify(split && sealed ? split.rest : stored),
+      ...(split && sealed ? { sec: sealed, secv: SEALED_FIELDS_VERSION } : {}),
       ...indexKeysOf(stored),
       ...(object.kind === 'Event' ? { ttl: Math.floor(this.clock.now().getTime() / 1000) + EVENT_TTL_SECONDS } : {}),
     };
@@ -487,6 +487,56 @@ export class DynamoStore implements Store {
     if (item.sec === undefined) return o;
     // Never hand out a Secret without its data: a caller writing it back would erase the values.
     if (!this.sealer) throw new Error(`Secret ${o.metadata.namespace}/${o.metadata.name} is encrypted, and this process has no key to open it (KUMO_KMS_KEY_ID or KUMO_SECRETS_KEY)`);
-    return { ...o, data: JSON.parse(await this.sealer.open(String(item.sec), sealContext(keyOfObject(o)))) as unknown } as StoredObject;
+    const opened = JSON.parse(await this.sealer.open(String(item.sec), sealContext(keyOfObject(o)))) as unknown;
+    // Items sealed before SEALED_FIELDS_VERSION hold the data map alone.
+    return joinSecretFields(o, item.secv === SEALED_FIELDS_VERSION ? (opened as SealedFields) : { data: opened }) as StoredObject;
   }
+}
+
+/** `sec` holds SealedFields (not the bare data map of earlier items) when `secv` is this. */
+const SEALED_FIELDS_VERSION = 2;
+
+/**
+ * Every part of a Secret that can carry its values: `data`, `stringData` (admission folds it into
+ * data; kept here should any path skip that) and kubectl's last-applied-configuration annotation,
+ * which holds the whole applied manifest, values included. managedFields name keys, never values.
+ */
+interface SealedFields {
+  data?: unknown;
+  stringData?: unknown;
+  annotations?: Record<string, string>;
+}
+const SEALED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+function splitSecretFields(o: KubeObject): { fields: SealedFields; rest: KubeObject } | undefined {
+  const { data, stringData, ...rest } = o as KubeObject & { data?: unknown; stringData?: unknown };
+  const annotations = { ...o.metadata.annotations };
+  const sealedAnnotations: Record<string, string> = {};
+  for (const name of SEALED_ANNOTATIONS) {
+    if (annotations[name] === undefined) continue;
+    sealedAnnotations[name] = annotations[name];
+    delete annotations[name];
+  }
+  const fields: SealedFields = {
+    ...(data !== undefined ? { data } : {}),
+    ...(stringData !== undefined ? { stringData } : {}),
+    ...(Object.keys(sealedAnnotations).length ? { annotations: sealedAnnotations } : {}),
+  };
+  if (!Object.keys(fields).length) return undefined;
+  const metadata = { ...rest.metadata };
+  if (fields.annotations) {
+    if (Object.keys(annotations).length) metadata.annotations = annotations;
+    else delete metadata.annotations;
+  }
+  return { fields, rest: { ...rest, metadata } as KubeObject };
+}
+
+function joinSecretFields(o: KubeObject, f: SealedFields): KubeObject {
+  const annotations = f.annotations ? { ...o.metadata.annotations, ...f.annotations } : o.metadata.annotations;
+  return {
+    ...o,
+    metadata: { ...o.metadata, ...(annotations ? { annotations } : {}) },
+    ...(f.data !== undefined ? { data: f.data } : {}),
+    ...(f.stringData !== undefined ? { stringData: f.stringData } : {}),
+  };
 }
