@@ -35,6 +35,10 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
     return jsonpatch.applyPatch(clone(target), ops as jsonpatch.Operation[], true, true).newDocument;
   } catch (e) {
     if (e instanceof jsonpatch.JsonPatchError) throw new StatusError(422, 'Invalid', `the JSON patch could not be applied: ${e.message.split('\n')[0]}`, {});
+    // The library refuses paths through __proto__ or constructor/prototype with a TypeError (it answered
+    // 500). No Kubernetes kind has such a field, so nothing could be written there anyway: 422.
+    if (e instanceof TypeError && /__proto__|constructor\/prototype/.test(e.message))
+      throw new StatusError(422, 'Invalid', 'the JSON patch could not be applied: it names a path through __proto__ or constructor/prototype, which no object has', {});
     throw e;
   }
 }

@@ -37,6 +37,16 @@ export class FieldRules {
   /** RFC 7234 warnings as the kube-apiserver sends them (`299 - "…"`), comma-joined into one header. */
   warningHeader(): string | undefined {
     if (this.warnings.length === 0) return undefined;
-    return this.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    return this.warnings.map((w) => `299 - ${JSON.stringify(headerSafe(w))}`).join(', ');
   }
+}
+
+/**
+ * A header value must be ASCII here: Node and API Gateway refuse anything above U+00FF (a field named
+ * `spec.日本` made the whole reply a 500 after the object was stored). The kube-apiserver sends the
+ * UTF-8 bytes raw; the nearest that every hop carries is percent-encoding of the non-ASCII bytes
+ * (`spec.%E6%97%A5%E6%9C%AC`), with control characters encoded the same way.
+ */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
