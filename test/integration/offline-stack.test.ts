@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.js';
 import { KUBECTL_CREATE_JOB_BODY } from '../support/protobuf.js';
 import { isolationUnavailable, spawnIsolated, type Isolated } from '../support/netns.js';
+import { badBodies, badContentTypes } from '../support/bad-input.js';
 
 /**
  * `npm start` as a newcomer runs it: the real orchestrator, DynamoDB Local, the SQS emulator and
@@ -91,6 +92,27 @@ describe('npm start', () => {
     const pb = await fetch(`${api}/apis/batch/v1/namespaces/default/jobs`, { method: 'POST', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body: KUBECTL_CREATE_JOB_BODY });
     expect(pb.status).toBe(201);
     expect(((await pb.json()) as any).spec.template.spec.containers[0]).toMatchObject({ name: 'j1', image: 'busybox:1.36', command: ['echo', 'hi'] });
+
+    // Bad input through serverless-offline gets the API's own Status, as through API Gateway: it once
+    // answered malformed Content-Types with its web framework's {"statusCode":400,…}.
+    const answers: string[] = [];
+    const probe = async (what: string, method: string, path: string, type: string, body: string | Buffer) => {
+      const r = await fetch(`${api}${path}`, { method, headers: { 'content-type': type }, body });
+      const text = await r.text();
+      let status: { kind?: string; code?: number } = {};
+      try {
+        status = JSON.parse(text);
+      } catch {
+        // not JSON: reported below
+      }
+      if (r.status >= 500 || (r.status >= 400 && (status.kind !== 'Status' || status.code !== r.status))) answers.push(`${what} ${method} ${path} ${type}: ${r.status} ${text.slice(0, 120)}`);
+    };
+    for (const [what, body, types] of badBodies())
+      for (const type of types.filter((t) => t === 'application/json' || t === 'application/yaml' || t === 'application/json-patch+json'))
+        for (const [method, path] of [['POST', '/apis/apps/v1/namespaces/default/deployments'], ['PATCH', '/apis/apps/v1/namespaces/demo/deployments/web']])
+          await probe(what, method, path, method === 'PATCH' && type === 'application/json' ? 'application/merge-patch+json' : type, body);
+    for (const type of badContentTypes()) await probe('content type', 'POST', '/api/v1/namespaces/default/configmaps', type, '{"metadata":{"name":"ct"}}');
+    expect(answers).toEqual([]);
 
     // The agents obtained node credentials with the bootstrap token and registered with them.
     const ready = async () => {
