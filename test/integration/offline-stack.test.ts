@@ -109,7 +109,7 @@ describe('npm start', () => {
     };
     for (const [what, body, types] of badBodies())
       for (const type of types.filter((t) => t === 'application/json' || t === 'application/yaml' || t === 'application/json-patch+json'))
-        for (const [method, path] of [['POST', '/apis/apps/v1/namespaces/default/deployments'], ['PATCH', '/apis/apps/v1/namespaces/demo/deployments/web']])
+        for (const [method, path] of [['POST', '/apis/apps/v1/namespaces/default/deployments'], ['PATCH', '/apis/apps/v1/namespaces/demo/deployments/web']] as const)
           await probe(what, method, path, method === 'PATCH' && type === 'application/json' ? 'application/merge-patch+json' : type, body);
     for (const type of badContentTypes()) await probe('content type', 'POST', '/api/v1/namespaces/default/configmaps', type, '{"metadata":{"name":"ct"}}');
     expect(answers).toEqual([]);

@@ -1,4 +1,4 @@
-import { request, type IncomingMessage } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 
 /** The Docker Engine API over its unix socket (Docker, or podman's compatible service). */
 export class DockerApiError extends Error {
@@ -13,11 +13,18 @@ export class DockerApiError extends Error {
 const API_VERSION = 'v1.41';
 
 export class DockerApi {
+  /**
+   * Short calls share connections. Not Node's global agent: since Node 19 it times sockets out after
+   * 5 s without traffic, which cut every quiet log stream (a container silent for 5 s lost all later
+   * output) and every wait. Streams get a connection of their own, with no idle limit.
+   */
+  private readonly calls = new Agent({ keepAlive: true, maxFreeSockets: 4 });
+
   constructor(private readonly socketPath: string) {}
 
   /** A request whose answer is read whole (JSON when it parses). */
   async call(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<unknown> {
-    const res = await this.open(method, path, body, timeoutMs);
+    const res = await this.open(method, path, body, timeoutMs, timeoutMs ? this.calls : false);
     const text = await readAll(res);
     let parsed: unknown = text;
     try {
@@ -32,8 +39,8 @@ export class DockerApi {
     return parsed;
   }
 
-  /** A request whose answer is a stream (logs, pull progress, exec output). */
-  open(method: string, path: string, body?: unknown, timeoutMs = 0): Promise<IncomingMessage> {
+  /** A request whose answer is a stream (logs, pull progress, exec output); `timeoutMs` 0 waits as long as it takes. */
+  open(method: string, path: string, body?: unknown, timeoutMs = 0, agent: Agent | false = false): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
@@ -41,6 +48,7 @@ export class DockerApi {
           socketPath: this.socketPath,
           path: `/${API_VERSION}${path}`,
           method,
+          agent,
           headers: { host: 'docker', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
           ...(timeoutMs ? { timeout: timeoutMs } : {}),
         },
@@ -50,6 +58,11 @@ export class DockerApi {
       req.on('error', reject);
       req.end(payload);
     });
+  }
+
+  /** Closes the pooled connections (the agent's shutdown). */
+  close(): void {
+    this.calls.destroy();
   }
 }
 

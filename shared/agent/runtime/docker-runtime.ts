@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
+import { LogCursor } from './log-cursor.js';
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
 
 interface Inspect {
@@ -155,11 +157,42 @@ export class DockerRuntime implements ContainerRuntime {
     return stream;
   }
 
-  /** From `since` (unix seconds; 0 for everything) until the container exits. */
+  /**
+   * From `since` (unix seconds; 0 for everything) until the container exits. A stream that ends while
+   * the container runs (the engine restarted, the connection dropped) is opened again from the last
+   * line delivered, so nothing is lost or repeated; when it has exited, what the stream had not yet
+   * carried is read once more without following.
+   */
   private async streamLogs(id: string, output: OutputSink, since: number): Promise<void> {
-    const res = await this.api.open('GET', `/containers/${id}/logs?follow=true&stdout=true&stderr=true&since=${since}`);
-    res.on('data', demultiplexer((text, stream) => output.write(text, stream)));
-    await new Promise<void>((resolve) => (res.on('end', resolve), res.on('error', () => resolve())));
+    const cursor = new LogCursor();
+    for (let attempt = 0; ; attempt++) {
+      const from = cursor.resumeAt() ?? since;
+      const res = await this.api.open('GET', `/containers/${id}/logs?follow=true&stdout=true&stderr=true&timestamps=true&since=${from}`).catch(() => undefined);
+      if (res && (res.statusCode ?? 500) < 400) await this.deliver(res, cursor, output);
+      else res?.resume();
+      const running = await this.api.call('GET', `/containers/${id}/json`).then(
+        (i) => !!(i as Inspect).State?.Running,
+        () => false,
+      );
+      if (!running) {
+        const rest = await this.api.open('GET', `/containers/${id}/logs?stdout=true&stderr=true&timestamps=true&since=${cursor.resumeAt() ?? since}`).catch(() => undefined);
+        if (rest && (rest.statusCode ?? 500) < 400) await this.deliver(rest, cursor, output);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
+    }
+  }
+
+  private deliver(res: IncomingMessage, cursor: LogCursor, output: OutputSink): Promise<void> {
+    cursor.reopened();
+    res.on(
+      'data',
+      demultiplexer((frame, stream) => {
+        const text = cursor.accept(frame);
+        if (text !== undefined) output.write(text, stream);
+      }),
+    );
+    return new Promise<void>((resolve) => (res.on('end', resolve), res.on('error', () => resolve())));
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
@@ -179,5 +212,6 @@ export class DockerRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     // Containers outlive the agent on purpose: the next agent adopts them.
+    this.api.close();
   }
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stopChild } from '../../local/processes.js';
+import { endWithThisProcess, stopChild } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -19,17 +19,39 @@ export interface Podman {
 
 export const TEST_IMAGE = 'localhost/kumo-test/busybox:1';
 
+/** What podman needs that a machine may lack, or undefined when all is there. */
+export function podmanMissing(): string | undefined {
+  for (const paths of [['/usr/bin/podman'], ['/usr/sbin/runc', '/usr/bin/runc'], ['/bin/busybox']])
+    if (!paths.some((p) => existsSync(p))) return `${paths[0]} is missing: apt-get install -y podman runc busybox-static`;
+  return undefined;
+}
+
 /**
- * A real container engine for the docker runtime's tests: podman's Docker-compatible service on a
- * private socket, with the settings these machines need (runc, explicit ulimits; ARCHITECTURE.md §8).
+ * podman's engine settings for kumo: runc and explicit ulimits (crun fails on these VMs; ARCHITECTURE.md
+ * §8), and a short exit_command_delay. podman keeps each API exec session, with two conmon processes,
+ * for exit_command_delay seconds after it ends (300 by default) so a client can still read its exit
+ * code; exec probes every few seconds then held hundreds of conmons (about 330 MB) on a node. The
+ * agent reads the exit code as soon as the session's output ends, so 5 seconds is ample.
+ */
+export const PODMAN_CONTAINERS_CONF = `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+exit_command_delay = 5
+`;
+
+/**
+ * A real container engine for the docker runtime: podman's Docker-compatible service on a private
+ * socket, with kumo's settings, and a local image built from busybox-static (no registry is reachable)
+ * under each name in `images`. For the docker runtime's tests and `npm start -- --runtime docker`;
  * .ci/run installs podman, runc and busybox-static.
  */
-export async function startPodman(): Promise<Podman> {
-  for (const bin of ['/usr/bin/podman', '/bin/busybox'])
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: apt-get install -y podman runc busybox-static (.ci/run does this)`);
+export async function startPodman(images: string[] = [TEST_IMAGE]): Promise<Podman> {
+  const missing = podmanMissing();
+  if (missing) throw new Error(missing);
   const dir = mkdtempSync(join(tmpdir(), 'kumo-podman-'));
   const conf = join(dir, 'containers.conf');
-  writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
+  writeFileSync(conf, PODMAN_CONTAINERS_CONF);
   const env = { ...process.env, CONTAINERS_CONF: conf };
   const podman = async (...args: string[]) => (await run('podman', args, { env, maxBuffer: 16 * 1024 * 1024 })).stdout;
 
@@ -41,10 +63,14 @@ export async function startPodman(): Promise<Podman> {
   const applets = (await run('/bin/busybox', ['--list'])).stdout.split('\n').filter((a) => a && a !== 'busybox');
   for (const a of applets) symlinkSync('busybox', join(rootfs, 'bin', a));
   await run('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
-  await podman('import', '--change', 'CMD ["/bin/sh"]', '--change', 'ENV PATH=/bin', join(dir, 'rootfs.tar'), TEST_IMAGE);
+  const [first, ...more] = images;
+  if (first) await podman('import', '--change', 'CMD ["/bin/sh"]', '--change', 'ENV PATH=/bin', join(dir, 'rootfs.tar'), first);
+  for (const name of more) await podman('tag', first as string, name);
 
   const socket = join(dir, 'podman.sock');
   const service = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], { env, stdio: 'ignore', detached: true });
+  // The service is a process group of its own: it must not outlive whoever started it, even killed outright.
+  const dismissWatchdog = endWithThisProcess(service);
   const deadline = Date.now() + 20_000;
   while (!existsSync(socket)) {
     if (Date.now() > deadline) throw new Error('podman system service did not create its socket');
@@ -52,12 +78,13 @@ export async function startPodman(): Promise<Podman> {
   }
   return {
     socket,
-    image: TEST_IMAGE,
+    image: first ?? TEST_IMAGE,
     podman,
     async stop() {
       const ids = (await podman('ps', '-aq', '--filter', 'label=io.kumo.node')).split('\n').filter(Boolean);
       if (ids.length) await podman('rm', '-f', '-t', '0', ...ids).catch(() => undefined);
       await stopChild(service);
+      dismissWatchdog();
       rmSync(dir, { recursive: true, force: true });
     },
   };
