@@ -1,11 +1,13 @@
 import { connect } from 'node:net';
 import { httpCall } from '../aws/lite/http.js';
+import { grpcProbe } from './grpc-probe.js';
 
-/** A container probe as the Pod spec declares it (httpGet, tcpSocket or exec). */
+/** A container probe as the Pod spec declares it (httpGet, tcpSocket, exec or grpc). */
 export interface ProbeSpec {
   httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
   tcpSocket?: { port: number | string; host?: string };
   exec?: { command?: string[] };
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;
@@ -33,7 +35,7 @@ function portOf(port: number | string, target: ProbeTarget): number {
   return named;
 }
 
-/** One attempt, like kubelet's prober: HTTP 200–399, a TCP connection, or exit code 0. */
+/** One attempt, like kubelet's prober: HTTP 200–399, a TCP connection, exit code 0, or gRPC SERVING. */
 export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<ProbeOutcome> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   try {
@@ -58,7 +60,8 @@ export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<
       const r = await target.exec(probe.exec.command, timeoutMs);
       return r.exitCode === 0 ? { ok: true, message: '' } : { ok: false, message: `command ${JSON.stringify(probe.exec.command)} exited with ${r.exitCode}: ${r.output.trim().slice(0, 200)}` };
     }
-    return { ok: false, message: 'probe has no handler (httpGet, tcpSocket or exec)' };
+    if (probe.grpc) return await grpcProbe(target.host, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
+    return { ok: false, message: 'probe has no handler (httpGet, tcpSocket, exec or grpc)' };
   } catch (e) {
     return { ok: false, message: `probe failed: ${(e as Error).message}` };
   }

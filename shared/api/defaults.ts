@@ -35,6 +35,8 @@ function defaultProbe(p: unknown) {
     setIfAbsent(http, 'path', '/');
     setIfAbsent(http, 'scheme', 'HTTP');
   }
+  // kubectl describe dereferences grpc.service without a nil check: a probe without it crashed describe.
+  if (probe.grpc && typeof probe.grpc === 'object') setIfAbsent(obj(probe.grpc), 'service', '');
 }
 
 function defaultContainer(c: Obj) {

@@ -9,6 +9,7 @@ import type { Agent } from '../../shared/agent/agent.js';
 import type { KubeObject } from '../../shared/api/types.js';
 import { PartitionableClient, startAgentStack, type AgentStack } from '../support/agents.js';
 import { T, until } from '../support/wait.js';
+import { freePort } from '../../local/ports.js';
 
 /** The node agent with the process runtime against the whole offline control plane: real API, stream, scheduler, SQS wake-ups. */
 let s: AgentStack;
@@ -108,6 +109,29 @@ describe('running pods with the process runtime', () => {
     expect(early.conditions.find((c: any) => c.type === 'Ready').status).toBe('False');
     await until(async () => (await status('slow-ready')).containerStatuses[0].ready === true, 20_000);
     expect((await status('slow-ready')).conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
+  });
+
+  it('gRPC probes (grpc.health.v1) gate Ready and restart an unhealthy service, and kubectl describe prints them', async () => {
+    const server = new URL('../support/grpc-health-server.cjs', import.meta.url).pathname;
+    const [okPort, sickPort] = [await freePort(), await freePort()];
+    await createPod(podManifest('grpc-ok', { command: [process.execPath, server, String(okPort)], readinessProbe: { grpc: { port: okPort }, periodSeconds: 1 }, livenessProbe: { grpc: { port: okPort, service: 'app' }, periodSeconds: 1 } }));
+    await createPod(podManifest('grpc-sick', { command: [process.execPath, server, String(sickPort)], livenessProbe: { grpc: { port: sickPort, service: 'sick' }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 2 } }, { terminationGracePeriodSeconds: 1 }));
+    await until(async () => (await status('grpc-ok')).containerStatuses?.[0]?.ready === true, 30_000);
+    await until(async () => ((await status('grpc-sick')).containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
+    const unhealthy = ((await api('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=grpc-sick,reason=Unhealthy')).json.items as any[]).map((e) => e.message);
+    expect(unhealthy).toContainEqual(expect.stringContaining('service unhealthy (responded with "NOT_SERVING")'));
+    expect((await status('grpc-ok')).containerStatuses[0].restartCount).toBe(0);
+    // kubectl describe read grpc.service without a nil check: it is defaulted to "" as in Kubernetes.
+    expect((await getPod('grpc-ok')).spec.containers[0].readinessProbe.grpc).toEqual({ port: okPort, service: '' });
+    const dir = mkdtempSync(join(tmpdir(), 'kumo-describe-'));
+    writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
+    // Asynchronously: the API answering kubectl runs in this process.
+    const described = await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'describe', 'pod', 'grpc-ok']).catch((e: { code?: string; stderr?: string }) => {
+      if (e.code === 'ENOENT') return undefined; // no kubectl on this machine (CI has it)
+      throw new Error(`kubectl describe failed: ${e.stderr}`);
+    });
+    if (described) expect(described.stdout).toMatch(/Readiness:\s+grpc <pod>:\d+ \s*delay=0s timeout=1s period=1s/);
+    for (const name of ['grpc-ok', 'grpc-sick']) await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
   });
 
   it('runs restartPolicy Never pods to Succeeded or Failed with their exit codes', async () => {

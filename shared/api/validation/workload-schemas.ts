@@ -64,7 +64,7 @@ const probe = loose({
   httpGet: loose({ path: z.string().optional(), port: intOrString, host: z.string().optional(), scheme: z.enum(['HTTP', 'HTTPS']).optional() }).optional(),
   tcpSocket: loose({ port: intOrString, host: z.string().optional() }).optional(),
   exec: loose({ command: z.array(z.string()).optional() }).optional(),
-  grpc: loose({ port: port }).optional(),
+  grpc: loose({ port: port, service: z.string().optional() }).optional(),
   initialDelaySeconds: nonNegativeInt.optional(),
   timeoutSeconds: positiveInt.optional(),
   periodSeconds: positiveInt.optional(),
