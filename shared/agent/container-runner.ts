@@ -3,8 +3,7 @@ import type { LogStore, LogWriter } from '../logs/log-store.js';
 import { backoffDelay, shouldRestart, type BackoffPolicy, type RestartPolicy } from './backoff.js';
 import { containerEnv, EnvConfigError, expand, type Lookup } from './env.js';
 import { ProbeLoop, type ProbeSpec, type ProbeTarget } from './probes.js';
-import { ContainerStartError } from './runtime/process-runtime.js';
-import { ContainerConfigError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type PullPolicy } from './runtime/runtime.js';
+import { ContainerConfigError, ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type PullPolicy } from './runtime/runtime.js';
 import { parseQuantity } from '../api/quantity.js';
 
 /** The part of a Pod's container spec the agent acts on. */

@@ -113,6 +113,15 @@ describe('docker runtime (podman)', () => {
     await until(async () => (await api('GET', '/api/v1/namespaces/default/pods?labelSelector=test%3Ddocker')).json.items.every((p: any) => !p.metadata.name.startsWith('probed-')), 30_000);
   }, 120_000);
 
+  it('counts the restarts of a container whose command cannot start, and says StartError', async () => {
+    await createPod('no-binary', { command: ['/nonexistent/kumo-binary'] });
+    await until(async () => ((await status('no-binary')).containerStatuses?.[0]?.restartCount ?? 0) >= 2, 40_000);
+    const c = (await status('no-binary')).containerStatuses[0];
+    expect(c.lastState.terminated).toMatchObject({ exitCode: 128, reason: 'StartError' });
+    expect(c.lastState.terminated.message).toContain('/nonexistent/kumo-binary');
+    await api('DELETE', '/api/v1/namespaces/default/pods/no-binary?gracePeriodSeconds=0');
+  });
+
   it('waits with ErrImageNeverPull for a missing image under imagePullPolicy Never', async () => {
     await createPod('no-image', { image: 'localhost/kumo-test/absent:1', imagePullPolicy: 'Never', command: ['true'] });
     await until(async () => (await status('no-image')).containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull', 20_000);

@@ -134,6 +134,15 @@ describe('running pods with the process runtime', () => {
     for (const name of ['grpc-ok', 'grpc-sick']) await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
   });
 
+  it('counts the restarts of a container that cannot start (StartError) while it backs off', async () => {
+    await createPod(podManifest('no-binary', { command: ['/nonexistent/kumo-binary'] }));
+    await until(async () => ((await status('no-binary')).containerStatuses?.[0]?.restartCount ?? 0) >= 2, 30_000);
+    const c = (await status('no-binary')).containerStatuses[0];
+    expect(c.lastState.terminated).toMatchObject({ exitCode: 128, reason: 'StartError' });
+    expect(['CrashLoopBackOff', undefined]).toContain(c.state.waiting?.reason);
+    await api('DELETE', '/api/v1/namespaces/default/pods/no-binary?gracePeriodSeconds=0');
+  });
+
   it('runs restartPolicy Never pods to Succeeded or Failed with their exit codes', async () => {
     await createPod(podManifest('ok-once', { command: ['sh', '-c', 'echo done'] }, { restartPolicy: 'Never' }));
     await createPod(podManifest('fail-once', { command: ['sh', '-c', 'exit 7'] }, { restartPolicy: 'Never' }));

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
 import { LogCursor } from './log-cursor.js';
-import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
+import { ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
 
 interface Inspect {
   Id: string;
@@ -98,7 +98,14 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
       },
     })) as { Id: string };
-    await this.api.call('POST', `/containers/${created.Id}/start`);
+    try {
+      await this.api.call('POST', `/containers/${created.Id}/start`);
+    } catch (e) {
+      // The OCI runtime could not start the process (e.g. `exec: "/x": no such file`): StartError, as
+      // containerd reports it. (It was CreateContainerError, which neither counted a restart nor backed off.)
+      if (e instanceof DockerApiError && e.status >= 500) throw new ContainerStartError(e.message.replace(/^POST \S+: \d+ /, ''));
+      throw e;
+    }
     this.streams.set(created.Id, this.streamLogs(created.Id, output, 0).catch(() => undefined));
     return infoOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect);
   }

@@ -2,10 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { ContainerConfigError, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink } from './runtime.js';
-
-/** The container could not be started at all (containerd's StartError, exit code 128). */
-export class ContainerStartError extends Error {}
+import { ContainerConfigError, ContainerStartError, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink } from './runtime.js';
 
 interface Child {
   process: ChildProcess;

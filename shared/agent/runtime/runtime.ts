@@ -59,6 +59,12 @@ export interface OutputSink {
   write(chunk: string, stream: 'stdout' | 'stderr'): void;
 }
 
+/**
+ * The container was created but its process could not be started (a missing binary, say): containerd's
+ * StartError, exit code 128. Like any exit it counts a restart and backs off (CrashLoopBackOff).
+ */
+export class ContainerStartError extends Error {}
+
 export class ImagePullError extends Error {
   constructor(
     readonly image: string,
