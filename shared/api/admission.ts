@@ -60,17 +60,21 @@ function foldStringData(o: KubeObject) {
   delete o.stringData;
 }
 
-/** Jobs select their pods by the job's own uid, as Kubernetes generates it. */
+/**
+ * Jobs select their pods by the job's own uid, as Kubernetes generates it (unless manualSelector), and
+ * a Job without labels of its own takes its template's, generated ones included (SetDefaults_Job).
+ */
 function jobSelector(o: KubeObject, uid: string) {
   if (o.kind !== 'Job' || !isPlainObject(o.spec)) return;
   const spec = o.spec as Record<string, unknown>;
-  if (spec.selector !== undefined) return;
-  const name = o.metadata.name ?? '';
-  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
   const template = isPlainObject(spec.template) ? spec.template : undefined;
-  if (!template) return;
-  const tm = (isPlainObject(template.metadata) ? template.metadata : (template.metadata = {})) as { labels?: Record<string, string> };
-  tm.labels = { ...tm.labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+  const tm = template ? ((isPlainObject(template.metadata) ? template.metadata : (template.metadata = {})) as { labels?: Record<string, string> }) : undefined;
+  if (spec.selector === undefined && spec.manualSelector !== true) {
+    const name = o.metadata.name ?? '';
+    spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+    if (tm) tm.labels = { ...tm.labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+  }
+  if (tm?.labels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tm.labels };
 }
 
 /** Validates `o`; the update rules (`extra`) are only checked on an object that is valid in itself. */

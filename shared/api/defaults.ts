@@ -23,6 +23,18 @@ export function defaultPullPolicy(image: string): string {
   return lastSegment.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+/** SetDefaults_HTTPGetAction: probes' and lifecycle hooks' httpGet. */
+function defaultHttpGet(h: unknown) {
+  if (!h || typeof h !== 'object' || Array.isArray(h)) return;
+  setIfAbsent(h as Obj, 'path', '/');
+  setIfAbsent(h as Obj, 'scheme', 'HTTP');
+}
+
+/** SetDefaults_ObjectFieldSelector: a fieldRef names its API version. */
+function defaultFieldRef(ref: unknown) {
+  if (ref && typeof ref === 'object' && !Array.isArray(ref)) setIfAbsent(ref as Obj, 'apiVersion', 'v1');
+}
+
 function defaultProbe(p: unknown) {
   if (!p || typeof p !== 'object') return;
   const probe = p as Obj;
@@ -30,11 +42,7 @@ function defaultProbe(p: unknown) {
   setIfAbsent(probe, 'periodSeconds', 10);
   setIfAbsent(probe, 'successThreshold', 1);
   setIfAbsent(probe, 'failureThreshold', 3);
-  const http = obj(probe.httpGet);
-  if (probe.httpGet) {
-    setIfAbsent(http, 'path', '/');
-    setIfAbsent(http, 'scheme', 'HTTP');
-  }
+  defaultHttpGet(probe.httpGet);
   // kubectl describe dereferences grpc.service without a nil check: a probe without it crashed describe.
   if (probe.grpc && typeof probe.grpc === 'object') setIfAbsent(obj(probe.grpc), 'service', '');
 }
@@ -47,9 +55,39 @@ function defaultContainer(c: Obj) {
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);
   defaultProbe(c.startupProbe);
-  // Kubernetes copies limits into requests when only limits are given.
-  const res = obj(c.resources);
-  if (res.limits && typeof res.limits === 'object') res.requests = { ...(res.limits as Obj), ...obj(res.requests) };
+  const lifecycle = obj(c.lifecycle);
+  for (const hook of [lifecycle.postStart, lifecycle.preStop]) defaultHttpGet(obj(hook).httpGet);
+  for (const e of arr(c.env)) defaultFieldRef(obj(e.valueFrom).fieldRef);
+}
+
+/** SetDefaults_Pod, which runs for Pods only, never for the templates of workloads. */
+function defaultPodOnly(spec: Obj) {
+  setIfAbsent(spec, 'enableServiceLinks', true);
+  for (const c of [...arr(spec.containers), ...arr(spec.initContainers)]) {
+    // Limits without requests: the requests are the limits.
+    const res = obj(c.resources);
+    if (res.limits && typeof res.limits === 'object') res.requests = { ...(res.limits as Obj), ...obj(res.requests) };
+    // On the host network a container port is the host port.
+    if (spec.hostNetwork === true) for (const p of arr(c.ports)) if (!p.hostPort) p.hostPort = p.containerPort;
+  }
+}
+
+/** 0644, the file mode Kubernetes gives projected files unless told otherwise. */
+const DEFAULT_MODE = 0o644;
+
+/** The SetDefaults_*VolumeSource functions. */
+function defaultVolume(v: Obj) {
+  const SOURCES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral', 'nfs', 'csi', 'image', 'iscsi', 'rbd', 'azureDisk', 'azureFile', 'awsElasticBlockStore', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'cephfs', 'cinder', 'fc', 'flocker', 'flexVolume', 'vsphereVolume', 'quobyte', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos'];
+  if (!SOURCES.some((k) => v[k] !== undefined)) v.emptyDir = {};
+  for (const k of ['configMap', 'secret', 'downwardAPI', 'projected']) if (v[k] && typeof v[k] === 'object') setIfAbsent(v[k] as Obj, 'defaultMode', DEFAULT_MODE);
+  if (v.hostPath && typeof v.hostPath === 'object') setIfAbsent(v.hostPath as Obj, 'type', '');
+  for (const item of arr(obj(v.downwardAPI).items)) defaultFieldRef(item.fieldRef);
+  for (const source of arr(obj(v.projected).sources)) {
+    if (source.serviceAccountToken && typeof source.serviceAccountToken === 'object') setIfAbsent(source.serviceAccountToken as Obj, 'expirationSeconds', 3600);
+    for (const item of arr(obj(source.downwardAPI).items)) defaultFieldRef(item.fieldRef);
+  }
+  const claim = obj(obj(obj(v.ephemeral).volumeClaimTemplate).spec);
+  if (v.ephemeral && Object.keys(claim).length) setIfAbsent(claim, 'volumeMode', 'Filesystem');
 }
 
 export function defaultPodSpec(spec: Obj) {
@@ -58,7 +96,8 @@ export function defaultPodSpec(spec: Obj) {
   setIfAbsent(spec, 'dnsPolicy', 'ClusterFirst');
   setIfAbsent(spec, 'schedulerName', 'default-scheduler');
   setIfAbsent(spec, 'securityContext', {});
-  for (const c of [...arr(spec.containers), ...arr(spec.initContainers)]) defaultContainer(c);
+  for (const c of [...arr(spec.containers), ...arr(spec.initContainers), ...arr(spec.ephemeralContainers)]) defaultContainer(c);
+  for (const v of arr(spec.volumes)) defaultVolume(v);
 }
 
 function defaultTemplate(spec: Obj) {
@@ -68,7 +107,10 @@ function defaultTemplate(spec: Obj) {
 }
 
 const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
-  Pod: (o) => defaultPodSpec(obj(o.spec)),
+  Pod: (o) => {
+    defaultPodSpec(obj(o.spec));
+    defaultPodOnly(obj(o.spec));
+  },
   Deployment: (o) => {
     const spec = obj(o.spec);
     setIfAbsent(spec, 'replicas', 1);
@@ -97,19 +139,46 @@ const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
       spec.parallelism = 1;
     }
     setIfAbsent(spec, 'parallelism', 1);
-    setIfAbsent(spec, 'backoffLimit', 6);
+    // With a per-index limit the Job-wide one is unbounded.
+    setIfAbsent(spec, 'backoffLimit', spec.backoffLimitPerIndex !== undefined ? 2147483647 : 6);
     setIfAbsent(spec, 'completionMode', 'NonIndexed');
     setIfAbsent(spec, 'suspend', false);
+    setIfAbsent(spec, 'manualSelector', false);
+    // JobPodReplacementPolicy (on in 1.32): replace a pod once it is terminating, or with a pod failure policy only once it failed.
+    setIfAbsent(spec, 'podReplacementPolicy', spec.podFailurePolicy !== undefined ? 'Failed' : 'TerminatingOrFailed');
+    for (const rule of arr(obj(spec.podFailurePolicy).rules)) for (const c of arr(rule.onPodConditions)) setIfAbsent(c, 'status', 'True');
     defaultTemplate(spec);
   },
   Service: (o) => {
     const spec = obj(o.spec);
     setIfAbsent(spec, 'type', 'ClusterIP');
     setIfAbsent(spec, 'sessionAffinity', 'None');
+    // sessionAffinityConfig belongs to ClientIP affinity: dropped otherwise, completed with the 3-hour timeout.
+    if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
+    else if (spec.sessionAffinity === 'ClientIP' && obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds === undefined) spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
     for (const p of arr(spec.ports)) {
       setIfAbsent(p, 'protocol', 'TCP');
-      setIfAbsent(p, 'targetPort', p.port);
+      if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
     }
+    const external = spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.type === 'ClusterIP' && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
+    if (external) setIfAbsent(spec, 'externalTrafficPolicy', 'Cluster');
+    if (spec.type !== 'ExternalName') {
+      setIfAbsent(spec, 'internalTrafficPolicy', 'Cluster');
+      // One address family, IPv4: what a single-stack cluster's service range gives (a headless
+      // Service without a selector asks for both, as Kubernetes does).
+      const headlessWithoutSelector = spec.clusterIP === 'None' && !Object.keys(obj(spec.selector)).length;
+      setIfAbsent(spec, 'ipFamilyPolicy', headlessWithoutSelector ? 'RequireDualStack' : 'SingleStack');
+      setIfAbsent(spec, 'ipFamilies', headlessWithoutSelector ? ['IPv4', 'IPv6'] : ['IPv4']);
+    }
+    if (spec.type === 'LoadBalancer') setIfAbsent(spec, 'allocateLoadBalancerNodePorts', true);
+  },
+  Endpoints: (o) => {
+    for (const subset of arr((o as Obj).subsets)) for (const p of arr(subset.ports)) setIfAbsent(p, 'protocol', 'TCP');
+  },
+  Node: (o) => {
+    // SetDefaults_NodeStatus: what a node can give is what it has, unless it says otherwise.
+    const status = obj(o.status);
+    if (status.capacity && status.allocatable === undefined) status.allocatable = { ...(status.capacity as Obj) };
   },
   Secret: (o) => {
     setIfAbsent(o as Obj, 'type', 'Opaque');
