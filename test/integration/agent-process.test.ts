@@ -112,7 +112,7 @@ describe('running pods with the process runtime', () => {
   });
 
   it('gRPC probes (grpc.health.v1) gate Ready and restart an unhealthy service, and kubectl describe prints them', async () => {
-    const server = new URL('../support/grpc-health-server.cjs', import.meta.url).pathname;
+    const server = new URL('../support/grpc-health-server.mjs', import.meta.url).pathname;
     const [okPort, sickPort] = [await freePort(), await freePort()];
     await createPod(podManifest('grpc-ok', { command: [process.execPath, server, String(okPort)], readinessProbe: { grpc: { port: okPort }, periodSeconds: 1 }, livenessProbe: { grpc: { port: okPort, service: 'app' }, periodSeconds: 1 } }));
     await createPod(podManifest('grpc-sick', { command: [process.execPath, server, String(sickPort)], livenessProbe: { grpc: { port: sickPort, service: 'sick' }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 2 } }, { terminationGracePeriodSeconds: 1 }));

@@ -4,14 +4,14 @@ import { decodeHealthCheckResponse, encodeHealthCheckRequest } from '../../../sh
 import { probeOnce, type ProbeTarget } from '../../../shared/agent/probes.js';
 import { freePort } from '../../../local/ports.js';
 
-/** kubelet's gRPC probe against a real gRPC health server (test/support/grpc-health-server.cjs) on loopback. */
+/** kubelet's gRPC probe against a real gRPC health server (test/support/grpc-health-server.mjs) on loopback. */
 let server: ChildProcess;
 let port: number;
 const target: ProbeTarget = { host: '127.0.0.1', ports: {}, exec: () => Promise.reject(new Error('no exec')) };
 
 beforeAll(async () => {
   port = await freePort();
-  server = spawn(process.execPath, [new URL('../../support/grpc-health-server.cjs', import.meta.url).pathname, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(process.execPath, [new URL('../../support/grpc-health-server.mjs', import.meta.url).pathname, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => server.stdout?.once('data', () => resolve()));
 });
 afterAll(() => server?.kill());

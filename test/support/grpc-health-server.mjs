@@ -1,8 +1,10 @@
 // A small gRPC health server (grpc.health.v1.Health/Check) for probe tests, run as a pod's command:
-//   node grpc-health-server.cjs PORT
+//   node grpc-health-server.mjs PORT
 // Answers SERVING for the service "" and "app", NOT_SERVING for "sick", NOT_FOUND for any other.
 // The messages are encoded by hand (one field each), as shared/agent/grpc-probe.ts does.
-const grpc = require(require.resolve('@grpc/grpc-js', { paths: [__dirname] }));
+import { Buffer } from 'node:buffer';
+import grpc from '@grpc/grpc-js';
+
 const port = process.argv[2];
 const status = { '': 1, app: 1, sick: 2 };
 // An object, not the bare name: grpc-js takes a falsy request ("" for the whole server) for no request.
