@@ -83,9 +83,14 @@ const placementView = (n: KubeObject | undefined) =>
     ready: ((n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.status,
   };
 
+/** The node lifecycle controller's one key: a reconcile looks at every node. */
+export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
+
 function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
   const node = (cur ?? old) as KubeObject;
   const keys: RoutedKey[] = [{ queue: 'controllers', key: objectKey(node) }];
+  // A deleted Node's pods and capacity ledger are the lifecycle controller's to clear, now rather than at its next periodic check.
+  if (!cur) keys.push({ queue: 'controllers', key: NODE_LIFECYCLE_KEY });
   if (cur && !jsonEqual(placementView(old), placementView(cur))) keys.push({ queue: 'scheduler', key: schedulerKeys.wakeUp });
   return keys;
 }

@@ -112,6 +112,8 @@ export interface Store {
   /** Creates an empty allocation for a node if it has none. */
   ensureNodeAllocation(nodeName: string): Promise<void>;
   listNodeAllocations(): Promise<NodeAllocation[]>;
+  /** Deletes a node's allocation if it holds no pods; true when it was deleted or already gone. */
+  removeNodeAllocation(nodeName: string): Promise<boolean>;
   getNodeAllocation(nodeName: string): Promise<NodeAllocation | undefined>;
   /** Strongly consistent reads of several objects in one round trip; absent ones are left out. */
   getMany(keys: ObjectKey[]): Promise<StoredObject[]>;

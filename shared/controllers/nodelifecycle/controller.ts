@@ -9,8 +9,7 @@ import { inParallel } from '../in-parallel.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
 
-/** The controller key: one reconcile looks at every node. */
-export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
+export { NODE_LIFECYCLE_KEY } from '../../events/dispatch.js';
 
 /** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
 const MAX_EVICTIONS_PER_RUN = 200;
@@ -36,11 +35,15 @@ export class NodeLifecycleController {
 
   async reconcile(): Promise<ReconcileResult> {
     const now = this.deps.clock.now().getTime();
+    // Allocations are read before the Nodes: registration creates a Node before its allocation, so
+    // every allocation seen here whose Node exists has that Node in the list below.
+    const allocations = await this.deps.store.listNodeAllocations();
     const [leases, nodes] = await Promise.all([this.deps.leases.list(), listAll(this.deps.store, { kind: 'Node' })]);
     const leaseOf = new Map(leases.map((l) => [l.nodeName, l]));
     const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
     // A deleted Node's lease and wake-up queue go with it.
     for (const l of leases) if (!nodeByName.has(l.nodeName)) await Promise.all([this.deps.leases.remove(l.nodeName), this.deps.wakeups.removeQueue(l.nodeName).catch(() => undefined)]);
+    let next = await this.forgetDeletedNodes(allocations.filter((a) => !nodeByName.has(a.nodeName)).map((a) => a.nodeName));
     const facts = nodes.map((n) => factsOf(n, leaseOf.get(n.metadata.name)));
     const plan = planNodes(facts, now, this.deps.settings);
 
@@ -62,7 +65,6 @@ export class NodeLifecycleController {
     }
 
     let budget = MAX_EVICTIONS_PER_RUN;
-    let next: number | undefined;
     for (const name of plan.evictFrom) {
       const taintedAt = facts.find((f) => f.name === name)?.taintedAtMs ?? now;
       const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
@@ -86,6 +88,31 @@ export class NodeLifecycleController {
     const stale = msUntilNextStaleLease(facts, now, this.deps.settings);
     if (stale !== undefined) next = Math.min(next ?? stale, stale);
     return next !== undefined ? { requeueAfterMs: Math.max(100, next + 100) } : {};
+  }
+
+  /**
+   * The pods and the capacity ledger of Nodes that were deleted. Pods bound to a node that no longer
+   * exists are deleted at once, as Kubernetes' pod garbage collector does (gcOrphaned), so their
+   * controllers replace them; once their releases have emptied the ledger it is deleted too (it stayed
+   * in the table for ever). Returns when to look again while some remain.
+   */
+  private async forgetDeletedNodes(names: string[]): Promise<number | undefined> {
+    let next: number | undefined;
+    for (const name of names) {
+      if (await this.deps.store.get({ kind: 'Node', namespace: '', name })) continue; // registered again meanwhile
+      const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
+      await inParallel(pods, EVICTIONS_IN_FLIGHT, async (pod) => {
+        try {
+          await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+          this.deps.events.record(pod, 'Normal', 'NodeDeleted', `Deleting Pod ${pod.metadata.namespace}/${pod.metadata.name}: its node ${name} was deleted`);
+        } catch (err) {
+          if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+        }
+      });
+      // The releases of those pods arrive through the scheduler's queue; the ledger goes once they have.
+      if (pods.length || !(await this.deps.store.removeNodeAllocation(name))) next = 2_000;
+    }
+    return next;
   }
 
   /** Read-modify-write of a Node (spec taints and status conditions together); undefined when gone or unchanged. */

@@ -283,6 +283,24 @@ export class DynamoStore implements Store {
     }
   }
 
+  async removeNodeAllocation(nodeName: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: ALLOCATION_PK, sk: nodeName },
+          // Only an empty ledger goes: a pod bound meanwhile keeps it, and its release comes first.
+          ConditionExpression: 'attribute_not_exists(pk) OR size(p) = :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
   async ensureNodeAllocation(nodeName: string): Promise<void> {
     try {
       await this.doc.send(

@@ -30,6 +30,7 @@ describe('keysForChange', () => {
     ['a new node wakes the scheduler', undefined, nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
     ['a heartbeat does not', nodeOf('True'), nodeOf('True', { heartbeat: 'later' }), ['controllers:Node//n1']],
     ['a node turning Ready does', nodeOf('Unknown'), nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
+    ['a deleted node brings the lifecycle controller (its pods and ledger go)', nodeOf('True'), undefined, ['controllers:Node//n1', 'controllers:NodeLifecycle//cluster']],
     [
       'a deleted owner calls the garbage collector',
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd1' } },
