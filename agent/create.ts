@@ -21,6 +21,11 @@ export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPoli
   // Off AWS nothing is asked of the link-local metadata addresses: offline, no packet leaves loopback.
   if (c.cloud === 'aws') facts.aws = await awsFacts(c.ecsMetadataUri);
   const runtime = c.runtime === 'docker' ? new DockerRuntime(c.dockerSocket) : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
+  // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
+  if (runtime instanceof ProcessRuntime) {
+    const reaped = await runtime.reapLeftovers();
+    if (reaped) extra.log?.(`ended ${reaped} process group(s) an earlier agent left running; their pods start afresh`);
+  }
   const machine = registration(c.nodeName, facts, { cpu: c.cpu, memory: c.memory, pods: c.pods, labels: c.labels, taints: c.taints, internalIP: c.internalIP });
   machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
   // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).

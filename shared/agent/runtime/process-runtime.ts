@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { ContainerConfigError, ContainerStartError, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink } from './runtime.js';
@@ -18,7 +18,9 @@ const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) => code 
  * Runs each container's command/args as a child process on the host, in its own process group so a
  * stop reaches everything it started. Images are not used (there is no engine to unpack them), so a
  * container must name its command; resource limits are not enforced. For Fargate-hosted agents,
- * local demos and tests. Children do not outlive the agent, so there is nothing to adopt after a restart.
+ * local demos and tests. Children do not outlive the agent: a stop ends them, and the process groups of
+ * an agent that was killed outright (SIGKILL, a crash) are recorded under `<workDir>/.groups` and ended
+ * by the next agent on the same data directory (reapLeftovers), which then starts its pods afresh.
  */
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
@@ -49,6 +51,7 @@ export class ProcessRuntime implements ContainerRuntime {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new ContainerStartError(`failed to start ${JSON.stringify(file)}: ${e.message}`)));
     });
+    const record = this.recordGroup(child);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stdout'));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stderr'));
     const info: ContainerInfo = { id, labels: spec.labels, running: true, startedAt: new Date() };
@@ -57,6 +60,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const exited = new Promise<ExitInfo>((resolve) =>
       child.once('exit', (code, signal) => {
+        rmSync(record, { force: true });
         const exit = { exitCode: exitCodeOf(code, signal), finishedAt: new Date() };
         Object.assign(info, { running: false, exitCode: exit.exitCode, finishedAt: exit.finishedAt });
         void Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]).then(() => resolve(exit));
@@ -114,6 +118,53 @@ export class ProcessRuntime implements ContainerRuntime {
     });
   }
 
+  /**
+   * Ends the process groups an earlier agent on this data directory left running when it was killed
+   * without stopping them; returns how many. A recorded group counts only while its leader is the same
+   * process (its start time in /proc matches), so a reused pid is never signalled.
+   */
+  async reapLeftovers(graceMs = 2_000): Promise<number> {
+    const dir = join(this.workDir, '.groups');
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return 0;
+    }
+    const alive: number[] = [];
+    for (const name of names) {
+      const pid = Number(name);
+      const recorded = readFileSync(join(dir, name), 'utf8').trim();
+      if (Number.isInteger(pid) && pid > 1 && startTimeOf(pid) === recorded) alive.push(pid);
+      else rmSync(join(dir, name), { force: true });
+    }
+    const signalAll = (signal: NodeJS.Signals) => {
+      for (const pid of alive) {
+        try {
+          process.kill(-pid, signal);
+        } catch {
+          // gone
+        }
+      }
+    };
+    signalAll('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && alive.some((pid) => startTimeOf(pid) !== undefined)) await new Promise((r) => setTimeout(r, 50));
+    signalAll('SIGKILL');
+    for (const pid of alive) rmSync(join(dir, String(pid)), { force: true });
+    return alive.length;
+  }
+
+  /** Notes a child's process group (its leader's pid and start time) until it exits. */
+  private recordGroup(child: ChildProcess): string {
+    const dir = join(this.workDir, '.groups');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, String(child.pid));
+    const started = child.pid !== undefined ? startTimeOf(child.pid) : undefined;
+    if (started !== undefined) writeFileSync(file, started);
+    return file;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.children.keys()].map((id) => this.remove(id)));
   }
@@ -136,5 +187,17 @@ export class ProcessRuntime implements ContainerRuntime {
     } catch {
       // already gone
     }
+  }
+}
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22), or undefined when it is gone. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
   }
 }
