@@ -51,7 +51,15 @@ export class DeploymentController {
     for (const [rsName, replicas] of Object.entries(plan.scale)) {
       const before = replicaSets.find((r) => r.metadata.name === rsName);
       const prior = Number(before?.spec?.replicas ?? 0);
-      await this.deps.service.patch(RS, namespace, rsName, 'merge', { spec: { replicas }, metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) } } });
+      // Conditional on the version this plan read: of two reconciles working from the same state, one
+      // scales and records the event; the other re-plans (a rollout once recorded one scaling twice).
+      const precondition = before ? { resourceVersion: before.metadata.resourceVersion } : {};
+      try {
+        await this.deps.service.patch(RS, namespace, rsName, 'merge', { spec: { replicas }, metadata: { ...precondition, annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) } } });
+      } catch (e) {
+        if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 };
+        throw e;
+      }
       this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > prior ? 'up' : 'down'} replica set ${rsName} to ${replicas} from ${prior}`);
     }
     for (const rsName of plan.deleteReplicaSets) {
