@@ -3,9 +3,11 @@
  * API under serverless-offline, and the event path (stream → dispatch → SQS → scheduler) — then a
  * demo workload from examples/. Ctrl-C stops everything.
  *
- * Two node agents run the pods (process runtime; docker runtime with --docker-socket PATH).
+ * Two node agents run the pods: the process runtime by default; with --runtime docker, containers in
+ * podman (started here, with a local busybox image) or in the engine at --docker-socket PATH.
  *
- *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2] [--docker-socket PATH]
+ *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2]
+ *                [--runtime process|docker] [--docker-socket PATH]
  *                [--auth dev-loopback|tokens]
  *
  * Auth: by default tokenless requests from 127.0.0.1 act as cluster-admin (kubectl sends bearer tokens
@@ -15,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +36,7 @@ import { freePort, waitForPort } from './ports.js';
 import { endWithThisProcess, stopChild } from './processes.js';
 import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
+import { podmanMissing, startPodman } from './podman.js';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({
@@ -46,11 +49,19 @@ const { values: args } = parseArgs({
     'sqs-port': { type: 'string' },
     agents: { type: 'string', default: '2' },
     'docker-socket': { type: 'string' },
+    runtime: { type: 'string' },
     auth: { type: 'string', default: 'dev-loopback' },
   },
 });
 
 const log = (msg: string) => console.log(`[kumo] ${msg}`);
+// What a person reads goes to the terminal; the rest (serverless-offline's request lines, the agents'
+// syncs, the event path's notes) to this file: a day of an idle stack was thousands of lines.
+const STACK_LOG = join(root, '.kumo', 'stack.log');
+mkdirSync(join(root, '.kumo'), { recursive: true });
+const stackLogFd = openSync(STACK_LOG, 'a');
+const toStackLog = (msg: string) => writeSync(stackLogFd, `${new Date().toISOString()} ${msg}\n`);
+const lastLines = (n: number) => readFileSync(STACK_LOG, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
 // Lambda runs Node 22; these machines run Node 20, which the SDK warns about on every client. Known, and said once in the README.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const region = 'us-east-1';
@@ -88,7 +99,7 @@ function startServerlessOffline(env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', pathToFileURL(binaryBodies).href, slsBin, 'offline', 'start'], {
     cwd: root,
     env,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', stackLogFd, stackLogFd],
     detached: true, // its own process group: we stop it (and its workers) as one
   });
 }
@@ -150,7 +161,7 @@ async function main() {
     handlers,
     // What changed while the stack was down is not replayed; the sweep below catches up on waiting pods.
     startAt: 'LATEST',
-    log: (m) => console.error(`[kumo] ${m}`),
+    log: (m) => toStackLog(`[event path] ${m}`),
   });
   stops.push(() => events.stop());
   await handlers.sweep();
@@ -170,7 +181,7 @@ async function main() {
     await stopChild(offline);
     dismissWatchdog();
   });
-  offline.once('exit', (code) => !stopping && (console.error(`[kumo] serverless-offline exited (${code})`), void shutdown(1)));
+  offline.once('exit', (code) => !stopping && (console.error(`[kumo] serverless-offline exited (${code}); the end of ${STACK_LOG}:\n${lastLines(20)}`), void shutdown(1)));
   await waitForPort(apiPort, 120_000);
   const api = `http://127.0.0.1:${apiPort}`;
   // Where `kumo token … --local` finds this stack's table.
@@ -181,14 +192,25 @@ async function main() {
   // A fresh exchange each start: the table may be new (--in-memory) while the agents' data dirs are kept.
   for (let i = 1; i <= Number(args.agents); i++) rmSync(join(root, '.kumo', 'agents', `local-node-${i}`, 'node-credential'), { force: true });
   const agentCount = Number(args.agents);
-  const runtime = args['docker-socket'] ? 'docker' : 'process';
+  const runtime = args.runtime ?? (args['docker-socket'] ? 'docker' : 'process');
+  if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
+  let dockerSocket = args['docker-socket'];
+  if (runtime === 'docker' && !dockerSocket) {
+    const missing = podmanMissing();
+    if (missing) throw new Error(`--runtime docker needs a container engine: install podman (${missing}), or pass --docker-socket PATH of one you run`);
+    // The examples' image, built from busybox-static: no registry is reachable from here.
+    const engine = await startPodman(['docker.io/library/busybox:1.36']);
+    stops.push(() => engine.stop());
+    dockerSocket = engine.socket;
+    log(`podman           ${engine.socket} (Docker API; image busybox:1.36 built locally; its containers go on Ctrl-C)`);
+  }
   for (let i = 1; i <= agentCount; i++) {
     const agent = await createAgent(
       loadAgentConfig({
         server: api,
         'node-name': `local-node-${i}`,
         runtime,
-        'docker-socket': args['docker-socket'],
+        'docker-socket': dockerSocket,
         'data-dir': join(root, '.kumo', 'agents', `local-node-${i}`),
         'log-dir': logDir,
         'internal-ip': '127.0.0.1',
@@ -197,7 +219,7 @@ async function main() {
         cpu: '2',
         memory: '4Gi',
       }),
-      { log: (m) => console.log(`[kumo] ${m}`) },
+      { log: (m) => toStackLog(`[local-node-${i}] ${m}`) },
     );
     // Registration retries until the API answers; the demo does not wait for it (pods wait for nodes, as in any cluster).
     void agent.start().catch((e: unknown) => console.error(`[kumo] agent local-node-${i} failed: ${String(e)}`));
@@ -216,6 +238,7 @@ async function main() {
   }
   if (admin) log(`auth             tokens required; an admin token (shown once): ${admin.token}\n                   kubectl needs https for tokens: use curl -H "Authorization: Bearer $TOKEN", or restart without --auth tokens`);
   else log('auth             dev-loopback: tokenless requests from 127.0.0.1 act as cluster-admin; tokens, when sent, are checked');
+  log(`logs             ${STACK_LOG} (serverless-offline, agents, event path); container output in ${logDir}`);
   log('ready. Try:');
   console.log(`  node bin/kumo.js kubeconfig --server ${api} --out .kumo/kubeconfig && export KUBECONFIG=$PWD/.kumo/kubeconfig
   kubectl get nodes; kubectl -n demo get pods -o wide; kubectl -n demo logs deploy/web
@@ -223,9 +246,26 @@ async function main() {
   curl -s -X POST -H 'Content-Type: application/yaml' --data-binary @examples/web-deployment.yaml ${api}/apis/apps/v1/namespaces/default/deployments
   curl -s -X POST -H 'Content-Type: application/yaml' --data-binary @examples/demo.yaml '${api}/kumo/v1/apply?atomic=true'
 Press Ctrl-C to stop.`);
+  if (!args['no-demo']) void reportDemo(api, authHeader);
+}
+
+/** One line when the demo has come up (or what it is waiting for after two minutes): its state, read from the API. */
+async function reportDemo(api: string, headers: Record<string, string>) {
+  type Seen = { spec?: { replicas?: number }; status?: { readyReplicas?: number; conditions?: { type: string; status: string }[] } };
+  const get = async (path: string): Promise<Seen> => (await (await fetch(`${api}${path}`, { headers })).json()) as Seen;
+  const deadline = Date.now() + 120_000;
+  let state = '';
+  while (!stopping && Date.now() < deadline) {
+    const [web, hello] = await Promise.all([get('/apis/apps/v1/namespaces/demo/deployments/web'), get('/apis/batch/v1/namespaces/demo/jobs/hello')]).catch((): Seen[] => [{}, {}]);
+    const complete = (hello?.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
+    state = `deployment demo/web ${web?.status?.readyReplicas ?? 0}/${web?.spec?.replicas ?? '?'} ready, job demo/hello ${complete ? 'Complete' : 'running'}`;
+    if (complete && (web?.status?.readyReplicas ?? 0) === web?.spec?.replicas) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (!stopping) log(`demo: ${state}`);
 }
 
 main().catch((e) => {
-  console.error('[kumo] failed to start:', e);
+  console.error('[kumo] failed to start:', e, `\n[kumo] the end of ${STACK_LOG}:\n${lastLines(20)}`);
   void shutdown(1);
 });

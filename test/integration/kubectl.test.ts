@@ -60,11 +60,11 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     expect(await ok('apply', '-f', example('web-deployment.yaml'))).toBe('deployment.apps/web created\n');
     expect(await ok('apply', '-f', example('web-deployment.yaml'))).toBe('deployment.apps/web unchanged\n');
     const changed = join(dir, 'web.yaml');
-    writeFileSync(changed, readFileSync(example('web-deployment.yaml'), 'utf8').replace('busybox:1.36', 'busybox:1.37').replace('replicas: 3', 'replicas: 4'));
+    writeFileSync(changed, readFileSync(example('web-deployment.yaml'), 'utf8').replace('node:22-alpine', 'node:22.12-alpine').replace('replicas: 1', 'replicas: 4'));
     expect(await ok('apply', '-f', changed)).toBe('deployment.apps/web configured\n');
     const stored = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
     const c = (stored.spec as any).template.spec.containers[0];
-    expect(c.image).toBe('busybox:1.37');
+    expect(c.image).toBe('node:22.12-alpine');
     expect(c.ports).toEqual([{ containerPort: 8080, protocol: 'TCP' }]); // merged by name, not replaced
     expect((stored.spec as any).replicas).toBe(4);
     expect(stored.metadata.generation).toBe(2);
