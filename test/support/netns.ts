@@ -73,6 +73,8 @@ export interface Isolated {
    * forwarder that runs inside the namespace and dials its loopback.
    */
   bridge(ports: number[]): Promise<void>;
+  /** Runs a bash script inside the namespace (as a user's shell on that machine would): its exit code and output. */
+  shell(script: string, opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; output: string }>;
   /** Pids of processes still inside the namespace (none once the stack has stopped cleanly). */
   leftInside(): number[];
   /** Closes the bridges. */
@@ -130,6 +132,19 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
         servers.push(server);
       }
+    },
+    shell(script, opts) {
+      return new Promise((resolve) => {
+        const p = spawn('nsenter', [...enter(), 'bash', '-e', '-o', 'pipefail', '-c', script], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+        p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+        const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs);
+        p.once('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, output });
+        });
+      });
     },
     leftInside() {
       if (!theirs) return [];
