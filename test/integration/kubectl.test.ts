@@ -83,7 +83,7 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
 
   it('get prints server-side tables: columns, -o wide, -A, -l, --show-labels, -o name/yaml/json', async () => {
     expect(await ok('get', 'deploy')).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/4\s+0\s+0\s+\d+s\n$/);
-    expect(await ok('get', 'deploy', '-o', 'wide')).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*\s+web\s+busybox:1\.37\s+app=web/);
+    expect(await ok('get', 'deploy', '-o', 'wide')).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*\s+web\s+node:22\.12-alpine\s+app=web/);
     expect(await ok('get', 'cm', '-A')).toMatch(/team-a\s+settings\s+1\s+\d+s/);
     expect(await ok('get', 'deploy', '-l', 'app=web', '-o', 'name')).toBe('deployment.apps/web\n');
     expect(await ok('get', 'deploy', '-l', 'app=nope', '-o', 'name')).toBe('');
