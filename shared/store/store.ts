@@ -123,6 +123,6 @@ export interface Store {
   listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]>;
   /** Keys of pods that wait for a node (from the sharded unscheduled index; eventually consistent). */
   listUnscheduledPods(): Promise<ObjectKey[]>;
-  /** A resourceVersion no older than any write this store has acknowledged (for list metadata). */
+  /** A resourceVersion older than every write made from now on, by any writer (lists' and bookmarks'; see resourceVersionFloor). */
   currentResourceVersion(): string;
 }

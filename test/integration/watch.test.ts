@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConfigMap } from '../support/fixtures.js';
 import { startApi, type TestApi } from '../support/api-server.js';
+import { CLOCK_SKEW_MARGIN_MS } from '../../shared/store/resource-version.js';
 
 /** The finite long-poll watch behind Lambda: changes after a resourceVersion, bookmarks, prompt single-object answers. */
 let api: TestApi;
@@ -10,6 +11,8 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 const CM = '/api/v1/namespaces/default/configmaps';
+/** A list's resourceVersion sits CLOCK_SKEW_MARGIN_MS back: what changed within it is sent again, so quiet tests wait it out. */
+const settle = () => new Promise((r) => setTimeout(r, CLOCK_SKEW_MARGIN_MS + 100));
 async function watch(query: string) {
   const t = performance.now();
   const res = await fetch(`${api.url}${CM}?watch=true&${query}`);
@@ -26,6 +29,7 @@ describe('watch', () => {
   });
 
   it('returns early with the change made after the list resourceVersion', async () => {
+    await settle();
     const list = (await api.call('GET', CM)).body;
     const pending = watch(`resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=10`);
     await new Promise((r) => setTimeout(r, 300));
@@ -36,7 +40,25 @@ describe('watch', () => {
     expect(ms).toBeLessThan(5000);
   });
 
+  it('sees a write made in the same millisecond as the list, or by a writer whose clock is behind (a kubectl wait hung)', async () => {
+    const { DynamoStore } = await import('../../shared/store/dynamo/dynamo-store.js');
+    const { dynamoClient } = await import('../../shared/aws/clients.js');
+    const { inject } = await import('vitest');
+    const at = (ms: number) => ({ now: () => new Date(ms) });
+    const client = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
+    const t = Date.now();
+    const reader = new DynamoStore(client, api.stack.tableName, at(t));
+    const listed = Number(reader.currentResourceVersion());
+    // Another process writes at the same instant, and one whose clock is 500 ms behind.
+    for (const [name, ms] of [['same-ms', t], ['behind', t - 500]] as const) {
+      // In a namespace of its own, so the other tests' watches of default do not see them.
+      const written = await new DynamoStore(client, api.stack.tableName, at(ms)).create({ ...makeConfigMap(name), metadata: { ...makeConfigMap(name).metadata, namespace: 'clock-skew', uid: name } });
+      expect(Number(written.metadata.resourceVersion), name).toBeGreaterThan(listed);
+    }
+  });
+
   it('answers a quiet collection watch with a bookmark carrying a newer resourceVersion', async () => {
+    await settle();
     const list = (await api.call('GET', CM)).body;
     const { events } = await watch(`resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`);
     expect(events).toHaveLength(1);
@@ -45,6 +67,7 @@ describe('watch', () => {
   });
 
   it('answers a steady single-object watch within about 300 ms, and reports its deletion', async () => {
+    await settle();
     const list = (await api.call('GET', `${CM}?fieldSelector=metadata.name%3Dw1`)).body;
     const quiet = await watch(`fieldSelector=metadata.name%3Dw1&resourceVersion=${list.metadata.resourceVersion}`);
     expect(quiet.events.map((e) => e.type)).toEqual(['BOOKMARK']);

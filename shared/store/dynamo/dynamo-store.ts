@@ -28,7 +28,7 @@ import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { Resources } from '../../scheduling/resources.js';
 import { chunksBy } from '../chunks.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
-import { nextResourceVersion } from '../resource-version.js';
+import { nextResourceVersion, resourceVersionFloor } from '../resource-version.js';
 import { FencedWriteError, type AllocationEntry, type ListPage, type ListQuery, type NodeAllocation, type NodeFence, type PodBinding, type Store, type TransactWrite } from '../store.js';
 import { LEASE_PK } from './dynamo-lease-store.js';
 import { GSI } from './schema.js';
@@ -79,7 +79,6 @@ function conditionFailure(key: ObjectKey, op: 'create' | 'update' | 'delete', ol
 
 export class DynamoStore implements Store {
   private readonly doc: DocumentSender;
-  private highestResourceVersion = 0;
 
   constructor(
     client: DynamoDBClient,
@@ -404,7 +403,7 @@ export class DynamoStore implements Store {
   }
 
   currentResourceVersion(): string {
-    return String(nextResourceVersion(this.highestResourceVersion, this.clock.now().getTime()));
+    return String(resourceVersionFloor(this.clock.now().getTime()));
   }
 
   private queryPartition(kind: string, namespace: string, afterName: string | undefined, limit: number): Promise<ListPage> {
@@ -500,7 +499,6 @@ export class DynamoStore implements Store {
   }
 
   private async decode(item: Item): Promise<StoredObject> {
-    if (item.rv > this.highestResourceVersion) this.highestResourceVersion = item.rv;
     const o = JSON.parse(item.o) as StoredObject;
     if (item.sec === undefined) return o;
     // Never hand out a Secret without its data: a caller writing it back would erase the values.
