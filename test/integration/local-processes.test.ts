@@ -1,16 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { until } from '../support/wait.js';
+import { processAlive, until } from '../support/wait.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 describe('local processes', () => {
   it('DynamoDB Local does not outlive a process that started it and was killed (SIGKILL runs no exit handler)', async () => {

@@ -4,20 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProcessRuntime } from '../../shared/agent/runtime/process-runtime.js';
-import { until } from '../support/wait.js';
+import { processAlive, until } from '../support/wait.js';
 
 /**
  * An agent killed outright (SIGKILL) cannot stop its process-runtime containers; the next agent on the
  * same data directory ends them (issue 16: they kept running with nothing to stop them).
  */
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 describe('process runtime after its agent was killed', () => {
   it('the next agent ends the process groups the killed one left, grandchildren included', async () => {

@@ -11,3 +11,13 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
 
 /** The registered type of a kind, for calls into the object service. */
 export const T = (kind: string) => typeByKindName(kind) as ResourceType;
+
+/** Whether a process exists (signal 0 tests without signalling). */
+export const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
