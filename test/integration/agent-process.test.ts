@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { kubeconfig } from '../../local/kubeconfig.js';
@@ -130,6 +130,7 @@ describe('running pods with the process runtime', () => {
       if (e.code === 'ENOENT') return undefined; // no kubectl on this machine (CI has it)
       throw new Error(`kubectl describe failed: ${e.stderr}`);
     });
+    rmSync(dir, { recursive: true, force: true });
     if (described) expect(described.stdout).toMatch(/Readiness:\s+grpc <pod>:\d+ \s*delay=0s timeout=1s period=1s/);
     for (const name of ['grpc-ok', 'grpc-sick']) await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
   });

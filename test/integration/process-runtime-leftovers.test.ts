@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,5 +47,6 @@ setInterval(() => {}, 1000);
     writeFileSync(join(dir, 'containers', '.groups', String(process.pid)), '1');
     expect(await next.reapLeftovers()).toBe(0);
     expect(alive(process.pid)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

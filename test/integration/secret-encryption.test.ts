@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -139,5 +139,6 @@ data:
     expect(Buffer.from(got.data.token, 'base64').toString()).toBe(viaData);
     expect(JSON.parse(got.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).stringData.password).toBe(`${plain}-2`);
     expect(got.metadata.annotations.team).toBe('storage');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
