@@ -53,8 +53,7 @@ export function decodeHealthCheckResponse(buf: Buffer): string {
     } else if (wire === 2) {
       const length = readVarint();
       i += length;
-    }
-    else if (wire === 5) i += 4;
+    } else if (wire === 5) i += 4;
     else if (wire === 1) i += 8;
     else throw new Error(`HealthCheckResponse has wire type ${wire}`);
   }

@@ -22,6 +22,8 @@ export function badBodies(): [string, string | Buffer, string[]][] {
   // YAML's block style nests by indentation: 1,500 levels at one space each.
   const block = Array.from({ length: 1_500 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n';
   out.push(['YAML block mappings nested 1,500 deep', `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: target\nspec:\n  x:\n${block.replace(/^/gm, '   ')}`, YAMLISH]);
+  // An apostrophe in a plain scalar is no quote: the brackets after it count (they once hid from the guard).
+  out.push(["YAML flow collections nested 2,000 deep after an apostrophe", `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: target\n  annotations: { note: don't }\ndata: ${'['.repeat(2_000)}${']'.repeat(2_000)}\n`, YAMLISH]);
   const invalidUtf8 = Buffer.concat([Buffer.from('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"target","labels":{"a":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), Buffer.from('"}},"data":{"k":"'), Buffer.from([0xe2, 0x82]), Buffer.from('"}}')]);
   out.push(['invalid UTF-8 bytes', invalidUtf8, ALL]);
   out.push(['lone surrogates in JSON escapes', '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"target","annotations":{"a":"\\ud800","\\udfff":"b"}},"data":{"k":"\\udc00x\\ud83d"}}', [...JSONISH, ...YAMLISH]]);

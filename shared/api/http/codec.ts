@@ -67,8 +67,11 @@ function yamlNestingBound(text: string): number {
       indent++;
       continue;
     }
+    // A quote opens a scalar only where one may start (not the apostrophe in `don't`, which would
+    // otherwise hide every bracket after it).
+    const scalarMayStart = lineStart || ' \t[{,:'.includes(text[i - 1] ?? ' ');
     if ((c === '-' || c === '?') && text[i + 1] === ' ' && (lineStart || text[i - 1] === ' ')) compact++;
-    else if (c === '"' || c === "'") quote = c;
+    else if ((c === '"' || c === "'") && scalarMayStart) quote = c;
     else if (c === '#' && (lineStart || text[i - 1] === ' ')) {
       while (i + 1 < text.length && text[i + 1] !== '\n') i++;
     } else if (c === '[' || c === '{') flow++;

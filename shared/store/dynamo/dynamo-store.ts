@@ -236,7 +236,9 @@ export class DynamoStore implements Store {
       const nodeFailure = reasons.slice(binds.length, binds.length + nodeUpdates.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
       if (podFailure >= 0) throw conditionFailure(keyOfObject(binds[podFailure]?.boundPod as KubeObject), 'update', reasons[podFailure]?.Item);
       if (nodeFailure >= 0) throw new CapacityConflictError([...byNode.keys()][nodeFailure] ?? '');
-      throw e;
+      // Still contended after the retries (TransactionConflict): nothing was written, and a caller
+      // (the scheduler, or pods/binding's client) may try again; not an error of the server's.
+      throw new ConflictError({ resource: 'pods', group: '', name: binds[0]?.boundPod.metadata.name }, 'a concurrent transaction held the pod or its node; try again');
     }
     return Promise.all(items.map((item) => this.decode(item)));
   }
