@@ -264,7 +264,11 @@ async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: s
   const current = await service.get(type, ns, name);
   const scale = m === 'PUT' ? body : applyPatch(patchTypeOf(req.headers['content-type'] ?? ''), scaleOf(current), body);
   const replicas = replicasFromScale(scale);
-  const rv = isPlainObject(scale) && isPlainObject(scale.metadata) ? scale.metadata.resourceVersion : undefined;
+  // A precondition only if the client sent one (a PUT's Scale, or a patch that sets it): the version
+  // the patch was applied to is the server's own read, and a status write landing meanwhile would
+  // otherwise fail `kubectl scale` with 409 (the patch retries instead, as in Kubernetes).
+  const sent = m === 'PUT' ? scale : body;
+  const rv = isPlainObject(sent) && isPlainObject(sent.metadata) ? sent.metadata.resourceVersion : undefined;
   const patch = { spec: { replicas }, ...(typeof rv === 'string' ? { metadata: { resourceVersion: rv } } : {}) };
   return ok(scaleOf(await service.patch(type, ns, name, 'merge', patch)));
 }
