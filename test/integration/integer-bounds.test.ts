@@ -60,7 +60,8 @@ describe('integer bounds at admission', () => {
     expect(scaled.status).toBe(422);
     const current = (await request(api.url, 'GET', `${D}/edge`)).json;
     expect(current.spec.replicas).toBe(0);
-    const put = await request(api.url, 'PUT', `${D}/edge`, { body: { ...current, spec: { ...current.spec, replicas: 2 ** 31 } } });
+    // Without a resourceVersion: a status write by the controller meanwhile would make it a 409 first.
+    const put = await request(api.url, 'PUT', `${D}/edge`, { body: { ...current, metadata: { ...current.metadata, resourceVersion: undefined }, spec: { ...current.spec, replicas: 2 ** 31 } } });
     expect(put.status).toBe(422);
     // 2^31 - 1 is an int32, and Kubernetes takes it (in a field that makes no pods).
     const max = await request(api.url, 'PATCH', `${D}/edge`, { body: { spec: { progressDeadlineSeconds: 2 ** 31 - 1 } }, contentType: 'application/merge-patch+json' });
