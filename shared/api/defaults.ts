@@ -75,10 +75,12 @@ function defaultPodOnly(spec: Obj) {
 /** 0644, the file mode Kubernetes gives projected files unless told otherwise. */
 const DEFAULT_MODE = 0o644;
 
+/** Every VolumeSource field of core/v1: a volume naming none of them is an emptyDir. */
+const VOLUME_SOURCES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral', 'nfs', 'csi', 'image', 'iscsi', 'rbd', 'azureDisk', 'azureFile', 'awsElasticBlockStore', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'cephfs', 'cinder', 'fc', 'flocker', 'flexVolume', 'vsphereVolume', 'quobyte', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos'];
+
 /** The SetDefaults_*VolumeSource functions. */
 function defaultVolume(v: Obj) {
-  const SOURCES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral', 'nfs', 'csi', 'image', 'iscsi', 'rbd', 'azureDisk', 'azureFile', 'awsElasticBlockStore', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'cephfs', 'cinder', 'fc', 'flocker', 'flexVolume', 'vsphereVolume', 'quobyte', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos'];
-  if (!SOURCES.some((k) => v[k] !== undefined)) v.emptyDir = {};
+  if (!VOLUME_SOURCES.some((k) => v[k] !== undefined)) v.emptyDir = {};
   for (const k of ['configMap', 'secret', 'downwardAPI', 'projected']) if (v[k] && typeof v[k] === 'object') setIfAbsent(v[k] as Obj, 'defaultMode', DEFAULT_MODE);
   if (v.hostPath && typeof v.hostPath === 'object') setIfAbsent(v.hostPath as Obj, 'type', '');
   for (const item of arr(obj(v.downwardAPI).items)) defaultFieldRef(item.fieldRef);

@@ -12,15 +12,20 @@ import { nodeAllocatable, podRequests, type Resources } from './resources.js';
  * custom schedulers use; spec.nodeName cannot be changed by an update (immutability.ts).
  */
 
-type Condition = { type: string; status: string; lastProbeTime?: string | null; lastTransitionTime?: string };
+export type PodCondition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null };
+
+export const podConditions = (pod: KubeObject) => (pod.status?.conditions ?? []) as PodCondition[];
+
+/** The pod with condition `c` in place of any of its type. */
+export function withCondition<T extends KubeObject>(pod: T, c: PodCondition): T {
+  return { ...pod, status: { ...pod.status, conditions: [...podConditions(pod).filter((x) => x.type !== c.type), c] } };
+}
 
 export const scheduledMessage = (pod: KubeObject, nodeName: string) => `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`;
 
 /** The write that binds `pod` to `nodeName`: the bound pod and its entry in the node's allocation. */
 export function podBinding(pod: StoredObject, nodeName: string, allocatable: Resources, requests: Resources, now: Date): PodBinding {
-  const others = ((pod.status?.conditions ?? []) as Condition[]).filter((c) => c.type !== 'PodScheduled');
-  const scheduled: Condition = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(now) };
-  const boundPod = { ...pod, spec: { ...pod.spec, nodeName }, status: { ...pod.status, conditions: [...others, scheduled] } };
+  const boundPod = withCondition({ ...pod, spec: { ...pod.spec, nodeName } }, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(now) });
   const entry = { uid: pod.metadata.uid, key: `${pod.metadata.namespace}/${pod.metadata.name}`, labels: pod.metadata.labels ?? {}, cpuMilli: requests.cpuMilli, memoryBytes: requests.memoryBytes };
   return { boundPod, expectedResourceVersion: pod.metadata.resourceVersion, nodeName, entry, allocatable };
 }

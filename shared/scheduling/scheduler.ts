@@ -1,7 +1,7 @@
 import { CapacityConflictError, ConflictError, NotFoundError, StatusError } from '../api/errors.js';
 import { jsonEqual } from '../api/json.js';
 import { isWaitingForNode as waiting } from '../api/pod-state.js';
-import type { KubeObject, StoredObject } from '../api/types.js';
+import type { StoredObject } from '../api/types.js';
 import { rfc3339, type Clock } from '../clock.js';
 import { schedulerKeys } from '../events/dispatch.js';
 import type { EventRecorder } from '../events/recorder.js';
@@ -11,7 +11,7 @@ import { schedule, type NodeInfo, type Snapshot } from './framework.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
 import { addResources, podRequests, type Resources } from './resources.js';
-import { podBinding, scheduledMessage } from './binding.js';
+import { podBinding, podConditions, scheduledMessage, withCondition, type PodCondition } from './binding.js';
 
 /**
  * The scheduler's reconciler (kube-scheduler's role). For each key it reads current state, asks the
@@ -35,16 +35,6 @@ const TRANSACTION_ITEMS = 100;
 
 /** Attempts per pod before the key goes back to the queue (with SQS's back-off). */
 const MAX_ATTEMPTS = 8;
-
-type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null };
-
-const conditionsOf = (pod: KubeObject) => ((pod.status?.conditions ?? []) as Condition[]);
-
-function withCondition(pod: KubeObject, c: Condition): KubeObject {
-  const others = conditionsOf(pod).filter((x) => x.type !== c.type);
-  return { ...pod, status: { ...pod.status, conditions: [...others, c] } };
-}
-
 
 /** Counts a binding in the cached snapshot, as kube-scheduler's cache "assumes" a pod until the next reload. */
 function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {
@@ -192,8 +182,8 @@ export class Scheduler {
 
   /** Pending with PodScheduled=False/Unschedulable and a FailedScheduling event, written only when the verdict changes. */
   private async markUnschedulable(pod: StoredObject, message: string) {
-    const current = conditionsOf(pod).find((c) => c.type === 'PodScheduled');
-    const next: Condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.deps.clock.now()) };
+    const current = podConditions(pod).find((c) => c.type === 'PodScheduled');
+    const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.deps.clock.now()) };
     if (current && jsonEqual({ ...current, lastTransitionTime: undefined }, { ...next, lastTransitionTime: undefined })) return;
     try {
       await this.deps.store.update(withCondition(pod, next), pod.metadata.resourceVersion);

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
 import { LogCursor } from './log-cursor.js';
 import { ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
@@ -173,24 +172,24 @@ export class DockerRuntime implements ContainerRuntime {
   private async streamLogs(id: string, output: OutputSink, since: number): Promise<void> {
     const cursor = new LogCursor();
     for (let attempt = 0; ; attempt++) {
-      const from = cursor.resumeAt() ?? since;
-      const res = await this.api.open('GET', `/containers/${id}/logs?follow=true&stdout=true&stderr=true&timestamps=true&since=${from}`).catch(() => undefined);
-      if (res && (res.statusCode ?? 500) < 400) await this.deliver(res, cursor, output);
-      else res?.resume();
+      await this.deliver(id, true, cursor.resumeAt() ?? since, cursor, output);
       const running = await this.api.call('GET', `/containers/${id}/json`).then(
         (i) => !!(i as Inspect).State?.Running,
         () => false,
       );
-      if (!running) {
-        const rest = await this.api.open('GET', `/containers/${id}/logs?stdout=true&stderr=true&timestamps=true&since=${cursor.resumeAt() ?? since}`).catch(() => undefined);
-        if (rest && (rest.statusCode ?? 500) < 400) await this.deliver(rest, cursor, output);
-        return;
-      }
+      if (!running) return this.deliver(id, false, cursor.resumeAt() ?? since, cursor, output);
       await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
     }
   }
 
-  private deliver(res: IncomingMessage, cursor: LogCursor, output: OutputSink): Promise<void> {
+  /** One logs request from `since`, following or not; what the cursor has seen already is skipped. */
+  private async deliver(id: string, follow: boolean, since: number, cursor: LogCursor, output: OutputSink): Promise<void> {
+    const res = await this.api.open('GET', `/containers/${id}/logs?follow=${follow}&stdout=true&stderr=true&timestamps=true&since=${since}`).catch(() => undefined);
+    if (!res) return;
+    if ((res.statusCode ?? 500) >= 400) {
+      res.resume();
+      return;
+    }
     cursor.reopened();
     res.on(
       'data',

@@ -104,7 +104,7 @@ export class ProcessRuntime implements ContainerRuntime {
     return new Promise((resolve) => {
       let output = '';
       const p = spawn(file, rest, { cwd: c.cwd, env: c.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      const timer = setTimeout(() => this.killGroup(p, 'SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => p.pid !== undefined && killGroup(p.pid, 'SIGKILL'), timeoutMs);
       p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
       p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
       p.once('error', (e) => {
@@ -138,15 +138,7 @@ export class ProcessRuntime implements ContainerRuntime {
       if (Number.isInteger(pid) && pid > 1 && startTimeOf(pid) === recorded) alive.push(pid);
       else rmSync(join(dir, name), { force: true });
     }
-    const signalAll = (signal: NodeJS.Signals) => {
-      for (const pid of alive) {
-        try {
-          process.kill(-pid, signal);
-        } catch {
-          // gone
-        }
-      }
-    };
+    const signalAll = (signal: NodeJS.Signals) => alive.forEach((pid) => killGroup(pid, signal));
     signalAll('SIGTERM');
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && alive.some((pid) => startTimeOf(pid) !== undefined)) await new Promise((r) => setTimeout(r, 50));
@@ -176,17 +168,16 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private signal(c: Child, signal: NodeJS.Signals) {
-    this.killGroup(c.process, signal);
+    if (c.process.pid !== undefined) killGroup(c.process.pid, signal);
   }
+}
 
-  /** The whole process group: a shell's children get the signal too. */
-  private killGroup(p: ChildProcess, signal: NodeJS.Signals) {
-    if (p.pid === undefined) return;
-    try {
-      process.kill(-p.pid, signal);
-    } catch {
-      // already gone
-    }
+/** The whole process group led by `pid`: a shell's children get the signal too. */
+function killGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
   }
 }
 

@@ -73,16 +73,7 @@ export class NodeLifecycleController {
       const due = e.evict.slice(0, Math.max(0, budget));
       if (due.length < e.evict.length) next = 1000;
       budget -= due.length;
-      // A few deletes in flight at once: a dead node's pods are all due at the same moment.
-      await inParallel(due, EVICTIONS_IN_FLIGHT, async (pod) => {
-        try {
-          // The node cannot confirm a graceful stop; its agent stops the containers when it returns (fencing).
-          await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
-          this.deps.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}: node ${name} is unreachable`);
-        } catch (err) {
-          if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
-        }
-      });
+      await this.deleteNow(due, 'TaintManagerEviction', (pod) => `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}: node ${name} is unreachable`);
     }
     // Evictions due later are timed precisely, and so is a lease about to go stale before the next regular check.
     const stale = msUntilNextStaleLease(facts, now, this.deps.settings);
@@ -101,18 +92,26 @@ export class NodeLifecycleController {
     for (const name of names) {
       if (await this.deps.store.get({ kind: 'Node', namespace: '', name })) continue; // registered again meanwhile
       const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
-      await inParallel(pods, EVICTIONS_IN_FLIGHT, async (pod) => {
-        try {
-          await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
-          this.deps.events.record(pod, 'Normal', 'NodeDeleted', `Deleting Pod ${pod.metadata.namespace}/${pod.metadata.name}: its node ${name} was deleted`);
-        } catch (err) {
-          if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
-        }
-      });
+      await this.deleteNow(pods, 'NodeDeleted', (pod) => `Deleting Pod ${pod.metadata.namespace}/${pod.metadata.name}: its node ${name} was deleted`);
       // The releases of those pods arrive through the scheduler's queue; the ledger goes once they have.
       if (pods.length || !(await this.deps.store.removeNodeAllocation(name))) next = 2_000;
     }
     return next;
+  }
+
+  /**
+   * Deletes pods at once, a few in flight (a node's pods are all due at the same moment), each with an
+   * Event. The node cannot confirm a graceful stop; its agent, if it returns, stops the containers (fencing).
+   */
+  private async deleteNow(pods: KubeObject[], reason: string, message: (pod: KubeObject) => string): Promise<void> {
+    await inParallel(pods, EVICTIONS_IN_FLIGHT, async (pod) => {
+      try {
+        await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+        this.deps.events.record(pod, 'Normal', reason, message(pod));
+      } catch (err) {
+        if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+      }
+    });
   }
 
   /** Read-modify-write of a Node (spec taints and status conditions together); undefined when gone or unchanged. */
