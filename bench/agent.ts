@@ -12,7 +12,6 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_AUTH } from '../shared/auth/settings.js';
 import { TokenService } from '../shared/auth/token-service.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
@@ -29,6 +28,7 @@ import { functionHandlers } from '../local/event-path.js';
 import { serveLambda } from '../local/lambda-http.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { stopChild } from '../local/processes.js';
+import { dynamoCensus, requireCounted } from './dynamo-census.js';
 import { benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
 
 /** Extra node flags for the agent (none on nodes: heap caps did not lower RSS here, the code's footprint dominates). */
@@ -42,19 +42,6 @@ const PODS = Number(args.pods);
 const PRICE = { lambdaRequest: 0.2, dynamoWrite: 0.625, dynamoRead: 0.125, httpApi: 1.0, sqs: 0.4, lambdaGbSecond: 0.0000166667 };
 const NODE_FUNCTION_GB = 0.25; // serverless.yml: nodes.memorySize 256
 const MONTH_S = 30 * 24 * 3600;
-
-/** Counts DynamoDB requests by operation, as the control plane makes them on the agents' behalf. */
-function countOps(client: DynamoDBClient) {
-  const ops = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (a) => {
-      ops.set(context.commandName ?? '?', (ops.get(context.commandName ?? '?') ?? 0) + 1);
-      return next(a);
-    },
-    { step: 'initialize', name: 'benchOpCounter' },
-  );
-  return ops;
-}
 
 const procStat = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -72,7 +59,7 @@ async function main() {
   const sqsEndpoint = b.sqsEndpoint;
 
   // The API the agents talk to, with its DynamoDB requests counted (the same handler code as on AWS).
-  const ops = countOps(b.dynamo);
+  const census = dynamoCensus();
   const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
   const tokens = new DynamoTokenStore(b.dynamo, b.tableName);
   const deps = apiDeps(
@@ -124,7 +111,8 @@ async function main() {
   await new Promise((r) => setTimeout(r, 3000)); // settle: first fetch done, long-poll started
 
   // 1 + 2: idle footprint and request pattern.
-  const before = { ...calls, ops: new Map(ops), cpu: procStat(pid).cpuTicks };
+  census.take();
+  const before = { ...calls, cpu: procStat(pid).cpuTicks };
   const rss: number[] = [];
   const t0 = Date.now();
   while (Date.now() - t0 < IDLE_S * 1000) {
@@ -133,10 +121,12 @@ async function main() {
   }
   const windowS = (Date.now() - t0) / 1000;
   const cpuS = (procStat(pid).cpuTicks - before.cpu) / CLOCK_TICKS;
-  const delta = (op: string) => (ops.get(op) ?? 0) - (before.ops.get(op) ?? 0);
   const syncs = calls.sync - before.sync;
-  const writes = delta('UpdateItemCommand') + delta('PutItemCommand') + delta('TransactWriteItemsCommand') + delta('BatchWriteItemCommand');
-  const reads = delta('QueryCommand') + delta('GetItemCommand') + delta('BatchGetItemCommand');
+  const counted = census.take();
+  // Heartbeats write the node's status: an idle hour that wrote nothing was not counted, not free.
+  requireCounted(counted, `${windowS.toFixed(0)} s of an idle agent's heartbeats`);
+  const writes = counted.itemWrites;
+  const reads = counted.readRequests;
   // The agent's long-polls: one ReceiveMessage per 20 s wait while nothing happens (counted from its timing, SQS is external).
   const receives = windowS / 20;
   const perHour = (n: number) => (n / windowS) * 3600;

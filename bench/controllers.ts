@@ -28,7 +28,8 @@ import { systemClock } from '../shared/clock.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { HollowRuntime } from './hollow-runtime.js';
-import { benchEventPath, censusOfDynamoRequests, createPlainTable, inParallel, rawPutItemRate, startBackends, useBackendsForHandlers } from './harness.js';
+import { dynamoCensus, requireCounted } from './dynamo-census.js';
+import { benchEventPath, createPlainTable, inParallel, rawPutItemRate, startBackends, useBackendsForHandlers } from './harness.js';
 
 const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' }, phases: { type: 'string', default: 'scale,roll,death' }, 'with-service': { type: 'boolean', default: false }, schedulers: { type: 'string', default: '16' }, 'no-rehearsal': { type: 'boolean', default: false } } });
 const REHEARSE = !values['no-rehearsal'];
@@ -37,7 +38,7 @@ const REPLICAS = Number(values.replicas);
 const NODES = Number(values.nodes);
 const VICTIM_PODS = 50;
 
-const census = censusOfDynamoRequests();
+const census = dynamoCensus();
 const b = await startBackends();
 // This machine's DynamoDB Local ceiling, measured in this run (after a warm-up): every figure below is
 // bounded by it, and comparing runs across machines needs it.
@@ -149,13 +150,13 @@ async function scaleUp(app: string, label: string): Promise<number> {
     return s.readyReplicas === REPLICAS && s.availableReplicas === REPLICAS;
   }, 600);
   console.log(`${label}: scale 0 → ${REPLICAS} over ${NODES} nodes: all Running and available in ${seconds.toFixed(1)} s`);
-  const { requests, itemWrites } = census.take();
+  const counted = census.take();
+  requireCounted(counted, `scaling ${app} to ${REPLICAS}`);
   const agentsAfter = agentTotals();
-  const total = (counts: [string, number][]) => counts.reduce((n, [, c]) => n + c, 0);
   const largest = (counts: [string, number][]) => counts.slice(0, 12).map(([k, c]) => `${k} ${c}`).join(', ');
   console.log(`  agent syncs ${agentsAfter.syncs - agentsBefore.syncs} (${agentsAfter.fetches - agentsBefore.fetches} fetching assignments, ${agentsAfter.wakeups - agentsBefore.wakeups} wake-ups)`);
-  console.log(`  DynamoDB requests ${total(requests)} (${(total(requests) / REPLICAS).toFixed(1)} per pod): ${largest(requests)}`);
-  console.log(`  item writes ${total(itemWrites)} (${(total(itemWrites) / REPLICAS).toFixed(1)} per pod): ${largest(itemWrites)}`);
+  console.log(`  DynamoDB requests ${counted.requests} (${(counted.requests / REPLICAS).toFixed(1)} per pod): ${largest(counted.byTarget)}`);
+  console.log(`  item writes ${counted.itemWrites} (${(counted.itemWrites / REPLICAS).toFixed(1)} per pod): ${largest(counted.itemWritesByKind)}`);
   console.log(await timeline(app, startWall));
   return seconds;
 }

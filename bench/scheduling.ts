@@ -20,7 +20,8 @@ import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { addNode, createPod, pod } from '../test/support/cluster.js';
-import { benchEventPath, countWrites, inParallel, percentile, rawPutItemRate, startBackends } from './harness.js';
+import { benchEventPath, inParallel, percentile, rawPutItemRate, startBackends } from './harness.js';
+import { dynamoCensus, requireCounted } from './dynamo-census.js';
 
 const { values } = parseArgs({ options: { pods: { type: 'string', default: '2000' }, nodes: { type: 'string', default: '200' }, schedulers: { type: 'string', default: '8' } } });
 const PODS = Number(values.pods);
@@ -29,7 +30,7 @@ const NODES = Number(values.nodes);
 const b = await startBackends();
 try {
   const raw = await rawPutItemRate(b.dynamo, b.tableName, 1000, 16);
-  const writes = countWrites(b.dynamo);
+  const census = dynamoCensus();
   const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
   const { service } = apiDeps(store, systemClock, console.error);
   await ensureSystemNamespaces(service);
@@ -74,7 +75,7 @@ try {
     { schedulerConcurrency: Number(values.schedulers), startAt: 'LATEST' },
   );
 
-  writes.writes = 0;
+  census.take();
   const start = performance.now();
   await inParallel(
     Array.from({ length: PODS }, (_, i) => `bench-${i}`),
@@ -91,6 +92,8 @@ try {
   }
   const end = Math.max(...bound.values());
   await events.stop();
+  const counted = census.take();
+  requireCounted(counted, `scheduling ${PODS} pods`);
 
   const latencies = [...bound].map(([name, t]) => t - (created.get(name) ?? t)).sort((x, y) => x - y);
   const podsPerSecond = PODS / ((end - start) / 1000);
@@ -99,7 +102,8 @@ try {
   console.log(`  raw PutItem rate           ${fmt(raw.sequential)}/s sequential, ${fmt(raw.parallel)}/s with 16 in flight`);
   console.log(`  pods bound end to end      ${fmt(podsPerSecond, 1)}/s   (create of the first → bind of the last: ${fmt((end - start) / 1000, 2)} s; creates alone took ${fmt((createdAll - start) / 1000, 2)} s)`);
   console.log(`  create → bound latency     p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms`);
-  console.log(`  DynamoDB writes per pod    ${fmt(writes.writes / PODS, 2)}   (create, bind transaction of pod + node allocation, Scheduled event batched; failed bind attempts included)`);
+  console.log(`  DynamoDB per pod           ${fmt(counted.requests / PODS, 2)} requests (${fmt(counted.readRequests / PODS, 2)} reads, ${fmt(counted.writeRequests / PODS, 2)} writes), ${fmt(counted.itemWrites / PODS, 2)} item writes   (create, bind transaction of pod + node allocation, Scheduled event batched; failed bind attempts included)`);
+  console.log(`    largest                  ${counted.byTarget.slice(0, 6).map(([k, c]) => `${k} ${c}`).join(', ')}`);
   console.log(`  ratio to raw PutItem       ${fmt(podsPerSecond / raw.parallel, 2)} × parallel, ${fmt(podsPerSecond / raw.sequential, 2)} × sequential   (target ≥ 0.30)`);
 } finally {
   await b.stop();

@@ -112,6 +112,19 @@ function errorOf(status: number, body: Plain): Error {
   return new DynamoDBServiceException({ name: code, $fault: status >= 500 ? 'server' : 'client', message, $metadata });
 }
 
+/** Told of every request a LiteDocumentClient sends (its DynamoDB action and input), retries included. */
+export type RequestObserver = (action: string, input: Readonly<Record<string, unknown>>) => void;
+const observers = new Set<RequestObserver>();
+
+/**
+ * Watches the requests of every LiteDocumentClient in this process: the client the stores really use,
+ * so what benchmarks count here is what DynamoDB bills. Returns the function that stops watching.
+ */
+export function observeRequests(observer: RequestObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 const RETRYABLE = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'LimitExceededException']);
 const MAX_ATTEMPTS = 4;
 
@@ -133,6 +146,7 @@ export class LiteDocumentClient implements DocumentSender {
     if (!action) throw new Error(`LiteDocumentClient: ${command.constructor.name} is not supported`);
     const body = JSON.stringify(marshallRequest(command.input as Plain));
     for (let attempt = 1; ; attempt++) {
+      for (const observe of observers) observe(action, command.input as Plain);
       try {
         const res = await this.post(action, body);
         const parsed = (res.body ? JSON.parse(res.body) : {}) as Plain;
