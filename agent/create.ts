@@ -11,7 +11,7 @@ import { credentialProvider } from '../shared/aws/lite/credentials.js';
 import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import type { AgentConfig } from '../shared/config.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
-import { SqsWakeSource } from '../shared/agent/sqs-wake-source.js';
+import { SqsWakeSource } from '../shared/aws/sqs-wake-source.js';
 import { nodeCredential } from '../shared/agent/node-credential.js';
 
 /** Builds an agent from its configuration: the composition root shared by `kumo-agent`, `npm start` and the tests. */

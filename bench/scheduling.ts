@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { apiDeps } from '../shared/api/wiring.js';
+import { apiDeps } from '../shared/apiserver/wiring.js';
 import { changesFromStream } from '../shared/aws/stream.js';
-import { systemClock } from '../shared/clock.js';
+import { systemClock } from '../shared/util/clock.js';
 import { dispatchChanges } from '../shared/events/dispatcher.js';
 import { storeEventRecorder } from '../shared/events/recorder.js';
 import { SqsWorkQueue } from '../shared/queue/sqs/sqs-work-queue.js';

@@ -6,9 +6,9 @@
 import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { apiDeps } from '../shared/api/wiring.js';
+import { apiDeps } from '../shared/apiserver/wiring.js';
 import { TokenService } from '../shared/auth/token-service.js';
-import { systemClock } from '../shared/clock.js';
+import { systemClock } from '../shared/util/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { ensureSystemNamespaces } from '../local/setup.js';

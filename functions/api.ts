@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { handleApiRequest } from '../shared/api/http/handler.js';
-import { fromHttpApiEvent, toHttpApiResult } from '../shared/aws/api-gateway.js';
+import { handleApiRequest } from '../shared/apiserver/http/handler.js';
+import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
 import { apiDependencies } from './deps.js';
 
 /** The Kubernetes-shaped REST API (kube-apiserver's role), behind an HTTP API catch-all route. */

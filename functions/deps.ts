@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { apiDeps } from '../shared/api/wiring.js';
-import type { ApiDeps } from '../shared/api/http/handler.js';
+import { apiDeps } from '../shared/apiserver/wiring.js';
+import type { ApiDeps } from '../shared/apiserver/http/handler.js';
 import { dynamoClient, liteSqsClient } from '../shared/aws/clients.js';
-import { systemClock } from '../shared/clock.js';
+import { systemClock } from '../shared/util/clock.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { storeEventRecorder } from '../shared/events/recorder.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
@@ -16,7 +16,7 @@ import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
-import { DEFAULT_NODE_TIMINGS } from '../shared/nodes/node-service.js';
+import { DEFAULT_NODE_TIMINGS } from '../shared/apiserver/node-service.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import type { LogStore } from '../shared/logs/log-store.js';
 import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
@@ -24,7 +24,7 @@ import { credentialProvider } from '../shared/aws/lite/credentials.js';
 import { AwsJsonClient } from '../shared/aws/lite/json-client.js';
 import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
 import { SecretSealer } from '../shared/secrets/sealer.js';
-import { KmsKeyProvider } from '../shared/secrets/kms-key-provider.js';
+import { KmsKeyProvider } from '../shared/aws/kms-key-provider.js';
 import { LocalKeyProvider } from '../shared/secrets/local-key-provider.js';
 
 /** Clients are built once per cold start and reused by every invocation of the container. */

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { RouteNotFoundError } from '../shared/api/errors.js';
-import { handleApiRequest } from '../shared/api/http/handler.js';
-import { fromHttpApiEvent, toHttpApiResult } from '../shared/aws/api-gateway.js';
+import { RouteNotFoundError } from '../shared/model/errors.js';
+import { handleApiRequest } from '../shared/apiserver/http/handler.js';
+import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
 import { isAgentPath } from '../shared/nodes/wire.js';
 import { apiDependencies } from './deps.js';
 

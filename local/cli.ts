@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kubeconfig } from './kubeconfig.js';
 import { dynamoClient } from '../shared/aws/clients.js';
-import { systemClock } from '../shared/clock.js';
+import { systemClock } from '../shared/util/clock.js';
 import { TokenService } from '../shared/auth/token-service.js';
 import type { Role } from '../shared/auth/principal.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
-import { StatusError } from '../shared/api/errors.js';
+import { StatusError } from '../shared/model/errors.js';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { stackOutputs } from '../deploy/stage.js';
 

@@ -1,8 +1,8 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { AlreadyExistsError } from '../shared/api/errors.js';
-import { typeByKindName } from '../shared/api/kinds.js';
-import type { ObjectService } from '../shared/api/object-service.js';
+import { AlreadyExistsError } from '../shared/model/errors.js';
+import { typeByKindName } from '../shared/model/kinds.js';
+import type { ObjectService } from '../shared/apiserver/object-service.js';
 import { WORK_QUEUES, deadLetterQueueName, queueName } from '../shared/queue/queues.js';
 import type { QueueName } from '../shared/queue/work-queue.js';
 import { objectsTableDefinition } from '../shared/store/dynamo/schema.js';

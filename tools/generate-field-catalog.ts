@@ -1,9 +1,9 @@
 /**
- * Writes shared/api/validation/field-catalog.json: every field of the served kinds, as Kubernetes
+ * Writes shared/apiserver/validation/field-catalog.json: every field of the served kinds, as Kubernetes
  * 1.3x defines them, taken from @kubernetes/client-node's generated models (its attribute type maps
  * come from Kubernetes' own OpenAPI). The server's field validation (fieldValidation=Strict|Warn|Ignore)
  * reads it. Run `npm run generate:fields` after upgrading @kubernetes/client-node;
- * test/unit/api/field-catalog.test.ts fails when the checked-in file is stale.
+ * test/unit/apiserver/field-validation.test.ts fails when the checked-in file is stale.
  *
  * Catalog format: types[Name] = { jsonField: ref }, where ref is a type name, "[ref" (array of),
  * "{ref" (map of), "int32" or "int64" (an integer of Kubernetes' Go type, bounds checked at admission)
@@ -57,7 +57,7 @@ export function buildCatalog() {
   return { source: '@kubernetes/client-node models', roots: ROOTS, types: sorted };
 }
 
-export const CATALOG_FILE = join(import.meta.dirname, '..', 'shared', 'api', 'validation', 'field-catalog.json');
+export const CATALOG_FILE = join(import.meta.dirname, '..', 'shared', 'apiserver', 'validation', 'field-catalog.json');
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   writeFileSync(CATALOG_FILE, JSON.stringify(buildCatalog(), null, 1) + '\n');

@@ -1,6 +1,6 @@
-import { jsonEqual } from '../api/json.js';
-import { isFinished } from '../api/pod-state.js';
-import type { KubeObject } from '../api/types.js';
+import { jsonEqual } from '../model/json.js';
+import { isFinished } from '../model/pod-state.js';
+import type { KubeObject } from '../model/types.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { AgentEvent, PodRef, PodStatusReport, RegisterRequest, SyncResponse } from '../nodes/protocol.js';
 import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';

@@ -1,10 +1,10 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 import type { LogStore, LogWriter } from '../logs/log-store.js';
 import { backoffDelay, shouldRestart, type BackoffPolicy, type RestartPolicy } from './backoff.js';
 import { containerEnv, EnvConfigError, expand, type Lookup } from './env.js';
 import { ProbeLoop, type ProbeSpec, type ProbeTarget } from './probes.js';
 import { ContainerConfigError, ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type PullPolicy } from './runtime/runtime.js';
-import { parseQuantity } from '../api/quantity.js';
+import { parseQuantity } from '../model/quantity.js';
 
 /** The part of a Pod's container spec the agent acts on. */
 export interface ContainerDef {

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 
 /**
  * A container's environment as kubelet builds it: envFrom first (ConfigMaps and Secrets, with an

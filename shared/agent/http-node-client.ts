@@ -1,8 +1,8 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
 import { FENCED_REASON, NODE_API_PREFIX } from '../nodes/wire.js';
 import { FencedByControlPlane, type NodeClient } from './node-client.js';
-import { httpCall } from '../aws/lite/http.js';
+import { httpCall } from '../util/http-call.js';
 
 export class ControlPlaneError extends Error {
   constructor(

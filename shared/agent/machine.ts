@@ -1,6 +1,6 @@
 import { arch, availableParallelism, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { RegisterRequest } from '../nodes/protocol.js';
-import { httpCall } from '../aws/lite/http.js';
+import { httpCall } from '../util/http-call.js';
 
 /** What the agent can learn about where it runs; on AWS the metadata endpoints add zone and instance type. */
 export interface MachineFacts {

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
 
 /**

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { httpCall } from '../aws/lite/http.js';
+import { httpCall } from '../util/http-call.js';
 import { NODE_API_PREFIX } from '../nodes/wire.js';
 
 export interface CredentialSource {

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 import type { RestartPolicy } from './backoff.js';
 import { ContainerRunner, type ContainerDef, type RunnerDeps } from './container-runner.js';
 import { podStatus, type ContainerView } from './pod-status.js';

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { httpCall } from '../aws/lite/http.js';
+import { httpCall } from '../util/http-call.js';
 import { grpcProbe } from './grpc-probe.js';
 
 /** A container probe as the Pod spec declares it (httpGet, tcpSocket, exec or grpc). */

@@ -1,4 +1,4 @@
-import type { Route } from '../api/http/routes.js';
+import type { Route } from '../apiserver/http/routes.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 

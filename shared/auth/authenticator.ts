@@ -1,5 +1,5 @@
-import { UnauthorizedError } from '../api/errors.js';
-import type { Clock } from '../clock.js';
+import { UnauthorizedError } from '../model/errors.js';
+import type { Clock } from '../util/clock.js';
 import { principalOf, type Principal } from './principal.js';
 import type { TokenStore } from './token-store.js';
 import { hashSecret, parseToken, secretMatches } from './tokens.js';

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 
 /** Loosely-typed view of the parts of a pod spec that name ConfigMaps and Secrets. */
 interface RefSpec {

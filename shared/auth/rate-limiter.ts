@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * A token bucket per principal, per warm container: a cheap first line against one caller flooding

@@ -1,5 +1,5 @@
-import { BadRequestError, NotFoundError } from '../api/errors.js';
-import type { Clock } from '../clock.js';
+import { BadRequestError, NotFoundError } from '../model/errors.js';
+import type { Clock } from '../util/clock.js';
 import { checkNodeName } from '../nodes/protocol.js';
 import { ROLES, type Role, type TokenRecord } from './principal.js';
 import type { TokenStore } from './token-store.js';

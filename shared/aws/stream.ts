@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 import type { ChangeRecord } from '../events/dispatcher.js';
 
 /**

@@ -1,7 +1,7 @@
-import { ConflictError, NotFoundError } from '../api/errors.js';
-import type { ResourceType } from '../api/kinds.js';
-import { fromStructured, matchesLabels, type StructuredSelector } from '../api/selectors.js';
-import type { KubeObject, StoredObject } from '../api/types.js';
+import { ConflictError, NotFoundError } from '../model/errors.js';
+import type { ResourceType } from '../model/kinds.js';
+import { fromStructured, matchesLabels, type StructuredSelector } from '../model/selectors.js';
+import type { KubeObject, StoredObject } from '../model/types.js';
 import type { ControllerDeps } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 
 /**
  * A reconcile's claim on a workload while it writes that workload's pods. Kubernetes keeps one

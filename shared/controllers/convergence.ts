@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 
 /**
  * Whether a workload object has reached what it asks for. The periodic sweep re-enqueues only the

@@ -1,6 +1,6 @@
-import { NotFoundError } from '../api/errors.js';
-import { typeByKindName, type ResourceType } from '../api/kinds.js';
-import type { KubeObject } from '../api/types.js';
+import { NotFoundError } from '../model/errors.js';
+import { typeByKindName, type ResourceType } from '../model/kinds.js';
+import type { KubeObject } from '../model/types.js';
 import { inParallel } from './in-parallel.js';
 import type { ControllerDeps } from './types.js';
 

@@ -1,5 +1,5 @@
-import { isFinished, phaseOf } from '../api/pod-state.js';
-import type { KubeObject } from '../api/types.js';
+import { isFinished, phaseOf } from '../model/pod-state.js';
+import type { KubeObject } from '../model/types.js';
 
 export { isFinished, phaseOf };
 

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../api/types.js';
-import { integerProblems } from '../api/validation/field-validation.js';
+import type { KubeObject } from '../model/types.js';
+import { integerProblems } from '../apiserver/validation/field-validation.js';
 import type { ControllerDeps } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { StoredObject } from '../api/types.js';
+import type { StoredObject } from '../model/types.js';
 import { objectKey } from '../events/dispatch.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { listAll } from '../store/list-all.js';

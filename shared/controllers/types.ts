@@ -1,5 +1,5 @@
-import type { ObjectService } from '../api/object-service.js';
-import type { Clock } from '../clock.js';
+import type { ObjectService } from '../apiserver/object-service.js';
+import type { Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { Store } from '../store/store.js';
 

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../model/types.js';
 
 /** Similar events recorded one by one before the rest are combined (client-go's EventAggregator: maxEvents 10). */
 export const AGGREGATE_AFTER = 10;

@@ -1,6 +1,6 @@
-import { jsonEqual } from '../api/json.js';
-import { isFinished, isWaitingForNode, nodeNameOf, phaseOf } from '../api/pod-state.js';
-import type { KubeObject } from '../api/types.js';
+import { jsonEqual } from '../model/json.js';
+import { isFinished, isWaitingForNode, nodeNameOf, phaseOf } from '../model/pod-state.js';
+import type { KubeObject } from '../model/types.js';
 import type { QueueName } from '../queue/work-queue.js';
 
 /**

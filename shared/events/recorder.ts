@@ -1,5 +1,5 @@
-import { rfc3339, type Clock } from '../clock.js';
-import type { KubeObject } from '../api/types.js';
+import { rfc3339, type Clock } from '../util/clock.js';
+import type { KubeObject } from '../model/types.js';
 import type { Store } from '../store/store.js';
 import { aggregateSimilarEvents } from './aggregate.js';
 

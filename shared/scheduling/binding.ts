@@ -1,9 +1,9 @@
-import { BadRequestError, cause, ConflictError, InvalidError, NotFoundError } from '../api/errors.js';
-import type { KubeObject, StoredObject } from '../api/types.js';
-import { rfc3339, type Clock } from '../clock.js';
+import { BadRequestError, cause, ConflictError, InvalidError, NotFoundError } from '../model/errors.js';
+import type { KubeObject, StoredObject } from '../model/types.js';
+import { rfc3339, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { PodBinding, Store } from '../store/store.js';
-import { nodeAllocatable, podRequests, type Resources } from './resources.js';
+import { nodeAllocatable, podRequests, type Resources } from '../model/resources.js';
 
 /**
  * A pod is placed on a node only by a binding: the pod's spec.nodeName and its PodScheduled condition

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../api/types.js';
-import type { Resources } from './resources.js';
+import type { KubeObject } from '../model/types.js';
+import type { Resources } from '../model/resources.js';
 import { shardOf } from '../store/index-keys.js';
 
 const shardHash = (s: string) => shardOf(s, 0x7fffffff);

@@ -1,8 +1,8 @@
-import { CapacityConflictError, ConflictError, NotFoundError, StatusError } from '../api/errors.js';
-import { jsonEqual } from '../api/json.js';
-import { isWaitingForNode as waiting } from '../api/pod-state.js';
-import type { StoredObject } from '../api/types.js';
-import { rfc3339, type Clock } from '../clock.js';
+import { CapacityConflictError, ConflictError, NotFoundError, StatusError } from '../model/errors.js';
+import { jsonEqual } from '../model/json.js';
+import { isWaitingForNode as waiting } from '../model/pod-state.js';
+import type { StoredObject } from '../model/types.js';
+import { rfc3339, type Clock } from '../util/clock.js';
 import { schedulerKeys } from '../events/dispatch.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { WorkQueue } from '../queue/work-queue.js';
@@ -10,7 +10,7 @@ import type { PodBinding, Store } from '../store/store.js';
 import { schedule, type NodeInfo, type Snapshot } from './framework.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
-import { addResources, podRequests, type Resources } from './resources.js';
+import { addResources, podRequests, type Resources } from '../model/resources.js';
 import { podBinding, podConditions, scheduledMessage, withCondition, type PodCondition } from './binding.js';
 
 /**

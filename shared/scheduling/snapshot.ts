@@ -1,8 +1,8 @@
-import type { StoredObject } from '../api/types.js';
-import type { Clock } from '../clock.js';
+import type { StoredObject } from '../model/types.js';
+import type { Clock } from '../util/clock.js';
 import type { NodeAllocation, Store } from '../store/store.js';
 import type { NodeInfo, Snapshot } from './framework.js';
-import { nodeAllocatable } from './resources.js';
+import { nodeAllocatable } from '../model/resources.js';
 
 /** Reads the cluster as the scheduler sees it: every Node, and what is bound to each (from the allocations). */
 export async function loadSnapshot(store: Store): Promise<Snapshot> {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * Where data keys come from: KMS on AWS (GenerateDataKey/Decrypt), a local master key offline.

@@ -1,5 +1,5 @@
-import { isWaitingForNode, nodeNameOf } from '../api/pod-state.js';
-import type { KubeObject } from '../api/types.js';
+import { isWaitingForNode, nodeNameOf } from '../model/pod-state.js';
+import type { KubeObject } from '../model/types.js';
 
 /**
  * The attributes that put an object into the sparse secondary indexes. An attribute is present only

@@ -1,4 +1,4 @@
-import type { StoredObject } from '../api/types.js';
+import type { StoredObject } from '../model/types.js';
 import type { ListQuery, Store } from './store.js';
 
 /** Every object a query matches, page by page (for controllers that must see all of them). */

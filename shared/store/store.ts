@@ -1,5 +1,5 @@
-import type { ObjectKey, StoredObject, KubeObject } from '../api/types.js';
-import type { Resources } from '../scheduling/resources.js';
+import type { ObjectKey, StoredObject, KubeObject } from '../model/types.js';
+import type { Resources } from '../model/resources.js';
 
 /** One pod's share of a node, as the scheduler accounted it when binding. */
 export interface AllocationEntry {

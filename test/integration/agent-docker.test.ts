@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../shared/agent/agent.js';
-import type { KubeObject } from '../../shared/api/types.js';
+import type { KubeObject } from '../../shared/model/types.js';
 import { freePort } from '../../local/ports.js';
 import { startAgentStack, type AgentStack } from '../support/agents.js';
 import { podmanMissing, startPodman, type Podman } from '../../local/podman.js';

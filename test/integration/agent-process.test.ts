@@ -6,7 +6,7 @@ import { kubeconfig } from '../../local/kubeconfig.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../shared/agent/agent.js';
-import type { KubeObject } from '../../shared/api/types.js';
+import type { KubeObject } from '../../shared/model/types.js';
 import { PartitionableClient, startAgentStack, type AgentStack } from '../support/agents.js';
 import { T, until } from '../support/wait.js';
 import { freePort } from '../../local/ports.js';

@@ -1,8 +1,8 @@
 import { inject } from 'vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleApiRequest } from '../../shared/api/http/handler.js';
-import type { ApiRequest } from '../../shared/api/http/request.js';
-import { apiDeps } from '../../shared/api/wiring.js';
+import { handleApiRequest } from '../../shared/apiserver/http/handler.js';
+import type { ApiRequest } from '../../shared/apiserver/http/request.js';
+import { apiDeps } from '../../shared/apiserver/wiring.js';
 import { DEFAULT_AUTH } from '../../shared/auth/settings.js';
 import { TokenService } from '../../shared/auth/token-service.js';
 import { dynamoClient } from '../../shared/aws/clients.js';

@@ -8,7 +8,7 @@ import { TokenService } from '../../shared/auth/token-service.js';
 import { loadAgentConfig } from '../../shared/config.js';
 import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
 import { dynamoClient } from '../../shared/aws/clients.js';
-import { systemClock } from '../../shared/clock.js';
+import { systemClock } from '../../shared/util/clock.js';
 import { startApi, type TestApi } from '../support/api-server.js';
 import { inject } from 'vitest';
 import { until } from '../support/wait.js';

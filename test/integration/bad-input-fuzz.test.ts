@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleApiRequest } from '../../shared/api/http/handler.js';
-import { RESOURCE_TYPES } from '../../shared/api/kinds.js';
-import type { KubeObject } from '../../shared/api/types.js';
+import { handleApiRequest } from '../../shared/apiserver/http/handler.js';
+import { RESOURCE_TYPES } from '../../shared/model/kinds.js';
+import type { KubeObject } from '../../shared/model/types.js';
 import { makeConfigMap, makeDeployment, makePod } from '../support/fixtures.js';
 import { freshStack, type TestStack } from '../support/stack.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleApiRequest } from '../../shared/api/http/handler.js';
-import type { ApiRequest } from '../../shared/api/http/request.js';
+import { handleApiRequest } from '../../shared/apiserver/http/handler.js';
+import type { ApiRequest } from '../../shared/apiserver/http/request.js';
 import { makeConfigMap, makeDeployment } from '../support/fixtures.js';
 import { freshStack, type TestStack } from '../support/stack.js';
 import { badBodies, badContentTypes, randomPatchOps } from '../support/bad-input.js';

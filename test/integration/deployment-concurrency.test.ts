@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../shared/clock.js';
+import { systemClock } from '../../shared/util/clock.js';
 import { DeploymentController } from '../../shared/controllers/deployment/controller.js';
 import { storeEventRecorder, type EventRecorder } from '../../shared/events/recorder.js';
 import { makeDeployment } from '../support/fixtures.js';

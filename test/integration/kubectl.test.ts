@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
+import { typeByKindName, type ResourceType } from '../../shared/model/kinds.js';
 import { kubeconfig } from '../../local/kubeconfig.js';
 import { startApi, type TestApi } from '../support/api-server.js';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { StatusError } from '../../shared/api/errors.js';
-import type { StoredObject } from '../../shared/api/types.js';
-import { apiDeps } from '../../shared/api/wiring.js';
+import { StatusError } from '../../shared/model/errors.js';
+import type { StoredObject } from '../../shared/model/types.js';
+import { apiDeps } from '../../shared/apiserver/wiring.js';
 import { dynamoClient } from '../../shared/aws/clients.js';
-import { systemClock } from '../../shared/clock.js';
-import type { NodeService } from '../../shared/nodes/node-service.js';
+import { systemClock } from '../../shared/util/clock.js';
+import type { NodeService } from '../../shared/apiserver/node-service.js';
 import { DynamoLeaseStore } from '../../shared/store/dynamo/dynamo-lease-store.js';
 import type { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { FencedWriteError, type Store } from '../../shared/store/store.js';

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { StoredObject } from '../../shared/api/types.js';
-import { systemClock } from '../../shared/clock.js';
+import type { StoredObject } from '../../shared/model/types.js';
+import { systemClock } from '../../shared/util/clock.js';
 import { CLAIM_ANNOTATION } from '../../shared/controllers/claim.js';
 import { isActive } from '../../shared/controllers/pods.js';
 import { ReplicaSetController } from '../../shared/controllers/replicaset/controller.js';
 import { slotName } from '../../shared/controllers/replicaset/plan.js';
 import { storeEventRecorder, type EventRecorder } from '../../shared/events/recorder.js';
-import type { ObjectService } from '../../shared/api/object-service.js';
+import type { ObjectService } from '../../shared/apiserver/object-service.js';
 import { freshStack, type TestStack } from '../support/stack.js';
 import { T } from '../support/wait.js';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleApiRequest } from '../../shared/api/http/handler.js';
-import type { ObjectService } from '../../shared/api/object-service.js';
+import { handleApiRequest } from '../../shared/apiserver/http/handler.js';
+import type { ObjectService } from '../../shared/apiserver/object-service.js';
 import { makeDeployment } from '../support/fixtures.js';
 import { freshStack, type TestStack } from '../support/stack.js';
 import { T } from '../support/wait.js';

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
-import type { StoredObject } from '../../shared/api/types.js';
-import { systemClock } from '../../shared/clock.js';
+import { typeByKindName, type ResourceType } from '../../shared/model/kinds.js';
+import type { StoredObject } from '../../shared/model/types.js';
+import { systemClock } from '../../shared/util/clock.js';
 import type { WorkQueue } from '../../shared/queue/work-queue.js';
 import { Scheduler } from '../../shared/scheduling/scheduler.js';
 import { SnapshotCache } from '../../shared/scheduling/snapshot.js';
-import { nodeAllocatable, podRequests } from '../../shared/scheduling/resources.js';
+import { nodeAllocatable, podRequests } from '../../shared/model/resources.js';
 import { storeEventRecorder } from '../../shared/events/recorder.js';
 import { addNode, createPod, pod } from '../support/cluster.js';
 import { startEventPathStack, type EventPathStack } from '../support/event-path.js';

@@ -14,7 +14,7 @@ import { dynamoClient } from '../../shared/aws/clients.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { SecretSealer } from '../../shared/secrets/sealer.js';
 import { LocalKeyProvider } from '../../shared/secrets/local-key-provider.js';
-import { systemClock } from '../../shared/clock.js';
+import { systemClock } from '../../shared/util/clock.js';
 import { randomBytes } from 'node:crypto';
 import { startApi, type TestApi } from '../support/api-server.js';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, ConflictError, NotFoundError, RequestEntityTooLargeError, TransactionError } from '../../shared/api/errors.js';
-import type { KubeObject } from '../../shared/api/types.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, RequestEntityTooLargeError, TransactionError } from '../../shared/model/errors.js';
+import type { KubeObject } from '../../shared/model/types.js';
 import type { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { makeConfigMap, makePod } from '../support/fixtures.js';
 import { freshStack } from '../support/stack.js';

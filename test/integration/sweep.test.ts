@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
+import { typeByKindName, type ResourceType } from '../../shared/model/kinds.js';
 import { sweepControllers } from '../../shared/controllers/sweep.js';
 import type { QueueName, WorkQueue } from '../../shared/queue/work-queue.js';
 import { makeDeployment } from '../support/fixtures.js';

@@ -1,6 +1,6 @@
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
-import type { ObjectService } from '../../shared/api/object-service.js';
-import type { KubeObject } from '../../shared/api/types.js';
+import { typeByKindName, type ResourceType } from '../../shared/model/kinds.js';
+import type { ObjectService } from '../../shared/apiserver/object-service.js';
+import type { KubeObject } from '../../shared/model/types.js';
 
 const T = (kind: string) => typeByKindName(kind) as ResourceType;
 

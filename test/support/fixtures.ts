@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../shared/api/types.js';
+import type { KubeObject } from '../../shared/model/types.js';
 
 /** Fixture builders: a valid object by default, changed only where a test says. */
 

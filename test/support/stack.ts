@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { apiDeps } from '../../shared/api/wiring.js';
-import type { ApiDeps } from '../../shared/api/http/handler.js';
+import { apiDeps } from '../../shared/apiserver/wiring.js';
+import type { ApiDeps } from '../../shared/apiserver/http/handler.js';
 import { dynamoClient } from '../../shared/aws/clients.js';
-import type { Clock } from '../../shared/clock.js';
-import { systemClock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/util/clock.js';
+import { systemClock } from '../../shared/util/clock.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
 import { DEFAULT_AUTH } from '../../shared/auth/settings.js';

@@ -1,4 +1,4 @@
-import { typeByKindName, type ResourceType } from '../../shared/api/kinds.js';
+import { typeByKindName, type ResourceType } from '../../shared/model/kinds.js';
 
 /** Polls `check` until it holds; fails the test after `timeoutMs`. */
 export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {

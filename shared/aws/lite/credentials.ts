@@ -1,4 +1,4 @@
-import { httpCall } from './http.js';
+import { httpCall } from '../../util/http-call.js';
 import type { Credentials } from './sigv4.js';
 
 /** Where credentials may come from, in the AWS SDK's order for what an agent host offers. */

@@ -24,7 +24,7 @@ import {
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { httpCall } from './http.js';
+import { httpCall } from '../../util/http-call.js';
 import { signV4 } from './sigv4.js';
 
 type Command = GetCommand | PutCommand | UpdateCommand | DeleteCommand | QueryCommand | BatchGetCommand | BatchWriteCommand | TransactWriteCommand;

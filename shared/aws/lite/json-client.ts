@@ -1,4 +1,4 @@
-import { httpCall } from './http.js';
+import { httpCall } from '../../util/http-call.js';
 import { signV4, type Credentials } from './sigv4.js';
 
 export class AwsError extends Error {

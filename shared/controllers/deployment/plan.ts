@@ -1,6 +1,6 @@
-import { jsonEqual } from '../../api/json.js';
-import type { KubeObject } from '../../api/types.js';
-import { rfc3339 } from '../../clock.js';
+import { jsonEqual } from '../../model/json.js';
+import type { KubeObject } from '../../model/types.js';
+import { rfc3339 } from '../../util/clock.js';
 import { shardOf } from '../../store/index-keys.js';
 
 /**

@@ -1,7 +1,7 @@
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
-import { jsonEqual } from '../../api/json.js';
-import { typeByKindName, type ResourceType } from '../../api/kinds.js';
-import type { StoredObject } from '../../api/types.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../model/errors.js';
+import { jsonEqual } from '../../model/json.js';
+import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import type { StoredObject } from '../../model/types.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planEndpoints } from './plan.js';
 

@@ -1,5 +1,5 @@
-import { matchesLabels, parseLabelSelector } from '../../api/selectors.js';
-import type { KubeObject } from '../../api/types.js';
+import { matchesLabels, parseLabelSelector } from '../../model/selectors.js';
+import type { KubeObject } from '../../model/types.js';
 import { isReady, isTerminating, phaseOf } from '../pods.js';
 
 /**

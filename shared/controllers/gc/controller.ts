@@ -1,6 +1,6 @@
-import { NotFoundError } from '../../api/errors.js';
-import { typeByKindName, type ResourceType } from '../../api/kinds.js';
-import type { StoredObject } from '../../api/types.js';
+import { NotFoundError } from '../../model/errors.js';
+import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import type { StoredObject } from '../../model/types.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 
 /** How soon a Foreground deletion looks again for dependents that are still going. */

@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError } from '../../api/errors.js';
-import { jsonEqual } from '../../api/json.js';
-import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import { ConflictError, NotFoundError } from '../../model/errors.js';
+import { jsonEqual } from '../../model/json.js';
+import { typeByKindName, type ResourceType } from '../../model/kinds.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { applyPodChanges } from '../pod-writes.js';

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../api/types.js';
-import { rfc3339 } from '../../clock.js';
+import type { KubeObject } from '../../model/types.js';
+import { rfc3339 } from '../../util/clock.js';
 import { isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 import { BURST, slotName } from '../replicaset/plan.js';
 

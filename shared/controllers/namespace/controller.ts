@@ -1,5 +1,5 @@
-import { NotFoundError } from '../../api/errors.js';
-import { RESOURCE_TYPES } from '../../api/kinds.js';
+import { NotFoundError } from '../../model/errors.js';
+import { RESOURCE_TYPES } from '../../model/kinds.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 
 const RECHECK_MS = 2000;

@@ -1,7 +1,7 @@
-import { ConflictError, NotFoundError } from '../../api/errors.js';
-import { typeByKindName, type ResourceType } from '../../api/kinds.js';
-import type { KubeObject, StoredObject } from '../../api/types.js';
-import { rfc3339 } from '../../clock.js';
+import { ConflictError, NotFoundError } from '../../model/errors.js';
+import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import type { KubeObject, StoredObject } from '../../model/types.js';
+import { rfc3339 } from '../../util/clock.js';
 import type { NodeWakeups } from '../../nodes/wakeups.js';
 import type { LeaseStore } from '../../store/leases.js';
 import { listAll } from '../../store/list-all.js';

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../model/types.js';
 import type { Lease } from '../../store/leases.js';
 
 /** The taint a node gets when its agent stops renewing the lease (Kubernetes' own key). */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../api/errors.js';
-import { jsonEqual } from '../../api/json.js';
-import type { StoredObject } from '../../api/types.js';
-import { typeByKindName, type ResourceType } from '../../api/kinds.js';
+import { ConflictError, NotFoundError } from '../../model/errors.js';
+import { jsonEqual } from '../../model/json.js';
+import type { StoredObject } from '../../model/types.js';
+import { typeByKindName, type ResourceType } from '../../model/kinds.js';
 import { adoptOrphans } from '../adoption.js';
 import { isActive } from '../pods.js';
 import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';

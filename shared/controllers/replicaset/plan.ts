@@ -1,5 +1,5 @@
 import { shardOf } from '../../store/index-keys.js';
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../model/types.js';
 import { isActive, isAvailable, isReady, msUntilAvailable, phaseOf, podFromTemplate } from '../pods.js';
 
 /**

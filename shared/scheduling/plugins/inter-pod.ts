@@ -1,5 +1,5 @@
-import { fromStructured, matchesLabels, type StructuredSelector } from '../../api/selectors.js';
-import type { KubeObject } from '../../api/types.js';
+import { fromStructured, matchesLabels, type StructuredSelector } from '../../model/selectors.js';
+import type { KubeObject } from '../../model/types.js';
 import { OK, reject, normalizeToMax, type FilterPlugin, type NodeInfo, type PlacedPod, type ScorePlugin, type Snapshot } from '../framework.js';
 
 /**

@@ -1,5 +1,5 @@
 import { OK, reject, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
-import type { Resources } from '../resources.js';
+import type { Resources } from '../../model/resources.js';
 
 /** NodeResourcesFit: the pod's requests must fit in allocatable minus what is already bound. */
 export const resourcesFit: FilterPlugin = {

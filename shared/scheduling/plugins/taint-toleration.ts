@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../model/types.js';
 import { OK, reject, type FilterPlugin, type ScorePlugin, normalizeToMax } from '../framework.js';
 
 export interface Taint {

@@ -20,12 +20,12 @@ import {
   TransactionError,
   type ObjectRef,
   type StatusError,
-} from '../../api/errors.js';
-import { typeByKindName } from '../../api/kinds.js';
-import type { KubeObject, ObjectKey, StoredObject } from '../../api/types.js';
-import type { Clock } from '../../clock.js';
+} from '../../model/errors.js';
+import { typeByKindName } from '../../model/kinds.js';
+import type { KubeObject, ObjectKey, StoredObject } from '../../model/types.js';
+import type { Clock } from '../../util/clock.js';
 import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
-import type { Resources } from '../../scheduling/resources.js';
+import type { Resources } from '../../model/resources.js';
 import { chunksBy } from '../chunks.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion, resourceVersionFloor } from '../resource-version.js';

@@ -4,10 +4,10 @@ import { backoffDelay, KUBELET_BACKOFF, shouldRestart } from '../../../shared/ag
 import { containerEnv, EnvConfigError, expand } from '../../../shared/agent/env.js';
 import { looksLikeEc2, registration, type MachineFacts } from '../../../shared/agent/machine.js';
 import { podPhase, podStatus, type ContainerView } from '../../../shared/agent/pod-status.js';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { loadAgentConfig } from '../../../shared/config.js';
 import { trimLog } from '../../../shared/logs/log-store.js';
-import { assignmentDigest } from '../../../shared/nodes/node-service.js';
+import { assignmentDigest } from '../../../shared/apiserver/node-service.js';
 import { nodeQueueName } from '../../../shared/nodes/wakeups.js';
 import { isAgentPath } from '../../../shared/nodes/wire.js';
 

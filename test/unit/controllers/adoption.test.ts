@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { adoptable, withController } from '../../../shared/controllers/adoption.js';
 
 const owner = (selector?: Record<string, unknown>): KubeObject => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web', namespace: 'default', uid: 'rs-uid' }, spec: { selector } });

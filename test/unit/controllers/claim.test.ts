@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { CLAIM_ANNOTATION, claimedByOther, claimOf, withClaim, withoutClaim } from '../../../shared/controllers/claim.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { converged } from '../../../shared/controllers/convergence.js';
 
 const o = (kind: string, spec: Record<string, unknown>, status: Record<string, unknown>, generation = 1): KubeObject => ({ apiVersion: 'v1', kind, metadata: { name: 'x', generation }, spec, status });

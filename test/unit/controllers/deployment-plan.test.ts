@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { planDeployment, resolveSurge, REVISION_ANNOTATION, templateHash, type ReplicaSetView } from '../../../shared/controllers/deployment/plan.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { planEndpoints, resolvePort } from '../../../shared/controllers/endpoints/plan.js';
 
 const svc = (selector: Record<string, string> | undefined, ports: unknown[]) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { backoffMs, planJob } from '../../../shared/controllers/job/plan.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');

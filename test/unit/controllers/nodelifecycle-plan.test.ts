@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { DEFAULT_LIFECYCLE, msUntilNextStaleLease, planEvictions, planNodes, toleratedMs, UNREACHABLE_TAINT, type NodeFacts } from '../../../shared/controllers/nodelifecycle/plan.js';
 
 const NOW = 1_000_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { AGGREGATE_AFTER, COMBINED_PREFIX, aggregateSimilarEvents } from '../../../shared/events/aggregate.js';
 
 const event = (i: number, about: string, reason: string, extra: Record<string, unknown> = {}): KubeObject => ({

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { keysForChange } from '../../../shared/events/dispatch.js';
 import { dispatchChanges } from '../../../shared/events/dispatcher.js';
 import type { QueueName, WorkQueue } from '../../../shared/queue/work-queue.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../shared/api/types.js';
+import type { KubeObject } from '../../../shared/model/types.js';
 import { schedule, type NodeInfo, type PlacedPod, type PodToPlace, type Snapshot } from '../../../shared/scheduling/framework.js';
 import { defaultSpreadScore, interPodAffinity, topologySpread } from '../../../shared/scheduling/plugins/inter-pod.js';
 import { defaultPlugins } from '../../../shared/scheduling/plugins/index.js';
@@ -7,7 +7,7 @@ import { nodeAffinityFilter, nodeAffinityScore } from '../../../shared/schedulin
 import { nodeState } from '../../../shared/scheduling/plugins/node-state.js';
 import { leastAllocated, mostAllocated, resourcesFit } from '../../../shared/scheduling/plugins/resources.js';
 import { taintToleration, tolerates } from '../../../shared/scheduling/plugins/taint-toleration.js';
-import { podRequests } from '../../../shared/scheduling/resources.js';
+import { podRequests } from '../../../shared/model/resources.js';
 
 /** Builders: a Ready 4-core node and a 100m pod unless a test says otherwise. */
 function node(name: string, o: { labels?: Record<string, string>; taints?: unknown[]; ready?: string; unschedulable?: boolean; cpu?: number; usedCpu?: number; pods?: PlacedPod[]; maxPods?: number } = {}): NodeInfo {

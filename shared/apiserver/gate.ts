@@ -1,0 +1,118 @@
+import { AccessDeniedError, RequestEntityTooLargeError, TooManyRequestsError, UnauthorizedError } from '../model/errors.js';
+import type { Route } from './http/routes.js';
+import type { ApiRequest } from './http/request.js';
+import { isPlainObject } from '../model/json.js';
+import { typeByKindName } from '../model/kinds.js';
+import type { KubeObject } from '../model/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Store } from '../store/store.js';
+import { listAll } from '../store/list-all.js';
+import { requestAttributes, resourceLabel, type RequestAttributes } from '../auth/attributes.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { podReferences } from '../auth/pod-references.js';
+import { userName, type Principal } from '../auth/principal.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
+import { decide, type Decision } from '../auth/rbac.js';
+import type { TokenStore } from '../auth/token-store.js';
+import type { AuthSettings } from '../auth/settings.js';
+import { bearerToken } from '../auth/tokens.js';
+
+const DEV_PRINCIPAL: Principal = { type: 'user', name: 'system:dev-loopback', role: 'cluster-admin', namespaces: [] };
+const isLoopback = (ip: string | undefined) => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+
+/** Authentication, rate limiting, size limits and authorization in front of every API route. */
+export class Gate {
+  private readonly authenticator: Authenticator;
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly settings: AuthSettings,
+    tokens: TokenStore,
+    private readonly store: Store,
+    clock: Clock,
+  ) {
+    this.authenticator = new Authenticator(tokens, clock, settings.cacheSeconds * 1000);
+    this.limiter = new RateLimiter(clock, settings.rateLimit.perSecond, settings.rateLimit.burst);
+  }
+
+  /** Who is asking (401 without valid credentials), within their rate (429) and the size limit (413). */
+  async admit(req: ApiRequest): Promise<Principal> {
+    const size = req.bodyBytes?.length ?? Buffer.byteLength(req.body ?? '', 'utf8');
+    if (size > this.settings.maxBodyBytes) throw new RequestEntityTooLargeError(`the request body is ${size} bytes; the limit is ${this.settings.maxBodyBytes} bytes`);
+    const header = req.headers.authorization;
+    // The local developer is not rate limited: benchmarks and tests drive the local stack through it.
+    if (header === undefined && this.settings.mode === 'dev-loopback' && isLoopback(req.sourceIp)) return DEV_PRINCIPAL;
+    const token = bearerToken(header);
+    if (!token) throw new UnauthorizedError();
+    const principal = await this.authenticator.authenticate(token);
+    const wait = this.limiter.take(userName(principal));
+    if (wait > 0) throw new TooManyRequestsError(`too many requests from ${userName(principal)}; retry after ${wait} s`, wait);
+    return principal;
+  }
+
+  /** 403 unless the principal may do what the request asks. */
+  async authorize(p: Principal, r: Route | undefined, req: ApiRequest): Promise<void> {
+    const a = requestAttributes(r, req.method, req.path, req.query);
+    await this.enforce(p, a, await this.resolve(decide(p, a)));
+  }
+
+  /** kumo's multi-document apply: the caller must be allowed to create and to update every document. */
+  async authorizeDocuments(p: Principal, docs: unknown[], defaultNamespace: string | undefined): Promise<void> {
+    for (const d of docs) {
+      if (!isPlainObject(d) || typeof d.kind !== 'string') continue; // the applier reports malformed documents itself
+      const type = typeByKindName(d.kind);
+      if (!type) continue;
+      const meta = isPlainObject(d.metadata) ? d.metadata : {};
+      const name = typeof meta.name === 'string' ? meta.name : undefined;
+      const namespace = type.namespaced ? (typeof meta.namespace === 'string' ? meta.namespace : (defaultNamespace ?? 'default')) : undefined;
+      for (const verb of ['create', 'update'] as const) {
+        const a: RequestAttributes = { type: 'resource', verb, group: type.group, resource: type.plural, namespaced: type.namespaced, namespace, name };
+        await this.enforce(p, a, await this.resolve(decide(p, a)));
+      }
+    }
+  }
+
+  private async enforce(p: Principal, a: RequestAttributes, d: Decision): Promise<void> {
+    if ('allow' in d && d.allow) return;
+    const why = 'reason' in d ? d.reason : 'not allowed';
+    throw denial(p, a, why);
+  }
+
+  /** Settles the checks that depend on stored pods (Kubernetes' Node authorizer graph, read on demand). */
+  private async resolve(d: Decision): Promise<Decision> {
+    if (!('check' in d)) return d;
+    if (d.check === 'podOnNode') {
+      const pod = await this.store.get({ kind: 'Pod', namespace: d.namespace, name: d.name });
+      // A missing pod is denied, not 404: a node must not learn which pods exist elsewhere.
+      return pod && (pod.spec as { nodeName?: string } | undefined)?.nodeName === d.nodeName ? { allow: true } : { allow: false, reason: 'the pod is not bound to this node' };
+    }
+    const pods = await listAll(this.store, { kind: 'Pod', nodeName: d.nodeName });
+    const referenced = pods.some((pod: KubeObject) => {
+      if (pod.metadata.namespace !== d.namespace) return false;
+      const refs = podReferences(pod);
+      return (d.kind === 'ConfigMap' ? refs.configMaps : refs.secrets).has(d.name);
+    });
+    return referenced ? { allow: true } : { allow: false, reason: `no pod bound to this node refers to this ${d.kind}` };
+  }
+}
+
+function denial(p: Principal, a: RequestAttributes, why: string): AccessDeniedError {
+  const user = `User "${userName(p)}"`;
+  switch (a.type) {
+    case 'resource': {
+      const label = resourceLabel(a);
+      const subject = a.name !== undefined ? `${label} "${a.name}"` : label;
+      const where = a.namespace !== undefined ? ` in the namespace "${a.namespace}"` : a.namespaced ? ' at the cluster scope' : '';
+      return new AccessDeniedError(
+        `${subject} is forbidden: ${user} cannot ${a.verb} resource "${a.resource}${a.subresource ? `/${a.subresource}` : ''}" in API group "${a.group}"${where}: ${why}`,
+        { resource: a.resource, group: a.group, name: a.name },
+      );
+    }
+    case 'nonResource':
+      return new AccessDeniedError(`forbidden: ${user} cannot ${a.verb} path "${a.path}": ${why}`, {});
+    case 'agent':
+      return new AccessDeniedError(`nodes "${a.node}" is forbidden: ${user} cannot ${a.action} as this node: ${why}`, { resource: 'nodes', group: '', name: a.node });
+    case 'bulkApply':
+      return new AccessDeniedError(`forbidden: ${user} cannot apply objects: ${why}`, {});
+  }
+}

@@ -1,0 +1,52 @@
+import { apiVersionOf, groupVersions, RESOURCE_TYPES } from '../../model/kinds.js';
+import { SERVED_VERBS } from './aggregated-discovery.js';
+
+/** Legacy discovery documents (APIVersions, APIGroupList, APIResourceList). */
+
+/** The Kubernetes version kumo's API corresponds to (the kubectl dispatcher picks its client by `minor`). */
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kumo' };
+
+export function versionInfo() {
+  return { ...KUBERNETES_VERSION, gitCommit: 'kumo', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'n/a', compiler: 'n/a', platform: 'aws/lambda' };
+}
+
+export const apiVersions = () => ({ kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'], serverAddressByClientCIDRs: [] });
+
+function groupDoc(group: string) {
+  const versions = groupVersions()
+    .filter((gv) => gv.group === group)
+    .map((gv) => ({ groupVersion: apiVersionOf(gv), version: gv.version }));
+  return { name: group, versions, preferredVersion: versions[0] };
+}
+
+export const apiGroup = (group: string) => ({ kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(group) });
+
+export function apiGroupList() {
+  const groups = [...new Set(groupVersions().map((gv) => gv.group))].filter((g) => g !== '');
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupDoc) };
+}
+
+export function apiResourceList(group: string, version: string) {
+  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  const resources = types.flatMap((t) => [
+    {
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: SERVED_VERBS,
+      ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+      ...(t.categories.length ? { categories: t.categories } : {}),
+    },
+    ...t.subresources.map((s) => ({
+      name: `${t.plural}/${s.name}`,
+      singularName: '',
+      namespaced: t.namespaced,
+      // A subresource of another group/version (deployments/scale is autoscaling/v1) names both.
+      ...(s.group !== t.group || s.version !== t.version ? { group: s.group, version: s.version } : {}),
+      kind: s.kind,
+      verbs: s.verbs,
+    })),
+  ]);
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
+}

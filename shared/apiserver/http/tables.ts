@@ -1,0 +1,191 @@
+import type { KubeObject } from '../../model/types.js';
+import { formatLabelSelector, fromStructured, type StructuredSelector } from '../../model/selectors.js';
+
+/**
+ * Server-side printing: `kubectl get` asks for a meta.k8s.io/v1 Table and prints the columns the
+ * server chose, the way kube-apiserver's printers do. Priority-1 columns appear with `-o wide`.
+ */
+
+interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'date';
+  format?: string;
+  priority?: number;
+  description: string;
+  cell: (o: KubeObject, now: number) => string | number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- printers read loosely shaped JSON; every cell has a fallback
+type Any = Record<string, any>;
+const spec = (o: KubeObject) => (o.spec ?? {}) as Any;
+const status = (o: KubeObject) => (o.status ?? {}) as Any;
+
+/** Kubernetes' duration.HumanDuration: 45s, 5m10s, 3h, 2d5h, 400d. */
+export function humanDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (h < 24 * 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+  if (d < 365 * 2) return `${d}d`;
+  return `${Math.floor(d / 365)}y`;
+}
+
+const age = (o: KubeObject, now: number) => (o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>');
+const name: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name ?? '' };
+const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since creation.', cell: age };
+/** Stored status fields are not all validated: print anything without trusting its toString. */
+const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
+const or = (v: unknown, fallback = '<none>') => (v === undefined || v === null || v === '' ? fallback : text(v));
+const containers = (t: Any | undefined) => ((t?.spec?.containers ?? []) as Any[]);
+
+function podStatus(o: KubeObject): string {
+  const st = status(o);
+  if (o.metadata.deletionTimestamp) return 'Terminating';
+  let reason = st.reason ?? st.phase ?? 'Pending';
+  for (const cs of (st.containerStatuses ?? []) as Any[]) {
+    if (cs.state?.waiting?.reason) reason = cs.state.waiting.reason;
+    else if (cs.state?.terminated?.reason && reason !== 'Running') reason = cs.state.terminated.reason;
+  }
+  if (reason === 'Pending' && spec(o).nodeName) return 'ContainerCreating';
+  return reason;
+}
+
+const podColumns: Column[] = [
+  name,
+  { name: 'Ready', type: 'string', description: 'Ready containers / containers.', cell: (o) => `${((status(o).containerStatuses ?? []) as Any[]).filter((c) => c.ready).length}/${(spec(o).containers ?? []).length}` },
+  { name: 'Status', type: 'string', description: 'The pod phase or the reason it is not running.', cell: podStatus },
+  { name: 'Restarts', type: 'string', description: 'Container restarts.', cell: (o) => String(((status(o).containerStatuses ?? []) as Any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0)) },
+  ageCol,
+  { name: 'IP', type: 'string', priority: 1, description: 'Pod IP.', cell: (o) => or(status(o).podIP) },
+  { name: 'Node', type: 'string', priority: 1, description: 'The node the pod runs on.', cell: (o) => or(spec(o).nodeName) },
+  { name: 'Nominated Node', type: 'string', priority: 1, description: 'Nominated node.', cell: (o) => or(status(o).nominatedNodeName) },
+  { name: 'Readiness Gates', type: 'string', priority: 1, description: 'Readiness gates.', cell: () => '<none>' },
+];
+
+const templateColumns: Column[] = [
+  { name: 'Containers', type: 'string', priority: 1, description: 'Container names.', cell: (o) => containers(spec(o).template).map((c) => c.name).join(',') },
+  { name: 'Images', type: 'string', priority: 1, description: 'Container images.', cell: (o) => containers(spec(o).template).map((c) => c.image).join(',') },
+  { name: 'Selector', type: 'string', priority: 1, description: 'Label selector.', cell: (o) => or(formatLabelSelector(fromStructured(spec(o).selector as StructuredSelector))) },
+];
+
+const nodeStatus = (o: KubeObject) => {
+  const ready = ((status(o).conditions ?? []) as Any[]).find((c) => c.type === 'Ready');
+  const s = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  return spec(o).unschedulable ? `${s},SchedulingDisabled` : s;
+};
+
+const COLUMNS: Record<string, Column[]> = {
+  Pod: podColumns,
+  Deployment: [
+    name,
+    { name: 'Ready', type: 'string', description: 'Ready replicas / desired.', cell: (o) => `${status(o).readyReplicas ?? 0}/${spec(o).replicas ?? 0}` },
+    { name: 'Up-to-date', type: 'integer', description: 'Replicas on the current template.', cell: (o) => status(o).updatedReplicas ?? 0 },
+    { name: 'Available', type: 'integer', description: 'Available replicas.', cell: (o) => status(o).availableReplicas ?? 0 },
+    ageCol,
+    ...templateColumns,
+  ],
+  ReplicaSet: [
+    name,
+    { name: 'Desired', type: 'integer', description: 'Desired replicas.', cell: (o) => spec(o).replicas ?? 0 },
+    { name: 'Current', type: 'integer', description: 'Current replicas.', cell: (o) => status(o).replicas ?? 0 },
+    { name: 'Ready', type: 'integer', description: 'Ready replicas.', cell: (o) => status(o).readyReplicas ?? 0 },
+    ageCol,
+    ...templateColumns,
+  ],
+  Job: [
+    name,
+    {
+      name: 'Status',
+      type: 'string',
+      description: 'Job status.',
+      cell: (o) => {
+        const c = ((status(o).conditions ?? []) as Any[]).find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
+        return c ? c.type : 'Running';
+      },
+    },
+    { name: 'Completions', type: 'string', description: 'Succeeded / completions.', cell: (o) => `${status(o).succeeded ?? 0}/${spec(o).completions ?? 1}` },
+    {
+      name: 'Duration',
+      type: 'string',
+      description: 'Run time.',
+      cell: (o, now) => (status(o).startTime ? humanDuration((status(o).completionTime ? Date.parse(status(o).completionTime) : now) - Date.parse(status(o).startTime)) : ''),
+    },
+    ageCol,
+    ...templateColumns,
+  ],
+  Service: [
+    name,
+    { name: 'Type', type: 'string', description: 'Service type.', cell: (o) => or(spec(o).type, 'ClusterIP') },
+    { name: 'Cluster-IP', type: 'string', description: 'Cluster IP.', cell: (o) => or(spec(o).clusterIP) },
+    { name: 'External-IP', type: 'string', description: 'External IPs.', cell: (o) => or((spec(o).externalIPs ?? []).join(',')) },
+    { name: 'Port(s)', type: 'string', description: 'Ports.', cell: (o) => or(((spec(o).ports ?? []) as Any[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',')) },
+    ageCol,
+    { name: 'Selector', type: 'string', priority: 1, description: 'Selector.', cell: (o) => or(Object.entries(spec(o).selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')) },
+  ],
+  Node: [
+    name,
+    { name: 'Status', type: 'string', description: 'Node readiness.', cell: nodeStatus },
+    {
+      name: 'Roles',
+      type: 'string',
+      description: 'Node roles.',
+      cell: (o) => or(Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length)).join(',')),
+    },
+    ageCol,
+    { name: 'Version', type: 'string', description: 'Agent version.', cell: (o) => or(status(o).nodeInfo?.kubeletVersion, '') },
+    { name: 'Internal-IP', type: 'string', priority: 1, description: 'Internal IP.', cell: (o) => or(((status(o).addresses ?? []) as Any[]).find((a) => a.type === 'InternalIP')?.address) },
+    { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image.', cell: (o) => or(status(o).nodeInfo?.osImage, '<unknown>') },
+  ],
+  Endpoints: [
+    name,
+    {
+      name: 'Endpoints',
+      type: 'string',
+      description: 'Ready addresses and ports.',
+      cell: (o) => {
+        const all = ((o.subsets ?? []) as Any[]).flatMap((ss) => ((ss.addresses ?? []) as Any[]).flatMap((a) => ((ss.ports ?? []) as Any[]).map((p) => `${a.ip}:${p.port}`)));
+        return all.length ? all.slice(0, 3).join(',') + (all.length > 3 ? ` + ${all.length - 3} more...` : '') : '<none>';
+      },
+    },
+    ageCol,
+  ],
+  Namespace: [name, { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') }, ageCol],
+  ConfigMap: [name, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length }, ageCol],
+  Secret: [name, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageCol],
+  Event: [
+    { name: 'Last Seen', type: 'string', description: 'Last seen.', cell: (o, now) => (o.lastTimestamp ? humanDuration(now - Date.parse(text(o.lastTimestamp))) : age(o, now)) },
+    { name: 'Type', type: 'string', description: 'Normal or Warning.', cell: (o) => text(o.type) },
+    { name: 'Reason', type: 'string', description: 'Reason.', cell: (o) => text(o.reason) },
+    { name: 'Object', type: 'string', description: 'The object it is about.', cell: (o) => `${text((o.involvedObject as Any)?.kind).toLowerCase()}/${(o.involvedObject as Any)?.name ?? ''}` },
+    { name: 'Message', type: 'string', description: 'Message.', cell: (o) => text(o.message) },
+  ],
+};
+
+export const wantsTable = (accept: string | undefined) => /as=Table/.test(accept ?? '') && /g=meta\.k8s\.io/.test(accept ?? '');
+export const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
+/** A Table of `items` (one object for a GET); `includeObject` is None, Metadata (default) or Object. */
+export function toTable(kind: string, items: KubeObject[], meta: { resourceVersion?: string; continue?: string }, now: number, includeObject = 'Metadata') {
+  const columns = COLUMNS[kind] ?? [name, ageCol];
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: meta,
+    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority ?? 0 })),
+    rows: items.map((o) => ({
+      cells: columns.map((c) => c.cell(o, now)),
+      object:
+        includeObject === 'None'
+          ? undefined
+          : includeObject === 'Object'
+            ? o
+            : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}

@@ -1,0 +1,62 @@
+import { cause, type StatusCause } from '../model/errors.js';
+import { jsonEqual } from '../model/json.js';
+import type { KubeObject } from '../model/types.js';
+
+/** Fields that may not change after create, as Kubernetes' ValidateUpdate functions enforce them. */
+
+type Obj = Record<string, unknown>;
+const spec = (o: KubeObject): Obj => (o.spec ?? {}) as Obj;
+
+/** A pod's spec is fixed once created, except these (kubelet and controllers rely on it). */
+function podUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const strip = (s: Obj) => {
+    const copy = structuredClone(s);
+    delete copy.activeDeadlineSeconds;
+    delete copy.tolerations;
+    delete copy.terminationGracePeriodSeconds;
+    for (const c of [...((copy.containers as Obj[]) ?? []), ...((copy.initContainers as Obj[]) ?? [])]) delete c.image;
+    return copy;
+  };
+  if (jsonEqual(strip(spec(next)), strip(spec(prev)))) return [];
+  // spec.nodeName is set by a binding only (the scheduler's, or pods/binding), never by an update: an
+  // update would place the pod where no filter ran and no node's capacity ledger counts it. Kubernetes
+  // names the whole spec; when nodeName is what changed, the cause names it so a client sees why.
+  const onlyNodeName = !jsonEqual(spec(next).nodeName, spec(prev).nodeName) && jsonEqual(strip({ ...spec(next), nodeName: null }), strip({ ...spec(prev), nodeName: null }));
+  return [
+    cause.forbidden(
+      onlyNodeName ? 'spec.nodeName' : 'spec',
+      'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    ),
+  ];
+}
+
+const immutableField = (field: string, a: unknown, b: unknown): StatusCause[] =>
+  jsonEqual(a, b) ? [] : [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(a)}: field is immutable`, field }];
+
+export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  switch (next.kind) {
+    case 'Pod':
+      return podUpdateCauses(next, prev);
+    case 'Deployment':
+    case 'ReplicaSet':
+      return immutableField('spec.selector', spec(next).selector, spec(prev).selector);
+    case 'Job':
+      return [
+        ...immutableField('spec.selector', spec(next).selector, spec(prev).selector),
+        ...immutableField('spec.completions', spec(next).completions, spec(prev).completions),
+        ...immutableField('spec.template', spec(next).template, spec(prev).template),
+      ];
+    case 'ConfigMap':
+    case 'Secret':
+      if (prev.immutable !== true) return [];
+      return [
+        ...immutableField('immutable', next.immutable, prev.immutable),
+        ...immutableField('data', next.data, prev.data),
+        ...(next.kind === 'ConfigMap' ? immutableField('binaryData', next.binaryData, prev.binaryData) : []),
+      ];
+    case 'Service':
+      return prev.spec?.clusterIP ? immutableField('spec.clusterIP', spec(next).clusterIP ?? prev.spec.clusterIP, prev.spec.clusterIP) : [];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { AccessDeniedError, ConflictError, NotFoundError, StatusError, TransactionError } from '../model/errors.js';
+import { jsonEqual } from '../model/json.js';
+import type { ObjectService } from './object-service.js';
+import { typeByKindName, type ResourceType } from '../model/kinds.js';
+import { nodeNameOf } from '../model/pod-state.js';
+import type { KubeObject, StoredObject } from '../model/types.js';
+import { rfc3339, type Clock } from '../util/clock.js';
+import type { EventRecorder } from '../events/recorder.js';
+import { UNREACHABLE_TAINT } from '../controllers/nodelifecycle/plan.js';
+import type { LeaseStore } from '../store/leases.js';
+import { FencedWriteError, type NodeFence, type Store, type TransactWrite } from '../store/store.js';
+import { listAll } from '../store/list-all.js';
+import {
+  FENCED_REASON,
+  checkNodeName,
+  nodeMaySetLabel,
+  parseBody,
+  registerRequestSchema,
+  syncRequestSchema,
+  type AgentEvent,
+  type PodRef,
+  type PodStatusReport,
+  type RegisterResponse,
+  type SyncResponse,
+} from '../nodes/protocol.js';
+import type { NodeWakeups } from '../nodes/wakeups.js';
+
+export interface NodeTimings {
+  heartbeatSeconds: number;
+  resyncSeconds: number;
+}
+
+/** Defaults sized by the cost model: see bench/agent.ts for what they cost per node-month. */
+export const DEFAULT_NODE_TIMINGS: NodeTimings = { heartbeatSeconds: 15, resyncSeconds: 60 };
+
+export interface NodeServiceDeps {
+  store: Store;
+  service: ObjectService;
+  leases: LeaseStore;
+  wakeups: NodeWakeups;
+  clock: Clock;
+  /** Records agents' events under the agent's own component name. */
+  events: (component: string) => EventRecorder;
+  timings: NodeTimings;
+}
+
+export class FencedError extends StatusError {
+  constructor(nodeName: string, epoch: number) {
+    super(409, FENCED_REASON, `node "${nodeName}": epoch ${epoch} is no longer current; stop this node's pods and register again`, { name: nodeName, kind: 'nodes' });
+  }
+}
+
+const STATUS_RETRIES = 3;
+/** Writes per fenced transaction: DynamoDB's 100 items, less the lease. */
+const FENCED_BATCH = 99;
+
+const typeOf = (kind: string): ResourceType => {
+  const t = typeByKindName(kind);
+  if (!t) throw new Error(`${kind} is not registered`);
+  return t;
+};
+
+/**
+ * The control plane's side of the node agent protocol. The cheap path matters most: a heartbeat that
+ * changes nothing is one conditional lease update; pods are read only when the agent asks.
+ */
+export class NodeService {
+  constructor(private readonly deps: NodeServiceDeps) {}
+
+  async register(nodeName: string, body: unknown): Promise<RegisterResponse> {
+    checkNodeName(nodeName);
+    const req = parseBody(registerRequestSchema, body);
+    const forbidden = Object.keys(req.labels).filter((k) => !nodeMaySetLabel(k));
+    if (forbidden.length)
+      throw new AccessDeniedError(`nodes "${nodeName}" is forbidden: a node may not set the labels ${forbidden.map((k) => JSON.stringify(k)).join(', ')} on itself (NodeRestriction); an administrator sets them`, { resource: 'nodes', group: '', name: nodeName });
+    await this.upsertNode(nodeName, req);
+    await this.deps.store.ensureNodeAllocation(nodeName);
+    const lease = await this.deps.leases.acquire(nodeName, req.holder, this.deps.clock.now().getTime());
+    const wakeQueueUrl = await this.deps.wakeups.ensureQueue(nodeName);
+    return { epoch: lease.epoch, ...this.deps.timings, ...(wakeQueueUrl ? { wakeQueueUrl } : {}) };
+  }
+
+  async sync(nodeName: string, body: unknown): Promise<SyncResponse> {
+    checkNodeName(nodeName);
+    const req = parseBody(syncRequestSchema, body);
+    const fence: NodeFence = { nodeName, epoch: req.epoch, ...(req.renew ? { renewAtMs: this.deps.clock.now().getTime() } : {}) };
+    // A fetch needs no write; its read of the pods goes alongside the lease check.
+    const assigned = req.fetch && !req.terminated.length ? listAll(this.deps.store, { kind: 'Pod', nodeName }) : undefined;
+    assigned?.catch(() => undefined); // awaited below, unless fencing fails first
+    if (req.statuses.length || req.events.length) {
+      // Statuses and events land with the lease check (and renewal) in one transaction: exactly fenced.
+      await this.writeFenced(fence, req.statuses, this.agentEvents(nodeName, req.events));
+    } else if (req.renew || req.terminated.length) await this.checkLease(fence);
+    // Otherwise this is a fetch between heartbeats: fencing guards writes, and reading costs a request
+    // per wake-up. Its agent renewed less than a heartbeat ago, so only a namesake agent that took the
+    // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
+    if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
+    if (!req.fetch) return { epoch: req.epoch };
+    const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
+    const digest = assignmentDigest(pods);
+    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true };
+    return { epoch: req.epoch, digest, pods };
+  }
+
+  /** Renews the lease, or (between heartbeats, before deleting pods) only reads it: either way a stale epoch is fenced. */
+  private async checkLease(fence: NodeFence): Promise<void> {
+    const current =
+      fence.renewAtMs !== undefined
+        ? await this.deps.leases.renew(fence.nodeName, fence.epoch, fence.renewAtMs)
+        : await this.deps.leases.get(fence.nodeName);
+    if (current?.epoch !== fence.epoch) throw new FencedError(fence.nodeName, fence.epoch);
+  }
+
+  /** The agent's events as Event objects, recorded under its own component name. */
+  private agentEvents(nodeName: string, events: AgentEvent[]): KubeObject[] {
+    const recorder = this.deps.events(`kubelet/${nodeName}`);
+    for (const e of events) {
+      const about: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: e.pod.namespace, name: e.pod.name, uid: e.pod.uid } };
+      recorder.record(about, e.type, e.reason, e.message, e.fieldPath);
+    }
+    return recorder.take();
+  }
+
+  /**
+   * Writes each reported status onto the pod it describes (same uid, still bound to this node) and
+   * the agent's events, in transactions that also check the node's lease epoch (and renew it when the
+   * agent asks). A pod that changed since it was read rolls its transaction back; the statuses are
+   * then worked out again on fresh reads.
+   */
+  private async writeFenced(fence: NodeFence, reports: PodStatusReport[], events: KubeObject[]): Promise<void> {
+    let eventWrites: TransactWrite[] = events.map((object) => ({ op: 'create', object }));
+    for (let attempt = 0; ; attempt++) {
+      const statusWrites = reports.length ? await this.statusWrites(fence.nodeName, reports) : [];
+      const writes = [...statusWrites, ...eventWrites];
+      try {
+        // The first transaction always goes, even empty: it is the renewal and the fencing check.
+        for (let i = 0; i === 0 || i < writes.length; i += FENCED_BATCH) {
+          const batch = writes.slice(i, i + FENCED_BATCH);
+          await this.deps.store.transact(batch, fence);
+          eventWrites = eventWrites.filter((w) => !batch.includes(w)); // written: not again on a retry
+        }
+        return;
+      } catch (e) {
+        if (e instanceof FencedWriteError) throw new FencedError(fence.nodeName, fence.epoch);
+        if (!(e instanceof TransactionError) || attempt >= STATUS_RETRIES) throw e;
+        // Batches before the failed one landed: their pods now read as up to date and are skipped.
+        await this.sleep(5 + Math.random() * 20 * (attempt + 1));
+      }
+    }
+  }
+
+  /** The status writes a report asks for: pods gone, replaced, moved or already up to date are skipped. */
+  private async statusWrites(nodeName: string, reports: PodStatusReport[]): Promise<TransactWrite[]> {
+    const current = await this.deps.store.getMany(reports.map((r) => ({ kind: 'Pod', namespace: r.pod.namespace, name: r.pod.name })));
+    const byKey = new Map(current.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+    const writes: TransactWrite[] = [];
+    for (const r of reports) {
+      const pod = byKey.get(`${r.pod.namespace}/${r.pod.name}`);
+      if (!pod || pod.metadata.uid !== r.pod.uid || nodeNameOf(pod) !== nodeName) continue; // not ours to describe
+      const status = { ...r.status, conditions: mergeScheduled(pod, r.status.conditions ?? []) };
+      if (!jsonEqual(pod.status, status)) writes.push({ op: 'update', object: { ...pod, status }, expectedResourceVersion: pod.metadata.resourceVersion });
+    }
+    return writes;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  /** Creates the Node on first registration; afterwards refreshes what the agent measures and marks it Ready. */
+  private async upsertNode(nodeName: string, req: ReturnType<typeof registerRequestSchema.parse>): Promise<void> {
+    const type = typeOf('Node');
+    const now = rfc3339(this.deps.clock.now());
+    const ready = { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kumo agent is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
+    const status = { capacity: req.capacity, allocatable: req.allocatable, addresses: req.addresses, nodeInfo: req.nodeInfo, conditions: [ready] };
+    for (let attempt = 0; ; attempt++) {
+      let current: StoredObject;
+      try {
+        current = await this.deps.service.get(type, '', nodeName);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+        try {
+          current = await this.deps.service.create(type, undefined, {
+            apiVersion: 'v1',
+            kind: 'Node',
+            metadata: { name: nodeName, labels: req.labels },
+            spec: { ...(req.taints.length ? { taints: req.taints } : {}), ...(req.providerID ? { providerID: req.providerID } : {}) },
+          });
+        } catch (err) {
+          if (err instanceof StatusError && err.code === 409 && attempt < STATUS_RETRIES) continue;
+          throw err;
+        }
+      }
+      const prevReady = ((current.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[]).find((c) => c.type === 'Ready');
+      if (prevReady?.status === 'True' && prevReady.lastTransitionTime) ready.lastTransitionTime = prevReady.lastTransitionTime;
+      const next: KubeObject = structuredClone(current);
+      next.metadata.labels = { ...current.metadata.labels, ...req.labels };
+      // A node that registers again is reachable again (its new lease proves it).
+      const taints = (current.spec?.taints ?? []) as { key: string }[];
+      if (taints.some((t) => t.key === UNREACHABLE_TAINT)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) };
+      const otherConditions = ((current.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'Ready');
+      next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
+      if (jsonEqual(next, current)) return;
+      try {
+        await this.deps.store.update(next, current.metadata.resourceVersion);
+        return;
+      } catch (e) {
+        if (e instanceof ConflictError && attempt < STATUS_RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** A pod whose deletion the agent has carried out disappears (the uid guards against a namesake). */
+  private async removeTerminated(nodeName: string, refs: PodRef[]): Promise<void> {
+    const current = await this.deps.store.getMany(refs.map((r) => ({ kind: 'Pod', namespace: r.namespace, name: r.name })));
+    await Promise.all(
+      refs.map(async (r) => {
+        const pod = current.find((p) => p.metadata.namespace === r.namespace && p.metadata.name === r.name);
+        if (!pod || pod.metadata.uid !== r.uid || nodeNameOf(pod) !== nodeName || !pod.metadata.deletionTimestamp) return;
+        if ((pod.metadata.finalizers ?? []).length) return; // finalizers still block it; their owners finish the delete
+        try {
+          await this.deps.store.delete({ kind: 'Pod', namespace: r.namespace, name: r.name }, pod.metadata.resourceVersion);
+        } catch (e) {
+          if (!(e instanceof ConflictError) && !(e instanceof NotFoundError)) throw e; // changed meanwhile: the agent reports again
+        }
+      }),
+    );
+  }
+}
+
+/** The scheduler's PodScheduled condition stays; the agent owns the others. */
+function mergeScheduled(pod: KubeObject, reported: { type: string }[]): unknown[] {
+  const scheduled = ((pod.status?.conditions ?? []) as { type: string }[]).find((c) => c.type === 'PodScheduled');
+  const rest = reported.filter((c) => c.type !== 'PodScheduled');
+  return scheduled ? [scheduled, ...rest] : rest;
+}
+
+/**
+ * What an agent's copy of its assignments depends on: which pods, their spec generation and whether
+ * they are being deleted. Status writes do not change it, so an agent's own reports never force a refetch.
+ */
+export function assignmentDigest(pods: KubeObject[]): string {
+  const parts = pods.map((p) => `${p.metadata.uid}:${p.metadata.generation ?? 0}:${p.metadata.deletionTimestamp ?? ''}`).sort();
+  return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 32);
+}

@@ -1,0 +1,404 @@
+import { coerceBody, prepareCreate, prepareUpdate, type UpdateMode } from './admission.js';
+import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, TransactionError, type Status } from '../model/errors.js';
+import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
+import { isPlainObject, jsonEqual } from '../model/json.js';
+import { isFinished } from '../model/pod-state.js';
+import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from '../model/kinds.js';
+import { applyPatch, type PatchType } from './patch.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, supportedFieldsOf } from '../model/selectors.js';
+import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
+import type { Clock } from '../util/clock.js';
+import { rfc3339 } from '../util/clock.js';
+import type { ListCursor, Store } from '../store/store.js';
+import { chunksBy } from '../store/chunks.js';
+
+export interface ServiceDeps {
+  store: Store;
+  clock: Clock;
+  newUid: () => string;
+  /** Five lowercase alphanumerics for generateName. */
+  nameSuffix: () => string;
+  /** Waits between a watch's polls of the store. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  object: KubeObject;
+}
+
+/** The longest a watch request holds before answering with a bookmark (API Gateway allows 29 s). */
+export const WATCH_HOLD_MS = 5000;
+const WATCH_POLL_MS = 400;
+/** A single-object watch with nothing to report answers this fast, so `rollout status` and `delete --wait` return promptly. */
+const SINGLE_OBJECT_QUIET_MS = 300;
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ObjectList {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion: string; continue?: string };
+  items: StoredObject[];
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type DeleteResult = { deleted: true; status: Status } | { deleted: false; object: StoredObject };
+
+/** Namespaces Kubernetes refuses to delete. */
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+/** A page is read from the store in chunks of this size when the client sets no limit. */
+const STORE_PAGE = 500;
+/** How long an open namespace is trusted without a read. A create racing a namespace delete within this
+ * window can still land; the namespace controller removes such leftovers, as in Kubernetes. */
+const NAMESPACE_CACHE_MS = 2000;
+/** Objects per createAll transaction: DynamoDB allows 100 writes and 4 MB; 25 pods stay far below both. */
+const CREATE_BATCH = 25;
+/** ... and at most this many bytes of objects (a transaction carries at most 4 MB; templates can be large). */
+const CREATE_BATCH_BYTES = 3_000_000;
+
+/** Splits objects into createAll transactions by count and by size. */
+const transactionBatches = (objects: KubeObject[]) => chunksBy(objects, CREATE_BATCH, CREATE_BATCH_BYTES, (o) => JSON.stringify(o).length);
+/** createAll transactions in flight at once. */
+const CREATE_LANES = 4;
+/** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */
+const RETRIES = 5;
+
+const refOf = (t: ResourceType, name?: string) => ({ resource: t.plural, group: t.group, name });
+
+export function encodeContinue(c: ListCursor): string {
+  return Buffer.from(JSON.stringify([c.namespace, c.name]), 'utf8').toString('base64url');
+}
+
+export function decodeContinue(token: string): ListCursor {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { namespace: v[0], name: v[1] };
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadRequestError('continue key is not valid: it must be the `continue` value of an earlier list response');
+}
+
+/**
+ * The API's verbs over the store, with Kubernetes semantics: server-owned fields, defaulting,
+ * validation, optimistic concurrency, graceful and finalizer-blocked deletion.
+ */
+export class ObjectService {
+  /** Namespaces recently found open, until when (ms). */
+  private readonly openNamespaces = new Map<string, number>();
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async get(type: ResourceType, namespace: string, name: string): Promise<StoredObject> {
+    const o = await this.deps.store.get(this.key(type, namespace, name));
+    if (!o) throw new NotFoundError(refOf(type, name));
+    return o;
+  }
+
+  async create(type: ResourceType, namespace: string | undefined, body: unknown): Promise<StoredObject> {
+    const o = prepareCreate(type, body, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() });
+    if (type.namespaced) await this.assertNamespaceOpen(o.metadata.namespace ?? '', type, o.metadata.name);
+    return this.deps.store.create(o);
+  }
+
+  /**
+   * Creates many objects of one kind in one namespace (a controller's pods), in transactions of
+   * CREATE_BATCH: far fewer requests than one create each. A name already taken is not an error here:
+   * it is reported back, and the transaction is retried without it (every other create still lands).
+   */
+  async createAll(type: ResourceType, namespace: string, bodies: unknown[]): Promise<{ created: StoredObject[]; taken: string[] }> {
+    const now = this.deps.clock.now();
+    const objects = bodies.map((body) => prepareCreate(type, body, { now, uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() }));
+    if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
+    const created: StoredObject[] = [];
+    const taken: string[] = [];
+    const batches = transactionBatches(objects);
+    let nextBatch = 0;
+    const lane = async () => {
+      while (nextBatch < batches.length) await createBatch(batches[nextBatch++] as KubeObject[]);
+    };
+    const createBatch = async (first: KubeObject[]) => {
+      let batch = first;
+      for (let attempt = 0; batch.length; attempt++) {
+        try {
+          created.push(...(await this.deps.store.transact(batch.map((object) => ({ op: 'create' as const, object })))));
+          break;
+        } catch (e) {
+          if (!(e instanceof TransactionError) || attempt >= RETRIES) throw e;
+          const lost = new Set(batch.filter((_, j) => e.failures[j] instanceof AlreadyExistsError));
+          taken.push(...[...lost].map((o) => o.metadata.name ?? ''));
+          // Only taken names are expected; any other refusal (a conflicting concurrent transaction) is retried as is.
+          if (e.failures.some((f, j) => f && !lost.has(batch[j] as KubeObject))) throw e;
+          if (lost.size === 0) await this.sleep()(10 * 2 ** attempt);
+          batch = batch.filter((o) => !lost.has(o));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CREATE_LANES, batches.length) }, lane));
+    return { created, taken };
+  }
+
+  async list(type: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
+    const labels = parseLabelSelector(opts.labelSelector);
+    const fields = parseFieldSelector(opts.fieldSelector, supportedFieldsOf(type.kind));
+    if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) throw new BadRequestError('limit must be a non-negative integer');
+    const limit = opts.limit || Infinity;
+    // Hot question: the pods bound to one node come from the sparse byNode index, not a namespace scan.
+    const nodeName = type.kind === 'Pod' ? fields.find((f) => f.field === 'spec.nodeName' && f.op === '=' && f.value)?.value : undefined;
+    let after = opts.continue ? decodeContinue(opts.continue) : undefined;
+    const items: StoredObject[] = [];
+    for (;;) {
+      const page = await this.deps.store.list({ kind: type.kind, namespace: type.namespaced ? namespace : undefined, after, limit: Math.min(STORE_PAGE, Math.max(limit - items.length, 1)), nodeName });
+      for (const [i, o] of page.items.entries()) {
+        if (!matchesLabels(labels, o.metadata.labels) || !matchesFields(fields, o)) continue;
+        items.push(o);
+        if (items.length >= limit) {
+          const exhausted = !page.more && i === page.items.length - 1;
+          return this.listOf(type, items, exhausted ? undefined : { namespace: o.metadata.namespace ?? '', name: o.metadata.name });
+        }
+      }
+      const last = page.items.at(-1);
+      if (!page.more || !last) return this.listOf(type, items, undefined);
+      after = { namespace: last.metadata.namespace ?? '', name: last.metadata.name };
+    }
+  }
+
+  /**
+   * A finite watch (long poll): the changes after `resourceVersion` as soon as there are any, or a
+   * BOOKMARK when the hold ends quietly; clients re-watch from the last version they saw. Deletions
+   * are reported for single-object watches (the object is gone); a collection watch sees only what exists.
+   */
+  async watch(type: ResourceType, namespace: string | undefined, opts: WatchOptions): Promise<WatchEvent[]> {
+    const sleep = this.sleep();
+    const from = Number(opts.resourceVersion ?? 0) || 0;
+    const fields = parseFieldSelector(opts.fieldSelector, supportedFieldsOf(type.kind));
+    const single = fields.find((f) => f.field === 'metadata.name' && f.op === '=')?.value;
+    const start = this.deps.clock.now().getTime();
+    const hold = Math.min(opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : WATCH_HOLD_MS, WATCH_HOLD_MS);
+    const bookmark = (): WatchEvent => ({ type: 'BOOKMARK', object: { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { resourceVersion: this.deps.store.currentResourceVersion() } } });
+    for (;;) {
+      const { items } = await this.list(type, namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
+      if (from === 0) return [...items.map((object): WatchEvent => ({ type: 'ADDED', object })), bookmark()];
+      const events = items
+        .filter((o) => Number(o.metadata.resourceVersion) > from)
+        .map((object): WatchEvent => ({
+          // Creation times have second precision: only an object created in a later second than `from` is surely new.
+          // Within the same second MODIFIED is the safe answer (informers and kubectl treat it as an upsert).
+          type: Date.parse(object.metadata.creationTimestamp) > Math.floor(from / 1e6) * 1000 ? 'ADDED' : 'MODIFIED',
+          object,
+        }));
+      if (single && items.length === 0) {
+        const gone = { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { name: single, namespace, resourceVersion: this.deps.store.currentResourceVersion() } };
+        return [{ type: 'DELETED', object: gone }];
+      }
+      if (events.length) return events;
+      const elapsed = this.deps.clock.now().getTime() - start;
+      if ((single && elapsed >= SINGLE_OBJECT_QUIET_MS) || elapsed >= hold) return [bookmark()];
+      await sleep(single ? SINGLE_OBJECT_QUIET_MS : WATCH_POLL_MS);
+    }
+  }
+
+  /** PUT: replace the object; a `resourceVersion` in the body is a precondition. */
+  async replace(type: ResourceType, namespace: string, name: string, body: unknown, mode: UpdateMode = 'main'): Promise<StoredObject> {
+    const precondition = isPlainObject(body) && isPlainObject(body.metadata) ? (body.metadata.resourceVersion as string | undefined) : undefined;
+    return this.readModifyWrite(type, namespace, name, precondition, (current) => prepareUpdate(type, current, body, mode));
+  }
+
+  async patch(type: ResourceType, namespace: string, name: string, patchType: PatchType, patch: unknown, mode: UpdateMode = 'main'): Promise<StoredObject> {
+    return this.readModifyWrite(type, namespace, name, undefined, (current) => {
+      const patched = applyPatch(patchType, current, patch);
+      // A patch that sets metadata.resourceVersion makes it a precondition, as in Kubernetes.
+      const rv = isPlainObject(patched) && isPlainObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
+      if (rv !== undefined && rv !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
+      return prepareUpdate(type, current, patched, mode);
+    });
+  }
+
+  /**
+   * Server-side apply (`kubectl apply --server-side`): creates the object if it is missing, otherwise
+   * merges the applied configuration into it. Fields another manager applied may not be changed
+   * unless `force`; ownership is recorded in metadata.managedFields.
+   */
+  async apply(type: ResourceType, namespace: string, name: string, body: unknown, opts: { fieldManager?: string; force?: boolean }): Promise<{ object: StoredObject; created: boolean }> {
+    const manager = opts.fieldManager;
+    if (!manager) throw new BadRequestError('fieldManager is required for apply requests');
+    const applied = coerceBody(type, body, type.namespaced ? namespace : undefined, name);
+    const time = rfc3339(this.deps.clock.now());
+    const current = await this.deps.store.get(this.key(type, namespace, name));
+    if (!current) {
+      const created = prepareCreate(type, applied, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace: type.namespaced ? namespace : undefined, nameSuffix: this.deps.nameSuffix() });
+      created.metadata.managedFields = recordApply(undefined, manager, applied, apiVersionOf(type), time);
+      if (type.namespaced) await this.assertNamespaceOpen(namespace, type, name);
+      try {
+        return { object: await this.deps.store.create(created), created: true };
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError)) throw e; // created meanwhile: apply onto it below
+      }
+    }
+    const object = await this.readModifyWrite(type, namespace, name, undefined, (live) => {
+      if (!opts.force) {
+        const conflicts = applyConflicts(live, applied, manager);
+        if (conflicts.length) throw conflictError(type.plural, name, conflicts);
+      }
+      const merged = applyPatch('apply', live, { ...applied, metadata: { ...applied.metadata, resourceVersion: undefined } }) as KubeObject;
+      merged.metadata.managedFields = recordApply(live.metadata.managedFields as ManagedFieldsEntry[] | undefined, manager, applied, apiVersionOf(type), time);
+      // A new owner is worth a write even when no value changes; a refreshed timestamp alone is not.
+      const untimed = (m: unknown) => ((m as ManagedFieldsEntry[] | undefined) ?? []).map(({ time: _t, ...rest }) => rest);
+      const ownershipChanged = !jsonEqual(untimed(live.metadata.managedFields), untimed(merged.metadata.managedFields));
+      const next = prepareUpdate(type, live, merged, 'main') ?? (ownershipChanged ? structuredClone(live as KubeObject) : undefined);
+      if (next) next.metadata.managedFields = merged.metadata.managedFields;
+      return next;
+    });
+    return { object, created: false };
+  }
+
+  async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name)) throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(type, namespace, name);
+      const pre = opts.preconditions;
+      if (pre?.uid !== undefined && pre.uid !== current.metadata.uid)
+        throw new ConflictError(refOf(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
+        throw new ConflictError(refOf(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      try {
+        // Orphan and Foreground deletion are carried out by the garbage collector, which these finalizers call in.
+        const gcFinalizer = opts.propagationPolicy === 'Orphan' ? 'orphan' : opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : undefined;
+        if (gcFinalizer && !(current.metadata.finalizers ?? []).includes(gcFinalizer)) current.metadata.finalizers = [...(current.metadata.finalizers ?? []), gcFinalizer];
+        const marked = await this.markForDeletion(type, current, opts);
+        if (marked) return { deleted: false, object: marked };
+        await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
+        return { deleted: true, status: deletedStatus(type, current) };
+      } catch (e) {
+        if (e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Objects that cannot vanish at once get a deletionTimestamp instead: those with finalizers,
+   * pods running on a node (the agent stops them gracefully, then deletes), and namespaces that
+   * still hold objects (they go Terminating). Returns the marked object, or undefined to delete now.
+   */
+  private async markForDeletion(type: ResourceType, current: StoredObject, opts: DeleteOptions): Promise<StoredObject | undefined> {
+    const now = this.deps.clock.now();
+    const grace = opts.gracePeriodSeconds ?? (current.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30;
+    const finalizers = current.metadata.finalizers ?? [];
+    const boundRunningPod =
+      type.kind === 'Pod' && !!current.spec?.nodeName && !isFinished(current) && grace > 0;
+    const busyNamespace = type.kind === 'Namespace' && !(await this.namespaceEmpty(current.metadata.name));
+    if (!finalizers.length && !boundRunningPod && !busyNamespace) return undefined;
+    if (current.metadata.deletionTimestamp) return current; // already on its way out
+    const next: KubeObject = structuredClone(current);
+    next.metadata.deletionTimestamp = rfc3339(boundRunningPod ? new Date(now.getTime() + grace * 1000) : now);
+    next.metadata.deletionGracePeriodSeconds = boundRunningPod ? grace : 0;
+    next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    if (type.kind === 'Namespace') {
+      next.status = { ...current.status, phase: 'Terminating' };
+      this.openNamespaces.delete(current.metadata.name);
+    }
+    return this.deps.store.update(next, current.metadata.resourceVersion);
+  }
+
+  private async namespaceEmpty(namespace: string): Promise<boolean> {
+    for (const t of RESOURCE_TYPES) {
+      if (!t.namespaced) continue;
+      const page = await this.deps.store.list({ kind: t.kind, namespace, limit: 1 });
+      if (page.items.length) return false;
+    }
+    return true;
+  }
+
+  private async readModifyWrite(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    precondition: string | undefined,
+    modify: (current: StoredObject) => KubeObject | undefined,
+  ): Promise<StoredObject> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(type, namespace, name);
+      if (precondition !== undefined && precondition !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
+      const next = modify(current);
+      if (!next) return current;
+      try {
+        // The last finalizer removed from an object that is being deleted completes the delete.
+        if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && !(type.kind === 'Pod' && next.spec?.nodeName) && type.kind !== 'Namespace') {
+          await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
+          return { ...current, metadata: { ...current.metadata, finalizers: [] } };
+        }
+        return await this.deps.store.update(next, current.metadata.resourceVersion);
+      } catch (e) {
+        // Without a client precondition the write is unconditional from the client's view: retry on fresh state.
+        if (e instanceof ConflictError && precondition === undefined && attempt < RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** Namespaced objects may only be created in a namespace that exists and is not terminating. */
+  /** The injected sleep (tests move a fake clock), or a timer. */
+  private sleep(): (ms: number) => Promise<void> {
+    return this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  }
+
+  async assertNamespaceOpen(namespace: string, type: ResourceType, name: string | undefined) {
+    // Like kube-apiserver's namespace lifecycle admission, recently seen open namespaces are trusted
+    // briefly instead of read on every create (half of a create's cost otherwise).
+    const now = this.deps.clock.now().getTime();
+    if ((this.openNamespaces.get(namespace) ?? 0) > now) return;
+    const ns = await this.deps.store.get({ kind: 'Namespace', namespace: '', name: namespace });
+    if (!ns) throw new NotFoundError({ resource: 'namespaces', group: '', name: namespace });
+    if (ns.metadata.deletionTimestamp)
+      throw new StatusError(403, 'Forbidden', `${type.plural}${type.group ? '.' + type.group : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name,
+        group: type.group,
+        kind: type.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+      });
+    this.openNamespaces.set(namespace, now + NAMESPACE_CACHE_MS);
+  }
+
+  private listOf(type: ResourceType, items: StoredObject[], next: ListCursor | undefined): ObjectList {
+    return {
+      apiVersion: apiVersionOf(type),
+      kind: type.listKind,
+      metadata: { resourceVersion: this.deps.store.currentResourceVersion(), ...(next ? { continue: encodeContinue(next) } : {}) },
+      items,
+    };
+  }
+
+  private key(type: ResourceType, namespace: string, name: string): ObjectKey {
+    return { kind: type.kind, namespace: type.namespaced ? namespace : '', name };
+  }
+}
+
+function deletedStatus(type: ResourceType, o: StoredObject): Status {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    message: '',
+    reason: '',
+    details: { name: o.metadata.name, group: type.group, kind: type.plural, uid: o.metadata.uid },
+    code: 200,
+  };
+}

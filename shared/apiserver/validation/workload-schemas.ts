@@ -1,0 +1,224 @@
+import { z } from 'zod';
+import { fromStructured, matchesLabels, type StructuredSelector } from '../../model/selectors.js';
+import { parseQuantity } from '../../model/quantity.js';
+import {
+  annotations,
+  dnsLabel,
+  envName,
+  intOrPercent,
+  intOrString,
+  labels,
+  loose,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  quantity,
+  uniqueBy,
+  checkedString,
+} from './schema-kit.js';
+import { qualifiedName } from '../../model/names.js';
+
+/** Pod, container and workload schemas (Pod, Deployment, ReplicaSet, Job). */
+
+const protocol = z.enum(['TCP', 'UDP', 'SCTP']);
+
+const containerPort = loose({
+  name: dnsLabel.optional(),
+  containerPort: port,
+  hostPort: port.optional(),
+  hostIP: z.string().optional(),
+  protocol: protocol.optional(),
+});
+
+const envVar = loose({
+  name: envName,
+  value: z.string().optional(),
+  valueFrom: loose({
+    configMapKeyRef: loose({ name: z.string(), key: z.string(), optional: z.boolean().optional() }).optional(),
+    secretKeyRef: loose({ name: z.string(), key: z.string(), optional: z.boolean().optional() }).optional(),
+    fieldRef: loose({ fieldPath: z.string() }).optional(),
+    resourceFieldRef: loose({ resource: z.string() }).optional(),
+  }).optional(),
+});
+
+const envFromSource = loose({
+  prefix: z.string().optional(),
+  configMapRef: loose({ name: z.string(), optional: z.boolean().optional() }).optional(),
+  secretRef: loose({ name: z.string(), optional: z.boolean().optional() }).optional(),
+});
+
+const resourceList = z.record(z.string(), quantity);
+
+const resources = loose({ limits: resourceList.optional(), requests: resourceList.optional() }).superRefine((r, ctx) => {
+  for (const [name, req] of Object.entries(r.requests ?? {})) {
+    const limit = r.limits?.[name];
+    if (limit === undefined) continue;
+    const rq = parseQuantity(req);
+    const lq = parseQuantity(limit);
+    if (rq !== undefined && lq !== undefined && rq > lq)
+      ctx.addIssue({ code: 'custom', message: `must be less than or equal to ${name} limit of ${limit}`, path: ['requests', name] });
+  }
+});
+
+const probe = loose({
+  httpGet: loose({ path: z.string().optional(), port: intOrString, host: z.string().optional(), scheme: z.enum(['HTTP', 'HTTPS']).optional() }).optional(),
+  tcpSocket: loose({ port: intOrString, host: z.string().optional() }).optional(),
+  exec: loose({ command: z.array(z.string()).optional() }).optional(),
+  grpc: loose({ port: port, service: z.string().optional() }).optional(),
+  initialDelaySeconds: nonNegativeInt.optional(),
+  timeoutSeconds: positiveInt.optional(),
+  periodSeconds: positiveInt.optional(),
+  successThreshold: positiveInt.optional(),
+  failureThreshold: positiveInt.optional(),
+  terminationGracePeriodSeconds: positiveInt.optional(),
+}).superRefine((p, ctx) => {
+  const handlers = ['httpGet', 'tcpSocket', 'exec', 'grpc'].filter((h) => (p as Record<string, unknown>)[h] !== undefined);
+  if (handlers.length === 0) ctx.addIssue({ code: 'custom', message: 'must specify a handler type', params: { reason: 'FieldValueRequired' } });
+  if (handlers.length > 1) ctx.addIssue({ code: 'custom', message: 'may not specify more than 1 handler type', params: { reason: 'FieldValueForbidden' } });
+});
+
+const container = loose({
+  name: dnsLabel,
+  image: z.string().min(1, 'must not be empty'),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  workingDir: z.string().optional(),
+  ports: z.array(containerPort).superRefine(uniqueBy((p) => p.name, 'name')).optional(),
+  env: z.array(envVar).optional(),
+  envFrom: z.array(envFromSource).optional(),
+  resources: resources.optional(),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+  livenessProbe: probe.optional(),
+  readinessProbe: probe.optional(),
+  startupProbe: probe.optional(),
+  terminationMessagePath: z.string().optional(),
+  terminationMessagePolicy: z.enum(['File', 'FallbackToLogsOnError']).optional(),
+});
+
+const toleration = loose({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int('must be an integer').optional(),
+});
+
+export const podSpec = loose({
+  containers: z.array(container).min(1, 'must have at least one container').superRefine(uniqueBy((c) => c.name, 'name')),
+  initContainers: z.array(container).optional(),
+  restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).optional(),
+  terminationGracePeriodSeconds: nonNegativeInt.optional(),
+  activeDeadlineSeconds: positiveInt.optional(),
+  nodeSelector: z.record(checkedString(qualifiedName), z.string()).optional(),
+  nodeName: z.string().optional(),
+  tolerations: z.array(toleration).optional(),
+  affinity: loose({}).optional(),
+  topologySpreadConstraints: z.array(loose({ maxSkew: positiveInt, topologyKey: z.string().min(1), whenUnsatisfiable: z.enum(['DoNotSchedule', 'ScheduleAnyway']) })).optional(),
+  volumes: z.array(loose({ name: dnsLabel })).optional(),
+  hostNetwork: z.boolean().optional(),
+  serviceAccountName: z.string().optional(),
+  priority: z.number().int().optional(),
+  schedulerName: z.string().optional(),
+  dnsPolicy: z.enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).optional(),
+});
+
+const templateMeta = loose({ labels: labels.optional(), annotations: annotations.optional() });
+
+const podTemplate = loose({ metadata: templateMeta.optional(), spec: podSpec });
+
+const selectorExpression = loose({
+  key: checkedString(qualifiedName),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+  values: z.array(z.string()).optional(),
+});
+
+const labelSelector = loose({ matchLabels: labels.optional(), matchExpressions: z.array(selectorExpression).optional() });
+
+type Template = { metadata?: { labels?: Record<string, string> } };
+
+/** The selector must be non-empty and select the template's own labels, or the controller would orphan its pods. */
+function selectorMatchesTemplate(spec: { selector?: StructuredSelector; template?: Template }, ctx: z.RefinementCtx) {
+  const sel = spec.selector;
+  if (!sel) return;
+  if (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length) {
+    ctx.addIssue({ code: 'custom', message: 'empty selector is invalid for deployment', path: ['selector'] });
+    return;
+  }
+  if (!matchesLabels(fromStructured(sel), spec.template?.metadata?.labels))
+    ctx.addIssue({ code: 'custom', message: '`selector` does not match template `labels`', path: ['template', 'metadata', 'labels'] });
+}
+
+function restartPolicyIn(allowed: readonly string[]) {
+  return (spec: { template?: { spec?: { restartPolicy?: string } } }, ctx: z.RefinementCtx) => {
+    const rp = spec.template?.spec?.restartPolicy;
+    if (rp !== undefined && !allowed.includes(rp))
+      ctx.addIssue({ code: 'invalid_value', values: [...allowed], input: rp, message: 'unsupported', path: ['template', 'spec', 'restartPolicy'] });
+  };
+}
+
+/** Conditions as every controller and client reads them. */
+export const conditions = z.array(loose({ type: z.string().min(1), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional() }));
+
+export const podSchema = loose({
+  spec: podSpec,
+  status: loose({
+    phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
+    conditions: conditions.optional(),
+    podIP: z.string().optional(),
+    containerStatuses: z.array(loose({ name: z.string(), ready: z.boolean().optional(), restartCount: nonNegativeInt.optional() })).optional(),
+  }).optional(),
+});
+
+export const replicaSetSchema = loose({
+  spec: loose({
+    replicas: nonNegativeInt.optional(),
+    minReadySeconds: nonNegativeInt.optional(),
+    selector: labelSelector,
+    template: podTemplate,
+  })
+    .superRefine(selectorMatchesTemplate)
+    .superRefine(restartPolicyIn(['Always'])),
+});
+
+export const deploymentSchema = loose({
+  spec: loose({
+    replicas: nonNegativeInt.optional(),
+    minReadySeconds: nonNegativeInt.optional(),
+    revisionHistoryLimit: nonNegativeInt.optional(),
+    progressDeadlineSeconds: positiveInt.optional(),
+    paused: z.boolean().optional(),
+    selector: labelSelector,
+    template: podTemplate,
+    strategy: loose({
+      type: z.enum(['RollingUpdate', 'Recreate']).optional(),
+      rollingUpdate: loose({ maxSurge: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() }).optional(),
+    }).optional(),
+  })
+    .superRefine(selectorMatchesTemplate)
+    .superRefine(restartPolicyIn(['Always']))
+    .superRefine((spec, ctx) => {
+      const ru = spec.strategy?.rollingUpdate;
+      if (spec.strategy?.type === 'Recreate' && ru)
+        ctx.addIssue({ code: 'custom', message: 'may not be specified when strategy `type` is \'Recreate\'', path: ['strategy', 'rollingUpdate'], params: { reason: 'FieldValueForbidden' } });
+      const zero = (v: unknown) => v === 0 || v === '0%';
+      if (ru && zero(ru.maxSurge) && zero(ru.maxUnavailable))
+        ctx.addIssue({ code: 'custom', message: 'may not be 0 when `maxSurge` is 0', path: ['strategy', 'rollingUpdate', 'maxUnavailable'] });
+      if (spec.progressDeadlineSeconds !== undefined && spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0))
+        ctx.addIssue({ code: 'custom', message: 'must be greater than minReadySeconds', path: ['progressDeadlineSeconds'] });
+    }),
+});
+
+export const jobSchema = loose({
+  spec: loose({
+    parallelism: nonNegativeInt.optional(),
+    completions: nonNegativeInt.optional(),
+    backoffLimit: nonNegativeInt.optional(),
+    activeDeadlineSeconds: positiveInt.optional(),
+    ttlSecondsAfterFinished: nonNegativeInt.optional(),
+    suspend: z.boolean().optional(),
+    selector: labelSelector.optional(),
+    template: podTemplate,
+  })
+    .superRefine(selectorMatchesTemplate)
+    .superRefine(restartPolicyIn(['OnFailure', 'Never'])),
+});

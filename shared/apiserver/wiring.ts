@@ -1,0 +1,64 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { BulkApplier } from './bulk-apply.js';
+import type { ApiDeps } from './http/handler.js';
+import { ObjectService } from './object-service.js';
+import type { Clock } from '../util/clock.js';
+import { storeEventRecorder } from '../events/recorder.js';
+import { DEFAULT_NODE_TIMINGS, NodeService, type NodeTimings } from './node-service.js';
+import { noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
+import type { LeaseStore } from '../store/leases.js';
+import type { LogStore } from '../logs/log-store.js';
+import type { Store } from '../store/store.js';
+import { Gate } from './gate.js';
+import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
+import type { TokenStore } from '../auth/token-store.js';
+import { TokenService } from '../auth/token-service.js';
+import { bindFromRequest } from '../scheduling/binding.js';
+
+const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789'; // Kubernetes' generateName alphabet (no vowels, no confusables)
+
+export function randomNameSuffix(): string {
+  return [...randomBytes(5)].map((b) => ALPHANUM[b % ALPHANUM.length]).join('');
+}
+
+/** Builds the API's object graph over a store: used by the Lambda handler and by local tools alike. */
+export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'], nodes: NodeParts = {}, auth: AuthParts = {}): ApiDeps {
+  const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix };
+  const service = new ObjectService(serviceDeps);
+  const nodeService = nodes.leases
+    ? new NodeService({
+        store,
+        service,
+        leases: nodes.leases,
+        wakeups: nodes.wakeups ?? noWakeups,
+        clock,
+        events: (component) => storeEventRecorder(store, clock, component, randomUUID),
+        timings: nodes.timings ?? DEFAULT_NODE_TIMINGS,
+      })
+    : undefined;
+  const tokens = auth.tokens ?? noTokens;
+  const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock);
+  const bind = (namespace: string, name: string, binding: unknown) => bindFromRequest({ store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) }, namespace, name, binding);
+  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError, gate, tokens: new TokenService(tokens, clock), bind };
+}
+
+/** What the node agents' endpoints need besides the store; without leases those endpoints answer 404. */
+export interface NodeParts {
+  leases?: LeaseStore;
+  wakeups?: NodeWakeups;
+  timings?: NodeTimings;
+  logs?: LogStore;
+}
+
+/** Who may call the API. Without a token store no token is valid (in-process tools need none). */
+export interface AuthParts {
+  tokens?: TokenStore;
+  settings?: AuthSettings;
+}
+
+const noTokens: TokenStore = {
+  get: () => Promise.resolve(undefined),
+  put: () => Promise.reject(new Error('this API was built without a token store')),
+  list: () => Promise.resolve([]),
+  revoke: () => Promise.resolve(false),
+};
