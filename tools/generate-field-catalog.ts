@@ -1,5 +1,5 @@
 /**
- * Writes shared/apiserver/validation/field-catalog.json: every field of the served kinds, as Kubernetes
+ * Writes shared/model/schemas/field-catalog.json: every field of the served kinds, as Kubernetes
  * 1.3x defines them, taken from @kubernetes/client-node's generated models (its attribute type maps
  * come from Kubernetes' own OpenAPI). The server's field validation (fieldValidation=Strict|Warn|Ignore)
  * reads it. Run `npm run generate:fields` after upgrading @kubernetes/client-node;
@@ -57,7 +57,7 @@ export function buildCatalog() {
   return { source: '@kubernetes/client-node models', roots: ROOTS, types: sorted };
 }
 
-export const CATALOG_FILE = join(import.meta.dirname, '..', 'shared', 'apiserver', 'validation', 'field-catalog.json');
+export const CATALOG_FILE = join(import.meta.dirname, '..', 'shared', 'model', 'schemas', 'field-catalog.json');
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   writeFileSync(CATALOG_FILE, JSON.stringify(buildCatalog(), null, 1) + '\n');

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../model/types.js';
-import { integerProblems } from '../apiserver/validation/field-validation.js';
+import { integerProblems } from '../model/schemas/field-validation.js';
 import type { ControllerDeps } from './types.js';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { BadRequestError } from '../model/errors.js';
 import type { KubeObject } from '../model/types.js';
-import { causesFrom, checkedString, labels, loose, nonNegativeInt, quantity } from '../apiserver/validation/schema-kit.js';
+import { causesFrom, checkedString, labels, loose, nonNegativeInt, quantity } from '../model/schemas/schema-kit.js';
 import { dns1123Subdomain, qualifiedName } from '../model/names.js';
-import { conditions } from '../apiserver/validation/workload-schemas.js';
+import { conditions } from '../model/schemas/workload-schemas.js';
 
 /**
  * What a node agent and the control plane say to each other: two calls, `register` when an agent

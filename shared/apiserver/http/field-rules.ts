@@ -1,7 +1,7 @@
 import { BadRequestError, cause } from '../../model/errors.js';
 import { isPlainObject } from '../../model/json.js';
 import { apiVersionOf, typeByKindName, type ResourceType } from '../../model/kinds.js';
-import { checkFields, type FieldValidation } from '../validation/field-validation.js';
+import { checkFields, type FieldValidation } from '../../model/schemas/field-validation.js';
 
 const MODES: readonly FieldValidation[] = ['Ignore', 'Warn', 'Strict'];
 

@@ -3,10 +3,10 @@ import { cause, type StatusCause } from '../../model/errors.js';
 import type { ResourceType } from '../../model/kinds.js';
 import type { KubeObject } from '../../model/types.js';
 import { dns1123Label, dns1123Subdomain } from '../../model/names.js';
-import { integerProblems } from './field-validation.js';
-import { annotations, causesFrom, labels, loose } from './schema-kit.js';
-import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from './other-schemas.js';
-import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from './workload-schemas.js';
+import { integerProblems } from '../../model/schemas/field-validation.js';
+import { annotations, causesFrom, labels, loose } from '../../model/schemas/schema-kit.js';
+import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from '../../model/schemas/other-schemas.js';
+import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from '../../model/schemas/workload-schemas.js';
 
 const SCHEMAS: Record<string, z.ZodType> = {
   Pod: podSchema,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, CATALOG_FILE } from '../../../tools/generate-field-catalog.js';
-import { checkFields } from '../../../shared/apiserver/validation/field-validation.js';
+import { checkFields } from '../../../shared/model/schemas/field-validation.js';
 
 describe('checkFields', () => {
   const deployment = {

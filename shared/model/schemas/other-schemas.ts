@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dataKey, dnsLabel, intOrString, labels, loose, nonNegativeInt, port, quantity, uniqueBy, checkedString } from './schema-kit.js';
 import { conditions } from './workload-schemas.js';
-import { qualifiedName } from '../../model/names.js';
+import { qualifiedName } from '../names.js';
 
 /** Schemas for Service, ConfigMap, Secret, Node, Namespace and Event. */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { cause, type StatusCause } from '../../model/errors.js';
-import { isQuantity } from '../../model/quantity.js';
-import { configMapKey, dns1123Label, envVarName, labelValue, qualifiedName } from '../../model/names.js';
+import { cause, type StatusCause } from '../errors.js';
+import { isQuantity } from '../quantity.js';
+import { configMapKey, dns1123Label, envVarName, labelValue, qualifiedName } from '../names.js';
 
 /**
  * Small building blocks over zod, so that every schema reports problems the way Kubernetes does:

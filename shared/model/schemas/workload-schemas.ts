@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { fromStructured, matchesLabels, type StructuredSelector } from '../../model/selectors.js';
-import { parseQuantity } from '../../model/quantity.js';
+import { fromStructured, matchesLabels, type StructuredSelector } from '../selectors.js';
+import { parseQuantity } from '../quantity.js';
 import {
   annotations,
   dnsLabel,
@@ -16,7 +16,7 @@ import {
   uniqueBy,
   checkedString,
 } from './schema-kit.js';
-import { qualifiedName } from '../../model/names.js';
+import { qualifiedName } from '../names.js';
 
 /** Pod, container and workload schemas (Pod, Deployment, ReplicaSet, Job). */
 
