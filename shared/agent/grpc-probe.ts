@@ -1,4 +1,8 @@
-import type { ProbeOutcome } from './probes.js';
+/** What one gRPC probe attempt found (probes.ts's ProbeOutcome, declared here so the prober can import this file). */
+export interface GrpcProbeOutcome {
+  ok: boolean;
+  message: string;
+}
 
 /**
  * kubelet's gRPC probe (pkg/probe/grpc/grpc.go): a plaintext connection to the pod's port, one
@@ -60,7 +64,7 @@ export function decodeHealthCheckResponse(buf: Buffer): string {
   return STATUS[status] ?? String(status);
 }
 
-export async function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeOutcome> {
+export async function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<GrpcProbeOutcome> {
   const grpc = await import('@grpc/grpc-js');
   const addr = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const client = new grpc.Client(addr, grpc.credentials.createInsecure(), { 'grpc.primary_user_agent': 'kube-probe/kumo' });

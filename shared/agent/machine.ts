@@ -1,6 +1,7 @@
 import { arch, availableParallelism, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { RegisterRequest } from '../nodes/protocol.js';
 import { httpCall } from '../util/http-call.js';
+import { LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_TOPOLOGY_REGION, LABEL_TOPOLOGY_ZONE } from '../model/well-known.js';
 
 /** What the agent can learn about where it runs; on AWS the metadata endpoints add zone and instance type. */
 export interface MachineFacts {
@@ -89,12 +90,12 @@ export function registration(nodeName: string, facts: MachineFacts, o: MachineOv
   const pods = String(o.pods ?? 110);
   const aws = facts.aws;
   const labels: Record<string, string> = {
-    'kubernetes.io/hostname': nodeName,
+    [LABEL_HOSTNAME]: nodeName,
     'kubernetes.io/os': facts.os,
     'kubernetes.io/arch': facts.arch,
-    ...(aws?.zone ? { 'topology.kubernetes.io/zone': aws.zone } : {}),
-    ...(aws?.region ? { 'topology.kubernetes.io/region': aws.region } : {}),
-    ...(aws?.instanceType ? { 'node.kubernetes.io/instance-type': aws.instanceType } : {}),
+    ...(aws?.zone ? { [LABEL_TOPOLOGY_ZONE]: aws.zone } : {}),
+    ...(aws?.region ? { [LABEL_TOPOLOGY_REGION]: aws.region } : {}),
+    ...(aws?.instanceType ? { [LABEL_INSTANCE_TYPE]: aws.instanceType } : {}),
     ...(aws?.launchType ? { 'kumo.io/launch-type': aws.launchType } : {}),
     ...o.labels,
   };

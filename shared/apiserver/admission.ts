@@ -6,6 +6,7 @@ import { apiVersionOf, type ResourceType } from '../model/kinds.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
 import { validationCauses } from './validation/validate.js';
 import { rfc3339 } from '../util/clock.js';
+import type { UpdateMode } from '../model/object-api.js';
 
 /**
  * Pure preparation of what gets written: decoding checks, server-owned fields, defaulting,
@@ -109,8 +110,6 @@ function desiredState(o: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, ...rest } = o;
   return rest;
 }
-
-export type UpdateMode = 'main' | 'status';
 
 /**
  * The object to write for a replace (or a patch, once applied) of `current`; undefined when the

@@ -7,7 +7,7 @@ import { nodeNameOf } from '../model/pod-state.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
 import { rfc3339, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
-import { UNREACHABLE_TAINT } from '../controllers/nodelifecycle/plan.js';
+import { TAINT_NODE_UNREACHABLE } from '../model/well-known.js';
 import type { LeaseStore } from '../store/leases.js';
 import { FencedWriteError, type NodeFence, type Store, type TransactWrite } from '../store/store.js';
 import { listAll } from '../store/list-all.js';
@@ -198,7 +198,7 @@ export class NodeService {
       next.metadata.labels = { ...current.metadata.labels, ...req.labels };
       // A node that registers again is reachable again (its new lease proves it).
       const taints = (current.spec?.taints ?? []) as { key: string }[];
-      if (taints.some((t) => t.key === UNREACHABLE_TAINT)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) };
+      if (taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== TAINT_NODE_UNREACHABLE) };
       const otherConditions = ((current.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'Ready');
       next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
       if (jsonEqual(next, current)) return;

@@ -1,10 +1,11 @@
-import { coerceBody, prepareCreate, prepareUpdate, type UpdateMode } from './admission.js';
+import { coerceBody, prepareCreate, prepareUpdate } from './admission.js';
 import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, TransactionError, type Status } from '../model/errors.js';
 import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
 import { isPlainObject, jsonEqual } from '../model/json.js';
 import { isFinished } from '../model/pod-state.js';
 import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from '../model/kinds.js';
-import { applyPatch, type PatchType } from './patch.js';
+import { applyPatch } from './patch.js';
+import type { DeleteOptions, DeleteResult, ListOptions, ObjectApi, ObjectList, PatchType, UpdateMode, WatchEvent, WatchOptions } from '../model/object-api.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, supportedFieldsOf } from '../model/selectors.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
@@ -22,43 +23,11 @@ export interface ServiceDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
-  resourceVersion?: string;
-  timeoutSeconds?: number;
-}
-
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
-  object: KubeObject;
-}
-
 /** The longest a watch request holds before answering with a bookmark (API Gateway allows 29 s). */
 export const WATCH_HOLD_MS = 5000;
 const WATCH_POLL_MS = 400;
 /** A single-object watch with nothing to report answers this fast, so `rollout status` and `delete --wait` return promptly. */
 const SINGLE_OBJECT_QUIET_MS = 300;
-
-export interface ListOptions {
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit?: number;
-  continue?: string;
-}
-
-export interface ObjectList {
-  apiVersion: string;
-  kind: string;
-  metadata: { resourceVersion: string; continue?: string };
-  items: StoredObject[];
-}
-
-export interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
-  preconditions?: { uid?: string; resourceVersion?: string };
-}
-
-export type DeleteResult = { deleted: true; status: Status } | { deleted: false; object: StoredObject };
 
 /** Namespaces Kubernetes refuses to delete. */
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
@@ -99,7 +68,7 @@ export function decodeContinue(token: string): ListCursor {
  * The API's verbs over the store, with Kubernetes semantics: server-owned fields, defaulting,
  * validation, optimistic concurrency, graceful and finalizer-blocked deletion.
  */
-export class ObjectService {
+export class ObjectService implements ObjectApi {
   /** Namespaces recently found open, until when (ms). */
   private readonly openNamespaces = new Map<string, number>();
 

@@ -2,9 +2,9 @@ import jsonpatch from 'fast-json-patch';
 import { BadRequestError, StatusError, UnsupportedMediaTypeError } from '../model/errors.js';
 import { clone, isPlainObject } from '../model/json.js';
 import { strategicMerge } from './strategic-merge.js';
+import type { PatchType } from '../model/object-api.js';
 
 /** The patch formats the API accepts, by Content-Type. */
-export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
 export function patchTypeOf(contentType: string): PatchType {
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';

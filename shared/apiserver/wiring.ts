@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { BulkApplier } from './bulk-apply.js';
 import type { ApiDeps } from './http/handler.js';
 import { ObjectService } from './object-service.js';
@@ -14,12 +14,7 @@ import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
 import type { TokenStore } from '../auth/token-store.js';
 import { TokenService } from '../auth/token-service.js';
 import { bindFromRequest } from '../scheduling/binding.js';
-
-const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789'; // Kubernetes' generateName alphabet (no vowels, no confusables)
-
-export function randomNameSuffix(): string {
-  return [...randomBytes(5)].map((b) => ALPHANUM[b % ALPHANUM.length]).join('');
-}
+import { randomNameSuffix } from '../util/names.js';
 
 /** Builds the API's object graph over a store: used by the Lambda handler and by local tools alike. */
 export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'], nodes: NodeParts = {}, auth: AuthParts = {}): ApiDeps {

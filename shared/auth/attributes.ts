@@ -1,5 +1,3 @@
-import type { Route } from '../apiserver/http/routes.js';
-
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 /** What a request asks to do, in the terms authorization rules are written in (Kubernetes' request attributes). */
@@ -10,52 +8,6 @@ export type RequestAttributes =
   | { type: 'agent'; action: 'register' | 'sync' | 'credentials'; node: string }
   /** kumo's multi-document apply: each document is authorized on its own (see Gate.admitDocuments). */
   | { type: 'bulkApply' };
-
-const isWatch = (q: URLSearchParams) => q.get('watch') === 'true' || q.get('watch') === '1';
-
-function verbOf(method: string, isObject: boolean, query: URLSearchParams): Verb {
-  switch (method) {
-    case 'GET':
-    case 'HEAD':
-      return isWatch(query) ? 'watch' : isObject ? 'get' : 'list';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return isObject ? 'delete' : 'deletecollection';
-    default:
-      return 'get';
-  }
-}
-
-/** `r` undefined: a path that names nothing served, authorized like any other non-resource path. */
-export function requestAttributes(r: Route | undefined, method: string, path: string, query: URLSearchParams): RequestAttributes {
-  const m = method.toUpperCase();
-  switch (r?.kind) {
-    case 'collection':
-      return { type: 'resource', verb: verbOf(m, false, query), group: r.type.group, resource: r.type.plural, namespaced: r.type.namespaced, namespace: r.namespace };
-    case 'object':
-      return {
-        type: 'resource',
-        verb: verbOf(m, true, query),
-        group: r.type.group,
-        resource: r.type.plural,
-        subresource: r.subresource,
-        namespaced: r.type.namespaced,
-        namespace: r.type.namespaced ? r.namespace : undefined,
-        name: r.name,
-      };
-    case 'nodeAgent':
-      return { type: 'agent', action: r.action, node: r.node };
-    case 'bulkApply':
-      return { type: 'bulkApply' };
-    default:
-      return { type: 'nonResource', verb: m.toLowerCase(), path };
-  }
-}
 
 /** `pods`, `pods/log`, `deployments.apps/scale`: how the resource is named in messages. */
 export function resourceLabel(a: Extract<RequestAttributes, { type: 'resource' }>): string {

@@ -1,4 +1,4 @@
-import type { ObjectService } from '../apiserver/object-service.js';
+import type { ObjectApi } from '../model/object-api.js';
 import type { Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { Store } from '../store/store.js';
@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 export interface ControllerDeps {
   store: Store;
   /** Pods are created and deleted through the API's own rules (defaulting, validation, graceful deletion). */
-  service: ObjectService;
+  service: ObjectApi;
   clock: Clock;
   events: EventRecorder;
 }

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../model/types.js';
 import type { Resources } from '../model/resources.js';
-import { shardOf } from '../store/index-keys.js';
+import { shardOf } from '../util/hash.js';
 
 const shardHash = (s: string) => shardOf(s, 0x7fffffff);
 

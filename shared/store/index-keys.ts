@@ -1,5 +1,6 @@
 import { isWaitingForNode, nodeNameOf } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
+import { shardOf } from '../util/hash.js';
 
 /**
  * The attributes that put an object into the sparse secondary indexes. An attribute is present only
@@ -18,16 +19,6 @@ export interface IndexKeys {
 }
 
 export const UNSCHEDULED_SHARDS = 8;
-
-/** FNV-1a: a stable, cheap spread of names over shards. */
-export function shardOf(s: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
-}
 
 
 export function indexKeysOf(o: KubeObject): IndexKeys {

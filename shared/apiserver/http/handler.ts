@@ -1,9 +1,9 @@
-import type { UpdateMode } from '../admission.js';
+import type { DeleteOptions, UpdateMode } from '../../model/object-api.js';
 import type { Clock } from '../../util/clock.js';
 import { applyStatusCode, type BulkApplier } from '../bulk-apply.js';
 import { BadRequestError, RouteNotFoundError, StatusError } from '../../model/errors.js';
 import { isPlainObject } from '../../model/json.js';
-import type { DeleteOptions, ObjectService } from '../object-service.js';
+import type { ObjectService } from '../object-service.js';
 import { applyPatch, patchTypeOf } from '../patch.js';
 import type { ResourceType } from '../../model/kinds.js';
 import type { NodeService } from '../node-service.js';

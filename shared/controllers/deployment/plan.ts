@@ -1,7 +1,8 @@
 import { jsonEqual } from '../../model/json.js';
 import type { KubeObject } from '../../model/types.js';
 import { rfc3339 } from '../../util/clock.js';
-import { shardOf } from '../../store/index-keys.js';
+import { hashedSuffix } from '../../util/names.js';
+import { LABEL_POD_TEMPLATE_HASH } from '../../model/well-known.js';
 
 /**
  * The Deployment controller's decision, pure: one ReplicaSet per pod template (named by the
@@ -9,7 +10,6 @@ import { shardOf } from '../../store/index-keys.js';
  * the old pods are gone (Recreate), with revision history, and the status `kubectl rollout status` reads.
  */
 
-export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- spec/status are validated on write; every read here has a default
@@ -42,14 +42,7 @@ export interface DeploymentPlan {
 
 /** Kubernetes' hash is FNV over the template; any stable short hash keeps the name-per-template rule. */
 export function templateHash(template: unknown): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  let h = shardOf(JSON.stringify(sortKeys(template)), 0x7fffffff);
-  let out = '';
-  for (let i = 0; i < 10; i++) {
-    out += alphabet[h % alphabet.length];
-    h = Math.floor(h / alphabet.length) || shardOf(out, 0x7fffffff);
-  }
-  return out;
+  return hashedSuffix(JSON.stringify(sortKeys(template)), 10);
 }
 
 /**
@@ -86,7 +79,7 @@ export function resolveSurge(d: KubeObject, replicas: number): { surge: number; 
 const revisionOf = (rs: KubeObject) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
 const templateWithoutHash = (rs: KubeObject) => {
   const t = structuredClone(((rs.spec as Obj)?.template ?? {}) as Obj);
-  if (t.metadata?.labels) delete t.metadata.labels[TEMPLATE_HASH_LABEL];
+  if (t.metadata?.labels) delete t.metadata.labels[LABEL_POD_TEMPLATE_HASH];
   return t;
 };
 
@@ -95,7 +88,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
   const replicas: number = spec.replicas ?? 1;
   const template = spec.template ?? {};
   const hash = templateHash(template);
-  const newView = views.find((v) => v.rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash || jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)));
+  const newView = views.find((v) => v.rs.metadata.labels?.[LABEL_POD_TEMPLATE_HASH] === hash || jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)));
   const olds = views.filter((v) => v !== newView).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
   const maxRevision = Math.max(0, ...views.map((v) => revisionOf(v.rs)));
   const plan: DeploymentPlan = { scale: {}, deleteReplicaSets: [], revisionNow: String(maxRevision + 1), status: {} };
@@ -137,7 +130,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
     // As in Kubernetes, a paused Deployment gets no ReplicaSet (and no revision) for a new template until resumed.
     plan.revisionNow = maxRevision > 0 ? String(maxRevision) : undefined;
   } else if (!newView) {
-    const labels = { ...(template.metadata?.labels ?? {}), [TEMPLATE_HASH_LABEL]: hash };
+    const labels = { ...(template.metadata?.labels ?? {}), [LABEL_POD_TEMPLATE_HASH]: hash };
     plan.createReplicaSet = {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
@@ -151,7 +144,7 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
       spec: {
         replicas: newReplicas,
         minReadySeconds: spec.minReadySeconds ?? 0,
-        selector: { matchLabels: { ...(spec.selector?.matchLabels ?? {}), [TEMPLATE_HASH_LABEL]: hash }, ...(spec.selector?.matchExpressions ? { matchExpressions: spec.selector.matchExpressions } : {}) },
+        selector: { matchLabels: { ...(spec.selector?.matchLabels ?? {}), [LABEL_POD_TEMPLATE_HASH]: hash }, ...(spec.selector?.matchExpressions ? { matchExpressions: spec.selector.matchExpressions } : {}) },
         template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
       },
     };

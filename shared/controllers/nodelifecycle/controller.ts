@@ -7,7 +7,8 @@ import type { LeaseStore } from '../../store/leases.js';
 import { listAll } from '../../store/list-all.js';
 import { inParallel } from '../in-parallel.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
-import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, UNREACHABLE_TAINT, type LifecycleSettings } from './plan.js';
+import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, type LifecycleSettings } from './plan.js';
+import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
 
 export { NODE_LIFECYCLE_KEY } from '../../events/dispatch.js';
 
@@ -139,9 +140,9 @@ function markUnreachable(n: KubeObject, now: string, taint: boolean): KubeObject
   const conditions = ((n.status?.conditions ?? []) as Condition[]).filter((c) => c.type !== 'Ready');
   const prev = ((n.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready');
   const ready: Condition = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: prev?.lastHeartbeatTime, lastTransitionTime: prev?.status === 'Unknown' ? prev.lastTransitionTime : now };
-  const taints = ((n.spec?.taints ?? []) as Taint[]).filter((t) => t.key !== UNREACHABLE_TAINT);
-  const had = ((n.spec?.taints ?? []) as Taint[]).find((t) => t.key === UNREACHABLE_TAINT && t.effect === 'NoExecute');
-  if (taint) taints.push(had ?? { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: now });
+  const taints = ((n.spec?.taints ?? []) as Taint[]).filter((t) => t.key !== TAINT_NODE_UNREACHABLE);
+  const had = ((n.spec?.taints ?? []) as Taint[]).find((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
+  if (taint) taints.push(had ?? { key: TAINT_NODE_UNREACHABLE, effect: 'NoExecute', timeAdded: now });
   n.spec = { ...n.spec, taints };
   n.status = { ...n.status, conditions: [...conditions, ready] };
   return n;
@@ -149,7 +150,7 @@ function markUnreachable(n: KubeObject, now: string, taint: boolean): KubeObject
 
 function removeUnreachableTaint(n: KubeObject): KubeObject | undefined {
   const taints = (n.spec?.taints ?? []) as Taint[];
-  if (!taints.some((t) => t.key === UNREACHABLE_TAINT)) return undefined;
-  n.spec = { ...n.spec, taints: taints.filter((t) => t.key !== UNREACHABLE_TAINT) };
+  if (!taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) return undefined;
+  n.spec = { ...n.spec, taints: taints.filter((t) => t.key !== TAINT_NODE_UNREACHABLE) };
   return n;
 }

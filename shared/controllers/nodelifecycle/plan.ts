@@ -1,8 +1,8 @@
 import type { KubeObject } from '../../model/types.js';
 import type { Lease } from '../../store/leases.js';
+import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
 
 /** The taint a node gets when its agent stops renewing the lease (Kubernetes' own key). */
-export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 
 export interface LifecycleSettings {
   /** A lease older than this marks the node unreachable (kube-controller-manager's node-monitor-grace-period). */
@@ -38,7 +38,7 @@ export interface NodePlan {
 }
 
 export function factsOf(node: KubeObject, lease: Lease | undefined): NodeFacts {
-  const taints = ((node.spec?.taints ?? []) as { key: string; effect: string; timeAdded?: string }[]).filter((t) => t.key === UNREACHABLE_TAINT && t.effect === 'NoExecute');
+  const taints = ((node.spec?.taints ?? []) as { key: string; effect: string; timeAdded?: string }[]).filter((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
   const ready = ((node.status?.conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status;
   const added = taints[0] ? Date.parse(taints[0].timeAdded ?? '') : undefined;
   return { name: node.metadata.name ?? '', lease, ready, ...(taints[0] ? { taintedAtMs: Number.isNaN(added) ? 0 : added } : {}) };
@@ -84,7 +84,7 @@ interface Toleration {
 /** How long a pod tolerates the unreachable taint: undefined means forever. */
 export function toleratedMs(pod: KubeObject, defaultMs: number): number | undefined {
   const matching = ((pod.spec?.tolerations ?? []) as Toleration[]).filter(
-    (t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && ((t.operator === 'Exists' && (!t.key || t.key === UNREACHABLE_TAINT)) || t.key === UNREACHABLE_TAINT),
+    (t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && ((t.operator === 'Exists' && (!t.key || t.key === TAINT_NODE_UNREACHABLE)) || t.key === TAINT_NODE_UNREACHABLE),
   );
   if (!matching.length) return defaultMs;
   if (matching.some((t) => t.tolerationSeconds === undefined)) return undefined;

@@ -1,4 +1,4 @@
-import { shardOf } from '../../store/index-keys.js';
+import { hashedSuffix } from '../../util/names.js';
 import type { KubeObject } from '../../model/types.js';
 import { isActive, isAvailable, isReady, msUntilAvailable, phaseOf, podFromTemplate } from '../pods.js';
 
@@ -17,20 +17,12 @@ export interface ReplicaSetPlan {
   requeueAfterMs?: number;
 }
 
-const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789';
-
 /** Pods created or deleted by one reconcile at most (kube-controller-manager's burstReplicas); the rest the next. */
 export const BURST = 500;
 
 /** The name of slot `i` of a ReplicaSet: stable for its uid, different across ReplicaSets of one name. */
 export function slotName(rsName: string, rsUid: string, slot: number): string {
-  let h = shardOf(`${rsUid}/${slot}`, 0x7fffffff);
-  let suffix = '';
-  for (let i = 0; i < 5; i++) {
-    suffix += ALPHANUM[h % ALPHANUM.length];
-    h = Math.floor(h / ALPHANUM.length);
-  }
-  return `${rsName}-${suffix}`;
+  return `${rsName}-${hashedSuffix(`${rsUid}/${slot}`, 5)}`;
 }
 
 /**

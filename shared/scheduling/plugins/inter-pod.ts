@@ -1,6 +1,7 @@
 import { fromStructured, matchesLabels, type StructuredSelector } from '../../model/selectors.js';
 import type { KubeObject } from '../../model/types.js';
 import { OK, reject, normalizeToMax, type FilterPlugin, type NodeInfo, type PlacedPod, type ScorePlugin, type Snapshot } from '../framework.js';
+import { LABEL_HOSTNAME, LABEL_TOPOLOGY_ZONE } from '../../model/well-known.js';
 
 /**
  * Inter-pod affinity and anti-affinity on a topology key, and topology spread constraints. Both
@@ -126,7 +127,7 @@ export const topologySpreadScore: ScorePlugin = {
 };
 
 /** Kubernetes' system-default spreading: hostname with maxSkew 3, zone with maxSkew 5, ScheduleAnyway. */
-const DEFAULT_SPREAD_KEYS = ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'];
+const DEFAULT_SPREAD_KEYS = [LABEL_HOSTNAME, LABEL_TOPOLOGY_ZONE];
 
 const sameLabels = (a: Record<string, string>, b: Record<string, string>) => {
   const ka = Object.keys(a);

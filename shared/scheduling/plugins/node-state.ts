@@ -1,5 +1,6 @@
 import { OK, reject, type FilterPlugin } from '../framework.js';
 import { tolerates, tolerationsOf } from './taint-toleration.js';
+import { TAINT_NODE_UNSCHEDULABLE } from '../../model/well-known.js';
 
 type Condition = { type: string; status: string };
 
@@ -10,7 +11,7 @@ export const nodeState: FilterPlugin = {
     const conditions = ((node.status?.conditions ?? []) as Condition[]).filter((c) => c.type === 'Ready');
     if (conditions[0]?.status !== 'True') return reject('node(s) were not ready');
     if (node.spec?.unschedulable === true) {
-      const cordon = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' as const };
+      const cordon = { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' as const };
       if (!tolerationsOf(pod).some((t) => tolerates(t, cordon))) return reject('node(s) were unschedulable');
     }
     return OK;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/model/types.js';
-import { DEFAULT_LIFECYCLE, msUntilNextStaleLease, planEvictions, planNodes, toleratedMs, UNREACHABLE_TAINT, type NodeFacts } from '../../../shared/controllers/nodelifecycle/plan.js';
+import { DEFAULT_LIFECYCLE, msUntilNextStaleLease, planEvictions, planNodes, toleratedMs, type NodeFacts } from '../../../shared/controllers/nodelifecycle/plan.js';
+import { TAINT_NODE_UNREACHABLE as UNREACHABLE_TAINT } from '../../../shared/model/well-known.js';
 
 const NOW = 1_000_000;
 const node = (name: string, ageMs: number | undefined, o: { tainted?: boolean; ready?: string; expired?: boolean } = {}): NodeFacts => ({

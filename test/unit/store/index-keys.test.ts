@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexKeysOf, shardOf, UNSCHEDULED_SHARDS } from '../../../shared/store/index-keys.js';
+import { indexKeysOf, UNSCHEDULED_SHARDS } from '../../../shared/store/index-keys.js';
+import { shardOf } from '../../../shared/util/hash.js';
 import { makeConfigMap, makePod } from '../../support/fixtures.js';
 
 describe('sparse index keys', () => {

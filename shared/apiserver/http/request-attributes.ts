@@ -1,0 +1,50 @@
+import type { RequestAttributes, Verb } from '../../auth/attributes.js';
+import type { Route } from './routes.js';
+
+/** A routed request as the attributes authorization rules are written in (Kubernetes' RequestInfo). */
+
+const isWatch = (q: URLSearchParams) => q.get('watch') === 'true' || q.get('watch') === '1';
+
+function verbOf(method: string, isObject: boolean, query: URLSearchParams): Verb {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return isWatch(query) ? 'watch' : isObject ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return isObject ? 'delete' : 'deletecollection';
+    default:
+      return 'get';
+  }
+}
+
+/** `r` undefined: a path that names nothing served, authorized like any other non-resource path. */
+export function requestAttributes(r: Route | undefined, method: string, path: string, query: URLSearchParams): RequestAttributes {
+  const m = method.toUpperCase();
+  switch (r?.kind) {
+    case 'collection':
+      return { type: 'resource', verb: verbOf(m, false, query), group: r.type.group, resource: r.type.plural, namespaced: r.type.namespaced, namespace: r.namespace };
+    case 'object':
+      return {
+        type: 'resource',
+        verb: verbOf(m, true, query),
+        group: r.type.group,
+        resource: r.type.plural,
+        subresource: r.subresource,
+        namespaced: r.type.namespaced,
+        namespace: r.type.namespaced ? r.namespace : undefined,
+        name: r.name,
+      };
+    case 'nodeAgent':
+      return { type: 'agent', action: r.action, node: r.node };
+    case 'bulkApply':
+      return { type: 'bulkApply' };
+    default:
+      return { type: 'nonResource', verb: m.toLowerCase(), path };
+  }
+}
