@@ -1,4 +1,4 @@
-import { applyDefaults, initialStatus } from './defaults.js';
+import { applyDefaults, initialStatus } from '../model/defaults.js';
 import { BadRequestError, InvalidError } from '../model/errors.js';
 import { immutabilityCauses } from './immutability.js';
 import { clone, isPlainObject, jsonEqual } from '../model/json.js';

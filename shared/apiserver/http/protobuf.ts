@@ -1,5 +1,5 @@
 import { UnsupportedMediaTypeError } from '../../model/errors.js';
-import { decodeMessage, KIND_SCHEMAS } from './protobuf-kinds.js';
+import { decodeMessage, KIND_SCHEMAS } from '../../model/protobuf-schemas.js';
 import { fields, first, PROTOBUF_MEDIA_TYPE, str, type Field } from './protobuf-wire.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../../../../shared/apiserver/defaults.js';
+import { applyDefaults } from '../../../../shared/model/defaults.js';
 import { typeByKindName } from '../../../../shared/model/kinds.js';
 import type { KubeObject } from '../../../../shared/model/types.js';
 import { validationCauses } from '../../../../shared/apiserver/validation/validate.js';

@@ -1,4 +1,4 @@
-import { fields, first, str, type Field } from './protobuf-wire.js';
+import { fields, first, str, type Field } from '../apiserver/http/protobuf-wire.js';
 
 /**
  * The objects `kubectl create deployment|job|configmap|secret|service` send as protobuf, and the

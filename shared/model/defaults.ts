@@ -1,5 +1,5 @@
-import type { KubeObject } from '../model/types.js';
-import { dns1123Label } from '../model/names.js';
+import type { KubeObject } from './types.js';
+import { dns1123Label } from './names.js';
 
 /**
  * Server-side defaulting, as Kubernetes' SetDefaults_* functions do it, so that a stored object

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../model/types.js';
-import { formatLabelSelector, fromStructured, type StructuredSelector } from '../../model/selectors.js';
+import type { KubeObject } from './types.js';
+import { formatLabelSelector, fromStructured, type StructuredSelector } from './selectors.js';
 
 /**
  * Server-side printing: `kubectl get` asks for a meta.k8s.io/v1 Table and prints the columns the
