@@ -6,26 +6,16 @@
  * test/unit/apiserver/field-validation.test.ts fails when the checked-in file is stale.
  *
  * Catalog format: types[Name] = { jsonField: ref }, where ref is a type name, "[ref" (array of),
- * "{ref" (map of), "int32" or "int64" (an integer of Kubernetes' Go type, bounds checked at admission)
- * or "*" (another scalar or a free-form value, not looked into).
+ * "{ref" (map of), "int32" or "int64" (an integer of Kubernetes' Go type, bounds checked at admission),
+ * "string", "boolean", "number", "date" (an RFC 3339 string) or "*" (int-or-string, or a free-form
+ * value, not looked into). The roots are the served kinds' `openApi` models (shared/model/kinds).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as models from '@kubernetes/client-node';
+import { RESOURCE_TYPES } from '../shared/model/kinds.js';
 
-export const ROOTS: Record<string, string> = {
-  Namespace: 'V1Namespace',
-  Node: 'V1Node',
-  Pod: 'V1Pod',
-  Service: 'V1Service',
-  ConfigMap: 'V1ConfigMap',
-  Secret: 'V1Secret',
-  Event: 'CoreV1Event',
-  Endpoints: 'V1Endpoints',
-  Deployment: 'V1Deployment',
-  ReplicaSet: 'V1ReplicaSet',
-  Job: 'V1Job',
-};
+export const ROOTS: Record<string, string> = Object.fromEntries(RESOURCE_TYPES.map((t) => [t.kind, t.openApi]));
 
 type Model = { getAttributeTypeMap?: () => { baseName: string; type: string; format?: string }[] };
 const registry = models as unknown as Record<string, Model | undefined>;
@@ -35,7 +25,9 @@ function ref(type: string, queue: string[], format = ''): string {
   if (array?.[1]) return `[${ref(array[1], queue, format)}`;
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map?.[1]) return `{${ref(map[1], queue, format)}`;
-  if (type === 'number' && (format === 'int32' || format === 'int64')) return format;
+  if (type === 'number') return format === 'int32' || format === 'int64' ? format : 'number';
+  if (type === 'string' || type === 'boolean') return type;
+  if (type === 'Date') return 'date';
   if (registry[type]?.getAttributeTypeMap) {
     queue.push(type);
     return type;

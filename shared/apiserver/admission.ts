@@ -1,4 +1,3 @@
-import { applyDefaults, initialStatus } from '../model/defaults.js';
 import { BadRequestError, InvalidError } from '../model/errors.js';
 import { immutabilityCauses } from './immutability.js';
 import { clone, isPlainObject, jsonEqual } from '../model/json.js';
@@ -78,6 +77,12 @@ function jobSelector(o: KubeObject, uid: string) {
   if (tm?.labels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tm.labels };
 }
 
+/** Applies the kind's defaults in place; the caller passes an object it owns. */
+export function applyDefaults(type: ResourceType, o: KubeObject): void {
+  if (o.spec !== undefined && (typeof o.spec !== 'object' || o.spec === null || Array.isArray(o.spec))) return; // validation reports the bad type
+  type.defaults?.(o);
+}
+
 /** Validates `o`; the update rules (`extra`) are only checked on an object that is valid in itself. */
 function validate(type: ResourceType, o: KubeObject, extra: () => ReturnType<typeof immutabilityCauses> = () => []) {
   let causes = validationCauses(type, o);
@@ -90,13 +95,13 @@ export function prepareCreate(type: ResourceType, body: unknown, ctx: CreateCont
   for (const f of SERVER_OWNED_META) delete o.metadata[f];
   if (!type.namespaced) delete o.metadata.namespace;
   if ((o.metadata.name === undefined || o.metadata.name === '') && typeof o.metadata.generateName === 'string' && o.metadata.generateName) o.metadata.name = `${o.metadata.generateName}${ctx.nameSuffix}`;
-  const status = initialStatus(o);
+  const status = type.initialStatus?.(o);
   if (type.hasStatus || status) {
     if (status) o.status = status;
     else delete o.status;
   }
   foldStringData(o);
-  applyDefaults(o);
+  applyDefaults(type, o);
   jobSelector(o, ctx.uid);
   validate(type, o);
   o.metadata.uid = ctx.uid;
@@ -133,7 +138,7 @@ export function prepareUpdate(type: ResourceType, current: StoredObject, body: u
       else delete next.status;
     }
     foldStringData(next);
-    applyDefaults(next);
+    applyDefaults(type, next);
     if (next.kind === 'Job' && isPlainObject(next.spec) && (next.spec as Record<string, unknown>).selector === undefined) {
       jobSelector(next, current.metadata.uid);
     }

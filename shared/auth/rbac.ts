@@ -1,9 +1,11 @@
+import { RESOURCE_TYPES } from '../model/kinds.js';
 import type { RequestAttributes, Verb } from './attributes.js';
 import type { Principal } from './principal.js';
 
 /**
  * The authorization rules, as a pure decision. Roles follow Kubernetes' default ClusterRoles bound in
- * namespaces: `view` reads everything namespaced except Secrets, `edit` also writes (Secrets included),
+ * namespaces: `view` reads everything namespaced except Secrets, `edit` also writes (Secrets included; quotas
+ * and limit ranges stay read-only, as in Kubernetes' edit and admin roles),
  * neither touches cluster-scoped objects or lists across namespaces. Nodes get only what a kubelet
  * needs (Kubernetes' Node authorizer); the checks that depend on stored pods are returned as `check`.
  */
@@ -52,7 +54,11 @@ function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttribute
       // Placing a pod is the scheduler's (Kubernetes' edit and admin roles do not grant pods/binding):
       // a pod bound by a user would skip every filter the scheduler applies.
       if (a.resource === 'pods' && a.subresource === 'binding') return deny('binding pods to nodes needs the cluster-admin role');
-      if (p.role === 'edit') return ALLOW;
+      if (p.role === 'edit') {
+        const kind = RESOURCE_TYPES.find((t) => t.group === a.group && t.plural === a.resource);
+        if (kind?.editRoleReadOnly && !READ_VERBS.has(a.verb)) return deny(`the edit role only reads ${kind.plural}, as Kubernetes' edit and admin roles do`);
+        return ALLOW;
+      }
       // view
       if (a.resource === 'secrets') return deny('the view role does not read Secrets');
       if (!READ_VERBS.has(a.verb)) return deny('the view role only reads');

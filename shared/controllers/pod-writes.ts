@@ -1,10 +1,10 @@
 import { NotFoundError } from '../model/errors.js';
-import { typeByKindName, type ResourceType } from '../model/kinds.js';
+import { kindNamed } from '../model/kinds.js';
 import type { KubeObject } from '../model/types.js';
 import { inParallel } from './in-parallel.js';
 import type { ControllerDeps } from './types.js';
 
-const POD = typeByKindName('Pod') as ResourceType;
+const POD = kindNamed('Pod');
 /** Deletes in flight at once. */
 const PARALLEL_DELETES = 20;
 

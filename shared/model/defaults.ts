@@ -108,7 +108,8 @@ function defaultTemplate(spec: Obj) {
   if (template.spec && typeof template.spec === 'object') defaultPodSpec(template.spec as Obj);
 }
 
-const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
+/** Kubernetes' SetDefaults_X per kind: each kind's declaration (model/kinds) names its own. */
+export const DEFAULTERS = {
   Pod: (o) => {
     defaultPodSpec(obj(o.spec));
     defaultPodOnly(obj(o.spec));
@@ -191,34 +192,11 @@ const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
     const name = o.metadata.name ?? '';
     if (dns1123Label(name).length === 0) o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': name };
   },
-};
-
-/** Applies the kind's defaults in place; the caller passes an object it owns. */
-export function applyDefaults(o: KubeObject): void {
-  if (o.spec !== undefined && (typeof o.spec !== 'object' || o.spec === null || Array.isArray(o.spec))) return; // validation reports the bad type
-  DEFAULTERS[o.kind]?.(o);
-}
-
-/** The status a new object starts with (status is otherwise written only through the status subresource). */
-export function initialStatus(o: KubeObject): Record<string, unknown> | undefined {
-  switch (o.kind) {
-    case 'Pod':
-      return { phase: 'Pending', qosClass: qosClass(obj(o.spec)) };
-    case 'Namespace':
-      return { phase: 'Active' };
-    case 'Deployment':
-    case 'ReplicaSet':
-    case 'Job':
-    case 'Service':
-    case 'Node':
-      return {};
-    default:
-      return undefined;
-  }
-}
+} satisfies Record<string, (o: KubeObject) => void>;
 
 /** Guaranteed when every container has equal cpu and memory requests and limits; BestEffort when none has any. */
-export function qosClass(spec: Obj): string {
+export function qosClass(podSpec: unknown): string {
+  const spec = obj(podSpec);
   const containers = [...arr(spec.containers), ...arr(spec.initContainers)];
   let any = false;
   let guaranteed = true;

@@ -2,23 +2,23 @@ import type { KubeObject } from './types.js';
 import { formatLabelSelector, fromStructured, type StructuredSelector } from './selectors.js';
 
 /**
- * Server-side printing: `kubectl get` asks for a meta.k8s.io/v1 Table and prints the columns the
- * server chose, the way kube-apiserver's printers do. Priority-1 columns appear with `-o wide`.
+ * The columns `kubectl get` prints, chosen by the server as kube-apiserver's printers
+ * (pkg/printers/internalversion) choose them; priority-1 columns appear with `-o wide`.
  */
 
-interface Column {
+export interface Column {
   name: string;
-  type: 'string' | 'integer' | 'date';
+  type: 'string' | 'integer' | 'date' | 'boolean';
   format?: string;
   priority?: number;
   description: string;
-  cell: (o: KubeObject, now: number) => string | number;
+  cell: (o: KubeObject, now: number) => string | number | boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- printers read loosely shaped JSON; every cell has a fallback
 type Any = Record<string, any>;
-const spec = (o: KubeObject) => (o.spec ?? {}) as Any;
-const status = (o: KubeObject) => (o.status ?? {}) as Any;
+export const spec = (o: KubeObject) => (o.spec ?? {}) as Any;
+export const status = (o: KubeObject) => (o.status ?? {}) as Any;
 
 /** Kubernetes' duration.HumanDuration: 45s, 5m10s, 3h, 2d5h, 400d. */
 export function humanDuration(ms: number): string {
@@ -37,11 +37,11 @@ export function humanDuration(ms: number): string {
 }
 
 const age = (o: KubeObject, now: number) => (o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>');
-const name: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name ?? '' };
-const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since creation.', cell: age };
+export const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name ?? '' };
+export const ageColumn: Column = { name: 'Age', type: 'string', description: 'Time since creation.', cell: age };
 /** Stored status fields are not all validated: print anything without trusting its toString. */
-const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
-const or = (v: unknown, fallback = '<none>') => (v === undefined || v === null || v === '' ? fallback : text(v));
+export const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
+export const or = (v: unknown, fallback = '<none>') => (v === undefined || v === null || v === '' ? fallback : text(v));
 const containers = (t: Any | undefined) => ((t?.spec?.containers ?? []) as Any[]);
 
 function podStatus(o: KubeObject): string {
@@ -57,11 +57,11 @@ function podStatus(o: KubeObject): string {
 }
 
 const podColumns: Column[] = [
-  name,
+  nameColumn,
   { name: 'Ready', type: 'string', description: 'Ready containers / containers.', cell: (o) => `${((status(o).containerStatuses ?? []) as Any[]).filter((c) => c.ready).length}/${(spec(o).containers ?? []).length}` },
   { name: 'Status', type: 'string', description: 'The pod phase or the reason it is not running.', cell: podStatus },
   { name: 'Restarts', type: 'string', description: 'Container restarts.', cell: (o) => String(((status(o).containerStatuses ?? []) as Any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0)) },
-  ageCol,
+  ageColumn,
   { name: 'IP', type: 'string', priority: 1, description: 'Pod IP.', cell: (o) => or(status(o).podIP) },
   { name: 'Node', type: 'string', priority: 1, description: 'The node the pod runs on.', cell: (o) => or(spec(o).nodeName) },
   { name: 'Nominated Node', type: 'string', priority: 1, description: 'Nominated node.', cell: (o) => or(status(o).nominatedNodeName) },
@@ -80,26 +80,27 @@ const nodeStatus = (o: KubeObject) => {
   return spec(o).unschedulable ? `${s},SchedulingDisabled` : s;
 };
 
-const COLUMNS: Record<string, Column[]> = {
+/** The built-in kinds' columns, for their declarations (model/kinds/builtin.ts). */
+export const COLUMNS = {
   Pod: podColumns,
   Deployment: [
-    name,
+    nameColumn,
     { name: 'Ready', type: 'string', description: 'Ready replicas / desired.', cell: (o) => `${status(o).readyReplicas ?? 0}/${spec(o).replicas ?? 0}` },
     { name: 'Up-to-date', type: 'integer', description: 'Replicas on the current template.', cell: (o) => status(o).updatedReplicas ?? 0 },
     { name: 'Available', type: 'integer', description: 'Available replicas.', cell: (o) => status(o).availableReplicas ?? 0 },
-    ageCol,
+    ageColumn,
     ...templateColumns,
   ],
   ReplicaSet: [
-    name,
+    nameColumn,
     { name: 'Desired', type: 'integer', description: 'Desired replicas.', cell: (o) => spec(o).replicas ?? 0 },
     { name: 'Current', type: 'integer', description: 'Current replicas.', cell: (o) => status(o).replicas ?? 0 },
     { name: 'Ready', type: 'integer', description: 'Ready replicas.', cell: (o) => status(o).readyReplicas ?? 0 },
-    ageCol,
+    ageColumn,
     ...templateColumns,
   ],
   Job: [
-    name,
+    nameColumn,
     {
       name: 'Status',
       type: 'string',
@@ -116,20 +117,20 @@ const COLUMNS: Record<string, Column[]> = {
       description: 'Run time.',
       cell: (o, now) => (status(o).startTime ? humanDuration((status(o).completionTime ? Date.parse(status(o).completionTime) : now) - Date.parse(status(o).startTime)) : ''),
     },
-    ageCol,
+    ageColumn,
     ...templateColumns,
   ],
   Service: [
-    name,
+    nameColumn,
     { name: 'Type', type: 'string', description: 'Service type.', cell: (o) => or(spec(o).type, 'ClusterIP') },
     { name: 'Cluster-IP', type: 'string', description: 'Cluster IP.', cell: (o) => or(spec(o).clusterIP) },
     { name: 'External-IP', type: 'string', description: 'External IPs.', cell: (o) => or((spec(o).externalIPs ?? []).join(',')) },
     { name: 'Port(s)', type: 'string', description: 'Ports.', cell: (o) => or(((spec(o).ports ?? []) as Any[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',')) },
-    ageCol,
+    ageColumn,
     { name: 'Selector', type: 'string', priority: 1, description: 'Selector.', cell: (o) => or(Object.entries(spec(o).selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')) },
   ],
   Node: [
-    name,
+    nameColumn,
     { name: 'Status', type: 'string', description: 'Node readiness.', cell: nodeStatus },
     {
       name: 'Roles',
@@ -137,13 +138,13 @@ const COLUMNS: Record<string, Column[]> = {
       description: 'Node roles.',
       cell: (o) => or(Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length)).join(',')),
     },
-    ageCol,
+    ageColumn,
     { name: 'Version', type: 'string', description: 'Agent version.', cell: (o) => or(status(o).nodeInfo?.kubeletVersion, '') },
     { name: 'Internal-IP', type: 'string', priority: 1, description: 'Internal IP.', cell: (o) => or(((status(o).addresses ?? []) as Any[]).find((a) => a.type === 'InternalIP')?.address) },
     { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image.', cell: (o) => or(status(o).nodeInfo?.osImage, '<unknown>') },
   ],
   Endpoints: [
-    name,
+    nameColumn,
     {
       name: 'Endpoints',
       type: 'string',
@@ -153,11 +154,11 @@ const COLUMNS: Record<string, Column[]> = {
         return all.length ? all.slice(0, 3).join(',') + (all.length > 3 ? ` + ${all.length - 3} more...` : '') : '<none>';
       },
     },
-    ageCol,
+    ageColumn,
   ],
-  Namespace: [name, { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') }, ageCol],
-  ConfigMap: [name, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length }, ageCol],
-  Secret: [name, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageCol],
+  Namespace: [nameColumn, { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') }, ageColumn],
+  ConfigMap: [nameColumn, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length }, ageColumn],
+  Secret: [nameColumn, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageColumn],
   Event: [
     { name: 'Last Seen', type: 'string', description: 'Last seen.', cell: (o, now) => (o.lastTimestamp ? humanDuration(now - Date.parse(text(o.lastTimestamp))) : age(o, now)) },
     { name: 'Type', type: 'string', description: 'Normal or Warning.', cell: (o) => text(o.type) },
@@ -165,27 +166,4 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Object', type: 'string', description: 'The object it is about.', cell: (o) => `${text((o.involvedObject as Any)?.kind).toLowerCase()}/${(o.involvedObject as Any)?.name ?? ''}` },
     { name: 'Message', type: 'string', description: 'Message.', cell: (o) => text(o.message) },
   ],
-};
-
-export const wantsTable = (accept: string | undefined) => /as=Table/.test(accept ?? '') && /g=meta\.k8s\.io/.test(accept ?? '');
-export const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
-
-/** A Table of `items` (one object for a GET); `includeObject` is None, Metadata (default) or Object. */
-export function toTable(kind: string, items: KubeObject[], meta: { resourceVersion?: string; continue?: string }, now: number, includeObject = 'Metadata') {
-  const columns = COLUMNS[kind] ?? [name, ageCol];
-  return {
-    kind: 'Table',
-    apiVersion: 'meta.k8s.io/v1',
-    metadata: meta,
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description, priority: c.priority ?? 0 })),
-    rows: items.map((o) => ({
-      cells: columns.map((c) => c.cell(o, now)),
-      object:
-        includeObject === 'None'
-          ? undefined
-          : includeObject === 'Object'
-            ? o
-            : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
-    })),
-  };
-}
+} satisfies Record<string, Column[]>;

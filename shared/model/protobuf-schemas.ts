@@ -1,5 +1,3 @@
-import { fields, first, str, type Field } from '../apiserver/http/protobuf-wire.js';
-
 /**
  * The objects `kubectl create deployment|job|configmap|secret|service` send as protobuf, and the
  * DeleteOptions and Evictions of deletes and `kubectl drain`, read by schema: for each message, the fields those generators fill, by their numbers in kubernetes/api's
@@ -9,16 +7,16 @@ import { fields, first, str, type Field } from '../apiserver/http/protobuf-wire.
  * an explicit 0 or false.
  */
 
-type Scalar = 'string' | 'int' | 'int?' | 'bool' | 'bool?' | 'bytes';
-type FieldType = Scalar | Schema | { repeated: Scalar | Schema } | { map: 'string' | 'bytes' | Schema } | 'intOrString';
-interface Schema {
+export type Scalar = 'string' | 'int' | 'int?' | 'bool' | 'bool?' | 'bytes';
+export type FieldType = Scalar | Schema | { repeated: Scalar | Schema } | { map: 'string' | 'bytes' | Schema } | 'intOrString';
+export interface Schema {
   [n: number]: [name: string, type: FieldType];
 }
 
 const intOrString: FieldType = 'intOrString';
-const quantity: Schema = { 1: ['string', 'string'] };
+export const quantity: Schema = { 1: ['string', 'string'] };
 
-const OBJECT_META: Schema = {
+export const OBJECT_META: Schema = {
   1: ['name', 'string'],
   2: ['generateName', 'string'],
   3: ['namespace', 'string'],
@@ -55,8 +53,8 @@ const DELETE_OPTIONS: Schema = {
   5: ['dryRun', { repeated: 'string' }],
 };
 
-/** Each kind's schema, by kind (the envelope's TypeMeta names it). */
-export const KIND_SCHEMAS: Record<string, Schema> = {
+/** Bodies of subresources and deletes, by kind (the envelope's TypeMeta names it); served kinds declare their own. */
+export const BODY_SCHEMAS: Record<string, Schema> = {
   DeleteOptions: DELETE_OPTIONS,
   // policy/v1, what `kubectl drain` posts.
   Eviction: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] },
@@ -65,6 +63,10 @@ export const KIND_SCHEMAS: Record<string, Schema> = {
     1: ['metadata', { ...OBJECT_META, 5: ['uid', 'string'] }],
     2: ['target', { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['resourceVersion', 'string'] }],
   },
+};
+
+/** The built-in kinds' messages, for their declarations (model/kinds/builtin.ts). */
+export const PROTOBUF = {
   Namespace: { 1: ['metadata', OBJECT_META] },
   ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool?'] },
   Secret: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool?'] },
@@ -112,60 +114,4 @@ export const KIND_SCHEMAS: Record<string, Schema> = {
       },
     ],
   },
-};
-
-const int32 = (f: Field) => Number(BigInt.asIntN(64, f.int ?? 0n));
-
-/** One field's value, or undefined when Go's omitempty would leave it out. */
-function scalar(f: Field, type: Scalar): unknown {
-  switch (type) {
-    case 'string':
-      return str(f) || undefined;
-    case 'bytes':
-      return f.bytes?.toString('base64');
-    case 'int':
-      return int32(f) || undefined;
-    case 'int?':
-      return int32(f);
-    case 'bool':
-      return f.int === 1n || undefined;
-    case 'bool?':
-      return f.int === 1n;
-  }
-}
-
-function value(f: Field, type: Scalar | Schema | 'intOrString'): unknown {
-  if (type === 'intOrString') {
-    const parts = fields(f.bytes ?? Buffer.alloc(0));
-    const isString = first(parts, 1)?.int === 1n;
-    const v = isString ? str(first(parts, 3)) : Number(first(parts, 2)?.int ?? 0n);
-    return v === '' ? undefined : v;
-  }
-  if (typeof type === 'string') return scalar(f, type);
-  return decodeMessage(fields(f.bytes ?? Buffer.alloc(0)), type);
-}
-
-/** A message as a plain object by its schema; a nested message that comes out empty is dropped. */
-export function decodeMessage(fs: Field[], schema: Schema): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  for (const [n, [name, type]] of Object.entries(schema) as [string, [string, FieldType]][]) {
-    const occurrences = fs.filter((f) => f.n === Number(n));
-    if (!occurrences.length) continue;
-    let v: unknown;
-    if (typeof type === 'object' && 'repeated' in type) {
-      const items = occurrences.map((f) => value(f, type.repeated)).filter((x) => x !== undefined);
-      v = items.length ? items : undefined;
-    } else if (typeof type === 'object' && 'map' in type) {
-      const entries = occurrences.map((f) => fields(f.bytes ?? Buffer.alloc(0))).map((e) => {
-        const valueField = first(e, 2);
-        return [str(first(e, 1)) ?? '', valueField ? (type.map === 'string' ? (str(valueField) ?? '') : value(valueField, type.map)) : type.map === 'string' ? '' : undefined];
-      });
-      // A quantity map holds messages: { string: "100m" } stands for "100m".
-      v = Object.fromEntries(entries.map(([k, x]) => [k, isQuantity(x) ? x.string : x]));
-    } else v = value(occurrences[occurrences.length - 1] as Field, type as Scalar | Schema | 'intOrString');
-    if (v !== undefined) out[name] = v;
-  }
-  return Object.keys(out).length ? out : undefined;
-}
-
-const isQuantity = (x: unknown): x is { string: string } => typeof x === 'object' && x !== null && Object.keys(x).length === 1 && typeof (x as { string?: unknown }).string === 'string';
+} satisfies Record<string, Schema>;

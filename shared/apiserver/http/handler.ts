@@ -18,7 +18,7 @@ import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
-import { TABLE_CONTENT_TYPE, toTable, wantsTable } from '../../model/printers.js';
+import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './tables.js';
 import type { ApiRequest, ApiResponse } from './request.js';
 import { methodNotAllowed, route, type Route } from './routes.js';
 import { replicasFromScale, scaleOf } from './scale.js';

@@ -1,12 +1,13 @@
 import { UnsupportedMediaTypeError } from '../../model/errors.js';
-import { decodeMessage, KIND_SCHEMAS } from '../../model/protobuf-schemas.js';
+import { decodeMessage } from './protobuf-kinds.js';
+import { BODY_SCHEMAS } from '../../model/protobuf-schemas.js';
+import { typeByKindName } from '../../model/kinds.js';
 import { fields, first, PROTOBUF_MEDIA_TYPE, str, type Field } from './protobuf-wire.js';
 
 /**
  * Just enough of Kubernetes' protobuf encoding to accept what kubectl's typed clients send as
- * protobuf: the `k8s\0` envelope (runtime.Unknown), the objects of `kubectl create namespace|
- * deployment|job|configmap|secret|service` (protobuf-kinds.ts), DeleteOptions (a delete's body) and
- * Eviction (`kubectl drain`). Other kinds are refused with 415 and a hint to send JSON or YAML.
+ * protobuf: the `k8s\0` envelope (runtime.Unknown), the objects of `kubectl create <kind>` for kinds
+ * that declare their message (model/kinds), DeleteOptions (a delete's body) and Eviction (`kubectl drain`). Other kinds are refused with 415 and a hint to send JSON or YAML.
  */
 
 export { PROTOBUF_MEDIA_TYPE };
@@ -22,7 +23,7 @@ function unwrap(body: Buffer): { apiVersion: string; kind: string; object: Field
 
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const { apiVersion, kind, object } = unwrap(body);
-  const schema = KIND_SCHEMAS[kind];
+  const schema = typeByKindName(kind)?.protobuf ?? BODY_SCHEMAS[kind];
   if (!schema) throw new UnsupportedMediaTypeError(`${PROTOBUF_MEDIA_TYPE} for ${kind || 'this kind'}; kumo reads JSON and YAML (use kubectl apply -f or create -f with a manifest)`);
   return { apiVersion, kind, ...decodeMessage(object, schema) };
 }

@@ -3,27 +3,9 @@ import { cause, type StatusCause } from '../../model/errors.js';
 import type { ResourceType } from '../../model/kinds.js';
 import type { KubeObject } from '../../model/types.js';
 import { dns1123Label, dns1123Subdomain } from '../../model/names.js';
-import { integerProblems } from '../../model/schemas/field-validation.js';
+import { schemaProblems } from '../../model/schemas/field-validation.js';
 import { annotations, causesFrom, labels, loose } from '../../model/schemas/schema-kit.js';
-import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from '../../model/schemas/other-schemas.js';
-import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from '../../model/schemas/workload-schemas.js';
 
-const SCHEMAS: Record<string, z.ZodType> = {
-  Pod: podSchema,
-  Deployment: deploymentSchema,
-  ReplicaSet: replicaSetSchema,
-  Job: jobSchema,
-  Service: serviceSchema,
-  ConfigMap: configMapSchema,
-  Secret: secretSchema,
-  Node: nodeSchema,
-  Namespace: namespaceSchema,
-  Event: eventSchema,
-  Endpoints: endpointsSchema,
-};
-
-/** Kinds whose names become DNS labels (a namespace is a DNS zone, a service a host name). */
-const LABEL_NAMED = new Set(['Namespace', 'Service']);
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 const ownerReference = loose({ apiVersion: z.string().min(1), kind: z.string().min(1), name: z.string().min(1), uid: z.string().min(1), controller: z.boolean().optional() });
@@ -48,7 +30,7 @@ function metadataCauses(type: ResourceType, o: KubeObject): StatusCause[] {
   const name = o.metadata.name;
   if (name === undefined || name === '') out.push(cause.required('metadata.name'));
   else if (typeof name === 'string') {
-    const errs = LABEL_NAMED.has(type.kind) ? dns1123Label(name) : dns1123Subdomain(name);
+    const errs = type.nameIsLabel ? dns1123Label(name) : dns1123Subdomain(name);
     for (const e of errs) out.push(cause.invalid('metadata.name', name, e));
   }
   if (type.namespaced && typeof o.metadata.namespace === 'string' && o.metadata.namespace) for (const e of dns1123Label(o.metadata.namespace)) out.push(cause.invalid('metadata.namespace', o.metadata.namespace, e));
@@ -63,13 +45,15 @@ function metadataCauses(type: ResourceType, o: KubeObject): StatusCause[] {
 /** All problems with an object, as Kubernetes field causes (empty when valid). */
 export function validationCauses(type: ResourceType, o: KubeObject): StatusCause[] {
   const out = metadataCauses(type, o);
-  const schema = SCHEMAS[type.kind];
-  if (schema) {
-    const parsed = schema.safeParse(o, { reportInput: true });
+  if (type.schema) {
+    const parsed = type.schema.safeParse(o, { reportInput: true });
     if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o));
   }
-  // Integer bounds of every int32/int64 field; a field the schema already faulted is not named twice.
+  // Integer bounds of every int32/int64 field, and, for a kind without a hand-written schema, the JSON
+  // type of every field Kubernetes' OpenAPI defines; a field already faulted is not named twice.
   const named = new Set(out.map((c) => c.field));
-  for (const p of integerProblems(type.kind, o)) if (!named.has(p.field)) out.push(cause.invalid(p.field, p.value, p.detail));
+  for (const p of schemaProblems(type.kind, o, { types: !type.schema })) if (!named.has(p.field)) out.push(cause.invalid(p.field, p.value, p.detail));
+  // Semantic rules only on a well-formed object, as Kubernetes validates after decoding.
+  if (!out.length && type.validate) out.push(...type.validate(o));
   return out;
 }

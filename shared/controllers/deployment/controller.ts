@@ -1,13 +1,13 @@
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
-import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import { kindNamed } from '../../model/kinds.js';
 import type { StoredObject } from '../../model/types.js';
 import { adoptOrphans } from '../adoption.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
 
-const RS = typeByKindName('ReplicaSet') as ResourceType;
+const RS = kindNamed('ReplicaSet');
 /** While a rollout is in progress, look again this often so the progress deadline is noticed. */
 const PROGRESS_CHECK_MS = 10_000;
 

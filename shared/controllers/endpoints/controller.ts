@@ -1,12 +1,12 @@
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
-import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import { kindNamed } from '../../model/kinds.js';
 import type { StoredObject } from '../../model/types.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { planEndpoints } from './plan.js';
 
-const SERVICE = typeByKindName('Service') as ResourceType;
-const ENDPOINTS = typeByKindName('Endpoints') as ResourceType;
+const SERVICE = kindNamed('Service');
+const ENDPOINTS = kindNamed('Endpoints');
 
 /** Keeps one Endpoints object per Service with a selector (`name` "*" reconciles every Service of the namespace). */
 export class EndpointsController {
@@ -15,7 +15,7 @@ export class EndpointsController {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const services = name === '*' ? (await this.deps.service.list(SERVICE, namespace)).items : [await this.deps.store.get({ kind: 'Service', namespace, name })].filter((x): x is StoredObject => !!x);
     if (services.length === 0) return {};
-    const pods = (await this.deps.service.list(typeByKindName('Pod') as ResourceType, namespace)).items;
+    const pods = (await this.deps.service.list(kindNamed('Pod'), namespace)).items;
     let requeue = false;
     for (const svc of services) {
       const desired = planEndpoints(svc, pods);

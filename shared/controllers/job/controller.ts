@@ -1,12 +1,12 @@
 import { ConflictError, NotFoundError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
-import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import { kindNamed } from '../../model/kinds.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { applyPodChanges } from '../pod-writes.js';
 import { planJob } from './plan.js';
 
-const JOB = typeByKindName('Job') as ResourceType;
+const JOB = kindNamed('Job');
 
 /** Reads a Job and its pods, applies planJob. */
 export class JobController {

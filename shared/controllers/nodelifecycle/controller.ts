@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../../model/errors.js';
-import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import { kindNamed } from '../../model/kinds.js';
 import type { KubeObject, StoredObject } from '../../model/types.js';
 import { rfc3339 } from '../../util/clock.js';
 import type { NodeWakeups } from '../../nodes/wakeups.js';
@@ -17,8 +17,8 @@ const MAX_EVICTIONS_PER_RUN = 200;
 const EVICTIONS_IN_FLIGHT = 10;
 const RETRIES = 3;
 
-const nodeType = () => typeByKindName('Node') as ResourceType;
-const podType = () => typeByKindName('Pod') as ResourceType;
+const nodeType = () => kindNamed('Node');
+const podType = () => kindNamed('Pod');
 
 export interface NodeLifecycleDeps extends ControllerDeps {
   leases: LeaseStore;

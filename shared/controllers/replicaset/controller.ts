@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
 import type { StoredObject } from '../../model/types.js';
-import { typeByKindName, type ResourceType } from '../../model/kinds.js';
+import { kindNamed } from '../../model/kinds.js';
 import { adoptOrphans } from '../adoption.js';
 import { isActive } from '../pods.js';
 import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
@@ -11,7 +11,7 @@ import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planReplicaSet } from './plan.js';
 
-const POD = typeByKindName('Pod') as ResourceType;
+const POD = kindNamed('Pod');
 
 /**
  * Reads a ReplicaSet and the pods it owns, applies planReplicaSet, writes the status it computed.

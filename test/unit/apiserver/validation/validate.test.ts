@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../../../../shared/model/defaults.js';
-import { typeByKindName } from '../../../../shared/model/kinds.js';
+import { applyDefaults } from '../../../../shared/apiserver/admission.js';
+import { kindNamed } from '../../../../shared/model/kinds.js';
 import type { KubeObject } from '../../../../shared/model/types.js';
 import { validationCauses } from '../../../../shared/apiserver/validation/validate.js';
 import { makeDeployment, makePod } from '../../../support/fixtures.js';
@@ -8,9 +8,8 @@ import { makeDeployment, makePod } from '../../../support/fixtures.js';
 /** Validates like the API does: after defaulting. */
 function causes(o: KubeObject) {
   const copy = structuredClone(o);
-  applyDefaults(copy);
-  const type = typeByKindName(copy.kind);
-  if (!type) throw new Error(`unknown kind ${copy.kind}`);
+  const type = kindNamed(copy.kind);
+  applyDefaults(type, copy);
   return validationCauses(type, copy);
 }
 const fields = (o: KubeObject) => causes(o).map((c) => `${c.field}:${c.reason}`);

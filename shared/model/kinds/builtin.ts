@@ -1,0 +1,83 @@
+import { DEFAULTERS, qosClass } from '../defaults.js';
+import { COLUMNS } from '../printers.js';
+import { PROTOBUF } from '../protobuf-schemas.js';
+import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from '../schemas/other-schemas.js';
+import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from '../schemas/workload-schemas.js';
+import { declareKind, type KindDeclaration, type Subresource } from './declaration.js';
+
+/** The kinds with behaviour (controllers, the scheduler, the agent act on them): each with its hooks. */
+
+const logSub: Subresource = { name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] };
+/** `kubectl drain` evicts through it when discovery lists it (else it deletes). */
+const evictionSub: Subresource = { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
+/** Custom schedulers place pods through it (the only way to set spec.nodeName after create). */
+const bindingSub: Subresource = { name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] };
+const scaleSub: Subresource = { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
+const empty = () => ({});
+
+export const BUILTIN_KINDS: readonly KindDeclaration[] = [
+  declareKind('Namespace', '', 'v1', 'namespaces', {
+    openApi: 'V1Namespace',
+    namespaced: false,
+    shortNames: ['ns'],
+    status: true,
+    nameIsLabel: true,
+    schema: namespaceSchema,
+    defaults: DEFAULTERS.Namespace,
+    initialStatus: () => ({ phase: 'Active' }),
+    columns: COLUMNS.Namespace,
+    protobuf: PROTOBUF.Namespace,
+  }),
+  declareKind('Node', '', 'v1', 'nodes', { openApi: 'V1Node', namespaced: false, shortNames: ['no'], status: true, schema: nodeSchema, defaults: DEFAULTERS.Node, initialStatus: empty, columns: COLUMNS.Node }),
+  declareKind('Pod', '', 'v1', 'pods', {
+    openApi: 'V1Pod',
+    shortNames: ['po'],
+    all: true,
+    status: true,
+    extra: [logSub, evictionSub, bindingSub],
+    schema: podSchema,
+    defaults: DEFAULTERS.Pod,
+    initialStatus: (o) => ({ phase: 'Pending', qosClass: qosClass(o.spec) }),
+    columns: COLUMNS.Pod,
+  }),
+  declareKind('Service', '', 'v1', 'services', {
+    openApi: 'V1Service',
+    shortNames: ['svc'],
+    all: true,
+    status: true,
+    nameIsLabel: true,
+    schema: serviceSchema,
+    defaults: DEFAULTERS.Service,
+    initialStatus: empty,
+    columns: COLUMNS.Service,
+    protobuf: PROTOBUF.Service,
+  }),
+  declareKind('ConfigMap', '', 'v1', 'configmaps', { openApi: 'V1ConfigMap', shortNames: ['cm'], schema: configMapSchema, columns: COLUMNS.ConfigMap, protobuf: PROTOBUF.ConfigMap }),
+  declareKind('Secret', '', 'v1', 'secrets', { openApi: 'V1Secret', schema: secretSchema, defaults: DEFAULTERS.Secret, columns: COLUMNS.Secret, protobuf: PROTOBUF.Secret }),
+  declareKind('Event', '', 'v1', 'events', { openApi: 'CoreV1Event', shortNames: ['ev'], schema: eventSchema, columns: COLUMNS.Event }),
+  declareKind('Endpoints', '', 'v1', 'endpoints', { openApi: 'V1Endpoints', shortNames: ['ep'], schema: endpointsSchema, defaults: DEFAULTERS.Endpoints, columns: COLUMNS.Endpoints }),
+  declareKind('Deployment', 'apps', 'v1', 'deployments', {
+    openApi: 'V1Deployment',
+    shortNames: ['deploy'],
+    all: true,
+    status: true,
+    extra: [scaleSub],
+    schema: deploymentSchema,
+    defaults: DEFAULTERS.Deployment,
+    initialStatus: empty,
+    columns: COLUMNS.Deployment,
+    protobuf: PROTOBUF.Deployment,
+  }),
+  declareKind('ReplicaSet', 'apps', 'v1', 'replicasets', {
+    openApi: 'V1ReplicaSet',
+    shortNames: ['rs'],
+    all: true,
+    status: true,
+    extra: [scaleSub],
+    schema: replicaSetSchema,
+    defaults: DEFAULTERS.ReplicaSet,
+    initialStatus: empty,
+    columns: COLUMNS.ReplicaSet,
+  }),
+  declareKind('Job', 'batch', 'v1', 'jobs', { openApi: 'V1Job', all: true, status: true, schema: jobSchema, defaults: DEFAULTERS.Job, initialStatus: empty, columns: COLUMNS.Job, protobuf: PROTOBUF.Job }),
+];

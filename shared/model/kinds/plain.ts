@@ -1,0 +1,170 @@
+import { cause, type StatusCause } from '../errors.js';
+import { ageColumn, nameColumn, spec, status, text } from '../printers.js';
+import { OBJECT_META, quantity } from '../protobuf-schemas.js';
+import { isQuantity } from '../quantity.js';
+import { formatLabelSelector, fromStructured, type StructuredSelector } from '../selectors.js';
+import type { KubeObject } from '../types.js';
+import { declareKind, type KindDeclaration } from './declaration.js';
+
+/**
+ * Kinds kumo stores, validates against Kubernetes' schema and prints, with no controller acting on
+ * them yet: each is one declaration. Fields, JSON types and integer bounds come from Kubernetes'
+ * OpenAPI (the field catalog); the hooks here are Kubernetes' own defaults, semantic checks
+ * (pkg/apis/<group>/validation) and printer columns (pkg/printers/internalversion/printers.go).
+ */
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const items = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
+
+/** Every value of a resource list (`cpu: 500m`) must be a quantity, as ValidateResourceQuantityValue checks. */
+function quantityCauses(list: unknown, field: string): StatusCause[] {
+  return Object.entries(obj(list))
+    .filter(([, v]) => !isQuantity(v))
+    .map(([k, v]) => cause.invalid(`${field}[${k}]`, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+}
+
+function oneOf(value: unknown, field: string, allowed: readonly string[]): StatusCause[] {
+  return value === undefined || allowed.includes(value as string) ? [] : [cause.notSupported(field, value, allowed)];
+}
+
+/** `ResourceQuota` columns: used/hard per resource, `limits.*` in their own column (printResourceQuota). */
+function quotaColumn(o: KubeObject, limits: boolean): string {
+  const hard = obj(status(o).hard);
+  const used = obj(status(o).used);
+  return Object.keys(obj(spec(o).hard))
+    .sort()
+    .filter((r) => (r.split('.').length > 1 && r.split('.')[0] === 'limits') === limits)
+    .map((r) => `${r}: ${text(used[r] ?? '0')}/${text(hard[r] ?? '0')}`)
+    .join(', ');
+}
+
+const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'] as const;
+/** scheduling.HighestUserDefinablePriority: above it only the system classes may go. */
+const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
+const SYSTEM_PRIORITY_CLASSES = ['system-node-critical', 'system-cluster-critical'];
+const LIMIT_TYPES = ['Pod', 'Container', 'PersistentVolumeClaim'] as const;
+const QUOTA_SCOPES = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'] as const;
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+
+export const PLAIN_KINDS: readonly KindDeclaration[] = [
+  // The identity issue gives ServiceAccounts their behaviour (default accounts, tokens).
+  declareKind('ServiceAccount', '', 'v1', 'serviceaccounts', {
+    openApi: 'V1ServiceAccount',
+    shortNames: ['sa'],
+    columns: [nameColumn, { name: 'Secrets', type: 'string', description: 'Secrets the service account may use.', cell: (o) => String(items(o.secrets).length) }, ageColumn],
+    protobuf: { 1: ['metadata', OBJECT_META] },
+  }),
+
+  declareKind('Lease', 'coordination.k8s.io', 'v1', 'leases', {
+    openApi: 'V1Lease',
+    // ValidateLeaseSpec.
+    validate: (o) => {
+      const s = spec(o);
+      return [
+        ...(typeof s.leaseDurationSeconds === 'number' && s.leaseDurationSeconds <= 0 ? [cause.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0')] : []),
+        ...(typeof s.leaseTransitions === 'number' && s.leaseTransitions < 0 ? [cause.invalid('spec.leaseTransitions', s.leaseTransitions, 'must be greater than or equal to 0')] : []),
+      ];
+    },
+    columns: [nameColumn, { name: 'Holder', type: 'string', description: 'The holder of the lease.', cell: (o) => text(spec(o).holderIdentity) }, ageColumn],
+  }),
+
+  declareKind('PriorityClass', 'scheduling.k8s.io', 'v1', 'priorityclasses', {
+    openApi: 'V1PriorityClass',
+    namespaced: false,
+    shortNames: ['pc'],
+    defaults: (o) => {
+      (o as Obj).preemptionPolicy ??= 'PreemptLowerPriority';
+    },
+    // ValidatePriorityClass: the system- prefix and values above 10^9 belong to the system classes.
+    validate: (o) => {
+      const name = o.metadata.name ?? '';
+      const system = SYSTEM_PRIORITY_CLASSES.includes(name);
+      const out: StatusCause[] = [];
+      if (name.startsWith('system-') && !system) out.push(cause.forbidden('metadata.name', "priority class names with 'system-' prefix are reserved for system use only"));
+      if (!system && typeof o.value === 'number' && o.value > HIGHEST_USER_DEFINABLE_PRIORITY)
+        out.push(cause.forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
+      return [...out, ...oneOf(o.preemptionPolicy, 'preemptionPolicy', PREEMPTION_POLICIES)];
+    },
+    columns: [
+      nameColumn,
+      { name: 'Value', type: 'integer', description: 'The priority of pods of this class.', cell: (o) => (typeof o.value === 'number' ? o.value : 0) },
+      { name: 'Global-Default', type: 'boolean', description: 'Whether pods without a class get this one.', cell: (o) => o.globalDefault === true },
+      ageColumn,
+      { name: 'PreemptionPolicy', type: 'string', description: 'Whether pods of this class preempt lower-priority pods.', cell: (o) => text(o.preemptionPolicy) },
+    ],
+    protobuf: { 1: ['metadata', OBJECT_META], 2: ['value', 'int?'], 3: ['globalDefault', 'bool'], 4: ['description', 'string'], 5: ['preemptionPolicy', 'string'] },
+  }),
+
+  // Stored, not enforced: kumo has no network plugin (the README says so, as many clusters' plugins do not enforce it either).
+  declareKind('NetworkPolicy', 'networking.k8s.io', 'v1', 'networkpolicies', {
+    openApi: 'V1NetworkPolicy',
+    shortNames: ['netpol'],
+    // SetDefaults_NetworkPolicy: Ingress always, Egress when egress rules are given; ports are TCP unless said.
+    defaults: (o) => {
+      const s = obj(o.spec);
+      if (o.spec === undefined) o.spec = s;
+      for (const rule of [...items(s.ingress), ...items(s.egress)]) for (const p of items(rule.ports)) p.protocol ??= 'TCP';
+      if (s.policyTypes === undefined) s.policyTypes = items(s.egress).length ? ['Ingress', 'Egress'] : ['Ingress'];
+    },
+    validate: (o) => {
+      const s = spec(o);
+      const out: StatusCause[] = [];
+      (Array.isArray(s.policyTypes) ? s.policyTypes : []).forEach((t: unknown, i: number) => out.push(...oneOf(t, `spec.policyTypes[${i}]`, ['Ingress', 'Egress'])));
+      for (const dir of ['ingress', 'egress'] as const)
+        items(s[dir]).forEach((rule, i) => items(rule.ports).forEach((p, j) => out.push(...oneOf(p.protocol, `spec.${dir}[${i}].ports[${j}].protocol`, PROTOCOLS))));
+      return out;
+    },
+    columns: [
+      nameColumn,
+      { name: 'Pod-Selector', type: 'string', description: 'The pods the policy applies to.', cell: (o) => formatLabelSelector(fromStructured(spec(o).podSelector as StructuredSelector)) || '<none>' },
+      ageColumn,
+    ],
+  }),
+
+  // Stored here; admission enforces limits and quotas in a later issue.
+  declareKind('LimitRange', '', 'v1', 'limitranges', {
+    openApi: 'V1LimitRange',
+    shortNames: ['limits'],
+    editRoleReadOnly: true,
+    // SetDefaults_LimitRangeItem: a container's default limit is the max, its default request the default limit, else the min.
+    defaults: (o) => {
+      for (const item of items(obj(o.spec).limits)) {
+        if (item.type !== 'Container') continue;
+        const def = (item.default = obj(item.default));
+        const req = (item.defaultRequest = obj(item.defaultRequest));
+        for (const [k, v] of Object.entries(obj(item.max))) def[k] ??= v;
+        for (const [k, v] of Object.entries(def)) req[k] ??= v;
+        for (const [k, v] of Object.entries(obj(item.min))) req[k] ??= v;
+        // Empty maps are left out, as Go's omitempty leaves them out of the JSON.
+        if (!Object.keys(def).length) delete item.default;
+        if (!Object.keys(req).length) delete item.defaultRequest;
+      }
+    },
+    validate: (o) =>
+      items(spec(o).limits).flatMap((item, i) => [
+        ...oneOf(item.type, `spec.limits[${i}].type`, LIMIT_TYPES),
+        ...['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'].flatMap((k) => quantityCauses(item[k], `spec.limits[${i}].${k}`)),
+      ]),
+    columns: [nameColumn, { name: 'Created At', type: 'date', description: 'When the object was created.', cell: (o) => text(o.metadata.creationTimestamp) }],
+  }),
+
+  declareKind('ResourceQuota', '', 'v1', 'resourcequotas', {
+    openApi: 'V1ResourceQuota',
+    shortNames: ['quota'],
+    editRoleReadOnly: true,
+    status: true,
+    validate: (o) => {
+      const s = spec(o);
+      const scopes: unknown[] = Array.isArray(s.scopes) ? s.scopes : [];
+      return [...quantityCauses(s.hard, 'spec.hard'), ...scopes.flatMap((x, i) => oneOf(x, `spec.scopes[${i}]`, QUOTA_SCOPES))];
+    },
+    columns: [
+      nameColumn,
+      ageColumn,
+      { name: 'Request', type: 'string', description: 'Used and hard amounts of what containers request.', cell: (o) => quotaColumn(o, false) },
+      { name: 'Limit', type: 'string', description: 'Used and hard amounts of what containers may use.', cell: (o) => quotaColumn(o, true) },
+    ],
+    protobuf: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['hard', { map: quantity }], 2: ['scopes', { repeated: 'string' }] }] },
+  }),
+];
