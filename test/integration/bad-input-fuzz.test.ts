@@ -37,6 +37,12 @@ const VALID: Record<string, KubeObject> = {
   Deployment: makeDeployment('ok'),
   ReplicaSet: { ...makeDeployment('ok'), apiVersion: 'apps/v1', kind: 'ReplicaSet' },
   Job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'ok', namespace: 'default' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } } },
+  ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ok', namespace: 'default' }, secrets: [{ name: 's' }], automountServiceAccountToken: false },
+  Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'ok', namespace: 'default' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '2026-01-01T00:00:00.000000Z' } },
+  PriorityClass: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'ok' }, value: 10, globalDefault: false, description: 'd' },
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'ok', namespace: 'default' }, spec: { podSelector: { matchLabels: { a: 'b' } }, ingress: [{ ports: [{ port: 80 }] }] } },
+  LimitRange: { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'ok', namespace: 'default' }, spec: { limits: [{ type: 'Container', max: { cpu: '1' } }] } },
+  ResourceQuota: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'ok', namespace: 'default' }, spec: { hard: { pods: '10' }, scopes: ['BestEffort'] } },
 };
 
 /** Every path in a JSON value, plus one new key under each object. */
