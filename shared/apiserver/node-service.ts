@@ -25,6 +25,7 @@ import {
   type SyncResponse,
 } from '../nodes/protocol.js';
 import type { NodeWakeups } from '../nodes/wakeups.js';
+import { conditionsOf, findCondition } from '../model/conditions.js';
 
 export interface NodeTimings {
   heartbeatSeconds: number;
@@ -192,14 +193,14 @@ export class NodeService {
           throw err;
         }
       }
-      const prevReady = ((current.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[]).find((c) => c.type === 'Ready');
+      const prevReady = findCondition(current, 'Ready');
       if (prevReady?.status === 'True' && prevReady.lastTransitionTime) ready.lastTransitionTime = prevReady.lastTransitionTime;
       const next: KubeObject = structuredClone(current);
       next.metadata.labels = { ...current.metadata.labels, ...req.labels };
       // A node that registers again is reachable again (its new lease proves it).
       const taints = (current.spec?.taints ?? []) as { key: string }[];
       if (taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== TAINT_NODE_UNREACHABLE) };
-      const otherConditions = ((current.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== 'Ready');
+      const otherConditions = conditionsOf(current).filter((c) => c.type !== 'Ready');
       next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
       if (jsonEqual(next, current)) return;
       try {

@@ -1,22 +1,18 @@
 import { isFinished, phaseOf } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
+import { findCondition, isPodReady } from '../model/conditions.js';
 
 export { isFinished, phaseOf };
 
 /** Pod facts every workload controller reads. */
 
-type Condition = { type: string; status: string; lastTransitionTime?: string };
-
 export const isTerminating = (pod: KubeObject) => !!pod.metadata.deletionTimestamp;
 /** Counts toward a ReplicaSet's replicas: not finished and not on its way out. */
 export const isActive = (pod: KubeObject) => !isTerminating(pod) && !isFinished(pod);
 
-function readyCondition(pod: KubeObject): Condition | undefined {
-  const conditions = ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
-  return conditions.find((c) => c.type === 'Ready');
-}
+const readyCondition = (pod: KubeObject) => findCondition(pod, 'Ready');
 
-export const isReady = (pod: KubeObject) => readyCondition(pod)?.status === 'True';
+export const isReady = isPodReady;
 
 /** Ready for at least minReadySeconds at `now` (Kubernetes' "available"). */
 export function isAvailable(pod: KubeObject, minReadySeconds: number, now: number): boolean {

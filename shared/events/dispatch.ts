@@ -2,6 +2,7 @@ import { jsonEqual } from '../model/json.js';
 import { isFinished, isWaitingForNode, nodeNameOf, phaseOf } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
 import type { QueueName } from '../queue/work-queue.js';
+import { findCondition, nodeReadyStatus } from '../model/conditions.js';
 
 /**
  * Maps one change of the objects table to the reconcile keys it concerns (the informers' event
@@ -40,7 +41,7 @@ export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ??
 /** What ReplicaSet and Job controllers read of a pod: phase, readiness (and since when), deletion, labels, owners. */
 const ownerView = (p: KubeObject) => ({
   phase: phaseOf(p),
-  ready: ((p.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[]).find((c) => c.type === 'Ready'),
+  ready: findCondition(p, 'Ready'),
   deleting: p.metadata.deletionTimestamp,
   labels: p.metadata.labels,
   owners: p.metadata.ownerReferences,
@@ -80,7 +81,7 @@ const placementView = (n: KubeObject | undefined) =>
     labels: n.metadata.labels,
     spec: n.spec,
     allocatable: (n.status as { allocatable?: unknown } | undefined)?.allocatable,
-    ready: ((n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.status,
+    ready: nodeReadyStatus(n),
   };
 
 /** The node lifecycle controller's one key: a reconcile looks at every node. */

@@ -1,5 +1,6 @@
 import type { KubeObject } from './types.js';
 import { formatLabelSelector, fromStructured, type StructuredSelector } from './selectors.js';
+import { nodeReadyStatus } from './conditions.js';
 
 /**
  * The columns `kubectl get` prints, chosen by the server as kube-apiserver's printers
@@ -75,8 +76,8 @@ const templateColumns: Column[] = [
 ];
 
 const nodeStatus = (o: KubeObject) => {
-  const ready = ((status(o).conditions ?? []) as Any[]).find((c) => c.type === 'Ready');
-  const s = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  const ready = nodeReadyStatus(o);
+  const s = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
   return spec(o).unschedulable ? `${s},SchedulingDisabled` : s;
 };
 

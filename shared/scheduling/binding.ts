@@ -4,6 +4,7 @@ import { rfc3339, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { PodBinding, Store } from '../store/store.js';
 import { nodeAllocatable, podRequests, type Resources } from '../model/resources.js';
+import { withCondition } from '../model/conditions.js';
 
 /**
  * A pod is placed on a node only by a binding: the pod's spec.nodeName and its PodScheduled condition
@@ -11,15 +12,6 @@ import { nodeAllocatable, podRequests, type Resources } from '../model/resources
  * binds this way, and so does the `pods/binding` subresource (Kubernetes' BindingREST), which
  * custom schedulers use; spec.nodeName cannot be changed by an update (immutability.ts).
  */
-
-export type PodCondition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null };
-
-export const podConditions = (pod: KubeObject) => (pod.status?.conditions ?? []) as PodCondition[];
-
-/** The pod with condition `c` in place of any of its type. */
-export function withCondition<T extends KubeObject>(pod: T, c: PodCondition): T {
-  return { ...pod, status: { ...pod.status, conditions: [...podConditions(pod).filter((x) => x.type !== c.type), c] } };
-}
 
 export const scheduledMessage = (pod: KubeObject, nodeName: string) => `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`;
 

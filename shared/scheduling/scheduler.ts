@@ -11,7 +11,8 @@ import { schedule, type NodeInfo, type Snapshot } from './framework.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
 import { addResources, podRequests, type Resources } from '../model/resources.js';
-import { podBinding, podConditions, scheduledMessage, withCondition, type PodCondition } from './binding.js';
+import { podBinding, scheduledMessage } from './binding.js';
+import { findCondition, withCondition, type PodCondition } from '../model/conditions.js';
 
 /**
  * The scheduler's reconciler (kube-scheduler's role). For each key it reads current state, asks the
@@ -125,7 +126,8 @@ export class Scheduler {
       );
       if (!scheduled) for (const b of binds) this.deps.events.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     } catch (e) {
-      if (!(e instanceof StatusError) && !(e instanceof Error && e.name === 'TransactionCanceledException')) throw e;
+      // The store answers a refused bind with a StatusError (conflict, capacity); anything else is not a refusal.
+      if (!(e instanceof StatusError)) throw e;
       // Nothing was written: forget what was assumed and let each pod take the careful path.
       for (const node of new Set(binds.map((b) => b.binding.nodeName))) await this.deps.snapshots.refreshNode(node);
       for (const b of binds) oneByOne.add(`${b.pod.metadata.namespace}/${b.pod.metadata.name}`);
@@ -182,7 +184,7 @@ export class Scheduler {
 
   /** Pending with PodScheduled=False/Unschedulable and a FailedScheduling event, written only when the verdict changes. */
   private async markUnschedulable(pod: StoredObject, message: string) {
-    const current = podConditions(pod).find((c) => c.type === 'PodScheduled');
+    const current = findCondition(pod, 'PodScheduled');
     const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.deps.clock.now()) };
     if (current && jsonEqual({ ...current, lastTransitionTime: undefined }, { ...next, lastTransitionTime: undefined })) return;
     try {

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../model/types.js';
 import { rfc3339 } from '../../util/clock.js';
 import { isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 import { BURST, slotName } from '../replicaset/plan.js';
+import type { Condition } from '../../model/conditions.js';
 
 /**
  * The Job controller's decision, pure: run pods from the template until `completions` succeed,
@@ -20,7 +21,6 @@ interface JobSpec {
   suspend?: boolean;
   template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Obj };
 }
-type Condition = { type: string; status: string; reason?: string; message?: string; lastProbeTime?: string; lastTransitionTime?: string };
 
 export interface JobPlan {
   create: KubeObject[];

@@ -9,6 +9,7 @@ import { inParallel } from '../in-parallel.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, type LifecycleSettings } from './plan.js';
 import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
+import { conditionsOf, findCondition, type Condition } from '../../model/conditions.js';
 
 export { NODE_LIFECYCLE_KEY } from '../../events/dispatch.js';
 
@@ -133,12 +134,11 @@ export class NodeLifecycleController {
   }
 }
 
-type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string };
 type Taint = { key: string; effect: string; value?: string; timeAdded?: string };
 
 function markUnreachable(n: KubeObject, now: string, taint: boolean): KubeObject | undefined {
-  const conditions = ((n.status?.conditions ?? []) as Condition[]).filter((c) => c.type !== 'Ready');
-  const prev = ((n.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready');
+  const conditions = conditionsOf(n).filter((c) => c.type !== 'Ready');
+  const prev = findCondition(n, 'Ready');
   const ready: Condition = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: prev?.lastHeartbeatTime, lastTransitionTime: prev?.status === 'Unknown' ? prev.lastTransitionTime : now };
   const taints = ((n.spec?.taints ?? []) as Taint[]).filter((t) => t.key !== TAINT_NODE_UNREACHABLE);
   const had = ((n.spec?.taints ?? []) as Taint[]).find((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
