@@ -152,6 +152,13 @@ export class TooManyRequestsError extends StatusError {
   }
 }
 
+/** The object store failed in a way a later try may not (an outage, a limit): 503 with a hint to retry. */
+export class StorageUnavailableError extends StatusError {
+  constructor(detail: string) {
+    super(503, 'ServiceUnavailable', `the object store is unavailable (${detail}); try again`, { retryAfterSeconds: 1 });
+  }
+}
+
 export class MethodNotAllowedError extends StatusError {
   constructor(message: string) {
     super(405, 'MethodNotAllowed', message, {});

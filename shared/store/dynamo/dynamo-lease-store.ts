@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import type { Lease, LeaseStore } from '../leases.js';
+import { translatedErrors } from './translated-errors.js';
 
 /**
  * Leases live in the objects table under their own partition. They carry no `o` attribute, so the
@@ -25,7 +26,7 @@ export class DynamoLeaseStore implements LeaseStore {
     client: DynamoDBClient,
     private readonly table: string,
   ) {
-    this.doc = new LiteDocumentClient(client);
+    this.doc = translatedErrors(new LiteDocumentClient(client));
   }
 
   async acquire(nodeName: string, holder: string, nowMs: number): Promise<Lease> {

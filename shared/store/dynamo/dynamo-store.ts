@@ -33,6 +33,7 @@ import { FencedWriteError, type AllocationEntry, type ListPage, type ListQuery, 
 import { LEASE_PK } from './dynamo-lease-store.js';
 import { GSI } from './schema.js';
 import type { SecretSealer } from '../../secrets/sealer.js';
+import { translatedErrors } from './translated-errors.js';
 
 /** The partition holding one allocation item per node (sort key: node name). */
 const ALLOCATION_PK = 'NodeAllocation#';
@@ -87,7 +88,7 @@ export class DynamoStore implements Store {
     /** Encrypts Secret values before they are written (KMS on AWS, a local key offline); without it they are stored as given. */
     private readonly sealer?: SecretSealer,
   ) {
-    this.doc = new LiteDocumentClient(client);
+    this.doc = translatedErrors(new LiteDocumentClient(client));
   }
 
   async get(key: ObjectKey): Promise<StoredObject | undefined> {

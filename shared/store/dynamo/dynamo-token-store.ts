@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import type { TokenRecord } from '../../auth/principal.js';
 import type { TokenStore } from '../../auth/token-store.js';
+import { translatedErrors } from './translated-errors.js';
 
 /**
  * Token records live in the objects table under their own partition, without an `o` attribute: they
@@ -18,7 +19,7 @@ export class DynamoTokenStore implements TokenStore {
     client: DynamoDBClient,
     private readonly table: string,
   ) {
-    this.doc = new LiteDocumentClient(client);
+    this.doc = translatedErrors(new LiteDocumentClient(client));
   }
 
   async get(id: string): Promise<TokenRecord | undefined> {
