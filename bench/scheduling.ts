@@ -22,6 +22,7 @@ import { ensureSystemNamespaces } from '../local/setup.js';
 import { addNode, createPod, pod } from '../test/support/cluster.js';
 import { benchEventPath, inParallel, percentile, rawPutItemRate, startBackends } from './harness.js';
 import { dynamoCensus, requireCounted } from './dynamo-census.js';
+import { toBatchItemFailures } from '../shared/queue/sqs/batch-failures.js';
 
 const { values } = parseArgs({ options: { pods: { type: 'string', default: '2000' }, nodes: { type: 'string', default: '200' }, schedulers: { type: 'string', default: '8' } } });
 const PODS = Number(values.pods);
@@ -62,8 +63,7 @@ try {
         const snapshots = containers.pop() ?? new SnapshotCache(store, systemClock);
         try {
           const scheduler = new Scheduler({ store, queue, clock: systemClock, events: storeEventRecorder(store, systemClock, 'default-scheduler', randomUUID), strategy: 'LeastAllocated', snapshots });
-          const failed = new Set(await scheduler.process(e.Records.map((r) => r.body)));
-          return { batchItemFailures: e.Records.filter((r) => failed.has(r.body)).map((r) => ({ itemIdentifier: r.messageId })) };
+          return toBatchItemFailures(e.Records, await scheduler.process(e.Records.map((r) => r.body)));
         } finally {
           containers.push(snapshots);
         }

@@ -6,11 +6,13 @@ import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
-import type { ControllerDeps, ReconcileResult } from './types.js';
+import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
+import { TerminalError } from '../model/errors.js';
+import { decodeKey, type ObjectWorkKey } from '../queue/work-key.js';
 
 /**
- * Routes controller keys (`Kind/namespace/name`) to their reconcilers (kube-controller-manager's
- * role). Keys of kinds without a controller yet are acknowledged and dropped.
+ * Routes controller keys (queue/work-key.ts) to their reconcilers (kube-controller-manager's role).
+ * Keys of kinds without a controller yet are acknowledged and dropped.
  */
 export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
@@ -38,29 +40,47 @@ export class ControllerManager {
     this.namespaces = new NamespaceController(deps);
   }
 
-  /** Key kind → reconciler. Keys are `Kind/namespace/name`, and `gc/Kind/namespace/name/uid` for the garbage collector. */
-  private readonly routes: Record<string, (namespace: string, name: string, extra: string, uid: string) => Promise<ReconcileResult>> = {
-    ReplicaSet: (ns, name) => this.replicaSets.reconcile(ns, name),
-    Deployment: (ns, name) => this.deployments.reconcile(ns, name),
-    Job: (ns, name) => this.jobs.reconcile(ns, name),
-    Namespace: (_ns, name) => this.namespaces.reconcile(name),
-    Service: (ns, name) => this.endpoints.reconcile(ns, name),
-    NodeLifecycle: () => this.nodeLifecycle?.reconcile() ?? Promise.resolve({}),
-    gc: (kind, ns, name, uid) => (uid ? this.gc.reconcile(kind, ns, name, uid) : Promise.resolve({})),
+  /** Object keys, by kind, to the controller that owns that kind. Kinds without a controller are acknowledged and dropped. */
+  private readonly byKind: Record<string, Reconciler<ObjectWorkKey>> = {
+    ReplicaSet: { reconcile: (k) => this.replicaSets.reconcile(k) },
+    Deployment: { reconcile: (k) => this.deployments.reconcile(k) },
+    Job: { reconcile: (k) => this.jobs.reconcile(k) },
+    Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
+    // A Service's endpoints; the name `*` stands for every Service of the namespace.
+    Service: { reconcile: (k) => this.endpoints.reconcile(k) },
   };
+
+  /** Keys dropped because no retry could ever make them work (TerminalError): logged and counted. */
+  droppedKeys = 0;
+
+  private async reconcile(key: string): Promise<ReconcileResult> {
+    const k = decodeKey(key);
+    switch (k?.type) {
+      case 'object':
+        return (await this.byKind[k.kind]?.reconcile(k)) ?? {};
+      case 'gc':
+        return this.gc.reconcile(k);
+      case 'nodeLifecycle':
+        return (await this.nodeLifecycle?.reconcile()) ?? {};
+      default:
+        throw new TerminalError(`the controller manager does not work the key ${JSON.stringify(key)}`);
+    }
+  }
 
   /** Processes keys; returns the ones to retry (with the queue's back-off). */
   async process(keys: string[]): Promise<string[]> {
     const failed: string[] = [];
     try {
       for (const key of new Set(keys)) {
-        const [kind, namespace = '', name = '', extra = '', uid = ''] = key.split('/');
-        const route = this.routes[kind ?? ''];
-        if (!route) continue;
         try {
-          const { requeueAfterMs } = await route(namespace, name, extra, uid);
+          const { requeueAfterMs } = await this.reconcile(key);
           if (requeueAfterMs !== undefined) await this.deps.queue.enqueue('controllers', [key], requeueAfterMs / 1000);
         } catch (e) {
+          if (e instanceof TerminalError) {
+            this.droppedKeys++;
+            this.deps.logError(`reconcile of ${key} cannot succeed; the key is dropped (${this.droppedKeys} so far)`, e);
+            continue;
+          }
           this.deps.logError(`reconcile of ${key} failed; it will be retried`, e);
           failed.push(key);
         }

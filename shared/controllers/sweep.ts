@@ -1,15 +1,14 @@
 import type { StoredObject } from '../model/types.js';
-import { objectKey } from '../events/dispatch.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { listAll } from '../store/list-all.js';
 import type { Store } from '../store/store.js';
 import { converged, SWEPT_KINDS } from './convergence.js';
-import { NODE_LIFECYCLE_KEY } from './nodelifecycle/controller.js';
+import { encodeKey, workKeys } from '../queue/work-key.js';
 
 /** Enqueues the controller key of every workload that has not converged; returns how many. */
 export async function sweepControllers(store: Store, queue: WorkQueue): Promise<number> {
   const keys: string[] = [];
-  for (const kind of SWEPT_KINDS) keys.push(...(await listAll(store, { kind })).filter((o: StoredObject) => !converged(o)).map(objectKey));
+  for (const kind of SWEPT_KINDS) keys.push(...(await listAll(store, { kind })).filter((o: StoredObject) => !converged(o)).map((o) => encodeKey(workKeys.of(o))));
   if (keys.length) await queue.enqueue('controllers', keys);
   return keys.length;
 }
@@ -21,5 +20,5 @@ export async function sweepControllers(store: Store, queue: WorkQueue): Promise<
 export async function scheduleNodeChecks(queue: WorkQueue, periodSeconds: number, sweepSeconds = 60): Promise<void> {
   const delays: number[] = [];
   for (let d = 0; d < sweepSeconds; d += Math.max(1, periodSeconds)) delays.push(d);
-  await Promise.all(delays.map((d) => queue.enqueue('controllers', [NODE_LIFECYCLE_KEY], d || undefined)));
+  await Promise.all(delays.map((d) => queue.enqueue('controllers', [encodeKey(workKeys.nodeLifecycle)], d || undefined)));
 }

@@ -3,6 +3,7 @@ import { isFinished, isWaitingForNode, nodeNameOf, phaseOf } from '../model/pod-
 import type { KubeObject } from '../model/types.js';
 import type { QueueName } from '../queue/work-queue.js';
 import { findCondition, nodeReadyStatus } from '../model/conditions.js';
+import { encodeKey, EVERY_NAME, workKeys } from '../queue/work-key.js';
 
 /**
  * Maps one change of the objects table to the reconcile keys it concerns (the informers' event
@@ -17,26 +18,9 @@ export interface Change {
 export interface RoutedKey {
   /** A work queue, or `node`: wake that node's agent (the key is the node name). */
   queue: QueueName | 'node';
+  /** An encoded WorkKey (queue/work-key.ts), or the node's name. */
   key: string;
 }
-
-/** Keys the scheduler understands. */
-export const schedulerKeys = {
-  pod: (namespace: string, name: string) => `Pod/${namespace}/${name}`,
-  /** Re-examine every pod still waiting: the cluster changed in a way that may make room. */
-  wakeUp: 'wakeup',
-  release: (nodeName: string, uid: string) => `release/${nodeName}/${uid}`,
-};
-
-/** The garbage collector's key for an owner: kind, namespace, name and the uid its dependents point at. */
-export const gcKey = (o: KubeObject) => `gc/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}/${o.metadata.uid ?? ''}`;
-
-/** Every Service of a namespace (a pod changed there). */
-export const endpointsKey = (namespace: string) => `Service/${namespace}/*`;
-
-export const objectKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-
-
 
 /** What ReplicaSet and Job controllers read of a pod: phase, readiness (and since when), deletion, labels, owners. */
 const ownerView = (p: KubeObject) => ({
@@ -54,20 +38,20 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
   // Its controller only cares about what it counts: a binding, or a container still waiting, is not that.
   if (!old || !cur || !jsonEqual(ownerView(old), ownerView(cur))) {
     for (const ref of [...(old?.metadata.ownerReferences ?? []), ...(cur?.metadata.ownerReferences ?? [])]) {
-      if (ref.controller) owners.add(`${ref.kind}/${any.metadata.namespace ?? ''}/${ref.name}`);
+      if (ref.controller) owners.add(encodeKey(workKeys.object(ref.kind, any.metadata.namespace ?? '', ref.name)));
     }
   }
   for (const key of owners) keys.push({ queue: 'controllers', key });
   // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own
   // status writes (PodScheduled=False) must not wake it again.
   if (cur && isWaitingForNode(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
-    keys.push({ queue: 'scheduler', key: schedulerKeys.pod(cur.metadata.namespace ?? '', cur.metadata.name ?? '') });
+    keys.push({ queue: 'scheduler', key: encodeKey(workKeys.of(cur)) });
   }
   // Services in the pod's namespace may select it: their endpoints follow its readiness and address.
-  keys.push({ queue: 'controllers', key: endpointsKey(any.metadata.namespace ?? '') });
+  keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('Service', any.metadata.namespace ?? '', EVERY_NAME)) });
   // A bound pod that is gone or finished frees its share of the node exactly once (the release is conditional).
   const boundTo = nodeNameOf(old) ?? nodeNameOf(cur);
-  if (boundTo && (!cur || isFinished(cur))) keys.push({ queue: 'scheduler', key: schedulerKeys.release(boundTo, any.metadata.uid ?? '') });
+  if (boundTo && (!cur || isFinished(cur))) keys.push({ queue: 'scheduler', key: encodeKey(workKeys.release(boundTo, any.metadata.uid ?? '')) });
   // The node's agent has work when a pod is bound to it, changes spec, starts terminating or vanishes;
   // not for status writes (mostly its own).
   if (boundTo && (!old || !cur || nodeNameOf(old) !== nodeNameOf(cur) || old.metadata.generation !== cur.metadata.generation || old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp))
@@ -84,15 +68,12 @@ const placementView = (n: KubeObject | undefined) =>
     ready: nodeReadyStatus(n),
   };
 
-/** The node lifecycle controller's one key: a reconcile looks at every node. */
-export const NODE_LIFECYCLE_KEY = 'NodeLifecycle//cluster';
-
 function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
   const node = (cur ?? old) as KubeObject;
-  const keys: RoutedKey[] = [{ queue: 'controllers', key: objectKey(node) }];
+  const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(node)) }];
   // A deleted Node's pods and capacity ledger are the lifecycle controller's to clear, now rather than at its next periodic check.
-  if (!cur) keys.push({ queue: 'controllers', key: NODE_LIFECYCLE_KEY });
-  if (cur && !jsonEqual(placementView(old), placementView(cur))) keys.push({ queue: 'scheduler', key: schedulerKeys.wakeUp });
+  if (!cur) keys.push({ queue: 'controllers', key: encodeKey(workKeys.nodeLifecycle) });
+  if (cur && !jsonEqual(placementView(old), placementView(cur))) keys.push({ queue: 'scheduler', key: encodeKey(workKeys.wakeUp) });
   return keys;
 }
 
@@ -108,11 +89,11 @@ export function keysForChange(change: Change): RoutedKey[] {
       return [];
     default: {
       // An owned object (a Deployment's ReplicaSet) concerns its owner too, whose status sums it up.
-      const owners = new Set([...(change.old?.metadata.ownerReferences ?? []), ...(change.new?.metadata.ownerReferences ?? [])].filter((r) => r.controller).map((r) => `${r.kind}/${o.metadata.namespace ?? ''}/${r.name}`));
-      const keys: RoutedKey[] = [{ queue: 'controllers', key: objectKey(o) }, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
+      const owners = new Set([...(change.old?.metadata.ownerReferences ?? []), ...(change.new?.metadata.ownerReferences ?? [])].filter((r) => r.controller).map((r) => encodeKey(workKeys.object(r.kind, o.metadata.namespace ?? '', r.name))));
+      const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(o)) }, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
       // The garbage collector: dependents of a deleted owner go too (Background); Orphan and Foreground wait on a finalizer.
       const gcFinalizer = (change.new?.metadata.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion');
-      if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer)) keys.push({ queue: 'controllers', key: gcKey(o) });
+      if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer)) keys.push({ queue: 'controllers', key: encodeKey(workKeys.gc(o)) });
       return keys;
     }
   }

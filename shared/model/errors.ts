@@ -209,6 +209,17 @@ export const cause = {
   forbidden: (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }),
 };
 
+/**
+ * A failure no retry can fix (controller-runtime's TerminalError): a key no consumer reads, an object
+ * that can never be acted on. Queue consumers log it, count it and drop the key instead of retrying.
+ */
+export class TerminalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TerminalError';
+  }
+}
+
 /** An all-or-nothing batch was refused; `failures[i]` says why write i failed (undefined: it would have succeeded). */
 export class TransactionError extends StatusError {
   constructor(readonly failures: (StatusError | undefined)[]) {

@@ -3,7 +3,7 @@ import { jsonEqual } from '../model/json.js';
 import { isWaitingForNode as waiting } from '../model/pod-state.js';
 import type { StoredObject } from '../model/types.js';
 import { rfc3339, type Clock } from '../util/clock.js';
-import { schedulerKeys } from '../events/dispatch.js';
+import { decodeKey, encodeKey, workKeys } from '../queue/work-key.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { PodBinding, Store } from '../store/store.js';
@@ -44,6 +44,9 @@ function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {
 }
 
 export class Scheduler {
+  /** Keys dropped because no retry could ever make them work (not a scheduler key). */
+  droppedKeys = 0;
+
   constructor(private readonly deps: SchedulerDeps) {}
 
   /** Processes a batch of keys; returns the keys that must be retried later. */
@@ -54,19 +57,20 @@ export class Scheduler {
     const podKeys: { namespace: string; name: string; key: string }[] = [];
     try {
       for (const key of keys) {
-        const [kind, a, b] = key.split('/');
-        if (key === schedulerKeys.wakeUp) {
+        const k = decodeKey(key);
+        if (k?.type === 'wakeUp') {
           // A node appeared or changed: a cached snapshot would not know it.
           wakeUp = true;
           this.deps.snapshots.invalidate();
-        }
-        else if (kind === 'release' && a && b) {
+        } else if (k?.type === 'release') {
           // Freed capacity may let waiting pods in.
-          if (await this.deps.store.releasePod(a, b)) {
+          if (await this.deps.store.releasePod(k.nodeName, k.uid)) {
             wakeUp = true;
-            await this.deps.snapshots.refreshNode(a);
+            await this.deps.snapshots.refreshNode(k.nodeName);
           }
-        } else if (kind === 'Pod' && a !== undefined && b) podKeys.push({ namespace: a, name: b, key });
+        } else if (k?.type === 'object' && k.kind === 'Pod') podKeys.push({ namespace: k.namespace, name: k.name, key });
+        // Retrying a key the scheduler does not read can never succeed: it is dropped, and counted.
+        else this.droppedKeys++;
       }
       // One round trip reads every pod of the batch, and one transaction binds every pod placed.
       const pods = new Map((await this.deps.store.getMany(podKeys.map((k) => ({ kind: 'Pod', ...k })))).map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
@@ -89,7 +93,7 @@ export class Scheduler {
   /** Re-enqueues every pod still waiting for a node (also what the periodic sweep does). */
   async wakeUp(): Promise<number> {
     const pending = await this.deps.store.listUnscheduledPods();
-    await this.deps.queue.enqueue('scheduler', pending.map((k) => schedulerKeys.pod(k.namespace, k.name)));
+    await this.deps.queue.enqueue('scheduler', pending.map((k) => encodeKey(workKeys.object('Pod', k.namespace, k.name))));
     return pending.length;
   }
 

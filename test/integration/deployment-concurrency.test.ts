@@ -28,7 +28,7 @@ const scalingEvents = async (name: string) =>
 async function settle(name: string, copies: number) {
   for (let round = 0; round < 20; round++) {
     const before = (await s.api.service.get(T('Deployment'), 'default', name)).metadata.resourceVersion;
-    await Promise.all(Array.from({ length: copies }, () => controller.reconcile('default', name)));
+    await Promise.all(Array.from({ length: copies }, () => controller.reconcile({ namespace: 'default', name })));
     await events.flush();
     if ((await s.api.service.get(T('Deployment'), 'default', name)).metadata.resourceVersion === before) return;
   }

@@ -61,7 +61,7 @@ async function run(name: string, steps: Step[]) {
       replicas = st.replicas;
       rs = await s.api.service.patch(T('ReplicaSet'), 'default', name, 'merge', { spec: { replicas } });
     } else if (st.op === 'reconcile') {
-      const copies = Promise.all(Array.from({ length: st.copies }, () => controller.reconcile('default', name)));
+      const copies = Promise.all(Array.from({ length: st.copies }, () => controller.reconcile({ namespace: 'default', name })));
       if (st.overlap) background.push(copies);
       else await copies;
     } else {
@@ -76,7 +76,7 @@ async function run(name: string, steps: Step[]) {
   // Settle: the reconciles the last changes' events would bring, until one changes nothing.
   for (let round = 0; round < 10; round++) {
     const before = (await pods(rs)).map((p) => `${p.metadata.name}@${p.metadata.resourceVersion}`).sort();
-    await controller.reconcile('default', name);
+    await controller.reconcile({ namespace: 'default', name });
     const after = (await pods(rs)).map((p) => `${p.metadata.name}@${p.metadata.resourceVersion}`).sort();
     if (before.join() === after.join()) break;
   }
@@ -111,10 +111,10 @@ describe('ReplicaSet controller under duplicated, concurrent and reordered recon
     // Four at once (they read the same version: one wins the claim's conditional write), then three
     // more that read the ReplicaSet while the claim is held.
     let firstDone = false;
-    const first = Promise.all(Array.from({ length: 4 }, () => controller.reconcile('default', name))).finally(() => (firstDone = true));
+    const first = Promise.all(Array.from({ length: 4 }, () => controller.reconcile({ namespace: 'default', name }))).finally(() => (firstDone = true));
     const key = { kind: 'ReplicaSet', namespace: 'default', name };
     while (!firstDone && !(await s.store.get(key))?.metadata.annotations?.[CLAIM_ANNOTATION]) await new Promise((r) => setTimeout(r, 5));
-    await Promise.all([first, ...Array.from({ length: 3 }, () => controller.reconcile('default', name))]);
+    await Promise.all([first, ...Array.from({ length: 3 }, () => controller.reconcile({ namespace: 'default', name }))]);
     await events.flush();
     const rs = (await s.store.get({ kind: 'ReplicaSet', namespace: 'default', name })) as StoredObject;
     expect((await pods(rs)).filter(isActive)).toHaveLength(500);

@@ -3,7 +3,7 @@ import { jsonEqual } from '../../model/json.js';
 import { kindNamed } from '../../model/kinds.js';
 import type { StoredObject } from '../../model/types.js';
 import { adoptOrphans } from '../adoption.js';
-import type { ControllerDeps, ReconcileResult } from '../types.js';
+import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
 
@@ -15,7 +15,7 @@ const PROGRESS_CHECK_MS = 10_000;
 export class DeploymentController {
   constructor(private readonly deps: ControllerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+  async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
     const d = await this.deps.store.get({ kind: 'Deployment', namespace, name });
     if (!d || d.metadata.deletionTimestamp) return {};
     if (refusesSpec(this.deps, d)) return {};

@@ -2,8 +2,9 @@ import { AlreadyExistsError, ConflictError, NotFoundError } from '../../model/er
 import { jsonEqual } from '../../model/json.js';
 import { kindNamed } from '../../model/kinds.js';
 import type { StoredObject } from '../../model/types.js';
-import type { ControllerDeps, ReconcileResult } from '../types.js';
+import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { planEndpoints } from './plan.js';
+import { EVERY_NAME } from '../../queue/work-key.js';
 
 const SERVICE = kindNamed('Service');
 const ENDPOINTS = kindNamed('Endpoints');
@@ -12,8 +13,8 @@ const ENDPOINTS = kindNamed('Endpoints');
 export class EndpointsController {
   constructor(private readonly deps: ControllerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
-    const services = name === '*' ? (await this.deps.service.list(SERVICE, namespace)).items : [await this.deps.store.get({ kind: 'Service', namespace, name })].filter((x): x is StoredObject => !!x);
+  async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
+    const services = name === EVERY_NAME ? (await this.deps.service.list(SERVICE, namespace)).items : [await this.deps.store.get({ kind: 'Service', namespace, name })].filter((x): x is StoredObject => !!x);
     if (services.length === 0) return {};
     const pods = (await this.deps.service.list(kindNamed('Pod'), namespace)).items;
     let requeue = false;

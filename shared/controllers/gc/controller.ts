@@ -2,6 +2,7 @@ import { NotFoundError } from '../../model/errors.js';
 import { typeByKindName, type ResourceType } from '../../model/kinds.js';
 import type { StoredObject } from '../../model/types.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
+import type { GcWorkKey } from '../../queue/work-key.js';
 
 /** How soon a Foreground deletion looks again for dependents that are still going. */
 const FOREGROUND_RECHECK_MS = 2000;
@@ -14,7 +15,7 @@ const FOREGROUND_RECHECK_MS = 2000;
 export class GarbageCollector {
   constructor(private readonly deps: ControllerDeps) {}
 
-  async reconcile(kind: string, namespace: string, name: string, uid: string): Promise<ReconcileResult> {
+  async reconcile({ kind, namespace, name, uid }: GcWorkKey): Promise<ReconcileResult> {
     const type = typeByKindName(kind);
     if (!type) return {};
     const owner = await this.deps.store.get({ kind, namespace: type.namespaced ? namespace : '', name });

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
 import { kindNamed } from '../../model/kinds.js';
-import type { ControllerDeps, ReconcileResult } from '../types.js';
+import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { applyPodChanges } from '../pod-writes.js';
 import { planJob } from './plan.js';
@@ -12,7 +12,7 @@ const JOB = kindNamed('Job');
 export class JobController {
   constructor(private readonly deps: ControllerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+  async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
     const job = await this.deps.store.get({ kind: 'Job', namespace, name });
     if (!job || job.metadata.deletionTimestamp) return {};
     if (refusesSpec(this.deps, job)) return {};

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../model/errors.js';
 import { RESOURCE_TYPES } from '../../model/kinds.js';
-import type { ControllerDeps, ReconcileResult } from '../types.js';
+import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 
 const RECHECK_MS = 2000;
 
@@ -8,7 +8,7 @@ const RECHECK_MS = 2000;
 export class NamespaceController {
   constructor(private readonly deps: ControllerDeps) {}
 
-  async reconcile(name: string): Promise<ReconcileResult> {
+  async reconcile({ name }: Pick<ObjectRef, 'name'>): Promise<ReconcileResult> {
     const ns = await this.deps.store.get({ kind: 'Namespace', namespace: '', name });
     if (!ns?.metadata.deletionTimestamp) return {};
     let remaining = 0;

@@ -11,7 +11,6 @@ import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, type Lifecycl
 import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
 import { conditionsOf, findCondition, type Condition } from '../../model/conditions.js';
 
-export { NODE_LIFECYCLE_KEY } from '../../events/dispatch.js';
 
 /** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
 const MAX_EVICTIONS_PER_RUN = 200;

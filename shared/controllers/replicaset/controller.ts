@@ -7,7 +7,7 @@ import { adoptOrphans } from '../adoption.js';
 import { isActive } from '../pods.js';
 import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
 import { applyPodChanges } from '../pod-writes.js';
-import type { ControllerDeps, ReconcileResult } from '../types.js';
+import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planReplicaSet } from './plan.js';
 
@@ -21,7 +21,7 @@ const POD = kindNamed('Pod');
 export class ReplicaSetController {
   constructor(private readonly deps: ControllerDeps) {}
 
-  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+  async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
     const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
     if (!rs) return {}; // gone: its pods are the garbage collector's
     if (refusesSpec(this.deps, rs)) return {};
