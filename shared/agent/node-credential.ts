@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { httpCall } from '../util/http-call.js';
 import { NODE_API_PREFIX } from '../nodes/wire.js';
+import { sleep } from '../util/retry.js';
 
 export interface CredentialSource {
   server: string;
@@ -14,8 +15,6 @@ export interface CredentialSource {
   file: string;
   log?: (m: string) => void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The credential the agent presents: given, or kept from an earlier exchange, or obtained now with the

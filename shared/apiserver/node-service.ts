@@ -26,6 +26,7 @@ import {
 } from '../nodes/protocol.js';
 import type { NodeWakeups } from '../nodes/wakeups.js';
 import { conditionsOf, findCondition } from '../model/conditions.js';
+import { retrying } from '../util/retry.js';
 
 export interface NodeTimings {
   heartbeatSeconds: number;
@@ -131,24 +132,25 @@ export class NodeService {
    */
   private async writeFenced(fence: NodeFence, reports: PodStatusReport[], events: KubeObject[]): Promise<void> {
     let eventWrites: TransactWrite[] = events.map((object) => ({ op: 'create', object }));
-    for (let attempt = 0; ; attempt++) {
-      const statusWrites = reports.length ? await this.statusWrites(fence.nodeName, reports) : [];
-      const writes = [...statusWrites, ...eventWrites];
-      try {
-        // The first transaction always goes, even empty: it is the renewal and the fencing check.
-        for (let i = 0; i === 0 || i < writes.length; i += FENCED_BATCH) {
-          const batch = writes.slice(i, i + FENCED_BATCH);
-          await this.deps.store.transact(batch, fence);
-          eventWrites = eventWrites.filter((w) => !batch.includes(w)); // written: not again on a retry
+    await retrying(
+      async () => {
+        const statusWrites = reports.length ? await this.statusWrites(fence.nodeName, reports) : [];
+        const writes = [...statusWrites, ...eventWrites];
+        try {
+          // The first transaction always goes, even empty: it is the renewal and the fencing check.
+          for (let i = 0; i === 0 || i < writes.length; i += FENCED_BATCH) {
+            const batch = writes.slice(i, i + FENCED_BATCH);
+            await this.deps.store.transact(batch, fence);
+            eventWrites = eventWrites.filter((w) => !batch.includes(w)); // written: not again on a retry
+          }
+        } catch (e) {
+          if (e instanceof FencedWriteError) throw new FencedError(fence.nodeName, fence.epoch);
+          throw e;
         }
-        return;
-      } catch (e) {
-        if (e instanceof FencedWriteError) throw new FencedError(fence.nodeName, fence.epoch);
-        if (!(e instanceof TransactionError) || attempt >= STATUS_RETRIES) throw e;
-        // Batches before the failed one landed: their pods now read as up to date and are skipped.
-        await this.sleep(5 + Math.random() * 20 * (attempt + 1));
-      }
-    }
+      },
+      // Batches before the failed one landed: their pods now read as up to date and are skipped.
+      { retryable: (e, attempt) => e instanceof TransactionError && attempt < STATUS_RETRIES, delayMs: (attempt) => 5 + Math.random() * 20 * (attempt + 1) },
+    );
   }
 
   /** The status writes a report asks for: pods gone, replaced, moved or already up to date are skipped. */
@@ -163,10 +165,6 @@ export class NodeService {
       if (!jsonEqual(pod.status, status)) writes.push({ op: 'update', object: { ...pod, status }, expectedResourceVersion: pod.metadata.resourceVersion });
     }
     return writes;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
   }
 
   /** Creates the Node on first registration; afterwards refreshes what the agent measures and marks it Ready. */

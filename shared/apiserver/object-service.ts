@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
 import type { ListCursor, Store } from '../store/store.js';
 import { chunksBy } from '../store/chunks.js';
+import { retrying, sleep } from '../util/retry.js';
 
 export interface ServiceDeps {
   store: Store;
@@ -239,14 +240,17 @@ export class ObjectService implements ObjectApi {
 
   async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name)) throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.get(type, namespace, name);
-      const pre = opts.preconditions;
-      if (pre?.uid !== undefined && pre.uid !== current.metadata.uid)
-        throw new ConflictError(refOf(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
-      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
-        throw new ConflictError(refOf(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
-      try {
+    const pre = opts.preconditions;
+    // Without a client resourceVersion the delete is unconditional from the client's view: a conflict
+    // means the object changed meanwhile, so read it again and redo (a failed uid precondition reads
+    // the same on every try and is answered after them).
+    return retrying(
+      async () => {
+        const current = await this.get(type, namespace, name);
+        if (pre?.uid !== undefined && pre.uid !== current.metadata.uid)
+          throw new ConflictError(refOf(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+        if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
+          throw new ConflictError(refOf(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
         // Orphan and Foreground deletion are carried out by the garbage collector, which these finalizers call in.
         const gcFinalizer = opts.propagationPolicy === 'Orphan' ? 'orphan' : opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : undefined;
         if (gcFinalizer && !(current.metadata.finalizers ?? []).includes(gcFinalizer)) current.metadata.finalizers = [...(current.metadata.finalizers ?? []), gcFinalizer];
@@ -254,11 +258,9 @@ export class ObjectService implements ObjectApi {
         if (marked) return { deleted: false, object: marked };
         await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
         return { deleted: true, status: deletedStatus(type, current) };
-      } catch (e) {
-        if (e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES) continue;
-        throw e;
-      }
-    }
+      },
+      { retryable: (e, attempt) => e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES },
+    );
   }
 
   /**
@@ -302,32 +304,30 @@ export class ObjectService implements ObjectApi {
     precondition: string | undefined,
     modify: (current: StoredObject) => KubeObject | undefined,
   ): Promise<StoredObject> {
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.get(type, namespace, name);
-      if (precondition !== undefined && precondition !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
-      const next = modify(current);
-      if (!next) return current;
-      try {
+    // Without a client precondition the write is unconditional from the client's view: a conflict retries on fresh state.
+    return retrying(
+      async () => {
+        const current = await this.get(type, namespace, name);
+        if (precondition !== undefined && precondition !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
+        const next = modify(current);
+        if (!next) return current;
         // The last finalizer removed from an object that is being deleted completes the delete.
         if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && !(type.kind === 'Pod' && next.spec?.nodeName) && type.kind !== 'Namespace') {
           await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
           return { ...current, metadata: { ...current.metadata, finalizers: [] } };
         }
         return await this.deps.store.update(next, current.metadata.resourceVersion);
-      } catch (e) {
-        // Without a client precondition the write is unconditional from the client's view: retry on fresh state.
-        if (e instanceof ConflictError && precondition === undefined && attempt < RETRIES) continue;
-        throw e;
-      }
-    }
+      },
+      { retryable: (e, attempt) => e instanceof ConflictError && precondition === undefined && attempt < RETRIES },
+    );
+  }
+
+  /** The injected sleep (tests move a fake clock), or a timer. */
+  private sleep(): (ms: number) => Promise<void> {
+    return this.deps.sleep ?? sleep;
   }
 
   /** Namespaced objects may only be created in a namespace that exists and is not terminating. */
-  /** The injected sleep (tests move a fake clock), or a timer. */
-  private sleep(): (ms: number) => Promise<void> {
-    return this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  }
-
   async assertNamespaceOpen(namespace: string, type: ResourceType, name: string | undefined) {
     // Like kube-apiserver's namespace lifecycle admission, recently seen open namespaces are trusted
     // briefly instead of read on every create (half of a create's cost otherwise).

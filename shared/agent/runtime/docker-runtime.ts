@@ -1,6 +1,7 @@
 import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
 import { LogCursor } from './log-cursor.js';
 import { ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
+import { backoffMs, sleep } from '../../util/retry.js';
 
 interface Inspect {
   Id: string;
@@ -116,7 +117,7 @@ export class DockerRuntime implements ContainerRuntime {
         break;
       } catch (e) {
         if (e instanceof DockerApiError) break; // gone or not waitable: inspect tells
-        await new Promise((r) => setTimeout(r, 1000)); // the engine restarted or the socket hiccuped: wait again
+        await sleep(1000); // the engine restarted or the socket hiccuped: wait again
       }
     }
     // The log stream ends with the container; give its last lines a moment to arrive.
@@ -178,7 +179,7 @@ export class DockerRuntime implements ContainerRuntime {
         () => false,
       );
       if (!running) return this.deliver(id, false, cursor.resumeAt() ?? since, cursor, output);
-      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
+      await sleep(backoffMs(attempt, { baseMs: 1000, maxMs: 10_000 }));
     }
   }
 

@@ -26,6 +26,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { httpCall } from '../../util/http-call.js';
 import { signV4 } from './sigv4.js';
+import { backoffMs, sleep } from '../../util/retry.js';
 
 type Command = GetCommand | PutCommand | UpdateCommand | DeleteCommand | QueryCommand | BatchGetCommand | BatchWriteCommand | TransactWriteCommand;
 type OutputOf<C> = C extends GetCommand
@@ -157,7 +158,7 @@ export class LiteDocumentClient implements DocumentSender {
         // DynamoDB's own answers were dealt with above; what is left is the connection failing.
         if (e instanceof DynamoDBServiceException || attempt >= MAX_ATTEMPTS || !/ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|no answer/.test(String(e))) throw e;
       }
-      await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
+      await sleep(backoffMs(attempt, { baseMs: 50, maxMs: Infinity, jitter: true }));
     }
   }
 

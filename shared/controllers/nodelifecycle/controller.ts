@@ -10,6 +10,7 @@ import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, type LifecycleSettings } from './plan.js';
 import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
 import { conditionsOf, findCondition, type Condition } from '../../model/conditions.js';
+import { retrying } from '../../util/retry.js';
 
 
 /** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
@@ -117,18 +118,20 @@ export class NodeLifecycleController {
 
   /** Read-modify-write of a Node (spec taints and status conditions together); undefined when gone or unchanged. */
   private async updateNode(name: string, change: (n: KubeObject) => KubeObject | undefined): Promise<StoredObject | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.deps.store.get({ kind: nodeType().kind, namespace: '', name });
-      if (!current) return undefined;
-      const next = change(structuredClone(current));
-      if (!next) return undefined;
-      try {
-        return await this.deps.store.update(next, current.metadata.resourceVersion);
-      } catch (e) {
-        if (e instanceof ConflictError && attempt < RETRIES) continue;
-        if (e instanceof NotFoundError) return undefined;
-        throw e;
-      }
+    try {
+      return await retrying(
+        async () => {
+          const current = await this.deps.store.get({ kind: nodeType().kind, namespace: '', name });
+          if (!current) return undefined;
+          const next = change(structuredClone(current));
+          if (!next) return undefined;
+          return await this.deps.store.update(next, current.metadata.resourceVersion);
+        },
+        { retryable: (e, attempt) => e instanceof ConflictError && attempt < RETRIES },
+      );
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
     }
   }
 }

@@ -10,6 +10,7 @@ import { applyPodChanges } from '../pod-writes.js';
 import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planReplicaSet } from './plan.js';
+import { retrying } from '../../util/retry.js';
 
 const POD = kindNamed('Pod');
 
@@ -65,16 +66,15 @@ export class ReplicaSetController {
 
   /** Removes this reconcile's claim from a ReplicaSet that changed under it. */
   private async release(namespace: string, name: string, holder: string): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
-      if (!rs || claimOf(rs)?.holder !== holder) return;
-      try {
-        await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
-        return;
-      } catch (e) {
-        if (e instanceof NotFoundError) return;
-        if (!(e instanceof ConflictError)) throw e;
-      }
-    }
+    await retrying(
+      async () => {
+        const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
+        if (rs && claimOf(rs)?.holder === holder) await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
+      },
+      // Gone is released; a conflict reads again; after five tries the claim is left to lapse.
+      { retryable: (e, attempt) => e instanceof ConflictError && attempt < 4 },
+    ).catch((e: unknown) => {
+      if (!(e instanceof NotFoundError) && !(e instanceof ConflictError)) throw e;
+    });
   }
 }

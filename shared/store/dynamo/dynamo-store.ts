@@ -34,6 +34,7 @@ import { LEASE_PK } from './dynamo-lease-store.js';
 import { GSI } from './schema.js';
 import type { SecretSealer } from '../../secrets/sealer.js';
 import { translatedErrors } from './translated-errors.js';
+import { backoffMs, retrying, sleep } from '../../util/retry.js';
 
 /** The partition holding one allocation item per node (sort key: node name). */
 const ALLOCATION_PK = 'NodeAllocation#';
@@ -249,17 +250,14 @@ export class DynamoStore implements Store {
    * another transaction held one of its items at that moment (TransactionConflict: nothing was decided).
    */
   private async transactRetryingConflicts(transactItems: NonNullable<TransactWriteCommand['input']['TransactItems']>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
-        return;
-      } catch (e) {
+    await retrying(() => this.doc.send(new TransactWriteCommand({ TransactItems: transactItems })), {
+      retryable: (e, attempt) => {
         const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
         const transient = reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
-        if (!transient || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
-      }
-    }
+        return transient && attempt < TRANSACTION_CONFLICT_RETRIES;
+      },
+      delayMs: (attempt) => 5 + Math.random() * 20 * (attempt + 1),
+    });
   }
 
   async releasePod(nodeName: string, uid: string): Promise<boolean> {
@@ -335,7 +333,7 @@ export class DynamoStore implements Store {
         const res: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
         out.push(...(await Promise.all((res.Responses?.[this.table] ?? []).map((item) => this.decode(item as Item)))));
         request = res.UnprocessedKeys as typeof request;
-        if (request && Object.keys(request).length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+        if (request && Object.keys(request).length) await sleep(backoffMs(round, { baseMs: 20, maxMs: Infinity }));
       }
     }
     return out;
