@@ -74,7 +74,7 @@ export async function rawPutItemRate(client: DynamoDBClient, tableName: string, 
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-export { inParallel } from '../shared/controllers/in-parallel.js';
+export { inParallel } from '../shared/util/in-parallel.js';
 
 type Backends = Awaited<ReturnType<typeof startBackends>>;
 

@@ -11,7 +11,7 @@ import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
 import type { ListCursor, Store } from '../store/store.js';
-import { chunksBy } from '../store/chunks.js';
+import { chunksBy } from '../util/chunks.js';
 import { retrying, sleep } from '../util/retry.js';
 
 export interface ServiceDeps {

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../model/errors.js';
 import { kindNamed } from '../model/kinds.js';
 import type { KubeObject } from '../model/types.js';
-import { inParallel } from './in-parallel.js';
+import { inParallel } from '../util/in-parallel.js';
 import type { ControllerDeps } from './types.js';
 
 const POD = kindNamed('Pod');

@@ -5,7 +5,7 @@ import { rfc3339 } from '../../util/clock.js';
 import type { NodeWakeups } from '../../nodes/wakeups.js';
 import type { LeaseStore } from '../../store/leases.js';
 import { listAll } from '../../store/list-all.js';
-import { inParallel } from '../in-parallel.js';
+import { inParallel } from '../../util/in-parallel.js';
 import type { ControllerDeps, ReconcileResult } from '../types.js';
 import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, type LifecycleSettings } from './plan.js';
 import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';

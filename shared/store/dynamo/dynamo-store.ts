@@ -26,7 +26,7 @@ import type { KubeObject, ObjectKey, StoredObject } from '../../model/types.js';
 import type { Clock } from '../../util/clock.js';
 import { indexKeysOf, UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { Resources } from '../../model/resources.js';
-import { chunksBy } from '../chunks.js';
+import { chunksBy } from '../../util/chunks.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion, resourceVersionFloor } from '../resource-version.js';
 import { FencedWriteError, type AllocationEntry, type ListPage, type ListQuery, type NodeAllocation, type NodeFence, type PodBinding, type Store, type TransactWrite } from '../store.js';
