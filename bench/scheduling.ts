@@ -62,7 +62,7 @@ try {
         // Like Lambda: each concurrent invocation runs in its own warm container, with that container's snapshot cache.
         const snapshots = containers.pop() ?? new SnapshotCache(store, systemClock);
         try {
-          const scheduler = new Scheduler({ store, queue, clock: systemClock, events: storeEventRecorder(store, systemClock, 'default-scheduler', randomUUID), strategy: 'LeastAllocated', snapshots });
+          const scheduler = new Scheduler({ store, ledger: store, queue, clock: systemClock, events: storeEventRecorder(store, systemClock, 'default-scheduler', randomUUID), strategy: 'LeastAllocated', snapshots });
           return toBatchItemFailures(e.Records, await scheduler.process(e.Records.map((r) => r.body)));
         } finally {
           containers.push(snapshots);

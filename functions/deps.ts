@@ -108,7 +108,7 @@ export function newControllerManager(): ControllerManager {
     events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID),
     queue: workQueue(),
     logError,
-    nodeLifecycle: { leases: leaseStore(), wakeups: nodeWakeups(), settings: { ...DEFAULT_LIFECYCLE, graceMs: l.graceSeconds * 1000, defaultTolerationMs: l.tolerationSeconds * 1000, checkPeriodMs: l.periodSeconds * 1000, missedHeartbeatMs: (heartbeatSeconds + 5) * 1000 } },
+    nodeLifecycle: { leases: leaseStore(), ledger: s, wakeups: nodeWakeups(), settings: { ...DEFAULT_LIFECYCLE, graceMs: l.graceSeconds * 1000, defaultTolerationMs: l.tolerationSeconds * 1000, checkPeriodMs: l.periodSeconds * 1000, missedHeartbeatMs: (heartbeatSeconds + 5) * 1000 } },
   });
 }
 
@@ -116,5 +116,5 @@ export function newControllerManager(): ControllerManager {
 export function newScheduler(): Scheduler {
   const { config: c, store: s } = base();
   snapshots ??= new SnapshotCache(s, systemClock);
-  return new Scheduler({ store: s, queue: workQueue(), clock: systemClock, events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID), strategy: c.schedulingStrategy, snapshots });
+  return new Scheduler({ store: s, ledger: s, queue: workQueue(), clock: systemClock, events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID), strategy: c.schedulingStrategy, snapshots });
 }

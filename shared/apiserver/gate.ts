@@ -5,7 +5,7 @@ import { isPlainObject } from '../model/json.js';
 import { typeByKindName } from '../model/kinds.js';
 import type { KubeObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
-import type { Store } from '../store/store.js';
+import type { ObjectStore } from '../store/store.js';
 import { listAll } from '../store/list-all.js';
 import { resourceLabel, type RequestAttributes } from '../auth/attributes.js';
 import { requestAttributes } from './http/request-attributes.js';
@@ -29,7 +29,7 @@ export class Gate {
   constructor(
     private readonly settings: AuthSettings,
     tokens: TokenStore,
-    private readonly store: Store,
+    private readonly store: ObjectStore,
     clock: Clock,
   ) {
     this.authenticator = new Authenticator(tokens, clock, settings.cacheSeconds * 1000);

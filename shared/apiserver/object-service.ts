@@ -10,12 +10,12 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, s
 import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
-import type { ListCursor, Store } from '../store/store.js';
+import type { ListCursor, ObjectStore } from '../store/store.js';
 import { chunksBy } from '../util/chunks.js';
 import { retrying, sleep } from '../util/retry.js';
 
 export interface ServiceDeps {
-  store: Store;
+  store: ObjectStore;
   clock: Clock;
   newUid: () => string;
   /** Five lowercase alphanumerics for generateName. */

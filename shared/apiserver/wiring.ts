@@ -33,7 +33,7 @@ export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'
     : undefined;
   const tokens = auth.tokens ?? noTokens;
   const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock);
-  const bind = (namespace: string, name: string, binding: unknown) => bindFromRequest({ store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) }, namespace, name, binding);
+  const bind = (namespace: string, name: string, binding: unknown) => bindFromRequest({ store, ledger: store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) }, namespace, name, binding);
   return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError, gate, tokens: new TokenService(tokens, clock), bind };
 }
 

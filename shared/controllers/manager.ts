@@ -28,7 +28,7 @@ export class ControllerManager {
       queue: WorkQueue;
       logError: (message: string, error: unknown) => void;
       /** Node leases and settings: without them nodes are never declared dead. */
-      nodeLifecycle?: Pick<NodeLifecycleDeps, 'leases' | 'wakeups' | 'settings'>;
+      nodeLifecycle?: Pick<NodeLifecycleDeps, 'leases' | 'ledger' | 'wakeups' | 'settings'>;
     },
   ) {
     if (deps.nodeLifecycle) this.nodeLifecycle = new NodeLifecycleController({ ...deps, ...deps.nodeLifecycle });

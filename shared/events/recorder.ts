@@ -1,6 +1,6 @@
 import { rfc3339, type Clock } from '../util/clock.js';
 import type { KubeObject } from '../model/types.js';
-import type { Store } from '../store/store.js';
+import type { ObjectStore } from '../store/store.js';
 import { aggregateSimilarEvents } from './aggregate.js';
 
 /**
@@ -19,7 +19,7 @@ export interface EventRecorder {
   fork(): EventRecorder;
 }
 
-export function storeEventRecorder(store: Store, clock: Clock, component: string, newUid: () => string): EventRecorder {
+export function storeEventRecorder(store: ObjectStore, clock: Clock, component: string, newUid: () => string): EventRecorder {
   let pending: KubeObject[] = [];
   const take = () => {
     const batch = aggregateSimilarEvents(pending);

@@ -2,7 +2,8 @@ import { BadRequestError, cause, ConflictError, InvalidError, NotFoundError } fr
 import type { KubeObject, StoredObject } from '../model/types.js';
 import { rfc3339, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
-import type { PodBinding, Store } from '../store/store.js';
+import type { ObjectStore } from '../store/store.js';
+import type { NodeLedger, PodBinding } from '../store/node-ledger.js';
 import { nodeAllocatable, podRequests, type Resources } from '../model/resources.js';
 import { withCondition } from '../model/conditions.js';
 
@@ -25,7 +26,7 @@ export function podBinding(pod: StoredObject, nodeName: string, allocatable: Res
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `POST pods/{name}/binding` with a v1 Binding, as the kube-apiserver's BindingREST takes it. */
-export async function bindFromRequest(deps: { store: Store; clock: Clock; events: EventRecorder }, namespace: string, name: string, body: unknown): Promise<StoredObject> {
+export async function bindFromRequest(deps: { store: ObjectStore; ledger: NodeLedger; clock: Clock; events: EventRecorder }, namespace: string, name: string, body: unknown): Promise<StoredObject> {
   if (!isObject(body)) throw new BadRequestError('the body of a binding must be a Binding object (v1)');
   const meta = isObject(body.metadata) ? body.metadata : {};
   if (meta.name !== undefined && meta.name !== name) throw new BadRequestError('name in URL does not match name in Binding object');
@@ -46,7 +47,7 @@ export async function bindFromRequest(deps: { store: Store; clock: Clock; events
   if (!node) throw new NotFoundError({ resource: 'nodes', group: '', name: nodeName });
   const now = deps.clock.now();
   const binding = podBinding(pod, nodeName, nodeAllocatable(node), podRequests(pod), now);
-  const bound = await deps.store.bindPod(binding.boundPod, binding.expectedResourceVersion, nodeName, binding.entry, binding.allocatable);
+  const bound = await deps.ledger.bindPod(binding.boundPod, binding.expectedResourceVersion, nodeName, binding.entry, binding.allocatable);
   deps.events.record(pod, 'Normal', 'Scheduled', scheduledMessage(pod, nodeName));
   await deps.events.flush();
   return bound;

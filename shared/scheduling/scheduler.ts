@@ -6,7 +6,8 @@ import { rfc3339, type Clock } from '../util/clock.js';
 import { decodeKey, encodeKey, workKeys } from '../queue/work-key.js';
 import type { EventRecorder } from '../events/recorder.js';
 import type { WorkQueue } from '../queue/work-queue.js';
-import type { PodBinding, Store } from '../store/store.js';
+import type { ObjectStore } from '../store/store.js';
+import type { NodeLedger, PodBinding } from '../store/node-ledger.js';
 import { schedule, type NodeInfo, type Snapshot } from './framework.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
@@ -22,7 +23,9 @@ import { findCondition, withCondition, type PodCondition } from '../model/condit
  */
 
 export interface SchedulerDeps {
-  store: Store;
+  store: ObjectStore;
+  /** The nodes' capacity ledger: binds, releases and the pods still waiting. */
+  ledger: NodeLedger;
   queue: WorkQueue;
   clock: Clock;
   events: EventRecorder;
@@ -64,7 +67,7 @@ export class Scheduler {
           this.deps.snapshots.invalidate();
         } else if (k?.type === 'release') {
           // Freed capacity may let waiting pods in.
-          if (await this.deps.store.releasePod(k.nodeName, k.uid)) {
+          if (await this.deps.ledger.releasePod(k.nodeName, k.uid)) {
             wakeUp = true;
             await this.deps.snapshots.refreshNode(k.nodeName);
           }
@@ -92,7 +95,7 @@ export class Scheduler {
 
   /** Re-enqueues every pod still waiting for a node (also what the periodic sweep does). */
   async wakeUp(): Promise<number> {
-    const pending = await this.deps.store.listUnscheduledPods();
+    const pending = await this.deps.ledger.listUnscheduledPods();
     await this.deps.queue.enqueue('scheduler', pending.map((k) => encodeKey(workKeys.object('Pod', k.namespace, k.name))));
     return pending.length;
   }
@@ -124,7 +127,7 @@ export class Scheduler {
     const scheduled = inTransaction ? this.deps.events.fork() : undefined;
     for (const b of binds) scheduled?.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     try {
-      await this.deps.store.bindPods(
+      await this.deps.ledger.bindPods(
         binds.map((b) => b.binding),
         scheduled?.take() ?? [],
       );
@@ -168,7 +171,7 @@ export class Scheduler {
       }
       const b = decision.binding;
       try {
-        await this.deps.store.bindPod(b.boundPod, b.expectedResourceVersion, b.nodeName, b.entry, b.allocatable);
+        await this.deps.ledger.bindPod(b.boundPod, b.expectedResourceVersion, b.nodeName, b.entry, b.allocatable);
       } catch (e) {
         if (e instanceof CapacityConflictError) {
           await this.deps.snapshots.refreshNode(b.nodeName); // another scheduler took the room: look again

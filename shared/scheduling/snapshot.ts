@@ -1,6 +1,7 @@
 import type { StoredObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
-import type { NodeAllocation, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { NodeAllocation } from '../store/node-ledger.js';
 import type { NodeInfo, Snapshot } from './framework.js';
 import { nodeAllocatable } from '../model/resources.js';
 

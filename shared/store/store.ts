@@ -1,34 +1,5 @@
 import type { ObjectKey, StoredObject, KubeObject } from '../model/types.js';
-import type { Resources } from '../model/resources.js';
-
-/** One pod's share of a node, as the scheduler accounted it when binding. */
-export interface AllocationEntry {
-  /** `namespace/name` */
-  key: string;
-  labels: Record<string, string>;
-  cpuMilli: number;
-  memoryBytes: number;
-}
-
-/** One pod placed on one node, as bindPods writes it. */
-export interface PodBinding {
-  /** The pod with spec.nodeName set. */
-  boundPod: KubeObject;
-  expectedResourceVersion: string;
-  nodeName: string;
-  entry: AllocationEntry & { uid: string };
-  allocatable: Resources;
-}
-
-/**
- * What is bound to a node: totals plus one entry per pod uid. The scheduler's bind transaction and
- * the release of a finished pod keep it exact, so placement never has to list every pod.
- */
-export interface NodeAllocation {
-  nodeName: string;
-  requested: Resources;
-  pods: Record<string, AllocationEntry>;
-}
+import type { NodeLedger } from './node-ledger.js';
 
 /** Where a list page starts: strictly after this namespace/name (namespace "" for cluster-scoped kinds). */
 export interface ListCursor {
@@ -76,11 +47,11 @@ export type TransactWrite =
   | { op: 'update'; object: KubeObject; expectedResourceVersion: string };
 
 /**
- * The consistent store (etcd's role). Implementations own `resourceVersion`: every write sets a
- * new one and is conditional, so a stale writer gets a ConflictError instead of a lost update.
+ * The consistent store of objects (etcd's role). Implementations own `resourceVersion`: every write
+ * sets a new one and is conditional, so a stale writer gets a ConflictError instead of a lost update.
  * Reads are strongly consistent.
  */
-export interface Store {
+export interface ObjectStore {
   get(key: ObjectKey): Promise<StoredObject | undefined>;
   list(query: ListQuery): Promise<ListPage>;
   /** Fails with AlreadyExistsError when the name is taken. */
@@ -95,34 +66,15 @@ export interface Store {
    * lease is renewed with them when the fence says so. At most 99 writes with a fence, 100 without (DynamoDB's limit).
    */
   transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]>;
-  /**
-   * Binds a pod in one transaction: writes `boundPod` (which carries spec.nodeName) if the pod is
-   * still at `expectedResourceVersion`, and adds its requests to the node's allocation only if they
-   * still fit under `allocatable`. ConflictError/NotFoundError for the pod, CapacityConflictError for the node.
-   */
-  bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject>;
-  /**
-   * Binds several pods in one transaction (all or none), each node's allocation updated once for all
-   * its new pods, and creates `events` with them (the Scheduled events: written if and only if the
-   * binds are). Errors as bindPod, about the first pod or node that failed.
-   */
-  bindPods(binds: PodBinding[], events?: KubeObject[]): Promise<StoredObject[]>;
-  /** Gives a pod's share of a node back; true only for the one call that actually released it. */
-  releasePod(nodeName: string, uid: string): Promise<boolean>;
-  /** Creates an empty allocation for a node if it has none. */
-  ensureNodeAllocation(nodeName: string): Promise<void>;
-  listNodeAllocations(): Promise<NodeAllocation[]>;
-  /** Deletes a node's allocation if it holds no pods; true when it was deleted or already gone. */
-  removeNodeAllocation(nodeName: string): Promise<boolean>;
-  getNodeAllocation(nodeName: string): Promise<NodeAllocation | undefined>;
   /** Strongly consistent reads of several objects in one round trip; absent ones are left out. */
   getMany(keys: ObjectKey[]): Promise<StoredObject[]>;
   /** Unconditional writes of new objects with unique generated names (events), in transactions of 25. */
   createMany(objects: KubeObject[]): Promise<void>;
   /** Objects (of `kind`, or of any kind) whose controlling owner has this uid (from the byOwner index; eventually consistent). */
   listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]>;
-  /** Keys of pods that wait for a node (from the sharded unscheduled index; eventually consistent). */
-  listUnscheduledPods(): Promise<ObjectKey[]>;
   /** A resourceVersion older than every write made from now on, by any writer (lists' and bookmarks'; see resourceVersionFloor). */
   currentResourceVersion(): string;
 }
+
+/** What the DynamoDB store implements, for the code that wires it: the objects and the nodes' capacity ledger. */
+export type Store = ObjectStore & NodeLedger;

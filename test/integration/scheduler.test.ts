@@ -103,7 +103,7 @@ describe('duplicated and reordered delivery', () => {
     const keys = Array.from({ length: 60 }, (_, i) => `Pod/default/dup-${i}`);
     const storm = [...keys, ...keys, ...keys].sort(() => Math.random() - 0.5);
     const queue: WorkQueue = { enqueue: async () => undefined };
-    const schedulers = Array.from({ length: 4 }, () => new Scheduler({ store: s.store, queue, clock: systemClock, events: storeEventRecorder(s.store, systemClock, 'test', randomUUID), strategy: 'LeastAllocated', snapshots: new SnapshotCache(s.store, systemClock) }));
+    const schedulers = Array.from({ length: 4 }, () => new Scheduler({ store: s.store, ledger: s.store, queue, clock: systemClock, events: storeEventRecorder(s.store, systemClock, 'test', randomUUID), strategy: 'LeastAllocated', snapshots: new SnapshotCache(s.store, systemClock) }));
     await Promise.all(schedulers.map((sch, i) => sch.process(storm.filter((_, j) => j % 4 === i))));
     await s.quiet();
     const pods = await expectPlacementInvariants(51);

@@ -11,6 +11,7 @@ import { factsOf, msUntilNextStaleLease, planEvictions, planNodes, type Lifecycl
 import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
 import { conditionsOf, findCondition, type Condition } from '../../model/conditions.js';
 import { retrying } from '../../util/retry.js';
+import type { NodeLedger } from '../../store/node-ledger.js';
 
 
 /** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
@@ -23,6 +24,8 @@ const podType = () => kindNamed('Pod');
 
 export interface NodeLifecycleDeps extends ControllerDeps {
   leases: LeaseStore;
+  /** The capacity ledger: a deleted node's allocation is removed once its pods are gone. */
+  ledger: NodeLedger;
   wakeups: NodeWakeups;
   settings: LifecycleSettings;
 }
@@ -39,7 +42,7 @@ export class NodeLifecycleController {
     const now = this.deps.clock.now().getTime();
     // Allocations are read before the Nodes: registration creates a Node before its allocation, so
     // every allocation seen here whose Node exists has that Node in the list below.
-    const allocations = await this.deps.store.listNodeAllocations();
+    const allocations = await this.deps.ledger.listNodeAllocations();
     const [leases, nodes] = await Promise.all([this.deps.leases.list(), listAll(this.deps.store, { kind: 'Node' })]);
     const leaseOf = new Map(leases.map((l) => [l.nodeName, l]));
     const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
@@ -96,7 +99,7 @@ export class NodeLifecycleController {
       const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
       await this.deleteNow(pods, 'NodeDeleted', (pod) => `Deleting Pod ${pod.metadata.namespace}/${pod.metadata.name}: its node ${name} was deleted`);
       // The releases of those pods arrive through the scheduler's queue; the ledger goes once they have.
-      if (pods.length || !(await this.deps.store.removeNodeAllocation(name))) next = 2_000;
+      if (pods.length || !(await this.deps.ledger.removeNodeAllocation(name))) next = 2_000;
     }
     return next;
   }
