@@ -7,6 +7,7 @@ import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js'
 import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
 import { PodWorker } from './pod-worker.js';
 import { LABELS, type ContainerInfo, type ContainerRuntime } from './runtime/runtime.js';
+import { delay, systemTimers, type Timers } from '../util/timers.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -24,6 +25,8 @@ export interface AgentOptions {
   backoff?: BackoffPolicy;
   /** Wait this long after a local change before syncing, to report a burst in one call. */
   debounceMs?: number;
+  /** The clock and timers (the system's by default; tests advance a manual one). */
+  timers?: Timers;
   log?: (msg: string) => void;
 }
 
@@ -67,7 +70,11 @@ export class Agent {
   /** Counters for the benchmark and the closing note: what this agent asked of the control plane. */
   readonly stats = { syncs: 0, fetches: 0, registrations: 0, wakeups: 0, fenced: 0 };
 
-  constructor(private readonly o: AgentOptions) {}
+  private readonly timers: Timers;
+
+  constructor(private readonly o: AgentOptions) {
+    this.timers = o.timers ?? systemTimers;
+  }
 
   private log(msg: string) {
     this.o.log?.(`[agent ${this.o.nodeName}] ${msg}`);
@@ -107,7 +114,7 @@ export class Agent {
         this.resyncMs = r.resyncSeconds * 1000;
         this.needFetch = true;
         this.digest = undefined;
-        this.lastRenewAt = Date.now(); // registering took the lease
+        this.lastRenewAt = this.timers.now(); // registering took the lease
         if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop) this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
         this.log(`registered (epoch ${r.epoch}, heartbeat ${r.heartbeatSeconds}s${r.wakeQueueUrl ? ', wake-ups on' : ''})`);
         return;
@@ -139,7 +146,7 @@ export class Agent {
   }
 
   private async syncOnce(): Promise<void> {
-    const now = Date.now();
+    const now = this.timers.now();
     if (now - this.lastFetchAt >= this.resyncMs) this.needFetch = true;
     const statuses: PodStatusReport[] = [];
     for (const uid of [...this.dirty].slice(0, MAX_PER_SYNC)) {
@@ -253,6 +260,7 @@ export class Agent {
       backoff: this.o.backoff ?? KUBELET_BACKOFF,
       nodeName: this.o.nodeName,
       hostIP: this.o.hostIP,
+      timers: this.timers,
       event: (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => {
         this.events.push({ pod: refOf(pod), type, reason, message: message.slice(0, 1024), ...(fieldPath ? { fieldPath } : {}) });
         if (this.events.length > MAX_BUFFERED_EVENTS) this.events.splice(0, this.events.length - MAX_BUFFERED_EVENTS);
@@ -287,12 +295,12 @@ export class Agent {
 
   /** Until the next heartbeat or resync is due, or something asks for a sync sooner (debounced). */
   private async idle(): Promise<void> {
-    const now = Date.now();
+    const now = this.timers.now();
     const due = Math.max(0, Math.min(this.lastRenewAt + this.heartbeatMs, this.lastFetchAt + this.resyncMs) - now);
     if (!this.kicked) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, due);
-        this.kick = () => (clearTimeout(t), resolve());
+        const cancel = this.timers.after(due, resolve);
+        this.kick = () => (cancel(), resolve());
       });
       this.kick = undefined;
     }
@@ -301,10 +309,6 @@ export class Agent {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const onAbort = () => (clearTimeout(t), resolve());
-      const t = setTimeout(() => (this.abort.signal.removeEventListener('abort', onAbort), resolve()), ms);
-      this.abort.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return delay(this.timers, ms, this.abort.signal);
   }
 }

@@ -5,6 +5,7 @@ import { containerEnv, EnvConfigError, expand, type Lookup } from './env.js';
 import { ProbeLoop, type ProbeSpec, type ProbeTarget } from './probes.js';
 import { ContainerConfigError, ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type PullPolicy } from './runtime/runtime.js';
 import { parseQuantity } from '../model/quantity.js';
+import { isoAt, type Timers } from '../util/timers.js';
 
 /** The part of a Pod's container spec the agent acts on. */
 export interface ContainerDef {
@@ -36,13 +37,15 @@ export interface RunnerDeps {
   backoff: BackoffPolicy;
   nodeName: string;
   hostIP: string;
+  timers: Timers;
   /** Records an Event about the pod (fieldPath names the container). */
   event: (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
   /** Something in this container's status changed. */
   changed: () => void;
 }
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** A runtime's own timestamp (when a container started or exited), as Kubernetes writes it. */
+const iso = (d: Date) => isoAt(d.getTime());
 
 /**
  * One container of a pod through its whole life on this node: pull, start, probe, exit, back off and
@@ -124,7 +127,7 @@ export class ContainerRunner {
         }
       } catch (e) {
         if (e instanceof ContainerStartError) {
-          const now = iso(new Date());
+          const now = isoAt(this.deps.timers.now());
           if (await this.exited({ exitCode: 128, reason: 'StartError', message: e.message, finishedAt: now, startedAt: now })) continue;
           return;
         }
@@ -140,7 +143,7 @@ export class ContainerRunner {
       this.containerID = `${this.deps.runtime.name}://${info.id}`;
       this.ip = info.ip;
       this.everRan = true;
-      const startedAt = iso(info.startedAt ?? new Date());
+      const startedAt = info.startedAt ? iso(info.startedAt) : isoAt(this.deps.timers.now());
       if (info.running) {
         this.setState({ running: { startedAt } });
         // Asked to stop while it was being created: stop it now rather than wait for it forever.
@@ -181,8 +184,8 @@ export class ContainerRunner {
   private async createAndStart(): Promise<{ info: ContainerInfo; log: LogWriter }> {
     const d = this.def;
     const policy: PullPolicy = d.imagePullPolicy ?? (d.image.endsWith(':latest') || !d.image.includes(':') ? 'Always' : 'IfNotPresent');
-    const pulledAt = Date.now();
-    if (await this.deps.runtime.ensureImage(d.image, policy)) this.deps.event('Normal', 'Pulled', `Successfully pulled image "${d.image}" in ${Date.now() - pulledAt}ms`, this.fieldPath);
+    const pulledAt = this.deps.timers.now();
+    if (await this.deps.runtime.ensureImage(d.image, policy)) this.deps.event('Normal', 'Pulled', `Successfully pulled image "${d.image}" in ${this.deps.timers.now() - pulledAt}ms`, this.fieldPath);
     else if (this.deps.runtime.name === 'docker') this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
     const env = await containerEnv(this.pod, d as never, this.deps.lookup, { hostIP: this.deps.hostIP, podIP: this.deps.hostIP });
     const limits = d.resources?.limits ?? {};
@@ -274,7 +277,7 @@ export class ContainerRunner {
   }
 
   private addProbe(spec: ProbeSpec, target: ProbeTarget, onResult: ConstructorParameters<typeof ProbeLoop>[2]) {
-    const loop = new ProbeLoop(spec, target, onResult);
+    const loop = new ProbeLoop(spec, target, onResult, this.deps.timers);
     this.probes.push(loop);
     loop.start();
   }
@@ -298,8 +301,8 @@ export class ContainerRunner {
   private sleep(ms: number): Promise<void> {
     if (this.stopping || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.interruptSleep = () => (clearTimeout(t), resolve());
+      const cancel = this.deps.timers.after(ms, resolve);
+      this.interruptSleep = () => (cancel(), resolve());
     });
   }
 }

@@ -3,8 +3,7 @@ import type { RestartPolicy } from './backoff.js';
 import { ContainerRunner, type ContainerDef, type RunnerDeps } from './container-runner.js';
 import { podStatus, type ContainerView } from './pod-status.js';
 import { LABELS, type ContainerInfo } from './runtime/runtime.js';
-
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+import { isoAt } from '../util/timers.js';
 
 const view = (r: ContainerRunner): ContainerView => ({
   name: r.def.name,
@@ -31,7 +30,7 @@ export interface WorkerDeps extends Omit<RunnerDeps, 'event' | 'changed'> {
 export class PodWorker {
   private readonly init: ContainerRunner[];
   private readonly main: ContainerRunner[];
-  private readonly startTime = iso(new Date());
+  private readonly startTime: string;
   private terminating?: Promise<void>;
   /** Stopped and cleaned up after a deletion: the agent tells the control plane it may remove the pod. */
   terminated = false;
@@ -41,6 +40,7 @@ export class PodWorker {
     private readonly deps: WorkerDeps,
     adopted: ContainerInfo[] = [],
   ) {
+    this.startTime = isoAt(deps.timers.now());
     const spec = (pod.spec ?? {}) as { restartPolicy?: RestartPolicy; containers?: ContainerDef[]; initContainers?: ContainerDef[] };
     const restartPolicy = spec.restartPolicy ?? 'Always';
     const runnerDeps: RunnerDeps = { ...deps, event: (...a) => deps.event(pod, ...a), changed: () => deps.changed(this) };
@@ -94,7 +94,7 @@ export class PodWorker {
       hostIP: this.deps.hostIP,
       podIP: ip,
       startTime: this.startTime,
-      now: iso(new Date()),
+      now: isoAt(this.deps.timers.now()),
       previous: previous as never,
     });
   }

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { httpCall } from '../util/http-call.js';
 import { grpcProbe } from './grpc-probe.js';
+import { systemTimers, type Timers } from '../util/timers.js';
 
 /** A container probe as the Pod spec declares it (httpGet, tcpSocket, exec or grpc). */
 export interface ProbeSpec {
@@ -72,7 +73,7 @@ export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<
  * count, so callers act when a threshold is crossed (restart on liveness, Ready on readiness).
  */
 export class ProbeLoop {
-  private timer?: NodeJS.Timeout;
+  private cancelTimer?: () => void;
   private stopped = false;
   private successes = 0;
   private failures = 0;
@@ -82,6 +83,7 @@ export class ProbeLoop {
     private readonly target: ProbeTarget,
     /** `passing` flips only when a threshold is crossed; `outcome` is the latest attempt. */
     private readonly onResult: (outcome: ProbeOutcome, passing: boolean | undefined, thresholdCrossed: boolean) => void,
+    private readonly timers: Timers = systemTimers,
   ) {}
 
   private passing: boolean | undefined;
@@ -92,12 +94,12 @@ export class ProbeLoop {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
   }
 
   private schedule(ms: number) {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.cancelTimer = this.timers.after(ms, () => void this.tick());
   }
 
   private async tick() {

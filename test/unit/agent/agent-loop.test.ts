@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { Agent } from '../../../shared/agent/agent.js';
+import type { NodeClient } from '../../../shared/agent/node-client.js';
+import type { ContainerRuntime } from '../../../shared/agent/runtime/runtime.js';
+import type { LogStore } from '../../../shared/logs/log-store.js';
+import type { RegisterRequest, SyncRequest } from '../../../shared/nodes/protocol.js';
+import { ManualTimers } from '../../support/manual-timers.js';
+
+/**
+ * The agent's loop on a manual clock: when it syncs, renews its lease and asks for assignments, and
+ * how it backs off from an unreachable control plane, without waiting in real time. The control
+ * plane and the container runtime are stand-ins: this is the loop's timing alone (the integration
+ * suites run the same agent against the real API, DynamoDB Local and podman).
+ */
+function agentOnManualClock() {
+  const timers = new ManualTimers();
+  const syncs: { at: number; renew: boolean; fetch: boolean }[] = [];
+  const control = { failing: 0, registrations: 0 };
+  const client: NodeClient = {
+    register: async () => {
+      control.registrations++;
+      return { epoch: 1, heartbeatSeconds: 15, resyncSeconds: 60 };
+    },
+    sync: async (_node: string, req: SyncRequest) => {
+      syncs.push({ at: timers.elapsed, renew: !!req.renew, fetch: !!req.fetch });
+      if (control.failing > 0) {
+        control.failing--;
+        throw new Error('connect ECONNREFUSED');
+      }
+      return { epoch: 1, digest: 'empty', pods: [] };
+    },
+    get: async () => undefined,
+  };
+  const runtime = { name: 'process', list: async () => [], close: async () => {} } as unknown as ContainerRuntime;
+  const agent = new Agent({ nodeName: 'n1', client, runtime, logs: {} as LogStore, machine: {} as Omit<RegisterRequest, 'holder'>, holder: 'test', hostIP: '127.0.0.1', timers });
+  return { agent, timers, syncs, control };
+}
+
+describe('the agent loop', () => {
+  it('syncs at once, renews its lease every heartbeat and asks for assignments every resync', async () => {
+    const { agent, timers, syncs, control } = agentOnManualClock();
+    await agent.start();
+    await timers.advance(0);
+    expect(control.registrations).toBe(1);
+    // Registering took the lease: the first sync fetches the assignments without renewing.
+    expect(syncs).toEqual([{ at: 0, renew: false, fetch: true }]);
+    await timers.advance(60_000);
+    expect(syncs).toEqual([
+      { at: 0, renew: false, fetch: true },
+      { at: 15_000, renew: true, fetch: false },
+      { at: 30_000, renew: true, fetch: false },
+      { at: 45_000, renew: true, fetch: false },
+      // The resync is due with this heartbeat: one call does both.
+      { at: 60_000, renew: true, fetch: true },
+    ]);
+    await agent.stop();
+  });
+
+  it('backs off from an unreachable control plane (0.5 s doubling, capped at a heartbeat) and carries on when it answers', async () => {
+    const { agent, timers, syncs, control } = agentOnManualClock();
+    await agent.start();
+    await timers.advance(0);
+    control.failing = 6;
+    await timers.advance(15_000); // the heartbeat fails, and the retries after it
+    await timers.advance(31_000);
+    const failed = syncs.slice(1, 7).map((s) => s.at);
+    expect(failed).toEqual([15_000, 15_500, 16_500, 18_500, 22_500, 30_500]);
+    // After the sixth failure the wait is capped at one heartbeat (15 s, not 16 s); a failed sync is
+    // not accepted, so the first one that gets through still renews.
+    expect(syncs[7]).toEqual({ at: 45_500, renew: true, fetch: false });
+    expect(syncs.slice(1, 8).every((s) => s.renew)).toBe(true);
+    await agent.stop();
+  });
+
+  it('stops without waiting out a back-off', async () => {
+    const { agent, timers, control } = agentOnManualClock();
+    await agent.start();
+    await timers.advance(0);
+    control.failing = 100;
+    await timers.advance(15_000);
+    let stopped = false;
+    void agent.stop().then(() => (stopped = true));
+    await timers.advance(0);
+    expect(stopped).toBe(true);
+  });
+});
