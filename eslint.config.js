@@ -30,6 +30,21 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in shared/config.ts only.' }] },
   },
   {
+    // A typed model: objects are read through Kubernetes' own types (shared/model/typed.ts, conditions.ts)
+    // or checked field by field, not by asserting a shape on the spot. Where a cast is right, an
+    // eslint-disable comment on the line says why.
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSAsExpression > TSTypeLiteral, TSAsExpression > TSUnionType > TSTypeLiteral, TSAsExpression > TSArrayType > TSTypeLiteral, TSAsExpression > TSUnionType > TSArrayType > TSTypeLiteral',
+          message: 'A shape cast: read the object through shared/model/typed.ts or conditions.ts, or check its fields; where a cast is right, disable this rule on the line and say why.',
+        },
+      ],
+    },
+  },
+  {
     // The AWS SDK stays in the adapters.
     files: ['shared/**/*.ts'],
     ignores: ['shared/store/dynamo/**', 'shared/queue/sqs/**', 'shared/aws/**'],

@@ -3,6 +3,7 @@ import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } fro
 import { FENCED_REASON, NODE_API_PREFIX } from '../nodes/wire.js';
 import { FencedByControlPlane, type NodeClient } from './node-client.js';
 import { httpCall } from '../util/http-call.js';
+import { isPlainObject } from '../model/json.js';
 
 export class ControlPlaneError extends Error {
   constructor(
@@ -54,8 +55,10 @@ export class HttpNodeClient implements NodeClient {
       parsed = undefined;
     }
     if (res.status >= 200 && res.status < 300) return parsed;
-    const status = parsed as { reason?: string; message?: string } | undefined;
-    if (res.status === 409 && status?.reason === FENCED_REASON) throw new FencedByControlPlane(status.message ?? 'fenced');
-    throw new ControlPlaneError(res.status, `${method} ${path}: ${res.status} ${status?.message ?? text.slice(0, 200)}`);
+    // A Status from the control plane; anything else (a proxy's page) is reported by its text.
+    const reason = isPlainObject(parsed) ? parsed.reason : undefined;
+    const message = isPlainObject(parsed) && typeof parsed.message === 'string' ? parsed.message : undefined;
+    if (res.status === 409 && reason === FENCED_REASON) throw new FencedByControlPlane(message ?? 'fenced');
+    throw new ControlPlaneError(res.status, `${method} ${path}: ${res.status} ${message ?? text.slice(0, 200)}`);
   }
 }

@@ -2,6 +2,7 @@ import { arch, availableParallelism, hostname, networkInterfaces, platform, rele
 import type { RegisterRequest } from '../nodes/protocol.js';
 import { httpCall } from '../util/http-call.js';
 import { LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_TOPOLOGY_REGION, LABEL_TOPOLOGY_ZONE } from '../model/well-known.js';
+import { isPlainObject } from '../model/json.js';
 
 /** What the agent can learn about where it runs; on AWS the metadata endpoints add zone and instance type. */
 export interface MachineFacts {
@@ -54,8 +55,10 @@ export async function awsFacts(ecsMetadataUri: string | undefined): Promise<Mach
   if (ecsMetadataUri) {
     const task = await getText(`${ecsMetadataUri}/task`);
     if (task) {
-      const t = JSON.parse(task) as { AvailabilityZone?: string; LaunchType?: string; TaskARN?: string };
-      return { zone: t.AvailabilityZone, region: t.AvailabilityZone?.replace(/[a-z]$/, ''), launchType: t.LaunchType, instanceId: t.TaskARN?.split('/').at(-1) };
+      const t: unknown = JSON.parse(task);
+      const field = (k: string) => (isPlainObject(t) && typeof t[k] === 'string' ? t[k] : undefined);
+      const zone = field('AvailabilityZone');
+      return { zone, region: zone?.replace(/[a-z]$/, ''), launchType: field('LaunchType'), instanceId: field('TaskARN')?.split('/').at(-1) };
     }
   }
   const imds = 'http://169.254.169.254/latest';

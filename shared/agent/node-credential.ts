@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { httpCall } from '../util/http-call.js';
 import { NODE_API_PREFIX } from '../nodes/wire.js';
 import { sleep } from '../util/retry.js';
+import { isPlainObject } from '../model/json.js';
 
 export interface CredentialSource {
   server: string;
@@ -38,7 +39,8 @@ export async function nodeCredential(s: CredentialSource): Promise<string | unde
       text = String(e);
     }
     if (status === 201 || status === 200) {
-      const token = (JSON.parse(text) as { token?: string }).token;
+      const body: unknown = JSON.parse(text);
+      const token = isPlainObject(body) && typeof body.token === 'string' ? body.token : undefined;
       if (!token) throw new Error(`the control plane answered the credential request without a token`);
       mkdirSync(dirname(s.file), { recursive: true });
       writeFileSync(s.file, token + '\n', { mode: 0o600 });

@@ -4,6 +4,7 @@ import { ContainerRunner, type ContainerDef, type RunnerDeps } from './container
 import { podStatus, type ContainerView } from './pod-status.js';
 import { LABELS, type ContainerInfo } from './runtime/runtime.js';
 import { isoAt } from '../util/timers.js';
+import { podSpec } from '../model/typed.js';
 
 const view = (r: ContainerRunner): ContainerView => ({
   name: r.def.name,
@@ -41,16 +42,19 @@ export class PodWorker {
     adopted: ContainerInfo[] = [],
   ) {
     this.startTime = isoAt(deps.timers.now());
-    const spec = (pod.spec ?? {}) as { restartPolicy?: RestartPolicy; containers?: ContainerDef[]; initContainers?: ContainerDef[] };
-    const restartPolicy = spec.restartPolicy ?? 'Always';
+    const spec = podSpec(pod);
+    const restartPolicy = (spec.restartPolicy ?? 'Always') as RestartPolicy;
+    // The runner reads a subset of Container whose enums (pull policy, protocol) admission has checked.
+    const containers = (spec.containers ?? []) as ContainerDef[];
+    const initContainers = (spec.initContainers ?? []) as ContainerDef[];
     const runnerDeps: RunnerDeps = { ...deps, event: (...a) => deps.event(pod, ...a), changed: () => deps.changed(this) };
     const adoptedFor = (name: string) => adopted.filter((c) => c.labels[LABELS.container] === name && c.running).sort((a, b) => (b.startedAt?.getTime() ?? 0) - (a.startedAt?.getTime() ?? 0))[0];
     // Init containers must succeed once; a pod that never restarts fails with its first failed init container.
-    this.init = (spec.initContainers ?? []).map((c) => new ContainerRunner(pod, c, restartPolicy === 'Never' ? 'Never' : 'OnFailure', runnerDeps));
+    this.init = initContainers.map((c) => new ContainerRunner(pod, c, restartPolicy === 'Never' ? 'Never' : 'OnFailure', runnerDeps));
     // A pod adopted after an agent restart is past its init containers.
     const adopting = adopted.some((c) => c.running);
     if (adopting) for (const r of this.init) Object.assign(r, { finished: true, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: this.startTime } } });
-    this.main = (spec.containers ?? []).map((c) => new ContainerRunner(pod, c, restartPolicy, runnerDeps, adoptedFor(c.name)));
+    this.main = containers.map((c) => new ContainerRunner(pod, c, restartPolicy, runnerDeps, adoptedFor(c.name)));
   }
 
   get uid(): string {

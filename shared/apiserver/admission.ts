@@ -68,11 +68,12 @@ function jobSelector(o: KubeObject, uid: string) {
   if (o.kind !== 'Job' || !isPlainObject(o.spec)) return;
   const spec = o.spec as Record<string, unknown>;
   const template = isPlainObject(spec.template) ? spec.template : undefined;
-  const tm = template ? ((isPlainObject(template.metadata) ? template.metadata : (template.metadata = {})) as { labels?: Record<string, string> }) : undefined;
+  if (template && !isPlainObject(template.metadata)) template.metadata = {};
+  const tm = template && isPlainObject(template.metadata) ? template.metadata : undefined;
   if (spec.selector === undefined && spec.manualSelector !== true) {
     const name = o.metadata.name ?? '';
     spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-    if (tm) tm.labels = { ...tm.labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+    if (tm) tm.labels = { ...(isPlainObject(tm.labels) ? tm.labels : {}), 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
   }
   if (tm?.labels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tm.labels };
 }

@@ -17,6 +17,7 @@ import { decide, type Decision } from '../auth/rbac.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { AuthSettings } from '../auth/settings.js';
 import { bearerToken } from '../auth/tokens.js';
+import { nodeNameOf } from '../model/pod-state.js';
 
 const DEV_PRINCIPAL: Principal = { type: 'user', name: 'system:dev-loopback', role: 'cluster-admin', namespaces: [] };
 const isLoopback = (ip: string | undefined) => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
@@ -85,7 +86,7 @@ export class Gate {
     if (d.check === 'podOnNode') {
       const pod = await this.store.get({ kind: 'Pod', namespace: d.namespace, name: d.name });
       // A missing pod is denied, not 404: a node must not learn which pods exist elsewhere.
-      return pod && (pod.spec as { nodeName?: string } | undefined)?.nodeName === d.nodeName ? { allow: true } : { allow: false, reason: 'the pod is not bound to this node' };
+      return pod && nodeNameOf(pod) === d.nodeName ? { allow: true } : { allow: false, reason: 'the pod is not bound to this node' };
     }
     const pods = await listAll(this.store, { kind: 'Pod', nodeName: d.nodeName });
     const referenced = pods.some((pod: KubeObject) => {

@@ -27,6 +27,7 @@ import {
 import type { NodeWakeups } from '../nodes/wakeups.js';
 import { conditionsOf, findCondition } from '../model/conditions.js';
 import { retrying } from '../util/retry.js';
+import { nodeSpec } from '../model/typed.js';
 
 export interface NodeTimings {
   heartbeatSeconds: number;
@@ -196,7 +197,7 @@ export class NodeService {
       const next: KubeObject = structuredClone(current);
       next.metadata.labels = { ...current.metadata.labels, ...req.labels };
       // A node that registers again is reachable again (its new lease proves it).
-      const taints = (current.spec?.taints ?? []) as { key: string }[];
+      const taints = nodeSpec(current).taints ?? [];
       if (taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== TAINT_NODE_UNREACHABLE) };
       const otherConditions = conditionsOf(current).filter((c) => c.type !== 'Ready');
       next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
@@ -231,7 +232,7 @@ export class NodeService {
 
 /** The scheduler's PodScheduled condition stays; the agent owns the others. */
 function mergeScheduled(pod: KubeObject, reported: { type: string }[]): unknown[] {
-  const scheduled = ((pod.status?.conditions ?? []) as { type: string }[]).find((c) => c.type === 'PodScheduled');
+  const scheduled = findCondition(pod, 'PodScheduled');
   const rest = reported.filter((c) => c.type !== 'PodScheduled');
   return scheduled ? [scheduled, ...rest] : rest;
 }

@@ -1,8 +1,9 @@
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { ResourceType } from '../model/kinds.js';
-import { fromStructured, matchesLabels, type StructuredSelector } from '../model/selectors.js';
+import { fromStructured, matchesLabels } from '../model/selectors.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
 import type { ControllerDeps } from './types.js';
+import { workloadSpec } from '../model/typed.js';
 
 /**
  * Adoption, as Kubernetes' ControllerRefManager does it: a workload takes over the objects its
@@ -13,7 +14,7 @@ import type { ControllerDeps } from './types.js';
 
 /** The objects `owner` may adopt: matched by its (non-empty) selector, without a controller, not being deleted. */
 export function adoptable<T extends KubeObject>(owner: KubeObject, candidates: T[], isCandidate: (o: T) => boolean = () => true): T[] {
-  const selector = (owner.spec as { selector?: StructuredSelector } | undefined)?.selector;
+  const selector = workloadSpec(owner).selector;
   const requirements = fromStructured(selector);
   if (requirements.length === 0) return []; // an empty selector would take everything
   return candidates.filter(

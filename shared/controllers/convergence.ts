@@ -1,12 +1,13 @@
 import type { KubeObject } from '../model/types.js';
+import { workloadSpec, workloadStatus } from '../model/typed.js';
 
 /**
  * Whether a workload object has reached what it asks for. The periodic sweep re-enqueues only the
  * ones that have not, so a lost event delays convergence but never stops it.
  */
 export function converged(o: KubeObject): boolean {
-  const spec = (o.spec ?? {}) as { replicas?: number };
-  const status = (o.status ?? {}) as { observedGeneration?: number; replicas?: number; availableReplicas?: number; updatedReplicas?: number; conditions?: { type: string; status: string }[] };
+  const spec = workloadSpec(o);
+  const status = workloadStatus(o);
   if (o.metadata.deletionTimestamp) return false;
   if ((status.observedGeneration ?? 0) < (o.metadata.generation ?? 1) && o.kind !== 'Job') return false;
   switch (o.kind) {

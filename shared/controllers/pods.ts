@@ -1,6 +1,7 @@
 import { isFinished, phaseOf } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
 import { findCondition, isPodReady } from '../model/conditions.js';
+import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 
 export { isFinished, phaseOf };
 
@@ -31,10 +32,8 @@ export function msUntilAvailable(pod: KubeObject, minReadySeconds: number, now: 
   return at > now ? at - now : undefined;
 }
 
-type Template = { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
-
 /** A pod from a workload's template, controlled by that workload (what ReplicaSets and Jobs create). */
-export function podFromTemplate(owner: KubeObject & { metadata: { name: string; uid: string } }, name: string, template: Template | undefined): KubeObject {
+export function podFromTemplate(owner: KubeObject & { metadata: { name: string; uid: string } }, name: string, template: PodTemplateSpec | undefined): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -45,6 +44,6 @@ export function podFromTemplate(owner: KubeObject & { metadata: { name: string; 
       ...(template?.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
       ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
     },
-    spec: structuredClone(template?.spec ?? {}),
+    spec: structuredClone({ ...template?.spec }),
   };
 }

@@ -4,6 +4,7 @@ import type { KubeObject } from '../model/types.js';
 import type { QueueName } from '../queue/work-queue.js';
 import { findCondition, nodeReadyStatus } from '../model/conditions.js';
 import { encodeKey, EVERY_NAME, workKeys } from '../queue/work-key.js';
+import { nodeStatus } from '../model/typed.js';
 
 /**
  * Maps one change of the objects table to the reconcile keys it concerns (the informers' event
@@ -64,7 +65,7 @@ const placementView = (n: KubeObject | undefined) =>
   n && {
     labels: n.metadata.labels,
     spec: n.spec,
-    allocatable: (n.status as { allocatable?: unknown } | undefined)?.allocatable,
+    allocatable: nodeStatus(n).allocatable,
     ready: nodeReadyStatus(n),
   };
 

@@ -1,5 +1,6 @@
 import { milliCpu, parseQuantity } from './quantity.js';
 import type { KubeObject } from './types.js';
+import { nodeStatus } from './typed.js';
 
 /** What a pod asks for, in the units the scheduler accounts in. */
 export interface Resources {
@@ -34,7 +35,7 @@ export function podRequests(pod: KubeObject): Resources {
 
 /** A node's allocatable resources from its status (capacity when allocatable is absent). */
 export function nodeAllocatable(node: KubeObject): Resources {
-  const status = (node.status ?? {}) as { allocatable?: Record<string, string | number>; capacity?: Record<string, string | number> };
+  const status = nodeStatus(node);
   const list = status.allocatable ?? status.capacity ?? {};
   return {
     cpuMilli: list.cpu !== undefined ? milliCpu(list.cpu) : 0,

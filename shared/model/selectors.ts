@@ -117,14 +117,18 @@ export function formatLabelSelector(sel: LabelSelector): string {
 /** A structured selector as Deployments, ReplicaSets and Jobs carry it (`matchLabels` + `matchExpressions`). */
 export interface StructuredSelector {
   matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
+
+const OPERATORS: Record<string, Requirement['op'] | undefined> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' };
 
 export function fromStructured(s: StructuredSelector | undefined): LabelSelector {
   const reqs: Requirement[] = Object.entries(s?.matchLabels ?? {}).map(([key, v]) => ({ key, op: 'in' as const, values: [v] }));
   for (const e of s?.matchExpressions ?? []) {
-    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' } as const)[e.operator];
-    reqs.push(op === 'in' || op === 'notin' ? { key: e.key, op, values: e.values ?? [] } : { key: e.key, op });
+    const op = Object.hasOwn(OPERATORS, e.operator) ? OPERATORS[e.operator] : undefined;
+    // Admission refuses other operators; one that got in anyway selects nothing (Kubernetes cannot build such a selector).
+    if (op === undefined) reqs.push({ key: e.key, op: 'in', values: [] });
+    else reqs.push(op === 'in' || op === 'notin' ? { key: e.key, op, values: e.values ?? [] } : { key: e.key, op });
   }
   return reqs;
 }

@@ -1,4 +1,5 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { isPlainObject } from '../../model/json.js';
 
 /** The Docker Engine API over its unix socket (Docker, or podman's compatible service). */
 export class DockerApiError extends Error {
@@ -23,7 +24,8 @@ export class DockerApi {
   constructor(private readonly socketPath: string) {}
 
   /** A request whose answer is read whole (JSON when it parses). */
-  async call(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<unknown> {
+  /** `T` is the shape the Engine API documents for this call's answer. */
+  async call<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<T> {
     const res = await this.open(method, path, body, timeoutMs, timeoutMs ? this.calls : false);
     const text = await readAll(res);
     let parsed: unknown = text;
@@ -33,10 +35,10 @@ export class DockerApi {
       // plain text
     }
     if ((res.statusCode ?? 500) >= 400) {
-      const message = (parsed as { message?: string } | undefined)?.message ?? text;
+      const message = isPlainObject(parsed) && typeof parsed.message === 'string' ? parsed.message : text;
       throw new DockerApiError(res.statusCode ?? 500, `${method} ${path}: ${res.statusCode} ${message}`);
     }
-    return parsed;
+    return parsed as T;
   }
 
   /** A request whose answer is a stream (logs, pull progress, exec output); `timeoutMs` 0 waits as long as it takes. */

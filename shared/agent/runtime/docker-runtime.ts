@@ -84,7 +84,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
     // A leftover of an attempt that failed half-way (created, never started) would hold the name.
     await this.remove(spec.name);
-    const created = (await this.api.call('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, {
+    const created = await this.api.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, {
       Image: spec.image,
       ...(spec.command ? { Entrypoint: spec.command } : {}),
       ...(spec.args ? { Cmd: spec.args } : spec.command ? { Cmd: [] } : {}),
@@ -97,7 +97,7 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
       },
-    })) as { Id: string };
+    });
     try {
       await this.api.call('POST', `/containers/${created.Id}/start`);
     } catch (e) {
@@ -148,7 +148,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async list(nodeName: string): Promise<ContainerInfo[]> {
     const filters = encodeURIComponent(JSON.stringify({ label: [`${LABELS.node}=${nodeName}`] }));
-    const rows = (await this.api.call('GET', `/containers/json?all=true&filters=${filters}`)) as { Id: string }[];
+    const rows = await this.api.call<{ Id: string }[]>('GET', `/containers/json?all=true&filters=${filters}`);
     const out: ContainerInfo[] = [];
     for (const r of rows) {
       const i = await this.api.call('GET', `/containers/${r.Id}/json`).catch(() => undefined);
@@ -203,7 +203,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const created = (await this.api.call('POST', `/containers/${id}/exec`, { Cmd: command, AttachStdout: true, AttachStderr: true })) as { Id: string };
+    const created = await this.api.call<{ Id: string }>('POST', `/containers/${id}/exec`, { Cmd: command, AttachStdout: true, AttachStderr: true });
     let output = '';
     const res = await this.api.open('POST', `/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
     const feed = demultiplexer((text) => (output += text));
@@ -213,7 +213,7 @@ export class DockerRuntime implements ContainerRuntime {
       res.on('end', () => (clearTimeout(timer), resolve()));
       res.on('error', (e) => (clearTimeout(timer), reject(e)));
     });
-    const inspect = (await this.api.call('GET', `/exec/${created.Id}/json`)) as { ExitCode?: number };
+    const inspect = await this.api.call<{ ExitCode?: number }>('GET', `/exec/${created.Id}/json`);
     return { exitCode: inspect.ExitCode ?? 1, output: output.slice(0, 10_000) };
   }
 

@@ -1,5 +1,6 @@
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../model/errors.js';
+import { isPlainObject } from '../../model/json.js';
 
 /** Bodies larger than this are refused before parsing (Kubernetes' own request limit is 3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -145,7 +146,7 @@ export function decodeDocuments(contentType: string | undefined, body: string | 
     docs = Array.isArray(v) ? v : [v];
   }
   // `kind: List` wraps items, as `kubectl get -o yaml` prints them.
-  return docs.flatMap((d) => (d && typeof d === 'object' && (d as { kind?: unknown }).kind === 'List' && Array.isArray((d as { items?: unknown }).items) ? ((d as { items: unknown[] }).items) : [d]));
+  return docs.flatMap((d): unknown[] => (isPlainObject(d) && d.kind === 'List' && Array.isArray(d.items) ? d.items : [d]));
 }
 
 export type Encoding = 'json' | 'yaml';

@@ -2,6 +2,7 @@ import { BadRequestError, StatusError } from '../../model/errors.js';
 import { typeByKindName } from '../../model/kinds.js';
 import type { ObjectService } from '../object-service.js';
 import type { LogStore } from '../../logs/log-store.js';
+import { podSpec } from '../../model/typed.js';
 
 const nonNegative = (q: URLSearchParams, name: string): number | undefined => {
   const v = q.get(name);
@@ -19,7 +20,7 @@ export async function podLog(service: ObjectService, logs: LogStore | undefined,
   const podType = typeByKindName('Pod');
   if (!podType) throw new Error('Pod kind is not registered');
   const pod = await service.get(podType, namespace, name);
-  const spec = (pod.spec ?? {}) as { containers?: { name: string }[]; initContainers?: { name: string }[] };
+  const spec = podSpec(pod);
   const names = [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => c.name);
   let container = q.get('container') ?? undefined;
   if (!container) {

@@ -1,5 +1,6 @@
 import { fields, first, str, type Field } from './protobuf-wire.js';
 import type { FieldType, Scalar, Schema } from '../../model/protobuf-schemas.js';
+import { isPlainObject } from '../../model/json.js';
 
 /** Reads a protobuf message by its schema (model/protobuf-schemas.ts) into the object its JSON would be. */
 
@@ -57,4 +58,4 @@ export function decodeMessage(fs: Field[], schema: Schema): Record<string, unkno
   return Object.keys(out).length ? out : undefined;
 }
 
-const isQuantity = (x: unknown): x is { string: string } => typeof x === 'object' && x !== null && Object.keys(x).length === 1 && typeof (x as { string?: unknown }).string === 'string';
+const isQuantity = (x: unknown): x is { string: string } => isPlainObject(x) && Object.keys(x).length === 1 && typeof x.string === 'string';

@@ -6,6 +6,8 @@ import { adoptOrphans } from '../adoption.js';
 import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planDeployment, REVISION_ANNOTATION, type ReplicaSetView } from './plan.js';
+import { replicaSetSpec } from '../../model/typed.js';
+import { findCondition } from '../../model/conditions.js';
 
 const RS = kindNamed('ReplicaSet');
 /** While a rollout is in progress, look again this often so the progress deadline is noticed. */
@@ -26,7 +28,7 @@ export class DeploymentController {
     const replicaSets = await this.deps.store.getMany(owned.map((rs) => ({ kind: 'ReplicaSet', namespace, name: rs.metadata.name })));
     const views: ReplicaSetView[] = replicaSets.map((rs: StoredObject) => {
       // A ReplicaSet just scaled down may not have reported yet: it cannot have more available pods than it is asked for.
-      const wanted = Number((rs.spec as { replicas?: number } | undefined)?.replicas ?? 0);
+      const wanted = Number(replicaSetSpec(rs).replicas ?? 0);
       return {
         rs,
         replicas: Number(rs.status?.replicas ?? 0),
@@ -38,7 +40,7 @@ export class DeploymentController {
     if (plan.createReplicaSet) {
       try {
         const created = await this.deps.service.create(RS, namespace, plan.createReplicaSet);
-        this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${(created.spec as { replicas?: number }).replicas ?? 0}`);
+        this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${replicaSetSpec(created).replicas ?? 0}`);
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) throw e;
         // Its name is taken: by an orphan of this template (adopt it and look again), or by another owner's (left alone).
@@ -80,7 +82,7 @@ export class DeploymentController {
         return { requeueAfterMs: 0 };
       }
     }
-    const progressing = (plan.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'Progressing');
+    const progressing = findCondition({ ...d, status: plan.status }, 'Progressing');
     return progressing?.reason === 'ReplicaSetUpdated' ? { requeueAfterMs: PROGRESS_CHECK_MS } : {};
   }
 }

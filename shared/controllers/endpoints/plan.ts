@@ -1,6 +1,7 @@
 import { matchesLabels, parseLabelSelector } from '../../model/selectors.js';
 import type { KubeObject } from '../../model/types.js';
 import { isReady, isTerminating, phaseOf } from '../pods.js';
+import { podSpec, podStatus, serviceSpec } from '../../model/typed.js';
 
 /**
  * The Endpoints of a Service, pure: the addresses of the pods its selector picks (ready ones under
@@ -16,15 +17,9 @@ interface ServicePort {
   targetPort?: number | string;
   protocol?: string;
 }
-interface ContainerPort {
-  name?: string;
-  containerPort: number;
-  hostPort?: number;
-}
-
 /** The number a Service port reaches on this pod: a named targetPort looks up the container port of that name, and a hostPort wins. */
 export function resolvePort(sp: ServicePort, pod: KubeObject): number | undefined {
-  const ports = (((pod.spec as Obj | undefined)?.containers ?? []) as { ports?: ContainerPort[] }[]).flatMap((c) => c.ports ?? []);
+  const ports = (podSpec(pod).containers ?? []).flatMap((c) => c.ports ?? []);
   const target = sp.targetPort ?? sp.port;
   const match = typeof target === 'string' ? ports.find((p) => p.name === target) : ports.find((p) => p.containerPort === target);
   if (typeof target === 'string' && !match) return undefined;
@@ -32,14 +27,14 @@ export function resolvePort(sp: ServicePort, pod: KubeObject): number | undefine
 }
 
 export function planEndpoints(service: KubeObject & { metadata: { name: string; uid: string } }, pods: KubeObject[]): KubeObject | undefined {
-  const spec = (service.spec ?? {}) as { selector?: Record<string, string>; ports?: ServicePort[] };
+  const spec = serviceSpec(service);
   if (!spec.selector || Object.keys(spec.selector).length === 0) return undefined; // without a selector, endpoints are the user's
   const selector = parseLabelSelector(Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(','));
   const selected = pods.filter((p) => matchesLabels(selector, p.metadata.labels) && !isTerminating(p) && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed');
   const address = (p: KubeObject) => {
-    const st = (p.status ?? {}) as { podIP?: string; hostIP?: string };
+    const st = podStatus(p);
     const ip = st.podIP ?? st.hostIP;
-    return ip ? { ip, nodeName: (p.spec as Obj | undefined)?.nodeName, targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid } } : undefined;
+    return ip ? { ip, nodeName: podSpec(p).nodeName, targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid } } : undefined;
   };
   // Pods whose ports resolve alike form one subset, as Kubernetes groups them.
   const subsets = new Map<string, { addresses: Obj[]; notReadyAddresses: Obj[]; ports: Obj[] }>();

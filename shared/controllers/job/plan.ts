@@ -2,7 +2,7 @@ import type { KubeObject } from '../../model/types.js';
 import { rfc3339 } from '../../util/clock.js';
 import { isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 import { BURST, slotName } from '../replicaset/plan.js';
-import type { Condition } from '../../model/conditions.js';
+import { jobSpec, jobStatus, podStatus } from '../../model/typed.js';
 
 /**
  * The Job controller's decision, pure: run pods from the template until `completions` succeed,
@@ -12,15 +12,6 @@ import type { Condition } from '../../model/conditions.js';
  */
 
 type Obj = Record<string, unknown>;
-interface JobSpec {
-  completions?: number;
-  parallelism?: number;
-  backoffLimit?: number;
-  activeDeadlineSeconds?: number;
-  ttlSecondsAfterFinished?: number;
-  suspend?: boolean;
-  template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Obj };
-}
 
 export interface JobPlan {
   create: KubeObject[];
@@ -39,14 +30,14 @@ const iso = (ms: number) => rfc3339(new Date(ms));
 
 /** When a failed pod failed: its containers' finish time, else when it started. */
 function failedAt(pod: KubeObject): number {
-  const status = (pod.status ?? {}) as { startTime?: string; containerStatuses?: { state?: { terminated?: { finishedAt?: string } } }[] };
+  const status = podStatus(pod);
   const finished = (status.containerStatuses ?? []).map((c) => Date.parse(c.state?.terminated?.finishedAt ?? '')).filter(Number.isFinite);
   return finished.length ? Math.max(...finished) : Date.parse(status.startTime ?? '') || 0;
 }
 
 export function planJob(job: KubeObject & { metadata: { name: string; uid: string } }, pods: KubeObject[], now: number): JobPlan {
-  const spec = (job.spec ?? {}) as JobSpec;
-  const prev = (job.status ?? {}) as Obj & { conditions?: Condition[]; startTime?: string; completionTime?: string };
+  const spec = jobSpec(job);
+  const prev = jobStatus(job);
   const plan: JobPlan = { create: [], delete: [], status: {}, deleteJob: false, events: [] };
   const active = pods.filter((p) => !isTerminating(p) && !['Succeeded', 'Failed'].includes(phaseOf(p)));
   const succeeded = pods.filter((p) => phaseOf(p) === 'Succeeded').length;

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../model/types.js';
 import type { Lease } from '../../store/leases.js';
 import { TAINT_NODE_UNREACHABLE } from '../../model/well-known.js';
 import { nodeReadyStatus } from '../../model/conditions.js';
+import { nodeSpec, podStatus } from '../../model/typed.js';
 
 /** The taint a node gets when its agent stops renewing the lease (Kubernetes' own key). */
 
@@ -39,7 +40,7 @@ export interface NodePlan {
 }
 
 export function factsOf(node: KubeObject, lease: Lease | undefined): NodeFacts {
-  const taints = ((node.spec?.taints ?? []) as { key: string; effect: string; timeAdded?: string }[]).filter((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
+  const taints = (nodeSpec(node).taints ?? []).filter((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
   const ready = nodeReadyStatus(node);
   const added = taints[0] ? Date.parse(taints[0].timeAdded ?? '') : undefined;
   return { name: node.metadata.name ?? '', lease, ready, ...(taints[0] ? { taintedAtMs: Number.isNaN(added) ? 0 : added } : {}) };
@@ -103,7 +104,7 @@ export function planEvictions(pods: KubeObject[], taintedAtMs: number, nowMs: nu
   const evict: KubeObject[] = [];
   let next: number | undefined;
   for (const p of pods) {
-    const phase = (p.status as { phase?: string } | undefined)?.phase;
+    const phase = podStatus(p).phase;
     if (phase === 'Succeeded' || phase === 'Failed') continue;
     const tolerated = toleratedMs(p, defaultTolerationMs);
     if (tolerated === undefined) continue;

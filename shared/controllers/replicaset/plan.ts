@@ -1,6 +1,7 @@
 import { hashedSuffix } from '../../util/names.js';
 import type { KubeObject } from '../../model/types.js';
 import { isActive, isAvailable, isReady, msUntilAvailable, phaseOf, podFromTemplate } from '../pods.js';
+import { replicaSetSpec } from '../../model/typed.js';
 
 /**
  * The ReplicaSet controller's decision, pure: given the ReplicaSet, the pods it owns and the time,
@@ -43,7 +44,7 @@ export function deletionRank(a: KubeObject, b: KubeObject): number {
 }
 
 export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid: string } }, owned: KubeObject[], now: number): ReplicaSetPlan {
-  const spec = (rs.spec ?? {}) as { replicas?: number; minReadySeconds?: number; template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> } };
+  const spec = replicaSetSpec(rs);
   const want = spec.replicas ?? 1;
   const minReady = spec.minReadySeconds ?? 0;
   const active = owned.filter(isActive);

@@ -82,18 +82,18 @@ export function causesFrom(issues: readonly z.core.$ZodIssue[], root: unknown, p
       continue;
     }
     const field = fieldPath(issue.path, prefix);
-    const input = (issue as { input?: unknown }).input ?? valueAt(root, issue.path);
+    const input = issue.input ?? valueAt(root, issue.path);
     if (issue.code === 'invalid_type' && input === undefined) {
       out.push(cause.required(field));
     } else if (issue.code === 'invalid_type') {
       out.push(cause.invalid(field, input, `must be of type ${issue.expected}`));
     } else if (issue.code === 'invalid_value') {
       out.push(cause.notSupported(field, input, issue.values.map(String)));
-    } else if (issue.code === 'custom' && (issue.params as { reason?: string } | undefined)?.reason === 'FieldValueDuplicate') {
+    } else if (issue.code === 'custom' && issue.params?.reason === 'FieldValueDuplicate') {
       out.push({ reason: 'FieldValueDuplicate', message: issue.message, field });
-    } else if (issue.code === 'custom' && (issue.params as { reason?: string } | undefined)?.reason === 'FieldValueForbidden') {
+    } else if (issue.code === 'custom' && issue.params?.reason === 'FieldValueForbidden') {
       out.push(cause.forbidden(field, issue.message));
-    } else if (issue.code === 'custom' && (issue.params as { reason?: string } | undefined)?.reason === 'FieldValueRequired') {
+    } else if (issue.code === 'custom' && issue.params?.reason === 'FieldValueRequired') {
       out.push(cause.required(field));
     } else {
       out.push(cause.invalid(field, input, issue.message));

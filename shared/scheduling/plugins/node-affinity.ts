@@ -1,23 +1,14 @@
 import type { KubeObject } from '../../model/types.js';
 import { OK, reject, type FilterPlugin, type ScorePlugin, normalizeToMax } from '../framework.js';
+import { podSpec } from '../../model/typed.js';
+import type { NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm } from 'kubernetes-types/core/v1.js';
 
 /** nodeSelector, required node affinity (filter) and preferred node affinity (score). */
 
-interface Requirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
-  values?: string[];
-}
-interface Term {
-  matchExpressions?: Requirement[];
-  matchFields?: Requirement[];
-}
-interface NodeAffinity {
-  requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Term[] };
-  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: Term }[];
-}
+type Requirement = NodeSelectorRequirement;
+type Term = NodeSelectorTerm;
 
-const affinityOf = (pod: KubeObject) => ((pod.spec?.affinity as { nodeAffinity?: NodeAffinity } | undefined)?.nodeAffinity ?? {}) as NodeAffinity;
+const affinityOf = (pod: KubeObject): NodeAffinity => podSpec(pod).affinity?.nodeAffinity ?? {};
 
 function requirementMatches(r: Requirement, value: string | undefined): boolean {
   const values = r.values ?? [];
