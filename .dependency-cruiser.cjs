@@ -35,7 +35,8 @@ module.exports = {
     },
     {
       name: 'domain-never-imports-upward',
-      comment: 'Domain code never imports the API server, the adapters, functions/ or local/: they are wired in from above.',
+      comment:
+        'Domain code never imports the API server, the adapters, functions/ or local/: they are wired in from above.',
       severity: 'error',
       from: { path: DOMAIN },
       to: { path: [APISERVER, ADAPTERS, EDGE, '^shared/config\\.ts$'] },

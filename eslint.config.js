@@ -27,7 +27,12 @@ export default tseslint.config(
     // Domain code must not reach for the environment: config is read once at the edge (shared/config.ts).
     files: ['shared/**/*.ts'],
     ignores: ['shared/config.ts'],
-    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in shared/config.ts only.' }] },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration in shared/config.ts only.' },
+      ],
+    },
   },
   {
     // A typed model: objects are read through Kubernetes' own types (shared/model/typed.ts, conditions.ts)
@@ -38,8 +43,10 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: 'TSAsExpression > TSTypeLiteral, TSAsExpression > TSUnionType > TSTypeLiteral, TSAsExpression > TSArrayType > TSTypeLiteral, TSAsExpression > TSUnionType > TSArrayType > TSTypeLiteral',
-          message: 'A shape cast: read the object through shared/model/typed.ts or conditions.ts, or check its fields; where a cast is right, disable this rule on the line and say why.',
+          selector:
+            'TSAsExpression > TSTypeLiteral, TSAsExpression > TSUnionType > TSTypeLiteral, TSAsExpression > TSArrayType > TSTypeLiteral, TSAsExpression > TSUnionType > TSArrayType > TSTypeLiteral',
+          message:
+            'A shape cast: read the object through shared/model/typed.ts or conditions.ts, or check its fields; where a cast is right, disable this rule on the line and say why.',
         },
       ],
     },
@@ -48,6 +55,18 @@ export default tseslint.config(
     // The AWS SDK stays in the adapters.
     files: ['shared/**/*.ts'],
     ignores: ['shared/store/dynamo/**', 'shared/queue/sqs/**', 'shared/aws/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*'], message: 'AWS SDK only in adapters (shared/store/dynamo, shared/queue/sqs, shared/aws).' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*'],
+              message: 'AWS SDK only in adapters (shared/store/dynamo, shared/queue/sqs, shared/aws).',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

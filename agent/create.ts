@@ -15,24 +15,55 @@ import { SqsWakeSource } from '../shared/aws/sqs-wake-source.js';
 import { nodeCredential } from '../shared/agent/node-credential.js';
 
 /** Builds an agent from its configuration: the composition root shared by `kumo-agent`, `npm start` and the tests. */
-export async function createAgent(c: AgentConfig, extra: { backoff?: BackoffPolicy; log?: AgentOptions['log']; debounceMs?: number; wrapClient?: (c: NodeClient) => NodeClient } = {}): Promise<Agent> {
+export async function createAgent(
+  c: AgentConfig,
+  extra: {
+    backoff?: BackoffPolicy;
+    log?: AgentOptions['log'];
+    debounceMs?: number;
+    wrapClient?: (c: NodeClient) => NodeClient;
+  } = {},
+): Promise<Agent> {
   if (!c.nodeName) throw new Error('the node name is not set: --node-name NAME or KUMO_AGENT_NODE_NAME');
   const facts = localFacts();
   // Off AWS nothing is asked of the link-local metadata addresses: offline, no packet leaves loopback.
   if (c.cloud === 'aws') facts.aws = await awsFacts(c.ecsMetadataUri);
-  const runtime = c.runtime === 'docker' ? new DockerRuntime(c.dockerSocket) : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
+  const runtime =
+    c.runtime === 'docker'
+      ? new DockerRuntime(c.dockerSocket)
+      : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
   // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
   if (runtime instanceof ProcessRuntime) {
     const reaped = await runtime.reapLeftovers();
     if (reaped) extra.log?.(`ended ${reaped} process group(s) an earlier agent left running; their pods start afresh`);
   }
-  const machine = registration(c.nodeName, facts, { cpu: c.cpu, memory: c.memory, pods: c.pods, labels: c.labels, taints: c.taints, internalIP: c.internalIP });
+  const machine = registration(c.nodeName, facts, {
+    cpu: c.cpu,
+    memory: c.memory,
+    pods: c.pods,
+    labels: c.labels,
+    taints: c.taints,
+    internalIP: c.internalIP,
+  });
   machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
   // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).
-  const credentials = credentialProvider({ env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials, ecsRelativeUri: c.cloud === 'aws' ? c.ecsCredentialsUri : undefined, imds: c.cloud === 'aws' });
+  const credentials = credentialProvider({
+    env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials,
+    ecsRelativeUri: c.cloud === 'aws' ? c.ecsCredentialsUri : undefined,
+    imds: c.cloud === 'aws',
+  });
   const sqs = new AwsJsonClient('sqs', c.region, credentials, c.sqsEndpoint);
-  const token = await nodeCredential({ server: c.server, nodeName: c.nodeName, token: c.token, bootstrapToken: c.bootstrapToken, file: join(c.dataDir, 'node-credential'), log: extra.log });
-  const logs = c.logGroup ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentials), c.logGroup) : new FileLogStore(c.logDir);
+  const token = await nodeCredential({
+    server: c.server,
+    nodeName: c.nodeName,
+    token: c.token,
+    bootstrapToken: c.bootstrapToken,
+    file: join(c.dataDir, 'node-credential'),
+    log: extra.log,
+  });
+  const logs = c.logGroup
+    ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentials), c.logGroup)
+    : new FileLogStore(c.logDir);
   return new Agent({
     nodeName: c.nodeName,
     client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, token)),

@@ -16,8 +16,29 @@ import { loadAgentConfig } from '../shared/config.js';
 import { createAgent } from './create.js';
 import { looksLikeEc2 } from '../shared/agent/machine.js';
 
-const names = ['server', 'node-name', 'token', 'bootstrap-token', 'runtime', 'docker-socket', 'data-dir', 'log-dir', 'log-group', 'labels', 'taints', 'cpu', 'memory', 'pods', 'internal-ip', 'sqs-endpoint', 'cloud'] as const;
-const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])), allowPositionals: false });
+const names = [
+  'server',
+  'node-name',
+  'token',
+  'bootstrap-token',
+  'runtime',
+  'docker-socket',
+  'data-dir',
+  'log-dir',
+  'log-group',
+  'labels',
+  'taints',
+  'cpu',
+  'memory',
+  'pods',
+  'internal-ip',
+  'sqs-endpoint',
+  'cloud',
+] as const;
+const { values } = parseArgs({
+  options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+  allowPositionals: false,
+});
 
 const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
 const readOrUndefined = (path: string) => {
@@ -27,7 +48,9 @@ const readOrUndefined = (path: string) => {
     return undefined;
   }
 };
-const config = loadAgentConfig(values as Record<string, string | undefined>, process.env, { ec2: looksLikeEc2(readOrUndefined) });
+const config = loadAgentConfig(values as Record<string, string | undefined>, process.env, {
+  ec2: looksLikeEc2(readOrUndefined),
+});
 const agent = await createAgent(config, { log });
 await agent.start();
 let stopping = false;

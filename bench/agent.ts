@@ -33,13 +33,26 @@ import { benchEventPath, percentile, startBackends, useBackendsForHandlers } fro
 
 /** Extra node flags for the agent (none on nodes: heap caps did not lower RSS here, the code's footprint dominates). */
 const AGENT_NODE_FLAGS = '';
-const { values: args } = parseArgs({ options: { 'idle-seconds': { type: 'string', default: '60' }, pods: { type: 'string', default: '50' }, 'node-flags': { type: 'string', default: AGENT_NODE_FLAGS } } });
+const { values: args } = parseArgs({
+  options: {
+    'idle-seconds': { type: 'string', default: '60' },
+    pods: { type: 'string', default: '50' },
+    'node-flags': { type: 'string', default: AGENT_NODE_FLAGS },
+  },
+});
 const IDLE_S = Number(args['idle-seconds']);
 console.log(`agent node flags: ${args['node-flags'] || '(none)'}`);
 const PODS = Number(args.pods);
 
 /** §7 list prices (USD per million) and Lambda's GB-second price. */
-const PRICE = { lambdaRequest: 0.2, dynamoWrite: 0.625, dynamoRead: 0.125, httpApi: 1.0, sqs: 0.4, lambdaGbSecond: 0.0000166667 };
+const PRICE = {
+  lambdaRequest: 0.2,
+  dynamoWrite: 0.625,
+  dynamoRead: 0.125,
+  httpApi: 1.0,
+  sqs: 0.4,
+  lambdaGbSecond: 0.0000166667,
+};
 const NODE_FUNCTION_GB = 0.25; // serverless.yml: nodes.memorySize 256
 const MONTH_S = 30 * 24 * 3600;
 
@@ -47,7 +60,8 @@ const procStat = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return { cpuTicks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
 };
-const rssBytes = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const rssBytes = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const CLOCK_TICKS = 100;
 
 async function main() {
@@ -66,7 +80,11 @@ async function main() {
     store,
     systemClock,
     console.error,
-    { leases: new DynamoLeaseStore(b.dynamo, b.tableName), wakeups: new SqsNodeWakeups(b.sqsLite, prefix), logs: new FileLogStore(join(dataDir, 'logs')) },
+    {
+      leases: new DynamoLeaseStore(b.dynamo, b.tableName),
+      wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
+      logs: new FileLogStore(join(dataDir, 'logs')),
+    },
     // As on AWS, the agent presents its own node credential, checked (and cached) by the API.
     { tokens, settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } }, // the benchmark itself calls without a token
   );
@@ -87,23 +105,30 @@ async function main() {
   const path = await benchEventPath(b, await functionHandlers(), { sweepIntervalMs: 3_600_000 });
 
   // The agent as it ships: the bundle, plain node, its own process.
-  const agent = spawn(process.execPath, [...(args['node-flags'] ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {
-    env: {
-      PATH: process.env.PATH,
-      KUMO_AGENT_SERVER: server.url,
-      KUMO_AGENT_NODE_NAME: 'bench-node',
-      KUMO_AGENT_TOKEN: nodeToken,
-      KUMO_AGENT_DATA_DIR: dataDir,
-      KUMO_LOG_DIR: join(dataDir, 'logs'),
-      KUMO_AGENT_INTERNAL_IP: '127.0.0.1',
-      KUMO_SQS_ENDPOINT: sqsEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  const agent = spawn(
+    process.execPath,
+    [
+      ...(args['node-flags'] ?? '').split(' ').filter(Boolean),
+      join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs'),
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        KUMO_AGENT_SERVER: server.url,
+        KUMO_AGENT_NODE_NAME: 'bench-node',
+        KUMO_AGENT_TOKEN: nodeToken,
+        KUMO_AGENT_DATA_DIR: dataDir,
+        KUMO_LOG_DIR: join(dataDir, 'logs'),
+        KUMO_AGENT_INTERNAL_IP: '127.0.0.1',
+        KUMO_SQS_ENDPOINT: sqsEndpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   const agentLog: string[] = [];
   agent.stdout?.on('data', (d: Buffer) => agentLog.push(d.toString()));
   const pid = agent.pid as number;
@@ -135,7 +160,8 @@ async function main() {
   const perMonth = (n: number) => (n / windowS) * MONTH_S;
   const cost = {
     lambdaRequests: (perMonth(syncs) * PRICE.lambdaRequest) / 1e6,
-    lambdaDuration: perMonth(syncs) * NODE_FUNCTION_GB * Math.max(1, Math.ceil(meanMs)) / 1000 * PRICE.lambdaGbSecond,
+    lambdaDuration:
+      ((perMonth(syncs) * NODE_FUNCTION_GB * Math.max(1, Math.ceil(meanMs))) / 1000) * PRICE.lambdaGbSecond,
     dynamoWrites: (perMonth(writes) * PRICE.dynamoWrite) / 1e6,
     // Idle fetches read an empty index page: 0.5 read unit each (eventually consistent, under 4 KB).
     dynamoReads: (perMonth(reads) * 0.5 * PRICE.dynamoRead) / 1e6,
@@ -144,13 +170,29 @@ async function main() {
   const total = Object.values(cost).reduce((a, x) => a + x, 0);
   const viaHttpApi = total + (perMonth(syncs) * PRICE.httpApi) / 1e6;
 
-  console.log(`\n# node agent benchmark (process runtime, default timings: heartbeat ${DEFAULT_NODE_TIMINGS.heartbeatSeconds}s, resync ${DEFAULT_NODE_TIMINGS.resyncSeconds}s, long-poll 20s)`);
+  console.log(
+    `\n# node agent benchmark (process runtime, default timings: heartbeat ${DEFAULT_NODE_TIMINGS.heartbeatSeconds}s, resync ${DEFAULT_NODE_TIMINGS.resyncSeconds}s, long-poll 20s)`,
+  );
   console.log(`idle window                 ${windowS.toFixed(0)} s`);
-  console.log(`idle RSS                    max ${(Math.max(...rss) / 2 ** 20).toFixed(1)} MiB, median ${(percentile([...rss].sort((x, y) => x - y), 50) / 2 ** 20).toFixed(1)} MiB   (target ≤ 50 MB)`);
+  console.log(
+    `idle RSS                    max ${(Math.max(...rss) / 2 ** 20).toFixed(1)} MiB, median ${(
+      percentile(
+        [...rss].sort((x, y) => x - y),
+        50,
+      ) /
+      2 ** 20
+    ).toFixed(1)} MiB   (target ≤ 50 MB)`,
+  );
   console.log(`idle CPU                    ${((cpuS / windowS) * 100).toFixed(3)} % of one core   (target ≤ 0.5 %)`);
-  console.log(`requests per node-hour      ${perHour(syncs).toFixed(0)} sync calls (Lambda), ${perHour(writes).toFixed(0)} DynamoDB writes, ${perHour(reads).toFixed(0)} DynamoDB reads, ${perHour(receives).toFixed(0)} SQS long-polls`);
-  console.log(`sync handler time           mean ${meanMs.toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms (here; billed at ≥ 1 ms, 256 MB)`);
-  console.log(`cost per node-month         $${total.toFixed(3)} via the function URL  (target ≤ $0.25; EKS fee at 100 nodes: $0.73)`);
+  console.log(
+    `requests per node-hour      ${perHour(syncs).toFixed(0)} sync calls (Lambda), ${perHour(writes).toFixed(0)} DynamoDB writes, ${perHour(reads).toFixed(0)} DynamoDB reads, ${perHour(receives).toFixed(0)} SQS long-polls`,
+  );
+  console.log(
+    `sync handler time           mean ${meanMs.toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms (here; billed at ≥ 1 ms, 256 MB)`,
+  );
+  console.log(
+    `cost per node-month         $${total.toFixed(3)} via the function URL  (target ≤ $0.25; EKS fee at 100 nodes: $0.73)`,
+  );
   for (const [k, v] of Object.entries(cost)) console.log(`   ${k.padEnd(24)} $${v.toFixed(4)}`);
   console.log(`   (through API Gateway HTTP API instead: $${viaHttpApi.toFixed(3)})`);
 
@@ -162,11 +204,27 @@ async function main() {
     const res = await fetch(`${server.url}/api/v1/namespaces/default/pods`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '600'], resources: { requests: { cpu: '1m', memory: '1Mi' } } }] } }),
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          containers: [
+            {
+              name: 'c',
+              image: 'busybox',
+              command: ['sleep', '600'],
+              resources: { requests: { cpu: '1m', memory: '1Mi' } },
+            },
+          ],
+        },
+      }),
     });
     if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
     for (;;) {
-      const p = (await (await fetch(`${server.url}/api/v1/namespaces/default/pods/${name}`)).json()) as { status?: { phase?: string } };
+      const p = (await (await fetch(`${server.url}/api/v1/namespaces/default/pods/${name}`)).json()) as {
+        status?: { phase?: string };
+      };
       if (p.status?.phase === 'Running') break;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -174,7 +232,9 @@ async function main() {
     await new Promise((r) => setTimeout(r, 200)); // idle between pods: each start is measured from rest
   }
   const lat = [...latencies].sort((x, y) => x - y);
-  console.log(`pod start, create → Running  n=${PODS}: p50 ${percentile(lat, 50).toFixed(0)} ms, p90 ${percentile(lat, 90).toFixed(0)} ms, p99 ${percentile(lat, 99).toFixed(0)} ms, max ${lat.at(-1)?.toFixed(0)} ms   (target p99 ≤ 1 s)`);
+  console.log(
+    `pod start, create → Running  n=${PODS}: p50 ${percentile(lat, 50).toFixed(0)} ms, p90 ${percentile(lat, 90).toFixed(0)} ms, p99 ${percentile(lat, 99).toFixed(0)} ms, max ${lat.at(-1)?.toFixed(0)} ms   (target p99 ≤ 1 s)`,
+  );
 
   await stopChild(agent);
   await path.stop();

@@ -29,9 +29,25 @@ import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { HollowRuntime } from './hollow-runtime.js';
 import { dynamoCensus, requireCounted } from './dynamo-census.js';
-import { benchEventPath, createPlainTable, inParallel, rawPutItemRate, startBackends, useBackendsForHandlers } from './harness.js';
+import {
+  benchEventPath,
+  createPlainTable,
+  inParallel,
+  rawPutItemRate,
+  startBackends,
+  useBackendsForHandlers,
+} from './harness.js';
 
-const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, nodes: { type: 'string', default: '100' }, phases: { type: 'string', default: 'scale,roll,death' }, 'with-service': { type: 'boolean', default: false }, schedulers: { type: 'string', default: '16' }, 'no-rehearsal': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    replicas: { type: 'string', default: '1000' },
+    nodes: { type: 'string', default: '100' },
+    phases: { type: 'string', default: 'scale,roll,death' },
+    'with-service': { type: 'boolean', default: false },
+    schedulers: { type: 'string', default: '16' },
+    'no-rehearsal': { type: 'boolean', default: false },
+  },
+});
 const REHEARSE = !values['no-rehearsal'];
 const PHASES = new Set(values.phases.split(','));
 const REPLICAS = Number(values.replicas);
@@ -46,25 +62,45 @@ const b = await startBackends();
 const rawTable = await createPlainTable(b.dynamo, `${b.tableName}-raw`);
 await rawPutItemRate(b.dynamo, rawTable, 500, 16);
 let raw = await rawPutItemRate(b.dynamo, rawTable, 1000, 16);
-console.log(`raw PutItem rate of this DynamoDB Local: ${raw.sequential.toFixed(0)}/s sequential, ${raw.parallel.toFixed(0)}/s with 16 in flight`);
+console.log(
+  `raw PutItem rate of this DynamoDB Local: ${raw.sequential.toFixed(0)}/s sequential, ${raw.parallel.toFixed(0)}/s with 16 in flight`,
+);
 const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-ctl-'));
-useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: `bench-${b.tableName.slice(-8)}`, KUMO_LOG_DIR: join(dataDir, 'logs') });
-await ensureSystemNamespaces(apiDeps(new DynamoStore(b.dynamo, b.tableName, systemClock), systemClock, console.error).service);
+useBackendsForHandlers(b, {
+  KUMO_NODE_QUEUE_PREFIX: `bench-${b.tableName.slice(-8)}`,
+  KUMO_LOG_DIR: join(dataDir, 'logs'),
+});
+await ensureSystemNamespaces(
+  apiDeps(new DynamoStore(b.dynamo, b.tableName, systemClock), systemClock, console.error).service,
+);
 // As on AWS: the sweep every minute schedules the node checks (every 15 s). Concurrent scheduler
 // invocations: Lambda's SQS mapping scales far beyond 16 (no maximumConcurrency is set); 16 is what
 // two cores carry here (measured side by side: 8 → 35.5 s, 16 → 27.7 s, with 30 % fewer agent syncs).
-const path = await benchEventPath(b, await functionHandlers(), { schedulerConcurrency: Number(values.schedulers), sweepIntervalMs: 60_000, startAt: 'LATEST' }); // not the raw PutItems above
+const path = await benchEventPath(b, await functionHandlers(), {
+  schedulerConcurrency: Number(values.schedulers),
+  sweepIntervalMs: 60_000,
+  startAt: 'LATEST',
+}); // not the raw PutItems above
 const { handler } = await import('../functions/api.js');
 const server = await serveLambda(handler);
 const api = async (method: string, p: string, body?: unknown, type = 'application/json') => {
-  const res = await fetch(`${server.url}${p}`, { method, headers: body ? { 'content-type': type } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${server.url}${p}`, {
+    method,
+    headers: body ? { 'content-type': type } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text);
 };
 
 // Hollow nodes: the real agent (sync loop, workers, wake-ups), a runtime that runs nothing.
-const sqs = new AwsJsonClient('sqs', 'us-east-1', credentialProvider({ env: { accessKeyId: 'local', secretAccessKey: 'local' } }), b.sqsEndpoint);
+const sqs = new AwsJsonClient(
+  'sqs',
+  'us-east-1',
+  credentialProvider({ env: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  b.sqsEndpoint,
+);
 const agents = new Map<string, Agent>();
 const names = Array.from({ length: NODES }, (_, i) => `hollow-${String(i).padStart(3, '0')}`);
 await inParallel(names, 10, async (name) => {
@@ -90,10 +126,24 @@ const deployment = (name: string, replicas: number, version: string) => ({
   spec: {
     replicas,
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', 'inf'], env: [{ name: 'V', value: version }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['sleep', 'inf'],
+            env: [{ name: 'V', value: version }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' } },
+          },
+        ],
+      },
+    },
   },
 });
-const status = async (name: string) => (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)).status ?? {};
+const status = async (name: string) =>
+  (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)).status ?? {};
 async function timeUntil(check: () => Promise<boolean>, limitS: number): Promise<number> {
   const t0 = performance.now();
   while (!(await check())) {
@@ -105,7 +155,10 @@ async function timeUntil(check: () => Promise<boolean>, limitS: number): Promise
 
 /** Where a scale-up stands: pods created, bound, Running (one list of the pods; every 5 s while waiting). */
 async function progress(app: string, t0: number) {
-  const pods = (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).items as { spec: { nodeName?: string }; status?: { phase?: string } }[];
+  const pods = (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).items as {
+    spec: { nodeName?: string };
+    status?: { phase?: string };
+  }[];
   const s = await status(app);
   return `  t=${((performance.now() - t0) / 1000).toFixed(0)}s pods ${pods.length}, bound ${pods.filter((p) => p.spec.nodeName).length}, Running ${pods.filter((p) => p.status?.phase === 'Running').length}, Deployment ready ${s.readyReplicas ?? 0}`;
 }
@@ -115,18 +168,45 @@ async function progress(app: string, t0: number) {
  * own timestamps, which have one-second resolution): which stage of the pipeline lags.
  */
 async function timeline(app: string, since: number) {
-  type Pod = { metadata: { creationTimestamp: string }; status?: { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } };
+  type Pod = {
+    metadata: { creationTimestamp: string };
+    status?: { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
+  };
   const pods = (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).items as Pod[];
-  const second = (t?: string) => (t ? Math.max(0, Math.floor((Date.parse(t) - Math.floor(since / 1000) * 1000) / 1000)) : undefined);
-  const when = (p: Pod, type: string) => p.status?.conditions?.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime;
-  const stages = { created: pods.map((p) => second(p.metadata.creationTimestamp)), bound: pods.map((p) => second(when(p, 'PodScheduled'))), ready: pods.map((p) => second(when(p, 'Ready'))) };
-  const last = Math.max(...Object.values(stages).flat().filter((s): s is number => s !== undefined));
-  const rows = Object.entries(stages).map(([stage, secs]) => `    ${stage.padEnd(8)}${Array.from({ length: last + 1 }, (_, s) => String(secs.filter((x) => x === s).length).padStart(5)).join('')}`);
-  return [`  timeline, pods per second since the scale-up began:`, `    second  ${Array.from({ length: last + 1 }, (_, s) => String(s).padStart(5)).join('')}`, ...rows].join('\n');
+  const second = (t?: string) =>
+    t ? Math.max(0, Math.floor((Date.parse(t) - Math.floor(since / 1000) * 1000) / 1000)) : undefined;
+  const when = (p: Pod, type: string) =>
+    p.status?.conditions?.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime;
+  const stages = {
+    created: pods.map((p) => second(p.metadata.creationTimestamp)),
+    bound: pods.map((p) => second(when(p, 'PodScheduled'))),
+    ready: pods.map((p) => second(when(p, 'Ready'))),
+  };
+  const last = Math.max(
+    ...Object.values(stages)
+      .flat()
+      .filter((s): s is number => s !== undefined),
+  );
+  const rows = Object.entries(stages).map(
+    ([stage, secs]) =>
+      `    ${stage.padEnd(8)}${Array.from({ length: last + 1 }, (_, s) => String(secs.filter((x) => x === s).length).padStart(5)).join('')}`,
+  );
+  return [
+    `  timeline, pods per second since the scale-up began:`,
+    `    second  ${Array.from({ length: last + 1 }, (_, s) => String(s).padStart(5)).join('')}`,
+    ...rows,
+  ].join('\n');
 }
 
 function agentTotals() {
-  return [...agents.values()].reduce((t, a) => ({ syncs: t.syncs + a.stats.syncs, fetches: t.fetches + a.stats.fetches, wakeups: t.wakeups + a.stats.wakeups }), { syncs: 0, fetches: 0, wakeups: 0 });
+  return [...agents.values()].reduce(
+    (t, a) => ({
+      syncs: t.syncs + a.stats.syncs,
+      fetches: t.fetches + a.stats.fetches,
+      wakeups: t.wakeups + a.stats.wakeups,
+    }),
+    { syncs: 0, fetches: 0, wakeups: 0 },
+  );
 }
 
 /**
@@ -135,7 +215,12 @@ function agentTotals() {
  */
 async function scaleUp(app: string, label: string): Promise<number> {
   await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment(app, 0, 'v1'));
-  await api('PATCH', `/apis/apps/v1/namespaces/default/deployments/${app}`, { spec: { replicas: REPLICAS } }, 'application/merge-patch+json');
+  await api(
+    'PATCH',
+    `/apis/apps/v1/namespaces/default/deployments/${app}`,
+    { spec: { replicas: REPLICAS } },
+    'application/merge-patch+json',
+  );
   census.take();
   const agentsBefore = agentTotals();
   const start = performance.now();
@@ -149,14 +234,26 @@ async function scaleUp(app: string, label: string): Promise<number> {
     }
     return s.readyReplicas === REPLICAS && s.availableReplicas === REPLICAS;
   }, 600);
-  console.log(`${label}: scale 0 → ${REPLICAS} over ${NODES} nodes: all Running and available in ${seconds.toFixed(1)} s`);
+  console.log(
+    `${label}: scale 0 → ${REPLICAS} over ${NODES} nodes: all Running and available in ${seconds.toFixed(1)} s`,
+  );
   const counted = census.take();
   requireCounted(counted, `scaling ${app} to ${REPLICAS}`);
   const agentsAfter = agentTotals();
-  const largest = (counts: [string, number][]) => counts.slice(0, 12).map(([k, c]) => `${k} ${c}`).join(', ');
-  console.log(`  agent syncs ${agentsAfter.syncs - agentsBefore.syncs} (${agentsAfter.fetches - agentsBefore.fetches} fetching assignments, ${agentsAfter.wakeups - agentsBefore.wakeups} wake-ups)`);
-  console.log(`  DynamoDB requests ${counted.requests} (${(counted.requests / REPLICAS).toFixed(1)} per pod): ${largest(counted.byTarget)}`);
-  console.log(`  item writes ${counted.itemWrites} (${(counted.itemWrites / REPLICAS).toFixed(1)} per pod): ${largest(counted.itemWritesByKind)}`);
+  const largest = (counts: [string, number][]) =>
+    counts
+      .slice(0, 12)
+      .map(([k, c]) => `${k} ${c}`)
+      .join(', ');
+  console.log(
+    `  agent syncs ${agentsAfter.syncs - agentsBefore.syncs} (${agentsAfter.fetches - agentsBefore.fetches} fetching assignments, ${agentsAfter.wakeups - agentsBefore.wakeups} wake-ups)`,
+  );
+  console.log(
+    `  DynamoDB requests ${counted.requests} (${(counted.requests / REPLICAS).toFixed(1)} per pod): ${largest(counted.byTarget)}`,
+  );
+  console.log(
+    `  item writes ${counted.itemWrites} (${(counted.itemWrites / REPLICAS).toFixed(1)} per pod): ${largest(counted.itemWritesByKind)}`,
+  );
   console.log(await timeline(app, startWall));
   return seconds;
 }
@@ -169,25 +266,52 @@ if (REHEARSE) {
   await scaleUp('rehearsal', 'rehearsal on a cold DynamoDB Local');
   const t = performance.now();
   await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/rehearsal');
-  await timeUntil(async () => ((await api('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Drehearsal')).items as unknown[]).length === 0, 600);
+  await timeUntil(
+    async () =>
+      ((await api('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Drehearsal')).items as unknown[])
+        .length === 0,
+    600,
+  );
   console.log(`  rehearsal deleted, all its pods gone in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const warm = await rawPutItemRate(b.dynamo, rawTable, 1000, 16);
-  console.log(`raw PutItem rate after the rehearsal: ${warm.sequential.toFixed(0)}/s sequential, ${warm.parallel.toFixed(0)}/s with 16 in flight`);
+  console.log(
+    `raw PutItem rate after the rehearsal: ${warm.sequential.toFixed(0)}/s sequential, ${warm.parallel.toFixed(0)}/s with 16 in flight`,
+  );
   raw = warm;
 }
 
 // 1. 0 → REPLICAS
 if (values['with-service'])
-  await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } });
+  await api('POST', '/api/v1/namespaces/default/services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web' },
+    spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
 const scaleS = await scaleUp('web', REHEARSE ? 'measured, after the rehearsal' : 'measured on a cold DynamoDB Local');
-console.log(`  target ≤ 15 s; = the time of ${((scaleS * raw.parallel) / REPLICAS).toFixed(1)} raw parallel PutItems per pod on this machine`);
+console.log(
+  `  target ≤ 15 s; = the time of ${((scaleS * raw.parallel) / REPLICAS).toFixed(1)} raw parallel PutItems per pod on this machine`,
+);
 
 // 2. rolling update (default maxSurge/maxUnavailable 25 %)
 if (PHASES.has('roll')) {
-  const generation = (await api('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'V', value: 'v2' }] }] } } } }, 'application/strategic-merge-patch+json')).metadata.generation;
+  const generation = (
+    await api(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/web',
+      { spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'V', value: 'v2' }] }] } } } },
+      'application/strategic-merge-patch+json',
+    )
+  ).metadata.generation;
   const rollS = await timeUntil(async () => {
     const s = await status('web');
-    return s.observedGeneration >= generation && s.updatedReplicas === REPLICAS && s.availableReplicas === REPLICAS && s.replicas === REPLICAS && !s.unavailableReplicas;
+    return (
+      s.observedGeneration >= generation &&
+      s.updatedReplicas === REPLICAS &&
+      s.availableReplicas === REPLICAS &&
+      s.replicas === REPLICAS &&
+      !s.unavailableReplicas
+    );
   }, 900);
   console.log(`rolling update of ${REPLICAS} replicas: complete in ${rollS.toFixed(1)} s`);
 }
@@ -196,11 +320,23 @@ if (PHASES.has('roll')) {
 if (PHASES.has('death')) {
   const victim = names[0] as string;
   const others = names.slice(1);
-  await inParallel(others, 10, (n) => api('PATCH', `/api/v1/nodes/${n}`, { spec: { unschedulable: true } }, 'application/merge-patch+json'));
+  await inParallel(others, 10, (n) =>
+    api('PATCH', `/api/v1/nodes/${n}`, { spec: { unschedulable: true } }, 'application/merge-patch+json'),
+  );
   await api('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('victims', VICTIM_PODS, 'v1'));
   await timeUntil(async () => (await status('victims')).readyReplicas === VICTIM_PODS, 300);
-  await inParallel(others, 10, (n) => api('PATCH', `/api/v1/nodes/${n}`, { spec: { unschedulable: false } }, 'application/merge-patch+json'));
-  const onVictim = async () => ((await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3Dvictims&fieldSelector=spec.nodeName%3D${victim}`)).items as unknown[]).length;
+  await inParallel(others, 10, (n) =>
+    api('PATCH', `/api/v1/nodes/${n}`, { spec: { unschedulable: false } }, 'application/merge-patch+json'),
+  );
+  const onVictim = async () =>
+    (
+      (
+        await api(
+          'GET',
+          `/api/v1/namespaces/default/pods?labelSelector=app%3Dvictims&fieldSelector=spec.nodeName%3D${victim}`,
+        )
+      ).items as unknown[]
+    ).length;
   const placed = await onVictim();
   if (placed !== VICTIM_PODS) throw new Error(`expected ${VICTIM_PODS} pods on ${victim}, found ${placed}`);
   await agents.get(victim)?.stop({ stopPods: true });
@@ -214,15 +350,31 @@ if (PHASES.has('death')) {
   };
   const moveS = await timeUntil(async () => {
     const node = await api('GET', `/api/v1/nodes/${victim}`);
-    mark('NotReady', ((node.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status !== 'True'));
+    mark(
+      'NotReady',
+      ((node.status?.conditions ?? []) as { type: string; status: string }[]).some(
+        (c) => c.type === 'Ready' && c.status !== 'True',
+      ),
+    );
     const left = await onVictim();
     mark('first eviction', left < VICTIM_PODS);
     mark('all evicted', left === 0);
     return left === 0 && (await status('victims')).readyReplicas === VICTIM_PODS;
   }, 600);
-  console.log(`node with ${VICTIM_PODS} pods killed: all Running elsewhere after ${moveS.toFixed(1)} s   (target ≤ 60 s; grace ${process.env.KUMO_NODE_MONITOR_GRACE_SECONDS ?? 40} s + toleration ${process.env.KUMO_NODE_EVICTION_TOLERATION_SECONDS ?? 30} s after the last heartbeat, then rescheduling)`);
-  const readySince = ((await api('GET', `/api/v1/nodes/${victim}`)).status?.conditions as { type: string; lastTransitionTime: string }[]).find((c) => c.type === 'Ready')?.lastTransitionTime ?? '';
-  console.log(`  killed ${sinceHeartbeatS.toFixed(1)} s after its last heartbeat, declared unreachable ${((Date.parse(readySince) - lastRenewal) / 1000).toFixed(1)} s after it; after the kill: ${Object.entries(marks).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
+  console.log(
+    `node with ${VICTIM_PODS} pods killed: all Running elsewhere after ${moveS.toFixed(1)} s   (target ≤ 60 s; grace ${process.env.KUMO_NODE_MONITOR_GRACE_SECONDS ?? 40} s + toleration ${process.env.KUMO_NODE_EVICTION_TOLERATION_SECONDS ?? 30} s after the last heartbeat, then rescheduling)`,
+  );
+  const readySince =
+    (
+      (await api('GET', `/api/v1/nodes/${victim}`)).status?.conditions as { type: string; lastTransitionTime: string }[]
+    ).find((c) => c.type === 'Ready')?.lastTransitionTime ?? '';
+  console.log(
+    `  killed ${sinceHeartbeatS.toFixed(1)} s after its last heartbeat, declared unreachable ${((Date.parse(readySince) - lastRenewal) / 1000).toFixed(1)} s after it; after the kill: ${Object.entries(
+      marks,
+    )
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(', ')}`,
+  );
 }
 
 for (const a of agents.values()) await a.stop({ stopPods: false }).catch(() => undefined);

@@ -31,22 +31,32 @@ export interface CensusTake extends CensusTotals {
 
 const kindOf = (item: Attrs) => (typeof item?.pk === 'string' ? item.pk.split('#')[0] : '?') ?? '?';
 const kinds = (items: Attrs[]) => `[${[...new Set(items.map(kindOf))].sort().join(',')}]`;
-const transactOps = (i: Record<string, unknown>) => ((i.TransactItems ?? []) as Record<string, Op>[]).map((t) => ({ check: 'ConditionCheck' in t, op: Object.values(t)[0] }));
-const batchWrites = (i: Record<string, unknown>) => Object.values((i.RequestItems ?? {}) as Record<string, WriteRequest[]>).flat();
+const transactOps = (i: Record<string, unknown>) =>
+  ((i.TransactItems ?? []) as Record<string, Op>[]).map((t) => ({
+    check: 'ConditionCheck' in t,
+    op: Object.values(t)[0],
+  }));
+const batchWrites = (i: Record<string, unknown>) =>
+  Object.values((i.RequestItems ?? {}) as Record<string, WriteRequest[]>).flat();
 
 function target(action: string, i: Record<string, unknown>): string {
   if (i.IndexName) return `${action} ${String(i.IndexName)}`;
   if (i.Key || i.Item) return `${action} ${kindOf((i.Key ?? i.Item) as Attrs)}`;
   if (action === 'Query') return `${action} ${kindOf({ pk: (i.ExpressionAttributeValues as Attrs)?.[':pk'] })}`;
   if (action === 'TransactWriteItems') return `${action} ${kinds(transactOps(i).map(({ op }) => op?.Key ?? op?.Item))}`;
-  if (action === 'BatchWriteItem') return `${action} ${kinds(batchWrites(i).map((w) => w.PutRequest?.Item ?? w.DeleteRequest?.Key))}`;
-  if (action === 'BatchGetItem') return `${action} ${kinds(Object.values((i.RequestItems ?? {}) as Record<string, { Keys?: Attrs[] }>).flatMap((r) => r.Keys ?? []))}`;
+  if (action === 'BatchWriteItem')
+    return `${action} ${kinds(batchWrites(i).map((w) => w.PutRequest?.Item ?? w.DeleteRequest?.Key))}`;
+  if (action === 'BatchGetItem')
+    return `${action} ${kinds(Object.values((i.RequestItems ?? {}) as Record<string, { Keys?: Attrs[] }>).flatMap((r) => r.Keys ?? []))}`;
   return action;
 }
 
 function writtenKinds(action: string, i: Record<string, unknown>): string[] {
   if (SINGLE_WRITES.has(action)) return [kindOf((i.Key ?? i.Item) as Attrs)];
-  if (action === 'TransactWriteItems') return transactOps(i).filter((t) => !t.check).map(({ op }) => kindOf(op?.Key ?? op?.Item));
+  if (action === 'TransactWriteItems')
+    return transactOps(i)
+      .filter((t) => !t.check)
+      .map(({ op }) => kindOf(op?.Key ?? op?.Item));
   if (action === 'BatchWriteItem') return batchWrites(i).map((w) => kindOf(w.PutRequest?.Item ?? w.DeleteRequest?.Key));
   return [];
 }
@@ -83,5 +93,7 @@ export function dynamoCensus() {
 /** A figure from a counter that saw nothing after work that must have written is a bug, not a figure. */
 export function requireCounted(t: CensusTotals, work: string): void {
   if (t.requests === 0 || t.itemWrites === 0)
-    throw new Error(`the DynamoDB census counted ${t.requests} requests and ${t.itemWrites} item writes after ${work}: it is not watching the client the code uses`);
+    throw new Error(
+      `the DynamoDB census counted ${t.requests} requests and ${t.itemWrites} item writes after ${work}: it is not watching the client the code uses`,
+    );
 }

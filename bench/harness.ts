@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DynamoDBClient} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient, liteSqsClient, sqsClient } from '../shared/aws/clients.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
@@ -58,7 +58,13 @@ export async function createPlainTable(client: DynamoDBClient, tableName: string
 
 /** The raw PutItem rate of this DynamoDB Local, sequential and with `parallel` requests in flight. */
 export async function rawPutItemRate(client: DynamoDBClient, tableName: string, n: number, parallel: number) {
-  const put = (i: number) => client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'raw#' }, sk: { S: `item-${i}-${randomUUID()}` }, o: { S: 'x'.repeat(600) } } }));
+  const put = (i: number) =>
+    client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: 'raw#' }, sk: { S: `item-${i}-${randomUUID()}` }, o: { S: 'x'.repeat(600) } },
+      }),
+    );
   let t = performance.now();
   for (let i = 0; i < n; i++) await put(i);
   const sequential = n / ((performance.now() - t) / 1000);
@@ -72,14 +78,19 @@ export async function rawPutItemRate(client: DynamoDBClient, tableName: string, 
   return { sequential, parallel: n / ((performance.now() - t) / 1000) };
 }
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 export { inParallel } from '../shared/util/in-parallel.js';
 
 type Backends = Awaited<ReturnType<typeof startBackends>>;
 
 /** The offline event path over a benchmark's backends, with the given handlers and options. */
-export function benchEventPath(b: Backends, handlers: EventPathOptions['handlers'], extra: Partial<EventPathOptions> = {}) {
+export function benchEventPath(
+  b: Backends,
+  handlers: EventPathOptions['handlers'],
+  extra: Partial<EventPathOptions> = {},
+) {
   return startEventPath({
     dynamo: b.dynamo,
     dynamoEndpoint: b.ddb.endpoint,

@@ -24,7 +24,13 @@ import { benchEventPath, inParallel, percentile, rawPutItemRate, startBackends }
 import { dynamoCensus, requireCounted } from './dynamo-census.js';
 import { toBatchItemFailures } from '../shared/queue/sqs/batch-failures.js';
 
-const { values } = parseArgs({ options: { pods: { type: 'string', default: '2000' }, nodes: { type: 'string', default: '200' }, schedulers: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '2000' },
+    nodes: { type: 'string', default: '200' },
+    schedulers: { type: 'string', default: '8' },
+  },
+});
 const PODS = Number(values.pods);
 const NODES = Number(values.nodes);
 
@@ -53,7 +59,13 @@ try {
         const now = performance.now();
         for (const { change } of changes) {
           const name = change.new?.metadata.name ?? '';
-          if (change.new?.kind === 'Pod' && change.new.spec?.nodeName && !change.old?.spec?.nodeName && !bound.has(name)) bound.set(name, now);
+          if (
+            change.new?.kind === 'Pod' &&
+            change.new.spec?.nodeName &&
+            !change.old?.spec?.nodeName &&
+            !bound.has(name)
+          )
+            bound.set(name, now);
         }
         const failedAt = await dispatchChanges(changes, queue);
         return { batchItemFailures: failedAt ? [{ itemIdentifier: failedAt }] : [] };
@@ -62,7 +74,15 @@ try {
         // Like Lambda: each concurrent invocation runs in its own warm container, with that container's snapshot cache.
         const snapshots = containers.pop() ?? new SnapshotCache(store, systemClock);
         try {
-          const scheduler = new Scheduler({ store, ledger: store, queue, clock: systemClock, events: storeEventRecorder(store, systemClock, 'default-scheduler', randomUUID), strategy: 'LeastAllocated', snapshots });
+          const scheduler = new Scheduler({
+            store,
+            ledger: store,
+            queue,
+            clock: systemClock,
+            events: storeEventRecorder(store, systemClock, 'default-scheduler', randomUUID),
+            strategy: 'LeastAllocated',
+            snapshots,
+          });
           return toBatchItemFailures(e.Records, await scheduler.process(e.Records.map((r) => r.body)));
         } finally {
           containers.push(snapshots);
@@ -98,13 +118,30 @@ try {
   const latencies = [...bound].map(([name, t]) => t - (created.get(name) ?? t)).sort((x, y) => x - y);
   const podsPerSecond = PODS / ((end - start) / 1000);
   const fmt = (n: number, d = 0) => n.toFixed(d);
-  console.log(`scheduling benchmark: ${PODS} pods onto ${NODES} hollow nodes, ${values.schedulers} concurrent schedulers (DynamoDB Local, in memory)`);
-  console.log(`  raw PutItem rate           ${fmt(raw.sequential)}/s sequential, ${fmt(raw.parallel)}/s with 16 in flight`);
-  console.log(`  pods bound end to end      ${fmt(podsPerSecond, 1)}/s   (create of the first → bind of the last: ${fmt((end - start) / 1000, 2)} s; creates alone took ${fmt((createdAll - start) / 1000, 2)} s)`);
-  console.log(`  create → bound latency     p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms`);
-  console.log(`  DynamoDB per pod           ${fmt(counted.requests / PODS, 2)} requests (${fmt(counted.readRequests / PODS, 2)} reads, ${fmt(counted.writeRequests / PODS, 2)} writes), ${fmt(counted.itemWrites / PODS, 2)} item writes   (create, bind transaction of pod + node allocation, Scheduled event batched; failed bind attempts included)`);
-  console.log(`    largest                  ${counted.byTarget.slice(0, 6).map(([k, c]) => `${k} ${c}`).join(', ')}`);
-  console.log(`  ratio to raw PutItem       ${fmt(podsPerSecond / raw.parallel, 2)} × parallel, ${fmt(podsPerSecond / raw.sequential, 2)} × sequential   (target ≥ 0.30)`);
+  console.log(
+    `scheduling benchmark: ${PODS} pods onto ${NODES} hollow nodes, ${values.schedulers} concurrent schedulers (DynamoDB Local, in memory)`,
+  );
+  console.log(
+    `  raw PutItem rate           ${fmt(raw.sequential)}/s sequential, ${fmt(raw.parallel)}/s with 16 in flight`,
+  );
+  console.log(
+    `  pods bound end to end      ${fmt(podsPerSecond, 1)}/s   (create of the first → bind of the last: ${fmt((end - start) / 1000, 2)} s; creates alone took ${fmt((createdAll - start) / 1000, 2)} s)`,
+  );
+  console.log(
+    `  create → bound latency     p50 ${fmt(percentile(latencies, 50))} ms, p99 ${fmt(percentile(latencies, 99))} ms`,
+  );
+  console.log(
+    `  DynamoDB per pod           ${fmt(counted.requests / PODS, 2)} requests (${fmt(counted.readRequests / PODS, 2)} reads, ${fmt(counted.writeRequests / PODS, 2)} writes), ${fmt(counted.itemWrites / PODS, 2)} item writes   (create, bind transaction of pod + node allocation, Scheduled event batched; failed bind attempts included)`,
+  );
+  console.log(
+    `    largest                  ${counted.byTarget
+      .slice(0, 6)
+      .map(([k, c]) => `${k} ${c}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  ratio to raw PutItem       ${fmt(podsPerSecond / raw.parallel, 2)} × parallel, ${fmt(podsPerSecond / raw.sequential, 2)} × sequential   (target ≥ 0.30)`,
+  );
 } finally {
   await b.stop();
 }

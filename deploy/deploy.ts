@@ -14,7 +14,9 @@ import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { checkStage, serverless, stackOutputs, tableName } from './stage.js';
 
-const { values } = parseArgs({ options: { stage: { type: 'string' }, region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' } } });
+const { values } = parseArgs({
+  options: { stage: { type: 'string' }, region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' } },
+});
 const stage = checkStage(values.stage);
 const region = values.region ?? 'us-east-1';
 
@@ -25,7 +27,9 @@ const api = outputs.HttpApiUrl ?? '';
 const nodesUrl = (outputs.NodesLambdaFunctionUrl ?? '').replace(/\/$/, '');
 const dynamo = new DynamoDBClient({ region });
 // Namespaces hold no Secrets, so this store needs no KMS access.
-await ensureSystemNamespaces(apiDeps(new DynamoStore(dynamo, tableName(stage), systemClock), systemClock, console.error).service);
+await ensureSystemNamespaces(
+  apiDeps(new DynamoStore(dynamo, tableName(stage), systemClock), systemClock, console.error).service,
+);
 
 const tokens = new TokenService(new DynamoTokenStore(dynamo, tableName(stage)), systemClock);
 const hasAdmin = (await tokens.list()).some((r) => r.type === 'user' && r.role === 'cluster-admin' && !r.revokedAt);
@@ -38,8 +42,16 @@ kumo ${stage} is deployed in ${region}.
   agent policy   ${outputs.AgentPolicyArn ?? ''} (attach to the agents' instance profile or task role)
   alarms         ${outputs.AlarmTopicArn ?? ''} (subscribe an email or chat hook)
 `);
-if (admin) console.log(`The first admin token, shown once (store it now; kumo token list/revoke manage it):\n  ${admin.token}\n`);
-else console.log('An admin token already exists; create more with: npx kumo token create --stage ' + stage + ' --name NAME --role cluster-admin\n');
+if (admin)
+  console.log(
+    `The first admin token, shown once (store it now; kumo token list/revoke manage it):\n  ${admin.token}\n`,
+  );
+else
+  console.log(
+    'An admin token already exists; create more with: npx kumo token create --stage ' +
+      stage +
+      ' --name NAME --role cluster-admin\n',
+  );
 console.log(`kubectl:
   npx kumo kubeconfig --server ${api} --token ${admin ? admin.token : '<token>'} --name kumo-${stage} --out ~/.kube/kumo-${stage}
   KUBECONFIG=~/.kube/kumo-${stage} kubectl get nodes

@@ -10,7 +10,13 @@ import { DeleteTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk
 import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { checkStage, serverless, stackName, tableName } from './stage.js';
 
-const { values } = parseArgs({ options: { stage: { type: 'string' }, region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' }, 'delete-data': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    stage: { type: 'string' },
+    region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' },
+    'delete-data': { type: 'boolean', default: false },
+  },
+});
 const stage = checkStage(values.stage);
 const region = values.region ?? 'us-east-1';
 
@@ -24,11 +30,17 @@ const key = await cfn
 await serverless(['remove', '--stage', stage, '--region', region]);
 
 if (!values['delete-data']) {
-  console.log(`Removed kumo ${stage}. Kept: the table ${tableName(stage)} and the Secrets key${key ? ` ${key}` : ''} (deploy the stage again to use them; --delete-data deletes them).`);
+  console.log(
+    `Removed kumo ${stage}. Kept: the table ${tableName(stage)} and the Secrets key${key ? ` ${key}` : ''} (deploy the stage again to use them; --delete-data deletes them).`,
+  );
 } else {
   const dynamo = new DynamoDBClient({ region });
-  await dynamo.send(new UpdateTableCommand({ TableName: tableName(stage), DeletionProtectionEnabled: false })).catch(() => undefined);
+  await dynamo
+    .send(new UpdateTableCommand({ TableName: tableName(stage), DeletionProtectionEnabled: false }))
+    .catch(() => undefined);
   await dynamo.send(new DeleteTableCommand({ TableName: tableName(stage) }));
   if (key) await new KMSClient({ region }).send(new ScheduleKeyDeletionCommand({ KeyId: key, PendingWindowInDays: 7 }));
-  console.log(`Removed kumo ${stage} and deleted its data: table ${tableName(stage)} deleted${key ? `, key ${key} scheduled for deletion in 7 days` : ''}.`);
+  console.log(
+    `Removed kumo ${stage} and deleted its data: table ${tableName(stage)} deleted${key ? `, key ${key} scheduled for deletion in 7 days` : ''}.`,
+  );
 }

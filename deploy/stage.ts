@@ -17,9 +17,15 @@ export function checkStage(stage: string | undefined): string {
 export function serverless(args: string[]): Promise<void> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KUMO_')));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), ...args], { cwd: root, stdio: 'inherit', env: { ...env, SLS_TELEMETRY_DISABLED: '1' } });
+    const child = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), ...args], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...env, SLS_TELEMETRY_DISABLED: '1' },
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`serverless ${args[0]} failed (exit ${code})`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`serverless ${args[0]} failed (exit ${code})`)),
+    );
   });
 }
 

@@ -37,7 +37,8 @@ let wakeups: NodeWakeups | undefined;
 let leases: DynamoLeaseStore | undefined;
 let dynamo: DynamoDBClient | undefined;
 
-export const logError = (message: string, error: unknown) => console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
+export const logError = (message: string, error: unknown) =>
+  console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
 
 function base() {
   config ??= loadConfig();
@@ -71,7 +72,12 @@ export function apiDependencies(): ApiDeps {
 /** Container logs: CloudWatch Logs on AWS, the agents' files offline, none when neither is configured. */
 function logStore(c: Config): LogStore | undefined {
   if (c.logDir) return new FileLogStore(c.logDir); // offline: the local agents' files
-  return c.logGroup ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentialProvider({ env: c.envCredentials })), c.logGroup) : undefined;
+  return c.logGroup
+    ? new CloudWatchLogStore(
+        new AwsJsonClient('logs', c.region, credentialProvider({ env: c.envCredentials })),
+        c.logGroup,
+      )
+    : undefined;
 }
 
 export function leaseStore(): DynamoLeaseStore {
@@ -108,7 +114,18 @@ export function newControllerManager(): ControllerManager {
     events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID),
     queue: workQueue(),
     logError,
-    nodeLifecycle: { leases: leaseStore(), ledger: s, wakeups: nodeWakeups(), settings: { ...DEFAULT_LIFECYCLE, graceMs: l.graceSeconds * 1000, defaultTolerationMs: l.tolerationSeconds * 1000, checkPeriodMs: l.periodSeconds * 1000, missedHeartbeatMs: (heartbeatSeconds + 5) * 1000 } },
+    nodeLifecycle: {
+      leases: leaseStore(),
+      ledger: s,
+      wakeups: nodeWakeups(),
+      settings: {
+        ...DEFAULT_LIFECYCLE,
+        graceMs: l.graceSeconds * 1000,
+        defaultTolerationMs: l.tolerationSeconds * 1000,
+        checkPeriodMs: l.periodSeconds * 1000,
+        missedHeartbeatMs: (heartbeatSeconds + 5) * 1000,
+      },
+    },
   });
 }
 
@@ -116,5 +133,13 @@ export function newControllerManager(): ControllerManager {
 export function newScheduler(): Scheduler {
   const { config: c, store: s } = base();
   snapshots ??= new SnapshotCache(s, systemClock);
-  return new Scheduler({ store: s, ledger: s, queue: workQueue(), clock: systemClock, events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID), strategy: c.schedulingStrategy, snapshots });
+  return new Scheduler({
+    store: s,
+    ledger: s,
+    queue: workQueue(),
+    clock: systemClock,
+    events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID),
+    strategy: c.schedulingStrategy,
+    snapshots,
+  });
 }

@@ -15,6 +15,11 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(httpHeaderNormalizer())
   .handler(async (event) => {
     const req = fromHttpApiEvent(event);
-    if (!isAgentPath(req.path)) return toHttpApiResult({ statusCode: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify(new RouteNotFoundError().toStatus()) });
+    if (!isAgentPath(req.path))
+      return toHttpApiResult({
+        statusCode: 404,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(new RouteNotFoundError().toStatus()),
+      });
     return toHttpApiResult(await handleApiRequest(req, apiDependencies()));
   });

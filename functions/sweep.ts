@@ -5,6 +5,10 @@ import { newScheduler, storeAndQueue } from './deps.js';
 /** The level-triggered safety net, every minute: whatever is not converged is enqueued again, and node leases are checked through the minute. */
 export const handler = middy().handler(async () => {
   const { store, queue, config } = storeAndQueue();
-  const [pods, workloads] = await Promise.all([newScheduler().wakeUp(), sweepControllers(store, queue), scheduleNodeChecks(queue, config.nodeLifecycle.periodSeconds)]);
+  const [pods, workloads] = await Promise.all([
+    newScheduler().wakeUp(),
+    sweepControllers(store, queue),
+    scheduleNodeChecks(queue, config.nodeLifecycle.periodSeconds),
+  ]);
   return { requeuedPods: pods, requeuedWorkloads: workloads };
 });

@@ -32,7 +32,11 @@ const USAGE = `usage:
 const root = join(import.meta.dirname, '..');
 const [command, ...rest] = process.argv.slice(2);
 
-const target = { stage: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean', default: false } } as const;
+const target = {
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  local: { type: 'boolean', default: false },
+} as const;
 
 /** The table of a deployed stage (serverless.yml: kumo-<stage>-objects) or of the running local stack. */
 function tokenService(v: { stage?: string; region?: string; local?: boolean }): TokenService {
@@ -43,11 +47,17 @@ function tokenService(v: { stage?: string; region?: string; local?: boolean }): 
     } catch {
       throw new Error('no local stack is running (start one with npm start)');
     }
-    return new TokenService(new DynamoTokenStore(dynamoClient({ region: s.region, dynamoEndpoint: s.dynamoEndpoint }), s.tableName), systemClock);
+    return new TokenService(
+      new DynamoTokenStore(dynamoClient({ region: s.region, dynamoEndpoint: s.dynamoEndpoint }), s.tableName),
+      systemClock,
+    );
   }
   if (!v.stage) throw new Error('say which control plane: --stage NAME (deployed) or --local');
   const region = v.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  return new TokenService(new DynamoTokenStore(dynamoClient({ region, dynamoEndpoint: undefined }), `kumo-${v.stage}-objects`), systemClock);
+  return new TokenService(
+    new DynamoTokenStore(dynamoClient({ region, dynamoEndpoint: undefined }), `kumo-${v.stage}-objects`),
+    systemClock,
+  );
 }
 
 async function main(): Promise<number> {
@@ -55,18 +65,37 @@ async function main(): Promise<number> {
   if (command === 'kubeconfig') {
     const { values } = parseArgs({
       args: rest,
-      options: { server: { type: 'string' }, stage: { type: 'string' }, region: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } },
+      options: {
+        server: { type: 'string' },
+        stage: { type: 'string' },
+        region: { type: 'string' },
+        token: { type: 'string' },
+        name: { type: 'string' },
+        namespace: { type: 'string' },
+        out: { type: 'string' },
+      },
     });
     // A deployed stage's API URL comes from its stack; otherwise the local stack's.
     if (!values.server && values.stage) {
       const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
       values.server = (await stackOutputs(new CloudFormationClient({ region }), values.stage)).HttpApiUrl;
-      if (!values.server) throw new Error(`the stack kumo-${values.stage} in ${region} has no HttpApiUrl output (deployed with npm run deploy?)`);
+      if (!values.server)
+        throw new Error(
+          `the stack kumo-${values.stage} in ${region} has no HttpApiUrl output (deployed with npm run deploy?)`,
+        );
       values.name ??= `kumo-${values.stage}`;
     }
     values.server ??= `http://127.0.0.1:${process.env.KUMO_PORT ?? '3000'}`;
-    if (values.token && values.server?.startsWith('http:')) console.error('note: kubectl sends a token only over https; against http://127.0.0.1 the dev-loopback mode needs none');
-    const text = kubeconfig({ server: values.server ?? '', name: values.name, namespace: values.namespace, token: values.token });
+    if (values.token && values.server?.startsWith('http:'))
+      console.error(
+        'note: kubectl sends a token only over https; against http://127.0.0.1 the dev-loopback mode needs none',
+      );
+    const text = kubeconfig({
+      server: values.server ?? '',
+      name: values.name,
+      namespace: values.namespace,
+      token: values.token,
+    });
     if (values.out) {
       writeFileSync(values.out, text, { mode: 0o600 });
       console.error(`wrote ${values.out}; try: kubectl --kubeconfig ${values.out} get all -A`);
@@ -74,37 +103,73 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'token' && sub === 'create') {
-    const { values } = parseArgs({ args: rest.slice(1), options: { ...target, name: { type: 'string' }, role: { type: 'string' }, namespaces: { type: 'string' }, ttl: { type: 'string' } } });
+    const { values } = parseArgs({
+      args: rest.slice(1),
+      options: {
+        ...target,
+        name: { type: 'string' },
+        role: { type: 'string' },
+        namespaces: { type: 'string' },
+        ttl: { type: 'string' },
+      },
+    });
     if (!values.name || !values.role) throw new Error('token create needs --name and --role');
     const issued = await tokenService(values).createUserToken({
       name: values.name,
       role: values.role as Role,
-      namespaces: values.namespaces?.split(',').map((n) => n.trim()).filter(Boolean),
+      namespaces: values.namespaces
+        ?.split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
       ttlSeconds: values.ttl ? Number(values.ttl) : undefined,
     });
-    console.error(`created token ${issued.record.id} for ${issued.record.name} (${issued.record.role}${issued.record.namespaces?.length ? ` in ${issued.record.namespaces.join(',')}` : ''}); it is shown once:`);
+    console.error(
+      `created token ${issued.record.id} for ${issued.record.name} (${issued.record.role}${issued.record.namespaces?.length ? ` in ${issued.record.namespaces.join(',')}` : ''}); it is shown once:`,
+    );
     console.log(issued.token);
     return 0;
   }
   if (command === 'token' && sub === 'list') {
     const { values } = parseArgs({ args: rest.slice(1), options: target });
-    const rows = (await tokenService(values).list()).map((r) => [r.id, r.type, r.name, r.role ?? '', (r.namespaces ?? []).join(',') || (r.role === 'cluster-admin' ? '*' : ''), r.createdAt, r.expiresAt ?? '', r.revokedAt ? `revoked ${r.revokedAt}` : 'active']);
+    const rows = (await tokenService(values).list()).map((r) => [
+      r.id,
+      r.type,
+      r.name,
+      r.role ?? '',
+      (r.namespaces ?? []).join(',') || (r.role === 'cluster-admin' ? '*' : ''),
+      r.createdAt,
+      r.expiresAt ?? '',
+      r.revokedAt ? `revoked ${r.revokedAt}` : 'active',
+    ]);
     const header = ['ID', 'TYPE', 'NAME', 'ROLE', 'NAMESPACES', 'CREATED', 'EXPIRES', 'STATE'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+    for (const r of [header, ...rows])
+      console.log(
+        r
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      );
     return 0;
   }
   if (command === 'token' && sub === 'revoke') {
     const { values, positionals } = parseArgs({ args: rest.slice(1), options: target, allowPositionals: true });
     if (!positionals[0]) throw new Error('token revoke needs the token ID (see kumo token list)');
     await tokenService(values).revoke(positionals[0]);
-    console.error(`revoked ${positionals[0]} (warm API containers may honour it for up to KUMO_AUTH_CACHE_SECONDS more)`);
+    console.error(
+      `revoked ${positionals[0]} (warm API containers may honour it for up to KUMO_AUTH_CACHE_SECONDS more)`,
+    );
     return 0;
   }
   if (command === 'bootstrap-token' && sub === 'create') {
-    const { values } = parseArgs({ args: rest.slice(1), options: { ...target, name: { type: 'string', default: 'agents' }, ttl: { type: 'string', default: '3600' } } });
+    const { values } = parseArgs({
+      args: rest.slice(1),
+      options: { ...target, name: { type: 'string', default: 'agents' }, ttl: { type: 'string', default: '3600' } },
+    });
     const issued = await tokenService(values).createBootstrapToken(values.name ?? 'agents', Number(values.ttl));
-    console.error(`created bootstrap token ${issued.record.id}, valid until ${issued.record.expiresAt}; give it to agents as KUMO_AGENT_BOOTSTRAP_TOKEN:`);
+    console.error(
+      `created bootstrap token ${issued.record.id}, valid until ${issued.record.expiresAt}; give it to agents as KUMO_AGENT_BOOTSTRAP_TOKEN:`,
+    );
     console.log(issued.token);
     return 0;
   }

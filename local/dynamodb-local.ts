@@ -19,10 +19,22 @@ export function dynamoDbLocalDir(): string {
 
 export async function startDynamoDbLocal(opts: { port: number; dataDir?: string }): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDir();
-  const storage = opts.dataDir ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir]) : ['-inMemory'];
+  const storage = opts.dataDir
+    ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir])
+    : ['-inMemory'];
   const child = spawn(
     'java',
-    ['-Xms64m', `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-disableTelemetry', ...storage, '-sharedDb', '-port', String(opts.port)],
+    [
+      '-Xms64m',
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-disableTelemetry',
+      ...storage,
+      '-sharedDb',
+      '-port',
+      String(opts.port),
+    ],
     // Its own process group, so Ctrl-C in the terminal reaches only the orchestrator, which stops it in order.
     // DynamoDB Local sends usage telemetry to AWS (Cognito, then Pinpoint) unless told not to; with the
     // flag alone it still looked up cognito-identity.us-east-1.amazonaws.com, with the variable it sends
@@ -33,7 +45,9 @@ export async function startDynamoDbLocal(opts: { port: number; dataDir?: string 
   const dismissWatchdog = endWithThisProcess(child);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (${code}) before listening: ${stderr}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited (${code}) before listening: ${stderr}`))),
+  );
   try {
     await Promise.race([waitForPort(opts.port, 30_000), exited]);
   } catch (e) {

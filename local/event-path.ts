@@ -46,11 +46,26 @@ export async function startEventPath(o: EventPathOptions): Promise<EventPath> {
     log: o.log,
   });
   await stream.start();
-  const scheduler = new SqsPoller({ sqs: o.sqs, queueUrl: o.schedulerQueueUrl, handler: o.handlers.scheduler, concurrency: o.schedulerConcurrency ?? 4, log: o.log });
+  const scheduler = new SqsPoller({
+    sqs: o.sqs,
+    queueUrl: o.schedulerQueueUrl,
+    handler: o.handlers.scheduler,
+    concurrency: o.schedulerConcurrency ?? 4,
+    log: o.log,
+  });
   scheduler.start();
-  const controllers = new SqsPoller({ sqs: o.sqs, queueUrl: o.controllersQueueUrl, handler: o.handlers.controllers, concurrency: 2, log: o.log });
+  const controllers = new SqsPoller({
+    sqs: o.sqs,
+    queueUrl: o.controllersQueueUrl,
+    handler: o.handlers.controllers,
+    concurrency: 2,
+    log: o.log,
+  });
   controllers.start();
-  const sweep = setInterval(() => void o.handlers.sweep().catch((e) => o.log?.(`sweep failed: ${String(e)}`)), o.sweepIntervalMs ?? 60_000);
+  const sweep = setInterval(
+    () => void o.handlers.sweep().catch((e) => o.log?.(`sweep failed: ${String(e)}`)),
+    o.sweepIntervalMs ?? 60_000,
+  );
   return {
     stream,
     scheduler,

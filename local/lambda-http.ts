@@ -13,7 +13,8 @@ export function httpApiEvent(req: IncomingMessage, raw: Buffer): APIGatewayProxy
   const body = raw.length === 0 ? '' : binary ? raw.toString('base64') : raw.toString('utf8');
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
   const now = new Date();
   return {
     version: '2.0',
@@ -27,7 +28,13 @@ export function httpApiEvent(req: IncomingMessage, raw: Buffer): APIGatewayProxy
       apiId: 'offline',
       domainName: 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: `offline-${now.getTime()}`,
       routeKey: '$default',
       stage: '$default',
@@ -39,7 +46,10 @@ export function httpApiEvent(req: IncomingMessage, raw: Buffer): APIGatewayProxy
   };
 }
 
-export async function serveLambda(handler: HttpApiHandler, port = 0): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function serveLambda(
+  handler: HttpApiHandler,
+  port = 0,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);

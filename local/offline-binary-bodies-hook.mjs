@@ -5,12 +5,18 @@ const PAYLOAD_OPTIONS = 'maxBytes: 1024 * 1024 * 10,\n        parse: false,';
 
 const EDITS = {
   // Kubernetes' protobuf media type joins the binary content types (base64 to the handler, not UTF-8).
-  '/serverless-offline/src/utils/index.js': [BINARY_LIST_END, `${BINARY_LIST_END}\n  "application/vnd.kubernetes.protobuf",`],
+  '/serverless-offline/src/utils/index.js': [
+    BINARY_LIST_END,
+    `${BINARY_LIST_END}\n  "application/vnd.kubernetes.protobuf",`,
+  ],
   // hapi checks the Content-Type's syntax even when it does not parse the body, and answered a
   // malformed one (`;`, `application/`, `multipart/form-data` without a boundary) with its own
   // {"statusCode":400,…} instead of the API's Status. Read every body as opaque bytes; the header
   // still reaches the handler unchanged, which answers 415 or 400 as on AWS.
-  '/serverless-offline/src/events/http/HttpServer.js': [PAYLOAD_OPTIONS, `${PAYLOAD_OPTIONS}\n        override: "application/octet-stream",`],
+  '/serverless-offline/src/events/http/HttpServer.js': [
+    PAYLOAD_OPTIONS,
+    `${PAYLOAD_OPTIONS}\n        override: "application/octet-stream",`,
+  ],
 };
 
 export async function load(url, context, nextLoad) {
@@ -20,7 +26,9 @@ export async function load(url, context, nextLoad) {
   const [suffix, [find, replace]] = edit;
   const source = String(result.source);
   if (!source.includes(find)) {
-    process.emitWarning(`kumo: serverless-offline's ${suffix} no longer has the code this hook edits; request bodies may not reach the API as on AWS`);
+    process.emitWarning(
+      `kumo: serverless-offline's ${suffix} no longer has the code this hook edits; request bodies may not reach the API as on AWS`,
+    );
     return result;
   }
   return { ...result, source: source.replace(find, replace) };

@@ -22,7 +22,8 @@ export const TEST_IMAGE = 'localhost/kumo-test/busybox:1';
 /** What podman needs that a machine may lack, or undefined when all is there. */
 export function podmanMissing(): string | undefined {
   for (const paths of [['/usr/bin/podman'], ['/usr/sbin/runc', '/usr/bin/runc'], ['/bin/busybox']])
-    if (!paths.some((p) => existsSync(p))) return `${paths[0]} is missing: apt-get install -y podman runc busybox-static`;
+    if (!paths.some((p) => existsSync(p)))
+      return `${paths[0]} is missing: apt-get install -y podman runc busybox-static`;
   return undefined;
 }
 
@@ -64,11 +65,16 @@ export async function startPodman(images: string[] = [TEST_IMAGE]): Promise<Podm
   for (const a of applets) symlinkSync('busybox', join(rootfs, 'bin', a));
   await run('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.']);
   const [first, ...more] = images;
-  if (first) await podman('import', '--change', 'CMD ["/bin/sh"]', '--change', 'ENV PATH=/bin', join(dir, 'rootfs.tar'), first);
+  if (first)
+    await podman('import', '--change', 'CMD ["/bin/sh"]', '--change', 'ENV PATH=/bin', join(dir, 'rootfs.tar'), first);
   for (const name of more) await podman('tag', first as string, name);
 
   const socket = join(dir, 'podman.sock');
-  const service = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], { env, stdio: 'ignore', detached: true });
+  const service = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], {
+    env,
+    stdio: 'ignore',
+    detached: true,
+  });
   // The service is a process group of its own: it must not outlive whoever started it, even killed outright.
   const dismissWatchdog = endWithThisProcess(service);
   const deadline = Date.now() + 20_000;

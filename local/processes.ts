@@ -39,7 +39,9 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 export function endWithThisProcess(child: ChildProcess): () => void {
   if (child.pid === undefined) return () => {};
   // (dash's kill takes a negative pid for a group, but no `--`.)
-  const dog = spawn('/bin/sh', ['-c', `read _ ; kill -9 -${child.pid} 2>/dev/null`], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const dog = spawn('/bin/sh', ['-c', `read _ ; kill -9 -${child.pid} 2>/dev/null`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   // Neither the watchdog nor its pipe keeps this process alive.
   dog.unref();
   (dog.stdin as Socket | null)?.unref();

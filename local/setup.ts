@@ -1,4 +1,10 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { AlreadyExistsError } from '../shared/model/errors.js';
 import { typeByKindName } from '../shared/model/kinds.js';
@@ -27,14 +33,21 @@ export async function ensureObjectsTable(client: DynamoDBClient, tableName: stri
     if (t.Table?.TableStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    }),
+  );
 }
 
 export async function ensureQueues(sqs: SQSClient, prefix: string): Promise<Record<QueueName, string>> {
   const urls: Record<QueueName, string> = { scheduler: '', controllers: '' };
   for (const q of WORK_QUEUES) {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: deadLetterQueueName(prefix, q) }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    const dlqArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn;
     const main = await sqs.send(
       new CreateQueueCommand({
         QueueName: queueName(prefix, q),

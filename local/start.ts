@@ -112,7 +112,10 @@ async function main() {
 
   const ddb = await startDynamoDbLocal({ port: dynamoPort, dataDir: args['in-memory'] ? undefined : args['data-dir'] });
   stops.push(ddb.stop);
-  ddb.process.once('exit', () => !stopping && (console.error('[kumo] DynamoDB Local exited unexpectedly'), void shutdown(1)));
+  ddb.process.once(
+    'exit',
+    () => !stopping && (console.error('[kumo] DynamoDB Local exited unexpectedly'), void shutdown(1)),
+  );
   log(`DynamoDB Local   ${ddb.endpoint} (${args['in-memory'] ? 'in memory' : `data in ${args['data-dir']}`})`);
 
   const sqsEmulator = await startSqsEmulator({ port: sqsPort });
@@ -125,11 +128,15 @@ async function main() {
   await ensureObjectsTable(client, tableName);
   const sqs = sqsClient(config);
   const queueUrls = await ensureQueues(sqs, 'kumo-local');
-  await ensureSystemNamespaces(apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service);
-  if (args.auth !== 'dev-loopback' && args.auth !== 'tokens') throw new Error(`--auth must be dev-loopback or tokens, not ${JSON.stringify(args.auth)}`);
+  await ensureSystemNamespaces(
+    apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service,
+  );
+  if (args.auth !== 'dev-loopback' && args.auth !== 'tokens')
+    throw new Error(`--auth must be dev-loopback or tokens, not ${JSON.stringify(args.auth)}`);
   const tokens = new TokenService(new DynamoTokenStore(client, tableName), systemClock);
   const bootstrap = await tokens.createBootstrapToken('local-agents', 3600);
-  const admin = args.auth === 'tokens' ? await tokens.createUserToken({ name: 'local-admin', role: 'cluster-admin' }) : undefined;
+  const admin =
+    args.auth === 'tokens' ? await tokens.createUserToken({ name: 'local-admin', role: 'cluster-admin' }) : undefined;
   const authHeader: Record<string, string> = admin ? { authorization: `Bearer ${admin.token}` } : {};
 
   // The stream and queue consumers run here, in-process, with the same handlers and configuration as on AWS.
@@ -181,7 +188,13 @@ async function main() {
     await stopChild(offline);
     dismissWatchdog();
   });
-  offline.once('exit', (code) => !stopping && (console.error(`[kumo] serverless-offline exited (${code}); the end of ${STACK_LOG}:\n${lastLines(20)}`), void shutdown(1)));
+  offline.once(
+    'exit',
+    (code) =>
+      !stopping &&
+      (console.error(`[kumo] serverless-offline exited (${code}); the end of ${STACK_LOG}:\n${lastLines(20)}`),
+      void shutdown(1)),
+  );
   await waitForPort(apiPort, 120_000);
   const api = `http://127.0.0.1:${apiPort}`;
   // Where `kumo token … --local` finds this stack's table.
@@ -190,19 +203,26 @@ async function main() {
   log(`API              ${api}  (serverless-offline, HTTP API emulation)`);
 
   // A fresh exchange each start: the table may be new (--in-memory) while the agents' data dirs are kept.
-  for (let i = 1; i <= Number(args.agents); i++) rmSync(join(root, '.kumo', 'agents', `local-node-${i}`, 'node-credential'), { force: true });
+  for (let i = 1; i <= Number(args.agents); i++)
+    rmSync(join(root, '.kumo', 'agents', `local-node-${i}`, 'node-credential'), { force: true });
   const agentCount = Number(args.agents);
   const runtime = args.runtime ?? (args['docker-socket'] ? 'docker' : 'process');
-  if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
+  if (runtime !== 'process' && runtime !== 'docker')
+    throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
   let dockerSocket = args['docker-socket'];
   if (runtime === 'docker' && !dockerSocket) {
     const missing = podmanMissing();
-    if (missing) throw new Error(`--runtime docker needs a container engine: install podman (${missing}), or pass --docker-socket PATH of one you run`);
+    if (missing)
+      throw new Error(
+        `--runtime docker needs a container engine: install podman (${missing}), or pass --docker-socket PATH of one you run`,
+      );
     // The examples' image, built from busybox-static: no registry is reachable from here.
     const engine = await startPodman(['docker.io/library/busybox:1.36']);
     stops.push(() => engine.stop());
     dockerSocket = engine.socket;
-    log(`podman           ${engine.socket} (Docker API; image busybox:1.36 built locally; its containers go on Ctrl-C)`);
+    log(
+      `podman           ${engine.socket} (Docker API; image busybox:1.36 built locally; its containers go on Ctrl-C)`,
+    );
   }
   for (let i = 1; i <= agentCount; i++) {
     const agent = await createAgent(
@@ -229,15 +249,29 @@ async function main() {
 
   if (!args['no-demo']) {
     const manifest = readFileSync(join(root, 'examples', 'demo.yaml'), 'utf8');
-    const res = await fetch(`${api}/kumo/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/yaml', ...authHeader }, body: manifest });
+    const res = await fetch(`${api}/kumo/v1/apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml', ...authHeader },
+      body: manifest,
+    });
     const text = await res.text();
     if (!res.ok && res.status !== 207) throw new Error(`applying the demo failed (${res.status}): ${text}`);
-    const result = JSON.parse(text) as { results?: { kind?: string; namespace?: string; name?: string; action: string; status?: { message: string } }[] };
+    const result = JSON.parse(text) as {
+      results?: { kind?: string; namespace?: string; name?: string; action: string; status?: { message: string } }[];
+    };
     for (const r of result.results ?? [])
-      log(`demo: ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} ${r.action}${r.status ? `: ${r.status.message}` : ''}`);
+      log(
+        `demo: ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} ${r.action}${r.status ? `: ${r.status.message}` : ''}`,
+      );
   }
-  if (admin) log(`auth             tokens required; an admin token (shown once): ${admin.token}\n                   kubectl needs https for tokens: use curl -H "Authorization: Bearer $TOKEN", or restart without --auth tokens`);
-  else log('auth             dev-loopback: tokenless requests from 127.0.0.1 act as cluster-admin; tokens, when sent, are checked');
+  if (admin)
+    log(
+      `auth             tokens required; an admin token (shown once): ${admin.token}\n                   kubectl needs https for tokens: use curl -H "Authorization: Bearer $TOKEN", or restart without --auth tokens`,
+    );
+  else
+    log(
+      'auth             dev-loopback: tokenless requests from 127.0.0.1 act as cluster-admin; tokens, when sent, are checked',
+    );
   log(`logs             ${STACK_LOG} (serverless-offline, agents, event path); container output in ${logDir}`);
   log('ready. Try:');
   console.log(`  node bin/kumo.js kubeconfig --server ${api} --out .kumo/kubeconfig && export KUBECONFIG=$PWD/.kumo/kubeconfig
@@ -251,12 +285,18 @@ Press Ctrl-C to stop.`);
 
 /** One line when the demo has come up (or what it is waiting for after two minutes): its state, read from the API. */
 async function reportDemo(api: string, headers: Record<string, string>) {
-  type Seen = { spec?: { replicas?: number }; status?: { readyReplicas?: number; conditions?: { type: string; status: string }[] } };
+  type Seen = {
+    spec?: { replicas?: number };
+    status?: { readyReplicas?: number; conditions?: { type: string; status: string }[] };
+  };
   const get = async (path: string): Promise<Seen> => (await (await fetch(`${api}${path}`, { headers })).json()) as Seen;
   const deadline = Date.now() + 120_000;
   let state = '';
   while (!stopping && Date.now() < deadline) {
-    const [web, hello] = await Promise.all([get('/apis/apps/v1/namespaces/demo/deployments/web'), get('/apis/batch/v1/namespaces/demo/jobs/hello')]).catch((): Seen[] => [{}, {}]);
+    const [web, hello] = await Promise.all([
+      get('/apis/apps/v1/namespaces/demo/deployments/web'),
+      get('/apis/batch/v1/namespaces/demo/jobs/hello'),
+    ]).catch((): Seen[] => [{}, {}]);
     const complete = (hello?.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
     state = `deployment demo/web ${web?.status?.readyReplicas ?? 0}/${web?.spec?.replicas ?? '?'} ready, job demo/hello ${complete ? 'Complete' : 'running'}`;
     if (complete && (web?.status?.readyReplicas ?? 0) === web?.spec?.replicas) break;

@@ -90,18 +90,36 @@ export class StreamPoller {
   private async discoverShards() {
     let start: string | undefined;
     do {
-      const out = await this.o.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }));
+      const out = await this.o.streams.send(
+        new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+      );
       for (const shard of out.StreamDescription?.Shards ?? []) {
         if (!shard.ShardId || this.shards.has(shard.ShardId)) continue;
-        this.shards.set(shard.ShardId, { shard, done: false, retries: 0, ...(this.firstDiscovery && this.o.startAt === 'LATEST' ? { lastSequence: 'LATEST' } : {}) });
+        this.shards.set(shard.ShardId, {
+          shard,
+          done: false,
+          retries: 0,
+          ...(this.firstDiscovery && this.o.startAt === 'LATEST' ? { lastSequence: 'LATEST' } : {}),
+        });
       }
       start = out.StreamDescription?.LastEvaluatedShardId;
     } while (start);
     this.firstDiscovery = false;
   }
 
-  private async iterator(s: ShardState, type: 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER', seq?: string) {
-    const out = await this.o.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: s.shard.ShardId, ShardIteratorType: type, SequenceNumber: seq }));
+  private async iterator(
+    s: ShardState,
+    type: 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER',
+    seq?: string,
+  ) {
+    const out = await this.o.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: s.shard.ShardId,
+        ShardIteratorType: type,
+        SequenceNumber: seq,
+      }),
+    );
     return out.ShardIterator;
   }
 
@@ -117,7 +135,9 @@ export class StreamPoller {
     }
     let out;
     try {
-      out = await this.o.streams.send(new GetRecordsCommand({ ShardIterator: s.iterator, Limit: this.o.batchSize ?? 100 }));
+      out = await this.o.streams.send(
+        new GetRecordsCommand({ ShardIterator: s.iterator, Limit: this.o.batchSize ?? 100 }),
+      );
     } catch (e) {
       if (e instanceof ExpiredIteratorException || e instanceof TrimmedDataAccessException) {
         s.iterator = undefined; // renewed from the last sequence number on the next round
@@ -139,7 +159,9 @@ export class StreamPoller {
           s.lastSequence = before?.dynamodb?.SequenceNumber ?? s.lastSequence;
           await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** s.retries, 2000)));
         }
-        s.iterator = s.lastSequence ? await this.iterator(s, 'AFTER_SEQUENCE_NUMBER', s.lastSequence) : await this.iterator(s, 'TRIM_HORIZON');
+        s.iterator = s.lastSequence
+          ? await this.iterator(s, 'AFTER_SEQUENCE_NUMBER', s.lastSequence)
+          : await this.iterator(s, 'TRIM_HORIZON');
         return records.length;
       }
       s.retries = 0;
@@ -165,7 +187,12 @@ export class StreamPoller {
             eventSource: 'aws:dynamodb',
             awsRegion: r.awsRegion ?? 'us-east-1',
             eventSourceARN: this.streamArn,
-            dynamodb: { ...r.dynamodb, ApproximateCreationDateTime: r.dynamodb?.ApproximateCreationDateTime ? Math.floor(r.dynamodb.ApproximateCreationDateTime.getTime() / 1000) : undefined },
+            dynamodb: {
+              ...r.dynamodb,
+              ApproximateCreationDateTime: r.dynamodb?.ApproximateCreationDateTime
+                ? Math.floor(r.dynamodb.ApproximateCreationDateTime.getTime() / 1000)
+                : undefined,
+            },
           }) as DynamoDBRecord,
       ),
     };
@@ -179,4 +206,5 @@ export class StreamPoller {
   }
 }
 
-export const streamsClient = (endpoint: string, region: string) => new DynamoDBStreamsClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+export const streamsClient = (endpoint: string, region: string) =>
+  new DynamoDBStreamsClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

@@ -47,13 +47,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeQueuePrefix: env.KUMO_NODE_QUEUE_PREFIX || undefined,
     logDir: env.KUMO_LOG_DIR || undefined,
     logGroup: env.KUMO_LOG_GROUP || undefined,
-    envCredentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+    envCredentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN,
+    },
     nodeTimings: env.KUMO_NODE_HEARTBEAT_SECONDS
-      ? { heartbeatSeconds: positive(env.KUMO_NODE_HEARTBEAT_SECONDS, 'KUMO_NODE_HEARTBEAT_SECONDS'), resyncSeconds: positive(env.KUMO_NODE_RESYNC_SECONDS ?? '60', 'KUMO_NODE_RESYNC_SECONDS') }
+      ? {
+          heartbeatSeconds: positive(env.KUMO_NODE_HEARTBEAT_SECONDS, 'KUMO_NODE_HEARTBEAT_SECONDS'),
+          resyncSeconds: positive(env.KUMO_NODE_RESYNC_SECONDS ?? '60', 'KUMO_NODE_RESYNC_SECONDS'),
+        }
       : undefined,
     nodeLifecycle: {
       graceSeconds: positive(env.KUMO_NODE_MONITOR_GRACE_SECONDS ?? '40', 'KUMO_NODE_MONITOR_GRACE_SECONDS'),
-      tolerationSeconds: positive(env.KUMO_NODE_EVICTION_TOLERATION_SECONDS ?? '30', 'KUMO_NODE_EVICTION_TOLERATION_SECONDS'),
+      tolerationSeconds: positive(
+        env.KUMO_NODE_EVICTION_TOLERATION_SECONDS ?? '30',
+        'KUMO_NODE_EVICTION_TOLERATION_SECONDS',
+      ),
       periodSeconds: positive(env.KUMO_NODE_MONITOR_PERIOD_SECONDS ?? '15', 'KUMO_NODE_MONITOR_PERIOD_SECONDS'),
     },
     auth: authSettings(env, dynamoEndpoint),
@@ -67,26 +77,37 @@ function secretKeys(env: Record<string, string | undefined>, dynamoEndpoint: str
   if (localKey && localKey.length !== 32) throw new Error('KUMO_SECRETS_KEY must be 32 bytes, base64-encoded');
   const offline = isLoopbackUrl(dynamoEndpoint);
   // A key in an environment variable is for the offline stack only; on AWS the key stays in KMS.
-  if (localKey && !offline) throw new Error('KUMO_SECRETS_KEY is only allowed offline; on AWS Secrets are sealed with KMS (KUMO_KMS_KEY_ID)');
+  if (localKey && !offline)
+    throw new Error('KUMO_SECRETS_KEY is only allowed offline; on AWS Secrets are sealed with KMS (KUMO_KMS_KEY_ID)');
   // On AWS Secret values are always encrypted: refuse to start rather than store them in the clear.
   if (!kmsKeyId && !offline) throw new Error('KUMO_KMS_KEY_ID is not set: Secrets must be encrypted with KMS on AWS');
   return localKey ? { localKey } : { kmsKeyId };
 }
 
 /** Offline means the store is an emulator on this machine. */
-const isLoopbackUrl = (url: string | undefined) => !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/.*)?$/.test(url);
+const isLoopbackUrl = (url: string | undefined) =>
+  !!url && /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/.*)?$/.test(url);
 
 function authSettings(env: Record<string, string | undefined>, dynamoEndpoint: string | undefined): AuthSettings {
   const mode = env.KUMO_AUTH_MODE || 'tokens';
-  if (mode !== 'tokens' && mode !== 'dev-loopback') throw new Error(`KUMO_AUTH_MODE must be tokens or dev-loopback, not ${JSON.stringify(mode)}`);
+  if (mode !== 'tokens' && mode !== 'dev-loopback')
+    throw new Error(`KUMO_AUTH_MODE must be tokens or dev-loopback, not ${JSON.stringify(mode)}`);
   // The open development mode must be impossible on AWS: it needs the store to be a local emulator too.
   if (mode === 'dev-loopback' && !isLoopbackUrl(dynamoEndpoint))
-    throw new Error('KUMO_AUTH_MODE=dev-loopback is only allowed offline (KUMO_DYNAMODB_ENDPOINT on a loopback address)');
-  const perSecond = positive(env.KUMO_RATE_LIMIT_PER_SECOND ?? String(DEFAULT_AUTH.rateLimit.perSecond), 'KUMO_RATE_LIMIT_PER_SECOND');
+    throw new Error(
+      'KUMO_AUTH_MODE=dev-loopback is only allowed offline (KUMO_DYNAMODB_ENDPOINT on a loopback address)',
+    );
+  const perSecond = positive(
+    env.KUMO_RATE_LIMIT_PER_SECOND ?? String(DEFAULT_AUTH.rateLimit.perSecond),
+    'KUMO_RATE_LIMIT_PER_SECOND',
+  );
   return {
     mode,
     cacheSeconds: positive(env.KUMO_AUTH_CACHE_SECONDS ?? String(DEFAULT_AUTH.cacheSeconds), 'KUMO_AUTH_CACHE_SECONDS'),
-    rateLimit: { perSecond, burst: positive(env.KUMO_RATE_LIMIT_BURST ?? String(perSecond * 2), 'KUMO_RATE_LIMIT_BURST') },
+    rateLimit: {
+      perSecond,
+      burst: positive(env.KUMO_RATE_LIMIT_BURST ?? String(perSecond * 2), 'KUMO_RATE_LIMIT_BURST'),
+    },
     maxBodyBytes: positive(env.KUMO_MAX_BODY_BYTES ?? String(DEFAULT_AUTH.maxBodyBytes), 'KUMO_MAX_BODY_BYTES'),
   };
 }
@@ -158,8 +179,13 @@ function taints(s: string | undefined): AgentConfig['taints'] {
     .filter(Boolean)
     .map((t) => {
       const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
-      if (!m) throw new Error(`taint ${JSON.stringify(t)} must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
-      return { key: m[1] ?? '', ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as AgentConfig['taints'][number]['effect'] };
+      if (!m)
+        throw new Error(`taint ${JSON.stringify(t)} must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
+      return {
+        key: m[1] ?? '',
+        ...(m[2] !== undefined ? { value: m[2] } : {}),
+        effect: m[3] as AgentConfig['taints'][number]['effect'],
+      };
     });
 }
 
@@ -168,9 +194,15 @@ function taints(s: string | undefined): AgentConfig['taints'] {
  * environment, EC2's firmware names Amazon. An agent whose control plane is on loopback is the
  * offline stack and stays off the cloud endpoints unless `--cloud aws` says otherwise.
  */
-function cloudOf(explicit: string | undefined, server: string, env: Record<string, string | undefined>, host: HostSignals): AgentConfig['cloud'] {
+function cloudOf(
+  explicit: string | undefined,
+  server: string,
+  env: Record<string, string | undefined>,
+  host: HostSignals,
+): AgentConfig['cloud'] {
   if (explicit !== undefined) {
-    if (explicit !== 'aws' && explicit !== 'none') throw new Error(`--cloud must be aws or none, not ${JSON.stringify(explicit)}`);
+    if (explicit !== 'aws' && explicit !== 'none')
+      throw new Error(`--cloud must be aws or none, not ${JSON.stringify(explicit)}`);
     return explicit;
   }
   if (env.ECS_CONTAINER_METADATA_URI_V4 || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return 'aws';
@@ -178,12 +210,17 @@ function cloudOf(explicit: string | undefined, server: string, env: Record<strin
   return host.ec2 ? 'aws' : 'none';
 }
 
-export function loadAgentConfig(flags: Record<string, string | undefined>, env: Record<string, string | undefined> = process.env, host: HostSignals = {}): AgentConfig {
+export function loadAgentConfig(
+  flags: Record<string, string | undefined>,
+  env: Record<string, string | undefined> = process.env,
+  host: HostSignals = {},
+): AgentConfig {
   const pick = (flag: string, envName: string) => flags[flag] ?? env[envName];
   const server = pick('server', 'KUMO_AGENT_SERVER');
   if (!server) throw new Error('the control plane is not set: --server URL or KUMO_AGENT_SERVER');
   const runtime = pick('runtime', 'KUMO_AGENT_RUNTIME') ?? 'process';
-  if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
+  if (runtime !== 'process' && runtime !== 'docker')
+    throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
   const dataDir = pick('data-dir', 'KUMO_AGENT_DATA_DIR') ?? '/var/lib/kumo-agent';
   const pods = pick('pods', 'KUMO_AGENT_PODS');
   return {
@@ -192,7 +229,9 @@ export function loadAgentConfig(flags: Record<string, string | undefined>, env: 
     token: pick('token', 'KUMO_AGENT_TOKEN'),
     bootstrapToken: pick('bootstrap-token', 'KUMO_AGENT_BOOTSTRAP_TOKEN'),
     runtime,
-    dockerSocket: pick('docker-socket', 'KUMO_AGENT_DOCKER_SOCKET') ?? (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : '/var/run/docker.sock'),
+    dockerSocket:
+      pick('docker-socket', 'KUMO_AGENT_DOCKER_SOCKET') ??
+      (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : '/var/run/docker.sock'),
     dataDir,
     logDir: pick('log-dir', 'KUMO_LOG_DIR') ?? `${dataDir}/logs`,
     labels: pairs(pick('labels', 'KUMO_AGENT_LABELS')),
@@ -205,7 +244,11 @@ export function loadAgentConfig(flags: Record<string, string | undefined>, env: 
     sqsEndpoint: pick('sqs-endpoint', 'KUMO_SQS_ENDPOINT'),
     ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4,
     ecsCredentialsUri: env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
-    envCredentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+    envCredentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN,
+    },
     logGroup: pick('log-group', 'KUMO_LOG_GROUP'),
     path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     cloud: cloudOf(pick('cloud', 'KUMO_AGENT_CLOUD'), server, env, host),

@@ -37,8 +37,13 @@ const MAX_RETRY_MS = 30_000;
 /** A sync renews the lease once this much of a heartbeat period has passed since the last renewal. */
 const RENEW_AFTER = 0.8;
 
-const refOf = (pod: KubeObject): PodRef => ({ namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
-const graceOf = (pod: KubeObject) => Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+const refOf = (pod: KubeObject): PodRef => ({
+  namespace: pod.metadata.namespace ?? '',
+  name: pod.metadata.name ?? '',
+  uid: pod.metadata.uid ?? '',
+});
+const graceOf = (pod: KubeObject) =>
+  Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
 
 /**
  * The node agent (kubelet's role). One loop: sync with the control plane (lease renewal, status
@@ -96,7 +101,8 @@ export class Agent {
     this.kick?.();
     await this.loop;
     await this.wakeLoop;
-    if (opts.stopPods) await Promise.all([...this.workers.values()].map((w) => w.terminate(graceOf(w.pod), 'Stopping container')));
+    if (opts.stopPods)
+      await Promise.all([...this.workers.values()].map((w) => w.terminate(graceOf(w.pod), 'Stopping container')));
     await this.o.runtime.close();
   }
 
@@ -115,12 +121,17 @@ export class Agent {
         this.needFetch = true;
         this.digest = undefined;
         this.lastRenewAt = this.timers.now(); // registering took the lease
-        if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop) this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
-        this.log(`registered (epoch ${r.epoch}, heartbeat ${r.heartbeatSeconds}s${r.wakeQueueUrl ? ', wake-ups on' : ''})`);
+        if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop)
+          this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
+        this.log(
+          `registered (epoch ${r.epoch}, heartbeat ${r.heartbeatSeconds}s${r.wakeQueueUrl ? ', wake-ups on' : ''})`,
+        );
         return;
       } catch (e) {
         this.log(`registration failed (${(e as Error).message}); retrying`);
-        await this.sleep(Math.min(MAX_RETRY_MS, backoffDelay({ initialMs: 500, maxMs: MAX_RETRY_MS, resetAfterMs: 0 }, attempt)));
+        await this.sleep(
+          Math.min(MAX_RETRY_MS, backoffDelay({ initialMs: 500, maxMs: MAX_RETRY_MS, resetAfterMs: 0 }, attempt)),
+        );
       }
     }
   }
@@ -138,7 +149,9 @@ export class Agent {
         }
         failures++;
         this.log(`sync failed (${(e as Error).message}); pods keep running, retrying`);
-        await this.sleep(Math.min(this.heartbeatMs, backoffDelay({ initialMs: 500, maxMs: MAX_RETRY_MS, resetAfterMs: 0 }, failures)));
+        await this.sleep(
+          Math.min(this.heartbeatMs, backoffDelay({ initialMs: 500, maxMs: MAX_RETRY_MS, resetAfterMs: 0 }, failures)),
+        );
         continue;
       }
       await this.idle();
@@ -166,7 +179,15 @@ export class Agent {
     const renew = now - this.lastRenewAt >= this.heartbeatMs * RENEW_AFTER;
     let res: SyncResponse;
     try {
-      res = await this.o.client.sync(this.o.nodeName, { epoch: this.epoch, renew, fetch, digest: this.digest, statuses, terminated, events });
+      res = await this.o.client.sync(this.o.nodeName, {
+        epoch: this.epoch,
+        renew,
+        fetch,
+        digest: this.digest,
+        statuses,
+        terminated,
+        events,
+      });
     } catch (e) {
       // Not accepted: report these again next time.
       if (fetch) this.needFetch = true;
@@ -211,7 +232,8 @@ export class Agent {
         }
         w = new PodWorker(pod, this.workerDeps(), adopted);
         this.workers.set(uid, w);
-        if (adopted.length) this.log(`adopted ${adopted.length} container(s) of ${pod.metadata.namespace}/${pod.metadata.name}`);
+        if (adopted.length)
+          this.log(`adopted ${adopted.length} container(s) of ${pod.metadata.namespace}/${pod.metadata.name}`);
         w.start();
         this.dirty.add(uid);
       }
@@ -234,7 +256,14 @@ export class Agent {
       if (assigned.has(uid)) continue;
       this.adoptable.delete(uid);
       this.log(`removing ${containers.length} container(s) of a pod no longer assigned here (${uid})`);
-      await Promise.all(containers.map(async (c) => (await this.o.runtime.stop(c.id, 0).catch(() => undefined), await this.o.runtime.remove(c.id).catch(() => undefined))));
+      await Promise.all(
+        containers.map(
+          async (c) => (
+            await this.o.runtime.stop(c.id, 0).catch(() => undefined),
+            await this.o.runtime.remove(c.id).catch(() => undefined)
+          ),
+        ),
+      );
     }
   }
 
@@ -262,7 +291,13 @@ export class Agent {
       hostIP: this.o.hostIP,
       timers: this.timers,
       event: (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => {
-        this.events.push({ pod: refOf(pod), type, reason, message: message.slice(0, 1024), ...(fieldPath ? { fieldPath } : {}) });
+        this.events.push({
+          pod: refOf(pod),
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          ...(fieldPath ? { fieldPath } : {}),
+        });
         if (this.events.length > MAX_BUFFERED_EVENTS) this.events.splice(0, this.events.length - MAX_BUFFERED_EVENTS);
       },
       changed: (w: PodWorker) => {

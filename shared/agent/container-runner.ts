@@ -3,7 +3,15 @@ import type { LogStore, LogWriter } from '../logs/log-store.js';
 import { backoffDelay, shouldRestart, type BackoffPolicy, type RestartPolicy } from './backoff.js';
 import { containerEnv, EnvConfigError, expand, type Lookup } from './env.js';
 import { ProbeLoop, type ProbeSpec, type ProbeTarget } from './probes.js';
-import { ContainerConfigError, ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type PullPolicy } from './runtime/runtime.js';
+import {
+  ContainerConfigError,
+  ContainerStartError,
+  ImagePullError,
+  LABELS,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type PullPolicy,
+} from './runtime/runtime.js';
 import { parseQuantity } from '../model/quantity.js';
 import { isoAt, type Timers } from '../util/timers.js';
 
@@ -28,7 +36,16 @@ export interface ContainerDef {
 export type ContainerState =
   | { waiting: { reason: string; message?: string } }
   | { running: { startedAt: string } }
-  | { terminated: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string } };
+  | {
+      terminated: {
+        exitCode: number;
+        reason: string;
+        message?: string;
+        startedAt?: string;
+        finishedAt: string;
+        containerID?: string;
+      };
+    };
 
 export interface RunnerDeps {
   runtime: ContainerRuntime;
@@ -108,7 +125,8 @@ export class ContainerRunner {
 
   /** Removes this container's leftovers from the runtime. */
   async cleanUp(): Promise<void> {
-    for (const id of [this.previousId, this.containerId]) if (id) await this.deps.runtime.remove(id).catch(() => undefined);
+    for (const id of [this.previousId, this.containerId])
+      if (id) await this.deps.runtime.remove(id).catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -128,15 +146,30 @@ export class ContainerRunner {
       } catch (e) {
         if (e instanceof ContainerStartError) {
           const now = isoAt(this.deps.timers.now());
-          if (await this.exited({ exitCode: 128, reason: 'StartError', message: e.message, finishedAt: now, startedAt: now })) continue;
+          if (
+            await this.exited({
+              exitCode: 128,
+              reason: 'StartError',
+              message: e.message,
+              finishedAt: now,
+              startedAt: now,
+            })
+          )
+            continue;
           return;
         }
-        const reason = e instanceof ImagePullError ? e.reason : e instanceof EnvConfigError || e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
+        const reason =
+          e instanceof ImagePullError
+            ? e.reason
+            : e instanceof EnvConfigError || e instanceof ContainerConfigError
+              ? 'CreateContainerConfigError'
+              : 'CreateContainerError';
         this.setState({ waiting: { reason, message: (e as Error).message } });
         this.deps.event('Warning', 'Failed', `Error: ${(e as Error).message}`, this.fieldPath);
         this.consecutiveFailures++;
         await this.sleep(backoffDelay(this.deps.backoff, this.consecutiveFailures));
-        if (e instanceof ImagePullError && !this.stopping) this.setState({ waiting: { reason: 'ImagePullBackOff', message: e.message } });
+        if (e instanceof ImagePullError && !this.stopping)
+          this.setState({ waiting: { reason: 'ImagePullBackOff', message: e.message } });
         continue;
       }
       this.containerId = info.id;
@@ -153,13 +186,26 @@ export class ContainerRunner {
       const exit = await this.deps.runtime.wait(info.id);
       this.stopProbes();
       await log?.close();
-      const again = await this.exited({ exitCode: exit.exitCode, reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'), startedAt, finishedAt: iso(exit.finishedAt), containerID: this.containerID });
+      const again = await this.exited({
+        exitCode: exit.exitCode,
+        reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'),
+        startedAt,
+        finishedAt: iso(exit.finishedAt),
+        containerID: this.containerID,
+      });
       if (!again) return;
     }
   }
 
   /** Records the exit; true when the container will be started again (after the back-off). */
-  private async exited(t: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string }): Promise<boolean> {
+  private async exited(t: {
+    exitCode: number;
+    reason: string;
+    message?: string;
+    startedAt?: string;
+    finishedAt: string;
+    containerID?: string;
+  }): Promise<boolean> {
     this.ready = false;
     this.started = false;
     const terminated: ContainerState = { terminated: t };
@@ -173,7 +219,12 @@ export class ContainerRunner {
     this.consecutiveFailures++;
     const delay = backoffDelay(this.deps.backoff, this.consecutiveFailures);
     this.lastState = terminated;
-    this.setState({ waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.def.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})` } });
+    this.setState({
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.def.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})`,
+      },
+    });
     this.deps.event('Warning', 'BackOff', 'Back-off restarting failed container', this.fieldPath);
     await this.sleep(delay);
     if (this.stopping) return false;
@@ -183,11 +234,22 @@ export class ContainerRunner {
 
   private async createAndStart(): Promise<{ info: ContainerInfo; log: LogWriter }> {
     const d = this.def;
-    const policy: PullPolicy = d.imagePullPolicy ?? (d.image.endsWith(':latest') || !d.image.includes(':') ? 'Always' : 'IfNotPresent');
+    const policy: PullPolicy =
+      d.imagePullPolicy ?? (d.image.endsWith(':latest') || !d.image.includes(':') ? 'Always' : 'IfNotPresent');
     const pulledAt = this.deps.timers.now();
-    if (await this.deps.runtime.ensureImage(d.image, policy)) this.deps.event('Normal', 'Pulled', `Successfully pulled image "${d.image}" in ${this.deps.timers.now() - pulledAt}ms`, this.fieldPath);
-    else if (this.deps.runtime.name === 'docker') this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
-    const env = await containerEnv(this.pod, d as never, this.deps.lookup, { hostIP: this.deps.hostIP, podIP: this.deps.hostIP });
+    if (await this.deps.runtime.ensureImage(d.image, policy))
+      this.deps.event(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${d.image}" in ${this.deps.timers.now() - pulledAt}ms`,
+        this.fieldPath,
+      );
+    else if (this.deps.runtime.name === 'docker')
+      this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
+    const env = await containerEnv(this.pod, d as never, this.deps.lookup, {
+      hostIP: this.deps.hostIP,
+      podIP: this.deps.hostIP,
+    });
     const limits = d.resources?.limits ?? {};
     const uid = this.pod.metadata.uid ?? '';
     if (this.containerId) {
@@ -213,9 +275,15 @@ export class ContainerRunner {
             [LABELS.container]: d.name,
             [LABELS.restartCount]: String(this.restartCount),
           },
-          cpuMilli: limits.cpu !== undefined ? Math.ceil((parseQuantity(limits.cpu) ?? 0) * 1000) || undefined : undefined,
-          memoryBytes: limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory) ?? 0) || undefined : undefined,
-          ports: (d.ports ?? []).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? 'TCP' })),
+          cpuMilli:
+            limits.cpu !== undefined ? Math.ceil((parseQuantity(limits.cpu) ?? 0) * 1000) || undefined : undefined,
+          memoryBytes:
+            limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory) ?? 0) || undefined : undefined,
+          ports: (d.ports ?? []).map((p) => ({
+            containerPort: p.containerPort,
+            hostPort: p.hostPort,
+            protocol: p.protocol ?? 'TCP',
+          })),
         },
         { write: (chunk) => log.write(chunk) },
       )
@@ -229,19 +297,31 @@ export class ContainerRunner {
 
   /** A new instance starts a new log (the last one becomes "previous"); an adopted container continues its own. */
   private openLog(newInstance: boolean): LogWriter {
-    const ref = { namespace: this.pod.metadata.namespace ?? '', pod: this.pod.metadata.name ?? '', podUid: this.pod.metadata.uid ?? '', container: this.def.name };
+    const ref = {
+      namespace: this.pod.metadata.namespace ?? '',
+      pod: this.pod.metadata.name ?? '',
+      podUid: this.pod.metadata.uid ?? '',
+      container: this.def.name,
+    };
     return this.deps.logs.open(ref, { rotate: newInstance });
   }
 
   private startProbes(info: ContainerInfo) {
     const target: ProbeTarget = {
       host: info.ip ?? this.deps.hostIP,
-      ports: Object.fromEntries((this.def.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort])),
+      ports: Object.fromEntries(
+        (this.def.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]),
+      ),
       exec: (command, timeoutMs) => this.deps.runtime.exec(info.id, command, timeoutMs),
     };
     const grace = Number(this.pod.spec?.terminationGracePeriodSeconds ?? 30);
     const kill = (which: string, message: string) => {
-      this.deps.event('Normal', 'Killing', `Container ${this.def.name} failed ${which} probe, will be restarted`, this.fieldPath);
+      this.deps.event(
+        'Normal',
+        'Killing',
+        `Container ${this.def.name} failed ${which} probe, will be restarted`,
+        this.fieldPath,
+      );
       this.stopProbes();
       void this.deps.runtime.stop(info.id, grace).catch(() => undefined);
       void message;

@@ -35,13 +35,16 @@ export interface PodFacts {
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 
 function dataOf(o: KubeObject): Record<string, string> {
-  if (o.kind === 'Secret') return Object.fromEntries(Object.entries((o.data ?? {}) as Record<string, string>).map(([k, v]) => [k, decode(v)]));
+  if (o.kind === 'Secret')
+    return Object.fromEntries(Object.entries((o.data ?? {}) as Record<string, string>).map(([k, v]) => [k, decode(v)]));
   return { ...((o.data ?? {}) as Record<string, string>) };
 }
 
 /** kubelet's $(VAR) expansion: known names are replaced, $$ escapes, unknown references stay as written. */
 export function expand(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (name === undefined ? '$' : (env[name] ?? m)));
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) =>
+    name === undefined ? '$' : (env[name] ?? m),
+  );
 }
 
 function fieldValue(pod: KubeObject, path: string, facts: PodFacts): string {
@@ -67,7 +70,12 @@ function fieldValue(pod: KubeObject, path: string, facts: PodFacts): string {
   }
 }
 
-export async function containerEnv(pod: KubeObject, container: { env?: EnvVar[]; envFrom?: EnvFrom[] }, lookup: Lookup, facts: PodFacts): Promise<Record<string, string>> {
+export async function containerEnv(
+  pod: KubeObject,
+  container: { env?: EnvVar[]; envFrom?: EnvFrom[] },
+  lookup: Lookup,
+  facts: PodFacts,
+): Promise<Record<string, string>> {
   const namespace = pod.metadata.namespace ?? 'default';
   const cache = new Map<string, Promise<KubeObject | undefined>>();
   const get = (kind: 'ConfigMap' | 'Secret', name: string) => {
@@ -100,7 +108,11 @@ export async function containerEnv(pod: KubeObject, container: { env?: EnvVar[];
       const value = o ? dataOf(o)[keyRef.key] : undefined;
       if (value === undefined) {
         if (keyRef.optional) continue;
-        throw new EnvConfigError(o ? `couldn't find key ${keyRef.key} in ${kind} ${namespace}/${keyRef.name}` : `${kind.toLowerCase()} "${keyRef.name}" not found`);
+        throw new EnvConfigError(
+          o
+            ? `couldn't find key ${keyRef.key} in ${kind} ${namespace}/${keyRef.name}`
+            : `${kind.toLowerCase()} "${keyRef.name}" not found`,
+        );
       }
       env[v.name] = value;
     } else if (fieldRef) env[v.name] = fieldValue(pod, fieldRef.fieldPath, facts);

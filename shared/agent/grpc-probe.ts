@@ -64,17 +64,27 @@ export function decodeHealthCheckResponse(buf: Buffer): string {
   return STATUS[status] ?? String(status);
 }
 
-export async function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<GrpcProbeOutcome> {
+export async function grpcProbe(
+  host: string,
+  port: number,
+  service: string,
+  timeoutMs: number,
+): Promise<GrpcProbeOutcome> {
   const grpc = await import('@grpc/grpc-js');
   const addr = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const client = new grpc.Client(addr, grpc.credentials.createInsecure(), { 'grpc.primary_user_agent': 'kube-probe/kumo' });
+  const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
+    'grpc.primary_user_agent': 'kube-probe/kumo',
+  });
   const deadline = Date.now() + timeoutMs;
   const seconds = `${timeoutMs / 1000}s`;
   try {
     try {
       await new Promise<void>((resolve, reject) => client.waitForReady(deadline, (e) => (e ? reject(e) : resolve())));
     } catch (e) {
-      return { ok: false, message: `timeout: failed to connect service "${addr}" within ${seconds}: ${(e as Error).message}` };
+      return {
+        ok: false,
+        message: `timeout: failed to connect service "${addr}" within ${seconds}: ${(e as Error).message}`,
+      };
     }
     const status = await new Promise<string>((resolve, reject) =>
       client.makeUnaryRequest(
@@ -87,12 +97,19 @@ export async function grpcProbe(host: string, port: number, service: string, tim
         (e, value) => (e ? reject(e) : resolve(value ?? 'UNKNOWN')),
       ),
     ).catch((e: { code?: number; details?: string; message?: string }) => {
-      if (e.code === grpc.status.UNIMPLEMENTED) return { ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details ?? ''}` };
-      if (e.code === grpc.status.DEADLINE_EXCEEDED) return { ok: false, message: `timeout: health rpc did not complete within ${seconds}` };
+      if (e.code === grpc.status.UNIMPLEMENTED)
+        return {
+          ok: false,
+          message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details ?? ''}`,
+        };
+      if (e.code === grpc.status.DEADLINE_EXCEEDED)
+        return { ok: false, message: `timeout: health rpc did not complete within ${seconds}` };
       return { ok: false, message: `error: health rpc probe failed: ${e.message ?? String(e)}` };
     });
     if (typeof status !== 'string') return status;
-    return status === 'SERVING' ? { ok: true, message: 'service healthy' } : { ok: false, message: `service unhealthy (responded with "${status}")` };
+    return status === 'SERVING'
+      ? { ok: true, message: 'service healthy' }
+      : { ok: false, message: `service unhealthy (responded with "${status}")` };
   } finally {
     client.close();
   }

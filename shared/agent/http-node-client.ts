@@ -25,7 +25,11 @@ export class HttpNodeClient implements NodeClient {
   ) {}
 
   register(nodeName: string, req: RegisterRequest): Promise<RegisterResponse> {
-    return this.call('POST', `${NODE_API_PREFIX}/${encodeURIComponent(nodeName)}/register`, req) as Promise<RegisterResponse>;
+    return this.call(
+      'POST',
+      `${NODE_API_PREFIX}/${encodeURIComponent(nodeName)}/register`,
+      req,
+    ) as Promise<RegisterResponse>;
   }
 
   sync(nodeName: string, req: SyncRequest): Promise<SyncResponse> {
@@ -34,7 +38,10 @@ export class HttpNodeClient implements NodeClient {
 
   async get(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<KubeObject | undefined> {
     try {
-      return (await this.call('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/${PATHS[kind]}/${encodeURIComponent(name)}`)) as KubeObject;
+      return (await this.call(
+        'GET',
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}/${PATHS[kind]}/${encodeURIComponent(name)}`,
+      )) as KubeObject;
     } catch (e) {
       if (e instanceof ControlPlaneError && e.status === 404) return undefined;
       throw e;
@@ -43,7 +50,11 @@ export class HttpNodeClient implements NodeClient {
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const res = await httpCall(method, `${this.baseUrl}${path}`, {
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       timeoutMs: this.timeoutMs,
     });

@@ -1,7 +1,12 @@
 import { arch, availableParallelism, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { RegisterRequest } from '../nodes/protocol.js';
 import { httpCall } from '../util/http-call.js';
-import { LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_TOPOLOGY_REGION, LABEL_TOPOLOGY_ZONE } from '../model/well-known.js';
+import {
+  LABEL_HOSTNAME,
+  LABEL_INSTANCE_TYPE,
+  LABEL_TOPOLOGY_REGION,
+  LABEL_TOPOLOGY_ZONE,
+} from '../model/well-known.js';
 import { isPlainObject } from '../model/json.js';
 
 /** What the agent can learn about where it runs; on AWS the metadata endpoints add zone and instance type. */
@@ -35,7 +40,15 @@ export function localFacts(): MachineFacts {
     Object.values(networkInterfaces())
       .flat()
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
-  return { hostname: hostname().toLowerCase(), cpus: availableParallelism(), memoryBytes: totalmem(), os: platform(), arch: GO_ARCH[arch()] ?? arch(), kernel: release(), internalIP: ip };
+  return {
+    hostname: hostname().toLowerCase(),
+    cpus: availableParallelism(),
+    memoryBytes: totalmem(),
+    os: platform(),
+    arch: GO_ARCH[arch()] ?? arch(),
+    kernel: release(),
+    internalIP: ip,
+  };
 }
 
 async function getText(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<string | undefined> {
@@ -58,14 +71,23 @@ export async function awsFacts(ecsMetadataUri: string | undefined): Promise<Mach
       const t: unknown = JSON.parse(task);
       const field = (k: string) => (isPlainObject(t) && typeof t[k] === 'string' ? t[k] : undefined);
       const zone = field('AvailabilityZone');
-      return { zone, region: zone?.replace(/[a-z]$/, ''), launchType: field('LaunchType'), instanceId: field('TaskARN')?.split('/').at(-1) };
+      return {
+        zone,
+        region: zone?.replace(/[a-z]$/, ''),
+        launchType: field('LaunchType'),
+        instanceId: field('TaskARN')?.split('/').at(-1),
+      };
     }
   }
   const imds = 'http://169.254.169.254/latest';
   const token = await getText(`${imds}/api/token`, { 'x-aws-ec2-metadata-token-ttl-seconds': '60' }, 'PUT');
   if (!token) return undefined;
   const get = (p: string) => getText(`${imds}/meta-data/${p}`, { 'x-aws-ec2-metadata-token': token });
-  const [zone, instanceType, instanceId] = await Promise.all([get('placement/availability-zone'), get('instance-type'), get('instance-id')]);
+  const [zone, instanceType, instanceId] = await Promise.all([
+    get('placement/availability-zone'),
+    get('instance-type'),
+    get('instance-id'),
+  ]);
   return { zone, region: zone?.replace(/[a-z]$/, ''), instanceType, instanceId, launchType: 'EC2' };
 }
 
@@ -84,12 +106,20 @@ export function looksLikeEc2(read: (path: string) => string | undefined): boolea
 const mebibytes = (bytes: number) => `${Math.floor(bytes / 1024 / 1024)}Mi`;
 
 /** The Node's registration from the machine's facts and the operator's overrides. */
-export function registration(nodeName: string, facts: MachineFacts, o: MachineOverrides = {}): Omit<RegisterRequest, 'holder'> {
+export function registration(
+  nodeName: string,
+  facts: MachineFacts,
+  o: MachineOverrides = {},
+): Omit<RegisterRequest, 'holder'> {
   const cpuMilli = o.cpu ? Math.round(Number.parseFloat(o.cpu) * (o.cpu.endsWith('m') ? 1 : 1000)) : facts.cpus * 1000;
   const memory = o.memory ?? mebibytes(facts.memoryBytes);
-  const reservedCpu = o.reservedCpu ? Math.round(Number.parseFloat(o.reservedCpu) * (o.reservedCpu.endsWith('m') ? 1 : 1000)) : 100;
+  const reservedCpu = o.reservedCpu
+    ? Math.round(Number.parseFloat(o.reservedCpu) * (o.reservedCpu.endsWith('m') ? 1 : 1000))
+    : 100;
   const memMi = Number.parseInt(memory, 10) * (memory.endsWith('Gi') ? 1024 : 1);
-  const reservedMi = o.reservedMemory ? Number.parseInt(o.reservedMemory, 10) * (o.reservedMemory.endsWith('Gi') ? 1024 : 1) : 256;
+  const reservedMi = o.reservedMemory
+    ? Number.parseInt(o.reservedMemory, 10) * (o.reservedMemory.endsWith('Gi') ? 1024 : 1)
+    : 256;
   const pods = String(o.pods ?? 110);
   const aws = facts.aws;
   const labels: Record<string, string> = {
@@ -107,12 +137,22 @@ export function registration(nodeName: string, facts: MachineFacts, o: MachineOv
     labels,
     taints: o.taints ?? [],
     capacity: { cpu: `${cpuMilli}m`, memory: `${memMi}Mi`, pods },
-    allocatable: { cpu: `${Math.max(0, cpuMilli - reservedCpu)}m`, memory: `${Math.max(0, memMi - reservedMi)}Mi`, pods },
+    allocatable: {
+      cpu: `${Math.max(0, cpuMilli - reservedCpu)}m`,
+      memory: `${Math.max(0, memMi - reservedMi)}Mi`,
+      pods,
+    },
     addresses: [
       { type: 'InternalIP', address: ip },
       { type: 'Hostname', address: facts.hostname },
     ],
-    nodeInfo: { operatingSystem: facts.os, architecture: facts.arch, kernelVersion: facts.kernel, kubeletVersion: 'kumo-agent/0.1.0', containerRuntimeVersion: '' },
+    nodeInfo: {
+      operatingSystem: facts.os,
+      architecture: facts.arch,
+      kernelVersion: facts.kernel,
+      kubeletVersion: 'kumo-agent/0.1.0',
+      containerRuntimeVersion: '',
+    },
     ...(aws?.instanceId && aws.zone ? { providerID: `aws:///${aws.zone}/${aws.instanceId}` } : {}),
   };
 }

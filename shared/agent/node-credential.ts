@@ -32,7 +32,15 @@ export async function nodeCredential(s: CredentialSource): Promise<string | unde
     let status = 0;
     let text = '';
     try {
-      const res = await httpCall('POST', url, { headers: { authorization: `Bearer ${s.bootstrapToken}`, accept: 'application/json', 'content-type': 'application/json' }, body: '{}', timeoutMs: 10_000 });
+      const res = await httpCall('POST', url, {
+        headers: {
+          authorization: `Bearer ${s.bootstrapToken}`,
+          accept: 'application/json',
+          'content-type': 'application/json',
+        },
+        body: '{}',
+        timeoutMs: 10_000,
+      });
       status = res.status;
       text = res.body;
     } catch (e) {
@@ -49,7 +57,8 @@ export async function nodeCredential(s: CredentialSource): Promise<string | unde
       return token;
     }
     // 401/403 will not get better by retrying (expired or revoked bootstrap token, wrong role).
-    if (status === 401 || status === 403 || status === 400 || attempt >= 30) throw new Error(`could not obtain a node credential: ${status || 'no answer'} ${text.slice(0, 300)}`);
+    if (status === 401 || status === 403 || status === 400 || attempt >= 30)
+      throw new Error(`could not obtain a node credential: ${status || 'no answer'} ${text.slice(0, 300)}`);
     await sleep(Math.min(10_000, 500 * attempt));
   }
 }

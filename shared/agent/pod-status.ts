@@ -34,7 +34,8 @@ const exitOf = (c: ContainerView) => ('terminated' in c.state ? c.state.terminat
  */
 export function podPhase(v: Pick<PodView, 'init' | 'main'>): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
   if (v.init.some((c) => c.finished && exitOf(c) !== 0)) return 'Failed';
-  if (v.main.length && v.main.every((c) => c.finished)) return v.main.every((c) => exitOf(c) === 0) ? 'Succeeded' : 'Failed';
+  if (v.main.length && v.main.every((c) => c.finished))
+    return v.main.every((c) => exitOf(c) === 0) ? 'Succeeded' : 'Failed';
   if (v.main.some((c) => c.everRan)) return 'Running';
   return 'Pending';
 }
@@ -60,7 +61,13 @@ export function podStatus(v: PodView) {
   const condition = (type: string, ok: boolean, reason?: string) => {
     const status: 'True' | 'False' = ok ? 'True' : 'False';
     const prev = v.previous?.conditions?.find((c) => c.type === type);
-    return { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : v.now, ...(ok || !reason ? {} : { reason }) };
+    return {
+      type,
+      status,
+      lastProbeTime: null,
+      lastTransitionTime: prev?.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : v.now,
+      ...(ok || !reason ? {} : { reason }),
+    };
   };
   return {
     phase,

@@ -47,13 +47,27 @@ export class PodWorker {
     // The runner reads a subset of Container whose enums (pull policy, protocol) admission has checked.
     const containers = (spec.containers ?? []) as ContainerDef[];
     const initContainers = (spec.initContainers ?? []) as ContainerDef[];
-    const runnerDeps: RunnerDeps = { ...deps, event: (...a) => deps.event(pod, ...a), changed: () => deps.changed(this) };
-    const adoptedFor = (name: string) => adopted.filter((c) => c.labels[LABELS.container] === name && c.running).sort((a, b) => (b.startedAt?.getTime() ?? 0) - (a.startedAt?.getTime() ?? 0))[0];
+    const runnerDeps: RunnerDeps = {
+      ...deps,
+      event: (...a) => deps.event(pod, ...a),
+      changed: () => deps.changed(this),
+    };
+    const adoptedFor = (name: string) =>
+      adopted
+        .filter((c) => c.labels[LABELS.container] === name && c.running)
+        .sort((a, b) => (b.startedAt?.getTime() ?? 0) - (a.startedAt?.getTime() ?? 0))[0];
     // Init containers must succeed once; a pod that never restarts fails with its first failed init container.
-    this.init = initContainers.map((c) => new ContainerRunner(pod, c, restartPolicy === 'Never' ? 'Never' : 'OnFailure', runnerDeps));
+    this.init = initContainers.map(
+      (c) => new ContainerRunner(pod, c, restartPolicy === 'Never' ? 'Never' : 'OnFailure', runnerDeps),
+    );
     // A pod adopted after an agent restart is past its init containers.
     const adopting = adopted.some((c) => c.running);
-    if (adopting) for (const r of this.init) Object.assign(r, { finished: true, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: this.startTime } } });
+    if (adopting)
+      for (const r of this.init)
+        Object.assign(r, {
+          finished: true,
+          state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: this.startTime } },
+        });
     this.main = containers.map((c) => new ContainerRunner(pod, c, restartPolicy, runnerDeps, adoptedFor(c.name)));
   }
 

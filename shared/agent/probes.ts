@@ -5,7 +5,13 @@ import { systemTimers, type Timers } from '../util/timers.js';
 
 /** A container probe as the Pod spec declares it (httpGet, tcpSocket, exec or grpc). */
 export interface ProbeSpec {
-  httpGet?: { path?: string; port: number | string; host?: string; scheme?: string; httpHeaders?: { name: string; value: string }[] };
+  httpGet?: {
+    path?: string;
+    port: number | string;
+    host?: string;
+    scheme?: string;
+    httpHeaders?: { name: string; value: string }[];
+  };
   tcpSocket?: { port: number | string; host?: string };
   exec?: { command?: string[] };
   grpc?: { port: number; service?: string };
@@ -43,8 +49,16 @@ export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<
     if (probe.httpGet) {
       const h = probe.httpGet;
       const url = `${(h.scheme ?? 'HTTP').toLowerCase()}://${h.host ?? target.host}:${portOf(h.port, target)}${h.path ?? '/'}`;
-      const res = await httpCall('GET', url, { timeoutMs, headers: { 'user-agent': 'kube-probe/kumo', ...Object.fromEntries((h.httpHeaders ?? []).map((x) => [x.name, x.value])) } });
-      return res.status >= 200 && res.status < 400 ? { ok: true, message: '' } : { ok: false, message: `HTTP probe failed with statuscode: ${res.status}` };
+      const res = await httpCall('GET', url, {
+        timeoutMs,
+        headers: {
+          'user-agent': 'kube-probe/kumo',
+          ...Object.fromEntries((h.httpHeaders ?? []).map((x) => [x.name, x.value])),
+        },
+      });
+      return res.status >= 200 && res.status < 400
+        ? { ok: true, message: '' }
+        : { ok: false, message: `HTTP probe failed with statuscode: ${res.status}` };
     }
     if (probe.tcpSocket) {
       const port = portOf(probe.tcpSocket.port, target);
@@ -59,7 +73,12 @@ export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<
     }
     if (probe.exec?.command?.length) {
       const r = await target.exec(probe.exec.command, timeoutMs);
-      return r.exitCode === 0 ? { ok: true, message: '' } : { ok: false, message: `command ${JSON.stringify(probe.exec.command)} exited with ${r.exitCode}: ${r.output.trim().slice(0, 200)}` };
+      return r.exitCode === 0
+        ? { ok: true, message: '' }
+        : {
+            ok: false,
+            message: `command ${JSON.stringify(probe.exec.command)} exited with ${r.exitCode}: ${r.output.trim().slice(0, 200)}`,
+          };
     }
     if (probe.grpc) return await grpcProbe(target.host, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
     return { ok: false, message: 'probe has no handler (httpGet, tcpSocket, exec or grpc)' };

@@ -22,30 +22,53 @@ export interface CreateContext {
 }
 
 /** A client value for an error message; never calls the value's own toString (it may be hostile JSON). */
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(typeof v));
+const show = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(typeof v)));
 
 /** Fields only the server may set; whatever a client sends for them is dropped. */
-const SERVER_OWNED_META = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'];
+const SERVER_OWNED_META = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'selfLink',
+  'managedFields',
+];
 
 /** Checks the body is an object of this type and fills apiVersion/kind/namespace from the URL when absent. */
-export function coerceBody(type: ResourceType, body: unknown, urlNamespace: string | undefined, urlName?: string): KubeObject {
-  if (!isPlainObject(body)) throw new BadRequestError(`the body must be a ${type.kind} object, got ${Array.isArray(body) ? 'an array' : typeof body}`);
+export function coerceBody(
+  type: ResourceType,
+  body: unknown,
+  urlNamespace: string | undefined,
+  urlName?: string,
+): KubeObject {
+  if (!isPlainObject(body))
+    throw new BadRequestError(
+      `the body must be a ${type.kind} object, got ${Array.isArray(body) ? 'an array' : typeof body}`,
+    );
   const o = clone(body) as Record<string, unknown>;
   const apiVersion = apiVersionOf(type);
   if (o.apiVersion === undefined) o.apiVersion = apiVersion;
   if (o.kind === undefined) o.kind = type.kind;
   if (o.apiVersion !== apiVersion || o.kind !== type.kind)
-    throw new BadRequestError(`the API version in the data (${show(o.apiVersion)}) and kind (${show(o.kind)}) do not match the request path, which serves ${apiVersion} ${type.kind}`);
+    throw new BadRequestError(
+      `the API version in the data (${show(o.apiVersion)}) and kind (${show(o.kind)}) do not match the request path, which serves ${apiVersion} ${type.kind}`,
+    );
   if (o.metadata === undefined) o.metadata = {};
   if (!isPlainObject(o.metadata)) throw new BadRequestError('metadata must be an object');
   const meta = o.metadata as Record<string, unknown>;
   if (type.namespaced) {
     if (meta.namespace === undefined || meta.namespace === '') meta.namespace = urlNamespace ?? 'default';
     else if (urlNamespace !== undefined && meta.namespace !== urlNamespace)
-      throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
+      throw new BadRequestError(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
   }
   if (urlName !== undefined && meta.name !== undefined && meta.name !== urlName)
-    throw new BadRequestError(`the name of the object (${show(meta.name)}) does not match the name on the URL (${urlName})`);
+    throw new BadRequestError(
+      `the name of the object (${show(meta.name)}) does not match the name on the URL (${urlName})`,
+    );
   if (urlName !== undefined && meta.name === undefined) meta.name = urlName;
   return o as KubeObject;
 }
@@ -53,7 +76,12 @@ export function coerceBody(type: ResourceType, body: unknown, urlNamespace: stri
 /** Secrets accept `stringData` as a write-only convenience: it is merged into base64 `data`. */
 function foldStringData(o: KubeObject) {
   // Non-string values stay in stringData for validation to report.
-  if (o.kind !== 'Secret' || !isPlainObject(o.stringData) || !Object.values(o.stringData).every((v) => typeof v === 'string')) return;
+  if (
+    o.kind !== 'Secret' ||
+    !isPlainObject(o.stringData) ||
+    !Object.values(o.stringData).every((v) => typeof v === 'string')
+  )
+    return;
   const data = isPlainObject(o.data) ? (o.data as Record<string, string>) : {};
   for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
   o.data = data;
@@ -73,7 +101,14 @@ function jobSelector(o: KubeObject, uid: string) {
   if (spec.selector === undefined && spec.manualSelector !== true) {
     const name = o.metadata.name ?? '';
     spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-    if (tm) tm.labels = { ...(isPlainObject(tm.labels) ? tm.labels : {}), 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+    if (tm)
+      tm.labels = {
+        ...(isPlainObject(tm.labels) ? tm.labels : {}),
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': name,
+        'controller-uid': uid,
+        'job-name': name,
+      };
   }
   if (tm?.labels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tm.labels };
 }
@@ -95,7 +130,12 @@ export function prepareCreate(type: ResourceType, body: unknown, ctx: CreateCont
   const o = coerceBody(type, body, ctx.namespace);
   for (const f of SERVER_OWNED_META) delete o.metadata[f];
   if (!type.namespaced) delete o.metadata.namespace;
-  if ((o.metadata.name === undefined || o.metadata.name === '') && typeof o.metadata.generateName === 'string' && o.metadata.generateName) o.metadata.name = `${o.metadata.generateName}${ctx.nameSuffix}`;
+  if (
+    (o.metadata.name === undefined || o.metadata.name === '') &&
+    typeof o.metadata.generateName === 'string' &&
+    o.metadata.generateName
+  )
+    o.metadata.name = `${o.metadata.generateName}${ctx.nameSuffix}`;
   const status = type.initialStatus?.(o);
   if (type.hasStatus || status) {
     if (status) o.status = status;
@@ -121,7 +161,12 @@ function desiredState(o: KubeObject): Record<string, unknown> {
  * The object to write for a replace (or a patch, once applied) of `current`; undefined when the
  * result equals what is stored, so a no-op update costs no write and keeps its resourceVersion.
  */
-export function prepareUpdate(type: ResourceType, current: StoredObject, body: unknown, mode: UpdateMode): KubeObject | undefined {
+export function prepareUpdate(
+  type: ResourceType,
+  current: StoredObject,
+  body: unknown,
+  mode: UpdateMode,
+): KubeObject | undefined {
   const incoming = coerceBody(type, body, current.metadata.namespace || undefined, current.metadata.name);
   let next: KubeObject;
   if (mode === 'status') {
@@ -130,8 +175,16 @@ export function prepareUpdate(type: ResourceType, current: StoredObject, body: u
   } else {
     next = incoming;
     for (const f of SERVER_OWNED_META) delete next.metadata[f];
-    const kept: (keyof StoredObject['metadata'])[] = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields'];
-    for (const f of kept) if (current.metadata[f] !== undefined) (next.metadata as Record<string, unknown>)[f] = current.metadata[f];
+    const kept: (keyof StoredObject['metadata'])[] = [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'managedFields',
+    ];
+    for (const f of kept)
+      if (current.metadata[f] !== undefined) (next.metadata as Record<string, unknown>)[f] = current.metadata[f];
     if (!type.namespaced) delete next.metadata.namespace;
     // The main path never writes status: it belongs to the controllers and agents (status subresource).
     if (type.hasStatus) {
@@ -140,7 +193,11 @@ export function prepareUpdate(type: ResourceType, current: StoredObject, body: u
     }
     foldStringData(next);
     applyDefaults(type, next);
-    if (next.kind === 'Job' && isPlainObject(next.spec) && (next.spec as Record<string, unknown>).selector === undefined) {
+    if (
+      next.kind === 'Job' &&
+      isPlainObject(next.spec) &&
+      (next.spec as Record<string, unknown>).selector === undefined
+    ) {
       jobSelector(next, current.metadata.uid);
     }
   }
@@ -148,6 +205,7 @@ export function prepareUpdate(type: ResourceType, current: StoredObject, body: u
   const { resourceVersion: _rv, ...currentMeta } = current.metadata;
   const { resourceVersion: _nrv, ...nextMeta } = next.metadata;
   if (jsonEqual({ ...next, metadata: nextMeta }, { ...current, metadata: currentMeta })) return undefined;
-  if (mode === 'main' && !jsonEqual(desiredState(next), desiredState(current))) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+  if (mode === 'main' && !jsonEqual(desiredState(next), desiredState(current)))
+    next.metadata.generation = (current.metadata.generation ?? 1) + 1;
   return next;
 }

@@ -1,5 +1,11 @@
 import { prepareCreate, prepareUpdate } from './admission.js';
-import { BadRequestError, RequestEntityTooLargeError, StatusError, TransactionError, type Status } from '../model/errors.js';
+import {
+  BadRequestError,
+  RequestEntityTooLargeError,
+  StatusError,
+  TransactionError,
+  type Status,
+} from '../model/errors.js';
 import { isPlainObject } from '../model/json.js';
 import { typeForKind, type ResourceType } from '../model/kinds.js';
 import type { ObjectService, ServiceDeps } from './object-service.js';
@@ -56,7 +62,12 @@ const describe = (d: Partial<Doc> & { index: number }, raw?: unknown) => {
   };
 };
 
-const failed = (base: ReturnType<typeof describe>, e: StatusError): ApplyItemResult => ({ ...base, action: 'failed', code: e.code, status: e.toStatus() });
+const failed = (base: ReturnType<typeof describe>, e: StatusError): ApplyItemResult => ({
+  ...base,
+  action: 'failed',
+  code: e.code,
+  status: e.toStatus(),
+});
 
 export class BulkApplier {
   constructor(
@@ -67,7 +78,9 @@ export class BulkApplier {
   async apply(documents: unknown[], opts: { atomic: boolean; namespace?: string }): Promise<ApplyResult> {
     if (documents.length === 0) throw new BadRequestError('the manifest holds no objects');
     const parsed = documents.map((raw, index) => this.parse(raw, index, opts.namespace));
-    const results = opts.atomic ? await this.applyAtomically(parsed, documents) : await this.applyEach(parsed, documents);
+    const results = opts.atomic
+      ? await this.applyAtomically(parsed, documents)
+      : await this.applyEach(parsed, documents);
     return { kind: 'ApplyResult', apiVersion: 'kumo.dev/v1', atomic: opts.atomic, results };
   }
 
@@ -77,10 +90,19 @@ export class BulkApplier {
     const kind = typeof raw.kind === 'string' ? raw.kind : '';
     if (!apiVersion || !kind) return new BadRequestError(`document ${index + 1}: apiVersion and kind are required`);
     const type = typeForKind(apiVersion, kind);
-    if (!type) return new StatusError(404, 'NotFound', `no matches for kind "${kind}" in version "${apiVersion}"`, { kind });
+    if (!type)
+      return new StatusError(404, 'NotFound', `no matches for kind "${kind}" in version "${apiVersion}"`, { kind });
     const meta = isPlainObject(raw.metadata) ? raw.metadata : {};
-    const namespace = type.namespaced ? (typeof meta.namespace === 'string' && meta.namespace) || defaultNamespace || 'default' : '';
-    return { index, type, body: raw as KubeObject, namespace, name: typeof meta.name === 'string' ? meta.name : undefined };
+    const namespace = type.namespaced
+      ? (typeof meta.namespace === 'string' && meta.namespace) || defaultNamespace || 'default'
+      : '';
+    return {
+      index,
+      type,
+      body: raw as KubeObject,
+      namespace,
+      name: typeof meta.name === 'string' ? meta.name : undefined,
+    };
   }
 
   private async applyEach(docs: (Doc | StatusError)[], raws: unknown[]): Promise<ApplyItemResult[]> {
@@ -117,7 +139,10 @@ export class BulkApplier {
   }
 
   private async applyAtomically(docs: (Doc | StatusError)[], raws: unknown[]): Promise<ApplyItemResult[]> {
-    if (docs.length > ATOMIC_APPLY_LIMIT) throw new RequestEntityTooLargeError(`an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} objects; this manifest has ${docs.length}`);
+    if (docs.length > ATOMIC_APPLY_LIMIT)
+      throw new RequestEntityTooLargeError(
+        `an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} objects; this manifest has ${docs.length}`,
+      );
     const results: ApplyItemResult[] = [];
     const writes: { write: TransactWrite; result: ApplyItemResult }[] = [];
     const seen = new Set<string>();
@@ -129,9 +154,12 @@ export class BulkApplier {
         if (d instanceof StatusError) throw d;
         const result: ApplyItemResult = { ...base, action: 'unchanged', code: 200 };
         const key = `${d.type.kind}/${d.namespace}/${d.name ?? ''}`;
-        if (d.name && seen.has(key)) throw new BadRequestError(`${d.type.kind} "${d.name}" appears more than once in the manifest`);
+        if (d.name && seen.has(key))
+          throw new BadRequestError(`${d.type.kind} "${d.name}" appears more than once in the manifest`);
         seen.add(key);
-        const current = d.name ? await this.deps.store.get({ kind: d.type.kind, namespace: d.namespace, name: d.name }) : undefined;
+        const current = d.name
+          ? await this.deps.store.get({ kind: d.type.kind, namespace: d.namespace, name: d.name })
+          : undefined;
         const ns = d.type.namespaced ? d.namespace : undefined;
         const body = { ...d.body, metadata: { ...d.body.metadata, ...(ns ? { namespace: ns } : {}) } };
         if (current) {
@@ -139,12 +167,20 @@ export class BulkApplier {
           const next = prepareUpdate(d.type, current, { ...body, metadata: meta }, 'main');
           if (next) {
             result.action = 'configured';
-            writes.push({ write: { op: 'update', object: next, expectedResourceVersion: current.metadata.resourceVersion }, result });
+            writes.push({
+              write: { op: 'update', object: next, expectedResourceVersion: current.metadata.resourceVersion },
+              result,
+            });
           } else {
             result.object = current;
           }
         } else {
-          const next = prepareCreate(d.type, body, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace: ns, nameSuffix: this.deps.nameSuffix() });
+          const next = prepareCreate(d.type, body, {
+            now: this.deps.clock.now(),
+            uid: this.deps.newUid(),
+            namespace: ns,
+            nameSuffix: this.deps.nameSuffix(),
+          });
           if (ns && !createdNamespaces.has(ns)) await this.service.assertNamespaceOpen(ns, d.type, next.metadata.name);
           if (d.type.kind === 'Namespace') createdNamespaces.add(next.metadata.name ?? '');
           result.action = 'created';
@@ -172,7 +208,8 @@ export class BulkApplier {
         const w = writes[i];
         if (w && f) Object.assign(w.result, { action: 'failed', code: f.code, status: f.toStatus() });
       });
-      if (!results.some((r) => r.action === 'failed')) results.forEach((r) => Object.assign(r, { action: 'failed', code: e.code, status: e.toStatus() }));
+      if (!results.some((r) => r.action === 'failed'))
+        results.forEach((r) => Object.assign(r, { action: 'failed', code: e.code, status: e.toStatus() }));
       return rolledBack(results);
     }
   }

@@ -1,4 +1,9 @@
-import { AccessDeniedError, RequestEntityTooLargeError, TooManyRequestsError, UnauthorizedError } from '../model/errors.js';
+import {
+  AccessDeniedError,
+  RequestEntityTooLargeError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from '../model/errors.js';
 import type { Route } from './http/routes.js';
 import type { ApiRequest } from './http/request.js';
 import { isPlainObject } from '../model/json.js';
@@ -40,7 +45,10 @@ export class Gate {
   /** Who is asking (401 without valid credentials), within their rate (429) and the size limit (413). */
   async admit(req: ApiRequest): Promise<Principal> {
     const size = req.bodyBytes?.length ?? Buffer.byteLength(req.body ?? '', 'utf8');
-    if (size > this.settings.maxBodyBytes) throw new RequestEntityTooLargeError(`the request body is ${size} bytes; the limit is ${this.settings.maxBodyBytes} bytes`);
+    if (size > this.settings.maxBodyBytes)
+      throw new RequestEntityTooLargeError(
+        `the request body is ${size} bytes; the limit is ${this.settings.maxBodyBytes} bytes`,
+      );
     const header = req.headers.authorization;
     // The local developer is not rate limited: benchmarks and tests drive the local stack through it.
     if (header === undefined && this.settings.mode === 'dev-loopback' && isLoopback(req.sourceIp)) return DEV_PRINCIPAL;
@@ -48,7 +56,8 @@ export class Gate {
     if (!token) throw new UnauthorizedError();
     const principal = await this.authenticator.authenticate(token);
     const wait = this.limiter.take(userName(principal));
-    if (wait > 0) throw new TooManyRequestsError(`too many requests from ${userName(principal)}; retry after ${wait} s`, wait);
+    if (wait > 0)
+      throw new TooManyRequestsError(`too many requests from ${userName(principal)}; retry after ${wait} s`, wait);
     return principal;
   }
 
@@ -66,9 +75,21 @@ export class Gate {
       if (!type) continue;
       const meta = isPlainObject(d.metadata) ? d.metadata : {};
       const name = typeof meta.name === 'string' ? meta.name : undefined;
-      const namespace = type.namespaced ? (typeof meta.namespace === 'string' ? meta.namespace : (defaultNamespace ?? 'default')) : undefined;
+      const namespace = type.namespaced
+        ? typeof meta.namespace === 'string'
+          ? meta.namespace
+          : (defaultNamespace ?? 'default')
+        : undefined;
       for (const verb of ['create', 'update'] as const) {
-        const a: RequestAttributes = { type: 'resource', verb, group: type.group, resource: type.plural, namespaced: type.namespaced, namespace, name };
+        const a: RequestAttributes = {
+          type: 'resource',
+          verb,
+          group: type.group,
+          resource: type.plural,
+          namespaced: type.namespaced,
+          namespace,
+          name,
+        };
         await this.enforce(p, a, await this.resolve(decide(p, a)));
       }
     }
@@ -86,7 +107,9 @@ export class Gate {
     if (d.check === 'podOnNode') {
       const pod = await this.store.get({ kind: 'Pod', namespace: d.namespace, name: d.name });
       // A missing pod is denied, not 404: a node must not learn which pods exist elsewhere.
-      return pod && nodeNameOf(pod) === d.nodeName ? { allow: true } : { allow: false, reason: 'the pod is not bound to this node' };
+      return pod && nodeNameOf(pod) === d.nodeName
+        ? { allow: true }
+        : { allow: false, reason: 'the pod is not bound to this node' };
     }
     const pods = await listAll(this.store, { kind: 'Pod', nodeName: d.nodeName });
     const referenced = pods.some((pod: KubeObject) => {
@@ -94,7 +117,9 @@ export class Gate {
       const refs = podReferences(pod);
       return (d.kind === 'ConfigMap' ? refs.configMaps : refs.secrets).has(d.name);
     });
-    return referenced ? { allow: true } : { allow: false, reason: `no pod bound to this node refers to this ${d.kind}` };
+    return referenced
+      ? { allow: true }
+      : { allow: false, reason: `no pod bound to this node refers to this ${d.kind}` };
   }
 }
 
@@ -104,7 +129,8 @@ function denial(p: Principal, a: RequestAttributes, why: string): AccessDeniedEr
     case 'resource': {
       const label = resourceLabel(a);
       const subject = a.name !== undefined ? `${label} "${a.name}"` : label;
-      const where = a.namespace !== undefined ? ` in the namespace "${a.namespace}"` : a.namespaced ? ' at the cluster scope' : '';
+      const where =
+        a.namespace !== undefined ? ` in the namespace "${a.namespace}"` : a.namespaced ? ' at the cluster scope' : '';
       return new AccessDeniedError(
         `${subject} is forbidden: ${user} cannot ${a.verb} resource "${a.resource}${a.subresource ? `/${a.subresource}` : ''}" in API group "${a.group}"${where}: ${why}`,
         { resource: a.resource, group: a.group, name: a.name },
@@ -113,7 +139,11 @@ function denial(p: Principal, a: RequestAttributes, why: string): AccessDeniedEr
     case 'nonResource':
       return new AccessDeniedError(`forbidden: ${user} cannot ${a.verb} path "${a.path}": ${why}`, {});
     case 'agent':
-      return new AccessDeniedError(`nodes "${a.node}" is forbidden: ${user} cannot ${a.action} as this node: ${why}`, { resource: 'nodes', group: '', name: a.node });
+      return new AccessDeniedError(`nodes "${a.node}" is forbidden: ${user} cannot ${a.action} as this node: ${why}`, {
+        resource: 'nodes',
+        group: '',
+        name: a.node,
+      });
     case 'bulkApply':
       return new AccessDeniedError(`forbidden: ${user} cannot apply objects: ${why}`, {});
   }

@@ -21,7 +21,9 @@ function podUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
   // spec.nodeName is set by a binding only (the scheduler's, or pods/binding), never by an update: an
   // update would place the pod where no filter ran and no node's capacity ledger counts it. Kubernetes
   // names the whole spec; when nodeName is what changed, the cause names it so a client sees why.
-  const onlyNodeName = !jsonEqual(spec(next).nodeName, spec(prev).nodeName) && jsonEqual(strip({ ...spec(next), nodeName: null }), strip({ ...spec(prev), nodeName: null }));
+  const onlyNodeName =
+    !jsonEqual(spec(next).nodeName, spec(prev).nodeName) &&
+    jsonEqual(strip({ ...spec(next), nodeName: null }), strip({ ...spec(prev), nodeName: null }));
   return [
     cause.forbidden(
       onlyNodeName ? 'spec.nodeName' : 'spec',
@@ -31,7 +33,9 @@ function podUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
 }
 
 const immutableField = (field: string, a: unknown, b: unknown): StatusCause[] =>
-  jsonEqual(a, b) ? [] : [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(a)}: field is immutable`, field }];
+  jsonEqual(a, b)
+    ? []
+    : [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(a)}: field is immutable`, field }];
 
 export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
   switch (next.kind) {
@@ -55,7 +59,9 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
         ...(next.kind === 'ConfigMap' ? immutableField('binaryData', next.binaryData, prev.binaryData) : []),
       ];
     case 'Service':
-      return prev.spec?.clusterIP ? immutableField('spec.clusterIP', spec(next).clusterIP ?? prev.spec.clusterIP, prev.spec.clusterIP) : [];
+      return prev.spec?.clusterIP
+        ? immutableField('spec.clusterIP', spec(next).clusterIP ?? prev.spec.clusterIP, prev.spec.clusterIP)
+        : [];
     default:
       return [];
   }

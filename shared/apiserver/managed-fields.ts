@@ -8,7 +8,15 @@ import type { KubeObject } from '../model/types.js';
  * A later apply by another manager that would change one of those fields is a conflict unless forced.
  */
 
-const LIST_KEYS: Record<string, string> = { containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath', ports: 'containerPort', conditions: 'type' };
+const LIST_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+  conditions: 'type',
+};
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -20,7 +28,15 @@ export interface ManagedFieldsEntry {
 }
 
 const IGNORED_TOP = new Set(['apiVersion', 'kind', 'status']);
-const IGNORED_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields']);
+const IGNORED_META = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+]);
 
 export function fieldsOf(value: unknown, parentField = '', top = true): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -30,7 +46,15 @@ export function fieldsOf(value: unknown, parentField = '', top = true): Record<s
     if (parentField === 'metadata' && IGNORED_META.has(k)) continue;
     if (Array.isArray(v)) {
       const key = Object.hasOwn(LIST_KEYS, k) ? LIST_KEYS[k] : undefined; // own keys only: user fields may be named "constructor"
-      if (key && v.every((i) => isPlainObject(i) && (i as Record<string, unknown>)[k === 'ports' && !('containerPort' in (i as object)) ? 'port' : key] !== undefined)) {
+      if (
+        key &&
+        v.every(
+          (i) =>
+            isPlainObject(i) &&
+            (i as Record<string, unknown>)[k === 'ports' && !('containerPort' in (i as object)) ? 'port' : key] !==
+              undefined,
+        )
+      ) {
         const items: Record<string, unknown> = {};
         for (const item of v as Record<string, unknown>[]) {
           const kk = k === 'ports' && !('containerPort' in item) ? 'port' : key;
@@ -68,7 +92,9 @@ function valueAt(o: unknown, path: string): unknown {
     if (part.startsWith('f:')) cur = isPlainObject(cur) ? cur[part.slice(2)] : undefined;
     else if (part.startsWith('k:')) {
       const key = JSON.parse(part.slice(2)) as Record<string, unknown>;
-      cur = Array.isArray(cur) ? cur.find((i) => isPlainObject(i) && Object.entries(key).every(([kk, vv]) => i[kk] === vv)) : undefined;
+      cur = Array.isArray(cur)
+        ? cur.find((i) => isPlainObject(i) && Object.entries(key).every(([kk, vv]) => i[kk] === vv))
+        : undefined;
     }
   }
   return cur;
@@ -84,8 +110,17 @@ export function applyConflicts(live: KubeObject, applied: KubeObject, manager: s
     for (const path of leaves(e.fieldsV1)) {
       if (!mine.has(path)) continue;
       if (!jsonEqual(valueAt(live, path), valueAt(applied, path))) {
-        const field = '.' + path.replace(/f:/g, '').replace(/\/k:(\{[^}]*\})/g, '[$1]').replace(/\//g, '.');
-        causes.push({ ...cause.invalid(field, valueAt(applied, path), `conflict with "${e.manager}"`), reason: 'FieldManagerConflict', message: `conflict with "${e.manager}"` });
+        const field =
+          '.' +
+          path
+            .replace(/f:/g, '')
+            .replace(/\/k:(\{[^}]*\})/g, '[$1]')
+            .replace(/\//g, '.');
+        causes.push({
+          ...cause.invalid(field, valueAt(applied, path), `conflict with "${e.manager}"`),
+          reason: 'FieldManagerConflict',
+          message: `conflict with "${e.manager}"`,
+        });
       }
     }
   }
@@ -93,11 +128,25 @@ export function applyConflicts(live: KubeObject, applied: KubeObject, manager: s
 }
 
 export function conflictError(kind: string, name: string, causes: StatusCause[]) {
-  return new StatusError(409, 'Conflict', `Apply failed with ${causes.length} conflict${causes.length === 1 ? '' : 's'}: ${causes.map((c) => `${c.message}: ${c.field}`).join(', ')}`, { name, kind, causes });
+  return new StatusError(
+    409,
+    'Conflict',
+    `Apply failed with ${causes.length} conflict${causes.length === 1 ? '' : 's'}: ${causes.map((c) => `${c.message}: ${c.field}`).join(', ')}`,
+    { name, kind, causes },
+  );
 }
 
 /** Records that `manager` applied `applied`, replacing its earlier record. */
-export function recordApply(entries: ManagedFieldsEntry[] | undefined, manager: string, applied: KubeObject, apiVersion: string, time: string): ManagedFieldsEntry[] {
+export function recordApply(
+  entries: ManagedFieldsEntry[] | undefined,
+  manager: string,
+  applied: KubeObject,
+  apiVersion: string,
+  time: string,
+): ManagedFieldsEntry[] {
   const others = (entries ?? []).filter((e) => !(e.manager === manager && e.operation === 'Apply'));
-  return [...others, { manager, operation: 'Apply', apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: fieldsOf(applied) }];
+  return [
+    ...others,
+    { manager, operation: 'Apply', apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: fieldsOf(applied) },
+  ];
 }

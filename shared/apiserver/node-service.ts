@@ -50,7 +50,12 @@ export interface NodeServiceDeps {
 
 export class FencedError extends StatusError {
   constructor(nodeName: string, epoch: number) {
-    super(409, FENCED_REASON, `node "${nodeName}": epoch ${epoch} is no longer current; stop this node's pods and register again`, { name: nodeName, kind: 'nodes' });
+    super(
+      409,
+      FENCED_REASON,
+      `node "${nodeName}": epoch ${epoch} is no longer current; stop this node's pods and register again`,
+      { name: nodeName, kind: 'nodes' },
+    );
   }
 }
 
@@ -76,7 +81,10 @@ export class NodeService {
     const req = parseBody(registerRequestSchema, body);
     const forbidden = Object.keys(req.labels).filter((k) => !nodeMaySetLabel(k));
     if (forbidden.length)
-      throw new AccessDeniedError(`nodes "${nodeName}" is forbidden: a node may not set the labels ${forbidden.map((k) => JSON.stringify(k)).join(', ')} on itself (NodeRestriction); an administrator sets them`, { resource: 'nodes', group: '', name: nodeName });
+      throw new AccessDeniedError(
+        `nodes "${nodeName}" is forbidden: a node may not set the labels ${forbidden.map((k) => JSON.stringify(k)).join(', ')} on itself (NodeRestriction); an administrator sets them`,
+        { resource: 'nodes', group: '', name: nodeName },
+      );
     await this.upsertNode(nodeName, req);
     await this.deps.store.ensureNodeAllocation(nodeName);
     const lease = await this.deps.leases.acquire(nodeName, req.holder, this.deps.clock.now().getTime());
@@ -87,9 +95,14 @@ export class NodeService {
   async sync(nodeName: string, body: unknown): Promise<SyncResponse> {
     checkNodeName(nodeName);
     const req = parseBody(syncRequestSchema, body);
-    const fence: NodeFence = { nodeName, epoch: req.epoch, ...(req.renew ? { renewAtMs: this.deps.clock.now().getTime() } : {}) };
+    const fence: NodeFence = {
+      nodeName,
+      epoch: req.epoch,
+      ...(req.renew ? { renewAtMs: this.deps.clock.now().getTime() } : {}),
+    };
     // A fetch needs no write; its read of the pods goes alongside the lease check.
-    const assigned = req.fetch && !req.terminated.length ? listAll(this.deps.store, { kind: 'Pod', nodeName }) : undefined;
+    const assigned =
+      req.fetch && !req.terminated.length ? listAll(this.deps.store, { kind: 'Pod', nodeName }) : undefined;
     assigned?.catch(() => undefined); // awaited below, unless fencing fails first
     if (req.statuses.length || req.events.length) {
       // Statuses and events land with the lease check (and renewal) in one transaction: exactly fenced.
@@ -119,7 +132,11 @@ export class NodeService {
   private agentEvents(nodeName: string, events: AgentEvent[]): KubeObject[] {
     const recorder = this.deps.events(`kubelet/${nodeName}`);
     for (const e of events) {
-      const about: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: e.pod.namespace, name: e.pod.name, uid: e.pod.uid } };
+      const about: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { namespace: e.pod.namespace, name: e.pod.name, uid: e.pod.uid },
+      };
       recorder.record(about, e.type, e.reason, e.message, e.fieldPath);
     }
     return recorder.take();
@@ -150,20 +167,30 @@ export class NodeService {
         }
       },
       // Batches before the failed one landed: their pods now read as up to date and are skipped.
-      { retryable: (e, attempt) => e instanceof TransactionError && attempt < STATUS_RETRIES, delayMs: (attempt) => 5 + Math.random() * 20 * (attempt + 1) },
+      {
+        retryable: (e, attempt) => e instanceof TransactionError && attempt < STATUS_RETRIES,
+        delayMs: (attempt) => 5 + Math.random() * 20 * (attempt + 1),
+      },
     );
   }
 
   /** The status writes a report asks for: pods gone, replaced, moved or already up to date are skipped. */
   private async statusWrites(nodeName: string, reports: PodStatusReport[]): Promise<TransactWrite[]> {
-    const current = await this.deps.store.getMany(reports.map((r) => ({ kind: 'Pod', namespace: r.pod.namespace, name: r.pod.name })));
+    const current = await this.deps.store.getMany(
+      reports.map((r) => ({ kind: 'Pod', namespace: r.pod.namespace, name: r.pod.name })),
+    );
     const byKey = new Map(current.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
     const writes: TransactWrite[] = [];
     for (const r of reports) {
       const pod = byKey.get(`${r.pod.namespace}/${r.pod.name}`);
       if (!pod || pod.metadata.uid !== r.pod.uid || nodeNameOf(pod) !== nodeName) continue; // not ours to describe
       const status = { ...r.status, conditions: mergeScheduled(pod, r.status.conditions ?? []) };
-      if (!jsonEqual(pod.status, status)) writes.push({ op: 'update', object: { ...pod, status }, expectedResourceVersion: pod.metadata.resourceVersion });
+      if (!jsonEqual(pod.status, status))
+        writes.push({
+          op: 'update',
+          object: { ...pod, status },
+          expectedResourceVersion: pod.metadata.resourceVersion,
+        });
     }
     return writes;
   }
@@ -172,8 +199,21 @@ export class NodeService {
   private async upsertNode(nodeName: string, req: ReturnType<typeof registerRequestSchema.parse>): Promise<void> {
     const type = typeOf('Node');
     const now = rfc3339(this.deps.clock.now());
-    const ready = { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kumo agent is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
-    const status = { capacity: req.capacity, allocatable: req.allocatable, addresses: req.addresses, nodeInfo: req.nodeInfo, conditions: [ready] };
+    const ready = {
+      type: 'Ready',
+      status: 'True',
+      reason: 'KubeletReady',
+      message: 'kumo agent is posting ready status',
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    };
+    const status = {
+      capacity: req.capacity,
+      allocatable: req.allocatable,
+      addresses: req.addresses,
+      nodeInfo: req.nodeInfo,
+      conditions: [ready],
+    };
     for (let attempt = 0; ; attempt++) {
       let current: StoredObject;
       try {
@@ -185,7 +225,10 @@ export class NodeService {
             apiVersion: 'v1',
             kind: 'Node',
             metadata: { name: nodeName, labels: req.labels },
-            spec: { ...(req.taints.length ? { taints: req.taints } : {}), ...(req.providerID ? { providerID: req.providerID } : {}) },
+            spec: {
+              ...(req.taints.length ? { taints: req.taints } : {}),
+              ...(req.providerID ? { providerID: req.providerID } : {}),
+            },
           });
         } catch (err) {
           if (err instanceof StatusError && err.code === 409 && attempt < STATUS_RETRIES) continue;
@@ -193,12 +236,14 @@ export class NodeService {
         }
       }
       const prevReady = findCondition(current, 'Ready');
-      if (prevReady?.status === 'True' && prevReady.lastTransitionTime) ready.lastTransitionTime = prevReady.lastTransitionTime;
+      if (prevReady?.status === 'True' && prevReady.lastTransitionTime)
+        ready.lastTransitionTime = prevReady.lastTransitionTime;
       const next: KubeObject = structuredClone(current);
       next.metadata.labels = { ...current.metadata.labels, ...req.labels };
       // A node that registers again is reachable again (its new lease proves it).
       const taints = nodeSpec(current).taints ?? [];
-      if (taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== TAINT_NODE_UNREACHABLE) };
+      if (taints.some((t) => t.key === TAINT_NODE_UNREACHABLE))
+        next.spec = { ...current.spec, taints: taints.filter((t) => t.key !== TAINT_NODE_UNREACHABLE) };
       const otherConditions = conditionsOf(current).filter((c) => c.type !== 'Ready');
       next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
       if (jsonEqual(next, current)) return;
@@ -214,14 +259,20 @@ export class NodeService {
 
   /** A pod whose deletion the agent has carried out disappears (the uid guards against a namesake). */
   private async removeTerminated(nodeName: string, refs: PodRef[]): Promise<void> {
-    const current = await this.deps.store.getMany(refs.map((r) => ({ kind: 'Pod', namespace: r.namespace, name: r.name })));
+    const current = await this.deps.store.getMany(
+      refs.map((r) => ({ kind: 'Pod', namespace: r.namespace, name: r.name })),
+    );
     await Promise.all(
       refs.map(async (r) => {
         const pod = current.find((p) => p.metadata.namespace === r.namespace && p.metadata.name === r.name);
-        if (!pod || pod.metadata.uid !== r.uid || nodeNameOf(pod) !== nodeName || !pod.metadata.deletionTimestamp) return;
+        if (!pod || pod.metadata.uid !== r.uid || nodeNameOf(pod) !== nodeName || !pod.metadata.deletionTimestamp)
+          return;
         if ((pod.metadata.finalizers ?? []).length) return; // finalizers still block it; their owners finish the delete
         try {
-          await this.deps.store.delete({ kind: 'Pod', namespace: r.namespace, name: r.name }, pod.metadata.resourceVersion);
+          await this.deps.store.delete(
+            { kind: 'Pod', namespace: r.namespace, name: r.name },
+            pod.metadata.resourceVersion,
+          );
         } catch (e) {
           if (!(e instanceof ConflictError) && !(e instanceof NotFoundError)) throw e; // changed meanwhile: the agent reports again
         }
@@ -242,6 +293,8 @@ function mergeScheduled(pod: KubeObject, reported: { type: string }[]): unknown[
  * they are being deleted. Status writes do not change it, so an agent's own reports never force a refetch.
  */
 export function assignmentDigest(pods: KubeObject[]): string {
-  const parts = pods.map((p) => `${p.metadata.uid}:${p.metadata.generation ?? 0}:${p.metadata.deletionTimestamp ?? ''}`).sort();
+  const parts = pods
+    .map((p) => `${p.metadata.uid}:${p.metadata.generation ?? 0}:${p.metadata.deletionTimestamp ?? ''}`)
+    .sort();
   return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 32);
 }

@@ -1,12 +1,37 @@
 import { coerceBody, prepareCreate, prepareUpdate } from './admission.js';
-import { AlreadyExistsError, BadRequestError, ConflictError, ForbiddenError, NotFoundError, StatusError, TransactionError, type Status } from '../model/errors.js';
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  StatusError,
+  TransactionError,
+  type Status,
+} from '../model/errors.js';
 import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
 import { isPlainObject, jsonEqual } from '../model/json.js';
 import { isFinished } from '../model/pod-state.js';
 import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from '../model/kinds.js';
 import { applyPatch } from './patch.js';
-import type { DeleteOptions, DeleteResult, ListOptions, ObjectApi, ObjectList, PatchType, UpdateMode, WatchEvent, WatchOptions } from '../model/object-api.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, supportedFieldsOf } from '../model/selectors.js';
+import type {
+  DeleteOptions,
+  DeleteResult,
+  ListOptions,
+  ObjectApi,
+  ObjectList,
+  PatchType,
+  UpdateMode,
+  WatchEvent,
+  WatchOptions,
+} from '../model/object-api.js';
+import {
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  supportedFieldsOf,
+} from '../model/selectors.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
@@ -43,7 +68,8 @@ const CREATE_BATCH = 25;
 const CREATE_BATCH_BYTES = 3_000_000;
 
 /** Splits objects into createAll transactions by count and by size. */
-const transactionBatches = (objects: KubeObject[]) => chunksBy(objects, CREATE_BATCH, CREATE_BATCH_BYTES, (o) => JSON.stringify(o).length);
+const transactionBatches = (objects: KubeObject[]) =>
+  chunksBy(objects, CREATE_BATCH, CREATE_BATCH_BYTES, (o) => JSON.stringify(o).length);
 /** createAll transactions in flight at once. */
 const CREATE_LANES = 4;
 /** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */
@@ -58,7 +84,8 @@ export function encodeContinue(c: ListCursor): string {
 export function decodeContinue(token: string): ListCursor {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { namespace: v[0], name: v[1] };
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string')
+      return { namespace: v[0], name: v[1] };
   } catch {
     // fall through to the error below
   }
@@ -82,7 +109,12 @@ export class ObjectService implements ObjectApi {
   }
 
   async create(type: ResourceType, namespace: string | undefined, body: unknown): Promise<StoredObject> {
-    const o = prepareCreate(type, body, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() });
+    const o = prepareCreate(type, body, {
+      now: this.deps.clock.now(),
+      uid: this.deps.newUid(),
+      namespace,
+      nameSuffix: this.deps.nameSuffix(),
+    });
     if (type.namespaced) await this.assertNamespaceOpen(o.metadata.namespace ?? '', type, o.metadata.name);
     return this.deps.store.create(o);
   }
@@ -92,9 +124,15 @@ export class ObjectService implements ObjectApi {
    * CREATE_BATCH: far fewer requests than one create each. A name already taken is not an error here:
    * it is reported back, and the transaction is retried without it (every other create still lands).
    */
-  async createAll(type: ResourceType, namespace: string, bodies: unknown[]): Promise<{ created: StoredObject[]; taken: string[] }> {
+  async createAll(
+    type: ResourceType,
+    namespace: string,
+    bodies: unknown[],
+  ): Promise<{ created: StoredObject[]; taken: string[] }> {
     const now = this.deps.clock.now();
-    const objects = bodies.map((body) => prepareCreate(type, body, { now, uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() }));
+    const objects = bodies.map((body) =>
+      prepareCreate(type, body, { now, uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() }),
+    );
     if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
     const created: StoredObject[] = [];
     const taken: string[] = [];
@@ -127,20 +165,34 @@ export class ObjectService implements ObjectApi {
   async list(type: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(opts.fieldSelector, supportedFieldsOf(type.kind));
-    if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) throw new BadRequestError('limit must be a non-negative integer');
+    if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0))
+      throw new BadRequestError('limit must be a non-negative integer');
     const limit = opts.limit || Infinity;
     // Hot question: the pods bound to one node come from the sparse byNode index, not a namespace scan.
-    const nodeName = type.kind === 'Pod' ? fields.find((f) => f.field === 'spec.nodeName' && f.op === '=' && f.value)?.value : undefined;
+    const nodeName =
+      type.kind === 'Pod'
+        ? fields.find((f) => f.field === 'spec.nodeName' && f.op === '=' && f.value)?.value
+        : undefined;
     let after = opts.continue ? decodeContinue(opts.continue) : undefined;
     const items: StoredObject[] = [];
     for (;;) {
-      const page = await this.deps.store.list({ kind: type.kind, namespace: type.namespaced ? namespace : undefined, after, limit: Math.min(STORE_PAGE, Math.max(limit - items.length, 1)), nodeName });
+      const page = await this.deps.store.list({
+        kind: type.kind,
+        namespace: type.namespaced ? namespace : undefined,
+        after,
+        limit: Math.min(STORE_PAGE, Math.max(limit - items.length, 1)),
+        nodeName,
+      });
       for (const [i, o] of page.items.entries()) {
         if (!matchesLabels(labels, o.metadata.labels) || !matchesFields(fields, o)) continue;
         items.push(o);
         if (items.length >= limit) {
           const exhausted = !page.more && i === page.items.length - 1;
-          return this.listOf(type, items, exhausted ? undefined : { namespace: o.metadata.namespace ?? '', name: o.metadata.name });
+          return this.listOf(
+            type,
+            items,
+            exhausted ? undefined : { namespace: o.metadata.namespace ?? '', name: o.metadata.name },
+          );
         }
       }
       const last = page.items.at(-1);
@@ -161,9 +213,19 @@ export class ObjectService implements ObjectApi {
     const single = fields.find((f) => f.field === 'metadata.name' && f.op === '=')?.value;
     const start = this.deps.clock.now().getTime();
     const hold = Math.min(opts.timeoutSeconds ? opts.timeoutSeconds * 1000 : WATCH_HOLD_MS, WATCH_HOLD_MS);
-    const bookmark = (): WatchEvent => ({ type: 'BOOKMARK', object: { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { resourceVersion: this.deps.store.currentResourceVersion() } } });
+    const bookmark = (): WatchEvent => ({
+      type: 'BOOKMARK',
+      object: {
+        apiVersion: apiVersionOf(type),
+        kind: type.kind,
+        metadata: { resourceVersion: this.deps.store.currentResourceVersion() },
+      },
+    });
     for (;;) {
-      const { items } = await this.list(type, namespace, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
+      const { items } = await this.list(type, namespace, {
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+      });
       if (from === 0) return [...items.map((object): WatchEvent => ({ type: 'ADDED', object })), bookmark()];
       const events = items
         .filter((o) => Number(o.metadata.resourceVersion) > from)
@@ -174,7 +236,11 @@ export class ObjectService implements ObjectApi {
           object,
         }));
       if (single && items.length === 0) {
-        const gone = { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { name: single, namespace, resourceVersion: this.deps.store.currentResourceVersion() } };
+        const gone = {
+          apiVersion: apiVersionOf(type),
+          kind: type.kind,
+          metadata: { name: single, namespace, resourceVersion: this.deps.store.currentResourceVersion() },
+        };
         return [{ type: 'DELETED', object: gone }];
       }
       if (events.length) return events;
@@ -185,16 +251,35 @@ export class ObjectService implements ObjectApi {
   }
 
   /** PUT: replace the object; a `resourceVersion` in the body is a precondition. */
-  async replace(type: ResourceType, namespace: string, name: string, body: unknown, mode: UpdateMode = 'main'): Promise<StoredObject> {
-    const precondition = isPlainObject(body) && isPlainObject(body.metadata) ? (body.metadata.resourceVersion as string | undefined) : undefined;
-    return this.readModifyWrite(type, namespace, name, precondition, (current) => prepareUpdate(type, current, body, mode));
+  async replace(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    mode: UpdateMode = 'main',
+  ): Promise<StoredObject> {
+    const precondition =
+      isPlainObject(body) && isPlainObject(body.metadata)
+        ? (body.metadata.resourceVersion as string | undefined)
+        : undefined;
+    return this.readModifyWrite(type, namespace, name, precondition, (current) =>
+      prepareUpdate(type, current, body, mode),
+    );
   }
 
-  async patch(type: ResourceType, namespace: string, name: string, patchType: PatchType, patch: unknown, mode: UpdateMode = 'main'): Promise<StoredObject> {
+  async patch(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    patchType: PatchType,
+    patch: unknown,
+    mode: UpdateMode = 'main',
+  ): Promise<StoredObject> {
     return this.readModifyWrite(type, namespace, name, undefined, (current) => {
       const patched = applyPatch(patchType, current, patch);
       // A patch that sets metadata.resourceVersion makes it a precondition, as in Kubernetes.
-      const rv = isPlainObject(patched) && isPlainObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
+      const rv =
+        isPlainObject(patched) && isPlainObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
       if (rv !== undefined && rv !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
       return prepareUpdate(type, current, patched, mode);
     });
@@ -205,14 +290,25 @@ export class ObjectService implements ObjectApi {
    * merges the applied configuration into it. Fields another manager applied may not be changed
    * unless `force`; ownership is recorded in metadata.managedFields.
    */
-  async apply(type: ResourceType, namespace: string, name: string, body: unknown, opts: { fieldManager?: string; force?: boolean }): Promise<{ object: StoredObject; created: boolean }> {
+  async apply(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    opts: { fieldManager?: string; force?: boolean },
+  ): Promise<{ object: StoredObject; created: boolean }> {
     const manager = opts.fieldManager;
     if (!manager) throw new BadRequestError('fieldManager is required for apply requests');
     const applied = coerceBody(type, body, type.namespaced ? namespace : undefined, name);
     const time = rfc3339(this.deps.clock.now());
     const current = await this.deps.store.get(this.key(type, namespace, name));
     if (!current) {
-      const created = prepareCreate(type, applied, { now: this.deps.clock.now(), uid: this.deps.newUid(), namespace: type.namespaced ? namespace : undefined, nameSuffix: this.deps.nameSuffix() });
+      const created = prepareCreate(type, applied, {
+        now: this.deps.clock.now(),
+        uid: this.deps.newUid(),
+        namespace: type.namespaced ? namespace : undefined,
+        nameSuffix: this.deps.nameSuffix(),
+      });
       created.metadata.managedFields = recordApply(undefined, manager, applied, apiVersionOf(type), time);
       if (type.namespaced) await this.assertNamespaceOpen(namespace, type, name);
       try {
@@ -226,12 +322,24 @@ export class ObjectService implements ObjectApi {
         const conflicts = applyConflicts(live, applied, manager);
         if (conflicts.length) throw conflictError(type.plural, name, conflicts);
       }
-      const merged = applyPatch('apply', live, { ...applied, metadata: { ...applied.metadata, resourceVersion: undefined } }) as KubeObject;
-      merged.metadata.managedFields = recordApply(live.metadata.managedFields as ManagedFieldsEntry[] | undefined, manager, applied, apiVersionOf(type), time);
+      const merged = applyPatch('apply', live, {
+        ...applied,
+        metadata: { ...applied.metadata, resourceVersion: undefined },
+      }) as KubeObject;
+      merged.metadata.managedFields = recordApply(
+        live.metadata.managedFields as ManagedFieldsEntry[] | undefined,
+        manager,
+        applied,
+        apiVersionOf(type),
+        time,
+      );
       // A new owner is worth a write even when no value changes; a refreshed timestamp alone is not.
-      const untimed = (m: unknown) => ((m as ManagedFieldsEntry[] | undefined) ?? []).map(({ time: _t, ...rest }) => rest);
+      const untimed = (m: unknown) =>
+        ((m as ManagedFieldsEntry[] | undefined) ?? []).map(({ time: _t, ...rest }) => rest);
       const ownershipChanged = !jsonEqual(untimed(live.metadata.managedFields), untimed(merged.metadata.managedFields));
-      const next = prepareUpdate(type, live, merged, 'main') ?? (ownershipChanged ? structuredClone(live as KubeObject) : undefined);
+      const next =
+        prepareUpdate(type, live, merged, 'main') ??
+        (ownershipChanged ? structuredClone(live as KubeObject) : undefined);
       if (next) next.metadata.managedFields = merged.metadata.managedFields;
       return next;
     });
@@ -239,7 +347,8 @@ export class ObjectService implements ObjectApi {
   }
 
   async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
-    if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name)) throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
+    if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name))
+      throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
     const pre = opts.preconditions;
     // Without a client resourceVersion the delete is unconditional from the client's view: a conflict
     // means the object changed meanwhile, so read it again and redo (a failed uid precondition reads
@@ -248,18 +357,33 @@ export class ObjectService implements ObjectApi {
       async () => {
         const current = await this.get(type, namespace, name);
         if (pre?.uid !== undefined && pre.uid !== current.metadata.uid)
-          throw new ConflictError(refOf(type, name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+          throw new ConflictError(
+            refOf(type, name),
+            `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+          );
         if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion)
-          throw new ConflictError(refOf(type, name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+          throw new ConflictError(
+            refOf(type, name),
+            `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+          );
         // Orphan and Foreground deletion are carried out by the garbage collector, which these finalizers call in.
-        const gcFinalizer = opts.propagationPolicy === 'Orphan' ? 'orphan' : opts.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : undefined;
-        if (gcFinalizer && !(current.metadata.finalizers ?? []).includes(gcFinalizer)) current.metadata.finalizers = [...(current.metadata.finalizers ?? []), gcFinalizer];
+        const gcFinalizer =
+          opts.propagationPolicy === 'Orphan'
+            ? 'orphan'
+            : opts.propagationPolicy === 'Foreground'
+              ? 'foregroundDeletion'
+              : undefined;
+        if (gcFinalizer && !(current.metadata.finalizers ?? []).includes(gcFinalizer))
+          current.metadata.finalizers = [...(current.metadata.finalizers ?? []), gcFinalizer];
         const marked = await this.markForDeletion(type, current, opts);
         if (marked) return { deleted: false, object: marked };
         await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
         return { deleted: true, status: deletedStatus(type, current) };
       },
-      { retryable: (e, attempt) => e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES },
+      {
+        retryable: (e, attempt) =>
+          e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES,
+      },
     );
   }
 
@@ -268,12 +392,15 @@ export class ObjectService implements ObjectApi {
    * pods running on a node (the agent stops them gracefully, then deletes), and namespaces that
    * still hold objects (they go Terminating). Returns the marked object, or undefined to delete now.
    */
-  private async markForDeletion(type: ResourceType, current: StoredObject, opts: DeleteOptions): Promise<StoredObject | undefined> {
+  private async markForDeletion(
+    type: ResourceType,
+    current: StoredObject,
+    opts: DeleteOptions,
+  ): Promise<StoredObject | undefined> {
     const now = this.deps.clock.now();
     const grace = opts.gracePeriodSeconds ?? (current.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30;
     const finalizers = current.metadata.finalizers ?? [];
-    const boundRunningPod =
-      type.kind === 'Pod' && !!current.spec?.nodeName && !isFinished(current) && grace > 0;
+    const boundRunningPod = type.kind === 'Pod' && !!current.spec?.nodeName && !isFinished(current) && grace > 0;
     const busyNamespace = type.kind === 'Namespace' && !(await this.namespaceEmpty(current.metadata.name));
     if (!finalizers.length && !boundRunningPod && !busyNamespace) return undefined;
     if (current.metadata.deletionTimestamp) return current; // already on its way out
@@ -308,11 +435,17 @@ export class ObjectService implements ObjectApi {
     return retrying(
       async () => {
         const current = await this.get(type, namespace, name);
-        if (precondition !== undefined && precondition !== current.metadata.resourceVersion) throw new ConflictError(refOf(type, name));
+        if (precondition !== undefined && precondition !== current.metadata.resourceVersion)
+          throw new ConflictError(refOf(type, name));
         const next = modify(current);
         if (!next) return current;
         // The last finalizer removed from an object that is being deleted completes the delete.
-        if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length && !(type.kind === 'Pod' && next.spec?.nodeName) && type.kind !== 'Namespace') {
+        if (
+          next.metadata.deletionTimestamp &&
+          !(next.metadata.finalizers ?? []).length &&
+          !(type.kind === 'Pod' && next.spec?.nodeName) &&
+          type.kind !== 'Namespace'
+        ) {
           await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
           return { ...current, metadata: { ...current.metadata, finalizers: [] } };
         }
@@ -336,12 +469,23 @@ export class ObjectService implements ObjectApi {
     const ns = await this.deps.store.get({ kind: 'Namespace', namespace: '', name: namespace });
     if (!ns) throw new NotFoundError({ resource: 'namespaces', group: '', name: namespace });
     if (ns.metadata.deletionTimestamp)
-      throw new StatusError(403, 'Forbidden', `${type.plural}${type.group ? '.' + type.group : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
-        name,
-        group: type.group,
-        kind: type.plural,
-        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-      });
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `${type.plural}${type.group ? '.' + type.group : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name,
+          group: type.group,
+          kind: type.plural,
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
     this.openNamespaces.set(namespace, now + NAMESPACE_CACHE_MS);
   }
 
@@ -349,7 +493,10 @@ export class ObjectService implements ObjectApi {
     return {
       apiVersion: apiVersionOf(type),
       kind: type.listKind,
-      metadata: { resourceVersion: this.deps.store.currentResourceVersion(), ...(next ? { continue: encodeContinue(next) } : {}) },
+      metadata: {
+        resourceVersion: this.deps.store.currentResourceVersion(),
+        ...(next ? { continue: encodeContinue(next) } : {}),
+      },
       items,
     };
   }

@@ -34,15 +34,22 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
   try {
     return jsonpatch.applyPatch(clone(target), ops as jsonpatch.Operation[], true, true).newDocument;
   } catch (e) {
-    if (e instanceof jsonpatch.JsonPatchError) throw new StatusError(422, 'Invalid', `the JSON patch could not be applied: ${e.message.split('\n')[0]}`, {});
+    if (e instanceof jsonpatch.JsonPatchError)
+      throw new StatusError(422, 'Invalid', `the JSON patch could not be applied: ${e.message.split('\n')[0]}`, {});
     // The library refuses paths through __proto__ or constructor/prototype with a TypeError (it answered
     // 500). No Kubernetes kind has such a field, so nothing could be written there anyway: 422.
     if (e instanceof TypeError && /__proto__|constructor\/prototype/.test(e.message))
-      throw new StatusError(422, 'Invalid', 'the JSON patch could not be applied: it names a path through __proto__ or constructor/prototype, which no object has', {});
+      throw new StatusError(
+        422,
+        'Invalid',
+        'the JSON patch could not be applied: it names a path through __proto__ or constructor/prototype, which no object has',
+        {},
+      );
     // Some operation lists that pass its validation still break it half-way (a `copy` from "/0/" into
     // the root is a TypeError): the operations and the stored object are plain JSON, so a failure here is
     // the patch's, and Kubernetes answers an unappliable patch with 422.
-    if (e instanceof TypeError) throw new StatusError(422, 'Invalid', `the JSON patch could not be applied: ${e.message}`, {});
+    if (e instanceof TypeError)
+      throw new StatusError(422, 'Invalid', `the JSON patch could not be applied: ${e.message}`, {});
     throw e;
   }
 }

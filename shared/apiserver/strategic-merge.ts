@@ -39,9 +39,11 @@ function keyOf(field: string, item: unknown): unknown {
 }
 
 function mergeList(field: string, original: unknown[], patch: unknown[]): unknown[] {
-  if (MERGED_PRIMITIVE_LISTS.has(field)) return [...original, ...patch.filter((p) => !original.some((o) => jsonEqual(o, p)))];
+  if (MERGED_PRIMITIVE_LISTS.has(field))
+    return [...original, ...patch.filter((p) => !original.some((o) => jsonEqual(o, p)))];
   if (!(field in MERGE_KEYS) || !patch.every(isPlainObject)) return clone(patch);
-  if (patch.some((p) => (p as Record<string, unknown>).$patch === 'replace')) return patch.filter((p) => (p as Record<string, unknown>).$patch !== 'replace').map((p) => clone(p));
+  if (patch.some((p) => (p as Record<string, unknown>).$patch === 'replace'))
+    return patch.filter((p) => (p as Record<string, unknown>).$patch !== 'replace').map((p) => clone(p));
   const out = original.map((o) => clone(o));
   for (const item of patch as Record<string, unknown>[]) {
     const key = keyOf(field, item);
@@ -86,7 +88,8 @@ export function strategicMerge(original: unknown, patch: unknown): unknown {
     }
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const field = k.slice('$deleteFromPrimitiveList/'.length);
-      if (Array.isArray(out[field]) && Array.isArray(v)) out[field] = (out[field] as unknown[]).filter((x) => !v.some((d) => jsonEqual(d, x)));
+      if (Array.isArray(out[field]) && Array.isArray(v))
+        out[field] = (out[field] as unknown[]).filter((x) => !v.some((d) => jsonEqual(d, x)));
       continue;
     }
     if (k.startsWith('$')) throw new BadRequestError(`unknown strategic merge patch directive ${k}`);
@@ -98,6 +101,7 @@ export function strategicMerge(original: unknown, patch: unknown): unknown {
       else out[k] = merged;
     } else out[k] = v;
   }
-  for (const [field, order] of orders) if (Array.isArray(out[field])) out[field] = applyOrder(field, out[field] as unknown[], order);
+  for (const [field, order] of orders)
+    if (Array.isArray(out[field])) out[field] = applyOrder(field, out[field] as unknown[], order);
   return out;
 }

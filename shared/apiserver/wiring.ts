@@ -17,7 +17,13 @@ import { bindFromRequest } from '../scheduling/binding.js';
 import { randomNameSuffix } from '../util/names.js';
 
 /** Builds the API's object graph over a store: used by the Lambda handler and by local tools alike. */
-export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'], nodes: NodeParts = {}, auth: AuthParts = {}): ApiDeps {
+export function apiDeps(
+  store: Store,
+  clock: Clock,
+  logError: ApiDeps['logError'],
+  nodes: NodeParts = {},
+  auth: AuthParts = {},
+): ApiDeps {
   const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix };
   const service = new ObjectService(serviceDeps);
   const nodeService = nodes.leases
@@ -33,8 +39,24 @@ export function apiDeps(store: Store, clock: Clock, logError: ApiDeps['logError'
     : undefined;
   const tokens = auth.tokens ?? noTokens;
   const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock);
-  const bind = (namespace: string, name: string, binding: unknown) => bindFromRequest({ store, ledger: store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) }, namespace, name, binding);
-  return { service, clock, bulk: new BulkApplier(service, serviceDeps), nodes: nodeService, logs: nodes.logs, logError, gate, tokens: new TokenService(tokens, clock), bind };
+  const bind = (namespace: string, name: string, binding: unknown) =>
+    bindFromRequest(
+      { store, ledger: store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) },
+      namespace,
+      name,
+      binding,
+    );
+  return {
+    service,
+    clock,
+    bulk: new BulkApplier(service, serviceDeps),
+    nodes: nodeService,
+    logs: nodes.logs,
+    logError,
+    gate,
+    tokens: new TokenService(tokens, clock),
+    bind,
+  };
 }
 
 /** What the node agents' endpoints need besides the store; without leases those endpoints answer 404. */

@@ -2,7 +2,16 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
 
 /** What a request asks to do, in the terms authorization rules are written in (Kubernetes' request attributes). */
 export type RequestAttributes =
-  | { type: 'resource'; verb: Verb; group: string; resource: string; subresource?: string; namespaced: boolean; namespace?: string; name?: string }
+  | {
+      type: 'resource';
+      verb: Verb;
+      group: string;
+      resource: string;
+      subresource?: string;
+      namespaced: boolean;
+      namespace?: string;
+      name?: string;
+    }
   /** Discovery, version, OpenAPI and health: readable by every authenticated principal. */
   | { type: 'nonResource'; verb: string; path: string }
   | { type: 'agent'; action: 'register' | 'sync' | 'credentials'; node: string }

@@ -40,7 +40,12 @@ export interface TokenRecord {
 export function principalOf(r: TokenRecord): Principal {
   switch (r.type) {
     case 'user':
-      return { type: 'user', name: r.name, role: r.role ?? 'view', namespaces: r.role === 'cluster-admin' ? [] : (r.namespaces ?? []) };
+      return {
+        type: 'user',
+        name: r.name,
+        role: r.role ?? 'view',
+        namespaces: r.role === 'cluster-admin' ? [] : (r.namespaces ?? []),
+      };
     case 'node':
       return { type: 'node', nodeName: r.name };
     case 'bootstrap':

@@ -25,7 +25,9 @@ const READ_VERBS: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
 export function decide(p: Principal, a: RequestAttributes): Decision {
   switch (p.type) {
     case 'bootstrap':
-      return a.type === 'agent' && a.action === 'credentials' ? ALLOW : deny('a bootstrap token may only obtain a node credential');
+      return a.type === 'agent' && a.action === 'credentials'
+        ? ALLOW
+        : deny('a bootstrap token may only obtain a node credential');
     case 'node':
       return decideNode(p.nodeName, a);
     case 'user':
@@ -46,17 +48,26 @@ function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttribute
     case 'resource': {
       if (!a.namespaced) {
         // Reading one's own Namespace object is harmless and lets `kubectl get ns/<mine>` work.
-        if (a.resource === 'namespaces' && a.name && p.namespaces.includes(a.name) && a.verb === 'get' && !a.subresource) return ALLOW;
+        if (
+          a.resource === 'namespaces' &&
+          a.name &&
+          p.namespaces.includes(a.name) &&
+          a.verb === 'get' &&
+          !a.subresource
+        )
+          return ALLOW;
         return deny('cluster-scoped resources need the cluster-admin role');
       }
       if (a.namespace === undefined) return deny('listing across all namespaces needs the cluster-admin role');
       if (!p.namespaces.includes(a.namespace)) return deny(`the ${p.role} role is not granted in this namespace`);
       // Placing a pod is the scheduler's (Kubernetes' edit and admin roles do not grant pods/binding):
       // a pod bound by a user would skip every filter the scheduler applies.
-      if (a.resource === 'pods' && a.subresource === 'binding') return deny('binding pods to nodes needs the cluster-admin role');
+      if (a.resource === 'pods' && a.subresource === 'binding')
+        return deny('binding pods to nodes needs the cluster-admin role');
       if (p.role === 'edit') {
         const kind = RESOURCE_TYPES.find((t) => t.group === a.group && t.plural === a.resource);
-        if (kind?.editRoleReadOnly && !READ_VERBS.has(a.verb)) return deny(`the edit role only reads ${kind.plural}, as Kubernetes' edit and admin roles do`);
+        if (kind?.editRoleReadOnly && !READ_VERBS.has(a.verb))
+          return deny(`the edit role only reads ${kind.plural}, as Kubernetes' edit and admin roles do`);
         return ALLOW;
       }
       // view
@@ -79,10 +90,18 @@ function decideNode(nodeName: string, a: RequestAttributes): Decision {
     case 'resource': {
       if (a.verb !== 'get' || a.name === undefined) return deny('a node may only get the objects its own pods need');
       if (a.group !== '') return deny('a node may only get the objects its own pods need');
-      if (a.resource === 'nodes' && !a.subresource) return a.name === nodeName ? ALLOW : deny(`a node may only read its own Node ("${nodeName}")`);
-      if (a.resource === 'pods' && !a.subresource && a.namespace) return { check: 'podOnNode', nodeName, namespace: a.namespace, name: a.name };
+      if (a.resource === 'nodes' && !a.subresource)
+        return a.name === nodeName ? ALLOW : deny(`a node may only read its own Node ("${nodeName}")`);
+      if (a.resource === 'pods' && !a.subresource && a.namespace)
+        return { check: 'podOnNode', nodeName, namespace: a.namespace, name: a.name };
       if ((a.resource === 'configmaps' || a.resource === 'secrets') && a.namespace)
-        return { check: 'referencedByNode', nodeName, kind: a.resource === 'configmaps' ? 'ConfigMap' : 'Secret', namespace: a.namespace, name: a.name };
+        return {
+          check: 'referencedByNode',
+          nodeName,
+          kind: a.resource === 'configmaps' ? 'ConfigMap' : 'Secret',
+          namespace: a.namespace,
+          name: a.name,
+        };
       return deny('a node may only get the objects its own pods need');
     }
   }

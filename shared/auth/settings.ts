@@ -14,4 +14,9 @@ export interface AuthSettings {
   maxBodyBytes: number;
 }
 
-export const DEFAULT_AUTH: AuthSettings = { mode: 'tokens', cacheSeconds: 60, rateLimit: { perSecond: 50, burst: 100 }, maxBodyBytes: 3 * 1024 * 1024 };
+export const DEFAULT_AUTH: AuthSettings = {
+  mode: 'tokens',
+  cacheSeconds: 60,
+  rateLimit: { perSecond: 50, burst: 100 },
+  maxBodyBytes: 3 * 1024 * 1024,
+};

@@ -32,18 +32,23 @@ export class TokenService {
   ) {}
 
   async createUserToken(t: NewUserToken): Promise<IssuedToken> {
-    if (!USER_NAME.test(t.name)) throw new BadRequestError(`token name ${JSON.stringify(t.name)} must be 1-128 letters, digits or @._:-`);
-    if (!ROLES.includes(t.role)) throw new BadRequestError(`role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(t.role)}`);
+    if (!USER_NAME.test(t.name))
+      throw new BadRequestError(`token name ${JSON.stringify(t.name)} must be 1-128 letters, digits or @._:-`);
+    if (!ROLES.includes(t.role))
+      throw new BadRequestError(`role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(t.role)}`);
     const namespaces = t.role === 'cluster-admin' ? [] : (t.namespaces ?? []);
-    if (t.role !== 'cluster-admin' && namespaces.length === 0) throw new BadRequestError(`a ${t.role} token needs at least one namespace`);
+    if (t.role !== 'cluster-admin' && namespaces.length === 0)
+      throw new BadRequestError(`a ${t.role} token needs at least one namespace`);
     const bad = namespaces.find((n) => !DNS_LABEL.test(n));
     if (bad !== undefined) throw new BadRequestError(`namespace ${JSON.stringify(bad)} is not a valid namespace name`);
     return this.issue({ id: newTokenId(), type: 'user', name: t.name, role: t.role, namespaces }, t.ttlSeconds);
   }
 
   async createBootstrapToken(name: string, ttlSeconds: number): Promise<IssuedToken> {
-    if (!USER_NAME.test(name)) throw new BadRequestError(`token name ${JSON.stringify(name)} must be 1-128 letters, digits or @._:-`);
-    if (!(ttlSeconds > 0 && ttlSeconds <= MAX_BOOTSTRAP_TTL_SECONDS)) throw new BadRequestError(`a bootstrap token lives between 1 second and ${MAX_BOOTSTRAP_TTL_SECONDS} seconds`);
+    if (!USER_NAME.test(name))
+      throw new BadRequestError(`token name ${JSON.stringify(name)} must be 1-128 letters, digits or @._:-`);
+    if (!(ttlSeconds > 0 && ttlSeconds <= MAX_BOOTSTRAP_TTL_SECONDS))
+      throw new BadRequestError(`a bootstrap token lives between 1 second and ${MAX_BOOTSTRAP_TTL_SECONDS} seconds`);
     return this.issue({ id: newTokenId(), type: 'bootstrap', name }, ttlSeconds);
   }
 
@@ -58,7 +63,8 @@ export class TokenService {
   }
 
   async revoke(id: string): Promise<void> {
-    if (!(await this.store.revoke(id, this.clock.now().toISOString()))) throw new NotFoundError({ resource: 'tokens', group: 'kumo', name: id });
+    if (!(await this.store.revoke(id, this.clock.now().toISOString())))
+      throw new NotFoundError({ resource: 'tokens', group: 'kumo', name: id });
   }
 
   private async issue(r: Omit<TokenRecord, 'hash' | 'createdAt'>, ttlSeconds?: number): Promise<IssuedToken> {

@@ -15,7 +15,8 @@ export interface ParsedToken {
 export const newSecret = (): string => randomBytes(32).toString('base64url');
 export const newTokenId = (): string => randomBytes(9).toString('base64url');
 
-export const formatToken = (t: ParsedToken): string => `${PREFIX}.${Buffer.from(t.id, 'utf8').toString('base64url')}.${t.secret}`;
+export const formatToken = (t: ParsedToken): string =>
+  `${PREFIX}.${Buffer.from(t.id, 'utf8').toString('base64url')}.${t.secret}`;
 
 export function parseToken(raw: string): ParsedToken | undefined {
   const parts = raw.split('.');

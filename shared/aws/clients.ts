@@ -26,6 +26,8 @@ export function sqsClient(config: Pick<Config, 'region' | 'sqsEndpoint'>): SQSCl
  * batches, node wake-ups) without the SDK's per-call CPU (see lite/dynamo-document.ts for figures).
  */
 export function liteSqsClient(config: Pick<Config, 'region' | 'sqsEndpoint' | 'envCredentials'>): AwsJsonClient {
-  const credentials = config.sqsEndpoint ? async () => LOCAL_CREDENTIALS : credentialProvider({ env: config.envCredentials });
+  const credentials = config.sqsEndpoint
+    ? async () => LOCAL_CREDENTIALS
+    : credentialProvider({ env: config.envCredentials });
   return new AwsJsonClient('sqs', config.region, credentials, config.sqsEndpoint);
 }

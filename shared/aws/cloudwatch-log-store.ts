@@ -1,5 +1,11 @@
 import { AwsError, type AwsJsonClient } from './lite/json-client.js';
-import { trimLog, type ContainerLogRef, type LogReadOptions, type LogStore, type LogWriter } from '../logs/log-store.js';
+import {
+  trimLog,
+  type ContainerLogRef,
+  type LogReadOptions,
+  type LogStore,
+  type LogWriter,
+} from '../logs/log-store.js';
 
 /** PutLogEvents takes at most 10,000 events and 1 MiB (each event counts 26 bytes extra). */
 const MAX_EVENTS = 10_000;
@@ -39,17 +45,28 @@ export class CloudWatchLogStore implements LogStore {
       const events = pending;
       pending = [];
       if (!events.length) return chain;
-      chain = chain.then(async () => {
-        await created;
-        for (let i = 0; i < events.length; ) {
-          let bytes = 0;
-          let j = i;
-          while (j < events.length && j - i < MAX_EVENTS && bytes + Buffer.byteLength(events[j]?.message ?? '') + 26 <= MAX_BATCH_BYTES) bytes += Buffer.byteLength(events[j++]?.message ?? '') + 26;
-          if (j === i) j++; // a single oversized event: CloudWatch truncates it
-          await this.client.call('PutLogEvents', { logGroupName: this.logGroup, logStreamName: stream, logEvents: events.slice(i, j) });
-          i = j;
-        }
-      }).catch(() => undefined); // logs are best effort: a failed batch must not stop the container
+      chain = chain
+        .then(async () => {
+          await created;
+          for (let i = 0; i < events.length;) {
+            let bytes = 0;
+            let j = i;
+            while (
+              j < events.length &&
+              j - i < MAX_EVENTS &&
+              bytes + Buffer.byteLength(events[j]?.message ?? '') + 26 <= MAX_BATCH_BYTES
+            )
+              bytes += Buffer.byteLength(events[j++]?.message ?? '') + 26;
+            if (j === i) j++; // a single oversized event: CloudWatch truncates it
+            await this.client.call('PutLogEvents', {
+              logGroupName: this.logGroup,
+              logStreamName: stream,
+              logEvents: events.slice(i, j),
+            });
+            i = j;
+          }
+        })
+        .catch(() => undefined); // logs are best effort: a failed batch must not stop the container
       return chain;
     };
     const timer = setInterval(() => void flush(), FLUSH_MS);
@@ -73,17 +90,32 @@ export class CloudWatchLogStore implements LogStore {
     type Streams = { logStreams?: { logStreamName?: string }[] };
     type Events = { events?: { message?: string }[]; nextForwardToken?: string };
     // Stream names end in the instance's zero-padded start time, so name order is age order.
-    const streams = await this.client.call<Streams>('DescribeLogStreams', { logGroupName: this.logGroup, logStreamNamePrefix: base(ref), descending: true, limit: 2 });
+    const streams = await this.client.call<Streams>('DescribeLogStreams', {
+      logGroupName: this.logGroup,
+      logStreamNamePrefix: base(ref),
+      descending: true,
+      limit: 2,
+    });
     const stream = streams.logStreams?.[opts.previous ? 1 : 0]?.logStreamName;
     if (!stream) return undefined;
     const lines: string[] = [];
     if (opts.tailLines !== undefined) {
-      const out = await this.client.call<Events>('GetLogEvents', { logGroupName: this.logGroup, logStreamName: stream, startFromHead: false, limit: Math.min(MAX_EVENTS, Math.max(1, opts.tailLines)) });
+      const out = await this.client.call<Events>('GetLogEvents', {
+        logGroupName: this.logGroup,
+        logStreamName: stream,
+        startFromHead: false,
+        limit: Math.min(MAX_EVENTS, Math.max(1, opts.tailLines)),
+      });
       lines.push(...(out.events ?? []).map((e) => e.message ?? ''));
     } else {
       let token: string | undefined;
       for (let page = 0; page < MAX_READ_PAGES; page++) {
-        const out: Events = await this.client.call<Events>('GetLogEvents', { logGroupName: this.logGroup, logStreamName: stream, startFromHead: true, ...(token ? { nextToken: token } : {}) });
+        const out: Events = await this.client.call<Events>('GetLogEvents', {
+          logGroupName: this.logGroup,
+          logStreamName: stream,
+          startFromHead: true,
+          ...(token ? { nextToken: token } : {}),
+        });
         lines.push(...(out.events ?? []).map((e) => e.message ?? ''));
         if (!out.nextForwardToken || out.nextForwardToken === token || !(out.events ?? []).length) break;
         token = out.nextForwardToken;

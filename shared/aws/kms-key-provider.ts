@@ -13,12 +13,23 @@ export class KmsKeyProvider implements DataKeyProvider {
   ) {}
 
   async newDataKey(): Promise<{ plaintext: Buffer; wrapped: string }> {
-    const out = await this.kms.call<{ Plaintext: string; CiphertextBlob: string }>('GenerateDataKey', { KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: this.context });
-    return { plaintext: Buffer.from(out.Plaintext, 'base64'), wrapped: Buffer.from(out.CiphertextBlob, 'base64').toString('base64url') };
+    const out = await this.kms.call<{ Plaintext: string; CiphertextBlob: string }>('GenerateDataKey', {
+      KeyId: this.keyId,
+      KeySpec: 'AES_256',
+      EncryptionContext: this.context,
+    });
+    return {
+      plaintext: Buffer.from(out.Plaintext, 'base64'),
+      wrapped: Buffer.from(out.CiphertextBlob, 'base64').toString('base64url'),
+    };
   }
 
   async unwrap(wrapped: string): Promise<Buffer> {
-    const out = await this.kms.call<{ Plaintext: string }>('Decrypt', { CiphertextBlob: Buffer.from(wrapped, 'base64url').toString('base64'), EncryptionContext: this.context, KeyId: this.keyId });
+    const out = await this.kms.call<{ Plaintext: string }>('Decrypt', {
+      CiphertextBlob: Buffer.from(wrapped, 'base64url').toString('base64'),
+      EncryptionContext: this.context,
+      KeyId: this.keyId,
+    });
     return Buffer.from(out.Plaintext, 'base64');
   }
 }

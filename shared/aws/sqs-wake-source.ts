@@ -15,12 +15,19 @@ export class SqsWakeSource implements WakeSource {
     const aborted = new Promise<undefined>((resolve) => (onAbort = () => resolve(undefined)));
     signal.addEventListener('abort', onAbort, { once: true });
     const out = await Promise.race([
-      this.sqs.call<{ Messages?: { ReceiptHandle?: string }[] }>('ReceiveMessage', { QueueUrl: this.queueUrl, WaitTimeSeconds: seconds, MaxNumberOfMessages: 10 }, (seconds + 10) * 1000),
+      this.sqs.call<{ Messages?: { ReceiptHandle?: string }[] }>(
+        'ReceiveMessage',
+        { QueueUrl: this.queueUrl, WaitTimeSeconds: seconds, MaxNumberOfMessages: 10 },
+        (seconds + 10) * 1000,
+      ),
       aborted,
     ]).finally(() => signal.removeEventListener('abort', onAbort));
     const messages = out?.Messages ?? [];
     if (!messages.length) return false;
-    await this.sqs.call('DeleteMessageBatch', { QueueUrl: this.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) });
+    await this.sqs.call('DeleteMessageBatch', {
+      QueueUrl: this.queueUrl,
+      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+    });
     return true;
   }
 }

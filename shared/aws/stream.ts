@@ -10,7 +10,10 @@ import type { ChangeRecord } from '../events/dispatcher.js';
  * never be dispatched, and failing the batch over it would hold back every later change of the shard
  * through the event source mapping's retries.
  */
-function objectOf(image: Record<string, unknown> | undefined, onBadItem: (message: string) => void): KubeObject | undefined {
+function objectOf(
+  image: Record<string, unknown> | undefined,
+  onBadItem: (message: string) => void,
+): KubeObject | undefined {
   if (!image) return undefined;
   const item = unmarshall(image as Record<string, AttributeValue>);
   if (typeof item.o !== 'string') return undefined;
@@ -20,15 +23,23 @@ function objectOf(image: Record<string, unknown> | undefined, onBadItem: (messag
   } catch {
     // reported below
   }
-  onBadItem(`stream record of item ${String(item.pk)} ${String(item.sk)} skipped: its "o" attribute is not an object's JSON`);
+  onBadItem(
+    `stream record of item ${String(item.pk)} ${String(item.sk)} skipped: its "o" attribute is not an object's JSON`,
+  );
   return undefined;
 }
 
 /** DynamoDB Stream records (NEW_AND_OLD_IMAGES) as changes of API objects; records of other items are dropped. */
-export function changesFromStream(records: DynamoDBRecord[], onBadItem: (message: string) => void = () => {}): ChangeRecord[] {
+export function changesFromStream(
+  records: DynamoDBRecord[],
+  onBadItem: (message: string) => void = () => {},
+): ChangeRecord[] {
   const out: ChangeRecord[] = [];
   for (const r of records) {
-    const change = { old: objectOf(r.dynamodb?.OldImage as Record<string, unknown> | undefined, onBadItem), new: objectOf(r.dynamodb?.NewImage as Record<string, unknown> | undefined, onBadItem) };
+    const change = {
+      old: objectOf(r.dynamodb?.OldImage as Record<string, unknown> | undefined, onBadItem),
+      new: objectOf(r.dynamodb?.NewImage as Record<string, unknown> | undefined, onBadItem),
+    };
     if (change.old || change.new) out.push({ id: r.dynamodb?.SequenceNumber ?? '', change });
   }
   return out;

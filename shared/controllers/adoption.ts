@@ -13,17 +13,33 @@ import { workloadSpec } from '../model/typed.js';
  */
 
 /** The objects `owner` may adopt: matched by its (non-empty) selector, without a controller, not being deleted. */
-export function adoptable<T extends KubeObject>(owner: KubeObject, candidates: T[], isCandidate: (o: T) => boolean = () => true): T[] {
+export function adoptable<T extends KubeObject>(
+  owner: KubeObject,
+  candidates: T[],
+  isCandidate: (o: T) => boolean = () => true,
+): T[] {
   const selector = workloadSpec(owner).selector;
   const requirements = fromStructured(selector);
   if (requirements.length === 0) return []; // an empty selector would take everything
   return candidates.filter(
-    (o) => !o.metadata.deletionTimestamp && !(o.metadata.ownerReferences ?? []).some((r) => r.controller) && o.metadata.uid !== owner.metadata.uid && matchesLabels(requirements, o.metadata.labels) && isCandidate(o),
+    (o) =>
+      !o.metadata.deletionTimestamp &&
+      !(o.metadata.ownerReferences ?? []).some((r) => r.controller) &&
+      o.metadata.uid !== owner.metadata.uid &&
+      matchesLabels(requirements, o.metadata.labels) &&
+      isCandidate(o),
   );
 }
 
 export function withController<T extends KubeObject>(o: T, owner: KubeObject): T {
-  const ref = { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const ref = {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name ?? '',
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
   return { ...o, metadata: { ...o.metadata, ownerReferences: [...(o.metadata.ownerReferences ?? []), ref] } };
 }
 
@@ -34,7 +50,12 @@ const ATTEMPTS = 5;
  * changed meanwhile (a pod's status was written) is read again and adopted if it still qualifies;
  * one that another controller took first, or that is gone, is left.
  */
-export async function adoptOrphans(deps: ControllerDeps, owner: KubeObject, type: ResourceType, isCandidate?: (o: StoredObject) => boolean): Promise<number> {
+export async function adoptOrphans(
+  deps: ControllerDeps,
+  owner: KubeObject,
+  type: ResourceType,
+  isCandidate?: (o: StoredObject) => boolean,
+): Promise<number> {
   const namespace = owner.metadata.namespace ?? '';
   const orphans = adoptable(owner, (await deps.service.list(type, namespace)).items, isCandidate);
   let adopted = 0;
@@ -48,7 +69,11 @@ export async function adoptOrphans(deps: ControllerDeps, owner: KubeObject, type
       } catch (e) {
         if (e instanceof NotFoundError) break;
         if (!(e instanceof ConflictError)) throw e;
-        const fresh: StoredObject | undefined = await deps.store.get({ kind: o.kind, namespace, name: o.metadata.name });
+        const fresh: StoredObject | undefined = await deps.store.get({
+          kind: o.kind,
+          namespace,
+          name: o.metadata.name,
+        });
         o = fresh && adoptable(owner, [fresh], isCandidate).length ? fresh : undefined;
       }
     }

@@ -31,7 +31,13 @@ export function claimedByOther(o: KubeObject, holder: string, now: number): bool
 }
 
 export function withClaim<T extends KubeObject>(o: T, holder: string, until: number): T {
-  return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [CLAIM_ANNOTATION]: `${holder} ${new Date(until).toISOString()}` } } };
+  return {
+    ...o,
+    metadata: {
+      ...o.metadata,
+      annotations: { ...o.metadata.annotations, [CLAIM_ANNOTATION]: `${holder} ${new Date(until).toISOString()}` },
+    },
+  };
 }
 
 export function withoutClaim<T extends KubeObject>(o: T): T {

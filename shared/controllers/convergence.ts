@@ -14,9 +14,15 @@ export function converged(o: KubeObject): boolean {
     case 'ReplicaSet':
       return status.replicas === (spec.replicas ?? 1) && status.availableReplicas === (spec.replicas ?? 1);
     case 'Deployment':
-      return status.updatedReplicas === (spec.replicas ?? 1) && status.replicas === (spec.replicas ?? 1) && status.availableReplicas === (spec.replicas ?? 1);
+      return (
+        status.updatedReplicas === (spec.replicas ?? 1) &&
+        status.replicas === (spec.replicas ?? 1) &&
+        status.availableReplicas === (spec.replicas ?? 1)
+      );
     case 'Job':
-      return (status.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+      return (status.conditions ?? []).some(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
     default:
       return true;
   }

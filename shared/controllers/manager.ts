@@ -78,7 +78,10 @@ export class ControllerManager {
         } catch (e) {
           if (e instanceof TerminalError) {
             this.droppedKeys++;
-            this.deps.logError(`reconcile of ${key} cannot succeed; the key is dropped (${this.droppedKeys} so far)`, e);
+            this.deps.logError(
+              `reconcile of ${key} cannot succeed; the key is dropped (${this.droppedKeys} so far)`,
+              e,
+            );
             continue;
           }
           this.deps.logError(`reconcile of ${key} failed; it will be retried`, e);

@@ -14,10 +14,18 @@ const PARALLEL_DELETES = 20;
  * reconcile of the same state (deterministic names); a delete that finds nothing was done already.
  * Both are success.
  */
-export async function applyPodChanges(deps: ControllerDeps, owner: KubeObject, namespace: string, create: KubeObject[], remove: string[], reportDeletes = true): Promise<void> {
+export async function applyPodChanges(
+  deps: ControllerDeps,
+  owner: KubeObject,
+  namespace: string,
+  create: KubeObject[],
+  remove: string[],
+  reportDeletes = true,
+): Promise<void> {
   if (create.length) {
     const { created } = await deps.service.createAll(POD, namespace, create);
-    for (const pod of created) deps.events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+    for (const pod of created)
+      deps.events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
   }
   await inParallel(remove, PARALLEL_DELETES, async (name) => {
     try {

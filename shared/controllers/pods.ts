@@ -33,7 +33,11 @@ export function msUntilAvailable(pod: KubeObject, minReadySeconds: number, now: 
 }
 
 /** A pod from a workload's template, controlled by that workload (what ReplicaSets and Jobs create). */
-export function podFromTemplate(owner: KubeObject & { metadata: { name: string; uid: string } }, name: string, template: PodTemplateSpec | undefined): KubeObject {
+export function podFromTemplate(
+  owner: KubeObject & { metadata: { name: string; uid: string } },
+  name: string,
+  template: PodTemplateSpec | undefined,
+): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -42,7 +46,16 @@ export function podFromTemplate(owner: KubeObject & { metadata: { name: string; 
       namespace: owner.metadata.namespace,
       labels: { ...template?.metadata?.labels },
       ...(template?.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: owner.apiVersion,
+          kind: owner.kind,
+          name: owner.metadata.name,
+          uid: owner.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: structuredClone({ ...template?.spec }),
   };

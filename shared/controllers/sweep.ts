@@ -8,7 +8,12 @@ import { encodeKey, workKeys } from '../queue/work-key.js';
 /** Enqueues the controller key of every workload that has not converged; returns how many. */
 export async function sweepControllers(store: ObjectStore, queue: WorkQueue): Promise<number> {
   const keys: string[] = [];
-  for (const kind of SWEPT_KINDS) keys.push(...(await listAll(store, { kind })).filter((o: StoredObject) => !converged(o)).map((o) => encodeKey(workKeys.of(o))));
+  for (const kind of SWEPT_KINDS)
+    keys.push(
+      ...(await listAll(store, { kind }))
+        .filter((o: StoredObject) => !converged(o))
+        .map((o) => encodeKey(workKeys.of(o))),
+    );
   if (keys.length) await queue.enqueue('controllers', keys);
   return keys.length;
 }
@@ -20,5 +25,7 @@ export async function sweepControllers(store: ObjectStore, queue: WorkQueue): Pr
 export async function scheduleNodeChecks(queue: WorkQueue, periodSeconds: number, sweepSeconds = 60): Promise<void> {
   const delays: number[] = [];
   for (let d = 0; d < sweepSeconds; d += Math.max(1, periodSeconds)) delays.push(d);
-  await Promise.all(delays.map((d) => queue.enqueue('controllers', [encodeKey(workKeys.nodeLifecycle)], d || undefined)));
+  await Promise.all(
+    delays.map((d) => queue.enqueue('controllers', [encodeKey(workKeys.nodeLifecycle)], d || undefined)),
+  );
 }

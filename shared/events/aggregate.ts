@@ -41,7 +41,13 @@ export function aggregateSimilarEvents(events: KubeObject[]): KubeObject[] {
     const last = rest[rest.length - 1] as KubeObject & EventFields;
     const count = rest.reduce((n, e) => n + ((e as EventFields).count ?? 1), 0);
     for (const e of rest) replaced.set(e, undefined);
-    replaced.set(last, { ...last, message: `${COMBINED_PREFIX}${last.message ?? ''}`, count, firstTimestamp: first.firstTimestamp, lastTimestamp: last.lastTimestamp });
+    replaced.set(last, {
+      ...last,
+      message: `${COMBINED_PREFIX}${last.message ?? ''}`,
+      count,
+      firstTimestamp: first.firstTimestamp,
+      lastTimestamp: last.lastTimestamp,
+    });
   }
   if (replaced.size === 0) return events;
   return events.flatMap((e) => (replaced.has(e) ? (replaced.get(e) ? [replaced.get(e) as KubeObject] : []) : [e]));

@@ -45,17 +45,32 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
   for (const key of owners) keys.push({ queue: 'controllers', key });
   // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own
   // status writes (PodScheduled=False) must not wake it again.
-  if (cur && isWaitingForNode(cur) && (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))) {
+  if (
+    cur &&
+    isWaitingForNode(cur) &&
+    (!old || !jsonEqual(old.spec, cur.spec) || !jsonEqual(old.metadata.labels, cur.metadata.labels))
+  ) {
     keys.push({ queue: 'scheduler', key: encodeKey(workKeys.of(cur)) });
   }
   // Services in the pod's namespace may select it: their endpoints follow its readiness and address.
-  keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('Service', any.metadata.namespace ?? '', EVERY_NAME)) });
+  keys.push({
+    queue: 'controllers',
+    key: encodeKey(workKeys.object('Service', any.metadata.namespace ?? '', EVERY_NAME)),
+  });
   // A bound pod that is gone or finished frees its share of the node exactly once (the release is conditional).
   const boundTo = nodeNameOf(old) ?? nodeNameOf(cur);
-  if (boundTo && (!cur || isFinished(cur))) keys.push({ queue: 'scheduler', key: encodeKey(workKeys.release(boundTo, any.metadata.uid ?? '')) });
+  if (boundTo && (!cur || isFinished(cur)))
+    keys.push({ queue: 'scheduler', key: encodeKey(workKeys.release(boundTo, any.metadata.uid ?? '')) });
   // The node's agent has work when a pod is bound to it, changes spec, starts terminating or vanishes;
   // not for status writes (mostly its own).
-  if (boundTo && (!old || !cur || nodeNameOf(old) !== nodeNameOf(cur) || old.metadata.generation !== cur.metadata.generation || old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp))
+  if (
+    boundTo &&
+    (!old ||
+      !cur ||
+      nodeNameOf(old) !== nodeNameOf(cur) ||
+      old.metadata.generation !== cur.metadata.generation ||
+      old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp)
+  )
     keys.push({ queue: 'node', key: boundTo });
   return keys;
 }
@@ -74,7 +89,8 @@ function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
   const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(node)) }];
   // A deleted Node's pods and capacity ledger are the lifecycle controller's to clear, now rather than at its next periodic check.
   if (!cur) keys.push({ queue: 'controllers', key: encodeKey(workKeys.nodeLifecycle) });
-  if (cur && !jsonEqual(placementView(old), placementView(cur))) keys.push({ queue: 'scheduler', key: encodeKey(workKeys.wakeUp) });
+  if (cur && !jsonEqual(placementView(old), placementView(cur)))
+    keys.push({ queue: 'scheduler', key: encodeKey(workKeys.wakeUp) });
   return keys;
 }
 
@@ -90,11 +106,21 @@ export function keysForChange(change: Change): RoutedKey[] {
       return [];
     default: {
       // An owned object (a Deployment's ReplicaSet) concerns its owner too, whose status sums it up.
-      const owners = new Set([...(change.old?.metadata.ownerReferences ?? []), ...(change.new?.metadata.ownerReferences ?? [])].filter((r) => r.controller).map((r) => encodeKey(workKeys.object(r.kind, o.metadata.namespace ?? '', r.name))));
-      const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(o)) }, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
+      const owners = new Set(
+        [...(change.old?.metadata.ownerReferences ?? []), ...(change.new?.metadata.ownerReferences ?? [])]
+          .filter((r) => r.controller)
+          .map((r) => encodeKey(workKeys.object(r.kind, o.metadata.namespace ?? '', r.name))),
+      );
+      const keys: RoutedKey[] = [
+        { queue: 'controllers', key: encodeKey(workKeys.of(o)) },
+        ...[...owners].map((key) => ({ queue: 'controllers' as const, key })),
+      ];
       // The garbage collector: dependents of a deleted owner go too (Background); Orphan and Foreground wait on a finalizer.
-      const gcFinalizer = (change.new?.metadata.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion');
-      if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer)) keys.push({ queue: 'controllers', key: encodeKey(workKeys.gc(o)) });
+      const gcFinalizer = (change.new?.metadata.finalizers ?? []).some(
+        (f) => f === 'orphan' || f === 'foregroundDeletion',
+      );
+      if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer))
+        keys.push({ queue: 'controllers', key: encodeKey(workKeys.gc(o)) });
       return keys;
     }
   }

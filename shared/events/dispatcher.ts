@@ -12,7 +12,12 @@ export interface ChangeRecord {
  * Sends the keys of a batch of stream records to their queues, deduplicated per batch. Returns the
  * id of the first record whose keys could not be sent (the stream resumes from there), if any.
  */
-export async function dispatchChanges(records: ChangeRecord[], queue: WorkQueue, wakeups: NodeWakeups = noWakeups, log: (msg: string) => void = () => {}): Promise<string | undefined> {
+export async function dispatchChanges(
+  records: ChangeRecord[],
+  queue: WorkQueue,
+  wakeups: NodeWakeups = noWakeups,
+  log: (msg: string) => void = () => {},
+): Promise<string | undefined> {
   const byQueue = new Map<QueueName, { keys: Set<string>; firstRecord: number }>();
   const nodes = new Set<string>();
   records.forEach((r, i) => {
@@ -27,7 +32,9 @@ export async function dispatchChanges(records: ChangeRecord[], queue: WorkQueue,
     }
   });
   // A lost wake-up only delays an agent until its next resync: it never holds the stream back.
-  const woken = nodes.size ? wakeups.wake([...nodes]).catch((e) => log(`waking ${nodes.size} node agent(s) failed: ${String(e)}`)) : undefined;
+  const woken = nodes.size
+    ? wakeups.wake([...nodes]).catch((e) => log(`waking ${nodes.size} node agent(s) failed: ${String(e)}`))
+    : undefined;
   const results = await Promise.allSettled([...byQueue].map(async ([q, { keys }]) => queue.enqueue(q, [...keys])));
   await woken;
   const failedAt = [...byQueue.values()].filter((_, i) => results[i]?.status === 'rejected').map((e) => e.firstRecord);

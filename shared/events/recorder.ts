@@ -19,7 +19,12 @@ export interface EventRecorder {
   fork(): EventRecorder;
 }
 
-export function storeEventRecorder(store: ObjectStore, clock: Clock, component: string, newUid: () => string): EventRecorder {
+export function storeEventRecorder(
+  store: ObjectStore,
+  clock: Clock,
+  component: string,
+  newUid: () => string,
+): EventRecorder {
   let pending: KubeObject[] = [];
   const take = () => {
     const batch = aggregateSimilarEvents(pending);
@@ -33,8 +38,20 @@ export function storeEventRecorder(store: ObjectStore, clock: Clock, component: 
       pending.push({
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${about.metadata.name ?? 'object'}.${now.getTime().toString(16)}${uid.slice(0, 6)}`, namespace: about.metadata.namespace || 'default', uid, creationTimestamp: rfc3339(now) },
-        involvedObject: { apiVersion: about.apiVersion, kind: about.kind, namespace: about.metadata.namespace, name: about.metadata.name, uid: about.metadata.uid, ...(fieldPath ? { fieldPath } : {}) },
+        metadata: {
+          name: `${about.metadata.name ?? 'object'}.${now.getTime().toString(16)}${uid.slice(0, 6)}`,
+          namespace: about.metadata.namespace || 'default',
+          uid,
+          creationTimestamp: rfc3339(now),
+        },
+        involvedObject: {
+          apiVersion: about.apiVersion,
+          kind: about.kind,
+          namespace: about.metadata.namespace,
+          name: about.metadata.name,
+          uid: about.metadata.uid,
+          ...(fieldPath ? { fieldPath } : {}),
+        },
         reason,
         message,
         type,

@@ -19,7 +19,8 @@ export function conditionsOf(o: KubeObject | undefined): Condition[] {
   return Array.isArray(list) ? (list.filter((c) => isObject(c) && typeof c.type === 'string') as Condition[]) : [];
 }
 
-export const findCondition = (o: KubeObject | undefined, type: string): Condition | undefined => conditionsOf(o).find((c) => c.type === type);
+export const findCondition = (o: KubeObject | undefined, type: string): Condition | undefined =>
+  conditionsOf(o).find((c) => c.type === type);
 
 /** The object with condition `c` in place of any of its type. */
 export function withCondition<T extends KubeObject>(o: T, c: Condition | PodCondition): T {

@@ -9,7 +9,8 @@ import { dns1123Label } from './names.js';
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 /** The object elements of a list; anything else in it is left for validation to report. */
-const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter((x): x is Obj => !!x && typeof x === 'object' && !Array.isArray(x)) : []);
+const arr = (v: unknown): Obj[] =>
+  Array.isArray(v) ? v.filter((x): x is Obj => !!x && typeof x === 'object' && !Array.isArray(x)) : [];
 const setIfAbsent = (o: Obj, key: string, value: unknown) => {
   if (o[key] === undefined) o[key] = value;
 };
@@ -76,16 +77,49 @@ function defaultPodOnly(spec: Obj) {
 const DEFAULT_MODE = 0o644;
 
 /** Every VolumeSource field of core/v1: a volume naming none of them is an emptyDir. */
-const VOLUME_SOURCES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral', 'nfs', 'csi', 'image', 'iscsi', 'rbd', 'azureDisk', 'azureFile', 'awsElasticBlockStore', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'cephfs', 'cinder', 'fc', 'flocker', 'flexVolume', 'vsphereVolume', 'quobyte', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos'];
+const VOLUME_SOURCES = [
+  'emptyDir',
+  'hostPath',
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'projected',
+  'persistentVolumeClaim',
+  'ephemeral',
+  'nfs',
+  'csi',
+  'image',
+  'iscsi',
+  'rbd',
+  'azureDisk',
+  'azureFile',
+  'awsElasticBlockStore',
+  'gcePersistentDisk',
+  'gitRepo',
+  'glusterfs',
+  'cephfs',
+  'cinder',
+  'fc',
+  'flocker',
+  'flexVolume',
+  'vsphereVolume',
+  'quobyte',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+];
 
 /** The SetDefaults_*VolumeSource functions. */
 function defaultVolume(v: Obj) {
   if (!VOLUME_SOURCES.some((k) => v[k] !== undefined)) v.emptyDir = {};
-  for (const k of ['configMap', 'secret', 'downwardAPI', 'projected']) if (v[k] && typeof v[k] === 'object') setIfAbsent(v[k] as Obj, 'defaultMode', DEFAULT_MODE);
+  for (const k of ['configMap', 'secret', 'downwardAPI', 'projected'])
+    if (v[k] && typeof v[k] === 'object') setIfAbsent(v[k] as Obj, 'defaultMode', DEFAULT_MODE);
   if (v.hostPath && typeof v.hostPath === 'object') setIfAbsent(v.hostPath as Obj, 'type', '');
   for (const item of arr(obj(v.downwardAPI).items)) defaultFieldRef(item.fieldRef);
   for (const source of arr(obj(v.projected).sources)) {
-    if (source.serviceAccountToken && typeof source.serviceAccountToken === 'object') setIfAbsent(source.serviceAccountToken as Obj, 'expirationSeconds', 3600);
+    if (source.serviceAccountToken && typeof source.serviceAccountToken === 'object')
+      setIfAbsent(source.serviceAccountToken as Obj, 'expirationSeconds', 3600);
     for (const item of arr(obj(source.downwardAPI).items)) defaultFieldRef(item.fieldRef);
   }
   const claim = obj(obj(obj(v.ephemeral).volumeClaimTemplate).spec);
@@ -98,7 +132,8 @@ export function defaultPodSpec(spec: Obj) {
   setIfAbsent(spec, 'dnsPolicy', 'ClusterFirst');
   setIfAbsent(spec, 'schedulerName', 'default-scheduler');
   setIfAbsent(spec, 'securityContext', {});
-  for (const c of [...arr(spec.containers), ...arr(spec.initContainers), ...arr(spec.ephemeralContainers)]) defaultContainer(c);
+  for (const c of [...arr(spec.containers), ...arr(spec.initContainers), ...arr(spec.ephemeralContainers)])
+    defaultContainer(c);
   for (const v of arr(spec.volumes)) defaultVolume(v);
 }
 
@@ -149,7 +184,8 @@ export const DEFAULTERS = {
     setIfAbsent(spec, 'manualSelector', false);
     // JobPodReplacementPolicy (on in 1.32): replace a pod once it is terminating, or with a pod failure policy only once it failed.
     setIfAbsent(spec, 'podReplacementPolicy', spec.podFailurePolicy !== undefined ? 'Failed' : 'TerminatingOrFailed');
-    for (const rule of arr(obj(spec.podFailurePolicy).rules)) for (const c of arr(rule.onPodConditions)) setIfAbsent(c, 'status', 'True');
+    for (const rule of arr(obj(spec.podFailurePolicy).rules))
+      for (const c of arr(rule.onPodConditions)) setIfAbsent(c, 'status', 'True');
     defaultTemplate(spec);
   },
   Service: (o) => {
@@ -158,12 +194,19 @@ export const DEFAULTERS = {
     setIfAbsent(spec, 'sessionAffinity', 'None');
     // sessionAffinityConfig belongs to ClientIP affinity: dropped otherwise, completed with the 3-hour timeout.
     if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
-    else if (spec.sessionAffinity === 'ClientIP' && obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds === undefined) spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+    else if (
+      spec.sessionAffinity === 'ClientIP' &&
+      obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds === undefined
+    )
+      spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
     for (const p of arr(spec.ports)) {
       setIfAbsent(p, 'protocol', 'TCP');
       if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
     }
-    const external = spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.type === 'ClusterIP' && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
+    const external =
+      spec.type === 'NodePort' ||
+      spec.type === 'LoadBalancer' ||
+      (spec.type === 'ClusterIP' && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
     if (external) setIfAbsent(spec, 'externalTrafficPolicy', 'Cluster');
     if (spec.type !== 'ExternalName') {
       setIfAbsent(spec, 'internalTrafficPolicy', 'Cluster');
@@ -190,7 +233,8 @@ export const DEFAULTERS = {
     o.spec = { finalizers: ['kubernetes'], ...obj(o.spec) };
     // The name label mirrors the name; a bad name is reported once, on metadata.name, not again as a label.
     const name = o.metadata.name ?? '';
-    if (dns1123Label(name).length === 0) o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': name };
+    if (dns1123Label(name).length === 0)
+      o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': name };
   },
 } satisfies Record<string, (o: KubeObject) => void>;
 
@@ -206,7 +250,8 @@ export function qosClass(podSpec: unknown): string {
     const requests = obj(r.requests);
     if (Object.keys(limits).length || Object.keys(requests).length) any = true;
     for (const res of ['cpu', 'memory']) {
-      if (limits[res] === undefined || (requests[res] !== undefined && requests[res] !== limits[res])) guaranteed = false;
+      if (limits[res] === undefined || (requests[res] !== undefined && requests[res] !== limits[res]))
+        guaranteed = false;
     }
   }
   if (!any) return 'BestEffort';

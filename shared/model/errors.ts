@@ -99,7 +99,10 @@ export class AlreadyExistsError extends StatusError {
 
 /** Optimistic-concurrency failure: the object changed since the client (or we) read it. */
 export class ConflictError extends StatusError {
-  constructor(ref: ObjectRef, why = 'the object has been modified; please apply your changes to the latest version and try again') {
+  constructor(
+    ref: ObjectRef,
+    why = 'the object has been modified; please apply your changes to the latest version and try again',
+  ) {
     super(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(ref)} "${ref.name ?? ''}": ${why}`, {
       name: ref.name,
       group: ref.group,
@@ -155,7 +158,9 @@ export class TooManyRequestsError extends StatusError {
 /** The object store failed in a way a later try may not (an outage, a limit): 503 with a hint to retry. */
 export class StorageUnavailableError extends StatusError {
   constructor(detail: string) {
-    super(503, 'ServiceUnavailable', `the object store is unavailable (${detail}); try again`, { retryAfterSeconds: 1 });
+    super(503, 'ServiceUnavailable', `the object store is unavailable (${detail}); try again`, {
+      retryAfterSeconds: 1,
+    });
   }
 }
 
@@ -179,7 +184,12 @@ export class RequestEntityTooLargeError extends StatusError {
 
 export class UnsupportedMediaTypeError extends StatusError {
   constructor(contentType: string) {
-    super(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json; got "${contentType}"`, {});
+    super(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json; got "${contentType}"`,
+      {},
+    );
   }
 }
 
@@ -206,7 +216,11 @@ export const cause = {
     message: `Too long: must have at most ${max} bytes`,
     field,
   }),
-  forbidden: (field: string, detail: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field }),
+  forbidden: (field: string, detail: string): StatusCause => ({
+    reason: 'FieldValueForbidden',
+    message: `Forbidden: ${detail}`,
+    field,
+  }),
 };
 
 /**
@@ -224,13 +238,21 @@ export class TerminalError extends Error {
 export class TransactionError extends StatusError {
   constructor(readonly failures: (StatusError | undefined)[]) {
     const first = failures.find((f) => f !== undefined);
-    super(first?.code ?? 409, first?.reason ?? 'Conflict', `transaction rolled back: ${first?.message ?? 'a concurrent write interfered'}`, {});
+    super(
+      first?.code ?? 409,
+      first?.reason ?? 'Conflict',
+      `transaction rolled back: ${first?.message ?? 'a concurrent write interfered'}`,
+      {},
+    );
   }
 }
 
 /** A bind lost its race for node capacity: the node's free resources changed since the snapshot was read. */
 export class CapacityConflictError extends StatusError {
   constructor(nodeName: string) {
-    super(409, 'Conflict', `node "${nodeName}" no longer has room for the pod, or the pod is already accounted on it`, { name: nodeName, kind: 'nodes' });
+    super(409, 'Conflict', `node "${nodeName}" no longer has room for the pod, or the pod is already accounted on it`, {
+      name: nodeName,
+      kind: 'nodes',
+    });
   }
 }

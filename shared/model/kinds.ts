@@ -11,7 +11,8 @@ export type { KindDeclaration, KindIdentity, ResourceType, Subresource } from '.
 
 export const RESOURCE_TYPES: readonly KindDeclaration[] = [...BUILTIN_KINDS, ...PLAIN_KINDS];
 
-export const apiVersionOf = (t: { group: string; version: string }) => (t.group ? `${t.group}/${t.version}` : t.version);
+export const apiVersionOf = (t: { group: string; version: string }) =>
+  t.group ? `${t.group}/${t.version}` : t.version;
 
 const byKind = new Map(RESOURCE_TYPES.map((t) => [`${apiVersionOf(t)}/${t.kind}`, t]));
 const byResource = new Map(RESOURCE_TYPES.map((t) => [`${t.group}/${t.version}/${t.plural}`, t]));

@@ -49,9 +49,20 @@ export interface ObjectApi {
   get(type: ResourceType, namespace: string, name: string): Promise<StoredObject>;
   create(type: ResourceType, namespace: string | undefined, body: unknown): Promise<StoredObject>;
   /** Creates many objects of one kind in transactions; names already taken are reported, not thrown. */
-  createAll(type: ResourceType, namespace: string, bodies: unknown[]): Promise<{ created: StoredObject[]; taken: string[] }>;
+  createAll(
+    type: ResourceType,
+    namespace: string,
+    bodies: unknown[],
+  ): Promise<{ created: StoredObject[]; taken: string[] }>;
   list(type: ResourceType, namespace: string | undefined, opts?: ListOptions): Promise<ObjectList>;
   replace(type: ResourceType, namespace: string, name: string, body: unknown, mode?: UpdateMode): Promise<StoredObject>;
-  patch(type: ResourceType, namespace: string, name: string, patchType: PatchType, patch: unknown, mode?: UpdateMode): Promise<StoredObject>;
+  patch(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    patchType: PatchType,
+    patch: unknown,
+    mode?: UpdateMode,
+  ): Promise<StoredObject>;
   delete(type: ResourceType, namespace: string, name: string, opts?: DeleteOptions): Promise<DeleteResult>;
 }

@@ -8,4 +8,5 @@ export const nodeNameOf = (pod: KubeObject | undefined) => podSpec(pod).nodeName
 /** Succeeded or Failed: its containers will not run again. */
 export const isFinished = (pod: KubeObject) => phaseOf(pod) === 'Succeeded' || phaseOf(pod) === 'Failed';
 /** Needs the scheduler: not bound, not finished, not being deleted. */
-export const isWaitingForNode = (pod: KubeObject) => !nodeNameOf(pod) && !pod.metadata.deletionTimestamp && !isFinished(pod);
+export const isWaitingForNode = (pod: KubeObject) =>
+  !nodeNameOf(pod) && !pod.metadata.deletionTimestamp && !isFinished(pod);

@@ -37,13 +37,25 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(d / 365)}y`;
 }
 
-const age = (o: KubeObject, now: number) => (o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>');
-export const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name ?? '' };
+const age = (o: KubeObject, now: number) =>
+  o.metadata.creationTimestamp ? humanDuration(now - Date.parse(o.metadata.creationTimestamp)) : '<unknown>';
+export const nameColumn: Column = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: 'Name must be unique within a namespace.',
+  cell: (o) => o.metadata.name ?? '',
+};
 export const ageColumn: Column = { name: 'Age', type: 'string', description: 'Time since creation.', cell: age };
 /** Stored status fields are not all validated: print anything without trusting its toString. */
-export const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
+export const text = (v: unknown) =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? String(v)
+    : v === undefined || v === null
+      ? ''
+      : JSON.stringify(v);
 export const or = (v: unknown, fallback = '<none>') => (v === undefined || v === null || v === '' ? fallback : text(v));
-const containers = (t: Any | undefined) => ((t?.spec?.containers ?? []) as Any[]);
+const containers = (t: Any | undefined) => (t?.spec?.containers ?? []) as Any[];
 
 function podStatus(o: KubeObject): string {
   const st = status(o);
@@ -59,20 +71,67 @@ function podStatus(o: KubeObject): string {
 
 const podColumns: Column[] = [
   nameColumn,
-  { name: 'Ready', type: 'string', description: 'Ready containers / containers.', cell: (o) => `${((status(o).containerStatuses ?? []) as Any[]).filter((c) => c.ready).length}/${(spec(o).containers ?? []).length}` },
+  {
+    name: 'Ready',
+    type: 'string',
+    description: 'Ready containers / containers.',
+    cell: (o) =>
+      `${((status(o).containerStatuses ?? []) as Any[]).filter((c) => c.ready).length}/${(spec(o).containers ?? []).length}`,
+  },
   { name: 'Status', type: 'string', description: 'The pod phase or the reason it is not running.', cell: podStatus },
-  { name: 'Restarts', type: 'string', description: 'Container restarts.', cell: (o) => String(((status(o).containerStatuses ?? []) as Any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0)) },
+  {
+    name: 'Restarts',
+    type: 'string',
+    description: 'Container restarts.',
+    cell: (o) => String(((status(o).containerStatuses ?? []) as Any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0)),
+  },
   ageColumn,
   { name: 'IP', type: 'string', priority: 1, description: 'Pod IP.', cell: (o) => or(status(o).podIP) },
-  { name: 'Node', type: 'string', priority: 1, description: 'The node the pod runs on.', cell: (o) => or(spec(o).nodeName) },
-  { name: 'Nominated Node', type: 'string', priority: 1, description: 'Nominated node.', cell: (o) => or(status(o).nominatedNodeName) },
+  {
+    name: 'Node',
+    type: 'string',
+    priority: 1,
+    description: 'The node the pod runs on.',
+    cell: (o) => or(spec(o).nodeName),
+  },
+  {
+    name: 'Nominated Node',
+    type: 'string',
+    priority: 1,
+    description: 'Nominated node.',
+    cell: (o) => or(status(o).nominatedNodeName),
+  },
   { name: 'Readiness Gates', type: 'string', priority: 1, description: 'Readiness gates.', cell: () => '<none>' },
 ];
 
 const templateColumns: Column[] = [
-  { name: 'Containers', type: 'string', priority: 1, description: 'Container names.', cell: (o) => containers(spec(o).template).map((c) => c.name).join(',') },
-  { name: 'Images', type: 'string', priority: 1, description: 'Container images.', cell: (o) => containers(spec(o).template).map((c) => c.image).join(',') },
-  { name: 'Selector', type: 'string', priority: 1, description: 'Label selector.', cell: (o) => or(formatLabelSelector(fromStructured(spec(o).selector as StructuredSelector))) },
+  {
+    name: 'Containers',
+    type: 'string',
+    priority: 1,
+    description: 'Container names.',
+    cell: (o) =>
+      containers(spec(o).template)
+        .map((c) => c.name)
+        .join(','),
+  },
+  {
+    name: 'Images',
+    type: 'string',
+    priority: 1,
+    description: 'Container images.',
+    cell: (o) =>
+      containers(spec(o).template)
+        .map((c) => c.image)
+        .join(','),
+  },
+  {
+    name: 'Selector',
+    type: 'string',
+    priority: 1,
+    description: 'Label selector.',
+    cell: (o) => or(formatLabelSelector(fromStructured(spec(o).selector as StructuredSelector))),
+  },
 ];
 
 const nodeStatus = (o: KubeObject) => {
@@ -86,9 +145,24 @@ export const COLUMNS = {
   Pod: podColumns,
   Deployment: [
     nameColumn,
-    { name: 'Ready', type: 'string', description: 'Ready replicas / desired.', cell: (o) => `${status(o).readyReplicas ?? 0}/${spec(o).replicas ?? 0}` },
-    { name: 'Up-to-date', type: 'integer', description: 'Replicas on the current template.', cell: (o) => status(o).updatedReplicas ?? 0 },
-    { name: 'Available', type: 'integer', description: 'Available replicas.', cell: (o) => status(o).availableReplicas ?? 0 },
+    {
+      name: 'Ready',
+      type: 'string',
+      description: 'Ready replicas / desired.',
+      cell: (o) => `${status(o).readyReplicas ?? 0}/${spec(o).replicas ?? 0}`,
+    },
+    {
+      name: 'Up-to-date',
+      type: 'integer',
+      description: 'Replicas on the current template.',
+      cell: (o) => status(o).updatedReplicas ?? 0,
+    },
+    {
+      name: 'Available',
+      type: 'integer',
+      description: 'Available replicas.',
+      cell: (o) => status(o).availableReplicas ?? 0,
+    },
     ageColumn,
     ...templateColumns,
   ],
@@ -107,16 +181,28 @@ export const COLUMNS = {
       type: 'string',
       description: 'Job status.',
       cell: (o) => {
-        const c = ((status(o).conditions ?? []) as Any[]).find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
+        const c = ((status(o).conditions ?? []) as Any[]).find(
+          (x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True',
+        );
         return c ? c.type : 'Running';
       },
     },
-    { name: 'Completions', type: 'string', description: 'Succeeded / completions.', cell: (o) => `${status(o).succeeded ?? 0}/${spec(o).completions ?? 1}` },
+    {
+      name: 'Completions',
+      type: 'string',
+      description: 'Succeeded / completions.',
+      cell: (o) => `${status(o).succeeded ?? 0}/${spec(o).completions ?? 1}`,
+    },
     {
       name: 'Duration',
       type: 'string',
       description: 'Run time.',
-      cell: (o, now) => (status(o).startTime ? humanDuration((status(o).completionTime ? Date.parse(status(o).completionTime) : now) - Date.parse(status(o).startTime)) : ''),
+      cell: (o, now) =>
+        status(o).startTime
+          ? humanDuration(
+              (status(o).completionTime ? Date.parse(status(o).completionTime) : now) - Date.parse(status(o).startTime),
+            )
+          : '',
     },
     ageColumn,
     ...templateColumns,
@@ -125,10 +211,36 @@ export const COLUMNS = {
     nameColumn,
     { name: 'Type', type: 'string', description: 'Service type.', cell: (o) => or(spec(o).type, 'ClusterIP') },
     { name: 'Cluster-IP', type: 'string', description: 'Cluster IP.', cell: (o) => or(spec(o).clusterIP) },
-    { name: 'External-IP', type: 'string', description: 'External IPs.', cell: (o) => or((spec(o).externalIPs ?? []).join(',')) },
-    { name: 'Port(s)', type: 'string', description: 'Ports.', cell: (o) => or(((spec(o).ports ?? []) as Any[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',')) },
+    {
+      name: 'External-IP',
+      type: 'string',
+      description: 'External IPs.',
+      cell: (o) => or((spec(o).externalIPs ?? []).join(',')),
+    },
+    {
+      name: 'Port(s)',
+      type: 'string',
+      description: 'Ports.',
+      cell: (o) =>
+        or(
+          ((spec(o).ports ?? []) as Any[])
+            .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
+            .join(','),
+        ),
+    },
     ageColumn,
-    { name: 'Selector', type: 'string', priority: 1, description: 'Selector.', cell: (o) => or(Object.entries(spec(o).selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')) },
+    {
+      name: 'Selector',
+      type: 'string',
+      priority: 1,
+      description: 'Selector.',
+      cell: (o) =>
+        or(
+          Object.entries(spec(o).selector ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        ),
+    },
   ],
   Node: [
     nameColumn,
@@ -137,12 +249,35 @@ export const COLUMNS = {
       name: 'Roles',
       type: 'string',
       description: 'Node roles.',
-      cell: (o) => or(Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length)).join(',')),
+      cell: (o) =>
+        or(
+          Object.keys(o.metadata.labels ?? {})
+            .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+            .map((k) => k.slice('node-role.kubernetes.io/'.length))
+            .join(','),
+        ),
     },
     ageColumn,
-    { name: 'Version', type: 'string', description: 'Agent version.', cell: (o) => or(status(o).nodeInfo?.kubeletVersion, '') },
-    { name: 'Internal-IP', type: 'string', priority: 1, description: 'Internal IP.', cell: (o) => or(((status(o).addresses ?? []) as Any[]).find((a) => a.type === 'InternalIP')?.address) },
-    { name: 'OS-Image', type: 'string', priority: 1, description: 'OS image.', cell: (o) => or(status(o).nodeInfo?.osImage, '<unknown>') },
+    {
+      name: 'Version',
+      type: 'string',
+      description: 'Agent version.',
+      cell: (o) => or(status(o).nodeInfo?.kubeletVersion, ''),
+    },
+    {
+      name: 'Internal-IP',
+      type: 'string',
+      priority: 1,
+      description: 'Internal IP.',
+      cell: (o) => or(((status(o).addresses ?? []) as Any[]).find((a) => a.type === 'InternalIP')?.address),
+    },
+    {
+      name: 'OS-Image',
+      type: 'string',
+      priority: 1,
+      description: 'OS image.',
+      cell: (o) => or(status(o).nodeInfo?.osImage, '<unknown>'),
+    },
   ],
   Endpoints: [
     nameColumn,
@@ -151,20 +286,52 @@ export const COLUMNS = {
       type: 'string',
       description: 'Ready addresses and ports.',
       cell: (o) => {
-        const all = ((o.subsets ?? []) as Any[]).flatMap((ss) => ((ss.addresses ?? []) as Any[]).flatMap((a) => ((ss.ports ?? []) as Any[]).map((p) => `${a.ip}:${p.port}`)));
-        return all.length ? all.slice(0, 3).join(',') + (all.length > 3 ? ` + ${all.length - 3} more...` : '') : '<none>';
+        const all = ((o.subsets ?? []) as Any[]).flatMap((ss) =>
+          ((ss.addresses ?? []) as Any[]).flatMap((a) => ((ss.ports ?? []) as Any[]).map((p) => `${a.ip}:${p.port}`)),
+        );
+        return all.length
+          ? all.slice(0, 3).join(',') + (all.length > 3 ? ` + ${all.length - 3} more...` : '')
+          : '<none>';
       },
     },
     ageColumn,
   ],
-  Namespace: [nameColumn, { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') }, ageColumn],
-  ConfigMap: [nameColumn, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length }, ageColumn],
-  Secret: [nameColumn, { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') }, { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length }, ageColumn],
+  Namespace: [
+    nameColumn,
+    { name: 'Status', type: 'string', description: 'Phase.', cell: (o) => or(status(o).phase, 'Active') },
+    ageColumn,
+  ],
+  ConfigMap: [
+    nameColumn,
+    {
+      name: 'Data',
+      type: 'integer',
+      description: 'Keys.',
+      cell: (o) => Object.keys((o.data as Any) ?? {}).length + Object.keys((o.binaryData as Any) ?? {}).length,
+    },
+    ageColumn,
+  ],
+  Secret: [
+    nameColumn,
+    { name: 'Type', type: 'string', description: 'Secret type.', cell: (o) => text(o.type ?? 'Opaque') },
+    { name: 'Data', type: 'integer', description: 'Keys.', cell: (o) => Object.keys((o.data as Any) ?? {}).length },
+    ageColumn,
+  ],
   Event: [
-    { name: 'Last Seen', type: 'string', description: 'Last seen.', cell: (o, now) => (o.lastTimestamp ? humanDuration(now - Date.parse(text(o.lastTimestamp))) : age(o, now)) },
+    {
+      name: 'Last Seen',
+      type: 'string',
+      description: 'Last seen.',
+      cell: (o, now) => (o.lastTimestamp ? humanDuration(now - Date.parse(text(o.lastTimestamp))) : age(o, now)),
+    },
     { name: 'Type', type: 'string', description: 'Normal or Warning.', cell: (o) => text(o.type) },
     { name: 'Reason', type: 'string', description: 'Reason.', cell: (o) => text(o.reason) },
-    { name: 'Object', type: 'string', description: 'The object it is about.', cell: (o) => `${text((o.involvedObject as Any)?.kind).toLowerCase()}/${(o.involvedObject as Any)?.name ?? ''}` },
+    {
+      name: 'Object',
+      type: 'string',
+      description: 'The object it is about.',
+      cell: (o) => `${text((o.involvedObject as Any)?.kind).toLowerCase()}/${(o.involvedObject as Any)?.name ?? ''}`,
+    },
     { name: 'Message', type: 'string', description: 'Message.', cell: (o) => text(o.message) },
   ],
 } satisfies Record<string, Column[]>;

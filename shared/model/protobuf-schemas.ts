@@ -8,7 +8,8 @@
  */
 
 export type Scalar = 'string' | 'int' | 'int?' | 'bool' | 'bool?' | 'bytes';
-export type FieldType = Scalar | Schema | { repeated: Scalar | Schema } | { map: 'string' | 'bytes' | Schema } | 'intOrString';
+export type FieldType =
+  Scalar | Schema | { repeated: Scalar | Schema } | { map: 'string' | 'bytes' | Schema } | 'intOrString';
 export interface Schema {
   [n: number]: [name: string, type: FieldType];
 }
@@ -26,7 +27,10 @@ export const OBJECT_META: Schema = {
 };
 const LABEL_SELECTOR: Schema = {
   1: ['matchLabels', { map: 'string' }],
-  2: ['matchExpressions', { repeated: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', { repeated: 'string' }] } }],
+  2: [
+    'matchExpressions',
+    { repeated: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', { repeated: 'string' }] } },
+  ],
 };
 const CONTAINER: Schema = {
   1: ['name', 'string'],
@@ -34,14 +38,32 @@ const CONTAINER: Schema = {
   3: ['command', { repeated: 'string' }],
   4: ['args', { repeated: 'string' }],
   5: ['workingDir', 'string'],
-  6: ['ports', { repeated: { 1: ['name', 'string'], 2: ['hostPort', 'int'], 3: ['containerPort', 'int'], 4: ['protocol', 'string'], 5: ['hostIP', 'string'] } }],
+  6: [
+    'ports',
+    {
+      repeated: {
+        1: ['name', 'string'],
+        2: ['hostPort', 'int'],
+        3: ['containerPort', 'int'],
+        4: ['protocol', 'string'],
+        5: ['hostIP', 'string'],
+      },
+    },
+  ],
   7: ['env', { repeated: { 1: ['name', 'string'], 2: ['value', 'string'] } }],
   8: ['resources', { 1: ['limits', { map: quantity }], 2: ['requests', { map: quantity }] }],
   14: ['imagePullPolicy', 'string'],
 };
 const POD_TEMPLATE: Schema = {
   1: ['metadata', OBJECT_META],
-  2: ['spec', { 2: ['containers', { repeated: CONTAINER }], 3: ['restartPolicy', 'string'], 4: ['terminationGracePeriodSeconds', 'int?'] }],
+  2: [
+    'spec',
+    {
+      2: ['containers', { repeated: CONTAINER }],
+      3: ['restartPolicy', 'string'],
+      4: ['terminationGracePeriodSeconds', 'int?'],
+    },
+  ],
 };
 
 /** meta/v1 DeleteOptions: a delete's body, and inside an Eviction. */
@@ -61,15 +83,36 @@ export const BODY_SCHEMAS: Record<string, Schema> = {
   // core/v1 Binding, what kube-scheduler and client-go custom schedulers post to pods/binding.
   Binding: {
     1: ['metadata', { ...OBJECT_META, 5: ['uid', 'string'] }],
-    2: ['target', { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['resourceVersion', 'string'] }],
+    2: [
+      'target',
+      {
+        1: ['kind', 'string'],
+        2: ['namespace', 'string'],
+        3: ['name', 'string'],
+        4: ['uid', 'string'],
+        5: ['apiVersion', 'string'],
+        6: ['resourceVersion', 'string'],
+      },
+    ],
   },
 };
 
 /** The built-in kinds' messages, for their declarations (model/kinds/builtin.ts). */
 export const PROTOBUF = {
   Namespace: { 1: ['metadata', OBJECT_META] },
-  ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool?'] },
-  Secret: { 1: ['metadata', OBJECT_META], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool?'] },
+  ConfigMap: {
+    1: ['metadata', OBJECT_META],
+    2: ['data', { map: 'string' }],
+    3: ['binaryData', { map: 'bytes' }],
+    4: ['immutable', 'bool?'],
+  },
+  Secret: {
+    1: ['metadata', OBJECT_META],
+    2: ['data', { map: 'bytes' }],
+    3: ['type', 'string'],
+    4: ['stringData', { map: 'string' }],
+    5: ['immutable', 'bool?'],
+  },
   Deployment: {
     1: ['metadata', OBJECT_META],
     2: [
@@ -78,7 +121,13 @@ export const PROTOBUF = {
         1: ['replicas', 'int?'],
         2: ['selector', LABEL_SELECTOR],
         3: ['template', POD_TEMPLATE],
-        4: ['strategy', { 1: ['type', 'string'], 2: ['rollingUpdate', { 1: ['maxUnavailable', intOrString], 2: ['maxSurge', intOrString] }] }],
+        4: [
+          'strategy',
+          {
+            1: ['type', 'string'],
+            2: ['rollingUpdate', { 1: ['maxUnavailable', intOrString], 2: ['maxSurge', intOrString] }],
+          },
+        ],
         5: ['minReadySeconds', 'int'],
         6: ['revisionHistoryLimit', 'int?'],
         7: ['paused', 'bool'],
@@ -107,7 +156,18 @@ export const PROTOBUF = {
     2: [
       'spec',
       {
-        1: ['ports', { repeated: { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', intOrString], 5: ['nodePort', 'int'] } }],
+        1: [
+          'ports',
+          {
+            repeated: {
+              1: ['name', 'string'],
+              2: ['protocol', 'string'],
+              3: ['port', 'int'],
+              4: ['targetPort', intOrString],
+              5: ['nodePort', 'int'],
+            },
+          },
+        ],
         2: ['selector', { map: 'string' }],
         3: ['clusterIP', 'string'],
         4: ['type', 'string'],

@@ -34,7 +34,8 @@ export function parseQuantity(text: string | number): number | undefined {
   return value * (SUFFIX[suffix] ?? NaN);
 }
 
-export const isQuantity = (v: unknown): boolean => (typeof v === 'string' || typeof v === 'number') && parseQuantity(v) !== undefined;
+export const isQuantity = (v: unknown): boolean =>
+  (typeof v === 'string' || typeof v === 'number') && parseQuantity(v) !== undefined;
 
 /** CPU in millicores, rounded up like Kubernetes' MilliValue(). */
 export const milliCpu = (q: string | number) => Math.ceil((parseQuantity(q) ?? 0) * 1000 - 1e-9);

@@ -21,8 +21,10 @@ const request = (c: Container, name: string) => c.resources?.requests?.[name];
  * init container if that is more (init containers run one at a time, before the others).
  */
 export function podRequests(pod: KubeObject): Resources {
-  const sum = (cs: Container[], name: string, f: (q: string | number) => number) => cs.reduce((n, c) => n + (request(c, name) !== undefined ? f(request(c, name) as string | number) : 0), 0);
-  const max = (cs: Container[], name: string, f: (q: string | number) => number) => cs.reduce((n, c) => Math.max(n, request(c, name) !== undefined ? f(request(c, name) as string | number) : 0), 0);
+  const sum = (cs: Container[], name: string, f: (q: string | number) => number) =>
+    cs.reduce((n, c) => n + (request(c, name) !== undefined ? f(request(c, name) as string | number) : 0), 0);
+  const max = (cs: Container[], name: string, f: (q: string | number) => number) =>
+    cs.reduce((n, c) => Math.max(n, request(c, name) !== undefined ? f(request(c, name) as string | number) : 0), 0);
   const main = containersOf(pod.spec, 'containers');
   const init = containersOf(pod.spec, 'initContainers');
   const bytes = (q: string | number) => Math.ceil(parseQuantity(q) ?? 0);
@@ -44,4 +46,8 @@ export function nodeAllocatable(node: KubeObject): Resources {
   };
 }
 
-export const addResources = (a: Resources, b: Resources): Resources => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryBytes: a.memoryBytes + b.memoryBytes, pods: a.pods + b.pods });
+export const addResources = (a: Resources, b: Resources): Resources => ({
+  cpuMilli: a.cpuMilli + b.cpuMilli,
+  memoryBytes: a.memoryBytes + b.memoryBytes,
+  pods: a.pods + b.pods,
+});

@@ -2,9 +2,7 @@ import { BadRequestError } from './errors.js';
 import { qualifiedName, labelValue } from './names.js';
 
 /** Label selectors in the query-string syntax: `app=web,tier!=db,env in (a,b),!legacy,release`. */
-export type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!' };
+export type Requirement = { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | '!' };
 
 export type LabelSelector = Requirement[];
 
@@ -16,7 +14,8 @@ function tokenize(text: string): string[] {
   while (TOKEN.lastIndex < text.length) {
     const at = TOKEN.lastIndex;
     const m = TOKEN.exec(text);
-    if (!m || m.index !== at) throw new BadRequestError(`unable to parse requirement: invalid label selector "${text}"`);
+    if (!m || m.index !== at)
+      throw new BadRequestError(`unable to parse requirement: invalid label selector "${text}"`);
     tokens.push(m[1] ?? '');
   }
   return tokens;
@@ -24,12 +23,18 @@ function tokenize(text: string): string[] {
 
 function checkKey(key: string, text: string) {
   const errs = qualifiedName(key);
-  if (errs.length) throw new BadRequestError(`unable to parse requirement: invalid label key "${key}": ${errs.join('; ')} (selector "${text}")`);
+  if (errs.length)
+    throw new BadRequestError(
+      `unable to parse requirement: invalid label key "${key}": ${errs.join('; ')} (selector "${text}")`,
+    );
 }
 
 function checkValue(value: string, text: string) {
   const errs = labelValue(value);
-  if (errs.length) throw new BadRequestError(`unable to parse requirement: invalid label value "${value}": ${errs.join('; ')} (selector "${text}")`);
+  if (errs.length)
+    throw new BadRequestError(
+      `unable to parse requirement: invalid label value "${value}": ${errs.join('; ')} (selector "${text}")`,
+    );
 }
 
 export function parseLabelSelector(text: string | undefined): LabelSelector {
@@ -120,10 +125,19 @@ export interface StructuredSelector {
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 
-const OPERATORS: Record<string, Requirement['op'] | undefined> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' };
+const OPERATORS: Record<string, Requirement['op'] | undefined> = {
+  In: 'in',
+  NotIn: 'notin',
+  Exists: 'exists',
+  DoesNotExist: '!',
+};
 
 export function fromStructured(s: StructuredSelector | undefined): LabelSelector {
-  const reqs: Requirement[] = Object.entries(s?.matchLabels ?? {}).map(([key, v]) => ({ key, op: 'in' as const, values: [v] }));
+  const reqs: Requirement[] = Object.entries(s?.matchLabels ?? {}).map(([key, v]) => ({
+    key,
+    op: 'in' as const,
+    values: [v],
+  }));
   for (const e of s?.matchExpressions ?? []) {
     const op = Object.hasOwn(OPERATORS, e.operator) ? OPERATORS[e.operator] : undefined;
     // Admission refuses other operators; one that got in anyway selects nothing (Kubernetes cannot build such a selector).
@@ -144,7 +158,8 @@ export function parseFieldSelector(text: string | undefined, supported: readonly
   if (!text || !text.trim()) return [];
   return text.split(',').map((part) => {
     const m = /^\s*([^=!\s]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(part);
-    if (!m) throw new BadRequestError(`invalid field selector: "${part}" is not of the form field=value or field!=value`);
+    if (!m)
+      throw new BadRequestError(`invalid field selector: "${part}" is not of the form field=value or field!=value`);
     const field = m[1] as string;
     if (!supported.includes(field)) throw new BadRequestError(`field label not supported: ${field}`);
     return { field, op: m[2] === '!=' ? '!=' : '=', value: m[3] ?? '' };
@@ -169,7 +184,16 @@ const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 
 /** The field selectors each kind answers, as in Kubernetes' field-label conversion functions. */
 export const SUPPORTED_FIELDS: Record<string, readonly string[]> = {
-  Pod: [...COMMON_FIELDS, 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  Pod: [
+    ...COMMON_FIELDS,
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   Event: [
     ...COMMON_FIELDS,
     'involvedObject.kind',

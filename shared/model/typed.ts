@@ -28,5 +28,7 @@ export const jobSpec = (job: KubeObject | undefined) => specOf<JobSpec>(job);
 export const jobStatus = (job: KubeObject | undefined) => statusOf<JobStatus>(job);
 
 /** The fields the workload controllers (ReplicaSet, Deployment, Job) have in common. */
-export const workloadSpec = (o: KubeObject | undefined) => specOf<Pick<DeploymentSpec, 'replicas' | 'selector' | 'template' | 'minReadySeconds'>>(o);
-export const workloadStatus = (o: KubeObject | undefined) => statusOf<Partial<DeploymentStatus & ReplicaSetStatus & JobStatus>>(o);
+export const workloadSpec = (o: KubeObject | undefined) =>
+  specOf<Pick<DeploymentSpec, 'replicas' | 'selector' | 'template' | 'minReadySeconds'>>(o);
+export const workloadStatus = (o: KubeObject | undefined) =>
+  statusOf<Partial<DeploymentStatus & ReplicaSetStatus & JobStatus>>(o);

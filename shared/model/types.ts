@@ -51,4 +51,3 @@ export const keyOf = (o: { kind: string; metadata: ObjectMeta }): ObjectKey => (
   namespace: o.metadata.namespace ?? '',
   name: o.metadata.name ?? '',
 });
-

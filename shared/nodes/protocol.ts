@@ -13,7 +13,11 @@ import { conditions } from '../model/schemas/workload-schemas.js';
 
 export { NODE_API_PREFIX, FENCED_REASON } from './wire.js';
 
-const taint = loose({ key: checkedString(qualifiedName), value: z.string().optional(), effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) });
+const taint = loose({
+  key: checkedString(qualifiedName),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
 
 export const registerRequestSchema = z.object({
   /** Which agent process (host/pid): recorded on the lease for humans. */
@@ -50,7 +54,16 @@ const podStatus = loose({
   startTime: z.string().optional(),
   message: z.string().optional(),
   reason: z.string().optional(),
-  containerStatuses: z.array(loose({ name: z.string(), ready: z.boolean(), restartCount: nonNegativeInt, state: z.record(z.string(), z.unknown()) })).optional(),
+  containerStatuses: z
+    .array(
+      loose({
+        name: z.string(),
+        ready: z.boolean(),
+        restartCount: nonNegativeInt,
+        state: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .optional(),
 });
 
 const agentEvent = z.object({
@@ -72,7 +85,10 @@ export const syncRequestSchema = z.object({
   /** Ask for the node's pods; the answer says `unchanged` when `digest` still matches them. */
   fetch: z.boolean().default(false),
   digest: z.string().max(128).optional(),
-  statuses: z.array(z.object({ pod: podRef, status: podStatus })).max(500).default([]),
+  statuses: z
+    .array(z.object({ pod: podRef, status: podStatus }))
+    .max(500)
+    .default([]),
   /** Pods being deleted whose containers have stopped: the control plane removes them. */
   terminated: z.array(podRef).max(500).default([]),
   events: z.array(agentEvent).max(500).default([]),
@@ -89,7 +105,6 @@ export interface SyncResponse {
   unchanged?: boolean;
 }
 
-
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw new BadRequestError('invalid node agent request', causesFrom(parsed.error.issues, body));
@@ -98,7 +113,10 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
 
 export function checkNodeName(name: string): void {
   const problems = dns1123Subdomain(name);
-  if (problems.length) throw new BadRequestError(`invalid node name ${JSON.stringify(name)}: ${problems.join('; ')}`, [{ reason: 'FieldValueInvalid', message: problems.join('; '), field: 'metadata.name' }]);
+  if (problems.length)
+    throw new BadRequestError(`invalid node name ${JSON.stringify(name)}: ${problems.join('; ')}`, [
+      { reason: 'FieldValueInvalid', message: problems.join('; '), field: 'metadata.name' },
+    ]);
 }
 
 /** Labels a node may set on itself, as Kubernetes' NodeRestriction admission allows kubelets. */

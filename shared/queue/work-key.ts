@@ -27,7 +27,13 @@ export const EVERY_NAME = '*';
 export const workKeys = {
   object: (kind: string, namespace: string, name: string): ObjectWorkKey => ({ type: 'object', kind, namespace, name }),
   of: (o: KubeObject): ObjectWorkKey => workKeys.object(o.kind, o.metadata.namespace ?? '', o.metadata.name ?? ''),
-  gc: (o: KubeObject): GcWorkKey => ({ type: 'gc', kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '', uid: o.metadata.uid ?? '' }),
+  gc: (o: KubeObject): GcWorkKey => ({
+    type: 'gc',
+    kind: o.kind,
+    namespace: o.metadata.namespace ?? '',
+    name: o.metadata.name ?? '',
+    uid: o.metadata.uid ?? '',
+  }),
   nodeLifecycle: { type: 'nodeLifecycle' } as const satisfies WorkKey,
   wakeUp: { type: 'wakeUp' } as const satisfies WorkKey,
   release: (nodeName: string, uid: string): WorkKey => ({ type: 'release', nodeName, uid }),
@@ -54,7 +60,8 @@ export function decodeKey(s: string): WorkKey | undefined {
   if (s === 'NodeLifecycle//cluster') return workKeys.nodeLifecycle;
   const parts = s.split('/');
   const [head, a, b, c, d] = parts;
-  if (head === 'gc' && parts.length === 5 && a && c && d) return { type: 'gc', kind: a, namespace: b ?? '', name: c, uid: d };
+  if (head === 'gc' && parts.length === 5 && a && c && d)
+    return { type: 'gc', kind: a, namespace: b ?? '', name: c, uid: d };
   if (head === 'release' && parts.length === 3 && a && b) return { type: 'release', nodeName: a, uid: b };
   if (parts.length === 3 && head && b) return { type: 'object', kind: head, namespace: a ?? '', name: b };
   return undefined;

@@ -60,7 +60,8 @@ export interface Plugins {
   scores: ScorePlugin[];
 }
 
-export type ScheduleResult = { nodeName: string; score: number } | { unschedulable: true; message: string; reasons: Record<string, number> };
+export type ScheduleResult =
+  { nodeName: string; score: number } | { unschedulable: true; message: string; reasons: Record<string, number> };
 
 /** Rescales raw scores so the best node gets 100 (the DefaultNormalizeScore of kube-scheduler). */
 export function normalizeToMax(scores: number[], reverse = false): number[] {
@@ -95,7 +96,8 @@ export function schedule(p: PodToPlace, snapshot: Snapshot, plugins: Plugins): S
     if (rejected === undefined) feasible.push(node);
     else for (const r of rejected) reasons[r] = (reasons[r] ?? 0) + 1;
   }
-  if (feasible.length === 0) return { unschedulable: true, message: unschedulableMessage(snapshot.nodes.length, reasons), reasons };
+  if (feasible.length === 0)
+    return { unschedulable: true, message: unschedulableMessage(snapshot.nodes.length, reasons), reasons };
   const totals = feasible.map(() => 0);
   for (const plugin of plugins.scores) {
     let scores = feasible.map((n) => plugin.score(p, n, snapshot));

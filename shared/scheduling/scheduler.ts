@@ -43,7 +43,12 @@ const MAX_ATTEMPTS = 8;
 /** Counts a binding in the cached snapshot, as kube-scheduler's cache "assumes" a pod until the next reload. */
 function assume(info: NodeInfo, pod: StoredObject, requests: Resources) {
   info.requested = addResources(info.requested, requests);
-  info.pods.push({ uid: pod.metadata.uid, namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, labels: pod.metadata.labels ?? {} });
+  info.pods.push({
+    uid: pod.metadata.uid,
+    namespace: pod.metadata.namespace ?? '',
+    name: pod.metadata.name,
+    labels: pod.metadata.labels ?? {},
+  });
 }
 
 export class Scheduler {
@@ -71,12 +76,18 @@ export class Scheduler {
             wakeUp = true;
             await this.deps.snapshots.refreshNode(k.nodeName);
           }
-        } else if (k?.type === 'object' && k.kind === 'Pod') podKeys.push({ namespace: k.namespace, name: k.name, key });
+        } else if (k?.type === 'object' && k.kind === 'Pod')
+          podKeys.push({ namespace: k.namespace, name: k.name, key });
         // Retrying a key the scheduler does not read can never succeed: it is dropped, and counted.
         else this.droppedKeys++;
       }
       // One round trip reads every pod of the batch, and one transaction binds every pod placed.
-      const pods = new Map((await this.deps.store.getMany(podKeys.map((k) => ({ kind: 'Pod', ...k })))).map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p]));
+      const pods = new Map(
+        (await this.deps.store.getMany(podKeys.map((k) => ({ kind: 'Pod', ...k })))).map((p) => [
+          `${p.metadata.namespace}/${p.metadata.name}`,
+          p,
+        ]),
+      );
       // A batch may carry one key several times (at-least-once delivery): each pod is placed once.
       const oneByOne = await this.bindBatch([...pods.values()]);
       const retried = new Set<string>();
@@ -84,7 +95,8 @@ export class Scheduler {
         const id = `${k.namespace}/${k.name}`;
         if (!oneByOne.has(id) || retried.has(id)) continue;
         retried.add(id);
-        if (!(await this.schedulePod(k.namespace, k.name, pods.get(`${k.namespace}/${k.name}`), startedAt))) failed.push(k.key);
+        if (!(await this.schedulePod(k.namespace, k.name, pods.get(`${k.namespace}/${k.name}`), startedAt)))
+          failed.push(k.key);
       }
       if (wakeUp) await this.wakeUp();
     } finally {
@@ -96,7 +108,10 @@ export class Scheduler {
   /** Re-enqueues every pod still waiting for a node (also what the periodic sweep does). */
   async wakeUp(): Promise<number> {
     const pending = await this.deps.ledger.listUnscheduledPods();
-    await this.deps.queue.enqueue('scheduler', pending.map((k) => encodeKey(workKeys.object('Pod', k.namespace, k.name))));
+    await this.deps.queue.enqueue(
+      'scheduler',
+      pending.map((k) => encodeKey(workKeys.object('Pod', k.namespace, k.name))),
+    );
     return pending.length;
   }
 
@@ -131,7 +146,9 @@ export class Scheduler {
         binds.map((b) => b.binding),
         scheduled?.take() ?? [],
       );
-      if (!scheduled) for (const b of binds) this.deps.events.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
+      if (!scheduled)
+        for (const b of binds)
+          this.deps.events.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     } catch (e) {
       // The store answers a refused bind with a StatusError (conflict, capacity); anything else is not a refusal.
       if (!(e instanceof StatusError)) throw e;
@@ -143,17 +160,34 @@ export class Scheduler {
   }
 
   /** Where the pod goes on this snapshot, as a binding ready to write, or why it fits nowhere. */
-  private decide(pod: StoredObject, snapshot: Snapshot): { binding: PodBinding; info: NodeInfo; requests: Resources } | { unschedulable: string } {
+  private decide(
+    pod: StoredObject,
+    snapshot: Snapshot,
+  ): { binding: PodBinding; info: NodeInfo; requests: Resources } | { unschedulable: string } {
     const requests = podRequests(pod);
-    const strategy = (pod.metadata.annotations?.[SCORING_ANNOTATION] as ScoringStrategy | undefined) ?? this.deps.strategy;
-    const result = schedule({ pod, requests }, snapshot, defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'));
+    const strategy =
+      (pod.metadata.annotations?.[SCORING_ANNOTATION] as ScoringStrategy | undefined) ?? this.deps.strategy;
+    const result = schedule(
+      { pod, requests },
+      snapshot,
+      defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'),
+    );
     if ('unschedulable' in result) return { unschedulable: result.message };
     const info = snapshot.nodes.find((n) => n.node.metadata.name === result.nodeName) as NodeInfo;
-    return { binding: podBinding(pod, result.nodeName, info.allocatable, requests, this.deps.clock.now()), info, requests };
+    return {
+      binding: podBinding(pod, result.nodeName, info.allocatable, requests, this.deps.clock.now()),
+      info,
+      requests,
+    };
   }
 
   /** True when the pod needs nothing more from the scheduler; false to retry the key later. */
-  private async schedulePod(namespace: string, name: string, firstRead: StoredObject | undefined, startedAt: number): Promise<boolean> {
+  private async schedulePod(
+    namespace: string,
+    name: string,
+    firstRead: StoredObject | undefined,
+    startedAt: number,
+  ): Promise<boolean> {
     let pod = firstRead;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) pod = await this.deps.store.get({ kind: 'Pod', namespace, name });
@@ -192,8 +226,16 @@ export class Scheduler {
   /** Pending with PodScheduled=False/Unschedulable and a FailedScheduling event, written only when the verdict changes. */
   private async markUnschedulable(pod: StoredObject, message: string) {
     const current = findCondition(pod, 'PodScheduled');
-    const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: rfc3339(this.deps.clock.now()) };
-    if (current && jsonEqual({ ...current, lastTransitionTime: undefined }, { ...next, lastTransitionTime: undefined })) return;
+    const next: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: rfc3339(this.deps.clock.now()),
+    };
+    if (current && jsonEqual({ ...current, lastTransitionTime: undefined }, { ...next, lastTransitionTime: undefined }))
+      return;
     try {
       await this.deps.store.update(withCondition(pod, next), pod.metadata.resourceVersion);
     } catch (e) {

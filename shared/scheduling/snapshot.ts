@@ -57,7 +57,8 @@ export class SnapshotCache {
   /** The cached snapshot, or a fresh one when it is older than maxAge or than `notBefore`. */
   async get(notBefore = 0): Promise<{ snapshot: Snapshot; loadedAt: number }> {
     const now = this.clock.now().getTime();
-    if (this.current && now - this.current.loadedAt < this.maxAgeMs && this.current.loadedAt >= notBefore) return this.current;
+    if (this.current && now - this.current.loadedAt < this.maxAgeMs && this.current.loadedAt >= notBefore)
+      return this.current;
     this.loading ??= (async () => {
       const loadedAt = this.clock.now().getTime();
       const snapshot = await loadSnapshot(this.store);

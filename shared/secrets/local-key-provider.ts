@@ -13,7 +13,9 @@ export class LocalKeyProvider implements DataKeyProvider {
     const plaintext = randomBytes(32);
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.masterKey, iv);
-    const wrapped = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+    const wrapped = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]).toString(
+      'base64url',
+    );
     return Promise.resolve({ plaintext, wrapped });
   }
 

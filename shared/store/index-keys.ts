@@ -20,7 +20,6 @@ export interface IndexKeys {
 
 export const UNSCHEDULED_SHARDS = 8;
 
-
 export function indexKeysOf(o: KubeObject): IndexKeys {
   const ns = o.metadata.namespace ?? '';
   const name = o.metadata.name ?? '';

@@ -10,7 +10,10 @@ export function itemSize(item: Record<string, string | number | undefined>): num
   for (const [name, value] of Object.entries(item)) {
     if (value === undefined) continue;
     size += Buffer.byteLength(name, 'utf8');
-    size += typeof value === 'number' ? Math.ceil(String(Math.abs(value)).replace('.', '').length / 2) + 1 : Buffer.byteLength(value, 'utf8');
+    size +=
+      typeof value === 'number'
+        ? Math.ceil(String(Math.abs(value)).replace('.', '').length / 2) + 1
+        : Buffer.byteLength(value, 'utf8');
   }
   return size;
 }

@@ -2,7 +2,11 @@ import type { StoredObject } from '../model/types.js';
 import type { ListQuery, ObjectStore } from './store.js';
 
 /** Every object a query matches, page by page (for controllers that must see all of them). */
-export async function listAll(store: ObjectStore, query: Omit<ListQuery, 'limit' | 'after'>, pageSize = 500): Promise<StoredObject[]> {
+export async function listAll(
+  store: ObjectStore,
+  query: Omit<ListQuery, 'limit' | 'after'>,
+  pageSize = 500,
+): Promise<StoredObject[]> {
   const out: StoredObject[] = [];
   let after: ListQuery['after'];
   for (;;) {

@@ -41,7 +41,13 @@ export interface NodeLedger {
    * still at `expectedResourceVersion`, and adds its requests to the node's allocation only if they
    * still fit under `allocatable`. ConflictError/NotFoundError for the pod, CapacityConflictError for the node.
    */
-  bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject>;
+  bindPod(
+    boundPod: KubeObject,
+    expectedResourceVersion: string,
+    nodeName: string,
+    entry: AllocationEntry & { uid: string },
+    allocatable: Resources,
+  ): Promise<StoredObject>;
   /**
    * Binds several pods in one transaction (all or none), each node's allocation updated once for all
    * its new pods, and creates `events` with them (the Scheduled events: written if and only if the

@@ -43,8 +43,7 @@ export class FencedWriteError extends Error {
 
 /** One write in an all-or-nothing batch. */
 export type TransactWrite =
-  | { op: 'create'; object: KubeObject }
-  | { op: 'update'; object: KubeObject; expectedResourceVersion: string };
+  { op: 'create'; object: KubeObject } | { op: 'update'; object: KubeObject; expectedResourceVersion: string };
 
 /**
  * The consistent store of objects (etcd's role). Implementations own `resourceVersion`: every write

@@ -2,7 +2,11 @@
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Exponential back-off: `baseMs` doubling per attempt (0 the first retry) up to `maxMs`, with full jitter when asked (AWS's advice for contended writes). */
-export function backoffMs(attempt: number, opts: { baseMs: number; maxMs: number; jitter?: boolean }, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  opts: { baseMs: number; maxMs: number; jitter?: boolean },
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(30, attempt));
   return opts.jitter ? random() * ceiling : ceiling;
 }

@@ -21,12 +21,30 @@ async function packageStage(stage: string): Promise<Template> {
   const failed = (e: { message: string; stdout?: string }) => {
     throw new Error(`serverless package --stage ${stage} failed: ${e.message}\n${e.stdout ?? ''}`);
   };
-  await run(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', stage, '--region', 'eu-west-1', '--package', dir], {
-    cwd: root,
-    // A deployer's shell, not the offline stack's: no KUMO_* overrides.
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KUMO_'))), SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', KUMO_ESBUILD_WORK_FOLDER: `.esbuild-package-${stage}` },
-    timeout: 240_000,
-  }).catch(failed);
+  await run(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'osls', 'bin', 'serverless.js'),
+      'package',
+      '--stage',
+      stage,
+      '--region',
+      'eu-west-1',
+      '--package',
+      dir,
+    ],
+    {
+      cwd: root,
+      // A deployer's shell, not the offline stack's: no KUMO_* overrides.
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KUMO_'))),
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        KUMO_ESBUILD_WORK_FOLDER: `.esbuild-package-${stage}`,
+      },
+      timeout: 240_000,
+    },
+  ).catch(failed);
   rmSync(join(root, `.esbuild-package-${stage}`), { recursive: true, force: true });
   return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 }
@@ -66,15 +84,24 @@ describe('functions', () => {
   });
 
   it('every handler in functions/ is deployed and wired to exactly the events it expects', () => {
-    const handlers = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts') && f !== 'deps.ts').map((f) => f.replace(/\.ts$/, ''));
+    const handlers = readdirSync(join(root, 'functions'))
+      .filter((f) => f.endsWith('.ts') && f !== 'deps.ts')
+      .map((f) => f.replace(/\.ts$/, ''));
     const logical = (h: string) => `${h[0]?.toUpperCase()}${h.slice(1)}LambdaFunction`;
-    expect(handlers.sort()).toEqual(functions().map(([n]) => n.replace(/LambdaFunction$/, '').toLowerCase()).sort());
+    expect(handlers.sort()).toEqual(
+      functions()
+        .map(([n]) => n.replace(/LambdaFunction$/, '').toLowerCase())
+        .sort(),
+    );
     const eventsOf = (h: string) => {
       const fn = logical(h);
       const targets = (r: Resource) => JSON.stringify(r.Properties ?? {}).includes(`"${fn}"`);
       const out: string[] = [];
       for (const [, r] of Object.entries(prod.Resources)) {
-        if (r.Type === 'AWS::Lambda::EventSourceMapping' && targets(r)) out.push(`esm:${r.Properties.EventSourceArn['Fn::GetAtt'][0]}.${r.Properties.EventSourceArn['Fn::GetAtt'][1]}`);
+        if (r.Type === 'AWS::Lambda::EventSourceMapping' && targets(r))
+          out.push(
+            `esm:${r.Properties.EventSourceArn['Fn::GetAtt'][0]}.${r.Properties.EventSourceArn['Fn::GetAtt'][1]}`,
+          );
         if (r.Type === 'AWS::Lambda::Url' && targets(r)) out.push(`url:${r.Properties.AuthType}`);
         if (r.Type === 'AWS::Events::Rule' && targets(r)) out.push(`schedule:${r.Properties.ScheduleExpression}`);
         if (r.Type === 'AWS::ApiGatewayV2::Integration' && targets(r)) out.push('httpApi');
@@ -98,8 +125,14 @@ describe('functions', () => {
       expect(m.Properties.FunctionResponseTypes, name).toEqual(['ReportBatchItemFailures']);
       expect(m.Properties.BatchSize, name).toBeGreaterThan(0);
     }
-    const stream = of(prod, 'AWS::Lambda::EventSourceMapping').find(([, m]) => m.Properties.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn')?.[1];
-    expect(stream?.Properties).toMatchObject({ BisectBatchOnFunctionError: true, MaximumRetryAttempts: 10, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DispatchDeadLetterQueue', 'Arn'] } } } });
+    const stream = of(prod, 'AWS::Lambda::EventSourceMapping').find(
+      ([, m]) => m.Properties.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn',
+    )?.[1];
+    expect(stream?.Properties).toMatchObject({
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DispatchDeadLetterQueue', 'Arn'] } } },
+    });
     expect(stream?.Properties.FilterCriteria.Filters).toHaveLength(2);
     for (const q of ['SchedulerQueue', 'ControllersQueue']) {
       const p = prod.Resources[q]?.Properties;
@@ -114,8 +147,14 @@ describe('functions', () => {
 function statements(t: Template) {
   const out: { where: string; Action: string[]; Resource: unknown[] }[] = [];
   for (const [name, r] of Object.entries(t.Resources)) {
-    const docs = r.Type === 'AWS::IAM::Role' ? (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument) : r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy' ? [r.Properties.PolicyDocument] : [];
-    for (const d of docs) for (const s of d.Statement) out.push({ where: name, Action: [s.Action].flat(), Resource: [s.Resource].flat() });
+    const docs =
+      r.Type === 'AWS::IAM::Role'
+        ? (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)
+        : r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy'
+          ? [r.Properties.PolicyDocument]
+          : [];
+    for (const d of docs)
+      for (const s of d.Statement) out.push({ where: name, Action: [s.Action].flat(), Resource: [s.Resource].flat() });
   }
   return out;
 }
@@ -132,9 +171,12 @@ describe('least privilege', () => {
         else if (r && typeof r === 'object' && 'Fn::Sub' in r) {
           const text = String((r as { 'Fn::Sub': unknown })['Fn::Sub']);
           // A pattern is allowed only under this stage's own names (node queues, log groups, index ARNs).
-          if (!/kumo-prod-|\/kumo\/prod\/|^\$\{ObjectsTable\.Arn\}\/index\/\*$/.test(text)) problems.push(`${s.where}: resource ${text} is not scoped to the stage`);
-          if (/:\*:|^\*$|:\*$/.test(text.replace(/\$\{[^}]+\}/g, 'x')) && !/kumo-prod-|\/kumo\/prod\//.test(text)) problems.push(`${s.where}: wildcard ${text}`);
-        } else if (!(r && typeof r === 'object' && ('Fn::GetAtt' in r || 'Ref' in r))) problems.push(`${s.where}: resource ${JSON.stringify(r)}`);
+          if (!/kumo-prod-|\/kumo\/prod\/|^\$\{ObjectsTable\.Arn\}\/index\/\*$/.test(text))
+            problems.push(`${s.where}: resource ${text} is not scoped to the stage`);
+          if (/:\*:|^\*$|:\*$/.test(text.replace(/\$\{[^}]+\}/g, 'x')) && !/kumo-prod-|\/kumo\/prod\//.test(text))
+            problems.push(`${s.where}: wildcard ${text}`);
+        } else if (!(r && typeof r === 'object' && ('Fn::GetAtt' in r || 'Ref' in r)))
+          problems.push(`${s.where}: resource ${JSON.stringify(r)}`);
       }
     }
     expect(problems).toEqual([]);
@@ -151,9 +193,20 @@ describe('least privilege', () => {
   });
 
   it('the sweep only reads the table; the dispatcher never touches it except through its stream', () => {
-    const actions = (role: string) => statements(prod).filter((s) => s.where === role).flatMap((s) => s.Action);
-    expect(actions('SweepRole').filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
-    expect(actions('DispatchRole').filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+    const actions = (role: string) =>
+      statements(prod)
+        .filter((s) => s.where === role)
+        .flatMap((s) => s.Action);
+    expect(
+      actions('SweepRole')
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(
+      actions('DispatchRole')
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
   });
 });
 
@@ -169,7 +222,11 @@ describe('data, logs and alarms', () => {
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       DeletionProtectionEnabled: true,
     });
-    expect(t.Properties.GlobalSecondaryIndexes.map((g: any) => g.IndexName).sort()).toEqual(['byNode', 'byOwner', 'unscheduled']);
+    expect(t.Properties.GlobalSecondaryIndexes.map((g: any) => g.IndexName).sort()).toEqual([
+      'byNode',
+      'byOwner',
+      'unscheduled',
+    ]);
     expect(dev.Resources.ObjectsTable?.Properties.DeletionProtectionEnabled).toBe(false); // dev stages can be torn down
   });
 
@@ -181,18 +238,36 @@ describe('data, logs and alarms', () => {
 
   it('alarms watch every dead-letter queue and every function’s errors, and notify one topic', () => {
     const alarms = of(prod, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const watchedQueues = alarms.filter((a) => a.Namespace === 'AWS/SQS').map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]);
-    const dlqs = of(prod, 'AWS::SQS::Queue').map(([n]) => n).filter((n) => n.includes('DeadLetter'));
+    const watchedQueues = alarms
+      .filter((a) => a.Namespace === 'AWS/SQS')
+      .map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]);
+    const dlqs = of(prod, 'AWS::SQS::Queue')
+      .map(([n]) => n)
+      .filter((n) => n.includes('DeadLetter'));
     expect(dlqs.length).toBe(3);
     expect(watchedQueues.sort()).toEqual(dlqs.sort());
-    const watchedFunctions = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors').map((a) => a.Dimensions[0].Value.Ref);
-    expect(watchedFunctions.sort()).toEqual(functions().map(([n]) => n).sort());
+    const watchedFunctions = alarms
+      .filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors')
+      .map((a) => a.Dimensions[0].Value.Ref);
+    expect(watchedFunctions.sort()).toEqual(
+      functions()
+        .map(([n]) => n)
+        .sort(),
+    );
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
   });
 
   it('the API is throttled at the stage, and the API function refuses the offline modes on AWS', () => {
-    expect(prod.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) });
+    expect(prod.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: expect.any(Number),
+      ThrottlingBurstLimit: expect.any(Number),
+    });
     const env = (prod.Resources.ApiLambdaFunction as Resource).Properties.Environment.Variables;
-    expect(env).toMatchObject({ KUMO_AUTH_MODE: 'tokens', KUMO_KMS_KEY_ID: 'alias/kumo-prod-secrets', KUMO_SECRETS_KEY: '', KUMO_DYNAMODB_ENDPOINT: '' });
+    expect(env).toMatchObject({
+      KUMO_AUTH_MODE: 'tokens',
+      KUMO_KMS_KEY_ID: 'alias/kumo-prod-secrets',
+      KUMO_SECRETS_KEY: '',
+      KUMO_DYNAMODB_ENDPOINT: '',
+    });
   });
 });

@@ -27,14 +27,37 @@ const createPod = async (name: string, container: Record<string, unknown>, spec:
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default', labels: { test: 'docker' } },
-    spec: { containers: [{ name: 'main', image: engine.image, imagePullPolicy: 'IfNotPresent', resources: { requests: { cpu: '10m', memory: '8Mi' } }, ...container }], ...spec },
+    spec: {
+      containers: [
+        {
+          name: 'main',
+          image: engine.image,
+          imagePullPolicy: 'IfNotPresent',
+          resources: { requests: { cpu: '10m', memory: '8Mi' } },
+          ...container,
+        },
+      ],
+      ...spec,
+    },
   };
   const r = await api('POST', '/api/v1/namespaces/default/pods', p);
   expect(r.status, r.text).toBe(201);
   return r.json;
 };
 const containersOf = async (podName: string, running = false) =>
-  (await engine.podman('ps', '-a', '--filter', `label=io.kumo.pod.name=${podName}`, ...(running ? ['--filter', 'status=running'] : []), '--format', '{{.ID}}')).split('\n').filter(Boolean);
+  (
+    await engine.podman(
+      'ps',
+      '-a',
+      '--filter',
+      `label=io.kumo.pod.name=${podName}`,
+      ...(running ? ['--filter', 'status=running'] : []),
+      '--format',
+      '{{.ID}}',
+    )
+  )
+    .split('\n')
+    .filter(Boolean);
 
 beforeAll(async () => {
   if (missing) return;
@@ -69,39 +92,70 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
     const inspect = JSON.parse(await engine.podman('inspect', id))[0];
     expect(inspect.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(inspect.HostConfig.NanoCpus).toBe(250_000_000);
-    expect(inspect.Config.Labels).toMatchObject({ 'io.kumo.node': 'docker-node-1', 'io.kumo.pod.name': 'web', 'io.kumo.container': 'main' });
-    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/web/log')).text.includes('serving'), 10_000);
+    expect(inspect.Config.Labels).toMatchObject({
+      'io.kumo.node': 'docker-node-1',
+      'io.kumo.pod.name': 'web',
+      'io.kumo.container': 'main',
+    });
+    await until(
+      async () => (await api('GET', '/api/v1/namespaces/default/pods/web/log')).text.includes('serving'),
+      10_000,
+    );
   });
 
   it('restarts a crashing container with back-off and reports the exit code', async () => {
     await createPod('crash', { command: ['sh', '-c', 'exit 2'] });
     await until(async () => ((await status('crash')).containerStatuses?.[0]?.restartCount ?? 0) >= 2, 40_000);
-    expect((await status('crash')).containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    expect((await status('crash')).containerStatuses[0].lastState.terminated).toMatchObject({
+      exitCode: 2,
+      reason: 'Error',
+    });
     // kubelet keeps the last exited instance and removes older ones: never a pile of dead containers.
     expect((await containersOf('crash')).length).toBeLessThanOrEqual(2);
   });
 
   it('restarts a container whose exec liveness probe fails', async () => {
-    await createPod('live', { command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; exec sleep 600'], livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 2 } }, { terminationGracePeriodSeconds: 1 });
+    await createPod(
+      'live',
+      {
+        command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; exec sleep 600'],
+        livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 2 },
+      },
+      { terminationGracePeriodSeconds: 1 },
+    );
     await until(async () => ((await status('live')).containerStatuses?.[0]?.restartCount ?? 0) >= 1, 40_000);
-    const events = (await api('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=live')).json.items.map((e: any) => e.reason);
+    const events = (
+      await api('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=live')
+    ).json.items.map((e: any) => e.reason);
     expect(events).toEqual(expect.arrayContaining(['Unhealthy', 'Killing']));
   });
 
   it('keeps every line of a container that is quiet for longer than 5 s (issue 16: later lines were lost)', async () => {
-    await createPod('quiet', { command: ['sh', '-c', 'for i in 1 2 3 4; do echo "tick $i"; sleep 7; done; exec sleep 600'] }, { terminationGracePeriodSeconds: 1 });
-    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/quiet/log')).text.includes('tick 4'), 45_000);
+    await createPod(
+      'quiet',
+      { command: ['sh', '-c', 'for i in 1 2 3 4; do echo "tick $i"; sleep 7; done; exec sleep 600'] },
+      { terminationGracePeriodSeconds: 1 },
+    );
+    await until(
+      async () => (await api('GET', '/api/v1/namespaces/default/pods/quiet/log')).text.includes('tick 4'),
+      45_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await api('GET', '/api/v1/namespaces/default/pods/quiet/log')).text).toBe('tick 1\ntick 2\ntick 3\ntick 4\n');
+    expect((await api('GET', '/api/v1/namespaces/default/pods/quiet/log')).text).toBe(
+      'tick 1\ntick 2\ntick 3\ntick 4\n',
+    );
     await api('DELETE', '/api/v1/namespaces/default/pods/quiet');
   }, 60_000);
 
-  it('exec probes leave no processes behind: the engine\'s process count stays flat', async () => {
+  it("exec probes leave no processes behind: the engine's process count stays flat", async () => {
     // conmon is podman's per-container (and per-exec-session) monitor; each exec probe made two that
     // lived for 5 minutes (podman's default exit_command_delay; local/podman.ts sets 5 s).
     const conmons = () => Number(execFileSync('sh', ['-c', 'pgrep -c -x conmon || true']).toString().trim());
     for (let i = 0; i < 5; i++)
-      await createPod(`probed-${i}`, { command: ['sh', '-c', 'touch /tmp/ready; exec sleep 600'], readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 } });
+      await createPod(`probed-${i}`, {
+        command: ['sh', '-c', 'touch /tmp/ready; exec sleep 600'],
+        readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
+      });
     await until(async () => {
       for (let i = 0; i < 5; i++) if (!(await status(`probed-${i}`)).containerStatuses?.[0]?.ready) return false;
       return true;
@@ -118,7 +172,13 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
     expect(Math.max(...samples), seen).toBeLessThan(100);
     expect((samples[4] ?? 0) - (samples[0] ?? 0), seen).toBeLessThanOrEqual(20);
     for (let i = 0; i < 5; i++) await api('DELETE', `/api/v1/namespaces/default/pods/probed-${i}?gracePeriodSeconds=0`);
-    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods?labelSelector=test%3Ddocker')).json.items.every((p: any) => !p.metadata.name.startsWith('probed-')), 30_000);
+    await until(
+      async () =>
+        (await api('GET', '/api/v1/namespaces/default/pods?labelSelector=test%3Ddocker')).json.items.every(
+          (p: any) => !p.metadata.name.startsWith('probed-'),
+        ),
+      30_000,
+    );
   }, 120_000);
 
   it('counts the restarts of a container whose command cannot start, and says StartError', async () => {
@@ -132,11 +192,16 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
 
   it('waits with ErrImageNeverPull for a missing image under imagePullPolicy Never', async () => {
     await createPod('no-image', { image: 'localhost/kumo-test/absent:1', imagePullPolicy: 'Never', command: ['true'] });
-    await until(async () => (await status('no-image')).containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull', 20_000);
+    await until(
+      async () => (await status('no-image')).containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull',
+      20_000,
+    );
   });
 
   it('stops a deleted pod with SIGTERM and removes its container', async () => {
-    await createPod('graceful', { command: ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.2; done'] });
+    await createPod('graceful', {
+      command: ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.2; done'],
+    });
     await until(async () => (await status('graceful')).phase === 'Running', 30_000);
     expect((await api('DELETE', '/api/v1/namespaces/default/pods/graceful')).status).toBe(200);
     await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/graceful')).status === 404, 20_000);

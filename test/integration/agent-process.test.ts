@@ -16,11 +16,20 @@ let s: AgentStack;
 let agent: Agent;
 const partition: { client?: PartitionableClient } = {};
 
-const podManifest = (name: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject => ({
+const podManifest = (
+  name: string,
+  container: Record<string, unknown>,
+  spec: Record<string, unknown> = {},
+): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'default' },
-  spec: { containers: [{ name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '10m', memory: '8Mi' } }, ...container }], ...spec },
+  spec: {
+    containers: [
+      { name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '10m', memory: '8Mi' } }, ...container },
+    ],
+    ...spec,
+  },
 });
 
 const api = (method: string, path: string, body?: unknown) => s.call(method, path, body);
@@ -31,12 +40,26 @@ const createPod = async (p: KubeObject) => {
   expect(r.status, r.text).toBe(201);
   return r.json;
 };
-const eventsFor = async (name: string) => ((await api('GET', `/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=${name}`)).json.items as any[]).map((e) => e.reason as string);
+const eventsFor = async (name: string) =>
+  (
+    (await api('GET', `/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=${name}`)).json
+      .items as any[]
+  ).map((e) => e.reason as string);
 
 beforeAll(async () => {
   s = await startAgentStack();
-  await s.api.service.create(T('ConfigMap'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'greeting' }, data: { GREETING: 'hello from a configmap' } });
-  await s.api.service.create(T('Secret'), 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token' }, stringData: { TOKEN: 's3cret' } });
+  await s.api.service.create(T('ConfigMap'), 'default', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'greeting' },
+    data: { GREETING: 'hello from a configmap' },
+  });
+  await s.api.service.create(T('Secret'), 'default', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'token' },
+    stringData: { TOKEN: 's3cret' },
+  });
   agent = await s.startAgent('proc-node-1', { wrapClient: (c) => (partition.client = new PartitionableClient(c)) });
 }, 120_000);
 afterAll(async () => s?.close());
@@ -44,10 +67,19 @@ afterAll(async () => s?.close());
 describe('node registration', () => {
   it('creates a Ready node with capacity, allocatable and the well-known labels', async () => {
     const node = await s.api.service.get(T('Node'), '', 'proc-node-1');
-    expect(node.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': 'proc-node-1', 'kubernetes.io/os': 'linux' });
+    expect(node.metadata.labels).toMatchObject({
+      'kubernetes.io/hostname': 'proc-node-1',
+      'kubernetes.io/os': 'linux',
+    });
     expect(node.metadata.labels?.['kubernetes.io/arch']).toMatch(/^(amd64|arm64)$/);
-    expect(node.status).toMatchObject({ capacity: { cpu: '4000m', memory: '8192Mi', pods: '110' }, allocatable: { cpu: '3900m', memory: '7936Mi' } });
-    expect((node.status?.conditions as any[]).find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+    expect(node.status).toMatchObject({
+      capacity: { cpu: '4000m', memory: '8192Mi', pods: '110' },
+      allocatable: { cpu: '3900m', memory: '7936Mi' },
+    });
+    expect((node.status?.conditions as any[]).find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'KubeletReady',
+    });
     const lease = await s.leases.get('proc-node-1');
     expect(lease?.epoch).toBeGreaterThanOrEqual(1);
   });
@@ -69,10 +101,21 @@ describe('running pods with the process runtime', () => {
     await until(async () => (await status('hello')).phase === 'Running', 20_000);
     const st = await status('hello');
     expect(st.hostIP).toBe('127.0.0.1');
-    expect(st.containerStatuses[0]).toMatchObject({ name: 'main', ready: true, restartCount: 0, state: { running: {} } });
+    expect(st.containerStatuses[0]).toMatchObject({
+      name: 'main',
+      ready: true,
+      restartCount: 0,
+      state: { running: {} },
+    });
     expect(st.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'True' });
     expect(st.conditions.find((c: any) => c.type === 'PodScheduled')).toMatchObject({ status: 'True' });
-    await until(async () => (await api('GET', '/api/v1/namespaces/default/pods/hello/log')).text.includes('hello from a configmap / s3cret / hello on proc-node-1'), 10_000);
+    await until(
+      async () =>
+        (await api('GET', '/api/v1/namespaces/default/pods/hello/log')).text.includes(
+          'hello from a configmap / s3cret / hello on proc-node-1',
+        ),
+      10_000,
+    );
     expect(await eventsFor('hello')).toEqual(expect.arrayContaining(['Scheduled', 'Started']));
   });
 
@@ -84,7 +127,10 @@ describe('running pods with the process runtime', () => {
     expect(st.phase).toBe('Running');
     expect(c.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
     expect(c.ready).toBe(false);
-    await until(async () => (await status('crasher')).containerStatuses[0].state.waiting?.reason === 'CrashLoopBackOff', 10_000);
+    await until(
+      async () => (await status('crasher')).containerStatuses[0].state.waiting?.reason === 'CrashLoopBackOff',
+      10_000,
+    );
     expect(await eventsFor('crasher')).toContain('BackOff');
     const prev = await api('GET', '/api/v1/namespaces/default/pods/crasher/log?previous=true');
     expect(prev.status).toBe(200);
@@ -92,7 +138,12 @@ describe('running pods with the process runtime', () => {
   });
 
   it('restarts a container whose liveness probe fails, and records why', async () => {
-    await createPod(podManifest('unhealthy', { command: ['sleep', '600'], livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 2 } }));
+    await createPod(
+      podManifest('unhealthy', {
+        command: ['sleep', '600'],
+        livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 2 },
+      }),
+    );
     await until(async () => ((await status('unhealthy')).containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
     const reasons = await eventsFor('unhealthy');
     expect(reasons).toEqual(expect.arrayContaining(['Unhealthy', 'Killing']));
@@ -102,7 +153,12 @@ describe('running pods with the process runtime', () => {
   it('gates Ready on the readiness probe', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const server = `setTimeout(() => require('http').createServer((q, r) => r.end('ok')).listen(${port}), 2500)`;
-    await createPod(podManifest('slow-ready', { command: [process.execPath, '-e', server], readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1, failureThreshold: 1 } }));
+    await createPod(
+      podManifest('slow-ready', {
+        command: [process.execPath, '-e', server],
+        readinessProbe: { httpGet: { path: '/', port }, periodSeconds: 1, failureThreshold: 1 },
+      }),
+    );
     await until(async () => (await status('slow-ready')).phase === 'Running', 20_000);
     const early = await status('slow-ready');
     expect(early.containerStatuses[0].ready).toBe(false);
@@ -114,11 +170,38 @@ describe('running pods with the process runtime', () => {
   it('gRPC probes (grpc.health.v1) gate Ready and restart an unhealthy service, and kubectl describe prints them', async () => {
     const server = new URL('../support/grpc-health-server.mjs', import.meta.url).pathname;
     const [okPort, sickPort] = [await freePort(), await freePort()];
-    await createPod(podManifest('grpc-ok', { command: [process.execPath, server, String(okPort)], readinessProbe: { grpc: { port: okPort }, periodSeconds: 1 }, livenessProbe: { grpc: { port: okPort, service: 'app' }, periodSeconds: 1 } }));
-    await createPod(podManifest('grpc-sick', { command: [process.execPath, server, String(sickPort)], livenessProbe: { grpc: { port: sickPort, service: 'sick' }, initialDelaySeconds: 2, periodSeconds: 1, failureThreshold: 2 } }, { terminationGracePeriodSeconds: 1 }));
+    await createPod(
+      podManifest('grpc-ok', {
+        command: [process.execPath, server, String(okPort)],
+        readinessProbe: { grpc: { port: okPort }, periodSeconds: 1 },
+        livenessProbe: { grpc: { port: okPort, service: 'app' }, periodSeconds: 1 },
+      }),
+    );
+    await createPod(
+      podManifest(
+        'grpc-sick',
+        {
+          command: [process.execPath, server, String(sickPort)],
+          livenessProbe: {
+            grpc: { port: sickPort, service: 'sick' },
+            initialDelaySeconds: 2,
+            periodSeconds: 1,
+            failureThreshold: 2,
+          },
+        },
+        { terminationGracePeriodSeconds: 1 },
+      ),
+    );
     await until(async () => (await status('grpc-ok')).containerStatuses?.[0]?.ready === true, 30_000);
     await until(async () => ((await status('grpc-sick')).containerStatuses?.[0]?.restartCount ?? 0) >= 1, 30_000);
-    const unhealthy = ((await api('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=grpc-sick,reason=Unhealthy')).json.items as any[]).map((e) => e.message);
+    const unhealthy = (
+      (
+        await api(
+          'GET',
+          '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=grpc-sick,reason=Unhealthy',
+        )
+      ).json.items as any[]
+    ).map((e) => e.message);
     expect(unhealthy).toContainEqual(expect.stringContaining('service unhealthy (responded with "NOT_SERVING")'));
     expect((await status('grpc-ok')).containerStatuses[0].restartCount).toBe(0);
     // kubectl describe read grpc.service without a nil check: it is defaulted to "" as in Kubernetes.
@@ -126,13 +209,20 @@ describe('running pods with the process runtime', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kumo-describe-'));
     writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
     // Asynchronously: the API answering kubectl runs in this process.
-    const described = await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'describe', 'pod', 'grpc-ok']).catch((e: { code?: string; stderr?: string }) => {
+    const described = await promisify(execFile)('kubectl', [
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      'describe',
+      'pod',
+      'grpc-ok',
+    ]).catch((e: { code?: string; stderr?: string }) => {
       if (e.code === 'ENOENT') return undefined; // no kubectl on this machine (CI has it)
       throw new Error(`kubectl describe failed: ${e.stderr}`);
     });
     rmSync(dir, { recursive: true, force: true });
     if (described) expect(described.stdout).toMatch(/Readiness:\s+grpc <pod>:\d+ \s*delay=0s timeout=1s period=1s/);
-    for (const name of ['grpc-ok', 'grpc-sick']) await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
+    for (const name of ['grpc-ok', 'grpc-sick'])
+      await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
   });
 
   it('counts the restarts of a container that cannot start (StartError) while it backs off', async () => {
@@ -147,20 +237,33 @@ describe('running pods with the process runtime', () => {
   it('runs restartPolicy Never pods to Succeeded or Failed with their exit codes', async () => {
     await createPod(podManifest('ok-once', { command: ['sh', '-c', 'echo done'] }, { restartPolicy: 'Never' }));
     await createPod(podManifest('fail-once', { command: ['sh', '-c', 'exit 7'] }, { restartPolicy: 'Never' }));
-    await until(async () => (await status('ok-once')).phase === 'Succeeded' && (await status('fail-once')).phase === 'Failed', 20_000);
-    expect((await status('ok-once')).containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
-    expect((await status('fail-once')).containerStatuses[0].state.terminated).toMatchObject({ exitCode: 7, reason: 'Error' });
+    await until(
+      async () => (await status('ok-once')).phase === 'Succeeded' && (await status('fail-once')).phase === 'Failed',
+      20_000,
+    );
+    expect((await status('ok-once')).containerStatuses[0].state.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+    });
+    expect((await status('fail-once')).containerStatuses[0].state.terminated).toMatchObject({
+      exitCode: 7,
+      reason: 'Error',
+    });
   });
 
   it('runs init containers first, in order', async () => {
     await createPod({
-      ...podManifest('with-init', { command: ['sh', '-c', 'cat ../order 2>/dev/null; echo main started; exec sleep 600'] }),
+      ...podManifest('with-init', {
+        command: ['sh', '-c', 'cat ../order 2>/dev/null; echo main started; exec sleep 600'],
+      }),
       spec: {
         initContainers: [
           { name: 'first', image: 'busybox:1.36', command: ['sh', '-c', 'echo first'] },
           { name: 'second', image: 'busybox:1.36', command: ['sh', '-c', 'sleep 1; echo second'] },
         ],
-        containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo main started; exec sleep 600'] }],
+        containers: [
+          { name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo main started; exec sleep 600'] },
+        ],
       },
     } as KubeObject);
     await until(async () => (await status('with-init')).phase === 'Running', 20_000);
@@ -172,16 +275,40 @@ describe('running pods with the process runtime', () => {
   });
 
   it('waits with CreateContainerConfigError when a referenced ConfigMap is missing, then starts once it exists', async () => {
-    await createPod(podManifest('needs-config', { command: ['sleep', '600'], envFrom: [{ configMapRef: { name: 'later' } }] }));
-    await until(async () => (await status('needs-config')).containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 20_000);
-    await s.api.service.create(T('ConfigMap'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' }, data: { A: 'b' } });
+    await createPod(
+      podManifest('needs-config', { command: ['sleep', '600'], envFrom: [{ configMapRef: { name: 'later' } }] }),
+    );
+    await until(
+      async () =>
+        (await status('needs-config')).containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+      20_000,
+    );
+    await s.api.service.create(T('ConfigMap'), 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'later' },
+      data: { A: 'b' },
+    });
     await until(async () => (await status('needs-config')).phase === 'Running', 20_000);
   });
 
   it('stops a deleted pod gracefully (SIGTERM, then removal) and kills one that ignores SIGTERM after its grace period', async () => {
-    await createPod(podManifest('polite', { command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done'] }));
-    await createPod(podManifest('stubborn', { command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done'] }, { terminationGracePeriodSeconds: 2 }));
-    await until(async () => (await status('polite')).phase === 'Running' && (await status('stubborn')).phase === 'Running', 20_000);
+    await createPod(
+      podManifest('polite', {
+        command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done'],
+      }),
+    );
+    await createPod(
+      podManifest(
+        'stubborn',
+        { command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done'] },
+        { terminationGracePeriodSeconds: 2 },
+      ),
+    );
+    await until(
+      async () => (await status('polite')).phase === 'Running' && (await status('stubborn')).phase === 'Running',
+      20_000,
+    );
     const uid = (await getPod('polite')).metadata.uid;
     const t0 = Date.now();
     expect((await api('DELETE', '/api/v1/namespaces/default/pods/polite')).status).toBe(200);
@@ -202,14 +329,21 @@ describe('lease renewals', () => {
   it('renews once per heartbeat however many syncs a burst makes; the syncs between only check the epoch', async () => {
     const client = partition.client as PartitionableClient;
     const from = client.syncs.length;
-    await Promise.all(['burst-1', 'burst-2', 'burst-3'].map((name) => createPod(podManifest(name, { command: ['sleep', '600'] }))));
-    await until(async () => (await Promise.all(['burst-1', 'burst-2', 'burst-3'].map(status))).every((st) => st.phase === 'Running'), 20_000);
+    await Promise.all(
+      ['burst-1', 'burst-2', 'burst-3'].map((name) => createPod(podManifest(name, { command: ['sleep', '600'] }))),
+    );
+    await until(
+      async () =>
+        (await Promise.all(['burst-1', 'burst-2', 'burst-3'].map(status))).every((st) => st.phase === 'Running'),
+      20_000,
+    );
     const burst = client.syncs.slice(from);
     // This stack's heartbeat is 1 s: a sync renews once 0.8 s have passed since the last renewal.
     expect(burst.filter((x) => !x.renew).length).toBeGreaterThan(0);
     const renewals = burst.filter((x) => x.renew).map((x) => x.atMs);
     // (recorded when the answer came back, so two renewals' spacing can shrink by one round trip)
-    for (let i = 1; i < renewals.length; i++) expect((renewals[i] as number) - (renewals[i - 1] as number)).toBeGreaterThanOrEqual(600);
+    for (let i = 1; i < renewals.length; i++)
+      expect((renewals[i] as number) - (renewals[i - 1] as number)).toBeGreaterThanOrEqual(600);
     const lease = await s.leases.get('proc-node-1');
     expect(Date.now() - (lease?.renewedAtMs ?? 0)).toBeLessThan(2_000);
   });
@@ -285,7 +419,11 @@ describe('kubectl with a real agent', () => {
   const kubectl = async (...args: string[]) => {
     const dir = mkdtempSync(join(tmpdir(), 'kumo-kubectl-agent-'));
     writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
-    return (await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 })).stdout;
+    return (
+      await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], {
+        timeout: 60_000,
+      })
+    ).stdout;
   };
 
   it.skipIf(!kubectlPath)('logs (current, --tail, --previous) and get pods -o wide', async () => {

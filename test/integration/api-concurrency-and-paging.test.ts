@@ -18,7 +18,12 @@ describe('optimistic concurrency over HTTP', () => {
     expect(created.status).toBe(201);
     const rv = created.body.metadata.resourceVersion;
     const results = await Promise.all(
-      Array.from({ length: 32 }, (_, i) => api.call('PUT', `${DEPLOYMENTS}/contended`, { ...makeDeployment('contended', (d) => (d.spec.replicas = i + 3)), metadata: { name: 'contended', resourceVersion: rv, labels: { app: 'contended' } } })),
+      Array.from({ length: 32 }, (_, i) =>
+        api.call('PUT', `${DEPLOYMENTS}/contended`, {
+          ...makeDeployment('contended', (d) => (d.spec.replicas = i + 3)),
+          metadata: { name: 'contended', resourceVersion: rv, labels: { app: 'contended' } },
+        }),
+      ),
     );
     const codes = results.map((r) => r.status);
     expect(count(codes, 200)).toBe(1);
@@ -31,7 +36,9 @@ describe('optimistic concurrency over HTTP', () => {
   });
 
   it('32 concurrent creates of one name: exactly 1 gets 201, 31 get 409 AlreadyExists', async () => {
-    const results = await Promise.all(Array.from({ length: 32 }, () => api.call('POST', DEPLOYMENTS, makeDeployment('racer'))));
+    const results = await Promise.all(
+      Array.from({ length: 32 }, () => api.call('POST', DEPLOYMENTS, makeDeployment('racer'))),
+    );
     const codes = results.map((r) => r.status);
     expect(count(codes, 201)).toBe(1);
     expect(count(codes, 409)).toBe(31);
@@ -42,14 +49,19 @@ describe('optimistic concurrency over HTTP', () => {
 describe('paging', () => {
   const N = 1000;
   beforeAll(async () => {
-    for (const ns of ['page-a', 'page-b', 'page-c']) expect((await api.call('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
+    for (const ns of ['page-a', 'page-b', 'page-c'])
+      expect((await api.call('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
     const names = Array.from({ length: N }, (_, i) => `cm-${String(i).padStart(4, '0')}`);
     // Bounded parallelism: DynamoDB Local on two cores, not a load test.
     for (let i = 0; i < names.length; i += 50) {
       await Promise.all(
         names.slice(i, i + 50).map(async (name, j) => {
           const ns = ['page-a', 'page-b', 'page-c'][(i + j) % 3] as string;
-          const res = await api.call('POST', `/api/v1/namespaces/${ns}/configmaps`, makeConfigMap(name, ns, { parity: (i + j) % 2 ? 'odd' : 'even' }));
+          const res = await api.call(
+            'POST',
+            `/api/v1/namespaces/${ns}/configmaps`,
+            makeConfigMap(name, ns, { parity: (i + j) % 2 ? 'odd' : 'even' }),
+          );
           expect(res.status).toBe(201);
         }),
       );
@@ -62,7 +74,10 @@ describe('paging', () => {
     let pages = 0;
     do {
       const sep = path.includes('?') ? '&' : '?';
-      const res = await api.call('GET', `${path}${sep}limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+      const res = await api.call(
+        'GET',
+        `${path}${sep}limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(limit);
       keys.push(...res.body.items.map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`));

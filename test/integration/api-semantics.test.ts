@@ -25,7 +25,10 @@ describe('the quick-start path', () => {
     expect(created.body.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.body.metadata.resourceVersion).toMatch(/^\d+$/);
     expect(Date.parse(created.body.metadata.creationTimestamp)).toBeGreaterThan(0);
-    expect(created.body.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    expect(created.body.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    });
 
     const got = await api.call('GET', `${D}/web`);
     expect(got.status).toBe(200);
@@ -40,7 +43,10 @@ describe('the quick-start path', () => {
     const invalid = await api.call('POST', D, example('invalid-deployment.yaml'), 'application/yaml');
     expect(invalid.status).toBe(422);
     expect(invalid.body.reason).toBe('Invalid');
-    expect(invalid.body.details.causes.map((c: any) => c.field)).toEqual(['metadata.name', 'spec.template.spec.containers[0].image']);
+    expect(invalid.body.details.causes.map((c: any) => c.field)).toEqual([
+      'metadata.name',
+      'spec.template.spec.containers[0].image',
+    ]);
   });
 });
 
@@ -52,12 +58,36 @@ describe('errors are Status objects with the right code, and nothing is half-wri
     ['an unknown media type', 'POST', D, 'name=web', 'application/x-www-form-urlencoded', 415, 'UnsupportedMediaType'],
     ['a missing object', 'GET', `${D}/nope`, undefined, undefined, 404, 'NotFound'],
     ['an unknown resource', 'GET', '/api/v1/namespaces/default/widgets', undefined, undefined, 404, 'NotFound'],
-    ['a missing namespace', 'POST', '/api/v1/namespaces/nope/configmaps', JSON.stringify(makeConfigMap('c', 'nope')), 'application/json', 404, 'NotFound'],
+    [
+      'a missing namespace',
+      'POST',
+      '/api/v1/namespaces/nope/configmaps',
+      JSON.stringify(makeConfigMap('c', 'nope')),
+      'application/json',
+      404,
+      'NotFound',
+    ],
     ['a method the collection lacks', 'PUT', D, '{}', 'application/json', 405, 'MethodNotAllowed'],
-    ['an unknown patch type', 'PATCH', `${D}/web`, '{}', 'application/vnd.example.patch+json', 415, 'UnsupportedMediaType'],
+    [
+      'an unknown patch type',
+      'PATCH',
+      `${D}/web`,
+      '{}',
+      'application/vnd.example.patch+json',
+      415,
+      'UnsupportedMediaType',
+    ],
     ['exec, which needs a streaming upgrade', 'POST', `${PODS}/p/exec`, undefined, undefined, 405, 'MethodNotAllowed'],
     ['a bad label selector', 'GET', `${CM}?labelSelector=app%20in%20web`, undefined, undefined, 400, 'BadRequest'],
-    ['an unsupported field selector', 'GET', `${CM}?fieldSelector=spec.nodeName%3Dn1`, undefined, undefined, 400, 'BadRequest'],
+    [
+      'an unsupported field selector',
+      'GET',
+      `${CM}?fieldSelector=spec.nodeName%3Dn1`,
+      undefined,
+      undefined,
+      400,
+      'BadRequest',
+    ],
   ])('%s → %i', async (_what, method, path, body, contentType, code, reason) => {
     const res = await api.call(method, path, body, contentType);
     expect(res.status).toBe(code);
@@ -71,7 +101,10 @@ describe('errors are Status objects with the right code, and nothing is half-wri
   });
 
   it('refuses a body over 3 MiB with 413 and an object over the item limit with 413, writing nothing', async () => {
-    const huge = await api.call('POST', CM, { ...makeConfigMap('huge'), data: { blob: 'x'.repeat(3 * 1024 * 1024 + 1) } });
+    const huge = await api.call('POST', CM, {
+      ...makeConfigMap('huge'),
+      data: { blob: 'x'.repeat(3 * 1024 * 1024 + 1) },
+    });
     expect(huge.status).toBe(413);
     const big = await api.call('POST', CM, { ...makeConfigMap('big'), data: { blob: 'x'.repeat(500 * 1024) } });
     expect(big.status).toBe(413);
@@ -91,10 +124,18 @@ describe('errors are Status objects with the right code, and nothing is half-wri
 
 describe('server-owned fields and the status subresource', () => {
   it('ignores a client-supplied uid, resourceVersion, creationTimestamp and status on create', async () => {
-    const body = makePod().named('owned').with((o) => {
-      Object.assign(o.metadata, { uid: 'forged', resourceVersion: '7', creationTimestamp: '2000-01-01T00:00:00Z', generation: 40 });
-      o.status = { phase: 'Running', podIP: '10.0.0.1' };
-    }).build();
+    const body = makePod()
+      .named('owned')
+      .with((o) => {
+        Object.assign(o.metadata, {
+          uid: 'forged',
+          resourceVersion: '7',
+          creationTimestamp: '2000-01-01T00:00:00Z',
+          generation: 40,
+        });
+        o.status = { phase: 'Running', podIP: '10.0.0.1' };
+      })
+      .build();
     const res = await api.call('POST', PODS, body);
     expect(res.status).toBe(201);
     expect(res.body.metadata.uid).not.toBe('forged');
@@ -111,12 +152,21 @@ describe('server-owned fields and the status subresource', () => {
     expect(viaMain.body.status).toEqual({});
     expect(viaMain.body.metadata.resourceVersion).toBe(created.metadata.resourceVersion); // a no-op costs no write
 
-    const viaStatus = await api.call('PUT', `${D}/st/status`, { ...created, spec: { ...created.spec, replicas: 7 }, status: { replicas: 2, observedGeneration: 1 } });
+    const viaStatus = await api.call('PUT', `${D}/st/status`, {
+      ...created,
+      spec: { ...created.spec, replicas: 7 },
+      status: { replicas: 2, observedGeneration: 1 },
+    });
     expect(viaStatus.status).toBe(200);
     expect(viaStatus.body.status).toEqual({ replicas: 2, observedGeneration: 1 });
     expect(viaStatus.body.spec.replicas).toBe(2);
     expect(viaStatus.body.metadata.generation).toBe(1);
-    const patched = await api.call('PATCH', `${D}/st/status`, { status: { readyReplicas: 1 } }, 'application/merge-patch+json');
+    const patched = await api.call(
+      'PATCH',
+      `${D}/st/status`,
+      { status: { readyReplicas: 1 } },
+      'application/merge-patch+json',
+    );
     expect(patched.body.status).toEqual({ replicas: 2, observedGeneration: 1, readyReplicas: 1 });
   });
 });
@@ -124,7 +174,12 @@ describe('server-owned fields and the status subresource', () => {
 describe('patch', () => {
   it('applies merge patches and JSON patches, bumping generation on spec changes', async () => {
     await api.call('POST', D, makeDeployment('p'));
-    const merged = await api.call('PATCH', `${D}/p`, { spec: { replicas: 6 }, metadata: { labels: { tier: 'front' } } }, 'application/merge-patch+json');
+    const merged = await api.call(
+      'PATCH',
+      `${D}/p`,
+      { spec: { replicas: 6 }, metadata: { labels: { tier: 'front' } } },
+      'application/merge-patch+json',
+    );
     expect(merged.status).toBe(200);
     expect(merged.body.spec.replicas).toBe(6);
     expect(merged.body.metadata.labels).toEqual({ app: 'p', tier: 'front' });
@@ -141,12 +196,22 @@ describe('patch', () => {
     expect(jsonPatched.status).toBe(200);
     expect(jsonPatched.body.spec.template.spec.containers[0].image).toBe('busybox:1.37');
     expect(jsonPatched.body.metadata.generation).toBe(3);
-    const failedTest = await api.call('PATCH', `${D}/p`, [{ op: 'test', path: '/spec/replicas', value: 1 }], 'application/json-patch+json');
+    const failedTest = await api.call(
+      'PATCH',
+      `${D}/p`,
+      [{ op: 'test', path: '/spec/replicas', value: 1 }],
+      'application/json-patch+json',
+    );
     expect(failedTest.status).toBe(422);
   });
 
   it('treats a resourceVersion inside a patch as a precondition', async () => {
-    const res = await api.call('PATCH', `${D}/p`, { metadata: { resourceVersion: '1' }, spec: { replicas: 1 } }, 'application/merge-patch+json');
+    const res = await api.call(
+      'PATCH',
+      `${D}/p`,
+      { metadata: { resourceVersion: '1' }, spec: { replicas: 1 } },
+      'application/merge-patch+json',
+    );
     expect(res.status).toBe(409);
   });
 
@@ -161,7 +226,12 @@ describe('scale subresource', () => {
   it('reads and patches replicas as autoscaling/v1 Scale, as kubectl scale does', async () => {
     await api.call('POST', D, makeDeployment('sc'));
     const scale = await api.call('GET', `${D}/sc/scale`);
-    expect(scale.body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { selector: 'app=sc' } });
+    expect(scale.body).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 2 },
+      status: { selector: 'app=sc' },
+    });
     const patched = await api.call('PATCH', `${D}/sc/scale`, { spec: { replicas: 3 } }, 'application/merge-patch+json');
     expect(patched.status).toBe(200);
     expect(patched.body.spec.replicas).toBe(3);
@@ -173,10 +243,35 @@ describe('list selectors', () => {
   it('filters by label and field selectors', async () => {
     await api.call('POST', '/api/v1/namespaces', { metadata: { name: 'sel' } });
     const pods = '/api/v1/namespaces/sel/pods';
-    await api.call('POST', pods, makePod().named('a').inNamespace('sel').with((o) => (o.metadata.labels = { app: 'web', tier: 'front' })).build());
-    await api.call('POST', pods, makePod().named('b').inNamespace('sel').with((o) => (o.metadata.labels = { app: 'web', tier: 'back' })).build());
-    await api.call('POST', pods, makePod().named('c').inNamespace('sel').with((o) => (o.metadata.labels = { app: 'db' })).build());
-    const names = async (q: string) => (await api.call('GET', `${pods}?${q}`)).body.items.map((p: any) => p.metadata.name);
+    await api.call(
+      'POST',
+      pods,
+      makePod()
+        .named('a')
+        .inNamespace('sel')
+        .with((o) => (o.metadata.labels = { app: 'web', tier: 'front' }))
+        .build(),
+    );
+    await api.call(
+      'POST',
+      pods,
+      makePod()
+        .named('b')
+        .inNamespace('sel')
+        .with((o) => (o.metadata.labels = { app: 'web', tier: 'back' }))
+        .build(),
+    );
+    await api.call(
+      'POST',
+      pods,
+      makePod()
+        .named('c')
+        .inNamespace('sel')
+        .with((o) => (o.metadata.labels = { app: 'db' }))
+        .build(),
+    );
+    const names = async (q: string) =>
+      (await api.call('GET', `${pods}?${q}`)).body.items.map((p: any) => p.metadata.name);
     expect(await names('labelSelector=app%3Dweb')).toEqual(['a', 'b']);
     expect(await names('labelSelector=app%3Dweb%2Ctier!%3Dfront')).toEqual(['b']);
     expect(await names('labelSelector=tier%20in%20(front%2Cback)')).toEqual(['a', 'b']);
@@ -185,7 +280,11 @@ describe('list selectors', () => {
     expect(await names('fieldSelector=status.phase%3DPending%2Cmetadata.name!%3Da')).toEqual(['b', 'c']);
     expect(await names('fieldSelector=spec.nodeName%3Dn9')).toEqual([]);
     const list = await api.call('GET', pods);
-    expect(list.body).toMatchObject({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(list.body).toMatchObject({
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+    });
   });
 });
 
@@ -194,14 +293,22 @@ describe('delete', () => {
     await api.call('POST', CM, makeConfigMap('gone'));
     const del = await api.call('DELETE', `${CM}/gone`);
     expect(del.status).toBe(200);
-    expect(del.body).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'gone', kind: 'configmaps' } });
+    expect(del.body).toMatchObject({
+      kind: 'Status',
+      status: 'Success',
+      details: { name: 'gone', kind: 'configmaps' },
+    });
     expect((await api.call('GET', `${CM}/gone`)).status).toBe(404);
     expect((await api.call('DELETE', `${CM}/gone`)).status).toBe(404);
   });
 
   it('honours preconditions', async () => {
     await api.call('POST', CM, makeConfigMap('pre'));
-    const res = await api.call('DELETE', `${CM}/pre`, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: '1' } });
+    const res = await api.call('DELETE', `${CM}/pre`, {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      preconditions: { resourceVersion: '1' },
+    });
     expect(res.status).toBe(409);
     expect((await api.call('GET', `${CM}/pre`)).status).toBe(200);
   });
@@ -218,22 +325,45 @@ describe('delete', () => {
 
   it('evicts a pod through pods/eviction (what kubectl drain posts): a graceful delete answered with 201 Success', async () => {
     const resources = (await api.call('GET', '/api/v1')).body.resources as { name: string }[];
-    expect(resources).toContainEqual(expect.objectContaining({ name: 'pods/eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] }));
-    const eviction = (name: string, deleteOptions?: object) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' }, ...(deleteOptions ? { deleteOptions } : {}) });
+    expect(resources).toContainEqual(
+      expect.objectContaining({
+        name: 'pods/eviction',
+        kind: 'Eviction',
+        group: 'policy',
+        version: 'v1',
+        verbs: ['create'],
+      }),
+    );
+    const eviction = (name: string, deleteOptions?: object) => ({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name, namespace: 'default' },
+      ...(deleteOptions ? { deleteOptions } : {}),
+    });
     // A pod on a node is deleted gracefully, with the eviction's grace period.
     await api.call('POST', PODS, makePod().named('evicted').onNode('node-1').build());
     const res = await api.call('POST', `${PODS}/evicted/eviction`, eviction('evicted', { gracePeriodSeconds: 20 }));
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-    expect((await api.call('GET', `${PODS}/evicted`)).body.metadata).toMatchObject({ deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 20 });
+    expect((await api.call('GET', `${PODS}/evicted`)).body.metadata).toMatchObject({
+      deletionTimestamp: expect.any(String),
+      deletionGracePeriodSeconds: 20,
+    });
     // A pod no node runs yet goes at once; the same eviction as protobuf.
     await api.call('POST', PODS, makePod().named('unbound').build());
-    const pb = k8sEnvelope('policy/v1', 'Eviction', pbMessage(pbField(1, pbMessage(pbField(1, 'unbound'), pbField(3, 'default')))));
+    const pb = k8sEnvelope(
+      'policy/v1',
+      'Eviction',
+      pbMessage(pbField(1, pbMessage(pbField(1, 'unbound'), pbField(3, 'default')))),
+    );
     expect((await api.call('POST', `${PODS}/unbound/eviction`, pb, PROTOBUF)).status).toBe(201);
     expect((await api.call('GET', `${PODS}/unbound`)).status).toBe(404);
     // Mistakes are refused: another pod's name, no such pod, a dry run, a GET.
     await api.call('POST', PODS, makePod().named('kept').build());
-    expect((await api.call('POST', `${PODS}/kept/eviction`, eviction('other'))).body).toMatchObject({ code: 400, message: 'name in URL does not match name in Eviction object' });
+    expect((await api.call('POST', `${PODS}/kept/eviction`, eviction('other'))).body).toMatchObject({
+      code: 400,
+      message: 'name in URL does not match name in Eviction object',
+    });
     expect((await api.call('POST', `${PODS}/missing/eviction`, eviction('missing'))).status).toBe(404);
     expect((await api.call('POST', `${PODS}/kept/eviction`, eviction('kept', { dryRun: ['All'] }))).status).toBe(400);
     expect((await api.call('GET', `${PODS}/kept/eviction`)).status).toBe(405);
@@ -241,12 +371,20 @@ describe('delete', () => {
   });
 
   it('waits for finalizers: the object stays with a deletionTimestamp until the last one is removed', async () => {
-    await api.call('POST', CM, { ...makeConfigMap('fin'), metadata: { name: 'fin', finalizers: ['example.com/hold'] } });
+    await api.call('POST', CM, {
+      ...makeConfigMap('fin'),
+      metadata: { name: 'fin', finalizers: ['example.com/hold'] },
+    });
     const del = await api.call('DELETE', `${CM}/fin`);
     expect(del.status).toBe(200);
     expect(del.body.metadata.deletionTimestamp).toBeTruthy();
     expect((await api.call('GET', `${CM}/fin`)).body.metadata.deletionTimestamp).toBeTruthy();
-    const released = await api.call('PATCH', `${CM}/fin`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    const released = await api.call(
+      'PATCH',
+      `${CM}/fin`,
+      { metadata: { finalizers: null } },
+      'application/merge-patch+json',
+    );
     expect(released.status).toBe(200);
     expect((await api.call('GET', `${CM}/fin`)).status).toBe(404);
   });
@@ -283,10 +421,19 @@ ${extra}`;
   it('creates each object, then reports unchanged and configured on the next runs', async () => {
     const first = await api.call('POST', '/kumo/v1/apply', manifest('bulk1'), 'application/yaml');
     expect(first.status).toBe(200);
-    expect(first.body.results.map((r: any) => `${r.kind}/${r.name}:${r.action}`)).toEqual(['Namespace/bulk1:created', 'ConfigMap/settings:created', 'Deployment/web:created']);
+    expect(first.body.results.map((r: any) => `${r.kind}/${r.name}:${r.action}`)).toEqual([
+      'Namespace/bulk1:created',
+      'ConfigMap/settings:created',
+      'Deployment/web:created',
+    ]);
     const again = await api.call('POST', '/kumo/v1/apply', manifest('bulk1'), 'application/yaml');
     expect(again.body.results.map((r: any) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
-    const changed = await api.call('POST', '/kumo/v1/apply', manifest('bulk1').replace('mode: fast', 'mode: slow'), 'application/yaml');
+    const changed = await api.call(
+      'POST',
+      '/kumo/v1/apply',
+      manifest('bulk1').replace('mode: fast', 'mode: slow'),
+      'application/yaml',
+    );
     expect(changed.body.results.map((r: any) => r.action)).toEqual(['unchanged', 'configured', 'unchanged']);
   });
 
@@ -316,7 +463,12 @@ ${extra}`;
   });
 
   it('reports an unknown kind per object', async () => {
-    const res = await api.call('POST', '/kumo/v1/apply?atomic=true', 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w }\n', 'application/yaml');
+    const res = await api.call(
+      'POST',
+      '/kumo/v1/apply?atomic=true',
+      'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w }\n',
+      'application/yaml',
+    );
     expect(res.status).toBe(404);
     expect(res.body.results[0].status.message).toBe('no matches for kind "Widget" in version "example.com/v1"');
   });
@@ -329,8 +481,17 @@ describe('discovery and content negotiation', () => {
     const groups = (await api.call('GET', '/apis')).body.groups.map((g: any) => g.name);
     expect(groups).toEqual(['apps', 'batch', 'coordination.k8s.io', 'scheduling.k8s.io', 'networking.k8s.io']);
     const apps = (await api.call('GET', '/apis/apps/v1')).body;
-    expect(apps.resources.find((r: any) => r.name === 'deployments')).toMatchObject({ kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'] });
-    expect(apps.resources.find((r: any) => r.name === 'deployments/scale')).toMatchObject({ kind: 'Scale', group: 'autoscaling', version: 'v1' });
+    expect(apps.resources.find((r: any) => r.name === 'deployments')).toMatchObject({
+      kind: 'Deployment',
+      namespaced: true,
+      shortNames: ['deploy'],
+      categories: ['all'],
+    });
+    expect(apps.resources.find((r: any) => r.name === 'deployments/scale')).toMatchObject({
+      kind: 'Scale',
+      group: 'autoscaling',
+      version: 'v1',
+    });
   });
 
   it('answers in YAML when asked', async () => {
@@ -342,21 +503,37 @@ describe('discovery and content negotiation', () => {
 });
 
 describe('fieldValidation', () => {
-  const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, colour: 'blue' }, data: { a: 'b' }, dta: { c: 'd' } });
+  const cm = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, colour: 'blue' },
+    data: { a: 'b' },
+    dta: { c: 'd' },
+  });
   const P = '/api/v1/namespaces/default/configmaps';
 
   it('Strict refuses unknown fields with 400 naming each, and writes nothing', async () => {
     const r = await api.call('POST', `${P}?fieldValidation=Strict`, cm('fv-strict'));
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.colour", unknown field "dta"' });
+    expect(r.body).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      message:
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.colour", unknown field "dta"',
+    });
     expect((await api.call('GET', `${P}/fv-strict`)).status).toBe(404);
   });
 
   it('Warn (also the default) stores the object without them and says so in Warning headers; Ignore says nothing', async () => {
-    for (const [name, query] of [['fv-warn', '?fieldValidation=Warn'], ['fv-default', '']] as const) {
+    for (const [name, query] of [
+      ['fv-warn', '?fieldValidation=Warn'],
+      ['fv-default', ''],
+    ] as const) {
       const r = await api.call('POST', `${P}${query}`, cm(name));
       expect(r.status).toBe(201);
-      expect(r.headers.get('warning')).toBe('299 - "unknown field \\"metadata.colour\\"", 299 - "unknown field \\"dta\\""');
+      expect(r.headers.get('warning')).toBe(
+        '299 - "unknown field \\"metadata.colour\\"", 299 - "unknown field \\"dta\\""',
+      );
       expect(r.body.dta).toBeUndefined();
       expect(r.body.metadata.colour).toBeUndefined();
       expect(r.body.data).toEqual({ a: 'b' });
@@ -365,7 +542,12 @@ describe('fieldValidation', () => {
     expect(ignored.status).toBe(201);
     expect(ignored.headers.get('warning')).toBeNull();
     expect(ignored.body.dta).toBeUndefined();
-    const patched = await api.call('PATCH', `${P}/fv-ignore?fieldValidation=Strict`, { dataa: {} }, 'application/merge-patch+json');
+    const patched = await api.call(
+      'PATCH',
+      `${P}/fv-ignore?fieldValidation=Strict`,
+      { dataa: {} },
+      'application/merge-patch+json',
+    );
     expect(patched.status).toBe(400);
   });
 

@@ -29,16 +29,31 @@ type Who = 'anonymous' | 'admin' | 'editorA' | 'viewerA' | 'editorB' | 'nodeA' |
 const WHO: Who[] = ['anonymous', 'admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB', 'bootstrap'];
 
 const as = (who: Who, method: string, path: string, body?: unknown, contentType = 'application/json') =>
-  request(api.url, method, path, { body, contentType, headers: who === 'anonymous' ? {} : { authorization: `Bearer ${t[who]}` } });
+  request(api.url, method, path, {
+    body,
+    contentType,
+    headers: who === 'anonymous' ? {} : { authorization: `Bearer ${t[who]}` },
+  });
 
-const registration = { holder: 'matrix', capacity: { cpu: '2', memory: '4Gi', pods: '10' }, allocatable: { cpu: '2', memory: '4Gi', pods: '10' } };
+const registration = {
+  holder: 'matrix',
+  capacity: { cpu: '2', memory: '4Gi', pods: '10' },
+  allocatable: { cpu: '2', memory: '4Gi', pods: '10' },
+};
 const podOn = (name: string, node: string, secret: string, cm: string) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name },
   spec: {
     nodeName: node,
-    containers: [{ name: 'c', image: 'busybox', env: [{ name: 'S', valueFrom: { secretKeyRef: { name: secret, key: 'k' } } }], envFrom: [{ configMapRef: { name: cm } }] }],
+    containers: [
+      {
+        name: 'c',
+        image: 'busybox',
+        env: [{ name: 'S', valueFrom: { secretKeyRef: { name: secret, key: 'k' } } }],
+        envFrom: [{ configMapRef: { name: cm } }],
+      },
+    ],
   },
 });
 
@@ -46,7 +61,13 @@ beforeAll(async () => {
   process.env.KUMO_AUTH_MODE = 'tokens';
   process.env.KUMO_AUTH_CACHE_SECONDS = '1';
   api = await startApi();
-  tokens = new TokenService(new DynamoTokenStore(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }), api.stack.tableName), systemClock);
+  tokens = new TokenService(
+    new DynamoTokenStore(
+      dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }),
+      api.stack.tableName,
+    ),
+    systemClock,
+  );
   t.admin = (await tokens.createUserToken({ name: 'alice', role: 'cluster-admin' })).token;
   t.editorA = (await tokens.createUserToken({ name: 'ed', role: 'edit', namespaces: ['team-a'] })).token;
   t.viewerA = (await tokens.createUserToken({ name: 'vi', role: 'view', namespaces: ['team-a'] })).token;
@@ -54,7 +75,11 @@ beforeAll(async () => {
   t.nodeA = (await tokens.issueNodeCredential('node-a')).token;
   t.nodeB = (await tokens.issueNodeCredential('node-b')).token;
   t.bootstrap = (await tokens.createBootstrapToken('fleet', 600)).token;
-  for (const ns of ['team-a', 'team-b']) expect((await as('admin', 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
+  for (const ns of ['team-a', 'team-b'])
+    expect(
+      (await as('admin', 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }))
+        .status,
+    ).toBe(201);
   expect((await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(200);
   expect((await as('nodeB', 'POST', '/kumo/v1/nodes/node-b/register', registration)).status).toBe(200);
   for (const [kind, plural, name] of [
@@ -64,10 +89,23 @@ beforeAll(async () => {
     ['ConfigMap', 'configmaps', 'cm-b'],
   ] as const) {
     const data = kind === 'Secret' ? { stringData: { k: `value of ${name}` } } : { data: { k: name } };
-    expect((await as('admin', 'POST', `/api/v1/namespaces/team-a/${plural}`, { apiVersion: 'v1', kind, metadata: { name }, ...data })).status).toBe(201);
+    expect(
+      (
+        await as('admin', 'POST', `/api/v1/namespaces/team-a/${plural}`, {
+          apiVersion: 'v1',
+          kind,
+          metadata: { name },
+          ...data,
+        })
+      ).status,
+    ).toBe(201);
   }
-  expect((await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-a', 'node-a', 'secret-a', 'cm-a'))).status).toBe(201);
-  expect((await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-b', 'node-b', 'secret-b', 'cm-b'))).status).toBe(201);
+  expect(
+    (await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-a', 'node-a', 'secret-a', 'cm-a'))).status,
+  ).toBe(201);
+  expect(
+    (await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-b', 'node-b', 'secret-b', 'cm-b'))).status,
+  ).toBe(201);
 }, 60_000);
 afterAll(async () => {
   delete process.env.KUMO_AUTH_MODE;
@@ -88,25 +126,97 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
   ['openapi', 'GET', '/openapi/v3', undefined, EVERYONE_KNOWN],
   ['health', 'GET', '/healthz', undefined, EVERYONE_KNOWN],
   ['list pods in team-a', 'GET', '/api/v1/namespaces/team-a/pods', undefined, USERS_READ_A],
-  ['watch pods in team-a', 'GET', '/api/v1/namespaces/team-a/pods?watch=true&timeoutSeconds=0', undefined, USERS_READ_A],
+  [
+    'watch pods in team-a',
+    'GET',
+    '/api/v1/namespaces/team-a/pods?watch=true&timeoutSeconds=0',
+    undefined,
+    USERS_READ_A,
+  ],
   ['list pods in all namespaces', 'GET', '/api/v1/pods', undefined, only('admin')],
   ['list configmaps in team-b', 'GET', '/api/v1/namespaces/team-b/configmaps', undefined, only('admin', 'editorB')],
-  ['get pod-a (on node-a)', 'GET', '/api/v1/namespaces/team-a/pods/pod-a', undefined, only('admin', 'editorA', 'viewerA', 'nodeA')],
-  ['get pod-b (on node-b)', 'GET', '/api/v1/namespaces/team-a/pods/pod-b', undefined, only('admin', 'editorA', 'viewerA', 'nodeB')],
+  [
+    'get pod-a (on node-a)',
+    'GET',
+    '/api/v1/namespaces/team-a/pods/pod-a',
+    undefined,
+    only('admin', 'editorA', 'viewerA', 'nodeA'),
+  ],
+  [
+    'get pod-b (on node-b)',
+    'GET',
+    '/api/v1/namespaces/team-a/pods/pod-b',
+    undefined,
+    only('admin', 'editorA', 'viewerA', 'nodeB'),
+  ],
   ['get a pod that does not exist', 'GET', '/api/v1/namespaces/team-a/pods/ghost', undefined, USERS_READ_A],
   ['pod-a log', 'GET', '/api/v1/namespaces/team-a/pods/pod-a/log', undefined, USERS_READ_A],
-  ['get secret-a (pod-a needs it)', 'GET', '/api/v1/namespaces/team-a/secrets/secret-a', undefined, only('admin', 'editorA', 'nodeA')],
-  ['get secret-b (pod-b needs it)', 'GET', '/api/v1/namespaces/team-a/secrets/secret-b', undefined, only('admin', 'editorA', 'nodeB')],
+  [
+    'get secret-a (pod-a needs it)',
+    'GET',
+    '/api/v1/namespaces/team-a/secrets/secret-a',
+    undefined,
+    only('admin', 'editorA', 'nodeA'),
+  ],
+  [
+    'get secret-b (pod-b needs it)',
+    'GET',
+    '/api/v1/namespaces/team-a/secrets/secret-b',
+    undefined,
+    only('admin', 'editorA', 'nodeB'),
+  ],
   ['list secrets in team-a', 'GET', '/api/v1/namespaces/team-a/secrets', undefined, USERS_WRITE_A],
-  ['get cm-a (pod-a needs it)', 'GET', '/api/v1/namespaces/team-a/configmaps/cm-a', undefined, only('admin', 'editorA', 'viewerA', 'nodeA')],
-  ['get cm-b (pod-b needs it)', 'GET', '/api/v1/namespaces/team-a/configmaps/cm-b', undefined, only('admin', 'editorA', 'viewerA', 'nodeB')],
-  ['create a configmap in team-a', 'POST', '/api/v1/namespaces/team-a/configmaps?dryRun=All', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, USERS_WRITE_A],
-  ['patch a deployment in team-a', 'PATCH', '/apis/apps/v1/namespaces/team-a/deployments/web?dryRun=All', { metadata: { labels: { a: 'b' } } }, USERS_WRITE_A],
-  ['scale a deployment in team-a', 'PATCH', '/apis/apps/v1/namespaces/team-a/deployments/web/scale?dryRun=All', { spec: { replicas: 2 } }, USERS_WRITE_A],
+  [
+    'get cm-a (pod-a needs it)',
+    'GET',
+    '/api/v1/namespaces/team-a/configmaps/cm-a',
+    undefined,
+    only('admin', 'editorA', 'viewerA', 'nodeA'),
+  ],
+  [
+    'get cm-b (pod-b needs it)',
+    'GET',
+    '/api/v1/namespaces/team-a/configmaps/cm-b',
+    undefined,
+    only('admin', 'editorA', 'viewerA', 'nodeB'),
+  ],
+  [
+    'create a configmap in team-a',
+    'POST',
+    '/api/v1/namespaces/team-a/configmaps?dryRun=All',
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+    USERS_WRITE_A,
+  ],
+  [
+    'patch a deployment in team-a',
+    'PATCH',
+    '/apis/apps/v1/namespaces/team-a/deployments/web?dryRun=All',
+    { metadata: { labels: { a: 'b' } } },
+    USERS_WRITE_A,
+  ],
+  [
+    'scale a deployment in team-a',
+    'PATCH',
+    '/apis/apps/v1/namespaces/team-a/deployments/web/scale?dryRun=All',
+    { spec: { replicas: 2 } },
+    USERS_WRITE_A,
+  ],
   ['delete pod-a', 'DELETE', '/api/v1/namespaces/team-a/pods/pod-a?dryRun=All', undefined, USERS_WRITE_A],
   ['update pod-a status', 'PUT', '/api/v1/namespaces/team-a/pods/pod-a/status?dryRun=All', {}, USERS_WRITE_A],
-  ['bind a pod in team-a (the scheduler\'s)', 'POST', '/api/v1/namespaces/team-a/pods/pod-a/binding?dryRun=All', { target: { kind: 'Node', name: 'node-b' } }, only('admin')],
-  ['create a namespace', 'POST', '/api/v1/namespaces?dryRun=All', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }, only('admin')],
+  [
+    "bind a pod in team-a (the scheduler's)",
+    'POST',
+    '/api/v1/namespaces/team-a/pods/pod-a/binding?dryRun=All',
+    { target: { kind: 'Node', name: 'node-b' } },
+    only('admin'),
+  ],
+  [
+    'create a namespace',
+    'POST',
+    '/api/v1/namespaces?dryRun=All',
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } },
+    only('admin'),
+  ],
   ['get namespace team-a', 'GET', '/api/v1/namespaces/team-a', undefined, only('admin', 'editorA', 'viewerA')],
   ['delete namespace team-a', 'DELETE', '/api/v1/namespaces/team-a?dryRun=All', undefined, only('admin')],
   ['list nodes', 'GET', '/api/v1/nodes', undefined, only('admin')],
@@ -119,8 +229,20 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
   ['sync as node-b', 'POST', '/kumo/v1/nodes/node-b/sync', { epoch: 'not a number' }, only('admin', 'nodeB')],
   ['register as node-b', 'POST', '/kumo/v1/nodes/node-b/register', { holder: 1 }, only('admin', 'nodeB')],
   ['obtain a node credential', 'POST', '/kumo/v1/nodes/node-new/credentials', {}, only('admin', 'bootstrap')],
-  ['apply a manifest into team-a', 'POST', '/kumo/v1/apply?namespace=team-a', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\n', USERS_WRITE_A],
-  ['apply a manifest into team-b', 'POST', '/kumo/v1/apply', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: team-b}\n', only('admin', 'editorB')],
+  [
+    'apply a manifest into team-a',
+    'POST',
+    '/kumo/v1/apply?namespace=team-a',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\n',
+    USERS_WRITE_A,
+  ],
+  [
+    'apply a manifest into team-b',
+    'POST',
+    '/kumo/v1/apply',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: team-b}\n',
+    only('admin', 'editorB'),
+  ],
   ['an unknown path', 'GET', '/no/such/path', undefined, EVERYONE_KNOWN],
 ];
 
@@ -131,14 +253,27 @@ describe('authorization matrix: every route × every kind of caller', () => {
     for (const [what, method, path, body, allowed] of ROUTES) {
       for (const who of WHO) {
         const yaml = typeof body === 'string';
-        const r = await as(who, method, path, body, yaml ? 'application/yaml' : method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+        const r = await as(
+          who,
+          method,
+          path,
+          body,
+          yaml ? 'application/yaml' : method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+        );
         const denied = r.status === 401 || r.status === 403;
         const want = allowed[who] === 'allow';
         checked++;
-        if (want === denied) unexpected.push(`${who} ${method} ${path} (${what}): expected ${want ? 'allow' : 'deny'}, got ${r.status} ${r.text.slice(0, 160)}`);
+        if (want === denied)
+          unexpected.push(
+            `${who} ${method} ${path} (${what}): expected ${want ? 'allow' : 'deny'}, got ${r.status} ${r.text.slice(0, 160)}`,
+          );
         else if (denied) {
           // Denials are Kubernetes Status objects: 401 only for the anonymous caller.
-          expect(r.json).toMatchObject({ kind: 'Status', code: r.status, reason: r.status === 401 ? 'Unauthorized' : 'Forbidden' });
+          expect(r.json).toMatchObject({
+            kind: 'Status',
+            code: r.status,
+            reason: r.status === 401 ? 'Unauthorized' : 'Forbidden',
+          });
           expect(r.status).toBe(who === 'anonymous' ? 401 : 403);
         }
       }
@@ -149,7 +284,9 @@ describe('authorization matrix: every route × every kind of caller', () => {
 
   it('words a denial as Kubernetes does', async () => {
     const r = await as('viewerA', 'GET', '/api/v1/namespaces/team-a/secrets/secret-a');
-    expect(r.json.message).toBe('secrets "secret-a" is forbidden: User "vi" cannot get resource "secrets" in API group "" in the namespace "team-a": the view role does not read Secrets');
+    expect(r.json.message).toBe(
+      'secrets "secret-a" is forbidden: User "vi" cannot get resource "secrets" in API group "" in the namespace "team-a": the view role does not read Secrets',
+    );
     const n = await as('nodeA', 'GET', '/api/v1/namespaces/team-a/secrets/secret-b');
     expect(n.json.message).toContain('User "system:node:node-a" cannot get resource "secrets"');
   });
@@ -159,7 +296,9 @@ describe('authorization matrix: every route × every kind of caller', () => {
     const lease = (await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).json;
     const r = await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/sync', {
       epoch: lease.epoch,
-      pods: [{ namespace: 'team-a', name: 'pod-b', uid: podB.metadata.uid, status: { phase: 'Failed', reason: 'Forged' } }],
+      pods: [
+        { namespace: 'team-a', name: 'pod-b', uid: podB.metadata.uid, status: { phase: 'Failed', reason: 'Forged' } },
+      ],
     });
     expect(r.status, r.text).toBeLessThan(500);
     const after = (await as('admin', 'GET', '/api/v1/namespaces/team-a/pods/pod-b')).json;
@@ -170,7 +309,8 @@ describe('authorization matrix: every route × every kind of caller', () => {
 describe('token life cycle', () => {
   it('stops honouring a revoked token (after the cache period)', async () => {
     const issued = await tokens.createUserToken({ name: 'temp', role: 'view', namespaces: ['team-a'] });
-    const call = () => fetch(`${api.url}/api/v1/namespaces/team-a/pods`, { headers: { authorization: `Bearer ${issued.token}` } });
+    const call = () =>
+      fetch(`${api.url}/api/v1/namespaces/team-a/pods`, { headers: { authorization: `Bearer ${issued.token}` } });
     expect((await call()).status).toBe(200);
     await tokens.revoke(issued.record.id);
     await until(async () => (await call()).status === 401, 5_000);
@@ -180,7 +320,14 @@ describe('token life cycle', () => {
   it('refuses expired tokens, tampered tokens and malformed headers with 401', async () => {
     const short = await tokens.createUserToken({ name: 'brief', role: 'cluster-admin', ttlSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1_200));
-    const bad = [`Bearer ${short.token}`, `Bearer ${t.admin}x`, `Bearer ${t.admin?.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`, 'Basic YWxpY2U6cGFzcw==', 'Bearer', `Bearer kumo.${Buffer.from('node:node-a').toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAAAA`];
+    const bad = [
+      `Bearer ${short.token}`,
+      `Bearer ${t.admin}x`,
+      `Bearer ${t.admin?.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`,
+      'Basic YWxpY2U6cGFzcw==',
+      'Bearer',
+      `Bearer kumo.${Buffer.from('node:node-a').toString('base64url')}.AAAAAAAAAAAAAAAAAAAAAAAA`,
+    ];
     for (const authorization of bad) {
       const r = await fetch(`${api.url}/api/v1/namespaces`, { headers: { authorization } });
       expect(r.status, authorization).toBe(401);
@@ -210,20 +357,44 @@ describe('node bootstrap', () => {
 
   it('an agent with a bootstrap token obtains its own credential, keeps it, and registers with it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bootstrap-'));
-    agent = await createAgent(loadAgentConfig({ server: api.url, 'node-name': 'node-boot', 'bootstrap-token': t.bootstrap, 'data-dir': dataDir, 'internal-ip': '127.0.0.1' }, {}));
+    agent = await createAgent(
+      loadAgentConfig(
+        {
+          server: api.url,
+          'node-name': 'node-boot',
+          'bootstrap-token': t.bootstrap,
+          'data-dir': dataDir,
+          'internal-ip': '127.0.0.1',
+        },
+        {},
+      ),
+    );
     const file = join(dataDir, 'node-credential');
     expect(existsSync(file)).toBe(true);
     const credential = readFileSync(file, 'utf8').trim();
     expect(credential).not.toBe(t.bootstrap);
     await agent.start();
-    await until(async () => (await as('admin', 'GET', '/api/v1/nodes/node-boot')).json?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'), 20_000);
+    await until(
+      async () =>
+        (await as('admin', 'GET', '/api/v1/nodes/node-boot')).json?.status?.conditions?.some(
+          (c: any) => c.type === 'Ready' && c.status === 'True',
+        ),
+      20_000,
+    );
     // The credential is node-boot's alone: it cannot act as another node.
-    const other = await fetch(`${api.url}/kumo/v1/nodes/node-a/register`, { method: 'POST', headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify(registration) });
+    const other = await fetch(`${api.url}/kumo/v1/nodes/node-a/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify(registration),
+    });
     expect(other.status).toBe(403);
   }, 60_000);
 
   it('a node cannot give itself labels reserved for administrators (NodeRestriction)', async () => {
-    const r = await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', { ...registration, labels: { 'node-restriction.kubernetes.io/pci': 'true', role: 'web' } });
+    const r = await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', {
+      ...registration,
+      labels: { 'node-restriction.kubernetes.io/pci': 'true', role: 'web' },
+    });
     expect(r.status).toBe(403);
     expect(r.json.message).toContain('node-restriction.kubernetes.io/pci');
     const node = (await as('admin', 'GET', '/api/v1/nodes/node-a')).json;
@@ -238,7 +409,12 @@ describe('node bootstrap', () => {
 
 describe('placing a pod: only a binding sets spec.nodeName (issue 16: an edit token bound pods past the scheduler)', () => {
   const PODS = '/api/v1/namespaces/team-a/pods';
-  const unbound = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '500m', memory: '64Mi' } } }] } });
+  const unbound = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '500m', memory: '64Mi' } } }] },
+  });
   const allocation = async (node: string) => (await api.stack.store.getNodeAllocation(node))?.pods ?? {};
 
   it('refuses spec.nodeName through PUT and every patch type with 422 naming the field, for an editor and an admin alike', async () => {
@@ -248,8 +424,23 @@ describe('placing a pod: only a binding sets spec.nodeName (issue 16: an edit to
       ['PUT', `${PODS}/free`, { ...current, spec: { ...current.spec, nodeName: 'node-a' } }, 'application/json'],
       ['PATCH', `${PODS}/free`, { spec: { nodeName: 'node-a' } }, 'application/merge-patch+json'],
       ['PATCH', `${PODS}/free`, { spec: { nodeName: 'node-a' } }, 'application/strategic-merge-patch+json'],
-      ['PATCH', `${PODS}/free`, [{ op: 'add', path: '/spec/nodeName', value: 'node-a' }], 'application/json-patch+json'],
-      ['PATCH', `${PODS}/free?fieldManager=me&force=true`, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'free' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox' }] } }), 'application/apply-patch+yaml'],
+      [
+        'PATCH',
+        `${PODS}/free`,
+        [{ op: 'add', path: '/spec/nodeName', value: 'node-a' }],
+        'application/json-patch+json',
+      ],
+      [
+        'PATCH',
+        `${PODS}/free?fieldManager=me&force=true`,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'free' },
+          spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox' }] },
+        }),
+        'application/apply-patch+yaml',
+      ],
     ];
     for (const who of ['editorA', 'admin'] as const) {
       for (const [method, path, body, type] of attempts) {
@@ -262,18 +453,35 @@ describe('placing a pod: only a binding sets spec.nodeName (issue 16: an edit to
     expect(Object.keys(await allocation('node-a'))).not.toContain(current.metadata.uid);
   });
 
-  it('pods/binding: refused to an editor, binds for an admin through the node\'s capacity ledger, once', async () => {
+  it("pods/binding: refused to an editor, binds for an admin through the node's capacity ledger, once", async () => {
     const pod = (await as('admin', 'POST', PODS, unbound('placed'))).json;
-    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'placed' }, target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' } };
+    const binding = {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: 'placed' },
+      target: { apiVersion: 'v1', kind: 'Node', name: 'node-a' },
+    };
     const denied = await as('editorA', 'POST', `${PODS}/placed/binding`, binding);
     expect(denied.status).toBe(403);
     expect(denied.json.message).toContain('cannot create resource "pods/binding"');
 
-    expect((await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, metadata: { name: 'other' } })).status).toBe(400);
-    const notNode = await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, target: { kind: 'Pod', name: 'node-a' } });
+    expect(
+      (await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, metadata: { name: 'other' } })).status,
+    ).toBe(400);
+    const notNode = await as('admin', 'POST', `${PODS}/placed/binding`, {
+      ...binding,
+      target: { kind: 'Pod', name: 'node-a' },
+    });
     expect(notNode.status).toBe(422);
     expect(notNode.json.details.causes[0].field).toBe('target.kind');
-    expect((await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, target: { kind: 'Node', name: 'no-such-node' } })).status).toBe(404);
+    expect(
+      (
+        await as('admin', 'POST', `${PODS}/placed/binding`, {
+          ...binding,
+          target: { kind: 'Node', name: 'no-such-node' },
+        })
+      ).status,
+    ).toBe(404);
 
     const ok = await as('admin', 'POST', `${PODS}/placed/binding`, binding);
     expect(ok.status).toBe(201);
@@ -282,18 +490,34 @@ describe('placing a pod: only a binding sets spec.nodeName (issue 16: an edit to
     expect(bound.spec.nodeName).toBe('node-a');
     expect(bound.status.conditions).toContainEqual(expect.objectContaining({ type: 'PodScheduled', status: 'True' }));
     expect((await allocation('node-a'))[pod.metadata.uid]).toMatchObject({ cpuMilli: 500 });
-    const again = await as('admin', 'POST', `${PODS}/placed/binding`, { ...binding, target: { kind: 'Node', name: 'node-b' } });
+    const again = await as('admin', 'POST', `${PODS}/placed/binding`, {
+      ...binding,
+      target: { kind: 'Node', name: 'node-b' },
+    });
     expect(again.status).toBe(409);
     expect(again.json.message).toContain('pod placed is already assigned to node "node-a"');
   });
 
   it('pods/binding reads the protobuf Binding kube-scheduler sends, and is listed in discovery', async () => {
     expect((await as('admin', 'POST', PODS, unbound('by-proto'))).status).toBe(201);
-    const body = k8sEnvelope('v1', 'Binding', pbMessage(pbField(1, pbMessage(pbField(1, 'by-proto'), pbField(3, 'team-a'))), pbField(2, pbMessage(pbField(1, 'Node'), pbField(3, 'node-b')))));
-    const r = await fetch(`${api.url}${PODS}/by-proto/binding`, { method: 'POST', headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/vnd.kubernetes.protobuf' }, body });
+    const body = k8sEnvelope(
+      'v1',
+      'Binding',
+      pbMessage(
+        pbField(1, pbMessage(pbField(1, 'by-proto'), pbField(3, 'team-a'))),
+        pbField(2, pbMessage(pbField(1, 'Node'), pbField(3, 'node-b'))),
+      ),
+    );
+    const r = await fetch(`${api.url}${PODS}/by-proto/binding`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/vnd.kubernetes.protobuf' },
+      body,
+    });
     expect(r.status).toBe(201);
     expect((await as('admin', 'GET', `${PODS}/by-proto`)).json.spec.nodeName).toBe('node-b');
-    const resources = (await as('admin', 'GET', '/api/v1')).json.resources.map((x: { name: string; verbs: string[] }) => `${x.name}:${x.verbs.join(',')}`);
+    const resources = (await as('admin', 'GET', '/api/v1')).json.resources.map(
+      (x: { name: string; verbs: string[] }) => `${x.name}:${x.verbs.join(',')}`,
+    );
     expect(resources).toContain('pods/binding:create');
   });
 });

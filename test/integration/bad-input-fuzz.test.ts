@@ -27,22 +27,91 @@ const anyType = fc.constantFrom(...RESOURCE_TYPES);
 /** A valid manifest of each kind; the fuzzer breaks one field at a time, which reaches deeper than random noise. */
 const VALID: Record<string, KubeObject> = {
   Namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ok' } },
-  Node: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ok', labels: { zone: 'a' } }, spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } },
-  Pod: makePod().named('ok').with((o) => ((o.spec as any).containers[0].resources = { requests: { cpu: '1' } })).build(),
-  Service: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ok', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+  Node: {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'ok', labels: { zone: 'a' } },
+    spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] },
+  },
+  Pod: makePod()
+    .named('ok')
+    .with((o) => ((o.spec as any).containers[0].resources = { requests: { cpu: '1' } }))
+    .build(),
+  Service: {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+  },
   ConfigMap: makeConfigMap('ok'),
-  Secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ok', namespace: 'default' }, data: { k: 'dg==' }, stringData: { s: 'v' } },
-  Endpoints: { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'ok', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }] },
-  Event: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'ok', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Test', type: 'Normal' },
+  Secret: {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'ok', namespace: 'default' },
+    data: { k: 'dg==' },
+    stringData: { s: 'v' },
+  },
+  Endpoints: {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'ok', namespace: 'default' },
+    subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }],
+  },
+  Event: {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'ok', namespace: 'default' },
+    involvedObject: { kind: 'Pod', name: 'p' },
+    reason: 'Test',
+    type: 'Normal',
+  },
   Deployment: makeDeployment('ok'),
   ReplicaSet: { ...makeDeployment('ok'), apiVersion: 'apps/v1', kind: 'ReplicaSet' },
-  Job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'ok', namespace: 'default' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } } },
-  ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ok', namespace: 'default' }, secrets: [{ name: 's' }], automountServiceAccountToken: false },
-  Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'ok', namespace: 'default' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '2026-01-01T00:00:00.000000Z' } },
-  PriorityClass: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'ok' }, value: 10, globalDefault: false, description: 'd' },
-  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'ok', namespace: 'default' }, spec: { podSelector: { matchLabels: { a: 'b' } }, ingress: [{ ports: [{ port: 80 }] }] } },
-  LimitRange: { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'ok', namespace: 'default' }, spec: { limits: [{ type: 'Container', max: { cpu: '1' } }] } },
-  ResourceQuota: { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'ok', namespace: 'default' }, spec: { hard: { pods: '10' }, scopes: ['BestEffort'] } },
+  Job: {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } },
+  },
+  ServiceAccount: {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'ok', namespace: 'default' },
+    secrets: [{ name: 's' }],
+    automountServiceAccountToken: false,
+  },
+  Lease: {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '2026-01-01T00:00:00.000000Z' },
+  },
+  PriorityClass: {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: 'ok' },
+    value: 10,
+    globalDefault: false,
+    description: 'd',
+  },
+  NetworkPolicy: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: { podSelector: { matchLabels: { a: 'b' } }, ingress: [{ ports: [{ port: 80 }] }] },
+  },
+  LimitRange: {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: { limits: [{ type: 'Container', max: { cpu: '1' } }] },
+  },
+  ResourceQuota: {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: { hard: { pods: '10' }, scopes: ['BestEffort'] },
+  },
 };
 
 /** Every path in a JSON value, plus one new key under each object. */
@@ -66,7 +135,13 @@ function setAt(o: unknown, path: (string | number)[], value: unknown): unknown {
 
 const broken = anyType.chain((t) => {
   const base = VALID[t.kind] as KubeObject;
-  return fc.tuple(fc.constant(t), fc.constantFrom(...pathsOf(base)), fc.oneof(fc.jsonValue(), fc.string({ maxLength: 300 }), fc.constantFrom(null, 123, [], {}, '', 'x'.repeat(300)))).map(([type, path, value]) => ({ type, body: setAt(base, path, value) }));
+  return fc
+    .tuple(
+      fc.constant(t),
+      fc.constantFrom(...pathsOf(base)),
+      fc.oneof(fc.jsonValue(), fc.string({ maxLength: 300 }), fc.constantFrom(null, 123, [], {}, '', 'x'.repeat(300))),
+    )
+    .map(([type, path, value]) => ({ type, body: setAt(base, path, value) }));
 });
 
 describe('no input produces a 5xx', () => {
@@ -75,7 +150,12 @@ describe('no input produces a 5xx', () => {
       fc.asyncProperty(broken, fc.constantFrom('POST', 'PUT', 'PATCH', 'STATUS'), async ({ type: t, body }, verb) => {
         // STATUS: a PUT to the status subresource (agents and controllers write there).
         const method = verb === 'STATUS' ? 'PUT' : verb;
-        const path = verb === 'POST' ? pathFor(t) : verb === 'STATUS' && t.hasStatus ? `${pathFor(t)}/ok/status` : `${pathFor(t)}/ok`;
+        const path =
+          verb === 'POST'
+            ? pathFor(t)
+            : verb === 'STATUS' && t.hasStatus
+              ? `${pathFor(t)}/ok/status`
+              : `${pathFor(t)}/ok`;
         const res = await handleApiRequest(
           {
             sourceIp: LOOPBACK, // the offline development mode: tokenless loopback requests act as cluster-admin
@@ -90,24 +170,53 @@ describe('no input produces a 5xx', () => {
         expect(res.statusCode, res.body).toBeLessThan(500);
         if (res.statusCode >= 400) expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code: res.statusCode });
         // Whatever was stored must still print as a Table (kubectl get) without a 5xx.
-        const table = await handleApiRequest({ sourceIp: LOOPBACK, method: 'GET', path: pathFor(t), query: new URLSearchParams(), headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } }, stack.api);
+        const table = await handleApiRequest(
+          {
+            sourceIp: LOOPBACK,
+            method: 'GET',
+            path: pathFor(t),
+            query: new URLSearchParams(),
+            headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+          },
+          stack.api,
+        );
         expect(table.statusCode, table.body).toBe(200);
       }),
       {
         numRuns: 1000,
         // Found by this property once (a 500): fields named like Object.prototype members.
-        examples: [[{ type: RESOURCE_TYPES.find((t) => t.kind === 'Secret') as (typeof RESOURCE_TYPES)[number], body: JSON.parse('{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ok","toString":{},"__proto__":{"a":1}},"data":{"k":"dg=="}}') }, 'POST']],
+        examples: [
+          [
+            {
+              type: RESOURCE_TYPES.find((t) => t.kind === 'Secret') as (typeof RESOURCE_TYPES)[number],
+              body: JSON.parse(
+                '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ok","toString":{},"__proto__":{"a":1}},"data":{"k":"dg=="}}',
+              ),
+            },
+            'POST',
+          ],
+        ],
       },
     );
   });
 
   it('random query strings on lists', async () => {
     await fc.assert(
-      fc.asyncProperty(anyType, fc.string(), fc.string(), fc.string(), fc.string(), async (t, labelSelector, fieldSelector, limit, cont) => {
-        const query = new URLSearchParams({ labelSelector, fieldSelector, limit, continue: cont });
-        const res = await handleApiRequest({ sourceIp: LOOPBACK, method: 'GET', path: pathFor(t), query, headers: {} }, stack.api);
-        expect(res.statusCode, res.body).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        anyType,
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        async (t, labelSelector, fieldSelector, limit, cont) => {
+          const query = new URLSearchParams({ labelSelector, fieldSelector, limit, continue: cont });
+          const res = await handleApiRequest(
+            { sourceIp: LOOPBACK, method: 'GET', path: pathFor(t), query, headers: {} },
+            stack.api,
+          );
+          expect(res.statusCode, res.body).toBeLessThan(500);
+        },
+      ),
       { numRuns: 200 },
     );
   });

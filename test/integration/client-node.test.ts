@@ -24,7 +24,11 @@ afterAll(() => api.close());
 
 const deployment = {
   metadata: { name: 'cn', labels: { app: 'cn' } },
-  spec: { replicas: 1, selector: { matchLabels: { app: 'cn' } }, template: { metadata: { labels: { app: 'cn' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'cn' } },
+    template: { metadata: { labels: { app: 'cn' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } },
+  },
 };
 
 describe('@kubernetes/client-node', () => {
@@ -33,16 +37,29 @@ describe('@kubernetes/client-node', () => {
     expect(created.metadata?.uid).toBeTruthy();
     expect(created.spec?.strategy?.type).toBe('RollingUpdate');
     expect((await apps.readNamespacedDeployment({ name: 'cn', namespace: 'default' })).spec?.replicas).toBe(1);
-    expect((await apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=cn' })).items.map((d) => d.metadata?.name)).toEqual(['cn']);
+    expect(
+      (await apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=cn' })).items.map(
+        (d) => d.metadata?.name,
+      ),
+    ).toEqual(['cn']);
     const patched = await apps.patchNamespacedDeployment(
-      { name: 'cn', namespace: 'default', body: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:1.37' }] } } } } },
+      {
+        name: 'cn',
+        namespace: 'default',
+        body: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:1.37' }] } } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     expect(patched.spec?.template.spec?.containers[0]?.image).toBe('busybox:1.37');
-    const scale = await apps.patchNamespacedDeploymentScale({ name: 'cn', namespace: 'default', body: { spec: { replicas: 3 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const scale = await apps.patchNamespacedDeploymentScale(
+      { name: 'cn', namespace: 'default', body: { spec: { replicas: 3 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     expect(scale.spec?.replicas).toBe(3);
     await apps.deleteNamespacedDeployment({ name: 'cn', namespace: 'default' });
-    await expect(apps.readNamespacedDeployment({ name: 'cn', namespace: 'default' })).rejects.toMatchObject({ code: 404 });
+    await expect(apps.readNamespacedDeployment({ name: 'cn', namespace: 'default' })).rejects.toMatchObject({
+      code: 404,
+    });
   });
 
   it('watches: a change after the list resourceVersion arrives, then the watch ends', async () => {
@@ -57,7 +74,10 @@ describe('@kubernetes/client-node', () => {
       );
     });
     await new Promise((r) => setTimeout(r, 200));
-    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'watched' }, data: { a: '1' } } });
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'watched' }, data: { a: '1' } },
+    });
     await ended;
     expect(seen.filter((s) => s.endsWith(':watched'))).toHaveLength(1);
   });

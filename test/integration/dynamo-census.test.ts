@@ -27,10 +27,18 @@ describe('the DynamoDB census', () => {
       ['GetItem Namespace', 1],
       ['PutItem Pod', 1],
     ]);
-    expect(t).toMatchObject({ requests: 2, readRequests: 1, writeRequests: 1, itemWrites: 1, itemWritesByKind: [['Pod', 1]] });
+    expect(t).toMatchObject({
+      requests: 2,
+      readRequests: 1,
+      writeRequests: 1,
+      itemWrites: 1,
+      itemWritesByKind: [['Pod', 1]],
+    });
   });
 
   it('refuses a count of zero after work', () => {
-    expect(() => requireCounted({ requests: 0, readRequests: 0, writeRequests: 0, itemWrites: 0 }, 'work')).toThrow(/not watching the client the code uses/);
+    expect(() => requireCounted({ requests: 0, readRequests: 0, writeRequests: 0, itemWrites: 0 }, 'work')).toThrow(
+      /not watching the client the code uses/,
+    );
   });
 });

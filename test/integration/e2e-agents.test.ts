@@ -26,15 +26,26 @@ const kubectlPath = await run('sh', ['-c', 'command -v kubectl']).then(
 async function kubectl(...args: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kumo-e2e-kubectl-'));
   writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: s.url }));
-  return (await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 90_000 })).stdout;
+  return (
+    await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], {
+      timeout: 90_000,
+    })
+  ).stdout;
 }
 const agents: Record<string, Agent> = {};
 
-const api = (method: string, path: string, body?: unknown, contentType?: string) => s.call(method, path, body, contentType);
-const pods = async (selector: string) => ((await api('GET', `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(selector)}`)).json.items as any[]).filter((p) => !p.metadata.deletionTimestamp);
+const api = (method: string, path: string, body?: unknown, contentType?: string) =>
+  s.call(method, path, body, contentType);
+const pods = async (selector: string) =>
+  (
+    (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(selector)}`)).json
+      .items as any[]
+  ).filter((p) => !p.metadata.deletionTimestamp);
 const running = (ps: any[]) => ps.filter((p) => p.status?.phase === 'Running');
-const ready = (ps: any[]) => ps.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-const deployment = async (name: string) => (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)).json;
+const ready = (ps: any[]) =>
+  ps.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+const deployment = async (name: string) =>
+  (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)).json;
 
 const web = (replicas: number, version: string) => ({
   apiVersion: 'apps/v1',
@@ -48,14 +59,25 @@ const web = (replicas: number, version: string) => ({
       metadata: { labels: { app: 'web' } },
       spec: {
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'web', image: 'busybox:1.36', command: ['sh', '-c', 'echo "$VERSION"; exec sleep 600'], env: [{ name: 'VERSION', value: version }], resources: { requests: { cpu: '50m', memory: '16Mi' } } }],
+        containers: [
+          {
+            name: 'web',
+            image: 'busybox:1.36',
+            command: ['sh', '-c', 'echo "$VERSION"; exec sleep 600'],
+            env: [{ name: 'VERSION', value: version }],
+            resources: { requests: { cpu: '50m', memory: '16Mi' } },
+          },
+        ],
       },
     },
   },
 });
 
 beforeAll(async () => {
-  s = await startAgentStack({ heartbeatSeconds: 1, resyncSeconds: 5 }, { graceSeconds: GRACE_S, tolerationSeconds: TOLERATION_S, sweepIntervalMs: 1000 });
+  s = await startAgentStack(
+    { heartbeatSeconds: 1, resyncSeconds: 5 },
+    { graceSeconds: GRACE_S, tolerationSeconds: TOLERATION_S, sweepIntervalMs: 1000 },
+  );
   for (const n of ['node-a', 'node-b', 'node-c']) agents[n] = await s.startAgent(n, { cpu: '2' });
 }, 120_000);
 afterAll(async () => s?.close());
@@ -63,7 +85,11 @@ afterAll(async () => s?.close());
 describe('Deployments with real agents', () => {
   it('brings 10 replicas to Running over 3 agents, spread across them', async () => {
     expect((await api('POST', '/apis/apps/v1/namespaces/default/deployments', web(10, 'v1'))).status).toBe(201);
-    await until(async () => running(await pods('app=web')).length === 10 && (await deployment('web')).status?.readyReplicas === 10, 60_000);
+    await until(
+      async () =>
+        running(await pods('app=web')).length === 10 && (await deployment('web')).status?.readyReplicas === 10,
+      60_000,
+    );
     const perNode = new Map<string, number>();
     for (const p of await pods('app=web')) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
     expect([...perNode.keys()].sort()).toEqual(['node-a', 'node-b', 'node-c']);
@@ -72,12 +98,24 @@ describe('Deployments with real agents', () => {
 
   it('rolls out a new template within maxSurge and maxUnavailable at every observed instant, then rolls back', async () => {
     const observed: { total: number; ready: number }[] = [];
-    expect((await api('PUT', '/apis/apps/v1/namespaces/default/deployments/web', { ...web(10, 'v2'), metadata: { name: 'web', namespace: 'default' } })).status).toBe(200);
+    expect(
+      (
+        await api('PUT', '/apis/apps/v1/namespaces/default/deployments/web', {
+          ...web(10, 'v2'),
+          metadata: { name: 'web', namespace: 'default' },
+        })
+      ).status,
+    ).toBe(200);
     await until(async () => {
       const ps = await pods('app=web');
       observed.push({ total: ps.length, ready: ready(ps).length });
       const d = await deployment('web');
-      return d.status?.updatedReplicas === 10 && d.status?.availableReplicas === 10 && d.status?.replicas === 10 && d.status.observedGeneration === d.metadata.generation;
+      return (
+        d.status?.updatedReplicas === 10 &&
+        d.status?.availableReplicas === 10 &&
+        d.status?.replicas === 10 &&
+        d.status.observedGeneration === d.metadata.generation
+      );
     }, 90_000);
     expect(Math.max(...observed.map((o) => o.total))).toBeLessThanOrEqual(12);
     expect(Math.min(...observed.map((o) => o.ready))).toBeGreaterThanOrEqual(8);
@@ -89,7 +127,11 @@ describe('Deployments with real agents', () => {
 
     // Rollback with the real `kubectl rollout undo` (a JSON patch of the template and of the annotations):
     // the template of revision 1 again, whose ReplicaSet is reused and becomes revision 3.
-    const before = ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]).map((r) => r.metadata.name).sort();
+    const before = (
+      (await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]
+    )
+      .map((r) => r.metadata.name)
+      .sort();
     if (kubectlPath) {
       expect(await kubectl('rollout', 'undo', 'deployment/web')).toBe('deployment.apps/web rolled back\n');
     } else {
@@ -99,26 +141,43 @@ describe('Deployments with real agents', () => {
     await until(async () => {
       const ps = await pods('app=web');
       const d = await deployment('web');
-      return ps.length === 10 && ps.every((p) => p.spec.containers[0].env[0].value === 'v1' && p.status?.phase === 'Running') && d.status?.updatedReplicas === 10 && d.status?.availableReplicas === 10;
+      return (
+        ps.length === 10 &&
+        ps.every((p) => p.spec.containers[0].env[0].value === 'v1' && p.status?.phase === 'Running') &&
+        d.status?.updatedReplicas === 10 &&
+        d.status?.availableReplicas === 10
+      );
     }, 90_000);
-    const after = ((await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]).map((r) => r.metadata.name).sort();
+    const after = (
+      (await api('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb')).json.items as any[]
+    )
+      .map((r) => r.metadata.name)
+      .sort();
     expect(after).toEqual(before);
-    await until(async () => (await deployment('web')).metadata.annotations?.['deployment.kubernetes.io/revision'] === '3', 10_000);
+    await until(
+      async () => (await deployment('web')).metadata.annotations?.['deployment.kubernetes.io/revision'] === '3',
+      10_000,
+    );
   });
 
   it('moves the pods of a dead node to the survivors within grace + toleration + 15 s', async () => {
     const victim = (await pods('app=web')).map((p) => p.spec.nodeName).find((n) => n === 'node-c') ?? 'node-c';
     const t0 = Date.now();
     await agents[victim]?.stop({ stopPods: true }); // the machine is gone: its agent and its containers
-    await until(async () => {
-      const ps = await pods('app=web');
-      return ps.length === 10 && running(ps).length === 10 && ps.every((p) => p.spec.nodeName !== victim);
-    }, (GRACE_S + TOLERATION_S + 15) * 1000);
+    await until(
+      async () => {
+        const ps = await pods('app=web');
+        return ps.length === 10 && running(ps).length === 10 && ps.every((p) => p.spec.nodeName !== victim);
+      },
+      (GRACE_S + TOLERATION_S + 15) * 1000,
+    );
     const elapsed = (Date.now() - t0) / 1000;
     expect(elapsed).toBeLessThan(GRACE_S + TOLERATION_S + 15);
     const node = (await api('GET', `/api/v1/nodes/${victim}`)).json;
     expect(node.status.conditions.find((c: any) => c.type === 'Ready').status).toBe('Unknown');
-    expect(node.spec.taints).toContainEqual(expect.objectContaining({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }));
+    expect(node.spec.taints).toContainEqual(
+      expect.objectContaining({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }),
+    );
     const reasons = ((await api('GET', '/api/v1/namespaces/default/events')).json.items as any[]).map((e) => e.reason);
     expect(reasons).toContain('TaintManagerEviction');
   });
@@ -127,25 +186,32 @@ describe('Deployments with real agents', () => {
     agents['node-c'] = await s.startAgent('node-c', { cpu: '2' });
     await until(async () => {
       const node = (await api('GET', '/api/v1/nodes/node-c')).json;
-      return node.status.conditions.find((c: any) => c.type === 'Ready').status === 'True' && !(node.spec.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/unreachable');
+      return (
+        node.status.conditions.find((c: any) => c.type === 'Ready').status === 'True' &&
+        !(node.spec.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/unreachable')
+      );
       // Generous: with this test's 3 s grace, a loaded CI machine can delay a heartbeat past it and fence the node once more before it settles.
     }, 45_000);
   });
 
-  it.skipIf(!kubectlPath)('kubectl drain evicts a node\'s pods, which run on the others; uncordon opens it again', async () => {
-    const target = 'node-b';
-    expect((await pods('app=web')).some((p) => p.spec.nodeName === target)).toBe(true);
-    const out = await kubectl('drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s');
-    expect(out).toMatch(/evicted\n/);
-    expect(out).toContain(`node/${target} drained`);
-    expect((await api('GET', `/api/v1/nodes/${target}`)).json.spec.unschedulable).toBe(true);
-    await until(async () => {
-      const ps = await pods('app=web');
-      return ps.length === 10 && running(ps).length === 10 && ps.every((p) => p.spec.nodeName !== target);
-    }, 60_000);
-    expect(await kubectl('uncordon', target)).toBe(`node/${target} uncordoned\n`);
-    expect((await api('GET', `/api/v1/nodes/${target}`)).json.spec.unschedulable).toBeFalsy();
-  }, 120_000);
+  it.skipIf(!kubectlPath)(
+    "kubectl drain evicts a node's pods, which run on the others; uncordon opens it again",
+    async () => {
+      const target = 'node-b';
+      expect((await pods('app=web')).some((p) => p.spec.nodeName === target)).toBe(true);
+      const out = await kubectl('drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s');
+      expect(out).toMatch(/evicted\n/);
+      expect(out).toContain(`node/${target} drained`);
+      expect((await api('GET', `/api/v1/nodes/${target}`)).json.spec.unschedulable).toBe(true);
+      await until(async () => {
+        const ps = await pods('app=web');
+        return ps.length === 10 && running(ps).length === 10 && ps.every((p) => p.spec.nodeName !== target);
+      }, 60_000);
+      expect(await kubectl('uncordon', target)).toBe(`node/${target} uncordoned\n`);
+      expect((await api('GET', `/api/v1/nodes/${target}`)).json.spec.unschedulable).toBeFalsy();
+    },
+    120_000,
+  );
 
   it('deleting the Deployment leaves no ReplicaSets or Pods behind', async () => {
     expect((await api('DELETE', '/apis/apps/v1/namespaces/default/deployments/web')).status).toBe(200);
@@ -162,23 +228,57 @@ describe('Jobs with real agents', () => {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, namespace: 'default' },
-    spec: { ...spec, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox:1.36', command: ['sh', '-c', command], resources: { requests: { cpu: '10m', memory: '8Mi' } } }] } } },
+    spec: {
+      ...spec,
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'work',
+              image: 'busybox:1.36',
+              command: ['sh', '-c', command],
+              resources: { requests: { cpu: '10m', memory: '8Mi' } },
+            },
+          ],
+        },
+      },
+    },
   });
 
   it('runs completions: 5 with parallelism: 2 to Complete, never more than 2 at once', async () => {
-    expect((await api('POST', '/apis/batch/v1/namespaces/default/jobs', job('five', 'sleep 0.5', { completions: 5, parallelism: 2 }))).status).toBe(201);
+    expect(
+      (
+        await api(
+          'POST',
+          '/apis/batch/v1/namespaces/default/jobs',
+          job('five', 'sleep 0.5', { completions: 5, parallelism: 2 }),
+        )
+      ).status,
+    ).toBe(201);
     let maxActive = 0;
     await until(async () => {
       const j = (await api('GET', '/apis/batch/v1/namespaces/default/jobs/five')).json;
       maxActive = Math.max(maxActive, running(await pods('job-name=five')).length);
-      return j.status?.succeeded === 5 && j.status.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True');
+      return (
+        j.status?.succeeded === 5 && j.status.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True')
+      );
     }, 60_000);
     expect(maxActive).toBeLessThanOrEqual(2);
   });
 
   it('stops a failing Job at its backoffLimit with reason BackoffLimitExceeded', async () => {
-    expect((await api('POST', '/apis/batch/v1/namespaces/default/jobs', job('doomed', 'exit 1', { backoffLimit: 2 }))).status).toBe(201);
-    await until(async () => (await api('GET', '/apis/batch/v1/namespaces/default/jobs/doomed')).json.status?.conditions?.some((c: any) => c.type === 'Failed' && c.reason === 'BackoffLimitExceeded'), 60_000);
+    expect(
+      (await api('POST', '/apis/batch/v1/namespaces/default/jobs', job('doomed', 'exit 1', { backoffLimit: 2 })))
+        .status,
+    ).toBe(201);
+    await until(
+      async () =>
+        (await api('GET', '/apis/batch/v1/namespaces/default/jobs/doomed')).json.status?.conditions?.some(
+          (c: any) => c.type === 'Failed' && c.reason === 'BackoffLimitExceeded',
+        ),
+      60_000,
+    );
     const j = (await api('GET', '/apis/batch/v1/namespaces/default/jobs/doomed')).json;
     expect(j.status.failed).toBe(3);
   });

@@ -17,7 +17,6 @@ beforeAll(async () => {
   stack = await freshStack();
 });
 
-
 describe('stream event-source mapping', () => {
   let poller: StreamPoller | undefined;
   afterAll(() => poller?.stop());
@@ -39,7 +38,13 @@ describe('stream event-source mapping', () => {
       return { batchItemFailures: [] };
     };
     const endpoint = inject('dynamoEndpoint');
-    poller = new StreamPoller({ dynamo: dynamoClient({ region: 'us-east-1', dynamoEndpoint: endpoint }), streams: streamsClient(endpoint, 'us-east-1'), tableName: stack.tableName, handler, startAt: 'TRIM_HORIZON' });
+    poller = new StreamPoller({
+      dynamo: dynamoClient({ region: 'us-east-1', dynamoEndpoint: endpoint }),
+      streams: streamsClient(endpoint, 'us-east-1'),
+      tableName: stack.tableName,
+      handler,
+      startAt: 'TRIM_HORIZON',
+    });
     await poller.start();
     for (const n of names) await stack.store.create(makeConfigMap(n));
     await until(() => seen.length >= 5);
@@ -58,7 +63,9 @@ describe('SQS event-source mapping', () => {
     const attempts = new Map<string, number>();
     const handler = async (e: SQSEvent): Promise<SQSBatchResponse> => {
       for (const r of e.Records) attempts.set(r.body, (attempts.get(r.body) ?? 0) + 1);
-      return { batchItemFailures: e.Records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })) };
+      return {
+        batchItemFailures: e.Records.filter((r) => r.body === 'poison').map((r) => ({ itemIdentifier: r.messageId })),
+      };
     };
     poller = new SqsPoller({ sqs, queueUrl: urls.scheduler, handler, retryDelaySeconds: 0, waitTimeSeconds: 1 });
     poller.start();
@@ -67,14 +74,24 @@ describe('SQS event-source mapping', () => {
     const dlqUrl = urls.scheduler.replace(/-scheduler$/, '-scheduler-dlq');
     let dead: string[] = [];
     await until(async () => {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       dead = dead.concat((out.Messages ?? []).map((m) => m.Body ?? ''));
       return dead.length > 0;
     });
     expect(dead).toEqual(['poison']);
     expect(attempts.get('fine')).toBe(1);
     expect(attempts.get('poison')).toBe(5); // the redrive policy's maxReceiveCount
-    const left = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: urls.scheduler, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    expect(left.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    const left = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: urls.scheduler,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(left.Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 });

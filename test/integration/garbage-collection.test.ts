@@ -10,7 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => s?.path.stop());
 
-const count = async (kind: string, labelSelector: string) => (await s.api.service.list(T(kind), 'default', { labelSelector })).items.length;
+const count = async (kind: string, labelSelector: string) =>
+  (await s.api.service.list(T(kind), 'default', { labelSelector })).items.length;
 
 async function deploymentWithPods(name: string) {
   await s.api.service.create(T('Deployment'), 'default', makeDeployment(name));
@@ -27,7 +28,9 @@ describe('garbage collection', () => {
   it('Orphan: the Deployment goes, its ReplicaSet stays without an owner', async () => {
     await deploymentWithPods('orph');
     await s.api.service.delete(T('Deployment'), 'default', 'orph', { propagationPolicy: 'Orphan' });
-    await until(async () => (await s.api.service.list(T('Deployment'), 'default')).items.every((d) => d.metadata.name !== 'orph'));
+    await until(async () =>
+      (await s.api.service.list(T('Deployment'), 'default')).items.every((d) => d.metadata.name !== 'orph'),
+    );
     const rs = (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=orph' })).items;
     expect(rs).toHaveLength(1);
     expect(rs[0]?.metadata.ownerReferences).toBeUndefined();
@@ -36,26 +39,49 @@ describe('garbage collection', () => {
 
   it('a Deployment re-created after an Orphan delete adopts the ReplicaSet and its pods instead of starting beside them', async () => {
     await deploymentWithPods('readopt');
-    const podsBefore = (await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=readopt' })).items.map((p) => p.metadata.uid).sort();
+    const podsBefore = (await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=readopt' })).items
+      .map((p) => p.metadata.uid)
+      .sort();
     await s.api.service.delete(T('Deployment'), 'default', 'readopt', { propagationPolicy: 'Orphan' });
-    await until(async () => (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every((rs) => !rs.metadata.ownerReferences));
+    await until(async () =>
+      (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every(
+        (rs) => !rs.metadata.ownerReferences,
+      ),
+    );
     const again = await s.api.service.create(T('Deployment'), 'default', makeDeployment('readopt'));
-    await until(async () => (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every((rs) => rs.metadata.ownerReferences?.[0]?.uid === again.metadata.uid));
+    await until(async () =>
+      (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every(
+        (rs) => rs.metadata.ownerReferences?.[0]?.uid === again.metadata.uid,
+      ),
+    );
     await until(async () => (await s.api.service.get(T('Deployment'), 'default', 'readopt')).status?.replicas === 2);
     await s.quiet();
     expect(await count('ReplicaSet', 'app=readopt')).toBe(1);
-    expect((await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=readopt' })).items.map((p) => p.metadata.uid).sort()).toEqual(podsBefore);
+    expect(
+      (await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=readopt' })).items
+        .map((p) => p.metadata.uid)
+        .sort(),
+    ).toEqual(podsBefore);
   });
 
   it('a new ReplicaSet adopts running pods it selects that nobody controls, and creates only the rest', async () => {
-    const pod = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+    const pod = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
     await s.api.service.create(T('Pod'), 'default', pod('stray-1', { app: 'adopter' }));
     await s.api.service.create(T('Pod'), 'default', pod('other-1', { app: 'someone-else' }));
     const rs = await s.api.service.create(T('ReplicaSet'), 'default', {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: { name: 'adopter' },
-      spec: { replicas: 3, selector: { matchLabels: { app: 'adopter' } }, template: { metadata: { labels: { app: 'adopter' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'adopter' } },
+        template: { metadata: { labels: { app: 'adopter' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
     });
     await until(async () => (await count('Pod', 'app=adopter')) === 3);
     await s.quiet();
@@ -70,7 +96,9 @@ describe('garbage collection', () => {
     await deploymentWithPods('fg');
     const result = await s.api.service.delete(T('Deployment'), 'default', 'fg', { propagationPolicy: 'Foreground' });
     expect(result.deleted).toBe(false);
-    await until(async () => (await s.api.service.list(T('Deployment'), 'default')).items.every((d) => d.metadata.name !== 'fg'));
+    await until(async () =>
+      (await s.api.service.list(T('Deployment'), 'default')).items.every((d) => d.metadata.name !== 'fg'),
+    );
     expect(await count('ReplicaSet', 'app=fg')).toBe(0);
     expect(await count('Pod', 'app=fg')).toBe(0);
   });

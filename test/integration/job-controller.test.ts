@@ -18,15 +18,22 @@ async function runPods(job: string, phase: 'Succeeded' | 'Failed', done: () => P
   const deadline = Date.now() + 60_000;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error('job did not finish');
-    const pods = (await s.api.service.list(T('Pod'), 'default', { labelSelector: `job-name=${job}` })).items.filter((p) => !['Succeeded', 'Failed'].includes(String(p.status?.phase)));
+    const pods = (await s.api.service.list(T('Pod'), 'default', { labelSelector: `job-name=${job}` })).items.filter(
+      (p) => !['Succeeded', 'Failed'].includes(String(p.status?.phase)),
+    );
     maxActive = Math.max(maxActive, pods.length);
-    for (const p of pods) await s.api.service.patch(T('Pod'), 'default', p.metadata.name, 'merge', { status: { phase } }, 'status');
+    for (const p of pods)
+      await s.api.service.patch(T('Pod'), 'default', p.metadata.name, 'merge', { status: { phase } }, 'status');
     await new Promise((r) => setTimeout(r, 300));
   }
   return maxActive;
 }
 
-const condition = async (name: string) => ((await s.api.service.get(T('Job'), 'default', name)).status?.conditions as { type: string; reason: string }[] | undefined)?.[0];
+const condition = async (name: string) =>
+  (
+    (await s.api.service.get(T('Job'), 'default', name)).status?.conditions as
+      { type: string; reason: string }[] | undefined
+  )?.[0];
 
 describe('Job controller', () => {
   it('runs completions: 5 with parallelism: 2 to Complete', async () => {
@@ -34,7 +41,11 @@ describe('Job controller', () => {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name: 'five' },
-      spec: { completions: 5, parallelism: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        completions: 5,
+        parallelism: 2,
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+      },
     });
     const maxActive = await runPods('five', 'Succeeded', async () => (await condition('five'))?.type === 'Complete');
     expect(maxActive).toBeLessThanOrEqual(2);
@@ -48,7 +59,10 @@ describe('Job controller', () => {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name: 'flaky' },
-      spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        backoffLimit: 0,
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+      },
     });
     await runPods('flaky', 'Failed', async () => (await condition('flaky'))?.type === 'Failed');
     expect(await condition('flaky')).toMatchObject({ type: 'Failed', reason: 'BackoffLimitExceeded' });

@@ -27,7 +27,11 @@ const example = (f: string) => join(new URL('../../examples/', import.meta.url).
 async function kubectl(...args: string[]): Promise<{ out: string; err: string; code: number }> {
   try {
     // Global flags first: anything after `--` belongs to the command kubectl runs (exec).
-    const r = await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 });
+    const r = await run(
+      kubectlPath,
+      ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args],
+      { timeout: 60_000 },
+    );
     return { out: r.stdout, err: r.stderr, code: 0 };
   } catch (e) {
     const x = e as { stdout?: string; stderr?: string; code?: number };
@@ -60,7 +64,12 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     expect(await ok('apply', '-f', example('web-deployment.yaml'))).toBe('deployment.apps/web created\n');
     expect(await ok('apply', '-f', example('web-deployment.yaml'))).toBe('deployment.apps/web unchanged\n');
     const changed = join(dir, 'web.yaml');
-    writeFileSync(changed, readFileSync(example('web-deployment.yaml'), 'utf8').replace('node:22-alpine', 'node:22.12-alpine').replace('replicas: 1', 'replicas: 4'));
+    writeFileSync(
+      changed,
+      readFileSync(example('web-deployment.yaml'), 'utf8')
+        .replace('node:22-alpine', 'node:22.12-alpine')
+        .replace('replicas: 1', 'replicas: 4'),
+    );
     expect(await ok('apply', '-f', changed)).toBe('deployment.apps/web configured\n');
     const stored = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
     const c = (stored.spec as any).template.spec.containers[0];
@@ -74,7 +83,10 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     const d = join(dir, 'manifests');
     await run('mkdir', ['-p', d]);
     writeFileSync(join(d, 'a.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n');
-    writeFileSync(join(d, 'b.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: team-a\ndata:\n  mode: fast\n');
+    writeFileSync(
+      join(d, 'b.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: team-a\ndata:\n  mode: fast\n',
+    );
     const out = await ok('apply', '-f', d);
     expect(out).toContain('namespace/team-a created');
     expect(out).toContain('configmap/settings created');
@@ -82,8 +94,12 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
   });
 
   it('get prints server-side tables: columns, -o wide, -A, -l, --show-labels, -o name/yaml/json', async () => {
-    expect(await ok('get', 'deploy')).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/4\s+0\s+0\s+\d+s\n$/);
-    expect(await ok('get', 'deploy', '-o', 'wide')).toMatch(/CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*\s+web\s+node:22\.12-alpine\s+app=web/);
+    expect(await ok('get', 'deploy')).toMatch(
+      /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/4\s+0\s+0\s+\d+s\n$/,
+    );
+    expect(await ok('get', 'deploy', '-o', 'wide')).toMatch(
+      /CONTAINERS\s+IMAGES\s+SELECTOR\nweb\s+.*\s+web\s+node:22\.12-alpine\s+app=web/,
+    );
     expect(await ok('get', 'cm', '-A')).toMatch(/team-a\s+settings\s+1\s+\d+s/);
     expect(await ok('get', 'deploy', '-l', 'app=web', '-o', 'name')).toBe('deployment.apps/web\n');
     expect(await ok('get', 'deploy', '-l', 'app=nope', '-o', 'name')).toBe('');
@@ -96,8 +112,16 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
 
   it('shows pods on nodes with -o wide, and filters with --field-selector', async () => {
     await api.call('POST', '/api/v1/nodes', { metadata: { name: 'n1' } });
-    await api.call('PATCH', '/api/v1/nodes/n1/status', { status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'kumo-agent' } } }, 'application/merge-patch+json');
-    await api.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'p1' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } });
+    await api.call(
+      'PATCH',
+      '/api/v1/nodes/n1/status',
+      { status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: 'kumo-agent' } } },
+      'application/merge-patch+json',
+    );
+    await api.call('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'p1' },
+      spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] },
+    });
     expect(await ok('get', 'nodes')).toMatch(/n1\s+Ready\s+<none>\s+\d+s\s+kumo-agent/);
     expect(await ok('get', 'pods', '-o', 'wide')).toMatch(/p1\s+0\/1\s+ContainerCreating\s+0\s+\d+s\s+<none>\s+n1/);
     expect(await ok('get', 'pods', '--field-selector', 'spec.nodeName=n1', '-o', 'name')).toBe('pod/p1\n');
@@ -107,7 +131,12 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
   it('describe shows the object and its events', async () => {
     await api.stack.api.service.create(T('Event'), 'default', {
       metadata: { name: 'web.1' },
-      involvedObject: { kind: 'Deployment', namespace: 'default', name: 'web', uid: (await api.stack.api.service.get(T('Deployment'), 'default', 'web')).metadata.uid },
+      involvedObject: {
+        kind: 'Deployment',
+        namespace: 'default',
+        name: 'web',
+        uid: (await api.stack.api.service.get(T('Deployment'), 'default', 'web')).metadata.uid,
+      },
       reason: 'ScalingReplicaSet',
       message: 'Scaled up replica set web-abc to 4',
       type: 'Normal',
@@ -123,15 +152,33 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     expect(await ok('scale', 'deploy', 'web', '--replicas=6')).toBe('deployment.apps/web scaled\n');
     expect(await ok('label', 'deploy', 'web', 'tier=front')).toBe('deployment.apps/web labeled\n');
     expect(await ok('annotate', 'deploy', 'web', 'owner=team-a')).toBe('deployment.apps/web annotated\n');
-    await ok('patch', 'deploy', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"busybox:1.38"}]}}}}');
+    await ok(
+      'patch',
+      'deploy',
+      'web',
+      '-p',
+      '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"busybox:1.38"}]}}}}',
+    );
     await ok('patch', 'deploy', 'web', '--type', 'merge', '-p', '{"spec":{"minReadySeconds":5}}');
-    await ok('patch', 'deploy', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":3}]');
+    await ok(
+      'patch',
+      'deploy',
+      'web',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":3}]',
+    );
     const d = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
     expect((d.spec as any).replicas).toBe(6);
     expect(d.metadata.labels).toMatchObject({ tier: 'front' });
     expect(d.metadata.annotations).toMatchObject({ owner: 'team-a' });
     expect((d.spec as any).template.spec.containers).toHaveLength(1);
-    expect((d.spec as any).template.spec.containers[0]).toMatchObject({ name: 'web', image: 'busybox:1.38', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect((d.spec as any).template.spec.containers[0]).toMatchObject({
+      name: 'web',
+      image: 'busybox:1.38',
+      ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    });
     expect((d.spec as any).minReadySeconds).toBe(5);
     expect((d.spec as any).revisionHistoryLimit).toBe(3);
   });
@@ -139,8 +186,23 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
   it('rollout status returns once the status says rolled out', async () => {
     const d = await api.stack.api.service.get(T('Deployment'), 'default', 'web');
     const n = (d.spec as any).replicas;
-    await api.call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/status', { status: { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n } }, 'application/merge-patch+json');
-    expect(await ok('rollout', 'status', 'deploy/web', '--timeout=30s')).toBe('deployment "web" successfully rolled out\n');
+    await api.call(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/web/status',
+      {
+        status: {
+          observedGeneration: d.metadata.generation,
+          replicas: n,
+          updatedReplicas: n,
+          readyReplicas: n,
+          availableReplicas: n,
+        },
+      },
+      'application/merge-patch+json',
+    );
+    expect(await ok('rollout', 'status', 'deploy/web', '--timeout=30s')).toBe(
+      'deployment "web" successfully rolled out\n',
+    );
   });
 
   it('apply --server-side creates, records the manager, and reports conflicts unless forced', async () => {
@@ -148,7 +210,9 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: "1"\n');
     expect(await ok('apply', '--server-side', '-f', cm)).toBe('configmap/ssa serverside-applied\n');
     const stored = await api.stack.api.service.get(T('ConfigMap'), 'default', 'ssa');
-    expect((stored.metadata.managedFields as any[]).map((m) => `${m.manager}/${m.operation}`)).toEqual(['kubectl/Apply']);
+    expect((stored.metadata.managedFields as any[]).map((m) => `${m.manager}/${m.operation}`)).toEqual([
+      'kubectl/Apply',
+    ]);
     writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: "2"\n');
     const conflict = await kubectl('apply', '--server-side', '--field-manager=other', '-f', cm);
     expect(conflict.code).not.toBe(0);
@@ -165,26 +229,67 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     expect(again.err).toContain('AlreadyExists');
   });
 
-  it('create deployment|job|configmap|secret|service: the generators\' objects, sent as protobuf, are stored as kubectl built them', async () => {
-    expect(await ok('create', 'deployment', 'hello', '--image=busybox:1.36', '--replicas=3', '--port=8080', '--', 'sleep', '3600')).toBe('deployment.apps/hello created\n');
+  it("create deployment|job|configmap|secret|service: the generators' objects, sent as protobuf, are stored as kubectl built them", async () => {
+    expect(
+      await ok(
+        'create',
+        'deployment',
+        'hello',
+        '--image=busybox:1.36',
+        '--replicas=3',
+        '--port=8080',
+        '--',
+        'sleep',
+        '3600',
+      ),
+    ).toBe('deployment.apps/hello created\n');
     const d = await api.stack.api.service.get(T('Deployment'), 'default', 'hello');
-    expect(d.spec).toMatchObject({ replicas: 3, selector: { matchLabels: { app: 'hello' } }, template: { metadata: { labels: { app: 'hello' } } } });
-    expect((d.spec as any).template.spec.containers).toEqual([expect.objectContaining({ name: 'busybox', image: 'busybox:1.36', command: ['sleep', '3600'], ports: [expect.objectContaining({ containerPort: 8080 })] })]);
+    expect(d.spec).toMatchObject({
+      replicas: 3,
+      selector: { matchLabels: { app: 'hello' } },
+      template: { metadata: { labels: { app: 'hello' } } },
+    });
+    expect((d.spec as any).template.spec.containers).toEqual([
+      expect.objectContaining({
+        name: 'busybox',
+        image: 'busybox:1.36',
+        command: ['sleep', '3600'],
+        ports: [expect.objectContaining({ containerPort: 8080 })],
+      }),
+    ]);
 
-    expect(await ok('create', 'job', 'once', '--image=busybox:1.36', '--', 'echo', 'hi')).toBe('job.batch/once created\n');
+    expect(await ok('create', 'job', 'once', '--image=busybox:1.36', '--', 'echo', 'hi')).toBe(
+      'job.batch/once created\n',
+    );
     const job = await api.stack.api.service.get(T('Job'), 'default', 'once');
-    expect((job.spec as any).template.spec).toMatchObject({ restartPolicy: 'Never', containers: [expect.objectContaining({ name: 'once', image: 'busybox:1.36', command: ['echo', 'hi'] })] });
+    expect((job.spec as any).template.spec).toMatchObject({
+      restartPolicy: 'Never',
+      containers: [expect.objectContaining({ name: 'once', image: 'busybox:1.36', command: ['echo', 'hi'] })],
+    });
 
-    expect(await ok('create', 'configmap', 'greeting', '--from-literal=text=hello', '--from-literal=lang=en')).toBe('configmap/greeting created\n');
-    expect((await api.stack.api.service.get(T('ConfigMap'), 'default', 'greeting')).data).toEqual({ text: 'hello', lang: 'en' });
+    expect(await ok('create', 'configmap', 'greeting', '--from-literal=text=hello', '--from-literal=lang=en')).toBe(
+      'configmap/greeting created\n',
+    );
+    expect((await api.stack.api.service.get(T('ConfigMap'), 'default', 'greeting')).data).toEqual({
+      text: 'hello',
+      lang: 'en',
+    });
 
-    expect(await ok('create', 'secret', 'generic', 'db', '--from-literal=password=s3cr\u00e9t')).toBe('secret/db created\n');
+    expect(await ok('create', 'secret', 'generic', 'db', '--from-literal=password=s3cr\u00e9t')).toBe(
+      'secret/db created\n',
+    );
     const secret = await api.stack.api.service.get(T('Secret'), 'default', 'db');
     expect(secret.type).toBe('Opaque');
-    expect(Buffer.from((secret.data as Record<string, string>).password ?? '', 'base64').toString('utf8')).toBe('s3cr\u00e9t');
+    expect(Buffer.from((secret.data as Record<string, string>).password ?? '', 'base64').toString('utf8')).toBe(
+      's3cr\u00e9t',
+    );
 
     expect(await ok('create', 'service', 'clusterip', 'hello', '--tcp=80:8080')).toBe('service/hello created\n');
-    expect((await api.stack.api.service.get(T('Service'), 'default', 'hello')).spec).toMatchObject({ type: 'ClusterIP', selector: { app: 'hello' }, ports: [expect.objectContaining({ port: 80, targetPort: 8080, protocol: 'TCP' })] });
+    expect((await api.stack.api.service.get(T('Service'), 'default', 'hello')).spec).toMatchObject({
+      type: 'ClusterIP',
+      selector: { app: 'hello' },
+      ports: [expect.objectContaining({ port: 80, targetPort: 8080, protocol: 'TCP' })],
+    });
   });
 
   it('delete --wait returns once the object is gone', async () => {
@@ -206,7 +311,9 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     );
     const strict = await kubectl('apply', '-f', typo);
     expect(strict.code).not.toBe(0);
-    expect(strict.err).toContain('strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice"');
+    expect(strict.err).toContain(
+      'strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolice"',
+    );
     expect((await kubectl('get', 'deployment', 'typo')).code).not.toBe(0); // nothing was written
     const warn = await kubectl('create', '-f', typo, '--validate=warn');
     expect(warn.code, warn.err).toBe(0);

@@ -7,7 +7,9 @@ const alive = processAlive;
 
 describe('local processes', () => {
   it('DynamoDB Local does not outlive a process that started it and was killed (SIGKILL runs no exit handler)', async () => {
-    const parent = spawn(process.execPath, ['--import', 'tsx', 'test/support/dynamodb-local-child.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const parent = spawn(process.execPath, ['--import', 'tsx', 'test/support/dynamodb-local-child.ts'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await until(() => /jvm \d+/.test(out), 60_000);

@@ -21,29 +21,53 @@ let leases: DynamoLeaseStore;
 let tableName: string;
 beforeAll(async () => {
   ({ store, tableName } = await freshStack());
-  leases = new DynamoLeaseStore(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }), tableName);
+  leases = new DynamoLeaseStore(
+    dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }),
+    tableName,
+  );
 });
 
 const nodeService = (s: Store = store) => apiDeps(s, systemClock, () => {}, { leases }).nodes as NodeService;
-const registration = { holder: 'test', capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { cpu: '4', memory: '8Gi', pods: '110' } };
+const registration = {
+  holder: 'test',
+  capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+  allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+};
 const running = { phase: 'Running' as const, conditions: [{ type: 'Ready', status: 'True' }] };
-const refOf = (p: StoredObject) => ({ namespace: p.metadata.namespace ?? '', name: p.metadata.name, uid: p.metadata.uid });
+const refOf = (p: StoredObject) => ({
+  namespace: p.metadata.namespace ?? '',
+  name: p.metadata.name,
+  uid: p.metadata.uid,
+});
 /** A pod bound to `node`, with the uid the API would have given it. */
 const boundPod = (name: string, node: string) => {
   const p = makePod().named(name).onNode(node).build();
   return store.create({ ...p, metadata: { ...p.metadata, uid: randomUUID() } });
 };
 const pod = (name: string) => store.get({ kind: 'Pod', namespace: 'default', name });
-const eventsAbout = async (name: string) => (await store.list({ kind: 'Event', namespace: 'default', limit: 1000 })).items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === name);
+const eventsAbout = async (name: string) =>
+  (await store.list({ kind: 'Event', namespace: 'default', limit: 1000 })).items.filter(
+    (e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === name,
+  );
 
 describe('fenced transactions in the store', () => {
   it('land and renew the lease while the epoch is current; write nothing once it moved on', async () => {
     const lease = await leases.acquire('fence-node', 'test', 1_000);
-    await store.transact([{ op: 'create', object: makeConfigMap('fenced-ok') }], { nodeName: 'fence-node', epoch: lease.epoch, renewAtMs: 5_000 });
+    await store.transact([{ op: 'create', object: makeConfigMap('fenced-ok') }], {
+      nodeName: 'fence-node',
+      epoch: lease.epoch,
+      renewAtMs: 5_000,
+    });
     expect(await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'fenced-ok' })).toBeDefined();
     expect((await leases.get('fence-node'))?.renewedAtMs).toBe(5_000);
 
-    await expect(store.transact([{ op: 'create', object: makeConfigMap('fenced-no') }], { nodeName: 'fence-node', epoch: lease.epoch - 1, renewAtMs: 9_000 })).rejects.toBeInstanceOf(FencedWriteError);
+    await expect(
+      store.transact([{ op: 'create', object: makeConfigMap('fenced-no') }], {
+        nodeName: 'fence-node',
+        epoch: lease.epoch - 1,
+        renewAtMs: 9_000,
+      }),
+    ).rejects.toBeInstanceOf(FencedWriteError);
     expect(await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'fenced-no' })).toBeUndefined();
     expect((await leases.get('fence-node'))?.renewedAtMs).toBe(5_000);
   });
@@ -56,17 +80,40 @@ describe('NodeService.sync', () => {
     const p = await boundPod('synced', 'sync-node');
     const renewedBefore = (await leases.get('sync-node'))?.renewedAtMs ?? 0;
     await new Promise((r) => setTimeout(r, 5));
-    const stale = nodes.sync('sync-node', { epoch: epoch + 7, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'stale' }] });
-    await expect(stale).rejects.toSatisfy((e) => e instanceof StatusError && e.code === 409 && e.reason === 'NodeFenced');
+    const stale = nodes.sync('sync-node', {
+      epoch: epoch + 7,
+      statuses: [{ pod: refOf(p), status: running }],
+      events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'stale' }],
+    });
+    await expect(stale).rejects.toSatisfy(
+      (e) => e instanceof StatusError && e.code === 409 && e.reason === 'NodeFenced',
+    );
     expect((await pod('synced'))?.status?.phase).toBeUndefined();
     expect(await eventsAbout('synced')).toHaveLength(0);
     expect((await leases.get('sync-node'))?.renewedAtMs).toBe(renewedBefore);
 
-    const res = await nodes.sync('sync-node', { epoch, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'Started container c', fieldPath: 'spec.containers{c}' }] });
+    const res = await nodes.sync('sync-node', {
+      epoch,
+      statuses: [{ pod: refOf(p), status: running }],
+      events: [
+        {
+          pod: refOf(p),
+          type: 'Normal',
+          reason: 'Started',
+          message: 'Started container c',
+          fieldPath: 'spec.containers{c}',
+        },
+      ],
+    });
     expect(res.epoch).toBe(epoch);
     expect((await pod('synced'))?.status?.phase).toBe('Running');
     const events = await eventsAbout('synced');
-    expect(events.map((e) => [(e as { reason?: string }).reason, (e as { source?: { component?: string } }).source?.component])).toEqual([['Started', 'kubelet/sync-node']]);
+    expect(
+      events.map((e) => [
+        (e as { reason?: string }).reason,
+        (e as { source?: { component?: string } }).source?.component,
+      ]),
+    ).toEqual([['Started', 'kubelet/sync-node']]);
     expect((await leases.get('sync-node'))?.renewedAtMs).toBeGreaterThan(renewedBefore);
   });
 
@@ -76,7 +123,12 @@ describe('NodeService.sync', () => {
     const p = await boundPod('quiet', 'quiet-node');
     const renewedAt = (await leases.get('quiet-node'))?.renewedAtMs;
     await new Promise((r) => setTimeout(r, 5));
-    await nodes.sync('quiet-node', { epoch, renew: false, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'quiet' }] });
+    await nodes.sync('quiet-node', {
+      epoch,
+      renew: false,
+      statuses: [{ pod: refOf(p), status: running }],
+      events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'quiet' }],
+    });
     const fetched = await nodes.sync('quiet-node', { epoch, renew: false, fetch: true });
     expect(fetched.pods?.map((x) => x.metadata.name)).toEqual(['quiet']);
     expect((await pod('quiet'))?.status?.phase).toBe('Running');
@@ -84,8 +136,14 @@ describe('NodeService.sync', () => {
 
     // Writes are fenced whether or not they renew; a renewal too. (A fetch between heartbeats reads no lease.)
     const failed = { statuses: [{ pod: refOf(p), status: { phase: 'Failed' as const } }] };
-    for (const body of [{ renew: false, ...failed }, { renew: false, events: [{ pod: refOf(p), type: 'Warning' as const, reason: 'Stale', message: 'x' }] }, { renew: true, fetch: true }]) {
-      await expect(nodes.sync('quiet-node', { epoch: epoch + 1, ...body })).rejects.toSatisfy((e) => e instanceof StatusError && e.reason === 'NodeFenced');
+    for (const body of [
+      { renew: false, ...failed },
+      { renew: false, events: [{ pod: refOf(p), type: 'Warning' as const, reason: 'Stale', message: 'x' }] },
+      { renew: true, fetch: true },
+    ]) {
+      await expect(nodes.sync('quiet-node', { epoch: epoch + 1, ...body })).rejects.toSatisfy(
+        (e) => e instanceof StatusError && e.reason === 'NodeFenced',
+      );
     }
     expect((await pod('quiet'))?.status?.phase).toBe('Running');
     expect((await eventsAbout('quiet')).map((e) => (e as { reason?: string }).reason)).toEqual(['Started']);
@@ -100,7 +158,10 @@ describe('NodeService.sync', () => {
           if (!interfered) {
             interfered = true;
             const current = (await pod('contended')) as StoredObject;
-            await store.update({ ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, touched: 'yes' } } }, current.metadata.resourceVersion);
+            await store.update(
+              { ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, touched: 'yes' } } },
+              current.metadata.resourceVersion,
+            );
           }
           return store.transact(...args);
         },
@@ -109,7 +170,11 @@ describe('NodeService.sync', () => {
     const nodes = nodeService(interfering);
     const { epoch } = await nodes.register('contended-node', registration);
     const p = await boundPod('contended', 'contended-node');
-    await nodes.sync('contended-node', { epoch, statuses: [{ pod: refOf(p), status: running }], events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'once' }] });
+    await nodes.sync('contended-node', {
+      epoch,
+      statuses: [{ pod: refOf(p), status: running }],
+      events: [{ pod: refOf(p), type: 'Normal', reason: 'Started', message: 'once' }],
+    });
     expect(interfered).toBe(true);
     const after = await pod('contended');
     expect(after?.status?.phase).toBe('Running');
@@ -121,11 +186,20 @@ describe('NodeService.sync', () => {
     const nodes = nodeService();
     const { epoch } = await nodes.register('busy-node', registration);
     const pods = await Promise.all(Array.from({ length: 80 }, (_, i) => boundPod(`busy-${i}`, 'busy-node')));
-    const events = pods.slice(0, 60).map((p) => ({ pod: refOf(p), type: 'Normal' as const, reason: 'Started', message: `started ${p.metadata.name}` }));
+    const events = pods
+      .slice(0, 60)
+      .map((p) => ({
+        pod: refOf(p),
+        type: 'Normal' as const,
+        reason: 'Started',
+        message: `started ${p.metadata.name}`,
+      }));
     await nodes.sync('busy-node', { epoch, statuses: pods.map((p) => ({ pod: refOf(p), status: running })), events });
     const stored = await Promise.all(pods.map((p) => pod(p.metadata.name)));
     expect(stored.filter((p) => p?.status?.phase === 'Running')).toHaveLength(80);
-    const written = (await store.list({ kind: 'Event', namespace: 'default', limit: 1000 })).items.filter((e) => String((e as { message?: string }).message).startsWith('started busy-'));
+    const written = (await store.list({ kind: 'Event', namespace: 'default', limit: 1000 })).items.filter((e) =>
+      String((e as { message?: string }).message).startsWith('started busy-'),
+    );
     expect(written).toHaveLength(60);
   });
 });

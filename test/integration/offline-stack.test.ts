@@ -36,7 +36,11 @@ function stackProcesses(root: number): { pid: number; name: string }[] {
     .map((p) => {
       try {
         const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-        return { pid: Number(p), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) };
+        return {
+          pid: Number(p),
+          name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+          ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]),
+        };
       } catch {
         return undefined;
       }
@@ -69,7 +73,18 @@ const portOpen = (port: number) =>
 describe('npm start', () => {
   it('serves the API through serverless-offline with the demo applied, and stops cleanly on SIGINT', async () => {
     const [apiPort, ddbPort, sqsPort] = [await freePort(), await freePort(), await freePort()];
-    const args = ['--import', 'tsx', 'local/start.ts', '--in-memory', '--port', String(apiPort), '--dynamodb-port', String(ddbPort), '--sqs-port', String(sqsPort)];
+    const args = [
+      '--import',
+      'tsx',
+      'local/start.ts',
+      '--in-memory',
+      '--port',
+      String(apiPort),
+      '--dynamodb-port',
+      String(ddbPort),
+      '--sqs-port',
+      String(sqsPort),
+    ];
     const options = { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
     let isolated: Isolated | undefined;
     if (noIsolation) child = spawn(process.execPath, args, options);
@@ -116,9 +131,17 @@ describe('npm start', () => {
 
     // A protobuf body (kubectl's typed clients send them) arrives intact through serverless-offline, as
     // through API Gateway: this Job's bytes ≥ 0x80 did not survive serverless-offline's UTF-8 decoding.
-    const pb = await fetch(`${api}/apis/batch/v1/namespaces/default/jobs`, { method: 'POST', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body: KUBECTL_CREATE_JOB_BODY });
+    const pb = await fetch(`${api}/apis/batch/v1/namespaces/default/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+      body: KUBECTL_CREATE_JOB_BODY,
+    });
     expect(pb.status).toBe(201);
-    expect(((await pb.json()) as any).spec.template.spec.containers[0]).toMatchObject({ name: 'j1', image: 'busybox:1.36', command: ['echo', 'hi'] });
+    expect(((await pb.json()) as any).spec.template.spec.containers[0]).toMatchObject({
+      name: 'j1',
+      image: 'busybox:1.36',
+      command: ['echo', 'hi'],
+    });
 
     // Bad input through serverless-offline gets the API's own Status, as through API Gateway: it once
     // answered malformed Content-Types with its web framework's {"statusCode":400,…}.
@@ -132,19 +155,33 @@ describe('npm start', () => {
       } catch {
         // not JSON: reported below
       }
-      if (r.status >= 500 || (r.status >= 400 && (status.kind !== 'Status' || status.code !== r.status))) answers.push(`${what} ${method} ${path} ${type}: ${r.status} ${text.slice(0, 120)}`);
+      if (r.status >= 500 || (r.status >= 400 && (status.kind !== 'Status' || status.code !== r.status)))
+        answers.push(`${what} ${method} ${path} ${type}: ${r.status} ${text.slice(0, 120)}`);
     };
     for (const [what, body, types] of badBodies())
-      for (const type of types.filter((t) => t === 'application/json' || t === 'application/yaml' || t === 'application/json-patch+json'))
-        for (const [method, path] of [['POST', '/apis/apps/v1/namespaces/default/deployments'], ['PATCH', '/apis/apps/v1/namespaces/demo/deployments/web']] as const)
-          await probe(what, method, path, method === 'PATCH' && type === 'application/json' ? 'application/merge-patch+json' : type, body);
-    for (const type of badContentTypes()) await probe('content type', 'POST', '/api/v1/namespaces/default/configmaps', type, '{"metadata":{"name":"ct"}}');
+      for (const type of types.filter(
+        (t) => t === 'application/json' || t === 'application/yaml' || t === 'application/json-patch+json',
+      ))
+        for (const [method, path] of [
+          ['POST', '/apis/apps/v1/namespaces/default/deployments'],
+          ['PATCH', '/apis/apps/v1/namespaces/demo/deployments/web'],
+        ] as const)
+          await probe(
+            what,
+            method,
+            path,
+            method === 'PATCH' && type === 'application/json' ? 'application/merge-patch+json' : type,
+            body,
+          );
+    for (const type of badContentTypes())
+      await probe('content type', 'POST', '/api/v1/namespaces/default/configmaps', type, '{"metadata":{"name":"ct"}}');
     expect(answers).toEqual([]);
 
     // Memory stays flat under steady load: 20,000 requests leave every process of the stack within
     // 50 MB of its size after the first 2,000 (serverless-offline grew by about 12 KB a request, holding
     // each response for its 29 s timeout, and by a worker thread per concurrent request).
-    const sizes = () => Object.fromEntries(stackProcesses(started.pid ?? 0).map(({ pid, name }) => [`${name}:${pid}`, residentMb(pid)]));
+    const sizes = () =>
+      Object.fromEntries(stackProcesses(started.pid ?? 0).map(({ pid, name }) => [`${name}:${pid}`, residentMb(pid)]));
     let sent = 0;
     const load = async (until: number) =>
       Promise.all(
@@ -154,7 +191,12 @@ describe('npm start', () => {
             const name = `load-${i % 100}`;
             const path = '/api/v1/namespaces/default/configmaps';
             const r = [
-              () => fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name }, data: { i: String(i), pad: 'x'.repeat(500) } }) }),
+              () =>
+                fetch(`${api}${path}`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json' },
+                  body: JSON.stringify({ metadata: { name }, data: { i: String(i), pad: 'x'.repeat(500) } }),
+                }),
               () => fetch(`${api}${path}/${name}`),
               () => fetch(`${api}${path}?limit=50`),
               () => fetch(`${api}${path}/${name}`, { method: 'DELETE' }),
@@ -176,20 +218,36 @@ describe('npm start', () => {
     // The agents obtained node credentials with the bootstrap token and registered with them.
     const ready = async () => {
       const nodes = (await (await fetch(`${api}/api/v1/nodes`)).json()) as { items: any[] };
-      return nodes.items.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+      return nodes.items.filter((n) =>
+        n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      ).length;
     };
     for (let i = 0; i < 120 && (await ready()) < 2; i++) await new Promise((r) => setTimeout(r, 500));
     expect(await ready()).toBe(2);
     expect(existsSync(`${root}.kumo/agents/local-node-1/node-credential`)).toBe(true);
     // `kumo token` manages the running local stack's tokens; a view token reads but cannot write.
-    const kumo = (...args: string[]) => promisify(execFile)(process.execPath, [`${root}bin/kumo.js`, ...args], { cwd: root });
-    const viewer = (await kumo('token', 'create', '--local', '--name', 'reader', '--role', 'view', '--namespaces', 'demo')).stdout.trim();
+    const kumo = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [`${root}bin/kumo.js`, ...args], { cwd: root });
+    const viewer = (
+      await kumo('token', 'create', '--local', '--name', 'reader', '--role', 'view', '--namespaces', 'demo')
+    ).stdout.trim();
     const asViewer = { authorization: `Bearer ${viewer}` };
     expect((await fetch(`${api}/apis/apps/v1/namespaces/demo/deployments`, { headers: asViewer })).status).toBe(200);
-    expect((await fetch(`${api}/api/v1/namespaces/demo/configmaps`, { method: 'POST', headers: { ...asViewer, 'content-type': 'application/json' }, body: '{"metadata":{"name":"x"}}' })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${api}/api/v1/namespaces/demo/configmaps`, {
+          method: 'POST',
+          headers: { ...asViewer, 'content-type': 'application/json' },
+          body: '{"metadata":{"name":"x"}}',
+        })
+      ).status,
+    ).toBe(403);
     expect((await kumo('token', 'list', '--local')).stdout).toMatch(/reader\s+view\s+demo/);
     // Tokens are still checked in the development mode: a wrong one is refused.
-    expect((await fetch(`${api}/api/v1/namespaces`, { headers: { authorization: 'Bearer kumo.eA.AAAAAAAAAAAAAAAAAAAAAA' } })).status).toBe(401);
+    expect(
+      (await fetch(`${api}/api/v1/namespaces`, { headers: { authorization: 'Bearer kumo.eA.AAAAAAAAAAAAAAAAAAAAAA' } }))
+        .status,
+    ).toBe(401);
 
     // Everything above (DynamoDB Local, the SQS emulator, serverless-offline, the API, the event path,
     // both agents registering and running the demo, the token CLI) sent nothing beyond loopback.

@@ -10,7 +10,8 @@ import { kubectlFor, kubectlPath, type Kubectl } from '../support/kubectl.js';
  * Kubernetes' schema, defaulted and printed, through the real kubectl and the real API handler.
  */
 if (!kubectlPath && process.env.CI) throw new Error('kubectl is not on PATH: the plain kinds suite cannot run in CI');
-if (!kubectlPath) console.warn('kubectl is not on PATH: the plain kinds suite is skipped (install kubectl 1.32 to run it)');
+if (!kubectlPath)
+  console.warn('kubectl is not on PATH: the plain kinds suite is skipped (install kubectl 1.32 to run it)');
 
 interface Case {
   kind: string;
@@ -45,7 +46,8 @@ const CASES: Case[] = [
     kind: 'Lease',
     resource: 'leases.coordination.k8s.io',
     printed: 'lease.coordination.k8s.io',
-    manifest: 'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: leader\nspec:\n  holderIdentity: pod-a\n  leaseDurationSeconds: 15\n',
+    manifest:
+      'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: leader\nspec:\n  holderIdentity: pod-a\n  leaseDurationSeconds: 15\n',
     row: /^leader\s+pod-a\s+\S+$/m,
     typo: ['holderIdentity', 'holderIdentitty', 'spec.holderIdentitty'],
   },
@@ -53,7 +55,8 @@ const CASES: Case[] = [
     kind: 'PriorityClass',
     resource: 'priorityclasses.scheduling.k8s.io',
     printed: 'priorityclass.scheduling.k8s.io',
-    manifest: 'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: 100000\ndescription: for the important ones\n',
+    manifest:
+      'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: 100000\ndescription: for the important ones\n',
     row: /^high\s+100000\s+false\s+\S+\s+PreemptLowerPriority$/m,
     typo: ['description', 'descripton', 'descripton'],
     defaulted: (o) => expect(o.preemptionPolicy).toBe('PreemptLowerPriority'),
@@ -76,17 +79,25 @@ const CASES: Case[] = [
     kind: 'LimitRange',
     resource: 'limitranges',
     printed: 'limitrange',
-    manifest: 'apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\nspec:\n  limits:\n  - type: Container\n    max:\n      cpu: "2"\n    defaultRequest:\n      cpu: 100m\n',
+    manifest:
+      'apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\nspec:\n  limits:\n  - type: Container\n    max:\n      cpu: "2"\n    defaultRequest:\n      cpu: 100m\n',
     row: /^defaults\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/m,
     typo: ['type: Container', 'tpye: Container', 'spec.limits[0].tpye'],
     reapplied: 'configured',
-    defaulted: (o) => expect(o.spec.limits[0]).toEqual({ type: 'Container', max: { cpu: '2' }, default: { cpu: '2' }, defaultRequest: { cpu: '100m' } }),
+    defaulted: (o) =>
+      expect(o.spec.limits[0]).toEqual({
+        type: 'Container',
+        max: { cpu: '2' },
+        default: { cpu: '2' },
+        defaultRequest: { cpu: '100m' },
+      }),
   },
   {
     kind: 'ResourceQuota',
     resource: 'resourcequotas',
     printed: 'resourcequota',
-    manifest: 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: compute\nspec:\n  hard:\n    requests.cpu: "4"\n    limits.memory: 8Gi\n    pods: "10"\n',
+    manifest:
+      'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: compute\nspec:\n  hard:\n    requests.cpu: "4"\n    limits.memory: 8Gi\n    pods: "10"\n',
     row: /^compute\s+\S+\s+pods: 0\/0, requests\.cpu: 0\/0\s+limits\.memory: 0\/0$/m,
     typo: ['hard:', 'hrad:', 'spec.hrad'],
   },
@@ -114,7 +125,11 @@ describe.skipIf(!kubectlPath)('plain kinds through kubectl', () => {
     expect(resources).toMatch(/^limitranges\s+limits\s+v1\s+true\s+LimitRange$/m);
     expect(resources).toMatch(/^resourcequotas\s+quota\s+v1\s+true\s+ResourceQuota$/m);
     const openapi = await api.call('GET', '/openapi/v3/apis/coordination.k8s.io/v1');
-    expect(openapi.body.paths['/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}'].patch['x-kubernetes-group-version-kind']).toEqual({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' });
+    expect(
+      openapi.body.paths['/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}'].patch[
+        'x-kubernetes-group-version-kind'
+      ],
+    ).toEqual({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' });
   });
 
   for (const c of CASES) {
@@ -146,31 +161,79 @@ describe.skipIf(!kubectlPath)('plain kinds through kubectl', () => {
 
   it('kubectl create sends serviceaccounts, priorityclasses and quotas as protobuf, read by their declared messages', async () => {
     expect(await k.ok('create', 'serviceaccount', 'robot')).toBe('serviceaccount/robot created\n');
-    expect(await k.ok('create', 'priorityclass', 'batch-low', '--value=-10', '--description=preemptible', '--preemption-policy=Never')).toBe('priorityclass.scheduling.k8s.io/batch-low created\n');
-    expect(await k.ok('create', 'quota', 'small', '--hard=cpu=1,pods=2', '--scopes=BestEffort')).toBe('resourcequota/small created\n');
+    expect(
+      await k.ok(
+        'create',
+        'priorityclass',
+        'batch-low',
+        '--value=-10',
+        '--description=preemptible',
+        '--preemption-policy=Never',
+      ),
+    ).toBe('priorityclass.scheduling.k8s.io/batch-low created\n');
+    expect(await k.ok('create', 'quota', 'small', '--hard=cpu=1,pods=2', '--scopes=BestEffort')).toBe(
+      'resourcequota/small created\n',
+    );
     const pc = await api.stack.api.service.get(kindNamed('PriorityClass'), '', 'batch-low');
     expect(pc).toMatchObject({ value: -10, description: 'preemptible', preemptionPolicy: 'Never' });
     const quota = await api.stack.api.service.get(kindNamed('ResourceQuota'), 'default', 'small');
     expect(quota.spec).toEqual({ hard: { cpu: '1', pods: '2' }, scopes: ['BestEffort'] });
   });
 
-  it('refuses what Kubernetes refuses: JSON types from the schema, and each kind\'s own rules, naming the field', async () => {
+  it("refuses what Kubernetes refuses: JSON types from the schema, and each kind's own rules, naming the field", async () => {
     const post = (path: string, body: unknown) => api.call('POST', path, body);
-    const bad = await post('/apis/coordination.k8s.io/v1/namespaces/default/leases', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'x' }, spec: { holderIdentity: 7, leaseDurationSeconds: 0 } });
+    const bad = await post('/apis/coordination.k8s.io/v1/namespaces/default/leases', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'x' },
+      spec: { holderIdentity: 7, leaseDurationSeconds: 0 },
+    });
     expect(bad.status).toBe(422);
-    expect(bad.body.details.causes).toEqual([{ reason: 'FieldValueInvalid', message: 'Invalid value: 7: must be of type string', field: 'spec.holderIdentity' }]);
-    const zero = await post('/apis/coordination.k8s.io/v1/namespaces/default/leases', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'x' }, spec: { leaseDurationSeconds: 0 } });
+    expect(bad.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: 7: must be of type string',
+        field: 'spec.holderIdentity',
+      },
+    ]);
+    const zero = await post('/apis/coordination.k8s.io/v1/namespaces/default/leases', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'x' },
+      spec: { leaseDurationSeconds: 0 },
+    });
     expect(zero.status).toBe(422);
-    expect(zero.body.details.causes).toEqual([{ reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be greater than 0', field: 'spec.leaseDurationSeconds' }]);
+    expect(zero.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: 0: must be greater than 0',
+        field: 'spec.leaseDurationSeconds',
+      },
+    ]);
     const tooHigh = await k.run('create', 'priorityclass', 'vip', '--value=2000000000');
     expect(tooHigh.err).toContain('value: Forbidden: maximum allowed value of a user defined priority is 1000000000');
     const reserved = await k.run('create', 'priorityclass', 'system-mine', '--value=1');
-    expect(reserved.err).toContain("metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only");
-    const quota = await post('/api/v1/namespaces/default/resourcequotas', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q' }, spec: { hard: { cpu: 'lots' }, scopes: ['Sometimes'] } });
+    expect(reserved.err).toContain(
+      "metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only",
+    );
+    const quota = await post('/api/v1/namespaces/default/resourcequotas', {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'q' },
+      spec: { hard: { cpu: 'lots' }, scopes: ['Sometimes'] },
+    });
     expect(quota.status).toBe(422);
     expect(quota.body.details.causes.map((x: any) => x.field)).toEqual(['spec.hard[cpu]', 'spec.scopes[0]']);
-    const policy = await post('/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p' }, spec: { podSelector: {}, policyTypes: ['Sideways'] } });
+    const policy = await post('/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'p' },
+      spec: { podSelector: {}, policyTypes: ['Sideways'] },
+    });
     expect(policy.status).toBe(422);
-    expect(policy.body.details.causes[0]).toMatchObject({ reason: 'FieldValueNotSupported', field: 'spec.policyTypes[0]' });
+    expect(policy.body.details.causes[0]).toMatchObject({
+      reason: 'FieldValueNotSupported',
+      field: 'spec.policyTypes[0]',
+    });
   });
 });

@@ -39,7 +39,11 @@ export function readmeBlocks(readme: string): { run: Block[]; skipped: Block[] }
     let end = start;
     while (end < lines.length && lines[end]?.trim() !== '```') end++;
     const block = { line: start + 1, script: lines.slice(start, end).join('\n') };
-    const before = lines.slice(0, i).reverse().find((l) => l.trim() !== '') ?? '';
+    const before =
+      lines
+        .slice(0, i)
+        .reverse()
+        .find((l) => l.trim() !== '') ?? '';
     (/^<!-- README test: skip/.test(before.trim()) ? skipped : run).push(block);
     i = end;
   }
@@ -63,7 +67,10 @@ describe.skipIf(!!noIsolation)('the README', () => {
     const { run, skipped } = readmeBlocks(readFileSync(`${root}README.md`, 'utf8'));
     expect(run.length).toBeGreaterThanOrEqual(5);
     expect(skipped.length).toBeLessThanOrEqual(5);
-    isolated = spawnIsolated(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    isolated = spawnIsolated(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = isolated.child;
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -72,7 +79,8 @@ describe.skipIf(!!noIsolation)('the README', () => {
     // The demo up and running, as a person would wait for it before trying the README.
     const deadline = Date.now() + 180_000;
     while (!/\[kumo\] demo: deployment demo\/web (\d+)\/\1 ready, job demo\/hello Complete/.test(output)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not bring the demo up:\n${output.slice(-3000)}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`npm start did not bring the demo up:\n${output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
     const env = { ...process.env, KUBECONFIG: `${root}.kumo/kubeconfig` };
@@ -89,9 +97,14 @@ describe.skipIf(!!noIsolation)('the README', () => {
         ...(/Error from server|error: /.test(r.output) ? ['kubectl reported an error'] : []),
         ...(/"code":5\d\d/.test(r.output) ? ['a 5xx answer'] : []),
         // A line annotated with a 4xx status must get it.
-        ...[...block.script.matchAll(/# (4\d\d)\b/g)].filter((m) => !r.output.includes(`"code":${m[1]}`)).map((m) => `no ${m[1]} answer`),
+        ...[...block.script.matchAll(/# (4\d\d)\b/g)]
+          .filter((m) => !r.output.includes(`"code":${m[1]}`))
+          .map((m) => `no ${m[1]} answer`),
       ];
-      if (problems.length) failures.push(`README.md:${block.line}: ${problems.join(', ')}\n${block.script}\n--- output ---\n${r.output.slice(-2500)}`);
+      if (problems.length)
+        failures.push(
+          `README.md:${block.line}: ${problems.join(', ')}\n${block.script}\n--- output ---\n${r.output.slice(-2500)}`,
+        );
     }
     expect(failures, failures.join('\n\n')).toEqual([]);
     // Nothing any block did sent a packet anywhere but loopback.

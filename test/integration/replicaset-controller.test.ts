@@ -10,7 +10,10 @@ beforeAll(async () => {
 });
 afterAll(() => s?.path.stop());
 
-const owned = async (uid: string) => (await s.api.service.list(T('Pod'), 'default')).items.filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === uid));
+const owned = async (uid: string) =>
+  (await s.api.service.list(T('Pod'), 'default')).items.filter((p) =>
+    p.metadata.ownerReferences?.some((r) => r.uid === uid),
+  );
 
 describe('ReplicaSet controller', () => {
   it('creates the pods, which get scheduled, scales down, and reports status', async () => {
@@ -19,14 +22,22 @@ describe('ReplicaSet controller', () => {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: { name: 'web-1' },
-      spec: { replicas: 5, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m' } } }] } } },
+      spec: {
+        replicas: 5,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m' } } }] },
+        },
+      },
     });
     await until(async () => (await owned(rs.metadata.uid)).filter((p) => p.spec?.nodeName).length === 5);
     await s.quiet();
     expect(await owned(rs.metadata.uid)).toHaveLength(5);
     const status = (await s.api.service.get(T('ReplicaSet'), 'default', 'web-1')).status;
     expect(status).toMatchObject({ replicas: 5, readyReplicas: 0, availableReplicas: 0, observedGeneration: 1 });
-    const events = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=SuccessfulCreate' })).items;
+    const events = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=SuccessfulCreate' }))
+      .items;
     expect(events.length).toBeGreaterThanOrEqual(5);
 
     // Scale down to 2: bound pods go Terminating (their agent finishes the delete); the ReplicaSet counts 2.

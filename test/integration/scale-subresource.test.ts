@@ -17,7 +17,17 @@ beforeAll(async () => {
 
 const D = '/apis/apps/v1/namespaces/default/deployments';
 const call = (deps: TestStack['api'], method: string, path: string, body: unknown, contentType = 'application/json') =>
-  handleApiRequest({ sourceIp: '127.0.0.1', method, path, query: new URLSearchParams(), headers: { 'content-type': contentType }, body: JSON.stringify(body) }, deps);
+  handleApiRequest(
+    {
+      sourceIp: '127.0.0.1',
+      method,
+      path,
+      query: new URLSearchParams(),
+      headers: { 'content-type': contentType },
+      body: JSON.stringify(body),
+    },
+    deps,
+  );
 
 describe('the scale subresource', () => {
   it('applies a patch although a status write landed after it was read; refuses a stale PUT', async () => {
@@ -29,12 +39,25 @@ describe('the scale subresource', () => {
       const read = await s.api.service.get(type, ns, name);
       if (!raced) {
         raced = true;
-        await s.api.service.patch(T('Deployment'), 'default', 'racy', 'merge', { status: { observedGeneration: 1, replicas: 7 } }, 'status');
+        await s.api.service.patch(
+          T('Deployment'),
+          'default',
+          'racy',
+          'merge',
+          { status: { observedGeneration: 1, replicas: 7 } },
+          'status',
+        );
       }
       return read;
     };
     const deps = { ...s.api, service };
-    const patched = await call(deps, 'PATCH', `${D}/racy/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json');
+    const patched = await call(
+      deps,
+      'PATCH',
+      `${D}/racy/scale`,
+      { spec: { replicas: 4 } },
+      'application/merge-patch+json',
+    );
     expect(patched.statusCode, patched.body).toBe(200);
     expect((await s.api.service.get(T('Deployment'), 'default', 'racy')).spec?.replicas).toBe(4);
     const stale = JSON.parse((await call(s.api, 'GET', `${D}/racy/scale`, undefined)).body);

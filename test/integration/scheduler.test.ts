@@ -56,7 +56,8 @@ describe('scheduling 500 pods over 50 nodes with concurrent scheduler invocation
   it('never overcommits a node, binds every pod at most once, and explains the pods that fit nowhere', async () => {
     for (let i = 0; i < 50; i++) await addNode(s.api.service, `node-${String(i).padStart(2, '0')}`, { cpu: '4' });
     // 500 × 450m = 225 cores asked of 200: the last ~56 cannot fit, so capacity is contended to the end.
-    for (let i = 0; i < 500; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => createPod(s.api.service, pod(`load-${i + j}`, '450m'))));
+    for (let i = 0; i < 500; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => createPod(s.api.service, pod(`load-${i + j}`, '450m'))));
     await s.quiet(120_000);
 
     const pods = await expectPlacementInvariants(50);
@@ -71,12 +72,17 @@ describe('scheduling 500 pods over 50 nodes with concurrent scheduler invocation
         message: '0/50 nodes are available: 50 Insufficient cpu.',
       });
     }
-    const events = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=FailedScheduling' })).items;
+    const events = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=FailedScheduling' }))
+      .items;
     expect(new Set(events.map((e: any) => e.involvedObject.name)).size).toBe(100);
     // One Scheduled event per bound pod, naming its node: a batch bind that lost its race wrote none.
-    const scheduled = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=Scheduled' })).items as any[];
+    const scheduled = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=Scheduled' }))
+      .items as any[];
     expect(scheduled).toHaveLength(bound.length);
-    for (const p of bound) expect(scheduled.filter((e) => e.involvedObject.uid === p.metadata.uid).map((e) => e.message)).toEqual([`Successfully assigned default/${p.metadata.name} to ${p.spec?.nodeName}`]);
+    for (const p of bound)
+      expect(scheduled.filter((e) => e.involvedObject.uid === p.metadata.uid).map((e) => e.message)).toEqual([
+        `Successfully assigned default/${p.metadata.name} to ${p.spec?.nodeName}`,
+      ]);
   });
 
   it('places waiting pods when a node joins, and when capacity is freed', async () => {
@@ -87,7 +93,8 @@ describe('scheduling 500 pods over 50 nodes with concurrent scheduler invocation
 
     // Deleting bound pods (as their agent would, after stopping them) frees room exactly once.
     const victims = pods.filter((p) => p.spec?.nodeName === 'node-00');
-    for (const v of victims) await s.api.service.delete(T('Pod'), 'default', v.metadata.name, { gracePeriodSeconds: 0 });
+    for (const v of victims)
+      await s.api.service.delete(T('Pod'), 'default', v.metadata.name, { gracePeriodSeconds: 0 });
     await s.quiet();
     pods = await expectPlacementInvariants(51);
     expect(pods.filter((p) => p.spec?.nodeName === 'node-00')).toHaveLength(8);
@@ -103,7 +110,19 @@ describe('duplicated and reordered delivery', () => {
     const keys = Array.from({ length: 60 }, (_, i) => `Pod/default/dup-${i}`);
     const storm = [...keys, ...keys, ...keys].sort(() => Math.random() - 0.5);
     const queue: WorkQueue = { enqueue: async () => undefined };
-    const schedulers = Array.from({ length: 4 }, () => new Scheduler({ store: s.store, ledger: s.store, queue, clock: systemClock, events: storeEventRecorder(s.store, systemClock, 'test', randomUUID), strategy: 'LeastAllocated', snapshots: new SnapshotCache(s.store, systemClock) }));
+    const schedulers = Array.from(
+      { length: 4 },
+      () =>
+        new Scheduler({
+          store: s.store,
+          ledger: s.store,
+          queue,
+          clock: systemClock,
+          events: storeEventRecorder(s.store, systemClock, 'test', randomUUID),
+          strategy: 'LeastAllocated',
+          snapshots: new SnapshotCache(s.store, systemClock),
+        }),
+    );
     await Promise.all(schedulers.map((sch, i) => sch.process(storm.filter((_, j) => j % 4 === i))));
     await s.quiet();
     const pods = await expectPlacementInvariants(51);

@@ -20,8 +20,11 @@ import { startApi, type TestApi } from '../support/api-server.js';
 
 /** Secret values never reach DynamoDB in the clear: the raw item is read back and searched for them. */
 let api: TestApi;
-const raw = () => DynamoDBDocumentClient.from(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }));
-const rawItem = async (ns: string, name: string) => (await raw().send(new GetCommand({ TableName: api.stack.tableName, Key: { pk: `Secret#${ns}`, sk: name } }))).Item ?? {};
+const raw = () =>
+  DynamoDBDocumentClient.from(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }));
+const rawItem = async (ns: string, name: string) =>
+  (await raw().send(new GetCommand({ TableName: api.stack.tableName, Key: { pk: `Secret#${ns}`, sk: name } }))).Item ??
+  {};
 
 beforeAll(async () => {
   api = await startApi();
@@ -30,7 +33,12 @@ beforeAll(async () => {
 describe('Secrets are encrypted at rest', () => {
   it('stores neither the value nor its base64 form; the API still answers the data', async () => {
     const value = 'hunter2-correct-horse-battery-staple';
-    const created = await api.call('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: value } });
+    const created = await api.call('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db' },
+      stringData: { password: value },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const item = await rawItem('default', 'db');
     const dump = JSON.stringify(item);
@@ -41,7 +49,12 @@ describe('Secrets are encrypted at rest', () => {
     const got = await api.call('GET', '/api/v1/namespaces/default/secrets/db');
     expect(Buffer.from(got.body.data.password, 'base64').toString()).toBe(value);
     // Updates re-seal; a patch keeps the other keys.
-    const patched = await api.call('PATCH', '/api/v1/namespaces/default/secrets/db', { data: { user: Buffer.from('admin').toString('base64') } }, 'application/merge-patch+json');
+    const patched = await api.call(
+      'PATCH',
+      '/api/v1/namespaces/default/secrets/db',
+      { data: { user: Buffer.from('admin').toString('base64') } },
+      'application/merge-patch+json',
+    );
     expect(patched.status).toBe(200);
     const again = await api.call('GET', '/api/v1/namespaces/default/secrets/db');
     expect(Object.keys(again.body.data).sort()).toEqual(['password', 'user']);
@@ -49,21 +62,39 @@ describe('Secrets are encrypted at rest', () => {
   });
 
   it('cannot be opened with another key, nor moved to another Secret', async () => {
-    await api.call('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'other' }, stringData: { k: 'v' } });
+    await api.call('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'other' },
+      stringData: { k: 'v' },
+    });
     const client = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
-    const wrongKey = new DynamoStore(client, api.stack.tableName, systemClock, new SecretSealer(new LocalKeyProvider(randomBytes(32)), systemClock));
+    const wrongKey = new DynamoStore(
+      client,
+      api.stack.tableName,
+      systemClock,
+      new SecretSealer(new LocalKeyProvider(randomBytes(32)), systemClock),
+    );
     await expect(wrongKey.get({ kind: 'Secret', namespace: 'default', name: 'db' })).rejects.toThrow();
     const noKey = new DynamoStore(client, api.stack.tableName, systemClock);
     await expect(noKey.get({ kind: 'Secret', namespace: 'default', name: 'db' })).rejects.toThrow(/encrypted/);
     // The sealed value is bound to its object: copying db's ciphertext onto "other" does not open.
-    const sealer = new SecretSealer(new LocalKeyProvider(Buffer.from(process.env.KUMO_SECRETS_KEY ?? '', 'base64')), systemClock);
+    const sealer = new SecretSealer(
+      new LocalKeyProvider(Buffer.from(process.env.KUMO_SECRETS_KEY ?? '', 'base64')),
+      systemClock,
+    );
     const sealed = String((await rawItem('default', 'db')).sec);
     await expect(sealer.open(sealed, 'Secret/default/other')).rejects.toThrow();
     expect(await sealer.open(sealed, 'Secret/default/db')).toContain('password');
   });
 
   it('leaves objects of other kinds and Secrets without data as they were', async () => {
-    await api.call('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'empty' }, type: 'Opaque' });
+    await api.call('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'empty' },
+      type: 'Opaque',
+    });
     expect((await rawItem('default', 'empty')).sec).toBeUndefined();
     const got = await api.call('GET', '/api/v1/namespaces/default/secrets/empty');
     expect(got.status).toBe(200);
@@ -95,14 +126,23 @@ data:
   token: ${Buffer.from(viaData).toString('base64')}
 `;
     writeFileSync(join(dir, 'secret.yaml'), manifest);
-    const kubectl = (...args: string[]) => run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args]);
+    const kubectl = (...args: string[]) =>
+      run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args]);
     await kubectl('apply', '-f', join(dir, 'secret.yaml'));
     // A second apply with a changed value writes again (and the annotation again).
     writeFileSync(join(dir, 'secret.yaml'), manifest.replace(plain, `${plain}-2`));
     await kubectl('apply', '-f', join(dir, 'secret.yaml'));
 
-    const forms = [plain, `${plain}-2`, viaData, Buffer.from(plain).toString('base64'), Buffer.from(`${plain}-2`).toString('base64'), Buffer.from(viaData).toString('base64')];
-    const leaks = (what: string, value: unknown) => forms.filter((f) => JSON.stringify(value).includes(f)).map((f) => `${what}: ${f}`);
+    const forms = [
+      plain,
+      `${plain}-2`,
+      viaData,
+      Buffer.from(plain).toString('base64'),
+      Buffer.from(`${plain}-2`).toString('base64'),
+      Buffer.from(viaData).toString('base64'),
+    ];
+    const leaks = (what: string, value: unknown) =>
+      forms.filter((f) => JSON.stringify(value).includes(f)).map((f) => `${what}: ${f}`);
 
     // The table: every attribute of every item except the sealed one.
     const items = (await raw().send(new ScanCommand({ TableName: api.stack.tableName }))).Items ?? [];
@@ -114,17 +154,28 @@ data:
 
     // The stream: every record's images (what dispatch, and any other reader, sees).
     const streams = streamsClient(inject('dynamoEndpoint'), 'us-east-1');
-    const table = await dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }).send(new DescribeTableCommand({ TableName: api.stack.tableName }));
+    const table = await dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }).send(
+      new DescribeTableCommand({ TableName: api.stack.tableName }),
+    );
     const stream = await streams.send(new DescribeStreamCommand({ StreamArn: table.Table?.LatestStreamArn }));
     let records = 0;
     const found: string[] = [];
     for (const shard of stream.StreamDescription?.Shards ?? []) {
-      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: table.Table?.LatestStreamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let iterator = (
+        await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: table.Table?.LatestStreamArn,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
       for (let page = 0; iterator && page < 50; page++) {
         const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         for (const r of out.Records ?? []) {
           records++;
-          for (const image of [r.dynamodb?.NewImage, r.dynamodb?.OldImage]) if (image) found.push(...leaks(`stream ${r.eventName}`, { ...image, sec: undefined }));
+          for (const image of [r.dynamodb?.NewImage, r.dynamodb?.OldImage])
+            if (image) found.push(...leaks(`stream ${r.eventName}`, { ...image, sec: undefined }));
         }
         if (!out.Records?.length) break;
         iterator = out.NextShardIterator;
@@ -137,7 +188,9 @@ data:
     const got = JSON.parse((await kubectl('get', 'secret', 'applied', '-o', 'json')).stdout);
     expect(Buffer.from(got.data.password, 'base64').toString()).toBe(`${plain}-2`);
     expect(Buffer.from(got.data.token, 'base64').toString()).toBe(viaData);
-    expect(JSON.parse(got.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).stringData.password).toBe(`${plain}-2`);
+    expect(
+      JSON.parse(got.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).stringData.password,
+    ).toBe(`${plain}-2`);
     expect(got.metadata.annotations.team).toBe('storage');
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, ConflictError, NotFoundError, RequestEntityTooLargeError, TransactionError } from '../../shared/model/errors.js';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  RequestEntityTooLargeError,
+  TransactionError,
+} from '../../shared/model/errors.js';
 import type { KubeObject } from '../../shared/model/types.js';
 import type { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { makeConfigMap, makePod } from '../support/fixtures.js';
@@ -15,7 +21,9 @@ const settle = <T>(ps: Promise<T>[]) => Promise.allSettled(ps);
 
 describe('DynamoStore', () => {
   it('creates once: 32 racing creates of one name give 1 success and 31 AlreadyExists', async () => {
-    const results = await settle(Array.from({ length: 32 }, (_, i) => store.create({ ...makeConfigMap('race'), data: { writer: String(i) } })));
+    const results = await settle(
+      Array.from({ length: 32 }, (_, i) => store.create({ ...makeConfigMap('race'), data: { writer: String(i) } })),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(1);
@@ -27,7 +35,11 @@ describe('DynamoStore', () => {
 
   it('updates optimistically: 32 racing updates from one version give 1 success and 31 Conflict', async () => {
     const base = await store.create(makeConfigMap('contended'));
-    const results = await settle(Array.from({ length: 32 }, (_, i) => store.update({ ...base, data: { writer: String(i) } }, base.metadata.resourceVersion)));
+    const results = await settle(
+      Array.from({ length: 32 }, (_, i) =>
+        store.update({ ...base, data: { writer: String(i) } }, base.metadata.resourceVersion),
+      ),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(31);
     const after = await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'contended' });
@@ -36,10 +48,14 @@ describe('DynamoStore', () => {
 
   it('tells NotFound from Conflict on update and delete', async () => {
     const o = await store.create(makeConfigMap('short-lived'));
-    await expect(store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' }, '1')).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' }, '1'),
+    ).rejects.toBeInstanceOf(ConflictError);
     await store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' }, o.metadata.resourceVersion);
     await expect(store.update(o, o.metadata.resourceVersion)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('refuses an item over 400 KB before writing it', async () => {
@@ -66,9 +82,14 @@ describe('DynamoStore', () => {
 
   it('creates many objects in transactions cut by count and by size', async () => {
     const small = Array.from({ length: 60 }, (_, i) => makeConfigMap(`many-${i}`));
-    const large = Array.from({ length: 15 }, (_, i) => ({ ...makeConfigMap(`many-large-${i}`), data: { blob: 'x'.repeat(300 * 1024) } }));
+    const large = Array.from({ length: 15 }, (_, i) => ({
+      ...makeConfigMap(`many-large-${i}`),
+      data: { blob: 'x'.repeat(300 * 1024) },
+    }));
     await store.createMany([...small, ...large]);
-    const names = (await store.list({ kind: 'ConfigMap', namespace: 'default', limit: 1000 })).items.map((o) => o.metadata.name).filter((n) => n.startsWith('many-'));
+    const names = (await store.list({ kind: 'ConfigMap', namespace: 'default', limit: 1000 })).items
+      .map((o) => o.metadata.name)
+      .filter((n) => n.startsWith('many-'));
     expect(names).toHaveLength(75);
   });
 
@@ -79,14 +100,22 @@ describe('DynamoStore', () => {
         { op: 'create', object: makeConfigMap('tx-new') },
         { op: 'update', object: { ...existing, data: { v: '2' } }, expectedResourceVersion: '1' },
       ]),
-    ).rejects.toSatisfy((e) => e instanceof TransactionError && e.failures[0] === undefined && e.failures[1] instanceof ConflictError);
+    ).rejects.toSatisfy(
+      (e) => e instanceof TransactionError && e.failures[0] === undefined && e.failures[1] instanceof ConflictError,
+    );
     expect(await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'tx-new' })).toBeUndefined();
 
     const written = await store.transact([
       { op: 'create', object: makeConfigMap('tx-new') },
-      { op: 'update', object: { ...existing, data: { v: '2' } }, expectedResourceVersion: existing.metadata.resourceVersion },
+      {
+        op: 'update',
+        object: { ...existing, data: { v: '2' } },
+        expectedResourceVersion: existing.metadata.resourceVersion,
+      },
     ]);
     expect(written).toHaveLength(2);
-    expect((await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'tx-existing' }))?.data).toEqual({ v: '2' });
+    expect((await store.get({ kind: 'ConfigMap', namespace: 'default', name: 'tx-existing' }))?.data).toEqual({
+      v: '2',
+    });
   });
 });

@@ -11,7 +11,14 @@ describe('the sweep', () => {
   it('re-enqueues exactly the workloads that have not converged', async () => {
     const { api, store } = await freshStack();
     await api.service.create(T('Deployment'), 'default', makeDeployment('done'));
-    await api.service.patch(T('Deployment'), 'default', 'done', 'merge', { status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } }, 'status');
+    await api.service.patch(
+      T('Deployment'),
+      'default',
+      'done',
+      'merge',
+      { status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } },
+      'status',
+    );
     await api.service.create(T('Deployment'), 'default', makeDeployment('pending'));
     const sent: [QueueName, string[]][] = [];
     const queue: WorkQueue = { enqueue: async (q, keys) => void sent.push([q, keys]) };

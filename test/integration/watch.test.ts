@@ -16,7 +16,10 @@ const settle = () => new Promise((r) => setTimeout(r, CLOCK_SKEW_MARGIN_MS + 100
 async function watch(query: string) {
   const t = performance.now();
   const res = await fetch(`${api.url}${CM}?watch=true&${query}`);
-  const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (await res.text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return { status: res.status, events: lines as { type: string; object: any }[], ms: performance.now() - t };
 }
 
@@ -50,9 +53,15 @@ describe('watch', () => {
     const reader = new DynamoStore(client, api.stack.tableName, at(t));
     const listed = Number(reader.currentResourceVersion());
     // Another process writes at the same instant, and one whose clock is 500 ms behind.
-    for (const [name, ms] of [['same-ms', t], ['behind', t - 500]] as const) {
+    for (const [name, ms] of [
+      ['same-ms', t],
+      ['behind', t - 500],
+    ] as const) {
       // In a namespace of its own, so the other tests' watches of default do not see them.
-      const written = await new DynamoStore(client, api.stack.tableName, at(ms)).create({ ...makeConfigMap(name), metadata: { ...makeConfigMap(name).metadata, namespace: 'clock-skew', uid: name } });
+      const written = await new DynamoStore(client, api.stack.tableName, at(ms)).create({
+        ...makeConfigMap(name),
+        metadata: { ...makeConfigMap(name).metadata, namespace: 'clock-skew', uid: name },
+      });
       expect(Number(written.metadata.resourceVersion), name).toBeGreaterThan(listed);
     }
   });
@@ -63,7 +72,9 @@ describe('watch', () => {
     const { events } = await watch(`resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`);
     expect(events).toHaveLength(1);
     expect(events[0]?.type).toBe('BOOKMARK');
-    expect(Number(events[0]?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(list.metadata.resourceVersion));
+    expect(Number(events[0]?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(
+      Number(list.metadata.resourceVersion),
+    );
   });
 
   it('answers a steady single-object watch within about 300 ms, and reports its deletion', async () => {

@@ -19,8 +19,22 @@ export interface AgentStack extends EventPathStack {
   logDir: string;
   leases: DynamoLeaseStore;
   /** A request to the API: status, parsed JSON (when it is JSON) and the raw text. */
-  call(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; json: any; text: string }>;
-  startAgent(nodeName: string, opts?: { runtime?: 'process' | 'docker'; dockerSocket?: string; cpu?: string; labels?: string; wrapClient?: (c: NodeClient) => NodeClient }): Promise<Agent>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; json: any; text: string }>;
+  startAgent(
+    nodeName: string,
+    opts?: {
+      runtime?: 'process' | 'docker';
+      dockerSocket?: string;
+      cpu?: string;
+      labels?: string;
+      wrapClient?: (c: NodeClient) => NodeClient;
+    },
+  ): Promise<Agent>;
   close(): Promise<void>;
 }
 
@@ -45,19 +59,31 @@ export async function startAgentStack(
     KUMO_AUTH_MODE: 'dev-loopback',
     KUMO_NODE_HEARTBEAT_SECONDS: String(timings.heartbeatSeconds),
     KUMO_NODE_RESYNC_SECONDS: String(timings.resyncSeconds),
-    ...(lifecycle ? { KUMO_NODE_MONITOR_GRACE_SECONDS: String(lifecycle.graceSeconds), KUMO_NODE_EVICTION_TOLERATION_SECONDS: String(lifecycle.tolerationSeconds), KUMO_NODE_MONITOR_PERIOD_SECONDS: '60' } : {}),
+    ...(lifecycle
+      ? {
+          KUMO_NODE_MONITOR_GRACE_SECONDS: String(lifecycle.graceSeconds),
+          KUMO_NODE_EVICTION_TOLERATION_SECONDS: String(lifecycle.tolerationSeconds),
+          KUMO_NODE_MONITOR_PERIOD_SECONDS: '60',
+        }
+      : {}),
   });
   const stack = await startEventPathStack({ sweepIntervalMs: lifecycle?.sweepIntervalMs });
   const { handler } = await import('../../functions/api.js');
   const server = await serveLambda(handler);
   const agents: Agent[] = [];
-  const leases = new DynamoLeaseStore(dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }), stack.tableName);
+  const leases = new DynamoLeaseStore(
+    dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }),
+    stack.tableName,
+  );
   return {
     ...stack,
     url: server.url,
     logDir,
     async call(method, path, body, contentType = 'application/json') {
-      const { status, json, text } = await request(server.url, method, path, { body: body === undefined ? undefined : JSON.stringify(body), contentType });
+      const { status, json, text } = await request(server.url, method, path, {
+        body: body === undefined ? undefined : JSON.stringify(body),
+        contentType,
+      });
       return { status, json, text };
     },
     leases,
@@ -78,7 +104,12 @@ export async function startAgentStack(
         },
         { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
       );
-      const agent = await createAgent(config, { backoff: TEST_BACKOFF, debounceMs: 20, wrapClient: opts.wrapClient, log: process.env.KUMO_TEST_AGENT_LOG ? (m) => console.error(m) : undefined });
+      const agent = await createAgent(config, {
+        backoff: TEST_BACKOFF,
+        debounceMs: 20,
+        wrapClient: opts.wrapClient,
+        log: process.env.KUMO_TEST_AGENT_LOG ? (m) => console.error(m) : undefined,
+      });
       await agent.start();
       agents.push(agent);
       return agent;

@@ -7,7 +7,12 @@ export interface TestApi {
   stack: TestStack;
   close(): Promise<void>;
   /** fetch relative to the API, JSON in and out unless told otherwise (a string or bytes are sent as they are). */
-  call(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 /**
@@ -26,7 +31,12 @@ export async function startApi(): Promise<TestApi> {
     const res = await fetch(`${server.url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': contentType },
-      body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+      body:
+        body === undefined
+          ? undefined
+          : typeof body === 'string' || body instanceof Uint8Array
+            ? body
+            : JSON.stringify(body),
     });
     const text = await res.text();
     let parsed: unknown = text;

@@ -16,7 +16,9 @@ export interface EventPathStack extends TestStack {
  * offline event-source mappings. The handlers read their configuration from the environment, as on
  * AWS; each test file runs in its own worker, so setting it here is safe.
  */
-export async function startEventPathStack(opts: { schedulerConcurrency?: number; sweepIntervalMs?: number } = {}): Promise<EventPathStack> {
+export async function startEventPathStack(
+  opts: { schedulerConcurrency?: number; sweepIntervalMs?: number } = {},
+): Promise<EventPathStack> {
   const stack = await freshStack();
   const dynamoEndpoint = inject('dynamoEndpoint');
   const sqsEndpoint = inject('sqsEndpoint');
@@ -48,10 +50,22 @@ export async function startEventPathStack(opts: { schedulerConcurrency?: number;
     while (calm < 3) {
       if (Date.now() > deadline) throw new Error('the event path did not settle');
       await new Promise((r) => setTimeout(r, 300));
-      const { ApproximateNumberOfMessages = '0', ApproximateNumberOfMessagesNotVisible = '0' } = (
-        await sqs.send(new (await import('@aws-sdk/client-sqs')).GetQueueAttributesCommand({ QueueUrl: urls.scheduler, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))
-      ).Attributes ?? {};
-      calm = path.stream.idle && path.scheduler.inFlight === 0 && ApproximateNumberOfMessages === '0' && ApproximateNumberOfMessagesNotVisible === '0' ? calm + 1 : 0;
+      const { ApproximateNumberOfMessages = '0', ApproximateNumberOfMessagesNotVisible = '0' } =
+        (
+          await sqs.send(
+            new (await import('@aws-sdk/client-sqs')).GetQueueAttributesCommand({
+              QueueUrl: urls.scheduler,
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+            }),
+          )
+        ).Attributes ?? {};
+      calm =
+        path.stream.idle &&
+        path.scheduler.inFlight === 0 &&
+        ApproximateNumberOfMessages === '0' &&
+        ApproximateNumberOfMessagesNotVisible === '0'
+          ? calm + 1
+          : 0;
     }
   };
   return { ...stack, path, quiet };

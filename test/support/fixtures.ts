@@ -43,7 +43,16 @@ export function makeDeployment(name = 'web', mutate?: Mutate<KubeObject & { spec
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'web', image: 'busybox:1.36', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '100m', memory: '32Mi' } } }] },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'busybox:1.36',
+              ports: [{ containerPort: 8080 }],
+              resources: { requests: { cpu: '100m', memory: '32Mi' } },
+            },
+          ],
+        },
       },
     } as Record<string, any>,
   };

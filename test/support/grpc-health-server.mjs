@@ -8,7 +8,9 @@ import grpc from '@grpc/grpc-js';
 const port = process.argv[2];
 const status = { '': 1, app: 1, sick: 2 };
 // An object, not the bare name: grpc-js takes a falsy request ("" for the whole server) for no request.
-const readRequest = (buf) => ({ service: buf.length >= 2 && buf[0] === 0x0a ? buf.subarray(2, 2 + buf[1]).toString('utf8') : '' });
+const readRequest = (buf) => ({
+  service: buf.length >= 2 && buf[0] === 0x0a ? buf.subarray(2, 2 + buf[1]).toString('utf8') : '',
+});
 const server = new grpc.Server();
 server.addService(
   {
@@ -25,7 +27,8 @@ server.addService(
   {
     Check: (call, callback) => {
       const s = status[call.request.service];
-      if (s === undefined) callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${call.request.service}` });
+      if (s === undefined)
+        callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${call.request.service}` });
       else callback(null, s);
     },
   },

@@ -30,7 +30,11 @@ export function kubectlFor(server: string): Kubectl {
   const kubectl: Kubectl['run'] = async (...args) => {
     try {
       // Global flags first: anything after `--` belongs to the command kubectl runs (exec).
-      const r = await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 60_000 });
+      const r = await run(
+        kubectlPath,
+        ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args],
+        { timeout: 60_000 },
+      );
       return { out: r.stdout, err: r.stderr, code: 0 };
     } catch (e) {
       const x = e as { stdout?: string; stderr?: string; code?: number };

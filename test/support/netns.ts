@@ -51,7 +51,11 @@ export function isolationUnavailable(): string | undefined {
     }
   }
   try {
-    execFileSync('unshare', [...userFlags(), '--net', 'sh', '-c', 'ip link add t0 type veth peer name t1 && nft list tables'], { stdio: 'ignore' });
+    execFileSync(
+      'unshare',
+      [...userFlags(), '--net', 'sh', '-c', 'ip link add t0 type veth peer name t1 && nft list tables'],
+      { stdio: 'ignore' },
+    );
   } catch {
     return 'this user may not create a network namespace with a veth pair and nftables rules';
   }
@@ -74,7 +78,10 @@ export interface Isolated {
    */
   bridge(ports: number[]): Promise<void>;
   /** Runs a bash script inside the namespace (as a user's shell on that machine would): its exit code and output. */
-  shell(script: string, opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; output: string }>;
+  shell(
+    script: string,
+    opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+  ): Promise<{ code: number | null; output: string }>;
   /** Pids of processes still inside the namespace (none once the stack has stopped cleanly). */
   leftInside(): number[];
   /** Closes the bridges. */
@@ -103,8 +110,17 @@ const netnsOf = (pid: number | string) => {
 export function spawnIsolated(command: string, args: string[], options: SpawnOptions): Isolated {
   // No --fork: unshare moves itself into the namespace, then the shell execs the command, so the
   // child's pid is the command's and /proc/<pid>/ns/net is the namespace for as long as it runs.
-  const child = spawn('unshare', [...userFlags(), '--net', 'sh', '-c', SETUP, 'kumo-isolated', command, ...args], options);
-  const enter = () => ['-t', String(child.pid), ...(userFlags().length ? ['--user', '--preserve-credentials'] : []), '--net'];
+  const child = spawn(
+    'unshare',
+    [...userFlags(), '--net', 'sh', '-c', SETUP, 'kumo-isolated', command, ...args],
+    options,
+  );
+  const enter = () => [
+    '-t',
+    String(child.pid),
+    ...(userFlags().length ? ['--user', '--preserve-credentials'] : []),
+    '--net',
+  ];
   const ours = netnsOf('self');
   let theirs: string | undefined;
   const servers: Server[] = [];
@@ -126,7 +142,9 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
     async bridge(ports) {
       dir = mkdtempSync(join(tmpdir(), 'kumo-bridge-'));
       const sockDir = dir;
-      forwarder = spawn('nsenter', [...enter(), process.execPath, '-e', FORWARDER, sockDir, ...ports.map(String)], { stdio: 'ignore' });
+      forwarder = spawn('nsenter', [...enter(), process.execPath, '-e', FORWARDER, sockDir, ...ports.map(String)], {
+        stdio: 'ignore',
+      });
       for (const port of ports) {
         const server = createServer((c) => pipeBoth(c, connect(join(sockDir, `${port}.sock`))));
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
@@ -135,7 +153,11 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
     },
     shell(script, opts) {
       return new Promise((resolve) => {
-        const p = spawn('nsenter', [...enter(), 'bash', '-e', '-o', 'pipefail', '-c', script], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn('nsenter', [...enter(), 'bash', '-e', '-o', 'pipefail', '-c', script], {
+          cwd: opts.cwd,
+          env: opts.env ?? process.env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let output = '';
         p.stdout?.on('data', (d: Buffer) => (output += d.toString()));
         p.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -159,12 +181,21 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
     async offLoopback() {
-      const out = JSON.parse((await run('nsenter', [...enter(), 'nft', '-j', 'list', 'table', 'inet', 'kumo_guard'])).stdout) as { nftables: Record<string, any>[] };
+      const out = JSON.parse(
+        (await run('nsenter', [...enter(), 'nft', '-j', 'list', 'table', 'inet', 'kumo_guard'])).stdout,
+      ) as { nftables: Record<string, any>[] };
       let packets = 0;
       const destinations: string[] = [];
       for (const entry of out.nftables) {
         if (entry.counter?.name === 'offbox') packets = entry.counter.packets;
-        if (entry.set?.elem) destinations.push(...entry.set.elem.map((e: unknown) => (typeof e === 'object' && e !== null && 'elem' in e ? String((e as { elem: { val: unknown } }).elem.val) : String(e))));
+        if (entry.set?.elem)
+          destinations.push(
+            ...entry.set.elem.map((e: unknown) =>
+              typeof e === 'object' && e !== null && 'elem' in e
+                ? String((e as { elem: { val: unknown } }).elem.val)
+                : String(e),
+            ),
+          );
       }
       return { packets, destinations };
     },

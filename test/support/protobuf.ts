@@ -15,7 +15,8 @@ function varint(n: bigint): Buffer {
 
 /** One field: strings and nested messages length-delimited, integers and booleans as varints. */
 export function pbField(n: number, value: PbValue): Buffer {
-  if (typeof value === 'bigint' || typeof value === 'boolean') return Buffer.concat([varint(BigInt(n * 8)), varint(typeof value === 'boolean' ? (value ? 1n : 0n) : value)]);
+  if (typeof value === 'bigint' || typeof value === 'boolean')
+    return Buffer.concat([varint(BigInt(n * 8)), varint(typeof value === 'boolean' ? (value ? 1n : 0n) : value)]);
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   return Buffer.concat([varint(BigInt(n * 8 + 2)), varint(BigInt(bytes.length)), bytes]);
 }
@@ -24,7 +25,11 @@ export const pbMessage = (...fields: Buffer[]) => Buffer.concat(fields);
 
 /** The `k8s\0` envelope (runtime.Unknown) around an object of the given type. */
 export const k8sEnvelope = (apiVersion: string, kind: string, object: Buffer) =>
-  Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), pbField(1, pbMessage(pbField(1, apiVersion), pbField(2, kind))), pbField(2, object)]);
+  Buffer.concat([
+    Buffer.from([0x6b, 0x38, 0x73, 0x00]),
+    pbField(1, pbMessage(pbField(1, apiVersion), pbField(2, kind))),
+    pbField(2, object),
+  ]);
 
 /** The body `kubectl create job j1 --image=busybox:1.36 -- echo hi` sends (kubectl 1.32, as `-v=9` printed it). */
 export const KUBECTL_CREATE_JOB_BODY = Buffer.from(

@@ -26,7 +26,13 @@ export async function freshStack(clock: Clock = systemClock): Promise<TestStack>
   // Secrets are sealed as under npm start; the handlers this file's tests start read the same key from the environment.
   process.env.KUMO_SECRETS_KEY ??= randomBytes(32).toString('base64');
   const store = new DynamoStore(client, tableName, clock, testSealer(clock));
-  const api = apiDeps(store, clock, (message, error) => console.error(message, error), {}, { tokens: new DynamoTokenStore(client, tableName), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } });
+  const api = apiDeps(
+    store,
+    clock,
+    (message, error) => console.error(message, error),
+    {},
+    { tokens: new DynamoTokenStore(client, tableName), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
+  );
   await ensureSystemNamespaces(api.service);
   return { tableName, store, api };
 }

@@ -42,7 +42,13 @@ export class DockerApi {
   }
 
   /** A request whose answer is a stream (logs, pull progress, exec output); `timeoutMs` 0 waits as long as it takes. */
-  open(method: string, path: string, body?: unknown, timeoutMs = 0, agent: Agent | false = false): Promise<IncomingMessage> {
+  open(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 0,
+    agent: Agent | false = false,
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
@@ -51,12 +57,17 @@ export class DockerApi {
           path: `/${API_VERSION}${path}`,
           method,
           agent,
-          headers: { host: 'docker', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+          headers: {
+            host: 'docker',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          },
           ...(timeoutMs ? { timeout: timeoutMs } : {}),
         },
         resolve,
       );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer from the container engine in ${timeoutMs} ms`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`${method} ${path}: no answer from the container engine in ${timeoutMs} ms`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });

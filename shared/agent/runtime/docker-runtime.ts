@@ -1,6 +1,16 @@
 import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
 import { LogCursor } from './log-cursor.js';
-import { ContainerStartError, ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink, type PullPolicy } from './runtime.js';
+import {
+  ContainerStartError,
+  ImagePullError,
+  LABELS,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ExitInfo,
+  type OutputSink,
+  type PullPolicy,
+} from './runtime.js';
 import { backoffMs, sleep } from '../../util/retry.js';
 
 interface Inspect {
@@ -13,7 +23,10 @@ interface Inspect {
 const dateOf = (s: string | undefined) => (s && !s.startsWith('0001-') ? new Date(s) : undefined);
 
 function infoOf(i: Inspect): ContainerInfo {
-  const ip = i.NetworkSettings?.IPAddress || Object.values(i.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
+  const ip =
+    i.NetworkSettings?.IPAddress ||
+    Object.values(i.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress ||
+    undefined;
   return {
     id: i.Id,
     labels: i.Config?.Labels ?? {},
@@ -31,7 +44,9 @@ function splitImage(image: string): { name: string; tag: string } {
   const at = image.indexOf('@');
   if (at >= 0) return { name: image.slice(0, at), tag: image.slice(at + 1) };
   const colon = image.lastIndexOf(':');
-  return colon > image.lastIndexOf('/') ? { name: image.slice(0, colon), tag: image.slice(colon + 1) } : { name: image, tag: 'latest' };
+  return colon > image.lastIndexOf('/')
+    ? { name: image.slice(0, colon), tag: image.slice(colon + 1) }
+    : { name: image, tag: 'latest' };
 }
 
 /**
@@ -57,15 +72,26 @@ export class DockerRuntime implements ContainerRuntime {
       },
     );
     if (policy === 'Never') {
-      if (!present) throw new ImagePullError(image, 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+      if (!present)
+        throw new ImagePullError(
+          image,
+          'ErrImageNeverPull',
+          `Container image "${image}" is not present with pull policy of Never`,
+        );
       return false;
     }
     if (present && policy === 'IfNotPresent') return false;
     const { name, tag } = splitImage(image);
     try {
-      const res = await this.api.open('POST', `/images/create?fromImage=${encodeURIComponent(name)}&tag=${encodeURIComponent(tag)}`, undefined, 300_000);
+      const res = await this.api.open(
+        'POST',
+        `/images/create?fromImage=${encodeURIComponent(name)}&tag=${encodeURIComponent(tag)}`,
+        undefined,
+        300_000,
+      );
       const text = await readAll(res);
-      const error = /"error"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? ((res.statusCode ?? 500) >= 400 ? text.slice(0, 300) : undefined);
+      const error =
+        /"error"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? ((res.statusCode ?? 500) >= 400 ? text.slice(0, 300) : undefined);
       if (error) throw new Error(error);
       return true;
     } catch (e) {
@@ -84,29 +110,37 @@ export class DockerRuntime implements ContainerRuntime {
     }
     // A leftover of an attempt that failed half-way (created, never started) would hold the name.
     await this.remove(spec.name);
-    const created = await this.api.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, {
-      Image: spec.image,
-      ...(spec.command ? { Entrypoint: spec.command } : {}),
-      ...(spec.args ? { Cmd: spec.args } : spec.command ? { Cmd: [] } : {}),
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-      Labels: spec.labels,
-      ExposedPorts: exposed,
-      HostConfig: {
-        PortBindings: bindings,
-        ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
-        ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+    const created = await this.api.call<{ Id: string }>(
+      'POST',
+      `/containers/create?name=${encodeURIComponent(spec.name)}`,
+      {
+        Image: spec.image,
+        ...(spec.command ? { Entrypoint: spec.command } : {}),
+        ...(spec.args ? { Cmd: spec.args } : spec.command ? { Cmd: [] } : {}),
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+        Labels: spec.labels,
+        ExposedPorts: exposed,
+        HostConfig: {
+          PortBindings: bindings,
+          ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
+          ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+        },
       },
-    });
+    );
     try {
       await this.api.call('POST', `/containers/${created.Id}/start`);
     } catch (e) {
       // The OCI runtime could not start the process (e.g. `exec: "/x": no such file`): StartError, as
       // containerd reports it. (It was CreateContainerError, which neither counted a restart nor backed off.)
-      if (e instanceof DockerApiError && e.status >= 500) throw new ContainerStartError(e.message.replace(/^POST \S+: \d+ /, ''));
+      if (e instanceof DockerApiError && e.status >= 500)
+        throw new ContainerStartError(e.message.replace(/^POST \S+: \d+ /, ''));
       throw e;
     }
-    this.streams.set(created.Id, this.streamLogs(created.Id, output, 0).catch(() => undefined));
+    this.streams.set(
+      created.Id,
+      this.streamLogs(created.Id, output, 0).catch(() => undefined),
+    );
     return infoOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect);
   }
 
@@ -127,12 +161,21 @@ export class DockerRuntime implements ContainerRuntime {
       (i) => infoOf(i as Inspect),
       () => undefined,
     );
-    return { exitCode: info?.exitCode ?? 137, reason: info ? info.reason : 'ContainerGone', finishedAt: info?.finishedAt ?? new Date() };
+    return {
+      exitCode: info?.exitCode ?? 137,
+      reason: info ? info.reason : 'ContainerGone',
+      finishedAt: info?.finishedAt ?? new Date(),
+    };
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     try {
-      await this.api.call('POST', `/containers/${id}/stop?t=${Math.max(0, Math.floor(graceSeconds))}`, undefined, (graceSeconds + 30) * 1000);
+      await this.api.call(
+        'POST',
+        `/containers/${id}/stop?t=${Math.max(0, Math.floor(graceSeconds))}`,
+        undefined,
+        (graceSeconds + 30) * 1000,
+      );
     } catch (e) {
       if (!(e instanceof DockerApiError) || (e.status !== 304 && e.status !== 404)) throw e;
     }
@@ -160,7 +203,10 @@ export class DockerRuntime implements ContainerRuntime {
   /** Streams the container's output until it exits. Some engines answer only with the first line, so callers do not wait on it. */
   follow(id: string, output: OutputSink): Promise<void> {
     const stream = this.streamLogs(id, output, Math.floor(Date.now() / 1000));
-    this.streams.set(id, stream.catch(() => undefined));
+    this.streams.set(
+      id,
+      stream.catch(() => undefined),
+    );
     return stream;
   }
 
@@ -184,8 +230,16 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** One logs request from `since`, following or not; what the cursor has seen already is skipped. */
-  private async deliver(id: string, follow: boolean, since: number, cursor: LogCursor, output: OutputSink): Promise<void> {
-    const res = await this.api.open('GET', `/containers/${id}/logs?follow=${follow}&stdout=true&stderr=true&timestamps=true&since=${since}`).catch(() => undefined);
+  private async deliver(
+    id: string,
+    follow: boolean,
+    since: number,
+    cursor: LogCursor,
+    output: OutputSink,
+  ): Promise<void> {
+    const res = await this.api
+      .open('GET', `/containers/${id}/logs?follow=${follow}&stdout=true&stderr=true&timestamps=true&since=${since}`)
+      .catch(() => undefined);
     if (!res) return;
     if ((res.statusCode ?? 500) >= 400) {
       res.resume();
@@ -203,12 +257,19 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const created = await this.api.call<{ Id: string }>('POST', `/containers/${id}/exec`, { Cmd: command, AttachStdout: true, AttachStderr: true });
+    const created = await this.api.call<{ Id: string }>('POST', `/containers/${id}/exec`, {
+      Cmd: command,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
     let output = '';
     const res = await this.api.open('POST', `/exec/${created.Id}/start`, { Detach: false, Tty: false }, timeoutMs);
     const feed = demultiplexer((text) => (output += text));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => (res.destroy(), reject(new Error(`command timed out after ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(
+        () => (res.destroy(), reject(new Error(`command timed out after ${timeoutMs} ms`))),
+        timeoutMs,
+      );
       res.on('data', feed);
       res.on('end', () => (clearTimeout(timer), resolve()));
       res.on('error', (e) => (clearTimeout(timer), reject(e)));

@@ -2,7 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
-import { ContainerConfigError, ContainerStartError, type ContainerInfo, type ContainerRuntime, type ContainerSpec, type ExitInfo, type OutputSink } from './runtime.js';
+import {
+  ContainerConfigError,
+  ContainerStartError,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ExitInfo,
+  type OutputSink,
+} from './runtime.js';
 
 interface Child {
   process: ChildProcess;
@@ -12,7 +20,8 @@ interface Child {
   cwd: string;
 }
 
-const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) => code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) =>
+  code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 
 /**
  * Runs each container's command/args as a child process on the host, in its own process group so a
@@ -41,7 +50,10 @@ export class ProcessRuntime implements ContainerRuntime {
   async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
     const argv = [...(spec.command ?? []), ...(spec.args ?? [])];
     const [file, ...rest] = argv;
-    if (!file) throw new ContainerConfigError('the process runtime runs the container\'s command and args; set "command" (without an engine the image\'s entrypoint is unknown)');
+    if (!file)
+      throw new ContainerConfigError(
+        'the process runtime runs the container\'s command and args; set "command" (without an engine the image\'s entrypoint is unknown)',
+      );
     const id = `proc-${process.pid}-${++this.seq}`;
     const cwd = spec.workingDir ?? join(this.workDir, spec.name);
     mkdirSync(cwd, { recursive: true });
@@ -49,7 +61,9 @@ export class ProcessRuntime implements ContainerRuntime {
     const child = spawn(file, rest, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (e) => reject(new ContainerStartError(`failed to start ${JSON.stringify(file)}: ${e.message}`)));
+      child.once('error', (e) =>
+        reject(new ContainerStartError(`failed to start ${JSON.stringify(file)}: ${e.message}`)),
+      );
     });
     const record = this.recordGroup(child);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => output.write(d, 'stdout'));
@@ -141,7 +155,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const signalAll = (signal: NodeJS.Signals) => alive.forEach((pid) => killGroup(pid, signal));
     signalAll('SIGTERM');
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && alive.some((pid) => startTimeOf(pid) !== undefined)) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && alive.some((pid) => startTimeOf(pid) !== undefined))
+      await new Promise((r) => setTimeout(r, 50));
     signalAll('SIGKILL');
     for (const pid of alive) rmSync(join(dir, String(pid)), { force: true });
     return alive.length;

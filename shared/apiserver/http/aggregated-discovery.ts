@@ -17,12 +17,18 @@ export function negotiatedDiscovery(accept: string | undefined): 'v2' | 'v2beta1
         .slice(1)
         .map((p) => p.trim().split('=') as [string, string]),
     );
-    if (params.g === 'apidiscovery.k8s.io' && params.as === 'APIGroupDiscoveryList' && (params.v === 'v2' || params.v === 'v2beta1')) return params.v;
+    if (
+      params.g === 'apidiscovery.k8s.io' &&
+      params.as === 'APIGroupDiscoveryList' &&
+      (params.v === 'v2' || params.v === 'v2beta1')
+    )
+      return params.v;
   }
   return undefined;
 }
 
-export const discoveryContentType = (v: 'v2' | 'v2beta1') => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+export const discoveryContentType = (v: 'v2' | 'v2beta1') =>
+  `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
 
 function resourceDoc(t: ResourceType) {
   return {
@@ -33,7 +39,11 @@ function resourceDoc(t: ResourceType) {
     verbs: SERVED_VERBS,
     ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
     ...(t.categories.length ? { categories: t.categories } : {}),
-    subresources: t.subresources.map((s) => ({ subresource: s.name, responseKind: { group: s.group, version: s.version, kind: s.kind }, verbs: s.verbs })),
+    subresources: t.subresources.map((s) => ({
+      subresource: s.name,
+      responseKind: { group: s.group, version: s.version, kind: s.kind },
+      verbs: s.verbs,
+    })),
   };
 }
 
@@ -47,7 +57,11 @@ export function aggregatedDiscovery(core: boolean, v: 'v2' | 'v2beta1') {
       metadata: { name: group },
       versions: groupVersions()
         .filter((gv) => gv.group === group)
-        .map((gv) => ({ version: gv.version, freshness: 'Current', resources: RESOURCE_TYPES.filter((t) => apiVersionOf(t) === apiVersionOf(gv)).map(resourceDoc) })),
+        .map((gv) => ({
+          version: gv.version,
+          freshness: 'Current',
+          resources: RESOURCE_TYPES.filter((t) => apiVersionOf(t) === apiVersionOf(gv)).map(resourceDoc),
+        })),
     })),
   };
 }

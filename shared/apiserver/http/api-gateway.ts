@@ -6,7 +6,10 @@ export function fromHttpApiEvent(event: APIGatewayProxyEventV2): ApiRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
   // serverless-offline sends null for an empty body, API Gateway omits it.
-  const bytes = event.body === undefined || event.body === null ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const bytes =
+    event.body === undefined || event.body === null
+      ? undefined
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   const body = bytes?.toString('utf8');
   return {
     method: event.requestContext.http.method,

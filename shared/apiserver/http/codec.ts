@@ -5,14 +5,16 @@ import { isPlainObject } from '../../model/json.js';
 /** Bodies larger than this are refused before parsing (Kubernetes' own request limit is 3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export const mediaTypeOf = (contentType: string | undefined) => (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+export const mediaTypeOf = (contentType: string | undefined) =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 const JSON_TYPES = new Set(['', 'application/json', 'application/merge-patch+json', 'application/json-patch+json']);
 const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']);
 
 export function checkSize(body: string) {
   const bytes = Buffer.byteLength(body, 'utf8');
-  if (bytes > MAX_BODY_BYTES) throw new RequestEntityTooLargeError(`the request body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`);
+  if (bytes > MAX_BODY_BYTES)
+    throw new RequestEntityTooLargeError(`the request body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`);
 }
 
 /**
@@ -34,7 +36,8 @@ function nestingOf(value: unknown): number {
     if (v === null || typeof v !== 'object') continue;
     if (depth + 1 > max) max = depth + 1;
     if (max > MAX_NESTING) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return max;
 }
@@ -120,7 +123,8 @@ const toWellFormed = (s: string) => s.replace(LONE_SURROGATE, '\ufffd');
 function wellFormed(value: unknown): unknown {
   if (typeof value === 'string') return toWellFormed(value);
   if (Array.isArray(value)) return value.map(wellFormed);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [toWellFormed(k), wellFormed(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [toWellFormed(k), wellFormed(v)]));
   return value;
 }
 
@@ -136,7 +140,8 @@ export function decodeDocuments(contentType: string | undefined, body: string | 
     const list = Array.isArray(parsed) ? parsed : [parsed];
     docs = [];
     for (const [i, d] of list.entries()) {
-      if (d.errors.length) throw new BadRequestError(`document ${i + 1} is not valid YAML: ${d.errors[0]?.message ?? ''}`);
+      if (d.errors.length)
+        throw new BadRequestError(`document ${i + 1} is not valid YAML: ${d.errors[0]?.message ?? ''}`);
       const v = d.toJS() as unknown;
       if (nestingOf(v) > MAX_NESTING) throw tooDeep();
       if (v !== null && v !== undefined) docs.push(MAY_HOLD_SURROGATES.test(body) ? wellFormed(v) : v);
@@ -146,7 +151,9 @@ export function decodeDocuments(contentType: string | undefined, body: string | 
     docs = Array.isArray(v) ? v : [v];
   }
   // `kind: List` wraps items, as `kubectl get -o yaml` prints them.
-  return docs.flatMap((d): unknown[] => (isPlainObject(d) && d.kind === 'List' && Array.isArray(d.items) ? d.items : [d]));
+  return docs.flatMap((d): unknown[] =>
+    isPlainObject(d) && d.kind === 'List' && Array.isArray(d.items) ? d.items : [d],
+  );
 }
 
 export type Encoding = 'json' | 'yaml';
@@ -158,5 +165,7 @@ export function encodingFor(accept: string | undefined): Encoding {
 }
 
 export function encode(value: unknown, encoding: Encoding): { body: string; contentType: string } {
-  return encoding === 'yaml' ? { body: toYaml(value), contentType: 'application/yaml' } : { body: JSON.stringify(value), contentType: 'application/json' };
+  return encoding === 'yaml'
+    ? { body: toYaml(value), contentType: 'application/yaml' }
+    : { body: JSON.stringify(value), contentType: 'application/json' };
 }

@@ -7,10 +7,23 @@ import { SERVED_VERBS } from './aggregated-discovery.js';
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kumo' };
 
 export function versionInfo() {
-  return { ...KUBERNETES_VERSION, gitCommit: 'kumo', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'n/a', compiler: 'n/a', platform: 'aws/lambda' };
+  return {
+    ...KUBERNETES_VERSION,
+    gitCommit: 'kumo',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'n/a',
+    compiler: 'n/a',
+    platform: 'aws/lambda',
+  };
 }
 
-export const apiVersions = () => ({ kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'], serverAddressByClientCIDRs: [] });
+export const apiVersions = () => ({
+  kind: 'APIVersions',
+  apiVersion: 'v1',
+  versions: ['v1'],
+  serverAddressByClientCIDRs: [],
+});
 
 function groupDoc(group: string) {
   const versions = groupVersions()

@@ -12,7 +12,10 @@ export class FieldRules {
 
   constructor(param: string | null) {
     if (param !== null && param !== '' && !MODES.includes(param as FieldValidation))
-      throw new BadRequestError(`fieldValidation: Unsupported value: ${JSON.stringify(param)}: supported values: "Ignore", "Warn", "Strict"`, [cause.notSupported('fieldValidation', param, MODES)]);
+      throw new BadRequestError(
+        `fieldValidation: Unsupported value: ${JSON.stringify(param)}: supported values: "Ignore", "Warn", "Strict"`,
+        [cause.notSupported('fieldValidation', param, MODES)],
+      );
     // The kube-apiserver's default when a client does not say: drop unknown fields and warn.
     this.mode = (param || 'Warn') as FieldValidation;
   }
@@ -22,7 +25,9 @@ export class FieldRules {
     const { pruned, unknown } = checkFields(type.kind, body);
     if (unknown.length === 0) return body;
     if (this.mode === 'Strict')
-      throw new BadRequestError(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+      throw new BadRequestError(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+      );
     if (this.mode === 'Warn') this.warnings.push(...unknown.map((u) => `unknown field "${u}"`));
     return pruned;
   }
@@ -48,5 +53,7 @@ export class FieldRules {
  * (`spec.%E6%97%A5%E6%9C%AC`), with control characters encoded the same way.
  */
 function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return text.replace(/[^\x20-\x7e]+/g, (run) =>
+    [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 }

@@ -74,24 +74,49 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
     if (!r) throw unknown;
     const reply = await dispatch(req, r, deps, principal, fields);
     const warning = fields.warningHeader();
-    if (reply.raw !== undefined) return { statusCode: reply.code, headers: { 'content-type': reply.contentType ?? 'application/json' }, body: reply.raw };
-    if (reply.contentType) return { statusCode: reply.code, headers: { 'content-type': reply.contentType }, body: JSON.stringify(reply.value) };
+    if (reply.raw !== undefined)
+      return {
+        statusCode: reply.code,
+        headers: { 'content-type': reply.contentType ?? 'application/json' },
+        body: reply.raw,
+      };
+    if (reply.contentType)
+      return {
+        statusCode: reply.code,
+        headers: { 'content-type': reply.contentType },
+        body: JSON.stringify(reply.value),
+      };
     const { body, contentType } = encode(reply.value, encoding);
     return { statusCode: reply.code, headers: { 'content-type': contentType, ...(warning ? { warning } : {}) }, body };
   } catch (e) {
     const err = e instanceof StatusError ? e : internalError(e, deps);
     const { body, contentType } = encode(err.toStatus(), encoding);
     const retry = err.details?.retryAfterSeconds;
-    return { statusCode: err.code, headers: { 'content-type': contentType, ...(retry ? { 'retry-after': String(retry) } : {}) }, body };
+    return {
+      statusCode: err.code,
+      headers: { 'content-type': contentType, ...(retry ? { 'retry-after': String(retry) } : {}) },
+      body,
+    };
   }
 }
 
 function internalError(e: unknown, deps: ApiDeps): StatusError {
   deps.logError('unexpected error while serving a request', e);
-  return new StatusError(500, 'InternalError', 'Internal error occurred: the server could not complete the request; see the control-plane logs', {});
+  return new StatusError(
+    500,
+    'InternalError',
+    'Internal error occurred: the server could not complete the request; see the control-plane logs',
+    {},
+  );
 }
 
-async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Principal, fields: FieldRules): Promise<Reply> {
+async function dispatch(
+  req: ApiRequest,
+  r: Route,
+  deps: ApiDeps,
+  principal: Principal,
+  fields: FieldRules,
+): Promise<Reply> {
   const m = req.method.toUpperCase();
   const readOnly = (value: () => unknown): Reply => {
     if (m !== 'GET') throw methodNotAllowed(m, req.path);
@@ -133,14 +158,21 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Pri
       }
       if (!deps.nodes) throw new RouteNotFoundError();
       const body = decodeBody(req.headers['content-type'], req.body);
-      return ok(r.action === 'register' ? await deps.nodes.register(r.node, body) : await deps.nodes.sync(r.node, body));
+      return ok(
+        r.action === 'register' ? await deps.nodes.register(r.node, body) : await deps.nodes.sync(r.node, body),
+      );
     }
     case 'collection':
       return collection(req, m, r.type, r.namespace, deps.service, deps.clock, fields);
     case 'object':
       if (r.type.kind === 'Pod' && r.subresource === 'log') {
         if (m !== 'GET') throw methodNotAllowed(m, req.path);
-        return { code: 200, value: null, contentType: 'text/plain', raw: await podLog(deps.service, deps.logs, r.namespace, r.name, req.query) };
+        return {
+          code: 200,
+          value: null,
+          contentType: 'text/plain',
+          raw: await podLog(deps.service, deps.logs, r.namespace, r.name, req.query),
+        };
       }
       if (r.type.kind === 'Pod' && r.subresource === 'binding') {
         if (m !== 'POST') throw methodNotAllowed(m, req.path);
@@ -154,30 +186,73 @@ async function dispatch(req: ApiRequest, r: Route, deps: ApiDeps, principal: Pri
 }
 
 function rejectDryRun(req: ApiRequest) {
-  if (req.query.get('dryRun')) throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
+  if (req.query.get('dryRun'))
+    throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
 }
 
-async function collection(req: ApiRequest, m: string, type: ResourceType, namespace: string | undefined, service: ObjectService, clock: Clock, fields: FieldRules): Promise<Reply> {
+async function collection(
+  req: ApiRequest,
+  m: string,
+  type: ResourceType,
+  namespace: string | undefined,
+  service: ObjectService,
+  clock: Clock,
+  fields: FieldRules,
+): Promise<Reply> {
   if (m === 'GET') {
     const labelSelector = req.query.get('labelSelector') ?? undefined;
     const fieldSelector = req.query.get('fieldSelector') ?? undefined;
     if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
       const timeout = req.query.get('timeoutSeconds');
-      const events = await service.watch(type, namespace, { labelSelector, fieldSelector, resourceVersion: req.query.get('resourceVersion') ?? undefined, timeoutSeconds: timeout ? Number(timeout) : undefined });
+      const events = await service.watch(type, namespace, {
+        labelSelector,
+        fieldSelector,
+        resourceVersion: req.query.get('resourceVersion') ?? undefined,
+        timeoutSeconds: timeout ? Number(timeout) : undefined,
+      });
       // `kubectl get -w` asks for Table rows in its events, as for the list before them.
       const asTable = wantsTable(req.headers.accept);
       const lines = events.map((e) =>
-        JSON.stringify(asTable && e.type !== 'BOOKMARK' ? { ...e, object: toTable(type.kind, [e.object], { resourceVersion: e.object.metadata.resourceVersion }, clock.now().getTime(), req.query.get('includeObject') ?? undefined) } : e),
+        JSON.stringify(
+          asTable && e.type !== 'BOOKMARK'
+            ? {
+                ...e,
+                object: toTable(
+                  type.kind,
+                  [e.object],
+                  { resourceVersion: e.object.metadata.resourceVersion },
+                  clock.now().getTime(),
+                  req.query.get('includeObject') ?? undefined,
+                ),
+              }
+            : e,
+        ),
       );
       return { code: 200, value: undefined, contentType: 'application/json', raw: lines.join('\n') + '\n' };
     }
     const limit = req.query.get('limit');
-    const list = await service.list(type, namespace, { labelSelector, fieldSelector, limit: limit === null ? undefined : Number(limit), continue: req.query.get('continue') || undefined });
-    if (wantsTable(req.headers.accept)) return typed(toTable(type.kind, list.items, list.metadata, clock.now().getTime(), req.query.get('includeObject') ?? undefined), TABLE_CONTENT_TYPE);
+    const list = await service.list(type, namespace, {
+      labelSelector,
+      fieldSelector,
+      limit: limit === null ? undefined : Number(limit),
+      continue: req.query.get('continue') || undefined,
+    });
+    if (wantsTable(req.headers.accept))
+      return typed(
+        toTable(
+          type.kind,
+          list.items,
+          list.metadata,
+          clock.now().getTime(),
+          req.query.get('includeObject') ?? undefined,
+        ),
+        TABLE_CONTENT_TYPE,
+      );
     return ok(list);
   }
   if (m === 'POST') {
-    if (type.namespaced && namespace === undefined) throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
+    if (type.namespaced && namespace === undefined)
+      throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
     rejectDryRun(req);
     return ok(await service.create(type, namespace, fields.apply(type, requestBody(req))), 201);
   }
@@ -186,14 +261,16 @@ async function collection(req: ApiRequest, m: string, type: ResourceType, namesp
 
 /** A request's body: JSON or YAML, or one of the few protobuf messages kubectl's typed clients send. */
 function requestBody(req: ApiRequest): unknown {
-  if (mediaTypeOf(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE) return decodeProtobufObject(req.bodyBytes ?? Buffer.from(req.body ?? '', 'utf8'));
+  if (mediaTypeOf(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE)
+    return decodeProtobufObject(req.bodyBytes ?? Buffer.from(req.body ?? '', 'utf8'));
   return decodeBody(req.headers['content-type'], req.body);
 }
 
 /** DeleteOptions from a delete's body (or an eviction's), refusing a dry run as the query does. */
 function checkedDeleteOptions(body: unknown, what: string): DeleteOptions {
   if (!isPlainObject(body)) throw new BadRequestError(`the body of ${what} must be a DeleteOptions object`);
-  if (Array.isArray(body.dryRun) && body.dryRun.length) throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
+  if (Array.isArray(body.dryRun) && body.dryRun.length)
+    throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
   return body as DeleteOptions;
 }
 
@@ -209,28 +286,71 @@ function deleteOptions(req: ApiRequest): DeleteOptions {
   };
 }
 
-async function update(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, mode: UpdateMode, fields: FieldRules) {
+async function update(
+  req: ApiRequest,
+  m: string,
+  type: ResourceType,
+  ns: string,
+  name: string,
+  service: ObjectService,
+  mode: UpdateMode,
+  fields: FieldRules,
+) {
   rejectDryRun(req);
-  if (m === 'PUT') return ok(await service.replace(type, ns, name, fields.apply(type, decodeBody(req.headers['content-type'], req.body)), mode));
+  if (m === 'PUT')
+    return ok(
+      await service.replace(
+        type,
+        ns,
+        name,
+        fields.apply(type, decodeBody(req.headers['content-type'], req.body)),
+        mode,
+      ),
+    );
   const patchType = patchTypeOf(req.headers['content-type'] ?? '');
   if (patchType === 'apply') {
-    if (mode !== 'main') throw methodNotAllowed('APPLY', `${req.path}: server-side apply of a subresource is not supported`);
+    if (mode !== 'main')
+      throw methodNotAllowed('APPLY', `${req.path}: server-side apply of a subresource is not supported`);
     // kubectl sends the apply body as JSON under the YAML media type; YAML is accepted too.
     const body = decodeBody(req.body?.trimStart().startsWith('{') ? 'application/json' : 'application/yaml', req.body);
     const force = req.query.get('force') === 'true';
-    const { object, created } = await service.apply(type, ns, name, fields.apply(type, body), { fieldManager: req.query.get('fieldManager') ?? undefined, force });
+    const { object, created } = await service.apply(type, ns, name, fields.apply(type, body), {
+      fieldManager: req.query.get('fieldManager') ?? undefined,
+      force,
+    });
     return ok(object, created ? 201 : 200);
   }
   // A JSON patch names paths, not fields; like the kube-apiserver's, its result is what is stored (unchecked here).
   const patch = decodeBody('application/json', req.body);
-  return ok(await service.patch(type, ns, name, patchType, patchType === 'json' ? patch : fields.apply(type, patch), mode));
+  return ok(
+    await service.patch(type, ns, name, patchType, patchType === 'json' ? patch : fields.apply(type, patch), mode),
+  );
 }
 
-async function object(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService, clock: Clock, fields: FieldRules): Promise<Reply> {
+async function object(
+  req: ApiRequest,
+  m: string,
+  type: ResourceType,
+  ns: string,
+  name: string,
+  service: ObjectService,
+  clock: Clock,
+  fields: FieldRules,
+): Promise<Reply> {
   switch (m) {
     case 'GET': {
       const o = await service.get(type, ns, name);
-      if (wantsTable(req.headers.accept)) return typed(toTable(type.kind, [o], { resourceVersion: o.metadata.resourceVersion }, clock.now().getTime(), req.query.get('includeObject') ?? undefined), TABLE_CONTENT_TYPE);
+      if (wantsTable(req.headers.accept))
+        return typed(
+          toTable(
+            type.kind,
+            [o],
+            { resourceVersion: o.metadata.resourceVersion },
+            clock.now().getTime(),
+            req.query.get('includeObject') ?? undefined,
+          ),
+          TABLE_CONTENT_TYPE,
+        );
       return ok(o);
     }
     case 'PUT':
@@ -246,10 +366,28 @@ async function object(req: ApiRequest, m: string, type: ResourceType, ns: string
   }
 }
 
-async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, sub: string, service: ObjectService, fields: FieldRules): Promise<Reply> {
+async function subresource(
+  req: ApiRequest,
+  m: string,
+  type: ResourceType,
+  ns: string,
+  name: string,
+  sub: string,
+  service: ObjectService,
+  fields: FieldRules,
+): Promise<Reply> {
   if (type.kind === 'Pod' && STREAMING_SUBRESOURCES.has(sub))
-    throw methodNotAllowed(m, `pods/${sub}: kumo's API runs behind API Gateway and Lambda, which cannot hold the streaming connection ${sub} needs`);
-  if (!type.subresources.some((s) => s.name === sub)) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${type.plural}/${sub})`, {});
+    throw methodNotAllowed(
+      m,
+      `pods/${sub}: kumo's API runs behind API Gateway and Lambda, which cannot hold the streaming connection ${sub} needs`,
+    );
+  if (!type.subresources.some((s) => s.name === sub))
+    throw new StatusError(
+      404,
+      'NotFound',
+      `the server could not find the requested resource (${type.plural}/${sub})`,
+      {},
+    );
   if (sub === 'eviction') return evict(req, m, type, ns, name, service);
   if (sub === 'status') {
     if (m === 'GET') return ok(await service.get(type, ns, name));
@@ -278,13 +416,21 @@ async function subresource(req: ApiRequest, m: string, type: ResourceType, ns: s
  * like the kube-apiserver with a Success Status and 201. kumo has no PodDisruptionBudgets, so an
  * eviction is never refused for the sake of one (Kubernetes would answer 429 then).
  */
-async function evict(req: ApiRequest, m: string, type: ResourceType, ns: string, name: string, service: ObjectService): Promise<Reply> {
+async function evict(
+  req: ApiRequest,
+  m: string,
+  type: ResourceType,
+  ns: string,
+  name: string,
+  service: ObjectService,
+): Promise<Reply> {
   if (m !== 'POST') throw methodNotAllowed(m, req.path);
   rejectDryRun(req);
   const body = requestBody(req);
   if (!isPlainObject(body)) throw new BadRequestError('the body of an eviction must be an Eviction object (policy/v1)');
   const named = isPlainObject(body.metadata) ? body.metadata.name : undefined;
-  if (named !== undefined && named !== name) throw new BadRequestError('name in URL does not match name in Eviction object');
-  await service.delete(type, ns, name, checkedDeleteOptions(body.deleteOptions ?? {}, 'an eviction\'s deleteOptions'));
+  if (named !== undefined && named !== name)
+    throw new BadRequestError('name in URL does not match name in Eviction object');
+  await service.delete(type, ns, name, checkedDeleteOptions(body.deleteOptions ?? {}, "an eviction's deleteOptions"));
   return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
 }

@@ -22,8 +22,13 @@ export function openApiGroupVersion(group: string, version: string) {
   for (const t of RESOURCE_TYPES.filter((x) => x.group === group && x.version === version)) {
     const base = `/${gvPath(group, version)}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.plural}`;
     const gvk = { group, version, kind: t.kind };
-    const params = [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }, { name: 'fieldManager', in: 'query', schema: { type: 'string' } }];
-    paths[base] = { post: { 'x-kubernetes-group-version-kind': gvk, 'x-kubernetes-action': 'post', parameters: params } };
+    const params = [
+      { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
+      { name: 'fieldManager', in: 'query', schema: { type: 'string' } },
+    ];
+    paths[base] = {
+      post: { 'x-kubernetes-group-version-kind': gvk, 'x-kubernetes-action': 'post', parameters: params },
+    };
     paths[`${base}/{name}`] = {
       get: { 'x-kubernetes-group-version-kind': gvk, 'x-kubernetes-action': 'get' },
       put: { 'x-kubernetes-group-version-kind': gvk, 'x-kubernetes-action': 'put', parameters: params },

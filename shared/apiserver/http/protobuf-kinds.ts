@@ -46,10 +46,21 @@ export function decodeMessage(fs: Field[], schema: Schema): Record<string, unkno
       const items = occurrences.map((f) => value(f, type.repeated)).filter((x) => x !== undefined);
       v = items.length ? items : undefined;
     } else if (typeof type === 'object' && 'map' in type) {
-      const entries = occurrences.map((f) => fields(f.bytes ?? Buffer.alloc(0))).map((e) => {
-        const valueField = first(e, 2);
-        return [str(first(e, 1)) ?? '', valueField ? (type.map === 'string' ? (str(valueField) ?? '') : value(valueField, type.map)) : type.map === 'string' ? '' : undefined];
-      });
+      const entries = occurrences
+        .map((f) => fields(f.bytes ?? Buffer.alloc(0)))
+        .map((e) => {
+          const valueField = first(e, 2);
+          return [
+            str(first(e, 1)) ?? '',
+            valueField
+              ? type.map === 'string'
+                ? (str(valueField) ?? '')
+                : value(valueField, type.map)
+              : type.map === 'string'
+                ? ''
+                : undefined,
+          ];
+        });
       // A quantity map holds messages: { string: "100m" } stands for "100m".
       v = Object.fromEntries(entries.map(([k, x]) => [k, isQuantity(x) ? x.string : x]));
     } else v = value(occurrences[occurrences.length - 1] as Field, type as Scalar | Schema | 'intOrString');
@@ -58,4 +69,5 @@ export function decodeMessage(fs: Field[], schema: Schema): Record<string, unkno
   return Object.keys(out).length ? out : undefined;
 }
 
-const isQuantity = (x: unknown): x is { string: string } => isPlainObject(x) && Object.keys(x).length === 1 && typeof x.string === 'string';
+const isQuantity = (x: unknown): x is { string: string } =>
+  isPlainObject(x) && Object.keys(x).length === 1 && typeof x.string === 'string';

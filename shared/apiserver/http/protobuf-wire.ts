@@ -45,4 +45,3 @@ export function fields(b: Buffer): Field[] {
 
 export const str = (f: Field | undefined) => (f?.bytes ? f.bytes.toString('utf8') : undefined);
 export const first = (fs: Field[], n: number) => fs.find((f) => f.n === n);
-

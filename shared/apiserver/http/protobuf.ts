@@ -15,15 +15,23 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 /** The `k8s\0` envelope (runtime.Unknown): the TypeMeta and the object's own bytes. */
 function unwrap(body: Buffer): { apiVersion: string; kind: string; object: Field[] } {
-  if (!body.subarray(0, 4).equals(MAGIC)) throw new UnsupportedMediaTypeError(`${PROTOBUF_MEDIA_TYPE} (missing k8s envelope)`);
+  if (!body.subarray(0, 4).equals(MAGIC))
+    throw new UnsupportedMediaTypeError(`${PROTOBUF_MEDIA_TYPE} (missing k8s envelope)`);
   const unknown = fields(body.subarray(4));
   const typeMeta = fields(first(unknown, 1)?.bytes ?? Buffer.alloc(0));
-  return { apiVersion: str(first(typeMeta, 1)) ?? '', kind: str(first(typeMeta, 2)) ?? '', object: fields(first(unknown, 2)?.bytes ?? Buffer.alloc(0)) };
+  return {
+    apiVersion: str(first(typeMeta, 1)) ?? '',
+    kind: str(first(typeMeta, 2)) ?? '',
+    object: fields(first(unknown, 2)?.bytes ?? Buffer.alloc(0)),
+  };
 }
 
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const { apiVersion, kind, object } = unwrap(body);
   const schema = typeByKindName(kind)?.protobuf ?? BODY_SCHEMAS[kind];
-  if (!schema) throw new UnsupportedMediaTypeError(`${PROTOBUF_MEDIA_TYPE} for ${kind || 'this kind'}; kumo reads JSON and YAML (use kubectl apply -f or create -f with a manifest)`);
+  if (!schema)
+    throw new UnsupportedMediaTypeError(
+      `${PROTOBUF_MEDIA_TYPE} for ${kind || 'this kind'}; kumo reads JSON and YAML (use kubectl apply -f or create -f with a manifest)`,
+    );
   return { apiVersion, kind, ...decodeMessage(object, schema) };
 }

@@ -24,11 +24,23 @@ function verbOf(method: string, isObject: boolean, query: URLSearchParams): Verb
 }
 
 /** `r` undefined: a path that names nothing served, authorized like any other non-resource path. */
-export function requestAttributes(r: Route | undefined, method: string, path: string, query: URLSearchParams): RequestAttributes {
+export function requestAttributes(
+  r: Route | undefined,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+): RequestAttributes {
   const m = method.toUpperCase();
   switch (r?.kind) {
     case 'collection':
-      return { type: 'resource', verb: verbOf(m, false, query), group: r.type.group, resource: r.type.plural, namespaced: r.type.namespaced, namespace: r.namespace };
+      return {
+        type: 'resource',
+        verb: verbOf(m, false, query),
+        group: r.type.group,
+        resource: r.type.plural,
+        namespaced: r.type.namespaced,
+        namespace: r.namespace,
+      };
     case 'object':
       return {
         type: 'resource',

@@ -37,7 +37,8 @@ function resourceRoute(group: string, version: string, segs: string[]): Route {
     // otherwise /namespaces/{name}/{subresource} on the Namespace itself, below
   }
   const t = lookup(a);
-  if (!t) throw new RouteNotFoundError(`the server could not find the requested resource (${group ? `${a}.${group}` : a})`);
+  if (!t)
+    throw new RouteNotFoundError(`the server could not find the requested resource (${group ? `${a}.${group}` : a})`);
   if (b === undefined) return { kind: 'collection', type: t };
   if (t.namespaced) throw new RouteNotFoundError();
   if (d !== undefined) throw new RouteNotFoundError();
@@ -50,7 +51,12 @@ export function route(path: string): Route {
   if (clean === '/healthz' || clean === '/livez' || clean === '/readyz') return { kind: 'health' };
   if (clean === BULK_APPLY_PATH) return { kind: 'bulkApply' };
   const agent = NODE_AGENT_PATH.exec(clean);
-  if (agent) return { kind: 'nodeAgent', node: decodeURIComponent(agent[1] ?? ''), action: agent[2] as 'register' | 'sync' | 'credentials' };
+  if (agent)
+    return {
+      kind: 'nodeAgent',
+      node: decodeURIComponent(agent[1] ?? ''),
+      action: agent[2] as 'register' | 'sync' | 'credentials',
+    };
   if (clean === '/openapi/v3') return { kind: 'openapiV3Root' };
   const oa = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(clean);
   if (oa) {
@@ -74,4 +80,5 @@ export function route(path: string): Route {
   throw new RouteNotFoundError();
 }
 
-export const methodNotAllowed = (method: string, what: string) => new MethodNotAllowedError(`the server does not allow this method on the requested resource: ${method} ${what}`);
+export const methodNotAllowed = (method: string, what: string) =>
+  new MethodNotAllowedError(`the server does not allow this method on the requested resource: ${method} ${what}`);

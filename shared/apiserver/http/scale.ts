@@ -24,6 +24,7 @@ export function scaleOf(o: StoredObject) {
 /** The replica count a Scale body (after any patch) asks for. */
 export function replicasFromScale(scale: unknown): number {
   const replicas = isPlainObject(scale) && isPlainObject(scale.spec) ? scale.spec.replicas : undefined;
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) throw new BadRequestError('spec.replicas must be a non-negative integer');
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+    throw new BadRequestError('spec.replicas must be a non-negative integer');
   return replicas;
 }

@@ -8,7 +8,13 @@ import { annotations, causesFrom, labels, loose } from '../../model/schemas/sche
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
-const ownerReference = loose({ apiVersion: z.string().min(1), kind: z.string().min(1), name: z.string().min(1), uid: z.string().min(1), controller: z.boolean().optional() });
+const ownerReference = loose({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  name: z.string().min(1),
+  uid: z.string().min(1),
+  controller: z.boolean().optional(),
+});
 
 const metadataSchema = loose({
   name: z.string().optional(),
@@ -19,7 +25,12 @@ const metadataSchema = loose({
   ownerReferences: z
     .array(ownerReference)
     .superRefine((refs, ctx) => {
-      if (refs.filter((r) => r.controller).length > 1) ctx.addIssue({ code: 'custom', message: 'Only one reference can have Controller set to true', params: { reason: 'FieldValueForbidden' } });
+      if (refs.filter((r) => r.controller).length > 1)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'Only one reference can have Controller set to true',
+          params: { reason: 'FieldValueForbidden' },
+        });
     })
     .optional(),
   finalizers: z.array(z.string()).optional(),
@@ -33,12 +44,19 @@ function metadataCauses(type: ResourceType, o: KubeObject): StatusCause[] {
     const errs = type.nameIsLabel ? dns1123Label(name) : dns1123Subdomain(name);
     for (const e of errs) out.push(cause.invalid('metadata.name', name, e));
   }
-  if (type.namespaced && typeof o.metadata.namespace === 'string' && o.metadata.namespace) for (const e of dns1123Label(o.metadata.namespace)) out.push(cause.invalid('metadata.namespace', o.metadata.namespace, e));
-  if (!type.namespaced && o.metadata.namespace) out.push(cause.forbidden('metadata.namespace', 'not allowed on this type'));
+  if (type.namespaced && typeof o.metadata.namespace === 'string' && o.metadata.namespace)
+    for (const e of dns1123Label(o.metadata.namespace))
+      out.push(cause.invalid('metadata.namespace', o.metadata.namespace, e));
+  if (!type.namespaced && o.metadata.namespace)
+    out.push(cause.forbidden('metadata.namespace', 'not allowed on this type'));
   const parsed = metadataSchema.safeParse(o.metadata, { reportInput: true });
   if (!parsed.success) out.push(...causesFrom(parsed.error.issues, o.metadata, 'metadata'));
-  const annotationBytes = Object.entries(o.metadata.annotations ?? {}).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
-  if (annotationBytes > TOTAL_ANNOTATION_SIZE_LIMIT) out.push(cause.tooLong('metadata.annotations', TOTAL_ANNOTATION_SIZE_LIMIT));
+  const annotationBytes = Object.entries(o.metadata.annotations ?? {}).reduce(
+    (n, [k, v]) => n + k.length + String(v).length,
+    0,
+  );
+  if (annotationBytes > TOTAL_ANNOTATION_SIZE_LIMIT)
+    out.push(cause.tooLong('metadata.annotations', TOTAL_ANNOTATION_SIZE_LIMIT));
   return out;
 }
 
@@ -52,7 +70,8 @@ export function validationCauses(type: ResourceType, o: KubeObject): StatusCause
   // Integer bounds of every int32/int64 field, and, for a kind without a hand-written schema, the JSON
   // type of every field Kubernetes' OpenAPI defines; a field already faulted is not named twice.
   const named = new Set(out.map((c) => c.field));
-  for (const p of schemaProblems(type.kind, o, { types: !type.schema })) if (!named.has(p.field)) out.push(cause.invalid(p.field, p.value, p.detail));
+  for (const p of schemaProblems(type.kind, o, { types: !type.schema }))
+    if (!named.has(p.field)) out.push(cause.invalid(p.field, p.value, p.detail));
   // Semantic rules only on a well-formed object, as Kubernetes validates after decoding.
   if (!out.length && type.validate) out.push(...type.validate(o));
   return out;

@@ -28,7 +28,15 @@ import { httpCall } from '../../util/http-call.js';
 import { signV4 } from './sigv4.js';
 import { backoffMs, sleep } from '../../util/retry.js';
 
-type Command = GetCommand | PutCommand | UpdateCommand | DeleteCommand | QueryCommand | BatchGetCommand | BatchWriteCommand | TransactWriteCommand;
+type Command =
+  | GetCommand
+  | PutCommand
+  | UpdateCommand
+  | DeleteCommand
+  | QueryCommand
+  | BatchGetCommand
+  | BatchWriteCommand
+  | TransactWriteCommand;
 type OutputOf<C> = C extends GetCommand
   ? GetCommandOutput
   : C extends PutCommand
@@ -66,21 +74,35 @@ const ACTIONS: [new (...a: never[]) => Command, string][] = [
 
 const toWire = (v: unknown) => marshall(v as Plain, { removeUndefinedValues: true, convertClassInstanceToMap: false });
 const fromWire = (v: unknown) => unmarshall(v as Wire);
-const mapIf = <T extends Plain>(o: T, key: string, f: (v: unknown) => unknown): T => (o[key] === undefined ? o : { ...o, [key]: f(o[key]) });
+const mapIf = <T extends Plain>(o: T, key: string, f: (v: unknown) => unknown): T =>
+  o[key] === undefined ? o : { ...o, [key]: f(o[key]) };
 
 /** The attributes a request carries as values (marshalled on the way out). */
 function marshallRequest(input: Plain): Plain {
   let out = input;
   for (const k of ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey']) out = mapIf(out, k, toWire);
   out = mapIf(out, 'TransactItems', (items) =>
-    (items as Plain[]).map((t) => Object.fromEntries(Object.entries(t).map(([op, body]) => [op, ['Key', 'Item', 'ExpressionAttributeValues'].reduce((b, k) => mapIf(b, k, toWire), body as Plain)]))),
+    (items as Plain[]).map((t) =>
+      Object.fromEntries(
+        Object.entries(t).map(([op, body]) => [
+          op,
+          ['Key', 'Item', 'ExpressionAttributeValues'].reduce((b, k) => mapIf(b, k, toWire), body as Plain),
+        ]),
+      ),
+    ),
   );
   out = mapIf(out, 'RequestItems', (tables) =>
     Object.fromEntries(
       Object.entries(tables as Plain).map(([table, req]) => [
         table,
         Array.isArray(req)
-          ? req.map((w: Plain) => mapIf(mapIf(w, 'PutRequest', (p) => mapIf(p as Plain, 'Item', toWire)), 'DeleteRequest', (d) => mapIf(d as Plain, 'Key', toWire)))
+          ? req.map((w: Plain) =>
+              mapIf(
+                mapIf(w, 'PutRequest', (p) => mapIf(p as Plain, 'Item', toWire)),
+                'DeleteRequest',
+                (d) => mapIf(d as Plain, 'Key', toWire),
+              ),
+            )
           : mapIf(req as Plain, 'Keys', (keys) => (keys as unknown[]).map(toWire)),
       ]),
     ),
@@ -93,11 +115,29 @@ function unmarshallResponse(output: Plain): Plain {
   let out = output;
   for (const k of ['Item', 'Attributes', 'LastEvaluatedKey']) out = mapIf(out, k, fromWire);
   out = mapIf(out, 'Items', (items) => (items as unknown[]).map(fromWire));
-  out = mapIf(out, 'Responses', (tables) => Object.fromEntries(Object.entries(tables as Plain).map(([t, items]) => [t, (items as unknown[]).map(fromWire)])));
-  out = mapIf(out, 'UnprocessedKeys', (tables) => Object.fromEntries(Object.entries(tables as Plain).map(([t, req]) => [t, mapIf(req as Plain, 'Keys', (keys) => (keys as unknown[]).map(fromWire))])));
+  out = mapIf(out, 'Responses', (tables) =>
+    Object.fromEntries(Object.entries(tables as Plain).map(([t, items]) => [t, (items as unknown[]).map(fromWire)])),
+  );
+  out = mapIf(out, 'UnprocessedKeys', (tables) =>
+    Object.fromEntries(
+      Object.entries(tables as Plain).map(([t, req]) => [
+        t,
+        mapIf(req as Plain, 'Keys', (keys) => (keys as unknown[]).map(fromWire)),
+      ]),
+    ),
+  );
   out = mapIf(out, 'UnprocessedItems', (tables) =>
     Object.fromEntries(
-      Object.entries(tables as Plain).map(([t, writes]) => [t, (writes as Plain[]).map((w) => mapIf(mapIf(w, 'PutRequest', (p) => mapIf(p as Plain, 'Item', fromWire)), 'DeleteRequest', (d) => mapIf(d as Plain, 'Key', fromWire)))]),
+      Object.entries(tables as Plain).map(([t, writes]) => [
+        t,
+        (writes as Plain[]).map((w) =>
+          mapIf(
+            mapIf(w, 'PutRequest', (p) => mapIf(p as Plain, 'Item', fromWire)),
+            'DeleteRequest',
+            (d) => mapIf(d as Plain, 'Key', fromWire),
+          ),
+        ),
+      ]),
     ),
   );
   return out;
@@ -105,11 +145,24 @@ function unmarshallResponse(output: Plain): Plain {
 
 /** DynamoDB's errors as the SDK's exception classes, so callers' `instanceof` checks hold either way. */
 function errorOf(status: number, body: Plain): Error {
-  const code = String(body.__type ?? '').split('#').pop() || `HTTP${status}`;
+  const code =
+    String(body.__type ?? '')
+      .split('#')
+      .pop() || `HTTP${status}`;
   const message = String(body.message ?? body.Message ?? code);
   const $metadata = { httpStatusCode: status };
-  if (code === 'ConditionalCheckFailedException') return new ConditionalCheckFailedException({ message, $metadata, ...(body.Item ? { Item: body.Item as Wire } : {}) });
-  if (code === 'TransactionCanceledException') return new TransactionCanceledException({ message, $metadata, CancellationReasons: body.CancellationReasons as TransactionCanceledException['CancellationReasons'] });
+  if (code === 'ConditionalCheckFailedException')
+    return new ConditionalCheckFailedException({
+      message,
+      $metadata,
+      ...(body.Item ? { Item: body.Item as Wire } : {}),
+    });
+  if (code === 'TransactionCanceledException')
+    return new TransactionCanceledException({
+      message,
+      $metadata,
+      CancellationReasons: body.CancellationReasons as TransactionCanceledException['CancellationReasons'],
+    });
   return new DynamoDBServiceException({ name: code, $fault: status >= 500 ? 'server' : 'client', message, $metadata });
 }
 
@@ -126,7 +179,14 @@ export function observeRequests(observer: RequestObserver): () => void {
   return () => observers.delete(observer);
 }
 
-const RETRYABLE = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'LimitExceededException']);
+const RETRYABLE = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'LimitExceededException',
+]);
 const MAX_ATTEMPTS = 4;
 
 /**
@@ -156,7 +216,12 @@ export class LiteDocumentClient implements DocumentSender {
         if (attempt >= MAX_ATTEMPTS || !(res.status >= 500 || RETRYABLE.has(error.name))) throw error;
       } catch (e) {
         // DynamoDB's own answers were dealt with above; what is left is the connection failing.
-        if (e instanceof DynamoDBServiceException || attempt >= MAX_ATTEMPTS || !/ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|no answer/.test(String(e))) throw e;
+        if (
+          e instanceof DynamoDBServiceException ||
+          attempt >= MAX_ATTEMPTS ||
+          !/ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|no answer/.test(String(e))
+        )
+          throw e;
       }
       await sleep(backoffMs(attempt, { baseMs: 50, maxMs: Infinity, jitter: true }));
     }
@@ -168,7 +233,16 @@ export class LiteDocumentClient implements DocumentSender {
     const credentials = await config.credentials();
     const region = await config.region();
     const headers = signV4(
-      { method: 'POST', url: this.url, headers: { host: new URL(this.url).host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${action}` }, body },
+      {
+        method: 'POST',
+        url: this.url,
+        headers: {
+          host: new URL(this.url).host,
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': `DynamoDB_20120810.${action}`,
+        },
+        body,
+      },
       credentials,
       region,
       'dynamodb',
@@ -178,7 +252,8 @@ export class LiteDocumentClient implements DocumentSender {
 
   private async endpoint(): Promise<string> {
     const custom = await this.client.config.endpoint?.();
-    if (custom) return `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ''}${custom.path || '/'}`;
+    if (custom)
+      return `${custom.protocol}//${custom.hostname}${custom.port ? `:${custom.port}` : ''}${custom.path || '/'}`;
     return `https://dynamodb.${await this.client.config.region()}.amazonaws.com/`;
   }
 }

@@ -35,7 +35,16 @@ export class AwsJsonClient {
     const url = (this.endpoint ?? `https://${this.service}.${this.region}.amazonaws.com`).replace(/\/?$/, '/');
     const body = JSON.stringify(input);
     const headers = signV4(
-      { method: 'POST', url, headers: { host: new URL(url).host, 'content-type': s.contentType, 'x-amz-target': `${s.targetPrefix}.${action}` }, body },
+      {
+        method: 'POST',
+        url,
+        headers: {
+          host: new URL(url).host,
+          'content-type': s.contentType,
+          'x-amz-target': `${s.targetPrefix}.${action}`,
+        },
+        body,
+      },
       await this.credentials(),
       this.region,
       s.signingName,
@@ -43,8 +52,15 @@ export class AwsJsonClient {
     const res = await httpCall('POST', url, { headers, body, timeoutMs });
     const parsed = res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {};
     if (res.status >= 300) {
-      const code = String(parsed.__type ?? parsed.code ?? res.status).split('#').pop() ?? '';
-      throw new AwsError(res.status, code, `${s.targetPrefix}.${action}: ${code}: ${String(parsed.message ?? parsed.Message ?? res.body.slice(0, 200))}`);
+      const code =
+        String(parsed.__type ?? parsed.code ?? res.status)
+          .split('#')
+          .pop() ?? '';
+      throw new AwsError(
+        res.status,
+        code,
+        `${s.targetPrefix}.${action}: ${code}: ${String(parsed.message ?? parsed.Message ?? res.body.slice(0, 200))}`,
+      );
     }
     return parsed as T;
   }

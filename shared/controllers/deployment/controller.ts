@@ -22,10 +22,13 @@ export class DeploymentController {
     if (!d || d.metadata.deletionTimestamp) return {};
     if (refusesSpec(this.deps, d)) return {};
     // A new Deployment (or one re-created after `--cascade=orphan`) takes over the ReplicaSets it selects that nobody controls.
-    if (d.status?.observedGeneration === undefined && (await adoptOrphans(this.deps, d, RS)) > 0) return { requeueAfterMs: 0 };
+    if (d.status?.observedGeneration === undefined && (await adoptOrphans(this.deps, d, RS)) > 0)
+      return { requeueAfterMs: 0 };
     // The owner index finds them; the base table gives their current state (the index may lag).
     const owned = await this.deps.store.listOwnedBy(d.metadata.uid, 'ReplicaSet');
-    const replicaSets = await this.deps.store.getMany(owned.map((rs) => ({ kind: 'ReplicaSet', namespace, name: rs.metadata.name })));
+    const replicaSets = await this.deps.store.getMany(
+      owned.map((rs) => ({ kind: 'ReplicaSet', namespace, name: rs.metadata.name })),
+    );
     const views: ReplicaSetView[] = replicaSets.map((rs: StoredObject) => {
       // A ReplicaSet just scaled down may not have reported yet: it cannot have more available pods than it is asked for.
       const wanted = Number(replicaSetSpec(rs).replicas ?? 0);
@@ -40,15 +43,25 @@ export class DeploymentController {
     if (plan.createReplicaSet) {
       try {
         const created = await this.deps.service.create(RS, namespace, plan.createReplicaSet);
-        this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${replicaSetSpec(created).replicas ?? 0}`);
+        this.deps.events.record(
+          d,
+          'Normal',
+          'ScalingReplicaSet',
+          `Scaled up replica set ${created.metadata.name} to ${replicaSetSpec(created).replicas ?? 0}`,
+        );
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) throw e;
         // Its name is taken: by an orphan of this template (adopt it and look again), or by another owner's (left alone).
-        if ((await adoptOrphans(this.deps, d, RS, (rs) => rs.metadata.name === plan.createReplicaSet?.metadata.name)) > 0) return { requeueAfterMs: 0 };
+        if (
+          (await adoptOrphans(this.deps, d, RS, (rs) => rs.metadata.name === plan.createReplicaSet?.metadata.name)) > 0
+        )
+          return { requeueAfterMs: 0 };
       }
     }
     if (plan.revision) {
-      await this.deps.service.patch(RS, namespace, plan.revision.replicaSet, 'merge', { metadata: { annotations: { [REVISION_ANNOTATION]: plan.revision.revision } } });
+      await this.deps.service.patch(RS, namespace, plan.revision.replicaSet, 'merge', {
+        metadata: { annotations: { [REVISION_ANNOTATION]: plan.revision.revision } },
+      });
     }
     for (const [rsName, replicas] of Object.entries(plan.scale)) {
       const before = replicaSets.find((r) => r.metadata.name === rsName);
@@ -57,12 +70,23 @@ export class DeploymentController {
       // scales and records the event; the other re-plans (a rollout once recorded one scaling twice).
       const precondition = before ? { resourceVersion: before.metadata.resourceVersion } : {};
       try {
-        await this.deps.service.patch(RS, namespace, rsName, 'merge', { spec: { replicas }, metadata: { ...precondition, annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) } } });
+        await this.deps.service.patch(RS, namespace, rsName, 'merge', {
+          spec: { replicas },
+          metadata: {
+            ...precondition,
+            annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) },
+          },
+        });
       } catch (e) {
         if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 };
         throw e;
       }
-      this.deps.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > prior ? 'up' : 'down'} replica set ${rsName} to ${replicas} from ${prior}`);
+      this.deps.events.record(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${replicas > prior ? 'up' : 'down'} replica set ${rsName} to ${replicas} from ${prior}`,
+      );
     }
     for (const rsName of plan.deleteReplicaSets) {
       try {
@@ -72,9 +96,14 @@ export class DeploymentController {
       }
     }
     const revision = plan.revisionNow ?? d.metadata.annotations?.[REVISION_ANNOTATION];
-    const unchanged = jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {})) && d.metadata.annotations?.[REVISION_ANNOTATION] === revision;
+    const unchanged =
+      jsonEqual(stripTimes(plan.status), stripTimes(d.status ?? {})) &&
+      d.metadata.annotations?.[REVISION_ANNOTATION] === revision;
     if (!unchanged) {
-      const metadata = revision === undefined ? d.metadata : { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: revision } };
+      const metadata =
+        revision === undefined
+          ? d.metadata
+          : { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: revision } };
       try {
         await this.deps.store.update({ ...d, metadata, status: plan.status }, d.metadata.resourceVersion);
       } catch (e) {
@@ -89,6 +118,8 @@ export class DeploymentController {
 
 /** Condition timestamps alone are not worth a write. */
 function stripTimes(status: Record<string, unknown>) {
-  const conditions = ((status.conditions ?? []) as Record<string, unknown>[]).map(({ lastUpdateTime: _u, lastTransitionTime: _t, ...rest }) => rest);
+  const conditions = ((status.conditions ?? []) as Record<string, unknown>[]).map(
+    ({ lastUpdateTime: _u, lastTransitionTime: _t, ...rest }) => rest,
+  );
   return { ...status, conditions };
 }

@@ -83,12 +83,20 @@ const templateWithoutHash = (rs: KubeObject) => {
   return t;
 };
 
-export function planDeployment(d: KubeObject & { metadata: { name: string; uid: string } }, views: ReplicaSetView[], now: number): DeploymentPlan {
+export function planDeployment(
+  d: KubeObject & { metadata: { name: string; uid: string } },
+  views: ReplicaSetView[],
+  now: number,
+): DeploymentPlan {
   const spec = (d.spec ?? {}) as Obj;
   const replicas: number = spec.replicas ?? 1;
   const template = spec.template ?? {};
   const hash = templateHash(template);
-  const newView = views.find((v) => v.rs.metadata.labels?.[LABEL_POD_TEMPLATE_HASH] === hash || jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)));
+  const newView = views.find(
+    (v) =>
+      v.rs.metadata.labels?.[LABEL_POD_TEMPLATE_HASH] === hash ||
+      jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)),
+  );
   const olds = views.filter((v) => v !== newView).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
   const maxRevision = Math.max(0, ...views.map((v) => revisionOf(v.rs)));
   const plan: DeploymentPlan = { scale: {}, deleteReplicaSets: [], revisionNow: String(maxRevision + 1), status: {} };
@@ -122,7 +130,10 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
         if (remove > 0) plan.scale[v.rs.metadata.name] = current - remove;
       }
       // Never exceed replicas + maxSurge across the old and the new ReplicaSets.
-      const oldAfter = olds.reduce((n, v) => n + Math.max(plan.scale[v.rs.metadata.name] ?? specReplicas(v), v.replicas), 0);
+      const oldAfter = olds.reduce(
+        (n, v) => n + Math.max(plan.scale[v.rs.metadata.name] ?? specReplicas(v), v.replicas),
+        0,
+      );
       newReplicas = Math.min(newReplicas, Math.max(newView ? specReplicas(newView) : 0, replicas + surge - oldAfter));
     }
   }
@@ -138,32 +149,56 @@ export function planDeployment(d: KubeObject & { metadata: { name: string; uid: 
         name: `${d.metadata.name}-${hash}`,
         namespace: d.metadata.namespace,
         labels,
-        annotations: { [REVISION_ANNOTATION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(replicas) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        annotations: {
+          [REVISION_ANNOTATION]: String(maxRevision + 1),
+          'deployment.kubernetes.io/desired-replicas': String(replicas),
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: d.metadata.name,
+            uid: d.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {
         replicas: newReplicas,
         minReadySeconds: spec.minReadySeconds ?? 0,
-        selector: { matchLabels: { ...(spec.selector?.matchLabels ?? {}), [LABEL_POD_TEMPLATE_HASH]: hash }, ...(spec.selector?.matchExpressions ? { matchExpressions: spec.selector.matchExpressions } : {}) },
+        selector: {
+          matchLabels: { ...(spec.selector?.matchLabels ?? {}), [LABEL_POD_TEMPLATE_HASH]: hash },
+          ...(spec.selector?.matchExpressions ? { matchExpressions: spec.selector.matchExpressions } : {}),
+        },
         template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
       },
     };
   } else {
     if (newReplicas !== specReplicas(newView)) plan.scale[newView.rs.metadata.name] = newReplicas;
-    if (revisionOf(newView.rs) < maxRevision) plan.revision = { replicaSet: newView.rs.metadata.name, revision: String(maxRevision + 1) };
+    if (revisionOf(newView.rs) < maxRevision)
+      plan.revision = { replicaSet: newView.rs.metadata.name, revision: String(maxRevision + 1) };
     else plan.revisionNow = String(revisionOf(newView.rs));
   }
 
   // Revision history: keep the newest revisionHistoryLimit old ReplicaSets that have scaled to zero.
   const limit = spec.revisionHistoryLimit ?? 10;
-  const idle = olds.filter((v) => specReplicas(v) === 0 && v.replicas === 0 && plan.scale[v.rs.metadata.name] === undefined);
+  const idle = olds.filter(
+    (v) => specReplicas(v) === 0 && v.replicas === 0 && plan.scale[v.rs.metadata.name] === undefined,
+  );
   plan.deleteReplicaSets = idle.slice(0, Math.max(0, idle.length - limit)).map((v) => v.rs.metadata.name);
 
   plan.status = deploymentStatus(d, newView, views, replicas, now);
   return plan;
 }
 
-function deploymentStatus(d: KubeObject, newView: ReplicaSetView | undefined, views: ReplicaSetView[], replicas: number, now: number): Obj {
+function deploymentStatus(
+  d: KubeObject,
+  newView: ReplicaSetView | undefined,
+  views: ReplicaSetView[],
+  replicas: number,
+  now: number,
+): Obj {
   const spec = (d.spec ?? {}) as Obj;
   const prev = (d.status ?? {}) as Obj;
   const total = views.reduce((n, v) => n + v.replicas, 0);
@@ -172,26 +207,51 @@ function deploymentStatus(d: KubeObject, newView: ReplicaSetView | undefined, vi
   const updated = newView?.replicas ?? 0;
   const { unavailable } = spec.strategy?.type === 'Recreate' ? { unavailable: replicas } : resolveSurge(d, replicas);
   const stamp = rfc3339(new Date(now));
-  const complete = updated === replicas && total === replicas && available === replicas && (newView?.available ?? 0) === replicas;
+  const complete =
+    updated === replicas && total === replicas && available === replicas && (newView?.available ?? 0) === replicas;
   const prevProgressing = ((prev.conditions ?? []) as Obj[]).find((c) => c.type === 'Progressing');
-  const progressed = !jsonEqual({ updated, available, total }, { updated: prev.updatedReplicas ?? 0, available: prev.availableReplicas ?? 0, total: prev.replicas ?? 0 });
+  const progressed = !jsonEqual(
+    { updated, available, total },
+    { updated: prev.updatedReplicas ?? 0, available: prev.availableReplicas ?? 0, total: prev.replicas ?? 0 },
+  );
   const lastProgress = progressed || !prevProgressing ? now : Date.parse(prevProgressing.lastUpdateTime ?? stamp);
   const deadline = (spec.progressDeadlineSeconds ?? 600) * 1000;
   const progressing = complete
-    ? { status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newView?.rs.metadata.name}" has successfully progressed.` }
+    ? {
+        status: 'True',
+        reason: 'NewReplicaSetAvailable',
+        message: `ReplicaSet "${newView?.rs.metadata.name}" has successfully progressed.`,
+      }
     : spec.paused
       ? { status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }
       : now - lastProgress > deadline
-        ? { status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newView?.rs.metadata.name ?? d.metadata.name}" has timed out progressing.` }
-        : { status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newView?.rs.metadata.name ?? d.metadata.name}" is progressing.` };
+        ? {
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${newView?.rs.metadata.name ?? d.metadata.name}" has timed out progressing.`,
+          }
+        : {
+            status: 'True',
+            reason: 'ReplicaSetUpdated',
+            message: `ReplicaSet "${newView?.rs.metadata.name ?? d.metadata.name}" is progressing.`,
+          };
   const availableCond =
     available >= replicas - unavailable
       ? { status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-      : { status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+      : {
+          status: 'False',
+          reason: 'MinimumReplicasUnavailable',
+          message: 'Deployment does not have minimum availability.',
+        };
   const cond = (type: string, c: Obj, lastUpdate: number) => {
     const before = ((prev.conditions ?? []) as Obj[]).find((x) => x.type === type);
     const same = before && before.status === c.status && before.reason === c.reason;
-    return { type, ...c, lastUpdateTime: same && !progressed ? before.lastUpdateTime : rfc3339(new Date(lastUpdate)), lastTransitionTime: same ? before.lastTransitionTime : stamp };
+    return {
+      type,
+      ...c,
+      lastUpdateTime: same && !progressed ? before.lastUpdateTime : rfc3339(new Date(lastUpdate)),
+      lastTransitionTime: same ? before.lastTransitionTime : stamp,
+    };
   };
   return {
     observedGeneration: d.metadata.generation ?? 1,

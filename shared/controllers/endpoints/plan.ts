@@ -21,33 +21,61 @@ interface ServicePort {
 export function resolvePort(sp: ServicePort, pod: KubeObject): number | undefined {
   const ports = (podSpec(pod).containers ?? []).flatMap((c) => c.ports ?? []);
   const target = sp.targetPort ?? sp.port;
-  const match = typeof target === 'string' ? ports.find((p) => p.name === target) : ports.find((p) => p.containerPort === target);
+  const match =
+    typeof target === 'string' ? ports.find((p) => p.name === target) : ports.find((p) => p.containerPort === target);
   if (typeof target === 'string' && !match) return undefined;
   return match?.hostPort ?? (typeof target === 'number' ? target : match?.containerPort);
 }
 
-export function planEndpoints(service: KubeObject & { metadata: { name: string; uid: string } }, pods: KubeObject[]): KubeObject | undefined {
+export function planEndpoints(
+  service: KubeObject & { metadata: { name: string; uid: string } },
+  pods: KubeObject[],
+): KubeObject | undefined {
   const spec = serviceSpec(service);
   if (!spec.selector || Object.keys(spec.selector).length === 0) return undefined; // without a selector, endpoints are the user's
-  const selector = parseLabelSelector(Object.entries(spec.selector).map(([k, v]) => `${k}=${v}`).join(','));
-  const selected = pods.filter((p) => matchesLabels(selector, p.metadata.labels) && !isTerminating(p) && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed');
+  const selector = parseLabelSelector(
+    Object.entries(spec.selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+  );
+  const selected = pods.filter(
+    (p) =>
+      matchesLabels(selector, p.metadata.labels) &&
+      !isTerminating(p) &&
+      phaseOf(p) !== 'Succeeded' &&
+      phaseOf(p) !== 'Failed',
+  );
   const address = (p: KubeObject) => {
     const st = podStatus(p);
     const ip = st.podIP ?? st.hostIP;
-    return ip ? { ip, nodeName: podSpec(p).nodeName, targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid } } : undefined;
+    return ip
+      ? {
+          ip,
+          nodeName: podSpec(p).nodeName,
+          targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
+        }
+      : undefined;
   };
   // Pods whose ports resolve alike form one subset, as Kubernetes groups them.
   const subsets = new Map<string, { addresses: Obj[]; notReadyAddresses: Obj[]; ports: Obj[] }>();
   for (const p of selected) {
     const a = address(p);
     if (!a) continue;
-    const ports = (spec.ports ?? []).map((sp) => ({ name: sp.name, port: resolvePort(sp, p), protocol: sp.protocol ?? 'TCP' })).filter((x) => x.port !== undefined);
+    const ports = (spec.ports ?? [])
+      .map((sp) => ({ name: sp.name, port: resolvePort(sp, p), protocol: sp.protocol ?? 'TCP' }))
+      .filter((x) => x.port !== undefined);
     const key = JSON.stringify(ports);
-    const subset = subsets.get(key) ?? { addresses: [], notReadyAddresses: [], ports: ports.map((x) => (x.name ? x : { port: x.port, protocol: x.protocol })) };
+    const subset = subsets.get(key) ?? {
+      addresses: [],
+      notReadyAddresses: [],
+      ports: ports.map((x) => (x.name ? x : { port: x.port, protocol: x.protocol })),
+    };
     (isReady(p) ? subset.addresses : subset.notReadyAddresses).push(a);
     subsets.set(key, subset);
   }
-  const byIp = (x: Obj, y: Obj) => String(x.ip).localeCompare(String(y.ip)) || String((x.targetRef as Obj).name).localeCompare(String((y.targetRef as Obj).name));
+  const byIp = (x: Obj, y: Obj) =>
+    String(x.ip).localeCompare(String(y.ip)) ||
+    String((x.targetRef as Obj).name).localeCompare(String((y.targetRef as Obj).name));
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
@@ -55,7 +83,16 @@ export function planEndpoints(service: KubeObject & { metadata: { name: string; 
       name: service.metadata.name,
       namespace: service.metadata.namespace,
       labels: { ...service.metadata.labels },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: service.metadata.name, uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: service.metadata.name,
+          uid: service.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     subsets: [...subsets.values()].map((ss) => ({
       ...(ss.addresses.length ? { addresses: ss.addresses.sort(byIp) } : {}),

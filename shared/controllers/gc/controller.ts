@@ -50,13 +50,17 @@ export class GarbageCollector {
     const type = typeByKindName(d.kind);
     if (!type) return;
     const refs = (d.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
-    await this.deps.service.patch(type, d.metadata.namespace ?? '', d.metadata.name, 'merge', { metadata: { ownerReferences: refs.length ? refs : null } });
+    await this.deps.service.patch(type, d.metadata.namespace ?? '', d.metadata.name, 'merge', {
+      metadata: { ownerReferences: refs.length ? refs : null },
+    });
   }
 
   private async release(type: ResourceType, owner: StoredObject, finalizer: string) {
     const rest = (owner.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     try {
-      await this.deps.service.patch(type, owner.metadata.namespace ?? '', owner.metadata.name, 'merge', { metadata: { finalizers: rest.length ? rest : null } });
+      await this.deps.service.patch(type, owner.metadata.namespace ?? '', owner.metadata.name, 'merge', {
+        metadata: { finalizers: rest.length ? rest : null },
+      });
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
     }

@@ -31,11 +31,17 @@ const iso = (ms: number) => rfc3339(new Date(ms));
 /** When a failed pod failed: its containers' finish time, else when it started. */
 function failedAt(pod: KubeObject): number {
   const status = podStatus(pod);
-  const finished = (status.containerStatuses ?? []).map((c) => Date.parse(c.state?.terminated?.finishedAt ?? '')).filter(Number.isFinite);
+  const finished = (status.containerStatuses ?? [])
+    .map((c) => Date.parse(c.state?.terminated?.finishedAt ?? ''))
+    .filter(Number.isFinite);
   return finished.length ? Math.max(...finished) : Date.parse(status.startTime ?? '') || 0;
 }
 
-export function planJob(job: KubeObject & { metadata: { name: string; uid: string } }, pods: KubeObject[], now: number): JobPlan {
+export function planJob(
+  job: KubeObject & { metadata: { name: string; uid: string } },
+  pods: KubeObject[],
+  now: number,
+): JobPlan {
   const spec = jobSpec(job);
   const prev = jobStatus(job);
   const plan: JobPlan = { create: [], delete: [], status: {}, deleteJob: false, events: [] };
@@ -46,20 +52,34 @@ export function planJob(job: KubeObject & { metadata: { name: string; uid: strin
   const completions = spec.completions ?? 1;
   const parallelism = spec.parallelism ?? 1;
   const startTime = prev.startTime ?? (spec.suspend ? undefined : iso(now));
-  const finishedCond = (prev.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  const finishedCond = (prev.conditions ?? []).find(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
   let conditions = prev.conditions ?? [];
   let completionTime = prev.completionTime;
 
   const finish = (type: 'Complete' | 'Failed', reason: string, message: string) => {
-    conditions = [...conditions.filter((c) => c.type !== type), { type, status: 'True', reason, message, lastProbeTime: iso(now), lastTransitionTime: iso(now) }];
+    conditions = [
+      ...conditions.filter((c) => c.type !== type),
+      { type, status: 'True', reason, message, lastProbeTime: iso(now), lastTransitionTime: iso(now) },
+    ];
     if (type === 'Complete') completionTime = iso(now);
-    plan.events.push({ type: type === 'Complete' ? 'Normal' : 'Warning', reason: type === 'Complete' ? 'Completed' : reason, message });
+    plan.events.push({
+      type: type === 'Complete' ? 'Normal' : 'Warning',
+      reason: type === 'Complete' ? 'Completed' : reason,
+      message,
+    });
   };
 
   if (!finishedCond) {
     if (succeeded >= completions) finish('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods');
-    else if (failed > (spec.backoffLimit ?? 6)) finish('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
-    else if (spec.activeDeadlineSeconds !== undefined && startTime && now - Date.parse(startTime) >= spec.activeDeadlineSeconds * 1000)
+    else if (failed > (spec.backoffLimit ?? 6))
+      finish('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    else if (
+      spec.activeDeadlineSeconds !== undefined &&
+      startTime &&
+      now - Date.parse(startTime) >= spec.activeDeadlineSeconds * 1000
+    )
       finish('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
   }
   const finished = conditions.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');

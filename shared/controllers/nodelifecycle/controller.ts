@@ -13,7 +13,6 @@ import { conditionsOf, findCondition, type Condition } from '../../model/conditi
 import { retrying } from '../../util/retry.js';
 import type { NodeLedger } from '../../store/node-ledger.js';
 
-
 /** Evictions per reconcile at most; the rest follow a second later (kube's eviction rate limiter, simplified). */
 const MAX_EVICTIONS_PER_RUN = 200;
 const EVICTIONS_IN_FLIGHT = 10;
@@ -47,22 +46,49 @@ export class NodeLifecycleController {
     const leaseOf = new Map(leases.map((l) => [l.nodeName, l]));
     const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
     // A deleted Node's lease and wake-up queue go with it.
-    for (const l of leases) if (!nodeByName.has(l.nodeName)) await Promise.all([this.deps.leases.remove(l.nodeName), this.deps.wakeups.removeQueue(l.nodeName).catch(() => undefined)]);
-    let next = await this.forgetDeletedNodes(allocations.filter((a) => !nodeByName.has(a.nodeName)).map((a) => a.nodeName));
+    for (const l of leases)
+      if (!nodeByName.has(l.nodeName))
+        await Promise.all([
+          this.deps.leases.remove(l.nodeName),
+          this.deps.wakeups.removeQueue(l.nodeName).catch(() => undefined),
+        ]);
+    let next = await this.forgetDeletedNodes(
+      allocations.filter((a) => !nodeByName.has(a.nodeName)).map((a) => a.nodeName),
+    );
     const facts = nodes.map((n) => factsOf(n, leaseOf.get(n.metadata.name)));
     const plan = planNodes(facts, now, this.deps.settings);
 
     for (const name of plan.markUnreachable) {
       const lease = leaseOf.get(name);
       // Fence first: from here on the agent cannot renew or write status with its old epoch.
-      if (!plan.evictionsPaused && lease && !lease.expired && !(await this.deps.leases.expire(name, lease.epoch, lease.renewedAtMs))) continue; // renewed just now
-      const node = await this.updateNode(name, (n) => markUnreachable(n, rfc3339(new Date(now)), !plan.evictionsPaused));
-      if (node) this.deps.events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady (no heartbeat for ${Math.round((now - (lease?.renewedAtMs ?? now)) / 1000)}s)`);
+      if (
+        !plan.evictionsPaused &&
+        lease &&
+        !lease.expired &&
+        !(await this.deps.leases.expire(name, lease.epoch, lease.renewedAtMs))
+      )
+        continue; // renewed just now
+      const node = await this.updateNode(name, (n) =>
+        markUnreachable(n, rfc3339(new Date(now)), !plan.evictionsPaused),
+      );
+      if (node)
+        this.deps.events.record(
+          node,
+          'Normal',
+          'NodeNotReady',
+          `Node ${name} status is now: NodeNotReady (no heartbeat for ${Math.round((now - (lease?.renewedAtMs ?? now)) / 1000)}s)`,
+        );
     }
     if (plan.evictionsPaused && plan.markUnreachable.length)
       for (const name of plan.markUnreachable) {
         const node = nodeByName.get(name);
-        if (node) this.deps.events.record(node, 'Warning', 'EvictionsPaused', 'Most nodes stopped heartbeating at once; evictions are paused until they return (the control plane may be the one cut off)');
+        if (node)
+          this.deps.events.record(
+            node,
+            'Warning',
+            'EvictionsPaused',
+            'Most nodes stopped heartbeating at once; evictions are paused until they return (the control plane may be the one cut off)',
+          );
       }
     for (const name of plan.markReachable) {
       const node = await this.updateNode(name, (n) => removeUnreachableTaint(n));
@@ -78,7 +104,11 @@ export class NodeLifecycleController {
       const due = e.evict.slice(0, Math.max(0, budget));
       if (due.length < e.evict.length) next = 1000;
       budget -= due.length;
-      await this.deleteNow(due, 'TaintManagerEviction', (pod) => `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}: node ${name} is unreachable`);
+      await this.deleteNow(
+        due,
+        'TaintManagerEviction',
+        (pod) => `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}: node ${name} is unreachable`,
+      );
     }
     // Evictions due later are timed precisely, and so is a lease about to go stale before the next regular check.
     const stale = msUntilNextStaleLease(facts, now, this.deps.settings);
@@ -97,7 +127,11 @@ export class NodeLifecycleController {
     for (const name of names) {
       if (await this.deps.store.get({ kind: 'Node', namespace: '', name })) continue; // registered again meanwhile
       const pods = await listAll(this.deps.store, { kind: 'Pod', nodeName: name });
-      await this.deleteNow(pods, 'NodeDeleted', (pod) => `Deleting Pod ${pod.metadata.namespace}/${pod.metadata.name}: its node ${name} was deleted`);
+      await this.deleteNow(
+        pods,
+        'NodeDeleted',
+        (pod) => `Deleting Pod ${pod.metadata.namespace}/${pod.metadata.name}: its node ${name} was deleted`,
+      );
       // The releases of those pods arrive through the scheduler's queue; the ledger goes once they have.
       if (pods.length || !(await this.deps.ledger.removeNodeAllocation(name))) next = 2_000;
     }
@@ -111,7 +145,10 @@ export class NodeLifecycleController {
   private async deleteNow(pods: KubeObject[], reason: string, message: (pod: KubeObject) => string): Promise<void> {
     await inParallel(pods, EVICTIONS_IN_FLIGHT, async (pod) => {
       try {
-        await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+        await this.deps.service.delete(podType(), pod.metadata.namespace ?? '', pod.metadata.name ?? '', {
+          gracePeriodSeconds: 0,
+          preconditions: { uid: pod.metadata.uid },
+        });
         this.deps.events.record(pod, 'Normal', reason, message(pod));
       } catch (err) {
         if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
@@ -120,7 +157,10 @@ export class NodeLifecycleController {
   }
 
   /** Read-modify-write of a Node (spec taints and status conditions together); undefined when gone or unchanged. */
-  private async updateNode(name: string, change: (n: KubeObject) => KubeObject | undefined): Promise<StoredObject | undefined> {
+  private async updateNode(
+    name: string,
+    change: (n: KubeObject) => KubeObject | undefined,
+  ): Promise<StoredObject | undefined> {
     try {
       return await retrying(
         async () => {
@@ -144,9 +184,18 @@ type Taint = { key: string; effect: string; value?: string; timeAdded?: string }
 function markUnreachable(n: KubeObject, now: string, taint: boolean): KubeObject | undefined {
   const conditions = conditionsOf(n).filter((c) => c.type !== 'Ready');
   const prev = findCondition(n, 'Ready');
-  const ready: Condition = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: prev?.lastHeartbeatTime, lastTransitionTime: prev?.status === 'Unknown' ? prev.lastTransitionTime : now };
+  const ready: Condition = {
+    type: 'Ready',
+    status: 'Unknown',
+    reason: 'NodeStatusUnknown',
+    message: 'Kubelet stopped posting node status.',
+    lastHeartbeatTime: prev?.lastHeartbeatTime,
+    lastTransitionTime: prev?.status === 'Unknown' ? prev.lastTransitionTime : now,
+  };
   const taints = ((n.spec?.taints ?? []) as Taint[]).filter((t) => t.key !== TAINT_NODE_UNREACHABLE);
-  const had = ((n.spec?.taints ?? []) as Taint[]).find((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
+  const had = ((n.spec?.taints ?? []) as Taint[]).find(
+    (t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute',
+  );
   if (taint) taints.push(had ?? { key: TAINT_NODE_UNREACHABLE, effect: 'NoExecute', timeAdded: now });
   n.spec = { ...n.spec, taints };
   n.status = { ...n.status, conditions: [...conditions, ready] };

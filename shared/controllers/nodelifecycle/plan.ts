@@ -21,7 +21,14 @@ export interface LifecycleSettings {
   missedHeartbeatMs: number;
 }
 
-export const DEFAULT_LIFECYCLE: LifecycleSettings = { graceMs: 40_000, defaultTolerationMs: 30_000, disruptionThreshold: 0.55, minNodesForDisruption: 3, checkPeriodMs: 15_000, missedHeartbeatMs: 20_000 };
+export const DEFAULT_LIFECYCLE: LifecycleSettings = {
+  graceMs: 40_000,
+  defaultTolerationMs: 30_000,
+  disruptionThreshold: 0.55,
+  minNodesForDisruption: 3,
+  checkPeriodMs: 15_000,
+  missedHeartbeatMs: 20_000,
+};
 
 export interface NodeFacts {
   name: string;
@@ -40,10 +47,17 @@ export interface NodePlan {
 }
 
 export function factsOf(node: KubeObject, lease: Lease | undefined): NodeFacts {
-  const taints = (nodeSpec(node).taints ?? []).filter((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute');
+  const taints = (nodeSpec(node).taints ?? []).filter(
+    (t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === 'NoExecute',
+  );
   const ready = nodeReadyStatus(node);
   const added = taints[0] ? Date.parse(taints[0].timeAdded ?? '') : undefined;
-  return { name: node.metadata.name ?? '', lease, ready, ...(taints[0] ? { taintedAtMs: Number.isNaN(added) ? 0 : added } : {}) };
+  return {
+    name: node.metadata.name ?? '',
+    lease,
+    ready,
+    ...(taints[0] ? { taintedAtMs: Number.isNaN(added) ? 0 : added } : {}),
+  };
 }
 
 /** Which nodes changed state; nodes without a lease (registered by hand, no agent) are left alone. */
@@ -51,11 +65,16 @@ export function planNodes(nodes: NodeFacts[], nowMs: number, s: LifecycleSetting
   const withLease = nodes.filter((n) => n.lease);
   const stale = (n: NodeFacts) => !!n.lease && nowMs - n.lease.renewedAtMs > s.graceMs;
   const dead = withLease.filter(stale);
-  const evictionsPaused = withLease.length >= s.minNodesForDisruption && dead.length / withLease.length > s.disruptionThreshold;
+  const evictionsPaused =
+    withLease.length >= s.minNodesForDisruption && dead.length / withLease.length > s.disruptionThreshold;
   return {
     markUnreachable: dead.filter((n) => n.taintedAtMs === undefined || n.ready !== 'Unknown').map((n) => n.name),
-    markReachable: withLease.filter((n) => !stale(n) && !n.lease?.expired && n.taintedAtMs !== undefined).map((n) => n.name),
-    evictFrom: evictionsPaused ? [] : withLease.filter((n) => stale(n) && n.taintedAtMs !== undefined).map((n) => n.name),
+    markReachable: withLease
+      .filter((n) => !stale(n) && !n.lease?.expired && n.taintedAtMs !== undefined)
+      .map((n) => n.name),
+    evictFrom: evictionsPaused
+      ? []
+      : withLease.filter((n) => stale(n) && n.taintedAtMs !== undefined).map((n) => n.name),
     evictionsPaused,
   };
 }
@@ -86,7 +105,9 @@ interface Toleration {
 /** How long a pod tolerates the unreachable taint: undefined means forever. */
 export function toleratedMs(pod: KubeObject, defaultMs: number): number | undefined {
   const matching = ((pod.spec?.tolerations ?? []) as Toleration[]).filter(
-    (t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && ((t.operator === 'Exists' && (!t.key || t.key === TAINT_NODE_UNREACHABLE)) || t.key === TAINT_NODE_UNREACHABLE),
+    (t) =>
+      (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') &&
+      ((t.operator === 'Exists' && (!t.key || t.key === TAINT_NODE_UNREACHABLE)) || t.key === TAINT_NODE_UNREACHABLE),
   );
   if (!matching.length) return defaultMs;
   if (matching.some((t) => t.tolerationSeconds === undefined)) return undefined;
@@ -100,7 +121,12 @@ export interface EvictionPlan {
 }
 
 /** Pods of a tainted node whose toleration has run out; finished pods stay (their Jobs count them). */
-export function planEvictions(pods: KubeObject[], taintedAtMs: number, nowMs: number, defaultTolerationMs: number): EvictionPlan {
+export function planEvictions(
+  pods: KubeObject[],
+  taintedAtMs: number,
+  nowMs: number,
+  defaultTolerationMs: number,
+): EvictionPlan {
   const evict: KubeObject[] = [];
   let next: number | undefined;
   for (const p of pods) {

@@ -31,7 +31,8 @@ export class ReplicaSetController {
     // (and the sweep, should it die).
     if (claimedByOther(rs, holder, this.deps.clock.now().getTime())) return {};
     // A new ReplicaSet first takes over the running pods it selects that nobody controls.
-    if (rs.status?.observedGeneration === undefined && !rs.metadata.deletionTimestamp) await adoptOrphans(this.deps, rs, POD, isActive);
+    if (rs.status?.observedGeneration === undefined && !rs.metadata.deletionTimestamp)
+      await adoptOrphans(this.deps, rs, POD, isActive);
     const owned = await this.deps.store.listOwnedBy(rs.metadata.uid, 'Pod');
     const now = this.deps.clock.now().getTime();
     const plan = planReplicaSet(rs, owned, now);
@@ -69,7 +70,8 @@ export class ReplicaSetController {
     await retrying(
       async () => {
         const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
-        if (rs && claimOf(rs)?.holder === holder) await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
+        if (rs && claimOf(rs)?.holder === holder)
+          await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
       },
       // Gone is released; a conflict reads again; after five tries the claim is left to lapse.
       { retryable: (e, attempt) => e instanceof ConflictError && attempt < 4 },

@@ -43,7 +43,11 @@ export function deletionRank(a: KubeObject, b: KubeObject): number {
   );
 }
 
-export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid: string } }, owned: KubeObject[], now: number): ReplicaSetPlan {
+export function planReplicaSet(
+  rs: KubeObject & { metadata: { name: string; uid: string } },
+  owned: KubeObject[],
+  now: number,
+): ReplicaSetPlan {
   const spec = replicaSetSpec(rs);
   const want = spec.replicas ?? 1;
   const minReady = spec.minReadySeconds ?? 0;
@@ -58,7 +62,10 @@ export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid:
       plan.create.push(podFromTemplate(rs, name, spec.template));
     }
   } else if (active.length > want) {
-    plan.delete = [...active].sort(deletionRank).slice(0, Math.min(active.length - want, BURST)).map((p) => p.metadata.name ?? '');
+    plan.delete = [...active]
+      .sort(deletionRank)
+      .slice(0, Math.min(active.length - want, BURST))
+      .map((p) => p.metadata.name ?? '');
   }
   // More to do than one burst: the next reconcile follows at once.
   const capped = plan.create.length + plan.delete.length === BURST && Math.abs(active.length - want) > BURST;
@@ -73,7 +80,9 @@ export function planReplicaSet(rs: KubeObject & { metadata: { name: string; uid:
   // believe they still serve.
   plan.status = {
     replicas: remaining.length,
-    fullyLabeledReplicas: remaining.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
+    fullyLabeledReplicas: remaining.filter((p) =>
+      Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
+    ).length,
     readyReplicas: remaining.filter(isReady).length,
     availableReplicas: remaining.filter((p) => isAvailable(p, minReady, now)).length,
     observedGeneration: rs.metadata.generation ?? 1,

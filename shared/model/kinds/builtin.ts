@@ -1,7 +1,15 @@
 import { DEFAULTERS, qosClass } from '../defaults.js';
 import { COLUMNS } from '../printers.js';
 import { PROTOBUF } from '../protobuf-schemas.js';
-import { configMapSchema, endpointsSchema, eventSchema, namespaceSchema, nodeSchema, secretSchema, serviceSchema } from '../schemas/other-schemas.js';
+import {
+  configMapSchema,
+  endpointsSchema,
+  eventSchema,
+  namespaceSchema,
+  nodeSchema,
+  secretSchema,
+  serviceSchema,
+} from '../schemas/other-schemas.js';
 import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from '../schemas/workload-schemas.js';
 import { declareKind, type KindDeclaration, type Subresource } from './declaration.js';
 
@@ -9,10 +17,22 @@ import { declareKind, type KindDeclaration, type Subresource } from './declarati
 
 const logSub: Subresource = { name: 'log', kind: 'Pod', group: '', version: 'v1', verbs: ['get'] };
 /** `kubectl drain` evicts through it when discovery lists it (else it deletes). */
-const evictionSub: Subresource = { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] };
+const evictionSub: Subresource = {
+  name: 'eviction',
+  kind: 'Eviction',
+  group: 'policy',
+  version: 'v1',
+  verbs: ['create'],
+};
 /** Custom schedulers place pods through it (the only way to set spec.nodeName after create). */
 const bindingSub: Subresource = { name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] };
-const scaleSub: Subresource = { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] };
+const scaleSub: Subresource = {
+  name: 'scale',
+  kind: 'Scale',
+  group: 'autoscaling',
+  version: 'v1',
+  verbs: ['get', 'patch', 'update'],
+};
 const empty = () => ({});
 
 export const BUILTIN_KINDS: readonly KindDeclaration[] = [
@@ -28,7 +48,16 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     columns: COLUMNS.Namespace,
     protobuf: PROTOBUF.Namespace,
   }),
-  declareKind('Node', '', 'v1', 'nodes', { openApi: 'V1Node', namespaced: false, shortNames: ['no'], status: true, schema: nodeSchema, defaults: DEFAULTERS.Node, initialStatus: empty, columns: COLUMNS.Node }),
+  declareKind('Node', '', 'v1', 'nodes', {
+    openApi: 'V1Node',
+    namespaced: false,
+    shortNames: ['no'],
+    status: true,
+    schema: nodeSchema,
+    defaults: DEFAULTERS.Node,
+    initialStatus: empty,
+    columns: COLUMNS.Node,
+  }),
   declareKind('Pod', '', 'v1', 'pods', {
     openApi: 'V1Pod',
     shortNames: ['po'],
@@ -52,10 +81,33 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     columns: COLUMNS.Service,
     protobuf: PROTOBUF.Service,
   }),
-  declareKind('ConfigMap', '', 'v1', 'configmaps', { openApi: 'V1ConfigMap', shortNames: ['cm'], schema: configMapSchema, columns: COLUMNS.ConfigMap, protobuf: PROTOBUF.ConfigMap }),
-  declareKind('Secret', '', 'v1', 'secrets', { openApi: 'V1Secret', schema: secretSchema, defaults: DEFAULTERS.Secret, columns: COLUMNS.Secret, protobuf: PROTOBUF.Secret }),
-  declareKind('Event', '', 'v1', 'events', { openApi: 'CoreV1Event', shortNames: ['ev'], schema: eventSchema, columns: COLUMNS.Event }),
-  declareKind('Endpoints', '', 'v1', 'endpoints', { openApi: 'V1Endpoints', shortNames: ['ep'], schema: endpointsSchema, defaults: DEFAULTERS.Endpoints, columns: COLUMNS.Endpoints }),
+  declareKind('ConfigMap', '', 'v1', 'configmaps', {
+    openApi: 'V1ConfigMap',
+    shortNames: ['cm'],
+    schema: configMapSchema,
+    columns: COLUMNS.ConfigMap,
+    protobuf: PROTOBUF.ConfigMap,
+  }),
+  declareKind('Secret', '', 'v1', 'secrets', {
+    openApi: 'V1Secret',
+    schema: secretSchema,
+    defaults: DEFAULTERS.Secret,
+    columns: COLUMNS.Secret,
+    protobuf: PROTOBUF.Secret,
+  }),
+  declareKind('Event', '', 'v1', 'events', {
+    openApi: 'CoreV1Event',
+    shortNames: ['ev'],
+    schema: eventSchema,
+    columns: COLUMNS.Event,
+  }),
+  declareKind('Endpoints', '', 'v1', 'endpoints', {
+    openApi: 'V1Endpoints',
+    shortNames: ['ep'],
+    schema: endpointsSchema,
+    defaults: DEFAULTERS.Endpoints,
+    columns: COLUMNS.Endpoints,
+  }),
   declareKind('Deployment', 'apps', 'v1', 'deployments', {
     openApi: 'V1Deployment',
     shortNames: ['deploy'],
@@ -79,5 +131,14 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     initialStatus: empty,
     columns: COLUMNS.ReplicaSet,
   }),
-  declareKind('Job', 'batch', 'v1', 'jobs', { openApi: 'V1Job', all: true, status: true, schema: jobSchema, defaults: DEFAULTERS.Job, initialStatus: empty, columns: COLUMNS.Job, protobuf: PROTOBUF.Job }),
+  declareKind('Job', 'batch', 'v1', 'jobs', {
+    openApi: 'V1Job',
+    all: true,
+    status: true,
+    schema: jobSchema,
+    defaults: DEFAULTERS.Job,
+    initialStatus: empty,
+    columns: COLUMNS.Job,
+    protobuf: PROTOBUF.Job,
+  }),
 ];

@@ -63,9 +63,18 @@ export interface KindDeclaration extends KindIdentity {
 /** A served kind, as every layer passes it around: its identity with its hooks. */
 export type ResourceType = KindDeclaration;
 
-export const statusSub = (kind: string, group: string, version: string): Subresource => ({ name: 'status', kind, group, version, verbs: ['get', 'patch', 'update'] });
+export const statusSub = (kind: string, group: string, version: string): Subresource => ({
+  name: 'status',
+  kind,
+  group,
+  version,
+  verbs: ['get', 'patch', 'update'],
+});
 
-export interface DeclarationOptions extends Omit<Partial<KindDeclaration>, 'kind' | 'group' | 'version' | 'plural' | 'subresources' | 'hasStatus' | 'categories'> {
+export interface DeclarationOptions extends Omit<
+  Partial<KindDeclaration>,
+  'kind' | 'group' | 'version' | 'plural' | 'subresources' | 'hasStatus' | 'categories'
+> {
   openApi: string;
   /** In the `all` category (`kubectl get all`). */
   all?: boolean;
@@ -75,7 +84,13 @@ export interface DeclarationOptions extends Omit<Partial<KindDeclaration>, 'kind
   extra?: Subresource[];
 }
 
-export function declareKind(kind: string, group: string, version: string, plural: string, opts: DeclarationOptions): KindDeclaration {
+export function declareKind(
+  kind: string,
+  group: string,
+  version: string,
+  plural: string,
+  opts: DeclarationOptions,
+): KindDeclaration {
   const { all, status, extra, namespaced, shortNames, nameIsLabel, ...hooks } = opts;
   return {
     kind,

@@ -21,7 +21,13 @@ const items = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 function quantityCauses(list: unknown, field: string): StatusCause[] {
   return Object.entries(obj(list))
     .filter(([, v]) => !isQuantity(v))
-    .map(([k, v]) => cause.invalid(`${field}[${k}]`, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+    .map(([k, v]) =>
+      cause.invalid(
+        `${field}[${k}]`,
+        v,
+        "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+      ),
+    );
 }
 
 function oneOf(value: unknown, field: string, allowed: readonly string[]): StatusCause[] {
@@ -44,7 +50,14 @@ const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'] as const;
 const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
 const SYSTEM_PRIORITY_CLASSES = ['system-node-critical', 'system-cluster-critical'];
 const LIMIT_TYPES = ['Pod', 'Container', 'PersistentVolumeClaim'] as const;
-const QUOTA_SCOPES = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'] as const;
+const QUOTA_SCOPES = [
+  'Terminating',
+  'NotTerminating',
+  'BestEffort',
+  'NotBestEffort',
+  'PriorityClass',
+  'CrossNamespacePodAffinity',
+] as const;
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 export const PLAIN_KINDS: readonly KindDeclaration[] = [
@@ -52,7 +65,16 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
   declareKind('ServiceAccount', '', 'v1', 'serviceaccounts', {
     openApi: 'V1ServiceAccount',
     shortNames: ['sa'],
-    columns: [nameColumn, { name: 'Secrets', type: 'string', description: 'Secrets the service account may use.', cell: (o) => String(items(o.secrets).length) }, ageColumn],
+    columns: [
+      nameColumn,
+      {
+        name: 'Secrets',
+        type: 'string',
+        description: 'Secrets the service account may use.',
+        cell: (o) => String(items(o.secrets).length),
+      },
+      ageColumn,
+    ],
     protobuf: { 1: ['metadata', OBJECT_META] },
   }),
 
@@ -62,11 +84,24 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
     validate: (o) => {
       const s = spec(o);
       return [
-        ...(typeof s.leaseDurationSeconds === 'number' && s.leaseDurationSeconds <= 0 ? [cause.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0')] : []),
-        ...(typeof s.leaseTransitions === 'number' && s.leaseTransitions < 0 ? [cause.invalid('spec.leaseTransitions', s.leaseTransitions, 'must be greater than or equal to 0')] : []),
+        ...(typeof s.leaseDurationSeconds === 'number' && s.leaseDurationSeconds <= 0
+          ? [cause.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0')]
+          : []),
+        ...(typeof s.leaseTransitions === 'number' && s.leaseTransitions < 0
+          ? [cause.invalid('spec.leaseTransitions', s.leaseTransitions, 'must be greater than or equal to 0')]
+          : []),
       ];
     },
-    columns: [nameColumn, { name: 'Holder', type: 'string', description: 'The holder of the lease.', cell: (o) => text(spec(o).holderIdentity) }, ageColumn],
+    columns: [
+      nameColumn,
+      {
+        name: 'Holder',
+        type: 'string',
+        description: 'The holder of the lease.',
+        cell: (o) => text(spec(o).holderIdentity),
+      },
+      ageColumn,
+    ],
   }),
 
   declareKind('PriorityClass', 'scheduling.k8s.io', 'v1', 'priorityclasses', {
@@ -81,19 +116,51 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
       const name = o.metadata.name ?? '';
       const system = SYSTEM_PRIORITY_CLASSES.includes(name);
       const out: StatusCause[] = [];
-      if (name.startsWith('system-') && !system) out.push(cause.forbidden('metadata.name', "priority class names with 'system-' prefix are reserved for system use only"));
+      if (name.startsWith('system-') && !system)
+        out.push(
+          cause.forbidden(
+            'metadata.name',
+            "priority class names with 'system-' prefix are reserved for system use only",
+          ),
+        );
       if (!system && typeof o.value === 'number' && o.value > HIGHEST_USER_DEFINABLE_PRIORITY)
-        out.push(cause.forbidden('value', `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
+        out.push(
+          cause.forbidden(
+            'value',
+            `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`,
+          ),
+        );
       return [...out, ...oneOf(o.preemptionPolicy, 'preemptionPolicy', PREEMPTION_POLICIES)];
     },
     columns: [
       nameColumn,
-      { name: 'Value', type: 'integer', description: 'The priority of pods of this class.', cell: (o) => (typeof o.value === 'number' ? o.value : 0) },
-      { name: 'Global-Default', type: 'boolean', description: 'Whether pods without a class get this one.', cell: (o) => o.globalDefault === true },
+      {
+        name: 'Value',
+        type: 'integer',
+        description: 'The priority of pods of this class.',
+        cell: (o) => (typeof o.value === 'number' ? o.value : 0),
+      },
+      {
+        name: 'Global-Default',
+        type: 'boolean',
+        description: 'Whether pods without a class get this one.',
+        cell: (o) => o.globalDefault === true,
+      },
       ageColumn,
-      { name: 'PreemptionPolicy', type: 'string', description: 'Whether pods of this class preempt lower-priority pods.', cell: (o) => text(o.preemptionPolicy) },
+      {
+        name: 'PreemptionPolicy',
+        type: 'string',
+        description: 'Whether pods of this class preempt lower-priority pods.',
+        cell: (o) => text(o.preemptionPolicy),
+      },
     ],
-    protobuf: { 1: ['metadata', OBJECT_META], 2: ['value', 'int?'], 3: ['globalDefault', 'bool'], 4: ['description', 'string'], 5: ['preemptionPolicy', 'string'] },
+    protobuf: {
+      1: ['metadata', OBJECT_META],
+      2: ['value', 'int?'],
+      3: ['globalDefault', 'bool'],
+      4: ['description', 'string'],
+      5: ['preemptionPolicy', 'string'],
+    },
   }),
 
   // Stored, not enforced: kumo has no network plugin (the README says so, as many clusters' plugins do not enforce it either).
@@ -104,20 +171,32 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
     defaults: (o) => {
       const s = obj(o.spec);
       if (o.spec === undefined) o.spec = s;
-      for (const rule of [...items(s.ingress), ...items(s.egress)]) for (const p of items(rule.ports)) p.protocol ??= 'TCP';
+      for (const rule of [...items(s.ingress), ...items(s.egress)])
+        for (const p of items(rule.ports)) p.protocol ??= 'TCP';
       if (s.policyTypes === undefined) s.policyTypes = items(s.egress).length ? ['Ingress', 'Egress'] : ['Ingress'];
     },
     validate: (o) => {
       const s = spec(o);
       const out: StatusCause[] = [];
-      (Array.isArray(s.policyTypes) ? s.policyTypes : []).forEach((t: unknown, i: number) => out.push(...oneOf(t, `spec.policyTypes[${i}]`, ['Ingress', 'Egress'])));
+      (Array.isArray(s.policyTypes) ? s.policyTypes : []).forEach((t: unknown, i: number) =>
+        out.push(...oneOf(t, `spec.policyTypes[${i}]`, ['Ingress', 'Egress'])),
+      );
       for (const dir of ['ingress', 'egress'] as const)
-        items(s[dir]).forEach((rule, i) => items(rule.ports).forEach((p, j) => out.push(...oneOf(p.protocol, `spec.${dir}[${i}].ports[${j}].protocol`, PROTOCOLS))));
+        items(s[dir]).forEach((rule, i) =>
+          items(rule.ports).forEach((p, j) =>
+            out.push(...oneOf(p.protocol, `spec.${dir}[${i}].ports[${j}].protocol`, PROTOCOLS)),
+          ),
+        );
       return out;
     },
     columns: [
       nameColumn,
-      { name: 'Pod-Selector', type: 'string', description: 'The pods the policy applies to.', cell: (o) => formatLabelSelector(fromStructured(spec(o).podSelector as StructuredSelector)) || '<none>' },
+      {
+        name: 'Pod-Selector',
+        type: 'string',
+        description: 'The pods the policy applies to.',
+        cell: (o) => formatLabelSelector(fromStructured(spec(o).podSelector as StructuredSelector)) || '<none>',
+      },
       ageColumn,
     ],
   }),
@@ -144,9 +223,19 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
     validate: (o) =>
       items(spec(o).limits).flatMap((item, i) => [
         ...oneOf(item.type, `spec.limits[${i}].type`, LIMIT_TYPES),
-        ...['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'].flatMap((k) => quantityCauses(item[k], `spec.limits[${i}].${k}`)),
+        ...['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'].flatMap((k) =>
+          quantityCauses(item[k], `spec.limits[${i}].${k}`),
+        ),
       ]),
-    columns: [nameColumn, { name: 'Created At', type: 'date', description: 'When the object was created.', cell: (o) => text(o.metadata.creationTimestamp) }],
+    columns: [
+      nameColumn,
+      {
+        name: 'Created At',
+        type: 'date',
+        description: 'When the object was created.',
+        cell: (o) => text(o.metadata.creationTimestamp),
+      },
+    ],
   }),
 
   declareKind('ResourceQuota', '', 'v1', 'resourcequotas', {
@@ -157,14 +246,30 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
     validate: (o) => {
       const s = spec(o);
       const scopes: unknown[] = Array.isArray(s.scopes) ? s.scopes : [];
-      return [...quantityCauses(s.hard, 'spec.hard'), ...scopes.flatMap((x, i) => oneOf(x, `spec.scopes[${i}]`, QUOTA_SCOPES))];
+      return [
+        ...quantityCauses(s.hard, 'spec.hard'),
+        ...scopes.flatMap((x, i) => oneOf(x, `spec.scopes[${i}]`, QUOTA_SCOPES)),
+      ];
     },
     columns: [
       nameColumn,
       ageColumn,
-      { name: 'Request', type: 'string', description: 'Used and hard amounts of what containers request.', cell: (o) => quotaColumn(o, false) },
-      { name: 'Limit', type: 'string', description: 'Used and hard amounts of what containers may use.', cell: (o) => quotaColumn(o, true) },
+      {
+        name: 'Request',
+        type: 'string',
+        description: 'Used and hard amounts of what containers request.',
+        cell: (o) => quotaColumn(o, false),
+      },
+      {
+        name: 'Limit',
+        type: 'string',
+        description: 'Used and hard amounts of what containers may use.',
+        cell: (o) => quotaColumn(o, true),
+      },
     ],
-    protobuf: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['hard', { map: quantity }], 2: ['scopes', { repeated: 'string' }] }] },
+    protobuf: {
+      1: ['metadata', OBJECT_META],
+      2: ['spec', { 1: ['hard', { map: quantity }], 2: ['scopes', { repeated: 'string' }] }],
+    },
   }),
 ];

@@ -12,7 +12,11 @@ const catalogTypes = catalog.types as Record<string, Record<string, string>>;
 const roots = catalog.roots as Record<string, string>;
 
 /** Keys of patch bodies that are directives, not fields (strategic merge patch). */
-const isDirective = (key: string) => key.startsWith('$') || key.startsWith('$setElementOrder/') || key.startsWith('$deleteFromPrimitiveList/') || key.startsWith('$retainKeys');
+const isDirective = (key: string) =>
+  key.startsWith('$') ||
+  key.startsWith('$setElementOrder/') ||
+  key.startsWith('$deleteFromPrimitiveList/') ||
+  key.startsWith('$retainKeys');
 
 export interface FieldCheck {
   /** The value with unknown fields removed (the input is not modified). */
@@ -32,8 +36,12 @@ export function checkFields(kind: string, value: unknown): FieldCheck {
 
 function walk(ref: string, value: unknown, path: string, unknown: string[]): unknown {
   if (ref === '*' || value === null || value === undefined) return value;
-  if (ref.startsWith('[')) return Array.isArray(value) ? value.map((v, i) => walk(ref.slice(1), v, `${path}[${i}]`, unknown)) : value;
-  if (ref.startsWith('{')) return isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(ref.slice(1), v, `${path}.${k}`, unknown)])) : value;
+  if (ref.startsWith('['))
+    return Array.isArray(value) ? value.map((v, i) => walk(ref.slice(1), v, `${path}[${i}]`, unknown)) : value;
+  if (ref.startsWith('{'))
+    return isObject(value)
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(ref.slice(1), v, `${path}.${k}`, unknown)]))
+      : value;
   const fields = Object.hasOwn(catalogTypes, ref) ? catalogTypes[ref] : undefined;
   if (!fields || !isObject(value)) return value; // wrong shapes are the validator's to report
   const out: Record<string, unknown> = {};
@@ -112,7 +120,8 @@ function check(ref: string, value: unknown, path: string, types: boolean, out: S
     return;
   }
   if (ref.startsWith('{')) {
-    if (isObject(value)) for (const [k, v] of Object.entries(value)) check(ref.slice(1), v, `${path}[${k}]`, types, out);
+    if (isObject(value))
+      for (const [k, v] of Object.entries(value)) check(ref.slice(1), v, `${path}[${k}]`, types, out);
     else if (types) out.push({ field: path, value, detail: 'must be of type object' });
     return;
   }
@@ -131,7 +140,9 @@ function check(ref: string, value: unknown, path: string, types: boolean, out: S
 function integerProblem(type: 'int32' | 'int64', v: unknown): string | undefined {
   if (typeof v !== 'number') return `must be of type ${type}`;
   if (!Number.isInteger(v)) return 'must be an integer';
-  if (type === 'int32' && (v < INT32.min || v > INT32.max)) return `must be between ${INT32.min} and ${INT32.max}, inclusive (the field is an int32)`;
-  if (type === 'int64' && !Number.isSafeInteger(v)) return `must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, inclusive (larger int64 values cannot be kept exactly)`;
+  if (type === 'int32' && (v < INT32.min || v > INT32.max))
+    return `must be between ${INT32.min} and ${INT32.max}, inclusive (the field is an int32)`;
+  if (type === 'int64' && !Number.isSafeInteger(v))
+    return `must be between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, inclusive (larger int64 values cannot be kept exactly)`;
   return undefined;
 }

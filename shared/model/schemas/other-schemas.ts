@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { dataKey, dnsLabel, intOrString, labels, loose, nonNegativeInt, port, quantity, uniqueBy, checkedString } from './schema-kit.js';
+import {
+  dataKey,
+  dnsLabel,
+  intOrString,
+  labels,
+  loose,
+  nonNegativeInt,
+  port,
+  quantity,
+  uniqueBy,
+  checkedString,
+} from './schema-kit.js';
 import { conditions } from './workload-schemas.js';
 import { qualifiedName } from '../names.js';
 
@@ -26,22 +37,47 @@ export const serviceSchema = loose({
       .superRefine((ports, ctx) => {
         if (ports.length > 1)
           ports.forEach((p, i) => {
-            if (!p.name) ctx.addIssue({ code: 'custom', message: 'Required value', path: [i, 'name'], params: { reason: 'FieldValueRequired' } });
+            if (!p.name)
+              ctx.addIssue({
+                code: 'custom',
+                message: 'Required value',
+                path: [i, 'name'],
+                params: { reason: 'FieldValueRequired' },
+              });
           });
       })
       .optional(),
   }).superRefine((spec, ctx) => {
     const headless = spec.clusterIP === 'None';
     if (spec.type !== 'ExternalName' && !headless && !(spec.ports ?? []).length)
-      ctx.addIssue({ code: 'custom', message: 'Required value', path: ['ports'], params: { reason: 'FieldValueRequired' } });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Required value',
+        path: ['ports'],
+        params: { reason: 'FieldValueRequired' },
+      });
     if (spec.type === 'ExternalName' && !spec.externalName)
-      ctx.addIssue({ code: 'custom', message: 'Required value', path: ['externalName'], params: { reason: 'FieldValueRequired' } });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Required value',
+        path: ['externalName'],
+        params: { reason: 'FieldValueRequired' },
+      });
   }),
 });
 
-const keysDisjoint = (o: { data?: Record<string, unknown>; binaryData?: Record<string, unknown> }, ctx: z.RefinementCtx) => {
+const keysDisjoint = (
+  o: { data?: Record<string, unknown>; binaryData?: Record<string, unknown> },
+  ctx: z.RefinementCtx,
+) => {
   for (const k of Object.keys(o.binaryData ?? {}))
-    if (o.data && k in o.data) ctx.addIssue({ code: 'custom', message: `Duplicate value: "${k}"`, path: ['data', k], params: { reason: 'FieldValueDuplicate' } });
+    if (o.data && k in o.data)
+      ctx.addIssue({
+        code: 'custom',
+        message: `Duplicate value: "${k}"`,
+        path: ['data', k],
+        params: { reason: 'FieldValueDuplicate' },
+      });
 };
 
 export const configMapSchema = loose({
@@ -93,7 +129,12 @@ export const eventSchema = loose({
   count: nonNegativeInt.optional(),
 });
 
-const endpointAddress = loose({ ip: z.string().min(1), hostname: z.string().optional(), nodeName: z.string().optional(), targetRef: loose({}).optional() });
+const endpointAddress = loose({
+  ip: z.string().min(1),
+  hostname: z.string().optional(),
+  nodeName: z.string().optional(),
+  targetRef: loose({}).optional(),
+});
 
 export const endpointsSchema = loose({
   subsets: z
@@ -101,7 +142,11 @@ export const endpointsSchema = loose({
       loose({
         addresses: z.array(endpointAddress).optional(),
         notReadyAddresses: z.array(endpointAddress).optional(),
-        ports: z.array(loose({ name: z.string().optional(), port: port, protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional() })).optional(),
+        ports: z
+          .array(
+            loose({ name: z.string().optional(), port: port, protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional() }),
+          )
+          .optional(),
       }),
     )
     .optional(),

@@ -18,16 +18,30 @@ export const checkedString = (check: Check) =>
 
 export const nonNegativeInt = z.number().int('must be an integer').min(0, 'must be greater than or equal to 0');
 export const positiveInt = z.number().int('must be an integer').min(1, 'must be greater than 0');
-export const port = z.number().int('must be an integer').min(1, 'must be between 1 and 65535, inclusive').max(65535, 'must be between 1 and 65535, inclusive');
+export const port = z
+  .number()
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 65535, inclusive')
+  .max(65535, 'must be between 1 and 65535, inclusive');
 export const intOrString = z.union([z.number().int('must be an integer'), z.string()]);
 /** `25%` or an absolute count, as maxSurge/maxUnavailable take it. */
 export const intOrPercent = z.union([
   nonNegativeInt,
-  z.string().regex(/^(\d+)%$/, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')"),
+  z
+    .string()
+    .regex(
+      /^(\d+)%$/,
+      "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')",
+    ),
 ]);
 
 export const quantity = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
-  if (!isQuantity(v)) ctx.addIssue({ code: 'custom', message: "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'", params: { reason: 'FieldValueInvalid' } });
+  if (!isQuantity(v))
+    ctx.addIssue({
+      code: 'custom',
+      message: "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+      params: { reason: 'FieldValueInvalid' },
+    });
 });
 
 export const labels = z.record(checkedString(qualifiedName), checkedString(labelValue));
@@ -47,7 +61,13 @@ export const uniqueBy =
     items.forEach((item, i) => {
       const k = key(item);
       if (k === undefined) return;
-      if (seen.has(k)) ctx.addIssue({ code: 'custom', message: `Duplicate value: ${JSON.stringify(k)}`, path: [i, field], params: { reason: 'FieldValueDuplicate' } });
+      if (seen.has(k))
+        ctx.addIssue({
+          code: 'custom',
+          message: `Duplicate value: ${JSON.stringify(k)}`,
+          path: [i, field],
+          params: { reason: 'FieldValueDuplicate' },
+        });
       seen.add(k);
     });
   };

@@ -49,19 +49,30 @@ const envFromSource = loose({
 
 const resourceList = z.record(z.string(), quantity);
 
-const resources = loose({ limits: resourceList.optional(), requests: resourceList.optional() }).superRefine((r, ctx) => {
-  for (const [name, req] of Object.entries(r.requests ?? {})) {
-    const limit = r.limits?.[name];
-    if (limit === undefined) continue;
-    const rq = parseQuantity(req);
-    const lq = parseQuantity(limit);
-    if (rq !== undefined && lq !== undefined && rq > lq)
-      ctx.addIssue({ code: 'custom', message: `must be less than or equal to ${name} limit of ${limit}`, path: ['requests', name] });
-  }
-});
+const resources = loose({ limits: resourceList.optional(), requests: resourceList.optional() }).superRefine(
+  (r, ctx) => {
+    for (const [name, req] of Object.entries(r.requests ?? {})) {
+      const limit = r.limits?.[name];
+      if (limit === undefined) continue;
+      const rq = parseQuantity(req);
+      const lq = parseQuantity(limit);
+      if (rq !== undefined && lq !== undefined && rq > lq)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be less than or equal to ${name} limit of ${limit}`,
+          path: ['requests', name],
+        });
+    }
+  },
+);
 
 const probe = loose({
-  httpGet: loose({ path: z.string().optional(), port: intOrString, host: z.string().optional(), scheme: z.enum(['HTTP', 'HTTPS']).optional() }).optional(),
+  httpGet: loose({
+    path: z.string().optional(),
+    port: intOrString,
+    host: z.string().optional(),
+    scheme: z.enum(['HTTP', 'HTTPS']).optional(),
+  }).optional(),
   tcpSocket: loose({ port: intOrString, host: z.string().optional() }).optional(),
   exec: loose({ command: z.array(z.string()).optional() }).optional(),
   grpc: loose({ port: port, service: z.string().optional() }).optional(),
@@ -72,9 +83,17 @@ const probe = loose({
   failureThreshold: positiveInt.optional(),
   terminationGracePeriodSeconds: positiveInt.optional(),
 }).superRefine((p, ctx) => {
-  const handlers = ['httpGet', 'tcpSocket', 'exec', 'grpc'].filter((h) => (p as Record<string, unknown>)[h] !== undefined);
-  if (handlers.length === 0) ctx.addIssue({ code: 'custom', message: 'must specify a handler type', params: { reason: 'FieldValueRequired' } });
-  if (handlers.length > 1) ctx.addIssue({ code: 'custom', message: 'may not specify more than 1 handler type', params: { reason: 'FieldValueForbidden' } });
+  const handlers = ['httpGet', 'tcpSocket', 'exec', 'grpc'].filter(
+    (h) => (p as Record<string, unknown>)[h] !== undefined,
+  );
+  if (handlers.length === 0)
+    ctx.addIssue({ code: 'custom', message: 'must specify a handler type', params: { reason: 'FieldValueRequired' } });
+  if (handlers.length > 1)
+    ctx.addIssue({
+      code: 'custom',
+      message: 'may not specify more than 1 handler type',
+      params: { reason: 'FieldValueForbidden' },
+    });
 });
 
 const container = loose({
@@ -83,7 +102,10 @@ const container = loose({
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
   workingDir: z.string().optional(),
-  ports: z.array(containerPort).superRefine(uniqueBy((p) => p.name, 'name')).optional(),
+  ports: z
+    .array(containerPort)
+    .superRefine(uniqueBy((p) => p.name, 'name'))
+    .optional(),
   env: z.array(envVar).optional(),
   envFrom: z.array(envFromSource).optional(),
   resources: resources.optional(),
@@ -104,7 +126,10 @@ const toleration = loose({
 });
 
 export const podSpec = loose({
-  containers: z.array(container).min(1, 'must have at least one container').superRefine(uniqueBy((c) => c.name, 'name')),
+  containers: z
+    .array(container)
+    .min(1, 'must have at least one container')
+    .superRefine(uniqueBy((c) => c.name, 'name')),
   initContainers: z.array(container).optional(),
   restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).optional(),
   terminationGracePeriodSeconds: nonNegativeInt.optional(),
@@ -113,7 +138,15 @@ export const podSpec = loose({
   nodeName: z.string().optional(),
   tolerations: z.array(toleration).optional(),
   affinity: loose({}).optional(),
-  topologySpreadConstraints: z.array(loose({ maxSkew: positiveInt, topologyKey: z.string().min(1), whenUnsatisfiable: z.enum(['DoNotSchedule', 'ScheduleAnyway']) })).optional(),
+  topologySpreadConstraints: z
+    .array(
+      loose({
+        maxSkew: positiveInt,
+        topologyKey: z.string().min(1),
+        whenUnsatisfiable: z.enum(['DoNotSchedule', 'ScheduleAnyway']),
+      }),
+    )
+    .optional(),
   volumes: z.array(loose({ name: dnsLabel })).optional(),
   hostNetwork: z.boolean().optional(),
   serviceAccountName: z.string().optional(),
@@ -132,7 +165,10 @@ const selectorExpression = loose({
   values: z.array(z.string()).optional(),
 });
 
-const labelSelector = loose({ matchLabels: labels.optional(), matchExpressions: z.array(selectorExpression).optional() });
+const labelSelector = loose({
+  matchLabels: labels.optional(),
+  matchExpressions: z.array(selectorExpression).optional(),
+});
 
 type Template = { metadata?: { labels?: Record<string, string> } };
 
@@ -145,19 +181,36 @@ function selectorMatchesTemplate(spec: { selector?: StructuredSelector; template
     return;
   }
   if (!matchesLabels(fromStructured(sel), spec.template?.metadata?.labels))
-    ctx.addIssue({ code: 'custom', message: '`selector` does not match template `labels`', path: ['template', 'metadata', 'labels'] });
+    ctx.addIssue({
+      code: 'custom',
+      message: '`selector` does not match template `labels`',
+      path: ['template', 'metadata', 'labels'],
+    });
 }
 
 function restartPolicyIn(allowed: readonly string[]) {
   return (spec: { template?: { spec?: { restartPolicy?: string } } }, ctx: z.RefinementCtx) => {
     const rp = spec.template?.spec?.restartPolicy;
     if (rp !== undefined && !allowed.includes(rp))
-      ctx.addIssue({ code: 'invalid_value', values: [...allowed], input: rp, message: 'unsupported', path: ['template', 'spec', 'restartPolicy'] });
+      ctx.addIssue({
+        code: 'invalid_value',
+        values: [...allowed],
+        input: rp,
+        message: 'unsupported',
+        path: ['template', 'spec', 'restartPolicy'],
+      });
   };
 }
 
 /** Conditions as every controller and client reads them. */
-export const conditions = z.array(loose({ type: z.string().min(1), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional() }));
+export const conditions = z.array(
+  loose({
+    type: z.string().min(1),
+    status: z.enum(['True', 'False', 'Unknown']),
+    reason: z.string().optional(),
+    message: z.string().optional(),
+  }),
+);
 
 export const podSchema = loose({
   spec: podSpec,
@@ -165,7 +218,9 @@ export const podSchema = loose({
     phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
     conditions: conditions.optional(),
     podIP: z.string().optional(),
-    containerStatuses: z.array(loose({ name: z.string(), ready: z.boolean().optional(), restartCount: nonNegativeInt.optional() })).optional(),
+    containerStatuses: z
+      .array(loose({ name: z.string(), ready: z.boolean().optional(), restartCount: nonNegativeInt.optional() }))
+      .optional(),
   }).optional(),
 });
 
@@ -199,12 +254,25 @@ export const deploymentSchema = loose({
     .superRefine((spec, ctx) => {
       const ru = spec.strategy?.rollingUpdate;
       if (spec.strategy?.type === 'Recreate' && ru)
-        ctx.addIssue({ code: 'custom', message: 'may not be specified when strategy `type` is \'Recreate\'', path: ['strategy', 'rollingUpdate'], params: { reason: 'FieldValueForbidden' } });
+        ctx.addIssue({
+          code: 'custom',
+          message: "may not be specified when strategy `type` is 'Recreate'",
+          path: ['strategy', 'rollingUpdate'],
+          params: { reason: 'FieldValueForbidden' },
+        });
       const zero = (v: unknown) => v === 0 || v === '0%';
       if (ru && zero(ru.maxSurge) && zero(ru.maxUnavailable))
-        ctx.addIssue({ code: 'custom', message: 'may not be 0 when `maxSurge` is 0', path: ['strategy', 'rollingUpdate', 'maxUnavailable'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'may not be 0 when `maxSurge` is 0',
+          path: ['strategy', 'rollingUpdate', 'maxUnavailable'],
+        });
       if (spec.progressDeadlineSeconds !== undefined && spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0))
-        ctx.addIssue({ code: 'custom', message: 'must be greater than minReadySeconds', path: ['progressDeadlineSeconds'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be greater than minReadySeconds',
+          path: ['progressDeadlineSeconds'],
+        });
     }),
 });
 

@@ -43,11 +43,17 @@ export class SqsNodeWakeups implements NodeWakeups {
     const known = this.urls.get(nodeName);
     if (known !== undefined) return known ?? undefined;
     try {
-      const out = await this.sqs.call<{ QueueUrl?: string }>('GetQueueUrl', { QueueName: nodeQueueName(this.prefix, nodeName) });
+      const out = await this.sqs.call<{ QueueUrl?: string }>('GetQueueUrl', {
+        QueueName: nodeQueueName(this.prefix, nodeName),
+      });
       this.urls.set(nodeName, out.QueueUrl ?? null);
       return out.QueueUrl;
     } catch (e) {
-      if (e instanceof AwsError && (e.code === 'QueueDoesNotExist' || e.code === 'AWS.SimpleQueueService.NonExistentQueue')) return undefined;
+      if (
+        e instanceof AwsError &&
+        (e.code === 'QueueDoesNotExist' || e.code === 'AWS.SimpleQueueService.NonExistentQueue')
+      )
+        return undefined;
       throw e;
     }
   }

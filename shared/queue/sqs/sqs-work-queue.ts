@@ -20,9 +20,16 @@ export class SqsWorkQueue implements WorkQueue {
       batches.map(async (batch) => {
         const out = await this.sqs.call<{ Failed?: { Message?: string }[] }>('SendMessageBatch', {
           QueueUrl: this.urls[queue],
-          Entries: batch.map((key, i) => ({ Id: String(i), MessageBody: key, ...(delay !== undefined ? { DelaySeconds: delay } : {}) })),
+          Entries: batch.map((key, i) => ({
+            Id: String(i),
+            MessageBody: key,
+            ...(delay !== undefined ? { DelaySeconds: delay } : {}),
+          })),
         });
-        if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} of ${batch.length} messages to ${queue}: ${out.Failed[0]?.Message ?? ''}`);
+        if (out.Failed?.length)
+          throw new Error(
+            `SQS refused ${out.Failed.length} of ${batch.length} messages to ${queue}: ${out.Failed[0]?.Message ?? ''}`,
+          );
       }),
     );
   }

@@ -1,5 +1,11 @@
 import type { Plugins } from '../framework.js';
-import { defaultSpreadScore, interPodAffinity, interPodAffinityScore, topologySpread, topologySpreadScore } from './inter-pod.js';
+import {
+  defaultSpreadScore,
+  interPodAffinity,
+  interPodAffinityScore,
+  topologySpread,
+  topologySpreadScore,
+} from './inter-pod.js';
 import { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
 import { nodeState } from './node-state.js';
 import { leastAllocated, mostAllocated, resourcesFit } from './resources.js';
@@ -14,6 +20,13 @@ export const SCORING_ANNOTATION = 'scheduling.kumo.dev/scoring-strategy';
 export function defaultPlugins(strategy: ScoringStrategy = 'LeastAllocated'): Plugins {
   return {
     filters: [nodeState, nodeAffinityFilter, taintToleration, resourcesFit, interPodAffinity, topologySpread],
-    scores: [strategy === 'MostAllocated' ? mostAllocated : leastAllocated, nodeAffinityScore, taintTolerationScore, interPodAffinityScore, topologySpreadScore, defaultSpreadScore],
+    scores: [
+      strategy === 'MostAllocated' ? mostAllocated : leastAllocated,
+      nodeAffinityScore,
+      taintTolerationScore,
+      interPodAffinityScore,
+      topologySpreadScore,
+      defaultSpreadScore,
+    ],
   };
 }

@@ -1,6 +1,15 @@
 import { fromStructured, matchesLabels, type StructuredSelector } from '../../model/selectors.js';
 import type { KubeObject } from '../../model/types.js';
-import { OK, reject, normalizeToMax, type FilterPlugin, type NodeInfo, type PlacedPod, type ScorePlugin, type Snapshot } from '../framework.js';
+import {
+  OK,
+  reject,
+  normalizeToMax,
+  type FilterPlugin,
+  type NodeInfo,
+  type PlacedPod,
+  type ScorePlugin,
+  type Snapshot,
+} from '../framework.js';
 import { LABEL_HOSTNAME, LABEL_TOPOLOGY_ZONE } from '../../model/well-known.js';
 
 /**
@@ -18,8 +27,14 @@ interface WeightedTerm {
   podAffinityTerm: PodAffinityTerm;
 }
 interface Affinity {
-  podAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[]; preferredDuringSchedulingIgnoredDuringExecution?: WeightedTerm[] };
-  podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[]; preferredDuringSchedulingIgnoredDuringExecution?: WeightedTerm[] };
+  podAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+    preferredDuringSchedulingIgnoredDuringExecution?: WeightedTerm[];
+  };
+  podAntiAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+    preferredDuringSchedulingIgnoredDuringExecution?: WeightedTerm[];
+  };
 }
 interface SpreadConstraint {
   maxSkew: number;
@@ -37,10 +52,16 @@ function termSelects(term: PodAffinityTerm, owner: KubeObject, p: PlacedPod): bo
 }
 
 /** Pods matching `term` in the topology domain `value` of `term.topologyKey`. */
-function countInDomain(term: PodAffinityTerm, owner: KubeObject, snapshot: Snapshot, value: string | undefined): number {
+function countInDomain(
+  term: PodAffinityTerm,
+  owner: KubeObject,
+  snapshot: Snapshot,
+  value: string | undefined,
+): number {
   if (value === undefined) return 0;
   let n = 0;
-  for (const node of snapshot.nodes) if (domainOf(node, term.topologyKey) === value) n += node.pods.filter((p) => termSelects(term, owner, p)).length;
+  for (const node of snapshot.nodes)
+    if (domainOf(node, term.topologyKey) === value) n += node.pods.filter((p) => termSelects(term, owner, p)).length;
   return n;
 }
 
@@ -53,10 +74,12 @@ export const interPodAffinity: FilterPlugin = {
       // The first pod of a group that selects itself may go anywhere its topology key exists.
       const anyMatch = snapshot.nodes.some((n) => n.pods.some((p) => termSelects(term, pod, p)));
       const selectsItself = matchesLabels(fromStructured(term.labelSelector), pod.metadata.labels);
-      if (anyMatch || !selectsItself || domainOf(node, term.topologyKey) === undefined) return reject("node(s) didn't match pod affinity rules");
+      if (anyMatch || !selectsItself || domainOf(node, term.topologyKey) === undefined)
+        return reject("node(s) didn't match pod affinity rules");
     }
     for (const term of a.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
-      if (countInDomain(term, pod, snapshot, domainOf(node, term.topologyKey)) > 0) return reject("node(s) didn't match pod anti-affinity rules");
+      if (countInDomain(term, pod, snapshot, domainOf(node, term.topologyKey)) > 0)
+        return reject("node(s) didn't match pod anti-affinity rules");
     }
     return OK;
   },
@@ -69,9 +92,11 @@ export const interPodAffinityScore: ScorePlugin = {
     const a = affinityOf(pod);
     let score = 0;
     for (const w of a.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
-      score += w.weight * countInDomain(w.podAffinityTerm, pod, snapshot, domainOf(node, w.podAffinityTerm.topologyKey));
+      score +=
+        w.weight * countInDomain(w.podAffinityTerm, pod, snapshot, domainOf(node, w.podAffinityTerm.topologyKey));
     for (const w of a.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
-      score -= w.weight * countInDomain(w.podAffinityTerm, pod, snapshot, domainOf(node, w.podAffinityTerm.topologyKey));
+      score -=
+        w.weight * countInDomain(w.podAffinityTerm, pod, snapshot, domainOf(node, w.podAffinityTerm.topologyKey));
     return score;
   },
   normalize(scores) {
@@ -80,7 +105,7 @@ export const interPodAffinityScore: ScorePlugin = {
   },
 };
 
-const constraintsOf = (pod: KubeObject) => ((pod.spec?.topologySpreadConstraints ?? []) as SpreadConstraint[]);
+const constraintsOf = (pod: KubeObject) => (pod.spec?.topologySpreadConstraints ?? []) as SpreadConstraint[];
 
 /** Matching pods per domain value of the constraint's key, over the nodes that have the key. */
 function domainCounts(c: SpreadConstraint, pod: KubeObject, snapshot: Snapshot): Map<string, number> {
@@ -89,7 +114,9 @@ function domainCounts(c: SpreadConstraint, pod: KubeObject, snapshot: Snapshot):
   for (const n of snapshot.nodes) {
     const v = domainOf(n, c.topologyKey);
     if (v === undefined) continue;
-    const matching = n.pods.filter((p) => p.namespace === (pod.metadata.namespace ?? 'default') && matchesLabels(sel, p.labels)).length;
+    const matching = n.pods.filter(
+      (p) => p.namespace === (pod.metadata.namespace ?? 'default') && matchesLabels(sel, p.labels),
+    ).length;
     counts.set(v, (counts.get(v) ?? 0) + matching);
   }
   return counts;
@@ -101,10 +128,12 @@ export const topologySpread: FilterPlugin = {
     for (const c of constraintsOf(pod)) {
       if (c.whenUnsatisfiable !== 'DoNotSchedule') continue;
       const value = domainOf(node, c.topologyKey);
-      if (value === undefined) return reject("node(s) didn't match pod topology spread constraints (missing required label)");
+      if (value === undefined)
+        return reject("node(s) didn't match pod topology spread constraints (missing required label)");
       const counts = domainCounts(c, pod, snapshot);
       const min = Math.min(...counts.values());
-      if ((counts.get(value) ?? 0) + 1 - min > c.maxSkew) return reject("node(s) didn't match pod topology spread constraints");
+      if ((counts.get(value) ?? 0) + 1 - min > c.maxSkew)
+        return reject("node(s) didn't match pod topology spread constraints");
     }
     return OK;
   },
@@ -150,7 +179,9 @@ export const defaultSpreadScore: ScorePlugin = {
     for (const key of DEFAULT_SPREAD_KEYS) {
       const v = domainOf(node, key);
       if (v === undefined) continue;
-      for (const n of snapshot.nodes) if (domainOf(n, key) === v) total += n.pods.filter((p) => p.namespace === namespace && sameLabels(labels, p.labels)).length;
+      for (const n of snapshot.nodes)
+        if (domainOf(n, key) === v)
+          total += n.pods.filter((p) => p.namespace === namespace && sameLabels(labels, p.labels)).length;
     }
     return total;
   },

@@ -36,7 +36,10 @@ export function termMatches(term: Term, node: KubeObject): boolean {
   const fields = term.matchFields ?? [];
   if (exprs.length === 0 && fields.length === 0) return false;
   const labels = node.metadata.labels ?? {};
-  return exprs.every((r) => requirementMatches(r, labels[r.key])) && fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name));
+  return (
+    exprs.every((r) => requirementMatches(r, labels[r.key])) &&
+    fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name))
+  );
 }
 
 export const NODE_AFFINITY_MISMATCH = "node(s) didn't match Pod's node affinity/selector";
@@ -57,7 +60,10 @@ export const nodeAffinityScore: ScorePlugin = {
   name: 'NodeAffinity',
   weight: 2,
   score({ pod }, { node }) {
-    return (affinityOf(pod).preferredDuringSchedulingIgnoredDuringExecution ?? []).reduce((sum, p) => sum + (termMatches(p.preference, node) ? p.weight : 0), 0);
+    return (affinityOf(pod).preferredDuringSchedulingIgnoredDuringExecution ?? []).reduce(
+      (sum, p) => sum + (termMatches(p.preference, node) ? p.weight : 0),
+      0,
+    );
   },
   normalize: (scores) => normalizeToMax(scores),
 };

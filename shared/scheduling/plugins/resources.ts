@@ -7,8 +7,10 @@ export const resourcesFit: FilterPlugin = {
   filter({ requests }, { allocatable, requested }) {
     const reasons: string[] = [];
     if (requested.pods + 1 > allocatable.pods) reasons.push('Too many pods');
-    if (requests.cpuMilli > 0 && requested.cpuMilli + requests.cpuMilli > allocatable.cpuMilli) reasons.push('Insufficient cpu');
-    if (requests.memoryBytes > 0 && requested.memoryBytes + requests.memoryBytes > allocatable.memoryBytes) reasons.push('Insufficient memory');
+    if (requests.cpuMilli > 0 && requested.cpuMilli + requests.cpuMilli > allocatable.cpuMilli)
+      reasons.push('Insufficient cpu');
+    if (requests.memoryBytes > 0 && requested.memoryBytes + requests.memoryBytes > allocatable.memoryBytes)
+      reasons.push('Insufficient memory');
     return reasons.length ? reject(...reasons) : OK;
   },
 };
@@ -16,7 +18,10 @@ export const resourcesFit: FilterPlugin = {
 /** The fraction of cpu and memory that would be in use after placing the pod, 0..1 each. */
 function utilisation(requests: Resources, n: NodeInfo) {
   const frac = (used: number, req: number, cap: number) => (cap > 0 ? Math.min(1, (used + req) / cap) : 1);
-  return [frac(n.requested.cpuMilli, requests.cpuMilli, n.allocatable.cpuMilli), frac(n.requested.memoryBytes, requests.memoryBytes, n.allocatable.memoryBytes)];
+  return [
+    frac(n.requested.cpuMilli, requests.cpuMilli, n.allocatable.cpuMilli),
+    frac(n.requested.memoryBytes, requests.memoryBytes, n.allocatable.memoryBytes),
+  ];
 }
 
 /** Spreading (the default): prefer the node with the most room left. */

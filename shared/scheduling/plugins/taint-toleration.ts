@@ -14,8 +14,8 @@ export interface Toleration {
   tolerationSeconds?: number;
 }
 
-export const taintsOf = (node: KubeObject) => ((node.spec?.taints ?? []) as Taint[]);
-export const tolerationsOf = (pod: KubeObject) => ((pod.spec?.tolerations ?? []) as Toleration[]);
+export const taintsOf = (node: KubeObject) => (node.spec?.taints ?? []) as Taint[];
+export const tolerationsOf = (pod: KubeObject) => (pod.spec?.tolerations ?? []) as Toleration[];
 
 /** Kubernetes' ToleratesTaint: an empty key with Exists tolerates everything; an empty effect matches all effects. */
 export function tolerates(t: Toleration, taint: Taint): boolean {
@@ -30,7 +30,9 @@ export const taintToleration: FilterPlugin = {
   name: 'TaintToleration',
   filter({ pod }, { node }) {
     const tolerations = tolerationsOf(pod);
-    const untolerated = taintsOf(node).find((taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)));
+    const untolerated = taintsOf(node).find(
+      (taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)),
+    );
     return untolerated ? reject(`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`) : OK;
   },
 };
@@ -41,7 +43,9 @@ export const taintTolerationScore: ScorePlugin = {
   weight: 3,
   score({ pod }, { node }) {
     const tolerations = tolerationsOf(pod);
-    return taintsOf(node).filter((taint) => taint.effect === 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint))).length;
+    return taintsOf(node).filter(
+      (taint) => taint.effect === 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)),
+    ).length;
   },
   normalize: (scores) => normalizeToMax(scores, true),
 };

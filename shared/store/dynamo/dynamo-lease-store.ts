@@ -34,7 +34,8 @@ export class DynamoLeaseStore implements LeaseStore {
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: LEASE_PK, sk: nodeName },
-        UpdateExpression: 'SET epoch = if_not_exists(epoch, :zero) + :one, renew = :now, holder = :holder, expired = :false',
+        UpdateExpression:
+          'SET epoch = if_not_exists(epoch, :zero) + :one, renew = :now, holder = :holder, expired = :false',
         ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowMs, ':holder': holder, ':false': false },
         ReturnValues: 'ALL_NEW',
       }),
@@ -63,7 +64,9 @@ export class DynamoLeaseStore implements LeaseStore {
   }
 
   async get(nodeName: string): Promise<Lease | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: LEASE_PK, sk: nodeName }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: LEASE_PK, sk: nodeName }, ConsistentRead: true }),
+    );
     return out.Item ? leaseOf(out.Item) : undefined;
   }
 
@@ -72,7 +75,13 @@ export class DynamoLeaseStore implements LeaseStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': LEASE_PK }, ConsistentRead: true, ExclusiveStartKey: start }),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': LEASE_PK },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
       );
       leases.push(...(out.Items ?? []).map(leaseOf));
       start = out.LastEvaluatedKey;

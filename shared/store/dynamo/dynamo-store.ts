@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -29,7 +33,14 @@ import type { Resources } from '../../model/resources.js';
 import { chunksBy } from '../../util/chunks.js';
 import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { nextResourceVersion, resourceVersionFloor } from '../resource-version.js';
-import { FencedWriteError, type ListPage, type ListQuery, type NodeFence, type Store, type TransactWrite } from '../store.js';
+import {
+  FencedWriteError,
+  type ListPage,
+  type ListQuery,
+  type NodeFence,
+  type Store,
+  type TransactWrite,
+} from '../store.js';
 import type { AllocationEntry, NodeAllocation, PodBinding } from '../node-ledger.js';
 import { LEASE_PK } from './dynamo-lease-store.js';
 import { GSI } from './schema.js';
@@ -72,7 +83,11 @@ function refOf(key: ObjectKey): ObjectRef {
   return { resource: t?.plural ?? key.kind.toLowerCase(), group: t?.group ?? '', name: key.name };
 }
 
-const keyOfObject = (o: KubeObject): ObjectKey => ({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
+const keyOfObject = (o: KubeObject): ObjectKey => ({
+  kind: o.kind,
+  namespace: o.metadata.namespace ?? '',
+  name: o.metadata.name ?? '',
+});
 
 /** A failed condition means the name was taken (create), or the object changed or vanished since it was read. */
 function conditionFailure(key: ObjectKey, op: 'create' | 'update' | 'delete', oldItem: unknown): StatusError {
@@ -95,7 +110,11 @@ export class DynamoStore implements Store {
 
   async get(key: ObjectKey): Promise<StoredObject | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: partitionKey(key.kind, key.namespace), sk: key.name }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: partitionKey(key.kind, key.namespace), sk: key.name },
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? await this.decode(out.Item as Item) : undefined;
   }
@@ -165,13 +184,23 @@ export class DynamoStore implements Store {
     const items = await Promise.all(writes.map((w, i) => this.encode(w.object, expected[i])));
     const lease = fence ? this.leaseCondition(fence) : undefined;
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: [...items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })), ...(lease ? [lease] : [])] }));
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...items.map((item, i) => ({ Put: this.conditionalPut(item, expected[i]) })),
+            ...(lease ? [lease] : []),
+          ],
+        }),
+      );
     } catch (e) {
       if (e instanceof TransactionCanceledException) {
-        if (fence && e.CancellationReasons?.[writes.length]?.Code === 'ConditionalCheckFailed') throw new FencedWriteError(fence.nodeName);
+        if (fence && e.CancellationReasons?.[writes.length]?.Code === 'ConditionalCheckFailed')
+          throw new FencedWriteError(fence.nodeName);
         const failures = writes.map((w, i): StatusError | undefined => {
           const reason = e.CancellationReasons?.[i];
-          return reason?.Code === 'ConditionalCheckFailed' ? conditionFailure(keyOfObject(w.object), w.op, reason.Item) : undefined;
+          return reason?.Code === 'ConditionalCheckFailed'
+            ? conditionFailure(keyOfObject(w.object), w.op, reason.Item)
+            : undefined;
         });
         throw new TransactionError(failures);
       }
@@ -182,13 +211,29 @@ export class DynamoStore implements Store {
 
   /** The fence's part of a transaction: the lease must be at its epoch, renewed if asked. */
   private leaseCondition(fence: NodeFence) {
-    const common = { TableName: this.table, Key: { pk: LEASE_PK, sk: fence.nodeName }, ConditionExpression: 'epoch = :epoch' };
+    const common = {
+      TableName: this.table,
+      Key: { pk: LEASE_PK, sk: fence.nodeName },
+      ConditionExpression: 'epoch = :epoch',
+    };
     return fence.renewAtMs === undefined
       ? { ConditionCheck: { ...common, ExpressionAttributeValues: { ':epoch': fence.epoch } } }
-      : { Update: { ...common, UpdateExpression: 'SET renew = :now', ExpressionAttributeValues: { ':now': fence.renewAtMs, ':epoch': fence.epoch } } };
+      : {
+          Update: {
+            ...common,
+            UpdateExpression: 'SET renew = :now',
+            ExpressionAttributeValues: { ':now': fence.renewAtMs, ':epoch': fence.epoch },
+          },
+        };
   }
 
-  async bindPod(boundPod: KubeObject, expectedResourceVersion: string, nodeName: string, entry: AllocationEntry & { uid: string }, allocatable: Resources): Promise<StoredObject> {
+  async bindPod(
+    boundPod: KubeObject,
+    expectedResourceVersion: string,
+    nodeName: string,
+    entry: AllocationEntry & { uid: string },
+    allocatable: Resources,
+  ): Promise<StoredObject> {
     const [stored] = await this.bindPods([{ boundPod, expectedResourceVersion, nodeName, entry, allocatable }]);
     return stored as StoredObject;
   }
@@ -200,7 +245,10 @@ export class DynamoStore implements Store {
     const byNode = new Map<string, PodBinding[]>();
     for (const b of binds) byNode.set(b.nodeName, [...(byNode.get(b.nodeName) ?? []), b]);
     const nodeUpdates = [...byNode].map(([nodeName, group]) => {
-      const sum = group.reduce((t, b) => ({ cpu: t.cpu + b.entry.cpuMilli, mem: t.mem + b.entry.memoryBytes }), { cpu: 0, mem: 0 });
+      const sum = group.reduce((t, b) => ({ cpu: t.cpu + b.entry.cpuMilli, mem: t.mem + b.entry.memoryBytes }), {
+        cpu: 0,
+        mem: 0,
+      });
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {};
       group.forEach((b, i) => {
@@ -231,17 +279,31 @@ export class DynamoStore implements Store {
       };
     });
     try {
-      await this.transactRetryingConflicts([...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })), ...nodeUpdates, ...eventItems.map((item) => ({ Put: this.conditionalPut(item, undefined) }))]);
+      await this.transactRetryingConflicts([
+        ...items.map((item, i) => ({ Put: this.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)) })),
+        ...nodeUpdates,
+        ...eventItems.map((item) => ({ Put: this.conditionalPut(item, undefined) })),
+      ]);
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
       const reasons = e.CancellationReasons ?? [];
       const podFailure = reasons.slice(0, binds.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
-      const nodeFailure = reasons.slice(binds.length, binds.length + nodeUpdates.length).findIndex((r) => r.Code === 'ConditionalCheckFailed');
-      if (podFailure >= 0) throw conditionFailure(keyOfObject(binds[podFailure]?.boundPod as KubeObject), 'update', reasons[podFailure]?.Item);
+      const nodeFailure = reasons
+        .slice(binds.length, binds.length + nodeUpdates.length)
+        .findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (podFailure >= 0)
+        throw conditionFailure(
+          keyOfObject(binds[podFailure]?.boundPod as KubeObject),
+          'update',
+          reasons[podFailure]?.Item,
+        );
       if (nodeFailure >= 0) throw new CapacityConflictError([...byNode.keys()][nodeFailure] ?? '');
       // Still contended after the retries (TransactionConflict): nothing was written, and a caller
       // (the scheduler, or pods/binding's client) may try again; not an error of the server's.
-      throw new ConflictError({ resource: 'pods', group: '', name: binds[0]?.boundPod.metadata.name }, 'a concurrent transaction held the pod or its node; try again');
+      throw new ConflictError(
+        { resource: 'pods', group: '', name: binds[0]?.boundPod.metadata.name },
+        'a concurrent transaction held the pod or its node; try again',
+      );
     }
     return Promise.all(items.map((item) => this.decode(item)));
   }
@@ -250,11 +312,15 @@ export class DynamoStore implements Store {
    * A transaction, tried again after a short jittered pause when DynamoDB cancelled it only because
    * another transaction held one of its items at that moment (TransactionConflict: nothing was decided).
    */
-  private async transactRetryingConflicts(transactItems: NonNullable<TransactWriteCommand['input']['TransactItems']>): Promise<void> {
+  private async transactRetryingConflicts(
+    transactItems: NonNullable<TransactWriteCommand['input']['TransactItems']>,
+  ): Promise<void> {
     await retrying(() => this.doc.send(new TransactWriteCommand({ TransactItems: transactItems })), {
       retryable: (e, attempt) => {
         const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : [];
-        const transient = reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+        const transient =
+          reasons.some((r) => r.Code === 'TransactionConflict') &&
+          !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
         return transient && attempt < TRANSACTION_CONFLICT_RETRIES;
       },
       delayMs: (attempt) => 5 + Math.random() * 20 * (attempt + 1),
@@ -262,7 +328,9 @@ export class DynamoStore implements Store {
   }
 
   async releasePod(nodeName: string, uid: string): Promise<boolean> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: ALLOCATION_PK, sk: nodeName }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: ALLOCATION_PK, sk: nodeName }, ConsistentRead: true }),
+    );
     const entry = (out.Item?.p as Record<string, AllocationEntry> | undefined)?.[uid];
     if (!entry) return false;
     try {
@@ -318,7 +386,9 @@ export class DynamoStore implements Store {
   }
 
   async getNodeAllocation(nodeName: string): Promise<NodeAllocation | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: ALLOCATION_PK, sk: nodeName }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: ALLOCATION_PK, sk: nodeName }, ConsistentRead: true }),
+    );
     return out.Item ? allocationOf(out.Item) : undefined;
   }
 
@@ -327,7 +397,12 @@ export class DynamoStore implements Store {
     const unique = [...new Map(keys.map((k) => [`${k.kind}#${k.namespace}/${k.name}`, k])).values()];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-        [this.table]: { Keys: unique.slice(i, i + BATCH_GET_LIMIT).map((k) => ({ pk: partitionKey(k.kind, k.namespace), sk: k.name })), ConsistentRead: true },
+        [this.table]: {
+          Keys: unique
+            .slice(i, i + BATCH_GET_LIMIT)
+            .map((k) => ({ pk: partitionKey(k.kind, k.namespace), sk: k.name })),
+          ConsistentRead: true,
+        },
       };
       // DynamoDB may answer part of a batch; the rest comes back as UnprocessedKeys to ask again.
       for (let round = 0; request && Object.keys(request).length && round < 10; round++) {
@@ -356,7 +431,13 @@ export class DynamoStore implements Store {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ALLOCATION_PK }, ExclusiveStartKey: start, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': ALLOCATION_PK },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
       );
       for (const i of page.Items ?? []) out.push(allocationOf(i));
       start = page.LastEvaluatedKey;
@@ -395,7 +476,8 @@ export class DynamoStore implements Store {
               ExclusiveStartKey: start,
             }),
           );
-          for (const i of page.Items ?? []) found.push({ kind: 'Pod', namespace: String(i.pk).slice('Pod#'.length), name: String(i.sk) });
+          for (const i of page.Items ?? [])
+            found.push({ kind: 'Pod', namespace: String(i.pk).slice('Pod#'.length), name: String(i.sk) });
           start = page.LastEvaluatedKey;
         } while (start);
         return found;
@@ -408,10 +490,20 @@ export class DynamoStore implements Store {
     return String(resourceVersionFloor(this.clock.now().getTime()));
   }
 
-  private queryPartition(kind: string, namespace: string, afterName: string | undefined, limit: number): Promise<ListPage> {
+  private queryPartition(
+    kind: string,
+    namespace: string,
+    afterName: string | undefined,
+    limit: number,
+  ): Promise<ListPage> {
     const pk = partitionKey(kind, namespace);
     return this.queryUpTo(
-      { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+      },
       afterName !== undefined ? { pk, sk: afterName } : undefined,
       limit,
     );
@@ -428,18 +520,31 @@ export class DynamoStore implements Store {
         ExpressionAttributeValues: { ':n': nodeName, ...(inNamespace ? { ':ns': `${q.namespace}/` } : {}) },
       },
       // A GSI's start key holds the index key and the table key.
-      q.after ? { pk: partitionKey('Pod', q.after.namespace), sk: q.after.name, byNodePk: nodeName, byNodeSk: `${q.after.namespace}/${q.after.name}` } : undefined,
+      q.after
+        ? {
+            pk: partitionKey('Pod', q.after.namespace),
+            sk: q.after.name,
+            byNodePk: nodeName,
+            byNodeSk: `${q.after.namespace}/${q.after.name}`,
+          }
+        : undefined,
       q.limit,
     );
   }
 
   /** Reads query pages until `limit` items or the end; `more` says whether the end was reached. */
-  private async queryUpTo(input: QueryCommandInput, start: Record<string, unknown> | undefined, limit: number): Promise<ListPage> {
+  private async queryUpTo(
+    input: QueryCommandInput,
+    start: Record<string, unknown> | undefined,
+    limit: number,
+  ): Promise<ListPage> {
     const items: StoredObject[] = [];
     let next = start;
     while (items.length < limit) {
       // DynamoDB's Limit is a 32-bit count: ask in pages of at most 1,000.
-      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: Math.min(limit - items.length, 1000) }));
+      const out = await this.doc.send(
+        new QueryCommand({ ...input, ExclusiveStartKey: next, Limit: Math.min(limit - items.length, 1000) }),
+      );
       items.push(...(await Promise.all((out.Items ?? []).map((i) => this.decode(i as Item)))));
       next = out.LastEvaluatedKey;
       if (!next) return { items, more: false };
@@ -495,7 +600,9 @@ export class DynamoStore implements Store {
     };
     const size = itemSize(item);
     if (size > DYNAMODB_ITEM_LIMIT) {
-      throw new RequestEntityTooLargeError(`${key.kind} "${key.name}" is ${size} bytes when stored; the limit is ${DYNAMODB_ITEM_LIMIT} bytes`);
+      throw new RequestEntityTooLargeError(
+        `${key.kind} "${key.name}" is ${size} bytes when stored; the limit is ${DYNAMODB_ITEM_LIMIT} bytes`,
+      );
     }
     return item;
   }
@@ -504,10 +611,16 @@ export class DynamoStore implements Store {
     const o = JSON.parse(item.o) as StoredObject;
     if (item.sec === undefined) return o;
     // Never hand out a Secret without its data: a caller writing it back would erase the values.
-    if (!this.sealer) throw new Error(`Secret ${o.metadata.namespace}/${o.metadata.name} is encrypted, and this process has no key to open it (KUMO_KMS_KEY_ID or KUMO_SECRETS_KEY)`);
+    if (!this.sealer)
+      throw new Error(
+        `Secret ${o.metadata.namespace}/${o.metadata.name} is encrypted, and this process has no key to open it (KUMO_KMS_KEY_ID or KUMO_SECRETS_KEY)`,
+      );
     const opened = JSON.parse(await this.sealer.open(String(item.sec), sealContext(keyOfObject(o)))) as unknown;
     // Items sealed before SEALED_FIELDS_VERSION hold the data map alone.
-    return joinSecretFields(o, item.secv === SEALED_FIELDS_VERSION ? (opened as SealedFields) : { data: opened }) as StoredObject;
+    return joinSecretFields(
+      o,
+      item.secv === SEALED_FIELDS_VERSION ? (opened as SealedFields) : { data: opened },
+    ) as StoredObject;
   }
 }
 

@@ -23,19 +23,31 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async get(id: string): Promise<TokenRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: TOKEN_PK, sk: id }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: TOKEN_PK, sk: id }, ConsistentRead: true }),
+    );
     return out.Item ? recordOf(out.Item) : undefined;
   }
 
   async put(r: TokenRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: TOKEN_PK, sk: r.id, tok: JSON.stringify(r) } }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { pk: TOKEN_PK, sk: r.id, tok: JSON.stringify(r) } }),
+    );
   }
 
   async list(): Promise<TokenRecord[]> {
     const out: TokenRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': TOKEN_PK }, ExclusiveStartKey: start, ConsistentRead: true }));
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': TOKEN_PK },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
       out.push(...(page.Items ?? []).map(recordOf));
       start = page.LastEvaluatedKey;
     } while (start);
@@ -53,7 +65,10 @@ export class DynamoTokenStore implements TokenStore {
           UpdateExpression: 'SET tok = :tok',
           // Over the record read above only, so a concurrent re-issue is not overwritten with the old hash (the retry revokes that one).
           ConditionExpression: 'tok = :old',
-          ExpressionAttributeValues: { ':tok': JSON.stringify({ ...current, revokedAt: current.revokedAt ?? at }), ':old': JSON.stringify(current) },
+          ExpressionAttributeValues: {
+            ':tok': JSON.stringify({ ...current, revokedAt: current.revokedAt ?? at }),
+            ':old': JSON.stringify(current),
+          },
         }),
       );
       return true;

@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, DynamoDBServiceException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBServiceException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { StorageUnavailableError, TooManyRequestsError } from '../../model/errors.js';
 import type { DocumentSender } from '../../aws/lite/dynamo-document.js';
 
@@ -20,11 +24,11 @@ export function translatedErrors(doc: DocumentSender): DocumentSender {
         return await doc.send(command);
       } catch (e) {
         if (e instanceof ConditionalCheckFailedException || e instanceof TransactionCanceledException) throw e;
-        if (e instanceof DynamoDBServiceException && THROTTLED.has(e.name)) throw new TooManyRequestsError('the object store is throttling requests; try again', 1);
+        if (e instanceof DynamoDBServiceException && THROTTLED.has(e.name))
+          throw new TooManyRequestsError('the object store is throttling requests; try again', 1);
         if (e instanceof DynamoDBServiceException) throw new StorageUnavailableError(e.name);
         if (CONNECTION_FAILURE.test(String(e))) throw new StorageUnavailableError(String(e));
         throw e; // not DynamoDB's answer nor the network's: a bug, which the API answers with 500
-
       }
     },
   };

@@ -32,7 +32,16 @@ function agentOnManualClock() {
     get: async () => undefined,
   };
   const runtime = { name: 'process', list: async () => [], close: async () => {} } as unknown as ContainerRuntime;
-  const agent = new Agent({ nodeName: 'n1', client, runtime, logs: {} as LogStore, machine: {} as Omit<RegisterRequest, 'holder'>, holder: 'test', hostIP: '127.0.0.1', timers });
+  const agent = new Agent({
+    nodeName: 'n1',
+    client,
+    runtime,
+    logs: {} as LogStore,
+    machine: {} as Omit<RegisterRequest, 'holder'>,
+    holder: 'test',
+    hostIP: '127.0.0.1',
+    timers,
+  });
   return { agent, timers, syncs, control };
 }
 

@@ -11,7 +11,11 @@ const target: ProbeTarget = { host: '127.0.0.1', ports: {}, exec: () => Promise.
 
 beforeAll(async () => {
   port = await freePort();
-  server = spawn(process.execPath, [new URL('../../support/grpc-health-server.mjs', import.meta.url).pathname, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(
+    process.execPath,
+    [new URL('../../support/grpc-health-server.mjs', import.meta.url).pathname, String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve) => server.stdout?.once('data', () => resolve()));
 });
 afterAll(() => server?.kill());

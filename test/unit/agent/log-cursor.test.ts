@@ -16,7 +16,12 @@ describe('LogCursor', () => {
     feed(['2026-11-28T08:39:01Z a\n', '2026-11-28T08:39:01Z b\n']);
     expect(c.resumeAt()).toBe(Date.parse('2026-11-28T08:39:01Z') / 1000);
     // The engine answers from that second again: a and b are repeated, c and d are new.
-    feed(['2026-11-28T08:39:01Z a\n', '2026-11-28T08:39:01Z b\n', '2026-11-28T08:39:01Z c\n', '2026-11-28T08:39:02Z d\n']);
+    feed([
+      '2026-11-28T08:39:01Z a\n',
+      '2026-11-28T08:39:01Z b\n',
+      '2026-11-28T08:39:01Z c\n',
+      '2026-11-28T08:39:02Z d\n',
+    ]);
     feed(['2026-11-28T08:39:02Z d\n', '2026-11-28T08:39:09Z e\n']);
     expect(out).toEqual(['a\n', 'b\n', 'c\n', 'd\n', 'e\n']);
   });

@@ -13,12 +13,28 @@ import type { KubeObject } from '../../../shared/model/types.js';
  */
 const NOW = new Date('2026-11-28T09:00:00Z');
 const UID = '11111111-2222-4333-8444-555555555555';
-const create = (kind: string, body: unknown) => prepareCreate(typeByKindName(kind) as ResourceType, structuredClone(body), { now: NOW, uid: UID, namespace: 'default', nameSuffix: 'abcde' });
+const create = (kind: string, body: unknown) =>
+  prepareCreate(typeByKindName(kind) as ResourceType, structuredClone(body), {
+    now: NOW,
+    uid: UID,
+    namespace: 'default',
+    nameSuffix: 'abcde',
+  });
 const server = { uid: UID, creationTimestamp: '2026-11-28T09:00:00Z', generation: 1 };
 
 const container = { name: 'c', image: 'nginx:1.27' };
-const containerDefaults = { imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' }; // SetDefaults_Container
-const podSpecDefaults = { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', securityContext: {}, schedulerName: 'default-scheduler' }; // SetDefaults_PodSpec
+const containerDefaults = {
+  imagePullPolicy: 'IfNotPresent',
+  terminationMessagePath: '/dev/termination-log',
+  terminationMessagePolicy: 'File',
+}; // SetDefaults_Container
+const podSpecDefaults = {
+  restartPolicy: 'Always',
+  terminationGracePeriodSeconds: 30,
+  dnsPolicy: 'ClusterFirst',
+  securityContext: {},
+  schedulerName: 'default-scheduler',
+}; // SetDefaults_PodSpec
 const probeDefaults = { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 }; // SetDefaults_Probe
 
 const ROWS: [string, string, KubeObject, unknown][] = [
@@ -76,13 +92,34 @@ const ROWS: [string, string, KubeObject, unknown][] = [
             lifecycle: { preStop: { httpGet: { port: 80, path: '/', scheme: 'HTTP' } } },
           },
         ],
-        initContainers: [{ name: 'init', image: 'busybox:latest', command: ['true'], imagePullPolicy: 'Always', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' }],
+        initContainers: [
+          {
+            name: 'init',
+            image: 'busybox:latest',
+            command: ['true'],
+            imagePullPolicy: 'Always',
+            terminationMessagePath: '/dev/termination-log',
+            terminationMessagePolicy: 'File',
+          },
+        ],
         volumes: [
           { name: 'scratch', emptyDir: {} }, // SetDefaults_Volume
           { name: 'cm', configMap: { name: 'cfg', defaultMode: 420 } }, // SetDefaults_ConfigMapVolumeSource
           { name: 'sec', secret: { secretName: 's', defaultMode: 420 } },
-          { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels', apiVersion: 'v1' } }], defaultMode: 420 } },
-          { name: 'all', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }], defaultMode: 420 } }, // SetDefaults_ServiceAccountTokenProjection
+          {
+            name: 'info',
+            downwardAPI: {
+              items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels', apiVersion: 'v1' } }],
+              defaultMode: 420,
+            },
+          },
+          {
+            name: 'all',
+            projected: {
+              sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }],
+              defaultMode: 420,
+            },
+          }, // SetDefaults_ServiceAccountTokenProjection
           { name: 'host', hostPath: { path: '/var/log', type: '' } }, // SetDefaults_HostPathVolumeSource
           { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
         ],
@@ -93,10 +130,22 @@ const ROWS: [string, string, KubeObject, unknown][] = [
   [
     'a host-network Pod: container ports become host ports',
     'Pod',
-    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'h' }, spec: { hostNetwork: true, containers: [{ ...container, ports: [{ containerPort: 8080 }] }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'h' },
+      spec: { hostNetwork: true, containers: [{ ...container, ports: [{ containerPort: 8080 }] }] },
+    },
     {
       metadata: { name: 'h', namespace: 'default', ...server },
-      spec: { ...podSpecDefaults, enableServiceLinks: true, hostNetwork: true, containers: [{ ...container, ...containerDefaults, ports: [{ containerPort: 8080, hostPort: 8080, protocol: 'TCP' }] }] },
+      spec: {
+        ...podSpecDefaults,
+        enableServiceLinks: true,
+        hostNetwork: true,
+        containers: [
+          { ...container, ...containerDefaults, ports: [{ containerPort: 8080, hostPort: 8080, protocol: 'TCP' }] },
+        ],
+      },
       status: { phase: 'Pending', qosClass: 'BestEffort' },
     },
   ],
@@ -107,7 +156,13 @@ const ROWS: [string, string, KubeObject, unknown][] = [
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'd' },
-      spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ ...container, resources: { limits: { cpu: '500m' } } }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'd' } },
+        template: {
+          metadata: { labels: { app: 'd' } },
+          spec: { containers: [{ ...container, resources: { limits: { cpu: '500m' } } }] },
+        },
+      },
     },
     {
       metadata: { name: 'd', namespace: 'default', ...server },
@@ -117,7 +172,13 @@ const ROWS: [string, string, KubeObject, unknown][] = [
         progressDeadlineSeconds: 600,
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
         selector: { matchLabels: { app: 'd' } },
-        template: { metadata: { labels: { app: 'd' } }, spec: { ...podSpecDefaults, containers: [{ ...container, ...containerDefaults, resources: { limits: { cpu: '500m' } } }] } },
+        template: {
+          metadata: { labels: { app: 'd' } },
+          spec: {
+            ...podSpecDefaults,
+            containers: [{ ...container, ...containerDefaults, resources: { limits: { cpu: '500m' } } }],
+          },
+        },
       },
       status: {},
     },
@@ -125,23 +186,48 @@ const ROWS: [string, string, KubeObject, unknown][] = [
   [
     'a ReplicaSet',
     'ReplicaSet',
-    { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r' }, spec: { selector: { matchLabels: { app: 'r' } }, template: { metadata: { labels: { app: 'r' } }, spec: { containers: [container] } } } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'r' },
+      spec: {
+        selector: { matchLabels: { app: 'r' } },
+        template: { metadata: { labels: { app: 'r' } }, spec: { containers: [container] } },
+      },
+    },
     {
       metadata: { name: 'r', namespace: 'default', ...server },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'r' } }, template: { metadata: { labels: { app: 'r' } }, spec: { ...podSpecDefaults, containers: [{ ...container, ...containerDefaults }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'r' } },
+        template: {
+          metadata: { labels: { app: 'r' } },
+          spec: { ...podSpecDefaults, containers: [{ ...container, ...containerDefaults }] },
+        },
+      },
       status: {},
     },
   ],
   [
-    'a Job without labels: generated selector, template labels, and the Job takes its template\'s labels',
+    "a Job without labels: generated selector, template labels, and the Job takes its template's labels",
     'Job',
-    { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [container] } } } },
+    {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [container] } } },
+    },
     {
       metadata: {
         name: 'j',
         namespace: 'default',
         ...server,
-        labels: { 'batch.kubernetes.io/controller-uid': UID, 'batch.kubernetes.io/job-name': 'j', 'controller-uid': UID, 'job-name': 'j' }, // SetDefaults_Job, after the strategy's labels
+        labels: {
+          'batch.kubernetes.io/controller-uid': UID,
+          'batch.kubernetes.io/job-name': 'j',
+          'controller-uid': UID,
+          'job-name': 'j',
+        }, // SetDefaults_Job, after the strategy's labels
       },
       spec: {
         completions: 1, // SetDefaults_Job
@@ -153,7 +239,14 @@ const ROWS: [string, string, KubeObject, unknown][] = [
         podReplacementPolicy: 'TerminatingOrFailed', // JobPodReplacementPolicy, on in 1.32
         selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': UID } }, // job strategy generateSelectorIfNeeded
         template: {
-          metadata: { labels: { 'batch.kubernetes.io/controller-uid': UID, 'batch.kubernetes.io/job-name': 'j', 'controller-uid': UID, 'job-name': 'j' } },
+          metadata: {
+            labels: {
+              'batch.kubernetes.io/controller-uid': UID,
+              'batch.kubernetes.io/job-name': 'j',
+              'controller-uid': UID,
+              'job-name': 'j',
+            },
+          },
           spec: { ...podSpecDefaults, restartPolicy: 'Never', containers: [{ ...container, ...containerDefaults }] },
         },
       },
@@ -186,10 +279,19 @@ const ROWS: [string, string, KubeObject, unknown][] = [
         suspend: false,
         manualSelector: false,
         podReplacementPolicy: 'Failed', // with a pod failure policy
-        podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+        podFailurePolicy: {
+          rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
+        },
         selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': UID } },
         template: {
-          metadata: { labels: { 'batch.kubernetes.io/controller-uid': UID, 'batch.kubernetes.io/job-name': 'k', 'controller-uid': UID, 'job-name': 'k' } },
+          metadata: {
+            labels: {
+              'batch.kubernetes.io/controller-uid': UID,
+              'batch.kubernetes.io/job-name': 'k',
+              'controller-uid': UID,
+              'job-name': 'k',
+            },
+          },
           spec: { ...podSpecDefaults, restartPolicy: 'Never', containers: [{ ...container, ...containerDefaults }] },
         },
       },
@@ -199,7 +301,16 @@ const ROWS: [string, string, KubeObject, unknown][] = [
   [
     'a ClusterIP Service with a named target port left out',
     'Service',
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { selector: { app: 'd' }, ports: [{ port: 80 }], sessionAffinityConfig: { clientIP: { timeoutSeconds: 5 } } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's' },
+      spec: {
+        selector: { app: 'd' },
+        ports: [{ port: 80 }],
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 5 } },
+      },
+    },
     {
       metadata: { name: 's', namespace: 'default', ...server },
       spec: {
@@ -217,7 +328,17 @@ const ROWS: [string, string, KubeObject, unknown][] = [
   [
     'a LoadBalancer Service with ClientIP affinity',
     'Service',
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb' }, spec: { type: 'LoadBalancer', sessionAffinity: 'ClientIP', selector: { app: 'd' }, ports: [{ port: 443, targetPort: 'https' }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lb' },
+      spec: {
+        type: 'LoadBalancer',
+        sessionAffinity: 'ClientIP',
+        selector: { app: 'd' },
+        ports: [{ port: 443, targetPort: 'https' }],
+      },
+    },
     {
       metadata: { name: 'lb', namespace: 'default', ...server },
       spec: {
@@ -238,8 +359,17 @@ const ROWS: [string, string, KubeObject, unknown][] = [
   [
     'an ExternalName Service: no traffic policies, no address families',
     'Service',
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } },
-    { metadata: { name: 'ext', namespace: 'default', ...server }, spec: { type: 'ExternalName', externalName: 'db.example.com', sessionAffinity: 'None' }, status: {} },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ext' },
+      spec: { type: 'ExternalName', externalName: 'db.example.com' },
+    },
+    {
+      metadata: { name: 'ext', namespace: 'default', ...server },
+      spec: { type: 'ExternalName', externalName: 'db.example.com', sessionAffinity: 'None' },
+      status: {},
+    },
   ],
   [
     'a Secret from stringData',
@@ -251,13 +381,25 @@ const ROWS: [string, string, KubeObject, unknown][] = [
     'a Namespace',
     'Namespace',
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } },
-    { metadata: { name: 'team', ...server, labels: { 'kubernetes.io/metadata.name': 'team' } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
+    {
+      metadata: { name: 'team', ...server, labels: { 'kubernetes.io/metadata.name': 'team' } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    },
   ],
   [
     'Endpoints',
     'Endpoints',
-    { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'e' }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }] },
-    { metadata: { name: 'e', namespace: 'default', ...server }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80, protocol: 'TCP' }] }] },
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'e' },
+      subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }],
+    },
+    {
+      metadata: { name: 'e', namespace: 'default', ...server },
+      subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80, protocol: 'TCP' }] }],
+    },
   ],
   [
     'a ConfigMap: nothing to default',

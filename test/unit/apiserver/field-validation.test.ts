@@ -7,7 +7,12 @@ describe('checkFields', () => {
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web', labels: { 'any-label': 'x' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' }, colour: 'blue' },
+    metadata: {
+      name: 'web',
+      labels: { 'any-label': 'x' },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      colour: 'blue',
+    },
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: 'web' } },
@@ -16,8 +21,18 @@ describe('checkFields', () => {
         metadata: { labels: { app: 'web' } },
         spec: {
           containers: [
-            { name: 'a', image: 'nginx', imagee: 'typo', resources: { limits: { cpu: '1' } }, ports: [{ containerPort: 80, hostPot: 1 }] },
-            { name: 'b', image: 'busybox', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k', optinal: true } } }] },
+            {
+              name: 'a',
+              image: 'nginx',
+              imagee: 'typo',
+              resources: { limits: { cpu: '1' } },
+              ports: [{ containerPort: 80, hostPot: 1 }],
+            },
+            {
+              name: 'b',
+              image: 'busybox',
+              env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k', optinal: true } } }],
+            },
           ],
           nodeSelector: { 'kubernetes.io/os': 'linux' },
         },
@@ -37,7 +52,12 @@ describe('checkFields', () => {
     ]);
     const p = pruned as any;
     expect(p.metadata.colour).toBeUndefined();
-    expect(p.spec.template.spec.containers[0]).toEqual({ name: 'a', image: 'nginx', resources: { limits: { cpu: '1' } }, ports: [{ containerPort: 80 }] });
+    expect(p.spec.template.spec.containers[0]).toEqual({
+      name: 'a',
+      image: 'nginx',
+      resources: { limits: { cpu: '1' } },
+      ports: [{ containerPort: 80 }],
+    });
     // Maps (labels, annotations, nodeSelector, limits) hold user keys, never unknown fields.
     expect(p.metadata.labels).toEqual({ 'any-label': 'x' });
     expect(p.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
@@ -45,22 +65,45 @@ describe('checkFields', () => {
   });
 
   it('passes strategic merge patch directives and leaves well-formed objects untouched', () => {
-    const patch = { spec: { template: { spec: { $setElementOrder: 1, '$setElementOrder/containers': [{ name: 'a' }], containers: [{ name: 'a', $patch: 'delete' }] } } } };
+    const patch = {
+      spec: {
+        template: {
+          spec: {
+            $setElementOrder: 1,
+            '$setElementOrder/containers': [{ name: 'a' }],
+            containers: [{ name: 'a', $patch: 'delete' }],
+          },
+        },
+      },
+    };
     expect(checkFields('Deployment', patch).unknown).toEqual([]);
-    const clean = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { anything: 'goes' }, binaryData: {}, immutable: true };
+    const clean = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { anything: 'goes' },
+      binaryData: {},
+      immutable: true,
+    };
     expect(checkFields('ConfigMap', clean)).toEqual({ pruned: clean, unknown: [] });
     expect(checkFields('NoSuchKind', { x: 1 }).unknown).toEqual([]);
   });
 
   it('treats fields named like Object.prototype members as unknown (found by the fuzz test: a 500 before)', () => {
-    const body = JSON.parse('{"metadata":{"name":"s","toString":{},"constructor":1,"__proto__":{"x":1}},"data":{"hasOwnProperty":"dg=="}}');
+    const body = JSON.parse(
+      '{"metadata":{"name":"s","toString":{},"constructor":1,"__proto__":{"x":1}},"data":{"hasOwnProperty":"dg=="}}',
+    );
     const { pruned, unknown } = checkFields('Secret', body);
     expect(unknown.sort()).toEqual(['metadata.__proto__', 'metadata.constructor', 'metadata.toString']);
     expect(pruned).toEqual({ metadata: { name: 's' }, data: { hasOwnProperty: 'dg==' } });
   });
 
   it.each([
-    ['Pod', { spec: { containers: [{ name: 'c', livenessProbe: { httpGet: { port: 80, pth: '/' } } }] } }, ['spec.containers[0].livenessProbe.httpGet.pth']],
+    [
+      'Pod',
+      { spec: { containers: [{ name: 'c', livenessProbe: { httpGet: { port: 80, pth: '/' } } }] } },
+      ['spec.containers[0].livenessProbe.httpGet.pth'],
+    ],
     ['Job', { spec: { backoffLimitt: 1, template: { spec: { restartPolicy: 'Never' } } } }, ['spec.backoffLimitt']],
     ['Service', { spec: { ports: [{ port: 80, targetPort: 'http', protocl: 'TCP' }] } }, ['spec.ports[0].protocl']],
     ['Node', { spec: { taints: [{ key: 'k', effect: 'NoSchedule', efect: 'x' }] } }, ['spec.taints[0].efect']],

@@ -4,11 +4,24 @@ import type { Principal } from '../../../shared/auth/principal.js';
 import { decide } from '../../../shared/auth/rbac.js';
 
 const editor: Principal = { type: 'user', name: 'dev', role: 'edit', namespaces: ['team'] };
-const on = (verb: Verb, group: string, resource: string): RequestAttributes => ({ type: 'resource', verb, group, resource, namespaced: true, namespace: 'team', name: 'x' });
+const on = (verb: Verb, group: string, resource: string): RequestAttributes => ({
+  type: 'resource',
+  verb,
+  group,
+  resource,
+  namespaced: true,
+  namespace: 'team',
+  name: 'x',
+});
 
 describe('the edit role', () => {
   it('writes the namespaced kinds, plain ones included', () => {
-    const writable: [string, string][] = [['', 'serviceaccounts'], ['coordination.k8s.io', 'leases'], ['networking.k8s.io', 'networkpolicies'], ['apps', 'deployments']];
+    const writable: [string, string][] = [
+      ['', 'serviceaccounts'],
+      ['coordination.k8s.io', 'leases'],
+      ['networking.k8s.io', 'networkpolicies'],
+      ['apps', 'deployments'],
+    ];
     for (const [group, resource] of writable)
       expect(decide(editor, on('create', group, resource)), resource).toEqual({ allow: true });
   });
@@ -17,7 +30,10 @@ describe('the edit role', () => {
     for (const resource of ['resourcequotas', 'limitranges']) {
       expect(decide(editor, on('get', '', resource))).toEqual({ allow: true });
       for (const verb of ['create', 'update', 'patch', 'delete'] as const)
-        expect(decide(editor, on(verb, '', resource))).toEqual({ allow: false, reason: `the edit role only reads ${resource}, as Kubernetes' edit and admin roles do` });
+        expect(decide(editor, on(verb, '', resource))).toEqual({
+          allow: false,
+          reason: `the edit role only reads ${resource}, as Kubernetes' edit and admin roles do`,
+        });
     }
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { podReferences } from '../../../shared/auth/pod-references.js';
-import { bearerToken, formatToken, hashSecret, newSecret, parseToken, secretMatches } from '../../../shared/auth/tokens.js';
+import {
+  bearerToken,
+  formatToken,
+  hashSecret,
+  newSecret,
+  parseToken,
+  secretMatches,
+} from '../../../shared/auth/tokens.js';
 
 describe('token format', () => {
   it('round-trips ids with any characters, and checks secrets against their hash only', () => {
@@ -13,7 +20,14 @@ describe('token format', () => {
     expect(secretMatches(secret, 'abcd')).toBe(false);
   });
 
-  it.each([['kumo.abc'], ['kumo..sssssssssssssssssssss'], ['other.YQ.ssssssssssssssssssss'], ['kumo.YQ.short'], ['kumo.Y$Q.ssssssssssssssssssss'], ['']])('rejects %j', (raw) => {
+  it.each([
+    ['kumo.abc'],
+    ['kumo..sssssssssssssssssssss'],
+    ['other.YQ.ssssssssssssssssssss'],
+    ['kumo.YQ.short'],
+    ['kumo.Y$Q.ssssssssssssssssssss'],
+    [''],
+  ])('rejects %j', (raw) => {
     expect(parseToken(raw)).toBeUndefined();
   });
 
@@ -35,11 +49,24 @@ describe('podReferences', () => {
       kind: 'Pod',
       metadata: { name: 'p' },
       spec: {
-        initContainers: [{ name: 'i', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's-init', key: 'k' } } }] }],
-        containers: [
-          { name: 'c', env: [{ name: 'B', valueFrom: { configMapKeyRef: { name: 'cm-env', key: 'k' } } }, { name: 'C', value: 'plain' }], envFrom: [{ configMapRef: { name: 'cm-from' } }, { secretRef: { name: 's-from' } }] },
+        initContainers: [
+          { name: 'i', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's-init', key: 'k' } } }] },
         ],
-        volumes: [{ name: 'v1', configMap: { name: 'cm-vol' } }, { name: 'v2', secret: { secretName: 's-vol' } }, { name: 'v3', projected: { sources: [{ configMap: { name: 'cm-proj' } }, { secret: { name: 's-proj' } }] } }],
+        containers: [
+          {
+            name: 'c',
+            env: [
+              { name: 'B', valueFrom: { configMapKeyRef: { name: 'cm-env', key: 'k' } } },
+              { name: 'C', value: 'plain' },
+            ],
+            envFrom: [{ configMapRef: { name: 'cm-from' } }, { secretRef: { name: 's-from' } }],
+          },
+        ],
+        volumes: [
+          { name: 'v1', configMap: { name: 'cm-vol' } },
+          { name: 'v2', secret: { secretName: 's-vol' } },
+          { name: 'v3', projected: { sources: [{ configMap: { name: 'cm-proj' } }, { secret: { name: 's-proj' } }] } },
+        ],
         imagePullSecrets: [{ name: 's-pull' }],
       },
     });

@@ -8,16 +8,59 @@ describe('Signature Version 4', () => {
   const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
   const now = new Date('2015-08-30T12:36:00Z');
   it.each([
-    ['get-vanilla', 'GET', 'https://example.amazonaws.com/', {}, '', 'host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31'],
-    ['get-vanilla-query-order-key-case', 'GET', 'https://example.amazonaws.com/?Param2=value2&Param1=value1', {}, '', 'host;x-amz-date', 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500'],
-    ['post-x-www-form-urlencoded', 'POST', 'https://example.amazonaws.com/', { 'content-type': 'application/x-www-form-urlencoded' }, 'Param1=value1', 'content-type;host;x-amz-date', 'ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a'],
+    [
+      'get-vanilla',
+      'GET',
+      'https://example.amazonaws.com/',
+      {},
+      '',
+      'host;x-amz-date',
+      '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
+    ],
+    [
+      'get-vanilla-query-order-key-case',
+      'GET',
+      'https://example.amazonaws.com/?Param2=value2&Param1=value1',
+      {},
+      '',
+      'host;x-amz-date',
+      'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500',
+    ],
+    [
+      'post-x-www-form-urlencoded',
+      'POST',
+      'https://example.amazonaws.com/',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'Param1=value1',
+      'content-type;host;x-amz-date',
+      'ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a',
+    ],
   ])('%s', (_, method, url, headers, body, signed, signature) => {
-    const out = signV4({ method, url, headers: { host: 'example.amazonaws.com', ...headers }, body }, creds, 'us-east-1', 'service', now);
+    const out = signV4(
+      { method, url, headers: { host: 'example.amazonaws.com', ...headers }, body },
+      creds,
+      'us-east-1',
+      'service',
+      now,
+    );
     expect(out['x-amz-date']).toBe('20150830T123600Z');
-    expect(out.authorization).toBe(`AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=${signed}, Signature=${signature}`);
+    expect(out.authorization).toBe(
+      `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=${signed}, Signature=${signature}`,
+    );
   });
   it('signs the session token of temporary credentials', () => {
-    const out = signV4({ method: 'POST', url: 'https://sqs.us-east-1.amazonaws.com/', headers: { host: 'sqs.us-east-1.amazonaws.com' }, body: '{}' }, { ...creds, sessionToken: 'tok' }, 'us-east-1', 'sqs', now);
+    const out = signV4(
+      {
+        method: 'POST',
+        url: 'https://sqs.us-east-1.amazonaws.com/',
+        headers: { host: 'sqs.us-east-1.amazonaws.com' },
+        body: '{}',
+      },
+      { ...creds, sessionToken: 'tok' },
+      'us-east-1',
+      'sqs',
+      now,
+    );
     expect(out['x-amz-security-token']).toBe('tok');
     expect(out.authorization).toContain('SignedHeaders=host;x-amz-date;x-amz-security-token,');
   });
@@ -42,7 +85,10 @@ class FakeLogs {
       return {} as T;
     }
     if (action === 'DescribeLogStreams') {
-      const names = [...this.streams.keys()].filter((n) => n.startsWith(input.logStreamNamePrefix)).sort().reverse();
+      const names = [...this.streams.keys()]
+        .filter((n) => n.startsWith(input.logStreamNamePrefix))
+        .sort()
+        .reverse();
       return { logStreams: names.slice(0, input.limit).map((logStreamName) => ({ logStreamName })) } as T;
     }
     if (action === 'GetLogEvents') {

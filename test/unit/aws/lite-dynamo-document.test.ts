@@ -28,34 +28,60 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const client = () => new LiteDocumentClient(dynamoClient({ region: 'us-east-1', dynamoEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
-const get = () => client().send(new GetCommand({ TableName: 't', Key: { pk: 'Pod#default', sk: 'a' }, ConsistentRead: true }));
+const client = () =>
+  new LiteDocumentClient(
+    dynamoClient({ region: 'us-east-1', dynamoEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+  );
+const get = () =>
+  client().send(new GetCommand({ TableName: 't', Key: { pk: 'Pod#default', sk: 'a' }, ConsistentRead: true }));
 
 describe('LiteDocumentClient', () => {
   it('marshals the request, retries throttling, and unmarshals the answer', async () => {
     seen.length = 0;
     script = [
-      { status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'slow down' } },
+      {
+        status: 400,
+        body: {
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'slow down',
+        },
+      },
       { status: 200, body: { Item: { pk: { S: 'Pod#default' }, sk: { S: 'a' }, rv: { N: '7' } } } },
     ];
     expect((await get()).Item).toEqual({ pk: 'Pod#default', sk: 'a', rv: 7 });
     expect(seen).toHaveLength(2);
-    expect(seen[0]).toEqual({ target: 'DynamoDB_20120810.GetItem', body: { TableName: 't', Key: { pk: { S: 'Pod#default' }, sk: { S: 'a' } }, ConsistentRead: true } });
+    expect(seen[0]).toEqual({
+      target: 'DynamoDB_20120810.GetItem',
+      body: { TableName: 't', Key: { pk: { S: 'Pod#default' }, sk: { S: 'a' } }, ConsistentRead: true },
+    });
   });
 
   it('raises DynamoDB errors as the SDK exception classes, without retrying the final ones', async () => {
     seen.length = 0;
-    script = [{ status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed', Item: { rv: { N: '3' } } } }];
+    script = [
+      {
+        status: 400,
+        body: {
+          __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+          message: 'The conditional request failed',
+          Item: { rv: { N: '3' } },
+        },
+      },
+    ];
     await expect(get()).rejects.toSatisfy((e) => e instanceof ConditionalCheckFailedException && e.Item?.rv?.N === '3');
     script = [{ status: 400, body: { __type: 'com.amazon.coral.validate#ValidationException', message: 'bad key' } }];
-    await expect(get()).rejects.toSatisfy((e) => e instanceof DynamoDBServiceException && e.name === 'ValidationException' && e.message === 'bad key');
+    await expect(get()).rejects.toSatisfy(
+      (e) => e instanceof DynamoDBServiceException && e.name === 'ValidationException' && e.message === 'bad key',
+    );
     expect(seen).toHaveLength(2);
   });
 
   it('gives up after four attempts at a failing service', async () => {
     seen.length = 0;
     script = [];
-    await expect(get()).rejects.toSatisfy((e) => e instanceof DynamoDBServiceException && e.name === 'InternalServerError');
+    await expect(get()).rejects.toSatisfy(
+      (e) => e instanceof DynamoDBServiceException && e.name === 'InternalServerError',
+    );
     expect(seen).toHaveLength(4);
   });
 });

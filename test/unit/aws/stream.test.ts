@@ -3,9 +3,17 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { changesFromStream } from '../../../shared/aws/stream.js';
 
-const record = (seq: string, image: Record<string, unknown> | undefined, old?: Record<string, unknown>): DynamoDBRecord => ({
+const record = (
+  seq: string,
+  image: Record<string, unknown> | undefined,
+  old?: Record<string, unknown>,
+): DynamoDBRecord => ({
   eventName: old ? 'MODIFY' : 'INSERT',
-  dynamodb: { SequenceNumber: seq, NewImage: image ? (marshall(image) as never) : undefined, OldImage: old ? (marshall(old) as never) : undefined },
+  dynamodb: {
+    SequenceNumber: seq,
+    NewImage: image ? (marshall(image) as never) : undefined,
+    OldImage: old ? (marshall(old) as never) : undefined,
+  },
 });
 const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'default' } };
 
@@ -14,7 +22,11 @@ describe('changesFromStream', () => {
     const changes = changesFromStream([
       record('1', { pk: 'Pod#default', sk: 'web-1', o: JSON.stringify(pod) }),
       record('2', { pk: 'NodeAllocation#', sk: 'n1', entries: [] }),
-      record('3', { pk: 'Pod#default', sk: 'web-1', o: JSON.stringify({ ...pod, spec: { nodeName: 'n1' } }) }, { pk: 'Pod#default', sk: 'web-1', o: JSON.stringify(pod) }),
+      record(
+        '3',
+        { pk: 'Pod#default', sk: 'web-1', o: JSON.stringify({ ...pod, spec: { nodeName: 'n1' } }) },
+        { pk: 'Pod#default', sk: 'web-1', o: JSON.stringify(pod) },
+      ),
     ]);
     expect(changes.map((c) => c.id)).toEqual(['1', '3']);
     expect(changes[1]?.change.old?.spec).toBeUndefined();

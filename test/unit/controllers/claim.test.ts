@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/model/types.js';
-import { CLAIM_ANNOTATION, claimedByOther, claimOf, withClaim, withoutClaim } from '../../../shared/controllers/claim.js';
+import {
+  CLAIM_ANNOTATION,
+  claimedByOther,
+  claimOf,
+  withClaim,
+  withoutClaim,
+} from '../../../shared/controllers/claim.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
-const rs = (annotations?: Record<string, string>): KubeObject => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-abc', namespace: 'default', ...(annotations ? { annotations } : {}) } });
+const rs = (annotations?: Record<string, string>): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'web-abc', namespace: 'default', ...(annotations ? { annotations } : {}) },
+});
 
 describe('workload claims', () => {
   it('round-trips holder and deadline through the annotation, keeping other annotations', () => {

@@ -1,11 +1,28 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../shared/model/types.js';
-import { planDeployment, resolveSurge, REVISION_ANNOTATION, templateHash, type ReplicaSetView } from '../../../shared/controllers/deployment/plan.js';
+import {
+  planDeployment,
+  resolveSurge,
+  REVISION_ANNOTATION,
+  templateHash,
+  type ReplicaSetView,
+} from '../../../shared/controllers/deployment/plan.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 type D = KubeObject & { metadata: { name: string; uid: string } };
-function deployment(image: string, o: { replicas?: number; surge?: number | string; unavailable?: number | string; recreate?: boolean; history?: number; paused?: boolean; deadline?: number } = {}): D {
+function deployment(
+  image: string,
+  o: {
+    replicas?: number;
+    surge?: number | string;
+    unavailable?: number | string;
+    recreate?: boolean;
+    history?: number;
+    paused?: boolean;
+    deadline?: number;
+  } = {},
+): D {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -14,7 +31,12 @@ function deployment(image: string, o: { replicas?: number; surge?: number | stri
       replicas: o.replicas ?? 4,
       selector: { matchLabels: { app: 'web' } },
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image }] } },
-      strategy: o.recreate ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: o.surge ?? '25%', maxUnavailable: o.unavailable ?? '25%' } },
+      strategy: o.recreate
+        ? { type: 'Recreate' }
+        : {
+            type: 'RollingUpdate',
+            rollingUpdate: { maxSurge: o.surge ?? '25%', maxUnavailable: o.unavailable ?? '25%' },
+          },
       revisionHistoryLimit: o.history ?? 10,
       paused: o.paused,
       progressDeadlineSeconds: o.deadline ?? 600,
@@ -26,16 +48,23 @@ function deployment(image: string, o: { replicas?: number; surge?: number | stri
 class Sim {
   rs = new Map<string, { obj: KubeObject & { metadata: { name: string } }; pods: number[] }>();
   views(): ReplicaSetView[] {
-    return [...this.rs.values()].map(({ obj, pods }) => ({ rs: obj, replicas: pods.length, available: pods.filter((age) => age >= 1).length, ready: pods.filter((age) => age >= 1).length }));
+    return [...this.rs.values()].map(({ obj, pods }) => ({
+      rs: obj,
+      replicas: pods.length,
+      available: pods.filter((age) => age >= 1).length,
+      ready: pods.filter((age) => age >= 1).length,
+    }));
   }
   apply(d: D, now = NOW) {
     const plan = planDeployment(d, this.views(), now);
-    if (plan.createReplicaSet) this.rs.set(plan.createReplicaSet.metadata.name as string, { obj: plan.createReplicaSet as never, pods: [] });
+    if (plan.createReplicaSet)
+      this.rs.set(plan.createReplicaSet.metadata.name as string, { obj: plan.createReplicaSet as never, pods: [] });
     if (plan.revision) {
       const rs = this.rs.get(plan.revision.replicaSet)?.obj;
       if (rs) rs.metadata.annotations = { ...rs.metadata.annotations, [REVISION_ANNOTATION]: plan.revision.revision };
     }
-    for (const [name, n] of Object.entries(plan.scale)) (this.rs.get(name)?.obj.spec as { replicas: number }).replicas = n;
+    for (const [name, n] of Object.entries(plan.scale))
+      (this.rs.get(name)?.obj.spec as { replicas: number }).replicas = n;
     for (const name of plan.deleteReplicaSets) this.rs.delete(name);
     return plan;
   }
@@ -88,20 +117,35 @@ describe('planDeployment', () => {
 
   it('rolls out a new template within maxSurge and maxUnavailable at every step, then reports it complete', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), (replicas, surge, unavailable) => {
-        const sim = new Sim();
-        rollOut(sim, deployment('a', { replicas, surge, unavailable }));
-        const d2 = deployment('b', { replicas, surge, unavailable });
-        const { surge: s, unavailable: u } = resolveSurge(d2, replicas);
-        for (const step of rollOut(sim, d2)) {
-          expect(step.total).toBeLessThanOrEqual(replicas + s);
-          expect(step.available).toBeGreaterThanOrEqual(replicas - u);
-        }
-        const final = sim.apply(d2);
-        expect(final.status).toMatchObject({ replicas, updatedReplicas: replicas, availableReplicas: replicas, unavailableReplicas: 0 });
-        expect((final.status.conditions as any[]).find((c) => c.type === 'Progressing')?.reason).toBe('NewReplicaSetAvailable');
-        expect([...sim.rs.values()].map((r) => r.obj.metadata.annotations?.[REVISION_ANNOTATION]).sort()).toEqual(['1', '2']);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 4 }),
+        (replicas, surge, unavailable) => {
+          const sim = new Sim();
+          rollOut(sim, deployment('a', { replicas, surge, unavailable }));
+          const d2 = deployment('b', { replicas, surge, unavailable });
+          const { surge: s, unavailable: u } = resolveSurge(d2, replicas);
+          for (const step of rollOut(sim, d2)) {
+            expect(step.total).toBeLessThanOrEqual(replicas + s);
+            expect(step.available).toBeGreaterThanOrEqual(replicas - u);
+          }
+          const final = sim.apply(d2);
+          expect(final.status).toMatchObject({
+            replicas,
+            updatedReplicas: replicas,
+            availableReplicas: replicas,
+            unavailableReplicas: 0,
+          });
+          expect((final.status.conditions as any[]).find((c) => c.type === 'Progressing')?.reason).toBe(
+            'NewReplicaSetAvailable',
+          );
+          expect([...sim.rs.values()].map((r) => r.obj.metadata.annotations?.[REVISION_ANNOTATION]).sort()).toEqual([
+            '1',
+            '2',
+          ]);
+        },
+      ),
     );
   });
 
@@ -128,7 +172,9 @@ describe('planDeployment', () => {
     expect(sim.rs.size).toBe(3);
     rollOut(sim, deployment('c', { history: 2 }), 20);
     const revisions = [...sim.rs.values()].map((r) => [r.obj.metadata.name, (r.obj.spec as any).replicas]);
-    expect(revisions.filter(([, n]) => n === 4).map(([name]) => name)).toEqual([`web-${templateHash((deployment('c').spec as any).template)}`]);
+    expect(revisions.filter(([, n]) => n === 4).map(([name]) => name)).toEqual([
+      `web-${templateHash((deployment('c').spec as any).template)}`,
+    ]);
   });
 
   it('treats a template with creationTimestamp: null (as kubectl rollout undo sends it) as the same template', () => {
@@ -142,10 +188,12 @@ describe('planDeployment', () => {
     rollOut(sim, withNull, 10);
     expect(sim.rs.size).toBe(2);
     // The reused ReplicaSet becomes revision 3, as after kubectl rollout undo.
-    expect(sim.rs.get(`web-${templateHash((d.spec as any).template)}`)?.obj.metadata.annotations?.[REVISION_ANNOTATION]).toBe('3');
+    expect(
+      sim.rs.get(`web-${templateHash((d.spec as any).template)}`)?.obj.metadata.annotations?.[REVISION_ANNOTATION],
+    ).toBe('3');
   });
 
-  it('names the current revision for the Deployment\'s own annotation: 1, then 2 for a new template, then 3 when undone', () => {
+  it("names the current revision for the Deployment's own annotation: 1, then 2 for a new template, then 3 when undone", () => {
     const sim = new Sim();
     expect(planDeployment(deployment('a'), [], NOW).revisionNow).toBe('1'); // its ReplicaSet is about to be created
     rollOut(sim, deployment('a'), 10);
@@ -164,7 +212,10 @@ describe('planDeployment', () => {
     const first = planDeployment(d, stuck, NOW);
     d.status = first.status;
     const later = planDeployment(d, stuck, NOW + 61_000);
-    expect((later.status.conditions as any[]).find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    expect((later.status.conditions as any[]).find((c) => c.type === 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+    });
   });
 
   it('does not roll out while paused: no ReplicaSet and no revision for the new template until resumed', () => {
@@ -211,6 +262,8 @@ describe('planDeployment when ReplicaSet controllers lag', () => {
       sim.tick();
     }
     expect(maxTotal).toBeLessThanOrEqual(12);
-    expect([...sim.rs.values()].find((r) => (r.obj.spec as any).template.spec.containers[0].image === 'b')?.pods.length).toBe(10);
+    expect(
+      [...sim.rs.values()].find((r) => (r.obj.spec as any).template.spec.containers[0].image === 'b')?.pods.length,
+    ).toBe(10);
   });
 });

@@ -3,13 +3,34 @@ import type { KubeObject } from '../../../shared/model/types.js';
 import { planEndpoints, resolvePort } from '../../../shared/controllers/endpoints/plan.js';
 
 const svc = (selector: Record<string, string> | undefined, ports: unknown[]) =>
-  ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', uid: 's1' }, spec: { selector, ports } }) as KubeObject & { metadata: { name: string; uid: string } };
-const pod = (name: string, o: { ip?: string; ready?: boolean; labels?: Record<string, string>; hostPort?: number; phase?: string } = {}): KubeObject => ({
+  ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default', uid: 's1' },
+    spec: { selector, ports },
+  }) as KubeObject & { metadata: { name: string; uid: string } };
+const pod = (
+  name: string,
+  o: { ip?: string; ready?: boolean; labels?: Record<string, string>; hostPort?: number; phase?: string } = {},
+): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'default', uid: `u-${name}`, labels: o.labels ?? { app: 'web' } },
-  spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8080, ...(o.hostPort ? { hostPort: o.hostPort } : {}) }] }] },
-  status: { phase: o.phase ?? 'Running', ...(o.ip ? { podIP: o.ip } : {}), conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
+  spec: {
+    nodeName: 'n1',
+    containers: [
+      {
+        name: 'c',
+        image: 'x',
+        ports: [{ name: 'http', containerPort: 8080, ...(o.hostPort ? { hostPort: o.hostPort } : {}) }],
+      },
+    ],
+  },
+  status: {
+    phase: o.phase ?? 'Running',
+    ...(o.ip ? { podIP: o.ip } : {}),
+    conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
+  },
 });
 
 describe('planEndpoints', () => {
@@ -28,7 +49,9 @@ describe('planEndpoints', () => {
           { ip: '10.0.0.1', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'a', uid: 'u-a' } },
           { ip: '10.0.0.2', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'b', uid: 'u-b' } },
         ],
-        notReadyAddresses: [{ ip: '10.0.0.3', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'c', uid: 'u-c' } }],
+        notReadyAddresses: [
+          { ip: '10.0.0.3', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'default', name: 'c', uid: 'u-c' } },
+        ],
         ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
       },
     ]);

@@ -8,11 +8,23 @@ import { systemClock } from '../../../shared/util/clock.js';
  * The manager's routing alone: keys that need no read. Every dependency that would be touched throws,
  * so a key that reached a controller (or the store) fails the test.
  */
-const untouchable = new Proxy({}, { get: (_t, p) => (p === 'then' ? undefined : () => Promise.reject(new Error(`touched ${String(p)}`))) });
+const untouchable = new Proxy(
+  {},
+  { get: (_t, p) => (p === 'then' ? undefined : () => Promise.reject(new Error(`touched ${String(p)}`))) },
+);
 function manager() {
   const logged: [string, unknown][] = [];
-  const deps = { store: untouchable, service: untouchable, clock: systemClock, events: { record() {}, flush: async () => {}, take: () => [], fork: () => deps.events } } as unknown as ControllerDeps;
-  const m = new ControllerManager({ ...deps, queue: { enqueue: async () => {} }, logError: (message, error) => logged.push([message, error]) });
+  const deps = {
+    store: untouchable,
+    service: untouchable,
+    clock: systemClock,
+    events: { record() {}, flush: async () => {}, take: () => [], fork: () => deps.events },
+  } as unknown as ControllerDeps;
+  const m = new ControllerManager({
+    ...deps,
+    queue: { enqueue: async () => {} },
+    logError: (message, error) => logged.push([message, error]),
+  });
   return { m, logged };
 }
 
@@ -30,7 +42,9 @@ describe('the controller manager', () => {
 
   it('acknowledges keys of kinds no controller owns, and retries a reconcile that failed', async () => {
     const { m, logged } = manager();
-    expect(await m.process(['ConfigMap/default/settings', 'Deployment/default/web'])).toEqual(['Deployment/default/web']);
+    expect(await m.process(['ConfigMap/default/settings', 'Deployment/default/web'])).toEqual([
+      'Deployment/default/web',
+    ]);
     expect(m.droppedKeys).toBe(0);
     expect(logged).toHaveLength(1);
     expect(logged[0]?.[0]).toBe('reconcile of Deployment/default/web failed; it will be retried');

@@ -28,7 +28,13 @@ describe('aggregateSimilarEvents', () => {
     const out = aggregateSimilarEvents(events);
     expect(out).toHaveLength(AGGREGATE_AFTER + 1);
     expect(out.slice(0, AGGREGATE_AFTER)).toEqual(events.slice(0, AGGREGATE_AFTER));
-    expect(out[AGGREGATE_AFTER]).toMatchObject({ metadata: { name: 'web.24' }, count: 15, message: `${COMBINED_PREFIX}message 24`, firstTimestamp: '2026-11-23T00:00:10Z', lastTimestamp: '2026-11-23T00:00:24Z' });
+    expect(out[AGGREGATE_AFTER]).toMatchObject({
+      metadata: { name: 'web.24' },
+      count: 15,
+      message: `${COMBINED_PREFIX}message 24`,
+      firstTimestamp: '2026-11-23T00:00:10Z',
+      lastTimestamp: '2026-11-23T00:00:24Z',
+    });
     expect(out.reduce((n, e) => n + Number(e.count), 0)).toBe(25);
   });
 
@@ -38,11 +44,24 @@ describe('aggregateSimilarEvents', () => {
       ...Array.from({ length: 12 }, (_, i) => event(i, 'api', 'SuccessfulCreate')),
       ...Array.from({ length: 5 }, (_, i) => event(i, 'web', 'SuccessfulDelete')),
       ...Array.from({ length: 5 }, (_, i) => event(i, 'web', 'SuccessfulCreate', { type: 'Warning' })),
-      ...Array.from({ length: 5 }, (_, i) => event(i, 'web', 'SuccessfulCreate', { involvedObject: { kind: 'ReplicaSet', namespace: 'default', name: 'web', uid: 'uid-web', fieldPath: 'spec.containers{c}' } })),
+      ...Array.from({ length: 5 }, (_, i) =>
+        event(i, 'web', 'SuccessfulCreate', {
+          involvedObject: {
+            kind: 'ReplicaSet',
+            namespace: 'default',
+            name: 'web',
+            uid: 'uid-web',
+            fieldPath: 'spec.containers{c}',
+          },
+        }),
+      ),
     ];
     const out = aggregateSimilarEvents(events);
     expect(out).toHaveLength(11 + 11 + 5 + 5 + 5);
-    expect(out.map((e) => e.metadata.name).slice(0, 11)).toEqual([...Array.from({ length: 10 }, (_, i) => `web.${i}`), 'web.11']);
+    expect(out.map((e) => e.metadata.name).slice(0, 11)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `web.${i}`),
+      'web.11',
+    ]);
     expect(out[10]).toMatchObject({ count: 2 });
     expect(out[21]).toMatchObject({ metadata: { name: 'api.11' }, count: 2 });
     expect(out.reduce((n, e) => n + Number(e.count), 0)).toBe(events.length);

@@ -5,32 +5,96 @@ import { keysForChange } from '../../../shared/events/dispatch.js';
 import { dispatchChanges } from '../../../shared/events/dispatcher.js';
 import type { QueueName, WorkQueue } from '../../../shared/queue/work-queue.js';
 
-const owned = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'rs1', controller: true }] };
+const owned = {
+  ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'rs1', controller: true }],
+};
 const podOf = (o: { nodeName?: string; phase?: string; image?: string; deleting?: boolean } = {}): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
-  metadata: { name: 'p', namespace: 'default', uid: 'u1', ...owned, ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+  metadata: {
+    name: 'p',
+    namespace: 'default',
+    uid: 'u1',
+    ...owned,
+    ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+  },
   spec: { containers: [{ name: 'c', image: o.image ?? 'x' }], ...(o.nodeName ? { nodeName: o.nodeName } : {}) },
   status: { phase: o.phase ?? 'Pending' },
 });
-const nodeOf = (ready: string, extra: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: {}, status: { conditions: [{ type: 'Ready', status: ready }], ...extra } });
+const nodeOf = (ready: string, extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name: 'n1' },
+  spec: {},
+  status: { conditions: [{ type: 'Ready', status: ready }], ...extra },
+});
 const keys = (old?: KubeObject, cur?: KubeObject) => keysForChange({ old, new: cur }).map((k) => `${k.queue}:${k.key}`);
 
 describe('keysForChange', () => {
   it.each<[string, KubeObject | undefined, KubeObject | undefined, string[]]>([
-    ['a new pod goes to its owner and the scheduler', undefined, podOf(), ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*']],
-    ['a status-only change of a waiting pod does not wake the scheduler', podOf(), { ...podOf(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } }, ['controllers:Service/default/*']],
-    ['a spec change of a waiting pod does', podOf(), podOf({ image: 'y' }), ['scheduler:Pod/default/p', 'controllers:Service/default/*']],
-    ['binding wakes the node’s agent, not the owner (nothing it counts changed)', podOf(), podOf({ nodeName: 'n1' }), ['controllers:Service/default/*', 'node:n1']],
-    ['an agent’s status write does not wake it', podOf({ nodeName: 'n1', phase: 'Pending' }), podOf({ nodeName: 'n1', phase: 'Running' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
-    ['a bound pod that finishes releases its share', podOf({ nodeName: 'n1', phase: 'Running' }), podOf({ nodeName: 'n1', phase: 'Succeeded' }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1']],
-    ['a bound pod that is deleted releases its share and wakes its agent', podOf({ nodeName: 'n1' }), undefined, ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1', 'node:n1']],
-    ['a bound pod marked for deletion wakes its agent', podOf({ nodeName: 'n1' }), podOf({ nodeName: 'n1', deleting: true }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'node:n1']],
-    ['a pod being deleted is not scheduled', undefined, podOf({ deleting: true }), ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*']],
+    [
+      'a new pod goes to its owner and the scheduler',
+      undefined,
+      podOf(),
+      ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*'],
+    ],
+    [
+      'a status-only change of a waiting pod does not wake the scheduler',
+      podOf(),
+      { ...podOf(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } },
+      ['controllers:Service/default/*'],
+    ],
+    [
+      'a spec change of a waiting pod does',
+      podOf(),
+      podOf({ image: 'y' }),
+      ['scheduler:Pod/default/p', 'controllers:Service/default/*'],
+    ],
+    [
+      'binding wakes the node’s agent, not the owner (nothing it counts changed)',
+      podOf(),
+      podOf({ nodeName: 'n1' }),
+      ['controllers:Service/default/*', 'node:n1'],
+    ],
+    [
+      'an agent’s status write does not wake it',
+      podOf({ nodeName: 'n1', phase: 'Pending' }),
+      podOf({ nodeName: 'n1', phase: 'Running' }),
+      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*'],
+    ],
+    [
+      'a bound pod that finishes releases its share',
+      podOf({ nodeName: 'n1', phase: 'Running' }),
+      podOf({ nodeName: 'n1', phase: 'Succeeded' }),
+      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1'],
+    ],
+    [
+      'a bound pod that is deleted releases its share and wakes its agent',
+      podOf({ nodeName: 'n1' }),
+      undefined,
+      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1', 'node:n1'],
+    ],
+    [
+      'a bound pod marked for deletion wakes its agent',
+      podOf({ nodeName: 'n1' }),
+      podOf({ nodeName: 'n1', deleting: true }),
+      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'node:n1'],
+    ],
+    [
+      'a pod being deleted is not scheduled',
+      undefined,
+      podOf({ deleting: true }),
+      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*'],
+    ],
     ['a new node wakes the scheduler', undefined, nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
     ['a heartbeat does not', nodeOf('True'), nodeOf('True', { heartbeat: 'later' }), ['controllers:Node//n1']],
     ['a node turning Ready does', nodeOf('Unknown'), nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
-    ['a deleted node brings the lifecycle controller (its pods and ledger go)', nodeOf('True'), undefined, ['controllers:Node//n1', 'controllers:NodeLifecycle//cluster']],
+    [
+      'a deleted node brings the lifecycle controller (its pods and ledger go)',
+      nodeOf('True'),
+      undefined,
+      ['controllers:Node//n1', 'controllers:NodeLifecycle//cluster'],
+    ],
     [
       'a deleted owner calls the garbage collector',
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd1' } },
@@ -40,15 +104,38 @@ describe('keysForChange', () => {
     [
       'so does an owner waiting on an orphan finalizer',
       undefined,
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd1', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['orphan'] } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name: 'web',
+          namespace: 'default',
+          uid: 'd1',
+          deletionTimestamp: '2026-01-01T00:00:00Z',
+          finalizers: ['orphan'],
+        },
+      },
       ['controllers:Deployment/default/web', 'controllers:gc/Deployment/default/web/d1'],
     ],
     ['events go nowhere', undefined, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } }, []],
-    ['other kinds go to their controller', undefined, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } }, ['controllers:Deployment/default/web']],
+    [
+      'other kinds go to their controller',
+      undefined,
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } },
+      ['controllers:Deployment/default/web'],
+    ],
     [
       'an owned ReplicaSet goes to its own controller and to its Deployment',
       undefined,
-      { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-abc', namespace: 'default', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1', controller: true }] } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: 'web-abc',
+          namespace: 'default',
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1', controller: true }],
+        },
+      },
       ['controllers:ReplicaSet/default/web-abc', 'controllers:Deployment/default/web'],
     ],
   ])('%s', (_n, old, cur, expected) => expect(keys(old, cur)).toEqual(expected));
@@ -67,15 +154,28 @@ describe('dispatchChanges', () => {
 
   it('sends each key once per batch', async () => {
     const { sent, queue } = recording();
-    const records = [podOf(), podOf({ image: 'y' }), podOf({ image: 'z' })].map((p, i, all) => ({ id: String(i), change: { old: i ? all[i - 1] : undefined, new: p } }));
+    const records = [podOf(), podOf({ image: 'y' }), podOf({ image: 'z' })].map((p, i, all) => ({
+      id: String(i),
+      change: { old: i ? all[i - 1] : undefined, new: p },
+    }));
     expect(await dispatchChanges(records, queue)).toBeUndefined();
-    expect(sent).toEqual({ controllers: ['ReplicaSet/default/web-abc', 'Service/default/*'], scheduler: ['Pod/default/p'] });
+    expect(sent).toEqual({
+      controllers: ['ReplicaSet/default/web-abc', 'Service/default/*'],
+      scheduler: ['Pod/default/p'],
+    });
   });
 
   it('reports the first record whose queue failed, so the stream resumes there', async () => {
-    const queue: WorkQueue = { enqueue: async (q) => (q === 'scheduler' ? Promise.reject(new Error('throttled')) : undefined) };
+    const queue: WorkQueue = {
+      enqueue: async (q) => (q === 'scheduler' ? Promise.reject(new Error('throttled')) : undefined),
+    };
     const records = [
-      { id: 'a', change: { new: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'x' } } as KubeObject } },
+      {
+        id: 'a',
+        change: {
+          new: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'x' } } as KubeObject,
+        },
+      },
       { id: 'b', change: { new: podOf() } },
       { id: 'c', change: { new: podOf({ image: 'q' }) } },
     ];
@@ -91,15 +191,26 @@ describe('dispatchChanges', () => {
       { new: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'default' } } as KubeObject },
     ];
     const once = recording();
-    await dispatchChanges(changes.map((change, i) => ({ id: String(i), change })), once.queue);
+    await dispatchChanges(
+      changes.map((change, i) => ({ id: String(i), change })),
+      once.queue,
+    );
     const expected = Object.fromEntries(Object.entries(once.sent).map(([q, ks]) => [q, [...new Set(ks)].sort()]));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat({ max: changes.length - 1 }), { minLength: changes.length * 2, maxLength: 30 }), async (picks) => {
-        const order = [...new Set([...picks, ...changes.keys()])].concat(picks);
-        const run = recording();
-        await dispatchChanges(order.map((i, n) => ({ id: String(n), change: changes[i] as (typeof changes)[number] })), run.queue);
-        expect(Object.fromEntries(Object.entries(run.sent).map(([q, ks]) => [q, [...new Set(ks)].sort()]))).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: changes.length - 1 }), { minLength: changes.length * 2, maxLength: 30 }),
+        async (picks) => {
+          const order = [...new Set([...picks, ...changes.keys()])].concat(picks);
+          const run = recording();
+          await dispatchChanges(
+            order.map((i, n) => ({ id: String(n), change: changes[i] as (typeof changes)[number] })),
+            run.queue,
+          );
+          expect(Object.fromEntries(Object.entries(run.sent).map(([q, ks]) => [q, [...new Set(ks)].sort()]))).toEqual(
+            expected,
+          );
+        },
+      ),
     );
   });
 });

@@ -11,7 +11,14 @@ import { StreamPoller } from '../../../local/stream-poller.js';
  */
 function scriptedStream() {
   const records = (shard: string, from: number, n: number) =>
-    Array.from({ length: n }, (_, i) => ({ eventID: `${shard}-${from + i}`, eventName: 'INSERT', dynamodb: { SequenceNumber: `${shard}-${String(from + i).padStart(3, '0')}`, Keys: { sk: { S: `${shard}${from + i}` } } } }));
+    Array.from({ length: n }, (_, i) => ({
+      eventID: `${shard}-${from + i}`,
+      eventName: 'INSERT',
+      dynamodb: {
+        SequenceNumber: `${shard}-${String(from + i).padStart(3, '0')}`,
+        Keys: { sk: { S: `${shard}${from + i}` } },
+      },
+    }));
   const shards = [{ ShardId: 'A' }, { ShardId: 'B', ParentShardId: 'A' }];
   let expiredOnce = false;
   const calls: string[] = [];
@@ -21,10 +28,16 @@ function scriptedStream() {
       const input = cmd.input;
       calls.push(name);
       if (name === 'DescribeStreamCommand') return { StreamDescription: { Shards: shards } };
-      if (name === 'GetShardIteratorCommand') return { ShardIterator: `${input.ShardId}|${input.ShardIteratorType}|${input.SequenceNumber ?? ''}` };
+      if (name === 'GetShardIteratorCommand')
+        return { ShardIterator: `${input.ShardId}|${input.ShardIteratorType}|${input.SequenceNumber ?? ''}` };
       if (name === 'GetRecordsCommand') {
         const [shard, type, seq] = String(input.ShardIterator).split('|') as [string, string, string];
-        const pos = type === 'AFTER_SEQUENCE_NUMBER' ? Number(seq.split('-')[1]) + 1 : type.startsWith('pos') ? Number(type.slice(3)) : 0;
+        const pos =
+          type === 'AFTER_SEQUENCE_NUMBER'
+            ? Number(seq.split('-')[1]) + 1
+            : type.startsWith('pos')
+              ? Number(type.slice(3))
+              : 0;
         if (shard === 'B' && pos === 2 && !expiredOnce) {
           expiredOnce = true;
           throw new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} });
@@ -33,7 +46,10 @@ function scriptedStream() {
         const batch = records(shard, pos, Math.min(2, total - pos));
         const next = pos + batch.length;
         // A closes after its 5 records (no next iterator); B stays open.
-        return { Records: batch, NextShardIterator: shard === 'A' && next >= total ? undefined : `${shard}|pos${next}|` };
+        return {
+          Records: batch,
+          NextShardIterator: shard === 'A' && next >= total ? undefined : `${shard}|pos${next}|`,
+        };
       }
       throw new Error(`unexpected ${name}`);
     },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { configMapKey, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from '../../../shared/model/names.js';
+import {
+  configMapKey,
+  dns1123Label,
+  dns1123Subdomain,
+  labelValue,
+  qualifiedName,
+} from '../../../shared/model/names.js';
 
 const ok = (errs: string[]) => errs.length === 0;
 

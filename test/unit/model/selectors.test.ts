@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../shared/model/errors.js';
-import { formatLabelSelector, fromStructured, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, supportedFieldsOf } from '../../../shared/model/selectors.js';
+import {
+  formatLabelSelector,
+  fromStructured,
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  supportedFieldsOf,
+} from '../../../shared/model/selectors.js';
 
 const labels = { app: 'web', tier: 'front', env: 'prod' };
 
@@ -26,17 +34,26 @@ describe('label selectors', () => {
     expect(matchesLabels(parseLabelSelector(sel), labels)).toBe(expected);
   });
 
-  it.each(['app=', 'app in web', 'app in ()', 'app in (a', '=web', 'app=web,,', 'a b', 'Bad Key=x', 'app=-x-'])('rejects %j with 400', (sel) => {
-    if (sel === 'app=') {
-      // `app=` is valid: it selects an empty value.
-      expect(matchesLabels(parseLabelSelector(sel), { app: '' })).toBe(true);
-      return;
-    }
-    expect(() => parseLabelSelector(sel)).toThrow(BadRequestError);
-  });
+  it.each(['app=', 'app in web', 'app in ()', 'app in (a', '=web', 'app=web,,', 'a b', 'Bad Key=x', 'app=-x-'])(
+    'rejects %j with 400',
+    (sel) => {
+      if (sel === 'app=') {
+        // `app=` is valid: it selects an empty value.
+        expect(matchesLabels(parseLabelSelector(sel), { app: '' })).toBe(true);
+        return;
+      }
+      expect(() => parseLabelSelector(sel)).toThrow(BadRequestError);
+    },
+  );
 
   it('converts structured selectors and prints them back', () => {
-    const sel = fromStructured({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'qa'] }, { key: 'old', operator: 'DoesNotExist' }] });
+    const sel = fromStructured({
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'env', operator: 'In', values: ['prod', 'qa'] },
+        { key: 'old', operator: 'DoesNotExist' },
+      ],
+    });
     expect(matchesLabels(sel, labels)).toBe(true);
     expect(formatLabelSelector(sel)).toBe('app=web,env in (prod,qa),!old');
     expect(matchesLabels(parseLabelSelector(formatLabelSelector(sel)), labels)).toBe(true);
@@ -44,7 +61,11 @@ describe('label selectors', () => {
 });
 
 describe('field selectors', () => {
-  const pod = { metadata: { name: 'p1', namespace: 'default' }, spec: { nodeName: 'n1' }, status: { phase: 'Running' } };
+  const pod = {
+    metadata: { name: 'p1', namespace: 'default' },
+    spec: { nodeName: 'n1' },
+    status: { phase: 'Running' },
+  };
   it.each([
     ['metadata.name=p1', true],
     ['metadata.name==p1', true],
@@ -57,7 +78,9 @@ describe('field selectors', () => {
   });
 
   it('rejects fields the kind does not support', () => {
-    expect(() => parseFieldSelector('spec.nodeName=n1', supportedFieldsOf('ConfigMap'))).toThrow(/field label not supported: spec.nodeName/);
+    expect(() => parseFieldSelector('spec.nodeName=n1', supportedFieldsOf('ConfigMap'))).toThrow(
+      /field label not supported: spec.nodeName/,
+    );
     expect(() => parseFieldSelector('metadata.name', supportedFieldsOf('Pod'))).toThrow(BadRequestError);
   });
 });

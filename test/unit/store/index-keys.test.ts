@@ -9,19 +9,42 @@ describe('sparse index keys', () => {
   });
 
   it('puts an unbound, live pod in a shard of the unscheduled index', () => {
-    const keys = indexKeysOf(makePod().with((o) => (o.metadata.creationTimestamp = '2026-01-01T00:00:00Z')).build());
+    const keys = indexKeysOf(
+      makePod()
+        .with((o) => (o.metadata.creationTimestamp = '2026-01-01T00:00:00Z'))
+        .build(),
+    );
     expect(keys.unscheduledPk).toMatch(/^unscheduled#[0-7]$/);
     expect(keys.unscheduledSk).toBe('2026-01-01T00:00:00Z#default/p1');
     expect(keys.byNodePk).toBeUndefined();
   });
 
   it('leaves finished or deleting pods out of the unscheduled index', () => {
-    expect(indexKeysOf(makePod().with((o) => (o.status = { phase: 'Failed' })).build()).unscheduledPk).toBeUndefined();
-    expect(indexKeysOf(makePod().with((o) => (o.metadata.deletionTimestamp = '2026-01-01T00:00:00Z')).build()).unscheduledPk).toBeUndefined();
+    expect(
+      indexKeysOf(
+        makePod()
+          .with((o) => (o.status = { phase: 'Failed' }))
+          .build(),
+      ).unscheduledPk,
+    ).toBeUndefined();
+    expect(
+      indexKeysOf(
+        makePod()
+          .with((o) => (o.metadata.deletionTimestamp = '2026-01-01T00:00:00Z'))
+          .build(),
+      ).unscheduledPk,
+    ).toBeUndefined();
   });
 
   it('indexes objects by their controlling owner', () => {
-    const owned = makePod().with((o) => (o.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true }])).build();
+    const owned = makePod()
+      .with(
+        (o) =>
+          (o.metadata.ownerReferences = [
+            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true },
+          ]),
+      )
+      .build();
     expect(indexKeysOf(owned)).toMatchObject({ byOwnerPk: 'u1', byOwnerSk: 'Pod#default/p1' });
     expect(indexKeysOf(makeConfigMap('c'))).toEqual({});
   });

@@ -5,15 +5,18 @@ import { nextResourceVersion } from '../../../shared/store/resource-version.js';
 describe('nextResourceVersion', () => {
   it('is strictly increasing per object, whatever the clock does (including going backwards)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), { minLength: 1, maxLength: 50 }), (clockReadings) => {
-        let rv: number | undefined;
-        for (const now of clockReadings) {
-          const next = nextResourceVersion(rv, now);
-          if (rv !== undefined) expect(next).toBeGreaterThan(rv);
-          expect(Number.isSafeInteger(next)).toBe(true);
-          rv = next;
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), { minLength: 1, maxLength: 50 }),
+        (clockReadings) => {
+          let rv: number | undefined;
+          for (const now of clockReadings) {
+            const next = nextResourceVersion(rv, now);
+            if (rv !== undefined) expect(next).toBeGreaterThan(rv);
+            expect(Number.isSafeInteger(next)).toBe(true);
+            rv = next;
+          }
+        },
+      ),
     );
   });
 

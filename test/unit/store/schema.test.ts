@@ -9,10 +9,15 @@ const seqTags = ['!Join'].map((tag) => ({ tag, collection: 'seq' as const, resol
 
 describe('the objects table', () => {
   it('is declared the same in serverless.yml and in the offline schema', () => {
-    const sls = parse(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8'), { customTags: [...cfnTags, ...seqTags] }) as any;
+    const sls = parse(readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8'), {
+      customTags: [...cfnTags, ...seqTags],
+    }) as any;
     const cfn = sls.resources.Resources.ObjectsTable.Properties;
     const local = objectsTableDefinition('t');
-    const sortBy = <T extends { AttributeName?: string; IndexName?: string }>(xs: T[] = []) => [...xs].sort((a, b) => String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName)));
+    const sortBy = <T extends { AttributeName?: string; IndexName?: string }>(xs: T[] = []) =>
+      [...xs].sort((a, b) =>
+        String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName)),
+      );
     expect(sortBy(cfn.AttributeDefinitions)).toEqual(sortBy(local.AttributeDefinitions));
     expect(cfn.KeySchema).toEqual(local.KeySchema);
     expect(sortBy(cfn.GlobalSecondaryIndexes)).toEqual(sortBy(local.GlobalSecondaryIndexes));

@@ -11,7 +11,11 @@ describe('retrying', () => {
         if (attempt < 2) throw new Error('conflict');
         return 'done';
       },
-      { retryable: (e) => String(e).includes('conflict'), delayMs: (n) => 10 * (n + 1), wait: async (ms) => void waited.push(ms) },
+      {
+        retryable: (e) => String(e).includes('conflict'),
+        delayMs: (n) => 10 * (n + 1),
+        wait: async (ms) => void waited.push(ms),
+      },
     );
     expect(out).toBe('done');
     expect(seen).toEqual([0, 1, 2]);
@@ -21,7 +25,9 @@ describe('retrying', () => {
   it('rethrows an error that is not retryable, or when attempts run out', async () => {
     await expect(retrying(() => Promise.reject(new Error('bad')), { retryable: () => false })).rejects.toThrow('bad');
     let calls = 0;
-    await expect(retrying(() => Promise.reject(new Error(`try ${calls++}`)), { retryable: (_e, n) => n < 3 })).rejects.toThrow('try 3');
+    await expect(
+      retrying(() => Promise.reject(new Error(`try ${calls++}`)), { retryable: (_e, n) => n < 3 }),
+    ).rejects.toThrow('try 3');
     expect(calls).toBe(4);
   });
 

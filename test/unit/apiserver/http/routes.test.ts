@@ -5,7 +5,8 @@ import { route } from '../../../../shared/apiserver/http/routes.js';
 const summary = (path: string) => {
   const r = route(path);
   if (r.kind === 'collection') return `collection ${r.type.kind} ns=${r.namespace ?? '*'}`;
-  if (r.kind === 'object') return `object ${r.type.kind} ns=${r.namespace} name=${r.name}${r.subresource ? ` sub=${r.subresource}` : ''}`;
+  if (r.kind === 'object')
+    return `object ${r.type.kind} ns=${r.namespace} name=${r.name}${r.subresource ? ` sub=${r.subresource}` : ''}`;
   return r.kind;
 };
 
@@ -34,7 +35,15 @@ describe('routing Kubernetes REST paths', () => {
     ['/api/v1/namespaces/default/pods/', 'collection Pod ns=default'],
   ])('%s → %s', (path, expected) => expect(summary(path)).toBe(expected));
 
-  it.each(['/', '/api/v2/pods', '/apis/apps/v2/deployments', '/apis/apps/v1/pods', '/api/v1/widgets', '/api/v1/nodes/n1/status/extra/x', '/apis/unknown'])('404 for %s', (path) => {
+  it.each([
+    '/',
+    '/api/v2/pods',
+    '/apis/apps/v2/deployments',
+    '/apis/apps/v1/pods',
+    '/api/v1/widgets',
+    '/api/v1/nodes/n1/status/extra/x',
+    '/apis/unknown',
+  ])('404 for %s', (path) => {
     expect(() => route(path)).toThrow(StatusError);
     try {
       route(path);
