@@ -186,14 +186,12 @@ describe('NodeService.sync', () => {
     const nodes = nodeService();
     const { epoch } = await nodes.register('busy-node', registration);
     const pods = await Promise.all(Array.from({ length: 80 }, (_, i) => boundPod(`busy-${i}`, 'busy-node')));
-    const events = pods
-      .slice(0, 60)
-      .map((p) => ({
-        pod: refOf(p),
-        type: 'Normal' as const,
-        reason: 'Started',
-        message: `started ${p.metadata.name}`,
-      }));
+    const events = pods.slice(0, 60).map((p) => ({
+      pod: refOf(p),
+      type: 'Normal' as const,
+      reason: 'Started',
+      message: `started ${p.metadata.name}`,
+    }));
     await nodes.sync('busy-node', { epoch, statuses: pods.map((p) => ({ pod: refOf(p), status: running })), events });
     const stored = await Promise.all(pods.map((p) => pod(p.metadata.name)));
     expect(stored.filter((p) => p?.status?.phase === 'Running')).toHaveLength(80);
