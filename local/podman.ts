@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { endWithThisProcess, stopChild } from './processes.js';
 
@@ -21,9 +21,14 @@ export const TEST_IMAGE = 'localhost/kumo-test/busybox:1';
 
 /** What podman needs that a machine may lack, or undefined when all is there. */
 export function podmanMissing(): string | undefined {
-  for (const paths of [['/usr/bin/podman'], ['/usr/sbin/runc', '/usr/bin/runc'], ['/bin/busybox']])
-    if (!paths.some((p) => existsSync(p)))
-      return `${paths[0]} is missing: apt-get install -y podman runc busybox-static`;
+  // podman and runc are found as the engine will be started: on PATH (a machine without them on PATH
+  // has none, whatever /usr/bin holds); busybox-static is copied into the local image from its path.
+  const onPath = (cmd: string) =>
+    (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, cmd)));
+  if (!onPath('podman')) return 'podman is not on PATH: apt-get install -y podman runc busybox-static';
+  if (!onPath('runc') && !['/usr/sbin/runc', '/usr/bin/runc'].some((p) => existsSync(p)))
+    return 'runc is not installed: apt-get install -y podman runc busybox-static';
+  if (!existsSync('/bin/busybox')) return '/bin/busybox is missing: apt-get install -y podman runc busybox-static';
   return undefined;
 }
 

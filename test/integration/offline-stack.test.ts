@@ -213,7 +213,11 @@ describe('npm start', () => {
     const after = sizes();
     const grew = Object.entries(after).map(([p, mb]) => `${p} ${warm[p] ?? '?'} → ${mb} MB`);
     expect(Object.keys(warm).length, grew.join('; ')).toBeGreaterThanOrEqual(3);
-    for (const [p, mb] of Object.entries(after)) expect(mb - (warm[p] ?? 0), grew.join('; ')).toBeLessThan(50);
+    // DynamoDB Local's JVM (no -Xmx: a quarter of the machine's memory) grows its heap toward that
+    // under load before it collects; measured 206 → 259 MB once. It stands in for the managed table and
+    // gets a wider bound; kumo's own processes keep the 50 MB one.
+    for (const [p, mb] of Object.entries(after))
+      expect(mb - (warm[p] ?? 0), grew.join('; ')).toBeLessThan(p.startsWith('java:') ? 100 : 50);
 
     // The agents obtained node credentials with the bootstrap token and registered with them.
     const ready = async () => {
