@@ -163,8 +163,8 @@ async function dispatch(
       );
     }
     case 'collection':
-      return collection(req, m, r.type, r.namespace, deps.service, deps.clock, fields);
-    case 'object':
+      return collection({ req, m, type: r.type, service: deps.service, clock: deps.clock, fields }, r.namespace);
+    case 'object': {
       if (r.type.kind === 'Pod' && r.subresource === 'log') {
         if (m !== 'GET') throw methodNotAllowed(m, req.path);
         return {
@@ -180,9 +180,36 @@ async function dispatch(
         await deps.bind(r.namespace, r.name, requestBody(req));
         return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
       }
-      if (r.subresource) return subresource(req, m, r.type, r.namespace, r.name, r.subresource, deps.service, fields);
-      return object(req, m, r.type, r.namespace, r.name, deps.service, deps.clock, fields);
+      const call = {
+        req,
+        m,
+        type: r.type,
+        ns: r.namespace,
+        name: r.name,
+        service: deps.service,
+        clock: deps.clock,
+        fields,
+      };
+      return r.subresource ? subresource(call, r.subresource) : object(call);
+    }
   }
+}
+
+/** A request on its way to the object service: what was asked, of which kind, and what serves it. */
+interface KindCall {
+  req: ApiRequest;
+  /** The method, upper case. */
+  m: string;
+  type: ResourceType;
+  service: ObjectService;
+  clock: Clock;
+  fields: FieldRules;
+}
+
+/** A request about one object. */
+interface ObjectCall extends KindCall {
+  ns: string;
+  name: string;
 }
 
 function rejectDryRun(req: ApiRequest) {
@@ -191,13 +218,8 @@ function rejectDryRun(req: ApiRequest) {
 }
 
 async function collection(
-  req: ApiRequest,
-  m: string,
-  type: ResourceType,
+  { req, m, type, service, clock, fields }: KindCall,
   namespace: string | undefined,
-  service: ObjectService,
-  clock: Clock,
-  fields: FieldRules,
 ): Promise<Reply> {
   if (m === 'GET') {
     const labelSelector = req.query.get('labelSelector') ?? undefined;
@@ -286,16 +308,7 @@ function deleteOptions(req: ApiRequest): DeleteOptions {
   };
 }
 
-async function update(
-  req: ApiRequest,
-  m: string,
-  type: ResourceType,
-  ns: string,
-  name: string,
-  service: ObjectService,
-  mode: UpdateMode,
-  fields: FieldRules,
-) {
+async function update({ req, m, type, ns, name, service, fields }: ObjectCall, mode: UpdateMode) {
   rejectDryRun(req);
   if (m === 'PUT')
     return ok(
@@ -327,16 +340,8 @@ async function update(
   );
 }
 
-async function object(
-  req: ApiRequest,
-  m: string,
-  type: ResourceType,
-  ns: string,
-  name: string,
-  service: ObjectService,
-  clock: Clock,
-  fields: FieldRules,
-): Promise<Reply> {
+async function object(call: ObjectCall): Promise<Reply> {
+  const { req, m, type, ns, name, service, clock } = call;
   switch (m) {
     case 'GET': {
       const o = await service.get(type, ns, name);
@@ -355,7 +360,7 @@ async function object(
     }
     case 'PUT':
     case 'PATCH':
-      return update(req, m, type, ns, name, service, 'main', fields);
+      return update(call, 'main');
     case 'DELETE': {
       rejectDryRun(req);
       const result = await service.delete(type, ns, name, deleteOptions(req));
@@ -366,16 +371,8 @@ async function object(
   }
 }
 
-async function subresource(
-  req: ApiRequest,
-  m: string,
-  type: ResourceType,
-  ns: string,
-  name: string,
-  sub: string,
-  service: ObjectService,
-  fields: FieldRules,
-): Promise<Reply> {
+async function subresource(call: ObjectCall, sub: string): Promise<Reply> {
+  const { req, m, type, ns, name, service } = call;
   if (type.kind === 'Pod' && STREAMING_SUBRESOURCES.has(sub))
     throw methodNotAllowed(
       m,
@@ -388,10 +385,10 @@ async function subresource(
       `the server could not find the requested resource (${type.plural}/${sub})`,
       {},
     );
-  if (sub === 'eviction') return evict(req, m, type, ns, name, service);
+  if (sub === 'eviction') return evict(call);
   if (sub === 'status') {
     if (m === 'GET') return ok(await service.get(type, ns, name));
-    if (m === 'PUT' || m === 'PATCH') return update(req, m, type, ns, name, service, 'status', fields);
+    if (m === 'PUT' || m === 'PATCH') return update(call, 'status');
     throw methodNotAllowed(m, req.path);
   }
   // scale
@@ -416,14 +413,7 @@ async function subresource(
  * like the kube-apiserver with a Success Status and 201. kumo has no PodDisruptionBudgets, so an
  * eviction is never refused for the sake of one (Kubernetes would answer 429 then).
  */
-async function evict(
-  req: ApiRequest,
-  m: string,
-  type: ResourceType,
-  ns: string,
-  name: string,
-  service: ObjectService,
-): Promise<Reply> {
+async function evict({ req, m, type, ns, name, service }: ObjectCall): Promise<Reply> {
   if (m !== 'POST') throw methodNotAllowed(m, req.path);
   rejectDryRun(req);
   const body = requestBody(req);
