@@ -198,14 +198,7 @@ export class ContainerRunner {
   }
 
   /** Records the exit; true when the container will be started again (after the back-off). */
-  private async exited(t: {
-    exitCode: number;
-    reason: string;
-    message?: string;
-    startedAt?: string;
-    finishedAt: string;
-    containerID?: string;
-  }): Promise<boolean> {
+  private async exited(t: Extract<ContainerState, { terminated: unknown }>['terminated']): Promise<boolean> {
     this.ready = false;
     this.started = false;
     const terminated: ContainerState = { terminated: t };

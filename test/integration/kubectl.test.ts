@@ -1,54 +1,29 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeByKindName, type ResourceType } from '../../shared/model/kinds.js';
-import { kubeconfig } from '../../local/kubeconfig.js';
+import { kindNamed } from '../../shared/model/kinds.js';
 import { startApi, type TestApi } from '../support/api-server.js';
+import { kubectlFor, kubectlPath, type Kubectl } from '../support/kubectl.js';
 
 /**
  * The real kubectl (1.32, on PATH on these machines) against kumo's real API handler over HTTP on
  * DynamoDB Local. Each command's output is checked, and so is what it stored.
  */
-const run = promisify(execFile);
-const kubectlPath = await run('sh', ['-c', 'command -v kubectl']).then(
-  (r) => r.stdout.trim(),
-  () => '',
-);
 if (!kubectlPath) console.warn('kubectl is not on PATH: the kubectl suite is skipped (install kubectl 1.32 to run it)');
 
 let api: TestApi;
+let k: Kubectl;
 let dir: string;
-const T = (kind: string) => typeByKindName(kind) as ResourceType;
+const T = kindNamed;
 const example = (f: string) => join(new URL('../../examples/', import.meta.url).pathname, f);
-
-async function kubectl(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  try {
-    // Global flags first: anything after `--` belongs to the command kubectl runs (exec).
-    const r = await run(
-      kubectlPath,
-      ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args],
-      { timeout: 60_000 },
-    );
-    return { out: r.stdout, err: r.stderr, code: 0 };
-  } catch (e) {
-    const x = e as { stdout?: string; stderr?: string; code?: number };
-    return { out: x.stdout ?? '', err: x.stderr ?? '', code: typeof x.code === 'number' ? x.code : 1 };
-  }
-}
-const ok = async (...args: string[]) => {
-  const r = await kubectl(...args);
-  expect(r.code, `kubectl ${args.join(' ')}\n${r.err}`).toBe(0);
-  return r.out;
-};
+const kubectl = (...args: string[]) => k.run(...args);
+const ok = (...args: string[]) => k.ok(...args);
 
 describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
   beforeAll(async () => {
     api = await startApi();
-    dir = mkdtempSync(join(tmpdir(), 'kumo-kubectl-'));
-    writeFileSync(join(dir, 'kubeconfig'), kubeconfig({ server: api.url }));
+    k = kubectlFor(api.url);
+    dir = k.dir;
   });
   afterAll(() => api?.close());
 
@@ -81,7 +56,7 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
 
   it('apply -f of a directory, and a manifest with a namespace', async () => {
     const d = join(dir, 'manifests');
-    await run('mkdir', ['-p', d]);
+    mkdirSync(d, { recursive: true });
     writeFileSync(join(d, 'a.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n');
     writeFileSync(
       join(d, 'b.yaml'),
