@@ -5,6 +5,7 @@ import type { QueueName } from '../queue/work-queue.js';
 import { findCondition, nodeReadyStatus } from '../model/conditions.js';
 import { encodeKey, EVERY_NAME, workKeys } from '../queue/work-key.js';
 import { nodeStatus } from '../model/typed.js';
+import { typeByKindName } from '../model/kinds.js';
 
 /**
  * Maps one change of the objects table to the reconcile keys it concerns (the informers' event
@@ -111,10 +112,11 @@ export function keysForChange(change: Change): RoutedKey[] {
           .filter((r) => r.controller)
           .map((r) => encodeKey(workKeys.object(r.kind, o.metadata.namespace ?? '', r.name))),
       );
-      const keys: RoutedKey[] = [
-        { queue: 'controllers', key: encodeKey(workKeys.of(o)) },
-        ...[...owners].map((key) => ({ queue: 'controllers' as const, key })),
-      ];
+      // Its own key only where a controller reconciles the kind (the kind's declaration says so).
+      const own: RoutedKey[] = typeByKindName(o.kind)?.reconciled
+        ? [{ queue: 'controllers', key: encodeKey(workKeys.of(o)) }]
+        : [];
+      const keys: RoutedKey[] = [...own, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
       // The garbage collector: dependents of a deleted owner go too (Background); Orphan and Foreground wait on a finalizer.
       const gcFinalizer = (change.new?.metadata.finalizers ?? []).some(
         (f) => f === 'orphan' || f === 'foregroundDeletion',

@@ -37,6 +37,7 @@ const empty = () => ({});
 
 export const BUILTIN_KINDS: readonly KindDeclaration[] = [
   declareKind('Namespace', '', 'v1', 'namespaces', {
+    reconciled: true,
     openApi: 'V1Namespace',
     namespaced: false,
     shortNames: ['ns'],
@@ -70,6 +71,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     columns: COLUMNS.Pod,
   }),
   declareKind('Service', '', 'v1', 'services', {
+    reconciled: true,
     openApi: 'V1Service',
     shortNames: ['svc'],
     all: true,
@@ -109,6 +111,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     columns: COLUMNS.Endpoints,
   }),
   declareKind('Deployment', 'apps', 'v1', 'deployments', {
+    reconciled: true,
     openApi: 'V1Deployment',
     shortNames: ['deploy'],
     all: true,
@@ -121,6 +124,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     protobuf: PROTOBUF.Deployment,
   }),
   declareKind('ReplicaSet', 'apps', 'v1', 'replicasets', {
+    reconciled: true,
     openApi: 'V1ReplicaSet',
     shortNames: ['rs'],
     all: true,
@@ -132,6 +136,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     columns: COLUMNS.ReplicaSet,
   }),
   declareKind('Job', 'batch', 'v1', 'jobs', {
+    reconciled: true,
     openApi: 'V1Job',
     all: true,
     status: true,

@@ -54,6 +54,12 @@ export interface KindDeclaration extends KindIdentity {
   initialStatus?: (o: KubeObject) => Record<string, unknown>;
   /** `kubectl get` columns, as kube-apiserver's printers (pkg/printers/internalversion) print them. */
   columns?: Column[];
+  /**
+   * Change routing: a controller reconciles objects of this kind, so each change enqueues the object's
+   * own key. Without it a change concerns only its owners and the garbage collector (events/dispatch.ts),
+   * and costs no queue message of its own.
+   */
+  reconciled?: boolean;
   /** Kubernetes' edit role reads these but does not write them (quotas and limits are the cluster administrator's). */
   editRoleReadOnly?: boolean;
   /** How the kind's protobuf body reads, for what kubectl's typed clients send as protobuf (`kubectl create <kind>`). */

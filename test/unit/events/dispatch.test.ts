@@ -119,6 +119,27 @@ describe('keysForChange', () => {
     ],
     ['events go nowhere', undefined, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } }, []],
     [
+      'a kind no controller reconciles costs no message of its own',
+      undefined,
+      { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'default' } },
+      [],
+    ],
+    [
+      'but tells its owner, and the garbage collector when it goes',
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'c',
+          namespace: 'default',
+          uid: 'c1',
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1', controller: true }],
+        },
+      },
+      undefined,
+      ['controllers:Deployment/default/web', 'controllers:gc/ConfigMap/default/c/c1'],
+    ],
+    [
       'other kinds go to their controller',
       undefined,
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } },
