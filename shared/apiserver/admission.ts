@@ -73,46 +73,6 @@ export function coerceBody(
   return o as KubeObject;
 }
 
-/** Secrets accept `stringData` as a write-only convenience: it is merged into base64 `data`. */
-function foldStringData(o: KubeObject) {
-  // Non-string values stay in stringData for validation to report.
-  if (
-    o.kind !== 'Secret' ||
-    !isPlainObject(o.stringData) ||
-    !Object.values(o.stringData).every((v) => typeof v === 'string')
-  )
-    return;
-  const data = isPlainObject(o.data) ? (o.data as Record<string, string>) : {};
-  for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-  o.data = data;
-  delete o.stringData;
-}
-
-/**
- * Jobs select their pods by the job's own uid, as Kubernetes generates it (unless manualSelector), and
- * a Job without labels of its own takes its template's, generated ones included (SetDefaults_Job).
- */
-function jobSelector(o: KubeObject, uid: string) {
-  if (o.kind !== 'Job' || !isPlainObject(o.spec)) return;
-  const spec = o.spec as Record<string, unknown>;
-  const template = isPlainObject(spec.template) ? spec.template : undefined;
-  if (template && !isPlainObject(template.metadata)) template.metadata = {};
-  const tm = template && isPlainObject(template.metadata) ? template.metadata : undefined;
-  if (spec.selector === undefined && spec.manualSelector !== true) {
-    const name = o.metadata.name ?? '';
-    spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-    if (tm)
-      tm.labels = {
-        ...(isPlainObject(tm.labels) ? tm.labels : {}),
-        'batch.kubernetes.io/controller-uid': uid,
-        'batch.kubernetes.io/job-name': name,
-        'controller-uid': uid,
-        'job-name': name,
-      };
-  }
-  if (tm?.labels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tm.labels };
-}
-
 /** Applies the kind's defaults in place; the caller passes an object it owns. */
 export function applyDefaults(type: ResourceType, o: KubeObject): void {
   if (o.spec !== undefined && (typeof o.spec !== 'object' || o.spec === null || Array.isArray(o.spec))) return; // validation reports the bad type
@@ -141,9 +101,8 @@ export function prepareCreate(type: ResourceType, body: unknown, ctx: CreateCont
     if (status) o.status = status;
     else delete o.status;
   }
-  foldStringData(o);
   applyDefaults(type, o);
-  jobSelector(o, ctx.uid);
+  type.admit?.(o, { uid: ctx.uid, creating: true });
   validate(type, o);
   o.metadata.uid = ctx.uid;
   o.metadata.creationTimestamp = rfc3339(ctx.now);
@@ -191,15 +150,8 @@ export function prepareUpdate(
       if (current.status !== undefined) next.status = clone(current.status);
       else delete next.status;
     }
-    foldStringData(next);
     applyDefaults(type, next);
-    if (
-      next.kind === 'Job' &&
-      isPlainObject(next.spec) &&
-      (next.spec as Record<string, unknown>).selector === undefined
-    ) {
-      jobSelector(next, current.metadata.uid);
-    }
+    type.admit?.(next, { uid: current.metadata.uid, creating: false });
   }
   validate(type, next, () => (mode === 'main' ? immutabilityCauses(next, current) : []));
   const { resourceVersion: _rv, ...currentMeta } = current.metadata;

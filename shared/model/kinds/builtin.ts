@@ -12,6 +12,7 @@ import {
 } from '../schemas/other-schemas.js';
 import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from '../schemas/workload-schemas.js';
 import { declareKind, type KindDeclaration, type Subresource } from './declaration.js';
+import { foldStringData, jobSelector } from './admission-hooks.js';
 
 /** The kinds with behaviour (controllers, the scheduler, the agent act on them): each with its hooks. */
 
@@ -91,6 +92,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     protobuf: PROTOBUF.ConfigMap,
   }),
   declareKind('Secret', '', 'v1', 'secrets', {
+    admit: foldStringData,
     openApi: 'V1Secret',
     schema: secretSchema,
     defaults: DEFAULTERS.Secret,
@@ -136,6 +138,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     columns: COLUMNS.ReplicaSet,
   }),
   declareKind('Job', 'batch', 'v1', 'jobs', {
+    admit: jobSelector,
     reconciled: true,
     openApi: 'V1Job',
     all: true,

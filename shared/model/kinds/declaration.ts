@@ -50,6 +50,11 @@ export interface KindDeclaration extends KindIdentity {
   validate?: (o: KubeObject) => StatusCause[];
   /** Kubernetes' SetDefaults_X, in place on an object the caller owns. */
   defaults?: (o: KubeObject) => void;
+  /**
+   * Kind-specific admission after defaulting, on create and update (`creating` says which): write-only
+   * fields folded in (a Secret's stringData), fields generated from the object's uid (a Job's selector).
+   */
+  admit?: (o: KubeObject, ctx: { uid: string; creating: boolean }) => void;
   /** The status a new object starts with (else status is written only through the status subresource). */
   initialStatus?: (o: KubeObject) => Record<string, unknown>;
   /** `kubectl get` columns, as kube-apiserver's printers (pkg/printers/internalversion) print them. */
