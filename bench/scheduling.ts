@@ -44,7 +44,12 @@ try {
   await inParallel(
     Array.from({ length: NODES }, (_, i) => `hollow-${String(i).padStart(3, '0')}`),
     16,
-    (name) => addNode(service, name, { cpu: '16', memory: '64Gi', pods: 110 }),
+    // A node's capacity ledger is created when its agent registers; hollow nodes get theirs here, so the
+    // schedulers' first snapshots do not create them (and the figures count scheduling alone).
+    async (name) => {
+      await addNode(service, name, { cpu: '16', memory: '64Gi', pods: 110 });
+      await store.ensureNodeAllocation(name);
+    },
   );
 
   const queue = new SqsWorkQueue(b.sqsLite, b.queueUrls);
