@@ -39,8 +39,11 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 export function endWithThisProcess(child: ChildProcess): () => void {
   if (child.pid === undefined) return () => {};
   // (dash's kill takes a negative pid for a group, but no `--`.)
+  // In a process group of its own: a signal to this process's group (Ctrl-C in a terminal, `timeout`)
+  // must not take the watchdog down with this process before it has done its one job.
   const dog = spawn('/bin/sh', ['-c', `read _ ; kill -9 -${child.pid} 2>/dev/null`], {
     stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
   });
   // Neither the watchdog nor its pipe keeps this process alive.
   dog.unref();
