@@ -5,7 +5,7 @@ import { checkFields, type FieldValidation } from '../../model/schemas/field-val
 
 const MODES: readonly FieldValidation[] = ['Ignore', 'Warn', 'Strict'];
 
-/** One request's `fieldValidation`: applied to each body it writes, with the warnings it earns. */
+/** One request's `fieldValidation`: applied to each body it writes, with the warnings it earns (and those of kinds kumo does not act on). */
 export class FieldRules {
   private readonly mode: FieldValidation;
   private readonly warnings: string[] = [];
@@ -22,6 +22,8 @@ export class FieldRules {
 
   /** The body with unknown fields dropped; 400 under Strict when there are any. */
   apply(type: ResourceType, body: unknown): unknown {
+    // A kind stored but not acted on says so with every write, whatever the field validation.
+    if (type.notEnforced && !this.warnings.includes(type.notEnforced)) this.warnings.push(type.notEnforced);
     const { pruned, unknown } = checkFields(type.kind, body);
     if (unknown.length === 0) return body;
     if (this.mode === 'Strict')

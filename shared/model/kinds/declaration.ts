@@ -65,6 +65,12 @@ export interface KindDeclaration extends KindIdentity {
    * and costs no queue message of its own.
    */
   reconciled?: boolean;
+  /**
+   * What kumo stores of this kind but does not act on yet. Every write of one answers it as a Warning
+   * (kubectl prints it), so a user is told rather than left to find out: nothing is accepted and
+   * silently ignored.
+   */
+  notEnforced?: string;
   /** Kubernetes' edit role reads these but does not write them (quotas and limits are the cluster administrator's). */
   editRoleReadOnly?: boolean;
   /** How the kind's protobuf body reads, for what kubectl's typed clients send as protobuf (`kubectl create <kind>`). */

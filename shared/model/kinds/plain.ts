@@ -64,6 +64,7 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
   // The identity issue gives ServiceAccounts their behaviour (default accounts, tokens).
   declareKind('ServiceAccount', '', 'v1', 'serviceaccounts', {
     openApi: 'V1ServiceAccount',
+    notEnforced: 'kumo stores ServiceAccounts but does not mount their tokens into pods yet',
     shortNames: ['sa'],
     columns: [
       nameColumn,
@@ -106,6 +107,8 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
 
   declareKind('PriorityClass', 'scheduling.k8s.io', 'v1', 'priorityclasses', {
     openApi: 'V1PriorityClass',
+    notEnforced:
+      'kumo stores PriorityClasses but does not use them yet: pods get no priority from them and none is preempted',
     namespaced: false,
     shortNames: ['pc'],
     defaults: (o) => {
@@ -166,6 +169,7 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
   // Stored, not enforced: kumo has no network plugin (the README says so, as many clusters' plugins do not enforce it either).
   declareKind('NetworkPolicy', 'networking.k8s.io', 'v1', 'networkpolicies', {
     openApi: 'V1NetworkPolicy',
+    notEnforced: 'kumo stores NetworkPolicies but does not enforce them: traffic between pods is not restricted',
     shortNames: ['netpol'],
     // SetDefaults_NetworkPolicy: Ingress always, Egress when egress rules are given; ports are TCP unless said.
     defaults: (o) => {
@@ -204,6 +208,8 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
   // Stored here; admission enforces limits and quotas in a later issue.
   declareKind('LimitRange', '', 'v1', 'limitranges', {
     openApi: 'V1LimitRange',
+    notEnforced:
+      'kumo stores LimitRanges but does not apply them yet: pods get no defaults from them and none is refused',
     shortNames: ['limits'],
     editRoleReadOnly: true,
     // SetDefaults_LimitRangeItem: a container's default limit is the max, its default request the default limit, else the min.
@@ -240,6 +246,8 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
 
   declareKind('ResourceQuota', '', 'v1', 'resourcequotas', {
     openApi: 'V1ResourceQuota',
+    notEnforced:
+      'kumo stores ResourceQuotas but does not enforce them yet: nothing is refused over quota and status.used is not computed',
     shortNames: ['quota'],
     editRoleReadOnly: true,
     status: true,
