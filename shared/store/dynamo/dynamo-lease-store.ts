@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import type { Lease, LeaseStore } from '../leases.js';
 import { translatedErrors } from './translated-errors.js';
+import { queryAll } from './query-all.js';
 
 /**
  * Leases live in the objects table under their own partition. They carry no `o` attribute, so the
@@ -71,22 +72,13 @@ export class DynamoLeaseStore implements LeaseStore {
   }
 
   async list(): Promise<Lease[]> {
-    const leases: Lease[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': LEASE_PK },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      leases.push(...(out.Items ?? []).map(leaseOf));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return leases;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': LEASE_PK },
+      ConsistentRead: true,
+    });
+    return items.map(leaseOf);
   }
 
   async expire(nodeName: string, epoch: number, renewedAtMs: number): Promise<boolean> {

@@ -1,12 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from '../../aws/lite/dynamo-document.js';
 import { CapacityConflictError, ConflictError } from '../../model/errors.js';
 import type { Resources } from '../../model/resources.js';
@@ -16,6 +9,7 @@ import { UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { AllocationEntry, NodeAllocation, NodeLedger, PodBinding } from '../node-ledger.js';
 import { conditionFailure, keyOfObject, type ObjectItems } from './object-items.js';
 import { GSI } from './schema.js';
+import { queryAll } from './query-all.js';
 
 /** The partition holding one allocation item per node (sort key: node name). */
 const ALLOCATION_PK = 'NodeAllocation#';
@@ -208,48 +202,28 @@ export class DynamoNodeLedger implements NodeLedger {
   }
 
   async listNodeAllocations(): Promise<NodeAllocation[]> {
-    const out: NodeAllocation[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': ALLOCATION_PK },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const i of page.Items ?? []) out.push(allocationOf(i));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': ALLOCATION_PK },
+      ConsistentRead: true,
+    });
+    return items.map(allocationOf);
   }
 
   async listUnscheduledPods(): Promise<ObjectKey[]> {
     const shards = Array.from({ length: UNSCHEDULED_SHARDS }, (_, i) => `unscheduled#${i}`);
-    const keys = await Promise.all(
-      shards.map(async (shard) => {
-        const found: ObjectKey[] = [];
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await this.doc.send(
-            new QueryCommand({
-              TableName: this.table,
-              IndexName: GSI.unscheduled,
-              KeyConditionExpression: 'unscheduledPk = :s',
-              ExpressionAttributeValues: { ':s': shard },
-              ProjectionExpression: 'pk, sk',
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const i of page.Items ?? [])
-            found.push({ kind: 'Pod', namespace: String(i.pk).slice('Pod#'.length), name: String(i.sk) });
-          start = page.LastEvaluatedKey;
-        } while (start);
-        return found;
-      }),
+    const items = await Promise.all(
+      shards.map((shard) =>
+        queryAll(this.doc, {
+          TableName: this.table,
+          IndexName: GSI.unscheduled,
+          KeyConditionExpression: 'unscheduledPk = :s',
+          ExpressionAttributeValues: { ':s': shard },
+          ProjectionExpression: 'pk, sk',
+        }),
+      ),
     );
-    return keys.flat();
+    return items.flat().map((i) => ({ kind: 'Pod', namespace: String(i.pk).slice('Pod#'.length), name: String(i.sk) }));
   }
 }

@@ -37,6 +37,7 @@ import { GSI } from './schema.js';
 import type { SecretSealer } from '../../secrets/sealer.js';
 import { translatedErrors } from './translated-errors.js';
 import { backoffMs, sleep } from '../../util/retry.js';
+import { queryAll } from './query-all.js';
 
 const BATCH_GET_LIMIT = 100;
 /** createMany's transactions: items and bytes (DynamoDB allows 100 items and 4 MB). */
@@ -304,23 +305,14 @@ export class DynamoStore implements Store {
   }
 
   private async namespaceNames(): Promise<string[]> {
-    const names: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': partitionKey('Namespace', '') },
-          ProjectionExpression: 'sk',
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      names.push(...(out.Items ?? []).map((i) => String(i.sk)));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return names;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': partitionKey('Namespace', '') },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
+    return items.map((i) => String(i.sk));
   }
 
   // The capacity ledger (dynamo-node-ledger.ts), in the same table.

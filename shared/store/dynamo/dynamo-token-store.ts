@@ -1,9 +1,10 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import type { TokenRecord } from '../../auth/principal.js';
 import type { TokenStore } from '../../auth/token-store.js';
 import { translatedErrors } from './translated-errors.js';
+import { queryAll } from './query-all.js';
 
 /**
  * Token records live in the objects table under their own partition, without an `o` attribute: they
@@ -36,22 +37,13 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async list(): Promise<TokenRecord[]> {
-    const out: TokenRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': TOKEN_PK },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      out.push(...(page.Items ?? []).map(recordOf));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': TOKEN_PK },
+      ConsistentRead: true,
+    });
+    return items.map(recordOf);
   }
 
   async revoke(id: string, at: string): Promise<boolean> {
