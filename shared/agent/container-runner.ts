@@ -237,7 +237,8 @@ export class ContainerRunner {
         `Successfully pulled image "${d.image}" in ${this.deps.timers.now() - pulledAt}ms`,
         this.fieldPath,
       );
-    else if (this.deps.runtime.name === 'docker')
+    // Only an engine keeps images to find already present (the process runtime has none).
+    else if (this.deps.runtime.name !== 'process')
       this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
     const env = await containerEnv(this.pod, d as never, this.deps.lookup, {
       hostIP: this.deps.hostIP,
