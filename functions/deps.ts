@@ -140,6 +140,7 @@ export function newScheduler(): Scheduler {
     clock: systemClock,
     events: storeEventRecorder(s, systemClock, 'default-scheduler', randomUUID),
     strategy: c.schedulingStrategy,
+    logError,
     snapshots,
   });
 }

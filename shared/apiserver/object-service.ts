@@ -311,11 +311,13 @@ export class ObjectService implements ObjectApi {
     if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name))
       throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
     const pre = opts.preconditions;
-    // Without a client resourceVersion the delete is unconditional from the client's view: a conflict
-    // means the object changed meanwhile, so read it again and redo (a failed uid precondition reads
-    // the same on every try and is answered after them).
+    // Without a client resourceVersion the delete is unconditional from the client's view: a conflict of
+    // its own write means the object changed meanwhile, so read it again and redo. A failed precondition
+    // is the answer at once.
+    let writing = false;
     return retrying(
       async () => {
+        writing = false;
         const current = await this.get(type, namespace, name);
         if (pre?.uid !== undefined && pre.uid !== current.metadata.uid)
           throw new ConflictError(
@@ -328,6 +330,7 @@ export class ObjectService implements ObjectApi {
             `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
           );
         // Orphan and Foreground deletion are carried out by the garbage collector, which these finalizers call in.
+        writing = true;
         const gcFinalizer =
           opts.propagationPolicy === 'Orphan'
             ? 'orphan'
@@ -343,7 +346,7 @@ export class ObjectService implements ObjectApi {
       },
       {
         retryable: (e, attempt) =>
-          e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES,
+          writing && e instanceof ConflictError && pre?.resourceVersion === undefined && attempt < RETRIES,
       },
     );
   }
@@ -393,13 +396,16 @@ export class ObjectService implements ObjectApi {
     modify: (current: StoredObject) => KubeObject | undefined,
   ): Promise<StoredObject> {
     // Without a client precondition the write is unconditional from the client's view: a conflict retries on fresh state.
+    let writing = false;
     return retrying(
       async () => {
+        writing = false;
         const current = await this.get(type, namespace, name);
         if (precondition !== undefined && precondition !== current.metadata.resourceVersion)
           throw new ConflictError(refOf(type, name));
         const next = modify(current);
         if (!next) return current;
+        writing = true;
         // The last finalizer removed from an object that is being deleted completes the delete.
         if (
           next.metadata.deletionTimestamp &&
@@ -412,7 +418,11 @@ export class ObjectService implements ObjectApi {
         }
         return await this.deps.store.update(next, current.metadata.resourceVersion);
       },
-      { retryable: (e, attempt) => e instanceof ConflictError && precondition === undefined && attempt < RETRIES },
+      // Only a conflict of this write: one `modify` raised (a patch's own precondition) is the answer.
+      {
+        retryable: (e, attempt) =>
+          writing && e instanceof ConflictError && precondition === undefined && attempt < RETRIES,
+      },
     );
   }
 

@@ -164,6 +164,17 @@ export class StorageUnavailableError extends StatusError {
   }
 }
 
+/**
+ * The object store refused a request no retry fixes (a malformed request, missing permissions, a
+ * missing table): a 500 the API logs, as Kubernetes answers a storage error it cannot classify.
+ */
+export class StorageFailedError extends StatusError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(500, 'InternalError', `Internal error occurred: the object store refused the request (${detail})`, {});
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 export class MethodNotAllowedError extends StatusError {
   constructor(message: string) {
     super(405, 'MethodNotAllowed', message, {});

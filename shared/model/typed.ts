@@ -20,10 +20,8 @@ export const podStatus = (pod: KubeObject | undefined) => statusOf<PodStatus>(po
 export const nodeSpec = (node: KubeObject | undefined) => specOf<NodeSpec>(node);
 export const nodeStatus = (node: KubeObject | undefined) => statusOf<NodeStatus>(node);
 export const serviceSpec = (service: KubeObject | undefined) => specOf<ServiceSpec>(service);
-export const deploymentSpec = (d: KubeObject | undefined) => specOf<DeploymentSpec>(d);
 export const deploymentStatus = (d: KubeObject | undefined) => statusOf<DeploymentStatus>(d);
 export const replicaSetSpec = (rs: KubeObject | undefined) => specOf<ReplicaSetSpec>(rs);
-export const replicaSetStatus = (rs: KubeObject | undefined) => statusOf<ReplicaSetStatus>(rs);
 export const jobSpec = (job: KubeObject | undefined) => specOf<JobSpec>(job);
 export const jobStatus = (job: KubeObject | undefined) => statusOf<JobStatus>(job);
 

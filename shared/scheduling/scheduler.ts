@@ -1,4 +1,4 @@
-import { CapacityConflictError, ConflictError, NotFoundError, StatusError } from '../model/errors.js';
+import { CapacityConflictError, ConflictError, NotFoundError } from '../model/errors.js';
 import { jsonEqual } from '../model/json.js';
 import { isWaitingForNode as waiting } from '../model/pod-state.js';
 import type { StoredObject } from '../model/types.js';
@@ -32,6 +32,8 @@ export interface SchedulerDeps {
   strategy: ScoringStrategy;
   /** Shared by the invocations of one warm container. */
   snapshots: SnapshotCache;
+  /** Where a key that can never be worked is reported before it is dropped. */
+  logError?: (message: string, error: unknown) => void;
 }
 
 /** DynamoDB's limit on the items of one transaction. */
@@ -78,8 +80,14 @@ export class Scheduler {
           }
         } else if (k?.type === 'object' && k.kind === 'Pod')
           podKeys.push({ namespace: k.namespace, name: k.name, key });
-        // Retrying a key the scheduler does not read can never succeed: it is dropped, and counted.
-        else this.droppedKeys++;
+        // Retrying a key the scheduler does not read can never succeed: it is dropped, counted and reported.
+        else {
+          this.droppedKeys++;
+          this.deps.logError?.(
+            `the scheduler does not work the key ${JSON.stringify(key)}; dropped (${this.droppedKeys} so far)`,
+            undefined,
+          );
+        }
       }
       // One round trip reads every pod of the batch, and one transaction binds every pod placed.
       const pods = new Map(
@@ -150,8 +158,9 @@ export class Scheduler {
         for (const b of binds)
           this.deps.events.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     } catch (e) {
-      // The store answers a refused bind with a StatusError (conflict, capacity); anything else is not a refusal.
-      if (!(e instanceof StatusError)) throw e;
+      // A refused bind (the pod changed or vanished, the node filled up): nothing was written. Anything
+      // else (throttling, an outage) is not a refusal and goes back to the queue with its back-off.
+      if (!(e instanceof ConflictError || e instanceof CapacityConflictError || e instanceof NotFoundError)) throw e;
       // Nothing was written: forget what was assumed and let each pod take the careful path.
       for (const node of new Set(binds.map((b) => b.binding.nodeName))) await this.deps.snapshots.refreshNode(node);
       for (const b of binds) oneByOne.add(`${b.pod.metadata.namespace}/${b.pod.metadata.name}`);

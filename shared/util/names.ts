@@ -4,13 +4,18 @@ import { fnv1a } from './hash.js';
 /** Kubernetes' generateName alphabet (apimachinery's rand.String): no vowels, no look-alikes. */
 export const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** `length` characters of the alphabet spelled from a hash; rehashes what it has spelled when the hash runs out. */
-export function hashedSuffix(seed: string, length: number): string {
+/**
+ * `length` characters of the alphabet spelled from a hash of `seed`. With `rehash` (a template's hash),
+ * spelling continues from a hash of what is spelled when the seed's hash runs out; without it (slot
+ * names, which must stay the names earlier versions gave) it continues with the alphabet's first letter.
+ */
+export function hashedSuffix(seed: string, length: number, opts: { rehash: boolean }): string {
   let h = fnv1a(seed) % 0x7fffffff;
   let out = '';
   for (let i = 0; i < length; i++) {
     out += NAME_ALPHABET[h % NAME_ALPHABET.length];
-    h = Math.floor(h / NAME_ALPHABET.length) || fnv1a(out) % 0x7fffffff;
+    h = Math.floor(h / NAME_ALPHABET.length);
+    if (h === 0 && opts.rehash) h = fnv1a(out) % 0x7fffffff;
   }
   return out;
 }

@@ -22,8 +22,7 @@ export class FieldRules {
 
   /** The body with unknown fields dropped; 400 under Strict when there are any. */
   apply(type: ResourceType, body: unknown): unknown {
-    // A kind stored but not acted on says so with every write, whatever the field validation.
-    if (type.notEnforced && !this.warnings.includes(type.notEnforced)) this.warnings.push(type.notEnforced);
+    this.written(type);
     const { pruned, unknown } = checkFields(type.kind, body);
     if (unknown.length === 0) return body;
     if (this.mode === 'Strict')
@@ -32,6 +31,12 @@ export class FieldRules {
       );
     if (this.mode === 'Warn') this.warnings.push(...unknown.map((u) => `unknown field "${u}"`));
     return pruned;
+  }
+
+  /** A write of `type` whose body is not a body of fields (a JSON patch): it earns the kind's warning all the same. */
+  written(type: ResourceType): void {
+    // A kind stored but not acted on says so with every write, whatever the field validation.
+    if (type.notEnforced && !this.warnings.includes(type.notEnforced)) this.warnings.push(type.notEnforced);
   }
 
   /** A document of a multi-document apply, by its own kind (unknown kinds are the applier's to report). */

@@ -90,6 +90,8 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
     return { statusCode: reply.code, headers: { 'content-type': contentType, ...(warning ? { warning } : {}) }, body };
   } catch (e) {
     const err = e instanceof StatusError ? e : internalError(e, deps);
+    // A server-side failure the store classified (500, 503) is still the operator's to see.
+    if (e instanceof StatusError && e.code >= 500) deps.logError(`${req.method} ${req.path}: ${e.message}`, e);
     const { body, contentType } = encode(err.toStatus(), encoding);
     const retry = err.details?.retryAfterSeconds;
     return {
@@ -335,6 +337,7 @@ async function update({ req, m, type, ns, name, service, fields }: ObjectCall, m
   }
   // A JSON patch names paths, not fields; like the kube-apiserver's, its result is what is stored (unchecked here).
   const patch = decodeBody('application/json', req.body);
+  if (patchType === 'json') fields.written(type);
   return ok(
     await service.patch(type, ns, name, patchType, patchType === 'json' ? patch : fields.apply(type, patch), mode),
   );

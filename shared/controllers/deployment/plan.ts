@@ -42,7 +42,7 @@ export interface DeploymentPlan {
 
 /** Kubernetes' hash is FNV over the template; any stable short hash keeps the name-per-template rule. */
 export function templateHash(template: unknown): string {
-  return hashedSuffix(JSON.stringify(sortKeys(template)), 10);
+  return hashedSuffix(JSON.stringify(sortKeys(template)), 10, { rehash: true });
 }
 
 /**

@@ -23,7 +23,7 @@ export const BURST = 500;
 
 /** The name of slot `i` of a ReplicaSet: stable for its uid, different across ReplicaSets of one name. */
 export function slotName(rsName: string, rsUid: string, slot: number): string {
-  return `${rsName}-${hashedSuffix(`${rsUid}/${slot}`, 5)}`;
+  return `${rsName}-${hashedSuffix(`${rsUid}/${slot}`, 5, { rehash: false })}`;
 }
 
 /**

@@ -17,6 +17,12 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const items = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 
+/** A resource list's numbers as the strings Kubernetes keeps quantities in (`pods: 10` is stored as "10"). */
+function quantityStrings(list: unknown): void {
+  const o = obj(list);
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && Number.isFinite(v)) o[k] = String(v);
+}
+
 /** Every value of a resource list (`cpu: 500m`) must be a quantity, as ValidateResourceQuantityValue checks. */
 function quantityCauses(list: unknown, field: string): StatusCause[] {
   return Object.entries(obj(list))
@@ -214,6 +220,8 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
     editRoleReadOnly: true,
     // SetDefaults_LimitRangeItem: a container's default limit is the max, its default request the default limit, else the min.
     defaults: (o) => {
+      for (const item of items(obj(o.spec).limits))
+        for (const k of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) quantityStrings(item[k]);
       for (const item of items(obj(o.spec).limits)) {
         if (item.type !== 'Container') continue;
         const def = (item.default = obj(item.default));
@@ -251,6 +259,7 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
     shortNames: ['quota'],
     editRoleReadOnly: true,
     status: true,
+    defaults: (o) => quantityStrings(obj(o.spec).hard),
     validate: (o) => {
       const s = spec(o);
       const scopes: unknown[] = Array.isArray(s.scopes) ? s.scopes : [];
