@@ -184,6 +184,17 @@ describe.skipIf(!kubectlPath)('plain kinds through kubectl', () => {
     expect(quota.spec).toEqual({ hard: { cpu: '1', pods: '2' }, scopes: ['BestEffort'] });
   });
 
+  it('takes quantities as JSON numbers, as Kubernetes does, and keeps them as strings', async () => {
+    const r = await api.call('POST', '/api/v1/namespaces/default/resourcequotas', {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'numbers' },
+      spec: { hard: { pods: 10, cpu: 1.5 } },
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.spec.hard).toEqual({ pods: '10', cpu: '1.5' });
+  });
+
   it("refuses what Kubernetes refuses: JSON types from the schema, and each kind's own rules, naming the field", async () => {
     const post = (path: string, body: unknown) => api.call('POST', path, body);
     const bad = await post('/apis/coordination.k8s.io/v1/namespaces/default/leases', {
