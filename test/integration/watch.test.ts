@@ -13,9 +13,9 @@ afterAll(() => api.close());
 const CM = '/api/v1/namespaces/default/configmaps';
 /** A list's resourceVersion sits CLOCK_SKEW_MARGIN_MS back: what changed within it is sent again, so quiet tests wait it out. */
 const settle = () => new Promise((r) => setTimeout(r, CLOCK_SKEW_MARGIN_MS + 100));
-async function watch(query: string) {
+async function watch(query: string, flag = 'true') {
   const t = performance.now();
-  const res = await fetch(`${api.url}${CM}?watch=true&${query}`);
+  const res = await fetch(`${api.url}${CM}?watch=${flag}&${query}`);
   const lines = (await res.text())
     .trim()
     .split('\n')
@@ -29,6 +29,18 @@ describe('watch', () => {
     const { events } = await watch('resourceVersion=0');
     expect(events.filter((e) => e.object.metadata?.name === 'w1').map((e) => e.type)).toEqual(['ADDED']);
     expect(events.at(-1)?.type).toBe('BOOKMARK');
+  });
+
+  it('reads `watch` as the kube-apiserver does: True (the Python client), yes or empty watch; 0 and False list', async () => {
+    await api.call('POST', CM, makeConfigMap('wflag'));
+    for (const flag of ['True', 'TRUE', 'yes', '']) {
+      const { events } = await watch('resourceVersion=0', flag);
+      expect(events.at(-1)?.type, `watch=${flag}`).toBe('BOOKMARK');
+    }
+    for (const flag of ['0', 'False', 'false']) {
+      const res = await api.call('GET', `${CM}?watch=${flag}`);
+      expect(res.body.kind, `watch=${flag}`).toBe('ConfigMapList');
+    }
   });
 
   it('returns early with the change made after the list resourceVersion', async () => {

@@ -22,6 +22,7 @@ import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './tables.js';
 import type { ApiRequest, ApiResponse } from './request.js';
 import { methodNotAllowed, route, type Route } from './routes.js';
 import { replicasFromScale, scaleOf } from './scale.js';
+import { queryBool } from './query.js';
 
 export interface ApiDeps {
   service: ObjectService;
@@ -226,7 +227,7 @@ async function collection(
   if (m === 'GET') {
     const labelSelector = req.query.get('labelSelector') ?? undefined;
     const fieldSelector = req.query.get('fieldSelector') ?? undefined;
-    if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
+    if (queryBool(req.query, 'watch')) {
       const timeout = req.query.get('timeoutSeconds');
       const events = await service.watch(type, namespace, {
         labelSelector,
@@ -328,7 +329,7 @@ async function update({ req, m, type, ns, name, service, fields }: ObjectCall, m
       throw methodNotAllowed('APPLY', `${req.path}: server-side apply of a subresource is not supported`);
     // kubectl sends the apply body as JSON under the YAML media type; YAML is accepted too.
     const body = decodeBody(req.body?.trimStart().startsWith('{') ? 'application/json' : 'application/yaml', req.body);
-    const force = req.query.get('force') === 'true';
+    const force = queryBool(req.query, 'force');
     const { object, created } = await service.apply(type, ns, name, fields.apply(type, body), {
       fieldManager: req.query.get('fieldManager') ?? undefined,
       force,

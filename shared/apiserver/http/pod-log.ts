@@ -3,6 +3,7 @@ import { typeByKindName } from '../../model/kinds.js';
 import type { ObjectService } from '../object-service.js';
 import type { LogStore } from '../../logs/log-store.js';
 import { podSpec } from '../../model/typed.js';
+import { queryBool } from './query.js';
 
 const nonNegative = (q: URLSearchParams, name: string): number | undefined => {
   const v = q.get(name);
@@ -45,7 +46,7 @@ export async function podLog(
     throw new BadRequestError(`container ${container ?? ''} is not valid for pod ${name}`);
   const tailLines = nonNegative(q, 'tailLines');
   const limitBytes = nonNegative(q, 'limitBytes');
-  const previous = q.get('previous') === 'true';
+  const previous = queryBool(q, 'previous');
   if (!logs)
     throw new StatusError(503, 'ServiceUnavailable', 'container logs are not configured on this control plane', {});
   const ref = { namespace, pod: name, podUid: pod.metadata.uid ?? '', container };

@@ -1,9 +1,10 @@
 import type { RequestAttributes, Verb } from '../../auth/attributes.js';
 import type { Route } from './routes.js';
+import { queryBool } from './query.js';
 
 /** A routed request as the attributes authorization rules are written in (Kubernetes' RequestInfo). */
 
-const isWatch = (q: URLSearchParams) => q.get('watch') === 'true' || q.get('watch') === '1';
+const isWatch = (q: URLSearchParams) => queryBool(q, 'watch');
 
 function verbOf(method: string, isObject: boolean, query: URLSearchParams): Verb {
   switch (method) {
