@@ -39,6 +39,15 @@ export interface ObjectRef {
 
 const qualified = (ref: ObjectRef) => (ref.group ? `${ref.resource}.${ref.group}` : ref.resource);
 
+/** StatusDetails as Go writes it: every field is `omitempty` (a core kind's group "" is left out). */
+function omitEmpty(d: StatusDetails): StatusDetails {
+  return Object.fromEntries(
+    Object.entries(d).filter(
+      ([, v]) => v !== undefined && v !== '' && v !== 0 && !(Array.isArray(v) && v.length === 0),
+    ),
+  ) as StatusDetails;
+}
+
 export class StatusError extends Error {
   constructor(
     readonly code: number,
@@ -58,7 +67,7 @@ export class StatusError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
+      ...(this.details ? { details: omitEmpty(this.details) } : {}),
       code: this.code,
     };
   }

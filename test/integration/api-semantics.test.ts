@@ -474,6 +474,18 @@ ${extra}`;
   });
 });
 
+describe('error bodies as the kube-apiserver writes them', () => {
+  it('a core kind carries no group, and JSON bodies end with a newline (clients compare them byte for byte)', async () => {
+    const res = await fetch(`${api.url}/api/v1/namespaces/default/configmaps/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toBe(
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"configmaps"},"code":404}\n',
+    );
+    const apps = await fetch(`${api.url}/apis/apps/v1/namespaces/default/deployments/nope`);
+    expect(JSON.parse(await apps.text()).details).toEqual({ name: 'nope', group: 'apps', kind: 'deployments' });
+  });
+});
+
 describe('discovery and content negotiation', () => {
   it('serves /version and the legacy discovery documents', async () => {
     expect((await api.call('GET', '/version')).body).toMatchObject({ major: '1', minor: '32' });

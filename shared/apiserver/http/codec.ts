@@ -164,8 +164,11 @@ export function encodingFor(accept: string | undefined): Encoding {
   return YAML_TYPES.has(first) ? 'yaml' : 'json';
 }
 
+/** JSON as the kube-apiserver writes it (Go's json.Encoder): one line, ended by a newline. */
+export const jsonBody = (value: unknown): string => JSON.stringify(value) + '\n';
+
 export function encode(value: unknown, encoding: Encoding): { body: string; contentType: string } {
   return encoding === 'yaml'
     ? { body: toYaml(value), contentType: 'application/yaml' }
-    : { body: JSON.stringify(value), contentType: 'application/json' };
+    : { body: jsonBody(value), contentType: 'application/json' };
 }

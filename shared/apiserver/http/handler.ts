@@ -13,7 +13,7 @@ import type { TokenService } from '../../auth/token-service.js';
 import type { LogStore } from '../../logs/log-store.js';
 import { podLog } from './pod-log.js';
 import { FieldRules } from './field-rules.js';
-import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf } from './codec.js';
+import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf, jsonBody } from './codec.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
@@ -85,7 +85,7 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
       return {
         statusCode: reply.code,
         headers: { 'content-type': reply.contentType },
-        body: JSON.stringify(reply.value),
+        body: jsonBody(reply.value),
       };
     const { body, contentType } = encode(reply.value, encoding);
     return { statusCode: reply.code, headers: { 'content-type': contentType, ...(warning ? { warning } : {}) }, body };
