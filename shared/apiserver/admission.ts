@@ -83,7 +83,9 @@ export function applyDefaults(type: ResourceType, o: KubeObject): void {
 function validate(type: ResourceType, o: KubeObject, extra: () => ReturnType<typeof immutabilityCauses> = () => []) {
   let causes = validationCauses(type, o);
   if (causes.length === 0) causes = extra();
-  if (causes.length) throw new InvalidError(type.kind, type.group, o.metadata.name ?? o.metadata.generateName, causes);
+  // The name as the message shows it: only a string (a body's name may be any JSON, even `{"toString":[]}`).
+  const shown = [o.metadata.name, o.metadata.generateName].find((n): n is string => typeof n === 'string');
+  if (causes.length) throw new InvalidError(type.kind, type.group, shown, causes);
 }
 
 export function prepareCreate(type: ResourceType, body: unknown, ctx: CreateContext): KubeObject {

@@ -481,6 +481,18 @@ describe('error bodies as the kube-apiserver writes them', () => {
     expect(await res.text()).toBe(
       '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"configmaps"},"code":404}\n',
     );
+    // A name that is not a string is refused with 422 naming it (the fuzzer's {"toString":[]} made the message a 500).
+    const odd = await api.call('POST', '/apis/apps/v1/namespaces/default/replicasets', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: { toString: [] } },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+      },
+    });
+    expect(odd.status).toBe(422);
+    expect(odd.body.details.causes.map((c: any) => c.field)).toContain('metadata.name');
     const apps = await fetch(`${api.url}/apis/apps/v1/namespaces/default/deployments/nope`);
     expect(JSON.parse(await apps.text()).details).toEqual({ name: 'nope', group: 'apps', kind: 'deployments' });
   });

@@ -1,7 +1,13 @@
 import type { DeleteOptions, UpdateMode } from '../../model/object-api.js';
 import type { Clock } from '../../util/clock.js';
 import { applyStatusCode, type BulkApplier } from '../bulk-apply.js';
-import { BadRequestError, RouteNotFoundError, StatusError } from '../../model/errors.js';
+import {
+  BadRequestError,
+  RouteNotFoundError,
+  StatusError,
+  StorageFailedError,
+  StorageUnavailableError,
+} from '../../model/errors.js';
 import { isPlainObject } from '../../model/json.js';
 import type { ObjectService } from '../object-service.js';
 import { applyPatch, patchTypeOf } from '../patch.js';
@@ -91,8 +97,9 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
     return { statusCode: reply.code, headers: { 'content-type': contentType, ...(warning ? { warning } : {}) }, body };
   } catch (e) {
     const err = e instanceof StatusError ? e : internalError(e, deps);
-    // A server-side failure the store classified (500, 503) is still the operator's to see.
-    if (e instanceof StatusError && e.code >= 500) deps.logError(`${req.method} ${req.path}: ${e.message}`, e);
+    // A store failure the store classified (500, 503) is still the operator's to see.
+    if (e instanceof StorageFailedError || e instanceof StorageUnavailableError)
+      deps.logError(`${req.method} ${req.path}: ${e.message}`, e);
     const { body, contentType } = encode(err.toStatus(), encoding);
     const retry = err.details?.retryAfterSeconds;
     return {
