@@ -30,7 +30,7 @@ export async function createAgent(
   if (c.cloud === 'aws') facts.aws = await awsFacts(c.ecsMetadataUri);
   const runtime =
     c.runtime === 'docker'
-      ? new DockerRuntime(c.dockerSocket)
+      ? new DockerRuntime(c.dockerSocket, c.sandboxImage)
       : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
   // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
   if (runtime instanceof ProcessRuntime) {
@@ -72,6 +72,9 @@ export async function createAgent(
     machine,
     holder: `${facts.hostname}/${process.pid}`,
     hostIP: c.internalIP ?? facts.internalIP,
+    podsDir: join(c.dataDir, 'pods'),
+    dns: { clusterDomain: c.clusterDomain },
+    allowPrivileged: c.allowPrivileged,
     wakeSource: (url) => new SqsWakeSource(sqs, url),
     backoff: extra.backoff,
     log: extra.log,

@@ -112,6 +112,7 @@ await inParallel(names, 10, async (name) => {
     machine: registration(name, localFacts(), { cpu: '16', memory: '64Gi', pods: 110, internalIP: '127.0.0.1' }),
     holder: `bench/${name}`,
     hostIP: '127.0.0.1',
+    podsDir: join(dataDir, 'pods', name),
     wakeSource: (url) => new SqsWakeSource(sqs, url),
   });
   await agent.start();

@@ -1,4 +1,13 @@
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, ExitInfo } from '../shared/agent/runtime/runtime.js';
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  ExitInfo,
+  ImageInfo,
+  RuntimeFeature,
+  SandboxInfo,
+  SandboxSpec,
+} from '../shared/agent/runtime/runtime.js';
 
 /**
  * A container runtime that runs nothing (kubemark's hollow kubelet idea): containers "start" at once
@@ -9,8 +18,17 @@ export class HollowRuntime implements ContainerRuntime {
   private seq = 0;
   private readonly exits = new Map<string, { promise: Promise<ExitInfo>; resolve: (e: ExitInfo) => void }>();
 
-  async ensureImage(): Promise<boolean> {
-    return false;
+  readonly features: ReadonlySet<RuntimeFeature> = new Set();
+
+  async ensureImage(): Promise<ImageInfo> {
+    return { pulled: false, user: '1000' };
+  }
+  async runSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
+    return { id: spec.name, labels: spec.labels, running: true, volumes: {} };
+  }
+  async removeSandbox(): Promise<void> {}
+  async listSandboxes(): Promise<SandboxInfo[]> {
+    return [];
   }
   async run(spec: ContainerSpec): Promise<ContainerInfo> {
     const id = `hollow-${++this.seq}`;

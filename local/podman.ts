@@ -12,12 +12,18 @@ export interface Podman {
   socket: string;
   /** A local image built from busybox-static (no registry is reachable here). */
   image: string;
+  /** The pod sandbox's image, built locally too: podman's own catatonit as pause. */
+  sandboxImage: string;
   /** `podman` with this instance's settings. */
   podman(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
 export const TEST_IMAGE = 'localhost/kumo-test/busybox:1';
+export const SANDBOX_IMAGE = 'localhost/kumo/pause:1';
+
+/** catatonit (podman's own init, static) runs as pause with -P; busybox's sleep stands in where it is absent. */
+const CATATONIT = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit'].find((p) => existsSync(p));
 
 /** What podman needs that a machine may lack, or undefined when all is there. */
 export function podmanMissing(): string | undefined {
@@ -37,10 +43,13 @@ export function podmanMissing(): string | undefined {
  * §8), and a short exit_command_delay. podman keeps each API exec session, with two conmon processes,
  * for exit_command_delay seconds after it ends (300 by default) so a client can still read its exit
  * code; exec probes every few seconds then held hundreds of conmons (about 330 MB) on a node. The
- * agent reads the exit code as soon as the session's output ends, so 5 seconds is ample.
+ * agent reads the exit code as soon as the session's output ends, so 5 seconds is ample. And no tmpfs
+ * over /tmp, /run and /var/tmp of a read-only container: in Kubernetes readOnlyRootFilesystem leaves
+ * them read-only, and an app writes where it mounted an emptyDir.
  */
 export const PODMAN_CONTAINERS_CONF = `[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+read_only_tmpfs = false
 [engine]
 runtime = "runc"
 exit_command_delay = 5
@@ -73,6 +82,18 @@ export async function startPodman(images: string[] = [TEST_IMAGE]): Promise<Podm
   if (first)
     await podman('import', '--change', 'CMD ["/bin/sh"]', '--change', 'ENV PATH=/bin', join(dir, 'rootfs.tar'), first);
   for (const name of more) await podman('tag', first as string, name);
+  const pause = join(dir, 'pause');
+  mkdirSync(pause);
+  if (CATATONIT) copyFileSync(CATATONIT, join(pause, 'pause'));
+  else copyFileSync('/bin/busybox', join(pause, 'busybox'));
+  await run('tar', ['-C', pause, '-cf', join(dir, 'pause.tar'), '.']);
+  await podman(
+    'import',
+    '--change',
+    CATATONIT ? 'ENTRYPOINT ["/pause", "-P"]' : 'ENTRYPOINT ["/busybox", "sleep", "2147483647"]',
+    join(dir, 'pause.tar'),
+    SANDBOX_IMAGE,
+  );
 
   const socket = join(dir, 'podman.sock');
   const service = spawn('podman', ['system', 'service', '--time', '0', `unix://${socket}`], {
@@ -90,10 +111,18 @@ export async function startPodman(images: string[] = [TEST_IMAGE]): Promise<Podm
   return {
     socket,
     image: first ?? TEST_IMAGE,
+    sandboxImage: SANDBOX_IMAGE,
     podman,
     async stop() {
-      const ids = (await podman('ps', '-aq', '--filter', 'label=io.kumo.node')).split('\n').filter(Boolean);
-      if (ids.length) await podman('rm', '-f', '-t', '0', ...ids).catch(() => undefined);
+      // Members before their sandboxes: podman will not remove a container others join.
+      for (const filter of ['label=io.kumo.container', 'label=io.kumo.node']) {
+        const ids = (await podman('ps', '-aq', '--filter', filter)).split('\n').filter(Boolean);
+        if (ids.length) await podman('rm', '-f', '-t', '0', ...ids).catch(() => undefined);
+      }
+      const volumes = (await podman('volume', 'ls', '-q', '--filter', 'label=io.kumo.node').catch(() => ''))
+        .split('\n')
+        .filter(Boolean);
+      if (volumes.length) await podman('volume', 'rm', '-f', ...volumes).catch(() => undefined);
       await stopChild(service);
       dismissWatchdog();
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  * podman (started here, with a local busybox image) or in the engine at --docker-socket PATH.
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2]
- *                [--runtime process|docker] [--docker-socket PATH]
+ *                [--runtime process|docker] [--docker-socket PATH] [--sandbox-image IMAGE]
  *                [--auth dev-loopback|tokens]
  *
  * Auth: by default tokenless requests from 127.0.0.1 act as cluster-admin (kubectl sends bearer tokens
@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
     'sqs-port': { type: 'string' },
     agents: { type: 'string', default: '2' },
     'docker-socket': { type: 'string' },
+    'sandbox-image': { type: 'string' },
     runtime: { type: 'string' },
     auth: { type: 'string', default: 'dev-loopback' },
   },
@@ -210,6 +211,7 @@ async function main() {
   if (runtime !== 'process' && runtime !== 'docker')
     throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
   let dockerSocket = args['docker-socket'];
+  let sandboxImage = args['sandbox-image'];
   if (runtime === 'docker' && !dockerSocket) {
     const missing = podmanMissing();
     if (missing)
@@ -220,6 +222,7 @@ async function main() {
     const engine = await startPodman(['docker.io/library/busybox:1.36']);
     stops.push(() => engine.stop());
     dockerSocket = engine.socket;
+    sandboxImage ??= engine.sandboxImage;
     log(
       `podman           ${engine.socket} (Docker API; image busybox:1.36 built locally; its containers go on Ctrl-C)`,
     );
@@ -231,6 +234,7 @@ async function main() {
         'node-name': `local-node-${i}`,
         runtime,
         'docker-socket': dockerSocket,
+        'sandbox-image': sandboxImage,
         'data-dir': join(root, '.kumo', 'agents', `local-node-${i}`),
         'log-dir': logDir,
         'internal-ip': '127.0.0.1',

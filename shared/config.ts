@@ -127,6 +127,12 @@ export interface AgentConfig {
   bootstrapToken?: string;
   runtime: 'process' | 'docker';
   dockerSocket: string;
+  /** The docker runtime's infra container image (pause); offline stacks build a local one. */
+  sandboxImage: string;
+  /** Privileged containers may run on this node (kubelet's old --allow-privileged). */
+  allowPrivileged: boolean;
+  /** The cluster's DNS domain, for pods' subdomain FQDNs and search paths. */
+  clusterDomain: string;
   dataDir: string;
   logDir: string;
   labels: Record<string, string>;
@@ -232,6 +238,12 @@ export function loadAgentConfig(
     dockerSocket:
       pick('docker-socket', 'KUMO_AGENT_DOCKER_SOCKET') ??
       (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : '/var/run/docker.sock'),
+    // Kubernetes' own pause image: public, and pulled like any image on AWS.
+    sandboxImage: pick('sandbox-image', 'KUMO_AGENT_SANDBOX_IMAGE') ?? 'registry.k8s.io/pause:3.10',
+    allowPrivileged: ['true', '1'].includes(
+      (pick('allow-privileged', 'KUMO_AGENT_ALLOW_PRIVILEGED') ?? '').toLowerCase(),
+    ),
+    clusterDomain: pick('cluster-domain', 'KUMO_CLUSTER_DOMAIN') ?? 'cluster.local',
     dataDir,
     logDir: pick('log-dir', 'KUMO_LOG_DIR') ?? `${dataDir}/logs`,
     labels: pairs(pick('labels', 'KUMO_AGENT_LABELS')),

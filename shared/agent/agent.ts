@@ -6,7 +6,8 @@ import type { AgentEvent, PodRef, PodStatusReport, RegisterRequest, SyncResponse
 import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
 import { PodWorker } from './pod-worker.js';
-import { LABELS, type ContainerInfo, type ContainerRuntime } from './runtime/runtime.js';
+import { LABELS, type ContainerInfo, type ContainerRuntime, type SandboxInfo } from './runtime/runtime.js';
+import type { DnsSettings } from './sandbox-config.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 
 export interface AgentOptions {
@@ -20,6 +21,12 @@ export interface AgentOptions {
   holder: string;
   /** The node's address: pods' hostIP, and podIP on host-network runtimes. */
   hostIP: string;
+  /** Where pods' volumes live on this node. */
+  podsDir: string;
+  /** Cluster DNS settings for pods' resolv.conf (no cluster DNS yet: ClusterFirst falls back to the node's). */
+  dns?: DnsSettings;
+  /** The node may run privileged containers. */
+  allowPrivileged?: boolean;
   /** Builds the wake-up source for the queue the control plane names at registration. */
   wakeSource?: (queueUrl: string) => WakeSource;
   backoff?: BackoffPolicy;
@@ -66,6 +73,7 @@ export class Agent {
   /** When this agent's last renewal was accepted: the next heartbeat is due a heartbeat after it. */
   private lastRenewAt = 0;
   private adoptable = new Map<string, ContainerInfo[]>();
+  private adoptableSandboxes = new Map<string, SandboxInfo>();
   private kick?: () => void;
   private kicked = false;
   private stopped = false;
@@ -89,6 +97,10 @@ export class Agent {
     for (const c of await this.o.runtime.list(this.o.nodeName)) {
       const uid = c.labels[LABELS.podUid];
       if (uid) this.adoptable.set(uid, [...(this.adoptable.get(uid) ?? []), c]);
+    }
+    for (const s of await this.o.runtime.listSandboxes(this.o.nodeName)) {
+      const uid = s.labels[LABELS.podUid];
+      if (uid) this.adoptableSandboxes.set(uid, s);
     }
     await this.register();
     this.loop = this.run();
@@ -208,6 +220,8 @@ export class Agent {
       this.lastFetchAt = now;
       this.digest = res.digest;
       if (res.pods) await this.reconcile(res.pods);
+      // Volumes follow their ConfigMaps and Secrets once per resync (kubelet's sync period).
+      for (const w of this.workers.values()) void w.refreshVolumes();
     }
   }
 
@@ -220,20 +234,28 @@ export class Agent {
       if (!w) {
         const adopted = this.adoptable.get(uid) ?? [];
         this.adoptable.delete(uid);
+        const sandbox = this.adoptableSandboxes.get(uid);
+        this.adoptableSandboxes.delete(uid);
+        const tidy = async () => {
+          await Promise.all(adopted.map((c) => this.o.runtime.remove(c.id).catch(() => undefined)));
+          if (sandbox) await this.o.runtime.removeSandbox(sandbox.id).catch(() => undefined);
+        };
         if (isFinished(pod) && !pod.metadata.deletionTimestamp) {
           // It finished before this agent started: keep it stopped, and tidy what is left of it.
-          await Promise.all(adopted.map((c) => this.o.runtime.remove(c.id).catch(() => undefined)));
+          await tidy();
           continue;
         }
         if (pod.metadata.deletionTimestamp && !adopted.some((c) => c.running)) {
-          await Promise.all(adopted.map((c) => this.o.runtime.remove(c.id).catch(() => undefined)));
+          await tidy();
           this.terminated.set(uid, refOf(pod));
           continue;
         }
-        w = new PodWorker(pod, this.workerDeps(), adopted);
+        w = new PodWorker(pod, this.workerDeps(), adopted, sandbox);
         this.workers.set(uid, w);
-        if (adopted.length)
-          this.log(`adopted ${adopted.length} container(s) of ${pod.metadata.namespace}/${pod.metadata.name}`);
+        if (adopted.length || sandbox)
+          this.log(
+            `adopted ${adopted.length} container(s)${sandbox ? ' and the sandbox' : ''} of ${pod.metadata.namespace}/${pod.metadata.name}`,
+          );
         w.start();
         this.dirty.add(uid);
       }
@@ -265,6 +287,11 @@ export class Agent {
         ),
       );
     }
+    for (const [uid, sandbox] of this.adoptableSandboxes) {
+      if (assigned.has(uid)) continue;
+      this.adoptableSandboxes.delete(uid);
+      await this.o.runtime.removeSandbox(sandbox.id).catch(() => undefined);
+    }
   }
 
   /** The control plane moved on without this node: stop everything it thought was here, start afresh. */
@@ -289,6 +316,9 @@ export class Agent {
       backoff: this.o.backoff ?? KUBELET_BACKOFF,
       nodeName: this.o.nodeName,
       hostIP: this.o.hostIP,
+      podsDir: this.o.podsDir,
+      dns: this.o.dns ?? { clusterDomain: 'cluster.local' },
+      allowPrivileged: this.o.allowPrivileged ?? false,
       timers: this.timers,
       event: (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => {
         this.events.push({

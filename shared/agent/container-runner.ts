@@ -10,8 +10,21 @@ import {
   LABELS,
   type ContainerInfo,
   type ContainerRuntime,
+  type Mount,
   type PullPolicy,
+  type RegistryAuth,
+  type SandboxInfo,
 } from './runtime/runtime.js';
+import {
+  containerSecurity,
+  cpuShares,
+  SecurityConfigError,
+  verifyRunAsNonRoot,
+  type ContainerSecurityContext,
+} from './security.js';
+import { MountError } from './volumes/projection.js';
+import type { VolumeMountSpec } from './volumes/pod-volumes.js';
+import { unhonouredField } from './runtime-support.js';
 import { parseQuantity } from '../model/quantity.js';
 import { isoAt, type Timers } from '../util/timers.js';
 
@@ -30,6 +43,19 @@ export interface ContainerDef {
   livenessProbe?: ProbeSpec;
   readinessProbe?: ProbeSpec;
   startupProbe?: ProbeSpec;
+  volumeMounts?: VolumeMountSpec[];
+  securityContext?: ContainerSecurityContext;
+}
+
+/** What a container takes from its pod on this node: the sandbox it joins, its volumes, its pull credentials. */
+export interface PodContext {
+  sandbox(): SandboxInfo;
+  /** The pod's IP (the sandbox's, or the node's on the host network). */
+  podIP(): string;
+  mounts(mounts: VolumeMountSpec[], env: Record<string, string>): Mount[];
+  pullCredentials(): Promise<RegistryAuth[]>;
+  /** Which container this is, for field paths: `spec.containers[2]`. */
+  fieldIndex: string;
 }
 
 /** Kubernetes' ContainerState: exactly one of the three. */
@@ -55,6 +81,8 @@ export interface RunnerDeps {
   nodeName: string;
   hostIP: string;
   timers: Timers;
+  /** The node may run privileged containers (kubelet's old --allow-privileged; off by default). */
+  allowPrivileged: boolean;
   /** Records an Event about the pod (fieldPath names the container). */
   event: (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
   /** Something in this container's status changed. */
@@ -82,7 +110,6 @@ export class ContainerRunner {
   containerId?: string;
   /** As containerStatuses report it: `<runtime>://<id>`. */
   containerID?: string;
-  ip?: string;
   private stopping = false;
   private stopGraceSeconds = 0;
   private interruptSleep?: () => void;
@@ -96,6 +123,7 @@ export class ContainerRunner {
     readonly def: ContainerDef,
     private readonly restartPolicy: RestartPolicy,
     private readonly deps: RunnerDeps,
+    private readonly podContext: PodContext,
     private adopted?: ContainerInfo,
   ) {
     if (adopted) this.restartCount = Number(adopted.labels[LABELS.restartCount] ?? 0);
@@ -161,20 +189,33 @@ export class ContainerRunner {
         const reason =
           e instanceof ImagePullError
             ? e.reason
-            : e instanceof EnvConfigError || e instanceof ContainerConfigError
+            : e instanceof EnvConfigError ||
+                e instanceof ContainerConfigError ||
+                e instanceof SecurityConfigError ||
+                e instanceof MountError
               ? 'CreateContainerConfigError'
               : 'CreateContainerError';
         this.setState({ waiting: { reason, message: (e as Error).message } });
-        this.deps.event('Warning', 'Failed', `Error: ${(e as Error).message}`, this.fieldPath);
+        // kubelet's pull events: the pull's own failure, then the container's (pkg/kubelet/images).
+        if (e instanceof ImagePullError && e.reason === 'ErrImagePull')
+          this.deps.event('Warning', 'Failed', `Failed to pull image "${e.image}": ${e.message}`, this.fieldPath);
+        this.deps.event(
+          'Warning',
+          'Failed',
+          `Error: ${e instanceof ImagePullError ? e.reason : (e as Error).message}`,
+          this.fieldPath,
+        );
         this.consecutiveFailures++;
         await this.sleep(backoffDelay(this.deps.backoff, this.consecutiveFailures));
-        if (e instanceof ImagePullError && !this.stopping)
-          this.setState({ waiting: { reason: 'ImagePullBackOff', message: e.message } });
+        if (e instanceof ImagePullError && !this.stopping) {
+          this.setState({ waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${e.image}"` } });
+          this.deps.event('Normal', 'BackOff', `Back-off pulling image "${e.image}"`, this.fieldPath);
+          this.deps.event('Warning', 'Failed', 'Error: ImagePullBackOff', this.fieldPath);
+        }
         continue;
       }
       this.containerId = info.id;
       this.containerID = `${this.deps.runtime.name}://${info.id}`;
-      this.ip = info.ip;
       this.everRan = true;
       const startedAt = info.startedAt ? iso(info.startedAt) : isoAt(this.deps.timers.now());
       if (info.running) {
@@ -227,10 +268,19 @@ export class ContainerRunner {
 
   private async createAndStart(): Promise<{ info: ContainerInfo; log: LogWriter }> {
     const d = this.def;
+    // A field this node's runtime cannot honour stops the container before anything is pulled.
+    const unhonoured = unhonouredField(this.pod, d, this.podContext.fieldIndex, this.deps.runtime.features, {
+      allowPrivileged: this.deps.allowPrivileged,
+      runtimeName: this.deps.runtime.name,
+    });
+    if (unhonoured) throw new ContainerConfigError(unhonoured);
     const policy: PullPolicy =
       d.imagePullPolicy ?? (d.image.endsWith(':latest') || !d.image.includes(':') ? 'Always' : 'IfNotPresent');
     const pulledAt = this.deps.timers.now();
-    if (await this.deps.runtime.ensureImage(d.image, policy))
+    const image = await this.deps.runtime.ensureImage(d.image, policy, await this.podContext.pullCredentials(), () =>
+      this.deps.event('Normal', 'Pulling', `Pulling image "${d.image}"`, this.fieldPath),
+    );
+    if (image.pulled)
       this.deps.event(
         'Normal',
         'Pulled',
@@ -240,10 +290,10 @@ export class ContainerRunner {
     // Only an engine keeps images to find already present (the process runtime has none).
     else if (this.deps.runtime.name !== 'process')
       this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
-    const env = await containerEnv(this.pod, d as never, this.deps.lookup, {
-      hostIP: this.deps.hostIP,
-      podIP: this.deps.hostIP,
-    });
+    verifyRunAsNonRoot(this.pod, d, image.user);
+    const podIP = this.podContext.podIP();
+    const env = await containerEnv(this.pod, d as never, this.deps.lookup, { hostIP: this.deps.hostIP, podIP });
+    const mounts = this.podContext.mounts(d.volumeMounts ?? [], env);
     const limits = d.resources?.limits ?? {};
     const uid = this.pod.metadata.uid ?? '';
     if (this.containerId) {
@@ -271,13 +321,13 @@ export class ContainerRunner {
           },
           cpuMilli:
             limits.cpu !== undefined ? Math.ceil((parseQuantity(limits.cpu) ?? 0) * 1000) || undefined : undefined,
+          cpuShares: cpuShares(d.resources?.requests?.cpu),
           memoryBytes:
             limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory) ?? 0) || undefined : undefined,
-          ports: (d.ports ?? []).map((p) => ({
-            containerPort: p.containerPort,
-            hostPort: p.hostPort,
-            protocol: p.protocol ?? 'TCP',
-          })),
+          sandbox: this.podContext.sandbox(),
+          pidMode: this.pod.spec?.hostPID ? 'host' : this.pod.spec?.shareProcessNamespace ? 'pod' : 'private',
+          mounts,
+          security: containerSecurity(this.pod, d, image.user),
         },
         { write: (chunk) => log.write(chunk) },
       )
@@ -302,7 +352,7 @@ export class ContainerRunner {
 
   private startProbes(info: ContainerInfo) {
     const target: ProbeTarget = {
-      host: info.ip ?? this.deps.hostIP,
+      host: this.podContext.podIP(),
       ports: Object.fromEntries(
         (this.def.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]),
       ),

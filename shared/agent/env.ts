@@ -47,7 +47,7 @@ export function expand(value: string, env: Record<string, string>): string {
   );
 }
 
-function fieldValue(pod: KubeObject, path: string, facts: PodFacts): string {
+export function fieldValue(pod: KubeObject, path: string, facts: PodFacts): string {
   const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (label) return (label[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)?.[label[2] ?? ''] ?? '';
   switch (path) {

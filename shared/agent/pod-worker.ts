@@ -1,8 +1,11 @@
 import type { KubeObject } from '../model/types.js';
-import type { RestartPolicy } from './backoff.js';
-import { ContainerRunner, type ContainerDef, type RunnerDeps } from './container-runner.js';
+import { backoffDelay, type RestartPolicy } from './backoff.js';
+import { ContainerRunner, type ContainerDef, type PodContext, type RunnerDeps } from './container-runner.js';
 import { podStatus, type ContainerView } from './pod-status.js';
-import { LABELS, type ContainerInfo } from './runtime/runtime.js';
+import { LABELS, type ContainerInfo, type RegistryAuth, type SandboxInfo } from './runtime/runtime.js';
+import { entriesOf } from './runtime/registry-auth.js';
+import { dnsFor, sandboxSpec, type DnsSettings } from './sandbox-config.js';
+import { PodVolumes } from './volumes/pod-volumes.js';
 import { isoAt } from '../util/timers.js';
 import { podSpec } from '../model/typed.js';
 
@@ -22,6 +25,9 @@ const view = (r: ContainerRunner): ContainerView => ({
 export interface WorkerDeps extends Omit<RunnerDeps, 'event' | 'changed'> {
   event: (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
   changed: (worker: PodWorker) => void;
+  /** Where pods' volumes live on this node (`<data dir>/pods`). */
+  podsDir: string;
+  dns: DnsSettings;
 }
 
 /**
@@ -35,13 +41,19 @@ export class PodWorker {
   private terminating?: Promise<void>;
   /** Stopped and cleaned up after a deletion: the agent tells the control plane it may remove the pod. */
   terminated = false;
+  private sandbox?: SandboxInfo;
+  private readonly volumes: PodVolumes;
+  private interruptWait?: () => void;
 
   constructor(
     readonly pod: KubeObject,
     private readonly deps: WorkerDeps,
     adopted: ContainerInfo[] = [],
+    adoptedSandbox?: SandboxInfo,
   ) {
     this.startTime = isoAt(deps.timers.now());
+    this.sandbox = adoptedSandbox?.running ? adoptedSandbox : undefined;
+    this.volumes = new PodVolumes(pod, deps.podsDir, { lookup: deps.lookup, now: () => deps.timers.now() });
     const spec = podSpec(pod);
     const restartPolicy = (spec.restartPolicy ?? 'Always') as RestartPolicy;
     // The runner reads a subset of Container whose enums (pull policy, protocol) admission has checked.
@@ -56,9 +68,26 @@ export class PodWorker {
       adopted
         .filter((c) => c.labels[LABELS.container] === name && c.running)
         .sort((a, b) => (b.startedAt?.getTime() ?? 0) - (a.startedAt?.getTime() ?? 0))[0];
+    const context = (fieldIndex: string): PodContext => ({
+      fieldIndex,
+      sandbox: () => {
+        if (!this.sandbox) throw new Error('the pod sandbox is not running');
+        return this.sandbox;
+      },
+      podIP: () => this.podIP,
+      mounts: (mounts, env) => this.volumes.mountsFor(mounts, env),
+      pullCredentials: () => this.pullCredentials(),
+    });
     // Init containers must succeed once; a pod that never restarts fails with its first failed init container.
     this.init = initContainers.map(
-      (c) => new ContainerRunner(pod, c, restartPolicy === 'Never' ? 'Never' : 'OnFailure', runnerDeps),
+      (c, i) =>
+        new ContainerRunner(
+          pod,
+          c,
+          restartPolicy === 'Never' ? 'Never' : 'OnFailure',
+          runnerDeps,
+          context(`spec.initContainers[${i}]`),
+        ),
     );
     // A pod adopted after an agent restart is past its init containers.
     const adopting = adopted.some((c) => c.running);
@@ -68,7 +97,95 @@ export class PodWorker {
           finished: true,
           state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: this.startTime } },
         });
-    this.main = containers.map((c) => new ContainerRunner(pod, c, restartPolicy, runnerDeps, adoptedFor(c.name)));
+    this.main = containers.map(
+      (c, i) =>
+        new ContainerRunner(pod, c, restartPolicy, runnerDeps, context(`spec.containers[${i}]`), adoptedFor(c.name)),
+    );
+  }
+
+  /** The sandbox's IP, or the node's before there is one and on runtimes that share the host network. */
+  private get podIP(): string {
+    return this.sandbox?.ip ?? this.deps.hostIP;
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string) {
+    this.deps.event(this.pod, type, reason, message);
+  }
+
+  /**
+   * The pod's sandbox and volumes, before any container (kubelet's SyncPod: createPodSandbox, then
+   * WaitForAttachAndMount). A failure is an Event (FailedCreatePodSandBox, FailedMount) and a retry
+   * after a back-off; the containers wait in ContainerCreating meanwhile.
+   */
+  private async prepare(): Promise<boolean> {
+    const spec = sandboxSpec(this.pod, this.deps.nodeName, this.deps.dns);
+    const fallback = dnsFor(this.pod, this.deps.dns).fallback;
+    for (let attempt = 1; !this.terminating; attempt++) {
+      try {
+        if (!this.sandbox) {
+          this.sandbox = await this.deps.runtime.runSandbox(spec);
+          if (fallback)
+            this.event(
+              'Warning',
+              'MissingClusterDNS',
+              `pod: ${JSON.stringify(`${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`)}. ${fallback}`,
+            );
+          this.deps.changed(this);
+        }
+      } catch (e) {
+        this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
+        await this.wait(backoffDelay(this.deps.backoff, attempt));
+        continue;
+      }
+      try {
+        await this.volumes.setUp(this.sandbox, { hostIP: this.deps.hostIP, podIP: this.podIP });
+        return true;
+      } catch (e) {
+        this.event('Warning', 'FailedMount', (e as Error).message);
+        await this.wait(backoffDelay(this.deps.backoff, attempt));
+      }
+    }
+    return false;
+  }
+
+  /** Keeps configMap, secret, downwardAPI and projected volumes in step with their sources (the agent's resync). */
+  async refreshVolumes(): Promise<void> {
+    if (this.terminating || !this.sandbox) return;
+    await this.volumes.refresh({ hostIP: this.deps.hostIP, podIP: this.podIP }).catch(() => undefined);
+  }
+
+  /** The pod's imagePullSecrets, read afresh for each pull; a missing one is kubelet's warning, not a failure. */
+  private async pullCredentials(): Promise<RegistryAuth[]> {
+    const refs = podSpec(this.pod).imagePullSecrets ?? [];
+    const out: RegistryAuth[] = [];
+    const missing: string[] = [];
+    for (const ref of refs) {
+      const secret = ref.name
+        ? await this.deps.lookup('Secret', this.pod.metadata.namespace ?? 'default', ref.name).catch(() => undefined)
+        : undefined;
+      if (!secret) {
+        missing.push(`"${ref.name ?? ''}"`);
+        continue;
+      }
+      const data = (secret.data ?? {}) as Record<string, string>;
+      const payload = data['.dockerconfigjson'] ?? data['.dockercfg'];
+      if (payload)
+        out.push(...entriesOf(secret.type as string | undefined, Buffer.from(payload, 'base64').toString('utf8')));
+    }
+    if (missing.length)
+      this.event(
+        'Warning',
+        'FailedToRetrieveImagePullSecret',
+        `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`,
+      );
+    return out;
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.deps.timers.after(ms, resolve);
+      this.interruptWait = () => (cancel(), resolve());
+    });
   }
 
   get uid(): string {
@@ -80,6 +197,7 @@ export class PodWorker {
   }
 
   private async runAll() {
+    if (!(await this.prepare())) return;
     for (const r of this.init) {
       if (r.finished) continue;
       await r.start();
@@ -92,12 +210,23 @@ export class PodWorker {
   /** Graceful stop of every container, then removal; idempotent. */
   terminate(graceSeconds: number, reason?: string): Promise<void> {
     this.terminating ??= (async () => {
+      this.interruptWait?.();
       await Promise.all([...this.init, ...this.main].map((r) => r.stop(graceSeconds, reason)));
       await Promise.all([...this.init, ...this.main].map((r) => r.cleanUp()));
+      // After its containers: the sandbox, then the volumes (a Secret's files leave the node with the pod).
+      const sandbox = this.sandbox ?? (await this.findSandbox());
+      if (sandbox) await this.deps.runtime.removeSandbox(sandbox.id).catch(() => undefined);
+      this.volumes.tearDown();
       this.terminated = true;
       this.deps.changed(this);
     })();
     return this.terminating;
+  }
+
+  /** A sandbox made while this worker was being told to stop (its start was in flight). */
+  private async findSandbox(): Promise<SandboxInfo | undefined> {
+    const all = await this.deps.runtime.listSandboxes(this.deps.nodeName).catch(() => []);
+    return all.find((s) => s.labels[LABELS.podUid] === this.uid);
   }
 
   get isTerminating(): boolean {
@@ -105,7 +234,7 @@ export class PodWorker {
   }
 
   status(previous: KubeObject['status'] | undefined) {
-    const ip = this.main.find((r) => r.ip)?.ip ?? this.deps.hostIP;
+    const ip = this.podIP;
     return podStatus({
       init: this.init.map(view),
       main: this.main.map(view),

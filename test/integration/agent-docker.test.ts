@@ -51,6 +51,8 @@ const containersOf = async (podName: string, running = false) =>
       '-a',
       '--filter',
       `label=io.kumo.pod.name=${podName}`,
+      '--filter',
+      'label=io.kumo.container',
       ...(running ? ['--filter', 'status=running'] : []),
       '--format',
       '{{.ID}}',
@@ -63,7 +65,11 @@ beforeAll(async () => {
   if (missing) return;
   engine = await startPodman();
   s = await startAgentStack();
-  agent = await s.startAgent('docker-node-1', { runtime: 'docker', dockerSocket: engine.socket });
+  agent = await s.startAgent('docker-node-1', {
+    runtime: 'docker',
+    dockerSocket: engine.socket,
+    sandboxImage: engine.sandboxImage,
+  });
 }, 180_000);
 afterAll(async () => {
   await s?.close();
@@ -214,7 +220,11 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
     const before = (await status('survivor')).containerStatuses[0];
     await agent.stop(); // the agent goes; its containers stay
     expect(await containersOf('survivor', true)).toHaveLength(1);
-    agent = await s.startAgent('docker-node-1', { runtime: 'docker', dockerSocket: engine.socket });
+    agent = await s.startAgent('docker-node-1', {
+      runtime: 'docker',
+      dockerSocket: engine.socket,
+      sandboxImage: engine.sandboxImage,
+    });
     await until(() => agent.podCount > 0, 20_000);
     await new Promise((r) => setTimeout(r, 1500));
     const after = (await status('survivor')).containerStatuses[0];

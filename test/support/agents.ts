@@ -30,6 +30,7 @@ export interface AgentStack extends EventPathStack {
     opts?: {
       runtime?: 'process' | 'docker';
       dockerSocket?: string;
+      sandboxImage?: string;
       cpu?: string;
       labels?: string;
       wrapClient?: (c: NodeClient) => NodeClient;
@@ -94,6 +95,7 @@ export async function startAgentStack(
           'node-name': nodeName,
           runtime: opts.runtime ?? 'process',
           'docker-socket': opts.dockerSocket,
+          'sandbox-image': opts.sandboxImage,
           'data-dir': join(dataDir, nodeName),
           'log-dir': logDir,
           'internal-ip': '127.0.0.1',

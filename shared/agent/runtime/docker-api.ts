@@ -48,6 +48,7 @@ export class DockerApi {
     body?: unknown,
     timeoutMs = 0,
     agent: Agent | false = false,
+    extraHeaders: Record<string, string> = {},
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -59,6 +60,7 @@ export class DockerApi {
           agent,
           headers: {
             host: 'docker',
+            ...extraHeaders,
             ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
           },
           ...(timeoutMs ? { timeout: timeoutMs } : {}),

@@ -4,13 +4,20 @@ import {
   ContainerStartError,
   ImagePullError,
   LABELS,
+  RUNTIME_FEATURES,
+  type RuntimeFeature,
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerSpec,
   type ExitInfo,
+  type ImageInfo,
   type OutputSink,
   type PullPolicy,
+  type RegistryAuth,
+  type SandboxInfo,
+  type SandboxSpec,
 } from './runtime.js';
+import { authFor, registryOf } from './registry-auth.js';
 import { backoffMs, sleep } from '../../util/retry.js';
 
 interface Inspect {
@@ -39,6 +46,11 @@ function infoOf(i: Inspect): ContainerInfo {
   };
 }
 
+const sandboxOf = (i: Inspect, volumes: Record<string, string> = {}): SandboxInfo => {
+  const c = infoOf(i);
+  return { id: c.id, labels: c.labels, running: c.running, ip: c.ip, volumes };
+};
+
 /** `busybox:1.36` → name and tag as the create-image call wants them. */
 function splitImage(image: string): { name: string; tag: string } {
   const at = image.indexOf('@');
@@ -55,22 +67,46 @@ function splitImage(image: string): { name: string; tag: string } {
  */
 export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker' as const;
+  readonly features: ReadonlySet<RuntimeFeature> = new Set(RUNTIME_FEATURES);
   private readonly api: DockerApi;
   /** Each container's output stream, so that wait() lets its last lines through before reporting the exit. */
   private readonly streams = new Map<string, Promise<void>>();
 
-  constructor(socketPath: string) {
+  /** podman shares a sandbox's UTS namespace on request; Docker refuses that and copies the hostname itself. */
+  private engine?: Promise<'podman' | 'docker'>;
+
+  constructor(
+    socketPath: string,
+    /** The infra container's image: it only holds the pod's namespaces (pause, or catatonit -P). */
+    private readonly sandboxImage: string,
+  ) {
     this.api = new DockerApi(socketPath);
   }
 
-  async ensureImage(image: string, policy: PullPolicy): Promise<boolean> {
-    const present = await this.api.call('GET', `/images/${encodeURIComponent(image)}/json`).then(
-      () => true,
-      (e: unknown) => {
-        if (e instanceof DockerApiError && e.status === 404) return false;
-        throw e;
-      },
+  private engineKind(): Promise<'podman' | 'docker'> {
+    this.engine ??= this.api.call<{ Components?: { Name?: string }[] }>('GET', '/version').then(
+      (v) => ((v.Components ?? []).some((c) => /podman/i.test(c.Name ?? '')) ? 'podman' : 'docker'),
+      () => 'docker' as const,
     );
+    return this.engine;
+  }
+
+  private async inspectImage(image: string): Promise<{ Config?: { User?: string } } | undefined> {
+    return this.api
+      .call<{ Config?: { User?: string } }>('GET', `/images/${encodeURIComponent(image)}/json`)
+      .catch((e: unknown) => {
+        if (e instanceof DockerApiError && e.status === 404) return undefined;
+        throw e;
+      });
+  }
+
+  async ensureImage(
+    image: string,
+    policy: PullPolicy,
+    auth: RegistryAuth[] = [],
+    onPulling?: () => void,
+  ): Promise<ImageInfo> {
+    const present = await this.inspectImage(image);
     if (policy === 'Never') {
       if (!present)
         throw new ImagePullError(
@@ -78,38 +114,116 @@ export class DockerRuntime implements ContainerRuntime {
           'ErrImageNeverPull',
           `Container image "${image}" is not present with pull policy of Never`,
         );
-      return false;
+      return { pulled: false, user: present.Config?.User ?? '' };
     }
-    if (present && policy === 'IfNotPresent') return false;
+    if (present && policy === 'IfNotPresent') return { pulled: false, user: present.Config?.User ?? '' };
+    onPulling?.();
     const { name, tag } = splitImage(image);
+    // The Engine API's credentials header: base64url JSON of the registry's entry (no header without one).
+    const credentials = authFor(registryOf(image), auth, image);
     try {
       const res = await this.api.open(
         'POST',
         `/images/create?fromImage=${encodeURIComponent(name)}&tag=${encodeURIComponent(tag)}`,
         undefined,
         300_000,
+        false,
+        credentials ? { 'X-Registry-Auth': Buffer.from(JSON.stringify(credentials)).toString('base64url') } : {},
       );
       const text = await readAll(res);
       const error =
         /"error"\s*:\s*"([^"]*)"/.exec(text)?.[1] ?? ((res.statusCode ?? 500) >= 400 ? text.slice(0, 300) : undefined);
       if (error) throw new Error(error);
-      return true;
     } catch (e) {
       // As with kubelet, a failed pull fails the start (ErrImagePull, then ImagePullBackOff), even if an older copy is here.
       throw new ImagePullError(image, 'ErrImagePull', `failed to pull image "${image}": ${(e as Error).message}`);
     }
+    return { pulled: true, user: (await this.inspectImage(image))?.Config?.User ?? '' };
   }
 
-  async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
+  /**
+   * The pod's infra container: it owns the network namespace (IP, hostPorts), the hostname, /etc/hosts
+   * and resolv.conf (which the engine shares with every container that joins its network), and IPC.
+   * Memory-backed emptyDirs are engine volumes (tmpfs) named after it, so the pod's containers share them.
+   */
+  async runSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
+    const volumes = Object.fromEntries(spec.memoryVolumes.map((v) => [v.name, `${spec.name}_${v.name}`]));
+    const existing = await this.api
+      .call('GET', `/containers/${encodeURIComponent(spec.name)}/json`)
+      .then((i) => i as Inspect)
+      .catch(() => undefined);
+    if (existing?.State?.Running) return sandboxOf(existing, volumes);
+    if (existing) await this.removeSandbox(existing.Id);
+    await this.ensureImage(this.sandboxImage, 'IfNotPresent');
+    for (const v of spec.memoryVolumes) {
+      await this.api
+        .call('DELETE', `/volumes/${encodeURIComponent(volumes[v.name] ?? '')}?force=true`)
+        .catch(() => undefined);
+      await this.api.call('POST', '/volumes/create', {
+        Name: volumes[v.name],
+        Driver: 'local',
+        DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: v.sizeBytes ? `size=${v.sizeBytes}` : 'size=50%' },
+        Labels: spec.labels,
+      });
+    }
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostPort: string }[]> = {};
     for (const p of spec.ports) {
       const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
       exposed[key] = {};
-      if (p.hostPort) bindings[key] = [{ HostPort: String(p.hostPort) }];
+      if (p.hostPort && !spec.hostNetwork) bindings[key] = [{ HostPort: String(p.hostPort) }];
     }
+    const created = await this.api.call<{ Id: string }>(
+      'POST',
+      `/containers/create?name=${encodeURIComponent(spec.name)}`,
+      {
+        Image: this.sandboxImage,
+        Labels: spec.labels,
+        ...(spec.hostNetwork ? {} : { Hostname: spec.hostname, ...(spec.domain ? { Domainname: spec.domain } : {}) }),
+        ExposedPorts: exposed,
+        HostConfig: {
+          NetworkMode: spec.hostNetwork ? 'host' : 'bridge',
+          PortBindings: bindings,
+          IpcMode: spec.hostIPC ? 'host' : 'shareable',
+          ExtraHosts: spec.hostAliases.flatMap((a) => a.hostnames.map((h) => `${h}:${a.ip}`)),
+          ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.searches, DnsOptions: spec.dns.options } : {}),
+          ...(Object.keys(spec.sysctls).length ? { Sysctls: spec.sysctls } : {}),
+          // Its only process sleeps: a few MB of memory and a low weight.
+          CpuShares: 2,
+        },
+      },
+    );
+    await this.api.call('POST', `/containers/${created.Id}/start`);
+    return sandboxOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect, volumes);
+  }
+
+  async removeSandbox(id: string): Promise<void> {
+    const i = await this.api
+      .call('GET', `/containers/${encodeURIComponent(id)}/json`)
+      .then((x) => x as Inspect & { Name?: string; Mounts?: { Type?: string; Name?: string }[] })
+      .catch(() => undefined);
+    await this.remove(id);
+    // The memory volumes are named after the sandbox.
+    const name = (i?.Name ?? '').replace(/^\//, '');
+    if (!name) return;
+    const filters = encodeURIComponent(JSON.stringify({ name: [`${name}_`] }));
+    const list = await this.api
+      .call<{ Volumes?: { Name: string }[] }>('GET', `/volumes?filters=${filters}`)
+      .catch(() => ({ Volumes: [] }));
+    for (const v of list.Volumes ?? [])
+      if (v.Name.startsWith(`${name}_`))
+        await this.api.call('DELETE', `/volumes/${encodeURIComponent(v.Name)}?force=true`).catch(() => undefined);
+  }
+
+  async listSandboxes(nodeName: string): Promise<SandboxInfo[]> {
+    return (await this.inspectAll(nodeName)).filter((i) => i.Config?.Labels?.[LABELS.sandbox]).map((i) => sandboxOf(i));
+  }
+
+  async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
     // A leftover of an attempt that failed half-way (created, never started) would hold the name.
     await this.remove(spec.name);
+    const sandbox = `container:${spec.sandbox.id}`;
+    const sec = spec.security;
     const created = await this.api.call<{ Id: string }>(
       'POST',
       `/containers/create?name=${encodeURIComponent(spec.name)}`,
@@ -120,10 +234,32 @@ export class DockerRuntime implements ContainerRuntime {
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
         Labels: spec.labels,
-        ExposedPorts: exposed,
+        ...(sec.user ? { User: sec.user } : {}),
         HostConfig: {
-          PortBindings: bindings,
+          // The sandbox's network (and with it /etc/hosts, resolv.conf, hostPorts), IPC and hostname.
+          NetworkMode: sandbox,
+          IpcMode: sandbox,
+          ...(spec.pidMode === 'host' ? { PidMode: 'host' } : spec.pidMode === 'pod' ? { PidMode: sandbox } : {}),
+          ...((await this.engineKind()) === 'podman' ? { UTSMode: sandbox } : {}),
+          Mounts: spec.mounts.map((m) => ({
+            Type: m.kind,
+            Source: m.source,
+            Target: m.target,
+            ReadOnly: m.readOnly,
+            ...(m.kind === 'bind' ? { BindOptions: { Propagation: 'rprivate' } } : {}),
+          })),
+          ReadonlyRootfs: sec.readOnlyRootfs,
+          Privileged: sec.privileged,
+          CapAdd: sec.capAdd,
+          CapDrop: sec.capDrop,
+          GroupAdd: sec.groups.map(String),
+          SecurityOpt: [
+            ...(sec.noNewPrivileges ? ['no-new-privileges'] : []),
+            ...(sec.seccompUnconfined ? ['seccomp=unconfined'] : []),
+            ...(sec.apparmorUnconfined ? ['apparmor=unconfined'] : []),
+          ],
           ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
+          ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
           ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
         },
       },
@@ -190,12 +326,16 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async list(nodeName: string): Promise<ContainerInfo[]> {
+    return (await this.inspectAll(nodeName)).filter((i) => !i.Config?.Labels?.[LABELS.sandbox]).map(infoOf);
+  }
+
+  private async inspectAll(nodeName: string): Promise<Inspect[]> {
     const filters = encodeURIComponent(JSON.stringify({ label: [`${LABELS.node}=${nodeName}`] }));
     const rows = await this.api.call<{ Id: string }[]>('GET', `/containers/json?all=true&filters=${filters}`);
-    const out: ContainerInfo[] = [];
+    const out: Inspect[] = [];
     for (const r of rows) {
       const i = await this.api.call('GET', `/containers/${r.Id}/json`).catch(() => undefined);
-      if (i) out.push(infoOf(i as Inspect));
+      if (i) out.push(i as Inspect);
     }
     return out;
   }

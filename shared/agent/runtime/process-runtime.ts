@@ -9,7 +9,11 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ExitInfo,
+  type ImageInfo,
   type OutputSink,
+  type RuntimeFeature,
+  type SandboxInfo,
+  type SandboxSpec,
 } from './runtime.js';
 
 interface Child {
@@ -33,6 +37,12 @@ const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) =>
  */
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
+  /**
+   * None of the optional ones: children share the host's network, filesystem, users and privileges, so
+   * a pod that asks for volumes, a hostname, DNS settings or any securityContext field does not start
+   * here (runtime-support.ts says which field).
+   */
+  readonly features: ReadonlySet<RuntimeFeature> = new Set();
   private readonly children = new Map<string, Child>();
   private seq = 0;
 
@@ -43,8 +53,24 @@ export class ProcessRuntime implements ContainerRuntime {
     private readonly path: string,
   ) {}
 
-  async ensureImage(): Promise<boolean> {
-    return false;
+  /** No images: the command runs as the agent's own user, which runAsNonRoot is checked against. */
+  async ensureImage(): Promise<ImageInfo> {
+    return { pulled: false, user: String(process.getuid?.() ?? '') };
+  }
+
+  /** The host is every pod's sandbox: its network, hostname and resolv.conf; memory volumes are directories. */
+  async runSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
+    const volumes = Object.fromEntries(spec.memoryVolumes.map((v) => [v.name, join(this.workDir, spec.name, v.name)]));
+    return { id: spec.name, labels: spec.labels, running: true, volumes };
+  }
+
+  async removeSandbox(id: string): Promise<void> {
+    rmSync(join(this.workDir, id), { recursive: true, force: true });
+  }
+
+  /** Nothing to adopt: children do not outlive the agent. */
+  async listSandboxes(): Promise<SandboxInfo[]> {
+    return [];
   }
 
   async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {

@@ -5,6 +5,32 @@
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
+/**
+ * What a driver may or may not be able to do with a pod's fields. The docker driver does all; the
+ * process driver runs commands on the host and does few (README: "Pod fields on each runtime").
+ */
+export const RUNTIME_FEATURES = [
+  'sandboxNetwork',
+  'hostname',
+  'hostAliases',
+  'dnsConfig',
+  'sysctls',
+  'volumes',
+  'memoryVolumes',
+  'runAsUser',
+  'runAsGroup',
+  'supplementalGroups',
+  'fsGroup',
+  'readOnlyRootFilesystem',
+  'capabilities',
+  'allowPrivilegeEscalation',
+  'privileged',
+  'seccompProfile',
+  'appArmorProfile',
+  'cpuShares',
+] as const;
+export type RuntimeFeature = (typeof RUNTIME_FEATURES)[number];
+
 /** Labels that tie a runtime container to its pod, so that a restarted agent adopts instead of duplicating. */
 export const LABELS = {
   node: 'io.kumo.node',
@@ -13,12 +39,38 @@ export const LABELS = {
   podName: 'io.kumo.pod.name',
   container: 'io.kumo.container',
   restartCount: 'io.kumo.restart-count',
+  /** Marks a pod's sandbox (the infra container that owns its network, hostname and DNS). */
+  sandbox: 'io.kumo.sandbox',
 } as const;
 
 export interface PortMapping {
   containerPort: number;
   hostPort?: number;
   protocol: 'TCP' | 'UDP';
+}
+
+/** A volume (or a file or directory inside one) made visible at `target` in a container. */
+export interface Mount {
+  /** A host path, or the name of a volume the runtime made for the sandbox (`SandboxInfo.volumes`). */
+  source: string;
+  kind: 'bind' | 'volume';
+  target: string;
+  readOnly: boolean;
+}
+
+/** The container's identity and privileges: its securityContext, resolved against the pod's. */
+export interface ContainerSecurity {
+  /** `uid` or `uid:gid` (gid alone is `<image user>:gid`, resolved by the caller). */
+  user?: string;
+  /** Supplemental groups, fsGroup included (kubelet adds it). */
+  groups: number[];
+  readOnlyRootfs: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  noNewPrivileges: boolean;
+  privileged: boolean;
+  seccompUnconfined: boolean;
+  apparmorUnconfined: boolean;
 }
 
 export interface ContainerSpec {
@@ -31,8 +83,63 @@ export interface ContainerSpec {
   workingDir?: string;
   labels: Record<string, string>;
   cpuMilli?: number;
+  /** CPU weight from requests.cpu (kubelet's MilliCPUToShares). */
+  cpuShares?: number;
   memoryBytes?: number;
+  /** The pod's sandbox, whose network, IPC and hostname the container joins. */
+  sandbox: SandboxInfo;
+  /** The node's PID namespace (hostPID), the pod's (shareProcessNamespace), or the container's own. */
+  pidMode: 'host' | 'pod' | 'private';
+  mounts: Mount[];
+  security: ContainerSecurity;
+}
+
+/** What a pod's sandbox owns (CRI's PodSandboxConfig): one per pod, created before its containers. */
+export interface SandboxSpec {
+  /** `kumo_<pod>_<namespace>_<uid prefix>_sandbox`. */
+  name: string;
+  labels: Record<string, string>;
+  hostname: string;
+  /** `<subdomain>.<namespace>.svc.<cluster domain>` when the pod names a subdomain. */
+  domain?: string;
+  hostNetwork: boolean;
+  hostIPC: boolean;
+  hostAliases: { ip: string; hostnames: string[] }[];
+  /** Name servers, searches and options for resolv.conf; undefined keeps the node's (dnsPolicy Default). */
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+  /** Every container's ports: hostPorts map to the sandbox. */
   ports: PortMapping[];
+  /** Namespaced sysctls of the pod's securityContext. */
+  sysctls: Record<string, string>;
+  /** emptyDir volumes with `medium: Memory`: made by the runtime, shared by the pod's containers. */
+  memoryVolumes: { name: string; sizeBytes?: number }[];
+}
+
+export interface SandboxInfo {
+  id: string;
+  labels: Record<string, string>;
+  running: boolean;
+  /** The pod's IP (the node's on the host network). */
+  ip?: string;
+  /** Where each memory volume lives, by volume name: the `source` of its mounts. */
+  volumes: Record<string, string>;
+}
+
+/** The registry credentials for a pull (from the pod's imagePullSecrets, or the node's own for ECR). */
+export interface RegistryAuth {
+  serveraddress: string;
+  username?: string;
+  password?: string;
+  auth?: string;
+  identitytoken?: string;
+}
+
+/** What an image says about how it runs; the agent checks runAsNonRoot against `user`. */
+export interface ImageInfo {
+  /** Pulled now (for the `Pulled` event). */
+  pulled: boolean;
+  /** The image's USER ("" is root). */
+  user: string;
 }
 
 export interface ContainerInfo {
@@ -80,8 +187,16 @@ export class ContainerConfigError extends Error {}
 
 export interface ContainerRuntime {
   readonly name: 'process' | 'docker';
-  /** Makes the image present per policy; true when it was pulled now. */
-  ensureImage(image: string, policy: PullPolicy): Promise<boolean>;
+  /** What this driver can honour of a pod (runtime-support.ts checks a pod against it before a container starts). */
+  readonly features: ReadonlySet<RuntimeFeature>;
+  /** Makes the image present per policy, with the matching credentials in `auth`; `onPulling` before a pull. */
+  ensureImage(image: string, policy: PullPolicy, auth?: RegistryAuth[], onPulling?: () => void): Promise<ImageInfo>;
+  /** Creates and starts a pod's sandbox, or returns the one already running under this name. */
+  runSandbox(spec: SandboxSpec): Promise<SandboxInfo>;
+  /** Removes a sandbox and what it owns (after its containers). */
+  removeSandbox(id: string): Promise<void>;
+  /** This node's sandboxes, found by the node label. */
+  listSandboxes(nodeName: string): Promise<SandboxInfo[]>;
   /** Creates and starts a container; its output goes to `output`. */
   run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo>;
   /** Resolves when the container has exited (at once if it already has). */
@@ -89,7 +204,7 @@ export interface ContainerRuntime {
   /** SIGTERM, then SIGKILL after `graceSeconds`. Resolves once it has exited. */
   stop(id: string, graceSeconds: number): Promise<void>;
   remove(id: string): Promise<void>;
-  /** This node's containers (running or exited), found by the node label. */
+  /** This node's containers (running or exited, sandboxes excluded), found by the node label. */
   list(nodeName: string): Promise<ContainerInfo[]>;
   /** Resumes forwarding an adopted container's output. */
   follow(id: string, output: OutputSink): Promise<void>;

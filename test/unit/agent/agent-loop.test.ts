@@ -31,7 +31,12 @@ function agentOnManualClock() {
     },
     get: async () => undefined,
   };
-  const runtime = { name: 'process', list: async () => [], close: async () => {} } as unknown as ContainerRuntime;
+  const runtime = {
+    name: 'process',
+    list: async () => [],
+    listSandboxes: async () => [],
+    close: async () => {},
+  } as unknown as ContainerRuntime;
   const agent = new Agent({
     nodeName: 'n1',
     client,
@@ -40,6 +45,7 @@ function agentOnManualClock() {
     machine: {} as Omit<RegisterRequest, 'holder'>,
     holder: 'test',
     hostIP: '127.0.0.1',
+    podsDir: '/nonexistent/kumo-agent-loop-test',
     timers,
   });
   return { agent, timers, syncs, control };

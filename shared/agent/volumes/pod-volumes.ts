@@ -1,0 +1,220 @@
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import type { KubeObject } from '../../model/types.js';
+import { podSpec } from '../../model/typed.js';
+import type { Lookup, PodFacts } from '../env.js';
+import { expand } from '../env.js';
+import type { Mount, SandboxInfo } from '../runtime/runtime.js';
+import { resolveInVolume, writeAtomically, type Ownership } from './atomic-writer.js';
+import { MountError, payloadOf, type VolumeSources } from './projection.js';
+
+/**
+ * A pod's volumes on this node (kubelet's volume manager): each under
+ * `<pods dir>/<uid>/volumes/kubernetes.io~<plugin>/<name>` as kubelet lays them out, set up before the
+ * containers start, the projected ones kept in step with their sources, all removed with the pod. The
+ * pods directory is the agent's alone (0700): a Secret's files are reachable only through the mounts
+ * of the pod that names it.
+ */
+
+export interface VolumeSpec extends VolumeSources {
+  name: string;
+  emptyDir?: { medium?: string; sizeLimit?: string | number };
+  hostPath?: { path: string; type?: string };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+}
+
+export interface VolumeMountSpec {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+  subPathExpr?: string;
+}
+
+/** Where a volume is on this node and how containers see it. */
+interface Ready {
+  source: string;
+  kind: Mount['kind'];
+  readOnly: boolean;
+  /** Written by the atomic writer: a subPath resolves into the current version. */
+  atomic: boolean;
+}
+
+const PLUGIN: Record<string, string> = {
+  emptyDir: 'kubernetes.io~empty-dir',
+  configMap: 'kubernetes.io~configmap',
+  secret: 'kubernetes.io~secret',
+  downwardAPI: 'kubernetes.io~downward-api',
+  projected: 'kubernetes.io~projected',
+};
+
+const isProjected = (v: VolumeSpec) => !!(v.configMap || v.secret || v.downwardAPI || v.projected);
+
+/** A timestamp for a payload version directory, as kubelet names them (`..2024_01_02_15_04_05.<random>`). */
+const stampOf = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-T:]/g, '_');
+
+/** kubelet's hostPath type checks (pkg/volume/hostpath: checkTypeInternal), with its messages. */
+function checkHostPath(path: string, type: string | undefined): void {
+  const stat = () => {
+    try {
+      return statSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  let st = stat();
+  if (type === 'DirectoryOrCreate' && !st) {
+    mkdirSync(path, { recursive: true, mode: 0o755 });
+    st = stat();
+  }
+  if (type === 'FileOrCreate' && !st) {
+    closeSync(openSync(path, 'a', 0o644));
+    st = stat();
+  }
+  const fail = (what: string) => {
+    throw new MountError(`hostPath type check failed: ${path} is not ${what}`);
+  };
+  switch (type ?? '') {
+    case '':
+      return;
+    case 'Directory':
+    case 'DirectoryOrCreate':
+      if (!st?.isDirectory()) fail('a directory');
+      return;
+    case 'File':
+    case 'FileOrCreate':
+      if (!st?.isFile()) fail('a file');
+      return;
+    case 'Socket':
+      if (!st?.isSocket()) fail('a socket file');
+      return;
+    case 'CharDevice':
+      if (!st?.isCharacterDevice()) fail('a character device');
+      return;
+    case 'BlockDevice':
+      if (!st?.isBlockDevice()) fail('a block device');
+      return;
+    default:
+      throw new MountError(`${type} is an invalid volume type`);
+  }
+}
+
+export class PodVolumes {
+  private readonly ready = new Map<string, Ready>();
+  private readonly podDir: string;
+  private readonly owner: Ownership;
+
+  constructor(
+    private readonly pod: KubeObject,
+    podsDir: string,
+    private readonly deps: { lookup: Lookup; now: () => number },
+  ) {
+    mkdirSync(podsDir, { recursive: true, mode: 0o700 });
+    chmodSync(podsDir, 0o700);
+    this.podDir = join(podsDir, pod.metadata.uid ?? 'unknown');
+    const fsGroup = podSpec(pod).securityContext?.fsGroup;
+    this.owner = fsGroup !== undefined ? { gid: fsGroup } : {};
+  }
+
+  private get volumes(): VolumeSpec[] {
+    return (this.pod.spec?.volumes ?? []) as VolumeSpec[];
+  }
+
+  private dirOf(v: VolumeSpec): string {
+    const plugin = Object.keys(PLUGIN).find((k) => v[k as keyof VolumeSpec] !== undefined) ?? 'emptyDir';
+    return join(this.podDir, 'volumes', PLUGIN[plugin] ?? plugin, v.name);
+  }
+
+  /**
+   * Sets up every volume not yet ready. A volume that cannot be set up throws kubelet's
+   * `MountVolume.SetUp failed for volume "<name>" : <why>`; the ones before it stay ready.
+   */
+  async setUp(sandbox: SandboxInfo, facts: PodFacts): Promise<void> {
+    for (const v of this.volumes) {
+      if (this.ready.has(v.name)) continue;
+      try {
+        this.ready.set(v.name, await this.setUpOne(v, sandbox, facts));
+      } catch (e) {
+        throw new MountError(`MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async setUpOne(v: VolumeSpec, sandbox: SandboxInfo, facts: PodFacts): Promise<Ready> {
+    if (v.hostPath) {
+      checkHostPath(v.hostPath.path, v.hostPath.type);
+      return { source: v.hostPath.path, kind: 'bind', readOnly: false, atomic: false };
+    }
+    if (v.persistentVolumeClaim)
+      // The storage issue serves claims; until then no claim can be bound, and the pod waits.
+      throw new MountError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+    if (isProjected(v)) {
+      const dir = this.dirOf(v);
+      writeAtomically(dir, await payloadOf(this.pod, v, this.deps.lookup, facts), stampOf(this.deps.now()), this.owner);
+      return { source: dir, kind: 'bind', readOnly: true, atomic: true };
+    }
+    if (v.emptyDir?.medium === 'Memory') {
+      const source = sandbox.volumes[v.name];
+      if (!source) throw new MountError('the sandbox holds no memory volume of this name');
+      return { source, kind: 'volume', readOnly: false, atomic: false };
+    }
+    if (v.emptyDir?.medium) throw new MountError(`unsupported emptyDir medium ${JSON.stringify(v.emptyDir.medium)}`);
+    const dir = this.dirOf(v);
+    mkdirSync(dir, { recursive: true });
+    // Any user may write an emptyDir (kubelet makes it 0777); with an fsGroup it is the group's, setgid.
+    if (this.owner.gid !== undefined) chownSync(dir, -1, this.owner.gid);
+    chmodSync(dir, this.owner.gid !== undefined ? 0o2777 : 0o777);
+    return { source: dir, kind: 'bind', readOnly: false, atomic: false };
+  }
+
+  /** Brings configMap, secret, downwardAPI and projected volumes up to date; the names of those that changed. */
+  async refresh(facts: PodFacts): Promise<string[]> {
+    const changed: string[] = [];
+    for (const v of this.volumes) {
+      if (!isProjected(v) || !this.ready.has(v.name)) continue;
+      const payload = await payloadOf(this.pod, v, this.deps.lookup, facts).catch(() => undefined);
+      // A source that vanished keeps the last files, as kubelet does.
+      if (payload && writeAtomically(this.dirOf(v), payload, stampOf(this.deps.now()), this.owner))
+        changed.push(v.name);
+    }
+    return changed;
+  }
+
+  /** A container's mounts; `env` expands subPathExpr. Throws MountError for a mount it cannot make. */
+  mountsFor(mounts: VolumeMountSpec[], env: Record<string, string>): Mount[] {
+    return mounts.map((m) => {
+      const ready = this.ready.get(m.name);
+      if (!ready) throw new MountError(`volume "${m.name}" is not set up`);
+      const sub = m.subPathExpr !== undefined ? expand(m.subPathExpr, env) : m.subPath;
+      let source = ready.source;
+      if (sub) {
+        const rel = normalize(sub);
+        if (rel.startsWith('..') || rel.startsWith('/'))
+          throw new MountError(`subPath ${JSON.stringify(sub)} must be a relative path within the volume`);
+        if (ready.kind !== 'bind')
+          throw new MountError(`subPath is not supported for the memory emptyDir "${m.name}" on this runtime`);
+        if (ready.atomic) source = resolveInVolume(source, rel);
+        else {
+          source = join(source, rel);
+          // kubelet creates a missing subPath directory in a writable volume.
+          try {
+            statSync(source);
+          } catch {
+            mkdirSync(source, { recursive: true, mode: 0o777 });
+            chmodSync(source, 0o777);
+          }
+        }
+      }
+      return { source, kind: ready.kind, target: m.mountPath, readOnly: ready.readOnly || m.readOnly === true };
+    });
+  }
+
+  /** Removes everything of this pod's on disk (its Secrets' files included). */
+  tearDown(): void {
+    rmSync(this.podDir, { recursive: true, force: true });
+  }
+}
