@@ -61,13 +61,25 @@ exit_command_delay = 5
  * under each name in `images`. For the docker runtime's tests and `npm start -- --runtime docker`;
  * .ci/run installs podman, runc and busybox-static.
  */
-export async function startPodman(images: string[] = [TEST_IMAGE]): Promise<Podman> {
+export async function startPodman(
+  images: string[] = [TEST_IMAGE],
+  /** Registries on loopback that serve plain HTTP (a test's own registry). */
+  opts: { insecureRegistries?: string[] } = {},
+): Promise<Podman> {
   const missing = podmanMissing();
   if (missing) throw new Error(missing);
   const dir = mkdtempSync(join(tmpdir(), 'kumo-podman-'));
   const conf = join(dir, 'containers.conf');
   writeFileSync(conf, PODMAN_CONTAINERS_CONF);
-  const env = { ...process.env, CONTAINERS_CONF: conf };
+  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: conf };
+  if (opts.insecureRegistries?.length) {
+    const registries = join(dir, 'registries.conf');
+    writeFileSync(
+      registries,
+      opts.insecureRegistries.map((r) => `[[registry]]\nlocation = "${r}"\ninsecure = true\n`).join('\n'),
+    );
+    env.CONTAINERS_REGISTRIES_CONF = registries;
+  }
   const podman = async (...args: string[]) => (await run('podman', args, { env, maxBuffer: 16 * 1024 * 1024 })).stdout;
 
   // busybox-static and one link per applet make a complete little image.

@@ -214,10 +214,26 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
     expect(await containersOf('graceful')).toEqual([]);
   });
 
-  it('a restarted agent adopts running containers instead of starting twins', async () => {
+  it('a restarted agent adopts running containers and their sandbox instead of starting twins', async () => {
     await createPod('survivor', { command: ['sh', '-c', 'while true; do sleep 1; done'] });
     await until(async () => (await status('survivor')).phase === 'Running', 30_000);
     const before = (await status('survivor')).containerStatuses[0];
+    const ipBefore = (await status('survivor')).podIP;
+    const sandboxes = async () =>
+      (
+        await engine.podman(
+          'ps',
+          '-aq',
+          '--filter',
+          'label=io.kumo.pod.name=survivor',
+          '--filter',
+          'label=io.kumo.sandbox',
+        )
+      )
+        .split('\n')
+        .filter(Boolean);
+    const sandboxBefore = await sandboxes();
+    expect(sandboxBefore).toHaveLength(1);
     await agent.stop(); // the agent goes; its containers stay
     expect(await containersOf('survivor', true)).toHaveLength(1);
     agent = await s.startAgent('docker-node-1', {
@@ -232,5 +248,8 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
     expect(after.restartCount).toBe(before.restartCount);
     expect(after.state.running).toBeTruthy();
     expect(await containersOf('survivor')).toHaveLength(1);
+    // The same sandbox, so the same IP: no second one was made.
+    expect(await sandboxes()).toEqual(sandboxBefore);
+    expect((await status('survivor')).podIP).toBe(ipBefore);
   });
 });

@@ -18,6 +18,8 @@ export interface AgentStack extends EventPathStack {
   url: string;
   logDir: string;
   leases: DynamoLeaseStore;
+  /** An agent's data directory (its pods' volumes are under `pods/`). */
+  agentDataDir(nodeName: string): string;
   /** A request to the API: status, parsed JSON (when it is JSON) and the raw text. */
   call(
     method: string,
@@ -88,6 +90,7 @@ export async function startAgentStack(
       return { status, json, text };
     },
     leases,
+    agentDataDir: (nodeName) => join(dataDir, nodeName),
     async startAgent(nodeName, opts = {}) {
       const config = loadAgentConfig(
         {

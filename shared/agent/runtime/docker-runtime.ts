@@ -51,6 +51,10 @@ const sandboxOf = (i: Inspect, volumes: Record<string, string> = {}): SandboxInf
   return { id: c.id, labels: c.labels, running: c.running, ip: c.ip, volumes };
 };
 
+/** Go's base64.URLEncoding, as the Docker CLI writes the header: URL alphabet, with padding (podman refuses it unpadded). */
+const registryAuthHeader = (auth: RegistryAuth) =>
+  Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+
 /** `busybox:1.36` → name and tag as the create-image call wants them. */
 function splitImage(image: string): { name: string; tag: string } {
   const at = image.indexOf('@');
@@ -119,7 +123,6 @@ export class DockerRuntime implements ContainerRuntime {
     if (present && policy === 'IfNotPresent') return { pulled: false, user: present.Config?.User ?? '' };
     onPulling?.();
     const { name, tag } = splitImage(image);
-    // The Engine API's credentials header: base64url JSON of the registry's entry (no header without one).
     const credentials = authFor(registryOf(image), auth, image);
     try {
       const res = await this.api.open(
@@ -128,7 +131,7 @@ export class DockerRuntime implements ContainerRuntime {
         undefined,
         300_000,
         false,
-        credentials ? { 'X-Registry-Auth': Buffer.from(JSON.stringify(credentials)).toString('base64url') } : {},
+        credentials ? { 'X-Registry-Auth': registryAuthHeader(credentials) } : {},
       );
       const text = await readAll(res);
       const error =

@@ -1,3 +1,4 @@
+import { podSupportProblems, templateSupportProblems } from '../pod-support.js';
 import { DEFAULTERS, qosClass } from '../defaults.js';
 import { COLUMNS } from '../printers.js';
 import { PROTOBUF } from '../protobuf-schemas.js';
@@ -67,6 +68,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     status: true,
     extra: [logSub, evictionSub, bindingSub],
     schema: podSchema,
+    validate: (o) => podSupportProblems(o.spec, 'spec'),
     defaults: DEFAULTERS.Pod,
     initialStatus: (o) => ({ phase: 'Pending', qosClass: qosClass(o.spec) }),
     columns: COLUMNS.Pod,
@@ -120,6 +122,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     status: true,
     extra: [scaleSub],
     schema: deploymentSchema,
+    validate: templateSupportProblems,
     defaults: DEFAULTERS.Deployment,
     initialStatus: empty,
     columns: COLUMNS.Deployment,
@@ -133,6 +136,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     status: true,
     extra: [scaleSub],
     schema: replicaSetSchema,
+    validate: templateSupportProblems,
     defaults: DEFAULTERS.ReplicaSet,
     initialStatus: empty,
     columns: COLUMNS.ReplicaSet,
@@ -144,6 +148,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     all: true,
     status: true,
     schema: jobSchema,
+    validate: templateSupportProblems,
     defaults: DEFAULTERS.Job,
     initialStatus: empty,
     columns: COLUMNS.Job,
