@@ -3,6 +3,7 @@
  * scheduler binds here, and reports their status.
  *
  *   kumo-agent --server URL --node-name NAME [--runtime process|docker] [--docker-socket PATH]
+ *              [--sandbox-image IMAGE] [--allow-privileged true] [--cluster-domain cluster.local]
  *              [--labels a=b,c=d] [--taints key=value:NoSchedule] [--cpu 2] [--memory 4Gi] [--pods 110]
  *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP]
  *              [--bootstrap-token TOKEN | --token NODE_CREDENTIAL] [--cloud aws|none]
@@ -23,6 +24,9 @@ const names = [
   'bootstrap-token',
   'runtime',
   'docker-socket',
+  'sandbox-image',
+  'allow-privileged',
+  'cluster-domain',
   'data-dir',
   'log-dir',
   'log-group',

@@ -2,7 +2,7 @@ import type { KubeObject } from '../model/types.js';
 import type { LogStore, LogWriter } from '../logs/log-store.js';
 import { backoffDelay, shouldRestart, type BackoffPolicy, type RestartPolicy } from './backoff.js';
 import { containerEnv, EnvConfigError, expand, type Lookup } from './env.js';
-import { ProbeLoop, type ProbeSpec, type ProbeTarget } from './probes.js';
+import { ProbeLoop, probeOnce, type ProbeSpec, type ProbeTarget } from './probes.js';
 import {
   ContainerConfigError,
   ContainerStartError,
@@ -45,7 +45,13 @@ export interface ContainerDef {
   startupProbe?: ProbeSpec;
   volumeMounts?: VolumeMountSpec[];
   securityContext?: ContainerSecurityContext;
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
 }
+
+/** A postStart or preStop hook: a probe's exec or httpGet, or a sleep (tcpSocket is deprecated and refused). */
+export type LifecycleHandler = Pick<ProbeSpec, 'exec' | 'httpGet' | 'tcpSocket'> & { sleep?: { seconds: number } };
 
 /** What a container takes from its pod on this node: the sandbox it joins, its volumes, its pull credentials. */
 export interface PodContext {
@@ -53,6 +59,8 @@ export interface PodContext {
   /** The pod's IP (the sandbox's, or the node's on the host network). */
   podIP(): string;
   mounts(mounts: VolumeMountSpec[], env: Record<string, string>): Mount[];
+  /** A fresh host file for the container's terminationMessagePath, and how to read it after the exit. */
+  terminationFile(container: string, instance: number): { path: string; read(): string };
   pullCredentials(): Promise<RegistryAuth[]>;
   /** Which container this is, for field paths: `spec.containers[2]`. */
   fieldIndex: string;
@@ -117,6 +125,8 @@ export class ContainerRunner {
   private loop?: Promise<void>;
   private consecutiveFailures = 0;
   private previousId?: string;
+  /** The current instance's termination message file, when the runtime can mount one. */
+  private termination?: { path: string; read(): string };
 
   constructor(
     private readonly pod: KubeObject,
@@ -146,9 +156,43 @@ export class ContainerRunner {
     this.stopProbes();
     if (this.containerId && 'running' in this.state) {
       this.deps.event('Normal', 'Killing', `${reason} ${this.def.name}`, this.fieldPath);
-      await this.deps.runtime.stop(this.containerId, graceSeconds).catch(() => undefined);
+      // kubelet runs preStop first, and its time counts against the grace period.
+      const began = this.deps.timers.now();
+      const preStop = this.def.lifecycle?.preStop;
+      if (preStop && graceSeconds > 0) {
+        const failed = await this.runHook(preStop, this.containerId, graceSeconds * 1000);
+        if (failed) this.deps.event('Warning', 'FailedPreStopHook', failed, this.fieldPath);
+      }
+      const left = Math.max(0, graceSeconds - Math.floor((this.deps.timers.now() - began) / 1000));
+      await this.deps.runtime.stop(this.containerId, left).catch(() => undefined);
     }
     await this.loop;
+  }
+
+  /** Runs a lifecycle hook in (or against) the container; the failure's message, or undefined when it succeeded. */
+  private async runHook(h: LifecycleHandler, id: string, timeoutMs: number): Promise<string | undefined> {
+    if (h.sleep) {
+      await new Promise<void>((resolve) =>
+        this.deps.timers.after(Math.min(h.sleep?.seconds ?? 0, timeoutMs / 1000) * 1000, resolve),
+      );
+      return undefined;
+    }
+    if (h.tcpSocket) return 'TCPSocket is deprecated and not supported as a lifecycle handler';
+    const outcome = await probeOnce(
+      { ...h, timeoutSeconds: Math.max(1, Math.floor(timeoutMs / 1000)) },
+      this.probeTarget(id),
+    );
+    return outcome.ok ? undefined : outcome.message;
+  }
+
+  private probeTarget(id: string): ProbeTarget {
+    return {
+      host: this.podContext.podIP(),
+      ports: Object.fromEntries(
+        (this.def.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]),
+      ),
+      exec: (command, timeoutMs) => this.deps.runtime.exec(id, command, timeoutMs),
+    };
   }
 
   /** Removes this container's leftovers from the runtime. */
@@ -222,20 +266,40 @@ export class ContainerRunner {
         this.setState({ running: { startedAt } });
         // Asked to stop while it was being created: stop it now rather than wait for it forever.
         if (this.stopping) void this.deps.runtime.stop(info.id, this.stopGraceSeconds).catch(() => undefined);
+        else if (this.def.lifecycle?.postStart && !adopted) void this.postStart(info);
         else this.startProbes(info);
       }
       const exit = await this.deps.runtime.wait(info.id);
       this.stopProbes();
       await log?.close();
+      const message = await this.terminationMessage(exit.exitCode);
       const again = await this.exited({
         exitCode: exit.exitCode,
         reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'),
+        ...(message ? { message } : {}),
         startedAt,
         finishedAt: iso(exit.finishedAt),
         containerID: this.containerID,
       });
       if (!again) return;
     }
+  }
+
+  /**
+   * kubelet's termination message: the file at terminationMessagePath, or with FallbackToLogsOnError
+   * and a failed exit, the log's last 80 lines (at most 2048 bytes) when the file is empty.
+   */
+  private async terminationMessage(exitCode: number): Promise<string | undefined> {
+    const fromFile = this.termination?.read() ?? '';
+    if (fromFile) return fromFile;
+    if (this.def.terminationMessagePolicy !== 'FallbackToLogsOnError' || exitCode === 0) return undefined;
+    const ref = {
+      namespace: this.pod.metadata.namespace ?? '',
+      pod: this.pod.metadata.name ?? '',
+      podUid: this.pod.metadata.uid ?? '',
+      container: this.def.name,
+    };
+    return (await this.deps.logs.read(ref, { tailLines: 80, limitBytes: 2048 }).catch(() => undefined)) || undefined;
   }
 
   /** Records the exit; true when the container will be started again (after the back-off). */
@@ -294,6 +358,18 @@ export class ContainerRunner {
     const podIP = this.podContext.podIP();
     const env = await containerEnv(this.pod, d as never, this.deps.lookup, { hostIP: this.deps.hostIP, podIP });
     const mounts = this.podContext.mounts(d.volumeMounts ?? [], env);
+    // Where the runtime can mount files, the termination message file is one (kubelet's, too).
+    this.termination =
+      d.terminationMessagePath && this.deps.runtime.features.has('volumes')
+        ? this.podContext.terminationFile(d.name, this.restartCount)
+        : undefined;
+    if (this.termination)
+      mounts.push({
+        source: this.termination.path,
+        kind: 'bind',
+        target: d.terminationMessagePath ?? '',
+        readOnly: false,
+      });
     const limits = d.resources?.limits ?? {};
     const uid = this.pod.metadata.uid ?? '';
     if (this.containerId) {
@@ -336,7 +412,29 @@ export class ContainerRunner {
         throw e;
       });
     this.deps.event('Normal', 'Started', `Started container ${d.name}`, this.fieldPath);
+    if (this.restartCount === 0) this.warnUnenforced();
     return { info, log };
+  }
+
+  /**
+   * Resources this node runs the container without enforcing say so, once, in a Warning Event naming
+   * the field: ephemeral-storage limits everywhere (kubelet enforces them by eviction, which kumo nodes
+   * do not do yet); CPU and memory on the process runtime, which has no cgroups of its own.
+   */
+  private warnUnenforced() {
+    const at = this.podContext.fieldIndex;
+    const fields: string[] = [];
+    for (const section of ['limits', 'requests'] as const)
+      for (const r of Object.keys(this.def.resources?.[section] ?? {}))
+        if (r === 'ephemeral-storage' ? section === 'limits' : this.deps.runtime.name === 'process')
+          fields.push(`${at}.resources.${section}.${r}`);
+    if (fields.length)
+      this.deps.event(
+        'Warning',
+        'ResourcesNotEnforced',
+        `${fields.join(', ')}: not enforced on this node (${this.deps.runtime.name} runtime); the scheduler still counts requests`,
+        this.fieldPath,
+      );
   }
 
   /** A new instance starts a new log (the last one becomes "previous"); an adopted container continues its own. */
@@ -350,14 +448,20 @@ export class ContainerRunner {
     return this.deps.logs.open(ref, { rotate: newInstance });
   }
 
+  /** kubelet's postStart: probes begin after it; a failed hook kills the container (FailedPostStartHook). */
+  private async postStart(info: ContainerInfo) {
+    const hook = this.def.lifecycle?.postStart;
+    if (!hook) return;
+    const failed = await this.runHook(hook, info.id, 120_000);
+    if (this.stopping || this.containerId !== info.id) return;
+    if (!failed) return this.startProbes(info);
+    this.deps.event('Warning', 'FailedPostStartHook', failed, this.fieldPath);
+    const grace = Number(this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+    void this.deps.runtime.stop(info.id, grace).catch(() => undefined);
+  }
+
   private startProbes(info: ContainerInfo) {
-    const target: ProbeTarget = {
-      host: this.podContext.podIP(),
-      ports: Object.fromEntries(
-        (this.def.ports ?? []).filter((p) => p.name).map((p) => [p.name as string, p.containerPort]),
-      ),
-      exec: (command, timeoutMs) => this.deps.runtime.exec(info.id, command, timeoutMs),
-    };
+    const target = this.probeTarget(info.id);
     const grace = Number(this.pod.spec?.terminationGracePeriodSeconds ?? 30);
     const kill = (which: string, message: string) => {
       this.deps.event(

@@ -76,6 +76,10 @@ export class PodWorker {
       },
       podIP: () => this.podIP,
       mounts: (mounts, env) => this.volumes.mountsFor(mounts, env),
+      terminationFile: (container, instance) => {
+        const path = this.volumes.terminationFile(container, instance);
+        return { path, read: () => PodVolumes.readTerminationMessage(path) };
+      },
       pullCredentials: () => this.pullCredentials(),
     });
     // Init containers must succeed once; a pod that never restarts fails with its first failed init container.

@@ -48,7 +48,9 @@ export function needsOf(pod: KubeObject, c: ContainerView, at: string): Need[] {
   const need = (when: unknown, field: string, feature: RuntimeFeature) => {
     if (when) needs.push({ field, feature });
   };
-  need(spec.hostname || spec.subdomain || spec.setHostnameAsFQDN, 'spec.hostname', 'hostname');
+  need(spec.hostname, 'spec.hostname', 'hostname');
+  need(spec.subdomain, 'spec.subdomain', 'hostname');
+  need(spec.setHostnameAsFQDN, 'spec.setHostnameAsFQDN', 'hostname');
   need(spec.hostAliases?.length, 'spec.hostAliases', 'hostAliases');
   need(spec.dnsConfig || spec.dnsPolicy === 'None', 'spec.dnsConfig', 'dnsConfig');
   need(psc.sysctls?.length, 'spec.securityContext.sysctls', 'sysctls');
@@ -63,7 +65,8 @@ export function needsOf(pod: KubeObject, c: ContainerView, at: string): Need[] {
   need(eff.runAsUser !== undefined, own('runAsUser'), 'runAsUser');
   need(eff.runAsGroup !== undefined, own('runAsGroup'), 'runAsGroup');
   need(psc.supplementalGroups?.length, 'spec.securityContext.supplementalGroups', 'supplementalGroups');
-  need(psc.fsGroup !== undefined && c.volumeMounts?.length, 'spec.securityContext.fsGroup', 'fsGroup');
+  // fsGroup owns the volumes and is a supplemental group of every container, volumes or not.
+  need(psc.fsGroup !== undefined, 'spec.securityContext.fsGroup', 'fsGroup');
   need(sc.readOnlyRootFilesystem, `${at}.securityContext.readOnlyRootFilesystem`, 'readOnlyRootFilesystem');
   need(
     sc.capabilities?.add?.length || sc.capabilities?.drop?.length,

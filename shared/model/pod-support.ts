@@ -41,6 +41,7 @@ export const REFUSED_POD_FIELDS: Record<string, string> = {
   resourceClaims: 'kumo does not allocate dynamic resources (DRA)',
   resources: 'pod-level resources are not supported; set them per container',
   hostnameOverride: 'not supported (an alpha field)',
+  readinessGates: 'kumo nodes do not evaluate readiness gates yet',
 };
 
 /** Container fields refused wherever they are set, with why. */

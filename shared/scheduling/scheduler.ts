@@ -1,3 +1,4 @@
+import { podSpec } from '../model/typed.js';
 import { CapacityConflictError, ConflictError, NotFoundError } from '../model/errors.js';
 import { jsonEqual } from '../model/json.js';
 import { isWaitingForNode as waiting } from '../model/pod-state.js';
@@ -135,6 +136,10 @@ export class Scheduler {
     for (const pod of pods) {
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
       if (!waiting(pod)) continue;
+      if (gated(pod)) {
+        oneByOne.add(key);
+        continue;
+      }
       const decision = this.decide(pod, snapshot);
       if ('unschedulable' in decision) {
         oneByOne.add(key);
@@ -201,6 +206,11 @@ export class Scheduler {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) pod = await this.deps.store.get({ kind: 'Pod', namespace, name });
       if (!pod || !waiting(pod)) return true;
+      // kube-scheduler leaves a pod with scheduling gates alone, and says so on the pod (no event).
+      if (gated(pod)) {
+        await this.markUnschedulable(pod, 'Scheduling is blocked due to non-empty scheduling gates', 'SchedulingGated');
+        return true;
+      }
       const { snapshot, loadedAt } = await this.deps.snapshots.get();
       const decision = this.decide(pod, snapshot);
       if ('unschedulable' in decision) {
@@ -233,12 +243,12 @@ export class Scheduler {
   }
 
   /** Pending with PodScheduled=False/Unschedulable and a FailedScheduling event, written only when the verdict changes. */
-  private async markUnschedulable(pod: StoredObject, message: string) {
+  private async markUnschedulable(pod: StoredObject, message: string, reason = 'Unschedulable') {
     const current = findCondition(pod, 'PodScheduled');
     const next: PodCondition = {
       type: 'PodScheduled',
       status: 'False',
-      reason: 'Unschedulable',
+      reason,
       message,
       lastProbeTime: null,
       lastTransitionTime: rfc3339(this.deps.clock.now()),
@@ -252,6 +262,9 @@ export class Scheduler {
       if (e instanceof ConflictError || e instanceof NotFoundError) return;
       throw e;
     }
-    this.deps.events.record(pod, 'Warning', 'FailedScheduling', message);
+    if (reason === 'Unschedulable') this.deps.events.record(pod, 'Warning', 'FailedScheduling', message);
   }
 }
+
+/** A pod whose spec.schedulingGates are not all removed yet. */
+const gated = (pod: StoredObject) => (podSpec(pod).schedulingGates ?? []).length > 0;

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import type { KubeObject } from '../../model/types.js';
 import { podSpec } from '../../model/typed.js';
@@ -211,6 +211,35 @@ export class PodVolumes {
       }
       return { source, kind: ready.kind, target: m.mountPath, readOnly: ready.readOnly || m.readOnly === true };
     });
+  }
+
+  /**
+   * The host file kubelet mounts at a container's terminationMessagePath (one per instance, writable by
+   * any user the container runs as).
+   */
+  terminationFile(container: string, instance: number): string {
+    const dir = join(this.podDir, 'containers', container);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, String(instance));
+    closeSync(openSync(file, 'w'));
+    chmodSync(file, 0o666);
+    return file;
+  }
+
+  /** What the container wrote to its termination message, at most 4096 bytes as kubelet reads it. */
+  static readTerminationMessage(file: string): string {
+    try {
+      const fd = openSync(file, 'r');
+      try {
+        const buf = Buffer.alloc(4096);
+        const n = readSync(fd, buf, 0, buf.length, 0);
+        return buf.subarray(0, n).toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return '';
+    }
   }
 
   /** Removes everything of this pod's on disk (its Secrets' files included). */
