@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,8 @@ beforeAll(async () => {
   registry.serve(layout);
   s = await startAgentStack();
   await s.startAgent(NODE, { runtime: 'docker', dockerSocket: engine.socket, sandboxImage: engine.sandboxImage });
+  // A process-runtime node for the pods that say so, tainted so that no other pod lands there.
+  await s.startAgent('process-node-1', { labels: 'runtime=process', taints: 'runtime=process:NoSchedule' });
 }, 180_000);
 afterAll(async () => {
   await s?.close();
@@ -351,5 +354,91 @@ describe.skipIf(!!missing)('pod sandbox, volumes and securityContext (podman)', 
     expect(r.json.details.causes).toContainEqual(
       expect.objectContaining({ field: 'spec.volumes[0].nfs', reason: 'FieldValueForbidden' }),
     );
+  });
+
+  it('lifecycle hooks run (postStart before probes, preStop before SIGTERM) and termination messages are read as kubelet reads them', async () => {
+    const hooks: string[] = [];
+    const server = createServer((req, res) => (hooks.push(req.url ?? ''), res.end('ok')));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await create(
+        `${ns}/pods`,
+        pod('hooked', {
+          terminationGracePeriodSeconds: 3,
+          containers: [
+            container('main', 'while [ ! -f /tmp/poststart ]; do sleep 0.1; done; echo saw-hook; sleep 3600', {
+              lifecycle: {
+                postStart: { exec: { command: ['sh', '-c', 'echo ran > /tmp/poststart'] } },
+                preStop: { httpGet: { host: '127.0.0.1', port, path: '/prestop' } },
+              },
+            }),
+          ],
+        }),
+      );
+      await until(async () => (await logs('hooked', 'main')).includes('saw-hook'), 30_000);
+      expect(hooks).toEqual([]);
+      await api('DELETE', `${ns}/pods/hooked`);
+      await until(() => hooks.includes('/prestop'), 20_000);
+      await until(async () => (await api('GET', `${ns}/pods/hooked`)).status === 404, 30_000);
+    } finally {
+      server.close();
+    }
+    await create(
+      `${ns}/pods`,
+      pod('last-words', {
+        restartPolicy: 'Never',
+        containers: [
+          container('file', 'echo "bye from the file" > /dev/termination-log; exit 3'),
+          container('logs', 'echo line one; echo last words; exit 4', {
+            terminationMessagePolicy: 'FallbackToLogsOnError',
+          }),
+        ],
+      }),
+    );
+    await until(async () => (await status('last-words')).phase === 'Failed', 30_000);
+    const byName = Object.fromEntries(
+      (
+        (await status('last-words')).containerStatuses as {
+          name: string;
+          state: { terminated: { exitCode: number; message?: string } };
+        }[]
+      ).map((c) => [c.name, c.state.terminated]),
+    );
+    expect(byName.file).toMatchObject({ exitCode: 3, message: 'bye from the file\n' });
+    expect(byName.logs).toMatchObject({ exitCode: 4, message: 'line one\nlast words\n' });
+    await deletePod('last-words');
+  });
+
+  it('the process runtime does not start a container whose volume it cannot mount, and names the field', async () => {
+    await create(
+      `${ns}/pods`,
+      pod('process-volume', {
+        nodeSelector: { runtime: 'process' },
+        tolerations: [{ key: 'runtime', operator: 'Equal', value: 'process', effect: 'NoSchedule' }],
+        containers: [
+          {
+            name: 'main',
+            image: 'none',
+            command: ['sleep', '3600'],
+            volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+          },
+        ],
+        volumes: [{ name: 'scratch', emptyDir: {} }],
+      }),
+    );
+    await until(
+      async () =>
+        (await status('process-volume')).containerStatuses?.[0]?.state?.waiting?.reason ===
+        'CreateContainerConfigError',
+      30_000,
+    );
+    expect((await status('process-volume')).containerStatuses[0].state.waiting.message).toMatch(
+      /^spec\.volumes\[0\]: the process runtime cannot honour this field/,
+    );
+    expect(
+      (await events()).some((e) => e.involvedObject.name === 'process-volume' && e.message.includes('spec.volumes[0]')),
+    ).toBe(true);
+    await deletePod('process-volume');
   });
 });

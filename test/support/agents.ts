@@ -35,6 +35,7 @@ export interface AgentStack extends EventPathStack {
       sandboxImage?: string;
       cpu?: string;
       labels?: string;
+      taints?: string;
       wrapClient?: (c: NodeClient) => NodeClient;
     },
   ): Promise<Agent>;
@@ -106,6 +107,7 @@ export async function startAgentStack(
           cpu: opts.cpu ?? '4',
           memory: '8Gi',
           labels: opts.labels,
+          taints: opts.taints,
         },
         { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
       );
