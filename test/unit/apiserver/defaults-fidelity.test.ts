@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prepareCreate } from '../../../shared/apiserver/admission.js';
+import { DEFAULTERS } from '../../../shared/model/defaults.js';
 import { typeByKindName, type ResourceType } from '../../../shared/model/kinds.js';
 import type { KubeObject } from '../../../shared/model/types.js';
 
@@ -65,7 +66,12 @@ const ROWS: [string, string, KubeObject, unknown][] = [
           { name: 'cm', configMap: { name: 'cfg' } },
           { name: 'sec', secret: { secretName: 's' } },
           { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
-          { name: 'all', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+          {
+            name: 'all',
+            projected: {
+              sources: [{ downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'metadata.name' } }] } }],
+            },
+          },
           { name: 'host', hostPath: { path: '/var/log' } },
           { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
         ],
@@ -116,10 +122,12 @@ const ROWS: [string, string, KubeObject, unknown][] = [
           {
             name: 'all',
             projected: {
-              sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }],
+              sources: [
+                { downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'metadata.name', apiVersion: 'v1' } }] } },
+              ],
               defaultMode: 420,
             },
-          }, // SetDefaults_ServiceAccountTokenProjection
+          }, // SetDefaults_ProjectedVolumeSource, SetDefaults_ObjectFieldSelector
           { name: 'host', hostPath: { path: '/var/log', type: '' } }, // SetDefaults_HostPathVolumeSource
           { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
         ],
@@ -413,5 +421,22 @@ describe('defaults as the kube-apiserver 1.32 stores them', () => {
   it.each(ROWS)('%s', (_, kind, manifest, expected) => {
     const { apiVersion: _a, kind: _k, ...got } = create(kind, manifest);
     expect(got).toEqual(expected);
+  });
+});
+
+// Admission refuses serviceAccountToken projections until kumo issues tokens; the defaulter is ready for them.
+describe('defaults kumo keeps for what admission refuses today', () => {
+  it('a serviceAccountToken projection gets expirationSeconds 3600 (SetDefaults_ServiceAccountTokenProjection)', () => {
+    const pod = {
+      spec: {
+        containers: [container],
+        volumes: [{ name: 'all', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
+      },
+    };
+    DEFAULTERS.Pod(pod);
+    expect(pod.spec.volumes[0]?.projected.sources[0]?.serviceAccountToken).toEqual({
+      path: 'token',
+      expirationSeconds: 3600,
+    });
   });
 });

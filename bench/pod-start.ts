@@ -1,0 +1,304 @@
+/**
+ * Pod start on the docker runtime with pod sandboxes (issue 17), measured side by side in one run:
+ *   1. create → Running for pods with two volumes (an emptyDir and a configMap) and for the same pods
+ *      without volumes, alternated so both see the same machine; the engine's own floor (a bare
+ *      container created and started through the Docker API) is measured in the same rounds;
+ *   2. with `--idle-pods` running pods (each with an exec readiness probe every 10 s, the kubelet
+ *      default period), the CPU of the agent and of the engine (podman's service and its conmon
+ *      processes) over an idle window.
+ *
+ *   npm run bench:pod-start [-- --pods 50 --idle-pods 20 --idle-seconds 60]
+ *
+ * Needs podman (ARCHITECTURE.md §8). Everything runs on loopback and in podman's own network.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_AUTH } from '../shared/auth/settings.js';
+import { handleApiRequest } from '../shared/apiserver/http/handler.js';
+import { apiDeps } from '../shared/apiserver/wiring.js';
+import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
+import { DockerApi } from '../shared/agent/runtime/docker-api.js';
+import { systemClock } from '../shared/util/clock.js';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
+import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
+import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
+import { functionHandlers } from '../local/event-path.js';
+import { serveLambda } from '../local/lambda-http.js';
+import { ensureSystemNamespaces } from '../local/setup.js';
+import { stopChild } from '../local/processes.js';
+import { startPodman, type Podman } from '../local/podman.js';
+import { benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
+
+const { values: args } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '50' },
+    'idle-pods': { type: 'string', default: '20' },
+    'idle-seconds': { type: 'string', default: '60' },
+  },
+});
+const PODS = Number(args.pods);
+const IDLE_PODS = Number(args['idle-pods']);
+const IDLE_S = Number(args['idle-seconds']);
+const CLOCK_TICKS = 100;
+/** Every wait is bounded: a pod that does not start within this fails the run. */
+const START_TIMEOUT_MS = 60_000;
+
+const cpuTicks = (pid: number) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0; // gone since it was listed
+  }
+};
+/** Processes whose command line contains `needle` (the engine's service, its conmons). */
+const pidsOf = (needle: (cmd: string) => boolean) =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return needle(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+      } catch {
+        return false;
+      }
+    });
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? 0 };
+};
+const fmt = (x: { p50: number; p99: number; max: number }) =>
+  `p50 ${x.p50.toFixed(0)} ms, p99 ${x.p99.toFixed(0)} ms, max ${x.max.toFixed(0)} ms`;
+
+async function main() {
+  const b = await startBackends();
+  backends = b;
+  engine = await startPodman();
+  const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-podstart-'));
+  const prefix = `bench-${b.tableName.slice(-8)}`;
+  useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: prefix });
+  const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
+  const deps = apiDeps(
+    store,
+    systemClock,
+    console.error,
+    {
+      leases: new DynamoLeaseStore(b.dynamo, b.tableName),
+      wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
+      logs: new FileLogStore(join(dataDir, 'logs')),
+    },
+    { settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
+  );
+  await ensureSystemNamespaces(deps.service);
+  const server = await serveLambda(async (event) =>
+    toHttpApiResult(await handleApiRequest(fromHttpApiEvent(event), deps)),
+  );
+  const path = await benchEventPath(b, await functionHandlers(), { sweepIntervalMs: 3_600_000 });
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${p}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, any> | undefined };
+  };
+
+  // The agent as it ships (the bundle, its own process), on the docker runtime.
+  agent = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {
+    env: {
+      PATH: process.env.PATH,
+      KUMO_AGENT_SERVER: server.url,
+      KUMO_AGENT_NODE_NAME: 'bench-docker-node',
+      KUMO_AGENT_RUNTIME: 'docker',
+      KUMO_AGENT_DOCKER_SOCKET: engine.socket,
+      KUMO_AGENT_SANDBOX_IMAGE: engine.sandboxImage,
+      KUMO_AGENT_DATA_DIR: dataDir,
+      KUMO_LOG_DIR: join(dataDir, 'logs'),
+      KUMO_AGENT_INTERNAL_IP: '127.0.0.1',
+      KUMO_SQS_ENDPOINT: b.sqsEndpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const agentLog: string[] = [];
+  agent.stdout?.on('data', (d: Buffer) => agentLog.push(d.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!agentLog.join('').includes('registered')) {
+    if (Date.now() > deadline) throw new Error('the agent did not register in 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await api('POST', '/api/v1/namespaces/default/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'bench-config' },
+    data: { 'app.conf': 'answer=42\n' },
+  });
+  // Warm the engine: the first sandbox and container pay image lookups once.
+  const pod = (name: string, volumes: boolean, probe = false) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { bench: 'pod-start' } },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: 'c',
+          image: engine?.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', '3600'],
+          resources: { requests: { cpu: '1m', memory: '1Mi' } },
+          ...(probe ? { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 10 } } : {}),
+          ...(volumes
+            ? {
+                volumeMounts: [
+                  { name: 'scratch', mountPath: '/scratch' },
+                  { name: 'config', mountPath: '/etc/app' },
+                ],
+              }
+            : {}),
+        },
+      ],
+      ...(volumes
+        ? {
+            volumes: [
+              { name: 'scratch', emptyDir: {} },
+              { name: 'config', configMap: { name: 'bench-config' } },
+            ],
+          }
+        : {}),
+    },
+  });
+  const startOne = async (name: string, volumes: boolean): Promise<number> => {
+    const t = performance.now();
+    const r = await api('POST', '/api/v1/namespaces/default/pods', pod(name, volumes));
+    if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+    for (;;) {
+      const p = await api('GET', `/api/v1/namespaces/default/pods/${name}`);
+      if (p.json?.status?.phase === 'Running') return performance.now() - t;
+      if (performance.now() - t > START_TIMEOUT_MS) throw new Error(`${name} did not start in 60 s`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  };
+  const docker = new DockerApi(engine.socket);
+  const bareContainer = async (i: number): Promise<number> => {
+    const t = performance.now();
+    const c = await docker.call<{ Id: string }>('POST', `/containers/create?name=bench-bare-${i}`, {
+      Image: engine?.image,
+      Entrypoint: ['sleep', '3600'],
+      Cmd: [],
+      Labels: { 'io.kumo.node': 'bench-bare' },
+    });
+    await docker.call('POST', `/containers/${c.Id}/start`);
+    const ms = performance.now() - t;
+    await docker.call('DELETE', `/containers/${c.Id}?force=true`);
+    return ms;
+  };
+  await startOne('warm-up', true);
+  await api('DELETE', '/api/v1/namespaces/default/pods/warm-up?gracePeriodSeconds=0');
+
+  const withVolumes: number[] = [];
+  const without: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < PODS; i++) {
+    // Alternate which goes first, so neither always meets the other's tail.
+    const order = i % 2 === 0 ? [true, false] : [false, true];
+    for (const v of order) {
+      (v ? withVolumes : without).push(await startOne(`${v ? 'vol' : 'plain'}-${i}`, v));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    bare.push(await bareContainer(i));
+  }
+  const w = stats(withVolumes);
+  const n = stats(without);
+  console.log(
+    `\n# pod start on the docker runtime (podman ${engine.socket ? 'service' : ''}, runc), n=${PODS} each, one run`,
+  );
+  console.log(`bare container (Docker API create+start, no pod)  ${fmt(stats(bare))}`);
+  console.log(`pod with sandbox, no volumes                      ${fmt(n)}`);
+  console.log(`pod with sandbox + emptyDir + configMap           ${fmt(w)}`);
+  console.log(
+    `volumes add at p99: ${(((w.p99 - n.p99) / n.p99) * 100).toFixed(1)} %, at p50: ${(((w.p50 - n.p50) / n.p50) * 100).toFixed(1)} %   (target: sandbox + volumes ≤ 30 % at p99)`,
+  );
+  // Clear the start pods before the idle phase.
+  for (const name of [...withVolumes.keys()].flatMap((i) => [`vol-${i}`, `plain-${i}`]))
+    await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
+  const clearDeadline = Date.now() + 120_000;
+  while (
+    (await docker.call<unknown[]>('GET', '/containers/json?filters=%7B%22label%22%3A%5B%22io.kumo.container%22%5D%7D'))
+      .length
+  ) {
+    if (Date.now() > clearDeadline) throw new Error('the start pods were not removed in 120 s');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  // 2: idle CPU with running, probed pods.
+  for (let i = 0; i < IDLE_PODS; i++) {
+    const r = await api('POST', '/api/v1/namespaces/default/pods', pod(`idle-${i}`, true, true));
+    if (r.status !== 201) throw new Error(`create idle-${i}: ${r.status}`);
+  }
+  const readyDeadline = Date.now() + 120_000;
+  for (;;) {
+    const items = ((await api('GET', '/api/v1/namespaces/default/pods?labelSelector=bench%3Dpod-start')).json?.items ??
+      []) as { status?: { containerStatuses?: { ready?: boolean }[] } }[];
+    if (items.filter((p) => p.status?.containerStatuses?.[0]?.ready).length >= IDLE_PODS) break;
+    if (Date.now() > readyDeadline) throw new Error(`${IDLE_PODS} pods were not ready in 120 s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, 5000)); // settle
+  const agentPid = agent.pid as number;
+  const servicePids = pidsOf((c) => c.includes('system service') && c.includes(engine?.socket ?? '\0'));
+  const conmons = pidsOf((c) => c.startsWith('/usr/bin/conmon') || c.startsWith('conmon '));
+  const sample = () => ({
+    agent: cpuTicks(agentPid),
+    service: servicePids.reduce((a, p) => a + cpuTicks(p), 0),
+    conmon: conmons.reduce((a, p) => a + cpuTicks(p), 0),
+    at: performance.now(),
+  });
+  const s0 = sample();
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+  const s1 = sample();
+  const seconds = (s1.at - s0.at) / 1000;
+  const pct = (ticks: number) => ((ticks / CLOCK_TICKS / seconds) * 100).toFixed(2);
+  console.log(
+    `\n# idle CPU with ${IDLE_PODS} running pods (exec readiness probe every 10 s each), ${seconds.toFixed(0)} s window`,
+  );
+  console.log(`agent                     ${pct(s1.agent - s0.agent)} % of one core   (target ≤ 1 %)`);
+  console.log(`engine: podman service    ${pct(s1.service - s0.service)} % of one core`);
+  console.log(`engine: ${String(conmons.length).padStart(3)} conmon       ${pct(s1.conmon - s0.conmon)} % of one core`);
+  console.log(
+    `probes in the window      ~${Math.round((IDLE_PODS * seconds) / 10)} exec probes (each an exec session: create, start, inspect)`,
+  );
+
+  docker.close();
+  await stopChild(agent);
+  agent = undefined;
+  await path.stop();
+  await b.stop();
+  backends = undefined;
+  await engine.stop();
+  engine = undefined;
+  await server.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** Stopped on failure too, so a crashed run leaves no DynamoDB Local, SQS emulator, engine or agent behind. */
+let backends: { stop(): Promise<void> } | undefined;
+let engine: Podman | undefined;
+let agent: ReturnType<typeof spawn> | undefined;
+
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    console.error(e);
+    if (agent) await stopChild(agent).catch(() => undefined);
+    await engine?.stop().catch(() => undefined);
+    await backends?.stop().catch(() => undefined);
+    process.exit(1);
+  },
+);
