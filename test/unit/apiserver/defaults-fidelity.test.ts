@@ -427,16 +427,16 @@ describe('defaults as the kube-apiserver 1.32 stores them', () => {
 // Admission refuses serviceAccountToken projections until kumo issues tokens; the defaulter is ready for them.
 describe('defaults kumo keeps for what admission refuses today', () => {
   it('a serviceAccountToken projection gets expirationSeconds 3600 (SetDefaults_ServiceAccountTokenProjection)', () => {
-    const pod = {
+    const token: Record<string, unknown> = { path: 'token' };
+    DEFAULTERS.Pod({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
       spec: {
         containers: [container],
-        volumes: [{ name: 'all', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
+        volumes: [{ name: 'all', projected: { sources: [{ serviceAccountToken: token }] } }],
       },
-    };
-    DEFAULTERS.Pod(pod);
-    expect(pod.spec.volumes[0]?.projected.sources[0]?.serviceAccountToken).toEqual({
-      path: 'token',
-      expirationSeconds: 3600,
     });
+    expect(token).toEqual({ path: 'token', expirationSeconds: 3600 });
   });
 });
