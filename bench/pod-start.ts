@@ -225,55 +225,60 @@ async function main() {
   console.log(
     `volumes add at p99: ${(((w.p99 - n.p99) / n.p99) * 100).toFixed(1)} %, at p50: ${(((w.p50 - n.p50) / n.p50) * 100).toFixed(1)} %   (target: sandbox + volumes ≤ 30 % at p99)`,
   );
-  // Clear the start pods before the idle phase.
-  for (const name of [...withVolumes.keys()].flatMap((i) => [`vol-${i}`, `plain-${i}`]))
-    await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
-  const clearDeadline = Date.now() + 120_000;
-  while (
-    (await docker.call<unknown[]>('GET', '/containers/json?filters=%7B%22label%22%3A%5B%22io.kumo.container%22%5D%7D'))
-      .length
-  ) {
-    if (Date.now() > clearDeadline) throw new Error('the start pods were not removed in 120 s');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const clear = async (names: string[]) => {
+    for (const name of names) await api('DELETE', `/api/v1/namespaces/default/pods/${name}?gracePeriodSeconds=0`);
+    const deadline = Date.now() + 120_000;
+    const filter = encodeURIComponent(JSON.stringify({ label: ['io.kumo.node=bench-docker-node'] }));
+    while ((await docker.call<unknown[]>('GET', `/containers/json?all=true&filters=${filter}`)).length) {
+      if (Date.now() > deadline) throw new Error('the pods were not removed in 120 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  await clear([...withVolumes.keys()].flatMap((i) => [`vol-${i}`, `plain-${i}`]));
 
-  // 2: idle CPU with running, probed pods.
-  for (let i = 0; i < IDLE_PODS; i++) {
-    const r = await api('POST', '/api/v1/namespaces/default/pods', pod(`idle-${i}`, true, true));
-    if (r.status !== 201) throw new Error(`create idle-${i}: ${r.status}`);
-  }
-  const readyDeadline = Date.now() + 120_000;
-  for (;;) {
-    const items = ((await api('GET', '/api/v1/namespaces/default/pods?labelSelector=bench%3Dpod-start')).json?.items ??
-      []) as { status?: { containerStatuses?: { ready?: boolean }[] } }[];
-    if (items.filter((p) => p.status?.containerStatuses?.[0]?.ready).length >= IDLE_PODS) break;
-    if (Date.now() > readyDeadline) throw new Error(`${IDLE_PODS} pods were not ready in 120 s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await new Promise((r) => setTimeout(r, 5000)); // settle
-  const agentPid = agent.pid as number;
-  const servicePids = pidsOf((c) => c.includes('system service') && c.includes(engine?.socket ?? '\0'));
-  const conmons = pidsOf((c) => c.startsWith('/usr/bin/conmon') || c.startsWith('conmon '));
-  const sample = () => ({
-    agent: cpuTicks(agentPid),
-    service: servicePids.reduce((a, p) => a + cpuTicks(p), 0),
-    conmon: conmons.reduce((a, p) => a + cpuTicks(p), 0),
-    at: performance.now(),
-  });
-  const s0 = sample();
-  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-  const s1 = sample();
-  const seconds = (s1.at - s0.at) / 1000;
-  const pct = (ticks: number) => ((ticks / CLOCK_TICKS / seconds) * 100).toFixed(2);
-  console.log(
-    `\n# idle CPU with ${IDLE_PODS} running pods (exec readiness probe every 10 s each), ${seconds.toFixed(0)} s window`,
-  );
-  console.log(`agent                     ${pct(s1.agent - s0.agent)} % of one core   (target ≤ 1 %)`);
-  console.log(`engine: podman service    ${pct(s1.service - s0.service)} % of one core`);
-  console.log(`engine: ${String(conmons.length).padStart(3)} conmon       ${pct(s1.conmon - s0.conmon)} % of one core`);
-  console.log(
-    `probes in the window      ~${Math.round((IDLE_PODS * seconds) / 10)} exec probes (each an exec session: create, start, inspect)`,
-  );
+  // 2: idle CPU with running pods, first without probes, then each with an exec readiness probe.
+  const idle = async (probe: boolean) => {
+    const names = Array.from({ length: IDLE_PODS }, (_, i) => `idle-${probe ? 'probed' : 'plain'}-${i}`);
+    for (const name of names) {
+      const r = await api('POST', '/api/v1/namespaces/default/pods', pod(name, true, probe));
+      if (r.status !== 201) throw new Error(`create ${name}: ${r.status}`);
+    }
+    const readyDeadline = Date.now() + 120_000;
+    for (;;) {
+      const items = ((await api('GET', '/api/v1/namespaces/default/pods?labelSelector=bench%3Dpod-start')).json
+        ?.items ?? []) as { status?: { containerStatuses?: { ready?: boolean }[] } }[];
+      if (items.filter((p) => p.status?.containerStatuses?.[0]?.ready).length >= IDLE_PODS) break;
+      if (Date.now() > readyDeadline) throw new Error(`${IDLE_PODS} pods were not ready in 120 s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 5000)); // settle
+    const agentPid = agent?.pid as number;
+    const servicePids = pidsOf((c) => c.includes('system service') && c.includes(engine?.socket ?? '\0'));
+    const conmons = pidsOf((c) => /(^|\/)conmon /.test(c));
+    const sample = () => ({
+      agent: cpuTicks(agentPid),
+      service: servicePids.reduce((a, p) => a + cpuTicks(p), 0),
+      conmon: conmons.reduce((a, p) => a + cpuTicks(p), 0),
+      at: performance.now(),
+    });
+    const s0 = sample();
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const s1 = sample();
+    const seconds = (s1.at - s0.at) / 1000;
+    const pct = (ticks: number) => ((ticks / CLOCK_TICKS / seconds) * 100).toFixed(2);
+    console.log(
+      `\n# idle CPU with ${IDLE_PODS} running pods ${probe ? '(an exec readiness probe every 10 s each)' : '(no probes)'}, ${seconds.toFixed(0)} s window`,
+    );
+    console.log(`agent                     ${pct(s1.agent - s0.agent)} % of one core   (target ≤ 1 %)`);
+    console.log(`engine: podman service    ${pct(s1.service - s0.service)} % of one core`);
+    console.log(
+      `engine: ${String(conmons.length).padStart(3)} conmon       ${pct(s1.conmon - s0.conmon)} % of one core`,
+    );
+    if (probe) console.log(`exec probes in the window ~${Math.round((IDLE_PODS * seconds) / 10)}`);
+    await clear(names);
+  };
+  await idle(false);
+  await idle(true);
 
   docker.close();
   await stopChild(agent);

@@ -1,5 +1,6 @@
 import { DockerApi, DockerApiError, demultiplexer, readAll } from './docker-api.js';
 import { LogCursor } from './log-cursor.js';
+import { ContainerExits } from './container-exits.js';
 import {
   ContainerStartError,
   ImagePullError,
@@ -73,6 +74,7 @@ export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker' as const;
   readonly features: ReadonlySet<RuntimeFeature> = new Set(RUNTIME_FEATURES);
   private readonly api: DockerApi;
+  private readonly exits: ContainerExits;
   /** Each container's output stream, so that wait() lets its last lines through before reporting the exit. */
   private readonly streams = new Map<string, Promise<void>>();
 
@@ -85,6 +87,7 @@ export class DockerRuntime implements ContainerRuntime {
     private readonly sandboxImage: string,
   ) {
     this.api = new DockerApi(socketPath);
+    this.exits = new ContainerExits(this.api);
   }
 
   private engineKind(): Promise<'podman' | 'docker'> {
@@ -284,15 +287,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async wait(id: string): Promise<ExitInfo> {
-    for (;;) {
-      try {
-        await this.api.call('POST', `/containers/${id}/wait`, undefined, 0);
-        break;
-      } catch (e) {
-        if (e instanceof DockerApiError) break; // gone or not waitable: inspect tells
-        await sleep(1000); // the engine restarted or the socket hiccuped: wait again
-      }
-    }
+    await this.exits.waitFor(id);
     // The log stream ends with the container; give its last lines a moment to arrive.
     await Promise.race([this.streams.get(id), new Promise((r) => setTimeout(r, 1000))]);
     this.streams.delete(id);
@@ -423,6 +418,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     // Containers outlive the agent on purpose: the next agent adopts them.
+    this.exits.close();
     this.api.close();
   }
 }
