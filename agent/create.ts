@@ -13,6 +13,13 @@ import type { AgentConfig } from '../shared/config.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { SqsWakeSource } from '../shared/aws/sqs-wake-source.js';
 import { nodeCredential } from '../shared/agent/node-credential.js';
+import { EcrCredentials } from '../shared/aws/ecr-credentials.js';
+import type { Credentials } from '../shared/aws/lite/sigv4.js';
+
+function ecrCredentials(credentials: () => Promise<Credentials>) {
+  const ecr = new EcrCredentials((region) => new AwsJsonClient('ecr', region, credentials), Date.now);
+  return (image: string) => ecr.forImage(image);
+}
 
 /** Builds an agent from its configuration: the composition root shared by `kumo-agent`, `npm start` and the tests. */
 export async function createAgent(
@@ -75,6 +82,8 @@ export async function createAgent(
     podsDir: join(c.dataDir, 'pods'),
     dns: { clusterDomain: c.clusterDomain },
     allowPrivileged: c.allowPrivileged,
+    // Private ECR images pull with the node's role; off AWS nothing is asked of ECR.
+    ...(c.cloud === 'aws' ? { nodeCredentials: ecrCredentials(credentials) } : {}),
     wakeSource: (url) => new SqsWakeSource(sqs, url),
     backoff: extra.backoff,
     log: extra.log,

@@ -6,7 +6,13 @@ import type { AgentEvent, PodRef, PodStatusReport, RegisterRequest, SyncResponse
 import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
 import { PodWorker } from './pod-worker.js';
-import { LABELS, type ContainerInfo, type ContainerRuntime, type SandboxInfo } from './runtime/runtime.js';
+import {
+  LABELS,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type RegistryAuth,
+  type SandboxInfo,
+} from './runtime/runtime.js';
 import type { DnsSettings } from './sandbox-config.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 
@@ -27,6 +33,8 @@ export interface AgentOptions {
   dns?: DnsSettings;
   /** The node may run privileged containers. */
   allowPrivileged?: boolean;
+  /** The node's own registry credentials for an image (ECR on AWS). */
+  nodeCredentials?: (image: string) => Promise<RegistryAuth[]>;
   /** Builds the wake-up source for the queue the control plane names at registration. */
   wakeSource?: (queueUrl: string) => WakeSource;
   backoff?: BackoffPolicy;
@@ -319,6 +327,7 @@ export class Agent {
       podsDir: this.o.podsDir,
       dns: this.o.dns ?? { clusterDomain: 'cluster.local' },
       allowPrivileged: this.o.allowPrivileged ?? false,
+      nodeCredentials: this.o.nodeCredentials,
       timers: this.timers,
       event: (pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => {
         this.events.push({

@@ -91,6 +91,8 @@ export interface RunnerDeps {
   timers: Timers;
   /** The node may run privileged containers (kubelet's old --allow-privileged; off by default). */
   allowPrivileged: boolean;
+  /** The node's own registry credentials for an image (ECR with the node's role on AWS). */
+  nodeCredentials?: (image: string) => Promise<RegistryAuth[]>;
   /** Records an Event about the pod (fieldPath names the container). */
   event: (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
   /** Something in this container's status changed. */
@@ -341,7 +343,12 @@ export class ContainerRunner {
     const policy: PullPolicy =
       d.imagePullPolicy ?? (d.image.endsWith(':latest') || !d.image.includes(':') ? 'Always' : 'IfNotPresent');
     const pulledAt = this.deps.timers.now();
-    const image = await this.deps.runtime.ensureImage(d.image, policy, await this.podContext.pullCredentials(), () =>
+    // The pod's pull secrets first, then the node's own (kubelet's keyring merges both the same way).
+    const credentials = [
+      ...(await this.podContext.pullCredentials()),
+      ...((await this.deps.nodeCredentials?.(d.image).catch(() => [])) ?? []),
+    ];
+    const image = await this.deps.runtime.ensureImage(d.image, policy, credentials, () =>
       this.deps.event('Normal', 'Pulling', `Pulling image "${d.image}"`, this.fieldPath),
     );
     if (image.pulled)

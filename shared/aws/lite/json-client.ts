@@ -11,11 +11,17 @@ export class AwsError extends Error {
   }
 }
 
-/** The AWS JSON APIs spoken without the SDK: SQS and CloudWatch Logs (the agent), KMS (Secret envelope keys). */
+/** The AWS JSON APIs spoken without the SDK: SQS, CloudWatch Logs and ECR (the agent), KMS (Secret envelope keys). */
 export const SERVICES = {
   sqs: { signingName: 'sqs', targetPrefix: 'AmazonSQS', contentType: 'application/x-amz-json-1.0' },
   logs: { signingName: 'logs', targetPrefix: 'Logs_20140328', contentType: 'application/x-amz-json-1.1' },
   kms: { signingName: 'kms', targetPrefix: 'TrentService', contentType: 'application/x-amz-json-1.1' },
+  ecr: {
+    signingName: 'ecr',
+    targetPrefix: 'AmazonEC2ContainerRegistry_V20150921',
+    contentType: 'application/x-amz-json-1.1',
+    host: 'api.ecr',
+  },
 } as const;
 
 /**
@@ -32,7 +38,8 @@ export class AwsJsonClient {
 
   async call<T>(action: string, input: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     const s = SERVICES[this.service];
-    const url = (this.endpoint ?? `https://${this.service}.${this.region}.amazonaws.com`).replace(/\/?$/, '/');
+    const host = 'host' in s ? s.host : this.service;
+    const url = (this.endpoint ?? `https://${host}.${this.region}.amazonaws.com`).replace(/\/?$/, '/');
     const body = JSON.stringify(input);
     const headers = signV4(
       {
