@@ -143,6 +143,7 @@ export class PodWorker {
       }
       try {
         await this.volumes.setUp(this.sandbox, { hostIP: this.deps.hostIP, podIP: this.podIP });
+        this.warnUnenforcedVolumes();
         return true;
       } catch (e) {
         this.event('Warning', 'FailedMount', (e as Error).message);
@@ -150,6 +151,24 @@ export class PodWorker {
       }
     }
     return false;
+  }
+
+  /**
+   * A disk emptyDir's sizeLimit is enforced by kubelet's eviction manager, which kumo nodes do not have
+   * yet (a memory emptyDir's is: the tmpfs is that size): said once, naming the field.
+   */
+  private warnUnenforcedVolumes() {
+    const fields = (podSpec(this.pod).volumes ?? []).flatMap((v, i) =>
+      v.emptyDir?.sizeLimit !== undefined && v.emptyDir.medium !== 'Memory'
+        ? [`spec.volumes[${i}].emptyDir.sizeLimit`]
+        : [],
+    );
+    if (fields.length)
+      this.event(
+        'Warning',
+        'ResourcesNotEnforced',
+        `${fields.join(', ')}: not enforced on this node (kubelet evicts a pod whose emptyDir outgrows it; kumo nodes do not evict yet)`,
+      );
   }
 
   /** Keeps configMap, secret, downwardAPI and projected volumes in step with their sources (the agent's resync). */
