@@ -199,12 +199,37 @@ async function main() {
     await docker.call('DELETE', `/containers/${c.Id}?force=true`);
     return ms;
   };
+  /** The sandbox's own cost at the engine: a pause container, then a container joining its namespaces. */
+  const barePair = async (i: number): Promise<number> => {
+    const t = performance.now();
+    const sandbox = await docker.call<{ Id: string }>('POST', `/containers/create?name=bench-pause-${i}`, {
+      Image: engine?.sandboxImage,
+      Labels: { 'io.kumo.node': 'bench-bare' },
+      HostConfig: { IpcMode: 'shareable' },
+    });
+    await docker.call('POST', `/containers/${sandbox.Id}/start`);
+    await docker.call('GET', `/containers/${sandbox.Id}/json`);
+    const join = `container:${sandbox.Id}`;
+    const c = await docker.call<{ Id: string }>('POST', `/containers/create?name=bench-member-${i}`, {
+      Image: engine?.image,
+      Entrypoint: ['sleep', '3600'],
+      Cmd: [],
+      Labels: { 'io.kumo.node': 'bench-bare' },
+      HostConfig: { NetworkMode: join, IpcMode: join, UTSMode: join },
+    });
+    await docker.call('POST', `/containers/${c.Id}/start`);
+    const ms = performance.now() - t;
+    await docker.call('DELETE', `/containers/${c.Id}?force=true`);
+    await docker.call('DELETE', `/containers/${sandbox.Id}?force=true`);
+    return ms;
+  };
   await startOne('warm-up', true);
   await api('DELETE', '/api/v1/namespaces/default/pods/warm-up?gracePeriodSeconds=0');
 
   const withVolumes: number[] = [];
   const without: number[] = [];
   const bare: number[] = [];
+  const pair: number[] = [];
   for (let i = 0; i < PODS; i++) {
     // Alternate which goes first, so neither always meets the other's tail.
     const order = i % 2 === 0 ? [true, false] : [false, true];
@@ -213,6 +238,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     bare.push(await bareContainer(i));
+    pair.push(await barePair(i));
   }
   const w = stats(withVolumes);
   const n = stats(without);
@@ -220,6 +246,7 @@ async function main() {
     `\n# pod start on the docker runtime (podman ${engine.socket ? 'service' : ''}, runc), n=${PODS} each, one run`,
   );
   console.log(`bare container (Docker API create+start, no pod)  ${fmt(stats(bare))}`);
+  console.log(`bare sandbox + joined container (Docker API)      ${fmt(stats(pair))}`);
   console.log(`pod with sandbox, no volumes                      ${fmt(n)}`);
   console.log(`pod with sandbox + emptyDir + configMap           ${fmt(w)}`);
   console.log(

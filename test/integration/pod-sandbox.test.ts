@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,6 +227,8 @@ describe.skipIf(!!missing)('pod sandbox, volumes and securityContext (podman)', 
     await expect(exec(id, 'sh', '-c', 'echo x > /etc/db/password')).rejects.toThrow();
     const podDir = join(s.agentDataDir(NODE), 'pods', created.metadata.uid ?? '');
     expect(existsSync(podDir)).toBe(true);
+    // Only the agent may enter the pods directory: the files are reachable through the pod's own mounts.
+    expect(statSync(join(s.agentDataDir(NODE), 'pods')).mode & 0o777).toBe(0o700);
     await deletePod('secret-reader');
     // A force-deleted pod leaves the API at once; the agent tears it down on its next look.
     await until(() => !existsSync(podDir), 20_000);
@@ -440,5 +442,26 @@ describe.skipIf(!!missing)('pod sandbox, volumes and securityContext (podman)', 
       (await events()).some((e) => e.involvedObject.name === 'process-volume' && e.message.includes('spec.volumes[0]')),
     ).toBe(true);
     await deletePod('process-volume');
+  });
+
+  it('a container that outgrows its memory limit is killed with exit code 137', async () => {
+    await create(
+      `${ns}/pods`,
+      pod('greedy', {
+        restartPolicy: 'Never',
+        containers: [
+          container('main', 'head -c 200m /dev/zero | tail > /dev/null', {
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '16Mi' } },
+          }),
+        ],
+      }),
+    );
+    await until(async () => (await status('greedy')).phase === 'Failed', 60_000);
+    const terminated = (await status('greedy')).containerStatuses[0].state.terminated;
+    expect(terminated.exitCode).toBe(137);
+    // The reason is the engine's word: Docker sets State.OOMKilled and the agent reports OOMKilled;
+    // podman 4.3 on these cgroup-v1 hosts leaves it false (podman inspect says so too), hence Error.
+    expect(['OOMKilled', 'Error']).toContain(terminated.reason);
+    await deletePod('greedy');
   });
 });
