@@ -35,9 +35,17 @@ export async function createAgent(
   const facts = localFacts();
   // Off AWS nothing is asked of the link-local metadata addresses: offline, no packet leaves loopback.
   if (c.cloud === 'aws') facts.aws = await awsFacts(c.ecsMetadataUri);
+  // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).
+  const credentials = credentialProvider({
+    env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials,
+    ecsRelativeUri: c.cloud === 'aws' ? c.ecsCredentialsUri : undefined,
+    imds: c.cloud === 'aws',
+  });
+  // Private ECR images pull with the node's role; off AWS nothing is asked of ECR.
+  const nodeCredentials = c.cloud === 'aws' ? ecrCredentials(credentials) : undefined;
   const runtime =
     c.runtime === 'docker'
-      ? new DockerRuntime(c.dockerSocket, c.sandboxImage)
+      ? new DockerRuntime(c.dockerSocket, c.sandboxImage, nodeCredentials)
       : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
   // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
   if (runtime instanceof ProcessRuntime) {
@@ -53,12 +61,6 @@ export async function createAgent(
     internalIP: c.internalIP,
   });
   machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
-  // The small signed client, not the AWS SDK: the agent's memory budget is 50 MB (bench/agent.ts).
-  const credentials = credentialProvider({
-    env: c.sqsEndpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : c.envCredentials,
-    ecsRelativeUri: c.cloud === 'aws' ? c.ecsCredentialsUri : undefined,
-    imds: c.cloud === 'aws',
-  });
   const sqs = new AwsJsonClient('sqs', c.region, credentials, c.sqsEndpoint);
   const token = await nodeCredential({
     server: c.server,
@@ -82,8 +84,7 @@ export async function createAgent(
     podsDir: join(c.dataDir, 'pods'),
     dns: { clusterDomain: c.clusterDomain },
     allowPrivileged: c.allowPrivileged,
-    // Private ECR images pull with the node's role; off AWS nothing is asked of ECR.
-    ...(c.cloud === 'aws' ? { nodeCredentials: ecrCredentials(credentials) } : {}),
+    nodeCredentials,
     wakeSource: (url) => new SqsWakeSource(sqs, url),
     backoff: extra.backoff,
     log: extra.log,

@@ -6,6 +6,7 @@ import type { AgentEvent, PodRef, PodStatusReport, RegisterRequest, SyncResponse
 import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
 import { PodWorker } from './pod-worker.js';
+import { PodVolumes } from './volumes/pod-volumes.js';
 import {
   LABELS,
   type ContainerInfo,
@@ -227,7 +228,18 @@ export class Agent {
       this.stats.fetches++;
       this.lastFetchAt = now;
       this.digest = res.digest;
-      if (res.pods) await this.reconcile(res.pods);
+      if (res.pods) {
+        await this.reconcile(res.pods);
+        const byUid = new Map(res.pods.map((p) => [p.metadata.uid ?? '', p]));
+        // The pods as fetched: their labels and annotations feed downwardAPI volumes.
+        for (const [uid, w] of this.workers) {
+          const pod = byUid.get(uid);
+          if (pod) w.observe(pod);
+        }
+        // What is left on disk of pods no longer here (deleted while this agent was down, say) goes.
+        const removed = PodVolumes.removeOrphans(this.o.podsDir, new Set([...this.workers.keys(), ...byUid.keys()]));
+        if (removed) this.log(`removed the volumes of ${removed} pod(s) no longer on this node`);
+      }
       // Volumes follow their ConfigMaps and Secrets once per resync (kubelet's sync period).
       for (const w of this.workers.values()) void w.refreshVolumes();
     }

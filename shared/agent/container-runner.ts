@@ -165,7 +165,9 @@ export class ContainerRunner {
         const failed = await this.runHook(preStop, this.containerId, graceSeconds * 1000);
         if (failed) this.deps.event('Warning', 'FailedPreStopHook', failed, this.fieldPath);
       }
-      const left = Math.max(0, graceSeconds - Math.floor((this.deps.timers.now() - began) / 1000));
+      // kubelet leaves at least 2 s between SIGTERM and SIGKILL however long preStop took (minimumGracePeriodInSeconds).
+      const spent = Math.floor((this.deps.timers.now() - began) / 1000);
+      const left = preStop && graceSeconds > 0 ? Math.max(2, graceSeconds - spent) : graceSeconds;
       await this.deps.runtime.stop(this.containerId, left).catch(() => undefined);
     }
     await this.loop;

@@ -108,7 +108,11 @@ export const POD_FIELDS: FieldRow[] = [
   both(`${C}.lifecycle`, 'yes', 'postStart and preStop: exec, httpGet, sleep (tcpSocket fails as in kubelet)'),
   both(`${C}.livenessProbe`, 'yes', 'exec, httpGet, tcpSocket, grpc'),
   both(`${C}.name`, 'yes', ''),
-  both(`${C}.ports`, 'yes', 'hostPort maps to the sandbox (docker); the process runtime shares the host network'),
+  both(
+    `${C}.ports`,
+    'yes',
+    'hostPort (on hostIP) maps to the sandbox (docker); the process runtime shares the host network',
+  ),
   both(`${C}.readinessProbe`, 'yes', 'exec, httpGet, tcpSocket, grpc'),
   both(`${C}.resizePolicy`, 'yes', 'resources are immutable, so there is no resize to apply it to'),
   {
@@ -135,7 +139,7 @@ export const POD_FIELDS: FieldRow[] = [
   both(`${C}.volumeMounts`, 'yes', 'see the mount fields; the process runtime mounts none (waits)'),
   both(`${C}.workingDir`, 'yes', ''),
 
-  dockerOnly(`${PSC}.appArmorProfile`, 'RuntimeDefault is the engine default, Unconfined as asked'),
+  dockerOnly(`${PSC}.appArmorProfile`, 'RuntimeDefault is the engine default, Unconfined as asked; Localhost waits'),
   dockerOnly(
     `${PSC}.fsGroup`,
     'volume files and directories get the group (setgid, group-readable), and the group joins the containers',
@@ -157,7 +161,7 @@ export const POD_FIELDS: FieldRow[] = [
   both(`${PSC}.windowsOptions`, 'yes', 'ignored on Linux, as kubelet does'),
 
   dockerOnly(`${CSC}.allowPrivilegeEscalation`, 'false sets no_new_privs'),
-  dockerOnly(`${CSC}.appArmorProfile`, 'as the pod field'),
+  dockerOnly(`${CSC}.appArmorProfile`, 'as the pod field; Localhost waits'),
   dockerOnly(`${CSC}.capabilities`, 'add and drop'),
   dockerOnly(`${CSC}.privileged`, 'only on nodes started with --allow-privileged; elsewhere waits'),
   both(`${CSC}.procMount`, 'yes', 'Default; Unmasked waits'),

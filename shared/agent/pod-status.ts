@@ -19,7 +19,8 @@ export interface PodView {
   init: ContainerView[];
   main: ContainerView[];
   hostIP: string;
-  podIP: string;
+  /** Unset until the pod's sandbox has an address. */
+  podIP?: string;
   startTime: string;
   /** Set once, by the caller, when the transition time of a condition must be kept. */
   now: string;
@@ -77,8 +78,7 @@ export function podStatus(v: PodView) {
       condition('Ready', containersReady, 'ContainersNotReady'),
     ],
     hostIP: v.hostIP,
-    podIP: v.podIP,
-    podIPs: [{ ip: v.podIP }],
+    ...(v.podIP ? { podIP: v.podIP, podIPs: [{ ip: v.podIP }] } : {}),
     startTime: v.startTime,
     ...(v.init.length ? { initContainerStatuses: v.init.map(containerStatus) } : {}),
     containerStatuses: v.main.map(containerStatus),

@@ -44,6 +44,9 @@ export class PodWorker {
   private sandbox?: SandboxInfo;
   private readonly volumes: PodVolumes;
   private interruptWait?: () => void;
+  private observed: KubeObject;
+  /** The sandbox and volumes being made: termination waits for it, so nothing is made after teardown. */
+  private preparing?: Promise<boolean>;
 
   constructor(
     readonly pod: KubeObject,
@@ -52,6 +55,7 @@ export class PodWorker {
     adoptedSandbox?: SandboxInfo,
   ) {
     this.startTime = isoAt(deps.timers.now());
+    this.observed = pod;
     this.sandbox = adoptedSandbox?.running ? adoptedSandbox : undefined;
     this.volumes = new PodVolumes(pod, deps.podsDir, { lookup: deps.lookup, now: () => deps.timers.now() });
     const spec = podSpec(pod);
@@ -74,7 +78,7 @@ export class PodWorker {
         if (!this.sandbox) throw new Error('the pod sandbox is not running');
         return this.sandbox;
       },
-      podIP: () => this.podIP,
+      podIP: () => this.podIP ?? this.deps.hostIP,
       mounts: (mounts, env) => this.volumes.mountsFor(mounts, env),
       terminationFile: (container, instance) => {
         const path = this.volumes.terminationFile(container, instance);
@@ -107,9 +111,13 @@ export class PodWorker {
     );
   }
 
-  /** The sandbox's IP, or the node's before there is one and on runtimes that share the host network. */
-  private get podIP(): string {
-    return this.sandbox?.ip ?? this.deps.hostIP;
+  /**
+   * The sandbox's IP; the node's on the host network and on runtimes without a network of their own.
+   * None before the sandbox exists, as in Kubernetes (podIP is empty until the sandbox has one).
+   */
+  private get podIP(): string | undefined {
+    if (this.sandbox) return this.sandbox.ip ?? this.deps.hostIP;
+    return this.deps.runtime.features.has('sandboxNetwork') ? undefined : this.deps.hostIP;
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string) {
@@ -142,7 +150,9 @@ export class PodWorker {
         continue;
       }
       try {
-        await this.volumes.setUp(this.sandbox, { hostIP: this.deps.hostIP, podIP: this.podIP });
+        // A runtime that mounts nothing gets no files on the host either (its containers that mount wait).
+        if (this.deps.runtime.features.has('volumes'))
+          await this.volumes.setUp(this.sandbox, { hostIP: this.deps.hostIP, podIP: this.podIP });
         this.warnUnenforcedVolumes();
         return true;
       } catch (e) {
@@ -174,7 +184,12 @@ export class PodWorker {
   /** Keeps configMap, secret, downwardAPI and projected volumes in step with their sources (the agent's resync). */
   async refreshVolumes(): Promise<void> {
     if (this.terminating || !this.sandbox) return;
-    await this.volumes.refresh({ hostIP: this.deps.hostIP, podIP: this.podIP }).catch(() => undefined);
+    await this.volumes.refresh(this.observed, { hostIP: this.deps.hostIP, podIP: this.podIP }).catch(() => undefined);
+  }
+
+  /** The pod as the control plane last sent it (labels and annotations change; the spec does not). */
+  observe(pod: KubeObject): void {
+    this.observed = pod;
   }
 
   /** The pod's imagePullSecrets, read afresh for each pull; a missing one is kubelet's warning, not a failure. */
@@ -220,7 +235,8 @@ export class PodWorker {
   }
 
   private async runAll() {
-    if (!(await this.prepare())) return;
+    this.preparing = this.prepare();
+    if (!(await this.preparing)) return;
     for (const r of this.init) {
       if (r.finished) continue;
       await r.start();
@@ -236,6 +252,8 @@ export class PodWorker {
       this.interruptWait?.();
       await Promise.all([...this.init, ...this.main].map((r) => r.stop(graceSeconds, reason)));
       await Promise.all([...this.init, ...this.main].map((r) => r.cleanUp()));
+      // A sandbox or volume in the making is finished first, then removed with the rest.
+      await this.preparing?.catch(() => false);
       // After its containers: the sandbox, then the volumes (a Secret's files leave the node with the pod).
       const sandbox = this.sandbox ?? (await this.findSandbox());
       if (sandbox) await this.deps.runtime.removeSandbox(sandbox.id).catch(() => undefined);

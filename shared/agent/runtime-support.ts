@@ -101,10 +101,13 @@ export function unhonouredField(
   const procMount = c.securityContext?.procMount;
   if (procMount && procMount !== 'Default')
     return `${at}.securityContext.procMount: only "Default" is supported, not ${JSON.stringify(procMount)}`;
-  const localhost = [
-    c.securityContext?.seccompProfile,
-    (pod.spec?.securityContext as PodSpecView['securityContext'])?.seccompProfile,
-  ].find((p) => p?.type === 'Localhost');
-  if (localhost) return `${at}.securityContext.seccompProfile: Localhost profiles are not supported on kumo nodes`;
+  // Localhost profiles name a file on the node, which kumo nodes do not provision: the effective one
+  // (the container's over the pod's) decides, and the message names the field that asked.
+  const eff = effectiveContext(pod, c);
+  for (const key of ['seccompProfile', 'appArmorProfile'] as const)
+    if (eff[key]?.type === 'Localhost') {
+      const field = c.securityContext?.[key] ? `${at}.securityContext.${key}` : `spec.securityContext.${key}`;
+      return `${field}: Localhost profiles are not supported on kumo nodes`;
+    }
   return undefined;
 }

@@ -15,6 +15,13 @@ export interface DnsSettings {
   clusterDomain: string;
 }
 
+interface ContainerPortView {
+  containerPort: number;
+  hostPort?: number;
+  hostIP?: string;
+  protocol?: 'TCP' | 'UDP';
+}
+
 interface PodSpecView {
   hostname?: string;
   subdomain?: string;
@@ -26,8 +33,8 @@ interface PodSpecView {
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
   securityContext?: { sysctls?: { name: string; value: string }[] };
   volumes?: { name: string; emptyDir?: { medium?: string; sizeLimit?: string | number } }[];
-  containers?: { ports?: { containerPort: number; hostPort?: number; protocol?: 'TCP' | 'UDP' }[] }[];
-  initContainers?: { ports?: { containerPort: number; hostPort?: number; protocol?: 'TCP' | 'UDP' }[] }[];
+  containers?: { ports?: ContainerPortView[] }[];
+  initContainers?: { ports?: ContainerPortView[] }[];
 }
 
 export function sandboxName(pod: KubeObject): string {
@@ -43,8 +50,8 @@ export function dnsFor(pod: KubeObject, dns: DnsSettings): { dns?: SandboxSpec['
   const policy = spec.dnsPolicy ?? 'ClusterFirst';
   const cfg = spec.dnsConfig;
   const options = (cfg?.options ?? []).map((o) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name));
-  const clusterFirst = policy === 'ClusterFirst' || (policy === 'ClusterFirstWithHostNet' && spec.hostNetwork);
-  const usesCluster = clusterFirst || (policy === 'ClusterFirstWithHostNet' && !spec.hostNetwork);
+  // kubelet: ClusterFirst on the host network is Default (ClusterFirstWithHostNet asks for the cluster's).
+  const usesCluster = (policy === 'ClusterFirst' && !spec.hostNetwork) || policy === 'ClusterFirstWithHostNet';
   if (usesCluster && dns.clusterDNS) {
     const ns = pod.metadata.namespace ?? 'default';
     return {
@@ -80,6 +87,7 @@ export function sandboxSpec(pod: KubeObject, nodeName: string, dns: DnsSettings)
     (c.ports ?? []).map((p) => ({
       containerPort: p.containerPort,
       hostPort: p.hostPort,
+      ...(p.hostIP ? { hostIP: p.hostIP } : {}),
       protocol: p.protocol ?? 'TCP',
     })),
   );

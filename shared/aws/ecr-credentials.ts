@@ -8,9 +8,11 @@ import type { AwsJsonClient } from './lite/json-client.js';
  * with the node's role through the lite client and kept until shortly before it expires (12 h).
  */
 
-/** The registry hosts the provider serves, as cloud-provider-aws matches them. */
-const ECR_HOST =
-  /^(\d{12})\.dkr[.-]ecr(-fips)?\.([a-zA-Z0-9][a-zA-Z0-9-_]*)\.(amazonaws\.com(\.cn)?|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$/;
+/**
+ * The registry hosts served: cloud-provider-aws's pattern narrowed to the commercial partition's
+ * non-FIPS endpoints, the only ECR API the lite client calls (`api.ecr.<region>.amazonaws.com`).
+ */
+const ECR_HOST = /^(\d{12})\.dkr\.ecr\.()([a-z0-9][a-z0-9-]*)\.amazonaws\.com$/;
 /** Renew this long before the token expires, so a pull never starts with a token about to lapse. */
 const RENEW_BEFORE_MS = 15 * 60_000;
 

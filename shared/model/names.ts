@@ -75,7 +75,10 @@ export function configMapKey(v: string): string[] {
     errs.push(
       "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name')",
     );
-  if (v === '.' || v === '..') errs.push("must not be '.' or '..'");
+  // hasChDirPrefix: kubelet's atomic writer owns `..data` and the `..<timestamp>` directories.
+  if (v === '.') errs.push("must not be '.'");
+  else if (v === '..') errs.push("must not be '..'");
+  else if (v.startsWith('..')) errs.push("must not start with '..'");
   return errs;
 }
 

@@ -59,10 +59,44 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isPlainObject) :
 const set = (v: unknown) => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0);
 const nonEmpty = (v: unknown) => isPlainObject(v) && Object.keys(v).length > 0;
 
+/** validateLocalNonReservedPath: relative, no `..` element, not starting with `..` (kubelet's reserved names). */
+function localPathProblems(p: unknown, field: string): StatusCause[] {
+  if (typeof p !== 'string') return [];
+  if (p === '') return [cause.required(field)];
+  if (p.startsWith('/')) return [cause.invalid(field, p, 'must be a relative path')];
+  if (p.split('/').includes('..')) return [cause.invalid(field, p, "must not contain '..'")];
+  if (p.startsWith('..')) return [cause.invalid(field, p, "must not start with '..'")];
+  return [];
+}
+
+/** File modes of projected files: 0 to 0777 (no setuid, setgid or sticky bits). */
+function modeProblems(mode: unknown, field: string): StatusCause[] {
+  if (mode === undefined || (typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 0o777))
+    return [];
+  return [cause.invalid(field, mode, 'must be a number between 0 and 0777 (octal), both inclusive')];
+}
+
+/** items (KeyToPath or DownwardAPIVolumeFile) and modes of one projection source found at `at`. */
+function projectionProblems(source: unknown, at: string): StatusCause[] {
+  if (!isPlainObject(source)) return [];
+  const out = modeProblems(source.defaultMode, `${at}.defaultMode`);
+  arr(source.items).forEach((item, k) => {
+    out.push(...localPathProblems(item.path, `${at}.items[${k}].path`));
+    out.push(...modeProblems(item.mode, `${at}.items[${k}].mode`));
+  });
+  return out;
+}
+
 function volumeProblems(volumes: Obj[], at: string): StatusCause[] {
   const out: StatusCause[] = [];
   volumes.forEach((v, i) => {
     const path = `${at}.volumes[${i}]`;
+    for (const kind of ['configMap', 'secret', 'downwardAPI', 'projected'])
+      out.push(...projectionProblems(v[kind], `${path}.${kind}`));
+    arr(isPlainObject(v.projected) ? v.projected.sources : undefined).forEach((src, j) => {
+      for (const kind of ['configMap', 'secret', 'downwardAPI'])
+        out.push(...projectionProblems(src[kind], `${path}.projected.sources[${j}].${kind}`));
+    });
     for (const key of Object.keys(v)) {
       if (key === 'name' || (SUPPORTED_VOLUMES as readonly string[]).includes(key)) continue;
       out.push(

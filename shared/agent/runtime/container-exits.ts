@@ -29,7 +29,11 @@ export class ContainerExits {
       w = { promise, resolve };
       this.waiters.set(id, w);
     }
-    this.running ??= this.listen();
+    // Listening again after close(): an agent stopped earlier may still be told to stop its pods.
+    if (!this.running) {
+      this.closed = false;
+      this.running = this.listen().finally(() => (this.running = undefined));
+    }
     // It may have exited before this waiter was registered: the stream would never say so.
     void this.check(id);
     return w.promise;
@@ -40,6 +44,11 @@ export class ContainerExits {
     if (!w) return;
     this.waiters.delete(id);
     w.resolve();
+  }
+
+  /** Looks again now (after a stop or remove this runtime made): resolves the waiter when it is not running. */
+  async recheck(id: string): Promise<void> {
+    if (this.waiters.has(id)) await this.check(id);
   }
 
   private async check(id: string): Promise<void> {
@@ -60,9 +69,8 @@ export class ContainerExits {
         if ((res.statusCode ?? 500) >= 400) throw new Error(`events: ${res.statusCode}`);
         this.stream = res;
         attempt = 0;
-        // What happened while the stream was down.
-        await Promise.all([...this.waiters.keys()].map((id) => this.check(id)));
-        await new Promise<void>((resolve) => {
+        // Listening before anything else: a stream that closes while the checks below run must still end this round.
+        const ended = new Promise<void>((resolve) => {
           let pending = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
@@ -87,7 +95,11 @@ export class ContainerExits {
           res.on('end', resolve);
           res.on('error', () => resolve());
           res.on('close', resolve);
+          if (res.destroyed) resolve();
         });
+        // What happened while the stream was down.
+        await Promise.all([...this.waiters.keys()].map((id) => this.check(id)));
+        await ended;
       } catch {
         // the engine is restarting: try again
       }
@@ -95,6 +107,10 @@ export class ContainerExits {
     }
   }
 
+  /**
+   * Stops listening. Waiters stay pending on purpose: the agent is going and its containers stay
+   * running; a released waiter would read as an exit and restart a twin.
+   */
   close(): void {
     this.closed = true;
     this.stream?.destroy();

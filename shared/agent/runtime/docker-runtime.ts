@@ -85,6 +85,7 @@ export class DockerRuntime implements ContainerRuntime {
     socketPath: string,
     /** The infra container's image: it only holds the pod's namespaces (pause, or catatonit -P). */
     private readonly sandboxImage: string,
+    private readonly nodeCredentials?: (image: string) => Promise<RegistryAuth[]>,
   ) {
     this.api = new DockerApi(socketPath);
     this.exits = new ContainerExits(this.api);
@@ -160,7 +161,8 @@ export class DockerRuntime implements ContainerRuntime {
       .catch(() => undefined);
     if (existing?.State?.Running) return sandboxOf(existing, volumes);
     if (existing) await this.removeSandbox(existing.Id);
-    await this.ensureImage(this.sandboxImage, 'IfNotPresent');
+    // The node's own credentials: a sandbox image mirrored into private ECR pulls with the node's role.
+    await this.ensureImage(this.sandboxImage, 'IfNotPresent', (await this.nodeCredentials?.(this.sandboxImage)) ?? []);
     for (const v of spec.memoryVolumes) {
       await this.api
         .call('DELETE', `/volumes/${encodeURIComponent(volumes[v.name] ?? '')}?force=true`)
@@ -177,7 +179,8 @@ export class DockerRuntime implements ContainerRuntime {
     for (const p of spec.ports) {
       const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
       exposed[key] = {};
-      if (p.hostPort && !spec.hostNetwork) bindings[key] = [{ HostPort: String(p.hostPort) }];
+      if (p.hostPort && !spec.hostNetwork)
+        bindings[key] = [{ HostPort: String(p.hostPort), ...(p.hostIP ? { HostIp: p.hostIP } : {}) }];
     }
     const created = await this.api.call<{ Id: string }>(
       'POST',
@@ -313,6 +316,8 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (e) {
       if (!(e instanceof DockerApiError) || (e.status !== 304 && e.status !== 404)) throw e;
     }
+    // The engine answers a stop once the container has exited: its waiter need not hear it from the stream.
+    await this.exits.recheck(id);
   }
 
   async remove(id: string): Promise<void> {

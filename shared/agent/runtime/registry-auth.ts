@@ -76,12 +76,10 @@ export function entriesOf(type: string | undefined, payload: string): RegistryAu
 
 /** The credentials for an image from `auth`, or undefined to pull anonymously. */
 export function authFor(registry: string, auth: RegistryAuth[], image?: string): RegistryAuth | undefined {
-  const repoPath = image
-    ? image
-        .split('/')
-        .slice(registry === DOCKER_HUB && !image.includes('.') ? 0 : 1)
-        .join('/')
-    : '';
+  // The repository path after the registry host (all of it for a Docker Hub image named without one).
+  const first = image?.split('/')[0] ?? '';
+  const named = !!image?.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const repoPath = image ? (named ? image.slice(first.length + 1) : image) : '';
   const candidates = auth
     .map((a) => ({ a, key: parseKey(a.serveraddress) }))
     .filter(({ key }) => hostMatches(key.host, registry) && (!key.path || repoPath.startsWith(key.path)))

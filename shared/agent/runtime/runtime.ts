@@ -46,6 +46,8 @@ export const LABELS = {
 export interface PortMapping {
   containerPort: number;
   hostPort?: number;
+  /** The node address the hostPort binds (all of them when unset). */
+  hostIP?: string;
   protocol: 'TCP' | 'UDP';
 }
 

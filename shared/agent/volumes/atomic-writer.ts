@@ -12,7 +12,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Payload } from './projection.js';
 
 /**
@@ -53,8 +53,23 @@ function samePayload(dir: string, payload: Payload, owner: Ownership): boolean {
   }
 }
 
+/**
+ * kubelet's validatePayload: every path relative, with no `..` element, not starting with `..` (the
+ * writer's own names), and a mode without setuid, setgid or sticky bits. Admission checks the same;
+ * this guards objects stored before it did.
+ */
+function checkPayload(payload: Payload): void {
+  for (const [path, file] of payload) {
+    if (isAbsolute(path)) throw new Error(`invalid path: must be relative path: ${path}`);
+    if (path.split('/').includes('..')) throw new Error(`invalid path: must not contain '..': ${path}`);
+    if (path.startsWith('..')) throw new Error(`invalid path: must not start with '..': ${path}`);
+    if (file.mode & ~0o777) throw new Error(`invalid mode ${file.mode.toString(8)} for ${path}: at most 0777`);
+  }
+}
+
 /** Writes `payload` into `dir` if it differs from what is there; true when it wrote. `stamp` names the version. */
 export function writeAtomically(dir: string, payload: Payload, stamp: string, owner: Ownership = {}): boolean {
+  checkPayload(payload);
   mkdirSync(dir, { recursive: true });
   if (samePayload(dir, payload, owner)) return false;
   const previous = (() => {

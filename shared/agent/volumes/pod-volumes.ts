@@ -1,4 +1,16 @@
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, normalize } from 'node:path';
 import type { KubeObject } from '../../model/types.js';
 import { podSpec } from '../../model/typed.js';
@@ -57,6 +69,33 @@ const stampOf = (ms: number) =>
     .replace(/\.\d+Z$/, '')
     .replace(/[-T:]/g, '_');
 
+/**
+ * The host path a subPath names inside a writable volume, made if missing (as kubelet does). A
+ * container may have planted symlinks in the volume (CVE-2017-1002101): each component is resolved,
+ * must stay inside the volume, and the engine is given the resolved path, never one with links.
+ */
+function subPathWithin(root: string, rel: string): string {
+  const rootReal = realpathSync(root);
+  const inside = (p: string) => p === rootReal || p.startsWith(`${rootReal}/`);
+  let current = rootReal;
+  for (const part of rel.split('/').filter((x) => x && x !== '.')) {
+    const next = join(current, part);
+    let st;
+    try {
+      st = lstatSync(next);
+    } catch {
+      mkdirSync(next, { mode: 0o777 });
+      chmodSync(next, statSync(current).mode & 0o7777);
+      current = next;
+      continue;
+    }
+    const real = st.isSymbolicLink() ? realpathSync(next) : next;
+    if (!inside(real)) throw new MountError(`subPath ${JSON.stringify(rel)} resolves outside the volume`);
+    current = real;
+  }
+  return current;
+}
+
 /** kubelet's hostPath type checks (pkg/volume/hostpath: checkTypeInternal), with its messages. */
 function checkHostPath(path: string, type: string | undefined): void {
   const stat = () => {
@@ -80,6 +119,8 @@ function checkHostPath(path: string, type: string | undefined): void {
   };
   switch (type ?? '') {
     case '':
+      // No checks; a missing path becomes a directory, as Docker's and containerd's bind mounts make it.
+      if (!st) mkdirSync(path, { recursive: true, mode: 0o755 });
       return;
     case 'Directory':
     case 'DirectoryOrCreate':
@@ -106,10 +147,12 @@ function checkHostPath(path: string, type: string | undefined): void {
 export class PodVolumes {
   private readonly ready = new Map<string, Ready>();
   private readonly podDir: string;
+  /** Torn down: no write may happen after this (a lookup in flight must not bring a Secret's files back). */
+  private closed = false;
   private readonly owner: Ownership;
 
   constructor(
-    private readonly pod: KubeObject,
+    private pod: KubeObject,
     podsDir: string,
     private readonly deps: { lookup: Lookup; now: () => number },
   ) {
@@ -135,6 +178,7 @@ export class PodVolumes {
    */
   async setUp(sandbox: SandboxInfo, facts: PodFacts): Promise<void> {
     for (const v of this.volumes) {
+      if (this.closed) throw new MountError('the pod is being removed');
       if (this.ready.has(v.name)) continue;
       try {
         this.ready.set(v.name, await this.setUpOne(v, sandbox, facts));
@@ -154,7 +198,9 @@ export class PodVolumes {
       throw new MountError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
     if (isProjected(v)) {
       const dir = this.dirOf(v);
-      writeAtomically(dir, await payloadOf(this.pod, v, this.deps.lookup, facts), stampOf(this.deps.now()), this.owner);
+      const payload = await payloadOf(this.pod, v, this.deps.lookup, facts);
+      if (this.closed) throw new MountError('the pod is being removed');
+      writeAtomically(dir, payload, stampOf(this.deps.now()), this.owner);
       return { source: dir, kind: 'bind', readOnly: true, atomic: true };
     }
     if (v.emptyDir?.medium === 'Memory') {
@@ -172,11 +218,14 @@ export class PodVolumes {
   }
 
   /** Brings configMap, secret, downwardAPI and projected volumes up to date; the names of those that changed. */
-  async refresh(facts: PodFacts): Promise<string[]> {
+  async refresh(pod: KubeObject, facts: PodFacts): Promise<string[]> {
+    // The pod as last fetched: its labels and annotations feed downwardAPI files.
+    this.pod = pod;
     const changed: string[] = [];
     for (const v of this.volumes) {
       if (!isProjected(v) || !this.ready.has(v.name)) continue;
       const payload = await payloadOf(this.pod, v, this.deps.lookup, facts).catch(() => undefined);
+      if (this.closed) break;
       // A source that vanished keeps the last files, as kubelet does.
       if (payload && writeAtomically(this.dirOf(v), payload, stampOf(this.deps.now()), this.owner))
         changed.push(v.name);
@@ -197,17 +246,7 @@ export class PodVolumes {
           throw new MountError(`subPath ${JSON.stringify(sub)} must be a relative path within the volume`);
         if (ready.kind !== 'bind')
           throw new MountError(`subPath is not supported for the memory emptyDir "${m.name}" on this runtime`);
-        if (ready.atomic) source = resolveInVolume(source, rel);
-        else {
-          source = join(source, rel);
-          // kubelet creates a missing subPath directory in a writable volume.
-          try {
-            statSync(source);
-          } catch {
-            mkdirSync(source, { recursive: true, mode: 0o777 });
-            chmodSync(source, 0o777);
-          }
-        }
+        source = ready.atomic ? resolveInVolume(source, rel) : subPathWithin(source, rel);
       }
       return { source, kind: ready.kind, target: m.mountPath, readOnly: ready.readOnly || m.readOnly === true };
     });
@@ -242,8 +281,22 @@ export class PodVolumes {
     }
   }
 
-  /** Removes everything of this pod's on disk (its Secrets' files included). */
+  /** Removes everything of this pod's on disk (its Secrets' files included); nothing is written after. */
   tearDown(): void {
+    this.closed = true;
     rmSync(this.podDir, { recursive: true, force: true });
+  }
+
+  /** Removes the directories of pods this node no longer runs (kubelet's cleanupOrphanedPodDirs); returns how many. */
+  static removeOrphans(podsDir: string, keep: ReadonlySet<string>): number {
+    let names: string[];
+    try {
+      names = readdirSync(podsDir);
+    } catch {
+      return 0;
+    }
+    const orphans = names.filter((uid) => !keep.has(uid));
+    for (const uid of orphans) rmSync(join(podsDir, uid), { recursive: true, force: true });
+    return orphans.length;
   }
 }

@@ -1,4 +1,14 @@
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +16,8 @@ import { authFor, entriesOf, registryOf } from '../../../shared/agent/runtime/re
 import { dnsFor, sandboxSpec } from '../../../shared/agent/sandbox-config.js';
 import { containerSecurity, cpuShares, verifyRunAsNonRoot } from '../../../shared/agent/security.js';
 import { resolveInVolume, writeAtomically } from '../../../shared/agent/volumes/atomic-writer.js';
+import { PodVolumes } from '../../../shared/agent/volumes/pod-volumes.js';
+import { podSupportProblems } from '../../../shared/model/pod-support.js';
 import { MountError, payloadOf } from '../../../shared/agent/volumes/projection.js';
 import type { KubeObject } from '../../../shared/model/types.js';
 
@@ -287,5 +299,82 @@ describe('registry credentials from pull secrets', () => {
     });
     expect(authFor('r.example.com', auth, 'r.example.com/other/app:1')?.username).toBe('wild');
     expect(authFor('elsewhere.io', auth, 'elsewhere.io/app')).toBeUndefined();
+  });
+});
+
+describe('volume paths cannot leave the pod (the review of issue 17)', () => {
+  it('admission refuses item paths outside the volume and modes beyond 0777, as Kubernetes does', () => {
+    const causes = podSupportProblems(
+      {
+        containers: [{ name: 'c', image: 'x' }],
+        volumes: [
+          { name: 'a', secret: { secretName: 's', items: [{ key: 'k', path: '../../etc/cron.d/x' }] } },
+          { name: 'b', configMap: { name: 'c', defaultMode: 0o4755, items: [{ key: 'k', path: '/abs' }] } },
+          { name: 'd', downwardAPI: { items: [{ path: '..data', fieldRef: { fieldPath: 'metadata.name' } }] } },
+          {
+            name: 'e',
+            projected: { sources: [{ secret: { name: 's', items: [{ key: 'k', path: 'ok', mode: 0o1777 }] } }] },
+          },
+        ],
+      },
+      'spec',
+    );
+    expect(causes.map((c) => [c.field, c.message])).toEqual([
+      ['spec.volumes[0].secret.items[0].path', `Invalid value: "../../etc/cron.d/x": must not contain '..'`],
+      [
+        'spec.volumes[1].configMap.defaultMode',
+        'Invalid value: 2541: must be a number between 0 and 0777 (octal), both inclusive',
+      ],
+      ['spec.volumes[1].configMap.items[0].path', 'Invalid value: "/abs": must be a relative path'],
+      ['spec.volumes[2].downwardAPI.items[0].path', `Invalid value: "..data": must not start with '..'`],
+      [
+        'spec.volumes[3].projected.sources[0].secret.items[0].mode',
+        'Invalid value: 1023: must be a number between 0 and 0777 (octal), both inclusive',
+      ],
+    ]);
+  });
+
+  it('the writer refuses such a payload too (objects stored before admission checked it)', () => {
+    const dir = tmp();
+    expect(() => writeAtomically(join(dir, 'v'), new Map([['../escaped', file('x')]]), 's')).toThrow(
+      /must not contain '\.\.'/,
+    );
+    expect(() => writeAtomically(join(dir, 'v'), new Map([['f', file('x', 0o4755)]]), 's')).toThrow(/at most 0777/);
+    expect(existsSync(join(dir, 'escaped'))).toBe(false);
+  });
+
+  it('a subPath through a symlink a container planted must stay inside the volume (CVE-2017-1002101)', async () => {
+    const podsDir = tmp();
+    const uid = 'u-1';
+    const p = pod({ volumes: [{ name: 'scratch', emptyDir: {} }] }, { uid });
+    const volumes = new PodVolumes(p, podsDir, { lookup: async () => undefined, now: () => 0 });
+    await volumes.setUp({ id: 's', labels: {}, running: true, volumes: {} }, {});
+    const root = join(podsDir, uid, 'volumes', 'kubernetes.io~empty-dir', 'scratch');
+    symlinkSync('/', join(root, 'host'));
+    mkdirSync(join(root, 'inner'));
+    symlinkSync('inner', join(root, 'alias'));
+    expect(() => volumes.mountsFor([{ name: 'scratch', mountPath: '/m', subPath: 'host' }], {})).toThrow(
+      /resolves outside the volume/,
+    );
+    expect(() => volumes.mountsFor([{ name: 'scratch', mountPath: '/m', subPath: 'host/etc' }], {})).toThrow(
+      /resolves outside the volume/,
+    );
+    // A link that stays inside is followed, and the engine gets the resolved path.
+    expect(volumes.mountsFor([{ name: 'scratch', mountPath: '/m', subPath: 'alias/new' }], {})[0]?.source).toBe(
+      join(root, 'inner', 'new'),
+    );
+    volumes.tearDown();
+    expect(existsSync(join(podsDir, uid))).toBe(false);
+    // Nothing is written after teardown.
+    await expect(volumes.setUp({ id: 's', labels: {}, running: true, volumes: {} }, {})).rejects.toThrow(
+      /being removed/,
+    );
+  });
+
+  it('the directories of pods no longer on the node go', () => {
+    const podsDir = tmp();
+    for (const uid of ['keep', 'gone-1', 'gone-2']) mkdirSync(join(podsDir, uid));
+    expect(PodVolumes.removeOrphans(podsDir, new Set(['keep']))).toBe(2);
+    expect(readdirSync(podsDir)).toEqual(['keep']);
   });
 });
