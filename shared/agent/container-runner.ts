@@ -411,6 +411,7 @@ export class ContainerRunner {
             limits.memory !== undefined ? Math.ceil(parseQuantity(limits.memory) ?? 0) || undefined : undefined,
           sandbox: this.podContext.sandbox(),
           pidMode: this.pod.spec?.hostPID ? 'host' : this.pod.spec?.shareProcessNamespace ? 'pod' : 'private',
+          hostIPC: this.pod.spec?.hostIPC === true,
           mounts,
           security: containerSecurity(this.pod, d, image.user),
         },

@@ -45,6 +45,8 @@ export class PodWorker {
   private readonly volumes: PodVolumes;
   private interruptWait?: () => void;
   private observed: KubeObject;
+  /** What a changed sandbox leaves behind, removed before the pod starts again. */
+  private replaced?: { containers: ContainerInfo[]; sandbox?: SandboxInfo };
   /** The sandbox and volumes being made: termination waits for it, so nothing is made after teardown. */
   private preparing?: Promise<boolean>;
 
@@ -57,6 +59,12 @@ export class PodWorker {
     this.startTime = isoAt(deps.timers.now());
     this.observed = pod;
     this.sandbox = adoptedSandbox?.running ? adoptedSandbox : undefined;
+    // Running containers without a running sandbox (it died, or an agent from before sandboxes started
+    // them): kubelet kills and re-creates such a pod (SandboxChanged) rather than adopt it.
+    if (adopted.some((c) => c.running) && !this.sandbox && deps.runtime.features.has('sandboxNetwork')) {
+      this.replaced = { containers: adopted, sandbox: adoptedSandbox };
+      adopted = [];
+    }
     this.volumes = new PodVolumes(pod, deps.podsDir, { lookup: deps.lookup, now: () => deps.timers.now() });
     const spec = podSpec(pod);
     const restartPolicy = (spec.restartPolicy ?? 'Always') as RestartPolicy;
@@ -235,6 +243,19 @@ export class PodWorker {
   }
 
   private async runAll() {
+    if (this.replaced) {
+      const { containers, sandbox } = this.replaced;
+      this.replaced = undefined;
+      this.event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      const grace = Number(this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+      await Promise.all(
+        containers.map(async (c) => {
+          await this.deps.runtime.stop(c.id, grace).catch(() => undefined);
+          await this.deps.runtime.remove(c.id).catch(() => undefined);
+        }),
+      );
+      if (sandbox) await this.deps.runtime.removeSandbox(sandbox.id).catch(() => undefined);
+    }
     this.preparing = this.prepare();
     if (!(await this.preparing)) return;
     for (const r of this.init) {

@@ -252,4 +252,54 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
     expect(await sandboxes()).toEqual(sandboxBefore);
     expect((await status('survivor')).podIP).toBe(ipBefore);
   });
+
+  it('a pod whose sandbox died is killed and re-created when the agent next adopts it (SandboxChanged)', async () => {
+    await createPod(
+      'orphaned',
+      { command: ['sh', '-c', 'while true; do sleep 1; done'] },
+      { terminationGracePeriodSeconds: 1 },
+    );
+    await until(async () => (await status('orphaned')).phase === 'Running', 30_000);
+    const before = (await status('orphaned')).containerStatuses[0].containerID;
+    const sandboxes = async () =>
+      (
+        await engine.podman(
+          'ps',
+          '-q',
+          '--filter',
+          'label=io.kumo.pod.name=orphaned',
+          '--filter',
+          'label=io.kumo.sandbox',
+          '--filter',
+          'status=running',
+        )
+      )
+        .split('\n')
+        .filter(Boolean);
+    const [dead] = await sandboxes();
+    await agent.stop();
+    await engine.podman('kill', dead as string);
+    agent = await s.startAgent('docker-node-1', {
+      runtime: 'docker',
+      dockerSocket: engine.socket,
+      sandboxImage: engine.sandboxImage,
+    });
+    await until(async () => {
+      const items = (await api('GET', '/api/v1/namespaces/default/events')).json?.items ?? [];
+      return items.some(
+        (e: { reason: string; involvedObject: { name: string } }) =>
+          e.reason === 'SandboxChanged' && e.involvedObject.name === 'orphaned',
+      );
+    }, 30_000);
+    await until(async () => {
+      const c = (await status('orphaned')).containerStatuses?.[0];
+      return !!c?.state?.running && c.containerID !== before;
+    }, 30_000);
+    // One sandbox again, a new one.
+    await until(async () => {
+      const now = await sandboxes();
+      return now.length === 1 && now[0] !== dead;
+    }, 30_000);
+    expect(await containersOf('orphaned', true)).toHaveLength(1);
+  });
 });

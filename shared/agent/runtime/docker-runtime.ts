@@ -247,7 +247,8 @@ export class DockerRuntime implements ContainerRuntime {
         HostConfig: {
           // The sandbox's network (and with it /etc/hosts, resolv.conf, hostPorts), IPC and hostname.
           NetworkMode: sandbox,
-          IpcMode: sandbox,
+          // Docker will not let a container join the IPC of a sandbox that is on the host's: join the host's too.
+          IpcMode: spec.hostIPC ? 'host' : sandbox,
           ...(spec.pidMode === 'host' ? { PidMode: 'host' } : spec.pidMode === 'pod' ? { PidMode: sandbox } : {}),
           ...((await this.engineKind()) === 'podman' ? { UTSMode: sandbox } : {}),
           Mounts: spec.mounts.map((m) => ({

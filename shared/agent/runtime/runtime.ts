@@ -92,6 +92,8 @@ export interface ContainerSpec {
   sandbox: SandboxInfo;
   /** The node's PID namespace (hostPID), the pod's (shareProcessNamespace), or the container's own. */
   pidMode: 'host' | 'pod' | 'private';
+  /** The node's IPC namespace (hostIPC), or the sandbox's. */
+  hostIPC: boolean;
   mounts: Mount[];
   security: ContainerSecurity;
 }
