@@ -334,8 +334,13 @@ describe.skipIf(!!missing)('pod sandbox, volumes and securityContext (podman)', 
       );
       await until(async () => (await logs('private-pull', 'main')).includes('pulled-and-running'), 40_000);
       expect(registry.acceptedUsers.length).toBeGreaterThan(0);
-      const reasons = (await events()).filter((e) => e.involvedObject.name === 'private-pull').map((e) => e.reason);
-      expect(reasons).toEqual(expect.arrayContaining(['Pulling', 'Pulled', 'Started']));
+      // Events reach the API with the agent's next sync, which may come after the log line.
+      const reasons = async () =>
+        (await events()).filter((e) => e.involvedObject.name === 'private-pull').map((e) => e.reason);
+      await until(async () => {
+        const seen = await reasons();
+        return ['Pulling', 'Pulled', 'Started'].every((r) => seen.includes(r));
+      }, 15_000);
       const failed = (await events()).filter((e) => e.involvedObject.name === 'anonymous-pull').map((e) => e.message);
       expect(failed.some((m) => m.startsWith(`Failed to pull image "${image}"`))).toBe(true);
       await deletePod('anonymous-pull');
