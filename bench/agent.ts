@@ -12,24 +12,18 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_AUTH } from '../shared/auth/settings.js';
 import { TokenService } from '../shared/auth/token-service.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { handleApiRequest } from '../shared/apiserver/http/handler.js';
-import { apiDeps } from '../shared/apiserver/wiring.js';
 import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
 import { systemClock } from '../shared/util/clock.js';
-import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { DEFAULT_NODE_TIMINGS } from '../shared/apiserver/node-service.js';
-import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
-import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
-import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { functionHandlers } from '../local/event-path.js';
 import { serveLambda } from '../local/lambda-http.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { stopChild } from '../local/processes.js';
 import { dynamoCensus, requireCounted } from './dynamo-census.js';
-import { benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
+import { benchApiDeps, benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
 
 /** Extra node flags for the agent (none on nodes: heap caps did not lower RSS here, the code's footprint dominates). */
 const AGENT_NODE_FLAGS = '';
@@ -74,20 +68,9 @@ async function main() {
 
   // The API the agents talk to, with its DynamoDB requests counted (the same handler code as on AWS).
   const census = dynamoCensus();
-  const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
   const tokens = new DynamoTokenStore(b.dynamo, b.tableName);
-  const deps = apiDeps(
-    store,
-    systemClock,
-    console.error,
-    {
-      leases: new DynamoLeaseStore(b.dynamo, b.tableName),
-      wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
-      logs: new FileLogStore(join(dataDir, 'logs')),
-    },
-    // As on AWS, the agent presents its own node credential, checked (and cached) by the API.
-    { tokens, settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } }, // the benchmark itself calls without a token
-  );
+  // As on AWS, the agent presents its own node credential, checked (and cached) by the API.
+  const deps = benchApiDeps(b, dataDir, prefix, tokens);
   const nodeToken = (await new TokenService(tokens, systemClock).issueNodeCredential('bench-node')).token;
   await ensureSystemNamespaces(deps.service);
   const calls = { register: 0, sync: 0, other: 0 };

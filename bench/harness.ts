@@ -7,6 +7,15 @@ import { freePort } from '../local/ports.js';
 import { ensureObjectsTable, ensureQueues } from '../local/setup.js';
 import { startSqsEmulator } from '../local/sqs-emulator.js';
 import { startEventPath, type EventPathOptions } from '../local/event-path.js';
+import { join } from 'node:path';
+import { DEFAULT_AUTH } from '../shared/auth/settings.js';
+import { apiDeps } from '../shared/apiserver/wiring.js';
+import { systemClock } from '../shared/util/clock.js';
+import { FileLogStore } from '../shared/logs/file-log-store.js';
+import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
+import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
+import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
+import type { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 
 /** Shared benchmark plumbing: a private DynamoDB Local and SQS emulator, a write counter, percentiles. */
 
@@ -118,4 +127,22 @@ export function useBackendsForHandlers(b: Backends, extra: Record<string, string
     KUMO_SECRETS_KEY: randomBytes(32).toString('base64'),
     ...extra,
   });
+}
+
+/**
+ * The API's dependencies on the backends, as the functions wire them on AWS, in the offline
+ * development auth mode (a benchmark calls without a token); `tokens` checks agents' node credentials.
+ */
+export function benchApiDeps(b: Backends, dataDir: string, prefix: string, tokens?: DynamoTokenStore) {
+  return apiDeps(
+    new DynamoStore(b.dynamo, b.tableName, systemClock),
+    systemClock,
+    console.error,
+    {
+      leases: new DynamoLeaseStore(b.dynamo, b.tableName),
+      wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
+      logs: new FileLogStore(join(dataDir, 'logs')),
+    },
+    { ...(tokens ? { tokens } : {}), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
+  );
 }

@@ -16,22 +16,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_AUTH } from '../shared/auth/settings.js';
 import { handleApiRequest } from '../shared/apiserver/http/handler.js';
-import { apiDeps } from '../shared/apiserver/wiring.js';
 import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
 import { DockerApi } from '../shared/agent/runtime/docker-api.js';
-import { systemClock } from '../shared/util/clock.js';
-import { FileLogStore } from '../shared/logs/file-log-store.js';
-import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
-import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
-import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { functionHandlers } from '../local/event-path.js';
 import { serveLambda } from '../local/lambda-http.js';
 import { ensureSystemNamespaces } from '../local/setup.js';
 import { stopChild } from '../local/processes.js';
 import { startPodman, type Podman } from '../local/podman.js';
-import { benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
+import { benchApiDeps, benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,18 +74,7 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-podstart-'));
   const prefix = `bench-${b.tableName.slice(-8)}`;
   useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: prefix });
-  const store = new DynamoStore(b.dynamo, b.tableName, systemClock);
-  const deps = apiDeps(
-    store,
-    systemClock,
-    console.error,
-    {
-      leases: new DynamoLeaseStore(b.dynamo, b.tableName),
-      wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
-      logs: new FileLogStore(join(dataDir, 'logs')),
-    },
-    { settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
-  );
+  const deps = benchApiDeps(b, dataDir, prefix);
   await ensureSystemNamespaces(deps.service);
   const server = await serveLambda(async (event) =>
     toHttpApiResult(await handleApiRequest(fromHttpApiEvent(event), deps)),

@@ -40,32 +40,19 @@ const file = (text: string, mode = 0o644) => ({ data: Buffer.from(text), mode })
 describe('atomic writer (kubelet AtomicWriter)', () => {
   it('publishes a payload through ..data, swaps versions whole, drops stale names and old versions', () => {
     const dir = tmp();
-    expect(
-      writeAtomically(
-        dir,
-        new Map([
-          ['a', file('1')],
-          ['sub/b', file('2', 0o400)],
-        ]),
-        '2026_01_01_00_00_00',
-      ),
-    ).toBe(true);
+    const payload = () =>
+      new Map([
+        ['a', file('1')],
+        ['sub/b', file('2', 0o400)],
+      ]);
+    expect(writeAtomically(dir, payload(), '2026_01_01_00_00_00')).toBe(true);
     expect(readlinkSync(join(dir, 'a'))).toBe('..data/a');
     expect(readlinkSync(join(dir, 'sub'))).toBe('..data/sub');
     expect(readFileSync(join(dir, 'sub/b'), 'utf8')).toBe('2');
     expect(lstatSync(join(dir, '..data', 'sub', 'b')).mode & 0o777).toBe(0o400);
     const first = readlinkSync(join(dir, '..data'));
     // The same payload again: nothing written.
-    expect(
-      writeAtomically(
-        dir,
-        new Map([
-          ['a', file('1')],
-          ['sub/b', file('2', 0o400)],
-        ]),
-        'later',
-      ),
-    ).toBe(false);
+    expect(writeAtomically(dir, payload(), 'later')).toBe(false);
     expect(writeAtomically(dir, new Map([['a', file('3')]]), '2026_01_01_00_00_01')).toBe(true);
     expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('3');
     expect(readdirSync(dir).sort()).toEqual(['..data', readlinkSync(join(dir, '..data')), 'a'].sort());
