@@ -78,6 +78,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** Each container's output stream, so that wait() lets its last lines through before reporting the exit. */
   private readonly streams = new Map<string, Promise<void>>();
 
+  private sandboxImageReady = false;
   /** podman shares a sandbox's UTS namespace on request; Docker refuses that and copies the hostname itself. */
   private engine?: Promise<'podman' | 'docker'>;
 
@@ -161,8 +162,24 @@ export class DockerRuntime implements ContainerRuntime {
       .catch(() => undefined);
     if (existing?.State?.Running) return sandboxOf(existing, volumes);
     if (existing) await this.removeSandbox(existing.Id);
-    // The node's own credentials: a sandbox image mirrored into private ECR pulls with the node's role.
-    await this.ensureImage(this.sandboxImage, 'IfNotPresent', (await this.nodeCredentials?.(this.sandboxImage)) ?? []);
+    // Checked once while it works (one engine call less per pod); a failed start checks again. The node's
+    // own credentials: a sandbox image mirrored into private ECR pulls with the node's role.
+    if (!this.sandboxImageReady)
+      await this.ensureImage(
+        this.sandboxImage,
+        'IfNotPresent',
+        (await this.nodeCredentials?.(this.sandboxImage)) ?? [],
+      );
+    this.sandboxImageReady = true;
+    try {
+      return await this.createSandbox(spec, volumes);
+    } catch (e) {
+      this.sandboxImageReady = false;
+      throw e;
+    }
+  }
+
+  private async createSandbox(spec: SandboxSpec, volumes: Record<string, string>): Promise<SandboxInfo> {
     for (const v of spec.memoryVolumes) {
       await this.api
         .call('DELETE', `/volumes/${encodeURIComponent(volumes[v.name] ?? '')}?force=true`)
@@ -229,51 +246,54 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
-    // A leftover of an attempt that failed half-way (created, never started) would hold the name.
-    await this.remove(spec.name);
     const sandbox = `container:${spec.sandbox.id}`;
     const sec = spec.security;
-    const created = await this.api.call<{ Id: string }>(
-      'POST',
-      `/containers/create?name=${encodeURIComponent(spec.name)}`,
-      {
-        Image: spec.image,
-        ...(spec.command ? { Entrypoint: spec.command } : {}),
-        ...(spec.args ? { Cmd: spec.args } : spec.command ? { Cmd: [] } : {}),
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-        Labels: spec.labels,
-        ...(sec.user ? { User: sec.user } : {}),
-        HostConfig: {
-          // The sandbox's network (and with it /etc/hosts, resolv.conf, hostPorts), IPC and hostname.
-          NetworkMode: sandbox,
-          // Docker will not let a container join the IPC of a sandbox that is on the host's: join the host's too.
-          IpcMode: spec.hostIPC ? 'host' : sandbox,
-          ...(spec.pidMode === 'host' ? { PidMode: 'host' } : spec.pidMode === 'pod' ? { PidMode: sandbox } : {}),
-          ...((await this.engineKind()) === 'podman' ? { UTSMode: sandbox } : {}),
-          Mounts: spec.mounts.map((m) => ({
-            Type: m.kind,
-            Source: m.source,
-            Target: m.target,
-            ReadOnly: m.readOnly,
-            ...(m.kind === 'bind' ? { BindOptions: { Propagation: 'rprivate' } } : {}),
-          })),
-          ReadonlyRootfs: sec.readOnlyRootfs,
-          Privileged: sec.privileged,
-          CapAdd: sec.capAdd,
-          CapDrop: sec.capDrop,
-          GroupAdd: sec.groups.map(String),
-          SecurityOpt: [
-            ...(sec.noNewPrivileges ? ['no-new-privileges'] : []),
-            ...(sec.seccompUnconfined ? ['seccomp=unconfined'] : []),
-            ...(sec.apparmorUnconfined ? ['apparmor=unconfined'] : []),
-          ],
-          ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
-          ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
-          ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
-        },
+    const body = {
+      Image: spec.image,
+      ...(spec.command ? { Entrypoint: spec.command } : {}),
+      ...(spec.args ? { Cmd: spec.args } : spec.command ? { Cmd: [] } : {}),
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      Labels: spec.labels,
+      ...(sec.user ? { User: sec.user } : {}),
+      HostConfig: {
+        // The sandbox's network (and with it /etc/hosts, resolv.conf, hostPorts), IPC and hostname.
+        NetworkMode: sandbox,
+        // Docker will not let a container join the IPC of a sandbox that is on the host's: join the host's too.
+        IpcMode: spec.hostIPC ? 'host' : sandbox,
+        ...(spec.pidMode === 'host' ? { PidMode: 'host' } : spec.pidMode === 'pod' ? { PidMode: sandbox } : {}),
+        ...((await this.engineKind()) === 'podman' ? { UTSMode: sandbox } : {}),
+        Mounts: spec.mounts.map((m) => ({
+          Type: m.kind,
+          Source: m.source,
+          Target: m.target,
+          ReadOnly: m.readOnly,
+          ...(m.kind === 'bind' ? { BindOptions: { Propagation: 'rprivate' } } : {}),
+        })),
+        ReadonlyRootfs: sec.readOnlyRootfs,
+        Privileged: sec.privileged,
+        CapAdd: sec.capAdd,
+        CapDrop: sec.capDrop,
+        GroupAdd: sec.groups.map(String),
+        SecurityOpt: [
+          ...(sec.noNewPrivileges ? ['no-new-privileges'] : []),
+          ...(sec.seccompUnconfined ? ['seccomp=unconfined'] : []),
+          ...(sec.apparmorUnconfined ? ['apparmor=unconfined'] : []),
+        ],
+        ...(spec.cpuMilli ? { NanoCpus: spec.cpuMilli * 1_000_000 } : {}),
+        ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
+        ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
       },
-    );
+    };
+    const create = () =>
+      this.api.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, body);
+    // A leftover of an attempt that failed half-way (created, never started) holds the name: only then
+    // is it removed (a removal before every create cost each start one more engine call).
+    const created = await create().catch(async (e: unknown) => {
+      if (!(e instanceof DockerApiError) || !/already in use|conflict/i.test(e.message)) throw e;
+      await this.remove(spec.name);
+      return create();
+    });
     try {
       await this.api.call('POST', `/containers/${created.Id}/start`);
     } catch (e) {
