@@ -15,6 +15,7 @@ import {
   type SandboxInfo,
 } from './runtime/runtime.js';
 import type { DnsSettings } from './sandbox-config.js';
+import type { Lookup } from './env.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 
 export interface AgentOptions {
@@ -240,8 +241,16 @@ export class Agent {
         const removed = PodVolumes.removeOrphans(this.o.podsDir, new Set([...this.workers.keys(), ...byUid.keys()]));
         if (removed) this.log(`removed the volumes of ${removed} pod(s) no longer on this node`);
       }
-      // Volumes follow their ConfigMaps and Secrets once per resync (kubelet's sync period).
-      for (const w of this.workers.values()) void w.refreshVolumes();
+      // Volumes follow their ConfigMaps and Secrets once per resync (kubelet's sync period), each object
+      // read once per round however many pods mount it: every read is a control-plane request.
+      const round = new Map<string, Promise<KubeObject | undefined>>();
+      const lookup: Lookup = (kind, ns, name) => {
+        const key = `${kind}/${ns}/${name}`;
+        let read = round.get(key);
+        if (!read) round.set(key, (read = this.o.client.get(kind, ns, name)));
+        return read;
+      };
+      for (const w of this.workers.values()) void w.refreshVolumes(lookup);
     }
   }
 

@@ -6,6 +6,7 @@ import { LABELS, type ContainerInfo, type RegistryAuth, type SandboxInfo } from 
 import { entriesOf } from './runtime/registry-auth.js';
 import { dnsFor, sandboxSpec, type DnsSettings } from './sandbox-config.js';
 import { PodVolumes } from './volumes/pod-volumes.js';
+import type { Lookup } from './env.js';
 import { isoAt } from '../util/timers.js';
 import { podSpec } from '../model/typed.js';
 
@@ -190,9 +191,10 @@ export class PodWorker {
   }
 
   /** Keeps configMap, secret, downwardAPI and projected volumes in step with their sources (the agent's resync). */
-  async refreshVolumes(): Promise<void> {
+  async refreshVolumes(lookup?: Lookup): Promise<void> {
     if (this.terminating || !this.sandbox) return;
-    await this.volumes.refresh(this.observed, { hostIP: this.deps.hostIP, podIP: this.podIP }).catch(() => undefined);
+    const facts = { hostIP: this.deps.hostIP, podIP: this.podIP };
+    await this.volumes.refresh(this.observed, facts, lookup).catch(() => undefined);
   }
 
   /** The pod as the control plane last sent it (labels and annotations change; the spec does not). */

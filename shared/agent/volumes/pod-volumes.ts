@@ -218,13 +218,13 @@ export class PodVolumes {
   }
 
   /** Brings configMap, secret, downwardAPI and projected volumes up to date; the names of those that changed. */
-  async refresh(pod: KubeObject, facts: PodFacts): Promise<string[]> {
+  async refresh(pod: KubeObject, facts: PodFacts, lookup: Lookup = this.deps.lookup): Promise<string[]> {
     // The pod as last fetched: its labels and annotations feed downwardAPI files.
     this.pod = pod;
     const changed: string[] = [];
     for (const v of this.volumes) {
       if (!isProjected(v) || !this.ready.has(v.name)) continue;
-      const payload = await payloadOf(this.pod, v, this.deps.lookup, facts).catch(() => undefined);
+      const payload = await payloadOf(this.pod, v, lookup, facts).catch(() => undefined);
       if (this.closed) break;
       // A source that vanished keeps the last files, as kubelet does.
       if (payload && writeAtomically(this.dirOf(v), payload, stampOf(this.deps.now()), this.owner))
