@@ -65,6 +65,7 @@ export function apiDependencies(): ApiDeps {
     logError,
     { leases: leaseStore(), wakeups: nodeWakeups(), timings: c.nodeTimings, logs: logStore(c) },
     { tokens: new DynamoTokenStore(base().dynamo, c.tableName), settings: c.auth },
+    c.serviceNetwork,
   );
   return api;
 }

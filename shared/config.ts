@@ -3,6 +3,7 @@
  * Offline, local/ sets the endpoints; on AWS they are absent and the SDK's defaults apply.
  */
 import { DEFAULT_AUTH, type AuthSettings } from './auth/settings.js';
+import { DEFAULT_SERVICE_NETWORK, Ipv4Range, parsePortRange, type ServiceNetwork } from './model/service-network.js';
 
 export interface Config {
   region: string;
@@ -31,6 +32,8 @@ export interface Config {
   auth: AuthSettings;
   /** How Secret values are encrypted at rest: a KMS key on AWS, a local key offline. */
   secrets: { kmsKeyId?: string; localKey?: Buffer };
+  /** Where Services get addresses and node ports, and the cluster's DNS domain (KUMO_SERVICE_CIDR, KUMO_SERVICE_NODE_PORT_RANGE, KUMO_CLUSTER_DOMAIN). */
+  serviceNetwork: ServiceNetwork;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -68,6 +71,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     auth: authSettings(env, dynamoEndpoint),
     secrets: secretKeys(env, dynamoEndpoint),
+    serviceNetwork: serviceNetwork(env),
+  };
+}
+
+function serviceNetwork(env: Record<string, string | undefined>): ServiceNetwork {
+  const d = DEFAULT_SERVICE_NETWORK;
+  const serviceCIDR = env.KUMO_SERVICE_CIDR || d.serviceCIDR;
+  try {
+    new Ipv4Range(serviceCIDR);
+  } catch {
+    throw new Error(`KUMO_SERVICE_CIDR must be an IPv4 CIDR such as 10.96.0.0/16, not ${JSON.stringify(serviceCIDR)}`);
+  }
+  return {
+    serviceCIDR,
+    nodePorts: env.KUMO_SERVICE_NODE_PORT_RANGE ? parsePortRange(env.KUMO_SERVICE_NODE_PORT_RANGE) : d.nodePorts,
+    clusterDomain: env.KUMO_CLUSTER_DOMAIN || d.clusterDomain,
   };
 }
 

@@ -1,5 +1,6 @@
 import { BadRequestError, InvalidError } from '../model/errors.js';
 import { immutabilityCauses } from './immutability.js';
+import { keepAllocatedValues } from './service-allocation.js';
 import { clone, isPlainObject, jsonEqual } from '../model/json.js';
 import { apiVersionOf, type ResourceType } from '../model/kinds.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
@@ -154,6 +155,7 @@ export function prepareUpdate(
     }
     applyDefaults(type, next);
     type.admit?.(next, { uid: current.metadata.uid, creating: false });
+    keepAllocatedValues(next, current);
   }
   validate(type, next, () => (mode === 'main' ? immutabilityCauses(next, current) : []));
   const { resourceVersion: _rv, ...currentMeta } = current.metadata;

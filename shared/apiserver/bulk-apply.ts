@@ -152,6 +152,11 @@ export class BulkApplier {
       const base = describe(d instanceof StatusError ? { index } : d, raws[index]);
       try {
         if (d instanceof StatusError) throw d;
+        // A Service's address and node ports are allocated by a transaction of their own (service-allocation.ts).
+        if (d.type.kind === 'Service')
+          throw new BadRequestError(
+            'a Service cannot be part of an atomic apply: its cluster IP and node ports are allocated with it in a transaction of their own; apply it without atomic',
+          );
         const result: ApplyItemResult = { ...base, action: 'unchanged', code: 200 };
         const key = `${d.type.kind}/${d.namespace}/${d.name ?? ''}`;
         if (d.name && seen.has(key))

@@ -1,6 +1,7 @@
 import { cause, type StatusCause } from '../model/errors.js';
 import { jsonEqual } from '../model/json.js';
 import type { KubeObject } from '../model/types.js';
+import { serviceUpdateCauses } from './service-allocation.js';
 
 /** Fields that may not change after create, as Kubernetes' ValidateUpdate functions enforce them. */
 
@@ -41,6 +42,8 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
   switch (next.kind) {
     case 'Pod':
       return podUpdateCauses(next, prev);
+    case 'Service':
+      return serviceUpdateCauses(next, prev);
     case 'Deployment':
     case 'ReplicaSet':
       return immutableField('spec.selector', spec(next).selector, spec(prev).selector);
@@ -58,10 +61,6 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
         ...immutableField('data', next.data, prev.data),
         ...(next.kind === 'ConfigMap' ? immutableField('binaryData', next.binaryData, prev.binaryData) : []),
       ];
-    case 'Service':
-      return prev.spec?.clusterIP
-        ? immutableField('spec.clusterIP', spec(next).clusterIP ?? prev.spec.clusterIP, prev.spec.clusterIP)
-        : [];
     default:
       return [];
   }

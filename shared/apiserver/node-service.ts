@@ -28,6 +28,8 @@ import type { NodeWakeups } from '../nodes/wakeups.js';
 import { conditionsOf, findCondition } from '../model/conditions.js';
 import { retrying } from '../util/retry.js';
 import { nodeSpec } from '../model/typed.js';
+import { Ipv4Range, type ServiceNetwork } from '../model/service-network.js';
+import { serviceViewDigest, serviceViews, type ServiceView } from '../nodes/service-view.js';
 
 export interface NodeTimings {
   heartbeatSeconds: number;
@@ -46,6 +48,7 @@ export interface NodeServiceDeps {
   /** Records agents' events under the agent's own component name. */
   events: (component: string) => EventRecorder;
   timings: NodeTimings;
+  network: ServiceNetwork;
 }
 
 export class FencedError extends StatusError {
@@ -89,7 +92,13 @@ export class NodeService {
     await this.deps.store.ensureNodeAllocation(nodeName);
     const lease = await this.deps.leases.acquire(nodeName, req.holder, this.deps.clock.now().getTime());
     const wakeQueueUrl = await this.deps.wakeups.ensureQueue(nodeName);
-    return { epoch: lease.epoch, ...this.deps.timings, ...(wakeQueueUrl ? { wakeQueueUrl } : {}) };
+    const { serviceCIDR, clusterDomain } = this.deps.network;
+    return {
+      epoch: lease.epoch,
+      ...this.deps.timings,
+      ...(wakeQueueUrl ? { wakeQueueUrl } : {}),
+      network: { serviceCIDR, clusterDNS: new Ipv4Range(serviceCIDR).dnsAddress, clusterDomain },
+    };
   }
 
   async sync(nodeName: string, body: unknown): Promise<SyncResponse> {
@@ -112,11 +121,25 @@ export class NodeService {
     // per wake-up. Its agent renewed less than a heartbeat ago, so only a namesake agent that took the
     // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
-    if (!req.fetch) return { epoch: req.epoch };
+    const services = req.services ? this.servicesFor(req.services.digest) : undefined;
+    services?.catch(() => undefined); // awaited below
+    if (!req.fetch) return { epoch: req.epoch, ...(services ? { services: await services } : {}) };
     const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
     const digest = assignmentDigest(pods);
-    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true };
-    return { epoch: req.epoch, digest, pods };
+    const withServices = services ? { services: await services } : {};
+    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true, ...withServices };
+    return { epoch: req.epoch, digest, pods, ...withServices };
+  }
+
+  /** Every Service with its endpoints (kube-proxy and the DNS on each node watch all of them), or only the digest when unchanged. */
+  private async servicesFor(known: string | undefined): Promise<{ digest: string; views?: ServiceView[] }> {
+    const [services, slices] = await Promise.all([
+      listAll(this.deps.store, { kind: 'Service' }),
+      listAll(this.deps.store, { kind: 'EndpointSlice' }),
+    ]);
+    const views = serviceViews(services, slices);
+    const digest = serviceViewDigest(views);
+    return digest === known ? { digest } : { digest, views };
   }
 
   /** Renews the lease, or (between heartbeats, before deleting pods) only reads it: either way a stale epoch is fenced. */

@@ -39,6 +39,8 @@ import type { ListCursor, ObjectStore } from '../store/store.js';
 import { chunksBy } from '../util/chunks.js';
 import { retrying, sleep } from '../util/retry.js';
 import { finiteWatch } from './watch.js';
+import { ServiceAllocator } from './service-allocation.js';
+import { DEFAULT_SERVICE_NETWORK, type ServiceNetwork } from '../model/service-network.js';
 
 export interface ServiceDeps {
   store: ObjectStore;
@@ -48,6 +50,10 @@ export interface ServiceDeps {
   nameSuffix: () => string;
   /** Waits between a watch's polls of the store. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where Services get their addresses and node ports (DEFAULT_SERVICE_NETWORK without it). */
+  network?: ServiceNetwork;
+  /** Random picks of addresses and ports (tests pin it). */
+  random?: () => number;
 }
 
 /** Namespaces Kubernetes refuses to delete. */
@@ -94,8 +100,12 @@ export function decodeContinue(token: string): ListCursor {
 export class ObjectService implements ObjectApi {
   /** Namespaces recently found open, until when (ms). */
   private readonly openNamespaces = new Map<string, number>();
+  /** Services' cluster IPs and node ports: written with the Service, in its transaction. */
+  readonly allocator: ServiceAllocator;
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps) {
+    this.allocator = new ServiceAllocator({ ...deps, network: deps.network ?? DEFAULT_SERVICE_NETWORK });
+  }
 
   async get(type: ResourceType, namespace: string, name: string): Promise<StoredObject> {
     const o = await this.deps.store.get(this.key(type, namespace, name));
@@ -111,7 +121,7 @@ export class ObjectService implements ObjectApi {
       nameSuffix: this.deps.nameSuffix(),
     });
     if (type.namespaced) await this.assertNamespaceOpen(o.metadata.namespace ?? '', type, o.metadata.name);
-    return this.deps.store.create(o);
+    return this.writeNew(o);
   }
 
   /**
@@ -273,7 +283,7 @@ export class ObjectService implements ObjectApi {
       created.metadata.managedFields = recordApply(undefined, manager, applied, apiVersionOf(type), time);
       if (type.namespaced) await this.assertNamespaceOpen(namespace, type, name);
       try {
-        return { object: await this.deps.store.create(created), created: true };
+        return { object: await this.writeNew(created), created: true };
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) throw e; // created meanwhile: apply onto it below
       }
@@ -341,7 +351,7 @@ export class ObjectService implements ObjectApi {
           current.metadata.finalizers = [...(current.metadata.finalizers ?? []), gcFinalizer];
         const marked = await this.markForDeletion(type, current, opts);
         if (marked) return { deleted: false, object: marked };
-        await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
+        await this.remove(type, current);
         return { deleted: true, status: deletedStatus(type, current) };
       },
       {
@@ -413,9 +423,10 @@ export class ObjectService implements ObjectApi {
           !(type.kind === 'Pod' && next.spec?.nodeName) &&
           type.kind !== 'Namespace'
         ) {
-          await this.deps.store.delete(this.key(type, namespace, name), current.metadata.resourceVersion);
+          await this.remove(type, current);
           return { ...current, metadata: { ...current.metadata, finalizers: [] } };
         }
+        if (type.kind === 'Service') return await this.allocator.update(current, next);
         return await this.deps.store.update(next, current.metadata.resourceVersion);
       },
       // Only a conflict of this write: one `modify` raised (a patch's own precondition) is the answer.
@@ -424,6 +435,18 @@ export class ObjectService implements ObjectApi {
           writing && e instanceof ConflictError && precondition === undefined && attempt < RETRIES,
       },
     );
+  }
+
+  /** A Service is written with the address and ports it holds. */
+  private writeNew(o: KubeObject): Promise<StoredObject> {
+    return o.kind === 'Service' ? this.allocator.create(o) : this.deps.store.create(o);
+  }
+
+  /** ... and deleted with them, which frees them. */
+  private async remove(type: ResourceType, current: StoredObject): Promise<void> {
+    if (type.kind === 'Service') return this.allocator.remove(current);
+    const { namespace, name } = current.metadata;
+    await this.deps.store.delete(this.key(type, namespace ?? '', name), current.metadata.resourceVersion);
   }
 
   /** The injected sleep (tests move a fake clock), or a timer. */

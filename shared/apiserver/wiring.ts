@@ -15,6 +15,7 @@ import type { TokenStore } from '../auth/token-store.js';
 import { TokenService } from '../auth/token-service.js';
 import { bindFromRequest } from '../scheduling/binding.js';
 import { randomNameSuffix } from '../util/names.js';
+import { DEFAULT_SERVICE_NETWORK, type ServiceNetwork } from '../model/service-network.js';
 
 /** Builds the API's object graph over a store: used by the Lambda handler and by local tools alike. */
 export function apiDeps(
@@ -23,8 +24,9 @@ export function apiDeps(
   logError: ApiDeps['logError'],
   nodes: NodeParts = {},
   auth: AuthParts = {},
+  network: ServiceNetwork = DEFAULT_SERVICE_NETWORK,
 ): ApiDeps {
-  const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix };
+  const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix, network };
   const service = new ObjectService(serviceDeps);
   const nodeService = nodes.leases
     ? new NodeService({
@@ -35,6 +37,7 @@ export function apiDeps(
         clock,
         events: (component) => storeEventRecorder(store, clock, component, randomUUID),
         timings: nodes.timings ?? DEFAULT_NODE_TIMINGS,
+        network,
       })
     : undefined;
   const tokens = auth.tokens ?? noTokens;

@@ -6,6 +6,18 @@ import { findCondition, nodeReadyStatus } from '../model/conditions.js';
 import { encodeKey, EVERY_NAME, workKeys } from '../queue/work-key.js';
 import { nodeStatus } from '../model/typed.js';
 import { typeByKindName } from '../model/kinds.js';
+import { EVERY_NODE } from '../nodes/wakeups.js';
+
+/** What a node reads of a Service: its spec and its load balancer's addresses, not its other status. */
+const serviceViewChanged = ({ old, new: cur }: Change) =>
+  !old ||
+  !cur ||
+  !jsonEqual(old.spec, cur.spec) ||
+  !jsonEqual(
+    (old.status as Record<string, unknown> | undefined)?.loadBalancer,
+    (cur.status as Record<string, unknown> | undefined)?.loadBalancer,
+  ) ||
+  old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp;
 
 /**
  * Maps one change of the objects table to the reconcile keys it concerns (the informers' event
@@ -123,6 +135,9 @@ export function keysForChange(change: Change): RoutedKey[] {
       );
       if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer))
         keys.push({ queue: 'controllers', key: encodeKey(workKeys.gc(o)) });
+      // Every node's data path and DNS follow the Services and their endpoints (kube-proxy watches them all).
+      if (o.kind === 'EndpointSlice' || (o.kind === 'Service' && serviceViewChanged(change)))
+        keys.push({ queue: 'node', key: EVERY_NODE });
       return keys;
     }
   }

@@ -191,6 +191,10 @@ export const DEFAULTERS = {
   Service: (o) => {
     const spec = obj(o.spec);
     setIfAbsent(spec, 'type', 'ClusterIP');
+    // clusterIPs alone names the address (normalizeClusterIPs); clusterIP alone is copied into clusterIPs on allocation.
+    if (!spec.clusterIP && Array.isArray(spec.clusterIPs) && typeof spec.clusterIPs[0] === 'string')
+      spec.clusterIP = spec.clusterIPs[0];
+    if (spec.clusterIP === 'None') spec.clusterIPs = ['None'];
     setIfAbsent(spec, 'sessionAffinity', 'None');
     // sessionAffinityConfig belongs to ClientIP affinity: dropped otherwise, completed with the 3-hour timeout.
     if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;

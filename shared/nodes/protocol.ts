@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BadRequestError } from '../model/errors.js';
 import type { KubeObject } from '../model/types.js';
+import type { ServiceView } from './service-view.js';
 import { causesFrom, checkedString, labels, loose, nonNegativeInt, quantity } from '../model/schemas/schema-kit.js';
 import { dns1123Subdomain, qualifiedName } from '../model/names.js';
 import { conditions } from '../model/schemas/workload-schemas.js';
@@ -41,6 +42,8 @@ export interface RegisterResponse {
   resyncSeconds: number;
   /** The node's own SQS queue to long-poll for wake-ups, when the control plane has one. */
   wakeQueueUrl?: string;
+  /** The cluster's service network: the range to route, where the cluster DNS answers, its domain. */
+  network?: { serviceCIDR: string; clusterDNS: string; clusterDomain: string };
 }
 
 const podRef = z.object({ namespace: z.string().min(1), name: z.string().min(1), uid: z.string().min(1) });
@@ -85,6 +88,8 @@ export const syncRequestSchema = z.object({
   /** Ask for the node's pods; the answer says `unchanged` when `digest` still matches them. */
   fetch: z.boolean().default(false),
   digest: z.string().max(128).optional(),
+  /** Ask for the Services and their endpoints (the node's data path and DNS); `unchanged` while the digest matches. */
+  services: z.object({ digest: z.string().max(128).optional() }).optional(),
   statuses: z
     .array(z.object({ pod: podRef, status: podStatus }))
     .max(500)
@@ -103,6 +108,8 @@ export interface SyncResponse {
   pods?: KubeObject[];
   digest?: string;
   unchanged?: boolean;
+  /** Present when asked for: the Services, or only the digest when it still matches. */
+  services?: { digest: string; views?: ServiceView[] };
 }
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {

@@ -43,7 +43,10 @@ export class FencedWriteError extends Error {
 
 /** One write in an all-or-nothing batch. */
 export type TransactWrite =
-  { op: 'create'; object: KubeObject } | { op: 'update'; object: KubeObject; expectedResourceVersion: string };
+  | { op: 'create'; object: KubeObject }
+  | { op: 'update'; object: KubeObject; expectedResourceVersion: string }
+  /** Without a resourceVersion the delete is unconditional: an absent object is no failure. */
+  | { op: 'delete'; key: ObjectKey; expectedResourceVersion?: string };
 
 /**
  * The consistent store of objects (etcd's role). Implementations own `resourceVersion`: every write
@@ -60,7 +63,8 @@ export interface ObjectStore {
   /** Fails with NotFoundError when absent, ConflictError when `expectedResourceVersion` is given and stale. */
   delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void>;
   /**
-   * All writes land or none does; failures are reported per write as TransactionError. With a fence,
+   * All writes land or none does; failures are reported per write as TransactionError. Returns what
+   * was stored by each create and update, in order (deletes return nothing). With a fence,
    * they land only if the node still holds its lease at that epoch (else FencedWriteError), and the
    * lease is renewed with them when the fence says so. At most 99 writes with a fence, 100 without (DynamoDB's limit).
    */

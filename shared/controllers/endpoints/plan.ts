@@ -6,8 +6,8 @@ import { podSpec, podStatus, serviceSpec } from '../../model/typed.js';
 /**
  * The Endpoints of a Service, pure: the addresses of the pods its selector picks (ready ones under
  * `addresses`, others under `notReadyAddresses`) with the Service's ports resolved to the pods'
- * target ports. On kumo a pod's address is what its agent reports: the node's private IP when the
- * pod uses host networking or a hostPort, else the pod IP.
+ * target ports. A pod's address is what its agent reports: its sandbox's IP, or the node's on host
+ * networking (and on the process runtime).
  */
 
 type Obj = Record<string, unknown>;
@@ -17,14 +17,17 @@ interface ServicePort {
   targetPort?: number | string;
   protocol?: string;
 }
-/** The number a Service port reaches on this pod: a named targetPort looks up the container port of that name, and a hostPort wins. */
+/**
+ * The number a Service port reaches on this pod (Kubernetes' podutil.FindPort): a named targetPort
+ * is the container port of that name and protocol; a number is itself. Every pod has an address of
+ * its own (its sandbox's, or the node's on host networking), so a hostPort plays no part.
+ */
 export function resolvePort(sp: ServicePort, pod: KubeObject): number | undefined {
-  const ports = (podSpec(pod).containers ?? []).flatMap((c) => c.ports ?? []);
   const target = sp.targetPort ?? sp.port;
-  const match =
-    typeof target === 'string' ? ports.find((p) => p.name === target) : ports.find((p) => p.containerPort === target);
-  if (typeof target === 'string' && !match) return undefined;
-  return match?.hostPort ?? (typeof target === 'number' ? target : match?.containerPort);
+  if (typeof target === 'number') return target;
+  const protocol = sp.protocol ?? 'TCP';
+  const ports = (podSpec(pod).containers ?? []).flatMap((c) => c.ports ?? []);
+  return ports.find((p) => p.name === target && (p.protocol ?? 'TCP') === protocol)?.containerPort;
 }
 
 export function planEndpoints(

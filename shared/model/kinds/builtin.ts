@@ -1,4 +1,5 @@
 import { podSupportProblems, templateSupportProblems } from '../pod-support.js';
+import { serviceProblems } from '../service-validation.js';
 import { DEFAULTERS, qosClass } from '../defaults.js';
 import { COLUMNS } from '../printers.js';
 import { PROTOBUF } from '../protobuf-schemas.js';
@@ -81,6 +82,7 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     status: true,
     nameIsLabel: true,
     schema: serviceSchema,
+    validate: serviceProblems,
     defaults: DEFAULTERS.Service,
     initialStatus: empty,
     columns: COLUMNS.Service,

@@ -289,4 +289,80 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
       2: ['spec', { 1: ['hard', { map: quantity }], 2: ['scopes', { repeated: 'string' }] }],
     },
   }),
+
+  // Cluster IPs as Kubernetes' allocator keeps them (networking.k8s.io/v1 since 1.33): one per address,
+  // named by it, written with its Service (apiserver/service-allocation.ts). Creating one reserves an address.
+  declareKind('IPAddress', 'networking.k8s.io', 'v1', 'ipaddresses', {
+    openApi: 'V1IPAddress',
+    namespaced: false,
+    shortNames: ['ip'],
+    validate: (o) => {
+      const name = o.metadata.name ?? '';
+      const out: StatusCause[] = [];
+      if (!/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(name))
+        out.push(cause.invalid('metadata.name', name, 'must be a valid IP address in its canonical form'));
+      const ref = obj(spec(o).parentRef);
+      if (!ref.resource) out.push(cause.required('spec.parentRef.resource'));
+      if (!ref.name) out.push(cause.required('spec.parentRef.name'));
+      return out;
+    },
+    columns: [
+      nameColumn,
+      {
+        name: 'ParentRef',
+        type: 'string',
+        description: 'The object the address belongs to.',
+        cell: (o) => {
+          const ref = obj(spec(o).parentRef);
+          return [ref.resource, ref.namespace, ref.name].filter((x) => typeof x === 'string' && x).join('/');
+        },
+      },
+      ageColumn,
+    ],
+  }),
+
+  // Written by the EndpointSlice controller (controllers/endpointslices) for Services with a selector.
+  declareKind('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', {
+    openApi: 'V1EndpointSlice',
+    validate: (o) => {
+      const t = (o as Obj).addressType;
+      return t === undefined ? [cause.required('addressType')] : oneOf(t, 'addressType', ['IPv4', 'IPv6', 'FQDN']);
+    },
+    defaults: (o) => {
+      for (const p of items((o as Obj).ports)) p.protocol ??= 'TCP';
+    },
+    // printEndpointSlice: ports as "80,443", the first three addresses then "+ N more...".
+    columns: [
+      nameColumn,
+      {
+        name: 'AddressType',
+        type: 'string',
+        description: 'Type of address.',
+        cell: (o) => text((o as Obj).addressType),
+      },
+      {
+        name: 'Ports',
+        type: 'string',
+        description: 'Ports of the endpoints.',
+        cell: (o) => {
+          const ports = items((o as Obj).ports).map((p) => (p.port === undefined ? '' : String(p.port)));
+          return ports.length ? ports.join(',') : '<unset>';
+        },
+      },
+      {
+        name: 'Endpoints',
+        type: 'string',
+        description: 'Addresses of the endpoints.',
+        cell: (o) => {
+          const addresses = items((o as Obj).endpoints).flatMap((e) =>
+            Array.isArray(e.addresses) ? e.addresses.map(String) : [],
+          );
+          if (!addresses.length) return '<unset>';
+          const more = addresses.length - 3;
+          return addresses.slice(0, 3).join(',') + (more > 0 ? ` + ${more} more...` : '');
+        },
+      },
+      ageColumn,
+    ],
+  }),
 ];

@@ -138,27 +138,46 @@ export class DynamoStore implements Store {
   }
 
   async transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]> {
-    const expected = writes.map((w) => (w.op === 'update' ? Number(w.expectedResourceVersion) : undefined));
-    const items = await Promise.all(writes.map((w, i) => this.items.encode(w.object, expected[i])));
+    const puts = writes.flatMap((w) => (w.op === 'delete' ? [] : [w]));
+    const items = await Promise.all(
+      puts.map((w) => this.items.encode(w.object, w.op === 'update' ? Number(w.expectedResourceVersion) : undefined)),
+    );
     const lease = fence ? this.leaseCondition(fence) : undefined;
+    let put = 0;
+    const transactItems = writes.map((w) => {
+      if (w.op !== 'delete') {
+        const item = items[put++] as Item;
+        return {
+          Put: this.items.conditionalPut(item, w.op === 'update' ? Number(w.expectedResourceVersion) : undefined),
+        };
+      }
+      const conditional = w.expectedResourceVersion !== undefined;
+      return {
+        Delete: {
+          TableName: this.table,
+          Key: { pk: partitionKey(w.key.kind, w.key.namespace), sk: w.key.name },
+          ...(conditional
+            ? {
+                ConditionExpression: 'rv = :expected',
+                ExpressionAttributeValues: { ':expected': Number(w.expectedResourceVersion) },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+              }
+            : {}),
+        },
+      };
+    });
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...items.map((item, i) => ({ Put: this.items.conditionalPut(item, expected[i]) })),
-            ...(lease ? [lease] : []),
-          ],
-        }),
-      );
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...transactItems, ...(lease ? [lease] : [])] }));
     } catch (e) {
       if (e instanceof TransactionCanceledException) {
         if (fence && e.CancellationReasons?.[writes.length]?.Code === 'ConditionalCheckFailed')
           throw new FencedWriteError(fence.nodeName);
         const failures = writes.map((w, i): StatusError | undefined => {
           const reason = e.CancellationReasons?.[i];
-          return reason?.Code === 'ConditionalCheckFailed'
-            ? conditionFailure(keyOfObject(w.object), w.op, reason.Item)
-            : undefined;
+          if (reason?.Code !== 'ConditionalCheckFailed') return undefined;
+          return w.op === 'delete'
+            ? conditionFailure(w.key, 'delete', reason.Item)
+            : conditionFailure(keyOfObject(w.object), w.op, reason.Item);
         });
         throw new TransactionError(failures);
       }

@@ -58,11 +58,12 @@ describe('planEndpoints', () => {
     expect(ep?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Service', uid: 's1', controller: true });
   });
 
-  it('resolves target ports: by number, by name, hostPort first, unknown names dropped', () => {
+  it('resolves target ports as FindPort: by number, by name and protocol, a hostPort plays no part, unknown names dropped', () => {
     const p = pod('a', { hostPort: 30080 });
     expect(resolvePort({ port: 80, targetPort: 9000 }, pod('x'))).toBe(9000);
     expect(resolvePort({ port: 80, targetPort: 'http' }, pod('x'))).toBe(8080);
-    expect(resolvePort({ port: 80, targetPort: 8080 }, p)).toBe(30080);
+    expect(resolvePort({ port: 80, targetPort: 'http', protocol: 'UDP' }, pod('x'))).toBeUndefined();
+    expect(resolvePort({ port: 80, targetPort: 8080 }, p)).toBe(8080);
     expect(resolvePort({ port: 80, targetPort: 'nope' }, p)).toBeUndefined();
   });
 
