@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, type AgentOptions } from '../shared/agent/agent.js';
 import type { BackoffPolicy } from '../shared/agent/backoff.js';
@@ -15,6 +16,19 @@ import { SqsWakeSource } from '../shared/aws/sqs-wake-source.js';
 import { nodeCredential } from '../shared/agent/node-credential.js';
 import { EcrCredentials } from '../shared/aws/ecr-credentials.js';
 import type { Credentials } from '../shared/aws/lite/sigv4.js';
+import { NodeNetwork } from '../shared/agent/network/node-network.js';
+
+/** The node's own resolvers, where the cluster DNS forwards other names (the cluster DNS itself excluded). */
+function resolvConfNameservers(): string[] {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8')
+      .split('\n')
+      .map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1])
+      .filter((ip): ip is string => !!ip);
+  } catch {
+    return [];
+  }
+}
 
 function ecrCredentials(credentials: () => Promise<Credentials>) {
   const ecr = new EcrCredentials((region) => new AwsJsonClient('ecr', region, credentials), Date.now);
@@ -73,7 +87,19 @@ export async function createAgent(
   const logs = c.logGroup
     ? new CloudWatchLogStore(new AwsJsonClient('logs', c.region, credentials), c.logGroup)
     : new FileLogStore(c.logDir);
+  // kube-proxy's and CoreDNS' roles on this node. Pods reach the cluster DNS only where the runtime writes their resolv.conf.
+  const network = c.serviceProxy
+    ? new NodeNetwork({
+        nodeName: c.nodeName,
+        nodeAddresses: (machine.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+        upstreamDns: c.upstreamDns ?? resolvConfNameservers(),
+        podsUseClusterDns: runtime.features.has('sandboxNetwork'),
+        now: Date.now,
+        log: extra.log,
+      })
+    : undefined;
   return new Agent({
+    network,
     nodeName: c.nodeName,
     client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, token)),
     runtime,

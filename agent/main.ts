@@ -4,6 +4,7 @@
  *
  *   kumo-agent --server URL --node-name NAME [--runtime process|docker] [--docker-socket PATH]
  *              [--sandbox-image IMAGE] [--allow-privileged true] [--cluster-domain cluster.local]
+ *              [--service-proxy true|false] [--upstream-dns IP[:PORT],...|none]
  *              [--labels a=b,c=d] [--taints key=value:NoSchedule] [--cpu 2] [--memory 4Gi] [--pods 110]
  *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP]
  *              [--bootstrap-token TOKEN | --token NODE_CREDENTIAL] [--cloud aws|none]
@@ -27,6 +28,8 @@ const names = [
   'sandbox-image',
   'allow-privileged',
   'cluster-domain',
+  'service-proxy',
+  'upstream-dns',
   'data-dir',
   'log-dir',
   'log-group',

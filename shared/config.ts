@@ -152,6 +152,10 @@ export interface AgentConfig {
   allowPrivileged: boolean;
   /** The cluster's DNS domain, for pods' subdomain FQDNs and search paths. */
   clusterDomain: string;
+  /** Serve Services on this node (the proxy and the cluster DNS); on by default. */
+  serviceProxy: boolean;
+  /** Where the cluster DNS forwards names outside the cluster domain: undefined reads the node's resolv.conf, [] forwards nothing. */
+  upstreamDns?: string[];
   dataDir: string;
   logDir: string;
   labels: Record<string, string>;
@@ -263,6 +267,8 @@ export function loadAgentConfig(
       (pick('allow-privileged', 'KUMO_AGENT_ALLOW_PRIVILEGED') ?? '').toLowerCase(),
     ),
     clusterDomain: pick('cluster-domain', 'KUMO_CLUSTER_DOMAIN') ?? 'cluster.local',
+    serviceProxy: (pick('service-proxy', 'KUMO_AGENT_SERVICE_PROXY') ?? 'true').toLowerCase() !== 'false',
+    upstreamDns: upstreams(pick('upstream-dns', 'KUMO_AGENT_UPSTREAM_DNS')),
     dataDir,
     logDir: pick('log-dir', 'KUMO_LOG_DIR') ?? `${dataDir}/logs`,
     labels: pairs(pick('labels', 'KUMO_AGENT_LABELS')),
@@ -284,4 +290,14 @@ export function loadAgentConfig(
     path: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     cloud: cloudOf(pick('cloud', 'KUMO_AGENT_CLOUD'), server, env, host),
   };
+}
+
+/** `--upstream-dns 10.0.0.2,10.0.0.3:53`, or `none` to forward nothing (offline stacks: no packet may leave). */
+function upstreams(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (v.trim() === '' || v.trim() === 'none') return [];
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -17,6 +17,8 @@ import {
 import type { DnsSettings } from './sandbox-config.js';
 import type { Lookup } from './env.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
+import type { NodeNetwork } from './network/node-network.js';
+import { serviceEnv } from './service-env.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -35,6 +37,8 @@ export interface AgentOptions {
   dns?: DnsSettings;
   /** The node may run privileged containers. */
   allowPrivileged?: boolean;
+  /** The node's data path and DNS for Services (kube-proxy's and CoreDNS' roles). */
+  network?: NodeNetwork;
   /** The node's own registry credentials for an image (ECR on AWS). */
   nodeCredentials?: (image: string) => Promise<RegistryAuth[]>;
   /** Builds the wake-up source for the queue the control plane names at registration. */
@@ -79,6 +83,7 @@ export class Agent {
   private events: AgentEvent[] = [];
   private needFetch = true;
   private digest?: string;
+  private servicesDigest?: string;
   private lastFetchAt = 0;
   /** When this agent's last renewal was accepted: the next heartbeat is due a heartbeat after it. */
   private lastRenewAt = 0;
@@ -126,6 +131,7 @@ export class Agent {
     if (opts.stopPods)
       await Promise.all([...this.workers.values()].map((w) => w.terminate(graceOf(w.pod), 'Stopping container')));
     await this.o.runtime.close();
+    await this.o.network?.close();
   }
 
   get podCount(): number {
@@ -142,7 +148,9 @@ export class Agent {
         this.resyncMs = r.resyncSeconds * 1000;
         this.needFetch = true;
         this.digest = undefined;
+        this.servicesDigest = undefined;
         this.lastRenewAt = this.timers.now(); // registering took the lease
+        if (r.network && this.o.network) await this.o.network.configure(r.network);
         if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop)
           this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
         this.log(
@@ -206,6 +214,8 @@ export class Agent {
         renew,
         fetch,
         digest: this.digest,
+        // The Services come with every fetch (the digest keeps an unchanged list off the wire).
+        ...(fetch && this.o.network ? { services: { digest: this.servicesDigest } } : {}),
         statuses,
         terminated,
         events,
@@ -229,6 +239,11 @@ export class Agent {
       this.stats.fetches++;
       this.lastFetchAt = now;
       this.digest = res.digest;
+      if (res.services) {
+        this.servicesDigest = res.services.digest;
+        // Before the pods: a container starting now sees the Services that exist (its environment, its DNS).
+        if (res.services.views) await this.o.network?.update(res.services.views);
+      }
       if (res.pods) {
         await this.reconcile(res.pods);
         const byUid = new Map(res.pods.map((p) => [p.metadata.uid ?? '', p]));
@@ -346,7 +361,11 @@ export class Agent {
       nodeName: this.o.nodeName,
       hostIP: this.o.hostIP,
       podsDir: this.o.podsDir,
-      dns: this.o.dns ?? { clusterDomain: 'cluster.local' },
+      dns: {
+        clusterDomain: this.o.network?.clusterDomain ?? this.o.dns?.clusterDomain ?? 'cluster.local',
+        ...(this.o.network?.clusterDNS ? { clusterDNS: this.o.network.clusterDNS } : {}),
+      },
+      serviceEnv: (pod: KubeObject) => serviceEnv(pod, this.o.network?.services ?? []),
       allowPrivileged: this.o.allowPrivileged ?? false,
       nodeCredentials: this.o.nodeCredentials,
       timers: this.timers,

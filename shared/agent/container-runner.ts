@@ -97,6 +97,8 @@ export interface RunnerDeps {
   event: (type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string) => void;
   /** Something in this container's status changed. */
   changed: () => void;
+  /** The Service environment variables for a container of this pod starting now. */
+  serviceEnv?: (pod: KubeObject) => Record<string, string>;
 }
 
 /** A runtime's own timestamp (when a container started or exited), as Kubernetes writes it. */
@@ -365,7 +367,11 @@ export class ContainerRunner {
       this.deps.event('Normal', 'Pulled', `Container image "${d.image}" already present on machine`, this.fieldPath);
     verifyRunAsNonRoot(this.pod, d, image.user);
     const podIP = this.podContext.podIP();
-    const env = await containerEnv(this.pod, d as never, this.deps.lookup, { hostIP: this.deps.hostIP, podIP });
+    const env = await containerEnv(this.pod, d as never, this.deps.lookup, {
+      hostIP: this.deps.hostIP,
+      podIP,
+      serviceEnv: this.deps.serviceEnv?.(this.pod),
+    });
     const mounts = this.podContext.mounts(d.volumeMounts ?? [], env);
     // Where the runtime can mount files, the termination message file is one (kubelet's, too).
     this.termination =

@@ -30,6 +30,8 @@ interface EnvFrom {
 export interface PodFacts {
   podIP?: string;
   hostIP?: string;
+  /** The Service variables (service-env.ts): the lowest layer, which envFrom and env may override and refer to. */
+  serviceEnv?: Record<string, string>;
 }
 
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
@@ -83,7 +85,7 @@ export async function containerEnv(
     if (!cache.has(key)) cache.set(key, lookup(kind, namespace, name));
     return cache.get(key) as Promise<KubeObject | undefined>;
   };
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...facts.serviceEnv };
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;

@@ -47,6 +47,10 @@ export function serviceProblems(svc: KubeObject): StatusCause[] {
     if (!headless && f !== 'IPv4')
       out.push(cause.invalid(`spec.ipFamilies[${i}]`, f, 'not configured on this cluster'));
   });
+  // The nodes' data path is a user-space proxy: TCP and UDP only.
+  (spec.ports ?? []).forEach((p, i) => {
+    if (p.protocol === 'SCTP') out.push(cause.notSupported(`spec.ports[${i}].protocol`, 'SCTP', ['TCP', 'UDP']));
+  });
   if (type === 'ClusterIP')
     (spec.ports ?? []).forEach((p, i) => {
       if (p.nodePort)

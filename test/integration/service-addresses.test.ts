@@ -43,9 +43,7 @@ describe('cluster IPs', () => {
   });
 
   it('gives 32 concurrent creates 32 distinct addresses', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 32 }, (_, i) => api.call('POST', SVCS, svc(`many-${i}`))),
-    );
+    const results = await Promise.all(Array.from({ length: 32 }, (_, i) => api.call('POST', SVCS, svc(`many-${i}`))));
     expect(results.map((r) => r.status)).toEqual(Array(32).fill(201));
     const ips = results.map((r) => r.body.spec.clusterIP as string);
     expect(new Set(ips).size).toBe(32);
@@ -153,13 +151,21 @@ describe('node ports', () => {
     expect(port).toBeGreaterThanOrEqual(30000);
     expect(port).toBeLessThanOrEqual(32767);
 
-    const taken = await api.call('POST', SVCS, svc('np-2', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }));
+    const taken = await api.call(
+      'POST',
+      SVCS,
+      svc('np-2', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }),
+    );
     expect(taken.status).toBe(422);
     expect(taken.body.details.causes[0]).toMatchObject({
       field: 'spec.ports[0].nodePort',
       message: `Invalid value: ${port}: provided port is already allocated`,
     });
-    const outside = await api.call('POST', SVCS, svc('np-3', { type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] }));
+    const outside = await api.call(
+      'POST',
+      SVCS,
+      svc('np-3', { type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] }),
+    );
     expect(outside.status).toBe(422);
     expect(outside.body.details.causes[0].message).toContain('The range of valid ports is 30000-32767');
     const onClusterIP = await api.call('POST', SVCS, svc('np-4', { ports: [{ port: 80, nodePort: 30999 }] }));
@@ -170,7 +176,11 @@ describe('node ports', () => {
     expect(back.status).toBe(200);
     expect(back.body.spec.ports[0].nodePort).toBeUndefined();
     expect(back.body.spec.clusterIP).toBe(res.body.spec.clusterIP);
-    const reuse = await api.call('POST', SVCS, svc('np-5', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }));
+    const reuse = await api.call(
+      'POST',
+      SVCS,
+      svc('np-5', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }),
+    );
     expect(reuse.status).toBe(201);
   });
 });

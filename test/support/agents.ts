@@ -37,6 +37,8 @@ export interface AgentStack extends EventPathStack {
       labels?: string;
       taints?: string;
       wrapClient?: (c: NodeClient) => NodeClient;
+      /** Serve Services (proxy, cluster DNS): off unless a test is about them, so test files never share addresses. */
+      serviceProxy?: boolean;
     },
   ): Promise<Agent>;
   close(): Promise<void>;
@@ -108,6 +110,9 @@ export async function startAgentStack(
           memory: '8Gi',
           labels: opts.labels,
           taints: opts.taints,
+          'service-proxy': opts.serviceProxy ? 'true' : 'false',
+          // No packet may leave the machine: the cluster DNS forwards nothing.
+          'upstream-dns': 'none',
         },
         { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
       );

@@ -1,0 +1,115 @@
+import type { RegisterResponse } from '../../nodes/protocol.js';
+import type { ServiceView } from '../../nodes/service-view.js';
+import { Ipv4Range } from '../../model/service-network.js';
+import { ClusterDns } from './cluster-dns.js';
+import { DnsRecords, reverseZones } from './dns-records.js';
+import { routeServiceRange } from './service-routes.js';
+import { ServiceProxy } from './service-proxy.js';
+
+/**
+ * The node's side of Services: the service range routed to this host, the proxy (kube-proxy) and the
+ * cluster DNS (CoreDNS), all following the Services the agent's sync brings. What cannot be set up
+ * (no CAP_NET_ADMIN for the route, port 53 taken) is said once and leaves the rest working.
+ */
+export interface NodeNetworkOptions {
+  nodeName: string;
+  /** Where node ports listen: the node's addresses. */
+  nodeAddresses: string[];
+  /** Resolvers for names outside the cluster domain. */
+  upstreamDns: string[];
+  /** The cluster DNS's port (53; tests may move it). */
+  dnsPort?: number;
+  /** Whether pods can be pointed at the cluster DNS (only runtimes that write a pod's resolv.conf). */
+  podsUseClusterDns: boolean;
+  now: () => number;
+  log?: (msg: string) => void;
+}
+
+export type NetworkSettings = NonNullable<RegisterResponse['network']>;
+
+export class NodeNetwork {
+  readonly proxy: ServiceProxy;
+  private dns?: ClusterDns;
+  private settings?: NetworkSettings;
+  private records?: DnsRecords;
+  private views: ServiceView[] = [];
+  /** Why the service range is not routed here, when it is not. */
+  routeProblem?: string;
+
+  constructor(private readonly o: NodeNetworkOptions) {
+    this.proxy = new ServiceProxy({ nodeName: o.nodeName, nodeAddresses: o.nodeAddresses, now: o.now, log: o.log });
+  }
+
+  /** Routes the range and starts the DNS, once per settings (a registration may repeat them). */
+  async configure(settings: NetworkSettings): Promise<void> {
+    if (this.settings && JSON.stringify(this.settings) === JSON.stringify(settings)) return;
+    this.settings = settings;
+    this.records = undefined;
+    try {
+      await routeServiceRange(settings.serviceCIDR);
+      this.routeProblem = undefined;
+    } catch (e) {
+      this.routeProblem = `cannot route the service range ${settings.serviceCIDR} to this node (ip route: ${(e as Error).message.split('\n')[0]}); Services are not served here`;
+      this.o.log?.(this.routeProblem);
+    }
+    await this.dns?.close();
+    this.dns = undefined;
+    if (!this.o.podsUseClusterDns) return;
+    const dns = new ClusterDns({
+      address: settings.clusterDNS,
+      port: this.o.dnsPort ?? 53,
+      upstreams: this.o.upstreamDns,
+      records: () => this.dnsRecords(),
+      log: this.o.log,
+    });
+    try {
+      await dns.start();
+      this.dns = dns;
+    } catch (e) {
+      this.o.log?.(`the cluster DNS cannot listen on ${settings.clusterDNS}: ${(e as Error).message}`);
+      await dns.close().catch(() => undefined);
+    }
+  }
+
+  async update(views: ServiceView[]): Promise<void> {
+    this.views = views;
+    this.records = undefined;
+    await this.proxy.apply(views);
+  }
+
+  /** The Services as last synced (for Service environment variables). */
+  get services(): ServiceView[] {
+    return this.views;
+  }
+
+  /** Where pods' resolv.conf points: the cluster DNS when it answers on this node. */
+  get clusterDNS(): string | undefined {
+    return this.dns ? this.settings?.clusterDNS : undefined;
+  }
+
+  get clusterDomain(): string | undefined {
+    return this.settings?.clusterDomain;
+  }
+
+  get dnsStats() {
+    return this.dns?.stats;
+  }
+
+  async close(): Promise<void> {
+    this.proxy.close();
+    await this.dns?.close();
+  }
+
+  private dnsRecords(): DnsRecords {
+    if (!this.records) {
+      const cidr = this.settings?.serviceCIDR ?? '0.0.0.0/32';
+      const range = new Ipv4Range(cidr);
+      this.records = new DnsRecords(
+        this.views,
+        this.settings?.clusterDomain ?? 'cluster.local',
+        reverseZones(range.at(0), Number(cidr.split('/')[1])),
+      );
+    }
+    return this.records;
+  }
+}
