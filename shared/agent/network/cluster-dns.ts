@@ -37,7 +37,7 @@ export class ClusterDns {
   async start(): Promise<void> {
     const udp = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg).then((out) => {
+      void this.answer(msg, 'udp').then((out) => {
         if (out) udp.send(out, rinfo.port, rinfo.address);
       });
     });
@@ -50,9 +50,14 @@ export class ClusterDns {
     const tcp = net.createServer((socket) => this.serveTcp(socket));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(this.o.port, this.o.address, () => (tcp.off('error', reject), resolve()));
+      tcp.listen(this.port, this.o.address, () => (tcp.off('error', reject), resolve()));
     });
     this.tcp = tcp;
+  }
+
+  /** The port it answers on (port 0 asks the system for one, for tests). */
+  get port(): number {
+    return this.udp?.address().port ?? this.o.port;
   }
 
   async close(): Promise<void> {
@@ -72,7 +77,7 @@ export class ClusterDns {
         if (buffered.length < 2 + length) break;
         const msg = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        void this.answer(msg).then((out) => {
+        void this.answer(msg, 'tcp').then((out) => {
           if (!out || socket.destroyed) return;
           const framed = Buffer.alloc(2 + out.length);
           framed.writeUInt16BE(out.length, 0);
@@ -83,8 +88,12 @@ export class ClusterDns {
     });
   }
 
-  /** The response to one query message, or undefined for what is not a query. */
-  async answer(msg: Buffer): Promise<Buffer | undefined> {
+  /**
+   * The response to one query message, or undefined for what is not a query. Over UDP it fits the
+   * client's buffer (512 bytes, or what its EDNS record offers): additional records go first, then the
+   * answers with the TC flag set, and the client asks again over TCP (RFC 1035 §4.2.1, RFC 6891).
+   */
+  async answer(msg: Buffer, transport: 'udp' | 'tcp' = 'udp'): Promise<Buffer | undefined> {
     let query: dnsPacket.Packet;
     try {
       query = dnsPacket.decode(msg);
@@ -94,19 +103,29 @@ export class ClusterDns {
     if (query.type !== 'query') return undefined;
     this.stats.queries++;
     const question = query.questions?.[0];
-    const reply = (rcode: number, answers: Answer[] = [], additionals: Answer[] = []) =>
-      dnsPacket.encode({
-        type: 'response',
-        id: query.id,
-        flags:
-          dnsPacket.AUTHORITATIVE_ANSWER |
-          dnsPacket.RECURSION_AVAILABLE |
-          ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) |
-          rcode,
-        questions: query.questions,
-        answers: answers.map(toRecord),
-        additionals: additionals.map(toRecord),
-      });
+    const opt = (query.additionals ?? []).find((r) => r.type === 'OPT');
+    const offered = opt && 'udpPayloadSize' in opt ? Number(opt.udpPayloadSize) : 512;
+    const limit = transport === 'tcp' ? 65535 : Math.max(512, Math.min(offered, 4096));
+    const reply = (rcode: number, answers: Answer[] = [], additionals: Answer[] = []) => {
+      const encode = (an: Answer[], ad: Answer[], truncated: boolean) =>
+        dnsPacket.encode({
+          type: 'response',
+          id: query.id,
+          flags:
+            dnsPacket.AUTHORITATIVE_ANSWER |
+            dnsPacket.RECURSION_AVAILABLE |
+            ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) |
+            (truncated ? dnsPacket.TRUNCATED_RESPONSE : 0) |
+            rcode,
+          questions: query.questions,
+          answers: an.map(toRecord),
+          additionals: ad.map(toRecord),
+        });
+      const full = encode(answers, additionals, false);
+      if (full.length <= limit) return full;
+      const lean = encode(answers, [], false);
+      return lean.length <= limit ? lean : encode([], [], true);
+    };
     if (!question) return reply(SERVFAIL);
     const found = this.o.records().lookup(question.name, question.type);
     if (found.kind === 'answer') return reply(NOERROR, found.answers, found.additionals);

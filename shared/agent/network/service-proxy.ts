@@ -7,7 +7,8 @@ import { Backends } from './backends.js';
  * kube-proxy's role on a node, in user space: a listener per Service address and port (the cluster
  * IP, each node port on the node's addresses, each load balancer address) that hands every new TCP
  * connection, or UDP flow, to an endpoint the Backends choose. Listeners follow the Services as they
- * change; a port with no endpoint refuses connections at once (TCP reset), never leaves them hanging.
+ * change; a port with no endpoint refuses connections at once (no listener: the kernel resets), never
+ * leaves them hanging.
  */
 
 type Protocol = 'TCP' | 'UDP';
@@ -57,24 +58,31 @@ export class ServiceProxy {
         for (const ip of view.loadBalancerIPs) add(ip, p.port, true);
       }
     }
+    // An address with no endpoint has no listener: the kernel refuses a connection at its first packet
+    // (TCP reset, ICMP port unreachable), as kube-proxy's REJECT rule does, and no client waits.
+    const backendsOf = new Map<string, Backends>();
+    for (const [key, w] of wanted) {
+      const existing = this.listeners.get(key)?.backends;
+      const backends =
+        existing ??
+        new Backends(
+          w.view,
+          w.portName,
+          this.o.nodeName,
+          w.external ? (v) => v.externalLocal : (v) => v.internalLocal,
+          this.o.now,
+        );
+      backends.update(w.view);
+      if (backends.size) backendsOf.set(key, backends);
+    }
     for (const [key, l] of this.listeners)
-      if (!wanted.has(key)) {
+      if (!backendsOf.has(key)) {
         l.close();
         this.listeners.delete(key);
       }
     for (const [key, w] of wanted) {
-      const existing = this.listeners.get(key);
-      if (existing) {
-        existing.backends.update(w.view);
-        continue;
-      }
-      const backends = new Backends(
-        w.view,
-        w.portName,
-        this.o.nodeName,
-        w.external ? (v) => v.externalLocal : (v) => v.internalLocal,
-        this.o.now,
-      );
+      const backends = backendsOf.get(key);
+      if (!backends || this.listeners.has(key)) continue;
       try {
         const l =
           w.protocol === 'TCP'

@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../shared/model/types.js';
+import { serviceRangeRoute } from '../../shared/agent/network/service-routes.js';
+import { startAgentStack, type AgentStack } from '../support/agents.js';
+import { podmanMissing, startPodman, type Podman } from '../../local/podman.js';
+import { until } from '../support/wait.js';
+
+/**
+ * Services carry traffic (issue 18), against podman: pods reach a Service by its cluster IP and by
+ * name through the node's proxy and cluster DNS, a headless Service answers its pods' addresses and
+ * SRV records, Service variables reach pods started after the Service, node ports answer on the
+ * node's address, and readiness takes a pod out of the rotation.
+ *
+ * Network rule: the service range of this file (10.97.0.0/16) is routed `local` on this host by the
+ * agent before anything is sent (asserted first), so no packet to it can leave the machine; every
+ * other address used is a pod's, inside podman's network, or loopback.
+ */
+const missing = podmanMissing();
+if (missing && process.env.CI) throw new Error(`the Services suite needs podman in CI: ${missing}`);
+if (missing) console.warn(`Services suite skipped: ${missing}`);
+
+const CIDR = '10.97.0.0/16';
+const NODE = 'svc-node-1';
+let s: AgentStack;
+let engine: Podman;
+
+const api = (method: string, path: string, body?: unknown) => s.call(method, path, body);
+const ns = '/api/v1/namespaces/default';
+const create = async (path: string, body: unknown) => {
+  const r = await api('POST', path, body);
+  expect(r.status, r.text).toBe(201);
+  return r.json as KubeObject;
+};
+const container = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: engine.image,
+  imagePullPolicy: 'IfNotPresent',
+  command: ['sh', '-c', script],
+  resources: { requests: { cpu: '10m', memory: '8Mi' } },
+  ...extra,
+});
+/** busybox httpd answering its pod's hostname; ready while /www/ready exists. */
+const webServer = (name = 'web') =>
+  container(name, 'mkdir -p /www && hostname > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www', {
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessProbe: { exec: { command: ['test', '-f', '/www/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+  });
+const deployment = (name: string, replicas: number, labels: Record<string, string>, c: unknown) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name },
+  spec: {
+    replicas,
+    selector: { matchLabels: labels },
+    template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 1, containers: [c] } },
+  },
+});
+const service = (name: string, selector: Record<string, string>, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name },
+  spec: { selector, ports: [{ name: 'http', port: 80, targetPort: 'http' }], ...spec },
+});
+const pods = async (selector: string) =>
+  ((await api('GET', `${ns}/pods?labelSelector=${encodeURIComponent(selector)}`)).json?.items ?? []) as KubeObject[];
+const containerId = (p: KubeObject) =>
+  String(
+    (p.status as { containerStatuses?: { containerID?: string }[] }).containerStatuses?.[0]?.containerID ?? '',
+  ).replace('docker://', '');
+const ready = (p: KubeObject) =>
+  ((p.status as { conditions?: { type: string; status: string }[] }).conditions ?? []).some(
+    (c) => c.type === 'Ready' && c.status === 'True',
+  );
+const startClient = async (name: string) => {
+  await create(`${ns}/pods`, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { role: name } },
+    spec: { terminationGracePeriodSeconds: 1, containers: [container('main', 'exec sleep 3600')] },
+  });
+  let id = '';
+  await until(async () => {
+    const [p] = await pods(`role=${name}`);
+    id = p && ready(p) ? containerId(p) : '';
+    return id !== '';
+  }, 60_000);
+  return id;
+};
+/** Runs a command in a client pod; resolves with its output and exit code (never throws on a failing command). */
+const inPod = async (id: string, script: string): Promise<{ code: number; out: string }> => {
+  try {
+    return { code: 0, out: await engine.podman('exec', id, 'sh', '-c', script) };
+  } catch (e) {
+    return { code: 1, out: String((e as Error).message) };
+  }
+};
+
+let client = '';
+
+/**
+ * An HTTP GET from the client pod, answering the body's last line ('' when it failed). busybox-static's
+ * wget crashes in this image, so it is nc; nc stops at the end of its input, so the input lasts a moment.
+ */
+const get = async (target: string, port = 80) =>
+  (
+    await inPod(client, `(printf 'GET / HTTP/1.0\\r\\n\\r\\n'; sleep 0.5) | nc -w 3 ${target} ${port} | tail -n 1`)
+  ).out.trim();
+
+beforeAll(async () => {
+  if (missing) return;
+  process.env.KUMO_SERVICE_CIDR = CIDR;
+  engine = await startPodman();
+  s = await startAgentStack();
+  await s.startAgent(NODE, {
+    runtime: 'docker',
+    dockerSocket: engine.socket,
+    sandboxImage: engine.sandboxImage,
+    serviceProxy: true,
+  });
+  // The network rule before any traffic: the whole service range is local to this host.
+  await until(async () => (await serviceRangeRoute(CIDR)) !== undefined, 20_000);
+  await create('/apis/apps/v1/namespaces/default/deployments', deployment('web', 3, { app: 'web' }, webServer()));
+  await create(`${ns}/services`, service('web', { app: 'web' }));
+  await create(`${ns}/services`, service('web-headless', { app: 'web' }, { clusterIP: 'None' }));
+  await create(`${ns}/services`, service('nobody', { app: 'nobody' }));
+  await until(async () => (await pods('app=web')).filter(ready).length === 3, 90_000);
+  client = await startClient('client');
+}, 240_000);
+afterAll(async () => {
+  await s?.close();
+  await engine?.stop();
+  delete process.env.KUMO_SERVICE_CIDR;
+});
+
+describe.skipIf(!!missing)('Services on the docker runtime', () => {
+  it('routes the whole service range to this host before anything is sent', async () => {
+    expect(await serviceRangeRoute(CIDR)).toMatch(/^local 10\.97\.0\.0\/16 dev lo/);
+  });
+
+  it('answers through the cluster IP, by full name and by the search path, spread over the endpoints', async () => {
+    const svc = (await api('GET', `${ns}/services/web`)).json;
+    const ip = svc.spec.clusterIP as string;
+    expect(ip).toMatch(/^10\.97\./);
+    const backends = (await pods('app=web')).map((p) => p.metadata.name);
+    expect(backends).toContain(await get(ip));
+    expect(backends).toContain(await get('web.default.svc.cluster.local'));
+    expect(backends).toContain(await get('web'));
+    const seen = new Set<string>();
+    for (let i = 0; i < 9; i++) seen.add(await get('web'));
+    expect([...seen].every((h) => backends.includes(h))).toBe(true);
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
+  it('resolves a headless Service to every ready pod, and SRV for its named port', async () => {
+    const ips = (await pods('app=web')).map((p) => (p.status as { podIP: string }).podIP).sort();
+    const a = await inPod(client, 'nslookup -type=a web-headless.default.svc.cluster.local');
+    expect(a.code, a.out).toBe(0);
+    for (const ip of ips) expect(a.out).toContain(ip);
+    const srv = await inPod(client, 'nslookup -type=srv _http._tcp.web-headless.default.svc.cluster.local');
+    expect(srv.code, srv.out).toBe(0);
+    expect(srv.out).toContain('8080');
+    // A pod's dashed-address name.
+    const podName = await inPod(client, `nslookup -type=a ${ips[0]?.replace(/\./g, '-')}.default.pod.cluster.local`);
+    expect(podName.out).toContain(ips[0]);
+  });
+
+  it('gives pods started after a Service its environment variables', async () => {
+    const env = await inPod(client, 'env');
+    const ip = (await api('GET', `${ns}/services/web`)).json.spec.clusterIP;
+    expect(env.out).toContain(`WEB_SERVICE_HOST=${ip}`);
+    expect(env.out).toContain('WEB_SERVICE_PORT=80');
+    expect(env.out).toContain('WEB_SERVICE_PORT_HTTP=80');
+    expect(env.out).toContain(`WEB_PORT_80_TCP=tcp://${ip}:80`);
+    // Headless Services have no address and no variables.
+    expect(env.out).not.toContain('WEB_HEADLESS_SERVICE_HOST');
+  });
+
+  it('refuses connections to a Service that selects nothing at once', async () => {
+    const started = Date.now();
+    const r = await inPod(client, `nc -w 10 nobody 80 </dev/null 2>&1; echo "exit=$?"`);
+    expect(r.out).toMatch(/refused|exit=1/i);
+    expect(r.out).not.toContain('exit=0');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('serves a node port on the node address', async () => {
+    const np = await create(`${ns}/services`, service('web-np', { app: 'web' }, { type: 'NodePort' }));
+    const port = (np.spec as { ports: { nodePort: number }[] }).ports[0]?.nodePort;
+    let body = '';
+    await until(async () => {
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      return body !== '';
+    }, 30_000);
+    expect((await pods('app=web')).map((p) => p.metadata.name)).toContain(body.trim());
+  });
+
+  it('takes a pod failing readiness out of the rotation within its probe period', async () => {
+    const [victim] = await pods('app=web');
+    if (!victim) throw new Error('no web pod');
+    await engine.podman('exec', containerId(victim), 'rm', '/www/ready');
+    await until(async () => {
+      const p = (await api('GET', `${ns}/pods/${victim.metadata.name}`)).json as KubeObject;
+      return !ready(p);
+    }, 20_000);
+    // Its endpoint goes with the next sync; then no request reaches it.
+    const others = (await pods('app=web')).map((p) => p.metadata.name).filter((n) => n !== victim.metadata.name);
+    await until(async () => {
+      const out = await Promise.all(Array.from({ length: 6 }, () => get('web')));
+      return out.every((h) => others.includes(h));
+    }, 20_000);
+    // Every answer comes from another pod: none fails, none reaches the unready one.
+    for (let i = 0; i < 12; i++) expect(others).toContain(await get('web'));
+    await engine.podman('exec', containerId(victim), 'touch', '/www/ready');
+  });
+});
