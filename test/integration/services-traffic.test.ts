@@ -183,6 +183,38 @@ describe.skipIf(!!missing)('Services on the docker runtime', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('keeps a client on one endpoint with ClientIP affinity', async () => {
+    await create(`${ns}/services`, service('web-sticky', { app: 'web' }, { sessionAffinity: 'ClientIP' }));
+    let first = '';
+    await until(async () => (first = await get('web-sticky')) !== '', 20_000);
+    for (let i = 0; i < 6; i++) expect(await get('web-sticky')).toBe(first);
+  });
+
+  it('carries UDP: a Service whose endpoint (written by hand) is the cluster DNS answers DNS through the proxy', async () => {
+    const udp = await create(`${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'dns-udp' },
+      spec: { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    });
+    await create('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'dns-udp-manual', labels: { 'kubernetes.io/service-name': 'dns-udp' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.97.0.10'] }],
+      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+    });
+    const via = (udp.spec as { clusterIP: string }).clusterIP;
+    const webIP = (await api('GET', `${ns}/services/web`)).json.spec.clusterIP as string;
+    let out = '';
+    await until(async () => {
+      out = (await inPod(client, `nslookup -type=a web.default.svc.cluster.local ${via}`)).out;
+      return out.includes(webIP);
+    }, 20_000);
+    expect(out).toContain(`Address:\t${via}:53`);
+  });
+
   it('serves a node port on the node address', async () => {
     const np = await create(`${ns}/services`, service('web-np', { app: 'web' }, { type: 'NodePort' }));
     const port = (np.spec as { ports: { nodePort: number }[] }).ports[0]?.nodePort;
