@@ -26,6 +26,7 @@ import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
 import { SecretSealer } from '../shared/secrets/sealer.js';
 import { KmsKeyProvider } from '../shared/aws/kms-key-provider.js';
 import { LocalKeyProvider } from '../shared/secrets/local-key-provider.js';
+import { LocalLoadBalancers } from '../shared/controllers/service/load-balancers.js';
 
 /** Clients are built once per cold start and reused by every invocation of the container. */
 let config: Config | undefined;
@@ -115,6 +116,7 @@ export function newControllerManager(): ControllerManager {
     events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID),
     queue: workQueue(),
     logError,
+    loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
     nodeLifecycle: {
       leases: leaseStore(),
       ledger: s,

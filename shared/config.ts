@@ -34,6 +34,8 @@ export interface Config {
   secrets: { kmsKeyId?: string; localKey?: Buffer };
   /** Where Services get addresses and node ports, and the cluster's DNS domain (KUMO_SERVICE_CIDR, KUMO_SERVICE_NODE_PORT_RANGE, KUMO_CLUSTER_DOMAIN). */
   serviceNetwork: ServiceNetwork;
+  /** Where LoadBalancer Services get load balancers: `local` (127.0.0.1, offline) or none (KUMO_LOAD_BALANCER_PROVIDER). */
+  loadBalancerProvider?: 'local';
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -72,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: authSettings(env, dynamoEndpoint),
     secrets: secretKeys(env, dynamoEndpoint),
     serviceNetwork: serviceNetwork(env),
+    loadBalancerProvider: loadBalancerProvider(env.KUMO_LOAD_BALANCER_PROVIDER),
   };
 }
 
@@ -300,4 +303,10 @@ function upstreams(v: string | undefined): string[] | undefined {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function loadBalancerProvider(v: string | undefined): 'local' | undefined {
+  if (!v || v === 'none') return undefined;
+  if (v === 'local') return v;
+  throw new Error(`KUMO_LOAD_BALANCER_PROVIDER must be local or none, not ${JSON.stringify(v)}`);
 }

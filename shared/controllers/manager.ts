@@ -1,6 +1,8 @@
 import type { WorkQueue } from '../queue/work-queue.js';
 import { DeploymentController } from './deployment/controller.js';
 import { EndpointsController } from './endpoints/controller.js';
+import { ServiceController } from './service/controller.js';
+import type { LoadBalancerProvider } from './service/load-balancers.js';
 import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
@@ -20,6 +22,7 @@ export class ControllerManager {
   private readonly gc: GarbageCollector;
   private readonly jobs: JobController;
   private readonly endpoints: EndpointsController;
+  private readonly services: ServiceController;
   private readonly namespaces: NamespaceController;
   private readonly nodeLifecycle?: NodeLifecycleController;
 
@@ -29,6 +32,8 @@ export class ControllerManager {
       logError: (message: string, error: unknown) => void;
       /** Node leases and settings: without them nodes are never declared dead. */
       nodeLifecycle?: Pick<NodeLifecycleDeps, 'leases' | 'ledger' | 'wakeups' | 'settings'>;
+      /** Where LoadBalancer Services get load balancers; without one they stay pending and say so. */
+      loadBalancers?: LoadBalancerProvider;
     },
   ) {
     if (deps.nodeLifecycle) this.nodeLifecycle = new NodeLifecycleController({ ...deps, ...deps.nodeLifecycle });
@@ -37,6 +42,7 @@ export class ControllerManager {
     this.gc = new GarbageCollector(deps);
     this.jobs = new JobController(deps);
     this.endpoints = new EndpointsController(deps);
+    this.services = new ServiceController(deps);
     this.namespaces = new NamespaceController(deps);
   }
 
@@ -46,8 +52,14 @@ export class ControllerManager {
     Deployment: { reconcile: (k) => this.deployments.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
-    // A Service's endpoints; the name `*` stands for every Service of the namespace.
-    Service: { reconcile: (k) => this.endpoints.reconcile(k) },
+    // A Service's endpoints (the name `*` stands for every Service of the namespace) and its load balancer.
+    Service: {
+      reconcile: async (k) => {
+        const [a, b] = [await this.endpoints.reconcile(k), await this.services.reconcile(k)];
+        const after = [a.requeueAfterMs, b.requeueAfterMs].filter((x): x is number => x !== undefined);
+        return after.length ? { requeueAfterMs: Math.min(...after) } : {};
+      },
+    },
   };
 
   /** Keys dropped because no retry could ever make them work (TerminalError): logged and counted. */

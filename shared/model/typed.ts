@@ -1,6 +1,6 @@
 import type { DeploymentSpec, DeploymentStatus, ReplicaSetSpec, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { JobSpec, JobStatus } from 'kubernetes-types/batch/v1.js';
-import type { NodeSpec, NodeStatus, PodSpec, PodStatus, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { NodeSpec, NodeStatus, PodSpec, PodStatus, ServiceSpec, ServiceStatus } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from './types.js';
 
 /**
@@ -20,6 +20,7 @@ export const podStatus = (pod: KubeObject | undefined) => statusOf<PodStatus>(po
 export const nodeSpec = (node: KubeObject | undefined) => specOf<NodeSpec>(node);
 export const nodeStatus = (node: KubeObject | undefined) => statusOf<NodeStatus>(node);
 export const serviceSpec = (service: KubeObject | undefined) => specOf<ServiceSpec>(service);
+export const serviceStatus = (service: KubeObject | undefined) => statusOf<ServiceStatus>(service);
 export const deploymentStatus = (d: KubeObject | undefined) => statusOf<DeploymentStatus>(d);
 export const replicaSetSpec = (rs: KubeObject | undefined) => specOf<ReplicaSetSpec>(rs);
 export const jobSpec = (job: KubeObject | undefined) => specOf<JobSpec>(job);

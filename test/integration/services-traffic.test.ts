@@ -229,6 +229,58 @@ describe.skipIf(!!missing)('Services on the docker runtime', () => {
     expect((await pods('app=web')).map((p) => p.metadata.name)).toContain(body.trim());
   });
 
+  it('gives a LoadBalancer Service an address on 127.0.0.1 that answers, one per port, and removes it on delete', async () => {
+    await create(
+      `${ns}/services`,
+      service(
+        'web-lb',
+        { app: 'web' },
+        { type: 'LoadBalancer', ports: [{ name: 'http', port: 18080, targetPort: 'http' }] },
+      ),
+    );
+    let ingress: { ip?: string }[] = [];
+    await until(async () => {
+      ingress = (await api('GET', `${ns}/services/web-lb`)).json?.status?.loadBalancer?.ingress ?? [];
+      return ingress.length > 0;
+    }, 30_000);
+    expect(ingress).toEqual([{ ip: '127.0.0.1', ipMode: 'VIP' }]);
+    const backends = (await pods('app=web')).map((p) => p.metadata.name);
+    let body = '';
+    await until(async () => {
+      body = await fetch('http://127.0.0.1:18080/').then(
+        (r) => r.text(),
+        () => '',
+      );
+      return body !== '';
+    }, 30_000);
+    expect(backends).toContain(body.trim());
+    // The same port again: pending, and an Event says whose it is.
+    await create(
+      `${ns}/services`,
+      service(
+        'web-lb-2',
+        { app: 'web' },
+        { type: 'LoadBalancer', ports: [{ name: 'http', port: 18080, targetPort: 'http' }] },
+      ),
+    );
+    await until(async () => {
+      const evs = (await api('GET', `${ns}/events?fieldSelector=involvedObject.name=web-lb-2`)).json?.items ?? [];
+      return evs.some(
+        (e: { reason: string; message: string }) =>
+          e.reason === 'SyncLoadBalancerFailed' && e.message.includes('default/web-lb'),
+      );
+    }, 30_000);
+    expect((await api('GET', `${ns}/services/web-lb-2`)).json.status?.loadBalancer?.ingress).toBeUndefined();
+    // Deleting waits for the cleanup finalizer, then the Service and its address are gone.
+    expect((await api('DELETE', `${ns}/services/web-lb`)).status).toBe(200);
+    await until(async () => (await api('GET', `${ns}/services/web-lb`)).status === 404, 30_000);
+    // The port is free again: the pending Service gets it at its next try.
+    await until(
+      async () => ((await api('GET', `${ns}/services/web-lb-2`)).json.status?.loadBalancer?.ingress ?? []).length > 0,
+      30_000,
+    );
+  });
+
   it('takes a pod failing readiness out of the rotation within its probe period', async () => {
     const [victim] = await pods('app=web');
     if (!victim) throw new Error('no web pod');

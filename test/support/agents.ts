@@ -60,6 +60,7 @@ export async function startAgentStack(
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-agent-'));
   Object.assign(process.env, {
     KUMO_NODE_QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`,
+    KUMO_LOAD_BALANCER_PROVIDER: 'local',
     KUMO_LOG_DIR: logDir,
     // Agents without a credential act through the offline development mode (test/integration/authorization.test.ts covers node credentials).
     KUMO_AUTH_MODE: 'dev-loopback',
