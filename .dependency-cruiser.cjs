@@ -5,7 +5,7 @@
 const MODEL = '^shared/(model|util)/';
 const PORTS = '^shared/(store|queue)/[^/]+$';
 const ADAPTERS = '^shared/(store/dynamo|queue/sqs|aws)/';
-const DOMAIN = '^shared/(scheduling|controllers|nodes|auth|agent|events|logs|secrets)/';
+const DOMAIN = '^shared/(scheduling|controllers|nodes|auth|agent|events|logs|secrets|ingress)/';
 const APISERVER = '^shared/apiserver/';
 const EDGE = '^(functions|local|agent|bin|deploy|bench|tools)/';
 

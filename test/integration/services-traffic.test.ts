@@ -4,6 +4,17 @@ import { serviceRangeRoute } from '../../shared/agent/network/service-routes.js'
 import { startAgentStack, type AgentStack } from '../support/agents.js';
 import { podmanMissing, startPodman, type Podman } from '../../local/podman.js';
 import { until } from '../support/wait.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { IngressController } from '../../shared/ingress/controller.js';
+import { IngressProxy } from '../../shared/ingress/proxy.js';
+import { storeEventRecorder } from '../../shared/events/recorder.js';
+import { systemClock } from '../../shared/util/clock.js';
 
 /**
  * Services carry traffic (issue 18), against podman: pods reach a Service by its cluster IP and by
@@ -39,12 +50,16 @@ const container = (name: string, script: string, extra: Record<string, unknown> 
   resources: { requests: { cpu: '10m', memory: '8Mi' } },
   ...extra,
 });
-/** busybox httpd answering its pod's hostname; ready while /www/ready exists. */
+/** busybox httpd answering its pod's hostname on every path (its 404 page too); ready while /www/ready exists. */
 const webServer = (name = 'web') =>
-  container(name, 'mkdir -p /www && hostname > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www', {
-    ports: [{ name: 'http', containerPort: 8080 }],
-    readinessProbe: { exec: { command: ['test', '-f', '/www/ready'] }, periodSeconds: 1, failureThreshold: 1 },
-  });
+  container(
+    name,
+    "mkdir -p /www && hostname > /www/index.html && printf 'E404:index.html\\n' > /www/httpd.conf && touch /www/ready && exec httpd -f -p 8080 -h /www -c /www/httpd.conf",
+    {
+      ports: [{ name: 'http', containerPort: 8080 }],
+      readinessProbe: { exec: { command: ['test', '-f', '/www/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+    },
+  );
 const deployment = (name: string, replicas: number, labels: Record<string, string>, c: unknown) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -96,6 +111,7 @@ const inPod = async (id: string, script: string): Promise<{ code: number; out: s
 };
 
 let client = '';
+let ingressProxy: IngressProxy | undefined;
 
 /**
  * An HTTP GET from the client pod, answering the body's last line ('' when it failed). busybox-static's
@@ -123,10 +139,15 @@ beforeAll(async () => {
   await create(`${ns}/services`, service('web', { app: 'web' }));
   await create(`${ns}/services`, service('web-headless', { app: 'web' }, { clusterIP: 'None' }));
   await create(`${ns}/services`, service('nobody', { app: 'nobody' }));
+  // A second app (its pods answer "api-…"), for the Ingress's second Service.
+  await create('/apis/apps/v1/namespaces/default/deployments', deployment('api', 1, { app: 'api' }, webServer()));
+  await create(`${ns}/services`, service('api', { app: 'api' }));
   await until(async () => (await pods('app=web')).filter(ready).length === 3, 90_000);
+  await until(async () => (await pods('app=api')).filter(ready).length === 1, 90_000);
   client = await startClient('client');
 }, 240_000);
 afterAll(async () => {
+  await ingressProxy?.close();
   await s?.close();
   await engine?.stop();
   delete process.env.KUMO_SERVICE_CIDR;
@@ -298,5 +319,123 @@ describe.skipIf(!!missing)('Services on the docker runtime', () => {
     // Every answer comes from another pod: none fails, none reaches the unready one.
     for (let i = 0; i < 12; i++) expect(others).toContain(await get('web'));
     await engine.podman('exec', containerId(victim), 'touch', '/www/ready');
+  });
+
+  it('routes Ingress hosts and paths to their Services, over HTTP and TLS, and answers 503 with an Event for a missing backend', async () => {
+    // A certificate for shop.test, in a Secret of type kubernetes.io/tls.
+    const dir = mkdtempSync(join(tmpdir(), 'kumo-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=shop.test',
+        '-addext',
+        'subjectAltName=DNS:shop.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    await create(`${ns}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'shop-tls' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') },
+    });
+    const rule = (path: string, svc: string, pathType = 'Prefix') => ({
+      path,
+      pathType,
+      backend: { service: { name: svc, port: { number: 80 } } },
+    });
+    await create('/apis/networking.k8s.io/v1/namespaces/default/ingresses', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'shop' },
+      spec: {
+        tls: [{ hosts: ['shop.test'], secretName: 'shop-tls' }],
+        rules: [
+          { host: 'shop.test', http: { paths: [rule('/', 'web'), rule('/api', 'api'), rule('/missing', 'ghost')] } },
+          { host: 'admin.test', http: { paths: [rule('/', 'api')] } },
+        ],
+      },
+    });
+    ingressProxy = new IngressProxy({ address: '127.0.0.1', httpPort: 0, httpsPort: 0, now: Date.now });
+    await ingressProxy.start();
+    const controller = new IngressController({
+      api: s.api.service,
+      events: storeEventRecorder(s.store, systemClock, 'ingress-controller', randomUUID),
+      proxy: ingressProxy,
+      address: '127.0.0.1',
+    });
+    await controller.ensureClass();
+    await controller.sync();
+    const { http: httpPort, https: httpsPort } = ingressProxy.ports;
+    const get = (host: string, path: string, secure = false) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = (secure ? httpsRequest : httpRequest)(
+          {
+            host: '127.0.0.1',
+            port: secure ? httpsPort : httpPort,
+            path,
+            headers: { host },
+            ...(secure ? { servername: host, ca: cert } : {}),
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const web = (await pods('app=web')).map((p) => p.metadata.name);
+    const apiPods = (await pods('app=api')).map((p) => p.metadata.name);
+    expect(web).toContain((await get('shop.test', '/')).body);
+    expect(web).toContain((await get('shop.test', '/apiary')).body); // Prefix matches whole path elements
+    expect(apiPods).toContain((await get('shop.test', '/api/v1/items')).body);
+    expect(apiPods).toContain((await get('admin.test', '/')).body);
+    expect((await get('other.test', '/')).status).toBe(404);
+    const missing = await get('shop.test', '/missing');
+    expect(missing.status).toBe(503);
+    expect(missing.body).toContain('service "default/ghost" not found');
+    // TLS from the Secret, verified against the certificate itself.
+    expect(web).toContain((await get('shop.test', '/', true)).body);
+    const ing = (await api('GET', '/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop')).json;
+    expect(ing.status.loadBalancer.ingress).toEqual([
+      {
+        ip: '127.0.0.1',
+        ports: [
+          { port: httpPort, protocol: 'TCP' },
+          { port: httpsPort, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    const evs = (await api('GET', `${ns}/events?fieldSelector=involvedObject.name=shop`)).json.items as {
+      reason: string;
+      message: string;
+    }[];
+    expect(evs.some((e) => e.reason === 'BackendNotFound' && e.message.includes('default/ghost'))).toBe(true);
+    // Endpoints followed without a restart: scaled to zero, the rule answers 503; back, it answers again.
+    await s.call(
+      'PATCH',
+      '/apis/apps/v1/namespaces/default/deployments/api/scale',
+      { spec: { replicas: 0 } },
+      'application/merge-patch+json',
+    );
+    await until(async () => (await controller.sync(), (await get('admin.test', '/')).status === 503), 60_000);
   });
 });

@@ -365,4 +365,129 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
       ageColumn,
     ],
   }),
+
+  // Served by the offline ingress controller (shared/ingress) for its class; on AWS by the cloud controller's.
+  declareKind('Ingress', 'networking.k8s.io', 'v1', 'ingresses', {
+    openApi: 'V1Ingress',
+    shortNames: ['ing'],
+    status: true,
+    validate: (o) => ingressProblems(o),
+    columns: [
+      nameColumn,
+      {
+        name: 'Class',
+        type: 'string',
+        description: 'The IngressClass.',
+        cell: (o) => text(spec(o).ingressClassName ?? '<none>'),
+      },
+      {
+        name: 'Hosts',
+        type: 'string',
+        description: 'Hosts the rules match.',
+        cell: (o) =>
+          items(spec(o).rules)
+            .map((r) => (typeof r.host === 'string' && r.host ? r.host : '*'))
+            .join(',') || '*',
+      },
+      {
+        name: 'Address',
+        type: 'string',
+        description: 'Where the Ingress answers.',
+        cell: (o) =>
+          items(obj(status(o).loadBalancer).ingress)
+            .map((i) => i.ip ?? i.hostname)
+            .filter(Boolean)
+            .join(','),
+      },
+      {
+        name: 'Ports',
+        type: 'string',
+        description: 'Ports served.',
+        cell: (o) => (items(spec(o).tls).length ? '80, 443' : '80'),
+      },
+      ageColumn,
+    ],
+  }),
+
+  declareKind('IngressClass', 'networking.k8s.io', 'v1', 'ingressclasses', {
+    openApi: 'V1IngressClass',
+    namespaced: false,
+    validate: (o) =>
+      typeof spec(o).controller === 'string' && spec(o).controller ? [] : [cause.required('spec.controller')],
+    columns: [
+      nameColumn,
+      {
+        name: 'Controller',
+        type: 'string',
+        description: 'The controller that serves it.',
+        cell: (o) => text(spec(o).controller),
+      },
+      {
+        name: 'Parameters',
+        type: 'string',
+        description: 'Controller parameters.',
+        cell: (o) => {
+          const p = obj(spec(o).parameters);
+          return p.kind ? `${String(p.kind)}/${String(p.name)}` : '<none>';
+        },
+      },
+      ageColumn,
+    ],
+  }),
 ];
+
+const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'] as const;
+
+/** ValidateIngress (pkg/apis/networking/validation) for what users get wrong, and the backends kumo cannot serve. */
+function ingressProblems(o: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const s = spec(o);
+  const backend = (b: Obj, field: string) => {
+    if (b.resource !== undefined)
+      out.push(
+        cause.forbidden(`${field}.resource`, 'kumo serves Service backends only; resource backends are not supported'),
+      );
+    const svc = obj(b.service);
+    if (b.service === undefined) {
+      if (b.resource === undefined) out.push(cause.required(`${field}.service`));
+      return;
+    }
+    if (!svc.name) out.push(cause.required(`${field}.service.name`));
+    const port = obj(svc.port);
+    if (port.name !== undefined && port.number !== undefined)
+      out.push(cause.invalid(`${field}.service.port`, port, 'cannot set both port name & port number'));
+    else if (port.name === undefined && port.number === undefined) out.push(cause.required(`${field}.service.port`));
+  };
+  if (s.defaultBackend !== undefined) backend(obj(s.defaultBackend), 'spec.defaultBackend');
+  if (!items(s.rules).length && s.defaultBackend === undefined)
+    out.push(cause.invalid('spec.rules', [], 'either `defaultBackend` or `rules` must be specified'));
+  items(s.rules).forEach((rule, i) => {
+    const host = rule.host;
+    if (
+      typeof host === 'string' &&
+      host &&
+      !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(host)
+    )
+      out.push(
+        cause.invalid(
+          `spec.rules[${i}].host`,
+          host,
+          "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain",
+        ),
+      );
+    items(obj(rule.http).paths).forEach((p, j) => {
+      const field = `spec.rules[${i}].http.paths[${j}]`;
+      if (p.pathType === undefined)
+        out.push({
+          reason: 'FieldValueRequired',
+          message: 'Required value: pathType must be specified',
+          field: `${field}.pathType`,
+        });
+      else out.push(...oneOf(p.pathType, `${field}.pathType`, PATH_TYPES));
+      if (p.pathType !== 'ImplementationSpecific' && p.path !== undefined && !String(p.path).startsWith('/'))
+        out.push(cause.invalid(`${field}.path`, p.path, 'must be an absolute path'));
+      backend(obj(p.backend), `${field}.backend`);
+    });
+  });
+  return out;
+}
