@@ -75,6 +75,20 @@ export class BulkApplier {
     private readonly deps: ServiceDeps,
   ) {}
 
+  /**
+   * A Service's cluster IP and node ports, picked now and written in the apply's own transaction (a
+   * pick another writer took meanwhile rolls the apply back, as any conflict does).
+   */
+  private withAllocations(prev: StoredObject | undefined, next: KubeObject, into: TransactWrite[]): KubeObject {
+    if (next.kind !== 'Service') return next;
+    const plan = this.service.allocator.plan(prev, next, new Set());
+    into.push(
+      ...plan.creates.map((object): TransactWrite => ({ op: 'create', object })),
+      ...plan.releases.map((key): TransactWrite => ({ op: 'delete', key })),
+    );
+    return plan.service ?? next;
+  }
+
   async apply(documents: unknown[], opts: { atomic: boolean; namespace?: string }): Promise<ApplyResult> {
     if (documents.length === 0) throw new BadRequestError('the manifest holds no objects');
     const parsed = documents.map((raw, index) => this.parse(raw, index, opts.namespace));
@@ -148,15 +162,11 @@ export class BulkApplier {
     const seen = new Set<string>();
     // Namespaces this same file creates count as existing for the objects after them.
     const createdNamespaces = new Set<string>();
+    const allocations: TransactWrite[] = [];
     for (const [index, d] of docs.entries()) {
       const base = describe(d instanceof StatusError ? { index } : d, raws[index]);
       try {
         if (d instanceof StatusError) throw d;
-        // A Service's address and node ports are allocated by a transaction of their own (service-allocation.ts).
-        if (d.type.kind === 'Service')
-          throw new BadRequestError(
-            'a Service cannot be part of an atomic apply: its cluster IP and node ports are allocated with it in a transaction of their own; apply it without atomic',
-          );
         const result: ApplyItemResult = { ...base, action: 'unchanged', code: 200 };
         const key = `${d.type.kind}/${d.namespace}/${d.name ?? ''}`;
         if (d.name && seen.has(key))
@@ -173,7 +183,11 @@ export class BulkApplier {
           if (next) {
             result.action = 'configured';
             writes.push({
-              write: { op: 'update', object: next, expectedResourceVersion: current.metadata.resourceVersion },
+              write: {
+                op: 'update',
+                object: this.withAllocations(current, next, allocations),
+                expectedResourceVersion: current.metadata.resourceVersion,
+              },
               result,
             });
           } else {
@@ -190,7 +204,7 @@ export class BulkApplier {
           if (d.type.kind === 'Namespace') createdNamespaces.add(next.metadata.name ?? '');
           result.action = 'created';
           result.code = 201;
-          writes.push({ write: { op: 'create', object: next }, result });
+          writes.push({ write: { op: 'create', object: this.withAllocations(undefined, next, allocations) }, result });
         }
         results.push(result);
       } catch (e) {
@@ -200,8 +214,13 @@ export class BulkApplier {
     }
     if (results.some((r) => r.action === 'failed')) return rolledBack(results);
     if (writes.length === 0) return results;
+    if (writes.length + allocations.length > ATOMIC_APPLY_LIMIT)
+      throw new RequestEntityTooLargeError(
+        `an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} writes; this manifest needs ${writes.length + allocations.length} (its Services' addresses and node ports count)`,
+      );
     try {
-      const stored = await this.deps.store.transact(writes.map((w) => w.write));
+      // The Services' addresses and ports land in the same transaction, after the objects (whose results come first).
+      const stored = await this.deps.store.transact([...writes.map((w) => w.write), ...allocations]);
       stored.forEach((o, i) => {
         const w = writes[i];
         if (w) w.result.object = o;

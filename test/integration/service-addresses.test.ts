@@ -143,6 +143,25 @@ describe('cluster IPs', () => {
   });
 });
 
+describe('atomic apply', () => {
+  it('allocates the addresses of the Services in the apply, in its one transaction', async () => {
+    const manifest = [
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: atomic-a\nspec:\n  selector: {app: a}\n  ports: [{port: 80}]',
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: atomic-b\nspec:\n  type: NodePort\n  selector: {app: b}\n  ports: [{port: 80}]',
+    ].join('\n---\n');
+    const res = await api.call('POST', '/kumo/v1/apply?atomic=true&namespace=default', manifest, 'application/yaml');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [a, b] = res.body.results.map(
+      (r: { object: { spec: { clusterIP: string; ports: { nodePort?: number }[] } } }) => r.object.spec,
+    );
+    expect(inRange(a.clusterIP)).toBe(true);
+    expect(b.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(
+      (await api.call('GET', `/apis/networking.k8s.io/v1/ipaddresses/${b.clusterIP}`)).body.spec.parentRef.name,
+    ).toBe('atomic-b');
+  });
+});
+
 describe('node ports', () => {
   it('allocates a node port of the range, refuses a taken or out-of-range one, releases them when no longer NodePort', async () => {
     const res = await api.call('POST', SVCS, svc('np', { type: 'NodePort', ports: [{ port: 80 }] }));
