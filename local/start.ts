@@ -8,7 +8,13 @@
  *
  *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2]
  *                [--runtime process|docker] [--docker-socket PATH] [--sandbox-image IMAGE]
- *                [--auth dev-loopback|tokens]
+ *                [--auth dev-loopback|tokens] [--ingress-port 3080] [--ingress-tls-port 3443]
+ *
+ * Services: the agents are each node's proxy and DNS. The service range is 127.96.0.0/16 for the
+ * process runtime (pods on the host's network: loopback needs no route and no privilege) and
+ * 10.96.0.0/16 for the docker runtime (routed to this host by the agent, which needs root, as podman
+ * does). LoadBalancer Services answer on 127.0.0.1 at their ports; Ingresses on 127.0.0.1 at
+ * --ingress-port (HTTP) and --ingress-tls-port (HTTPS).
  *
  * Auth: by default tokenless requests from 127.0.0.1 act as cluster-admin (kubectl sends bearer tokens
  * only over https, and this stack serves plain http); requests that carry a token are checked exactly
@@ -16,7 +22,7 @@
  * The local agents always use real node credentials, obtained with a bootstrap token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +43,11 @@ import { endWithThisProcess, stopChild } from './processes.js';
 import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
 import { podmanMissing, startPodman } from './podman.js';
+import { IngressController } from '../shared/ingress/controller.js';
+import { IngressProxy } from '../shared/ingress/proxy.js';
+import { storeEventRecorder } from '../shared/events/recorder.js';
+import { SecretSealer } from '../shared/secrets/sealer.js';
+import { LocalKeyProvider } from '../shared/secrets/local-key-provider.js';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({
@@ -52,6 +63,8 @@ const { values: args } = parseArgs({
     'sandbox-image': { type: 'string' },
     runtime: { type: 'string' },
     auth: { type: 'string', default: 'dev-loopback' },
+    'ingress-port': { type: 'string', default: '3080' },
+    'ingress-tls-port': { type: 'string', default: '3443' },
   },
 });
 
@@ -124,6 +137,10 @@ async function main() {
   log(`SQS emulator     ${sqsEmulator.endpoint}`);
 
   const config = { region, tableName, dynamoEndpoint: ddb.endpoint, sqsEndpoint: sqsEmulator.endpoint };
+  const runtime = args.runtime ?? (args['docker-socket'] ? 'docker' : 'process');
+  if (runtime !== 'process' && runtime !== 'docker')
+    throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
+  const serviceCIDR = runtime === 'docker' ? '10.96.0.0/16' : '127.96.0.0/16';
   const logDir = join(root, '.kumo', 'logs');
   const client = dynamoClient(config);
   await ensureObjectsTable(client, tableName);
@@ -156,6 +173,9 @@ async function main() {
     KUMO_AUTH_MODE: args.auth,
     // Secret values are sealed with this key before they reach DynamoDB Local (KMS plays this part on AWS).
     KUMO_SECRETS_KEY: localSecretsKey(),
+    // Services (see the top of this file); load balancers on 127.0.0.1.
+    KUMO_SERVICE_CIDR: serviceCIDR,
+    KUMO_LOAD_BALANCER_PROVIDER: 'local',
   };
   Object.assign(process.env, handlerEnv);
   const handlers = await functionHandlers();
@@ -207,9 +227,6 @@ async function main() {
   for (let i = 1; i <= Number(args.agents); i++)
     rmSync(join(root, '.kumo', 'agents', `local-node-${i}`, 'node-credential'), { force: true });
   const agentCount = Number(args.agents);
-  const runtime = args.runtime ?? (args['docker-socket'] ? 'docker' : 'process');
-  if (runtime !== 'process' && runtime !== 'docker')
-    throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
   let dockerSocket = args['docker-socket'];
   let sandboxImage = args['sandbox-image'];
   if (runtime === 'docker' && !dockerSocket) {
@@ -242,6 +259,8 @@ async function main() {
         'bootstrap-token': bootstrap.token,
         cpu: '2',
         memory: '4Gi',
+        // Offline no packet leaves this machine: the cluster DNS answers cluster names only.
+        'upstream-dns': 'none',
       }),
       { log: (m) => toStackLog(`[local-node-${i}] ${m}`) },
     );
@@ -250,6 +269,12 @@ async function main() {
     stops.push(() => agent.stop({ stopPods: runtime === 'process' }));
   }
   if (agentCount) log(`agents           ${agentCount} × local-node-N starting (${runtime} runtime; logs in ${logDir})`);
+  log(`services         cluster IPs from ${serviceCIDR}; LoadBalancer Services on 127.0.0.1 at their ports`);
+  const ingress = await startIngress(client);
+  if (ingress)
+    log(
+      `ingress          http://127.0.0.1:${ingress.http}  https://127.0.0.1:${ingress.https} (every Ingress, by Host)`,
+    );
 
   if (!args['no-demo']) {
     const manifest = readFileSync(join(root, 'examples', 'demo.yaml'), 'utf8');
@@ -287,26 +312,90 @@ Press Ctrl-C to stop.`);
   if (!args['no-demo']) void reportDemo(api, authHeader);
 }
 
+/**
+ * The offline ingress controller (shared/ingress): kumo's IngressClass, then a sync of the routes every
+ * second (endpoints followed without a restart). Ports already taken leave the stack without one.
+ */
+async function startIngress(
+  client: ReturnType<typeof dynamoClient>,
+): Promise<{ http: number; https: number } | undefined> {
+  const sealer = new SecretSealer(new LocalKeyProvider(Buffer.from(localSecretsKey(), 'base64')), systemClock);
+  const store = new DynamoStore(client, tableName, systemClock, sealer);
+  const proxy = new IngressProxy({
+    address: '127.0.0.1',
+    httpPort: Number(args['ingress-port']),
+    httpsPort: Number(args['ingress-tls-port']),
+    now: Date.now,
+    log: (m) => toStackLog(`[ingress] ${m}`),
+  });
+  try {
+    await proxy.start();
+  } catch (e) {
+    log(
+      `ingress          not started: ${(e as Error).message} (choose other ports with --ingress-port and --ingress-tls-port)`,
+    );
+    await proxy.close().catch(() => undefined);
+    return undefined;
+  }
+  const controller = new IngressController({
+    api: apiDeps(store, systemClock, console.error).service,
+    events: storeEventRecorder(store, systemClock, 'ingress-controller', randomUUID),
+    proxy,
+    address: '127.0.0.1',
+  });
+  await controller.ensureClass();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await controller.sync().catch((e: unknown) => toStackLog(`[ingress] sync failed: ${String(e)}`));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  stops.push(async () => {
+    running = false;
+    await loop;
+    await proxy.close();
+  });
+  return { http: Number(args['ingress-port']), https: Number(args['ingress-tls-port']) };
+}
+
 /** One line when the demo has come up (or what it is waiting for after two minutes): its state, read from the API. */
 async function reportDemo(api: string, headers: Record<string, string>) {
   type Seen = {
     spec?: { replicas?: number };
-    status?: { readyReplicas?: number; conditions?: { type: string; status: string }[] };
+    status?: {
+      readyReplicas?: number;
+      conditions?: { type: string; status: string }[];
+      loadBalancer?: { ingress?: { ip?: string }[] };
+    };
   };
   const get = async (path: string): Promise<Seen> => (await (await fetch(`${api}${path}`, { headers })).json()) as Seen;
   const deadline = Date.now() + 120_000;
   let state = '';
+  let lb: Seen = {};
+  const ready = (d: Seen) => (d.status?.readyReplicas ?? 0) === d.spec?.replicas;
   while (!stopping && Date.now() < deadline) {
-    const [web, hello] = await Promise.all([
+    const [web, greeter, hello, publicSvc] = await Promise.all([
       get('/apis/apps/v1/namespaces/demo/deployments/web'),
+      get('/apis/apps/v1/namespaces/demo/deployments/greeter'),
       get('/apis/batch/v1/namespaces/demo/jobs/hello'),
-    ]).catch((): Seen[] => [{}, {}]);
+      get('/api/v1/namespaces/demo/services/greeter-public'),
+    ]).catch((): Seen[] => [{}, {}, {}, {}]);
+    lb = publicSvc ?? {};
     const complete = (hello?.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
-    state = `deployment demo/web ${web?.status?.readyReplicas ?? 0}/${web?.spec?.replicas ?? '?'} ready, job demo/hello ${complete ? 'Complete' : 'running'}`;
-    if (complete && (web?.status?.readyReplicas ?? 0) === web?.spec?.replicas) break;
+    const count = (d: Seen | undefined) => `${d?.status?.readyReplicas ?? 0}/${d?.spec?.replicas ?? '?'}`;
+    state = `deployment demo/web ${count(web)} ready, demo/greeter ${count(greeter)} ready, job demo/hello ${complete ? 'Complete' : 'running'}`;
+    if (complete && web && greeter && ready(web) && ready(greeter) && lb.status?.loadBalancer?.ingress?.length) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  if (!stopping) log(`demo: ${state}`);
+  if (stopping) return;
+  log(`demo: ${state}`);
+  const lbIP = lb.status?.loadBalancer?.ingress?.[0]?.ip;
+  if (lbIP) log(`demo: LoadBalancer demo/greeter-public  curl http://${lbIP}:18081/`);
+  log(
+    `demo: Ingress demo/greeter             curl -H 'Host: greeter.demo.test' http://127.0.0.1:${args['ingress-port']}/`,
+  );
+  log('demo: its client asks the Service by name every 5 s: kubectl -n demo logs deploy/client');
 }
 
 main().catch((e) => {

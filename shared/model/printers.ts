@@ -215,7 +215,14 @@ export const COLUMNS = {
       name: 'External-IP',
       type: 'string',
       description: 'External IPs.',
-      cell: (o) => or((spec(o).externalIPs ?? []).join(',')),
+      // getServiceExternalIP: a load balancer's addresses (<pending> until it has one), an ExternalName's name.
+      cell: (o) => {
+        const external = (spec(o).externalIPs ?? []) as string[];
+        if (spec(o).type === 'ExternalName') return or(spec(o).externalName);
+        if (spec(o).type !== 'LoadBalancer') return or(external.join(','));
+        const lb = ((status(o).loadBalancer?.ingress ?? []) as Any[]).map((i) => i.ip ?? i.hostname).filter(Boolean);
+        return [...lb, ...external].join(',') || '<pending>';
+      },
     },
     {
       name: 'Port(s)',
