@@ -47,9 +47,9 @@ export const POD_FIELDS: FieldRow[] = [
   both(
     `${P}.dnsPolicy`,
     'yes',
-    'ClusterFirst falls back to Default with a MissingClusterDNS event until cluster DNS exists; None and Default as kubelet',
+    "docker: ClusterFirst points resolv.conf at the node's cluster DNS (search path and ndots:5 as kubelet); process: no resolv.conf of its own, so ClusterFirst falls back to Default with a MissingClusterDNS event; None and Default as kubelet",
   ),
-  both(`${P}.enableServiceLinks`, 'yes', 'no Service has a cluster IP yet, so there are no service variables to add'),
+  both(`${P}.enableServiceLinks`, 'yes', "the Service variables of the pod's namespace as kubelet sets them"),
   both(`${P}.ephemeralContainers`, '422', 'no ephemeralcontainers subresource'),
   dockerOnly(`${P}.hostAliases`, '/etc/hosts of the sandbox'),
   both(`${P}.hostIPC`, 'yes', 'docker: the sandbox joins the host IPC namespace; process: always the host'),
