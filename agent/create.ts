@@ -94,6 +94,7 @@ export async function createAgent(
         nodeAddresses: (machine.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
         upstreamDns: c.upstreamDns ?? resolvConfNameservers(),
         podsUseClusterDns: runtime.features.has('sandboxNetwork'),
+        proxyMode: c.proxyMode,
         now: Date.now,
         log: extra.log,
       })

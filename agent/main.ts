@@ -4,7 +4,8 @@
  *
  *   kumo-agent --server URL --node-name NAME [--runtime process|docker] [--docker-socket PATH]
  *              [--sandbox-image IMAGE] [--allow-privileged true] [--cluster-domain cluster.local]
- *              [--service-proxy true|false] [--upstream-dns IP[:PORT],...|none]
+ *              [--service-proxy true|false] [--proxy-mode auto|userspace|nftables]
+ *              [--upstream-dns IP[:PORT],...|none]
  *              [--labels a=b,c=d] [--taints key=value:NoSchedule] [--cpu 2] [--memory 4Gi] [--pods 110]
  *              [--data-dir DIR] [--log-dir DIR] [--internal-ip IP]
  *              [--bootstrap-token TOKEN | --token NODE_CREDENTIAL] [--cloud aws|none]
@@ -29,6 +30,7 @@ const names = [
   'allow-privileged',
   'cluster-domain',
   'service-proxy',
+  'proxy-mode',
   'upstream-dns',
   'data-dir',
   'log-dir',

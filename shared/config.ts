@@ -157,6 +157,8 @@ export interface AgentConfig {
   clusterDomain: string;
   /** Serve Services on this node (the proxy and the cluster DNS); on by default. */
   serviceProxy: boolean;
+  /** How cluster IPs are carried: nftables where the agent can (auto), or the user-space proxy. */
+  proxyMode: 'auto' | 'userspace' | 'nftables';
   /** Where the cluster DNS forwards names outside the cluster domain: undefined reads the node's resolv.conf, [] forwards nothing. */
   upstreamDns?: string[];
   dataDir: string;
@@ -271,6 +273,7 @@ export function loadAgentConfig(
     ),
     clusterDomain: pick('cluster-domain', 'KUMO_CLUSTER_DOMAIN') ?? 'cluster.local',
     serviceProxy: (pick('service-proxy', 'KUMO_AGENT_SERVICE_PROXY') ?? 'true').toLowerCase() !== 'false',
+    proxyMode: proxyMode(pick('proxy-mode', 'KUMO_AGENT_PROXY_MODE')),
     upstreamDns: upstreams(pick('upstream-dns', 'KUMO_AGENT_UPSTREAM_DNS')),
     dataDir,
     logDir: pick('log-dir', 'KUMO_LOG_DIR') ?? `${dataDir}/logs`,
@@ -309,4 +312,9 @@ function loadBalancerProvider(v: string | undefined): 'local' | undefined {
   if (!v || v === 'none') return undefined;
   if (v === 'local') return v;
   throw new Error(`KUMO_LOAD_BALANCER_PROVIDER must be local or none, not ${JSON.stringify(v)}`);
+}
+
+function proxyMode(v: string | undefined): AgentConfig['proxyMode'] {
+  if (v === undefined || v === 'auto' || v === 'userspace' || v === 'nftables') return v ?? 'auto';
+  throw new Error(`--proxy-mode must be auto, userspace or nftables, not ${JSON.stringify(v)}`);
 }

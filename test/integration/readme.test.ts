@@ -79,7 +79,9 @@ describe.skipIf(!!noIsolation)('the README', () => {
     // The demo up and running, as a person would wait for it before trying the README.
     const deadline = Date.now() + 180_000;
     while (
-      !/\[kumo\] demo: deployment demo\/web (\d+)\/\1 ready, demo\/greeter (\d+)\/\2 ready, job demo\/hello Complete/.test(output)
+      !/\[kumo\] demo: deployment demo\/web (\d+)\/\1 ready, demo\/greeter (\d+)\/\2 ready, job demo\/hello Complete/.test(
+        output,
+      )
     ) {
       if (Date.now() > deadline || child.exitCode !== null)
         throw new Error(`npm start did not bring the demo up:\n${output.slice(-3000)}`);

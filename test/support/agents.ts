@@ -39,6 +39,7 @@ export interface AgentStack extends EventPathStack {
       wrapClient?: (c: NodeClient) => NodeClient;
       /** Serve Services (proxy, cluster DNS): off unless a test is about them, so test files never share addresses. */
       serviceProxy?: boolean;
+      proxyMode?: 'auto' | 'userspace' | 'nftables';
     },
   ): Promise<Agent>;
   close(): Promise<void>;
@@ -112,6 +113,7 @@ export async function startAgentStack(
           labels: opts.labels,
           taints: opts.taints,
           'service-proxy': opts.serviceProxy ? 'true' : 'false',
+          'proxy-mode': opts.proxyMode,
           // No packet may leave the machine: the cluster DNS forwards nothing.
           'upstream-dns': 'none',
         },

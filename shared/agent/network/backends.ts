@@ -1,5 +1,13 @@
 import type { EndpointView, ServiceView } from '../../nodes/service-view.js';
 
+/** kube-proxy's choice of endpoints: ready ones (this node's only under a Local policy), else serving terminating ones. */
+export function candidates(view: ServiceView, portName: string, nodeName: string, local: boolean): EndpointView[] {
+  let eps = view.endpoints.filter((e) => e.ports[portName] !== undefined);
+  if (local) eps = eps.filter((e) => e.nodeName === nodeName);
+  const ready = eps.filter((e) => e.ready);
+  return ready.length ? ready : eps.filter((e) => e.serving && e.terminating);
+}
+
 /**
  * Which endpoint a new connection to one Service port goes to, as kube-proxy chooses: ready
  * endpoints in turn; with a Local traffic policy only this node's; when none is ready, the serving
@@ -24,10 +32,7 @@ export class Backends {
 
   update(view: ServiceView): void {
     this.view = view;
-    let eps = view.endpoints.filter((e) => e.ports[this.portName] !== undefined);
-    if (this.local(view)) eps = eps.filter((e) => e.nodeName === this.nodeName);
-    const ready = eps.filter((e) => e.ready);
-    this.candidates = ready.length ? ready : eps.filter((e) => e.serving && e.terminating);
+    this.candidates = candidates(view, this.portName, this.nodeName, this.local(view));
   }
 
   get size(): number {

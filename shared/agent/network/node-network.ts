@@ -5,6 +5,7 @@ import { ClusterDns } from './cluster-dns.js';
 import { DnsRecords, reverseZones } from './dns-records.js';
 import { routeServiceRange } from './service-routes.js';
 import { ServiceProxy } from './service-proxy.js';
+import { inKernel, NftDataPath } from './nft-data-path.js';
 
 /**
  * The node's side of Services: the service range routed to this host, the proxy (kube-proxy) and the
@@ -21,6 +22,8 @@ export interface NodeNetworkOptions {
   dnsPort?: number;
   /** Whether pods can be pointed at the cluster DNS (only runtimes that write a pod's resolv.conf). */
   podsUseClusterDns: boolean;
+  /** Cluster IPs in nftables where the agent can (auto: root with `nft`), or always in the user-space proxy. */
+  proxyMode?: 'auto' | 'userspace' | 'nftables';
   now: () => number;
   log?: (msg: string) => void;
 }
@@ -35,6 +38,8 @@ export class NodeNetwork {
   private views: ServiceView[] = [];
   /** Why the service range is not routed here, when it is not. */
   routeProblem?: string;
+  /** The kernel data path for cluster IPs, when this node can program nftables. */
+  private nft?: NftDataPath;
 
   constructor(private readonly o: NodeNetworkOptions) {
     this.proxy = new ServiceProxy({ nodeName: o.nodeName, nodeAddresses: o.nodeAddresses, now: o.now, log: o.log });
@@ -52,6 +57,7 @@ export class NodeNetwork {
       this.routeProblem = `cannot route the service range ${settings.serviceCIDR} to this node (ip route: ${(e as Error).message.split('\n')[0]}); Services are not served here`;
       this.o.log?.(this.routeProblem);
     }
+    await this.chooseDataPath();
     await this.dns?.close();
     this.dns = undefined;
     if (!this.o.podsUseClusterDns) return;
@@ -74,7 +80,34 @@ export class NodeNetwork {
   async update(views: ServiceView[]): Promise<void> {
     this.views = views;
     this.records = undefined;
-    await this.proxy.apply(views);
+    if (this.nft && this.settings)
+      try {
+        await this.nft.apply(this.settings.serviceCIDR, views, this.o.nodeName);
+      } catch (e) {
+        this.o.log?.(
+          `nftables refused the Services' rules (${(e as Error).message}); the user-space proxy serves them`,
+        );
+        await this.nft.close();
+        this.nft = undefined;
+      }
+    await this.proxy.apply(views, this.nft ? inKernel : undefined);
+  }
+
+  /** Which data path carries cluster IPs: nftables where possible (auto), said once either way. */
+  get dataPath(): 'nftables' | 'userspace' {
+    return this.nft ? 'nftables' : 'userspace';
+  }
+
+  private async chooseDataPath() {
+    const mode = this.o.proxyMode ?? 'auto';
+    if (mode === 'userspace' || this.nft || this.routeProblem) return;
+    const why = await NftDataPath.usable();
+    if (why === undefined) this.nft = new NftDataPath(this.o.nodeName);
+    else if (mode === 'nftables')
+      this.o.log?.(`nftables is not usable here (${why}); the user-space proxy serves cluster IPs`);
+    this.o.log?.(
+      `cluster IPs are served by ${this.dataPath === 'nftables' ? 'nftables rules' : 'the user-space proxy'}`,
+    );
   }
 
   /** The Services as last synced (for Service environment variables). */
@@ -97,6 +130,7 @@ export class NodeNetwork {
 
   async close(): Promise<void> {
     this.proxy.close();
+    await this.nft?.close();
     await this.dns?.close();
   }
 

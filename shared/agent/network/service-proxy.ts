@@ -41,8 +41,11 @@ export class ServiceProxy {
 
   constructor(private readonly o: ProxyOptions) {}
 
-  /** Brings the listeners in line with the Services. */
-  async apply(views: ServiceView[]): Promise<void> {
+  /** Brings the listeners in line with the Services; `inKernel` ports of cluster IPs are another data path's. */
+  async apply(
+    views: ServiceView[],
+    inKernel: (v: ServiceView, p: ServiceView['ports'][number]) => boolean = () => false,
+  ): Promise<void> {
     const wanted = new Map<
       string,
       { address: string; port: number; protocol: Protocol; view: ServiceView; portName: string; external: boolean }
@@ -53,7 +56,7 @@ export class ServiceProxy {
         const protocol = p.protocol;
         const add = (address: string, port: number, external: boolean) =>
           wanted.set(`${address}:${port}/${protocol}`, { address, port, protocol, view, portName: p.name, external });
-        if (view.clusterIP) add(view.clusterIP, p.port, false);
+        if (view.clusterIP && !inKernel(view, p)) add(view.clusterIP, p.port, false);
         if (p.nodePort) for (const a of this.o.nodeAddresses) add(a, p.nodePort, true);
         for (const ip of view.loadBalancerIPs) add(ip, p.port, true);
       }
