@@ -192,6 +192,18 @@ async function main() {
     spec: { type: 'NodePort', selector: { app: 'backend' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
   });
   const clusterIP = svc.json?.spec?.clusterIP as string;
+  // ClientIP affinity is the user-space proxy's (nftables rules do not keep it): the same backend through the other data path.
+  const sticky = await api('POST', '/api/v1/namespaces/default/services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'backend-sticky' },
+    spec: {
+      selector: { app: 'backend' },
+      sessionAffinity: 'ClientIP',
+      ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+    },
+  });
+  const stickyIP = sticky.json?.spec?.clusterIP as string;
   const nodePort = svc.json?.spec?.ports?.[0]?.nodePort as number;
   let podIP = '';
   await waitFor('the backend is ready', async () => {
@@ -201,9 +213,16 @@ async function main() {
   });
   await waitFor('the cluster IP answers', async () => (await get(clusterIP, 80)) !== undefined);
   await waitFor('the node port answers', async () => (await get('127.0.0.1', nodePort)) !== undefined);
+  await waitFor('the sticky cluster IP answers', async () => (await get(stickyIP, 80)) !== undefined);
+  const dataPath = /cluster IPs are served by ([^\n]+)/.exec(agentLog.join(''))?.[1] ?? 'unknown';
 
   // 1: HTTP through each path, alternating.
-  const paths = { direct: [podIP, 8080], clusterIP: [clusterIP, 80], nodePort: ['127.0.0.1', nodePort] } as const;
+  const paths = {
+    direct: [podIP, 8080],
+    'cluster IP': [clusterIP, 80],
+    'cluster IP, user space': [stickyIP, 80],
+    'node port': ['127.0.0.1', nodePort],
+  } as const;
   const results = new Map<string, { latencies: number[]; failed: number; seconds: number }>();
   await load(podIP, 8080); // warm-up
   for (let round = 0; round < ROUNDS; round++)
@@ -218,6 +237,9 @@ async function main() {
   console.log(
     `\n# HTTP GET, a new connection each (busybox httpd closes them), ${CONCURRENCY} in flight, ${ROUNDS} × ${SECONDS} s per path`,
   );
+  console.log(
+    `cluster IPs: ${dataPath}; "user space": a ClientIP-affinity Service (the proxy's); node ports: the proxy`,
+  );
   const row = (name: string) => {
     const x = results.get(name) ?? { latencies: [], failed: 0, seconds: 1 };
     const s = [...x.latencies].sort((p, q) => p - q);
@@ -227,7 +249,7 @@ async function main() {
   for (const name of Object.keys(paths)) {
     const x = row(name);
     console.log(
-      `${name.padEnd(10)} ${x.rps.toFixed(0).padStart(6)} req/s  p50 ${x.p50.toFixed(2)} ms  p99 ${x.p99.toFixed(2)} ms  failed ${x.failed}` +
+      `${name.padEnd(24)} ${x.rps.toFixed(0).padStart(6)} req/s  p50 ${x.p50.toFixed(2)} ms  p99 ${x.p99.toFixed(2)} ms  failed ${x.failed}` +
         (name === 'direct'
           ? ''
           : `   ×${(x.rps / direct.rps).toFixed(2)} of direct, p99 +${(x.p99 - direct.p99).toFixed(2)} ms`),

@@ -18,6 +18,9 @@ export function inKernel(view: ServiceView, port: ServicePortView): boolean {
   return !!view.clusterIP && port.protocol !== 'SCTP' && !view.affinitySeconds;
 }
 
+/** A packet mark bit for connections to a cluster IP that came in from a pod (kube-proxy marks with 0x4000). */
+const FROM_POD_MARK = '0x00004000';
+
 export function tableName(nodeName: string): string {
   return `kumo_${nodeName.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 48)}`;
 }
@@ -49,7 +52,8 @@ export function renderRuleset(table: string, serviceCIDR: string, views: Service
     '  }',
     '  chain prerouting {',
     '    type nat hook prerouting priority -100; policy accept;',
-    `    ip daddr ${serviceCIDR} jump services`,
+    // Marked: a connection from a pod is masqueraded after its DNAT (below); one from this host needs not.
+    `    ip daddr ${serviceCIDR} meta mark set meta mark | ${FROM_POD_MARK} jump services`,
     '  }',
     '  chain output {',
     '    type nat hook output priority -100; policy accept;',
@@ -57,7 +61,7 @@ export function renderRuleset(table: string, serviceCIDR: string, views: Service
     '  }',
     '  chain postrouting {',
     '    type nat hook postrouting priority 100; policy accept;',
-    `    ct status dnat ct original ip daddr ${serviceCIDR} masquerade`,
+    `    ct status dnat meta mark & ${FROM_POD_MARK} == ${FROM_POD_MARK} masquerade`,
     '  }',
     '}',
     '',
