@@ -305,7 +305,11 @@ export class Agent {
       }
       if (pod.metadata.deletionTimestamp && !w.isTerminating) {
         const worker = w;
+        // Out of this node's rotation before its containers hear SIGTERM (other nodes follow its EndpointSlice).
+        const ip = worker.ownIP;
+        if (ip) await this.o.network?.podLeaving(ip);
         void worker.terminate(graceOf(pod)).then(() => {
+          if (ip) void this.o.network?.podGone(ip);
           this.terminated.set(uid, refOf(pod));
           this.wake();
         });

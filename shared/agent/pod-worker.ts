@@ -129,6 +129,12 @@ export class PodWorker {
     return this.deps.runtime.features.has('sandboxNetwork') ? undefined : this.deps.hostIP;
   }
 
+  /** The pod's own address (its sandbox's, not the node's it shares on the host network), if it has one. */
+  get ownIP(): string | undefined {
+    const ip = this.podIP;
+    return ip && ip !== this.deps.hostIP ? ip : undefined;
+  }
+
   private event(type: 'Normal' | 'Warning', reason: string, message: string) {
     this.deps.event(this.pod, type, reason, message);
   }

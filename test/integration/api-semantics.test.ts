@@ -503,7 +503,14 @@ describe('discovery and content negotiation', () => {
     expect((await api.call('GET', '/version')).body).toMatchObject({ major: '1', minor: '32' });
     expect((await api.call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const groups = (await api.call('GET', '/apis')).body.groups.map((g: any) => g.name);
-    expect(groups).toEqual(['apps', 'batch', 'coordination.k8s.io', 'scheduling.k8s.io', 'networking.k8s.io']);
+    expect(groups).toEqual([
+      'apps',
+      'batch',
+      'coordination.k8s.io',
+      'scheduling.k8s.io',
+      'networking.k8s.io',
+      'discovery.k8s.io',
+    ]);
     const apps = (await api.call('GET', '/apis/apps/v1')).body;
     expect(apps.resources.find((r: any) => r.name === 'deployments')).toMatchObject({
       kind: 'Deployment',

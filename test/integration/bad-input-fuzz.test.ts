@@ -112,6 +112,42 @@ const VALID: Record<string, KubeObject> = {
     metadata: { name: 'ok', namespace: 'default' },
     spec: { hard: { pods: '10' }, scopes: ['BestEffort'] },
   },
+  IPAddress: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IPAddress',
+    metadata: { name: '10.96.200.1' },
+    spec: { parentRef: { group: '', resource: 'services', namespace: 'default', name: 'ok' } },
+  },
+  EndpointSlice: {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'ok', namespace: 'default', labels: { 'kubernetes.io/service-name': 'ok' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.88.0.2'], conditions: { ready: true } }],
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  },
+  Ingress: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'ok', namespace: 'default' },
+    spec: {
+      tls: [{ hosts: ['a.test'], secretName: 's' }],
+      rules: [
+        {
+          host: 'a.test',
+          http: {
+            paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'ok', port: { number: 80 } } } }],
+          },
+        },
+      ],
+    },
+  },
+  IngressClass: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: 'ok' },
+    spec: { controller: 'example.com/ingress' },
+  },
 };
 
 /** Every path in a JSON value, plus one new key under each object. */

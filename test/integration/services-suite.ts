@@ -338,6 +338,30 @@ export function servicesSuite(o: SuiteOptions) {
       );
     });
 
+    it('loses no more than the request in flight when a backend pod is deleted', async () => {
+      const [victim] = await pods('app=web');
+      if (!victim) throw new Error('no web pod');
+      const deleted = api('DELETE', `${ns}/pods/${victim.metadata.name}`);
+      const answers: string[] = [];
+      for (let i = 0; i < 16; i++) {
+        answers.push(await get('web'));
+        if (process.env.KUMO_TEST_AGENT_LOG && o.dataPath === 'nftables')
+          console.error(
+            new Date().toISOString(),
+            'answer',
+            answers.at(-1),
+            exec('nft', ['list', 'chain', 'ip', `kumo_${NODE.replace(/-/g, '_')}`, 'services'], { encoding: 'utf8' })
+              .split('\n')
+              .filter((l) => l.includes('dnat') && l.includes('default/web:'))
+              .join(' | '),
+          );
+      }
+      await deleted;
+      // One request at a time: at most the one in flight when the pod went may fail.
+      expect(answers.filter((a) => a === '').length, answers.join(',')).toBeLessThanOrEqual(1);
+      await until(async () => (await pods('app=web')).filter(ready).length === 3, 60_000);
+    });
+
     it('takes a pod failing readiness out of the rotation within its probe period', async () => {
       const [victim] = await pods('app=web');
       if (!victim) throw new Error('no web pod');

@@ -36,6 +36,9 @@ export class NodeNetwork {
   private settings?: NetworkSettings;
   private records?: DnsRecords;
   private views: ServiceView[] = [];
+  /** Addresses of this node's pods that are terminating: out of the rotation here at once. */
+  private readonly leaving = new Set<string>();
+  private updating: Promise<void> = Promise.resolve();
   /** Why the service range is not routed here, when it is not. */
   routeProblem?: string;
   /** The kernel data path for cluster IPs, when this node can program nftables. */
@@ -77,9 +80,22 @@ export class NodeNetwork {
     }
   }
 
-  async update(views: ServiceView[]): Promise<void> {
-    this.views = views;
+  /** Applies the Services to the data paths, one update at a time (syncs and terminating pods both update). */
+  update(synced: ServiceView[]): Promise<void> {
+    const next = this.updating.then(() => this.apply(synced));
+    this.updating = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(synced: ServiceView[]): Promise<void> {
+    this.views = synced;
     this.records = undefined;
+    const views = this.leaving.size
+      ? synced.map((v) => ({
+          ...v,
+          endpoints: v.endpoints.map((e) => (this.leaving.has(e.ip) ? { ...e, ready: false, terminating: true } : e)),
+        }))
+      : synced;
     if (this.nft && this.settings)
       try {
         await this.nft.apply(this.settings.serviceCIDR, views, this.o.nodeName);
@@ -91,6 +107,22 @@ export class NodeNetwork {
         this.nft = undefined;
       }
     await this.proxy.apply(views, this.nft ? inKernel : undefined);
+  }
+
+  /**
+   * A pod of this node starts terminating: its address leaves the rotation here before its containers
+   * are signalled, so no new connection reaches a server that is shutting down (its EndpointSlice says
+   * so to the other nodes a moment later). Cleared when the pod is gone: its address may be reused.
+   */
+  async podLeaving(ip: string): Promise<void> {
+    this.leaving.add(ip);
+    this.o.log?.(`${ip} leaves the rotation (its pod is terminating)`);
+    await this.update(this.views).catch((e: unknown) => this.o.log?.(`updating the data path failed: ${String(e)}`));
+  }
+
+  async podGone(ip: string): Promise<void> {
+    if (this.leaving.delete(ip))
+      await this.update(this.views).catch((e: unknown) => this.o.log?.(`updating the data path failed: ${String(e)}`));
   }
 
   /** Which data path carries cluster IPs: nftables where possible (auto), said once either way. */

@@ -96,4 +96,32 @@ describe('cluster DNS', () => {
     // Outside the cluster domain with no upstream: SERVFAIL, nothing sent anywhere.
     await expect(resolver.resolve4('example.test')).rejects.toMatchObject({ code: 'ESERVFAIL' });
   });
+
+  it("forwards other names to the node's resolvers and relays their answer", async () => {
+    // The upstream: another server on loopback, authoritative for example.test.
+    const upstream = new ClusterDns({
+      address: '127.0.0.1',
+      port: 0,
+      upstreams: [],
+      records: () => new DnsRecords([view({ name: 'www', clusterIP: '192.0.2.7' })], 'example.test'),
+    });
+    await upstream.start();
+    const node = new ClusterDns({
+      address: '127.0.0.1',
+      port: 0,
+      upstreams: [`127.0.0.1:${upstream.port}`],
+      records: () => new DnsRecords(views, 'cluster.local'),
+    });
+    await node.start();
+    try {
+      const r = new Resolver({ timeout: 2000, tries: 1 });
+      r.setServers([`127.0.0.1:${node.port}`]);
+      expect(await r.resolve4('www.shop.svc.example.test')).toEqual(['192.0.2.7']);
+      expect(await r.resolve4('web.shop.svc.cluster.local')).toEqual(['10.96.5.5']);
+      expect(node.stats.forwarded).toBe(1);
+    } finally {
+      await node.close();
+      await upstream.close();
+    }
+  });
 });
