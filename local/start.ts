@@ -385,7 +385,22 @@ async function reportDemo(api: string, headers: Record<string, string>) {
     const complete = (hello?.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
     const count = (d: Seen | undefined) => `${d?.status?.readyReplicas ?? 0}/${d?.spec?.replicas ?? '?'}`;
     state = `deployment demo/web ${count(web)} ready, demo/greeter ${count(greeter)} ready, job demo/hello ${complete ? 'Complete' : 'running'}`;
-    if (complete && web && greeter && ready(web) && ready(greeter) && lb.status?.loadBalancer?.ingress?.length) break;
+    // Up means answering: the agents carry the load balancer's port once its endpoint reached them.
+    const answers = async (url: string, host?: string) =>
+      fetch(url, { headers: host ? { host } : {}, signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+    if (
+      complete &&
+      web &&
+      greeter &&
+      ready(web) &&
+      ready(greeter) &&
+      lb.status?.loadBalancer?.ingress?.length &&
+      (await answers('http://127.0.0.1:18081/'))
+    )
+      break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   if (stopping) return;

@@ -81,11 +81,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function serviceNetwork(env: Record<string, string | undefined>): ServiceNetwork {
   const d = DEFAULT_SERVICE_NETWORK;
   const serviceCIDR = env.KUMO_SERVICE_CIDR || d.serviceCIDR;
+  let range: Ipv4Range;
   try {
-    new Ipv4Range(serviceCIDR);
+    range = new Ipv4Range(serviceCIDR);
   } catch {
     throw new Error(`KUMO_SERVICE_CIDR must be an IPv4 CIDR such as 10.96.0.0/16, not ${JSON.stringify(serviceCIDR)}`);
   }
+  // kube-apiserver's limits: at most a /12 (every node routes the whole range to itself), at least a /28.
+  if (range.size > 2 ** 20 || range.size < 16)
+    throw new Error(`KUMO_SERVICE_CIDR ${serviceCIDR}: the prefix must be between /12 and /28`);
   return {
     serviceCIDR,
     nodePorts: env.KUMO_SERVICE_NODE_PORT_RANGE ? parsePortRange(env.KUMO_SERVICE_NODE_PORT_RANGE) : d.nodePorts,

@@ -240,9 +240,14 @@ export class Agent {
       this.lastFetchAt = now;
       this.digest = res.digest;
       if (res.services) {
-        this.servicesDigest = res.services.digest;
         // Before the pods: a container starting now sees the Services that exist (its environment, its DNS).
-        if (res.services.views) await this.o.network?.update(res.services.views);
+        // The digest is kept once they are applied, so a failed update is asked for again.
+        if (res.services.views)
+          await this.o.network
+            ?.update(res.services.views)
+            .then(() => (this.servicesDigest = res.services?.digest))
+            .catch((e: unknown) => this.log(`applying the Services failed (${String(e)}); asking again next sync`));
+        else this.servicesDigest = res.services.digest;
       }
       if (res.pods) {
         await this.reconcile(res.pods);

@@ -155,9 +155,13 @@ export function prepareUpdate(
     }
     applyDefaults(type, next);
     type.admit?.(next, { uid: current.metadata.uid, creating: false });
-    keepAllocatedValues(next, current);
   }
-  validate(type, next, () => (mode === 'main' ? immutabilityCauses(next, current) : []));
+  // On an object valid in itself: a Service keeps the address and ports the update leaves out, then the update rules.
+  validate(type, next, () => {
+    if (mode !== 'main') return [];
+    keepAllocatedValues(next, current);
+    return immutabilityCauses(next, current);
+  });
   const { resourceVersion: _rv, ...currentMeta } = current.metadata;
   const { resourceVersion: _nrv, ...nextMeta } = next.metadata;
   if (jsonEqual({ ...next, metadata: nextMeta }, { ...current, metadata: currentMeta })) return undefined;

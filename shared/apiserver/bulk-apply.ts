@@ -1,6 +1,8 @@
 import { prepareCreate, prepareUpdate } from './admission.js';
 import {
   BadRequestError,
+  cause,
+  InvalidError,
   RequestEntityTooLargeError,
   StatusError,
   TransactionError,
@@ -9,6 +11,7 @@ import {
 import { isPlainObject } from '../model/json.js';
 import { typeForKind, type ResourceType } from '../model/kinds.js';
 import type { ObjectService, ServiceDeps } from './object-service.js';
+import { recordKey } from './service-allocation.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
 import type { TransactWrite } from '../store/store.js';
 
@@ -79,9 +82,34 @@ export class BulkApplier {
    * A Service's cluster IP and node ports, picked now and written in the apply's own transaction (a
    * pick another writer took meanwhile rolls the apply back, as any conflict does).
    */
-  private withAllocations(prev: StoredObject | undefined, next: KubeObject, into: TransactWrite[]): KubeObject {
+  private withAllocations(
+    prev: StoredObject | undefined,
+    next: KubeObject,
+    into: TransactWrite[],
+    taken: Set<string>,
+  ): KubeObject {
     if (next.kind !== 'Service') return next;
-    const plan = this.service.allocator.plan(prev, next, new Set());
+    // Picks avoid what earlier Services of this apply took; two asking for one address is the second's error.
+    const plan = this.service.allocator.plan(prev, next, taken);
+    for (const record of plan.creates) {
+      const key = recordKey(record);
+      const asked = plan.requested.get(key);
+      if (taken.has(key) && asked) throw new InvalidError('Service', '', next.metadata.name, [asked]);
+      taken.add(key);
+    }
+    // DynamoDB takes one write per item in a transaction: an address freed and taken in one apply is two.
+    for (const key of plan.releases) {
+      const id = `${key.kind}/${key.name}`;
+      if (taken.has(id))
+        throw new InvalidError('Service', '', next.metadata.name, [
+          cause.invalid(
+            'spec',
+            key.name,
+            'this address or port is released and taken again in one atomic apply: apply the two separately',
+          ),
+        ]);
+      taken.add(id);
+    }
     into.push(
       ...plan.creates.map((object): TransactWrite => ({ op: 'create', object })),
       ...plan.releases.map((key): TransactWrite => ({ op: 'delete', key })),
@@ -163,6 +191,7 @@ export class BulkApplier {
     // Namespaces this same file creates count as existing for the objects after them.
     const createdNamespaces = new Set<string>();
     const allocations: TransactWrite[] = [];
+    const taken = new Set<string>();
     for (const [index, d] of docs.entries()) {
       const base = describe(d instanceof StatusError ? { index } : d, raws[index]);
       try {
@@ -185,7 +214,7 @@ export class BulkApplier {
             writes.push({
               write: {
                 op: 'update',
-                object: this.withAllocations(current, next, allocations),
+                object: this.withAllocations(current, next, allocations, taken),
                 expectedResourceVersion: current.metadata.resourceVersion,
               },
               result,
@@ -204,7 +233,10 @@ export class BulkApplier {
           if (d.type.kind === 'Namespace') createdNamespaces.add(next.metadata.name ?? '');
           result.action = 'created';
           result.code = 201;
-          writes.push({ write: { op: 'create', object: this.withAllocations(undefined, next, allocations) }, result });
+          writes.push({
+            write: { op: 'create', object: this.withAllocations(undefined, next, allocations, taken) },
+            result,
+          });
         }
         results.push(result);
       } catch (e) {

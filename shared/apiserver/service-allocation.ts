@@ -1,5 +1,6 @@
 import { AlreadyExistsError, cause, InvalidError, TransactionError, type StatusCause } from '../model/errors.js';
 import { serviceSpec } from '../model/typed.js';
+import { isPlainObject } from '../model/json.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import { listAll } from '../store/list-all.js';
 import type { ObjectStore, TransactWrite } from '../store/store.js';
@@ -48,12 +49,22 @@ const nodePortsOf = (svc: KubeObject | undefined) =>
  * a `kubectl replace` or an apply of a manifest without clusterIP or nodePort keeps what was given.
  */
 export function keepAllocatedValues(next: KubeObject, prev: KubeObject): void {
-  if (next.kind !== 'Service') return;
+  // Runs before validation: a spec that is not an object is validation's to refuse.
+  if (next.kind !== 'Service' || !isPlainObject(next.spec) || !isPlainObject(prev.spec)) return;
   const spec = serviceSpec(next);
-  if (needsClusterIP(prev) && needsClusterIP(next) && !spec.clusterIP) {
-    spec.clusterIP = serviceSpec(prev).clusterIP;
-    const prevIPs = serviceSpec(prev).clusterIPs;
-    if (prevIPs) spec.clusterIPs = [...prevIPs];
+  const prevSpec = serviceSpec(prev);
+  const external = (s: typeof spec) => s.type === 'ExternalName';
+  // The address (or None, for a headless Service) stays unless the update names one.
+  if (!external(prevSpec) && !external(spec) && !spec.clusterIP && prevSpec.clusterIP) {
+    spec.clusterIP = prevSpec.clusterIP;
+    if (prevSpec.clusterIPs) spec.clusterIPs = [...prevSpec.clusterIPs];
+  }
+  // dropTypeDependentFields: becoming ExternalName drops the address the update did not change.
+  if (external(spec) && !external(prevSpec) && spec.clusterIP === prevSpec.clusterIP) {
+    delete spec.clusterIP;
+    delete spec.clusterIPs;
+    delete spec.ipFamilies;
+    delete spec.ipFamilyPolicy;
   }
   if (needsNodePorts(prev) && needsNodePorts(next)) {
     const old = serviceSpec(prev).ports ?? [];
@@ -91,7 +102,8 @@ interface Plan {
   requested: Map<string, StatusCause>;
 }
 
-const recordKey = (o: KubeObject) => `${o.kind}/${o.metadata.name ?? ''}`;
+/** An allocation record's identity (kind and name: the address or the port). */
+export const recordKey = (o: KubeObject) => `${o.kind}/${o.metadata.name ?? ''}`;
 
 export interface AllocatorDeps {
   store: ObjectStore;

@@ -64,6 +64,10 @@ function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttribute
       // a pod bound by a user would skip every filter the scheduler applies.
       if (a.resource === 'pods' && a.subresource === 'binding')
         return deny('binding pods to nodes needs the cluster-admin role');
+      // A Service's status (its load balancer's addresses, which every node then listens on) is the
+      // service controller's: Kubernetes' edit and admin roles do not write it.
+      if (p.role === 'edit' && a.resource === 'services' && a.subresource === 'status' && !READ_VERBS.has(a.verb))
+        return deny("the edit role does not write a Service's status");
       if (p.role === 'edit') {
         const kind = RESOURCE_TYPES.find((t) => t.group === a.group && t.plural === a.resource);
         if (kind?.editRoleReadOnly && !READ_VERBS.has(a.verb))

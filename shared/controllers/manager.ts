@@ -11,6 +11,7 @@ import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle
 import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
 import { TerminalError } from '../model/errors.js';
 import { decodeKey, type ObjectWorkKey } from '../queue/work-key.js';
+import { listAll } from '../store/list-all.js';
 
 /**
  * Routes controller keys (queue/work-key.ts) to their reconcilers (kube-controller-manager's role).
@@ -74,6 +75,12 @@ export class ControllerManager {
         return this.gc.reconcile(k);
       case 'nodeLifecycle':
         return (await this.nodeLifecycle?.reconcile()) ?? {};
+      case 'wakeNodes': {
+        // Every agent serves every Service (its proxy and DNS): each is woken to fetch them.
+        const nodes = await listAll(this.deps.store, { kind: 'Node' });
+        await this.deps.nodeLifecycle?.wakeups.wake(nodes.map((n) => n.metadata.name));
+        return {};
+      }
       default:
         throw new TerminalError(`the controller manager does not work the key ${JSON.stringify(key)}`);
     }

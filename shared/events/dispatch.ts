@@ -6,7 +6,6 @@ import { findCondition, nodeReadyStatus } from '../model/conditions.js';
 import { encodeKey, EVERY_NAME, workKeys } from '../queue/work-key.js';
 import { nodeStatus } from '../model/typed.js';
 import { typeByKindName } from '../model/kinds.js';
-import { EVERY_NODE } from '../nodes/wakeups.js';
 
 /** What a node reads of a Service: its spec and its load balancer's addresses, not its other status. */
 const serviceViewChanged = ({ old, new: cur }: Change) =>
@@ -136,8 +135,9 @@ export function keysForChange(change: Change): RoutedKey[] {
       if ((change.old && !change.new) || (change.new?.metadata.deletionTimestamp && gcFinalizer))
         keys.push({ queue: 'controllers', key: encodeKey(workKeys.gc(o)) });
       // Every node's data path and DNS follow the Services and their endpoints (kube-proxy watches them all).
+      // The controllers read the Nodes and wake each (the dispatcher never reads the table).
       if (o.kind === 'EndpointSlice' || (o.kind === 'Service' && serviceViewChanged(change)))
-        keys.push({ queue: 'node', key: EVERY_NODE });
+        keys.push({ queue: 'controllers', key: encodeKey(workKeys.wakeNodes) });
       return keys;
     }
   }

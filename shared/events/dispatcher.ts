@@ -1,5 +1,5 @@
 import type { QueueName, WorkQueue } from '../queue/work-queue.js';
-import { EVERY_NODE, noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
+import { noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
 import { keysForChange, type Change } from './dispatch.js';
 
 export interface ChangeRecord {
@@ -32,11 +32,9 @@ export async function dispatchChanges(
     }
   });
   // A lost wake-up only delays an agent until its next resync: it never holds the stream back.
-  const wakeAll = nodes.delete(EVERY_NODE);
-  const woken = Promise.all([
-    nodes.size ? wakeups.wake([...nodes]) : undefined,
-    wakeAll ? wakeups.wakeAll() : undefined,
-  ]).catch((e) => log(`waking node agents failed: ${String(e)}`));
+  const woken = nodes.size
+    ? wakeups.wake([...nodes]).catch((e) => log(`waking ${nodes.size} node agent(s) failed: ${String(e)}`))
+    : undefined;
   const results = await Promise.allSettled([...byQueue].map(async ([q, { keys }]) => queue.enqueue(q, [...keys])));
   await woken;
   const failedAt = [...byQueue.values()].filter((_, i) => results[i]?.status === 'rejected').map((e) => e.firstRecord);

@@ -79,12 +79,16 @@ export class IngressController {
         continue;
       }
       certificates.push({
+        ingress: t.ingress,
+        secret: `${t.namespace}/${t.secretName}`,
         hosts: t.hosts,
         cert: Buffer.from(data['tls.crt'], 'base64').toString('utf8'),
         key: Buffer.from(data['tls.key'], 'base64').toString('utf8'),
       });
     }
-    this.deps.proxy.update(table, views, certificates);
+    // One bad certificate costs its own Ingress its TLS, nothing else.
+    for (const { cert, why } of this.deps.proxy.update(table, views, certificates))
+      problem(cert.ingress ?? '', `TLS secret "${cert.secret ?? ''}" cannot be used: ${why}`);
     const check = (ingress: string, b: Backend) => {
       const r = this.deps.proxy.resolve(b);
       if (typeof r !== 'string' && r.status === 503 && !r.why.endsWith('no ready endpoint')) problem(ingress, r.why);

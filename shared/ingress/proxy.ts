@@ -23,6 +23,9 @@ export interface IngressProxyOptions {
 }
 
 export interface Certificate {
+  /** Which Ingress and Secret it comes from, for the controller's report. */
+  ingress?: string;
+  secret?: string;
   hosts: string[];
   key: string;
   cert: string;
@@ -74,7 +77,8 @@ export class IngressProxy {
     return { http: portOf(this.http), https: portOf(this.https) };
   }
 
-  update(table: RoutingTable, views: ServiceView[], certificates: Certificate[]): void {
+  /** Takes the new routes, Services and certificates; returns the certificates that could not be used, with why. */
+  update(table: RoutingTable, views: ServiceView[], certificates: Certificate[]): { cert: Certificate; why: string }[] {
     this.table = table;
     this.views = new Map(views.map((v) => [`${v.namespace}/${v.name}`, v]));
     for (const [key, b] of this.backends) {
@@ -82,10 +86,22 @@ export class IngressProxy {
       if (v) b.update(v);
       else this.backends.delete(key);
     }
-    this.contexts = certificates.map((c) => ({
-      hosts: c.hosts,
-      context: tls.createSecureContext({ key: c.key, cert: c.cert }),
-    }));
+    const bad: { cert: Certificate; why: string }[] = [];
+    const good: Certificate[] = [];
+    this.contexts = certificates.flatMap((c) => {
+      try {
+        const context = tls.createSecureContext({ key: c.key, cert: c.cert });
+        good.push(c);
+        return [{ hosts: c.hosts, context }];
+      } catch (e) {
+        bad.push({ cert: c, why: (e as Error).message });
+        return [];
+      }
+    });
+    // A client that sends no server name gets the first certificate (nginx's default server does the same).
+    const first = good[0];
+    if (first) this.https?.setSecureContext({ key: first.key, cert: first.cert });
+    return bad;
   }
 
   async close(): Promise<void> {
@@ -115,7 +131,13 @@ export class IngressProxy {
   }
 
   private target(req: http.IncomingMessage): string | { status: number; why: string } {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    // Matched as the backend will read it: dot segments resolved and percent-encoding kept (WHATWG URL).
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://ingress.invalid').pathname;
+    } catch {
+      return { status: 404, why: 'the request path is not a valid URL path' };
+    }
     const route = match(this.table, req.headers.host ?? '', path);
     if (!route) return { status: 404, why: 'no Ingress rule matches this host and path' };
     return this.resolve('backend' in route ? route.backend : route, req.socket.remoteAddress);

@@ -236,6 +236,11 @@ export const cause = {
     message: `Too long: must have at most ${max} bytes`,
     field,
   }),
+  tooMany: (field: string, count: number, max: number): StatusCause => ({
+    reason: 'FieldValueTooMany',
+    message: `Too many: ${count}: must have at most ${max} items`,
+    field,
+  }),
   forbidden: (field: string, detail: string): StatusCause => ({
     reason: 'FieldValueForbidden',
     message: `Forbidden: ${detail}`,

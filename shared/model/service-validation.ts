@@ -47,9 +47,20 @@ export function serviceProblems(svc: KubeObject): StatusCause[] {
     if (!headless && f !== 'IPv4')
       out.push(cause.invalid(`spec.ipFamilies[${i}]`, f, 'not configured on this cluster'));
   });
-  // The nodes' data path is a user-space proxy: TCP and UDP only.
+  // The nodes' data paths carry TCP and UDP only.
+  const seen = new Set<string>();
+  const nodePorts = new Set<string>();
   (spec.ports ?? []).forEach((p, i) => {
     if (p.protocol === 'SCTP') out.push(cause.notSupported(`spec.ports[${i}].protocol`, 'SCTP', ['TCP', 'UDP']));
+    // ValidateService: one port number per protocol, one node port per protocol.
+    const key = `${p.port}/${p.protocol ?? 'TCP'}`;
+    if (seen.has(key)) out.push(cause.duplicate(`spec.ports[${i}]`, { port: p.port, protocol: p.protocol ?? 'TCP' }));
+    seen.add(key);
+    if (p.nodePort) {
+      const np = `${p.nodePort}/${p.protocol ?? 'TCP'}`;
+      if (nodePorts.has(np)) out.push(cause.duplicate(`spec.ports[${i}].nodePort`, p.nodePort));
+      nodePorts.add(np);
+    }
   });
   if (type === 'ClusterIP')
     (spec.ports ?? []).forEach((p, i) => {

@@ -54,6 +54,13 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+const isIPv4 = (a: unknown): a is string =>
+  typeof a === 'string' &&
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(a) &&
+  a !== '0.0.0.0' &&
+  !a.startsWith('169.254.');
+const isPort = (p: unknown): p is number => Number.isInteger(p) && Number(p) >= 1 && Number(p) <= 65535;
+
 export function serviceViews(services: KubeObject[], slices: KubeObject[]): ServiceView[] {
   const slicesOf = new Map<string, KubeObject[]>();
   for (const s of slices) {
@@ -77,7 +84,9 @@ function viewOf(svc: KubeObject, slices: KubeObject[]): ServiceView {
     const ports = arr((slice as Obj).ports);
     for (const e of arr((slice as Obj).endpoints)) {
       const cond = obj(e.conditions);
-      for (const ip of Array.isArray(e.addresses) ? e.addresses.map(String) : []) {
+      // Only what a node can act on safely reaches it: IPv4 addresses and real ports (older or hand-written
+      // objects may hold anything; every node would otherwise dial or program it).
+      for (const ip of Array.isArray(e.addresses) ? e.addresses.filter(isIPv4) : []) {
         const view = endpoints.get(ip) ?? {
           ip,
           ...(typeof e.nodeName === 'string' ? { nodeName: e.nodeName } : {}),
@@ -88,8 +97,7 @@ function viewOf(svc: KubeObject, slices: KubeObject[]): ServiceView {
           ...(typeof e.hostname === 'string' ? { hostname: e.hostname } : {}),
           ports: {},
         };
-        for (const p of ports)
-          if (typeof p.port === 'number') view.ports[typeof p.name === 'string' ? p.name : ''] = p.port;
+        for (const p of ports) if (isPort(p.port)) view.ports[typeof p.name === 'string' ? p.name : ''] = p.port;
         endpoints.set(ip, view);
       }
     }
@@ -99,15 +107,17 @@ function viewOf(svc: KubeObject, slices: KubeObject[]): ServiceView {
     namespace: svc.metadata.namespace ?? '',
     name: svc.metadata.name ?? '',
     type,
-    ...(spec.clusterIP && !headless && type !== 'ExternalName' ? { clusterIP: spec.clusterIP } : {}),
+    ...(isIPv4(spec.clusterIP) && type !== 'ExternalName' ? { clusterIP: spec.clusterIP } : {}),
     headless,
     ...(type === 'ExternalName' && spec.externalName ? { externalName: spec.externalName } : {}),
-    ports: (spec.ports ?? []).map((p) => ({
-      name: p.name ?? '',
-      protocol: (p.protocol ?? 'TCP') as ServicePortView['protocol'],
-      port: p.port,
-      ...(p.nodePort ? { nodePort: p.nodePort } : {}),
-    })),
+    ports: (spec.ports ?? [])
+      .filter((p) => isPort(p.port))
+      .map((p) => ({
+        name: p.name ?? '',
+        protocol: (p.protocol ?? 'TCP') as ServicePortView['protocol'],
+        port: p.port,
+        ...(isPort(p.nodePort) ? { nodePort: p.nodePort } : {}),
+      })),
     ...(spec.sessionAffinity === 'ClientIP'
       ? { affinitySeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 }
       : {}),
@@ -115,7 +125,7 @@ function viewOf(svc: KubeObject, slices: KubeObject[]): ServiceView {
     externalLocal: spec.externalTrafficPolicy === 'Local',
     loadBalancerIPs: arr(obj(obj(svc.status).loadBalancer).ingress)
       .map((i) => i.ip)
-      .filter((ip): ip is string => typeof ip === 'string'),
+      .filter(isIPv4),
     endpoints: [...endpoints.values()].sort((a, b) => a.ip.localeCompare(b.ip)),
   };
 }

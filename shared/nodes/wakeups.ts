@@ -6,8 +6,7 @@ export interface NodeWakeups {
   /** Creates the node's queue if needed; its URL for the agent, or undefined when there are none. */
   ensureQueue(nodeName: string): Promise<string | undefined>;
   wake(nodeNames: string[]): Promise<void>;
-  /** Every node: a Service or its endpoints changed, which every node's data path and DNS follow. */
-  wakeAll(): Promise<void>;
+
   removeQueue(nodeName: string): Promise<void>;
 }
 
@@ -15,12 +14,8 @@ export interface NodeWakeups {
 export const noWakeups: NodeWakeups = {
   ensureQueue: async () => undefined,
   wake: async () => {},
-  wakeAll: async () => {},
   removeQueue: async () => {},
 };
-
-/** The routed key that wakes every node (dispatch.ts). */
-export const EVERY_NODE = '*';
 
 /** SQS queue names allow 80 characters of [A-Za-z0-9_-]; node names are DNS subdomains (dots allowed). */
 export function nodeQueueName(prefix: string, nodeName: string): string {

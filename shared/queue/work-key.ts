@@ -16,7 +16,9 @@ export type WorkKey =
   /** The scheduler: re-examine every pod still waiting (the cluster changed in a way that may make room). */
   | { type: 'wakeUp' }
   /** The scheduler: free a finished or deleted pod's share of its node, exactly once. */
-  | { type: 'release'; nodeName: string; uid: string };
+  | { type: 'release'; nodeName: string; uid: string }
+  /** The controllers: wake every node's agent (a Service or its endpoints changed, which every node serves). */
+  | { type: 'wakeNodes' };
 
 export type ObjectWorkKey = Extract<WorkKey, { type: 'object' }>;
 export type GcWorkKey = Extract<WorkKey, { type: 'gc' }>;
@@ -36,6 +38,7 @@ export const workKeys = {
   }),
   nodeLifecycle: { type: 'nodeLifecycle' } as const satisfies WorkKey,
   wakeUp: { type: 'wakeUp' } as const satisfies WorkKey,
+  wakeNodes: { type: 'wakeNodes' } as const satisfies WorkKey,
   release: (nodeName: string, uid: string): WorkKey => ({ type: 'release', nodeName, uid }),
 };
 
@@ -51,12 +54,15 @@ export function encodeKey(k: WorkKey): string {
       return 'wakeup';
     case 'release':
       return `release/${k.nodeName}/${k.uid}`;
+    case 'wakeNodes':
+      return 'wakenodes';
   }
 }
 
 /** The key a message carries, or undefined for one this version cannot read (a bug or a stale message). */
 export function decodeKey(s: string): WorkKey | undefined {
   if (s === 'wakeup') return workKeys.wakeUp;
+  if (s === 'wakenodes') return workKeys.wakeNodes;
   if (s === 'NodeLifecycle//cluster') return workKeys.nodeLifecycle;
   const parts = s.split('/');
   const [head, a, b, c, d] = parts;

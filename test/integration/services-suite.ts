@@ -166,6 +166,12 @@ export function servicesSuite(o: SuiteOptions) {
     await ingressProxy?.close();
     await s?.close();
     await engine?.stop();
+    // The agent leaves the service range routed (a node keeps it); the test's own ranges go.
+    try {
+      exec('ip', ['-4', 'route', 'del', 'local', CIDR, 'dev', 'lo', 'table', 'local'], { stdio: 'ignore' });
+    } catch {
+      // not there
+    }
     delete process.env.KUMO_SERVICE_CIDR;
     delete process.env.KUMO_SERVICE_NODE_PORT_RANGE;
   });

@@ -37,9 +37,12 @@ export class ClusterDns {
   async start(): Promise<void> {
     const udp = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg, 'udp').then((out) => {
-        if (out) udp.send(out, rinfo.port, rinfo.address);
-      });
+      // A socket closed while a forward was out (a reconfiguration) drops that answer, nothing more.
+      this.answer(msg, 'udp')
+        .then((out) => {
+          if (out && this.udp === udp) udp.send(out, rinfo.port, rinfo.address);
+        })
+        .catch((e: unknown) => this.o.log?.(`cluster DNS: ${String(e)}`));
     });
     udp.on('error', (e) => this.o.log?.(`cluster DNS (udp): ${e.message}`));
     await new Promise<void>((resolve, reject) => {
@@ -61,7 +64,9 @@ export class ClusterDns {
   }
 
   async close(): Promise<void> {
-    this.udp?.close();
+    const udp = this.udp;
+    this.udp = undefined;
+    udp?.close();
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }
 
@@ -77,13 +82,15 @@ export class ClusterDns {
         if (buffered.length < 2 + length) break;
         const msg = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        void this.answer(msg, 'tcp').then((out) => {
-          if (!out || socket.destroyed) return;
-          const framed = Buffer.alloc(2 + out.length);
-          framed.writeUInt16BE(out.length, 0);
-          out.copy(framed, 2);
-          socket.write(framed);
-        });
+        this.answer(msg, 'tcp')
+          .then((out) => {
+            if (!out || socket.destroyed) return;
+            const framed = Buffer.alloc(2 + out.length);
+            framed.writeUInt16BE(out.length, 0);
+            out.copy(framed, 2);
+            socket.write(framed);
+          })
+          .catch(() => socket.destroy());
       }
     });
   }

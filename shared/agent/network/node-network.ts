@@ -38,6 +38,7 @@ export class NodeNetwork {
   private views: ServiceView[] = [];
   /** Addresses of this node's pods that are terminating: out of the rotation here at once. */
   private readonly leaving = new Set<string>();
+  private dnsElsewhere = false;
   private updating: Promise<void> = Promise.resolve();
   /** Why the service range is not routed here, when it is not. */
   routeProblem?: string;
@@ -53,7 +54,11 @@ export class NodeNetwork {
     if (this.settings && JSON.stringify(this.settings) === JSON.stringify(settings)) return;
     this.settings = settings;
     this.records = undefined;
+    const range = new Ipv4Range(settings.serviceCIDR);
+    const own = this.o.nodeAddresses.find((a) => range.contains(a) && !a.startsWith('127.'));
     try {
+      // A range holding this node's own address would take the node off its network.
+      if (own) throw new Error(`the range holds this node's address ${own}`);
       await routeServiceRange(settings.serviceCIDR);
       this.routeProblem = undefined;
     } catch (e) {
@@ -63,11 +68,15 @@ export class NodeNetwork {
     await this.chooseDataPath();
     await this.dns?.close();
     this.dns = undefined;
-    if (!this.o.podsUseClusterDns) return;
+    this.dnsElsewhere = false;
+    // Without the route, a service address is not this host's: nothing may listen on one, and no pod
+    // is pointed at one (its packets would follow the default route off the node).
+    if (!this.o.podsUseClusterDns || this.routeProblem) return;
     const dns = new ClusterDns({
       address: settings.clusterDNS,
       port: this.o.dnsPort ?? 53,
-      upstreams: this.o.upstreamDns,
+      // Never itself: a node whose resolv.conf names the cluster DNS would forward in a loop.
+      upstreams: this.o.upstreamDns.filter((u) => u.split(':')[0] !== settings.clusterDNS),
       records: () => this.dnsRecords(),
       log: this.o.log,
     });
@@ -75,8 +84,14 @@ export class NodeNetwork {
       await dns.start();
       this.dns = dns;
     } catch (e) {
-      this.o.log?.(`the cluster DNS cannot listen on ${settings.clusterDNS}: ${(e as Error).message}`);
       await dns.close().catch(() => undefined);
+      // Another agent on this host (several local nodes) answers at the same address, from the same Services.
+      this.dnsElsewhere = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      this.o.log?.(
+        this.dnsElsewhere
+          ? `the cluster DNS at ${settings.clusterDNS} is answered by another agent on this host`
+          : `the cluster DNS cannot listen on ${settings.clusterDNS}: ${(e as Error).message}`,
+      );
     }
   }
 
@@ -106,7 +121,7 @@ export class NodeNetwork {
         await this.nft.close();
         this.nft = undefined;
       }
-    await this.proxy.apply(views, this.nft ? inKernel : undefined);
+    await this.proxy.apply(views, this.routeProblem ? () => true : this.nft ? inKernel : undefined);
   }
 
   /**
@@ -149,7 +164,7 @@ export class NodeNetwork {
 
   /** Where pods' resolv.conf points: the cluster DNS when it answers on this node. */
   get clusterDNS(): string | undefined {
-    return this.dns ? this.settings?.clusterDNS : undefined;
+    return this.dns || this.dnsElsewhere ? this.settings?.clusterDNS : undefined;
   }
 
   get clusterDomain(): string | undefined {

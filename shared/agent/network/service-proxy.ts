@@ -32,6 +32,7 @@ const UDP_IDLE_MS = 30_000;
 const MAX_UDP_FLOWS = 4096;
 /** Endpoints tried for one TCP connection before it is reset. */
 const CONNECT_TRIES = 3;
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export class ServiceProxy {
   private readonly listeners = new Map<string, Listener>();
@@ -115,7 +116,8 @@ export class ServiceProxy {
 
   private async tcp(key: string, address: string, port: number, backends: Backends): Promise<Listener> {
     const sockets = new Set<net.Socket>();
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (client) => {
+    // Half-open allowed on both sides: a client that ends its writing still gets the whole answer.
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (client) => {
       sockets.add(client);
       client.once('close', () => sockets.delete(client));
       client.on('error', () => client.destroy());
@@ -129,16 +131,20 @@ export class ServiceProxy {
           return;
         }
         tried.add(target.ip);
-        const upstream = net.connect({ host: target.ip, port: target.port, noDelay: true });
+        const upstream = net.connect({ host: target.ip, port: target.port, noDelay: true, allowHalfOpen: true });
         sockets.add(upstream);
         upstream.once('close', () => sockets.delete(upstream));
+        // An endpoint that does not answer its SYN is given up after a while, and the next one tried.
+        upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('connect timeout')));
         const failedToConnect = () => {
           upstream.destroy();
           if (!client.destroyed) attempt();
         };
         upstream.once('error', failedToConnect);
         upstream.once('connect', () => {
+          upstream.setTimeout(0);
           upstream.off('error', failedToConnect);
+          if (client.destroyed) return upstream.destroy(); // the client left while we connected
           upstream.on('error', () => client.destroy());
           client.on('close', () => upstream.destroy());
           upstream.on('close', () => client.destroy());

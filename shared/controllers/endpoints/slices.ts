@@ -51,11 +51,13 @@ export function planEndpointSlices(
     const key = JSON.stringify(ports);
     const group: { ports: Obj[]; endpoints: Obj[] } = groups.get(key) ?? { ports, endpoints: [] };
     const terminating = isTerminating(p);
-    const serving = publishNotReady || isReady(p);
+    // podToEndpoint: serving is the pod's readiness; ready also needs it not terminating, unless the
+    // Service publishes not-ready addresses.
+    const serving = isReady(p);
     const ps = podSpec(p);
     group.endpoints.push({
       addresses: [podStatus(p).podIP],
-      conditions: { ready: serving && (publishNotReady || !terminating), serving, terminating },
+      conditions: { ready: publishNotReady || (serving && !terminating), serving, terminating },
       // A pod's own DNS name under the Service: when its subdomain names it (EndpointSlice's hostname rule).
       ...(ps.hostname && ps.subdomain === service.metadata.name ? { hostname: ps.hostname } : {}),
       ...(ps.nodeName ? { nodeName: ps.nodeName } : {}),

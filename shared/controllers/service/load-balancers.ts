@@ -36,7 +36,11 @@ export class LocalLoadBalancers implements LoadBalancerProvider {
     const mine = (serviceSpec(service).ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`);
     for (const other of others) {
       const holds = (serviceStatus(other).loadBalancer?.ingress ?? []).some((i) => i.ip === LOOPBACK);
-      if (!holds || other.metadata.uid === service.metadata.uid) continue;
+      // Two that claimed one port at once: the older keeps it (then the uid), so they never take turns.
+      const olderThanMe =
+        `${other.metadata.creationTimestamp ?? ''}/${other.metadata.uid ?? ''}` <
+        `${service.metadata.creationTimestamp ?? ''}/${service.metadata.uid ?? ''}`;
+      if (!holds || other.metadata.uid === service.metadata.uid || !olderThanMe) continue;
       const taken = (serviceSpec(other).ports ?? [])
         .map((p) => `${p.port}/${p.protocol ?? 'TCP'}`)
         .find((p) => mine.includes(p));

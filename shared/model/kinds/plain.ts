@@ -324,10 +324,9 @@ export const PLAIN_KINDS: readonly KindDeclaration[] = [
   // Written by the EndpointSlice controller (controllers/endpointslices) for Services with a selector.
   declareKind('EndpointSlice', 'discovery.k8s.io', 'v1', 'endpointslices', {
     openApi: 'V1EndpointSlice',
-    validate: (o) => {
-      const t = (o as Obj).addressType;
-      return t === undefined ? [cause.required('addressType')] : oneOf(t, 'addressType', ['IPv4', 'IPv6', 'FQDN']);
-    },
+    // Endpoints steer every node's traffic: Kubernetes' edit and admin roles only read them (CVE-2021-25740).
+    editRoleReadOnly: true,
+    validate: (o) => endpointSliceProblems(o),
     defaults: (o) => {
       for (const p of items((o as Obj).ports)) p.protocol ??= 'TCP';
     },
@@ -484,10 +483,53 @@ function ingressProblems(o: KubeObject): StatusCause[] {
           field: `${field}.pathType`,
         });
       else out.push(...oneOf(p.pathType, `${field}.pathType`, PATH_TYPES));
-      if (p.pathType !== 'ImplementationSpecific' && p.path !== undefined && !String(p.path).startsWith('/'))
-        out.push(cause.invalid(`${field}.path`, p.path, 'must be an absolute path'));
+      if (p.pathType !== 'ImplementationSpecific' && !(typeof p.path === 'string' && p.path.startsWith('/')))
+        out.push(cause.invalid(`${field}.path`, p.path ?? '', 'must be an absolute path'));
       backend(obj(p.backend), `${field}.backend`);
     });
+  });
+  return out;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * ValidateEndpointSlice for what nodes act on: IPv4 addresses as addresses (not the unspecified,
+ * link-local or multicast ones, ValidateNonSpecialIP; loopback stays allowed, as the process runtime's
+ * pods have the node's), ports 1–65535 with a known protocol, at most 1,000 endpoints and 100 ports.
+ */
+function endpointSliceProblems(o: KubeObject): StatusCause[] {
+  const s = o as Obj;
+  const out: StatusCause[] = [];
+  if (s.addressType === undefined) return [cause.required('addressType')];
+  out.push(...oneOf(s.addressType, 'addressType', ['IPv4', 'IPv6', 'FQDN']));
+  const endpoints = items(s.endpoints);
+  if (endpoints.length > 1000) out.push(cause.tooMany('endpoints', endpoints.length, 1000));
+  endpoints.forEach((e, i) => {
+    const addresses = Array.isArray(e.addresses) ? e.addresses : [];
+    if (addresses.length !== 1)
+      out.push(cause.invalid(`endpoints[${i}].addresses`, addresses, 'must contain exactly 1 address'));
+    addresses.forEach((a, j) => {
+      const field = `endpoints[${i}].addresses[${j}]`;
+      if (s.addressType !== 'IPv4') return;
+      if (typeof a !== 'string' || !IPV4.test(a)) out.push(cause.invalid(field, a, 'must be a valid IPv4 address'));
+      else if (a === '0.0.0.0') out.push(cause.invalid(field, a, 'may not be unspecified (0.0.0.0)'));
+      else if (a.startsWith('169.254.'))
+        out.push(cause.invalid(field, a, 'may not be in the link-local range (169.254.0.0/16)'));
+      else if (Number(a.split('.')[0]) >= 224)
+        out.push(cause.invalid(field, a, 'may not be a multicast or reserved address'));
+    });
+  });
+  const ports = items(s.ports);
+  if (ports.length > 100) out.push(cause.tooMany('ports', ports.length, 100));
+  ports.forEach((p, i) => {
+    if (
+      p.port !== undefined &&
+      p.port !== null &&
+      !(Number.isInteger(p.port) && Number(p.port) >= 1 && Number(p.port) <= 65535)
+    )
+      out.push(cause.invalid(`ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+    out.push(...oneOf(p.protocol, `ports[${i}].protocol`, PROTOCOLS));
   });
   return out;
 }

@@ -3,13 +3,10 @@ import { nodeQueueName, type NodeWakeups } from '../../nodes/wakeups.js';
 
 /** A wake-up is only a nudge: the agent reads its assignments itself, so old ones are worthless. */
 const RETENTION_SECONDS = 60;
-const LIST_CACHE_MS = 10_000;
 
 /** One SQS queue per node, named from a prefix; URLs are cached for the life of the container. */
 export class SqsNodeWakeups implements NodeWakeups {
   private readonly urls = new Map<string, string | null>();
-  /** Every node queue, listed at most once per LIST_CACHE_MS (a new node is woken by its own assignments meanwhile). */
-  private everyQueue: { urls: string[]; until: number } | undefined;
 
   constructor(
     private readonly sqs: AwsJsonClient,
@@ -32,32 +29,6 @@ export class SqsNodeWakeups implements NodeWakeups {
         const url = await this.urlOf(node);
         if (url) await this.sqs.call('SendMessage', { QueueUrl: url, MessageBody: 'wake' });
       }),
-    );
-  }
-
-  async wakeAll(): Promise<void> {
-    const now = Date.now();
-    if (!this.everyQueue || this.everyQueue.until < now) {
-      const urls: string[] = [];
-      let token: string | undefined;
-      do {
-        const out = await this.sqs.call<{ QueueUrls?: string[]; NextToken?: string }>('ListQueues', {
-          QueueNamePrefix: `${this.prefix}-node-`,
-          MaxResults: 1000,
-          ...(token ? { NextToken: token } : {}),
-        });
-        urls.push(...(out.QueueUrls ?? []));
-        token = out.NextToken;
-      } while (token);
-      this.everyQueue = { urls, until: now + LIST_CACHE_MS };
-    }
-    await Promise.all(
-      this.everyQueue.urls.map((url) =>
-        this.sqs.call('SendMessage', { QueueUrl: url, MessageBody: 'wake' }).catch((e: unknown) => {
-          // A queue removed with its node since the list was read: nothing to wake.
-          if (!(e instanceof AwsError)) throw e;
-        }),
-      ),
     );
   }
 
