@@ -1,6 +1,6 @@
 import { BadRequestError, InvalidError } from '../model/errors.js';
 import { immutabilityCauses } from './immutability.js';
-import { keepAllocatedValues } from './service-allocation.js';
+import { dropTypeDependentFields, keepAllocatedValues } from './service-allocation.js';
 import { clone, isPlainObject, jsonEqual } from '../model/json.js';
 import { apiVersionOf, type ResourceType } from '../model/kinds.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
@@ -155,6 +155,7 @@ export function prepareUpdate(
     }
     applyDefaults(type, next);
     type.admit?.(next, { uid: current.metadata.uid, creating: false });
+    dropTypeDependentFields(next, current);
   }
   // On an object valid in itself: a Service keeps the address and ports the update leaves out, then the update rules.
   validate(type, next, () => {

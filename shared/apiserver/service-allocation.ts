@@ -49,8 +49,7 @@ const nodePortsOf = (svc: KubeObject | undefined) =>
  * a `kubectl replace` or an apply of a manifest without clusterIP or nodePort keeps what was given.
  */
 export function keepAllocatedValues(next: KubeObject, prev: KubeObject): void {
-  // Runs before validation: a spec that is not an object is validation's to refuse.
-  if (next.kind !== 'Service' || !isPlainObject(next.spec) || !isPlainObject(prev.spec)) return;
+  if (next.kind !== 'Service') return;
   const spec = serviceSpec(next);
   const prevSpec = serviceSpec(prev);
   const external = (s: typeof spec) => s.type === 'ExternalName';
@@ -58,13 +57,6 @@ export function keepAllocatedValues(next: KubeObject, prev: KubeObject): void {
   if (!external(prevSpec) && !external(spec) && !spec.clusterIP && prevSpec.clusterIP) {
     spec.clusterIP = prevSpec.clusterIP;
     if (prevSpec.clusterIPs) spec.clusterIPs = [...prevSpec.clusterIPs];
-  }
-  // dropTypeDependentFields: becoming ExternalName drops the address the update did not change.
-  if (external(spec) && !external(prevSpec) && spec.clusterIP === prevSpec.clusterIP) {
-    delete spec.clusterIP;
-    delete spec.clusterIPs;
-    delete spec.ipFamilies;
-    delete spec.ipFamilyPolicy;
   }
   if (needsNodePorts(prev) && needsNodePorts(next)) {
     const old = serviceSpec(prev).ports ?? [];
@@ -74,8 +66,25 @@ export function keepAllocatedValues(next: KubeObject, prev: KubeObject): void {
       if (match?.nodePort) p.nodePort = match.nodePort;
     }
   }
-  // A Service that no longer needs node ports releases them (the server clears them, as since 1.20).
-  if (!needsNodePorts(next)) for (const p of spec.ports ?? []) delete p.nodePort;
+}
+
+/**
+ * Kubernetes' dropTypeDependentFields, before validation (so on any input): a Service becoming
+ * ExternalName drops the address the update left as it was; one that no longer needs node ports has
+ * them cleared (both are freed with the update).
+ */
+export function dropTypeDependentFields(next: KubeObject, prev: KubeObject): void {
+  if (next.kind !== 'Service' || !isPlainObject(next.spec) || !isPlainObject(prev.spec)) return;
+  const spec = next.spec;
+  const prevSpec = prev.spec;
+  if (spec.type === 'ExternalName' && prevSpec.type !== 'ExternalName' && spec.clusterIP === prevSpec.clusterIP) {
+    delete spec.clusterIP;
+    delete spec.clusterIPs;
+    delete spec.ipFamilies;
+    delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePorts(prev) && !needsNodePorts(next) && Array.isArray(spec.ports))
+    for (const p of spec.ports) if (isPlainObject(p)) delete p.nodePort;
 }
 
 /** The update rules of ValidateServiceUpdate that concern addresses. */

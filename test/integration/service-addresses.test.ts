@@ -143,6 +143,60 @@ describe('cluster IPs', () => {
   });
 });
 
+describe('updates as Kubernetes makes them', () => {
+  it('frees the address of a Service that becomes ExternalName, keeps None for a headless one, refuses duplicate ports', async () => {
+    const c = await api.call('POST', SVCS, svc('to-external', { clusterIP: '10.96.0.80' }));
+    expect(c.status).toBe(201);
+    const ext = await api.call(
+      'PATCH',
+      `${SVCS}/to-external`,
+      { spec: { type: 'ExternalName', externalName: 'db.example.com' } },
+      'application/merge-patch+json',
+    );
+    expect(ext.status, JSON.stringify(ext.body)).toBe(200);
+    expect(ext.body.spec.clusterIP).toBeUndefined();
+    expect((await api.call('GET', '/apis/networking.k8s.io/v1/ipaddresses/10.96.0.80')).status).toBe(404);
+
+    const h = await api.call('POST', SVCS, svc('headless-put', { clusterIP: 'None' }));
+    const put = await api.call('PUT', `${SVCS}/headless-put`, {
+      ...svc('headless-put', { ports: [{ port: 81 }] }),
+      metadata: { name: 'headless-put', resourceVersion: h.body.metadata.resourceVersion },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.spec.clusterIP).toBe('None');
+
+    const dup = await api.call(
+      'POST',
+      SVCS,
+      svc('dup', {
+        ports: [
+          { name: 'a', port: 80 },
+          { name: 'b', port: 80 },
+        ],
+      }),
+    );
+    expect(dup.status).toBe(422);
+    expect(dup.body.details.causes[0]).toMatchObject({ reason: 'FieldValueDuplicate', field: 'spec.ports[1]' });
+  });
+
+  it('refuses EndpointSlice addresses no node may be sent to', async () => {
+    const res = await api.call('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'bad', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['169.254.169.254'] }, { addresses: ['10.0.0.1\n}'] }],
+      ports: [{ port: 70000 }],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.details.causes.map((c: { field: string }) => c.field)).toEqual([
+      'endpoints[0].addresses[0]',
+      'endpoints[1].addresses[0]',
+      'ports[0].port',
+    ]);
+  });
+});
+
 describe('atomic apply', () => {
   it('allocates the addresses of the Services in the apply, in its one transaction', async () => {
     const manifest = [
