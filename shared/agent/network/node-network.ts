@@ -30,6 +30,9 @@ export interface NodeNetworkOptions {
 
 export type NetworkSettings = NonNullable<RegisterResponse['network']>;
 
+/** How long a gone pod's address is kept out of the rotation at most, waiting for its EndpointSlice. */
+const GONE_KEPT_MS = 60_000;
+
 export class NodeNetwork {
   readonly proxy: ServiceProxy;
   private dns?: ClusterDns;
@@ -37,7 +40,7 @@ export class NodeNetwork {
   private records?: DnsRecords;
   private views: ServiceView[] = [];
   /** Addresses of this node's pods that are terminating: out of the rotation here at once. */
-  private readonly leaving = new Set<string>();
+  private readonly leaving = new Map<string, { goneAt?: number }>();
   private dnsElsewhere = false;
   private updating: Promise<void> = Promise.resolve();
   /** Why the service range is not routed here, when it is not. */
@@ -105,6 +108,11 @@ export class NodeNetwork {
   private async apply(synced: ServiceView[]): Promise<void> {
     this.views = synced;
     this.records = undefined;
+    // A gone pod's address stays out until the Services no longer list it (its EndpointSlice caught
+    // up), or a minute has passed (the address may be another pod's by then).
+    const listed = new Set(synced.flatMap((v) => v.endpoints.map((e) => e.ip)));
+    for (const [ip, { goneAt }] of this.leaving)
+      if (goneAt !== undefined && (!listed.has(ip) || this.o.now() - goneAt > GONE_KEPT_MS)) this.leaving.delete(ip);
     const views = this.leaving.size
       ? synced.map((v) => ({
           ...v,
@@ -127,17 +135,20 @@ export class NodeNetwork {
   /**
    * A pod of this node starts terminating: its address leaves the rotation here before its containers
    * are signalled, so no new connection reaches a server that is shutting down (its EndpointSlice says
-   * so to the other nodes a moment later). Cleared when the pod is gone: its address may be reused.
+   * so to the other nodes a moment later). Kept out after the pod is gone until its EndpointSlice no
+   * longer lists it.
    */
   async podLeaving(ip: string): Promise<void> {
-    this.leaving.add(ip);
+    this.leaving.set(ip, {});
     this.o.log?.(`${ip} leaves the rotation (its pod is terminating)`);
     await this.update(this.views).catch((e: unknown) => this.o.log?.(`updating the data path failed: ${String(e)}`));
   }
 
   async podGone(ip: string): Promise<void> {
-    if (this.leaving.delete(ip))
-      await this.update(this.views).catch((e: unknown) => this.o.log?.(`updating the data path failed: ${String(e)}`));
+    const entry = this.leaving.get(ip);
+    if (!entry) return;
+    entry.goneAt = this.o.now();
+    await this.update(this.views).catch((e: unknown) => this.o.log?.(`updating the data path failed: ${String(e)}`));
   }
 
   /** Which data path carries cluster IPs: nftables where possible (auto), said once either way. */

@@ -34,13 +34,15 @@ export class LocalLoadBalancers implements LoadBalancerProvider {
 
   async ensure(service: KubeObject, others: KubeObject[]): Promise<EnsureResult> {
     const mine = (serviceSpec(service).ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`);
+    const iHold = (serviceStatus(service).loadBalancer?.ingress ?? []).some((i) => i.ip === LOOPBACK);
     for (const other of others) {
       const holds = (serviceStatus(other).loadBalancer?.ingress ?? []).some((i) => i.ip === LOOPBACK);
-      // Two that claimed one port at once: the older keeps it (then the uid), so they never take turns.
+      // The one holding the port keeps it; two that claimed it at once settle by age (then uid), so
+      // they never take turns.
       const olderThanMe =
         `${other.metadata.creationTimestamp ?? ''}/${other.metadata.uid ?? ''}` <
         `${service.metadata.creationTimestamp ?? ''}/${service.metadata.uid ?? ''}`;
-      if (!holds || other.metadata.uid === service.metadata.uid || !olderThanMe) continue;
+      if (!holds || other.metadata.uid === service.metadata.uid || (iHold && !olderThanMe)) continue;
       const taken = (serviceSpec(other).ports ?? [])
         .map((p) => `${p.port}/${p.protocol ?? 'TCP'}`)
         .find((p) => mine.includes(p));
