@@ -123,7 +123,8 @@ export class IngressProxy {
       return { status: 503, why: `service "${backend.namespace}/${backend.service}" has no TCP port ${backend.port}` };
     const key = `${view.namespace}/${view.name}#${port.name}`;
     let b = this.backends.get(key);
-    if (!b) this.backends.set(key, (b = new Backends(view, port.name, '', () => false, this.o.now)));
+    // Ready endpoints only, as ingress-nginx routes: a terminating pod answers no new request.
+    if (!b) this.backends.set(key, (b = new Backends(view, port.name, '', () => false, this.o.now, false)));
     const endpoint = b.pick(clientIP);
     if (!endpoint)
       return { status: 503, why: `service "${backend.namespace}/${backend.service}" has no ready endpoint` };

@@ -34,6 +34,8 @@ export function serviceProblems(svc: KubeObject): StatusCause[] {
     );
   if (ip === 'None' && (type === 'NodePort' || type === 'LoadBalancer'))
     out.push(cause.invalid('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${type} services`));
+  // Kubernetes' DenyServiceExternalIPs admission (CVE-2020-8554): no node carries externalIPs here.
+  if ((spec.externalIPs ?? []).length) out.push(cause.forbidden('spec.externalIPs', 'externalIPs have been disabled'));
   const headless = ip === 'None';
   if (!headless && spec.ipFamilyPolicy === 'RequireDualStack')
     out.push(

@@ -165,6 +165,13 @@ describe('updates as Kubernetes makes them', () => {
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(put.body.spec.clusterIP).toBe('None');
 
+    // DenyServiceExternalIPs: nothing would carry them.
+    const extIPs = await api.call('POST', SVCS, svc('ext-ips', { externalIPs: ['192.0.2.1'] }));
+    expect(extIPs.status).toBe(422);
+    expect(extIPs.body.details.causes[0]).toMatchObject({
+      field: 'spec.externalIPs',
+      message: 'Forbidden: externalIPs have been disabled',
+    });
     const dup = await api.call(
       'POST',
       SVCS,

@@ -186,7 +186,7 @@ export function servicesSuite(o: SuiteOptions) {
       const ip = svc.spec.clusterIP as string;
       expect(ip.split('.').slice(0, 2)).toEqual(CIDR.split('.').slice(0, 2));
       // The data path this file is about carries it.
-      const table = exec('nft', ['list', 'ruleset'], { encoding: 'utf8' });
+      const table = exec('nft', ['list', 'ruleset'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       if (o.dataPath === 'nftables')
         expect(table).toContain(`ip daddr ${ip} tcp dport 80 dnat ip to numgen random mod 3`);
       else expect(table).not.toContain(`ip daddr ${ip}`);
@@ -505,7 +505,7 @@ export function servicesSuite(o: SuiteOptions) {
         { spec: { replicas: 0 } },
         'application/merge-patch+json',
       );
-      await until(async () => (await controller.sync(), (await get('admin.test', '/')).status === 503), 60_000);
-    });
+      await until(async () => (await controller.sync(), (await get('admin.test', '/')).status === 503), 120_000);
+    }, 300_000);
   });
 }

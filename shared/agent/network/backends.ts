@@ -1,11 +1,17 @@
 import type { EndpointView, ServiceView } from '../../nodes/service-view.js';
 
 /** kube-proxy's choice of endpoints: ready ones (this node's only under a Local policy), else serving terminating ones. */
-export function candidates(view: ServiceView, portName: string, nodeName: string, local: boolean): EndpointView[] {
+export function candidates(
+  view: ServiceView,
+  portName: string,
+  nodeName: string,
+  local: boolean,
+  terminatingFallback = true,
+): EndpointView[] {
   let eps = view.endpoints.filter((e) => e.ports[portName] !== undefined);
   if (local) eps = eps.filter((e) => e.nodeName === nodeName);
   const ready = eps.filter((e) => e.ready);
-  return ready.length ? ready : eps.filter((e) => e.serving && e.terminating);
+  return ready.length || !terminatingFallback ? ready : eps.filter((e) => e.serving && e.terminating);
 }
 
 /**
@@ -26,13 +32,15 @@ export class Backends {
     /** Local traffic policy: internalTrafficPolicy for cluster IPs, externalTrafficPolicy for node ports and load balancers. */
     private readonly local: (v: ServiceView) => boolean,
     private readonly now: () => number,
+    /** kube-proxy's fallback to serving terminating endpoints; an ingress controller routes to ready ones only. */
+    private readonly terminatingFallback = true,
   ) {
     this.update(view);
   }
 
   update(view: ServiceView): void {
     this.view = view;
-    this.candidates = candidates(view, this.portName, this.nodeName, this.local(view));
+    this.candidates = candidates(view, this.portName, this.nodeName, this.local(view), this.terminatingFallback);
   }
 
   get size(): number {

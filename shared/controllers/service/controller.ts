@@ -79,6 +79,14 @@ export class ServiceController {
       }
       if (!jsonEqual(serviceStatus(current).loadBalancer?.ingress ?? [], result.ingress)) {
         this.deps.events.record(current, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer');
+        // What a provider does not honour is said on the Service, not silently dropped.
+        for (const field of provider.unsupported(current))
+          this.deps.events.record(
+            current,
+            'Warning',
+            'UnsupportedLoadBalancerField',
+            `${field} is not honoured by the ${provider.name} load balancer provider`,
+          );
         await this.writeIngress(current, result.ingress);
         this.deps.events.record(current, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer');
       }

@@ -20,6 +20,8 @@ export interface LoadBalancerProvider {
   ensure(service: KubeObject, others: KubeObject[]): Promise<EnsureResult>;
   /** Removes what `ensure` made; idempotent. */
   remove(service: KubeObject): Promise<void>;
+  /** The Service's load balancer fields this provider cannot honour (spec paths), reported in an Event. */
+  unsupported(service: KubeObject): string[];
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -52,6 +54,15 @@ export class LocalLoadBalancers implements LoadBalancerProvider {
         };
     }
     return { ingress: [{ ip: LOOPBACK, ipMode: 'VIP' }] };
+  }
+
+  /** Everything answers on 127.0.0.1 for everyone: a requested address or source ranges cannot be honoured. */
+  unsupported(service: KubeObject): string[] {
+    const spec = serviceSpec(service);
+    return [
+      ...(spec.loadBalancerIP ? ['spec.loadBalancerIP'] : []),
+      ...((spec.loadBalancerSourceRanges ?? []).length ? ['spec.loadBalancerSourceRanges'] : []),
+    ];
   }
 
   async remove(): Promise<void> {
