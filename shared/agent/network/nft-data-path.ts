@@ -70,14 +70,16 @@ export function renderRuleset(table: string, serviceCIDR: string, views: Service
 
 function nft(input: string | undefined, ...argv: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nft', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('nft', argv, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    // nft may exit before reading its input (no permission, no such program): the exit code says why.
+    child.stdin?.on('error', () => undefined);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err.trim() || `nft exited ${code}`))));
-    child.stdin.end(input ?? '');
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
