@@ -30,6 +30,18 @@ export function resolvePort(sp: ServicePort, pod: KubeObject): number | undefine
   return ports.find((p) => p.name === target && (p.protocol ?? 'TCP') === protocol)?.containerPort;
 }
 
+/** The Service as the controlling owner of what is made for it (its Endpoints and EndpointSlices). */
+export function controlledBy(service: KubeObject & { metadata: { name: string; uid: string } }) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    name: service.metadata.name,
+    uid: service.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
 export function planEndpoints(
   service: KubeObject & { metadata: { name: string; uid: string } },
   pods: KubeObject[],
@@ -86,16 +98,7 @@ export function planEndpoints(
       name: service.metadata.name,
       namespace: service.metadata.namespace,
       labels: { ...service.metadata.labels },
-      ownerReferences: [
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          name: service.metadata.name,
-          uid: service.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controlledBy(service)],
     },
     subsets: [...subsets.values()].map((ss) => ({
       ...(ss.addresses.length ? { addresses: ss.addresses.sort(byIp) } : {}),

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../model/types.js';
 import { podSpec, podStatus, serviceSpec } from '../../model/typed.js';
 import { SERVICE_NAME_LABEL } from '../../nodes/service-view.js';
 import { isReady, isTerminating, phaseOf } from '../pods.js';
-import { resolvePort } from './plan.js';
+import { controlledBy, resolvePort } from './plan.js';
 
 /**
  * The EndpointSlices (discovery.k8s.io/v1) of a Service, pure, as Kubernetes' EndpointSlice
@@ -100,16 +100,7 @@ function slice(
         [SERVICE_NAME_LABEL]: service.metadata.name,
         [MANAGED_BY_LABEL]: MANAGED_BY,
       },
-      ownerReferences: [
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          name: service.metadata.name,
-          uid: service.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controlledBy(service)],
     },
     addressType: 'IPv4',
     endpoints,
