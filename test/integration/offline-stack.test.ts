@@ -216,8 +216,10 @@ describe('npm start', () => {
     // DynamoDB Local's JVM (no -Xmx: a quarter of the machine's memory) grows its heap toward that
     // under load before it collects; measured 206 → 259 MB once. It stands in for the managed table and
     // gets a wider bound; kumo's own processes keep the 50 MB one.
+    // A process that appeared during the load is a pod's (this test's web Deployment or Job, started
+    // by an agent while the load ran: a node server of 58 MB once), not growth of the stack.
     for (const [p, mb] of Object.entries(after))
-      expect(mb - (warm[p] ?? 0), grew.join('; ')).toBeLessThan(p.startsWith('java:') ? 100 : 50);
+      if (warm[p] !== undefined) expect(mb - warm[p], grew.join('; ')).toBeLessThan(p.startsWith('java:') ? 100 : 50);
 
     // The agents obtained node credentials with the bootstrap token and registered with them.
     const ready = async () => {
