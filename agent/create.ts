@@ -6,6 +6,7 @@ import { HttpNodeClient } from '../shared/agent/http-node-client.js';
 import type { NodeClient } from '../shared/agent/node-client.js';
 import { awsFacts, localFacts, registration } from '../shared/agent/machine.js';
 import { DockerRuntime } from '../shared/agent/runtime/docker-runtime.js';
+import { canMountPodEtc } from '../shared/agent/runtime/process-sandbox.js';
 import { ProcessRuntime } from '../shared/agent/runtime/process-runtime.js';
 import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
 import { credentialProvider } from '../shared/aws/lite/credentials.js';
@@ -60,7 +61,7 @@ export async function createAgent(
   const runtime =
     c.runtime === 'docker'
       ? new DockerRuntime(c.dockerSocket, c.sandboxImage, nodeCredentials)
-      : new ProcessRuntime(join(c.dataDir, 'containers'), c.path);
+      : new ProcessRuntime(join(c.dataDir, 'containers'), c.path, { podEtc: canMountPodEtc() });
   // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
   if (runtime instanceof ProcessRuntime) {
     const reaped = await runtime.reapLeftovers();
@@ -93,7 +94,8 @@ export async function createAgent(
         nodeName: c.nodeName,
         nodeAddresses: (machine.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
         upstreamDns: c.upstreamDns ?? resolvConfNameservers(),
-        podsUseClusterDns: runtime.features.has('sandboxNetwork'),
+        // The process runtime's pods share the node's network but, as root, get a resolv.conf of their own.
+        podsUseClusterDns: runtime.features.has('sandboxNetwork') || runtime.features.has('dnsConfig'),
         proxyMode: c.proxyMode,
         now: Date.now,
         log: extra.log,

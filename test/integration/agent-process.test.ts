@@ -234,6 +234,46 @@ describe('running pods with the process runtime', () => {
     await api('DELETE', '/api/v1/namespaces/default/pods/no-binary?gracePeriodSeconds=0');
   });
 
+  // As root the process runtime gives each container a mount namespace with the pod's own resolv.conf
+  // and /etc/hosts (process-sandbox.ts); otherwise a pod asking for them waits, naming the field.
+  it('gives a pod its own resolv.conf and /etc/hosts (dnsConfig, hostAliases) when the agent is root', async () => {
+    const root = process.getuid?.() === 0;
+    await createPod(
+      podManifest(
+        'own-etc',
+        {
+          command: ['sh', '-c', 'cat /etc/resolv.conf /etc/hosts; sleep 600'],
+          // The probe runs through the same namespace: exec sees what the container sees.
+          readinessProbe: { exec: { command: ['grep', '-q', 'aliased.example', '/etc/hosts'] }, periodSeconds: 1 },
+        },
+        {
+          dnsPolicy: 'None',
+          dnsConfig: { nameservers: ['127.0.0.53'], searches: ['kumo.test'], options: [{ name: 'ndots', value: '2' }] },
+          hostAliases: [{ ip: '127.1.2.3', hostnames: ['aliased.example', 'other.example'] }],
+        },
+      ),
+    );
+    if (!root) {
+      await until(
+        async () =>
+          (await status('own-etc')).containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+        20_000,
+      );
+      return;
+    }
+    await until(
+      async () => (await status('own-etc')).conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      30_000,
+    );
+    const log = (await api('GET', '/api/v1/namespaces/default/pods/own-etc/log')).text;
+    expect(log).toContain('nameserver 127.0.0.53\nsearch kumo.test\noptions ndots:2\n');
+    expect(log).toContain('# Entries added by HostAliases.\n127.1.2.3\taliased.example\tother.example');
+    // The host's own files are untouched.
+    expect(readFileSync('/etc/hosts', 'utf8')).not.toContain('aliased.example');
+    expect(readFileSync('/etc/resolv.conf', 'utf8')).not.toContain('kumo.test');
+    await api('DELETE', '/api/v1/namespaces/default/pods/own-etc?gracePeriodSeconds=0');
+  });
+
   it('runs restartPolicy Never pods to Succeeded or Failed with their exit codes', async () => {
     await createPod(podManifest('ok-once', { command: ['sh', '-c', 'echo done'] }, { restartPolicy: 'Never' }));
     await createPod(podManifest('fail-once', { command: ['sh', '-c', 'exit 7'] }, { restartPolicy: 'Never' }));

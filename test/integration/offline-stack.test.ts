@@ -120,6 +120,19 @@ describe('npm start', () => {
     const api = `http://127.0.0.1:${apiPort}`;
     const demo = await fetch(`${api}/apis/apps/v1/namespaces/demo/deployments/web`);
     expect(demo.status).toBe(200);
+    // The demo's client pod asks its Service by name through the cluster DNS (as root the process
+    // runtime gives pods their own resolv.conf; otherwise it says the name failed and asks by address).
+    const clientSays = async () => {
+      const pods = (await (await fetch(`${api}/api/v1/namespaces/demo/pods?labelSelector=app%3Dclient`)).json()) as {
+        items: { metadata: { name: string } }[];
+      };
+      const pod = pods.items[0]?.metadata.name;
+      return pod ? (await fetch(`${api}/api/v1/namespaces/demo/pods/${pod}/log`)).text() : '';
+    };
+    const byName = process.getuid?.() === 0 ? 'client: hello from kumo (answered by greeter-' : 'by address): hello';
+    for (let i = 0; i < 60 && !(await clientSays()).includes(byName); i++)
+      await new Promise((r) => setTimeout(r, 1000));
+    expect(await clientSays()).toContain(byName);
     const { readFile } = await import('node:fs/promises');
     const created = await fetch(`${api}/apis/apps/v1/namespaces/default/deployments`, {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import {
@@ -15,6 +15,7 @@ import {
   type SandboxInfo,
   type SandboxSpec,
 } from './runtime.js';
+import { findExecutable, hostsFileFor, readOr, resolvConfFor, withPodEtc } from './process-sandbox.js';
 
 interface Child {
   process: ChildProcess;
@@ -22,6 +23,7 @@ interface Child {
   exited: Promise<ExitInfo>;
   env: Record<string, string>;
   cwd: string;
+  sandbox: string;
 }
 
 const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) =>
@@ -38,11 +40,12 @@ const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null) =>
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
   /**
-   * None of the optional ones: children share the host's network, filesystem, users and privileges, so
-   * a pod that asks for volumes, a hostname, DNS settings or any securityContext field does not start
-   * here (runtime-support.ts says which field).
+   * Children share the host's network, filesystem, users and privileges, so a pod that asks for
+   * volumes, a hostname or any securityContext field does not start here (runtime-support.ts says which
+   * field). With `podEtc` (root: process-sandbox.ts) each pod has its own resolv.conf and /etc/hosts,
+   * so DNS settings, the cluster DNS and hostAliases work.
    */
-  readonly features: ReadonlySet<RuntimeFeature> = new Set();
+  readonly features: ReadonlySet<RuntimeFeature>;
   private readonly children = new Map<string, Child>();
   private seq = 0;
 
@@ -51,7 +54,10 @@ export class ProcessRuntime implements ContainerRuntime {
     private readonly workDir: string,
     /** PATH for the children (the agent's own, normally). */
     private readonly path: string,
-  ) {}
+    private readonly options: { podEtc?: boolean } = {},
+  ) {
+    this.features = new Set<RuntimeFeature>(options.podEtc ? ['dnsConfig', 'hostAliases'] : []);
+  }
 
   /** No images: the command runs as the agent's own user, which runAsNonRoot is checked against. */
   async ensureImage(): Promise<ImageInfo> {
@@ -61,6 +67,14 @@ export class ProcessRuntime implements ContainerRuntime {
   /** The host is every pod's sandbox: its network, hostname and resolv.conf; memory volumes are directories. */
   async runSandbox(spec: SandboxSpec): Promise<SandboxInfo> {
     const volumes = Object.fromEntries(spec.memoryVolumes.map((v) => [v.name, join(this.workDir, spec.name, v.name)]));
+    if (this.options.podEtc) {
+      // '.etc' cannot be a volume's name (a DNS label), so no memory volume shares the directory.
+      const etc = join(this.workDir, spec.name, '.etc');
+      mkdirSync(etc, { recursive: true });
+      const nodeResolv = readOr('/etc/resolv.conf', '');
+      writeFileSync(join(etc, 'resolv.conf'), spec.dns ? resolvConfFor(spec.dns, nodeResolv) : nodeResolv);
+      writeFileSync(join(etc, 'hosts'), hostsFileFor(spec.hostAliases, readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')));
+    }
     return { id: spec.name, labels: spec.labels, running: true, volumes };
   }
 
@@ -75,7 +89,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async run(spec: ContainerSpec, output: OutputSink): Promise<ContainerInfo> {
     const argv = [...(spec.command ?? []), ...(spec.args ?? [])];
-    const [file, ...rest] = argv;
+    const file = argv[0];
     if (!file)
       throw new ContainerConfigError(
         'the process runtime runs the container\'s command and args; set "command" (without an engine the image\'s entrypoint is unknown)',
@@ -84,7 +98,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const cwd = spec.workingDir ?? join(this.workDir, spec.name);
     mkdirSync(cwd, { recursive: true });
     const env = { PATH: this.path, HOME: cwd, HOSTNAME: spec.labels['io.kumo.pod.name'] ?? spec.name, ...spec.env };
-    const child = spawn(file, rest, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd = file, ...cmdArgs] = this.inSandbox(spec.sandbox.id, argv, env.PATH, cwd);
+    const child = spawn(cmd, cmdArgs, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) =>
@@ -106,7 +121,7 @@ export class ProcessRuntime implements ContainerRuntime {
         void Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]).then(() => resolve(exit));
       }),
     );
-    this.children.set(id, { process: child, info, exited, env, cwd });
+    this.children.set(id, { process: child, info, exited, env, cwd, sandbox: spec.sandbox.id });
     return { ...info };
   }
 
@@ -139,8 +154,13 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const c = this.child(id);
-    const [file, ...rest] = command;
-    if (!file) return { exitCode: 126, output: 'empty command' };
+    if (!command[0]) return { exitCode: 126, output: 'empty command' };
+    let file: string, rest: string[];
+    try {
+      [file = '', ...rest] = this.inSandbox(c.sandbox, command, c.env.PATH ?? this.path, c.cwd);
+    } catch (e) {
+      return { exitCode: 127, output: (e as Error).message };
+    }
     return new Promise((resolve) => {
       let output = '';
       const p = spawn(file, rest, { cwd: c.cwd, env: c.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -200,6 +220,16 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {
     await Promise.all([...this.children.keys()].map((id) => this.remove(id)));
+  }
+
+  /** The command as it runs: inside the pod's own /etc files where the runtime gives pods those. */
+  private inSandbox(sandbox: string, argv: string[], path: string, cwd: string): string[] {
+    const etc = join(this.workDir, sandbox, '.etc');
+    if (!this.options.podEtc || !existsSync(etc)) return argv;
+    const file = argv[0] ?? '';
+    if (!findExecutable(file, path, cwd))
+      throw new ContainerStartError(`failed to start ${JSON.stringify(file)}: spawn ${file} ENOENT`);
+    return withPodEtc(join(etc, 'resolv.conf'), join(etc, 'hosts'), argv);
   }
 
   private child(id: string): Child {

@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import type { SandboxSpec } from './runtime.js';
+
+/**
+ * What the process runtime can give a pod of its own while sharing the host's network: /etc/resolv.conf
+ * and /etc/hosts, bind-mounted in a private mount namespace per container (util-linux `unshare` and
+ * `mount`). That is how a process pod finds Services by name through the cluster DNS and gets its
+ * hostAliases and dnsConfig, as a hostNetwork pod does in Kubernetes. It needs root (a user namespace
+ * would make the command root inside it); elsewhere the runtime lacks these features and says so.
+ */
+
+const SYSTEM_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
+/** By its path: a pod's env may set PATH, which spawn would search. */
+const unshareBin = () => ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
+
+/** The command that runs `argv` with the two files mounted over the host's. */
+export function withPodEtc(resolvConf: string, hosts: string, argv: string[]): string[] {
+  return [
+    unshareBin(),
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    '/bin/sh',
+    '-c',
+    // exec keeps the pid: the runtime's process group and signals reach the command itself.
+    // The pod's PATH finds its command; the mounts use the system's.
+    `${SYSTEM_PATH} mount --bind -- "$1" /etc/resolv.conf && ${SYSTEM_PATH} mount --bind -- "$2" /etc/hosts && shift 2 && exec "$@"`,
+    'kumo-sandbox',
+    resolvConf,
+    hosts,
+    ...argv,
+  ];
+}
+
+/** Whether this process may mount in a namespace of its own: root, with unshare and mount at hand. */
+export function canMountPodEtc(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const dir = mkdtempSync(join(tmpdir(), 'kumo-etc-'));
+  try {
+    const file = join(dir, 'probe');
+    writeFileSync(file, '# probe\n');
+    const [cmd, ...args] = withPodEtc(file, file, ['/bin/sh', '-c', 'grep -q "# probe" /etc/resolv.conf']);
+    return spawnSync(cmd as string, args, { stdio: 'ignore', timeout: 5_000 }).status === 0;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * resolv.conf as kubelet writes it (pkg/kubelet/network/dns): the pod's servers, searches and options;
+ * with no servers given (dnsPolicy Default with dnsConfig) the node's, as the docker runtime does.
+ */
+export function resolvConfFor(dns: NonNullable<SandboxSpec['dns']>, nodeResolvConf: string): string {
+  const nodeServers = nodeResolvConf
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((s): s is string => !!s);
+  const servers = dns.servers.length ? dns.servers : nodeServers;
+  return [
+    ...servers.map((s) => `nameserver ${s}`),
+    ...(dns.searches.length ? [`search ${dns.searches.join(' ')}`] : []),
+    ...(dns.options.length ? [`options ${dns.options.join(' ')}`] : []),
+    '',
+  ].join('\n');
+}
+
+/** A host-network pod's /etc/hosts (kubelet's nodeHostsFileContent): the node's, then the hostAliases. */
+export function hostsFileFor(aliases: SandboxSpec['hostAliases'], nodeHosts: string): string {
+  const lines = ['# Kubernetes-managed hosts file (host network).', nodeHosts.trimEnd()];
+  if (aliases.length) {
+    lines.push('', '# Entries added by HostAliases.');
+    for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames.join('\t')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Whether `file` names something to run, as spawn would find it: through the wrapper a missing command
+ * would otherwise be the shell's exit 127 instead of a container that cannot start.
+ */
+export function findExecutable(file: string, path: string, cwd: string): boolean {
+  const candidates = file.includes('/')
+    ? [resolve(cwd, file)]
+    : path.split(delimiter).map((d) => resolve(cwd, d || '.', file));
+  return candidates.some((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
