@@ -60,7 +60,7 @@ export async function createAgent(
   const nodeCredentials = c.cloud === 'aws' ? ecrCredentials(credentials) : undefined;
   const runtime =
     c.runtime === 'docker'
-      ? new DockerRuntime(c.dockerSocket, c.sandboxImage, nodeCredentials)
+      ? new DockerRuntime(c.dockerSocket, c.sandboxImage, nodeCredentials, extra.log)
       : new ProcessRuntime(join(c.dataDir, 'containers'), c.path, { podEtc: canMountPodEtc() });
   // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
   if (runtime instanceof ProcessRuntime) {

@@ -19,13 +19,14 @@ import {
   type SandboxSpec,
 } from './runtime.js';
 import { authFor, registryOf } from './registry-auth.js';
+import { BridgePins } from './bridge-address.js';
 import { backoffMs, sleep } from '../../util/retry.js';
 
 interface Inspect {
   Id: string;
   Config?: { Labels?: Record<string, string> };
   State?: { Running?: boolean; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string };
-  NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string }> };
+  NetworkSettings?: { IPAddress?: string; Networks?: Record<string, { IPAddress?: string; Gateway?: string }> };
 }
 
 const dateOf = (s: string | undefined) => (s && !s.startsWith('0001-') ? new Date(s) : undefined);
@@ -79,6 +80,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly streams = new Map<string, Promise<void>>();
 
   private sandboxImageReady = false;
+  private readonly bridges: BridgePins;
   /** podman shares a sandbox's UTS namespace on request; Docker refuses that and copies the hostname itself. */
   private engine?: Promise<'podman' | 'docker'>;
 
@@ -87,9 +89,11 @@ export class DockerRuntime implements ContainerRuntime {
     /** The infra container's image: it only holds the pod's namespaces (pause, or catatonit -P). */
     private readonly sandboxImage: string,
     private readonly nodeCredentials?: (image: string) => Promise<RegistryAuth[]>,
+    log?: (msg: string) => void,
   ) {
     this.api = new DockerApi(socketPath);
     this.exits = new ContainerExits(this.api);
+    this.bridges = new BridgePins(log);
   }
 
   private engineKind(): Promise<'podman' | 'docker'> {
@@ -220,7 +224,11 @@ export class DockerRuntime implements ContainerRuntime {
       },
     );
     await this.api.call('POST', `/containers/${created.Id}/start`);
-    return sandboxOf((await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect, volumes);
+    const started = (await this.api.call('GET', `/containers/${created.Id}/json`)) as Inspect;
+    // Before any pod of the network can leave it, its bridge's address must stop following the ports.
+    for (const n of Object.values(started.NetworkSettings?.Networks ?? {}))
+      if (n.Gateway) await this.bridges.ensure(n.Gateway);
+    return sandboxOf(started, volumes);
   }
 
   async removeSandbox(id: string): Promise<void> {
