@@ -11,20 +11,11 @@
  *
  * Needs podman (ARCHITECTURE.md §8). Everything runs on loopback and in podman's own network.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { handleApiRequest } from '../shared/apiserver/http/handler.js';
-import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
 import { DockerApi } from '../shared/agent/runtime/docker-api.js';
-import { functionHandlers } from '../local/event-path.js';
-import { serveLambda } from '../local/lambda-http.js';
-import { ensureSystemNamespaces } from '../local/setup.js';
-import { stopChild } from '../local/processes.js';
-import { startPodman, type Podman } from '../local/podman.js';
-import { benchApiDeps, benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
+import { startDockerBenchStack, stopBenchStacks } from './docker-stack.js';
+import { percentile } from './harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,53 +59,8 @@ const fmt = (x: { p50: number; p99: number; max: number }) =>
   `p50 ${x.p50.toFixed(0)} ms, p99 ${x.p99.toFixed(0)} ms, max ${x.max.toFixed(0)} ms`;
 
 async function main() {
-  const b = await startBackends();
-  backends = b;
-  engine = await startPodman();
-  const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-podstart-'));
-  const prefix = `bench-${b.tableName.slice(-8)}`;
-  useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: prefix });
-  const deps = benchApiDeps(b, dataDir, prefix);
-  await ensureSystemNamespaces(deps.service);
-  const server = await serveLambda(async (event) =>
-    toHttpApiResult(await handleApiRequest(fromHttpApiEvent(event), deps)),
-  );
-  const path = await benchEventPath(b, await functionHandlers(), { sweepIntervalMs: 3_600_000 });
-  const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${p}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, any> | undefined };
-  };
-
-  // The agent as it ships (the bundle, its own process), on the docker runtime.
-  agent = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {
-    env: {
-      PATH: process.env.PATH,
-      KUMO_AGENT_SERVER: server.url,
-      KUMO_AGENT_NODE_NAME: 'bench-docker-node',
-      KUMO_AGENT_RUNTIME: 'docker',
-      KUMO_AGENT_DOCKER_SOCKET: engine.socket,
-      KUMO_AGENT_SANDBOX_IMAGE: engine.sandboxImage,
-      KUMO_AGENT_DATA_DIR: dataDir,
-      KUMO_LOG_DIR: join(dataDir, 'logs'),
-      KUMO_AGENT_INTERNAL_IP: '127.0.0.1',
-      KUMO_SQS_ENDPOINT: b.sqsEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const agentLog: string[] = [];
-  agent.stdout?.on('data', (d: Buffer) => agentLog.push(d.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!agentLog.join('').includes('registered')) {
-    if (Date.now() > deadline) throw new Error('the agent did not register in 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const stack = await startDockerBenchStack({ name: 'podstart', nodeName: 'bench-docker-node' });
+  const { engine, agent, api } = stack;
   await api('POST', '/api/v1/namespaces/default/configmaps', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -290,29 +236,15 @@ async function main() {
   await idle(true);
 
   docker.close();
-  await stopChild(agent);
-  agent = undefined;
-  await path.stop();
-  await b.stop();
-  backends = undefined;
-  await engine.stop();
-  engine = undefined;
-  await server.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.stop();
 }
-
-/** Stopped on failure too, so a crashed run leaves no DynamoDB Local, SQS emulator, engine or agent behind. */
-let backends: { stop(): Promise<void> } | undefined;
-let engine: Podman | undefined;
-let agent: ReturnType<typeof spawn> | undefined;
 
 main().then(
   () => process.exit(0),
   async (e: unknown) => {
     console.error(e);
-    if (agent) await stopChild(agent).catch(() => undefined);
-    await engine?.stop().catch(() => undefined);
-    await backends?.stop().catch(() => undefined);
+    // Stopped on failure too, so a crashed run leaves no DynamoDB Local, SQS emulator, engine or agent behind.
+    await stopBenchStacks();
     process.exit(1);
   },
 );

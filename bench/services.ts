@@ -12,23 +12,14 @@
  * to the service range (routed local: it cannot leave the machine) and to podman's pod network only.
  * Every load loop is bounded in time and in count.
  */
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
-import { handleApiRequest } from '../shared/apiserver/http/handler.js';
-import { fromHttpApiEvent, toHttpApiResult } from '../shared/apiserver/http/api-gateway.js';
 import { serviceRangeRoute } from '../shared/agent/network/service-routes.js';
-import { functionHandlers } from '../local/event-path.js';
-import { serveLambda } from '../local/lambda-http.js';
-import { ensureSystemNamespaces } from '../local/setup.js';
-import { stopChild } from '../local/processes.js';
-import { startPodman, type Podman } from '../local/podman.js';
-import { benchApiDeps, benchEventPath, percentile, startBackends, useBackendsForHandlers } from './harness.js';
+import { startDockerBenchStack, stopBenchStacks } from './docker-stack.js';
+import { percentile } from './harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -112,49 +103,12 @@ async function dnsRate(server: string, name: string) {
 }
 
 async function main() {
-  const b = await startBackends();
-  backends = b;
-  engine = await startPodman();
-  const dataDir = mkdtempSync(join(tmpdir(), 'kumo-bench-services-'));
-  const prefix = `bench-${b.tableName.slice(-8)}`;
-  useBackendsForHandlers(b, { KUMO_NODE_QUEUE_PREFIX: prefix });
-  const deps = benchApiDeps(b, dataDir, prefix);
-  await ensureSystemNamespaces(deps.service);
-  const server = await serveLambda(async (event) =>
-    toHttpApiResult(await handleApiRequest(fromHttpApiEvent(event), deps)),
-  );
-  const path = await benchEventPath(b, await functionHandlers(), { sweepIntervalMs: 3_600_000 });
-  const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${p}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, any> | undefined };
-  };
-
-  // The agent as it ships (the bundle, its own process), on the docker runtime, serving Services.
-  agent = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist', 'kumo-agent.mjs')], {
-    env: {
-      PATH: process.env.PATH,
-      KUMO_AGENT_SERVER: server.url,
-      KUMO_AGENT_NODE_NAME: 'bench-services-node',
-      KUMO_AGENT_RUNTIME: 'docker',
-      KUMO_AGENT_DOCKER_SOCKET: engine.socket,
-      KUMO_AGENT_SANDBOX_IMAGE: engine.sandboxImage,
-      KUMO_AGENT_DATA_DIR: dataDir,
-      KUMO_LOG_DIR: join(dataDir, 'logs'),
-      KUMO_AGENT_INTERNAL_IP: '127.0.0.1',
-      KUMO_AGENT_UPSTREAM_DNS: 'none',
-      KUMO_SQS_ENDPOINT: b.sqsEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const stack = await startDockerBenchStack({
+    name: 'services',
+    nodeName: 'bench-services-node',
+    agentEnv: { KUMO_AGENT_UPSTREAM_DNS: 'none' },
   });
-  const agentLog: string[] = [];
-  agent.stdout?.on('data', (d: Buffer) => agentLog.push(d.toString()));
+  const { engine, agent, agentLog, api } = stack;
   const waitFor = async (what: string, check: () => Promise<boolean> | boolean, ms = 60_000) => {
     const deadline = Date.now() + ms;
     while (!(await check())) {
@@ -162,7 +116,6 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  await waitFor('the agent registers', () => agentLog.join('').includes('registered'));
   await waitFor('the service range is routed to this host', async () => (await serviceRangeRoute(CIDR)) !== undefined);
 
   const r = await api('POST', '/api/v1/namespaces/default/pods', {
@@ -284,29 +237,15 @@ async function main() {
   console.log(`\n# the agent at idle with ${SERVICES + 1} Services (a listener each), ${seconds.toFixed(0)} s window`);
   console.log(`CPU ${pct.toFixed(2)} % of one core (target ≤ 1 %), RSS ${rss.toFixed(1)} MiB`);
 
-  await stopChild(agent);
-  agent = undefined;
-  await path.stop();
-  await b.stop();
-  backends = undefined;
-  await engine.stop();
-  engine = undefined;
-  await server.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.stop();
 }
-
-/** Stopped on failure too, so a crashed run leaves no DynamoDB Local, SQS emulator, engine or agent behind. */
-let backends: { stop(): Promise<void> } | undefined;
-let engine: Podman | undefined;
-let agent: ReturnType<typeof spawn> | undefined;
 
 main().then(
   () => process.exit(0),
   async (e: unknown) => {
     console.error(e);
-    if (agent) await stopChild(agent).catch(() => undefined);
-    await engine?.stop().catch(() => undefined);
-    await backends?.stop().catch(() => undefined);
+    // Stopped on failure too, so a crashed run leaves no DynamoDB Local, SQS emulator, engine or agent behind.
+    await stopBenchStacks();
     process.exit(1);
   },
 );

@@ -8,8 +8,9 @@ import type { SandboxSpec } from './runtime.js';
  * What the process runtime can give a pod of its own while sharing the host's network: /etc/resolv.conf
  * and /etc/hosts, bind-mounted in a private mount namespace per container (util-linux `unshare` and
  * `mount`). That is how a process pod finds Services by name through the cluster DNS and gets its
- * hostAliases and dnsConfig, as a hostNetwork pod does in Kubernetes. It needs root (a user namespace
- * would make the command root inside it); elsewhere the runtime lacks these features and says so.
+ * hostAliases and dnsConfig, as a hostNetwork pod does in Kubernetes. Root only: a user namespace could
+ * mount for a non-root agent, but its cluster DNS cannot listen on port 53 either, so names would still
+ * not resolve; there the runtime lacks these features and says so (runtime-support.ts).
  */
 
 const SYSTEM_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
