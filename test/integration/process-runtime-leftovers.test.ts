@@ -23,8 +23,9 @@ describe('process runtime after its agent was killed', () => {
       `import { ProcessRuntime } from ${JSON.stringify(runtimeModule)};
 const rt = new ProcessRuntime(${JSON.stringify(join(dir, 'containers'))}, process.env.PATH);
 const sink = { write: (t) => process.stdout.write(t) };
-await rt.run({ name: 'a', command: ['sleep', '600'], env: {}, labels: {}, ports: [] }, sink);
-await rt.run({ name: 'b', command: ['sh', '-c', 'sleep 600 & echo grandchild=$!; wait'], env: {}, labels: {}, ports: [] }, sink);
+const sandbox = await rt.runSandbox({ name: 'pod', labels: {}, hostAliases: [], memoryVolumes: [] });
+await rt.run({ name: 'a', command: ['sleep', '600'], env: {}, labels: {}, ports: [], sandbox }, sink);
+await rt.run({ name: 'b', command: ['sh', '-c', 'sleep 600 & echo grandchild=$!; wait'], env: {}, labels: {}, ports: [], sandbox }, sink);
 setInterval(() => {}, 1000);
 `,
     );
