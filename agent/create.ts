@@ -75,7 +75,10 @@ export async function createAgent(
     taints: c.taints,
     internalIP: c.internalIP,
   });
-  machine.nodeInfo = { ...machine.nodeInfo, containerRuntimeVersion: runtime.name };
+  machine.nodeInfo = {
+    ...machine.nodeInfo,
+    containerRuntimeVersion: await runtime.version().catch(() => `${runtime.name}://unknown`),
+  };
   const sqs = new AwsJsonClient('sqs', c.region, credentials, c.sqsEndpoint);
   const token = await nodeCredential({
     server: c.server,

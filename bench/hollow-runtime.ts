@@ -15,6 +15,10 @@ import type {
  */
 export class HollowRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
+
+  async version(): Promise<string> {
+    return 'hollow://0';
+  }
   private seq = 0;
   private readonly exits = new Map<string, { promise: Promise<ExitInfo>; resolve: (e: ExitInfo) => void }>();
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, hostname, networkInterfaces, platform, release, totalmem } from 'node:os';
 import type { RegisterRequest } from '../nodes/protocol.js';
 import { httpCall } from '../util/http-call.js';
@@ -18,6 +19,12 @@ export interface MachineFacts {
   arch: string;
   kernel: string;
   internalIP: string;
+  /** /etc/machine-id, the DMI product uuid, /proc's boot id and os-release's PRETTY_NAME (kubelet's sources). */
+  machineID?: string;
+  systemUUID?: string;
+  bootID?: string;
+  osImage?: string;
+
   aws?: { zone?: string; region?: string; instanceType?: string; instanceId?: string; launchType?: string };
 }
 
@@ -33,7 +40,24 @@ export interface MachineOverrides {
   internalIP?: string;
 }
 
+/** What the node reports as its kubelet's (and kube-proxy's) version: `kubectl get nodes` prints it. */
+export const AGENT_VERSION = 'kumo-agent/0.1.0';
+
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
+
+const readTrimmed = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** os-release's PRETTY_NAME, as kubelet reports osImage. */
+export function osImageOf(osRelease: string | undefined): string | undefined {
+  const line = osRelease?.split('\n').find((l) => l.startsWith('PRETTY_NAME='));
+  return line?.slice('PRETTY_NAME='.length).replace(/^["']|["']$/g, '') || undefined;
+}
 
 export function localFacts(): MachineFacts {
   const ip =
@@ -48,6 +72,11 @@ export function localFacts(): MachineFacts {
     arch: GO_ARCH[arch()] ?? arch(),
     kernel: release(),
     internalIP: ip,
+    machineID: readTrimmed('/etc/machine-id') ?? readTrimmed('/var/lib/dbus/machine-id'),
+    // Readable by root only on most machines; kubelet falls back likewise.
+    systemUUID: readTrimmed('/sys/class/dmi/id/product_uuid')?.toLowerCase(),
+    bootID: readTrimmed('/proc/sys/kernel/random/boot_id'),
+    osImage: osImageOf(readTrimmed('/etc/os-release') ?? readTrimmed('/usr/lib/os-release')),
   };
 }
 
@@ -146,12 +175,19 @@ export function registration(
       { type: 'InternalIP', address: ip },
       { type: 'Hostname', address: facts.hostname },
     ],
+    // All ten fields the v1 NodeSystemInfo schema requires (typed clients refuse a Node without them).
     nodeInfo: {
+      machineID: facts.machineID ?? '',
+      systemUUID: facts.systemUUID ?? facts.machineID ?? '',
+      bootID: facts.bootID ?? '',
+      kernelVersion: facts.kernel,
+      osImage: facts.osImage ?? facts.os,
+      containerRuntimeVersion: '',
+      kubeletVersion: AGENT_VERSION,
+      // The agent is also the node's proxy.
+      kubeProxyVersion: AGENT_VERSION,
       operatingSystem: facts.os,
       architecture: facts.arch,
-      kernelVersion: facts.kernel,
-      kubeletVersion: 'kumo-agent/0.1.0',
-      containerRuntimeVersion: '',
     },
     ...(aws?.instanceId && aws.zone ? { providerID: `aws:///${aws.zone}/${aws.instanceId}` } : {}),
   };

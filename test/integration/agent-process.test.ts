@@ -83,6 +83,18 @@ describe('node registration', () => {
     const lease = await s.leases.get('proc-node-1');
     expect(lease?.epoch).toBeGreaterThanOrEqual(1);
   });
+
+  // Typed clients refuse a Node without them (the Python client's list_node() raised on boot_id).
+  it('reports the ten nodeInfo fields the v1 schema requires, from the machine', async () => {
+    const info = ((await s.api.service.get(T('Node'), '', 'proc-node-1')).status as any).nodeInfo;
+    const required = ['machineID', 'systemUUID', 'bootID', 'kernelVersion', 'osImage', 'containerRuntimeVersion'];
+    required.push('kubeletVersion', 'kubeProxyVersion', 'operatingSystem', 'architecture');
+    for (const field of required) expect(typeof info[field], field).toBe('string');
+    expect(info.bootID).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    expect(info.containerRuntimeVersion).toBe(`process://${process.versions.node}`);
+    expect(info.osImage).toMatch(/\S/);
+    expect(info.kernelVersion).toBe((await import('node:os')).release());
+  });
 });
 
 describe('running pods with the process runtime', () => {

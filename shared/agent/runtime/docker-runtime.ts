@@ -96,6 +96,12 @@ export class DockerRuntime implements ContainerRuntime {
     this.bridges = new BridgePins(log);
   }
 
+  /** `<engine>://<version>`, as kubelet reports containerRuntimeVersion (`containerd://1.7.2`). */
+  async version(): Promise<string> {
+    const v = await this.api.call<{ Version?: string; Components?: { Name?: string }[] }>('GET', '/version');
+    return `${(await this.engineKind()) === 'podman' ? 'podman' : 'docker'}://${v.Version ?? 'unknown'}`;
+  }
+
   private engineKind(): Promise<'podman' | 'docker'> {
     this.engine ??= this.api.call<{ Components?: { Name?: string }[] }>('GET', '/version').then(
       (v) => ((v.Components ?? []).some((c) => /podman/i.test(c.Name ?? '')) ? 'podman' : 'docker'),

@@ -59,6 +59,11 @@ export class ProcessRuntime implements ContainerRuntime {
     this.features = new Set<RuntimeFeature>(options.podEtc ? ['dnsConfig', 'hostAliases'] : []);
   }
 
+  /** `process://<node version>`: the commands run under this Node.js's agent. */
+  async version(): Promise<string> {
+    return `process://${process.versions.node}`;
+  }
+
   /** No images: the command runs as the agent's own user, which runAsNonRoot is checked against. */
   async ensureImage(): Promise<ImageInfo> {
     return { pulled: false, user: String(process.getuid?.() ?? '') };

@@ -191,6 +191,8 @@ export class ContainerConfigError extends Error {}
 
 export interface ContainerRuntime {
   readonly name: 'process' | 'docker';
+  /** The Node's containerRuntimeVersion: `<runtime>://<version>`. */
+  version(): Promise<string>;
   /** What this driver can honour of a pod (runtime-support.ts checks a pod against it before a container starts). */
   readonly features: ReadonlySet<RuntimeFeature>;
   /** Makes the image present per policy, with the matching credentials in `auth`; `onPulling` before a pull. */
