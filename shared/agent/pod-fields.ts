@@ -86,8 +86,12 @@ export const POD_FIELDS: FieldRow[] = [
   both(`${P}.schedulerName`, 'control plane', 'stored; one scheduler'),
   both(`${P}.schedulingGates`, 'control plane', 'the scheduler leaves a gated pod Pending (SchedulingGated)'),
   both(`${P}.securityContext`, 'yes', 'see its fields'),
-  both(`${P}.serviceAccount`, 'control plane', 'stored; tokens come with ServiceAccounts'),
-  both(`${P}.serviceAccountName`, 'control plane', 'stored; tokens come with ServiceAccounts'),
+  both(`${P}.serviceAccount`, 'control plane', 'deprecated: mirrors serviceAccountName, as in Kubernetes'),
+  both(
+    `${P}.serviceAccountName`,
+    'control plane',
+    "defaults to `default`; a missing account is refused at admission (403); the account's imagePullSecrets are added; no token is mounted yet",
+  ),
   dockerOnly(`${P}.setHostnameAsFQDN`, 'the sandbox hostname is the FQDN'),
   both(
     `${P}.shareProcessNamespace`,

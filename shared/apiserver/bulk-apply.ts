@@ -1,3 +1,4 @@
+import { admitServiceAccounts, DEFAULT_SERVICE_ACCOUNT } from '../model/service-accounts.js';
 import { prepareCreate, prepareUpdate } from './admission.js';
 import {
   BadRequestError,
@@ -192,6 +193,13 @@ export class BulkApplier {
     const createdNamespaces = new Set<string>();
     const allocations: TransactWrite[] = [];
     const taken = new Set<string>();
+    // The ServiceAccounts this manifest declares count for its pods (they land in the same transaction).
+    const accounts = docs.flatMap((d) =>
+      d instanceof StatusError || d.type.kind !== 'ServiceAccount' || !d.name
+        ? []
+        : [{ ...d.body, metadata: { ...d.body.metadata, name: d.name, namespace: d.namespace } }],
+    );
+    const newAccounts: KubeObject[] = [];
     for (const [index, d] of docs.entries()) {
       const base = describe(d instanceof StatusError ? { index } : d, raws[index]);
       try {
@@ -230,7 +238,15 @@ export class BulkApplier {
             nameSuffix: this.deps.nameSuffix(),
           });
           if (ns && !createdNamespaces.has(ns)) await this.service.assertNamespaceOpen(ns, d.type, next.metadata.name);
-          if (d.type.kind === 'Namespace') createdNamespaces.add(next.metadata.name ?? '');
+          if (d.type.kind === 'Namespace') {
+            const name = next.metadata.name ?? '';
+            createdNamespaces.add(name);
+            // Its `default` ServiceAccount comes with it, unless the manifest declares one.
+            if (!accounts.some((a) => a.metadata.namespace === name && a.metadata.name === DEFAULT_SERVICE_ACCOUNT))
+              newAccounts.push(this.service.newDefaultServiceAccount(name));
+          }
+          if (d.type.kind === 'Pod')
+            await admitServiceAccounts([next], this.service.serviceAccounts(ns ?? '', [...accounts, ...newAccounts]));
           result.action = 'created';
           result.code = 201;
           writes.push({
@@ -246,13 +262,18 @@ export class BulkApplier {
     }
     if (results.some((r) => r.action === 'failed')) return rolledBack(results);
     if (writes.length === 0) return results;
-    if (writes.length + allocations.length > ATOMIC_APPLY_LIMIT)
+    const total = writes.length + allocations.length + newAccounts.length;
+    if (total > ATOMIC_APPLY_LIMIT)
       throw new RequestEntityTooLargeError(
-        `an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} writes; this manifest needs ${writes.length + allocations.length} (its Services' addresses and node ports count)`,
+        `an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} writes; this manifest needs ${total} (its Services' addresses and node ports, and its Namespaces' default ServiceAccounts count)`,
       );
     try {
       // The Services' addresses and ports land in the same transaction, after the objects (whose results come first).
-      const stored = await this.deps.store.transact([...writes.map((w) => w.write), ...allocations]);
+      const stored = await this.deps.store.transact([
+        ...writes.map((w) => w.write),
+        ...allocations,
+        ...newAccounts.map((object): TransactWrite => ({ op: 'create', object })),
+      ]);
       stored.forEach((o, i) => {
         const w = writes[i];
         if (w) w.result.object = o;

@@ -12,7 +12,7 @@ import {
 import { applyConflicts, conflictError, recordApply, type ManagedFieldsEntry } from './managed-fields.js';
 import { isPlainObject, jsonEqual } from '../model/json.js';
 import { isFinished } from '../model/pod-state.js';
-import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from '../model/kinds.js';
+import { apiVersionOf, kindNamed, RESOURCE_TYPES, type ResourceType } from '../model/kinds.js';
 import { applyPatch } from './patch.js';
 import type {
   DeleteOptions,
@@ -38,9 +38,16 @@ import { rfc3339 } from '../util/clock.js';
 import type { ListCursor, ObjectStore } from '../store/store.js';
 import { chunksBy } from '../util/chunks.js';
 import { retrying, sleep } from '../util/retry.js';
+import { inParallel } from '../util/in-parallel.js';
 import { finiteWatch } from './watch.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { DEFAULT_SERVICE_NETWORK, type ServiceNetwork } from '../model/service-network.js';
+import {
+  admitServiceAccounts,
+  DEFAULT_SERVICE_ACCOUNT,
+  defaultServiceAccount,
+  type ServiceAccountLookup,
+} from '../model/service-accounts.js';
 
 export interface ServiceDeps {
   store: ObjectStore;
@@ -75,8 +82,11 @@ const transactionBatches = (objects: KubeObject[]) =>
 const CREATE_LANES = 4;
 /** Unconditional writes (no resourceVersion from the client) retry a lost race this many times. */
 const RETRIES = 5;
+/** A deletecollection's deletes in flight at once. */
+const PARALLEL_DELETES = 16;
 
 const refOf = (t: ResourceType, name?: string) => ({ resource: t.plural, group: t.group, name });
+const SERVICE_ACCOUNT = kindNamed('ServiceAccount');
 
 export function encodeContinue(c: ListCursor): string {
   return Buffer.from(JSON.stringify([c.namespace, c.name]), 'utf8').toString('base64url');
@@ -139,6 +149,7 @@ export class ObjectService implements ObjectApi {
       prepareCreate(type, body, { now, uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() }),
     );
     if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
+    if (type.kind === 'Pod') await admitServiceAccounts(objects, this.serviceAccounts(namespace));
     const created: StoredObject[] = [];
     const taken: string[] = [];
     const batches = transactionBatches(objects);
@@ -317,6 +328,35 @@ export class ObjectService implements ObjectApi {
     return { object, created: false };
   }
 
+  /**
+   * DELETE of a collection (deletecollection): every object the selectors match is deleted as its own
+   * DELETE would be (finalizers, grace periods and propagation honoured), and the answer lists them as
+   * the deletes left them, as Kubernetes' Store.DeleteCollection answers.
+   */
+  async deleteCollection(
+    type: ResourceType,
+    namespace: string | undefined,
+    selectors: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
+    opts: DeleteOptions = {},
+  ): Promise<ObjectList> {
+    const { items } = await this.list(type, namespace, selectors);
+    const left: StoredObject[] = [];
+    await inParallel(items, PARALLEL_DELETES, async (o) => {
+      try {
+        const r = await this.delete(type, o.metadata.namespace ?? '', o.metadata.name, opts);
+        left.push(r.deleted ? o : r.object);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e; // gone meanwhile: someone else's delete
+      }
+    });
+    const key = (o: StoredObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    return this.listOf(
+      type,
+      left.sort((a, b) => (key(a) < key(b) ? -1 : 1)),
+      undefined,
+    );
+  }
+
   async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name))
       throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
@@ -389,11 +429,15 @@ export class ObjectService implements ObjectApi {
     return this.deps.store.update(next, current.metadata.resourceVersion);
   }
 
+  /** Nothing in it but its `default` ServiceAccount (which goes with it). */
   private async namespaceEmpty(namespace: string): Promise<boolean> {
     for (const t of RESOURCE_TYPES) {
       if (!t.namespaced) continue;
-      const page = await this.deps.store.list({ kind: t.kind, namespace, limit: 1 });
-      if (page.items.length) return false;
+      const page = await this.deps.store.list({ kind: t.kind, namespace, limit: 2 });
+      const own = page.items.filter(
+        (o) => !(t.kind === 'ServiceAccount' && o.metadata.name === DEFAULT_SERVICE_ACCOUNT),
+      );
+      if (own.length) return false;
     }
     return true;
   }
@@ -437,16 +481,76 @@ export class ObjectService implements ObjectApi {
     );
   }
 
-  /** A Service is written with the address and ports it holds. */
-  private writeNew(o: KubeObject): Promise<StoredObject> {
-    return o.kind === 'Service' ? this.allocator.create(o) : this.deps.store.create(o);
+  /**
+   * A Service is written with the address and ports it holds; a pod after ServiceAccount admission; a
+   * Namespace gets its `default` ServiceAccount at once (Kubernetes' controller makes it a moment
+   * later, and a pod created in between is refused: here none is).
+   */
+  private async writeNew(o: KubeObject): Promise<StoredObject> {
+    if (o.kind === 'Service') return this.allocator.create(o);
+    if (o.kind === 'Pod') await admitServiceAccounts([o], this.serviceAccounts(o.metadata.namespace ?? ''));
+    const stored = await this.deps.store.create(o);
+    if (o.kind === 'Namespace') await this.ensureDefaultServiceAccount(o.metadata.name ?? '');
+    return stored;
   }
 
-  /** ... and deleted with them, which frees them. */
+  /**
+   * The ServiceAccounts of a namespace for admitting pods, each read once; `pending` are created in the
+   * same write (an atomic apply's). A missing `default` is made, as Kubernetes' service account
+   * controller keeps one in every namespace (namespaces older than this, or its deletion).
+   */
+  serviceAccounts(namespace: string, pending: KubeObject[] = []): ServiceAccountLookup {
+    const found = new Map<string, Promise<KubeObject | undefined>>();
+    return (name) => {
+      let hit = found.get(name);
+      if (!hit) {
+        const own = pending.find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
+        hit = own
+          ? Promise.resolve(own)
+          : this.deps.store
+              .get({ kind: 'ServiceAccount', namespace, name })
+              .then(
+                (sa) =>
+                  sa ?? (name === DEFAULT_SERVICE_ACCOUNT ? this.ensureDefaultServiceAccount(namespace) : undefined),
+              );
+        found.set(name, hit);
+      }
+      return hit;
+    };
+  }
+
+  /** The namespace's `default` ServiceAccount, made if missing (a concurrent maker's counts). */
+  async ensureDefaultServiceAccount(namespace: string): Promise<StoredObject | undefined> {
+    const key = { kind: 'ServiceAccount', namespace, name: DEFAULT_SERVICE_ACCOUNT };
+    try {
+      return await this.deps.store.create(this.newDefaultServiceAccount(namespace));
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+      return this.deps.store.get(key);
+    }
+  }
+
+  /** The `default` ServiceAccount as it is written, for a caller that writes it in its own transaction. */
+  newDefaultServiceAccount(namespace: string): KubeObject {
+    return prepareCreate(SERVICE_ACCOUNT, defaultServiceAccount(namespace), {
+      now: this.deps.clock.now(),
+      uid: this.deps.newUid(),
+      namespace,
+      nameSuffix: this.deps.nameSuffix(),
+    });
+  }
+
+  /** ... and deleted with them, which frees them; an empty namespace takes its `default` ServiceAccount along. */
   private async remove(type: ResourceType, current: StoredObject): Promise<void> {
     if (type.kind === 'Service') return this.allocator.remove(current);
     const { namespace, name } = current.metadata;
     await this.deps.store.delete(this.key(type, namespace ?? '', name), current.metadata.resourceVersion);
+    if (type.kind === 'Namespace')
+      await this.deps.store
+        .delete({ kind: 'ServiceAccount', namespace: name, name: DEFAULT_SERVICE_ACCOUNT })
+        .catch((e: unknown) => {
+          if (!(e instanceof NotFoundError)) throw e;
+        });
   }
 
   /** The injected sleep (tests move a fake clock), or a timer. */

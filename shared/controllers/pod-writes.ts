@@ -1,4 +1,4 @@
-import { NotFoundError } from '../model/errors.js';
+import { NotFoundError, StatusError } from '../model/errors.js';
 import { kindNamed } from '../model/kinds.js';
 import type { KubeObject } from '../model/types.js';
 import { inParallel } from '../util/in-parallel.js';
@@ -23,7 +23,15 @@ export async function applyPodChanges(
   reportDeletes = true,
 ): Promise<void> {
   if (create.length) {
-    const { created } = await deps.service.createAll(POD, namespace, create);
+    let created: KubeObject[];
+    try {
+      ({ created } = await deps.service.createAll(POD, namespace, create));
+    } catch (e) {
+      // As the ReplicaSet and Job controllers say why no pod appears (a missing ServiceAccount, a quota).
+      if (e instanceof StatusError && e.code < 500)
+        deps.events.record(owner, 'Warning', 'FailedCreate', `Error creating: ${e.message}`);
+      throw e;
+    }
     for (const pod of created)
       deps.events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
   }

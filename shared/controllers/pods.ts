@@ -43,6 +43,9 @@ export function podFromTemplate(
     kind: 'Pod',
     metadata: {
       name,
+      // Kubernetes' controllers create with generateName `<owner>-` (kumo picks the name itself, so a
+      // retried create is recognised); it is kept on the pod as there, and names it in admission errors.
+      generateName: `${owner.metadata.name}-`,
       namespace: owner.metadata.namespace,
       labels: { ...template?.metadata?.labels },
       ...(template?.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),

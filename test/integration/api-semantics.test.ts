@@ -389,10 +389,38 @@ describe('delete', () => {
     expect((await api.call('GET', `${CM}/fin`)).status).toBe(404);
   });
 
-  it('deletes an empty namespace at once; a namespace with content goes Terminating and refuses new objects', async () => {
+  it('deletes a collection by selector (deletecollection), answering the objects as the deletes left them', async () => {
+    for (const [name, tier] of [
+      ['dc-a', 'cache'],
+      ['dc-b', 'cache'],
+      ['dc-c', 'web'],
+    ] as const)
+      await api.call('POST', CM, { ...makeConfigMap(name), metadata: { name, labels: { tier } } });
+    await api.call('POST', CM, {
+      ...makeConfigMap('dc-held'),
+      metadata: { name: 'dc-held', labels: { tier: 'cache' }, finalizers: ['example.com/hold'] },
+    });
+    const r = await api.call('DELETE', `${CM}?labelSelector=tier%3Dcache`);
+    expect(r.status).toBe(200);
+    expect(r.body.kind).toBe('ConfigMapList');
+    expect(r.body.items.map((o: any) => o.metadata.name)).toEqual(['dc-a', 'dc-b', 'dc-held']);
+    // The one with a finalizer stays, marked, as its own DELETE would leave it.
+    expect(r.body.items[2].metadata.deletionTimestamp).toBeTruthy();
+    const left = (await api.call('GET', `${CM}?labelSelector=tier`)).body.items.map((o: any) => o.metadata.name);
+    expect(left.sort()).toEqual(['dc-c', 'dc-held']);
+    await api.call('PATCH', `${CM}/dc-held`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    // Discovery lists the verb (kubectl and the Python client's delete_collection rely on it); namespaces have none.
+    const core = (await api.call('GET', '/api/v1')).body.resources;
+    expect(core.find((x: any) => x.name === 'configmaps').verbs).toContain('deletecollection');
+    expect(core.find((x: any) => x.name === 'namespaces').verbs).not.toContain('deletecollection');
+    expect((await api.call('DELETE', '/api/v1/namespaces')).status).toBe(405);
+  });
+
+  it('deletes an empty namespace at once (its default ServiceAccount with it); a namespace with content goes Terminating and refuses new objects', async () => {
     await api.call('POST', '/api/v1/namespaces', { metadata: { name: 'empty' } });
     expect((await api.call('DELETE', '/api/v1/namespaces/empty')).status).toBe(200);
     expect((await api.call('GET', '/api/v1/namespaces/empty')).status).toBe(404);
+    expect((await api.call('GET', '/api/v1/namespaces/empty/serviceaccounts/default')).status).toBe(404);
 
     await api.call('POST', '/api/v1/namespaces', { metadata: { name: 'busy' } });
     await api.call('POST', '/api/v1/namespaces/busy/configmaps', makeConfigMap('x', 'busy'));

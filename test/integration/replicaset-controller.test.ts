@@ -48,3 +48,41 @@ describe('ReplicaSet controller', () => {
     expect((await owned(rs.metadata.uid)).filter((p) => !p.metadata.deletionTimestamp)).toHaveLength(2);
   });
 });
+
+describe('ReplicaSet controller and ServiceAccounts', () => {
+  it('says why no pod appears when the template names a missing account, and creates them once it exists', async () => {
+    await s.api.service.create(T('ReplicaSet'), 'default', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'robot' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'robot' } },
+        template: {
+          metadata: { labels: { app: 'robot' } },
+          spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
+    });
+    let message = '';
+    await until(async () => {
+      const events = (await s.api.service.list(T('Event'), 'default', { fieldSelector: 'reason=FailedCreate' })).items;
+      message = String(events.find((e) => (e as any).involvedObject?.name === 'robot')?.message ?? '');
+      return message !== '';
+    }, 30_000);
+    expect(message).toBe(
+      'Error creating: pods "robot-" is forbidden: error looking up service account default/robot: serviceaccount "robot" not found',
+    );
+    await s.api.service.create(T('ServiceAccount'), 'default', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'robot' },
+    });
+    // A change of the ReplicaSet reconciles it at once (the failed reconcile is also retried with the queue's back-off).
+    await s.api.service.patch(T('ReplicaSet'), 'default', 'robot', 'merge', { metadata: { labels: { retry: '1' } } });
+    await until(
+      async () => (await s.api.service.list(T('Pod'), 'default', { labelSelector: 'app=robot' })).items.length === 2,
+      30_000,
+    );
+  });
+});

@@ -17,8 +17,8 @@ async function watch(query: string, flag = 'true') {
   const t = performance.now();
   const res = await fetch(`${api.url}${CM}?watch=${flag}&${query}`);
   const lines = (await res.text())
-    .trim()
     .split('\n')
+    .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
   return { status: res.status, events: lines as { type: string; object: any }[], ms: performance.now() - t };
 }
@@ -26,7 +26,7 @@ async function watch(query: string, flag = 'true') {
 describe('watch', () => {
   it('from resourceVersion 0 replays what exists as ADDED, then a bookmark', async () => {
     await api.call('POST', CM, makeConfigMap('w1'));
-    const { events } = await watch('resourceVersion=0');
+    const { events } = await watch('resourceVersion=0&allowWatchBookmarks=true');
     expect(events.filter((e) => e.object.metadata?.name === 'w1').map((e) => e.type)).toEqual(['ADDED']);
     expect(events.at(-1)?.type).toBe('BOOKMARK');
   });
@@ -34,7 +34,7 @@ describe('watch', () => {
   it('reads `watch` as the kube-apiserver does: True (the Python client), yes or empty watch; 0 and False list', async () => {
     await api.call('POST', CM, makeConfigMap('wflag'));
     for (const flag of ['True', 'TRUE', 'yes', '']) {
-      const { events } = await watch('resourceVersion=0', flag);
+      const { events } = await watch('resourceVersion=0&allowWatchBookmarks=true', flag);
       expect(events.at(-1)?.type, `watch=${flag}`).toBe('BOOKMARK');
     }
     for (const flag of ['0', 'False', 'false']) {
@@ -81,7 +81,9 @@ describe('watch', () => {
   it('answers a quiet collection watch with a bookmark carrying a newer resourceVersion', async () => {
     await settle();
     const list = (await api.call('GET', CM)).body;
-    const { events } = await watch(`resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`);
+    const { events } = await watch(
+      `resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1&allowWatchBookmarks=true`,
+    );
     expect(events).toHaveLength(1);
     expect(events[0]?.type).toBe('BOOKMARK');
     expect(Number(events[0]?.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(
@@ -89,10 +91,23 @@ describe('watch', () => {
     );
   });
 
+  it('sends BOOKMARKs only to a client that asks (kubectl get -w does not, and printed an empty row)', async () => {
+    await settle();
+    const list = (await api.call('GET', CM)).body;
+    const quiet = await watch(`resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`);
+    expect(quiet.status).toBe(200);
+    expect(quiet.events).toEqual([]);
+    const initial = await watch('resourceVersion=0');
+    expect(initial.events.length).toBeGreaterThan(0);
+    expect(initial.events.every((e) => e.type === 'ADDED')).toBe(true);
+  });
+
   it('answers a steady single-object watch within about 300 ms, and reports its deletion', async () => {
     await settle();
     const list = (await api.call('GET', `${CM}?fieldSelector=metadata.name%3Dw1`)).body;
-    const quiet = await watch(`fieldSelector=metadata.name%3Dw1&resourceVersion=${list.metadata.resourceVersion}`);
+    const quiet = await watch(
+      `fieldSelector=metadata.name%3Dw1&resourceVersion=${list.metadata.resourceVersion}&allowWatchBookmarks=true`,
+    );
     expect(quiet.events.map((e) => e.type)).toEqual(['BOOKMARK']);
     await api.call('DELETE', `${CM}/w1`);
     const gone = await watch(`fieldSelector=metadata.name%3Dw1&resourceVersion=${list.metadata.resourceVersion}`);

@@ -6,7 +6,11 @@ import { apiVersionOf, groupVersions, RESOURCE_TYPES, type ResourceType } from '
  * must repeat the negotiated `g=…;v=…;as=APIGroupDiscoveryList`, or kubectl reads it as legacy.
  */
 
-export const SERVED_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+/** The verbs a kind is served with, as discovery lists them (namespaces have no deletecollection in Kubernetes). */
+export const servedVerbs = (t: { kind: string }) =>
+  t.kind === 'Namespace'
+    ? ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
+    : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** The discovery version the client asked for, or undefined when it wants the legacy documents. */
 export function negotiatedDiscovery(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
@@ -36,7 +40,7 @@ function resourceDoc(t: ResourceType) {
     responseKind: { group: t.group, version: t.version, kind: t.kind },
     scope: t.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: t.singular,
-    verbs: SERVED_VERBS,
+    verbs: servedVerbs(t),
     ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
     ...(t.categories.length ? { categories: t.categories } : {}),
     subresources: t.subresources.map((s) => ({

@@ -1,5 +1,5 @@
 import { apiVersionOf, groupVersions, RESOURCE_TYPES } from '../../model/kinds.js';
-import { SERVED_VERBS } from './aggregated-discovery.js';
+import { servedVerbs } from './aggregated-discovery.js';
 
 /** Legacy discovery documents (APIVersions, APIGroupList, APIResourceList). */
 
@@ -47,7 +47,7 @@ export function apiResourceList(group: string, version: string) {
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: SERVED_VERBS,
+      verbs: servedVerbs(t),
       ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
       ...(t.categories.length ? { categories: t.categories } : {}),
     },

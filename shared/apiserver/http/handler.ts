@@ -242,25 +242,35 @@ async function collection(
         resourceVersion: req.query.get('resourceVersion') ?? undefined,
         timeoutSeconds: timeout ? Number(timeout) : undefined,
       });
+      // BOOKMARKs go only to a client that asked (allowWatchBookmarks), as the kube-apiserver sends
+      // them: `kubectl get -w` does not ask, and printed an empty row for one.
+      const bookmarks = queryBool(req.query, 'allowWatchBookmarks');
       // `kubectl get -w` asks for Table rows in its events, as for the list before them.
       const asTable = wantsTable(req.headers.accept);
-      const lines = events.map((e) =>
-        JSON.stringify(
-          asTable && e.type !== 'BOOKMARK'
-            ? {
-                ...e,
-                object: toTable(
-                  type.kind,
-                  [e.object],
-                  { resourceVersion: e.object.metadata.resourceVersion },
-                  clock.now().getTime(),
-                  req.query.get('includeObject') ?? undefined,
-                ),
-              }
-            : e,
-        ),
-      );
-      return { code: 200, value: undefined, contentType: 'application/json', raw: lines.join('\n') + '\n' };
+      const lines = events
+        .filter((e) => bookmarks || e.type !== 'BOOKMARK')
+        .map((e) =>
+          JSON.stringify(
+            asTable && e.type !== 'BOOKMARK'
+              ? {
+                  ...e,
+                  object: toTable(
+                    type.kind,
+                    [e.object],
+                    { resourceVersion: e.object.metadata.resourceVersion },
+                    clock.now().getTime(),
+                    req.query.get('includeObject') ?? undefined,
+                  ),
+                }
+              : e,
+          ),
+        );
+      return {
+        code: 200,
+        value: undefined,
+        contentType: 'application/json',
+        raw: lines.length ? lines.join('\n') + '\n' : '',
+      };
     }
     const limit = req.query.get('limit');
     const list = await service.list(type, namespace, {
@@ -281,6 +291,12 @@ async function collection(
         TABLE_CONTENT_TYPE,
       );
     return ok(list);
+  }
+  if (m === 'DELETE' && type.kind !== 'Namespace' && (namespace !== undefined || !type.namespaced)) {
+    rejectDryRun(req);
+    const labelSelector = req.query.get('labelSelector') ?? undefined;
+    const fieldSelector = req.query.get('fieldSelector') ?? undefined;
+    return ok(await service.deleteCollection(type, namespace, { labelSelector, fieldSelector }, deleteOptions(req)));
   }
   if (m === 'POST') {
     if (type.namespaced && namespace === undefined)
