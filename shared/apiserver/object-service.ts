@@ -40,6 +40,7 @@ import { chunksBy } from '../util/chunks.js';
 import { retrying, sleep } from '../util/retry.js';
 import { inParallel } from '../util/in-parallel.js';
 import { finiteWatch } from './watch.js';
+import { evictPod } from './eviction.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { DEFAULT_SERVICE_NETWORK, type ServiceNetwork } from '../model/service-network.js';
 import {
@@ -355,6 +356,11 @@ export class ObjectService implements ObjectApi {
       left.sort((a, b) => (key(a) < key(b) ? -1 : 1)),
       undefined,
     );
+  }
+
+  /** A pod's eviction, within its PodDisruptionBudget (eviction.ts): undefined when deleted, else the Status to answer. */
+  evict(namespace: string, name: string, opts: DeleteOptions = {}): Promise<Status | undefined> {
+    return evictPod({ service: this, store: this.deps.store, clock: this.deps.clock }, namespace, name, opts);
   }
 
   async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {

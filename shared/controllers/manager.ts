@@ -6,6 +6,7 @@ import type { LoadBalancerProvider } from './service/load-balancers.js';
 import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
+import { DisruptionController } from './disruption/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
 import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
@@ -25,6 +26,7 @@ export class ControllerManager {
   private readonly endpoints: EndpointsController;
   private readonly services: ServiceController;
   private readonly namespaces: NamespaceController;
+  private readonly disruption: DisruptionController;
   private readonly nodeLifecycle?: NodeLifecycleController;
 
   constructor(
@@ -45,6 +47,7 @@ export class ControllerManager {
     this.endpoints = new EndpointsController(deps);
     this.services = new ServiceController(deps);
     this.namespaces = new NamespaceController(deps);
+    this.disruption = new DisruptionController(deps);
   }
 
   /** Object keys, by kind, to the controller that owns that kind. Kinds without a controller are acknowledged and dropped. */
@@ -53,6 +56,8 @@ export class ControllerManager {
     Deployment: { reconcile: (k) => this.deployments.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
+    // A budget, or (`*`) every budget of a namespace whose pods changed.
+    PodDisruptionBudget: { reconcile: (k) => this.disruption.reconcile(k) },
     // A Service's endpoints (the name `*` stands for every Service of the namespace) and its load balancer.
     Service: {
       reconcile: async (k) => {

@@ -55,6 +55,12 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
     }
   }
   for (const key of owners) keys.push({ queue: 'controllers', key });
+  // The disruption budgets of its namespace count it (healthy or not, there or gone).
+  if (!old || !cur || !jsonEqual(ownerView(old), ownerView(cur)))
+    keys.push({
+      queue: 'controllers',
+      key: encodeKey(workKeys.object('PodDisruptionBudget', any.metadata.namespace ?? '', EVERY_NAME)),
+    });
   // Only a new pod, or a change to what it asks for, needs a placement decision; the scheduler's own
   // status writes (PodScheduled=False) must not wake it again.
   if (

@@ -1,6 +1,7 @@
 import { BUILTIN_KINDS } from './kinds/builtin.js';
 import type { KindDeclaration } from './kinds/declaration.js';
 import { PLAIN_KINDS } from './kinds/plain.js';
+import { POLICY_KINDS } from './kinds/policy.js';
 
 /**
  * The kinds kumo serves, each declared once (model/kinds/): routing, discovery, OpenAPI, storage
@@ -9,7 +10,7 @@ import { PLAIN_KINDS } from './kinds/plain.js';
 
 export type { KindDeclaration, KindIdentity, ResourceType, Subresource } from './kinds/declaration.js';
 
-export const RESOURCE_TYPES: readonly KindDeclaration[] = [...BUILTIN_KINDS, ...PLAIN_KINDS];
+export const RESOURCE_TYPES: readonly KindDeclaration[] = [...BUILTIN_KINDS, ...PLAIN_KINDS, ...POLICY_KINDS];
 
 export const apiVersionOf = (t: { group: string; version: string }) =>
   t.group ? `${t.group}/${t.version}` : t.version;

@@ -14,7 +14,7 @@ export interface Schema {
   [n: number]: [name: string, type: FieldType];
 }
 
-const intOrString: FieldType = 'intOrString';
+export const intOrString: FieldType = 'intOrString';
 export const quantity: Schema = { 1: ['string', 'string'] };
 
 export const OBJECT_META: Schema = {
@@ -25,7 +25,7 @@ export const OBJECT_META: Schema = {
   12: ['annotations', { map: 'string' }],
   14: ['finalizers', { repeated: 'string' }],
 };
-const LABEL_SELECTOR: Schema = {
+export const LABEL_SELECTOR: Schema = {
   1: ['matchLabels', { map: 'string' }],
   2: [
     'matchExpressions',

@@ -148,6 +148,16 @@ const VALID: Record<string, KubeObject> = {
     metadata: { name: 'ok' },
     spec: { controller: 'example.com/ingress' },
   },
+  PodDisruptionBudget: {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'ok' },
+    spec: {
+      maxUnavailable: '25%',
+      selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }] },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  },
 };
 
 /** Every path in a JSON value, plus one new key under each object. */

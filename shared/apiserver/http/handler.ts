@@ -437,10 +437,10 @@ async function subresource(call: ObjectCall, sub: string): Promise<Reply> {
 
 /**
  * policy/v1 Eviction (`kubectl drain`): a graceful delete with the eviction's DeleteOptions, answered
- * like the kube-apiserver with a Success Status and 201. kumo has no PodDisruptionBudgets, so an
- * eviction is never refused for the sake of one (Kubernetes would answer 429 then).
+ * like the kube-apiserver with a Success Status and 201, or 429 while the pod's PodDisruptionBudget
+ * allows no disruption (apiserver/eviction.ts).
  */
-async function evict({ req, m, type, ns, name, service }: ObjectCall): Promise<Reply> {
+async function evict({ req, m, ns, name, service }: ObjectCall): Promise<Reply> {
   if (m !== 'POST') throw methodNotAllowed(m, req.path);
   rejectDryRun(req);
   const body = requestBody(req);
@@ -448,6 +448,11 @@ async function evict({ req, m, type, ns, name, service }: ObjectCall): Promise<R
   const named = isPlainObject(body.metadata) ? body.metadata.name : undefined;
   if (named !== undefined && named !== name)
     throw new BadRequestError('name in URL does not match name in Eviction object');
-  await service.delete(type, ns, name, checkedDeleteOptions(body.deleteOptions ?? {}, "an eviction's deleteOptions"));
+  const refused = await service.evict(
+    ns,
+    name,
+    checkedDeleteOptions(body.deleteOptions ?? {}, "an eviction's deleteOptions"),
+  );
+  if (refused) return ok(refused, refused.code);
   return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
 }

@@ -36,7 +36,12 @@ describe('keysForChange', () => {
       'a new pod goes to its owner and the scheduler',
       undefined,
       podOf(),
-      ['controllers:ReplicaSet/default/web-abc', 'scheduler:Pod/default/p', 'controllers:Service/default/*'],
+      [
+        'controllers:ReplicaSet/default/web-abc',
+        'controllers:PodDisruptionBudget/default/*',
+        'scheduler:Pod/default/p',
+        'controllers:Service/default/*',
+      ],
     ],
     [
       'a status-only change of a waiting pod does not wake the scheduler',
@@ -60,31 +65,55 @@ describe('keysForChange', () => {
       'an agent’s status write does not wake it',
       podOf({ nodeName: 'n1', phase: 'Pending' }),
       podOf({ nodeName: 'n1', phase: 'Running' }),
-      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*'],
+      [
+        'controllers:ReplicaSet/default/web-abc',
+        'controllers:PodDisruptionBudget/default/*',
+        'controllers:Service/default/*',
+      ],
     ],
     [
       'a bound pod that finishes releases its share',
       podOf({ nodeName: 'n1', phase: 'Running' }),
       podOf({ nodeName: 'n1', phase: 'Succeeded' }),
-      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1'],
+      [
+        'controllers:ReplicaSet/default/web-abc',
+        'controllers:PodDisruptionBudget/default/*',
+        'controllers:Service/default/*',
+        'scheduler:release/n1/u1',
+      ],
     ],
     [
       'a bound pod that is deleted releases its share and wakes its agent',
       podOf({ nodeName: 'n1' }),
       undefined,
-      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'scheduler:release/n1/u1', 'node:n1'],
+      [
+        'controllers:ReplicaSet/default/web-abc',
+        'controllers:PodDisruptionBudget/default/*',
+        'controllers:Service/default/*',
+        'scheduler:release/n1/u1',
+        'node:n1',
+      ],
     ],
     [
       'a bound pod marked for deletion wakes its agent',
       podOf({ nodeName: 'n1' }),
       podOf({ nodeName: 'n1', deleting: true }),
-      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*', 'node:n1'],
+      [
+        'controllers:ReplicaSet/default/web-abc',
+        'controllers:PodDisruptionBudget/default/*',
+        'controllers:Service/default/*',
+        'node:n1',
+      ],
     ],
     [
       'a pod being deleted is not scheduled',
       undefined,
       podOf({ deleting: true }),
-      ['controllers:ReplicaSet/default/web-abc', 'controllers:Service/default/*'],
+      [
+        'controllers:ReplicaSet/default/web-abc',
+        'controllers:PodDisruptionBudget/default/*',
+        'controllers:Service/default/*',
+      ],
     ],
     ['a new node wakes the scheduler', undefined, nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
     ['a heartbeat does not', nodeOf('True'), nodeOf('True', { heartbeat: 'later' }), ['controllers:Node//n1']],
@@ -181,7 +210,7 @@ describe('dispatchChanges', () => {
     }));
     expect(await dispatchChanges(records, queue)).toBeUndefined();
     expect(sent).toEqual({
-      controllers: ['ReplicaSet/default/web-abc', 'Service/default/*'],
+      controllers: ['ReplicaSet/default/web-abc', 'PodDisruptionBudget/default/*', 'Service/default/*'],
       scheduler: ['Pod/default/p'],
     });
   });
