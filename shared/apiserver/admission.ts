@@ -1,6 +1,7 @@
 import { BadRequestError, InvalidError } from '../model/errors.js';
 import { immutabilityCauses } from './immutability.js';
 import { dropTypeDependentFields, keepAllocatedValues } from './service-allocation.js';
+import { keepAdmittedServiceAccount } from '../model/service-accounts.js';
 import { clone, isPlainObject, jsonEqual } from '../model/json.js';
 import { apiVersionOf, type ResourceType } from '../model/kinds.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
@@ -161,6 +162,7 @@ export function prepareUpdate(
   validate(type, next, () => {
     if (mode !== 'main') return [];
     keepAllocatedValues(next, current);
+    keepAdmittedServiceAccount(next, current);
     return immutabilityCauses(next, current);
   });
   const { resourceVersion: _rv, ...currentMeta } = current.metadata;

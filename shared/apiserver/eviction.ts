@@ -46,11 +46,31 @@ export async function evictPod(
   name: string,
   opts: DeleteOptions,
 ): Promise<Status | undefined> {
+  return retrying(() => evictOnce(deps, ns, name, opts), {
+    retryable: (e, attempt) => e instanceof PodChanged && attempt < RETRIES,
+  });
+}
+
+/** The pod changed between its read and its precondition-bound delete: look at it again. */
+class PodChanged extends Error {}
+
+async function evictOnce(
+  deps: EvictionDeps,
+  ns: string,
+  name: string,
+  opts: DeleteOptions,
+): Promise<Status | undefined> {
   const pod = await deps.service.get(POD, ns, name);
   const phase = typeof pod.status?.phase === 'string' ? pod.status.phase : 'Pending';
-  // canIgnorePDB: its disruption has happened already, or it serves nothing yet.
+  const clientVersion = opts.preconditions?.resourceVersion !== undefined;
+  const pinned = { ...opts, preconditions: { ...opts.preconditions, resourceVersion: pod.metadata.resourceVersion } };
+  // canIgnorePDB: its disruption has happened already, or it serves nothing yet. A pending pod is deleted
+  // only as read (shouldEnforceResourceVersion): one that started meanwhile is looked at again.
   if (['Succeeded', 'Failed', 'Pending'].includes(phase) || pod.metadata.deletionTimestamp) {
-    await deps.service.delete(POD, ns, name, opts);
+    const enforce = phase === 'Pending' && !clientVersion;
+    await deps.service.delete(POD, ns, name, enforce ? pinned : opts).catch((e: unknown) => {
+      throw enforce && e instanceof ConflictError ? new PodChanged() : e;
+    });
     return undefined;
   }
   const budgets = (await listAll(deps.store, { kind: 'PodDisruptionBudget', namespace: ns })).filter((b) =>
@@ -67,33 +87,39 @@ export async function evictPod(
       code: 500,
     };
   const [budget] = budgets;
-  let deleteOpts = opts;
-  if (budget) {
-    const policy = budget.spec?.unhealthyPodEvictionPolicy;
-    const ready = isPodReady(pod);
-    // An unhealthy pod takes no disruption: always (AlwaysAllow), or while the budget is met (IfHealthyBudget);
-    // the delete then holds only if the pod did not become ready meanwhile.
-    let takes = !(policy === 'AlwaysAllow' && !ready);
-    if (takes)
-      await retrying(
-        async () => {
-          const current =
-            (await deps.store.get({ kind: 'PodDisruptionBudget', namespace: ns, name: budget.metadata.name })) ??
-            budget;
-          const st = isPlainObject(current.status) ? current.status : {};
-          const n = (k: string) => (typeof st[k] === 'number' ? st[k] : 0);
-          if (!ready && n('currentHealthy') >= n('desiredHealthy') && n('desiredHealthy') > 0) {
-            takes = false;
-            return;
-          }
-          await takeDisruption(deps, current, name);
-        },
-        { retryable: (e, attempt) => e instanceof ConflictError && attempt < RETRIES },
-      );
-    if (!ready && !takes)
-      deleteOpts = { ...opts, preconditions: { ...opts.preconditions, resourceVersion: pod.metadata.resourceVersion } };
+  if (!budget) {
+    await deps.service.delete(POD, ns, name, opts);
+    return undefined;
   }
-  await deps.service.delete(POD, ns, name, deleteOpts);
+  const ready = isPodReady(pod);
+  // An unhealthy pod takes no disruption: always (AlwaysAllow), or while the budget is met (IfHealthyBudget).
+  let takes = !(budget.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' && !ready);
+  if (takes)
+    await retrying(
+      async () => {
+        const current =
+          (await deps.store.get({ kind: 'PodDisruptionBudget', namespace: ns, name: budget.metadata.name })) ?? budget;
+        const st = isPlainObject(current.status) ? current.status : {};
+        const n = (k: string) => (typeof st[k] === 'number' ? st[k] : 0);
+        if (!ready && n('currentHealthy') >= n('desiredHealthy') && n('desiredHealthy') > 0) {
+          takes = false;
+          return;
+        }
+        await takeDisruption(deps, current, name);
+      },
+      { retryable: (e, attempt) => e instanceof ConflictError && attempt < RETRIES },
+    );
+  if (takes) {
+    await deps.service.delete(POD, ns, name, opts);
+    return undefined;
+  }
+  // Without a disruption the pod goes only as it was read (unready): one that became ready meanwhile is
+  // refused as Kubernetes refuses it, with a 429 the client retries.
+  await deps.service.delete(POD, ns, name, clientVersion ? opts : pinned).catch((e: unknown) => {
+    throw !clientVersion && e instanceof ConflictError
+      ? tooManyRequests(`The disruption budget ${budget.metadata.name} is still being processed by the server.`, 10)
+      : e;
+  });
   return undefined;
 }
 
@@ -115,11 +141,27 @@ async function takeDisruption(deps: EvictionDeps, pdb: StoredObject, podName: st
       0,
     );
   const left = allowed - 1;
-  const conditions = (Array.isArray(st.conditions) ? st.conditions : []).map((c: unknown) =>
-    isPlainObject(c) && c.type === 'DisruptionAllowed' && left === 0
-      ? { ...c, status: 'False', reason: 'InsufficientPods', lastTransitionTime: rfc3339(deps.clock.now()) }
-      : c,
+  // UpdateDisruptionAllowedCondition when the last allowed disruption is taken.
+  const others = (Array.isArray(st.conditions) ? st.conditions : []).filter(
+    (c: unknown) => !(isPlainObject(c) && c.type === 'DisruptionAllowed'),
   );
+  const before = (Array.isArray(st.conditions) ? st.conditions : []).find(
+    (c: unknown) => isPlainObject(c) && c.type === 'DisruptionAllowed',
+  );
+  const conditions =
+    left === 0
+      ? [
+          ...others,
+          {
+            type: 'DisruptionAllowed',
+            status: 'False',
+            reason: 'InsufficientPods',
+            message: '',
+            observedGeneration: Number(st.observedGeneration ?? 0),
+            lastTransitionTime: rfc3339(deps.clock.now()),
+          },
+        ]
+      : [...others, ...(before ? [before] : [])];
   const next: KubeObject = {
     ...pdb,
     status: {

@@ -39,6 +39,7 @@ import type { ListCursor, ObjectStore } from '../store/store.js';
 import { chunksBy } from '../util/chunks.js';
 import { retrying, sleep } from '../util/retry.js';
 import { inParallel } from '../util/in-parallel.js';
+import { dns1123Subdomain } from '../model/names.js';
 import { finiteWatch } from './watch.js';
 import { evictPod } from './eviction.js';
 import { ServiceAllocator } from './service-allocation.js';
@@ -111,6 +112,12 @@ export function decodeContinue(token: string): ListCursor {
 export class ObjectService implements ObjectApi {
   /** Namespaces recently found open, until when (ms). */
   private readonly openNamespaces = new Map<string, number>();
+  /**
+   * ServiceAccounts recently found, until when: a burst of pod creates reads each once, as the
+   * kube-apiserver's admission reads them from an informer cache (a deleted one may still admit a pod
+   * for up to 2 s; misses are never cached).
+   */
+  private readonly knownAccounts = new Map<string, { account: KubeObject; until: number }>();
   /** Services' cluster IPs and node ports: written with the Service, in its transaction. */
   readonly allocator: ServiceAllocator;
 
@@ -330,32 +337,28 @@ export class ObjectService implements ObjectApi {
   }
 
   /**
-   * DELETE of a collection (deletecollection): every object the selectors match is deleted as its own
-   * DELETE would be (finalizers, grace periods and propagation honoured), and the answer lists them as
-   * the deletes left them, as Kubernetes' Store.DeleteCollection answers.
+   * DELETE of a collection (deletecollection), as Kubernetes' Store.DeleteCollection: the list the
+   * options select (one page with `limit`, resumed with `continue`), each object deleted as its own
+   * DELETE would be (finalizers, grace periods and propagation honoured); the answer is that list, its
+   * items as they were listed, less those someone else deleted meanwhile.
    */
   async deleteCollection(
     type: ResourceType,
     namespace: string | undefined,
-    selectors: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
+    listOpts: ListOptions,
     opts: DeleteOptions = {},
   ): Promise<ObjectList> {
-    const { items } = await this.list(type, namespace, selectors);
-    const left: StoredObject[] = [];
-    await inParallel(items, PARALLEL_DELETES, async (o) => {
+    const list = await this.list(type, namespace, listOpts);
+    const gone = new Set<StoredObject>();
+    await inParallel(list.items, PARALLEL_DELETES, async (o) => {
       try {
-        const r = await this.delete(type, o.metadata.namespace ?? '', o.metadata.name, opts);
-        left.push(r.deleted ? o : r.object);
+        await this.delete(type, o.metadata.namespace ?? '', o.metadata.name, opts);
       } catch (e) {
-        if (!(e instanceof NotFoundError)) throw e; // gone meanwhile: someone else's delete
+        if (!(e instanceof NotFoundError)) throw e;
+        gone.add(o); // someone else's delete
       }
     });
-    const key = (o: StoredObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    return this.listOf(
-      type,
-      left.sort((a, b) => (key(a) < key(b) ? -1 : 1)),
-      undefined,
-    );
+    return { ...list, items: list.items.filter((o) => !gone.has(o)) };
   }
 
   /** A pod's eviction, within its PodDisruptionBudget (eviction.ts): undefined when deleted, else the Status to answer. */
@@ -364,6 +367,7 @@ export class ObjectService implements ObjectApi {
   }
 
   async delete(type: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    if (type.kind === 'ServiceAccount') this.knownAccounts.delete(`${namespace}/${name}`);
     if (type.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name))
       throw new ForbiddenError(refOf(type, name), 'this namespace may not be deleted');
     const pre = opts.preconditions;
@@ -496,7 +500,9 @@ export class ObjectService implements ObjectApi {
     if (o.kind === 'Service') return this.allocator.create(o);
     if (o.kind === 'Pod') await admitServiceAccounts([o], this.serviceAccounts(o.metadata.namespace ?? ''));
     const stored = await this.deps.store.create(o);
-    if (o.kind === 'Namespace') await this.ensureDefaultServiceAccount(o.metadata.name ?? '');
+    // The namespace stands whether or not its account could be written now: the next pod admission or
+    // namespace reconcile makes it, so a failure here must not fail a create that happened.
+    if (o.kind === 'Namespace') await this.ensureDefaultServiceAccount(o.metadata.name ?? '').catch(() => undefined);
     return stored;
   }
 
@@ -508,21 +514,26 @@ export class ObjectService implements ObjectApi {
   serviceAccounts(namespace: string, pending: KubeObject[] = []): ServiceAccountLookup {
     const found = new Map<string, Promise<KubeObject | undefined>>();
     return (name) => {
+      const own = pending.find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
+      if (own) return Promise.resolve(own);
       let hit = found.get(name);
-      if (!hit) {
-        const own = pending.find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
-        hit = own
-          ? Promise.resolve(own)
-          : this.deps.store
-              .get({ kind: 'ServiceAccount', namespace, name })
-              .then(
-                (sa) =>
-                  sa ?? (name === DEFAULT_SERVICE_ACCOUNT ? this.ensureDefaultServiceAccount(namespace) : undefined),
-              );
-        found.set(name, hit);
-      }
+      if (!hit) found.set(name, (hit = this.findServiceAccount(namespace, name)));
       return hit;
     };
+  }
+
+  private async findServiceAccount(namespace: string, name: string): Promise<KubeObject | undefined> {
+    // A name no account can have (it may be any string here) is not looked up: it is not found.
+    if (dns1123Subdomain(name).length) return undefined;
+    const key = `${namespace}/${name}`;
+    const now = this.deps.clock.now().getTime();
+    const cached = this.knownAccounts.get(key);
+    if (cached && cached.until > now) return cached.account;
+    const sa =
+      (await this.deps.store.get({ kind: 'ServiceAccount', namespace, name })) ??
+      (name === DEFAULT_SERVICE_ACCOUNT ? await this.ensureDefaultServiceAccount(namespace) : undefined);
+    if (sa) this.knownAccounts.set(key, { account: sa, until: now + NAMESPACE_CACHE_MS });
+    return sa;
   }
 
   /** The namespace's `default` ServiceAccount, made if missing (a concurrent maker's counts). */
@@ -550,13 +561,15 @@ export class ObjectService implements ObjectApi {
   private async remove(type: ResourceType, current: StoredObject): Promise<void> {
     if (type.kind === 'Service') return this.allocator.remove(current);
     const { namespace, name } = current.metadata;
+    if (type.kind === 'Namespace') {
+      // One transaction: no `default` account outlives its namespace (a later namespace of the name would inherit it).
+      await this.deps.store.transact([
+        { op: 'delete', key: this.key(type, '', name), expectedResourceVersion: current.metadata.resourceVersion },
+        { op: 'delete', key: { kind: 'ServiceAccount', namespace: name, name: DEFAULT_SERVICE_ACCOUNT } },
+      ]);
+      return;
+    }
     await this.deps.store.delete(this.key(type, namespace ?? '', name), current.metadata.resourceVersion);
-    if (type.kind === 'Namespace')
-      await this.deps.store
-        .delete({ kind: 'ServiceAccount', namespace: name, name: DEFAULT_SERVICE_ACCOUNT })
-        .catch((e: unknown) => {
-          if (!(e instanceof NotFoundError)) throw e;
-        });
   }
 
   /** The injected sleep (tests move a fake clock), or a timer. */

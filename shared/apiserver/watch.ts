@@ -29,7 +29,8 @@ export async function finiteWatch(
   opts: WatchOptions,
 ): Promise<WatchEvent[]> {
   const sleep = deps.sleep;
-  const from = Number(opts.resourceVersion ?? 0) || 0;
+  let from = Number(opts.resourceVersion ?? 0) || 0;
+  const fromStart = from === 0;
   const fields = parseFieldSelector(opts.fieldSelector, supportedFieldsOf(type.kind));
   const single = fields.find((f) => f.field === 'metadata.name' && f.op === '=')?.value;
   const start = deps.clock.now().getTime();
@@ -42,9 +43,13 @@ export async function finiteWatch(
       metadata: { resourceVersion: deps.currentResourceVersion() },
     },
   });
-  for (;;) {
+  for (let round = 0; ; round++) {
     const { items } = await deps.list({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
-    if (from === 0) return [...items.map((object): WatchEvent => ({ type: 'ADDED', object })), bookmark()];
+    // From the start: what exists, as ADDED. Nothing yet holds like a quiet watch from what this list saw
+    // (a client without bookmarks would otherwise come straight back from 0, a list each time).
+    if (from === 0 && items.length)
+      return [...items.map((object): WatchEvent => ({ type: 'ADDED', object })), bookmark()];
+    if (from === 0 && round === 0) from = Number(deps.currentResourceVersion()) || 1;
     const events = items
       .filter((o) => Number(o.metadata.resourceVersion) > from)
       .map((object): WatchEvent => ({
@@ -53,7 +58,8 @@ export async function finiteWatch(
         type: Date.parse(object.metadata.creationTimestamp) > Math.floor(from / 1e6) * 1000 ? 'ADDED' : 'MODIFIED',
         object,
       }));
-    if (single && items.length === 0) {
+    // Gone since `from`; a watch from the start never saw it, so it reports nothing.
+    if (single && items.length === 0 && !fromStart) {
       const gone = {
         apiVersion: apiVersionOf(type),
         kind: type.kind,

@@ -45,6 +45,23 @@ export async function admitServiceAccounts(pods: KubeObject[], lookup: ServiceAc
   }
 }
 
+/**
+ * On a pod update, what admission set at create stays when the update leaves it out, so the same
+ * manifest applied or PUT again is no change: Kubernetes' v1 conversion makes `serviceAccount` a
+ * mirror of `serviceAccountName` rather than a field of its own, and the account's imagePullSecrets
+ * were never in the manifest.
+ */
+export function keepAdmittedServiceAccount(next: KubeObject, current: KubeObject): void {
+  if (next.kind !== 'Pod') return;
+  const n = (next.spec ??= {});
+  const c = current.spec ?? {};
+  if (!n.serviceAccountName) n.serviceAccountName = n.serviceAccount || c.serviceAccountName;
+  if (n.serviceAccountName === undefined) delete n.serviceAccountName;
+  if (n.serviceAccount === undefined && c.serviceAccount !== undefined && n.serviceAccountName === c.serviceAccountName)
+    n.serviceAccount = c.serviceAccount;
+  if (n.imagePullSecrets === undefined && c.imagePullSecrets !== undefined) n.imagePullSecrets = c.imagePullSecrets;
+}
+
 /** The `default` ServiceAccount of a namespace, as Kubernetes' service account controller makes it. */
 export function defaultServiceAccount(namespace: string): KubeObject {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace } };

@@ -389,7 +389,7 @@ describe('delete', () => {
     expect((await api.call('GET', `${CM}/fin`)).status).toBe(404);
   });
 
-  it('deletes a collection by selector (deletecollection), answering the objects as the deletes left them', async () => {
+  it('deletes a collection by selector (deletecollection), one page with a limit, answering the objects as listed', async () => {
     for (const [name, tier] of [
       ['dc-a', 'cache'],
       ['dc-b', 'cache'],
@@ -404,8 +404,8 @@ describe('delete', () => {
     expect(r.status).toBe(200);
     expect(r.body.kind).toBe('ConfigMapList');
     expect(r.body.items.map((o: any) => o.metadata.name)).toEqual(['dc-a', 'dc-b', 'dc-held']);
-    // The one with a finalizer stays, marked, as its own DELETE would leave it.
-    expect(r.body.items[2].metadata.deletionTimestamp).toBeTruthy();
+    // The answer lists them as they were listed; the one with a finalizer stays, marked, as its own DELETE leaves it.
+    expect((await api.call('GET', `${CM}/dc-held`)).body.metadata.deletionTimestamp).toBeTruthy();
     const left = (await api.call('GET', `${CM}?labelSelector=tier`)).body.items.map((o: any) => o.metadata.name);
     expect(left.sort()).toEqual(['dc-c', 'dc-held']);
     await api.call('PATCH', `${CM}/dc-held`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
@@ -414,6 +414,16 @@ describe('delete', () => {
     expect(core.find((x: any) => x.name === 'configmaps').verbs).toContain('deletecollection');
     expect(core.find((x: any) => x.name === 'namespaces').verbs).not.toContain('deletecollection');
     expect((await api.call('DELETE', '/api/v1/namespaces')).status).toBe(405);
+    // With a limit, one page goes and the answer carries where to continue (Store.DeleteCollection lists with the options).
+    for (const name of ['dc-p1', 'dc-p2', 'dc-p3'])
+      await api.call('POST', CM, { ...makeConfigMap(name), metadata: { name, labels: { tier: 'paged' } } });
+    const page = await api.call('DELETE', `${CM}?labelSelector=tier%3Dpaged&limit=2`);
+    expect(page.body.items.map((o: any) => o.metadata.name)).toEqual(['dc-p1', 'dc-p2']);
+    expect(page.body.metadata.continue).toBeTruthy();
+    const rest = (await api.call('GET', `${CM}?labelSelector=tier%3Dpaged`)).body.items.map(
+      (o: any) => o.metadata.name,
+    );
+    expect(rest).toEqual(['dc-p3']);
   });
 
   it('deletes an empty namespace at once (its default ServiceAccount with it); a namespace with content goes Terminating and refuses new objects', async () => {
@@ -538,6 +548,7 @@ describe('discovery and content negotiation', () => {
       'scheduling.k8s.io',
       'networking.k8s.io',
       'discovery.k8s.io',
+      'policy',
     ]);
     const apps = (await api.call('GET', '/apis/apps/v1')).body;
     expect(apps.resources.find((r: any) => r.name === 'deployments')).toMatchObject({

@@ -31,6 +31,14 @@ describe('PodDisruptionBudget through the HTTP API and kubectl', () => {
         message: 'Invalid value: "150%": must not be greater than 100%',
       }),
     );
+    const noValues = await api.call('POST', PDB, {
+      metadata: { name: 'nv' },
+      spec: { selector: { matchExpressions: [{ key: 'app', operator: 'In', values: [] }] } },
+    });
+    expect(noValues.status).toBe(422);
+    expect(noValues.body.details.causes).toContainEqual(
+      expect.objectContaining({ field: 'spec.selector.matchExpressions[0].values' }),
+    );
     const created = await api.call('POST', PDB, {
       metadata: { name: 'ok' },
       spec: { minAvailable: '50%', selector: { matchLabels: { app: 'x' } } },

@@ -70,6 +70,29 @@ describe('ServiceAccounts', () => {
     expect(own.body.spec.imagePullSecrets).toEqual([{ name: 'mine' }]);
   });
 
+  it('takes the same pod manifest again as no change (what admission added stays), and never 5xx on odd names', async () => {
+    const manifest =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: again\n  namespace: team\nspec:\n  serviceAccountName: builder\n  containers:\n  - name: c\n    image: busybox:1.36';
+    const first = await api.call('POST', '/kumo/v1/apply', manifest, 'application/yaml');
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const second = await api.call('POST', '/kumo/v1/apply', manifest, 'application/yaml');
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.body.results[0].action).toBe('unchanged');
+    // PUT of the body as first sent (no serviceAccount mirror, no inherited imagePullSecrets) is no change either.
+    const stored = (await api.call('GET', `${ns('team')}/pods/again`)).body;
+    const put = await api.call('PUT', `${ns('team')}/pods/again`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'again', resourceVersion: stored.metadata.resourceVersion },
+      spec: { serviceAccountName: 'builder', containers: [{ name: 'c', image: 'busybox:1.36' }] },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
+    // A name no account can have is not found (403), not a store error.
+    const odd = await api.call('POST', `${ns('team')}/pods`, pod('odd', { serviceAccountName: 'x'.repeat(2000) }));
+    expect(odd.status).toBe(403);
+  });
+
   it('makes the default account again when it was deleted', async () => {
     expect((await api.call('DELETE', `${ns('team')}/serviceaccounts/default`)).status).toBe(200);
     expect((await api.call('GET', `${ns('team')}/serviceaccounts/default`)).status).toBe(404);

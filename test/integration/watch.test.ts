@@ -102,6 +102,15 @@ describe('watch', () => {
     expect(initial.events.every((e) => e.type === 'ADDED')).toBe(true);
   });
 
+  it('holds a watch from 0 that finds nothing, instead of sending the client straight back', async () => {
+    const { events, ms } = await watch('resourceVersion=0&labelSelector=none%3Dhere&timeoutSeconds=1');
+    expect(events).toEqual([]);
+    expect(ms).toBeGreaterThan(800);
+    // A single-object watch from 0 of something that does not exist reports nothing (no DELETED).
+    const single = await watch('resourceVersion=0&fieldSelector=metadata.name%3Dnot-there');
+    expect(single.events).toEqual([]);
+  });
+
   it('answers a steady single-object watch within about 300 ms, and reports its deletion', async () => {
     await settle();
     const list = (await api.call('GET', `${CM}?fieldSelector=metadata.name%3Dw1`)).body;

@@ -35,6 +35,18 @@ export class ClusterDns {
   constructor(private readonly o: ClusterDnsOptions) {}
 
   async start(): Promise<void> {
+    // Port 0 (tests) picks the UDP port, whose number TCP may find taken: pick again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.listen();
+      } catch (e) {
+        if (this.o.port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+        await this.close();
+      }
+    }
+  }
+
+  private async listen(): Promise<void> {
     const udp = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     udp.on('message', (msg, rinfo) => {
       // A socket closed while a forward was out (a reconfiguration) drops that answer, nothing more.

@@ -22,8 +22,9 @@ export function withPodEtc(resolvConf: string, hosts: string, argv: string[]): s
   return [
     unshareBin(),
     '--mount',
+    // slave: the host's later mounts still reach the pod; the pod's own never leave it.
     '--propagation',
-    'private',
+    'slave',
     '--',
     '/bin/sh',
     '-c',
@@ -40,8 +41,9 @@ export function withPodEtc(resolvConf: string, hosts: string, argv: string[]): s
 /** Whether this process may mount in a namespace of its own: root, with unshare and mount at hand. */
 export function canMountPodEtc(): boolean {
   if (process.getuid?.() !== 0) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'kumo-etc-'));
+  let dir: string | undefined;
   try {
+    dir = mkdtempSync(join(tmpdir(), 'kumo-etc-'));
     const file = join(dir, 'probe');
     writeFileSync(file, '# probe\n');
     const [cmd, ...args] = withPodEtc(file, file, ['/bin/sh', '-c', 'grep -q "# probe" /etc/resolv.conf']);
@@ -49,7 +51,7 @@ export function canMountPodEtc(): boolean {
   } catch {
     return false;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

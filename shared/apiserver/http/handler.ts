@@ -294,9 +294,14 @@ async function collection(
   }
   if (m === 'DELETE' && type.kind !== 'Namespace' && (namespace !== undefined || !type.namespaced)) {
     rejectDryRun(req);
-    const labelSelector = req.query.get('labelSelector') ?? undefined;
-    const fieldSelector = req.query.get('fieldSelector') ?? undefined;
-    return ok(await service.deleteCollection(type, namespace, { labelSelector, fieldSelector }, deleteOptions(req)));
+    const limit = req.query.get('limit');
+    const listOpts = {
+      labelSelector: req.query.get('labelSelector') ?? undefined,
+      fieldSelector: req.query.get('fieldSelector') ?? undefined,
+      limit: limit === null ? undefined : Number(limit),
+      continue: req.query.get('continue') || undefined,
+    };
+    return ok(await service.deleteCollection(type, namespace, listOpts, deleteOptions(req)));
   }
   if (m === 'POST') {
     if (type.namespaced && namespace === undefined)

@@ -1,4 +1,4 @@
-import { findCondition, isPodReady, type Condition } from '../../model/conditions.js';
+import { conditionsOf, findCondition, isPodReady, type Condition } from '../../model/conditions.js';
 import { isPlainObject } from '../../model/json.js';
 import { budgetSelects } from '../../model/disruption-budget.js';
 import type { KubeObject } from '../../model/types.js';
@@ -91,7 +91,8 @@ export function planDisruption(pdb: KubeObject, pods: KubeObject[], scaleOf: Sca
     : allowed > 0
       ? { type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', message: '' }
       : { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '' };
-  // apimeta.SetStatusCondition: the transition time moves only when the status does.
+  // apimeta.SetStatusCondition: other conditions stay; the transition time moves only when the status does.
+  const otherConditions = conditionsOf(pdb).filter((c) => c.type !== 'DisruptionAllowed');
   const before = findCondition(pdb, 'DisruptionAllowed');
   const lastTransitionTime =
     before && before.status === condition.status && before.lastTransitionTime
@@ -103,7 +104,10 @@ export function planDisruption(pdb: KubeObject, pods: KubeObject[], scaleOf: Sca
       status: {
         ...pdb.status,
         disruptionsAllowed: 0,
-        conditions: [{ ...condition, observedGeneration: pdb.status?.observedGeneration ?? 0, lastTransitionTime }],
+        conditions: [
+          ...otherConditions,
+          { ...condition, observedGeneration: pdb.status?.observedGeneration ?? 0, lastTransitionTime },
+        ],
       },
       unmanaged,
       error,
@@ -115,7 +119,7 @@ export function planDisruption(pdb: KubeObject, pods: KubeObject[], scaleOf: Sca
     currentHealthy: healthy,
     desiredHealthy: desired,
     expectedPods: expected,
-    conditions: [{ ...condition, observedGeneration: generation, lastTransitionTime }],
+    conditions: [...otherConditions, { ...condition, observedGeneration: generation, lastTransitionTime }],
   };
   return { status, unmanaged, ...(recheckAfterMs ? { recheckAfterMs } : {}) };
 }

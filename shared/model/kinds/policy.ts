@@ -37,10 +37,21 @@ function pdbCauses(o: KubeObject): StatusCause[] {
   out.push(...intOrPercentCauses(s.maxUnavailable, 'spec.maxUnavailable'));
   const sel = isPlainObject(s.selector) ? s.selector : {};
   const exprs = Array.isArray(sel.matchExpressions) ? sel.matchExpressions : [];
+  // ValidateLabelSelectorRequirement.
   exprs.forEach((e: unknown, i) => {
+    const at = `spec.selector.matchExpressions[${i}]`;
     const op = isPlainObject(e) ? e.operator : undefined;
+    const values = isPlainObject(e) && Array.isArray(e.values) ? e.values : [];
     if (!SELECTOR_OPERATORS.includes(op as (typeof SELECTOR_OPERATORS)[number]))
-      out.push(cause.notSupported(`spec.selector.matchExpressions[${i}].operator`, op, SELECTOR_OPERATORS));
+      out.push(cause.notSupported(`${at}.operator`, op, SELECTOR_OPERATORS));
+    else if ((op === 'In' || op === 'NotIn') && values.length === 0)
+      out.push({
+        reason: 'FieldValueRequired',
+        message: "Required value: must be specified when `operator` is 'In' or 'NotIn'",
+        field: `${at}.values`,
+      });
+    else if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0)
+      out.push(cause.forbidden(`${at}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
   });
   const policy = s.unhealthyPodEvictionPolicy;
   if (policy !== undefined && !UNHEALTHY_POD_EVICTION_POLICIES.includes(policy as 'AlwaysAllow'))
