@@ -42,6 +42,7 @@ import { inParallel } from '../util/in-parallel.js';
 import { dns1123Subdomain } from '../model/names.js';
 import { finiteWatch } from './watch.js';
 import { evictPod } from './eviction.js';
+import { DryRunStore } from './dry-run-store.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { DEFAULT_SERVICE_NETWORK, type ServiceNetwork } from '../model/service-network.js';
 import {
@@ -123,6 +124,11 @@ export class ObjectService implements ObjectApi {
 
   constructor(private readonly deps: ServiceDeps) {
     this.allocator = new ServiceAllocator({ ...deps, network: deps.network ?? DEFAULT_SERVICE_NETWORK });
+  }
+
+  /** The same verbs as a dry run (`dryRun=All`): every check and default, nothing written (dry-run-store.ts). */
+  dryRun(): ObjectService {
+    return new ObjectService({ ...this.deps, store: new DryRunStore(this.deps.store) });
   }
 
   async get(type: ResourceType, namespace: string, name: string): Promise<StoredObject> {

@@ -41,6 +41,8 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** `["All"]`: a dry run (the API answers through a store that writes nothing). */
+  dryRun?: unknown;
 }
 
 export type DeleteResult = { deleted: true; status: Status } | { deleted: false; object: StoredObject };

@@ -118,7 +118,7 @@ const USERS_READ_A = only('admin', 'editorA', 'viewerA');
 const USERS_WRITE_A = only('admin', 'editorA');
 const EVERYONE_KNOWN = only('admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB');
 
-/** [what, method, path, body, who is allowed]. Destructive rows use ?dryRun=All: refused with 400 after authorization, so nothing changes. */
+/** [what, method, path, body, who is allowed]. Destructive rows use ?dryRun=All (authorized as the write itself, nothing written), so nothing changes. */
 const ROUTES: [string, string, string, unknown, Expect][] = [
   ['version', 'GET', '/version', undefined, EVERYONE_KNOWN],
   ['discovery /api', 'GET', '/api', undefined, EVERYONE_KNOWN],

@@ -227,6 +227,28 @@ function rejectDryRun(req: ApiRequest) {
     throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
 }
 
+type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
+
+/**
+ * The service a write goes through: the real one, or, with `dryRun=All` (the query's, or a
+ * DeleteOptions' `dryRun`), a dry run's that checks, defaults and answers but writes nothing. Any
+ * other value is refused as the kube-apiserver's Validate<Kind>Options refuses it.
+ */
+function writer(req: ApiRequest, service: ObjectService, kind: OptionsKind, bodyDryRun?: unknown): ObjectService {
+  const values = [...req.query.getAll('dryRun'), ...(Array.isArray(bodyDryRun) ? bodyDryRun : [])];
+  if (!values.length) return service;
+  const bad = values.find((v) => v !== 'All');
+  if (bad !== undefined) {
+    const detail = `Unsupported value: ${JSON.stringify(bad)}: supported values: "All"`;
+    throw new StatusError(422, 'Invalid', `${kind}.meta.k8s.io "" is invalid: dryRun: ${detail}`, {
+      group: 'meta.k8s.io',
+      kind,
+      causes: [{ reason: 'FieldValueNotSupported', message: detail, field: 'dryRun' }],
+    });
+  }
+  return service.dryRun();
+}
+
 async function collection(
   { req, m, type, service, clock, fields }: KindCall,
   namespace: string | undefined,
@@ -293,7 +315,7 @@ async function collection(
     return ok(list);
   }
   if (m === 'DELETE' && type.kind !== 'Namespace' && (namespace !== undefined || !type.namespaced)) {
-    rejectDryRun(req);
+    const opts = deleteOptions(req);
     const limit = req.query.get('limit');
     const listOpts = {
       labelSelector: req.query.get('labelSelector') ?? undefined,
@@ -301,13 +323,15 @@ async function collection(
       limit: limit === null ? undefined : Number(limit),
       continue: req.query.get('continue') || undefined,
     };
-    return ok(await service.deleteCollection(type, namespace, listOpts, deleteOptions(req)));
+    return ok(
+      await writer(req, service, 'DeleteOptions', opts.dryRun).deleteCollection(type, namespace, listOpts, opts),
+    );
   }
   if (m === 'POST') {
     if (type.namespaced && namespace === undefined)
       throw methodNotAllowed(m, `${req.path}: create ${type.plural} under /namespaces/{namespace}/${type.plural}`);
-    rejectDryRun(req);
-    return ok(await service.create(type, namespace, fields.apply(type, requestBody(req))), 201);
+    const to = writer(req, service, 'CreateOptions');
+    return ok(await to.create(type, namespace, fields.apply(type, requestBody(req))), 201);
   }
   throw methodNotAllowed(m, req.path);
 }
@@ -319,11 +343,9 @@ function requestBody(req: ApiRequest): unknown {
   return decodeBody(req.headers['content-type'], req.body);
 }
 
-/** DeleteOptions from a delete's body (or an eviction's), refusing a dry run as the query does. */
+/** DeleteOptions from a delete's body (or an eviction's); its `dryRun` is read by writer(). */
 function checkedDeleteOptions(body: unknown, what: string): DeleteOptions {
   if (!isPlainObject(body)) throw new BadRequestError(`the body of ${what} must be a DeleteOptions object`);
-  if (Array.isArray(body.dryRun) && body.dryRun.length)
-    throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
   return body as DeleteOptions;
 }
 
@@ -339,8 +361,9 @@ function deleteOptions(req: ApiRequest): DeleteOptions {
   };
 }
 
-async function update({ req, m, type, ns, name, service, fields }: ObjectCall, mode: UpdateMode) {
-  rejectDryRun(req);
+async function update(call: ObjectCall, mode: UpdateMode) {
+  const { req, m, type, ns, name, fields } = call;
+  const service = writer(req, call.service, m === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
   if (m === 'PUT')
     return ok(
       await service.replace(
@@ -394,8 +417,8 @@ async function object(call: ObjectCall): Promise<Reply> {
     case 'PATCH':
       return update(call, 'main');
     case 'DELETE': {
-      rejectDryRun(req);
-      const result = await service.delete(type, ns, name, deleteOptions(req));
+      const opts = deleteOptions(req);
+      const result = await writer(req, service, 'DeleteOptions', opts.dryRun).delete(type, ns, name, opts);
       return ok(result.deleted ? result.status : result.object);
     }
     default:
@@ -426,7 +449,7 @@ async function subresource(call: ObjectCall, sub: string): Promise<Reply> {
   // scale
   if (m === 'GET') return ok(scaleOf(await service.get(type, ns, name)));
   if (m !== 'PUT' && m !== 'PATCH') throw methodNotAllowed(m, req.path);
-  rejectDryRun(req);
+  const to = writer(req, service, m === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
   const body = decodeBody(m === 'PUT' ? req.headers['content-type'] : 'application/json', req.body);
   const current = await service.get(type, ns, name);
   const scale = m === 'PUT' ? body : applyPatch(patchTypeOf(req.headers['content-type'] ?? ''), scaleOf(current), body);
@@ -437,7 +460,7 @@ async function subresource(call: ObjectCall, sub: string): Promise<Reply> {
   const sent = m === 'PUT' ? scale : body;
   const rv = isPlainObject(sent) && isPlainObject(sent.metadata) ? sent.metadata.resourceVersion : undefined;
   const patch = { spec: { replicas }, ...(typeof rv === 'string' ? { metadata: { resourceVersion: rv } } : {}) };
-  return ok(scaleOf(await service.patch(type, ns, name, 'merge', patch)));
+  return ok(scaleOf(await to.patch(type, ns, name, 'merge', patch)));
 }
 
 /**
@@ -447,17 +470,13 @@ async function subresource(call: ObjectCall, sub: string): Promise<Reply> {
  */
 async function evict({ req, m, ns, name, service }: ObjectCall): Promise<Reply> {
   if (m !== 'POST') throw methodNotAllowed(m, req.path);
-  rejectDryRun(req);
   const body = requestBody(req);
   if (!isPlainObject(body)) throw new BadRequestError('the body of an eviction must be an Eviction object (policy/v1)');
   const named = isPlainObject(body.metadata) ? body.metadata.name : undefined;
   if (named !== undefined && named !== name)
     throw new BadRequestError('name in URL does not match name in Eviction object');
-  const refused = await service.evict(
-    ns,
-    name,
-    checkedDeleteOptions(body.deleteOptions ?? {}, "an eviction's deleteOptions"),
-  );
+  const opts = checkedDeleteOptions(body.deleteOptions ?? {}, "an eviction's deleteOptions");
+  const refused = await writer(req, service, 'CreateOptions', opts.dryRun).evict(ns, name, opts);
   if (refused) return ok(refused, refused.code);
   return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
 }

@@ -1,0 +1,99 @@
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  TransactionError,
+  type ObjectRef,
+  type StatusError,
+} from '../model/errors.js';
+import { typeByKindName } from '../model/kinds.js';
+import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
+import type { ListPage, ListQuery, ObjectStore, TransactWrite } from '../store/store.js';
+
+const refOf = (key: ObjectKey): ObjectRef => {
+  const t = typeByKindName(key.kind);
+  return { resource: t?.plural ?? key.kind.toLowerCase(), group: t?.group ?? '', name: key.name };
+};
+const keyOf = (o: KubeObject): ObjectKey => ({
+  kind: o.kind,
+  namespace: o.metadata.namespace ?? '',
+  name: o.metadata.name ?? '',
+});
+
+/**
+ * The store as a dry run (`dryRun=All`) sees it, as the kube-apiserver's DryRunnableStorage: reads are
+ * the real store's; each write is checked as the real one checks it (the name free, the version the
+ * one read, the object there) and answered with what would have been stored, and nothing is written.
+ * A created object has no resourceVersion (none was assigned); an updated one keeps the version read.
+ */
+export class DryRunStore implements ObjectStore {
+  constructor(private readonly real: ObjectStore) {}
+
+  get(key: ObjectKey): Promise<StoredObject | undefined> {
+    return this.real.get(key);
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    return this.real.list(query);
+  }
+
+  getMany(keys: ObjectKey[]): Promise<StoredObject[]> {
+    return this.real.getMany(keys);
+  }
+
+  listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]> {
+    return this.real.listOwnedBy(ownerUid, kind);
+  }
+
+  currentResourceVersion(): string {
+    return this.real.currentResourceVersion();
+  }
+
+  async create(object: KubeObject): Promise<StoredObject> {
+    const failure = await this.check({ op: 'create', object });
+    if (failure) throw failure;
+    return this.asStored(object, undefined);
+  }
+
+  async update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject> {
+    const failure = await this.check({ op: 'update', object, expectedResourceVersion });
+    if (failure) throw failure;
+    return this.asStored(object, expectedResourceVersion);
+  }
+
+  async delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void> {
+    const current = await this.real.get(key);
+    if (!current) throw new NotFoundError(refOf(key));
+    if (expectedResourceVersion !== undefined && current.metadata.resourceVersion !== expectedResourceVersion)
+      throw new ConflictError(refOf(key));
+  }
+
+  async transact(writes: TransactWrite[]): Promise<StoredObject[]> {
+    const failures = await Promise.all(writes.map((w) => this.check(w)));
+    if (failures.some(Boolean)) throw new TransactionError(failures);
+    return writes.flatMap((w) =>
+      w.op === 'delete' ? [] : [this.asStored(w.object, w.op === 'update' ? w.expectedResourceVersion : undefined)],
+    );
+  }
+
+  /** Events a dry run would record are not written either. */
+  async createMany(): Promise<void> {}
+
+  /** What the real write's condition would refuse, if anything. */
+  private async check(w: TransactWrite): Promise<StatusError | undefined> {
+    const key = w.op === 'delete' ? w.key : keyOf(w.object);
+    const current = await this.real.get(key);
+    if (w.op === 'create') return current ? new AlreadyExistsError(refOf(key)) : undefined;
+    if (w.op === 'delete' && w.expectedResourceVersion === undefined) return undefined;
+    if (!current) return new NotFoundError(refOf(key));
+    return current.metadata.resourceVersion === w.expectedResourceVersion ? undefined : new ConflictError(refOf(key));
+  }
+
+  private asStored(object: KubeObject, resourceVersion: string | undefined): StoredObject {
+    const { resourceVersion: _none, ...metadata } = object.metadata;
+    return {
+      ...object,
+      metadata: { ...metadata, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+    } as StoredObject;
+  }
+}
