@@ -98,6 +98,10 @@ describe('dryRun=All', () => {
       details: { group: 'meta.k8s.io', kind: 'CreateOptions' },
     });
     expect((await api.call('GET', `${CM}/never`)).status).toBe(404);
+    // A body's dryRun that is not a list is refused, never read as a real delete.
+    await api.call('POST', CM, makeConfigMap('kept-cm'));
+    expect((await api.call('DELETE', `${CM}/kept-cm`, { dryRun: 'All' })).status).toBe(400);
+    expect((await api.call('GET', `${CM}/kept-cm`)).status).toBe(200);
   });
 
   it.skipIf(!kubectlPath)(

@@ -235,6 +235,9 @@ type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteO
  * other value is refused as the kube-apiserver's Validate<Kind>Options refuses it.
  */
 function writer(req: ApiRequest, service: ObjectService, kind: OptionsKind, bodyDryRun?: unknown): ObjectService {
+  // A body's dryRun that is not a list must not read as "no dry run" (and delete for real).
+  if (bodyDryRun !== undefined && bodyDryRun !== null && !Array.isArray(bodyDryRun))
+    throw new BadRequestError('dryRun in the body must be a list of strings, e.g. ["All"]');
   const values = [...req.query.getAll('dryRun'), ...(Array.isArray(bodyDryRun) ? bodyDryRun : [])];
   if (!values.length) return service;
   const bad = values.find((v) => v !== 'All');
