@@ -1,9 +1,8 @@
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { ResourceType } from '../model/kinds.js';
-import { fromStructured, matchesLabels } from '../model/selectors.js';
+import { fromStructured, matchesLabels, workloadSelector } from '../model/selectors.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
 import type { ControllerDeps } from './types.js';
-import { workloadSpec } from '../model/typed.js';
 
 /**
  * Adoption, as Kubernetes' ControllerRefManager does it: a workload takes over the objects its
@@ -18,8 +17,7 @@ export function adoptable<T extends KubeObject>(
   candidates: T[],
   isCandidate: (o: T) => boolean = () => true,
 ): T[] {
-  const selector = workloadSpec(owner).selector;
-  const requirements = fromStructured(selector);
+  const requirements = fromStructured(workloadSelector(owner));
   if (requirements.length === 0) return []; // an empty selector would take everything
   return candidates.filter(
     (o) =>

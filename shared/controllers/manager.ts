@@ -20,6 +20,7 @@ import { listAll } from '../store/list-all.js';
  */
 export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
+  private readonly replicationControllers: ReplicaSetController;
   private readonly deployments: DeploymentController;
   private readonly gc: GarbageCollector;
   private readonly jobs: JobController;
@@ -41,6 +42,7 @@ export class ControllerManager {
   ) {
     if (deps.nodeLifecycle) this.nodeLifecycle = new NodeLifecycleController({ ...deps, ...deps.nodeLifecycle });
     this.replicaSets = new ReplicaSetController(deps);
+    this.replicationControllers = new ReplicaSetController(deps, 'ReplicationController');
     this.deployments = new DeploymentController(deps);
     this.gc = new GarbageCollector(deps);
     this.jobs = new JobController(deps);
@@ -53,6 +55,7 @@ export class ControllerManager {
   /** Object keys, by kind, to the controller that owns that kind. Kinds without a controller are acknowledged and dropped. */
   private readonly byKind: Record<string, Reconciler<ObjectWorkKey>> = {
     ReplicaSet: { reconcile: (k) => this.replicaSets.reconcile(k) },
+    ReplicationController: { reconcile: (k) => this.replicationControllers.reconcile(k) },
     Deployment: { reconcile: (k) => this.deployments.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },

@@ -170,6 +170,17 @@ export const DEFAULTERS = {
     setIfAbsent(spec, 'replicas', 1);
     defaultTemplate(spec);
   },
+  // SetDefaults_ReplicationController: the selector and the object's labels come from the template's.
+  ReplicationController: (o) => {
+    const spec = obj(o.spec);
+    const labels = obj(obj(obj(spec.template).metadata).labels);
+    if (Object.keys(labels).length) {
+      if (!Object.keys(obj(spec.selector)).length) spec.selector = { ...labels };
+      if (!Object.keys(obj(o.metadata.labels)).length) o.metadata.labels = { ...labels } as Record<string, string>;
+    }
+    setIfAbsent(spec, 'replicas', 1);
+    defaultTemplate(spec);
+  },
   Job: (o) => {
     const spec = obj(o.spec);
     if (spec.completions === undefined && spec.parallelism === undefined) {

@@ -1,5 +1,5 @@
 import type { KubeObject } from './types.js';
-import { formatLabelSelector, fromStructured, type StructuredSelector } from './selectors.js';
+import { formatLabelSelector, fromStructured, workloadSelector } from './selectors.js';
 import { nodeReadyStatus } from './conditions.js';
 
 /**
@@ -130,7 +130,7 @@ const templateColumns: Column[] = [
     type: 'string',
     priority: 1,
     description: 'Label selector.',
-    cell: (o) => or(formatLabelSelector(fromStructured(spec(o).selector as StructuredSelector))),
+    cell: (o) => or(formatLabelSelector(fromStructured(workloadSelector(o)))),
   },
 ];
 
@@ -163,6 +163,15 @@ export const COLUMNS = {
       description: 'Available replicas.',
       cell: (o) => status(o).availableReplicas ?? 0,
     },
+    ageColumn,
+    ...templateColumns,
+  ],
+  // printReplicationController prints the same columns as printReplicaSet.
+  ReplicationController: [
+    nameColumn,
+    { name: 'Desired', type: 'integer', description: 'Desired replicas.', cell: (o) => spec(o).replicas ?? 0 },
+    { name: 'Current', type: 'integer', description: 'Current replicas.', cell: (o) => status(o).replicas ?? 0 },
+    { name: 'Ready', type: 'integer', description: 'Ready replicas.', cell: (o) => status(o).readyReplicas ?? 0 },
     ageColumn,
     ...templateColumns,
   ],

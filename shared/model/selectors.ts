@@ -132,6 +132,18 @@ const OPERATORS: Record<string, Requirement['op'] | undefined> = {
   DoesNotExist: '!',
 };
 
+/**
+ * A workload's selector in the structured form: a ReplicationController's is a plain label map
+ * (core/v1), every other workload's a LabelSelector.
+ */
+export function workloadSelector(o: { kind?: string; spec?: unknown }): StructuredSelector | undefined {
+  const sel = o.spec && typeof o.spec === 'object' && 'selector' in o.spec ? o.spec.selector : undefined;
+  if (!sel || typeof sel !== 'object' || Array.isArray(sel)) return undefined;
+  return o.kind === 'ReplicationController'
+    ? { matchLabels: sel as Record<string, string> }
+    : (sel as StructuredSelector);
+}
+
 export function fromStructured(s: StructuredSelector | undefined): LabelSelector {
   const reqs: Requirement[] = Object.entries(s?.matchLabels ?? {}).map(([key, v]) => ({
     key,

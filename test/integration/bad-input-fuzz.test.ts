@@ -148,6 +148,16 @@ const VALID: Record<string, KubeObject> = {
     metadata: { name: 'ok' },
     spec: { controller: 'example.com/ingress' },
   },
+  ReplicationController: {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'ok' },
+    spec: {
+      replicas: 1,
+      selector: { app: 'web' },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+    },
+  },
   PodDisruptionBudget: {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',

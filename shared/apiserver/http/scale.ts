@@ -1,11 +1,11 @@
 import { BadRequestError } from '../../model/errors.js';
 import { isPlainObject } from '../../model/json.js';
-import { formatLabelSelector, fromStructured, type StructuredSelector } from '../../model/selectors.js';
+import { formatLabelSelector, fromStructured, workloadSelector } from '../../model/selectors.js';
 import type { StoredObject } from '../../model/types.js';
 
-/** The autoscaling/v1 Scale view of a Deployment or ReplicaSet (what `kubectl scale` reads and patches). */
+/** The autoscaling/v1 Scale view of a Deployment, ReplicaSet or ReplicationController (what `kubectl scale` reads and patches). */
 export function scaleOf(o: StoredObject) {
-  const selector = formatLabelSelector(fromStructured(o.spec?.selector as StructuredSelector | undefined));
+  const selector = formatLabelSelector(fromStructured(workloadSelector(o)));
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',

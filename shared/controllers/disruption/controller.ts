@@ -59,8 +59,9 @@ export class DisruptionController {
   }
 
   /**
-   * The expected scale a pod's controller gives (getExpectedScale's finders): a ReplicaSet's replicas,
-   * or its Deployment's when one controls it. Other controllers have no scale kumo knows: undefined.
+   * The expected scale a pod's controller gives (getExpectedScale's finders): a ReplicationController's
+   * or ReplicaSet's replicas, or its Deployment's when one controls the ReplicaSet. Other controllers
+   * have no scale kumo knows: undefined.
    */
   private async scaleOf(
     pod: KubeObject,
@@ -75,6 +76,12 @@ export class DisruptionController {
     };
     const ref = controllerRefOf(pod);
     if (!ref) return 'unmanaged';
+    if (ref.kind === 'ReplicationController') {
+      const rc = await get('ReplicationController', ref.name);
+      return rc && rc.metadata.uid === ref.uid
+        ? { controller: `ReplicationController/${ref.uid}`, replicas: replicasOf(rc) }
+        : undefined;
+    }
     if (ref.kind !== 'ReplicaSet') return undefined;
     const rs = await get('ReplicaSet', ref.name);
     if (!rs || rs.metadata.uid !== ref.uid) return undefined;

@@ -15,15 +15,19 @@ import { retrying } from '../../util/retry.js';
 const POD = kindNamed('Pod');
 
 /**
- * Reads a ReplicaSet and the pods it owns, applies planReplicaSet, writes the status it computed.
+ * Reads a ReplicaSet (or a ReplicationController: the same controller with a label-map selector, as
+ * Kubernetes runs both from one) and the pods it owns, applies planReplicaSet, writes the status it computed.
  * A reconcile that creates or deletes pods claims the ReplicaSet first (see claim.ts), so duplicate
  * keys handled at once do the work once instead of racing each other over the same pod names.
  */
 export class ReplicaSetController {
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(
+    private readonly deps: ControllerDeps,
+    private readonly kind: 'ReplicaSet' | 'ReplicationController' = 'ReplicaSet',
+  ) {}
 
   async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
-    const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
+    const rs = await this.deps.store.get({ kind: this.kind, namespace, name });
     if (!rs) return {}; // gone: its pods are the garbage collector's
     if (refusesSpec(this.deps, rs)) return {};
     const holder = randomUUID();
@@ -69,7 +73,7 @@ export class ReplicaSetController {
   private async release(namespace: string, name: string, holder: string): Promise<void> {
     await retrying(
       async () => {
-        const rs = await this.deps.store.get({ kind: 'ReplicaSet', namespace, name });
+        const rs = await this.deps.store.get({ kind: this.kind, namespace, name });
         if (rs && claimOf(rs)?.holder === holder)
           await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
       },

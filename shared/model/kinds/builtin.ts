@@ -12,7 +12,13 @@ import {
   secretSchema,
   serviceSchema,
 } from '../schemas/other-schemas.js';
-import { deploymentSchema, jobSchema, podSchema, replicaSetSchema } from '../schemas/workload-schemas.js';
+import {
+  deploymentSchema,
+  jobSchema,
+  podSchema,
+  replicaSetSchema,
+  replicationControllerSchema,
+} from '../schemas/workload-schemas.js';
 import { declareKind, type KindDeclaration, type Subresource } from './declaration.js';
 import { foldStringData, jobSelector } from './admission-hooks.js';
 
@@ -142,6 +148,20 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     defaults: DEFAULTERS.ReplicaSet,
     initialStatus: empty,
     columns: COLUMNS.ReplicaSet,
+  }),
+  // The ReplicaSet controller runs it (a label-map selector; no Deployment owns one).
+  declareKind('ReplicationController', '', 'v1', 'replicationcontrollers', {
+    reconciled: true,
+    openApi: 'V1ReplicationController',
+    shortNames: ['rc'],
+    all: true,
+    status: true,
+    extra: [scaleSub],
+    schema: replicationControllerSchema,
+    validate: templateSupportProblems,
+    defaults: DEFAULTERS.ReplicationController,
+    initialStatus: empty,
+    columns: COLUMNS.ReplicationController,
   }),
   declareKind('Job', 'batch', 'v1', 'jobs', {
     admit: jobSelector,

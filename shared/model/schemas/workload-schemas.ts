@@ -185,6 +185,8 @@ function selectorMatchesTemplate(spec: { selector?: StructuredSelector; template
       code: 'custom',
       message: '`selector` does not match template `labels`',
       path: ['template', 'metadata', 'labels'],
+      // field.Invalid names the template's labels as the value, not the whole spec.
+      input: spec.template?.metadata?.labels ?? {},
     });
 }
 
@@ -232,6 +234,49 @@ export const replicaSetSchema = loose({
     template: podTemplate,
   })
     .superRefine(selectorMatchesTemplate)
+    .superRefine(restartPolicyIn(['Always'])),
+});
+
+/** ValidateReplicationControllerSpec: a label-map selector that is required and selects the template. */
+export const replicationControllerSchema = loose({
+  spec: loose({
+    replicas: nonNegativeInt.optional(),
+    minReadySeconds: nonNegativeInt.optional(),
+    selector: labels.optional(),
+    template: podTemplate,
+  })
+    .superRefine((spec, ctx) => {
+      const sel = spec.selector ?? {};
+      if (!Object.keys(sel).length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'Required value',
+          path: ['selector'],
+          params: { reason: 'FieldValueRequired' },
+        });
+        return;
+      }
+      if (!matchesLabels(fromStructured({ matchLabels: sel }), spec.template?.metadata?.labels))
+        ctx.addIssue({
+          code: 'custom',
+          message: '`selector` does not match template `labels`',
+          path: ['template', 'metadata', 'labels'],
+          input: spec.template?.metadata?.labels ?? {},
+        });
+      const podSpec: unknown = spec.template?.spec;
+      if (
+        podSpec &&
+        typeof podSpec === 'object' &&
+        'activeDeadlineSeconds' in podSpec &&
+        podSpec.activeDeadlineSeconds != null
+      )
+        ctx.addIssue({
+          code: 'custom',
+          message: 'activeDeadlineSeconds in ReplicationController is not Supported',
+          path: ['template', 'spec', 'activeDeadlineSeconds'],
+          input: podSpec.activeDeadlineSeconds,
+        });
+    })
     .superRefine(restartPolicyIn(['Always'])),
 });
 
