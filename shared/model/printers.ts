@@ -134,6 +134,15 @@ const templateColumns: Column[] = [
   },
 ];
 
+const replicaColumns: Column[] = [
+  nameColumn,
+  { name: 'Desired', type: 'integer', description: 'Desired replicas.', cell: (o) => spec(o).replicas ?? 0 },
+  { name: 'Current', type: 'integer', description: 'Current replicas.', cell: (o) => status(o).replicas ?? 0 },
+  { name: 'Ready', type: 'integer', description: 'Ready replicas.', cell: (o) => status(o).readyReplicas ?? 0 },
+  ageColumn,
+  ...templateColumns,
+];
+
 const nodeStatus = (o: KubeObject) => {
   const ready = nodeReadyStatus(o);
   const s = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
@@ -167,22 +176,8 @@ export const COLUMNS = {
     ...templateColumns,
   ],
   // printReplicationController prints the same columns as printReplicaSet.
-  ReplicationController: [
-    nameColumn,
-    { name: 'Desired', type: 'integer', description: 'Desired replicas.', cell: (o) => spec(o).replicas ?? 0 },
-    { name: 'Current', type: 'integer', description: 'Current replicas.', cell: (o) => status(o).replicas ?? 0 },
-    { name: 'Ready', type: 'integer', description: 'Ready replicas.', cell: (o) => status(o).readyReplicas ?? 0 },
-    ageColumn,
-    ...templateColumns,
-  ],
-  ReplicaSet: [
-    nameColumn,
-    { name: 'Desired', type: 'integer', description: 'Desired replicas.', cell: (o) => spec(o).replicas ?? 0 },
-    { name: 'Current', type: 'integer', description: 'Current replicas.', cell: (o) => status(o).replicas ?? 0 },
-    { name: 'Ready', type: 'integer', description: 'Ready replicas.', cell: (o) => status(o).readyReplicas ?? 0 },
-    ageColumn,
-    ...templateColumns,
-  ],
+  ReplicationController: replicaColumns,
+  ReplicaSet: replicaColumns,
   Job: [
     nameColumn,
     {
