@@ -9,6 +9,8 @@ import {
 import { typeByKindName } from '../model/kinds.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import type { ListPage, ListQuery, ObjectStore, TransactWrite } from '../store/store.js';
+import { DYNAMODB_ITEM_LIMIT } from '../store/item-size.js';
+import { RequestEntityTooLargeError } from '../model/errors.js';
 
 const refOf = (key: ObjectKey): ObjectRef => {
   const t = typeByKindName(key.kind);
@@ -82,6 +84,14 @@ export class DryRunStore implements ObjectStore {
   /** What the real write's condition would refuse, if anything. */
   private async check(w: TransactWrite): Promise<StatusError | undefined> {
     const key = w.op === 'delete' ? w.key : keyOf(w.object);
+    // The real store refuses an item over DynamoDB's limit (object-items.ts); its JSON is most of the item.
+    if (w.op !== 'delete') {
+      const size = Buffer.byteLength(JSON.stringify(w.object), 'utf8');
+      if (size > DYNAMODB_ITEM_LIMIT)
+        throw new RequestEntityTooLargeError(
+          `${key.kind} "${key.name}" is ${size} bytes when stored; the limit is ${DYNAMODB_ITEM_LIMIT} bytes`,
+        );
+    }
     const current = await this.real.get(key);
     if (w.op === 'create') return current ? new AlreadyExistsError(refOf(key)) : undefined;
     if (w.op === 'delete' && w.expectedResourceVersion === undefined) return undefined;

@@ -12,6 +12,7 @@ export function converged(o: KubeObject): boolean {
   if ((status.observedGeneration ?? 0) < (o.metadata.generation ?? 1) && o.kind !== 'Job') return false;
   switch (o.kind) {
     case 'ReplicaSet':
+    case 'ReplicationController':
       return status.replicas === (spec.replicas ?? 1) && status.availableReplicas === (spec.replicas ?? 1);
     case 'Deployment':
       return (
@@ -28,4 +29,4 @@ export function converged(o: KubeObject): boolean {
   }
 }
 
-export const SWEPT_KINDS = ['Deployment', 'ReplicaSet', 'Job'] as const;
+export const SWEPT_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job'] as const;

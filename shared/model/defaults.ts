@@ -1,3 +1,4 @@
+import { isPlainObject } from './json.js';
 import type { KubeObject } from './types.js';
 import { dns1123Label } from './names.js';
 
@@ -174,9 +175,11 @@ export const DEFAULTERS = {
   ReplicationController: (o) => {
     const spec = obj(o.spec);
     const labels = obj(obj(obj(spec.template).metadata).labels);
+    // Only where nothing was given: a value of the wrong type is validation's to refuse, not to replace.
+    const unset = (v: unknown) => v === undefined || (isPlainObject(v) && !Object.keys(v).length);
     if (Object.keys(labels).length) {
-      if (!Object.keys(obj(spec.selector)).length) spec.selector = { ...labels };
-      if (!Object.keys(obj(o.metadata.labels)).length) o.metadata.labels = { ...labels } as Record<string, string>;
+      if (unset(spec.selector)) spec.selector = { ...labels };
+      if (unset(o.metadata.labels)) o.metadata.labels = { ...labels } as Record<string, string>;
     }
     setIfAbsent(spec, 'replicas', 1);
     defaultTemplate(spec);

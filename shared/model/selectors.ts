@@ -225,6 +225,7 @@ export const SUPPORTED_FIELDS: Record<string, readonly string[]> = {
   Secret: [...COMMON_FIELDS, 'type'],
   Job: [...COMMON_FIELDS, 'status.successful'],
   ReplicaSet: [...COMMON_FIELDS, 'status.replicas'],
+  ReplicationController: [...COMMON_FIELDS, 'status.replicas'],
 };
 
 export const supportedFieldsOf = (kind: string) => SUPPORTED_FIELDS[kind] ?? COMMON_FIELDS;

@@ -87,6 +87,23 @@ describe('ReplicationController', () => {
     expect((await owned(created.metadata.uid)).map((p) => p.metadata.name)).toEqual(['stray']);
   });
 
+  it('lets go of pods its changed selector no longer selects, and makes pods with the new labels', async () => {
+    const created = await s.api.service.create(
+      T('ReplicationController'),
+      'default',
+      rc('moving', { replicas: 1, template: template({ app: 'moving', v: '1' }) }),
+    );
+    await until(async () => (await owned(created.metadata.uid)).length === 1, 30_000);
+    const [old] = await owned(created.metadata.uid);
+    await s.api.service.patch(T('ReplicationController'), 'default', 'moving', 'merge', {
+      spec: { selector: { app: 'moving', v: '2' }, template: { metadata: { labels: { app: 'moving', v: '2' } } } },
+    });
+    await until(async () => (await owned(created.metadata.uid)).some((p) => p.metadata.labels?.v === '2'), 30_000);
+    const released = await s.api.service.get(T('Pod'), 'default', old?.metadata.name ?? '');
+    expect(released.metadata.ownerReferences ?? []).toEqual([]);
+    expect((await owned(created.metadata.uid)).map((p) => p.metadata.labels?.v)).toEqual(['2']);
+  });
+
   it('refuses what Kubernetes refuses, naming the field', async () => {
     const causes = async (body: unknown) => {
       const e = await s.api.service.create(T('ReplicationController'), 'default', body).catch((x: unknown) => x);
@@ -103,7 +120,7 @@ describe('ReplicationController', () => {
     );
     expect(await causes(rc('nolabels', { template: template({}) }))).toContain('spec.selector: Required value');
     expect(await causes(rc('deadline', { template: template({ app: 'd' }, { activeDeadlineSeconds: 10 }) }))).toContain(
-      'spec.template.spec.activeDeadlineSeconds: Invalid value: 10: activeDeadlineSeconds in ReplicationController is not Supported',
+      'spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in ReplicationController is not Supported',
     );
   });
 });

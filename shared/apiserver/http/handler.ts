@@ -154,6 +154,8 @@ async function dispatch(
       return readOnly(() => apiResourceList(r.group, r.version));
     case 'bulkApply': {
       if (m !== 'POST') throw methodNotAllowed(m, req.path);
+      // kumo's own apply has no dry run: refused, never ignored (kubectl's --dry-run=server goes through the object paths).
+      rejectDryRun(req);
       const docs = decodeDocuments(req.headers['content-type'], req.body).map((d) => fields.applyToDocument(d));
       await deps.gate.authorizeDocuments(principal, docs, req.query.get('namespace') ?? undefined);
       const atomic = ['true', '1', ''].includes(req.query.get('atomic') ?? 'false');
@@ -223,7 +225,7 @@ interface ObjectCall extends KindCall {
 }
 
 function rejectDryRun(req: ApiRequest) {
-  if (req.query.get('dryRun'))
+  if (req.query.has('dryRun'))
     throw new BadRequestError('dryRun is not supported by kumo yet; the request was not applied');
 }
 

@@ -11,6 +11,7 @@ import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planReplicaSet } from './plan.js';
 import { retrying } from '../../util/retry.js';
+import { fromStructured, matchesLabels, workloadSelector } from '../../model/selectors.js';
 
 const POD = kindNamed('Pod');
 
@@ -37,9 +38,15 @@ export class ReplicaSetController {
     // A new ReplicaSet first takes over the running pods it selects that nobody controls.
     if (rs.status?.observedGeneration === undefined && !rs.metadata.deletionTimestamp)
       await adoptOrphans(this.deps, rs, POD, isActive);
-    const owned = await this.deps.store.listOwnedBy(rs.metadata.uid, 'Pod');
+    const all = await this.deps.store.listOwnedBy(rs.metadata.uid, 'Pod');
+    const owned = await this.releaseUnselected(rs, all);
     const now = this.deps.clock.now().getTime();
-    const plan = planReplicaSet(rs, owned, now);
+    const plan = planReplicaSet(
+      rs,
+      owned,
+      now,
+      all.map((p) => p.metadata.name),
+    );
     let current: StoredObject = rs;
     if (plan.create.length || plan.delete.length) {
       try {
@@ -67,6 +74,34 @@ export class ReplicaSetController {
       }
     }
     return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /**
+   * ClaimPods' release: an owned pod whose labels no longer match the selector (a relabelled pod, or a
+   * ReplicationController whose selector changed) is let go (its controller reference removed) and no
+   * longer counted, so the replacement is made. A pod being deleted stays counted until it goes.
+   */
+  private async releaseUnselected(rs: StoredObject, owned: StoredObject[]): Promise<StoredObject[]> {
+    const selector = fromStructured(workloadSelector(rs));
+    if (!selector.length) return owned; // an empty selector (refused at admission) would let everything go
+    const keep: StoredObject[] = [];
+    for (const pod of owned) {
+      if (pod.metadata.deletionTimestamp || matchesLabels(selector, pod.metadata.labels)) {
+        keep.push(pod);
+        continue;
+      }
+      const refs = (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
+      try {
+        await this.deps.store.update(
+          { ...pod, metadata: { ...pod.metadata, ownerReferences: refs.length ? refs : undefined } },
+          pod.metadata.resourceVersion,
+        );
+      } catch (e) {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        keep.push(pod); // changed meanwhile: the next reconcile looks again
+      }
+    }
+    return keep;
   }
 
   /** Removes this reconcile's claim from a ReplicaSet that changed under it. */

@@ -47,6 +47,8 @@ export function planReplicaSet(
   rs: KubeObject & { metadata: { name: string; uid: string } },
   owned: KubeObject[],
   now: number,
+  /** Names no new pod may take besides the owned ones' (pods just let go keep theirs). */
+  otherNames: readonly string[] = [],
 ): ReplicaSetPlan {
   const spec = replicaSetSpec(rs);
   const want = spec.replicas ?? 1;
@@ -55,7 +57,7 @@ export function planReplicaSet(
   const plan: ReplicaSetPlan = { create: [], delete: [], status: {} };
 
   if (active.length < want && !rs.metadata.deletionTimestamp) {
-    const taken = new Set(owned.map((p) => p.metadata.name));
+    const taken = new Set([...owned.map((p) => p.metadata.name), ...otherNames]);
     for (let slot = 0; plan.create.length < Math.min(want - active.length, BURST); slot++) {
       const name = slotName(rs.metadata.name, rs.metadata.uid, slot);
       if (taken.has(name)) continue;

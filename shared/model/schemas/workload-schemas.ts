@@ -247,16 +247,14 @@ export const replicationControllerSchema = loose({
   })
     .superRefine((spec, ctx) => {
       const sel = spec.selector ?? {};
-      if (!Object.keys(sel).length) {
+      if (!Object.keys(sel).length)
         ctx.addIssue({
           code: 'custom',
           message: 'Required value',
           path: ['selector'],
           params: { reason: 'FieldValueRequired' },
         });
-        return;
-      }
-      if (!matchesLabels(fromStructured({ matchLabels: sel }), spec.template?.metadata?.labels))
+      else if (!matchesLabels(fromStructured({ matchLabels: sel }), spec.template?.metadata?.labels))
         ctx.addIssue({
           code: 'custom',
           message: '`selector` does not match template `labels`',
@@ -274,7 +272,7 @@ export const replicationControllerSchema = loose({
           code: 'custom',
           message: 'activeDeadlineSeconds in ReplicationController is not Supported',
           path: ['template', 'spec', 'activeDeadlineSeconds'],
-          input: podSpec.activeDeadlineSeconds,
+          params: { reason: 'FieldValueForbidden' },
         });
     })
     .superRefine(restartPolicyIn(['Always'])),
