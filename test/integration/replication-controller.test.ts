@@ -102,6 +102,12 @@ describe('ReplicationController', () => {
     const released = await s.api.service.get(T('Pod'), 'default', old?.metadata.name ?? '');
     expect(released.metadata.ownerReferences ?? []).toEqual([]);
     expect((await owned(created.metadata.uid)).map((p) => p.metadata.labels?.v)).toEqual(['2']);
+    // Scaling up later does not trip over the name the let-go pod keeps.
+    await s.api.service.patch(T('ReplicationController'), 'default', 'moving', 'merge', { spec: { replicas: 3 } });
+    await until(async () => (await owned(created.metadata.uid)).length === 3, 30_000);
+    expect(
+      (await s.api.service.get(T('Pod'), 'default', old?.metadata.name ?? '')).metadata.ownerReferences ?? [],
+    ).toEqual([]);
   });
 
   it('refuses what Kubernetes refuses, naming the field', async () => {

@@ -41,12 +41,7 @@ export class ReplicaSetController {
     const all = await this.deps.store.listOwnedBy(rs.metadata.uid, 'Pod');
     const owned = await this.releaseUnselected(rs, all);
     const now = this.deps.clock.now().getTime();
-    const plan = planReplicaSet(
-      rs,
-      owned,
-      now,
-      all.map((p) => p.metadata.name),
-    );
+    const plan = await this.plan(rs, owned, now, all);
     let current: StoredObject = rs;
     if (plan.create.length || plan.delete.length) {
       try {
@@ -74,6 +69,24 @@ export class ReplicaSetController {
       }
     }
     return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /**
+   * The plan, with new pods named clear of pods this controller does not own: names are deterministic
+   * slots, and a pod it let go keeps its slot's name (Kubernetes' controllers use generateName and
+   * cannot collide). Only a plan that creates looks (one batch read of the names it would take).
+   */
+  private async plan(rs: StoredObject, owned: StoredObject[], now: number, all: StoredObject[]) {
+    const others = all.map((p) => p.metadata.name);
+    for (let round = 0; ; round++) {
+      const plan = planReplicaSet(rs, owned, now, others);
+      if (!plan.create.length || round >= 3) return plan;
+      const held = await this.deps.store.getMany(
+        plan.create.map((p) => ({ kind: 'Pod', namespace: rs.metadata.namespace ?? '', name: p.metadata.name ?? '' })),
+      );
+      if (!held.length) return plan;
+      others.push(...held.map((p) => p.metadata.name));
+    }
   }
 
   /**
