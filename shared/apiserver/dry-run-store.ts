@@ -3,24 +3,11 @@ import {
   ConflictError,
   NotFoundError,
   TransactionError,
-  type ObjectRef,
   type StatusError,
 } from '../model/errors.js';
-import { typeByKindName } from '../model/kinds.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../model/types.js';
 import type { ListPage, ListQuery, ObjectStore, TransactWrite } from '../store/store.js';
-import { DYNAMODB_ITEM_LIMIT } from '../store/item-size.js';
-import { RequestEntityTooLargeError } from '../model/errors.js';
-
-const refOf = (key: ObjectKey): ObjectRef => {
-  const t = typeByKindName(key.kind);
-  return { resource: t?.plural ?? key.kind.toLowerCase(), group: t?.group ?? '', name: key.name };
-};
-const keyOf = (o: KubeObject): ObjectKey => ({
-  kind: o.kind,
-  namespace: o.metadata.namespace ?? '',
-  name: o.metadata.name ?? '',
-});
+import { assertItemFits, keyOfObject as keyOf, refOfKey as refOf } from '../store/object-keys.js';
 
 /**
  * The store as a dry run (`dryRun=All`) sees it, as the kube-apiserver's DryRunnableStorage: reads are
@@ -85,13 +72,7 @@ export class DryRunStore implements ObjectStore {
   private async check(w: TransactWrite): Promise<StatusError | undefined> {
     const key = w.op === 'delete' ? w.key : keyOf(w.object);
     // The real store refuses an item over DynamoDB's limit (object-items.ts); its JSON is most of the item.
-    if (w.op !== 'delete') {
-      const size = Buffer.byteLength(JSON.stringify(w.object), 'utf8');
-      if (size > DYNAMODB_ITEM_LIMIT)
-        throw new RequestEntityTooLargeError(
-          `${key.kind} "${key.name}" is ${size} bytes when stored; the limit is ${DYNAMODB_ITEM_LIMIT} bytes`,
-        );
-    }
+    if (w.op !== 'delete') assertItemFits(key, Buffer.byteLength(JSON.stringify(w.object), 'utf8'));
     const current = await this.real.get(key);
     if (w.op === 'create') return current ? new AlreadyExistsError(refOf(key)) : undefined;
     if (w.op === 'delete' && w.expectedResourceVersion === undefined) return undefined;

@@ -5,7 +5,8 @@ import type { KubeObject, StoredObject } from '../../model/types.js';
 import { EVERY_NAME } from '../../queue/work-key.js';
 import { listAll } from '../../store/list-all.js';
 import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
-import { planDisruption, selects, type ScaleOf } from './plan.js';
+import { budgetSelects } from '../../model/disruption-budget.js';
+import { planDisruption, type ScaleOf } from './plan.js';
 
 type Scale = ReturnType<ScaleOf>;
 
@@ -32,7 +33,7 @@ export class DisruptionController {
     let requeueAfterMs: number | undefined;
     for (const pdb of live) {
       const scales = new Map<string, Scale>();
-      for (const pod of pods.filter((p) => selects(pdb, p)))
+      for (const pod of pods.filter((p) => budgetSelects(pdb, p)))
         scales.set(pod.metadata.name, await this.scaleOf(pod, namespace, owners));
       const plan = planDisruption(pdb, pods, (p) => scales.get(p.metadata.name ?? ''), now);
       if (plan.unmanaged.length) {

@@ -26,9 +26,6 @@ export interface DisruptionPlan {
   recheckAfterMs?: number;
 }
 
-/** Whether the budget covers the pod (model/disruption-budget.ts). */
-export const selects = budgetSelects;
-
 /** intstr.GetScaledValueFromIntOrPercent, rounding up as the disruption controller asks. */
 export function scaled(v: unknown, total: number): number {
   if (typeof v === 'number') return v;
@@ -38,7 +35,7 @@ export function scaled(v: unknown, total: number): number {
 
 export function planDisruption(pdb: KubeObject, pods: KubeObject[], scaleOf: ScaleOf, nowMs: number): DisruptionPlan {
   const spec = pdb.spec ?? {};
-  const selected = pods.filter((p) => selects(pdb, p));
+  const selected = pods.filter((p) => budgetSelects(pdb, p));
   const unmanaged: string[] = [];
   let error: string | undefined;
   const expectedScale = (): number => {

@@ -7,7 +7,8 @@ import type { KubeObject, ObjectKey, StoredObject } from '../../model/types.js';
 import { retrying } from '../../util/retry.js';
 import { UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { AllocationEntry, NodeAllocation, NodeLedger, PodBinding } from '../node-ledger.js';
-import { conditionFailure, keyOfObject, type ObjectItems } from './object-items.js';
+import { conditionFailure, type ObjectItems } from './object-items.js';
+import { keyOfObject } from '../object-keys.js';
 import { GSI } from './schema.js';
 import { queryAll } from './query-all.js';
 

@@ -31,7 +31,8 @@ import {
 } from '../store.js';
 import { LEASE_PK } from './dynamo-lease-store.js';
 import { DynamoNodeLedger, transactRetryingConflicts } from './dynamo-node-ledger.js';
-import { conditionFailure, keyOfObject, ObjectItems, partitionKey, type Item } from './object-items.js';
+import { conditionFailure, ObjectItems, partitionKey, type Item } from './object-items.js';
+import { keyOfObject } from '../object-keys.js';
 import type { NodeLedger } from '../node-ledger.js';
 import { GSI } from './schema.js';
 import type { SecretSealer } from '../../secrets/sealer.js';

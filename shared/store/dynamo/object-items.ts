@@ -1,17 +1,10 @@
-import {
-  AlreadyExistsError,
-  ConflictError,
-  NotFoundError,
-  RequestEntityTooLargeError,
-  type ObjectRef,
-  type StatusError,
-} from '../../model/errors.js';
-import { typeByKindName } from '../../model/kinds.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, type StatusError } from '../../model/errors.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../../model/types.js';
 import type { SecretSealer } from '../../secrets/sealer.js';
 import type { Clock } from '../../util/clock.js';
 import { indexKeysOf } from '../index-keys.js';
-import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
+import { itemSize } from '../item-size.js';
+import { assertItemFits, keyOfObject, refOfKey } from '../object-keys.js';
 import { nextResourceVersion } from '../resource-version.js';
 
 /**
@@ -34,21 +27,10 @@ export interface Item {
 export const partitionKey = (kind: string, namespace: string) => `${kind}#${namespace}`;
 const sealContext = (key: ObjectKey) => `${key.kind}/${key.namespace}/${key.name}`;
 
-function refOf(key: ObjectKey): ObjectRef {
-  const t = typeByKindName(key.kind);
-  return { resource: t?.plural ?? key.kind.toLowerCase(), group: t?.group ?? '', name: key.name };
-}
-
-export const keyOfObject = (o: KubeObject): ObjectKey => ({
-  kind: o.kind,
-  namespace: o.metadata.namespace ?? '',
-  name: o.metadata.name ?? '',
-});
-
 /** A failed condition means the name was taken (create), or the object changed or vanished since it was read. */
 export function conditionFailure(key: ObjectKey, op: 'create' | 'update' | 'delete', oldItem: unknown): StatusError {
-  if (op === 'create') return new AlreadyExistsError(refOf(key));
-  return oldItem ? new ConflictError(refOf(key)) : new NotFoundError(refOf(key));
+  if (op === 'create') return new AlreadyExistsError(refOfKey(key));
+  return oldItem ? new ConflictError(refOfKey(key)) : new NotFoundError(refOfKey(key));
 }
 
 export class ObjectItems {
@@ -85,12 +67,7 @@ export class ObjectItems {
       ...indexKeysOf(stored),
       ...(object.kind === 'Event' ? { ttl: Math.floor(this.clock.now().getTime() / 1000) + EVENT_TTL_SECONDS } : {}),
     };
-    const size = itemSize(item);
-    if (size > DYNAMODB_ITEM_LIMIT) {
-      throw new RequestEntityTooLargeError(
-        `${key.kind} "${key.name}" is ${size} bytes when stored; the limit is ${DYNAMODB_ITEM_LIMIT} bytes`,
-      );
-    }
+    assertItemFits(key, itemSize(item));
     return item;
   }
 
