@@ -14,7 +14,7 @@ import { typeForKind, type ResourceType } from '../model/kinds.js';
 import type { ObjectService, ServiceDeps } from './object-service.js';
 import { recordKey } from './service-allocation.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
-import type { TransactWrite } from '../store/store.js';
+import { MAX_TRANSACT_WRITES, type TransactWrite } from '../store/store.js';
 
 /**
  * Applies a multi-document manifest (what `kubectl apply -f file.yaml` sends one by one): each
@@ -43,8 +43,8 @@ export interface ApplyResult {
   results: ApplyItemResult[];
 }
 
-/** DynamoDB's TransactWriteItems limit. */
-export const ATOMIC_APPLY_LIMIT = 100;
+/** One store transaction: DynamoDB's 100 items, two per write (the object and its change record). */
+export const ATOMIC_APPLY_LIMIT = MAX_TRANSACT_WRITES + 1;
 
 interface Doc {
   index: number;
@@ -223,7 +223,7 @@ export class BulkApplier {
               write: {
                 op: 'update',
                 object: this.withAllocations(current, next, allocations, taken),
-                expectedResourceVersion: current.metadata.resourceVersion,
+                previous: current,
               },
               result,
             });

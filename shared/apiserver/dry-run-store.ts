@@ -38,16 +38,20 @@ export class DryRunStore implements ObjectStore {
     return this.real.currentResourceVersion();
   }
 
+  changes(...a: Parameters<ObjectStore['changes']>) {
+    return this.real.changes(...a);
+  }
+
   async create(object: KubeObject): Promise<StoredObject> {
     const failure = await this.check({ op: 'create', object });
     if (failure) throw failure;
     return this.asStored(object, undefined);
   }
 
-  async update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject> {
-    const failure = await this.check({ op: 'update', object, expectedResourceVersion });
+  async update(object: KubeObject, previous: StoredObject): Promise<StoredObject> {
+    const failure = await this.check({ op: 'update', object, previous });
     if (failure) throw failure;
-    return this.asStored(object, expectedResourceVersion);
+    return this.asStored(object, previous.metadata.resourceVersion);
   }
 
   async delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void> {
@@ -61,7 +65,9 @@ export class DryRunStore implements ObjectStore {
     const failures = await Promise.all(writes.map((w) => this.check(w)));
     if (failures.some(Boolean)) throw new TransactionError(failures);
     return writes.flatMap((w) =>
-      w.op === 'delete' ? [] : [this.asStored(w.object, w.op === 'update' ? w.expectedResourceVersion : undefined)],
+      w.op === 'delete'
+        ? []
+        : [this.asStored(w.object, w.op === 'update' ? w.previous.metadata.resourceVersion : undefined)],
     );
   }
 
@@ -77,7 +83,8 @@ export class DryRunStore implements ObjectStore {
     if (w.op === 'create') return current ? new AlreadyExistsError(refOf(key)) : undefined;
     if (w.op === 'delete' && w.expectedResourceVersion === undefined) return undefined;
     if (!current) return new NotFoundError(refOf(key));
-    return current.metadata.resourceVersion === w.expectedResourceVersion ? undefined : new ConflictError(refOf(key));
+    const expected = w.op === 'update' ? w.previous.metadata.resourceVersion : w.expectedResourceVersion;
+    return current.metadata.resourceVersion === expected ? undefined : new ConflictError(refOf(key));
   }
 
   private asStored(object: KubeObject, resourceVersion: string | undefined): StoredObject {

@@ -171,5 +171,5 @@ async function takeDisruption(deps: EvictionDeps, pdb: StoredObject, podName: st
       conditions,
     },
   };
-  await deps.store.update(next, pdb.metadata.resourceVersion);
+  await deps.store.update(next, pdb);
 }

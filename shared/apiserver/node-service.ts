@@ -9,7 +9,13 @@ import { rfc3339, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { TAINT_NODE_UNREACHABLE } from '../model/well-known.js';
 import type { LeaseStore } from '../store/leases.js';
-import { FencedWriteError, type NodeFence, type Store, type TransactWrite } from '../store/store.js';
+import {
+  FencedWriteError,
+  MAX_TRANSACT_WRITES,
+  type NodeFence,
+  type Store,
+  type TransactWrite,
+} from '../store/store.js';
 import { listAll } from '../store/list-all.js';
 import {
   FENCED_REASON,
@@ -63,8 +69,8 @@ export class FencedError extends StatusError {
 }
 
 const STATUS_RETRIES = 3;
-/** Writes per fenced transaction: DynamoDB's 100 items, less the lease. */
-const FENCED_BATCH = 99;
+/** Writes per fenced transaction (each write is two items with its change record; the lease is one). */
+const FENCED_BATCH = MAX_TRANSACT_WRITES;
 
 const typeOf = (kind: string): ResourceType => {
   const t = typeByKindName(kind);
@@ -212,7 +218,7 @@ export class NodeService {
         writes.push({
           op: 'update',
           object: { ...pod, status },
-          expectedResourceVersion: pod.metadata.resourceVersion,
+          previous: pod,
         });
     }
     return writes;
@@ -271,7 +277,7 @@ export class NodeService {
       next.status = { ...current.status, ...status, conditions: [...otherConditions, ready] };
       if (jsonEqual(next, current)) return;
       try {
-        await this.deps.store.update(next, current.metadata.resourceVersion);
+        await this.deps.store.update(next, current);
         return;
       } catch (e) {
         if (e instanceof ConflictError && attempt < STATUS_RETRIES) continue;

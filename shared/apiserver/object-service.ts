@@ -73,10 +73,10 @@ const STORE_PAGE = 500;
 /** How long an open namespace is trusted without a read. A create racing a namespace delete within this
  * window can still land; the namespace controller removes such leftovers, as in Kubernetes. */
 const NAMESPACE_CACHE_MS = 2000;
-/** Objects per createAll transaction: DynamoDB allows 100 writes and 4 MB; 25 pods stay far below both. */
+/** Objects per createAll transaction: DynamoDB allows 100 items and 4 MB; 25 pods and their change records stay far below both. */
 const CREATE_BATCH = 25;
-/** ... and at most this many bytes of objects (a transaction carries at most 4 MB; templates can be large). */
-const CREATE_BATCH_BYTES = 3_000_000;
+/** ... and at most this many bytes of objects (each is written twice, with its record, in at most 4 MB; templates can be large). */
+const CREATE_BATCH_BYTES = 1_500_000;
 
 /** Splits objects into createAll transactions by count and by size. */
 const transactionBatches = (objects: KubeObject[]) =>
@@ -231,17 +231,16 @@ export class ObjectService implements ObjectApi {
     }
   }
 
-  /** A finite watch (long poll) of a collection or one object: see watch.ts. */
+  /** A finite watch (long poll) of a collection or one object over the change log: see watch.ts. */
   async watch(type: ResourceType, namespace: string | undefined, opts: WatchOptions): Promise<WatchEvent[]> {
     return finiteWatch(
       {
         list: (listOpts) => this.list(type, namespace, listOpts),
+        changes: (after, upTo, limit) => this.deps.store.changes(type.kind, namespace, after, upTo, limit),
         clock: this.deps.clock,
         sleep: this.sleep(),
-        currentResourceVersion: () => this.deps.store.currentResourceVersion(),
       },
       type,
-      namespace,
       opts,
     );
   }
@@ -442,7 +441,7 @@ export class ObjectService implements ObjectApi {
       next.status = { ...current.status, phase: 'Terminating' };
       this.openNamespaces.delete(current.metadata.name);
     }
-    return this.deps.store.update(next, current.metadata.resourceVersion);
+    return this.deps.store.update(next, current);
   }
 
   /** Nothing in it but its `default` ServiceAccount (which goes with it). */
@@ -487,7 +486,7 @@ export class ObjectService implements ObjectApi {
           return { ...current, metadata: { ...current.metadata, finalizers: [] } };
         }
         if (type.kind === 'Service') return await this.allocator.update(current, next);
-        return await this.deps.store.update(next, current.metadata.resourceVersion);
+        return await this.deps.store.update(next, current);
       },
       // Only a conflict of this write: one `modify` raised (a patch's own precondition) is the answer.
       {

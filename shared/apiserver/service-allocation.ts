@@ -144,7 +144,7 @@ export class ServiceAllocator {
     return this.commit(current, next, (s) => ({
       op: 'update',
       object: s,
-      expectedResourceVersion: current.metadata.resourceVersion,
+      previous: current,
     }));
   }
 

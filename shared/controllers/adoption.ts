@@ -61,7 +61,7 @@ export async function adoptOrphans(
     let o: StoredObject | undefined = orphan;
     for (let attempt = 0; o && attempt < ATTEMPTS; attempt++) {
       try {
-        await deps.store.update(withController(o, owner), o.metadata.resourceVersion);
+        await deps.store.update(withController(o, owner), o);
         adopted++;
         break;
       } catch (e) {

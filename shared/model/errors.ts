@@ -202,6 +202,13 @@ export class RequestEntityTooLargeError extends StatusError {
   }
 }
 
+/** 410 Gone: a watch from a resourceVersion older than the kept history (apierrors.NewResourceExpired); clients list again. */
+export class ExpiredError extends StatusError {
+  constructor(message: string) {
+    super(410, 'Expired', message);
+  }
+}
+
 export class UnsupportedMediaTypeError extends StatusError {
   constructor(contentType: string) {
     super(

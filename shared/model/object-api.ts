@@ -32,10 +32,10 @@ export interface WatchOptions extends Omit<ListOptions, 'limit' | 'continue'> {
   timeoutSeconds?: number;
 }
 
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
-  object: KubeObject;
-}
+export type WatchEvent =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: KubeObject }
+  /** The watch cannot go on (410 Expired: list again), as the kube-apiserver ends a watch. */
+  | { type: 'ERROR'; object: Status };
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;

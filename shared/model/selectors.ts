@@ -192,6 +192,29 @@ export function matchesFields(reqs: FieldRequirement[], obj: unknown): boolean {
   return reqs.every((r) => (fieldValue(obj, r.field) === r.value) === (r.op === '='));
 }
 
+/**
+ * What label and field selectors can see of an object: its labels and the values of its kind's
+ * selectable fields. A change record keeps this of the version it replaced, so a watch can tell an
+ * object that stopped matching its selector (DELETED for that watch) from one that never matched,
+ * as the kube-apiserver's cacher does with an event's prevObject.
+ */
+export interface SelectableState {
+  labels: Record<string, string>;
+  fields: Record<string, string>;
+}
+
+export function selectableState(o: { kind?: string; metadata: { labels?: Record<string, string> } }): SelectableState {
+  const fields: Record<string, string> = {};
+  for (const f of supportedFieldsOf(o.kind ?? '')) fields[f] = fieldValue(o, f);
+  return { labels: { ...o.metadata.labels }, fields };
+}
+
+export function stateMatches(labels: LabelSelector, fields: FieldRequirement[], s: SelectableState): boolean {
+  return (
+    matchesLabels(labels, s.labels) && fields.every((r) => ((s.fields[r.field] ?? '') === r.value) === (r.op === '='))
+  );
+}
+
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 
 /** The field selectors each kind answers, as in Kubernetes' field-label conversion functions. */

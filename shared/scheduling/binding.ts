@@ -36,7 +36,7 @@ export function podBinding(
     cpuMilli: requests.cpuMilli,
     memoryBytes: requests.memoryBytes,
   };
-  return { boundPod, expectedResourceVersion: pod.metadata.resourceVersion, nodeName, entry, allocatable };
+  return { boundPod, previous: pod, nodeName, entry, allocatable };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,7 +85,7 @@ export async function bindFromRequest(
   const binding = podBinding(pod, nodeName, nodeAllocatable(node), podRequests(pod), now);
   const bound = await deps.ledger.bindPod(
     binding.boundPod,
-    binding.expectedResourceVersion,
+    binding.previous,
     nodeName,
     binding.entry,
     binding.allocatable,

@@ -151,7 +151,8 @@ export class Scheduler {
     if (binds.length === 0) return oneByOne;
     // The Scheduled events go in the bind's own transaction when they fit: no round trip of their own
     // on the scheduler's critical path, and written exactly when the binds are.
-    const inTransaction = 2 * binds.length + new Set(binds.map((b) => b.binding.nodeName)).size <= TRANSACTION_ITEMS;
+    // Each pod and each event is two items (with its change record), each node's allocation one.
+    const inTransaction = 4 * binds.length + new Set(binds.map((b) => b.binding.nodeName)).size <= TRANSACTION_ITEMS;
     const scheduled = inTransaction ? this.deps.events.fork() : undefined;
     for (const b of binds) scheduled?.record(b.pod, 'Normal', 'Scheduled', scheduledMessage(b.pod, b.binding.nodeName));
     try {
@@ -224,7 +225,7 @@ export class Scheduler {
       }
       const b = decision.binding;
       try {
-        await this.deps.ledger.bindPod(b.boundPod, b.expectedResourceVersion, b.nodeName, b.entry, b.allocatable);
+        await this.deps.ledger.bindPod(b.boundPod, b.previous, b.nodeName, b.entry, b.allocatable);
       } catch (e) {
         if (e instanceof CapacityConflictError) {
           await this.deps.snapshots.refreshNode(b.nodeName); // another scheduler took the room: look again
@@ -256,7 +257,7 @@ export class Scheduler {
     if (current && jsonEqual({ ...current, lastTransitionTime: undefined }, { ...next, lastTransitionTime: undefined }))
       return;
     try {
-      await this.deps.store.update(withCondition(pod, next), pod.metadata.resourceVersion);
+      await this.deps.store.update(withCondition(pod, next), pod);
     } catch (e) {
       // The pod changed meanwhile; that change brings its own event and a fresh decision.
       if (e instanceof ConflictError || e instanceof NotFoundError) return;

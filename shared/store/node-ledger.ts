@@ -14,7 +14,8 @@ export interface AllocationEntry {
 export interface PodBinding {
   /** The pod with spec.nodeName set. */
   boundPod: KubeObject;
-  expectedResourceVersion: string;
+  /** The pod as read (unbound): the bind is conditional on its resourceVersion. */
+  previous: StoredObject;
   nodeName: string;
   entry: AllocationEntry & { uid: string };
   allocatable: Resources;
@@ -38,12 +39,12 @@ export interface NodeAllocation {
 export interface NodeLedger {
   /**
    * Binds a pod in one transaction: writes `boundPod` (which carries spec.nodeName) if the pod is
-   * still at `expectedResourceVersion`, and adds its requests to the node's allocation only if they
+   * still at `previous`'s resourceVersion, and adds its requests to the node's allocation only if they
    * still fit under `allocatable`. ConflictError/NotFoundError for the pod, CapacityConflictError for the node.
    */
   bindPod(
     boundPod: KubeObject,
-    expectedResourceVersion: string,
+    previous: StoredObject,
     nodeName: string,
     entry: AllocationEntry & { uid: string },
     allocatable: Resources,

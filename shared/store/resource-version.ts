@@ -10,13 +10,15 @@ export function nextResourceVersion(previous: number | undefined, nowMs: number)
 }
 
 /**
- * How far another writer's clock may lag this one's. Resource versions come from each writer's clock,
- * so one handed out as "everything up to here" (a list's, a watch bookmark's) must sit this far back:
- * a write made later by a process whose clock is behind, or in the same millisecond, must still be
- * newer, or a watch from it never sees that write (a `kubectl wait` hung while its Job completed).
- * Objects changed within the margin are then sent again, which watchers take as the upserts they are.
+ * How far another writer's clock may lag this one's, plus the time a write may take to land before it
+ * is announced again (change-log.ts). Resource versions come from each writer's clock, so one handed
+ * out as "everything up to here" (a list's, a watch bookmark's) must sit this far back: a write made
+ * later by a process whose clock is behind, or in the same millisecond, must still be newer, or a
+ * watch from it never sees that write (a `kubectl wait` hung while its Job completed). Watches deliver
+ * a record once it is this old. Clocks of AWS hosts (Amazon Time Sync) and of one machine offline
+ * agree far closer than this.
  */
-export const CLOCK_SKEW_MARGIN_MS = 1_000;
+export const CLOCK_SKEW_MARGIN_MS = 500;
 
 /** A resourceVersion below that of every write made from now on, by any writer within the margin. */
 export function resourceVersionFloor(nowMs: number): number {

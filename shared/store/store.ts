@@ -1,4 +1,5 @@
 import type { ObjectKey, StoredObject, KubeObject } from '../model/types.js';
+import type { ChangeLog } from './change-log.js';
 import type { NodeLedger } from './node-ledger.js';
 
 /** Where a list page starts: strictly after this namespace/name (namespace "" for cluster-scoped kinds). */
@@ -41,32 +42,39 @@ export class FencedWriteError extends Error {
   }
 }
 
+/** Writes one transaction takes: each is two of DynamoDB's 100 items (the object and its change record), less one for a fence. */
+export const MAX_TRANSACT_WRITES = 49;
+
 /** One write in an all-or-nothing batch. */
 export type TransactWrite =
   | { op: 'create'; object: KubeObject }
-  | { op: 'update'; object: KubeObject; expectedResourceVersion: string }
+  /** Conditional on `previous`'s resourceVersion; the change record keeps what selectors saw of it. */
+  | { op: 'update'; object: KubeObject; previous: StoredObject }
   /** Without a resourceVersion the delete is unconditional: an absent object is no failure. */
   | { op: 'delete'; key: ObjectKey; expectedResourceVersion?: string };
 
 /**
  * The consistent store of objects (etcd's role). Implementations own `resourceVersion`: every write
  * sets a new one and is conditional, so a stale writer gets a ConflictError instead of a lost update.
- * Reads are strongly consistent.
+ * Reads are strongly consistent. Every write also records the change (change-log.ts) atomically with it.
  */
-export interface ObjectStore {
+export interface ObjectStore extends ChangeLog {
   get(key: ObjectKey): Promise<StoredObject | undefined>;
   list(query: ListQuery): Promise<ListPage>;
   /** Fails with AlreadyExistsError when the name is taken. */
   create(object: KubeObject): Promise<StoredObject>;
-  /** Fails with ConflictError when the stored version is not `expectedResourceVersion`, NotFoundError when gone. */
-  update(object: KubeObject, expectedResourceVersion: string): Promise<StoredObject>;
+  /**
+   * Replaces `previous` (the version the caller read): ConflictError when the stored version is no
+   * longer its resourceVersion, NotFoundError when gone.
+   */
+  update(object: KubeObject, previous: StoredObject): Promise<StoredObject>;
   /** Fails with NotFoundError when absent, ConflictError when `expectedResourceVersion` is given and stale. */
   delete(key: ObjectKey, expectedResourceVersion?: string): Promise<void>;
   /**
    * All writes land or none does; failures are reported per write as TransactionError. Returns what
    * was stored by each create and update, in order (deletes return nothing). With a fence,
    * they land only if the node still holds its lease at that epoch (else FencedWriteError), and the
-   * lease is renewed with them when the fence says so. At most 99 writes with a fence, 100 without (DynamoDB's limit).
+   * lease is renewed with them when the fence says so. Each write takes two of DynamoDB's 100 items (the object and its change record), the fence one: at most 49 writes with a fence, 50 without (MAX_TRANSACT_WRITES).
    */
   transact(writes: TransactWrite[], fence?: NodeFence): Promise<StoredObject[]>;
   /** Strongly consistent reads of several objects in one round trip; absent ones are left out. */

@@ -24,19 +24,22 @@ describe('the DynamoDB census', () => {
     requireCounted(t, 'a pod create');
     // Admission reads the namespace (it must exist and not be terminating) and the pod's ServiceAccount
     // (kube-apiserver reads both from informer caches; kumo keeps each found one for 2 s); the pod is
-    // one conditional put.
+    // one transaction: its conditional put and its change record (shared/store/change-log.ts).
     expect(t.byTarget).toEqual([
       ['GetItem Namespace', 1],
       ['GetItem ServiceAccount', 1],
-      ['PutItem Pod', 1],
+      ['TransactWriteItems [ChangeLog,Pod]', 1],
     ]);
     expect(t).toMatchObject({
       requests: 3,
       readRequests: 2,
       writeRequests: 1,
-      itemWrites: 1,
-      itemWritesByKind: [['Pod', 1]],
+      itemWrites: 2,
     });
+    expect([...t.itemWritesByKind].sort()).toEqual([
+      ['ChangeLog', 1],
+      ['Pod', 1],
+    ]);
   });
 
   it('refuses a count of zero after work', () => {

@@ -160,7 +160,7 @@ describe('NodeService.sync', () => {
             const current = (await pod('contended')) as StoredObject;
             await store.update(
               { ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, touched: 'yes' } } },
-              current.metadata.resourceVersion,
+              current,
             );
           }
           return store.transact(...args);

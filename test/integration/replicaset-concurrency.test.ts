@@ -79,10 +79,7 @@ async function run(name: string, steps: Step[]) {
       if (!victim) continue;
       if (st.op === 'remove')
         await s.api.service.delete(T('Pod'), 'default', victim.metadata.name, {}).catch(() => undefined);
-      else
-        await s.store
-          .update({ ...victim, status: { phase: 'Succeeded' } }, victim.metadata.resourceVersion)
-          .catch(() => undefined);
+      else await s.store.update({ ...victim, status: { phase: 'Succeeded' } }, victim).catch(() => undefined);
     }
   }
   await Promise.all(background);

@@ -36,9 +36,7 @@ describe('DynamoStore', () => {
   it('updates optimistically: 32 racing updates from one version give 1 success and 31 Conflict', async () => {
     const base = await store.create(makeConfigMap('contended'));
     const results = await settle(
-      Array.from({ length: 32 }, (_, i) =>
-        store.update({ ...base, data: { writer: String(i) } }, base.metadata.resourceVersion),
-      ),
+      Array.from({ length: 32 }, (_, i) => store.update({ ...base, data: { writer: String(i) } }, base)),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(31);
@@ -52,7 +50,7 @@ describe('DynamoStore', () => {
       store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' }, '1'),
     ).rejects.toBeInstanceOf(ConflictError);
     await store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' }, o.metadata.resourceVersion);
-    await expect(store.update(o, o.metadata.resourceVersion)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.update(o, o)).rejects.toBeInstanceOf(NotFoundError);
     await expect(store.delete({ kind: 'ConfigMap', namespace: 'default', name: 'short-lived' })).rejects.toBeInstanceOf(
       NotFoundError,
     );
@@ -98,7 +96,11 @@ describe('DynamoStore', () => {
     await expect(
       store.transact([
         { op: 'create', object: makeConfigMap('tx-new') },
-        { op: 'update', object: { ...existing, data: { v: '2' } }, expectedResourceVersion: '1' },
+        {
+          op: 'update',
+          object: { ...existing, data: { v: '2' } },
+          previous: { ...existing, metadata: { ...existing.metadata, resourceVersion: '1' } },
+        },
       ]),
     ).rejects.toSatisfy(
       (e) => e instanceof TransactionError && e.failures[0] === undefined && e.failures[1] instanceof ConflictError,
@@ -110,7 +112,7 @@ describe('DynamoStore', () => {
       {
         op: 'update',
         object: { ...existing, data: { v: '2' } },
-        expectedResourceVersion: existing.metadata.resourceVersion,
+        previous: existing,
       },
     ]);
     expect(written).toHaveLength(2);

@@ -278,7 +278,7 @@ async function collection(
         .filter((e) => bookmarks || e.type !== 'BOOKMARK')
         .map((e) =>
           JSON.stringify(
-            asTable && e.type !== 'BOOKMARK'
+            asTable && e.type !== 'BOOKMARK' && e.type !== 'ERROR'
               ? {
                   ...e,
                   object: toTable(

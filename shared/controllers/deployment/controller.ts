@@ -105,7 +105,7 @@ export class DeploymentController {
           ? d.metadata
           : { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: revision } };
       try {
-        await this.deps.store.update({ ...d, metadata, status: plan.status }, d.metadata.resourceVersion);
+        await this.deps.store.update({ ...d, metadata, status: plan.status }, d);
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
         return { requeueAfterMs: 0 };

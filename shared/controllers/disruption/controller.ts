@@ -49,7 +49,7 @@ export class DisruptionController {
       if (plan.recheckAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, plan.recheckAfterMs);
       if (jsonEqual(plan.status, pdb.status)) continue;
       try {
-        await this.deps.store.update({ ...pdb, status: plan.status }, pdb.metadata.resourceVersion);
+        await this.deps.store.update({ ...pdb, status: plan.status }, pdb);
       } catch (e) {
         if (e instanceof NotFoundError) continue;
         if (e instanceof ConflictError) return { requeueAfterMs: 0 }; // an eviction wrote meanwhile: look again

@@ -27,10 +27,7 @@ export class JobController {
     await applyPodChanges(this.deps, job, namespace, plan.create, plan.delete, false);
     if (!jsonEqual({ ...job.status, ...plan.status }, job.status ?? {})) {
       try {
-        await this.deps.store.update(
-          { ...job, status: { ...job.status, ...plan.status } },
-          job.metadata.resourceVersion,
-        );
+        await this.deps.store.update({ ...job, status: { ...job.status, ...plan.status } }, job);
         for (const e of plan.events) this.deps.events.record(job, e.type, e.reason, e.message);
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;

@@ -168,7 +168,7 @@ export class NodeLifecycleController {
           if (!current) return undefined;
           const next = change(structuredClone(current));
           if (!next) return undefined;
-          return await this.deps.store.update(next, current.metadata.resourceVersion);
+          return await this.deps.store.update(next, current);
         },
         { retryable: (e, attempt) => e instanceof ConflictError && attempt < RETRIES },
       );

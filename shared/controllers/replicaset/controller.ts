@@ -45,7 +45,7 @@ export class ReplicaSetController {
     let current: StoredObject = rs;
     if (plan.create.length || plan.delete.length) {
       try {
-        current = await this.deps.store.update(withClaim(rs, holder, now + CLAIM_MS), rs.metadata.resourceVersion);
+        current = await this.deps.store.update(withClaim(rs, holder, now + CLAIM_MS), rs);
       } catch (e) {
         if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 }; // changed meanwhile: look again
         throw e;
@@ -61,7 +61,7 @@ export class ReplicaSetController {
     const next = withoutClaim({ ...current, status: { ...current.status, ...plan.status } });
     if (!jsonEqual(next, current)) {
       try {
-        await this.deps.store.update(next, current.metadata.resourceVersion);
+        await this.deps.store.update(next, current);
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
         await this.release(namespace, name, holder);
@@ -107,7 +107,7 @@ export class ReplicaSetController {
       try {
         await this.deps.store.update(
           { ...pod, metadata: { ...pod.metadata, ownerReferences: refs.length ? refs : undefined } },
-          pod.metadata.resourceVersion,
+          pod,
         );
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
@@ -122,8 +122,7 @@ export class ReplicaSetController {
     await retrying(
       async () => {
         const rs = await this.deps.store.get({ kind: this.kind, namespace, name });
-        if (rs && claimOf(rs)?.holder === holder)
-          await this.deps.store.update(withoutClaim(rs), rs.metadata.resourceVersion);
+        if (rs && claimOf(rs)?.holder === holder) await this.deps.store.update(withoutClaim(rs), rs);
       },
       // Gone is released; a conflict reads again; after five tries the claim is left to lapse.
       { retryable: (e, attempt) => e instanceof ConflictError && attempt < 4 },

@@ -7,7 +7,8 @@ import type { KubeObject, ObjectKey, StoredObject } from '../../model/types.js';
 import { retrying } from '../../util/retry.js';
 import { UNSCHEDULED_SHARDS } from '../index-keys.js';
 import type { AllocationEntry, NodeAllocation, NodeLedger, PodBinding } from '../node-ledger.js';
-import { conditionFailure, type ObjectItems } from './object-items.js';
+import { conditionFailure, type Item, type ObjectItems } from './object-items.js';
+import type { ChangeRecords } from './change-records.js';
 import { keyOfObject } from '../object-keys.js';
 import { GSI } from './schema.js';
 import { queryAll } from './query-all.js';
@@ -52,22 +53,31 @@ export class DynamoNodeLedger implements NodeLedger {
     private readonly doc: DocumentSender,
     private readonly table: string,
     private readonly items: ObjectItems,
+    private readonly records: ChangeRecords,
   ) {}
 
   async bindPod(
     boundPod: KubeObject,
-    expectedResourceVersion: string,
+    previous: StoredObject,
     nodeName: string,
     entry: AllocationEntry & { uid: string },
     allocatable: Resources,
   ): Promise<StoredObject> {
-    const [stored] = await this.bindPods([{ boundPod, expectedResourceVersion, nodeName, entry, allocatable }]);
+    const [stored] = await this.bindPods([{ boundPod, previous, nodeName, entry, allocatable }]);
     return stored as StoredObject;
   }
 
   async bindPods(binds: PodBinding[], events: KubeObject[] = []): Promise<StoredObject[]> {
-    const items = await Promise.all(binds.map((b) => this.items.encode(b.boundPod, Number(b.expectedResourceVersion))));
+    const items = await Promise.all(
+      binds.map((b) => this.items.encode(b.boundPod, Number(b.previous.metadata.resourceVersion))),
+    );
     const eventItems = await Promise.all(events.map((e) => this.items.encode(e, undefined)));
+    const record = (item: Item, object: KubeObject, previous?: StoredObject) => ({
+      Put: {
+        TableName: this.table,
+        Item: this.records.ofWrite(keyOfObject(object), item, previous ? 'MODIFIED' : 'ADDED', previous),
+      },
+    });
     // One allocation update per node, adding every pod bound to it in this transaction.
     const byNode = new Map<string, PodBinding[]>();
     for (const b of binds) byNode.set(b.nodeName, [...(byNode.get(b.nodeName) ?? []), b]);
@@ -108,10 +118,13 @@ export class DynamoNodeLedger implements NodeLedger {
     try {
       await transactRetryingConflicts(this.doc, [
         ...items.map((item, i) => ({
-          Put: this.items.conditionalPut(item, Number(binds[i]?.expectedResourceVersion)),
+          Put: this.items.conditionalPut(item, Number(binds[i]?.previous.metadata.resourceVersion)),
         })),
         ...nodeUpdates,
         ...eventItems.map((item) => ({ Put: this.items.conditionalPut(item, undefined) })),
+        // Each write's change record (change-log.ts), after the items whose cancellation reasons are read above.
+        ...items.map((item, i) => record(item, (binds[i] as PodBinding).boundPod, binds[i]?.previous)),
+        ...eventItems.map((item, i) => record(item, events[i] as KubeObject)),
       ]);
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
