@@ -42,6 +42,7 @@ import { freePort, waitForPort } from './ports.js';
 import { endWithThisProcess, stopChild } from './processes.js';
 import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
+import { startApiFront } from './api-front.js';
 import { podmanMissing, startPodman } from './podman.js';
 import { IngressController } from '../shared/ingress/controller.js';
 import { IngressProxy } from '../shared/ingress/proxy.js';
@@ -123,6 +124,7 @@ async function main() {
   const dynamoPort = args['dynamodb-port'] ? Number(args['dynamodb-port']) : await freePort();
   const sqsPort = args['sqs-port'] ? Number(args['sqs-port']) : await freePort();
   const lambdaPort = await freePort();
+  const offlinePort = await freePort();
 
   const ddb = await startDynamoDbLocal({ port: dynamoPort, dataDir: args['in-memory'] ? undefined : args['data-dir'] });
   stops.push(ddb.stop);
@@ -197,7 +199,8 @@ async function main() {
 
   const offline = startServerlessOffline({
     ...process.env,
-    KUMO_PORT: String(apiPort),
+    // serverless-offline listens inside; clients reach it through the API front (local/api-front.ts).
+    KUMO_PORT: String(offlinePort),
     KUMO_OFFLINE_SCHEDULES: 'false',
     KUMO_LAMBDA_PORT: String(lambdaPort),
     SLS_TELEMETRY_DISABLED: '1',
@@ -216,12 +219,18 @@ async function main() {
       (console.error(`[kumo] serverless-offline exited (${code}); the end of ${STACK_LOG}:\n${lastLines(20)}`),
       void shutdown(1)),
   );
-  await waitForPort(apiPort, 120_000);
+  await waitForPort(offlinePort, 120_000);
+  const front = await startApiFront({
+    port: apiPort,
+    upstream: `http://127.0.0.1:${offlinePort}`,
+    log: toStackLog,
+  });
+  stops.push(() => front.close());
   const api = `http://127.0.0.1:${apiPort}`;
   // Where `kumo token … --local` finds this stack's table.
   writeFileSync(LOCAL_STACK_FILE, JSON.stringify({ api, dynamoEndpoint: ddb.endpoint, tableName, region }, null, 2));
   stops.push(async () => rmSync(LOCAL_STACK_FILE, { force: true }));
-  log(`API              ${api}  (serverless-offline, HTTP API emulation)`);
+  log(`API              ${api}  (serverless-offline, HTTP API emulation; watches stream)`);
 
   // A fresh exchange each start: the table may be new (--in-memory) while the agents' data dirs are kept.
   for (let i = 1; i <= Number(args.agents); i++)

@@ -1,0 +1,95 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createProxyServer } from 'http-proxy-3';
+import { queryBool } from '../shared/apiserver/http/query.js';
+import { streamWatch } from '../shared/apiserver/http/watch-stream.js';
+
+/**
+ * What clients of the offline stack talk to, in front of serverless-offline (which, as API Gateway's
+ * HTTP API, answers each request whole): watches become one long stream, as a Lambda function URL in
+ * response-streaming mode gives on AWS (ARCHITECTURE §12), made of finite watches that each go through
+ * serverless-offline and the API function like any request; everything else (upgrades included) is
+ * passed through unchanged by http-proxy-3.
+ */
+export interface ApiFront {
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Headers a finite watch is asked again with: the client's credentials and what it accepts. */
+const FORWARDED = ['authorization', 'accept', 'user-agent', 'impersonate-user', 'impersonate-group'];
+/** Offline, watches stay open as long as the kube-apiserver keeps them (Lambda's 15 minutes bound them on AWS). */
+const OFFLINE_STREAM_LIMIT_SECONDS = 3600;
+
+export async function startApiFront(opts: {
+  port: number;
+  host?: string;
+  upstream: string;
+  log: (line: string) => void;
+}): Promise<ApiFront> {
+  const proxy = createProxyServer({ target: opts.upstream, xfwd: false });
+  proxy.on('error', (e, _req, res) => {
+    opts.log(`api front: ${e.message}`);
+    if (res && 'writeHead' in res && !res.headersSent) {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('the API (serverless-offline) did not answer\n');
+    } else res?.end();
+  });
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://front');
+    if (req.method !== 'GET' || !queryBool(url.searchParams, 'watch')) {
+      proxy.web(req, res);
+      return;
+    }
+    const aborted = new AbortController();
+    res.on('close', () => aborted.abort());
+    const ask = async (q: URLSearchParams) => {
+      const answer = await fetch(`${opts.upstream}${url.pathname}?${q.toString()}`, {
+        headers: forwardedHeaders(req),
+        signal: aborted.signal,
+      });
+      const headers: Record<string, string> = {};
+      answer.headers.forEach((v, k) => {
+        if (k !== 'content-length' && k !== 'connection' && k !== 'transfer-encoding') headers[k] = v;
+      });
+      return { status: answer.status, headers, body: await answer.text() };
+    };
+    streamWatch(
+      url.searchParams,
+      ask,
+      {
+        // Sent at once, as the kube-apiserver does: clients wait for the head before reading events.
+        head: (status, headers) => res.writeHead(status, headers).flushHeaders(),
+        write: (chunk) => void res.write(chunk),
+        closed: () => aborted.signal.aborted,
+      },
+      { nowMs: () => Date.now(), limitSeconds: OFFLINE_STREAM_LIMIT_SECONDS },
+    )
+      .catch((e: unknown) => {
+        if (!aborted.signal.aborted) opts.log(`api front: watch ${url.pathname}: ${(e as Error).message}`);
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      })
+      .finally(() => res.end());
+  });
+  server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function forwardedHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED) {
+    const v = req.headers[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(',') : v;
+  }
+  return out;
+}
