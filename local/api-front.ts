@@ -59,7 +59,14 @@ export async function startApiFront(opts: {
       {
         // Sent at once, as the kube-apiserver does: clients wait for the head before reading events.
         head: (status, headers) => res.writeHead(status, headers).flushHeaders(),
-        write: (chunk) => void res.write(chunk),
+        // A slow reader holds the stream back instead of piling it up here.
+        write: (chunk) =>
+          res.write(chunk)
+            ? undefined
+            : new Promise<void>((resolve) => {
+                res.once('drain', resolve);
+                res.once('close', resolve);
+              }),
         closed: () => aborted.signal.aborted,
       },
       { nowMs: () => Date.now(), limitSeconds: OFFLINE_STREAM_LIMIT_SECONDS },

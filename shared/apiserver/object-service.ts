@@ -91,15 +91,25 @@ const PARALLEL_DELETES = 16;
 const refOf = (t: ResourceType, name?: string) => ({ resource: t.plural, group: t.group, name });
 const SERVICE_ACCOUNT = kindNamed('ServiceAccount');
 
-export function encodeContinue(c: ListCursor): string {
-  return Buffer.from(JSON.stringify([c.namespace, c.name]), 'utf8').toString('base64url');
+/**
+ * A list's continue token: where the next page starts, and the resourceVersion of the first page,
+ * which every page answers (as the kube-apiserver's pages share the first one's revision): a watch
+ * from it then sees whatever changed in pages already read.
+ */
+export function encodeContinue(c: ListCursor, resourceVersion: string): string {
+  return Buffer.from(JSON.stringify([c.namespace, c.name, resourceVersion]), 'utf8').toString('base64url');
 }
 
-export function decodeContinue(token: string): ListCursor {
+export function decodeContinue(token: string): { after: ListCursor; resourceVersion?: string } {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string')
-      return { namespace: v[0], name: v[1] };
+    if (Array.isArray(v) && (v.length === 2 || v.length === 3) && v.every((x) => typeof x === 'string')) {
+      const [namespace, name, resourceVersion] = v as string[];
+      return {
+        after: { namespace: namespace ?? '', name: name ?? '' },
+        ...(resourceVersion ? { resourceVersion } : {}),
+      };
+    }
   } catch {
     // fall through to the error below
   }
@@ -203,7 +213,10 @@ export class ObjectService implements ObjectApi {
       type.kind === 'Pod'
         ? fields.find((f) => f.field === 'spec.nodeName' && f.op === '=' && f.value)?.value
         : undefined;
-    let after = opts.continue ? decodeContinue(opts.continue) : undefined;
+    const continued = opts.continue ? decodeContinue(opts.continue) : undefined;
+    let after = continued?.after;
+    // Taken before the first read: a write that lands in a part already read is newer than this.
+    const resourceVersion = continued?.resourceVersion ?? this.deps.store.currentResourceVersion();
     const items: StoredObject[] = [];
     for (;;) {
       const page = await this.deps.store.list({
@@ -222,11 +235,12 @@ export class ObjectService implements ObjectApi {
             type,
             items,
             exhausted ? undefined : { namespace: o.metadata.namespace ?? '', name: o.metadata.name },
+            resourceVersion,
           );
         }
       }
       const last = page.items.at(-1);
-      if (!page.more || !last) return this.listOf(type, items, undefined);
+      if (!page.more || !last) return this.listOf(type, items, undefined, resourceVersion);
       after = { namespace: last.metadata.namespace ?? '', name: last.metadata.name };
     }
   }
@@ -611,13 +625,18 @@ export class ObjectService implements ObjectApi {
     this.openNamespaces.set(namespace, now + NAMESPACE_CACHE_MS);
   }
 
-  private listOf(type: ResourceType, items: StoredObject[], next: ListCursor | undefined): ObjectList {
+  private listOf(
+    type: ResourceType,
+    items: StoredObject[],
+    next: ListCursor | undefined,
+    resourceVersion: string,
+  ): ObjectList {
     return {
       apiVersion: apiVersionOf(type),
       kind: type.listKind,
       metadata: {
-        resourceVersion: this.deps.store.currentResourceVersion(),
-        ...(next ? { continue: encodeContinue(next) } : {}),
+        resourceVersion,
+        ...(next ? { continue: encodeContinue(next, resourceVersion) } : {}),
       },
       items,
     };

@@ -12,7 +12,13 @@ import {
   type LabelSelector,
 } from '../model/selectors.js';
 import type { KubeObject } from '../model/types.js';
-import { horizonVersion, oldestRetainedVersion, WATCH_HORIZON_MS, type Change } from '../store/change-log.js';
+import {
+  horizonVersion,
+  oldestRetainedVersion,
+  WATCH_HORIZON_MS,
+  type Change,
+  type ChangePage,
+} from '../store/change-log.js';
 import type { Clock } from '../util/clock.js';
 
 /** The longest a watch request holds before answering with a bookmark (API Gateway allows 29 s). */
@@ -31,7 +37,7 @@ export interface WatchDeps {
   /** The collection (or the one object) as a list answers it; its resourceVersion is where a watch goes on. */
   list(opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>): Promise<ObjectList>;
   /** The collection's change log (change-log.ts): after < resourceVersion ≤ upTo, oldest first. */
-  changes(after: number, upTo: number, limit: number): Promise<Change[]>;
+  changes(after: number, upTo: number, limit: number): Promise<ChangePage>;
   clock: Clock;
   sleep(ms: number): Promise<void>;
 }
@@ -67,13 +73,11 @@ export async function finiteWatch(deps: WatchDeps, type: ResourceType, opts: Wat
   }
   for (;;) {
     const upTo = horizonVersion(nowMs());
-    const changes = upTo > cursor ? await deps.changes(cursor, upTo, CHANGES_PER_ANSWER) : [];
+    const { changes, more } =
+      upTo > cursor ? await deps.changes(cursor, upTo, CHANGES_PER_ANSWER) : { changes: [], more: false };
     const events = changes.flatMap((c) => seenBy(c, labels, fields));
-    // Everything up to the horizon has been read (or up to the last change, when the answer is full).
-    cursor =
-      changes.length === CHANGES_PER_ANSWER
-        ? Number(changes.at(-1)?.object.metadata.resourceVersion)
-        : Math.max(cursor, upTo);
+    // Everything up to the horizon has been read, or up to the last version read when more follow.
+    cursor = more ? Number(changes.at(-1)?.object.metadata.resourceVersion) : Math.max(cursor, upTo);
     if (events.length) return events;
     const elapsed = nowMs() - start;
     if ((single && elapsed >= SINGLE_OBJECT_QUIET_MS) || elapsed >= hold) return [bookmark(cursor)];

@@ -39,6 +39,8 @@ export interface SchedulerDeps {
 
 /** DynamoDB's limit on the items of one transaction. */
 const TRANSACTION_ITEMS = 100;
+/** Binds per transaction: each pod is two items (with its change record), each node's allocation one. */
+const BINDS_PER_TRANSACTION = 24;
 
 /** Attempts per pod before the key goes back to the queue (with SQS's back-off). */
 const MAX_ATTEMPTS = 8;
@@ -148,7 +150,17 @@ export class Scheduler {
       assume(decision.info, pod, decision.requests);
       binds.push({ ...decision, pod });
     }
-    if (binds.length === 0) return oneByOne;
+    // One transaction per BINDS_PER_TRANSACTION pods (a batch may be larger: one invocation's keys).
+    for (let i = 0; i < binds.length; i += BINDS_PER_TRANSACTION)
+      await this.bindTogether(binds.slice(i, i + BINDS_PER_TRANSACTION), oneByOne);
+    return oneByOne;
+  }
+
+  /** Binds these placements in one transaction; on a refusal their pods go to the one-by-one path. */
+  private async bindTogether(
+    binds: { binding: PodBinding; info: NodeInfo; requests: Resources; pod: StoredObject }[],
+    oneByOne: Set<string>,
+  ): Promise<void> {
     // The Scheduled events go in the bind's own transaction when they fit: no round trip of their own
     // on the scheduler's critical path, and written exactly when the binds are.
     // Each pod and each event is two items (with its change record), each node's allocation one.
@@ -171,7 +183,6 @@ export class Scheduler {
       for (const node of new Set(binds.map((b) => b.binding.nodeName))) await this.deps.snapshots.refreshNode(node);
       for (const b of binds) oneByOne.add(`${b.pod.metadata.namespace}/${b.pod.metadata.name}`);
     }
-    return oneByOne;
   }
 
   /** Where the pod goes on this snapshot, as a binding ready to write, or why it fits nowhere. */

@@ -48,11 +48,17 @@ export const horizonVersion = (nowMs: number) => (nowMs - WATCH_HORIZON_MS) * 10
 /** The oldest resourceVersion a watch may start from: older history may be gone. */
 export const oldestRetainedVersion = (nowMs: number) => (nowMs - CHANGE_RETENTION_MS) * 1000;
 
+export interface ChangePage {
+  changes: Change[];
+  more: boolean;
+}
+
 /** Reading the log of one collection. */
 export interface ChangeLog {
   /**
    * Changes of a collection (every namespace when `namespace` is undefined) with
-   * `after` < resourceVersion ≤ `upTo`, in resourceVersion order, at most `limit` of them.
+   * `after` < resourceVersion ≤ `upTo`, in resourceVersion order: about `limit` of them, always
+   * every change of the last version given; `more` when later ones up to `upTo` were left out.
    */
-  changes(kind: string, namespace: string | undefined, after: number, upTo: number, limit: number): Promise<Change[]>;
+  changes(kind: string, namespace: string | undefined, after: number, upTo: number, limit: number): Promise<ChangePage>;
 }

@@ -217,7 +217,7 @@ describe('the change log', () => {
     const o = makeConfigMap('late');
     const stored = await store.create({ ...o, metadata: { ...o.metadata, namespace: 'late' } });
     expect(store.lateWrites).toBeGreaterThan(0);
-    const changes = await store.changes('ConfigMap', 'late', before, horizonVersion(t + 60_000), 100);
+    const { changes } = await store.changes('ConfigMap', 'late', before, horizonVersion(t + 60_000), 100);
     expect(changes.map((c) => c.type)).toEqual(['ADDED', ...changes.slice(1).map(() => 'MODIFIED')]);
     expect(changes.length).toBeGreaterThan(1);
     // The object as stored is the last one announced.

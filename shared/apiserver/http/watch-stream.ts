@@ -21,6 +21,11 @@ export interface WatchSink {
  */
 export const DEFAULT_STREAM_SECONDS = 1800;
 
+/** Answers a later ask may not get: 429 (rate limits), 502, 503, 504. */
+const TRANSIENT = new Set([429, 502, 503, 504]);
+const TRANSIENT_RETRIES = 4;
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * One long watch stream out of finite watches, as a kube-apiserver watch stays open: the first answer
  * opens the stream (any other answer than 200 is passed on as it is), and the watch is asked again
@@ -33,7 +38,7 @@ export async function streamWatch(
   query: URLSearchParams,
   ask: (query: URLSearchParams) => Promise<FiniteWatchAnswer>,
   sink: WatchSink,
-  opts: { nowMs: () => number; limitSeconds: number; random?: () => number },
+  opts: { nowMs: () => number; limitSeconds: number; random?: () => number; sleep?: (ms: number) => Promise<void> },
 ): Promise<void> {
   const start = opts.nowMs();
   const wanted = query.get('timeoutSeconds');
@@ -50,14 +55,21 @@ export async function streamWatch(
     if (!first && (remaining <= 0 || sink.closed())) return;
     // The first ask holds at most a second: the stream's head (or a refusal) reaches the client at once.
     q.set('timeoutSeconds', String(first ? 1 : Math.max(1, remaining)));
-    const answer = await ask(q);
+    let answer = await ask(q);
+    // A busy or briefly unavailable API mid-stream is asked again (bounded), as the stream of a
+    // kube-apiserver would not end over it; the first answer goes to the client as it is.
+    for (let retry = 0; !first && TRANSIENT.has(answer.status) && retry < TRANSIENT_RETRIES; retry++) {
+      if (sink.closed() || opts.nowMs() >= deadline) return;
+      await (opts.sleep ?? defaultSleep)(500 * 2 ** retry);
+      answer = await ask(q);
+    }
     if (answer.status !== 200) {
       if (first) {
         sink.head(answer.status, answer.headers);
         await sink.write(answer.body);
-      } else if (answer.body.trim().startsWith('{')) {
-        // As the kube-apiserver ends a watch that cannot go on: an ERROR event with the Status.
-        await sink.write(`{"type":"ERROR","object":${answer.body.trim()}}\n`);
+      } else {
+        // As the kube-apiserver ends a watch that cannot go on: an ERROR event with a Status.
+        await sink.write(`${JSON.stringify({ type: 'ERROR', object: statusOf(answer) })}\n`);
       }
       return;
     }
@@ -79,4 +91,23 @@ function eventOf(line: string): { type: unknown; resourceVersion: string | undef
     o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined;
   const rv = field(field(field(event, 'object'), 'metadata'), 'resourceVersion');
   return { type: field(event, 'type'), resourceVersion: typeof rv === 'string' ? rv : undefined };
+}
+
+/** The answer's Status, or one made for it when the body is not a Status (a gateway's error, text). */
+function statusOf(answer: FiniteWatchAnswer): unknown {
+  try {
+    const body: unknown = JSON.parse(answer.body);
+    if (body !== null && typeof body === 'object' && (body as Record<string, unknown>).kind === 'Status') return body;
+  } catch {
+    // not JSON: described below
+  }
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `the watch could not go on: ${answer.status} ${answer.body.trim().slice(0, 200)}`,
+    reason: answer.status === 429 ? 'TooManyRequests' : answer.status >= 500 ? 'ServiceUnavailable' : 'BadRequest',
+    code: answer.status,
+  };
 }

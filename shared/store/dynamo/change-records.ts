@@ -2,7 +2,7 @@ import { selectableState, type SelectableState } from '../../model/selectors.js'
 import type { ObjectKey, StoredObject } from '../../model/types.js';
 import type { Clock } from '../../util/clock.js';
 import { CHANGE_RETENTION_MS, type Change, type ChangeType } from '../change-log.js';
-import { itemSize } from '../item-size.js';
+import { DYNAMODB_ITEM_LIMIT, itemSize } from '../item-size.js';
 import { assertItemFits } from '../object-keys.js';
 import { nextResourceVersion } from '../resource-version.js';
 import type { Item, ObjectItems } from './object-items.js';
@@ -61,9 +61,24 @@ export class ChangeRecords {
   ofDelete(key: ObjectKey, item: Item): RecordItem {
     const rv = nextResourceVersion(item.rv, this.clock.now().getTime());
     const last = JSON.parse(item.o) as StoredObject;
-    const c = JSON.stringify({ ...last, metadata: { ...last.metadata, resourceVersion: String(rv) } });
+    let c = JSON.stringify({ ...last, metadata: { ...last.metadata, resourceVersion: String(rv) } });
+    let sealed = sealedOf(item);
+    // An object stored near the item limit must still be deletable: its record then carries what
+    // identifies it (informers delete by name), without managedFields and annotations.
+    if (Buffer.byteLength(c, 'utf8') + 1024 > DYNAMODB_ITEM_LIMIT) {
+      const { managedFields: _m, annotations: _a, ...metadata } = last.metadata;
+      c = JSON.stringify({ ...last, metadata: { ...metadata, resourceVersion: String(rv) } });
+      if (Buffer.byteLength(c, 'utf8') + itemSize(sealed) + 1024 > DYNAMODB_ITEM_LIMIT) {
+        c = JSON.stringify({
+          apiVersion: last.apiVersion,
+          kind: last.kind,
+          metadata: { ...metadata, resourceVersion: String(rv) },
+        });
+        sealed = {};
+      }
+    }
     return {
-      ...sealedOf(item),
+      ...sealed,
       pk: changeLogPartition(key.kind, key.namespace),
       sk: `${versionSortKey(rv)}#${key.name}`,
       rv,

@@ -3,20 +3,19 @@ import {
   BatchGetCommand,
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
   type BatchGetCommandOutput,
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
-import { NotFoundError, TransactionError, type StatusError } from '../../model/errors.js';
+import { NotFoundError, RequestEntityTooLargeError, TransactionError, type StatusError } from '../../model/errors.js';
 import { typeByKindName } from '../../model/kinds.js';
 import type { KubeObject, ObjectKey, StoredObject } from '../../model/types.js';
 import type { Clock } from '../../util/clock.js';
 import { chunksBy } from '../../util/chunks.js';
 import { itemSize } from '../item-size.js';
 import { resourceVersionFloor } from '../resource-version.js';
-import { LATE_WRITE_MS, type Change } from '../change-log.js';
+import { LATE_WRITE_MS, type ChangePage } from '../change-log.js';
 import { ChangeRecords, changeLogPartition, versionSortKey, type RecordItem } from './change-records.js';
 import {
   FencedWriteError,
@@ -42,10 +41,10 @@ const BATCH_GET_LIMIT = 100;
 /** createMany's transactions: items and bytes (DynamoDB allows 100 items and 4 MB). */
 const CREATE_MANY_BATCH = 25;
 const CREATE_MANY_BYTES = 3_000_000;
+/** DynamoDB's limit on the items of one transaction together (4 MB), less room for keys and expressions. */
+const TRANSACTION_BYTES = 4_000_000;
 /** Reads again of an object an unconditional delete found changed between its read and its write. */
 const DELETE_RACE_RETRIES = 3;
-/** Times a late write is announced again when the announcement is late too. */
-const LATE_ANNOUNCEMENTS = 3;
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -183,7 +182,7 @@ export class DynamoStore implements Store {
     );
     const lease = fence ? this.leaseCondition(fence) : undefined;
     let put = 0;
-    const lateDeletes: RecordItem[] = [];
+    const lateDeletes: { key: ObjectKey; record: RecordItem }[] = [];
     const transactItems = writes.flatMap((w): TransactItem[] => {
       if (w.op !== 'delete') {
         const item = items[put++] as Item;
@@ -225,7 +224,7 @@ export class DynamoStore implements Store {
         ];
       }
       const record = this.records.ofDelete(w.key, current);
-      lateDeletes.push(record);
+      lateDeletes.push({ key: w.key, record });
       return [
         {
           Delete: {
@@ -242,6 +241,11 @@ export class DynamoStore implements Store {
         { Put: { TableName: this.table, Item: record } },
       ];
     });
+    const bytes = transactItems.reduce((n, t) => n + (t.Put ? itemSize(t.Put.Item as Item) : 0), 0);
+    if (bytes > TRANSACTION_BYTES)
+      throw new RequestEntityTooLargeError(
+        `these ${writes.length} objects and their change records are ${bytes} bytes when stored; one transaction takes ${TRANSACTION_BYTES}`,
+      );
     // Where each write's first item sits in the transaction, to read its cancellation reason.
     const firstItem: number[] = [];
     let at = 0;
@@ -273,51 +277,67 @@ export class DynamoStore implements Store {
       throw e;
     }
     const stored = await Promise.all(items.map((item) => this.items.decode(item)));
-    return this.announcedAgainIfLate(stampMs, stored, lateDeletes);
+    return this.announcedAgainIfLate(
+      stampMs,
+      stored,
+      puts.map((w) => (w.op === 'update' ? w.previous : undefined)),
+      lateDeletes,
+    );
   }
 
   /**
    * A write that took longer than LATE_WRITE_MS to land may have landed below the horizon of a watch
    * that already passed it (change-log.ts): each object is written again unchanged, with a fresh
-   * version, and a deletion recorded again, so every watch sees them. Informers take the repeat as
-   * the no-op update (or the delete of something gone) it is.
+   * version and the change record of the original write (its previous state, so a selector
+   * transition is seen), and a deletion is recorded again while the name stays free. Informers take
+   * the repeat as the no-op update (or the delete of something gone) it is. Once, and at best effort:
+   * the write itself has landed, and an object changed meanwhile was announced by that change.
    */
   private async announcedAgainIfLate(
     stampMs: number,
     stored: StoredObject[],
-    deletes: RecordItem[],
-    round = 0,
+    previous: (StoredObject | undefined)[],
+    deletes: { key: ObjectKey; record: RecordItem }[],
   ): Promise<StoredObject[]> {
-    if (this.clock.now().getTime() - stampMs <= LATE_WRITE_MS || round >= LATE_ANNOUNCEMENTS) return stored;
+    if (this.clock.now().getTime() - stampMs <= LATE_WRITE_MS) return stored;
     this.lateWrites++;
-    const again = this.clock.now().getTime();
+    const again = (items: TransactItem[]) =>
+      transactRetryingConflicts(this.doc, items).then(
+        () => true,
+        () => false,
+      );
     const objects = await Promise.all(
-      stored.map(async (o) => {
+      stored.map(async (o, i) => {
         try {
-          const item = await this.items.encode(o, Number(o.metadata.resourceVersion));
-          await this.doc.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                { Put: this.items.conditionalPut(item, Number(o.metadata.resourceVersion)) },
-                { Put: { TableName: this.table, Item: this.records.ofWrite(keyOfObject(o), item, 'MODIFIED', o) } },
-              ],
-            }),
-          );
-          return await this.items.decode(item);
-        } catch (e) {
-          // Changed or deleted meanwhile: that write announced it.
-          if (e instanceof TransactionCanceledException) return o;
-          throw e;
+          const rv = Number(o.metadata.resourceVersion);
+          const item = await this.items.encode(o, rv);
+          const record = this.records.ofWrite(keyOfObject(o), item, 'MODIFIED', previous[i]);
+          const landed = await again([
+            { Put: this.items.conditionalPut(item, rv) },
+            { Put: { TableName: this.table, Item: record } },
+          ]);
+          return landed ? await this.items.decode(item) : o;
+        } catch {
+          return o;
         }
       }),
     );
-    const records = deletes.map((r) => this.records.again(r));
-    for (const chunk of chunksBy(records, CREATE_MANY_BATCH * 2, CREATE_MANY_BYTES, itemSize))
-      await transactRetryingConflicts(
-        this.doc,
-        chunk.map((Item) => ({ Put: { TableName: this.table, Item } })),
-      );
-    return this.announcedAgainIfLate(again, objects, records, round + 1);
+    await Promise.all(
+      deletes.map(({ key, record }) =>
+        again([
+          {
+            ConditionCheck: {
+              TableName: this.table,
+              Key: { pk: partitionKey(key.kind, key.namespace), sk: key.name },
+              // Created again meanwhile: that creation follows the deletion for every watch already.
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: { TableName: this.table, Item: this.records.again(record) } },
+        ]),
+      ),
+    );
+    return objects;
   }
 
   /** The stored items of these keys as they are (strongly consistent), by itemKey. */
@@ -407,7 +427,7 @@ export class DynamoStore implements Store {
         ]),
       );
     }
-    await this.announcedAgainIfLate(stampMs, await Promise.all(items.map((i) => this.items.decode(i))), []);
+    await this.announcedAgainIfLate(stampMs, await Promise.all(items.map((i) => this.items.decode(i))), [], []);
   }
 
   async listOwnedBy(ownerUid: string, kind?: string): Promise<StoredObject[]> {
@@ -430,19 +450,27 @@ export class DynamoStore implements Store {
     after: number,
     upTo: number,
     limit: number,
-  ): Promise<Change[]> {
-    if (upTo <= after) return [];
+  ): Promise<ChangePage> {
+    if (upTo <= after) return { changes: [], more: false };
     const namespaces =
       namespace !== undefined || !typeByKindName(kind)?.namespaced
         ? [namespace ?? '']
-        : await this.namespacesWithChanges(after, upTo);
-    const pages = await Promise.all(namespaces.map((ns) => this.logPage(kind, ns, after, upTo, limit)));
+        : await this.namespacesWithChanges(after);
+    const read = (lo: number, hi: number, n: number) =>
+      Promise.all(namespaces.map((ns) => this.logPage(kind, ns, lo, hi, n))).then((pages) =>
+        pages.flat().sort((a, b) => a.rv - b.rv || (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : a.sk < b.sk ? -1 : 1)),
+      );
     // Each partition's first `limit` hold every record of the merged first `limit`.
-    const merged = pages
-      .flat()
-      .sort((a, b) => a.rv - b.rv || (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : a.sk < b.sk ? -1 : 1))
-      .slice(0, limit);
-    return Promise.all(merged.map((r) => this.records.decode(r)));
+    let merged = (await read(after, upTo, limit)).slice(0, limit);
+    const more = merged.length === limit;
+    if (more) {
+      // Cut between versions, never inside one: a client goes on after the last version it was sent,
+      // so every record of that version must be in this answer (versions are shared within a millisecond).
+      const last = (merged.at(-1) as RecordItem).rv;
+      const before = merged.filter((r) => r.rv < last);
+      merged = before.length ? before : await read(last - 1, last, Number.MAX_SAFE_INTEGER);
+    }
+    return { changes: await Promise.all(merged.map((r) => this.records.decode(r))), more };
   }
 
   /** A collection's records with after < rv ≤ upTo, oldest first (strongly consistent: a landed write is seen). */
@@ -473,12 +501,13 @@ export class DynamoStore implements Store {
 
   /**
    * The namespaces whose records an all-namespaces watch reads: those that exist, and those deleted
-   * within the range (their objects' deletions were recorded before the namespace went).
+   * since `after` (their objects' deletions were recorded before the namespace went).
    */
-  private async namespacesWithChanges(after: number, upTo: number): Promise<string[]> {
+  private async namespacesWithChanges(after: number): Promise<string[]> {
     const [present, recent] = await Promise.all([
       this.namespaceNames(),
-      this.logPage('Namespace', '', after, upTo, 1000),
+      // Also those deleted after the range: their objects' deletions may lie within it.
+      this.logPage('Namespace', '', after, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     ]);
     return [...new Set([...present, ...recent.map((r) => r.sk.slice(r.sk.indexOf('#') + 1))])];
   }
@@ -561,11 +590,21 @@ export class DynamoStore implements Store {
   }
 
   // The capacity ledger (dynamo-node-ledger.ts), in the same table.
-  bindPod(...a: Parameters<NodeLedger['bindPod']>) {
-    return this.ledger.bindPod(...a);
+  async bindPod(...a: Parameters<NodeLedger['bindPod']>) {
+    const stampMs = this.clock.now().getTime();
+    const stored = await this.ledger.bindPod(...a);
+    const [again] = await this.announcedAgainIfLate(stampMs, [stored], [a[1]], []);
+    return again as StoredObject;
   }
-  bindPods(...a: Parameters<NodeLedger['bindPods']>) {
-    return this.ledger.bindPods(...a);
+  async bindPods(...a: Parameters<NodeLedger['bindPods']>) {
+    const stampMs = this.clock.now().getTime();
+    const stored = await this.ledger.bindPods(...a);
+    return this.announcedAgainIfLate(
+      stampMs,
+      stored,
+      a[0].map((b) => b.previous),
+      [],
+    );
   }
   releasePod(nodeName: string, uid: string) {
     return this.ledger.releasePod(nodeName, uid);
