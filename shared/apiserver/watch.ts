@@ -75,14 +75,28 @@ export async function finiteWatch(deps: WatchDeps, type: ResourceType, opts: Wat
     const upTo = horizonVersion(nowMs());
     const { changes, more } =
       upTo > cursor ? await deps.changes(cursor, upTo, CHANGES_PER_ANSWER) : { changes: [], more: false };
-    const events = changes.flatMap((c) => seenBy(c, labels, fields));
-    // Everything up to the horizon has been read, or up to the last version read when more follow.
-    cursor = more ? Number(changes.at(-1)?.object.metadata.resourceVersion) : Math.max(cursor, upTo);
+    const events = current(changes, cursor).flatMap((c) => seenBy(c, labels, fields));
+    // Everything up to the horizon has been read, or up to the last record read when more follow.
+    cursor = more ? (changes.at(-1)?.place ?? cursor) : Math.max(cursor, upTo);
     if (events.length) return events;
     const elapsed = nowMs() - start;
     if ((single && elapsed >= SINGLE_OBJECT_QUIET_MS) || elapsed >= hold) return [bookmark(cursor)];
     await deps.sleep(single ? Math.min(WATCH_POLL_MS, SINGLE_OBJECT_QUIET_MS) : WATCH_POLL_MS);
   }
+}
+
+/**
+ * The changes to send from a read after `from`: a change recorded again because its write landed
+ * late (change-log.ts) only to a watch already past its version, which may have missed it (one that
+ * is not will read the original), and never after a newer change of the same object.
+ */
+function current(changes: Change[], from: number): Change[] {
+  const version = (c: Change) => Number(c.object.metadata.resourceVersion);
+  const key = (c: Change) => `${c.object.metadata.namespace ?? ''}/${c.object.metadata.name}`;
+  const newest = new Map<string, number>();
+  for (const c of changes) newest.set(key(c), Math.max(newest.get(key(c)) ?? 0, version(c)));
+  // Strictly past: a client that goes on from the late change's own version was sent it already.
+  return changes.filter((c) => !c.late || (version(c) < from && version(c) >= (newest.get(key(c)) ?? 0)));
 }
 
 /**

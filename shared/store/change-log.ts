@@ -12,9 +12,10 @@ import { CLOCK_SKEW_MARGIN_MS } from './resource-version.js';
  * resourceVersions come from each writer's clock (resource-version.ts), so there is no total order
  * at the moment of a write: a record stamped at t may land after one stamped later. A watch therefore
  * delivers only records stamped at least WATCH_HORIZON_MS ago, and a writer whose write took longer
- * than half of that to land announces the object again with a fresh version (see `LATE_WRITE_MS`).
- * Everything at or below a horizon a watch has passed is then already in the log, so a client
- * resuming from any resourceVersion it was given misses nothing and is sent nothing twice. (A list
+ * than half of that to land records the change again later in the log (see `LATE_WRITE_MS`), for the
+ * watches that had already passed it. Everything at or below a horizon a watch has passed is then in
+ * the log, so a client resuming from any resourceVersion it was given misses nothing (a late change
+ * may come to it twice, with the same resourceVersion, which informers ignore). (A list
  * answers with the horizon as its resourceVersion: objects changed within it are listed and then
  * sent once more by a watch from the list, with the same resourceVersion, which informers ignore.)
  */
@@ -27,6 +28,13 @@ export interface Change {
   object: StoredObject;
   /** For MODIFIED: what selectors saw of the version this one replaced. */
   previous?: SelectableState;
+  /** Where the record sits in the log: the object's resourceVersion, or later for a late one. */
+  place: number;
+  /**
+   * Recorded again, later in the log, because its write landed late: sent only to a watch already
+   * past the object's version (which may have missed it), and never after a newer change of it.
+   */
+  late?: true;
 }
 
 /** How long records are kept: a watch from an older resourceVersion answers 410 Gone (Kubernetes keeps ~5 minutes of history). */
@@ -39,7 +47,7 @@ export const CHANGE_RETENTION_MS = 5 * 60_000;
  */
 export const WATCH_HORIZON_MS = CLOCK_SKEW_MARGIN_MS;
 
-/** A write that took longer than this from stamping its resourceVersion to landing is announced again. */
+/** A write that took longer than this from stamping its resourceVersion to landing is recorded again. */
 export const LATE_WRITE_MS = WATCH_HORIZON_MS / 2;
 
 /** The resourceVersion (µs) at and below which every record is in the log, by this clock. */

@@ -48,6 +48,10 @@ describe('garbage collection', () => {
         (rs) => !rs.metadata.ownerReferences,
       ),
     );
+    // The orphan finalizer goes after the dependents are released; the delete completes with it (kubectl waits for that too).
+    await until(async () =>
+      (await s.api.service.list(T('Deployment'), 'default')).items.every((d) => d.metadata.name !== 'readopt'),
+    );
     const again = await s.api.service.create(T('Deployment'), 'default', makeDeployment('readopt'));
     await until(async () =>
       (await s.api.service.list(T('ReplicaSet'), 'default', { labelSelector: 'app=readopt' })).items.every(

@@ -23,6 +23,8 @@ export interface RecordItem {
   c: string;
   /** JSON of the replaced version's SelectableState (MODIFIED). */
   p?: string;
+  /** A record made again because its write landed late: the version of the change it repeats (`rv` is then its place). */
+  late?: number;
   ttl: number;
   [attr: string]: string | number | undefined;
 }
@@ -88,24 +90,26 @@ export class ChangeRecords {
     };
   }
 
-  /** A deletion recorded again with a fresh version (a late write, see change-log.ts). */
-  again(record: RecordItem): RecordItem {
-    const rv = nextResourceVersion(record.rv, this.clock.now().getTime());
-    const last = JSON.parse(record.c) as StoredObject;
+  /**
+   * A change recorded again at a fresh place in the log, unchanged (its object keeps its version): the
+   * write landed late, perhaps below the horizon of a watch that had passed it (change-log.ts).
+   */
+  late(record: RecordItem): RecordItem {
+    const at = nextResourceVersion(record.rv, this.clock.now().getTime());
     const name = record.sk.slice(record.sk.indexOf('#') + 1);
-    return {
-      ...record,
-      sk: `${versionSortKey(rv)}#${name}`,
-      rv,
-      c: JSON.stringify({ ...last, metadata: { ...last.metadata, resourceVersion: String(rv) } }),
-      ttl: this.ttl(),
-    };
+    return { ...record, sk: `${versionSortKey(at)}#${name}`, rv: at, late: record.rv, ttl: this.ttl() };
   }
 
   async decode(record: RecordItem): Promise<Change> {
-    const { c, t, p, ...rest } = record;
+    const { c, t, p, late, ...rest } = record;
     const object = await this.items.decode({ ...rest, o: c });
-    return { type: t, object, ...(p ? { previous: JSON.parse(p) as SelectableState } : {}) };
+    return {
+      type: t,
+      object,
+      place: record.rv,
+      ...(p ? { previous: JSON.parse(p) as SelectableState } : {}),
+      ...(late !== undefined ? { late: true } : {}),
+    };
   }
 
   private ttl(): number {

@@ -67,7 +67,7 @@ export class DynamoStore implements Store {
   private readonly items: ObjectItems;
   private readonly ledger: DynamoNodeLedger;
   private readonly records: ChangeRecords;
-  /** Writes announced again because they landed late (change-log.ts); benchmarks read it. */
+  /** Writes recorded again because they landed late (change-log.ts); benchmarks read it. */
   lateWrites = 0;
 
   constructor(
@@ -287,11 +287,10 @@ export class DynamoStore implements Store {
 
   /**
    * A write that took longer than LATE_WRITE_MS to land may have landed below the horizon of a watch
-   * that already passed it (change-log.ts): each object is written again unchanged, with a fresh
-   * version and the change record of the original write (its previous state, so a selector
-   * transition is seen), and a deletion is recorded again while the name stays free. Informers take
-   * the repeat as the no-op update (or the delete of something gone) it is. Once, and at best effort:
-   * the write itself has landed, and an object changed meanwhile was announced by that change.
+   * that already passed it (change-log.ts): its change records are written again, later in the log
+   * (change-records.ts `late`), each only while the object is still at that version (a deletion:
+   * while the name stays free), so a newer change is never followed by an older one. Nothing else is
+   * written and the objects keep their versions. At best effort: the write itself has landed.
    */
   private async announcedAgainIfLate(
     stampMs: number,
@@ -301,43 +300,36 @@ export class DynamoStore implements Store {
   ): Promise<StoredObject[]> {
     if (this.clock.now().getTime() - stampMs <= LATE_WRITE_MS) return stored;
     this.lateWrites++;
-    const again = (items: TransactItem[]) =>
-      transactRetryingConflicts(this.doc, items).then(
-        () => true,
-        () => false,
-      );
-    const objects = await Promise.all(
-      stored.map(async (o, i) => {
-        try {
-          const rv = Number(o.metadata.resourceVersion);
-          const item = await this.items.encode(o, rv);
-          const record = this.records.ofWrite(keyOfObject(o), item, 'MODIFIED', previous[i]);
-          const landed = await again([
-            { Put: this.items.conditionalPut(item, rv) },
-            { Put: { TableName: this.table, Item: record } },
-          ]);
-          return landed ? await this.items.decode(item) : o;
-        } catch {
-          return o;
-        }
-      }),
-    );
-    await Promise.all(
-      deletes.map(({ key, record }) =>
-        again([
-          {
-            ConditionCheck: {
-              TableName: this.table,
-              Key: { pk: partitionKey(key.kind, key.namespace), sk: key.name },
-              // Created again meanwhile: that creation follows the deletion for every watch already.
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+    const again = (
+      key: ObjectKey,
+      condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> },
+      record: RecordItem,
+    ) =>
+      transactRetryingConflicts(this.doc, [
+        {
+          ConditionCheck: {
+            TableName: this.table,
+            Key: { pk: partitionKey(key.kind, key.namespace), sk: key.name },
+            ...condition,
           },
-          { Put: { TableName: this.table, Item: this.records.again(record) } },
-        ]),
-      ),
-    );
-    return objects;
+        },
+        { Put: { TableName: this.table, Item: this.records.late(record) } },
+      ]).catch(() => undefined);
+    await Promise.all([
+      ...stored.map(async (o, i) => {
+        const rv = Number(o.metadata.resourceVersion);
+        const key = keyOfObject(o);
+        const record = this.records.ofWrite(
+          key,
+          await this.items.encodeAt(o, rv),
+          previous[i] ? 'MODIFIED' : 'ADDED',
+          previous[i],
+        );
+        await again(key, { ConditionExpression: 'rv = :rv', ExpressionAttributeValues: { ':rv': rv } }, record);
+      }),
+      ...deletes.map(({ key, record }) => again(key, { ConditionExpression: 'attribute_not_exists(pk)' }, record)),
+    ]).catch(() => undefined);
+    return stored;
   }
 
   /** The stored items of these keys as they are (strongly consistent), by itemKey. */
@@ -593,8 +585,8 @@ export class DynamoStore implements Store {
   async bindPod(...a: Parameters<NodeLedger['bindPod']>) {
     const stampMs = this.clock.now().getTime();
     const stored = await this.ledger.bindPod(...a);
-    const [again] = await this.announcedAgainIfLate(stampMs, [stored], [a[1]], []);
-    return again as StoredObject;
+    await this.announcedAgainIfLate(stampMs, [stored], [a[1]], []);
+    return stored;
   }
   async bindPods(...a: Parameters<NodeLedger['bindPods']>) {
     const stampMs = this.clock.now().getTime();

@@ -52,7 +52,11 @@ export class ObjectItems {
   }
 
   async encode(object: KubeObject, previousRv: number | undefined): Promise<Item> {
-    const rv = nextResourceVersion(previousRv, this.clock.now().getTime());
+    return this.encodeAt(object, nextResourceVersion(previousRv, this.clock.now().getTime()));
+  }
+
+  /** The item of an object at a version already given to it (a change record made again). */
+  async encodeAt(object: KubeObject, rv: number): Promise<Item> {
     const stored = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
     const key = keyOfObject(object);
     // A Secret's values are sealed into their own attribute; `o` (and with it the stream) carries no secret data.
