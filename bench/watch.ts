@@ -181,7 +181,7 @@ try {
   console.log(
     `reads per event, ${large.size} pods against ${small.size}: ×${(large.readsPerEvent / small.readsPerEvent).toFixed(2)} (a re-listing watch would read ×${(large.size / small.size).toFixed(0)})`,
   );
-  console.log(`writes announced again because they landed late: ${results.map((r) => r.lateWrites).join(', ')}`);
+  console.log(`writes recorded again because they landed late: ${results.map((r) => r.lateWrites).join(', ')}`);
   // AWS list prices (us-east-1): Lambda $0.0000166667 per GB-s and $0.20 per million requests, HTTP API
   // $1.00 per million, DynamoDB $0.125 per million read units (a strongly consistent query of ≤ 4 KB is one).
   const memoryGb = 0.5; // serverless.yml: the API function's memorySize

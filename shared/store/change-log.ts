@@ -42,7 +42,7 @@ export const CHANGE_RETENTION_MS = 5 * 60_000;
 
 /**
  * How old a record must be before a watch delivers it: the margin lists' resourceVersions keep too.
- * It covers the time a write takes to land (longer ones are announced again) and clock differences
+ * It covers the time a write takes to land (longer ones are recorded again) and clock differences
  * between writers, and is most of a watch event's latency.
  */
 export const WATCH_HORIZON_MS = CLOCK_SKEW_MARGIN_MS;

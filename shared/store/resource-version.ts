@@ -11,7 +11,7 @@ export function nextResourceVersion(previous: number | undefined, nowMs: number)
 
 /**
  * How far another writer's clock may lag this one's, plus the time a write may take to land before it
- * is announced again (change-log.ts). Resource versions come from each writer's clock, so one handed
+ * is recorded again (change-log.ts). Resource versions come from each writer's clock, so one handed
  * out as "everything up to here" (a list's, a watch bookmark's) must sit this far back: a write made
  * later by a process whose clock is behind, or in the same millisecond, must still be newer, or a
  * watch from it never sees that write (a `kubectl wait` hung while its Job completed). Watches deliver
