@@ -1,9 +1,10 @@
-import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, makeInformer, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dynamoClient } from '../../shared/aws/clients.js';
 import { horizonVersion } from '../../shared/store/change-log.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { startApi, type TestApi } from '../support/api-server.js';
+import { clientNodeConfig } from '../support/client-node.js';
 import { makeConfigMap, makePod } from '../support/fixtures.js';
 
 /**
@@ -15,13 +16,7 @@ let api: TestApi;
 let kc: KubeConfig;
 beforeAll(async () => {
   api = await startApi();
-  kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'kumo', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'kumo' }],
-    contexts: [{ name: 'kumo', cluster: 'kumo', user: 'kumo' }],
-    currentContext: 'kumo',
-  });
+  kc = clientNodeConfig(api.url);
 });
 afterAll(() => api.close());
 

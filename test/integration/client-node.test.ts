@@ -1,6 +1,8 @@
-import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from '../support/api-server.js';
+import { clientNodeConfig } from '../support/client-node.js';
 
 /** @kubernetes/client-node 1.x (the JavaScript client) against kumo's real API handler over HTTP. */
 let api: TestApi;
@@ -9,14 +11,7 @@ let apps: AppsV1Api;
 let kc: KubeConfig;
 beforeAll(async () => {
   api = await startApi();
-  kc = new KubeConfig();
-  // client-node refuses plain http unless TLS verification is explicitly skipped (loopback only).
-  kc.loadFromOptions({
-    clusters: [{ name: 'kumo', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'kumo' }],
-    contexts: [{ name: 'kumo', cluster: 'kumo', user: 'kumo' }],
-    currentContext: 'kumo',
-  });
+  kc = clientNodeConfig(api.url);
   core = kc.makeApiClient(CoreV1Api);
   apps = kc.makeApiClient(AppsV1Api);
 });
