@@ -122,4 +122,27 @@ describe('watch', () => {
     const gone = await watch(`fieldSelector=metadata.name%3Dw1&resourceVersion=${list.metadata.resourceVersion}`);
     expect(gone.events.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(['DELETED:w1']);
   });
+  it('refuses a watch-list (sendInitialEvents) as Kubernetes 1.32 does by default, so clients fall back to list and watch', async () => {
+    const res = await api.call(
+      'GET',
+      `${CM}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+    );
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({
+      reason: 'Invalid',
+      message:
+        'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+      details: { group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ field: 'sendInitialEvents' }] },
+    });
+    const match = await api.call('GET', `${CM}?watch=1&resourceVersionMatch=Exact`);
+    expect(match.status).toBe(422);
+    expect(match.body.message).toBe(
+      'ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided, resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"]',
+    );
+    // Lists: the present is "not older than" any version; an exact older one is history no longer kept.
+    const listed = await api.call('GET', `${CM}?resourceVersion=1&resourceVersionMatch=NotOlderThan`);
+    expect(listed.status).toBe(200);
+    expect((await api.call('GET', `${CM}?resourceVersion=1&resourceVersionMatch=Exact`)).status).toBe(410);
+    expect((await api.call('GET', `${CM}?resourceVersionMatch=Exact`)).status).toBe(422);
+  });
 });

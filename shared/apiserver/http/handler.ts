@@ -28,6 +28,7 @@ import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './tables.js';
 import type { ApiRequest, ApiResponse } from './request.js';
 import { methodNotAllowed, route, type Route } from './routes.js';
 import { replicasFromScale, scaleOf } from './scale.js';
+import { checkListOptions } from './list-options.js';
 import { queryBool } from './query.js';
 
 export interface ApiDeps {
@@ -261,6 +262,7 @@ async function collection(
   if (m === 'GET') {
     const labelSelector = req.query.get('labelSelector') ?? undefined;
     const fieldSelector = req.query.get('fieldSelector') ?? undefined;
+    checkListOptions(req.query, queryBool(req.query, 'watch'));
     if (queryBool(req.query, 'watch')) {
       const timeout = req.query.get('timeoutSeconds');
       const events = await service.watch(type, namespace, {
