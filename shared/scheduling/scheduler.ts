@@ -150,9 +150,12 @@ export class Scheduler {
       assume(decision.info, pod, decision.requests);
       binds.push({ ...decision, pod });
     }
-    // One transaction per BINDS_PER_TRANSACTION pods (a batch may be larger: one invocation's keys).
+    // One transaction per BINDS_PER_TRANSACTION pods (a batch may be larger: one invocation's keys),
+    // all at once: a node's allocation is added to atomically and checked against its capacity in each.
+    const chunks: (typeof binds)[] = [];
     for (let i = 0; i < binds.length; i += BINDS_PER_TRANSACTION)
-      await this.bindTogether(binds.slice(i, i + BINDS_PER_TRANSACTION), oneByOne);
+      chunks.push(binds.slice(i, i + BINDS_PER_TRANSACTION));
+    await Promise.all(chunks.map((chunk) => this.bindTogether(chunk, oneByOne)));
     return oneByOne;
   }
 
