@@ -150,12 +150,26 @@ export class Scheduler {
       assume(decision.info, pod, decision.requests);
       binds.push({ ...decision, pod });
     }
-    // One transaction per BINDS_PER_TRANSACTION pods (a batch may be larger: one invocation's keys),
-    // all at once: a node's allocation is added to atomically and checked against its capacity in each.
-    const chunks: (typeof binds)[] = [];
-    for (let i = 0; i < binds.length; i += BINDS_PER_TRANSACTION)
-      chunks.push(binds.slice(i, i + BINDS_PER_TRANSACTION));
-    await Promise.all(chunks.map((chunk) => this.bindTogether(chunk, oneByOne)));
+    // At most BINDS_PER_TRANSACTION pods per transaction (a batch may be larger: one invocation's keys).
+    // Each node's pods stay in one transaction where they fit, so the transactions touch different
+    // allocation items and go at once instead of cancelling each other; a node given more pods than
+    // one transaction holds gets its own transactions after those, one by one.
+    const byNode = new Map<string, typeof binds>();
+    for (const b of binds) byNode.set(b.binding.nodeName, [...(byNode.get(b.binding.nodeName) ?? []), b]);
+    const together: (typeof binds)[] = [];
+    const after: (typeof binds)[] = [];
+    for (const group of byNode.values()) {
+      if (group.length > BINDS_PER_TRANSACTION) {
+        for (let i = 0; i < group.length; i += BINDS_PER_TRANSACTION)
+          after.push(group.slice(i, i + BINDS_PER_TRANSACTION));
+        continue;
+      }
+      const open = together.find((t) => t.length + group.length <= BINDS_PER_TRANSACTION);
+      if (open) open.push(...group);
+      else together.push([...group]);
+    }
+    await Promise.all(together.map((chunk) => this.bindTogether(chunk, oneByOne)));
+    for (const chunk of after) await this.bindTogether(chunk, oneByOne);
     return oneByOne;
   }
 
