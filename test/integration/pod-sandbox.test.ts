@@ -222,6 +222,8 @@ describe.skipIf(!!missing)('pod sandbox, volumes and securityContext (podman)', 
     // 0400 plus kubelet's read-only mask for the fsGroup: 0440, group 2000; the user is in that group.
     expect(out).toMatch(/^440 2000\n/);
     expect(out).toMatch(/\b2000\b/);
+    // The logs can be read before the agent's next report carries the container's ID.
+    await until(async () => idOf(await status('secret-reader'), 'main') !== '', 20_000);
     const id = idOf(await status('secret-reader'), 'main');
     expect(await exec(id, 'cat', '/etc/db/password')).toBe(SECRET_VALUE);
     await expect(exec(id, 'sh', '-c', 'echo x > /etc/db/password')).rejects.toThrow();

@@ -186,10 +186,13 @@ export function servicesSuite(o: SuiteOptions) {
       const ip = svc.spec.clusterIP as string;
       expect(ip.split('.').slice(0, 2)).toEqual(CIDR.split('.').slice(0, 2));
       // The data path this file is about carries it.
-      const table = exec('nft', ['list', 'ruleset'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      if (o.dataPath === 'nftables')
-        expect(table).toContain(`ip daddr ${ip} tcp dport 80 dnat ip to numgen random mod 3`);
-      else expect(table).not.toContain(`ip daddr ${ip}`);
+      const ruleset = () => exec('nft', ['list', 'ruleset'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      // Ready pods reach the rules through the endpoints controller and the agent's next sync, which may trail.
+      const rule = `ip daddr ${ip} tcp dport 80 dnat ip to numgen random mod 3`;
+      if (o.dataPath === 'nftables') {
+        await until(async () => ruleset().includes(rule), 20_000);
+        expect(ruleset()).toContain(rule);
+      } else expect(ruleset()).not.toContain(`ip daddr ${ip}`);
       const backends = (await pods('app=web')).map((p) => p.metadata.name);
       expect(backends).toContain(await get(ip));
       expect(backends).toContain(await get('web.default.svc.cluster.local'));
