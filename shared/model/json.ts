@@ -20,3 +20,19 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Keys sorted and nulls dropped: a template means the same with `creationTimestamp: null` (what kubectl's
+ * `rollout undo` sends, as Go's zero value) as without it, so both must hash and compare alike.
+ */
+export function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (isPlainObject(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .filter((k) => v[k] !== null)
+        .sort()
+        .map((k) => [k, canonical(v[k])]),
+    );
+  return v;
+}

@@ -1,4 +1,4 @@
-import { jsonEqual } from '../../model/json.js';
+import { canonical, jsonEqual } from '../../model/json.js';
 import type { KubeObject } from '../../model/types.js';
 import { rfc3339 } from '../../util/clock.js';
 import { hashedSuffix } from '../../util/names.js';
@@ -42,23 +42,7 @@ export interface DeploymentPlan {
 
 /** Kubernetes' hash is FNV over the template; any stable short hash keeps the name-per-template rule. */
 export function templateHash(template: unknown): string {
-  return hashedSuffix(JSON.stringify(sortKeys(template)), 10, { rehash: true });
-}
-
-/**
- * Sorted keys, nulls dropped: a template means the same with `creationTimestamp: null` (what kubectl's
- * `rollout undo` sends, as Go's zero value) as without it, so both must hash and compare alike.
- */
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.keys(v)
-        .filter((k) => (v as Obj)[k] !== null)
-        .sort()
-        .map((k) => [k, sortKeys((v as Obj)[k])]),
-    );
-  return v;
+  return hashedSuffix(JSON.stringify(canonical(template)), 10, { rehash: true });
 }
 
 /** maxSurge rounds up, maxUnavailable down; both 0 would deadlock, so unavailable becomes 1. */
@@ -95,7 +79,7 @@ export function planDeployment(
   const newView = views.find(
     (v) =>
       v.rs.metadata.labels?.[LABEL_POD_TEMPLATE_HASH] === hash ||
-      jsonEqual(sortKeys(templateWithoutHash(v.rs)), sortKeys(template)),
+      jsonEqual(canonical(templateWithoutHash(v.rs)), canonical(template)),
   );
   const olds = views.filter((v) => v !== newView).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
   const maxRevision = Math.max(0, ...views.map((v) => revisionOf(v.rs)));
