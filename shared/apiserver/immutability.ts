@@ -38,6 +38,31 @@ const immutableField = (field: string, a: unknown, b: unknown): StatusCause[] =>
     ? []
     : [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(a)}: field is immutable`, field }];
 
+/** ValidateStatefulSetUpdate: only these spec fields may change. */
+const STATEFULSET_MUTABLE = [
+  'replicas',
+  'ordinals',
+  'template',
+  'updateStrategy',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
+] as const;
+
+function statefulSetUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const fixed = (o: KubeObject) => {
+    const copy: Obj = { ...spec(o) };
+    for (const f of STATEFULSET_MUTABLE) delete copy[f];
+    return copy;
+  };
+  if (jsonEqual(fixed(next), fixed(prev))) return [];
+  return [
+    cause.forbidden(
+      'spec',
+      "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+    ),
+  ];
+}
+
 export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
   switch (next.kind) {
     case 'Pod':
@@ -47,6 +72,10 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
     case 'Deployment':
     case 'ReplicaSet':
       return immutableField('spec.selector', spec(next).selector, spec(prev).selector);
+    case 'StatefulSet':
+      return statefulSetUpdateCauses(next, prev);
+    case 'ControllerRevision':
+      return immutableField('data', next.data, prev.data);
     case 'Job':
       return [
         ...immutableField('spec.selector', spec(next).selector, spec(prev).selector),

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../model/types.js';
-import { workloadSpec, workloadStatus } from '../model/typed.js';
+import { statefulSetSpec, statefulSetStatus, workloadSpec, workloadStatus } from '../model/typed.js';
 
 /**
  * Whether a workload object has reached what it asks for. The periodic sweep re-enqueues only the
@@ -20,6 +20,16 @@ export function converged(o: KubeObject): boolean {
         status.replicas === (spec.replicas ?? 1) &&
         status.availableReplicas === (spec.replicas ?? 1)
       );
+    case 'StatefulSet': {
+      // Every ordinal there and ready, and the rollout as far as it goes: to the partition, or not at all with OnDelete.
+      const strategy = statefulSetSpec(o).updateStrategy;
+      const replicas = spec.replicas ?? 1;
+      const updated =
+        (statefulSetStatus(o).updatedReplicas ?? 0) >= replicas - (strategy?.rollingUpdate?.partition ?? 0);
+      return (
+        status.replicas === replicas && status.readyReplicas === replicas && (strategy?.type === 'OnDelete' || updated)
+      );
+    }
     case 'Job':
       return (status.conditions ?? []).some(
         (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
@@ -29,4 +39,4 @@ export function converged(o: KubeObject): boolean {
   }
 }
 
-export const SWEPT_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job'] as const;
+export const SWEPT_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'StatefulSet', 'Job'] as const;

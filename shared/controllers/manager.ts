@@ -8,6 +8,7 @@ import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { StatefulSetController } from './statefulset/controller.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
 import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
 import { TerminalError } from '../model/errors.js';
@@ -22,6 +23,7 @@ export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
   private readonly replicationControllers: ReplicaSetController;
   private readonly deployments: DeploymentController;
+  private readonly statefulSets: StatefulSetController;
   private readonly gc: GarbageCollector;
   private readonly jobs: JobController;
   private readonly endpoints: EndpointsController;
@@ -44,6 +46,7 @@ export class ControllerManager {
     this.replicaSets = new ReplicaSetController(deps);
     this.replicationControllers = new ReplicaSetController(deps, 'ReplicationController');
     this.deployments = new DeploymentController(deps);
+    this.statefulSets = new StatefulSetController(deps);
     this.gc = new GarbageCollector(deps);
     this.jobs = new JobController(deps);
     this.endpoints = new EndpointsController(deps);
@@ -57,6 +60,7 @@ export class ControllerManager {
     ReplicaSet: { reconcile: (k) => this.replicaSets.reconcile(k) },
     ReplicationController: { reconcile: (k) => this.replicationControllers.reconcile(k) },
     Deployment: { reconcile: (k) => this.deployments.reconcile(k) },
+    StatefulSet: { reconcile: (k) => this.statefulSets.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
     // A budget, or (`*`) every budget of a namespace whose pods changed.

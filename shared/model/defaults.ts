@@ -171,6 +171,32 @@ export const DEFAULTERS = {
     setIfAbsent(spec, 'replicas', 1);
     defaultTemplate(spec);
   },
+  // SetDefaults_StatefulSet, with StatefulSetAutoDeletePVC (on since 1.27): the claim retention policy is defaulted too.
+  StatefulSet: (o) => {
+    const spec = obj(o.spec);
+    if (spec.podManagementPolicy === undefined || spec.podManagementPolicy === '')
+      spec.podManagementPolicy = 'OrderedReady';
+    // A value of the wrong type is validation's to refuse, not to replace.
+    setIfAbsent(spec, 'updateStrategy', {});
+    const strategy = spec.updateStrategy;
+    if (isPlainObject(strategy)) {
+      if (strategy.type === undefined || strategy.type === '') {
+        strategy.type = 'RollingUpdate';
+        setIfAbsent(strategy, 'rollingUpdate', {});
+      }
+      if (strategy.type === 'RollingUpdate' && isPlainObject(strategy.rollingUpdate))
+        setIfAbsent(strategy.rollingUpdate, 'partition', 0);
+    }
+    setIfAbsent(spec, 'persistentVolumeClaimRetentionPolicy', {});
+    const retention = spec.persistentVolumeClaimRetentionPolicy;
+    if (isPlainObject(retention)) {
+      if (!retention.whenDeleted) retention.whenDeleted = 'Retain';
+      if (!retention.whenScaled) retention.whenScaled = 'Retain';
+    }
+    setIfAbsent(spec, 'replicas', 1);
+    setIfAbsent(spec, 'revisionHistoryLimit', 10);
+    defaultTemplate(spec);
+  },
   // SetDefaults_ReplicationController: the selector and the object's labels come from the template's.
   ReplicationController: (o) => {
     const spec = obj(o.spec);

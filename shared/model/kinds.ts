@@ -1,3 +1,4 @@
+import { APPS_KINDS } from './kinds/apps.js';
 import { BUILTIN_KINDS } from './kinds/builtin.js';
 import type { KindDeclaration } from './kinds/declaration.js';
 import { PLAIN_KINDS } from './kinds/plain.js';
@@ -10,7 +11,12 @@ import { POLICY_KINDS } from './kinds/policy.js';
 
 export type { KindDeclaration, KindIdentity, ResourceType, Subresource } from './kinds/declaration.js';
 
-export const RESOURCE_TYPES: readonly KindDeclaration[] = [...BUILTIN_KINDS, ...PLAIN_KINDS, ...POLICY_KINDS];
+export const RESOURCE_TYPES: readonly KindDeclaration[] = [
+  ...BUILTIN_KINDS,
+  ...APPS_KINDS,
+  ...PLAIN_KINDS,
+  ...POLICY_KINDS,
+];
 
 export const apiVersionOf = (t: { group: string; version: string }) =>
   t.group ? `${t.group}/${t.version}` : t.version;

@@ -175,6 +175,40 @@ export const COLUMNS = {
     ageColumn,
     ...templateColumns,
   ],
+  // printStatefulSet: ready pods of the desired count, then the template's containers and images (wide).
+  StatefulSet: [
+    nameColumn,
+    {
+      name: 'Ready',
+      type: 'string',
+      description: 'Number of the pod with ready state',
+      cell: (o) => `${text(status(o).readyReplicas ?? 0)}/${text(spec(o).replicas ?? 0)}`,
+    },
+    ageColumn,
+    ...templateColumns.filter((c) => c.name !== 'Selector'),
+  ],
+  // printControllerRevision: the controller as `<kind>.<group>/<name>`, as formatResourceName writes it.
+  ControllerRevision: [
+    nameColumn,
+    {
+      name: 'Controller',
+      type: 'string',
+      description: 'Controller of the object',
+      cell: (o) => {
+        const ref = (o.metadata.ownerReferences ?? []).find((r) => r.controller);
+        if (!ref) return '<none>';
+        const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
+        return `${ref.kind.toLowerCase()}${group ? `.${group}` : ''}/${ref.name}`;
+      },
+    },
+    {
+      name: 'Revision',
+      type: 'integer',
+      description: 'Revision of the ControllerRevision',
+      cell: (o) => Number(o.revision ?? 0),
+    },
+    ageColumn,
+  ],
   // printReplicationController prints the same columns as printReplicaSet.
   ReplicationController: replicaColumns,
   ReplicaSet: replicaColumns,

@@ -1,4 +1,11 @@
-import type { DeploymentSpec, DeploymentStatus, ReplicaSetSpec, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+import type {
+  DeploymentSpec,
+  DeploymentStatus,
+  ReplicaSetSpec,
+  ReplicaSetStatus,
+  StatefulSetSpec,
+  StatefulSetStatus,
+} from 'kubernetes-types/apps/v1.js';
 import type { JobSpec, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { NodeSpec, NodeStatus, PodSpec, PodStatus, ServiceSpec, ServiceStatus } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from './types.js';
@@ -23,6 +30,8 @@ export const serviceSpec = (service: KubeObject | undefined) => specOf<ServiceSp
 export const serviceStatus = (service: KubeObject | undefined) => statusOf<ServiceStatus>(service);
 export const deploymentStatus = (d: KubeObject | undefined) => statusOf<DeploymentStatus>(d);
 export const replicaSetSpec = (rs: KubeObject | undefined) => specOf<ReplicaSetSpec>(rs);
+export const statefulSetSpec = (set: KubeObject | undefined) => specOf<StatefulSetSpec>(set);
+export const statefulSetStatus = (set: KubeObject | undefined) => statusOf<StatefulSetStatus>(set);
 export const jobSpec = (job: KubeObject | undefined) => specOf<JobSpec>(job);
 export const jobStatus = (job: KubeObject | undefined) => statusOf<JobStatus>(job);
 

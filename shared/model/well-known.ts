@@ -15,3 +15,10 @@ export const LABEL_INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
 
 /** What a Deployment adds to its ReplicaSets' selector and pods to keep each template's pods apart. */
 export const LABEL_POD_TEMPLATE_HASH = 'pod-template-hash';
+
+/** The ControllerRevision a StatefulSet's or DaemonSet's pod was made from (apps/v1 ControllerRevisionHashLabelKey). */
+export const LABEL_CONTROLLER_REVISION_HASH = 'controller-revision-hash';
+/** A StatefulSet pod's own name, so a Service can select one pod (apps/v1 StatefulSetPodNameLabel). */
+export const LABEL_STATEFULSET_POD_NAME = 'statefulset.kubernetes.io/pod-name';
+/** A StatefulSet pod's ordinal (apps/v1 PodIndexLabel, on by default since 1.28). */
+export const LABEL_POD_INDEX = 'apps.kubernetes.io/pod-index';

@@ -60,8 +60,8 @@ export class DisruptionController {
   }
 
   /**
-   * The expected scale a pod's controller gives (getExpectedScale's finders): a ReplicationController's
-   * or ReplicaSet's replicas, or its Deployment's when one controls the ReplicaSet. Other controllers
+   * The expected scale a pod's controller gives (getExpectedScale's finders): a ReplicationController's,
+   * StatefulSet's or ReplicaSet's replicas, or its Deployment's when one controls the ReplicaSet. Other controllers
    * have no scale kumo knows: undefined.
    */
   private async scaleOf(
@@ -77,10 +77,10 @@ export class DisruptionController {
     };
     const ref = controllerRefOf(pod);
     if (!ref) return 'unmanaged';
-    if (ref.kind === 'ReplicationController') {
-      const rc = await get('ReplicationController', ref.name);
-      return rc && rc.metadata.uid === ref.uid
-        ? { controller: `ReplicationController/${ref.uid}`, replicas: replicasOf(rc) }
+    if (ref.kind === 'ReplicationController' || ref.kind === 'StatefulSet') {
+      const owner = await get(ref.kind, ref.name);
+      return owner && owner.metadata.uid === ref.uid
+        ? { controller: `${ref.kind}/${ref.uid}`, replicas: replicasOf(owner) }
         : undefined;
     }
     if (ref.kind !== 'ReplicaSet') return undefined;

@@ -19,7 +19,7 @@ import {
   replicaSetSchema,
   replicationControllerSchema,
 } from '../schemas/workload-schemas.js';
-import { declareKind, type KindDeclaration, type Subresource } from './declaration.js';
+import { declareKind, scaleSub, type KindDeclaration, type Subresource } from './declaration.js';
 import { foldStringData, jobSelector } from './admission-hooks.js';
 
 /** The kinds with behaviour (controllers, the scheduler, the agent act on them): each with its hooks. */
@@ -35,13 +35,6 @@ const evictionSub: Subresource = {
 };
 /** Custom schedulers place pods through it (the only way to set spec.nodeName after create). */
 const bindingSub: Subresource = { name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] };
-const scaleSub: Subresource = {
-  name: 'scale',
-  kind: 'Scale',
-  group: 'autoscaling',
-  version: 'v1',
-  verbs: ['get', 'patch', 'update'],
-};
 const empty = () => ({});
 
 export const BUILTIN_KINDS: readonly KindDeclaration[] = [

@@ -88,6 +88,15 @@ export const statusSub = (kind: string, group: string, version: string): Subreso
   verbs: ['get', 'patch', 'update'],
 });
 
+/** autoscaling/v1 Scale: what `kubectl scale` and autoscalers read and write of a workload. */
+export const scaleSub: Subresource = {
+  name: 'scale',
+  kind: 'Scale',
+  group: 'autoscaling',
+  version: 'v1',
+  verbs: ['get', 'patch', 'update'],
+};
+
 export interface DeclarationOptions extends Omit<
   Partial<KindDeclaration>,
   'kind' | 'group' | 'version' | 'plural' | 'subresources' | 'hasStatus' | 'categories'

@@ -172,23 +172,28 @@ const labelSelector = loose({
 
 type Template = { metadata?: { labels?: Record<string, string> } };
 
-/** The selector must be non-empty and select the template's own labels, or the controller would orphan its pods. */
-function selectorMatchesTemplate(spec: { selector?: StructuredSelector; template?: Template }, ctx: z.RefinementCtx) {
-  const sel = spec.selector;
-  if (!sel) return;
-  if (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length) {
-    ctx.addIssue({ code: 'custom', message: 'empty selector is invalid for deployment', path: ['selector'] });
-    return;
-  }
-  if (!matchesLabels(fromStructured(sel), spec.template?.metadata?.labels))
-    ctx.addIssue({
-      code: 'custom',
-      message: '`selector` does not match template `labels`',
-      path: ['template', 'metadata', 'labels'],
-      // field.Invalid names the template's labels as the value, not the whole spec.
-      input: spec.template?.metadata?.labels ?? {},
-    });
-}
+/**
+ * The selector must be non-empty and select the template's own labels, or the controller would orphan its
+ * pods. Kubernetes words the empty case "for deployment" for ReplicaSets too; StatefulSets say their own.
+ */
+const selectorMatchesTemplate =
+  (owner = 'deployment') =>
+  (spec: { selector?: StructuredSelector; template?: Template }, ctx: z.RefinementCtx) => {
+    const sel = spec.selector;
+    if (!sel) return;
+    if (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length) {
+      ctx.addIssue({ code: 'custom', message: `empty selector is invalid for ${owner}`, path: ['selector'] });
+      return;
+    }
+    if (!matchesLabels(fromStructured(sel), spec.template?.metadata?.labels))
+      ctx.addIssue({
+        code: 'custom',
+        message: '`selector` does not match template `labels`',
+        path: ['template', 'metadata', 'labels'],
+        // field.Invalid names the template's labels as the value, not the whole spec.
+        input: spec.template?.metadata?.labels ?? {},
+      });
+  };
 
 function restartPolicyIn(allowed: readonly string[]) {
   return (spec: { template?: { spec?: { restartPolicy?: string } } }, ctx: z.RefinementCtx) => {
@@ -233,7 +238,7 @@ export const replicaSetSchema = loose({
     selector: labelSelector,
     template: podTemplate,
   })
-    .superRefine(selectorMatchesTemplate)
+    .superRefine(selectorMatchesTemplate())
     .superRefine(restartPolicyIn(['Always'])),
 });
 
@@ -292,7 +297,7 @@ export const deploymentSchema = loose({
       rollingUpdate: loose({ maxSurge: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() }).optional(),
     }).optional(),
   })
-    .superRefine(selectorMatchesTemplate)
+    .superRefine(selectorMatchesTemplate())
     .superRefine(restartPolicyIn(['Always']))
     .superRefine((spec, ctx) => {
       const ru = spec.strategy?.rollingUpdate;
@@ -330,6 +335,39 @@ export const jobSchema = loose({
     selector: labelSelector.optional(),
     template: podTemplate,
   })
-    .superRefine(selectorMatchesTemplate)
+    .superRefine(selectorMatchesTemplate())
     .superRefine(restartPolicyIn(['OnFailure', 'Never'])),
+});
+
+/**
+ * ValidateStatefulSetSpec's shapes (pkg/apis/apps/validation); the checks with Kubernetes' own wording
+ * that zod cannot phrase are the kind's `validate` (model/kinds/apps.ts). Kubernetes leaves a
+ * StatefulSet's pod spec unchecked until a pod is made from it; kumo checks it as a Deployment's, so a
+ * template no pod could be made from is refused at once instead of failing every pod create.
+ */
+export const statefulSetSchema = loose({
+  spec: loose({
+    replicas: nonNegativeInt.optional(),
+    minReadySeconds: nonNegativeInt.optional(),
+    // Kubernetes 1.32 takes any integer here (a negative one keeps every revision).
+    revisionHistoryLimit: z.number().int('must be an integer').optional(),
+    serviceName: z.string().optional(),
+    podManagementPolicy: z.string().optional(),
+    selector: labelSelector.optional(),
+    template: podTemplate,
+    updateStrategy: loose({
+      type: z.string().optional(),
+      rollingUpdate: loose({
+        partition: nonNegativeInt.optional(),
+        maxUnavailable: intOrPercent.optional(),
+      }).optional(),
+    }).optional(),
+    ordinals: loose({ start: nonNegativeInt.optional() }).optional(),
+    persistentVolumeClaimRetentionPolicy: loose({
+      whenDeleted: z.enum(['Retain', 'Delete']).optional(),
+      whenScaled: z.enum(['Retain', 'Delete']).optional(),
+    }).optional(),
+  })
+    .superRefine(selectorMatchesTemplate('statefulset'))
+    .superRefine(restartPolicyIn(['Always'])),
 });

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { AlreadyExistsError, ConflictError, NotFoundError, StatusError } from '../../model/errors.js';
+import { jsonEqual } from '../../model/json.js';
+import { kindNamed } from '../../model/kinds.js';
+import type { KubeObject, StoredObject } from '../../model/types.js';
+import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
+import { adoptOrphans } from '../adoption.js';
+import { claimedByOther, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
+import {
+  equalRevisions,
+  excessRevisions,
+  newRevision,
+  nextRevisionNumber,
+  revisionTemplate,
+  sortRevisions,
+} from '../history.js';
+import { isActive } from '../pods.js';
+import { refusesSpec } from '../spec-guard.js';
+import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
+import { inParallel } from '../../util/in-parallel.js';
+import { ordinalOf, planStatefulSet, revisionOf, type Revision } from './plan.js';
+
+const POD = kindNamed('Pod');
+const REVISION = kindNamed('ControllerRevision');
+/** Pod deletes in flight at once (a Parallel scale-down). */
+const PARALLEL_DELETES = 20;
+/** Name collisions with another owner's revision tolerated before giving up (CreateControllerRevision retries likewise). */
+const MAX_COLLISIONS = 5;
+
+type NamedSet = StoredObject;
+
+/**
+ * Reads a StatefulSet, its pods and its ControllerRevisions, makes sure a revision holds its current
+ * template, applies planStatefulSet and writes the status it computed. Pods are read by name (the
+ * ordinals in range and the ones the owner index knows), strongly consistent: a pod just created or
+ * deleted is seen as it is, which OrderedReady's one-at-a-time depends on.
+ */
+export class StatefulSetController {
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
+    const set = await this.deps.store.get({ kind: 'StatefulSet', namespace, name });
+    if (!set) return {}; // gone: its pods and revisions are the garbage collector's
+    if (refusesSpec(this.deps, set)) return {};
+    const holder = randomUUID();
+    if (claimedByOther(set, holder, this.deps.clock.now().getTime())) return {};
+    // A new StatefulSet takes over the pods of its ordinals and the revisions nobody controls (a set
+    // re-created after `kubectl delete --cascade=orphan` keeps its pods and history).
+    if (set.status?.observedGeneration === undefined && !set.metadata.deletionTimestamp) {
+      await adoptOrphans(
+        this.deps,
+        set,
+        POD,
+        (p) => isActive(p) && ordinalOf(set.metadata.name, p.metadata.name) !== undefined,
+      );
+      await adoptOrphans(this.deps, set, REVISION);
+    }
+    const pods = await this.pods(set);
+    const history = await this.revisions(set);
+    if (!history) return { requeueAfterMs: 0 }; // the revision changed meanwhile: look again
+    const { current, update, collisionCount, revisions } = history;
+    const now = this.deps.clock.now().getTime();
+    const plan = planStatefulSet(set, pods, current, update, now, collisionCount);
+
+    let latest: StoredObject = set;
+    if (plan.create.length || plan.delete.length || plan.relabel.length) {
+      try {
+        latest = await this.deps.store.update(withClaim(set, holder, now + CLAIM_MS), set);
+      } catch (e) {
+        if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 };
+        throw e;
+      }
+      try {
+        await this.apply(set, plan.create, plan.delete, plan.relabel);
+      } catch (e) {
+        // The claim would lapse anyway; the retry need not wait for it.
+        await this.deps.store.update(withoutClaim(latest), latest).catch(() => undefined);
+        throw e;
+      }
+    }
+    await this.truncateHistory(set, revisions, pods, current, update);
+    const next = withoutClaim({ ...latest, status: { ...latest.status, ...plan.status } });
+    if (!jsonEqual(next, latest)) {
+      try {
+        await this.deps.store.update(next, latest);
+      } catch (e) {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        return { requeueAfterMs: 0 };
+      }
+    }
+    return { requeueAfterMs: plan.requeueAfterMs };
+  }
+
+  /** The pods this set controls: its ordinals in range and whatever the owner index lists, read fresh. */
+  private async pods(set: NamedSet): Promise<StoredObject[]> {
+    const namespace = set.metadata.namespace ?? '';
+    const spec = statefulSetSpec(set);
+    const start = spec.ordinals?.start ?? 0;
+    const names = new Set<string>();
+    for (let i = 0; i < (spec.replicas ?? 1); i++) names.add(`${set.metadata.name}-${start + i}`);
+    for (const p of await this.deps.store.listOwnedBy(set.metadata.uid, 'Pod')) names.add(p.metadata.name);
+    const pods = await this.deps.store.getMany([...names].map((name) => ({ kind: 'Pod', namespace, name })));
+    return pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === set.metadata.uid));
+  }
+
+  /**
+   * getStatefulSetRevisions: the update revision is the one holding the set's template (created, or an
+   * older one renumbered as the newest: a rollback), the current one the revision its status names.
+   * Undefined when a write lost a race (the caller looks again).
+   */
+  private async revisions(set: NamedSet): Promise<
+    | {
+        current: Revision;
+        update: Revision;
+        collisionCount: number;
+        revisions: StoredObject[];
+      }
+    | undefined
+  > {
+    const namespace = set.metadata.namespace ?? '';
+    const owned = await this.deps.store.listOwnedBy(set.metadata.uid, REVISION.kind);
+    const sorted = sortRevisions(owned);
+    const template = statefulSetSpec(set).template;
+    const equal = equalRevisions(sorted, template);
+    const last = sorted[sorted.length - 1];
+    let collisionCount = statefulSetStatus(set).collisionCount ?? 0;
+    let updateRevision: StoredObject | undefined;
+    const latestEqual = equal[equal.length - 1];
+    if (latestEqual && latestEqual === last) updateRevision = latestEqual;
+    else if (latestEqual) {
+      try {
+        updateRevision = await this.deps.store.update(
+          { ...latestEqual, revision: nextRevisionNumber(sorted) },
+          latestEqual,
+        );
+      } catch (e) {
+        if (e instanceof ConflictError || e instanceof NotFoundError) return undefined;
+        throw e;
+      }
+    } else {
+      for (let attempt = 0; !updateRevision; attempt++) {
+        const fresh = newRevision(set, template, nextRevisionNumber(sorted), collisionCount);
+        try {
+          updateRevision = await this.deps.service.create(REVISION, namespace, fresh);
+        } catch (e) {
+          if (!(e instanceof AlreadyExistsError)) throw e;
+          const held = await this.deps.store.get({ kind: REVISION.kind, namespace, name: fresh.metadata.name });
+          // The owner index had not caught up with a revision this set already made: use it.
+          if (
+            held &&
+            held.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid) &&
+            jsonEqual(held.data, fresh.data)
+          ) {
+            updateRevision = held;
+            break;
+          }
+          // Another object has the name: the hash is taken with a higher collision count (status.collisionCount).
+          if (attempt >= MAX_COLLISIONS) throw e;
+          collisionCount++;
+        }
+      }
+    }
+    const all = sorted.some((r) => r.metadata.name === updateRevision.metadata.name)
+      ? sorted.map((r) => (r.metadata.name === updateRevision.metadata.name ? updateRevision : r))
+      : [...sorted, updateRevision];
+    const currentRevision =
+      all.find((r) => r.metadata.name === statefulSetStatus(set).currentRevision) ?? updateRevision;
+    const view = (r: StoredObject): Revision => ({ name: r.metadata.name, template: revisionTemplate(r) });
+    return { current: view(currentRevision), update: view(updateRevision), collisionCount, revisions: all };
+  }
+
+  private async apply(set: NamedSet, create: KubeObject[], remove: string[], relabel: KubeObject[]): Promise<void> {
+    const namespace = set.metadata.namespace ?? '';
+    const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+      this.deps.events.record(set, type, reason, message);
+    if (create.length) {
+      let created: StoredObject[] = [];
+      let taken: string[] = [];
+      try {
+        ({ created, taken } = await this.deps.service.createAll(POD, namespace, create));
+      } catch (e) {
+        if (e instanceof StatusError && e.code < 500)
+          for (const p of create)
+            event(
+              'Warning',
+              'FailedCreate',
+              `create Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${e.message}`,
+            );
+        throw e;
+      }
+      for (const p of created)
+        event(
+          'Normal',
+          'SuccessfulCreate',
+          `create Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        );
+      // A name held by a pod this set does not control (read fresh just now): say so, as the create error would.
+      const stillTaken = (
+        await this.deps.store.getMany(taken.map((name) => ({ kind: 'Pod', namespace, name })))
+      ).filter((p) => !p.metadata.ownerReferences?.some((r) => r.controller && r.uid === set.metadata.uid));
+      for (const p of stillTaken)
+        event(
+          'Warning',
+          'FailedCreate',
+          `create Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} failed error: pods "${p.metadata.name}" already exists`,
+        );
+    }
+    await inParallel(remove, PARALLEL_DELETES, async (name) => {
+      try {
+        await this.deps.service.delete(POD, namespace, name, {});
+        event('Normal', 'SuccessfulDelete', `delete Pod ${name} in StatefulSet ${set.metadata.name} successful`);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    });
+    for (const pod of relabel) {
+      try {
+        await this.deps.service.patch(POD, namespace, pod.metadata.name ?? '', 'merge', {
+          metadata: { labels: pod.metadata.labels, resourceVersion: pod.metadata.resourceVersion },
+        });
+        event(
+          'Normal',
+          'SuccessfulUpdate',
+          `update Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        );
+      } catch (e) {
+        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+      }
+    }
+  }
+
+  /** truncateHistory: revisions beyond revisionHistoryLimit go, never the current, the update or one a pod carries. */
+  private async truncateHistory(
+    set: NamedSet,
+    revisions: StoredObject[],
+    pods: StoredObject[],
+    current: Revision,
+    update: Revision,
+  ): Promise<void> {
+    const live = new Set([current.name, update.name, ...pods.map(revisionOf).filter((r): r is string => !!r)]);
+    const limit = statefulSetSpec(set).revisionHistoryLimit ?? 10;
+    for (const name of excessRevisions(sortRevisions(revisions), live, limit)) {
+      try {
+        await this.deps.service.delete(REVISION, set.metadata.namespace ?? '', name, {});
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
+    }
+  }
+}
