@@ -63,9 +63,12 @@ export function planEndpoints(
   const address = (p: KubeObject) => {
     const st = podStatus(p);
     const ip = st.podIP ?? st.hostIP;
+    // podToEndpointAddressForService: a pod whose subdomain is this Service is named under it by its hostname.
+    const { hostname, subdomain } = podSpec(p);
     return ip
       ? {
           ip,
+          ...(hostname && subdomain === service.metadata.name ? { hostname } : {}),
           nodeName: podSpec(p).nodeName,
           targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
         }

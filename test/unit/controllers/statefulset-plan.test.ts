@@ -14,6 +14,7 @@ import {
   revisionTemplate,
   sortRevisions,
   equalRevisions,
+  revisionNumber,
 } from '../../../shared/controllers/history.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -385,17 +386,14 @@ describe('ControllerRevision history', () => {
   });
 
   it('finds an equal revision whatever the key order or null creationTimestamp, and truncates only dead ones', () => {
-    const revs = [3, 1, 2].map((n) => ({
-      ...newRevision(owner, template(`nginx:${n}`), n),
-      metadata: { ...newRevision(owner, template(`nginx:${n}`), n).metadata },
-    }));
+    const revs = [3, 1, 2].map((n) => newRevision(owner, template(`nginx:${n}`), n));
     const sorted = sortRevisions(revs);
-    expect(sorted.map((r) => r.revision)).toEqual([1, 2, 3]);
+    expect(sorted.map(revisionNumber)).toEqual([1, 2, 3]);
     const reordered = {
       spec: { containers: [{ image: 'nginx:2', name: 'c' }] },
       metadata: { creationTimestamp: null, labels: { app: 'web' } },
     };
-    expect(equalRevisions(sorted, reordered as any).map((r) => r.revision)).toEqual([2]);
+    expect(equalRevisions(sorted, reordered as any).map(revisionNumber)).toEqual([2]);
     const live = new Set([sorted[2]?.metadata.name ?? '']);
     expect(excessRevisions(sorted, live, 1)).toEqual([sorted[0]?.metadata.name]);
     expect(excessRevisions(sorted, live, 10)).toEqual([]);
