@@ -563,6 +563,15 @@ describe('discovery and content negotiation', () => {
       group: 'autoscaling',
       version: 'v1',
     });
+    expect(apps.resources.find((r: any) => r.name === 'statefulsets')).toMatchObject({
+      kind: 'StatefulSet',
+      namespaced: true,
+      shortNames: ['sts'],
+      categories: ['all'],
+    });
+    expect(apps.resources.map((r: any) => r.name)).toEqual(
+      expect.arrayContaining(['statefulsets/status', 'statefulsets/scale', 'controllerrevisions']),
+    );
   });
 
   it('answers in YAML when asked', async () => {

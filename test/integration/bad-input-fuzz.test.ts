@@ -158,6 +158,28 @@ const VALID: Record<string, KubeObject> = {
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
     },
   },
+  StatefulSet: {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'ok' },
+    spec: {
+      replicas: 2,
+      serviceName: 'web',
+      podManagementPolicy: 'Parallel',
+      ordinals: { start: 1 },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1, maxUnavailable: '50%' } },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' },
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+    },
+  },
+  ControllerRevision: {
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: { name: 'ok' },
+    data: { spec: { template: { $patch: 'replace', metadata: { labels: { app: 'web' } } } } },
+    revision: 1,
+  },
   PodDisruptionBudget: {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',

@@ -188,6 +188,20 @@ describe('keysForChange', () => {
       },
       ['controllers:ReplicaSet/default/web-abc', 'controllers:Deployment/default/web'],
     ],
+    [
+      "a StatefulSet's ControllerRevision tells only the StatefulSet (no controller reconciles revisions)",
+      undefined,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ControllerRevision',
+        metadata: {
+          name: 'db-abc',
+          namespace: 'default',
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 's1', controller: true }],
+        },
+      },
+      ['controllers:StatefulSet/default/db'],
+    ],
   ])('%s', (_n, old, cur, expected) => expect(keys(old, cur)).toEqual(expected));
 });
 
