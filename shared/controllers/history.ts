@@ -12,8 +12,8 @@ import { CLAIM_ANNOTATION } from './claim.js';
  */
 
 export const REVISION_KIND = 'ControllerRevision';
-/** ControllerRevisionHashLabel: a revision's own hash, among its template's labels. */
-export const REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
+/** ControllerRevisionHashLabel: a StatefulSet revision's own hash, among its template's labels. */
+export const STATEFULSET_HASH_LABEL = 'controller.kubernetes.io/hash';
 
 /** What a revision holds: a strategic merge patch that puts its template back (the StatefulSet controller's getPatch). */
 export interface RevisionData {
@@ -53,6 +53,8 @@ export function newRevision(
   template: PodTemplateSpec | undefined,
   revision: number,
   collisionCount = 0,
+  /** Where the revision carries its hash: StatefulSets' controller.kubernetes.io/hash, DaemonSets' controller-revision-hash. */
+  hashLabel = STATEFULSET_HASH_LABEL,
 ): KubeObject & { metadata: { name: string } } {
   const data = revisionData(template);
   const hash = revisionHash(data, collisionCount);
@@ -64,7 +66,7 @@ export function newRevision(
     metadata: {
       name: revisionName(parent.metadata.name, hash),
       namespace: parent.metadata.namespace,
-      labels: { ...template?.metadata?.labels, [REVISION_HASH_LABEL]: hash },
+      labels: { ...template?.metadata?.labels, [hashLabel]: hash },
       ...(Object.keys(annotations).length ? { annotations } : {}),
       ownerReferences: [
         {

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, ConflictError, NotFoundError, StatusError } from '../../model/errors.js';
+import { ConflictError, NotFoundError, StatusError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
 import { kindNamed } from '../../model/kinds.js';
 import type { KubeObject, StoredObject } from '../../model/types.js';
 import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
 import { adoptOrphans } from '../adoption.js';
 import { claimedByOther, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
-import {
-  equalRevisions,
-  excessRevisions,
-  newRevision,
-  nextRevisionNumber,
-  revisionTemplate,
-  sortRevisions,
-} from '../history.js';
+import { excessRevisions, revisionTemplate, sortRevisions, STATEFULSET_HASH_LABEL } from '../history.js';
+import { templateRevisions } from '../revisions.js';
 import { isActive } from '../pods.js';
 import { refusesSpec } from '../spec-guard.js';
 import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
@@ -24,8 +18,6 @@ const POD = kindNamed('Pod');
 const REVISION = kindNamed('ControllerRevision');
 /** Pod deletes in flight at once (a Parallel scale-down). */
 const PARALLEL_DELETES = 20;
-/** Name collisions with another owner's revision tolerated before giving up (CreateControllerRevision retries likewise). */
-const MAX_COLLISIONS = 5;
 
 type NamedSet = StoredObject;
 
@@ -56,9 +48,16 @@ export class StatefulSetController {
       await adoptOrphans(this.deps, set, REVISION);
     }
     const pods = await this.pods(set);
-    const history = await this.revisions(set);
+    const history = await templateRevisions(this.deps, set, statefulSetStatus(set).collisionCount ?? 0, {
+      hashLabel: STATEFULSET_HASH_LABEL,
+    });
     if (!history) return { requeueAfterMs: 0 }; // the revision changed meanwhile: look again
-    const { current, update, collisionCount, revisions } = history;
+    const { update: updateRevision, collisionCount, revisions } = history;
+    // The current revision is the one the status names (getStatefulSetRevisions), else the update revision.
+    const currentRevision =
+      revisions.find((r) => r.metadata.name === statefulSetStatus(set).currentRevision) ?? updateRevision;
+    const view = (r: StoredObject): Revision => ({ name: r.metadata.name, template: revisionTemplate(r) });
+    const [current, update] = [view(currentRevision), view(updateRevision)];
     const now = this.deps.clock.now().getTime();
     const plan = planStatefulSet(set, pods, current, update, now, collisionCount);
 
@@ -101,72 +100,6 @@ export class StatefulSetController {
     for (const p of await this.deps.store.listOwnedBy(set.metadata.uid, 'Pod')) names.add(p.metadata.name);
     const pods = await this.deps.store.getMany([...names].map((name) => ({ kind: 'Pod', namespace, name })));
     return pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === set.metadata.uid));
-  }
-
-  /**
-   * getStatefulSetRevisions: the update revision is the one holding the set's template (created, or an
-   * older one renumbered as the newest: a rollback), the current one the revision its status names.
-   * Undefined when a write lost a race (the caller looks again).
-   */
-  private async revisions(set: NamedSet): Promise<
-    | {
-        current: Revision;
-        update: Revision;
-        collisionCount: number;
-        revisions: StoredObject[];
-      }
-    | undefined
-  > {
-    const namespace = set.metadata.namespace ?? '';
-    const owned = await this.deps.store.listOwnedBy(set.metadata.uid, REVISION.kind);
-    const sorted = sortRevisions(owned);
-    const template = statefulSetSpec(set).template;
-    const equal = equalRevisions(sorted, template);
-    const last = sorted[sorted.length - 1];
-    let collisionCount = statefulSetStatus(set).collisionCount ?? 0;
-    let updateRevision: StoredObject | undefined;
-    const latestEqual = equal[equal.length - 1];
-    if (latestEqual && latestEqual === last) updateRevision = latestEqual;
-    else if (latestEqual) {
-      try {
-        updateRevision = await this.deps.store.update(
-          { ...latestEqual, revision: nextRevisionNumber(sorted) },
-          latestEqual,
-        );
-      } catch (e) {
-        if (e instanceof ConflictError || e instanceof NotFoundError) return undefined;
-        throw e;
-      }
-    } else {
-      for (let attempt = 0; !updateRevision; attempt++) {
-        const fresh = newRevision(set, template, nextRevisionNumber(sorted), collisionCount);
-        try {
-          updateRevision = await this.deps.service.create(REVISION, namespace, fresh);
-        } catch (e) {
-          if (!(e instanceof AlreadyExistsError)) throw e;
-          const held = await this.deps.store.get({ kind: REVISION.kind, namespace, name: fresh.metadata.name });
-          // The owner index had not caught up with a revision this set already made: use it.
-          if (
-            held &&
-            held.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid) &&
-            jsonEqual(held.data, fresh.data)
-          ) {
-            updateRevision = held;
-            break;
-          }
-          // Another object has the name: the hash is taken with a higher collision count (status.collisionCount).
-          if (attempt >= MAX_COLLISIONS) throw e;
-          collisionCount++;
-        }
-      }
-    }
-    const all = sorted.some((r) => r.metadata.name === updateRevision.metadata.name)
-      ? sorted.map((r) => (r.metadata.name === updateRevision.metadata.name ? updateRevision : r))
-      : [...sorted, updateRevision];
-    const currentRevision =
-      all.find((r) => r.metadata.name === statefulSetStatus(set).currentRevision) ?? updateRevision;
-    const view = (r: StoredObject): Revision => ({ name: r.metadata.name, template: revisionTemplate(r) });
-    return { current: view(currentRevision), update: view(updateRevision), collisionCount, revisions: all };
   }
 
   private async apply(set: NamedSet, create: KubeObject[], remove: string[], relabel: KubeObject[]): Promise<void> {
