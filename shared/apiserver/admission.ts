@@ -155,7 +155,7 @@ export function prepareUpdate(
       else delete next.status;
     }
     applyDefaults(type, next);
-    type.admit?.(next, { uid: current.metadata.uid, creating: false });
+    type.admit?.(next, { uid: current.metadata.uid, creating: false, previous: current });
     dropTypeDependentFields(next, current);
   }
   // On an object valid in itself: a Service keeps the address and ports the update leaves out, then the update rules.

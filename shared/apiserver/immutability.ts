@@ -71,6 +71,7 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
       return serviceUpdateCauses(next, prev);
     case 'Deployment':
     case 'ReplicaSet':
+    case 'DaemonSet':
       return immutableField('spec.selector', spec(next).selector, spec(prev).selector);
     case 'StatefulSet':
       return statefulSetUpdateCauses(next, prev);

@@ -1,5 +1,12 @@
 import type { KubeObject } from '../model/types.js';
-import { statefulSetSpec, statefulSetStatus, workloadSpec, workloadStatus } from '../model/typed.js';
+import {
+  daemonSetSpec,
+  daemonSetStatus,
+  statefulSetSpec,
+  statefulSetStatus,
+  workloadSpec,
+  workloadStatus,
+} from '../model/typed.js';
 
 /**
  * Whether a workload object has reached what it asks for. The periodic sweep re-enqueues only the
@@ -30,6 +37,17 @@ export function converged(o: KubeObject): boolean {
         status.replicas === replicas && status.readyReplicas === replicas && (strategy?.type === 'OnDelete' || updated)
       );
     }
+    case 'DaemonSet': {
+      // Every node that should run a pod runs an up-to-date, available one, and no other node runs one.
+      const ds = daemonSetStatus(o);
+      const desired = ds.desiredNumberScheduled ?? 0;
+      return (
+        ds.currentNumberScheduled === desired &&
+        ds.numberAvailable === desired &&
+        (daemonSetSpec(o).updateStrategy?.type === 'OnDelete' || ds.updatedNumberScheduled === desired) &&
+        (ds.numberMisscheduled ?? 0) === 0
+      );
+    }
     case 'Job':
       return (status.conditions ?? []).some(
         (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
@@ -39,4 +57,11 @@ export function converged(o: KubeObject): boolean {
   }
 }
 
-export const SWEPT_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'StatefulSet', 'Job'] as const;
+export const SWEPT_KINDS = [
+  'Deployment',
+  'ReplicaSet',
+  'ReplicationController',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+] as const;

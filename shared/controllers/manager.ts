@@ -7,6 +7,7 @@ import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DisruptionController } from './disruption/controller.js';
+import { DaemonSetController } from './daemonset/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
@@ -24,6 +25,7 @@ export class ControllerManager {
   private readonly replicationControllers: ReplicaSetController;
   private readonly deployments: DeploymentController;
   private readonly statefulSets: StatefulSetController;
+  private readonly daemonSets: DaemonSetController;
   private readonly gc: GarbageCollector;
   private readonly jobs: JobController;
   private readonly endpoints: EndpointsController;
@@ -47,6 +49,7 @@ export class ControllerManager {
     this.replicationControllers = new ReplicaSetController(deps, 'ReplicationController');
     this.deployments = new DeploymentController(deps);
     this.statefulSets = new StatefulSetController(deps);
+    this.daemonSets = new DaemonSetController(deps);
     this.gc = new GarbageCollector(deps);
     this.jobs = new JobController(deps);
     this.endpoints = new EndpointsController(deps);
@@ -61,6 +64,7 @@ export class ControllerManager {
     ReplicationController: { reconcile: (k) => this.replicationControllers.reconcile(k) },
     Deployment: { reconcile: (k) => this.deployments.reconcile(k) },
     StatefulSet: { reconcile: (k) => this.statefulSets.reconcile(k) },
+    DaemonSet: { reconcile: (k) => this.daemonSets.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
     // A budget, or (`*`) every budget of a namespace whose pods changed.
@@ -87,6 +91,8 @@ export class ControllerManager {
         return this.gc.reconcile(k);
       case 'nodeLifecycle':
         return (await this.nodeLifecycle?.reconcile()) ?? {};
+      case 'daemonSets':
+        return this.daemonSets.reconcileAll();
       case 'wakeNodes': {
         // Every agent serves every Service (its proxy and DNS): each is woken to fetch them.
         const nodes = await listAll(this.deps.store, { kind: 'Node' });

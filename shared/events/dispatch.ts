@@ -109,6 +109,9 @@ function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
   if (!cur) keys.push({ queue: 'controllers', key: encodeKey(workKeys.nodeLifecycle) });
   if (cur && !jsonEqual(placementView(old), placementView(cur)))
     keys.push({ queue: 'scheduler', key: encodeKey(workKeys.wakeUp) });
+  // DaemonSets follow nodes joining, leaving and changing labels, taints or readiness.
+  if (!old || !cur || !jsonEqual(placementView(old), placementView(cur)))
+    keys.push({ queue: 'controllers', key: encodeKey(workKeys.daemonSets) });
   return keys;
 }
 

@@ -197,6 +197,24 @@ export const DEFAULTERS = {
     setIfAbsent(spec, 'revisionHistoryLimit', 10);
     defaultTemplate(spec);
   },
+  // SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0.
+  DaemonSet: (o) => {
+    const spec = obj(o.spec);
+    setIfAbsent(spec, 'updateStrategy', {});
+    const strategy = spec.updateStrategy;
+    if (isPlainObject(strategy)) {
+      if (strategy.type === undefined || strategy.type === '') strategy.type = 'RollingUpdate';
+      if (strategy.type === 'RollingUpdate') {
+        setIfAbsent(strategy, 'rollingUpdate', {});
+        if (isPlainObject(strategy.rollingUpdate)) {
+          setIfAbsent(strategy.rollingUpdate, 'maxUnavailable', 1);
+          setIfAbsent(strategy.rollingUpdate, 'maxSurge', 0);
+        }
+      }
+    }
+    setIfAbsent(spec, 'revisionHistoryLimit', 10);
+    defaultTemplate(spec);
+  },
   // SetDefaults_ReplicationController: the selector and the object's labels come from the template's.
   ReplicationController: (o) => {
     const spec = obj(o.spec);

@@ -187,6 +187,38 @@ export const COLUMNS = {
     ageColumn,
     ...templateColumns.filter((c) => c.name !== 'Selector'),
   ],
+  // printDaemonSet: the counts, then the template's node selector.
+  DaemonSet: [
+    nameColumn,
+    ...(
+      [
+        ['Desired', 'desiredNumberScheduled', 'The desired number of daemon pods.'],
+        ['Current', 'currentNumberScheduled', 'The number of nodes running at least one daemon pod.'],
+        ['Ready', 'numberReady', 'The number of nodes with a ready daemon pod.'],
+        ['Up-to-date', 'updatedNumberScheduled', 'The number of nodes running the current template.'],
+        ['Available', 'numberAvailable', 'The number of nodes with an available daemon pod.'],
+      ] as const
+    ).map(([name, field, description]): Column => ({
+      name,
+      type: 'integer',
+      description,
+      cell: (o) => Number(status(o)[field] ?? 0),
+    })),
+    {
+      name: 'Node Selector',
+      type: 'string',
+      description: "The node selector of the daemon set's pods.",
+      cell: (o) => {
+        const sel = (spec(o).template?.spec?.nodeSelector ?? {}) as Record<string, string>;
+        const pairs = Object.keys(sel)
+          .sort()
+          .map((k) => `${k}=${text(sel[k])}`);
+        return pairs.length ? pairs.join(',') : '<none>';
+      },
+    },
+    ageColumn,
+    ...templateColumns,
+  ],
   // printControllerRevision: the controller as `<kind>.<group>/<name>`, as formatResourceName writes it.
   ControllerRevision: [
     nameColumn,

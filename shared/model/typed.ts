@@ -1,4 +1,6 @@
 import type {
+  DaemonSetSpec,
+  DaemonSetStatus,
   DeploymentSpec,
   DeploymentStatus,
   ReplicaSetSpec,
@@ -30,6 +32,8 @@ export const serviceSpec = (service: KubeObject | undefined) => specOf<ServiceSp
 export const serviceStatus = (service: KubeObject | undefined) => statusOf<ServiceStatus>(service);
 export const deploymentStatus = (d: KubeObject | undefined) => statusOf<DeploymentStatus>(d);
 export const replicaSetSpec = (rs: KubeObject | undefined) => specOf<ReplicaSetSpec>(rs);
+export const daemonSetSpec = (ds: KubeObject | undefined) => specOf<DaemonSetSpec>(ds);
+export const daemonSetStatus = (ds: KubeObject | undefined) => statusOf<DaemonSetStatus>(ds);
 export const statefulSetSpec = (set: KubeObject | undefined) => specOf<StatefulSetSpec>(set);
 export const statefulSetStatus = (set: KubeObject | undefined) => statusOf<StatefulSetStatus>(set);
 export const jobSpec = (job: KubeObject | undefined) => specOf<JobSpec>(job);

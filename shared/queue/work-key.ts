@@ -18,7 +18,9 @@ export type WorkKey =
   /** The scheduler: free a finished or deleted pod's share of its node, exactly once. */
   | { type: 'release'; nodeName: string; uid: string }
   /** The controllers: wake every node's agent (a Service or its endpoints changed, which every node serves). */
-  | { type: 'wakeNodes' };
+  | { type: 'wakeNodes' }
+  /** The controllers: reconcile every DaemonSet (a node came, went, or changed where daemon pods may run). */
+  | { type: 'daemonSets' };
 
 export type ObjectWorkKey = Extract<WorkKey, { type: 'object' }>;
 export type GcWorkKey = Extract<WorkKey, { type: 'gc' }>;
@@ -39,6 +41,7 @@ export const workKeys = {
   nodeLifecycle: { type: 'nodeLifecycle' } as const satisfies WorkKey,
   wakeUp: { type: 'wakeUp' } as const satisfies WorkKey,
   wakeNodes: { type: 'wakeNodes' } as const satisfies WorkKey,
+  daemonSets: { type: 'daemonSets' } as const satisfies WorkKey,
   release: (nodeName: string, uid: string): WorkKey => ({ type: 'release', nodeName, uid }),
 };
 
@@ -56,6 +59,8 @@ export function encodeKey(k: WorkKey): string {
       return `release/${k.nodeName}/${k.uid}`;
     case 'wakeNodes':
       return 'wakenodes';
+    case 'daemonSets':
+      return 'daemonsets';
   }
 }
 
@@ -63,6 +68,7 @@ export function encodeKey(k: WorkKey): string {
 export function decodeKey(s: string): WorkKey | undefined {
   if (s === 'wakeup') return workKeys.wakeUp;
   if (s === 'wakenodes') return workKeys.wakeNodes;
+  if (s === 'daemonsets') return workKeys.daemonSets;
   if (s === 'NodeLifecycle//cluster') return workKeys.nodeLifecycle;
   const parts = s.split('/');
   const [head, a, b, c, d] = parts;

@@ -1,4 +1,4 @@
-import { isPlainObject } from '../json.js';
+import { isPlainObject, jsonEqual } from '../json.js';
 import type { KubeObject } from '../types.js';
 
 /** Kind-specific admission steps, named by the kinds' declarations (builtin.ts). */
@@ -43,4 +43,21 @@ export function jobSelector(o: KubeObject, { uid, creating }: { uid: string; cre
       };
   }
   if (tm?.labels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tm.labels };
+}
+
+/** apps/v1 carries a DaemonSet's templateGeneration in this annotation (appsv1.DeprecatedTemplateGeneration). */
+export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+
+/**
+ * The DaemonSet strategy's templateGeneration: 1 on create, one more on every template change, kept
+ * otherwise; what a client sends for it is overwritten, as PrepareForUpdate copies the old value.
+ */
+export function daemonSetTemplateGeneration(
+  o: KubeObject,
+  { creating, previous }: { creating: boolean; previous?: KubeObject },
+): void {
+  const before = Number(previous?.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION] ?? 1) || 1;
+  const template = (x: KubeObject | undefined) => (isPlainObject(x?.spec) ? x.spec.template : undefined);
+  const generation = creating || !previous ? 1 : jsonEqual(template(o), template(previous)) ? before : before + 1;
+  o.metadata.annotations = { ...o.metadata.annotations, [TEMPLATE_GENERATION_ANNOTATION]: String(generation) };
 }

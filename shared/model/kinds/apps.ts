@@ -3,7 +3,8 @@ import { isPlainObject } from '../json.js';
 import { templateSupportProblems } from '../pod-support.js';
 import { DEFAULTERS } from '../defaults.js';
 import { COLUMNS } from '../printers.js';
-import { statefulSetSchema } from '../schemas/workload-schemas.js';
+import { daemonSetSchema, statefulSetSchema } from '../schemas/workload-schemas.js';
+import { daemonSetTemplateGeneration } from './admission-hooks.js';
 import type { KubeObject } from '../types.js';
 import { declareKind, scaleSub, type KindDeclaration } from './declaration.js';
 
@@ -63,6 +64,50 @@ function statefulSetCauses(o: KubeObject): StatusCause[] {
   return [...out, ...templateSupportProblems(o)];
 }
 
+/** The number a valid int-or-percent stands for (getIntOrPercentValue): a percent's digits, else the integer. */
+const intOrPercentValue = (v: unknown) =>
+  typeof v === 'number' ? v : typeof v === 'string' && /^\d+%$/.test(v) ? Number(v.slice(0, -1)) : 0;
+
+/** ValidateDaemonSetSpec's strategy rules and template restrictions, worded as Kubernetes words them. */
+function daemonSetCauses(o: KubeObject): StatusCause[] {
+  const spec = isPlainObject(o.spec) ? o.spec : {};
+  const out: StatusCause[] = [];
+  const strategy = isPlainObject(spec.updateStrategy) ? spec.updateStrategy : {};
+  const at = 'spec.updateStrategy.rollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const ru = strategy.rollingUpdate;
+    if (!isPlainObject(ru)) out.push({ reason: 'FieldValueRequired', message: 'Required value', field: at });
+    else {
+      for (const f of ['maxUnavailable', 'maxSurge'] as const) {
+        const m = typeof ru[f] === 'string' ? /^(\d+)%$/.exec(ru[f]) : null;
+        if (m && Number(m[1]) > 100) out.push(cause.invalid(`${at}.${f}`, ru[f], 'must not be greater than 100%'));
+      }
+      const unavailable = intOrPercentValue(ru.maxUnavailable) !== 0;
+      const surge = intOrPercentValue(ru.maxSurge) !== 0;
+      if (unavailable && surge)
+        out.push(cause.invalid(`${at}.maxSurge`, ru.maxSurge, 'may not be set when maxUnavailable is non-zero'));
+      if (!unavailable && !surge)
+        out.push({
+          reason: 'FieldValueRequired',
+          message: 'Required value: cannot be 0 when maxSurge is 0',
+          field: `${at}.maxUnavailable`,
+        });
+    }
+  } else if (strategy.type !== 'OnDelete')
+    out.push(cause.notSupported('spec.updateStrategy', strategy, ['RollingUpdate', 'OnDelete']));
+  if (spec.selector == null) out.push(cause.required('spec.selector'));
+  const template = isPlainObject(spec.template) ? spec.template : {};
+  const podSpec = isPlainObject(template.spec) ? template.spec : {};
+  if (podSpec.activeDeadlineSeconds != null)
+    out.push(
+      cause.forbidden(
+        'spec.template.spec.activeDeadlineSeconds',
+        'activeDeadlineSeconds in DaemonSet is not Supported',
+      ),
+    );
+  return [...out, ...templateSupportProblems(o)];
+}
+
 /** ValidateControllerRevision: data is mandatory, the revision number non-negative. */
 function revisionCauses(o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
@@ -88,6 +133,25 @@ export const APPS_KINDS: readonly KindDeclaration[] = [
     defaults: DEFAULTERS.StatefulSet,
     initialStatus: () => ({ replicas: 0, availableReplicas: 0 }),
     columns: COLUMNS.StatefulSet,
+  }),
+  declareKind('DaemonSet', 'apps', 'v1', 'daemonsets', {
+    reconciled: true,
+    openApi: 'V1DaemonSet',
+    shortNames: ['ds'],
+    all: true,
+    status: true,
+    schema: daemonSetSchema,
+    validate: daemonSetCauses,
+    defaults: DEFAULTERS.DaemonSet,
+    admit: daemonSetTemplateGeneration,
+    // PrepareForCreate clears status; its four required counts start at 0.
+    initialStatus: () => ({
+      currentNumberScheduled: 0,
+      numberMisscheduled: 0,
+      desiredNumberScheduled: 0,
+      numberReady: 0,
+    }),
+    columns: COLUMNS.DaemonSet,
   }),
   declareKind('ControllerRevision', 'apps', 'v1', 'controllerrevisions', {
     openApi: 'V1ControllerRevision',

@@ -54,7 +54,7 @@ export interface KindDeclaration extends KindIdentity {
    * Kind-specific admission after defaulting, on create and update (`creating` says which): write-only
    * fields folded in (a Secret's stringData), fields generated from the object's uid (a Job's selector).
    */
-  admit?: (o: KubeObject, ctx: { uid: string; creating: boolean }) => void;
+  admit?: (o: KubeObject, ctx: { uid: string; creating: boolean; previous?: KubeObject }) => void;
   /** The status a new object starts with (else status is written only through the status subresource). */
   initialStatus?: (o: KubeObject) => Record<string, unknown>;
   /** `kubectl get` columns, as kube-apiserver's printers (pkg/printers/internalversion) print them. */

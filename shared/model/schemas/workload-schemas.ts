@@ -371,3 +371,22 @@ export const statefulSetSchema = loose({
     .superRefine(selectorMatchesTemplate('statefulset'))
     .superRefine(restartPolicyIn(['Always'])),
 });
+
+/**
+ * ValidateDaemonSetSpec's shapes; the strategy rules with Kubernetes' wording are the kind's
+ * `validate` (model/kinds/apps.ts). Unlike a StatefulSet's, a DaemonSet's pod template is validated in full.
+ */
+export const daemonSetSchema = loose({
+  spec: loose({
+    minReadySeconds: nonNegativeInt.optional(),
+    revisionHistoryLimit: nonNegativeInt.optional(),
+    selector: labelSelector.optional(),
+    template: podTemplate,
+    updateStrategy: loose({
+      type: z.string().optional(),
+      rollingUpdate: loose({ maxUnavailable: intOrPercent.optional(), maxSurge: intOrPercent.optional() }).optional(),
+    }).optional(),
+  })
+    .superRefine(selectorMatchesTemplate('daemonset'))
+    .superRefine(restartPolicyIn(['Always'])),
+});

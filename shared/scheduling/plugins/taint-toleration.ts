@@ -8,7 +8,8 @@ export interface Taint {
 }
 export interface Toleration {
   key?: string;
-  operator?: 'Exists' | 'Equal';
+  /** Exists or Equal (validation refuses others; an unknown one tolerates nothing). */
+  operator?: string;
   value?: string;
   effect?: string;
   tolerationSeconds?: number;
@@ -22,8 +23,9 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
   if (t.key && t.key !== taint.key) return false;
   if (!t.key && t.operator !== 'Exists') return false;
-  if ((t.operator ?? 'Equal') === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
+  const op = t.operator || 'Equal';
+  if (op === 'Exists') return true;
+  return op === 'Equal' && (t.value ?? '') === (taint.value ?? '');
 }
 
 export const taintToleration: FilterPlugin = {
