@@ -570,7 +570,7 @@ describe('discovery and content negotiation', () => {
       categories: ['all'],
     });
     expect(apps.resources.map((r: any) => r.name)).toEqual(
-      expect.arrayContaining(['statefulsets/status', 'statefulsets/scale', 'controllerrevisions']),
+      expect.arrayContaining(['statefulsets/status', 'statefulsets/scale', 'controllerrevisions', 'daemonsets']),
     );
   });
 

@@ -173,6 +173,20 @@ const VALID: Record<string, KubeObject> = {
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
     },
   },
+  DaemonSet: {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'ok' },
+    spec: {
+      minReadySeconds: 1,
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '10%' } },
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { nodeSelector: { disk: 'ssd' }, containers: [{ name: 'c', image: 'nginx' }] },
+      },
+    },
+  },
   ControllerRevision: {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',
