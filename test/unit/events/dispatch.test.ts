@@ -115,14 +115,24 @@ describe('keysForChange', () => {
         'controllers:Service/default/*',
       ],
     ],
-    ['a new node wakes the scheduler', undefined, nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
+    [
+      'a new node wakes the scheduler and the DaemonSets',
+      undefined,
+      nodeOf('True'),
+      ['controllers:Node//n1', 'scheduler:wakeup', 'controllers:daemonsets'],
+    ],
     ['a heartbeat does not', nodeOf('True'), nodeOf('True', { heartbeat: 'later' }), ['controllers:Node//n1']],
-    ['a node turning Ready does', nodeOf('Unknown'), nodeOf('True'), ['controllers:Node//n1', 'scheduler:wakeup']],
+    [
+      'a node turning Ready does',
+      nodeOf('Unknown'),
+      nodeOf('True'),
+      ['controllers:Node//n1', 'scheduler:wakeup', 'controllers:daemonsets'],
+    ],
     [
       'a deleted node brings the lifecycle controller (its pods and ledger go)',
       nodeOf('True'),
       undefined,
-      ['controllers:Node//n1', 'controllers:NodeLifecycle//cluster'],
+      ['controllers:Node//n1', 'controllers:NodeLifecycle//cluster', 'controllers:daemonsets'],
     ],
     [
       'a deleted owner calls the garbage collector',
