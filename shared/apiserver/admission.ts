@@ -107,7 +107,7 @@ export function prepareCreate(type: ResourceType, body: unknown, ctx: CreateCont
   }
   applyDefaults(type, o);
   type.admit?.(o, { uid: ctx.uid, creating: true });
-  validate(type, o);
+  validate(type, o, () => type.validateCreate?.(o) ?? []);
   o.metadata.uid = ctx.uid;
   o.metadata.creationTimestamp = rfc3339(ctx.now);
   o.metadata.generation = 1;

@@ -2,6 +2,7 @@ import { cause, type StatusCause } from '../model/errors.js';
 import { jsonEqual } from '../model/json.js';
 import type { KubeObject } from '../model/types.js';
 import { serviceUpdateCauses } from './service-allocation.js';
+import { TZ_IN_SCHEDULE } from '../model/kinds/batch.js';
 
 /** Fields that may not change after create, as Kubernetes' ValidateUpdate functions enforce them. */
 
@@ -63,6 +64,17 @@ function statefulSetUpdateCauses(next: KubeObject, prev: KubeObject): StatusCaus
   ];
 }
 
+/** ValidateCronJobUpdate: TZ in the schedule only where the old schedule had it, and then not with timeZone. */
+function cronJobUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const schedule = String(spec(next).schedule ?? '');
+  if (!schedule.includes('TZ')) return [];
+  if (!String(spec(prev).schedule ?? '').includes('TZ'))
+    return [cause.invalid('spec.schedule', schedule, TZ_IN_SCHEDULE)];
+  return spec(next).timeZone != null
+    ? [cause.invalid('spec.schedule', schedule, 'cannot use both timeZone field and TZ or CRON_TZ in schedule')]
+    : [];
+}
+
 export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
   switch (next.kind) {
     case 'Pod':
@@ -75,6 +87,8 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
       return immutableField('spec.selector', spec(next).selector, spec(prev).selector);
     case 'StatefulSet':
       return statefulSetUpdateCauses(next, prev);
+    case 'CronJob':
+      return cronJobUpdateCauses(next, prev);
     case 'ControllerRevision':
       return immutableField('data', next.data, prev.data);
     case 'Job':

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../model/types.js';
+import { mostRecentScheduleTime, scheduleOf } from './cronjob/plan.js';
 import {
   daemonSetSpec,
   daemonSetStatus,
@@ -12,9 +13,10 @@ import {
  * Whether a workload object has reached what it asks for. The periodic sweep re-enqueues only the
  * ones that have not, so a lost event delays convergence but never stops it.
  */
-export function converged(o: KubeObject): boolean {
+export function converged(o: KubeObject, now: number): boolean {
   const spec = workloadSpec(o);
   const status = workloadStatus(o);
+  if (o.kind === 'CronJob') return !cronJobDue(o, now);
   if (o.metadata.deletionTimestamp) return false;
   if ((status.observedGeneration ?? 0) < (o.metadata.generation ?? 1) && o.kind !== 'Job') return false;
   switch (o.kind) {
@@ -65,3 +67,12 @@ export const SWEPT_KINDS = [
   'DaemonSet',
   'Job',
 ] as const;
+
+/** A CronJob whose latest start time has come and has no Job yet (a lost delayed message would leave it so). */
+function cronJobDue(cj: KubeObject, now: number): boolean {
+  if (cj.metadata.deletionTimestamp || cj.spec?.suspend === true) return false;
+  const schedule = scheduleOf(cj);
+  if (!('next' in schedule)) return false;
+  const { mostRecent } = mostRecentScheduleTime(cj, now, schedule, true);
+  return !!mostRecent && Date.parse(String(cj.status?.lastScheduleTime ?? '')) !== mostRecent.getTime();
+}

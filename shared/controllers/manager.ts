@@ -7,6 +7,7 @@ import { GarbageCollector } from './gc/controller.js';
 import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DisruptionController } from './disruption/controller.js';
+import { CronJobController } from './cronjob/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
@@ -26,6 +27,7 @@ export class ControllerManager {
   private readonly deployments: DeploymentController;
   private readonly statefulSets: StatefulSetController;
   private readonly daemonSets: DaemonSetController;
+  private readonly cronJobs: CronJobController;
   private readonly gc: GarbageCollector;
   private readonly jobs: JobController;
   private readonly endpoints: EndpointsController;
@@ -50,6 +52,7 @@ export class ControllerManager {
     this.deployments = new DeploymentController(deps);
     this.statefulSets = new StatefulSetController(deps);
     this.daemonSets = new DaemonSetController(deps);
+    this.cronJobs = new CronJobController(deps);
     this.gc = new GarbageCollector(deps);
     this.jobs = new JobController(deps);
     this.endpoints = new EndpointsController(deps);
@@ -66,6 +69,7 @@ export class ControllerManager {
     StatefulSet: { reconcile: (k) => this.statefulSets.reconcile(k) },
     DaemonSet: { reconcile: (k) => this.daemonSets.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
+    CronJob: { reconcile: (k) => this.cronJobs.reconcile(k) },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
     // A budget, or (`*`) every budget of a namespace whose pods changed.
     PodDisruptionBudget: { reconcile: (k) => this.disruption.reconcile(k) },

@@ -1,4 +1,5 @@
 import type { StoredObject } from '../model/types.js';
+import type { Clock } from '../util/clock.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import { listAll } from '../store/list-all.js';
 import type { ObjectStore } from '../store/store.js';
@@ -6,12 +7,13 @@ import { converged, SWEPT_KINDS } from './convergence.js';
 import { encodeKey, workKeys } from '../queue/work-key.js';
 
 /** Enqueues the controller key of every workload that has not converged; returns how many. */
-export async function sweepControllers(store: ObjectStore, queue: WorkQueue): Promise<number> {
+export async function sweepControllers(store: ObjectStore, queue: WorkQueue, clock: Clock): Promise<number> {
+  const now = clock.now().getTime();
   const keys: string[] = [];
   for (const kind of SWEPT_KINDS)
     keys.push(
       ...(await listAll(store, { kind }))
-        .filter((o: StoredObject) => !converged(o))
+        .filter((o: StoredObject) => !converged(o, now))
         .map((o) => encodeKey(workKeys.of(o))),
     );
   if (keys.length) await queue.enqueue('controllers', keys);

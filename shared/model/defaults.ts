@@ -228,6 +228,15 @@ export const DEFAULTERS = {
     setIfAbsent(spec, 'replicas', 1);
     defaultTemplate(spec);
   },
+  // SetDefaults_CronJob; the job template's pod spec is defaulted as a pod's (its Job fields are not).
+  CronJob: (o) => {
+    const spec = obj(o.spec);
+    if (spec.concurrencyPolicy === undefined || spec.concurrencyPolicy === '') spec.concurrencyPolicy = 'Allow';
+    setIfAbsent(spec, 'suspend', false);
+    setIfAbsent(spec, 'successfulJobsHistoryLimit', 3);
+    setIfAbsent(spec, 'failedJobsHistoryLimit', 1);
+    if (isPlainObject(spec.jobTemplate) && isPlainObject(spec.jobTemplate.spec)) defaultTemplate(spec.jobTemplate.spec);
+  },
   Job: (o) => {
     const spec = obj(o.spec);
     if (spec.completions === undefined && spec.parallelism === undefined) {

@@ -1,4 +1,5 @@
 import { APPS_KINDS } from './kinds/apps.js';
+import { BATCH_KINDS } from './kinds/batch.js';
 import { BUILTIN_KINDS } from './kinds/builtin.js';
 import type { KindDeclaration } from './kinds/declaration.js';
 import { PLAIN_KINDS } from './kinds/plain.js';
@@ -14,6 +15,7 @@ export type { KindDeclaration, KindIdentity, ResourceType, Subresource } from '.
 export const RESOURCE_TYPES: readonly KindDeclaration[] = [
   ...BUILTIN_KINDS,
   ...APPS_KINDS,
+  ...BATCH_KINDS,
   ...PLAIN_KINDS,
   ...POLICY_KINDS,
 ];

@@ -104,14 +104,15 @@ const podColumns: Column[] = [
   { name: 'Readiness Gates', type: 'string', priority: 1, description: 'Readiness gates.', cell: () => '<none>' },
 ];
 
-const templateColumns: Column[] = [
+/** layoutContainerCells: the names and images of a pod template's containers (wide). */
+const containerColumns = (template: (o: KubeObject) => Any | undefined): Column[] => [
   {
     name: 'Containers',
     type: 'string',
     priority: 1,
     description: 'Container names.',
     cell: (o) =>
-      containers(spec(o).template)
+      containers(template(o))
         .map((c) => c.name)
         .join(','),
   },
@@ -121,10 +122,14 @@ const templateColumns: Column[] = [
     priority: 1,
     description: 'Container images.',
     cell: (o) =>
-      containers(spec(o).template)
+      containers(template(o))
         .map((c) => c.image)
         .join(','),
   },
+];
+
+const templateColumns: Column[] = [
+  ...containerColumns((o) => spec(o).template),
   {
     name: 'Selector',
     type: 'string',
@@ -218,6 +223,46 @@ export const COLUMNS = {
     },
     ageColumn,
     ...templateColumns,
+  ],
+  // printCronJob.
+  CronJob: [
+    nameColumn,
+    {
+      name: 'Schedule',
+      type: 'string',
+      description: 'The schedule in Cron format.',
+      cell: (o) => text(spec(o).schedule),
+    },
+    {
+      name: 'Timezone',
+      type: 'string',
+      description: 'The time zone of the schedule.',
+      cell: (o) => or(spec(o).timeZone),
+    },
+    {
+      name: 'Suspend',
+      type: 'boolean',
+      description: 'Whether new runs are suspended.',
+      cell: (o) => (spec(o).suspend === true ? 'True' : spec(o).suspend === false ? 'False' : '<unset>'),
+    },
+    {
+      name: 'Active',
+      type: 'integer',
+      description: 'The number of running jobs.',
+      cell: (o) => (Array.isArray(status(o).active) ? status(o).active.length : 0),
+    },
+    {
+      name: 'Last Schedule',
+      type: 'string',
+      description: 'When a job was last scheduled.',
+      cell: (o, now) =>
+        typeof status(o).lastScheduleTime === 'string'
+          ? humanDuration(now - Date.parse(status(o).lastScheduleTime))
+          : '<none>',
+    },
+    ageColumn,
+    ...containerColumns((o) => spec(o).jobTemplate?.spec?.template),
+    { name: 'Selector', type: 'string', priority: 1, description: 'Label selector.', cell: () => '<none>' },
   ],
   // printControllerRevision: the controller as `<kind>.<group>/<name>`, as formatResourceName writes it.
   ControllerRevision: [

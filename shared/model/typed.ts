@@ -8,7 +8,7 @@ import type {
   StatefulSetSpec,
   StatefulSetStatus,
 } from 'kubernetes-types/apps/v1.js';
-import type { JobSpec, JobStatus } from 'kubernetes-types/batch/v1.js';
+import type { CronJobSpec, CronJobStatus, JobSpec, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { NodeSpec, NodeStatus, PodSpec, PodStatus, ServiceSpec, ServiceStatus } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from './types.js';
 
@@ -36,6 +36,8 @@ export const daemonSetSpec = (ds: KubeObject | undefined) => specOf<DaemonSetSpe
 export const daemonSetStatus = (ds: KubeObject | undefined) => statusOf<DaemonSetStatus>(ds);
 export const statefulSetSpec = (set: KubeObject | undefined) => specOf<StatefulSetSpec>(set);
 export const statefulSetStatus = (set: KubeObject | undefined) => statusOf<StatefulSetStatus>(set);
+export const cronJobSpec = (cj: KubeObject | undefined) => specOf<CronJobSpec>(cj);
+export const cronJobStatus = (cj: KubeObject | undefined) => statusOf<CronJobStatus>(cj);
 export const jobSpec = (job: KubeObject | undefined) => specOf<JobSpec>(job);
 export const jobStatus = (job: KubeObject | undefined) => statusOf<JobStatus>(job);
 

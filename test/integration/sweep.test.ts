@@ -4,6 +4,7 @@ import { sweepControllers } from '../../shared/controllers/sweep.js';
 import type { QueueName, WorkQueue } from '../../shared/queue/work-queue.js';
 import { makeDeployment } from '../support/fixtures.js';
 import { freshStack } from '../support/stack.js';
+import { systemClock } from '../../shared/util/clock.js';
 
 const T = (kind: string) => typeByKindName(kind) as ResourceType;
 
@@ -22,7 +23,7 @@ describe('the sweep', () => {
     await api.service.create(T('Deployment'), 'default', makeDeployment('pending'));
     const sent: [QueueName, string[]][] = [];
     const queue: WorkQueue = { enqueue: async (q, keys) => void sent.push([q, keys]) };
-    expect(await sweepControllers(store, queue)).toBe(1);
+    expect(await sweepControllers(store, queue, systemClock)).toBe(1);
     expect(sent).toEqual([['controllers', ['Deployment/default/pending']]]);
   });
 });

@@ -48,6 +48,8 @@ export interface KindDeclaration extends KindIdentity {
   schema?: z.ZodType;
   /** Semantic validation beyond the shape (Kubernetes' ValidateX), as field causes. */
   validate?: (o: KubeObject) => StatusCause[];
+  /** Checks Kubernetes makes on create only (ValidateXCreate beyond ValidateX), as field causes. */
+  validateCreate?: (o: KubeObject) => StatusCause[];
   /** Kubernetes' SetDefaults_X, in place on an object the caller owns. */
   defaults?: (o: KubeObject) => void;
   /**

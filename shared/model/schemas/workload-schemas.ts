@@ -324,19 +324,50 @@ export const deploymentSchema = loose({
     }),
 });
 
+/** validateJobSpec's restartPolicy: Always (the pod default) is "Required", another value not supported. */
+function jobRestartPolicy(spec: { template?: { spec?: { restartPolicy?: string } } }, ctx: z.RefinementCtx) {
+  const rp = spec.template?.spec?.restartPolicy;
+  if (rp === 'Always' || rp === '')
+    ctx.addIssue({
+      code: 'custom',
+      message: 'Required value: valid values: "OnFailure", "Never"',
+      path: ['template', 'spec', 'restartPolicy'],
+      params: { reason: 'FieldValueRequired' },
+    });
+  else restartPolicyIn(['OnFailure', 'Never'])(spec, ctx);
+}
+
+const jobSpec = loose({
+  parallelism: nonNegativeInt.optional(),
+  completions: nonNegativeInt.optional(),
+  backoffLimit: nonNegativeInt.optional(),
+  activeDeadlineSeconds: positiveInt.optional(),
+  ttlSecondsAfterFinished: nonNegativeInt.optional(),
+  suspend: z.boolean().optional(),
+  selector: labelSelector.optional(),
+  template: podTemplate,
+});
+
 export const jobSchema = loose({
+  spec: jobSpec.superRefine(selectorMatchesTemplate()).superRefine(jobRestartPolicy),
+});
+
+/**
+ * ValidateCronJobSpec's shapes; the schedule, time zone and policy checks with Kubernetes' wording are
+ * the kind's `validate` (model/kinds/batch.ts). The job template is checked as a Job's spec, with the
+ * selector left to be generated.
+ */
+export const cronJobSchema = loose({
   spec: loose({
-    parallelism: nonNegativeInt.optional(),
-    completions: nonNegativeInt.optional(),
-    backoffLimit: nonNegativeInt.optional(),
-    activeDeadlineSeconds: positiveInt.optional(),
-    ttlSecondsAfterFinished: nonNegativeInt.optional(),
+    schedule: z.string(),
+    timeZone: z.string().optional(),
+    startingDeadlineSeconds: nonNegativeInt.optional(),
+    concurrencyPolicy: z.string().optional(),
     suspend: z.boolean().optional(),
-    selector: labelSelector.optional(),
-    template: podTemplate,
-  })
-    .superRefine(selectorMatchesTemplate())
-    .superRefine(restartPolicyIn(['OnFailure', 'Never'])),
+    successfulJobsHistoryLimit: nonNegativeInt.optional(),
+    failedJobsHistoryLimit: nonNegativeInt.optional(),
+    jobTemplate: loose({ metadata: templateMeta.optional(), spec: jobSpec.superRefine(jobRestartPolicy) }),
+  }),
 });
 
 /**

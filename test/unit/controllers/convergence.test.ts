@@ -51,5 +51,5 @@ describe('converged', () => {
     ],
     ['a running Job', o('Job', {}, { active: 1 }), false],
     ['a finished Job', o('Job', {}, { conditions: [{ type: 'Complete', status: 'True' }] }), true],
-  ])('%s → %s', (_n, obj, expected) => expect(converged(obj)).toBe(expected));
+  ])('%s → %s', (_n, obj, expected) => expect(converged(obj, Date.now())).toBe(expected));
 });

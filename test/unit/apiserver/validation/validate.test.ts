@@ -148,6 +148,8 @@ describe('validation reports the offending field', () => {
       metadata: { name: 'j' },
       spec: { template: { spec: { containers: [{ name: 'c', image: 'x' }] } } },
     };
+    expect(fields(job)).toContain('spec.template.spec.restartPolicy:FieldValueRequired');
+    (job.spec as any).template.spec.restartPolicy = 'Sometimes';
     expect(fields(job)).toContain('spec.template.spec.restartPolicy:FieldValueNotSupported');
     (job.spec as any).template.spec.restartPolicy = 'Never';
     expect(causes(job)).toEqual([]);
