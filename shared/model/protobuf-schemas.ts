@@ -1,5 +1,5 @@
 /**
- * The objects `kubectl create deployment|job|configmap|secret|service` send as protobuf, and the
+ * The objects `kubectl create deployment|job|cronjob|configmap|secret|service` send as protobuf, and the
  * DeleteOptions and Evictions of deletes and `kubectl drain`, read by schema: for each message, the fields those generators fill, by their numbers in kubernetes/api's
  * generated.proto. Fields not listed are dropped (the object is then validated and defaulted like a
  * JSON one). Go's protobuf writes every non-pointer field, so empty strings and false/0 of
@@ -23,6 +23,20 @@ export const OBJECT_META: Schema = {
   3: ['namespace', 'string'],
   11: ['labels', { map: 'string' }],
   12: ['annotations', { map: 'string' }],
+  // `kubectl create job --from=cronjob/x` names the CronJob as the Job's controller.
+  13: [
+    'ownerReferences',
+    {
+      repeated: {
+        1: ['kind', 'string'],
+        3: ['name', 'string'],
+        4: ['uid', 'string'],
+        5: ['apiVersion', 'string'],
+        6: ['controller', 'bool?'],
+        7: ['blockOwnerDeletion', 'bool?'],
+      },
+    },
+  ],
   14: ['finalizers', { repeated: 'string' }],
 };
 export const LABEL_SELECTOR: Schema = {
@@ -98,6 +112,17 @@ export const BODY_SCHEMAS: Record<string, Schema> = {
 };
 
 /** The built-in kinds' messages, for their declarations (model/kinds/builtin.ts). */
+const JOB_SPEC: Schema = {
+  1: ['parallelism', 'int?'],
+  2: ['completions', 'int?'],
+  3: ['activeDeadlineSeconds', 'int?'],
+  4: ['selector', LABEL_SELECTOR],
+  5: ['manualSelector', 'bool?'],
+  6: ['template', POD_TEMPLATE],
+  7: ['backoffLimit', 'int?'],
+  8: ['ttlSecondsAfterFinished', 'int?'],
+};
+
 export const PROTOBUF = {
   Namespace: { 1: ['metadata', OBJECT_META] },
   ConfigMap: {
@@ -135,19 +160,21 @@ export const PROTOBUF = {
       },
     ],
   },
-  Job: {
+  Job: { 1: ['metadata', OBJECT_META], 2: ['spec', JOB_SPEC] },
+  // `kubectl create cronjob` (k8s.io/api/batch/v1 generated.proto).
+  CronJob: {
     1: ['metadata', OBJECT_META],
     2: [
       'spec',
       {
-        1: ['parallelism', 'int?'],
-        2: ['completions', 'int?'],
-        3: ['activeDeadlineSeconds', 'int?'],
-        4: ['selector', LABEL_SELECTOR],
-        5: ['manualSelector', 'bool?'],
-        6: ['template', POD_TEMPLATE],
-        7: ['backoffLimit', 'int?'],
-        8: ['ttlSecondsAfterFinished', 'int?'],
+        1: ['schedule', 'string'],
+        2: ['startingDeadlineSeconds', 'int?'],
+        3: ['concurrencyPolicy', 'string'],
+        4: ['suspend', 'bool?'],
+        5: ['jobTemplate', { 1: ['metadata', OBJECT_META], 2: ['spec', JOB_SPEC] }],
+        6: ['successfulJobsHistoryLimit', 'int?'],
+        7: ['failedJobsHistoryLimit', 'int?'],
+        8: ['timeZone', 'string'],
       },
     ],
   },

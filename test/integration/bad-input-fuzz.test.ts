@@ -187,6 +187,22 @@ const VALID: Record<string, KubeObject> = {
       },
     },
   },
+  CronJob: {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'ok' },
+    spec: {
+      schedule: '*/5 * * * mon-fri',
+      timeZone: 'Europe/Berlin',
+      startingDeadlineSeconds: 30,
+      concurrencyPolicy: 'Forbid',
+      successfulJobsHistoryLimit: 2,
+      jobTemplate: {
+        metadata: { labels: { app: 'r' } },
+        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+      },
+    },
+  },
   ControllerRevision: {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',

@@ -4,6 +4,7 @@ import { cause, type StatusCause } from '../errors.js';
 import { isPlainObject } from '../json.js';
 import { podSupportProblems } from '../pod-support.js';
 import { COLUMNS } from '../printers.js';
+import { PROTOBUF } from '../protobuf-schemas.js';
 import { cronJobSchema } from '../schemas/workload-schemas.js';
 import type { KubeObject } from '../types.js';
 import { declareKind, type KindDeclaration } from './declaration.js';
@@ -69,5 +70,6 @@ export const BATCH_KINDS: readonly KindDeclaration[] = [
     defaults: DEFAULTERS.CronJob,
     initialStatus: () => ({}),
     columns: COLUMNS.CronJob,
+    protobuf: PROTOBUF.CronJob,
   }),
 ];
