@@ -3,9 +3,12 @@
  * whole offline control plane with default node settings:
  *   1. a Deployment scaled 0 → N replicas (default 1,000 over 100 nodes): time until all Running;
  *   2. a rolling update of those replicas: time until all updated and available;
- *   3. a node with 50 pods dies: time until those 50 run elsewhere (lease grace + toleration + reschedule).
+ *   3. a node with 50 pods dies: time until those 50 run elsewhere (lease grace + toleration + reschedule);
+ *   and beside the scale-up, as pods per second against its pods per second:
+ *   a DaemonSet onto every node (time until one Running on each), a StatefulSet of 50 with Parallel
+ *   pod management (time until all Running).
  *
- *   npm run bench:controllers -- [--replicas 1000] [--nodes 100] [--phases scale,roll,death] [--with-service] [--schedulers 16] [--no-rehearsal]
+ *   npm run bench:controllers -- [--replicas 1000] [--nodes 100] [--phases scale,daemonset,statefulset,roll,death] [--with-service] [--schedulers 16] [--no-rehearsal]
  * (--with-service: a Service selects the Deployment's pods, so the Endpoints controller follows them too;
  * --no-rehearsal: measure on a cold DynamoDB Local, see phase 0)
  */
@@ -42,7 +45,7 @@ const { values } = parseArgs({
   options: {
     replicas: { type: 'string', default: '1000' },
     nodes: { type: 'string', default: '100' },
-    phases: { type: 'string', default: 'scale,roll,death' },
+    phases: { type: 'string', default: 'scale,daemonset,statefulset,roll,death' },
     'with-service': { type: 'boolean', default: false },
     schedulers: { type: 'string', default: '16' },
     'no-rehearsal': { type: 'boolean', default: false },
@@ -293,6 +296,64 @@ const scaleS = await scaleUp('web', REHEARSE ? 'measured, after the rehearsal' :
 console.log(
   `  target ≤ 15 s; = the time of ${((scaleS * raw.parallel) / REPLICAS).toFixed(1)} raw parallel PutItems per pod on this machine`,
 );
+
+const deploymentRate = REPLICAS / scaleS;
+/** A workload of `kind` from the Deployment's pod template, its pods counted Running by their label. */
+async function workloadRun(
+  kind: 'DaemonSet' | 'StatefulSet',
+  name: string,
+  want: number,
+  spec: Record<string, unknown>,
+) {
+  const plural = kind === 'DaemonSet' ? 'daemonsets' : 'statefulsets';
+  const template = deployment(name, 0, 'v1').spec.template;
+  census.take();
+  const start = performance.now();
+  await api('POST', `/apis/apps/v1/namespaces/default/${plural}`, {
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { matchLabels: { app: name } }, template, ...spec },
+  });
+  const waited = await timeUntil(async () => {
+    const pods = (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`)).items as {
+      status?: { phase?: string };
+    }[];
+    return pods.filter((p) => p.status?.phase === 'Running').length === want;
+  }, 600);
+  // From the create on (NaN if it never got there).
+  const seconds = Number.isNaN(waited) ? NaN : (performance.now() - start) / 1000;
+  const counted = census.take();
+  requireCounted(counted, `${kind} ${name}`);
+  const rate = want / seconds;
+  console.log(
+    `${kind} of ${want} pods${kind === 'DaemonSet' ? ` (one per node)` : ' (Parallel)'}: all Running in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} pods/s, ${(rate / deploymentRate).toFixed(2)}× the Deployment's ${deploymentRate.toFixed(0)} pods/s; ${(counted.requests / want).toFixed(1)} DynamoDB requests per pod`,
+  );
+  await api('DELETE', `/apis/apps/v1/namespaces/default/${plural}/${name}`);
+  let shown = performance.now();
+  const goneS = await timeUntil(async () => {
+    const left = (await api('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`)).items as {
+      metadata: { name: string; deletionTimestamp?: string };
+      status?: { phase?: string };
+    }[];
+    if (performance.now() - shown > 10_000) {
+      shown = performance.now();
+      const some = left
+        .slice(0, 3)
+        .map((p) => `${p.metadata.name} ${p.status?.phase} ${p.metadata.deletionTimestamp ?? ''}`);
+      console.log(`  ${left.length} pods left: ${some.join('; ')}`);
+    }
+    return left.length === 0;
+  }, 120);
+  console.log(`  deleted; its pods gone in ${goneS.toFixed(1)} s`);
+}
+if (PHASES.has('daemonset')) await workloadRun('DaemonSet', 'daemons', NODES, {});
+if (PHASES.has('statefulset'))
+  await workloadRun('StatefulSet', 'ordinals', 50, {
+    replicas: 50,
+    serviceName: 'ordinals',
+    podManagementPolicy: 'Parallel',
+  });
 
 // 2. rolling update (default maxSurge/maxUnavailable 25 %)
 if (PHASES.has('roll')) {

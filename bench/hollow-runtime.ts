@@ -8,6 +8,7 @@ import type {
   SandboxInfo,
   SandboxSpec,
 } from '../shared/agent/runtime/runtime.js';
+import { RUNTIME_FEATURES } from '../shared/agent/runtime/runtime.js';
 
 /**
  * A container runtime that runs nothing (kubemark's hollow kubelet idea): containers "start" at once
@@ -22,7 +23,8 @@ export class HollowRuntime implements ContainerRuntime {
   private seq = 0;
   private readonly exits = new Map<string, { promise: Promise<ExitInfo>; resolve: (e: ExitInfo) => void }>();
 
-  readonly features: ReadonlySet<RuntimeFeature> = new Set();
+  /** Everything: it runs nothing, so nothing a pod asks for is out of its reach (StatefulSet pods set their hostname). */
+  readonly features: ReadonlySet<RuntimeFeature> = new Set(RUNTIME_FEATURES);
 
   async ensureImage(): Promise<ImageInfo> {
     return { pulled: false, user: '1000' };

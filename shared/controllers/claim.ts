@@ -1,4 +1,8 @@
-import type { KubeObject } from '../model/types.js';
+import { ConflictError, NotFoundError } from '../model/errors.js';
+import { jsonEqual } from '../model/json.js';
+import { keyOf, type KubeObject, type StoredObject } from '../model/types.js';
+import type { ObjectStore } from '../store/store.js';
+import { retrying } from '../util/retry.js';
 
 /**
  * A reconcile's claim on a workload while it writes that workload's pods. Kubernetes keeps one
@@ -45,4 +49,65 @@ export function withoutClaim<T extends KubeObject>(o: T): T {
   const { [CLAIM_ANNOTATION]: _claim, ...annotations } = o.metadata.annotations;
   const { annotations: _all, ...metadata } = o.metadata;
   return { ...o, metadata: Object.keys(annotations).length ? { ...metadata, annotations } : metadata };
+}
+
+/**
+ * Removes `holder`'s claim from the object, reading it again on a conflict: a claim left behind would
+ * make every reconcile stand aside until it lapses. Gone is released; after five conflicts the claim
+ * is left to lapse.
+ */
+export async function releaseClaim(
+  store: ObjectStore,
+  key: { kind: string; namespace: string; name: string },
+  holder: string,
+): Promise<void> {
+  await retrying(
+    async () => {
+      const o = await store.get(key);
+      if (o && claimOf(o)?.holder === holder) await store.update(withoutClaim(o), o);
+    },
+    { retryable: (e, attempt) => e instanceof ConflictError && attempt < 4 },
+  ).catch((e: unknown) => {
+    if (!(e instanceof NotFoundError) && !(e instanceof ConflictError)) throw e;
+  });
+}
+
+/** How long until another holder's claim lapses (when the key should be looked at again), or undefined. */
+export function msUntilLapse(o: KubeObject, holder: string, now: number): number | undefined {
+  const c = claimOf(o);
+  return c && c.holder !== holder && c.until > now ? c.until - now : undefined;
+}
+
+/**
+ * A workload reconcile's writes: when it changes pods (`claim`), it claims the owner first; then it
+ * does its work and writes the owner's status with the claim removed. Whatever fails on the way, the
+ * claim is released, so no reconcile after it stands aside for a claim nobody holds. `conflict`: the
+ * owner changed meanwhile (look again).
+ */
+export async function writeUnderClaim(
+  store: ObjectStore,
+  owner: StoredObject,
+  holder: string,
+  now: number,
+  opts: { claim: boolean; work: () => Promise<void>; status: Record<string, unknown> },
+): Promise<'done' | 'conflict'> {
+  let latest = owner;
+  if (opts.claim) {
+    try {
+      latest = await store.update(withClaim(owner, holder, now + CLAIM_MS), owner);
+    } catch (e) {
+      if (e instanceof ConflictError || e instanceof NotFoundError) return 'conflict';
+      throw e;
+    }
+  }
+  try {
+    await opts.work();
+    const next = withoutClaim({ ...latest, status: { ...latest.status, ...opts.status } });
+    if (!jsonEqual(next, latest)) await store.update(next, latest);
+    return 'done';
+  } catch (e) {
+    if (opts.claim) await releaseClaim(store, keyOf(owner), holder);
+    if (e instanceof ConflictError || e instanceof NotFoundError) return 'conflict';
+    throw e;
+  }
 }

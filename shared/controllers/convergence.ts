@@ -1,6 +1,8 @@
 import type { KubeObject } from '../model/types.js';
 import { mostRecentScheduleTime, scheduleOf } from './cronjob/plan.js';
 import {
+  cronJobSpec,
+  cronJobStatus,
   daemonSetSpec,
   daemonSetStatus,
   statefulSetSpec,
@@ -30,13 +32,16 @@ export function converged(o: KubeObject, now: number): boolean {
         status.availableReplicas === (spec.replicas ?? 1)
       );
     case 'StatefulSet': {
-      // Every ordinal there and ready, and the rollout as far as it goes: to the partition, or not at all with OnDelete.
+      // Every ordinal there, ready and available, and the rollout as far as it goes: to the partition, or not at all with OnDelete.
       const strategy = statefulSetSpec(o).updateStrategy;
       const replicas = spec.replicas ?? 1;
       const updated =
         (statefulSetStatus(o).updatedReplicas ?? 0) >= replicas - (strategy?.rollingUpdate?.partition ?? 0);
       return (
-        status.replicas === replicas && status.readyReplicas === replicas && (strategy?.type === 'OnDelete' || updated)
+        status.replicas === replicas &&
+        status.readyReplicas === replicas &&
+        status.availableReplicas === replicas &&
+        (strategy?.type === 'OnDelete' || updated)
       );
     }
     case 'DaemonSet': {
@@ -73,6 +78,8 @@ function cronJobDue(cj: KubeObject, now: number): boolean {
   if (cj.metadata.deletionTimestamp || cj.spec?.suspend === true) return false;
   const schedule = scheduleOf(cj);
   if (!('next' in schedule)) return false;
+  // Held back by Forbid: the running Job's end brings the reconcile, not the sweep.
+  if (cronJobSpec(cj).concurrencyPolicy === 'Forbid' && (cronJobStatus(cj).active ?? []).length) return false;
   const { mostRecent } = mostRecentScheduleTime(cj, now, schedule, true);
   return !!mostRecent && Date.parse(String(cj.status?.lastScheduleTime ?? '')) !== mostRecent.getTime();
 }

@@ -107,6 +107,8 @@ export const nextRevisionNumber = (sorted: readonly KubeObject[]) =>
  * revision, or one a pod still carries), and the oldest first.
  */
 export function excessRevisions(sorted: readonly KubeObject[], live: ReadonlySet<string>, limit: number): string[] {
+  // A negative limit keeps every revision (Kubernetes 1.32.1 on; 1.32.0 panicked).
+  if (limit < 0) return [];
   const history = sorted.filter((r) => !live.has(r.metadata.name ?? ''));
   return history.slice(0, Math.max(0, history.length - limit)).map((r) => r.metadata.name ?? '');
 }

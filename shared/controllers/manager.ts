@@ -95,8 +95,11 @@ export class ControllerManager {
         return this.gc.reconcile(k);
       case 'nodeLifecycle':
         return (await this.nodeLifecycle?.reconcile()) ?? {};
-      case 'daemonSets':
-        return this.daemonSets.reconcileAll();
+      case 'daemonSets': {
+        const keys = await this.daemonSets.keysOfAll();
+        if (keys.length) await this.deps.queue.enqueue('controllers', keys);
+        return {};
+      }
       case 'wakeNodes': {
         // Every agent serves every Service (its proxy and DNS): each is woken to fetch them.
         const nodes = await listAll(this.deps.store, { kind: 'Node' });

@@ -149,8 +149,10 @@ export function timeZoneProblem(tz: string): string | undefined {
   if (tz.toLowerCase() === 'local')
     return 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones';
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return undefined;
+    // Intl takes any letter case (`utc`, `europe/berlin`); Go's LoadLocation, and so Kubernetes, does not.
+    // A name it resolves to another (an alias such as Etc/UTC) is a name of its own.
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    return resolved !== tz && resolved.toLowerCase() === tz.toLowerCase() ? `unknown time zone ${tz}` : undefined;
   } catch {
     return `unknown time zone ${tz}`;
   }

@@ -22,9 +22,10 @@ let k: Kubectl;
 const ns = 'default';
 
 beforeAll(async () => {
+  // Tokenless requests from loopback act as cluster-admin, as under npm start (before any handler reads it).
+  process.env.KUMO_AUTH_MODE = 'dev-loopback';
   s = await startEventPathStack();
   await addNode(s.api.service, 'sts-node');
-  process.env.KUMO_AUTH_MODE ??= 'dev-loopback';
   const { handler } = await import('../../functions/api.js');
   const server = await serveLambda(handler);
   close = server.close;
@@ -260,5 +261,33 @@ describe.skipIf(!kubectlPath)('StatefulSet', () => {
     await k.ok('delete', 'sts', 'db');
     await until(async () => (await names()).length === 0, 60_000);
     await until(async () => (await s.api.service.list(T('ControllerRevision'), ns)).items.length === 0, 60_000);
+  });
+});
+
+describe.skipIf(!kubectlPath)('StatefulSet, Parallel', () => {
+  it('makes every ordinal at once and removes them at once', async () => {
+    await s.api.service.create(T('StatefulSet'), ns, {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'par' },
+      spec: {
+        replicas: 30,
+        serviceName: 'par',
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: { app: 'par' } },
+        template: {
+          metadata: { labels: { app: 'par' } },
+          spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
+    });
+    const par = async () =>
+      (await s.api.service.list(T('Pod'), ns, { labelSelector: 'app=par' })).items.filter(
+        (p) => !p.metadata.deletionTimestamp,
+      );
+    await until(async () => (await par()).length === 30, 30_000);
+    await s.api.service.patch(T('StatefulSet'), ns, 'par', 'merge', { spec: { replicas: 2 } });
+    await until(async () => (await par()).length === 2, 30_000);
+    expect((await par()).map((p) => p.metadata.name).sort()).toEqual(['par-0', 'par-1']);
   });
 });

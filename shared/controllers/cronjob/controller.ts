@@ -9,6 +9,10 @@ import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
 import { planCronJob } from './plan.js';
 
 const JOB = kindNamed('Job');
+/** When the pending delayed reconcile of a CronJob comes (kumo's bookkeeping, one message per CronJob). */
+export const WAKE_ANNOTATION = 'kumo.io/next-reconcile';
+/** SQS delays a message by 15 minutes at most: a later start time is reached in steps. */
+const MAX_DELAY_MS = 900_000;
 
 /**
  * Reads a CronJob and its Jobs, applies planCronJob, starts the Job it asks for and writes the status.
@@ -76,8 +80,28 @@ export class CronJobController {
         status.lastScheduleTime = rfc3339(plan.create.scheduledTime);
       }
     }
-    const next = { ...cj, status: JSON.parse(JSON.stringify(status)) as Record<string, unknown> };
-    if (!jsonEqual(next.status, cj.status ?? {})) {
+    // One delayed message at a time: every reconcile (a Job's change, a status write) would otherwise
+    // start a chain of its own. The annotation says when the pending one comes; a reconcile asks for
+    // another only when none is pending, or the pending one comes too late (the schedule changed).
+    const now = this.deps.clock.now().getTime();
+    const pendingAt = Date.parse(cj.metadata.annotations?.[WAKE_ANNOTATION] ?? '');
+    const wantAt = plan.requeueAfterMs === undefined ? undefined : now + plan.requeueAfterMs;
+    const wakeAt =
+      wantAt === undefined || (pendingAt > now && pendingAt <= wantAt)
+        ? undefined
+        : Math.min(wantAt, now + MAX_DELAY_MS);
+    const next: StoredObject = {
+      ...cj,
+      metadata:
+        wakeAt === undefined
+          ? cj.metadata
+          : {
+              ...cj.metadata,
+              annotations: { ...cj.metadata.annotations, [WAKE_ANNOTATION]: new Date(wakeAt).toISOString() },
+            },
+      status: JSON.parse(JSON.stringify(status)) as Record<string, unknown>,
+    };
+    if (!jsonEqual(next, cj)) {
       try {
         await this.deps.store.update(next, cj);
       } catch (e) {
@@ -85,6 +109,6 @@ export class CronJobController {
         return { requeueAfterMs: 0 };
       }
     }
-    return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
+    return wakeAt === undefined ? {} : { requeueAfterMs: wakeAt - now };
   }
 }

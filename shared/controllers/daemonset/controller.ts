@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../model/errors.js';
-import { jsonEqual } from '../../model/json.js';
+import { NotFoundError } from '../../model/errors.js';
 import { kindNamed } from '../../model/kinds.js';
 import type { StoredObject } from '../../model/types.js';
 import { daemonSetStatus } from '../../model/typed.js';
 import { LABEL_CONTROLLER_REVISION_HASH } from '../../model/well-known.js';
 import { listAll } from '../../store/list-all.js';
+import { encodeKey, workKeys } from '../../queue/work-key.js';
 import { adoptOrphans } from '../adoption.js';
-import { claimedByOther, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
+import { msUntilLapse, writeUnderClaim } from '../claim.js';
 import { excessRevisions, sortRevisions } from '../history.js';
 import { applyPodChanges } from '../pod-writes.js';
 import { isActive } from '../pods.js';
@@ -27,15 +27,12 @@ const REVISION = kindNamed('ControllerRevision');
 export class DaemonSetController {
   constructor(private readonly deps: ControllerDeps) {}
 
-  /** Every DaemonSet of the cluster: a node came, went or changed where daemon pods may run. */
-  async reconcileAll(): Promise<ReconcileResult> {
-    const all = await listAll(this.deps.store, { kind: 'DaemonSet' });
-    const after: number[] = [];
-    for (const ds of all) {
-      const r = await this.reconcile({ namespace: ds.metadata.namespace ?? '', name: ds.metadata.name });
-      if (r.requeueAfterMs !== undefined) after.push(r.requeueAfterMs);
-    }
-    return after.length ? { requeueAfterMs: Math.min(...after) } : {};
+  /**
+   * Every DaemonSet of the cluster (a node came, went or changed where daemon pods may run): each gets
+   * a key of its own, so one that fails or takes long holds up none of the others.
+   */
+  async keysOfAll(): Promise<string[]> {
+    return (await listAll(this.deps.store, { kind: 'DaemonSet' })).map((ds) => encodeKey(workKeys.of(ds)));
   }
 
   async reconcile({ namespace, name }: ObjectRef): Promise<ReconcileResult> {
@@ -44,7 +41,8 @@ export class DaemonSetController {
     if (!ds || ds.metadata.deletionTimestamp) return {};
     if (refusesSpec(this.deps, ds)) return {};
     const holder = randomUUID();
-    if (claimedByOther(ds, holder, this.deps.clock.now().getTime())) return {};
+    const lapse = msUntilLapse(ds, holder, this.deps.clock.now().getTime());
+    if (lapse !== undefined) return { requeueAfterMs: lapse };
     if (ds.status?.observedGeneration === undefined) {
       await adoptOrphans(this.deps, ds, POD, isActive);
       await adoptOrphans(this.deps, ds, REVISION);
@@ -59,33 +57,18 @@ export class DaemonSetController {
     const now = this.deps.clock.now().getTime();
     const plan = planDaemonSet(ds, nodes, pods, hash, now, history.collisionCount);
 
-    let latest: StoredObject = ds;
-    if (plan.create.length || plan.delete.length) {
-      try {
-        latest = await this.deps.store.update(withClaim(ds, holder, now + CLAIM_MS), ds);
-      } catch (e) {
-        if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 };
-        throw e;
-      }
-      for (const e of plan.events) this.deps.events.record(ds, e.type, e.reason, e.message);
-      try {
-        await applyPodChanges(this.deps, ds, namespace, plan.create, plan.delete);
-      } catch (e) {
-        await this.deps.store.update(withoutClaim(latest), latest).catch(() => undefined);
-        throw e;
-      }
-    }
-    await this.cleanupHistory(ds, history.revisions, pods, history.update.metadata.name);
-    const next = withoutClaim({ ...latest, status: { ...latest.status, ...plan.status } });
-    if (!jsonEqual(next, latest)) {
-      try {
-        await this.deps.store.update(next, latest);
-      } catch (e) {
-        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
-        return { requeueAfterMs: 0 };
-      }
-    }
-    return { requeueAfterMs: plan.requeueAfterMs };
+    const outcome = await writeUnderClaim(this.deps.store, ds, holder, now, {
+      claim: plan.create.length + plan.delete.length > 0,
+      work: async () => {
+        if (plan.create.length || plan.delete.length) {
+          for (const e of plan.events) this.deps.events.record(ds, e.type, e.reason, e.message);
+          await applyPodChanges(this.deps, ds, namespace, plan.create, plan.delete);
+        }
+        await this.cleanupHistory(ds, history.revisions, pods, history.update.metadata.name);
+      },
+      status: plan.status,
+    });
+    return outcome === 'conflict' ? { requeueAfterMs: 0 } : { requeueAfterMs: plan.requeueAfterMs };
   }
 
   /** Its pods as they are now: the owner index finds them, the base table gives their current state. */

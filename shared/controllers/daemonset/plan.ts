@@ -120,7 +120,8 @@ export function daemonPod(
   hash: string,
 ): KubeObject {
   const template = daemonSetSpec(ds).template;
-  const name = `${ds.metadata.name}-${hashedSuffix(`${ds.metadata.uid}/${node}/${hash}`, 5, { rehash: true })}`;
+  // generateName's base is cut to 58 characters; ten characters of hash keep names of nodes apart.
+  const name = `${ds.metadata.name.slice(0, 58)}-${hashedSuffix(`${ds.metadata.uid}/${node}/${hash}`, 10, { rehash: true })}`;
   const pod = podFromTemplate(ds, name, template);
   const generation = templateGenerationOf(ds);
   pod.metadata.labels = {

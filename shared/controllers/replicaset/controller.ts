@@ -5,12 +5,11 @@ import type { StoredObject } from '../../model/types.js';
 import { kindNamed } from '../../model/kinds.js';
 import { adoptOrphans } from '../adoption.js';
 import { isActive } from '../pods.js';
-import { claimedByOther, claimOf, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
+import { claimedByOther, CLAIM_MS, releaseClaim, withClaim, withoutClaim } from '../claim.js';
 import { applyPodChanges } from '../pod-writes.js';
 import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 import { refusesSpec } from '../spec-guard.js';
 import { planReplicaSet } from './plan.js';
-import { retrying } from '../../util/retry.js';
 import { fromStructured, matchesLabels, workloadSelector } from '../../model/selectors.js';
 
 const POD = kindNamed('Pod');
@@ -118,16 +117,7 @@ export class ReplicaSetController {
   }
 
   /** Removes this reconcile's claim from a ReplicaSet that changed under it. */
-  private async release(namespace: string, name: string, holder: string): Promise<void> {
-    await retrying(
-      async () => {
-        const rs = await this.deps.store.get({ kind: this.kind, namespace, name });
-        if (rs && claimOf(rs)?.holder === holder) await this.deps.store.update(withoutClaim(rs), rs);
-      },
-      // Gone is released; a conflict reads again; after five tries the claim is left to lapse.
-      { retryable: (e, attempt) => e instanceof ConflictError && attempt < 4 },
-    ).catch((e: unknown) => {
-      if (!(e instanceof NotFoundError) && !(e instanceof ConflictError)) throw e;
-    });
+  private release(namespace: string, name: string, holder: string): Promise<void> {
+    return releaseClaim(this.deps.store, { kind: this.kind, namespace, name }, holder);
   }
 }

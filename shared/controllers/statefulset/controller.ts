@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, StatusError } from '../../model/errors.js';
-import { jsonEqual } from '../../model/json.js';
 import { kindNamed } from '../../model/kinds.js';
 import type { KubeObject, StoredObject } from '../../model/types.js';
 import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
 import { adoptOrphans } from '../adoption.js';
-import { claimedByOther, CLAIM_MS, withClaim, withoutClaim } from '../claim.js';
+import { msUntilLapse, writeUnderClaim } from '../claim.js';
 import { excessRevisions, revisionTemplate, sortRevisions, STATEFULSET_HASH_LABEL } from '../history.js';
 import { templateRevisions } from '../revisions.js';
 import { isActive } from '../pods.js';
@@ -13,6 +12,7 @@ import { refusesSpec } from '../spec-guard.js';
 import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
 import { inParallel } from '../../util/in-parallel.js';
 import { ordinalOf, planStatefulSet, revisionOf, type Revision } from './plan.js';
+import { BURST } from '../replicaset/plan.js';
 
 const POD = kindNamed('Pod');
 const REVISION = kindNamed('ControllerRevision');
@@ -35,7 +35,10 @@ export class StatefulSetController {
     if (!set) return {}; // gone: its pods and revisions are the garbage collector's
     if (refusesSpec(this.deps, set)) return {};
     const holder = randomUUID();
-    if (claimedByOther(set, holder, this.deps.clock.now().getTime())) return {};
+    // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile; should
+    // it die, the claim's lapse does.
+    const lapse = msUntilLapse(set, holder, this.deps.clock.now().getTime());
+    if (lapse !== undefined) return { requeueAfterMs: lapse };
     // A new StatefulSet takes over the pods of its ordinals and the revisions nobody controls (a set
     // re-created after `kubectl delete --cascade=orphan` keeps its pods and history).
     if (set.status?.observedGeneration === undefined && !set.metadata.deletionTimestamp) {
@@ -61,33 +64,15 @@ export class StatefulSetController {
     const now = this.deps.clock.now().getTime();
     const plan = planStatefulSet(set, pods, current, update, now, collisionCount);
 
-    let latest: StoredObject = set;
-    if (plan.create.length || plan.delete.length || plan.relabel.length) {
-      try {
-        latest = await this.deps.store.update(withClaim(set, holder, now + CLAIM_MS), set);
-      } catch (e) {
-        if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 };
-        throw e;
-      }
-      try {
+    const outcome = await writeUnderClaim(this.deps.store, set, holder, now, {
+      claim: plan.create.length + plan.delete.length + plan.relabel.length > 0,
+      work: async () => {
         await this.apply(set, plan.create, plan.delete, plan.relabel);
-      } catch (e) {
-        // The claim would lapse anyway; the retry need not wait for it.
-        await this.deps.store.update(withoutClaim(latest), latest).catch(() => undefined);
-        throw e;
-      }
-    }
-    await this.truncateHistory(set, revisions, pods, current, update);
-    const next = withoutClaim({ ...latest, status: { ...latest.status, ...plan.status } });
-    if (!jsonEqual(next, latest)) {
-      try {
-        await this.deps.store.update(next, latest);
-      } catch (e) {
-        if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
-        return { requeueAfterMs: 0 };
-      }
-    }
-    return { requeueAfterMs: plan.requeueAfterMs };
+        await this.truncateHistory(set, revisions, pods, current, update);
+      },
+      status: plan.status,
+    });
+    return outcome === 'conflict' ? { requeueAfterMs: 0 } : { requeueAfterMs: plan.requeueAfterMs };
   }
 
   /** The pods this set controls: its ordinals in range and whatever the owner index lists, read fresh. */
@@ -95,9 +80,11 @@ export class StatefulSetController {
     const namespace = set.metadata.namespace ?? '';
     const spec = statefulSetSpec(set);
     const start = spec.ordinals?.start ?? 0;
-    const names = new Set<string>();
-    for (let i = 0; i < (spec.replicas ?? 1); i++) names.add(`${set.metadata.name}-${start + i}`);
-    for (const p of await this.deps.store.listOwnedBy(set.metadata.uid, 'Pod')) names.add(p.metadata.name);
+    const listed = await this.deps.store.listOwnedBy(set.metadata.uid, 'Pod');
+    const names = new Set(listed.map((p) => p.metadata.name));
+    // The lowest ordinals, as many as one burst could create beyond what is listed (the index may lag).
+    const span = Math.min(spec.replicas ?? 1, listed.length + BURST);
+    for (let i = 0; i < span; i++) names.add(`${set.metadata.name}-${start + i}`);
     const pods = await this.deps.store.getMany([...names].map((name) => ({ kind: 'Pod', namespace, name })));
     return pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === set.metadata.uid));
   }

@@ -95,12 +95,13 @@ export function planStatefulSet(
 
   // Pods with an ordinal in [start, start+replicas) hold their slot; others with an ordinal are condemned;
   // a pod whose name has no ordinal of this set is not this controller's to touch.
-  const slots: (KubeObject | undefined)[] = new Array<KubeObject | undefined>(replicas).fill(undefined);
+  // By index (ordinal - start); sparse, since replicas may be far more than the pods there are.
+  const slots = new Map<number, KubeObject>();
   const condemned: { pod: KubeObject; ordinal: number }[] = [];
   for (const pod of owned) {
     const ordinal = ordinalOf(set.metadata.name, pod.metadata.name ?? '');
     if (ordinal === undefined) continue;
-    if (ordinal >= start && ordinal < start + replicas) slots[ordinal - start] = pod;
+    if (ordinal >= start && ordinal < start + replicas) slots.set(ordinal - start, pod);
     else condemned.push({ pod, ordinal });
   }
   condemned.sort((a, b) => a.ordinal - b.ordinal);
@@ -131,7 +132,7 @@ export function planStatefulSet(
       break;
     }
     const ordinal = start + i;
-    const pod = slots[i];
+    const pod = slots.get(i);
     if (pod && (phaseOf(pod) === 'Failed' || phaseOf(pod) === 'Succeeded')) {
       // Its replacement takes the same name, so it is made once the finished pod is gone (its deletion brings the next reconcile).
       if (!isTerminating(pod)) plan.delete.push(pod.metadata.name ?? '');
@@ -188,7 +189,7 @@ export function planStatefulSet(
     if (ru?.maxUnavailable === undefined) {
       // One at a time, and never past a pod that is not healthy yet.
       for (let t = replicas - 1; t >= partition; t--) {
-        const pod = slots[t];
+        const pod = slots.get(t);
         if (outdated(pod)) {
           plan.delete.push(pod?.metadata.name ?? '');
           break;
@@ -199,9 +200,10 @@ export function planStatefulSet(
       // maxUnavailable, as Kubernetes runs it with MaxUnavailableStatefulSet on (1.32 drops the field
       // with the gate off; kumo honours it rather than accept it and do nothing): every unhealthy pod
       // counts against it, and as many outdated ones go as it leaves room for, the highest first.
-      let room = maxUnavailableOf(ru.maxUnavailable, replicas) - slots.filter((p) => !healthy(p)).length;
+      const healthyPods = [...slots.values()].filter((p) => healthy(p)).length;
+      let room = maxUnavailableOf(ru.maxUnavailable, replicas) - (replicas - healthyPods);
       for (let t = replicas - 1; t >= partition && room > 0; t--) {
-        const pod = slots[t];
+        const pod = slots.get(t);
         if (!outdated(pod)) continue;
         plan.delete.push(pod?.metadata.name ?? '');
         room--;
@@ -209,11 +211,17 @@ export function planStatefulSet(
     }
   }
 
+  // A ready pod becomes available after minReadySeconds, whatever the policy: look again then.
+  for (const p of [...slots.values(), ...condemned.map((c) => c.pod)])
+    if (runningAndReady(p)) {
+      const ms = msUntilAvailable(p, minReady, now);
+      if (ms !== undefined) waits.push(ms);
+    }
   if (full()) plan.requeueAfterMs = 0;
   else if (waits.length) plan.requeueAfterMs = Math.min(...waits);
   plan.status = statusOf(
     set,
-    [...slots, ...condemned.map((c) => c.pod)],
+    [...slots.values(), ...condemned.map((c) => c.pod)],
     current,
     update,
     minReady,

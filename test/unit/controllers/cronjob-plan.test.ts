@@ -82,6 +82,9 @@ describe('cron schedules as Kubernetes parses them', () => {
       'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones',
     );
     expect(timeZoneProblem('Mars/Olympus')).toBe('unknown time zone Mars/Olympus');
+    // Go's zone names are case-sensitive, aliases are names of their own.
+    expect(timeZoneProblem('europe/berlin')).toBe('unknown time zone europe/berlin');
+    expect(timeZoneProblem('Etc/UTC')).toBeUndefined();
   });
 });
 

@@ -116,6 +116,16 @@ describe('planStatefulSet', () => {
     const young = planStatefulSet(sts({ minReadySeconds: 10 }), [pod(0, { readySince: NOW - 5_000 })], V1, V1, NOW);
     expect(young.create).toEqual([]);
     expect(young.requeueAfterMs).toBe(5_000);
+    // Parallel never waits on a pod, but still looks again when one becomes available.
+    const parallel = planStatefulSet(
+      sts({ minReadySeconds: 10, parallel: true, replicas: 1 }),
+      [pod(0, { readySince: NOW - 5_000 })],
+      V1,
+      V1,
+      NOW,
+    );
+    expect(parallel.requeueAfterMs).toBe(5_000);
+    expect(parallel.status).toMatchObject({ readyReplicas: 1, availableReplicas: 0 });
   });
 
   it('Parallel: every missing ordinal at once, and every pod beyond the count goes at once', () => {
@@ -397,5 +407,6 @@ describe('ControllerRevision history', () => {
     const live = new Set([sorted[2]?.metadata.name ?? '']);
     expect(excessRevisions(sorted, live, 1)).toEqual([sorted[0]?.metadata.name]);
     expect(excessRevisions(sorted, live, 10)).toEqual([]);
+    expect(excessRevisions(sorted, live, -1)).toEqual([]);
   });
 });
