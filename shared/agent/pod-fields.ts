@@ -62,7 +62,10 @@ export const POD_FIELDS: FieldRow[] = [
   both(`${P}.hostNetwork`, 'yes', 'docker: the sandbox on the host network; process: always the host'),
   both(`${P}.hostPID`, 'yes', 'docker: containers in the host PID namespace; process: always the host'),
   both(`${P}.hostUsers`, '422', 'false (user namespaces) is refused; true is the default'),
-  dockerOnly(`${P}.hostname`, 'the sandbox hostname, shared by every container (UTS namespace)'),
+  dockerOnly(
+    `${P}.hostname`,
+    "the sandbox hostname, shared by every container (UTS namespace); process: honoured when the agent is root (each container in a UTS namespace of that name, with the pod's name or FQDN on 127.0.0.1 in its /etc/hosts), else waits",
+  ),
   both(`${P}.hostnameOverride`, '422', 'alpha field'),
   {
     field: `${P}.imagePullSecrets`,
@@ -92,13 +95,16 @@ export const POD_FIELDS: FieldRow[] = [
     'control plane',
     "defaults to `default`; a missing account is refused at admission (403); the account's imagePullSecrets are added; no token is mounted yet",
   ),
-  dockerOnly(`${P}.setHostnameAsFQDN`, 'the sandbox hostname is the FQDN'),
+  dockerOnly(`${P}.setHostnameAsFQDN`, 'the sandbox hostname is the FQDN; process: as hostname'),
   both(
     `${P}.shareProcessNamespace`,
     'yes',
     "docker: containers join the sandbox's PID namespace; process: always the host",
   ),
-  dockerOnly(`${P}.subdomain`, 'the sandbox domain: <hostname>.<subdomain>.<namespace>.svc.<cluster domain>'),
+  dockerOnly(
+    `${P}.subdomain`,
+    'the sandbox domain: <hostname>.<subdomain>.<namespace>.svc.<cluster domain>; process: as hostname',
+  ),
   both(`${P}.terminationGracePeriodSeconds`, 'yes', 'SIGTERM, then SIGKILL after it'),
   both(`${P}.tolerations`, 'control plane', 'scheduler and NoExecute eviction'),
   both(`${P}.topologySpreadConstraints`, 'control plane', 'scheduler'),

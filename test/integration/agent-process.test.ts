@@ -248,13 +248,17 @@ describe('running pods with the process runtime', () => {
 
   // As root the process runtime gives each container a mount namespace with the pod's own resolv.conf
   // and /etc/hosts (process-sandbox.ts); otherwise a pod asking for them waits, naming the field.
-  it('gives a pod its own resolv.conf and /etc/hosts (dnsConfig, hostAliases) when the agent is root', async () => {
+  it('gives a pod its own resolv.conf, /etc/hosts and hostname (dnsConfig, hostAliases, hostname) when the agent is root', async () => {
     const root = process.getuid?.() === 0;
     await createPod(
       podManifest(
         'own-etc',
         {
-          command: ['sh', '-c', 'cat /etc/resolv.conf /etc/hosts; sleep 600'],
+          command: [
+            'sh',
+            '-c',
+            'cat /etc/resolv.conf /etc/hosts; echo "name=$(cat /proc/sys/kernel/hostname)"; sleep 600',
+          ],
           // The probe runs through the same namespace: exec sees what the container sees.
           readinessProbe: { exec: { command: ['grep', '-q', 'aliased.example', '/etc/hosts'] }, periodSeconds: 1 },
         },
@@ -262,6 +266,9 @@ describe('running pods with the process runtime', () => {
           dnsPolicy: 'None',
           dnsConfig: { nameservers: ['127.0.0.53'], searches: ['kumo.test'], options: [{ name: 'ndots', value: '2' }] },
           hostAliases: [{ ip: '127.1.2.3', hostnames: ['aliased.example', 'other.example'] }],
+          // A StatefulSet pod's identity: its own hostname, and its FQDN under the Service in /etc/hosts.
+          hostname: 'db-0',
+          subdomain: 'db',
         },
       ),
     );
@@ -280,6 +287,9 @@ describe('running pods with the process runtime', () => {
     const log = (await api('GET', '/api/v1/namespaces/default/pods/own-etc/log')).text;
     expect(log).toContain('nameserver 127.0.0.53\nsearch kumo.test\noptions ndots:2\n');
     expect(log).toContain('# Entries added by HostAliases.\n127.1.2.3\taliased.example\tother.example');
+    expect(log).toMatch(/\n127\.0\.0\.1\tdb-0\.db\.default\.svc\.\S+\tdb-0\n/);
+    expect(log).toContain('name=db-0\n');
+    expect(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()).not.toBe('db-0');
     // The host's own files are untouched.
     expect(readFileSync('/etc/hosts', 'utf8')).not.toContain('aliased.example');
     expect(readFileSync('/etc/resolv.conf', 'utf8')).not.toContain('kumo.test');

@@ -41,9 +41,9 @@ export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process' as const;
   /**
    * Children share the host's network, filesystem, users and privileges, so a pod that asks for
-   * volumes, a hostname or any securityContext field does not start here (runtime-support.ts says which
-   * field). With `podEtc` (root: process-sandbox.ts) each pod has its own resolv.conf and /etc/hosts,
-   * so DNS settings, the cluster DNS and hostAliases work.
+   * volumes or any securityContext field does not start here (runtime-support.ts says which field).
+   * With `podEtc` (root: process-sandbox.ts) each pod has its own resolv.conf, /etc/hosts and hostname,
+   * so DNS settings, the cluster DNS, hostAliases and a StatefulSet pod's stable hostname work.
    */
   readonly features: ReadonlySet<RuntimeFeature>;
   private readonly children = new Map<string, Child>();
@@ -56,7 +56,7 @@ export class ProcessRuntime implements ContainerRuntime {
     private readonly path: string,
     private readonly options: { podEtc?: boolean } = {},
   ) {
-    this.features = new Set<RuntimeFeature>(options.podEtc ? ['dnsConfig', 'hostAliases'] : []);
+    this.features = new Set<RuntimeFeature>(options.podEtc ? ['dnsConfig', 'hostAliases', 'hostname'] : []);
   }
 
   /** `process://<node version>`: the commands run under this Node.js's agent. */
@@ -78,7 +78,14 @@ export class ProcessRuntime implements ContainerRuntime {
       mkdirSync(etc, { recursive: true });
       const nodeResolv = readOr('/etc/resolv.conf', '');
       writeFileSync(join(etc, 'resolv.conf'), spec.dns ? resolvConfFor(spec.dns, nodeResolv) : nodeResolv);
-      writeFileSync(join(etc, 'hosts'), hostsFileFor(spec.hostAliases, readOr('/etc/hosts', '127.0.0.1\tlocalhost\n')));
+      writeFileSync(
+        join(etc, 'hosts'),
+        hostsFileFor(spec.hostAliases, readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'), {
+          hostname: spec.hostname,
+          domain: spec.domain,
+        }),
+      );
+      writeFileSync(join(etc, 'hostname'), spec.hostname);
     }
     return { id: spec.name, labels: spec.labels, running: true, volumes };
   }
@@ -234,7 +241,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const file = argv[0] ?? '';
     if (!findExecutable(file, path, cwd))
       throw new ContainerStartError(`failed to start ${JSON.stringify(file)}: spawn ${file} ENOENT`);
-    return withPodEtc(join(etc, 'resolv.conf'), join(etc, 'hosts'), argv);
+    return withPodEtc(join(etc, 'resolv.conf'), join(etc, 'hosts'), readOr(join(etc, 'hostname'), sandbox), argv);
   }
 
   private child(id: string): Child {

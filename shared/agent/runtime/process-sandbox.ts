@@ -7,7 +7,7 @@ import type { SandboxSpec } from './runtime.js';
 /**
  * What the process runtime can give a pod of its own while sharing the host's network: /etc/resolv.conf
  * and /etc/hosts, bind-mounted in a private mount namespace per container (util-linux `unshare` and
- * `mount`). That is how a process pod finds Services by name through the cluster DNS and gets its
+ * `mount`), and its hostname, in a UTS namespace per container. That is how a process pod finds Services by name through the cluster DNS and gets its
  * hostAliases and dnsConfig, as a hostNetwork pod does in Kubernetes. Root only: a user namespace could
  * mount for a non-root agent, but its cluster DNS cannot listen on port 53 either, so names would still
  * not resolve; there the runtime lacks these features and says so (runtime-support.ts).
@@ -17,11 +17,15 @@ const SYSTEM_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
 /** By its path: a pod's env may set PATH, which spawn would search. */
 const unshareBin = () => ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
 
-/** The command that runs `argv` with the two files mounted over the host's. */
-export function withPodEtc(resolvConf: string, hosts: string, argv: string[]): string[] {
+/**
+ * The command that runs `argv` with the two files mounted over the host's, and in a UTS namespace of its
+ * own named `hostname` (the pod's name, or its spec.hostname, as a StatefulSet's pods rely on).
+ */
+export function withPodEtc(resolvConf: string, hosts: string, hostname: string, argv: string[]): string[] {
   return [
     unshareBin(),
     '--mount',
+    '--uts',
     // slave: the host's later mounts still reach the pod; the pod's own never leave it.
     '--propagation',
     'slave',
@@ -29,11 +33,13 @@ export function withPodEtc(resolvConf: string, hosts: string, argv: string[]): s
     '/bin/sh',
     '-c',
     // exec keeps the pid: the runtime's process group and signals reach the command itself.
-    // The pod's PATH finds its command; the mounts use the system's.
-    `${SYSTEM_PATH} mount --bind -- "$1" /etc/resolv.conf && ${SYSTEM_PATH} mount --bind -- "$2" /etc/hosts && shift 2 && exec "$@"`,
+    // The pod's PATH finds its command; the mounts use the system's. The hostname is set through
+    // procfs, which needs no hostname binary.
+    `${SYSTEM_PATH} mount --bind -- "$1" /etc/resolv.conf && ${SYSTEM_PATH} mount --bind -- "$2" /etc/hosts && printf '%s' "$3" > /proc/sys/kernel/hostname && shift 3 && exec "$@"`,
     'kumo-sandbox',
     resolvConf,
     hosts,
+    hostname,
     ...argv,
   ];
 }
@@ -46,7 +52,11 @@ export function canMountPodEtc(): boolean {
     dir = mkdtempSync(join(tmpdir(), 'kumo-etc-'));
     const file = join(dir, 'probe');
     writeFileSync(file, '# probe\n');
-    const [cmd, ...args] = withPodEtc(file, file, ['/bin/sh', '-c', 'grep -q "# probe" /etc/resolv.conf']);
+    const [cmd, ...args] = withPodEtc(file, file, 'kumo-probe', [
+      '/bin/sh',
+      '-c',
+      'grep -q "# probe" /etc/resolv.conf && [ "$(cat /proc/sys/kernel/hostname)" = kumo-probe ]',
+    ]);
     return spawnSync(cmd as string, args, { stdio: 'ignore', timeout: 5_000 }).status === 0;
   } catch {
     return false;
@@ -73,9 +83,18 @@ export function resolvConfFor(dns: NonNullable<SandboxSpec['dns']>, nodeResolvCo
   ].join('\n');
 }
 
-/** A host-network pod's /etc/hosts (kubelet's nodeHostsFileContent): the node's, then the hostAliases. */
-export function hostsFileFor(aliases: SandboxSpec['hostAliases'], nodeHosts: string): string {
+/**
+ * A host-network pod's /etc/hosts (kubelet's nodeHostsFileContent): the node's, the pod's own name (on
+ * loopback, where a process pod listens; with its domain first when it has a subdomain, so
+ * `hostname -f` answers the FQDN), then the hostAliases.
+ */
+export function hostsFileFor(
+  aliases: SandboxSpec['hostAliases'],
+  nodeHosts: string,
+  own?: { hostname: string; domain?: string },
+): string {
   const lines = ['# Kubernetes-managed hosts file (host network).', nodeHosts.trimEnd()];
+  if (own) lines.push(`127.0.0.1\t${own.domain ? `${own.hostname}.${own.domain}\t` : ''}${own.hostname}`);
   if (aliases.length) {
     lines.push('', '# Entries added by HostAliases.');
     for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames.join('\t')}`);
