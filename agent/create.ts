@@ -6,7 +6,7 @@ import { HttpNodeClient } from '../shared/agent/http-node-client.js';
 import type { NodeClient } from '../shared/agent/node-client.js';
 import { awsFacts, localFacts, registration } from '../shared/agent/machine.js';
 import { DockerRuntime } from '../shared/agent/runtime/docker-runtime.js';
-import { canMountPodEtc } from '../shared/agent/runtime/process-sandbox.js';
+import { canMountPodEtc, canSetPodHostname } from '../shared/agent/runtime/process-sandbox.js';
 import { ProcessRuntime } from '../shared/agent/runtime/process-runtime.js';
 import { CloudWatchLogStore } from '../shared/aws/cloudwatch-log-store.js';
 import { credentialProvider } from '../shared/aws/lite/credentials.js';
@@ -61,7 +61,10 @@ export async function createAgent(
   const runtime =
     c.runtime === 'docker'
       ? new DockerRuntime(c.dockerSocket, c.sandboxImage, nodeCredentials, extra.log)
-      : new ProcessRuntime(join(c.dataDir, 'containers'), c.path, { podEtc: canMountPodEtc() });
+      : new ProcessRuntime(join(c.dataDir, 'containers'), c.path, {
+          podEtc: canMountPodEtc(),
+          podHostname: canSetPodHostname(),
+        });
   // Containers of the process runtime cannot be adopted: what a killed agent left running is ended here.
   if (runtime instanceof ProcessRuntime) {
     const reaped = await runtime.reapLeftovers();

@@ -72,12 +72,6 @@ export async function releaseClaim(
   });
 }
 
-/** How long until another holder's claim lapses (when the key should be looked at again), or undefined. */
-export function msUntilLapse(o: KubeObject, holder: string, now: number): number | undefined {
-  const c = claimOf(o);
-  return c && c.holder !== holder && c.until > now ? c.until - now : undefined;
-}
-
 /**
  * A workload reconcile's writes: when it changes pods (`claim`), it claims the owner first; then it
  * does its work and writes the owner's status with the claim removed. Whatever fails on the way, the

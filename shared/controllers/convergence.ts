@@ -71,6 +71,7 @@ export const SWEPT_KINDS = [
   'StatefulSet',
   'DaemonSet',
   'Job',
+  'CronJob',
 ] as const;
 
 /** A CronJob whose latest start time has come and has no Job yet (a lost delayed message would leave it so). */

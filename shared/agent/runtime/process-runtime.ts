@@ -54,9 +54,13 @@ export class ProcessRuntime implements ContainerRuntime {
     private readonly workDir: string,
     /** PATH for the children (the agent's own, normally). */
     private readonly path: string,
-    private readonly options: { podEtc?: boolean } = {},
+    /** podEtc: pods get their own /etc files (canMountPodEtc); podHostname: and their own hostname (canSetPodHostname). */
+    private readonly options: { podEtc?: boolean; podHostname?: boolean } = {},
   ) {
-    this.features = new Set<RuntimeFeature>(options.podEtc ? ['dnsConfig', 'hostAliases', 'hostname'] : []);
+    this.features = new Set<RuntimeFeature>([
+      ...(options.podEtc ? (['dnsConfig', 'hostAliases'] as const) : []),
+      ...(options.podEtc && options.podHostname ? (['hostname'] as const) : []),
+    ]);
   }
 
   /** `process://<node version>`: the commands run under this Node.js's agent. */
@@ -76,16 +80,19 @@ export class ProcessRuntime implements ContainerRuntime {
       // '.etc' cannot be a volume's name (a DNS label), so no memory volume shares the directory.
       const etc = join(this.workDir, spec.name, '.etc');
       mkdirSync(etc, { recursive: true });
+      // A hostNetwork pod keeps the node's name, as in Kubernetes; others are named as the pod.
+      const own = this.options.podHostname && !spec.hostNetwork;
       const nodeResolv = readOr('/etc/resolv.conf', '');
       writeFileSync(join(etc, 'resolv.conf'), spec.dns ? resolvConfFor(spec.dns, nodeResolv) : nodeResolv);
       writeFileSync(
         join(etc, 'hosts'),
-        hostsFileFor(spec.hostAliases, readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'), {
-          hostname: spec.hostname,
-          domain: spec.domain,
-        }),
+        hostsFileFor(
+          spec.hostAliases,
+          readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'),
+          own ? { hostname: spec.hostname, domain: spec.domain } : undefined,
+        ),
       );
-      writeFileSync(join(etc, 'hostname'), spec.hostname);
+      if (own) writeFileSync(join(etc, 'hostname'), spec.hostname);
     }
     return { id: spec.name, labels: spec.labels, running: true, volumes };
   }
@@ -241,7 +248,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const file = argv[0] ?? '';
     if (!findExecutable(file, path, cwd))
       throw new ContainerStartError(`failed to start ${JSON.stringify(file)}: spawn ${file} ENOENT`);
-    return withPodEtc(join(etc, 'resolv.conf'), join(etc, 'hosts'), readOr(join(etc, 'hostname'), sandbox), argv);
+    const hostname = existsSync(join(etc, 'hostname')) ? readOr(join(etc, 'hostname'), '') : undefined;
+    return withPodEtc(join(etc, 'resolv.conf'), join(etc, 'hosts'), hostname || undefined, argv);
   }
 
   private child(id: string): Child {

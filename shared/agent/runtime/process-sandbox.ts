@@ -18,14 +18,16 @@ const SYSTEM_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
 const unshareBin = () => ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
 
 /**
- * The command that runs `argv` with the two files mounted over the host's, and in a UTS namespace of its
- * own named `hostname` (the pod's name, or its spec.hostname, as a StatefulSet's pods rely on).
+ * The command that runs `argv` with the two files mounted over the host's and, given a `hostname`, in a
+ * UTS namespace of its own by that name (the pod's name, or its spec.hostname, as a StatefulSet's pods
+ * rely on). hostname(1) sets it with sethostname(2), which works where /proc/sys is read-only.
  */
-export function withPodEtc(resolvConf: string, hosts: string, hostname: string, argv: string[]): string[] {
+export function withPodEtc(resolvConf: string, hosts: string, hostname: string | undefined, argv: string[]): string[] {
+  const setName = hostname === undefined ? '' : `${SYSTEM_PATH} hostname "$3" && `;
   return [
     unshareBin(),
     '--mount',
-    '--uts',
+    ...(hostname === undefined ? [] : ['--uts']),
     // slave: the host's later mounts still reach the pod; the pod's own never leave it.
     '--propagation',
     'slave',
@@ -33,30 +35,34 @@ export function withPodEtc(resolvConf: string, hosts: string, hostname: string, 
     '/bin/sh',
     '-c',
     // exec keeps the pid: the runtime's process group and signals reach the command itself.
-    // The pod's PATH finds its command; the mounts use the system's. The hostname is set through
-    // procfs, which needs no hostname binary.
-    `${SYSTEM_PATH} mount --bind -- "$1" /etc/resolv.conf && ${SYSTEM_PATH} mount --bind -- "$2" /etc/hosts && printf '%s' "$3" > /proc/sys/kernel/hostname && shift 3 && exec "$@"`,
+    // The pod's PATH finds its command; the mounts use the system's. Arguments are passed, never spliced.
+    `${SYSTEM_PATH} mount --bind -- "$1" /etc/resolv.conf && ${SYSTEM_PATH} mount --bind -- "$2" /etc/hosts && ${setName}shift 3 && exec "$@"`,
     'kumo-sandbox',
     resolvConf,
     hosts,
-    hostname,
+    hostname ?? '',
     ...argv,
   ];
 }
 
 /** Whether this process may mount in a namespace of its own: root, with unshare and mount at hand. */
 export function canMountPodEtc(): boolean {
+  return probe(undefined, 'grep -q "# probe" /etc/resolv.conf');
+}
+
+/** Whether it may also name a UTS namespace of its own (hostname(1) at hand, sethostname allowed). */
+export function canSetPodHostname(): boolean {
+  return probe('kumo-probe', 'grep -q "# probe" /etc/resolv.conf && [ "$(hostname)" = kumo-probe ]');
+}
+
+function probe(hostname: string | undefined, check: string): boolean {
   if (process.getuid?.() !== 0) return false;
   let dir: string | undefined;
   try {
     dir = mkdtempSync(join(tmpdir(), 'kumo-etc-'));
     const file = join(dir, 'probe');
     writeFileSync(file, '# probe\n');
-    const [cmd, ...args] = withPodEtc(file, file, 'kumo-probe', [
-      '/bin/sh',
-      '-c',
-      'grep -q "# probe" /etc/resolv.conf && [ "$(cat /proc/sys/kernel/hostname)" = kumo-probe ]',
-    ]);
+    const [cmd, ...args] = withPodEtc(file, file, hostname, ['/bin/sh', '-c', check]);
     return spawnSync(cmd as string, args, { stdio: 'ignore', timeout: 5_000 }).status === 0;
   } catch {
     return false;

@@ -84,7 +84,10 @@ export class CronJobController {
     // start a chain of its own. The annotation says when the pending one comes; a reconcile asks for
     // another only when none is pending, or the pending one comes too late (the schedule changed).
     const now = this.deps.clock.now().getTime();
-    const pendingAt = Date.parse(cj.metadata.annotations?.[WAKE_ANNOTATION] ?? '');
+    // `<uid> <time>`: a copied manifest's annotation (another uid) promises nothing. Should the message it
+    // promises be lost, the minute sweep finds the CronJob due and this reconcile asks again.
+    const [pendingUid, pendingTime] = (cj.metadata.annotations?.[WAKE_ANNOTATION] ?? '').split(' ');
+    const pendingAt = pendingUid === cj.metadata.uid ? Date.parse(pendingTime ?? '') : NaN;
     const wantAt = plan.requeueAfterMs === undefined ? undefined : now + plan.requeueAfterMs;
     const wakeAt =
       wantAt === undefined || (pendingAt > now && pendingAt <= wantAt)
@@ -97,7 +100,10 @@ export class CronJobController {
           ? cj.metadata
           : {
               ...cj.metadata,
-              annotations: { ...cj.metadata.annotations, [WAKE_ANNOTATION]: new Date(wakeAt).toISOString() },
+              annotations: {
+                ...cj.metadata.annotations,
+                [WAKE_ANNOTATION]: `${cj.metadata.uid} ${new Date(wakeAt).toISOString()}`,
+              },
             },
       status: JSON.parse(JSON.stringify(status)) as Record<string, unknown>,
     };

@@ -7,7 +7,7 @@ import { LABEL_CONTROLLER_REVISION_HASH } from '../../model/well-known.js';
 import { listAll } from '../../store/list-all.js';
 import { encodeKey, workKeys } from '../../queue/work-key.js';
 import { adoptOrphans } from '../adoption.js';
-import { msUntilLapse, writeUnderClaim } from '../claim.js';
+import { claimedByOther, writeUnderClaim } from '../claim.js';
 import { excessRevisions, sortRevisions } from '../history.js';
 import { applyPodChanges } from '../pod-writes.js';
 import { isActive } from '../pods.js';
@@ -41,8 +41,9 @@ export class DaemonSetController {
     if (!ds || ds.metadata.deletionTimestamp) return {};
     if (refusesSpec(this.deps, ds)) return {};
     const holder = randomUUID();
-    const lapse = msUntilLapse(ds, holder, this.deps.clock.now().getTime());
-    if (lapse !== undefined) return { requeueAfterMs: lapse };
+    // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile,
+    // and the sweep should its holder die.
+    if (claimedByOther(ds, holder, this.deps.clock.now().getTime())) return {};
     if (ds.status?.observedGeneration === undefined) {
       await adoptOrphans(this.deps, ds, POD, isActive);
       await adoptOrphans(this.deps, ds, REVISION);

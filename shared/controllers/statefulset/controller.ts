@@ -4,7 +4,7 @@ import { kindNamed } from '../../model/kinds.js';
 import type { KubeObject, StoredObject } from '../../model/types.js';
 import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
 import { adoptOrphans } from '../adoption.js';
-import { msUntilLapse, writeUnderClaim } from '../claim.js';
+import { claimedByOther, writeUnderClaim } from '../claim.js';
 import { excessRevisions, revisionTemplate, sortRevisions, STATEFULSET_HASH_LABEL } from '../history.js';
 import { templateRevisions } from '../revisions.js';
 import { isActive } from '../pods.js';
@@ -35,10 +35,9 @@ export class StatefulSetController {
     if (!set) return {}; // gone: its pods and revisions are the garbage collector's
     if (refusesSpec(this.deps, set)) return {};
     const holder = randomUUID();
-    // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile; should
-    // it die, the claim's lapse does.
-    const lapse = msUntilLapse(set, holder, this.deps.clock.now().getTime());
-    if (lapse !== undefined) return { requeueAfterMs: lapse };
+    // Another reconcile is writing its pods: the write that ends its claim brings the next reconcile,
+    // and the sweep should its holder die.
+    if (claimedByOther(set, holder, this.deps.clock.now().getTime())) return {};
     // A new StatefulSet takes over the pods of its ordinals and the revisions nobody controls (a set
     // re-created after `kubectl delete --cascade=orphan` keeps its pods and history).
     if (set.status?.observedGeneration === undefined && !set.metadata.deletionTimestamp) {
@@ -82,8 +81,12 @@ export class StatefulSetController {
     const start = spec.ordinals?.start ?? 0;
     const listed = await this.deps.store.listOwnedBy(set.metadata.uid, 'Pod');
     const names = new Set(listed.map((p) => p.metadata.name));
-    // The lowest ordinals, as many as one burst could create beyond what is listed (the index may lag).
-    const span = Math.min(spec.replicas ?? 1, listed.length + BURST);
+    // Every ordinal up to a burst beyond the highest the owner index lists (it may lag a burst behind).
+    const highest = Math.max(
+      -1,
+      ...listed.map((p) => (ordinalOf(set.metadata.name, p.metadata.name) ?? start) - start),
+    );
+    const span = Math.min(spec.replicas ?? 1, Math.max(highest + 1, listed.length) + 2 * BURST);
     for (let i = 0; i < span; i++) names.add(`${set.metadata.name}-${start + i}`);
     const pods = await this.deps.store.getMany([...names].map((name) => ({ kind: 'Pod', namespace, name })));
     return pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller && r.uid === set.metadata.uid));
