@@ -63,3 +63,18 @@ export function podFromTemplate(
     spec: structuredClone({ ...template?.spec }),
   };
 }
+
+/**
+ * isAvailable, noting when a ready pod that is not available yet will be (a workload's reconcile looks
+ * again at the earliest of them).
+ */
+export function availabilityOf(minReadySeconds: number, now: number) {
+  const waits: number[] = [];
+  const available = (pod: KubeObject) => {
+    if (isAvailable(pod, minReadySeconds, now)) return true;
+    const ms = msUntilAvailable(pod, minReadySeconds, now);
+    if (ms !== undefined) waits.push(ms);
+    return false;
+  };
+  return { available, waits };
+}

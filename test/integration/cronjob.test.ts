@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveLambda } from '../../local/lambda-http.js';
-import { addNode } from '../support/cluster.js';
-import { startEventPathStack, type EventPathStack } from '../support/event-path.js';
+import { startEventPathApi } from '../support/event-path.js';
 import { kubectlFor, kubectlPath, type Kubectl } from '../support/kubectl.js';
 import { T, until } from '../support/wait.js';
 import { freshStack, type TestStack } from '../support/stack.js';
@@ -15,25 +13,15 @@ import { storeEventRecorder, type EventRecorder } from '../../shared/events/reco
  * DynamoDB Local, for what takes minutes (Kubernetes names a run by its minute, so schedules finer
  * than a minute run at most once a minute there as here).
  */
-let s: EventPathStack;
-let close: () => Promise<void>;
+let s: Awaited<ReturnType<typeof startEventPathApi>>;
 let k: Kubectl;
 const ns = 'default';
 
 beforeAll(async () => {
-  // Tokenless requests from loopback act as cluster-admin, as under npm start (before any handler reads it).
-  process.env.KUMO_AUTH_MODE = 'dev-loopback';
-  s = await startEventPathStack();
-  await addNode(s.api.service, 'cj-node');
-  const { handler } = await import('../../functions/api.js');
-  const server = await serveLambda(handler);
-  close = server.close;
-  k = kubectlFor(server.url);
+  s = await startEventPathApi('cj-node');
+  k = kubectlFor(s.url);
 }, 60_000);
-afterAll(async () => {
-  await close?.();
-  await s?.path.stop();
-});
+afterAll(() => s?.close());
 
 const jobs = async () =>
   (await s.api.service.list(T('Job'), ns)).items

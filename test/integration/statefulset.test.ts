@@ -1,11 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveLambda } from '../../local/lambda-http.js';
 import type { StoredObject } from '../../shared/model/types.js';
 import { StatusError } from '../../shared/model/errors.js';
-import { addNode } from '../support/cluster.js';
-import { startEventPathStack, type EventPathStack } from '../support/event-path.js';
+import { startEventPathApi } from '../support/event-path.js';
 import { kubectlFor, kubectlPath, type Kubectl } from '../support/kubectl.js';
 import { T, until } from '../support/wait.js';
 
@@ -16,25 +14,15 @@ import { T, until } from '../support/wait.js';
  * update, scale-down from the top, and `kubectl rollout status|history|undo` on ControllerRevisions.
  * Pods have terminationGracePeriodSeconds 0, so a deleted pod goes at once, as an agent would let it.
  */
-let s: EventPathStack;
-let close: () => Promise<void>;
+let s: Awaited<ReturnType<typeof startEventPathApi>>;
 let k: Kubectl;
 const ns = 'default';
 
 beforeAll(async () => {
-  // Tokenless requests from loopback act as cluster-admin, as under npm start (before any handler reads it).
-  process.env.KUMO_AUTH_MODE = 'dev-loopback';
-  s = await startEventPathStack();
-  await addNode(s.api.service, 'sts-node');
-  const { handler } = await import('../../functions/api.js');
-  const server = await serveLambda(handler);
-  close = server.close;
-  k = kubectlFor(server.url);
+  s = await startEventPathApi('sts-node');
+  k = kubectlFor(s.url);
 }, 60_000);
-afterAll(async () => {
-  await close?.();
-  await s?.path.stop();
-});
+afterAll(() => s?.close());
 
 const pods = async () =>
   (await s.api.service.list(T('Pod'), ns, { labelSelector: 'app=db' })).items

@@ -4,6 +4,8 @@ import { dynamoClient, sqsClient } from '../../shared/aws/clients.js';
 import { ensureQueues } from '../../local/setup.js';
 import { functionHandlers, startEventPath, type EventPath } from '../../local/event-path.js';
 import { freshStack, type TestStack } from './stack.js';
+import { addNode } from './cluster.js';
+import { serveLambda } from '../../local/lambda-http.js';
 
 export interface EventPathStack extends TestStack {
   path: EventPath;
@@ -69,4 +71,27 @@ export async function startEventPathStack(
     }
   };
   return { ...stack, path, quiet };
+}
+
+/**
+ * The event path as above, plus the API handler (functions/api.ts) over HTTP on the same table, with
+ * one Ready node: for tests that drive controllers through kubectl.
+ */
+export async function startEventPathApi(
+  node: string,
+): Promise<EventPathStack & { url: string; close(): Promise<void> }> {
+  // Tokenless requests from loopback act as cluster-admin, as under npm start (before any handler reads it).
+  process.env.KUMO_AUTH_MODE = 'dev-loopback';
+  const stack = await startEventPathStack();
+  await addNode(stack.api.service, node);
+  const { handler } = await import('../../functions/api.js');
+  const server = await serveLambda(handler);
+  return {
+    ...stack,
+    url: server.url,
+    async close() {
+      await server.close();
+      await stack.path.stop();
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { TEMPLATE_GENERATION_ANNOTATION } from '../../model/kinds/admission-hook
 import { hashedSuffix } from '../../util/names.js';
 import { termMatches } from '../../scheduling/plugins/node-affinity.js';
 import { taintsOf, tolerates, type Taint } from '../../scheduling/plugins/taint-toleration.js';
-import { isAvailable, isReady, isTerminating, msUntilAvailable, phaseOf, podFromTemplate } from '../pods.js';
+import { availabilityOf, isAvailable, isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 
 /**
  * The DaemonSet controller's decision, pure (Kubernetes' pkg/controller/daemon manage and
@@ -178,13 +178,7 @@ export function planDaemonSet(
   const generation = templateGenerationOf(ds);
   const namespace = ds.metadata.namespace ?? '';
   const plan: DaemonSetPlan = { create: [], delete: [], events: [], status: {} };
-  const waits: number[] = [];
-  const available = (p: KubeObject) => {
-    if (isAvailable(p, minReady, now)) return true;
-    const ms = msUntilAvailable(p, minReady, now);
-    if (ms !== undefined) waits.push(ms);
-    return false;
-  };
+  const { available, waits } = availabilityOf(minReady, now);
   // getNodesToDaemonPods without deleted terminal pods: by the node each pod is (or will be) on.
   const byNode = new Map<string, KubeObject[]>();
   const known = new Set(nodes.map((n) => n.metadata.name ?? ''));

@@ -2,7 +2,15 @@ import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../model/types.js';
 import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
 import { LABEL_CONTROLLER_REVISION_HASH, LABEL_POD_INDEX, LABEL_STATEFULSET_POD_NAME } from '../../model/well-known.js';
-import { isAvailable, isReady, isTerminating, msUntilAvailable, phaseOf, podFromTemplate } from '../pods.js';
+import {
+  availabilityOf,
+  isAvailable,
+  isReady,
+  isTerminating,
+  msUntilAvailable,
+  phaseOf,
+  podFromTemplate,
+} from '../pods.js';
 import { BURST } from '../replicaset/plan.js';
 
 /**
@@ -107,13 +115,7 @@ export function planStatefulSet(
   condemned.sort((a, b) => a.ordinal - b.ordinal);
 
   const plan: StatefulSetPlan = { create: [], delete: [], relabel: [], status: {} };
-  const waits: number[] = [];
-  const available = (p: KubeObject) => {
-    if (isAvailable(p, minReady, now)) return true;
-    const ms = msUntilAvailable(p, minReady, now);
-    if (ms !== undefined) waits.push(ms);
-    return false;
-  };
+  const { available, waits } = availabilityOf(minReady, now);
   const full = () => plan.create.length + plan.delete.length >= BURST;
   // newVersionedStatefulSetPod: below the partition (or, without a rollingUpdate, below the current
   // replica count) a pod is made at the current revision, else at the update revision.

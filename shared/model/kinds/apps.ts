@@ -10,6 +10,19 @@ import { declareKind, scaleSub, type KindDeclaration } from './declaration.js';
 
 /** apps/v1 StatefulSet and the ControllerRevisions that keep its template history. */
 
+/** A workload of `kind` needs a selector, and its pods may not have a deadline (they run until replaced). */
+function selectorAndDeadlineCauses(spec: Record<string, unknown>, kind: string): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (spec.selector == null) out.push(cause.required('spec.selector'));
+  const template = isPlainObject(spec.template) ? spec.template : {};
+  const podSpec = isPlainObject(template.spec) ? template.spec : {};
+  if (podSpec.activeDeadlineSeconds != null)
+    out.push(
+      cause.forbidden('spec.template.spec.activeDeadlineSeconds', `activeDeadlineSeconds in ${kind} is not Supported`),
+    );
+  return out;
+}
+
 /** ValidateStatefulSetSpec's checks worded as Kubernetes words them (the shapes are statefulSetSchema's). */
 function statefulSetCauses(o: KubeObject): StatusCause[] {
   const spec = isPlainObject(o.spec) ? o.spec : {};
@@ -43,16 +56,7 @@ function statefulSetCauses(o: KubeObject): StatusCause[] {
         'must not be greater than 100%',
       ),
     );
-  if (spec.selector == null) out.push(cause.required('spec.selector'));
-  const template = isPlainObject(spec.template) ? spec.template : {};
-  const podSpec = isPlainObject(template.spec) ? template.spec : {};
-  if (podSpec.activeDeadlineSeconds != null)
-    out.push(
-      cause.forbidden(
-        'spec.template.spec.activeDeadlineSeconds',
-        'activeDeadlineSeconds in StatefulSet is not Supported',
-      ),
-    );
+  out.push(...selectorAndDeadlineCauses(spec, 'StatefulSet'));
   // The fidelity rule: a claim template is a promise of storage, and kumo has no claims to keep it yet.
   if (Array.isArray(spec.volumeClaimTemplates) && spec.volumeClaimTemplates.length)
     out.push(
@@ -95,16 +99,7 @@ function daemonSetCauses(o: KubeObject): StatusCause[] {
     }
   } else if (strategy.type !== 'OnDelete')
     out.push(cause.notSupported('spec.updateStrategy', strategy, ['RollingUpdate', 'OnDelete']));
-  if (spec.selector == null) out.push(cause.required('spec.selector'));
-  const template = isPlainObject(spec.template) ? spec.template : {};
-  const podSpec = isPlainObject(template.spec) ? template.spec : {};
-  if (podSpec.activeDeadlineSeconds != null)
-    out.push(
-      cause.forbidden(
-        'spec.template.spec.activeDeadlineSeconds',
-        'activeDeadlineSeconds in DaemonSet is not Supported',
-      ),
-    );
+  out.push(...selectorAndDeadlineCauses(spec, 'DaemonSet'));
   return [...out, ...templateSupportProblems(o)];
 }
 
