@@ -6,6 +6,7 @@ import { LABEL_CONTROLLER_REVISION_HASH } from '../../model/well-known.js';
 import { TEMPLATE_GENERATION_ANNOTATION } from '../../model/kinds/admission-hooks.js';
 import { hashedSuffix } from '../../util/names.js';
 import { termMatches } from '../../scheduling/plugins/node-affinity.js';
+import { scaledValue } from '../../model/int-or-percent.js';
 import { taintsOf, tolerates, type Taint } from '../../scheduling/plugins/taint-toleration.js';
 import { availabilityOf, isAvailable, isReady, isTerminating, phaseOf, podFromTemplate } from '../pods.js';
 
@@ -158,12 +159,8 @@ function byAge(a: KubeObject, b: KubeObject): number {
   );
 }
 
-/** intstr.GetScaledValueFromIntOrPercent with roundUp, as UnavailableCount and SurgeCount scale. */
-function scaled(v: unknown, total: number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(String(v ?? ''));
-  return m ? Math.ceil((Number(m[1]) * total) / 100) : 0;
-}
+/** UnavailableCount and SurgeCount: rounded up, and 0 for anything else. */
+const scaled = (v: unknown, total: number) => scaledValue(v, total, true) ?? 0;
 
 export function planDaemonSet(
   ds: KubeObject & { metadata: { name: string; uid: string } },

@@ -1,4 +1,5 @@
 import { canonical, jsonEqual } from '../../model/json.js';
+import { scaledValue } from '../../model/int-or-percent.js';
 import type { KubeObject } from '../../model/types.js';
 import { rfc3339 } from '../../util/clock.js';
 import { hashedSuffix } from '../../util/names.js';
@@ -48,12 +49,9 @@ export function templateHash(template: unknown): string {
 /** maxSurge rounds up, maxUnavailable down; both 0 would deadlock, so unavailable becomes 1. */
 export function resolveSurge(d: KubeObject, replicas: number): { surge: number; unavailable: number } {
   const ru = ((d.spec as Obj)?.strategy?.rollingUpdate ?? {}) as Obj;
-  const resolve = (v: unknown, roundUp: boolean) => {
-    if (typeof v === 'number') return v;
-    const m = /^(\d+)%$/.exec(String(v ?? '25%'));
-    const pct = m ? Number(m[1]) : 25;
-    return roundUp ? Math.ceil((pct * replicas) / 100) : Math.floor((pct * replicas) / 100);
-  };
+  // Anything that is not a number or a percent counts as the default 25 %.
+  const resolve = (v: unknown, roundUp: boolean) =>
+    scaledValue(v, replicas, roundUp) ?? (roundUp ? Math.ceil(replicas / 4) : Math.floor(replicas / 4));
   const surge = resolve(ru.maxSurge, true);
   let unavailable = resolve(ru.maxUnavailable, false);
   if (surge === 0 && unavailable === 0) unavailable = 1;

@@ -1,3 +1,4 @@
+import { scaledValue } from '../../model/int-or-percent.js';
 import { conditionsOf, findCondition, isPodReady, type Condition } from '../../model/conditions.js';
 import { isPlainObject } from '../../model/json.js';
 import { budgetSelects } from '../../model/disruption-budget.js';
@@ -27,11 +28,7 @@ export interface DisruptionPlan {
 }
 
 /** intstr.GetScaledValueFromIntOrPercent, rounding up as the disruption controller asks. */
-export function scaled(v: unknown, total: number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(String(v));
-  return m ? Math.ceil((Number(m[1]) * total) / 100) : 0;
-}
+export const scaled = (v: unknown, total: number): number => scaledValue(v, total, true) ?? 0;
 
 export function planDisruption(pdb: KubeObject, pods: KubeObject[], scaleOf: ScaleOf, nowMs: number): DisruptionPlan {
   const spec = pdb.spec ?? {};

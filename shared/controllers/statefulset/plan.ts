@@ -1,5 +1,6 @@
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../model/types.js';
+import { scaledValue } from '../../model/int-or-percent.js';
 import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
 import { LABEL_CONTROLLER_REVISION_HASH, LABEL_POD_INDEX, LABEL_STATEFULSET_POD_NAME } from '../../model/well-known.js';
 import {
@@ -78,10 +79,7 @@ const healthy = (p: KubeObject | undefined) => !!p && runningAndReady(p) && !isT
 
 /** A RollingUpdate's maxUnavailable against the replica count: percentages round down, and at least 1. */
 export function maxUnavailableOf(value: number | string | undefined, replicas: number): number {
-  if (value === undefined) return 1;
-  const m = /^(\d+)%$/.exec(String(value));
-  const n = typeof value === 'number' ? value : m ? Math.floor((Number(m[1]) * replicas) / 100) : 1;
-  return Math.max(1, n);
+  return Math.max(1, scaledValue(value, replicas, false) ?? 1);
 }
 
 export function planStatefulSet(
