@@ -79,6 +79,15 @@ beforeAll(async () => {
     { graceSeconds: GRACE_S, tolerationSeconds: TOLERATION_S, sweepIntervalMs: 1000 },
   );
   for (const n of ['node-a', 'node-b', 'node-c']) agents[n] = await s.startAgent(n, { cpu: '2' });
+  // Every node Ready before the first pod is placed: one that reports later than the scheduler's first
+  // pass would get none of the Deployment's pods (CI once placed all ten on two nodes).
+  await until(async () => {
+    const nodes = (await api('GET', '/api/v1/nodes')).json.items as any[];
+    return (
+      nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length ===
+      3
+    );
+  }, 60_000);
 }, 120_000);
 afterAll(async () => s?.close());
 
