@@ -1,9 +1,7 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   GetCommand,
   QueryCommand,
-  type BatchGetCommandOutput,
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -34,10 +32,8 @@ import type { NodeLedger } from '../node-ledger.js';
 import { GSI } from './schema.js';
 import type { SecretSealer } from '../../secrets/sealer.js';
 import { translatedErrors } from './translated-errors.js';
-import { backoffMs, sleep } from '../../util/retry.js';
-import { queryAll } from './query-all.js';
+import { batchGetAll, queryAll } from './query-all.js';
 
-const BATCH_GET_LIMIT = 100;
 /** createMany's transactions: items and bytes (DynamoDB allows 100 items and 4 MB). */
 const CREATE_MANY_BATCH = 25;
 const CREATE_MANY_BYTES = 3_000_000;
@@ -374,28 +370,16 @@ export class DynamoStore implements Store {
     return Promise.all((await this.batchGetItems(keys)).map((item) => this.items.decode(item)));
   }
 
-  /** Strongly consistent BatchGets of these keys (each once), in rounds of 100, asking again for what DynamoDB left unprocessed. */
+  /** Strongly consistent BatchGets of these keys, each once. */
   private async batchGetItems(keys: ObjectKey[]): Promise<Item[]> {
-    const out: Item[] = [];
     const unique = [...new Map(keys.map((k) => [itemKey(k), k])).values()];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-        [this.table]: {
-          Keys: unique
-            .slice(i, i + BATCH_GET_LIMIT)
-            .map((k) => ({ pk: partitionKey(k.kind, k.namespace), sk: k.name })),
-          ConsistentRead: true,
-        },
-      };
-      // DynamoDB may answer part of a batch; the rest comes back as UnprocessedKeys to ask again.
-      for (let round = 0; request && Object.keys(request).length && round < 10; round++) {
-        const res: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        out.push(...((res.Responses?.[this.table] ?? []) as Item[]));
-        request = res.UnprocessedKeys as typeof request;
-        if (request && Object.keys(request).length) await sleep(backoffMs(round, { baseMs: 20, maxMs: Infinity }));
-      }
-    }
-    return out;
+    const items = await batchGetAll(
+      this.doc,
+      this.table,
+      unique.map((k) => ({ pk: partitionKey(k.kind, k.namespace), sk: k.name })),
+      true,
+    );
+    return items as Item[];
   }
 
   async createMany(objects: KubeObject[]): Promise<void> {
