@@ -13,6 +13,7 @@ import { apiDeps } from '../shared/apiserver/wiring.js';
 import { systemClock } from '../shared/util/clock.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
+import { DynamoMetricsStore } from '../shared/store/dynamo/dynamo-metrics-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import type { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
@@ -142,6 +143,7 @@ export function benchApiDeps(b: Backends, dataDir: string, prefix: string, token
       leases: new DynamoLeaseStore(b.dynamo, b.tableName),
       wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
       logs: new FileLogStore(join(dataDir, 'logs')),
+      metrics: new DynamoMetricsStore(b.dynamo, b.tableName),
     },
     { ...(tokens ? { tokens } : {}), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
   );

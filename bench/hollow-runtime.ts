@@ -2,6 +2,7 @@ import type {
   ContainerInfo,
   ContainerRuntime,
   ContainerSpec,
+  ContainerUsage,
   ExitInfo,
   ImageInfo,
   RuntimeFeature,
@@ -57,6 +58,10 @@ export class HollowRuntime implements ContainerRuntime {
     return [];
   }
   async follow(): Promise<void> {}
+  /** Nothing runs, so nothing is used: its containers report no metrics (as a container cAdvisor cannot read). */
+  async usage(): Promise<Map<string, ContainerUsage>> {
+    return new Map();
+  }
   async exec(): Promise<{ exitCode: number; output: string }> {
     return { exitCode: 0, output: '' };
   }

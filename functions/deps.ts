@@ -14,6 +14,7 @@ import { Scheduler } from '../shared/scheduling/scheduler.js';
 import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
+import { DynamoMetricsStore } from '../shared/store/dynamo/dynamo-metrics-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
 import { DEFAULT_NODE_TIMINGS } from '../shared/apiserver/node-service.js';
@@ -36,6 +37,7 @@ let api: ApiDeps | undefined;
 let snapshots: SnapshotCache | undefined;
 let wakeups: NodeWakeups | undefined;
 let leases: DynamoLeaseStore | undefined;
+let metrics: DynamoMetricsStore | undefined;
 let dynamo: DynamoDBClient | undefined;
 
 export const logError = (message: string, error: unknown) =>
@@ -64,7 +66,13 @@ export function apiDependencies(): ApiDeps {
     base().store,
     systemClock,
     logError,
-    { leases: leaseStore(), wakeups: nodeWakeups(), timings: c.nodeTimings, logs: logStore(c) },
+    {
+      leases: leaseStore(),
+      wakeups: nodeWakeups(),
+      timings: c.nodeTimings,
+      logs: logStore(c),
+      metrics: metricsStore(),
+    },
     { tokens: new DynamoTokenStore(base().dynamo, c.tableName), settings: c.auth },
     c.serviceNetwork,
   );
@@ -86,6 +94,11 @@ export function leaseStore(): DynamoLeaseStore {
   const { config: c } = base();
   leases ??= new DynamoLeaseStore(base().dynamo, c.tableName);
   return leases;
+}
+
+export function metricsStore(): DynamoMetricsStore {
+  metrics ??= new DynamoMetricsStore(base().dynamo, base().config.tableName);
+  return metrics;
 }
 
 /** Per-node wake-up queues when a prefix is configured; otherwise agents rely on their resync. */

@@ -2,7 +2,14 @@ import { jsonEqual } from '../model/json.js';
 import { isFinished } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
 import type { LogStore } from '../logs/log-store.js';
-import type { AgentEvent, PodRef, PodStatusReport, RegisterRequest, SyncResponse } from '../nodes/protocol.js';
+import type {
+  AgentEvent,
+  MetricsReport,
+  PodRef,
+  PodStatusReport,
+  RegisterRequest,
+  SyncResponse,
+} from '../nodes/protocol.js';
 import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
 import { PodWorker } from './pod-worker.js';
@@ -11,6 +18,7 @@ import {
   LABELS,
   type ContainerInfo,
   type ContainerRuntime,
+  type ContainerUsage,
   type RegistryAuth,
   type SandboxInfo,
 } from './runtime/runtime.js';
@@ -19,6 +27,8 @@ import type { Lookup } from './env.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 import type { NodeNetwork } from './network/node-network.js';
 import { serviceEnv } from './service-env.js';
+import { nodeUsage } from './metrics/proc-usage.js';
+import { UsageMeter } from './metrics/usage-meter.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -46,6 +56,8 @@ export interface AgentOptions {
   backoff?: BackoffPolicy;
   /** Wait this long after a local change before syncing, to report a burst in one call. */
   debounceMs?: number;
+  /** The machine's cumulative CPU and memory use (/proc by default): the node's resource metrics. */
+  nodeUsage?: () => ContainerUsage | undefined;
   /** The clock and timers (the system's by default; tests advance a manual one). */
   timers?: Timers;
   log?: (msg: string) => void;
@@ -57,6 +69,9 @@ const MAX_BUFFERED_EVENTS = 500;
 const MAX_RETRY_MS = 30_000;
 /** A sync renews the lease once this much of a heartbeat period has passed since the last renewal. */
 const RENEW_AFTER = 0.8;
+/** Reading usage must not hold up a heartbeat: past this, the renewal goes without metrics. */
+const MEASURE_TIMEOUT_MS = 3_000;
+const NODE_KEY = '';
 
 const refOf = (pod: KubeObject): PodRef => ({
   namespace: pod.metadata.namespace ?? '',
@@ -99,6 +114,8 @@ export class Agent {
   readonly stats = { syncs: 0, fetches: 0, registrations: 0, wakeups: 0, fenced: 0 };
 
   private readonly timers: Timers;
+  private readonly meter = new UsageMeter();
+  private lastMeasuredAt?: number;
 
   constructor(private readonly o: AgentOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -207,6 +224,7 @@ export class Agent {
     this.needFetch = false;
     // Renewing is a write; the syncs of a burst between heartbeats only prove the epoch (a read).
     const renew = now - this.lastRenewAt >= this.heartbeatMs * RENEW_AFTER;
+    const metrics = renew ? await this.measure() : undefined;
     let res: SyncResponse;
     try {
       res = await this.o.client.sync(this.o.nodeName, {
@@ -219,6 +237,7 @@ export class Agent {
         statuses,
         terminated,
         events,
+        ...(metrics ? { metrics } : {}),
       });
     } catch (e) {
       // Not accepted: report these again next time.
@@ -272,6 +291,46 @@ export class Agent {
       };
       for (const w of this.workers.values()) void w.refreshVolumes(lookup);
     }
+  }
+
+  /**
+   * The node's and each running container's usage since the last renewal (kubelet's resource metrics),
+   * or undefined on the first round (no rate yet) and when the runtime is too slow to answer.
+   */
+  private async measure(): Promise<MetricsReport | undefined> {
+    const owners = new Map<string, { worker: PodWorker; name: string }>();
+    for (const w of this.workers.values())
+      if (!w.terminated && !w.isTerminating)
+        for (const c of w.runningContainers()) owners.set(c.id, { worker: w, name: c.name });
+    const read = this.o.runtime.usage([...owners.keys()]).catch(() => new Map<string, ContainerUsage>());
+    let cancel = () => {};
+    const timeout = new Promise<undefined>(
+      (resolve) => (cancel = this.timers.after(MEASURE_TIMEOUT_MS, () => resolve(undefined))),
+    );
+    const samples = await Promise.race([read, timeout]).finally(() => cancel());
+    if (!samples) return undefined;
+    const node = (this.o.nodeUsage ?? nodeUsage)();
+    if (node) samples.set(NODE_KEY, node);
+    const at = this.timers.now();
+    const windowSeconds = this.lastMeasuredAt === undefined ? 0 : (at - this.lastMeasuredAt) / 1000;
+    this.lastMeasuredAt = at;
+    const rates = this.meter.round(samples, at);
+    if (windowSeconds <= 0 || !rates.size) return undefined;
+    const pods = new Map<string, MetricsReport['pods'][number]>();
+    for (const [id, rate] of rates) {
+      const owner = owners.get(id);
+      if (!owner) continue;
+      const uid = owner.worker.uid;
+      const entry = pods.get(uid) ?? { pod: refOf(owner.worker.pod), containers: [] };
+      entry.containers.push({ name: owner.name, cpu: rate.cpuNanoCores, memory: rate.memoryBytes });
+      pods.set(uid, entry);
+    }
+    const n = rates.get(NODE_KEY);
+    return {
+      windowSeconds: Math.round(windowSeconds * 1000) / 1000,
+      ...(n ? { node: { cpu: n.cpuNanoCores, memory: n.memoryBytes } } : {}),
+      pods: [...pods.values()],
+    };
   }
 
   /** Brings the running pods in line with the assignments. */

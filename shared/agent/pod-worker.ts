@@ -299,6 +299,13 @@ export class PodWorker {
     return all.find((s) => s.labels[LABELS.podUid] === this.uid);
   }
 
+  /** The app containers running now, with the runtime's ids (what resource metrics are read for). */
+  runningContainers(): { name: string; id: string }[] {
+    return this.main.flatMap((r) =>
+      r.containerId && 'running' in r.state ? [{ name: r.def.name, id: r.containerId }] : [],
+    );
+  }
+
   get isTerminating(): boolean {
     return this.terminating !== undefined;
   }

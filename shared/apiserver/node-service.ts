@@ -9,6 +9,7 @@ import { rfc3339, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../events/recorder.js';
 import { TAINT_NODE_UNREACHABLE } from '../model/well-known.js';
 import type { LeaseStore } from '../store/leases.js';
+import type { MetricsStore } from '../store/metrics.js';
 import {
   FencedWriteError,
   MAX_TRANSACT_WRITES,
@@ -55,6 +56,8 @@ export interface NodeServiceDeps {
   events: (component: string) => EventRecorder;
   timings: NodeTimings;
   network: ServiceNetwork;
+  /** Where agents' resource usage is kept for the metrics API (none: reports are dropped). */
+  metrics?: MetricsStore;
 }
 
 export class FencedError extends StatusError {
@@ -127,6 +130,15 @@ export class NodeService {
     // per wake-up. Its agent renewed less than a heartbeat ago, so only a namesake agent that took the
     // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
+    // After the lease check: a fenced agent's usage is not this node's any more.
+    if (req.metrics && req.renew && this.deps.metrics)
+      await this.deps.metrics.put({
+        nodeName,
+        atMs: this.deps.clock.now().getTime(),
+        windowSeconds: req.metrics.windowSeconds,
+        ...(req.metrics.node ? { node: req.metrics.node } : {}),
+        pods: req.metrics.pods.map(({ pod, containers }) => ({ ...pod, containers })),
+      });
     const services = req.services ? this.servicesFor(req.services.digest) : undefined;
     services?.catch(() => undefined); // awaited below
     if (!req.fetch) return { epoch: req.epoch, ...(services ? { services: await services } : {}) };

@@ -8,6 +8,8 @@ import { DEFAULT_NODE_TIMINGS, NodeService, type NodeTimings } from './node-serv
 import { noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
 import type { LeaseStore } from '../store/leases.js';
 import type { LogStore } from '../logs/log-store.js';
+import type { MetricsStore } from '../store/metrics.js';
+import { MetricsApi } from './metrics-api.js';
 import type { Store } from '../store/store.js';
 import { Gate } from './gate.js';
 import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
@@ -38,6 +40,7 @@ export function apiDeps(
         events: (component) => storeEventRecorder(store, clock, component, randomUUID),
         timings: nodes.timings ?? DEFAULT_NODE_TIMINGS,
         network,
+        metrics: nodes.metrics,
       })
     : undefined;
   const tokens = auth.tokens ?? noTokens;
@@ -55,6 +58,7 @@ export function apiDeps(
     bulk: new BulkApplier(service, serviceDeps),
     nodes: nodeService,
     logs: nodes.logs,
+    ...(nodes.metrics ? { metrics: new MetricsApi(store, nodes.metrics, clock) } : {}),
     logError,
     gate,
     tokens: new TokenService(tokens, clock),
@@ -68,6 +72,8 @@ export interface NodeParts {
   wakeups?: NodeWakeups;
   timings?: NodeTimings;
   logs?: LogStore;
+  /** Agents' resource usage: the metrics API and the autoscaler read it. */
+  metrics?: MetricsStore;
 }
 
 /** Who may call the API. Without a token store no token is valid (in-process tools need none). */

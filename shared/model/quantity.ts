@@ -39,3 +39,44 @@ export const isQuantity = (v: unknown): boolean =>
 
 /** CPU in millicores, rounded up like Kubernetes' MilliValue(). */
 export const milliCpu = (q: string | number) => Math.ceil((parseQuantity(q) ?? 0) * 1000 - 1e-9);
+
+/**
+ * A whole number of base units scaled by 10^exp, in Kubernetes' canonical form: the largest decimal
+ * suffix that keeps the number whole (resource.NewScaledQuantity(v, exp).String(): 2217000n is "2217u").
+ */
+export function formatScaledQuantity(value: number, exp: -9 | -6 | -3 | 0): string {
+  let v = Math.round(value);
+  let e: number = exp;
+  while (v !== 0 && e < 0 && v % 1000 === 0) {
+    v /= 1000;
+    e += 3;
+  }
+  const suffix: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '' };
+  return v === 0 ? '0' : `${v}${suffix[e] ?? ''}`;
+}
+
+/** Bytes in Kubernetes' canonical binary form (resource.NewQuantity(v, BinarySI).String(): 15802368 is "15432Ki"). */
+export function formatBinaryQuantity(bytes: number): string {
+  let v = Math.round(bytes);
+  const suffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
+  let i = 0;
+  while (v !== 0 && v % 1024 === 0 && i < suffixes.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v}${suffixes[i]}`;
+}
+
+/** A duration as Go's time.Duration.String() prints it (metav1.Duration's JSON): "15s", "15.012s", "1m30s", "1h0m0s". */
+export function formatGoDuration(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = (ms % 60_000) / 1000;
+  const sec = `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')}s`;
+  if (h) return `${h}h${m}m${sec}`;
+  if (m) return `${m}m${sec}`;
+  return sec;
+}

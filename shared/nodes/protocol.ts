@@ -78,6 +78,32 @@ const agentEvent = z.object({
   fieldPath: z.string().max(256).optional(),
 });
 
+const usage = z.object({
+  /** CPU in nanocores over the window (1e9 is one core busy). */
+  cpu: z.number().int().nonnegative(),
+  /** Working-set memory in bytes at the end of the window. */
+  memory: z.number().int().nonnegative(),
+});
+
+/**
+ * Resource usage over the last window, as kubelet's resource metrics endpoint gives metrics-server:
+ * the node's, and each running container's by pod. Sent with the heartbeat's renewal, so metrics cost
+ * no request of their own.
+ */
+const metricsReport = z.object({
+  windowSeconds: z.number().positive().max(3600),
+  node: usage.optional(),
+  pods: z
+    .array(
+      z.object({
+        pod: podRef,
+        containers: z.array(usage.extend({ name: z.string().min(1).max(253) })).max(100),
+      }),
+    )
+    .max(1000),
+});
+export type MetricsReport = z.infer<typeof metricsReport>;
+
 export const syncRequestSchema = z.object({
   epoch: z.number().int().min(1),
   /**
@@ -97,6 +123,8 @@ export const syncRequestSchema = z.object({
   /** Pods being deleted whose containers have stopped: the control plane removes them. */
   terminated: z.array(podRef).max(500).default([]),
   events: z.array(agentEvent).max(500).default([]),
+  /** Resource usage (only with a renewal): kept for the metrics API and autoscalers. */
+  metrics: metricsReport.optional(),
 });
 export type SyncRequest = z.input<typeof syncRequestSchema>;
 export type AgentEvent = z.infer<typeof agentEvent>;

@@ -10,6 +10,7 @@ import {
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerSpec,
+  type ContainerUsage,
   type ExitInfo,
   type ImageInfo,
   type OutputSink,
@@ -71,6 +72,12 @@ function splitImage(image: string): { name: string; tag: string } {
  * Containers through the Docker Engine API: each pod container is a container labelled with its pod
  * and node, so a restarted agent finds and adopts them. Works against Docker and podman's service.
  */
+/** The parts of the engine's container stats that usage reads. */
+interface DockerStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number } };
+  memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } };
+}
+
 export class DockerRuntime implements ContainerRuntime {
   readonly name = 'docker' as const;
   readonly features: ReadonlySet<RuntimeFeature> = new Set(RUNTIME_FEATURES);
@@ -432,6 +439,28 @@ export class DockerRuntime implements ContainerRuntime {
       }),
     );
     return new Promise<void>((resolve) => (res.on('end', resolve), res.on('error', () => resolve())));
+  }
+
+  /**
+   * The engine's one-shot stats (its cgroup counters): total CPU time, and the working set as cAdvisor
+   * and kubelet compute it, usage less inactive file pages (`inactive_file` on cgroup v2,
+   * `total_inactive_file` on v1). A container the engine cannot read is left out.
+   */
+  async usage(ids: string[]): Promise<Map<string, ContainerUsage>> {
+    const out = new Map<string, ContainerUsage>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const s = await this.api
+          .call<DockerStats>('GET', `/containers/${id}/stats?stream=false&one-shot=true`, undefined, 10_000)
+          .catch(() => undefined);
+        const cpu = s?.cpu_stats?.cpu_usage?.total_usage;
+        const usage = s?.memory_stats?.usage;
+        if (typeof cpu !== 'number' || typeof usage !== 'number') return;
+        const inactive = s?.memory_stats?.stats?.inactive_file ?? s?.memory_stats?.stats?.total_inactive_file ?? 0;
+        out.set(id, { cpuNanoSeconds: cpu, memoryBytes: Math.max(0, usage - Math.min(inactive, usage)) });
+      }),
+    );
+    return out;
   }
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {

@@ -8,6 +8,7 @@ import {
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerSpec,
+  type ContainerUsage,
   type ExitInfo,
   type ImageInfo,
   type OutputSink,
@@ -15,6 +16,7 @@ import {
   type SandboxInfo,
   type SandboxSpec,
 } from './runtime.js';
+import { processGroupUsage } from '../metrics/proc-usage.js';
 import { findExecutable, hostsFileFor, readOr, resolvConfFor, withPodEtc } from './process-sandbox.js';
 
 interface Child {
@@ -195,6 +197,17 @@ export class ProcessRuntime implements ContainerRuntime {
         resolve({ exitCode: exitCodeOf(code, signal), output: output.slice(0, 10_000) });
       });
     });
+  }
+
+  /** A container is its process group: what its members use, read from /proc. */
+  async usage(ids: string[]): Promise<Map<string, ContainerUsage>> {
+    const leaders = new Map<number, string>();
+    for (const id of ids) {
+      const c = this.children.get(id);
+      if (c?.info.running && c.process.pid !== undefined) leaders.set(c.process.pid, id);
+    }
+    const byGroup = processGroupUsage([...leaders.keys()]);
+    return new Map([...byGroup].map(([pgid, u]) => [leaders.get(pgid) ?? '', u]));
   }
 
   /**

@@ -159,6 +159,17 @@ export interface ContainerInfo {
   ip?: string;
 }
 
+/**
+ * What a container has used, as cumulative counters (the agent turns two samples into a rate):
+ * cAdvisor's usageCoreNanoSeconds and working set, which kubelet's resource metrics carry.
+ */
+export interface ContainerUsage {
+  /** CPU time used since the container started, in nanoseconds. */
+  cpuNanoSeconds: number;
+  /** Memory in use that cannot be reclaimed at once (the working set), in bytes. */
+  memoryBytes: number;
+}
+
 export interface ExitInfo {
   exitCode: number;
   reason?: string;
@@ -216,6 +227,8 @@ export interface ContainerRuntime {
   follow(id: string, output: OutputSink): Promise<void>;
   /** Runs a command inside the container (exec probes). */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /** What each running container has used so far (containers it cannot read are left out). */
+  usage(ids: string[]): Promise<Map<string, ContainerUsage>>;
   /** Stops and forgets everything this driver started (the process runtime's children die with the agent). */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { apiVersionOf, groupVersions, RESOURCE_TYPES, type ResourceType } from '../../model/kinds.js';
+import { METRICS_GROUP, METRICS_RESOURCES, METRICS_VERBS, METRICS_VERSION } from '../metrics-api.js';
 
 /**
  * Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1): one document for /api and one for /apis
@@ -51,21 +52,42 @@ function resourceDoc(t: ResourceType) {
   };
 }
 
+/** metrics.k8s.io, as the kube-apiserver lists metrics-server's aggregated APIService. */
+const metricsGroupDoc = {
+  metadata: { name: METRICS_GROUP },
+  versions: [
+    {
+      version: METRICS_VERSION,
+      freshness: 'Current',
+      resources: METRICS_RESOURCES.map((r) => ({
+        resource: r.name,
+        responseKind: { group: METRICS_GROUP, version: METRICS_VERSION, kind: r.kind },
+        scope: r.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: '',
+        verbs: METRICS_VERBS,
+      })),
+    },
+  ],
+};
+
 export function aggregatedDiscovery(core: boolean, v: 'v2' | 'v2beta1') {
   const groups = [...new Set(groupVersions().map((gv) => gv.group))].filter((g) => (core ? g === '' : g !== ''));
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${v}`,
     metadata: {},
-    items: groups.map((group) => ({
-      metadata: { name: group },
-      versions: groupVersions()
-        .filter((gv) => gv.group === group)
-        .map((gv) => ({
-          version: gv.version,
-          freshness: 'Current',
-          resources: RESOURCE_TYPES.filter((t) => apiVersionOf(t) === apiVersionOf(gv)).map(resourceDoc),
-        })),
-    })),
+    items: [
+      ...groups.map((group) => ({
+        metadata: { name: group },
+        versions: groupVersions()
+          .filter((gv) => gv.group === group)
+          .map((gv) => ({
+            version: gv.version,
+            freshness: 'Current',
+            resources: RESOURCE_TYPES.filter((t) => apiVersionOf(t) === apiVersionOf(gv)).map(resourceDoc),
+          })),
+      })),
+      ...(core ? [] : [metricsGroupDoc]),
+    ],
   };
 }

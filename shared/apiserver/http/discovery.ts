@@ -1,5 +1,6 @@
 import { apiVersionOf, groupVersions, RESOURCE_TYPES } from '../../model/kinds.js';
 import { servedVerbs } from './aggregated-discovery.js';
+import { METRICS_GROUP, METRICS_RESOURCES, METRICS_VERBS, METRICS_VERSION } from '../metrics-api.js';
 
 /** Legacy discovery documents (APIVersions, APIGroupList, APIResourceList). */
 
@@ -25,8 +26,11 @@ export const apiVersions = () => ({
   serverAddressByClientCIDRs: [],
 });
 
+/** The served group/versions: the kinds', and the metrics API's. */
+const allGroupVersions = () => [...groupVersions(), { group: METRICS_GROUP, version: METRICS_VERSION }];
+
 function groupDoc(group: string) {
-  const versions = groupVersions()
+  const versions = allGroupVersions()
     .filter((gv) => gv.group === group)
     .map((gv) => ({ groupVersion: apiVersionOf(gv), version: gv.version }));
   return { name: group, versions, preferredVersion: versions[0] };
@@ -35,11 +39,18 @@ function groupDoc(group: string) {
 export const apiGroup = (group: string) => ({ kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(group) });
 
 export function apiGroupList() {
-  const groups = [...new Set(groupVersions().map((gv) => gv.group))].filter((g) => g !== '');
+  const groups = [...new Set(allGroupVersions().map((gv) => gv.group))].filter((g) => g !== '');
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupDoc) };
 }
 
 export function apiResourceList(group: string, version: string) {
+  if (group === METRICS_GROUP)
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: `${METRICS_GROUP}/${METRICS_VERSION}`,
+      resources: METRICS_RESOURCES.map((r) => ({ ...r, singularName: '', verbs: METRICS_VERBS })),
+    };
   const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
   const resources = types.flatMap((t) => [
     {

@@ -21,6 +21,7 @@ import { podLog } from './pod-log.js';
 import { FieldRules } from './field-rules.js';
 import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf, jsonBody } from './codec.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
+import type { MetricsApi } from '../metrics-api.js';
 import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   tokens: TokenService;
   /** Where unexpected errors are reported (never to the client). */
   logError: (message: string, error: unknown) => void;
+  /** metrics.k8s.io (absent: the API answers 503, as the kube-apiserver does while metrics-server is down). */
+  metrics?: MetricsApi;
   /** pods/binding: places a pod on a node with the node's capacity ledger, as the scheduler does. */
   bind: (namespace: string, name: string, binding: unknown) => Promise<unknown>;
 }
@@ -173,6 +176,23 @@ async function dispatch(
       const body = decodeBody(req.headers['content-type'], req.body);
       return ok(
         r.action === 'register' ? await deps.nodes.register(r.node, body) : await deps.nodes.sync(r.node, body),
+      );
+    }
+    case 'metrics': {
+      if (m !== 'GET') throw methodNotAllowed(m, req.path);
+      if (!deps.metrics)
+        throw new StatusError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {});
+      if (queryBool(req.query, 'watch')) throw methodNotAllowed('WATCH', req.path);
+      const q = {
+        labelSelector: req.query.get('labelSelector') ?? undefined,
+        fieldSelector: req.query.get('fieldSelector') ?? undefined,
+      };
+      if (r.resource === 'nodes')
+        return ok(r.name ? await deps.metrics.getNode(r.name) : await deps.metrics.listNodes(q));
+      return ok(
+        r.name && r.namespace
+          ? await deps.metrics.getPod(r.namespace, r.name)
+          : await deps.metrics.listPods(r.namespace, q),
       );
     }
     case 'collection':

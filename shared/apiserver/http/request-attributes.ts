@@ -53,6 +53,16 @@ export function requestAttributes(
         namespace: r.type.namespaced ? r.namespace : undefined,
         name: r.name,
       };
+    case 'metrics':
+      return {
+        type: 'resource',
+        verb: verbOf(m, r.name !== undefined, query),
+        group: 'metrics.k8s.io',
+        resource: r.resource,
+        namespaced: r.resource === 'pods',
+        namespace: r.namespace,
+        name: r.name,
+      };
     case 'nodeAgent':
       return { type: 'agent', action: r.action, node: r.node };
     case 'bulkApply':

@@ -1,5 +1,6 @@
 import { MethodNotAllowedError, RouteNotFoundError } from '../../model/errors.js';
 import { groupVersions, typeForResource, type ResourceType } from '../../model/kinds.js';
+import { METRICS_GROUP, METRICS_VERSION } from '../metrics-api.js';
 
 /** What a request path names, in Kubernetes' REST layout. */
 export type Route =
@@ -11,6 +12,7 @@ export type Route =
   | { kind: 'resources'; group: string; version: string } // GET /api/v1, /apis/apps/v1
   | { kind: 'collection'; type: ResourceType; namespace?: string }
   | { kind: 'object'; type: ResourceType; namespace: string; name: string; subresource?: string }
+  | { kind: 'metrics'; resource: 'nodes' | 'pods'; namespace?: string; name?: string } // metrics.k8s.io/v1beta1
   | { kind: 'bulkApply' }
   | { kind: 'nodeAgent'; node: string; action: 'register' | 'sync' | 'credentials' }
   | { kind: 'openapiV3Root' }
@@ -71,6 +73,7 @@ export function route(path: string): Route {
   }
   if (segs[0] === 'apis') {
     if (segs.length === 1) return { kind: 'apiGroups' };
+    if (segs[1] === METRICS_GROUP) return metricsRoute(segs.slice(2));
     if (segs.length === 2) {
       if (!groupVersions().some((gv) => gv.group === segs[1] && gv.group !== '')) throw new RouteNotFoundError();
       return { kind: 'apiGroup', group: segs[1] ?? '' };
@@ -78,6 +81,19 @@ export function route(path: string): Route {
     return resourceRoute(segs[1] ?? '', segs[2] ?? '', segs.slice(3));
   }
   throw new RouteNotFoundError();
+}
+
+/** metrics.k8s.io/v1beta1: nodes[/name], pods[/name], namespaces/{ns}/pods[/name]. */
+function metricsRoute(segs: string[]): Route {
+  if (segs.length === 0) return { kind: 'apiGroup', group: METRICS_GROUP };
+  const [version, a, b, c, d, ...rest] = segs;
+  if (version !== METRICS_VERSION || rest.length) throw new RouteNotFoundError();
+  if (a === undefined) return { kind: 'resources', group: METRICS_GROUP, version };
+  if (a === 'nodes' && c === undefined) return { kind: 'metrics', resource: 'nodes', name: b };
+  if (a === 'pods' && b === undefined) return { kind: 'metrics', resource: 'pods' };
+  if (a === 'namespaces' && b !== undefined && c === 'pods')
+    return { kind: 'metrics', resource: 'pods', namespace: b, name: d };
+  throw new RouteNotFoundError(`the server could not find the requested resource (${a}.${METRICS_GROUP})`);
 }
 
 export const methodNotAllowed = (method: string, what: string) =>

@@ -1,4 +1,9 @@
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  QueryCommand,
+  type BatchGetCommandOutput,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { backoffMs, sleep } from '../../util/retry.js';
 import type { DocumentSender } from '../../aws/lite/dynamo-document.js';
 
