@@ -28,7 +28,7 @@ import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { TABLE_CONTENT_TYPE, toTable, wantsTable } from './tables.js';
 import type { ApiRequest, ApiResponse } from './request.js';
 import { methodNotAllowed, route, type Route } from './routes.js';
-import { replicasFromScale, scaleOf } from './scale.js';
+import { replicasFromScale, scaleOf } from '../../model/scale.js';
 import { checkListOptions } from './list-options.js';
 import { queryBool } from './query.js';
 
