@@ -15,6 +15,8 @@ import { SnapshotCache } from '../shared/scheduling/snapshot.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoMetricsStore } from '../shared/store/dynamo/dynamo-metrics-store.js';
+import { DynamoSideItems } from '../shared/store/dynamo/side-items.js';
+import type { AutoscalerMemory } from '../shared/controllers/autoscaler/controller.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
 import { DEFAULT_NODE_TIMINGS } from '../shared/apiserver/node-service.js';
@@ -129,6 +131,10 @@ export function newControllerManager(): ControllerManager {
     events: storeEventRecorder(s, systemClock, 'controller-manager', randomUUID),
     queue: workQueue(),
     logError,
+    autoscaling: {
+      metrics: metricsStore(),
+      memory: new DynamoSideItems<AutoscalerMemory>(base().dynamo, base().config.tableName, 'Autoscaler#', 3600),
+    },
     loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
     nodeLifecycle: {
       leases: leaseStore(),

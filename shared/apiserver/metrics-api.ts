@@ -4,7 +4,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } 
 import type { KubeObject } from '../model/types.js';
 import type { Clock } from '../util/clock.js';
 import { listAll } from '../store/list-all.js';
-import type { MetricsStore, NodeMetricsSample, Usage } from '../store/metrics.js';
+import { FRESH_FOR_MS, type MetricsStore, type NodeMetricsSample, type Usage } from '../store/metrics.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -17,12 +17,6 @@ import type { Store } from '../store/store.js';
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_VERSION = 'v1beta1';
 const API_VERSION = `${METRICS_GROUP}/${METRICS_VERSION}`;
-
-/**
- * A sample older than this is not served: its agent stopped reporting (metrics-server keeps only what
- * its last scrape found). Eight default heartbeats, so one late or failed report loses nothing.
- */
-export const FRESH_FOR_MS = 120_000;
 
 /** The usage as metrics-server writes it: CPU in nanocores, memory in binary units. */
 export const usageOf = (u: Usage) => ({ cpu: formatScaledQuantity(u.cpu, -9), memory: formatBinaryQuantity(u.memory) });

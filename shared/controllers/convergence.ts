@@ -19,6 +19,8 @@ export function converged(o: KubeObject, now: number): boolean {
   const spec = workloadSpec(o);
   const status = workloadStatus(o);
   if (o.kind === 'CronJob') return !cronJobDue(o, now);
+  // An autoscaler is never done: its evaluations are a chain of delayed reconciles that the sweep restarts should one be lost.
+  if (o.kind === 'HorizontalPodAutoscaler') return false;
   if (o.metadata.deletionTimestamp) return false;
   if ((status.observedGeneration ?? 0) < (o.metadata.generation ?? 1) && o.kind !== 'Job') return false;
   switch (o.kind) {
@@ -72,6 +74,7 @@ export const SWEPT_KINDS = [
   'DaemonSet',
   'Job',
   'CronJob',
+  'HorizontalPodAutoscaler',
 ] as const;
 
 /** A CronJob whose latest start time has come and has no Job yet (a lost delayed message would leave it so). */

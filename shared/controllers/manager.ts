@@ -8,6 +8,7 @@ import { JobController } from './job/controller.js';
 import { NamespaceController } from './namespace/controller.js';
 import { DisruptionController } from './disruption/controller.js';
 import { CronJobController } from './cronjob/controller.js';
+import { AutoscalerController, type AutoscalerDeps } from './autoscaler/controller.js';
 import { DaemonSetController } from './daemonset/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
@@ -35,6 +36,7 @@ export class ControllerManager {
   private readonly namespaces: NamespaceController;
   private readonly disruption: DisruptionController;
   private readonly nodeLifecycle?: NodeLifecycleController;
+  private readonly autoscalers?: AutoscalerController;
 
   constructor(
     private readonly deps: ControllerDeps & {
@@ -44,8 +46,11 @@ export class ControllerManager {
       nodeLifecycle?: Pick<NodeLifecycleDeps, 'leases' | 'ledger' | 'wakeups' | 'settings'>;
       /** Where LoadBalancer Services get load balancers; without one they stay pending and say so. */
       loadBalancers?: LoadBalancerProvider;
+      /** Pods' metrics and the autoscalers' memory: without them HorizontalPodAutoscalers are not evaluated. */
+      autoscaling?: AutoscalerDeps;
     },
   ) {
+    if (deps.autoscaling) this.autoscalers = new AutoscalerController(deps, deps.autoscaling);
     if (deps.nodeLifecycle) this.nodeLifecycle = new NodeLifecycleController({ ...deps, ...deps.nodeLifecycle });
     this.replicaSets = new ReplicaSetController(deps);
     this.replicationControllers = new ReplicaSetController(deps, 'ReplicationController');
@@ -70,6 +75,7 @@ export class ControllerManager {
     DaemonSet: { reconcile: (k) => this.daemonSets.reconcile(k) },
     Job: { reconcile: (k) => this.jobs.reconcile(k) },
     CronJob: { reconcile: (k) => this.cronJobs.reconcile(k) },
+    HorizontalPodAutoscaler: { reconcile: async (k) => (await this.autoscalers?.reconcile(k)) ?? {} },
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
     // A budget, or (`*`) every budget of a namespace whose pods changed.
     PodDisruptionBudget: { reconcile: (k) => this.disruption.reconcile(k) },

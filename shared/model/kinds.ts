@@ -1,4 +1,5 @@
 import { APPS_KINDS } from './kinds/apps.js';
+import { AUTOSCALING_KINDS } from './kinds/autoscaling.js';
 import { BATCH_KINDS } from './kinds/batch.js';
 import { BUILTIN_KINDS } from './kinds/builtin.js';
 import type { KindDeclaration } from './kinds/declaration.js';
@@ -18,6 +19,7 @@ export const RESOURCE_TYPES: readonly KindDeclaration[] = [
   ...BATCH_KINDS,
   ...PLAIN_KINDS,
   ...POLICY_KINDS,
+  ...AUTOSCALING_KINDS,
 ];
 
 export const apiVersionOf = (t: { group: string; version: string }) =>

@@ -42,16 +42,28 @@ export const milliCpu = (q: string | number) => Math.ceil((parseQuantity(q) ?? 0
 
 /**
  * A whole number of base units scaled by 10^exp, in Kubernetes' canonical form: the largest decimal
- * suffix that keeps the number whole (resource.NewScaledQuantity(v, exp).String(): 2217000n is "2217u").
+ * suffix that keeps the number whole (resource.NewScaledQuantity(v, exp).String(): 2217000n is "2217u",
+ * 100000000 is "100M").
  */
 export function formatScaledQuantity(value: number, exp: -9 | -6 | -3 | 0): string {
   let v = Math.round(value);
   let e: number = exp;
-  while (v !== 0 && e < 0 && v % 1000 === 0) {
+  while (v !== 0 && e < 18 && v % 1000 === 0) {
     v /= 1000;
     e += 3;
   }
-  const suffix: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '' };
+  const suffix: Record<number, string> = {
+    [-9]: 'n',
+    [-6]: 'u',
+    [-3]: 'm',
+    0: '',
+    3: 'k',
+    6: 'M',
+    9: 'G',
+    12: 'T',
+    15: 'P',
+    18: 'E',
+  };
   return v === 0 ? '0' : `${v}${suffix[e] ?? ''}`;
 }
 

@@ -3,6 +3,12 @@
  * table so every function sees it): one small item per node, replaced at each heartbeat.
  */
 
+/**
+ * A sample older than this is not used: its agent stopped reporting (metrics-server keeps only what its
+ * last scrape found). Eight default heartbeats, so one late or failed report loses nothing.
+ */
+export const FRESH_FOR_MS = 120_000;
+
 export interface Usage {
   /** Nanocores (1e9 is one core busy) over the window. */
   cpu: number;

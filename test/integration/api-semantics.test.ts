@@ -550,6 +550,13 @@ describe('discovery and content negotiation', () => {
       'networking.k8s.io',
       'discovery.k8s.io',
       'policy',
+      'autoscaling',
+      'metrics.k8s.io',
+    ]);
+    // metrics-server's resources, as the kube-apiserver lists an aggregated APIService: get and list only.
+    expect((await api.call('GET', '/apis/metrics.k8s.io/v1beta1')).body.resources).toEqual([
+      { name: 'nodes', kind: 'NodeMetrics', namespaced: false, singularName: '', verbs: ['get', 'list'] },
+      { name: 'pods', kind: 'PodMetrics', namespaced: true, singularName: '', verbs: ['get', 'list'] },
     ]);
     const apps = (await api.call('GET', '/apis/apps/v1')).body;
     expect(apps.resources.find((r: any) => r.name === 'deployments')).toMatchObject({

@@ -210,6 +210,30 @@ const VALID: Record<string, KubeObject> = {
     data: { spec: { template: { $patch: 'replace', metadata: { labels: { app: 'web' } } } } },
     revision: 1,
   },
+  HorizontalPodAutoscaler: {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'ok' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      minReplicas: 1,
+      maxReplicas: 5,
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
+        {
+          type: 'ContainerResource',
+          containerResource: {
+            name: 'memory',
+            container: 'app',
+            target: { type: 'AverageValue', averageValue: '100Mi' },
+          },
+        },
+      ],
+      behavior: {
+        scaleDown: { stabilizationWindowSeconds: 60, policies: [{ type: 'Pods', value: 1, periodSeconds: 30 }] },
+      },
+    },
+  },
   PodDisruptionBudget: {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',

@@ -15,6 +15,7 @@ import { ManualTimers } from '../../support/manual-timers.js';
 function agentOnManualClock() {
   const timers = new ManualTimers();
   const syncs: { at: number; renew: boolean; fetch: boolean }[] = [];
+  const reports: { at: number; metrics: SyncRequest['metrics'] }[] = [];
   const control = { failing: 0, registrations: 0 };
   const client: NodeClient = {
     register: async () => {
@@ -23,6 +24,7 @@ function agentOnManualClock() {
     },
     sync: async (_node: string, req: SyncRequest) => {
       syncs.push({ at: timers.elapsed, renew: !!req.renew, fetch: !!req.fetch });
+      reports.push({ at: timers.elapsed, metrics: req.metrics });
       if (control.failing > 0) {
         control.failing--;
         throw new Error('connect ECONNREFUSED');
@@ -35,6 +37,7 @@ function agentOnManualClock() {
     name: 'process',
     list: async () => [],
     listSandboxes: async () => [],
+    usage: async () => new Map(),
     close: async () => {},
   } as unknown as ContainerRuntime;
   const agent = new Agent({
@@ -46,9 +49,11 @@ function agentOnManualClock() {
     holder: 'test',
     hostIP: '127.0.0.1',
     podsDir: '/nonexistent/kumo-agent-loop-test',
+    // The machine as a counter: a tenth of a core busy, 64 MiB in use.
+    nodeUsage: () => ({ cpuNanoSeconds: (timers.elapsed / 1000) * 1e8, memoryBytes: 64 * 2 ** 20 }),
     timers,
   });
-  return { agent, timers, syncs, control };
+  return { agent, timers, syncs, control, reports };
 }
 
 describe('the agent loop', () => {
@@ -84,6 +89,20 @@ describe('the agent loop', () => {
     // not accepted, so the first one that gets through still renews.
     expect(syncs[7]).toEqual({ at: 45_500, renew: true, fetch: false });
     expect(syncs.slice(1, 8).every((s) => s.renew)).toBe(true);
+    await agent.stop();
+  });
+
+  it('reports resource usage with its renewals only, as a rate over the window since the last one', async () => {
+    const { agent, timers, reports } = agentOnManualClock();
+    await agent.start();
+    await timers.advance(45_000);
+    // The first renewal has no earlier sample to make a rate of; from the second on each carries the window's.
+    expect(reports.map((r) => [r.at, r.metrics])).toEqual([
+      [0, undefined],
+      [15_000, undefined],
+      [30_000, { windowSeconds: 15, node: { cpu: 100_000_000, memory: 64 * 2 ** 20 }, pods: [] }],
+      [45_000, { windowSeconds: 15, node: { cpu: 100_000_000, memory: 64 * 2 ** 20 }, pods: [] }],
+    ]);
     await agent.stop();
   });
 

@@ -1,0 +1,10 @@
+/**
+ * Small documents the control plane keeps beside the API objects (not objects: no resourceVersion, no
+ * change record, nothing watches them), each under a key, expiring once nobody refreshes them.
+ */
+export interface SideItems<T> {
+  put(key: string, value: T, nowMs: number): Promise<void>;
+  /** The documents of these keys that exist. */
+  get(keys: string[]): Promise<T[]>;
+  list(): Promise<T[]>;
+}
