@@ -13,9 +13,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as models from '@kubernetes/client-node';
-import { RESOURCE_TYPES } from '../shared/model/kinds.js';
+import { catalogKeyOf, RESOURCE_TYPES } from '../shared/model/kinds.js';
 
-export const ROOTS: Record<string, string> = Object.fromEntries(RESOURCE_TYPES.map((t) => [t.kind, t.openApi]));
+export const ROOTS: Record<string, string> = Object.fromEntries(RESOURCE_TYPES.map((t) => [catalogKeyOf(t), t.openApi]));
 
 type Model = { getAttributeTypeMap?: () => { baseName: string; type: string; format?: string }[] };
 const registry = models as unknown as Record<string, Model | undefined>;

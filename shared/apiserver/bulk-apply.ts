@@ -10,7 +10,7 @@ import {
   type Status,
 } from '../model/errors.js';
 import { isPlainObject } from '../model/json.js';
-import { typeForKind, type ResourceType } from '../model/kinds.js';
+import { storageTypeOf, typeForKind, type ResourceType } from '../model/kinds.js';
 import type { ObjectService, ServiceDeps } from './object-service.js';
 import { recordKey } from './service-allocation.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
@@ -132,17 +132,20 @@ export class BulkApplier {
     const apiVersion = typeof raw.apiVersion === 'string' ? raw.apiVersion : '';
     const kind = typeof raw.kind === 'string' ? raw.kind : '';
     if (!apiVersion || !kind) return new BadRequestError(`document ${index + 1}: apiVersion and kind are required`);
-    const type = typeForKind(apiVersion, kind);
-    if (!type)
+    const served = typeForKind(apiVersion, kind);
+    if (!served)
       return new StatusError(404, 'NotFound', `no matches for kind "${kind}" in version "${apiVersion}"`, { kind });
-    const meta = isPlainObject(raw.metadata) ? raw.metadata : {};
+    // An older version is stored as its storage version.
+    const type = storageTypeOf(served);
+    const body = served.conversion ? served.conversion.toStored(raw as KubeObject) : (raw as KubeObject);
+    const meta = isPlainObject(body.metadata) ? body.metadata : {};
     const namespace = type.namespaced
       ? (typeof meta.namespace === 'string' && meta.namespace) || defaultNamespace || 'default'
       : '';
     return {
       index,
       type,
-      body: raw as KubeObject,
+      body,
       namespace,
       name: typeof meta.name === 'string' ? meta.name : undefined,
     };

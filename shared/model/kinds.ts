@@ -28,6 +28,10 @@ export const apiVersionOf = (t: { group: string; version: string }) =>
 const byKind = new Map(RESOURCE_TYPES.map((t) => [`${apiVersionOf(t)}/${t.kind}`, t]));
 const byResource = new Map(RESOURCE_TYPES.map((t) => [`${t.group}/${t.version}/${t.plural}`, t]));
 
+/** The declaration that stores what a view declaration serves (itself for a storage version). */
+export const storageTypeOf = (t: KindDeclaration): KindDeclaration =>
+  t.conversion ? (byKindName.get(t.kind) ?? t) : t;
+
 export function typeForKind(apiVersion: string, kind: string): KindDeclaration | undefined {
   return byKind.get(`${apiVersion}/${kind}`);
 }
@@ -36,7 +40,8 @@ export function typeForResource(group: string, version: string, plural: string):
   return byResource.get(`${group}/${version}/${plural}`);
 }
 
-const byKindName = new Map(RESOURCE_TYPES.map((t) => [t.kind, t]));
+// A kind's name means its storage version: other versions of it are views (`conversion`) over that one.
+const byKindName = new Map(RESOURCE_TYPES.filter((t) => !t.conversion).map((t) => [t.kind, t]));
 
 export function typeByKindName(kind: string): KindDeclaration | undefined {
   return byKindName.get(kind);
@@ -55,3 +60,6 @@ export function groupVersions(): { group: string; version: string }[] {
   for (const t of RESOURCE_TYPES) seen.set(apiVersionOf(t), { group: t.group, version: t.version });
   return [...seen.values()];
 }
+
+/** The field catalog's root for a declaration: its kind, or for an older version served as a view `<apiVersion>/<kind>`. */
+export const catalogKeyOf = (t: KindDeclaration) => (t.conversion ? `${apiVersionOf(t)}/${t.kind}` : t.kind);

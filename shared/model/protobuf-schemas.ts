@@ -123,7 +123,22 @@ const JOB_SPEC: Schema = {
   8: ['ttlSecondsAfterFinished', 'int?'],
 };
 
+/** autoscaling/v1 HorizontalPodAutoscaler, as `kubectl autoscale` sends it. */
+const HPA_V1: Schema = {
+  1: ['metadata', OBJECT_META],
+  2: [
+    'spec',
+    {
+      1: ['scaleTargetRef', { 1: ['kind', 'string'], 2: ['name', 'string'], 3: ['apiVersion', 'string'] }],
+      2: ['minReplicas', 'int?'],
+      3: ['maxReplicas', 'int?'],
+      4: ['targetCPUUtilizationPercentage', 'int?'],
+    },
+  ],
+};
+
 export const PROTOBUF = {
+  HorizontalPodAutoscalerV1: HPA_V1,
   Namespace: { 1: ['metadata', OBJECT_META] },
   ConfigMap: {
     1: ['metadata', OBJECT_META],

@@ -1,6 +1,6 @@
 import { BadRequestError, cause } from '../../model/errors.js';
 import { isPlainObject } from '../../model/json.js';
-import { apiVersionOf, typeByKindName, type ResourceType } from '../../model/kinds.js';
+import { catalogKeyOf, typeByKindName, typeForKind, type ResourceType } from '../../model/kinds.js';
 import { checkFields, type FieldValidation } from '../../model/schemas/field-validation.js';
 
 const MODES: readonly FieldValidation[] = ['Ignore', 'Warn', 'Strict'];
@@ -23,7 +23,7 @@ export class FieldRules {
   /** The body with unknown fields dropped; 400 under Strict when there are any. */
   apply(type: ResourceType, body: unknown): unknown {
     this.written(type);
-    const { pruned, unknown } = checkFields(type.kind, body);
+    const { pruned, unknown } = checkFields(catalogKeyOf(type), body);
     if (unknown.length === 0) return body;
     if (this.mode === 'Strict')
       throw new BadRequestError(
@@ -41,9 +41,9 @@ export class FieldRules {
 
   /** A document of a multi-document apply, by its own kind (unknown kinds are the applier's to report). */
   applyToDocument(doc: unknown): unknown {
-    const t = isPlainObject(doc) && typeof doc.kind === 'string' ? typeByKindName(doc.kind) : undefined;
-    if (!t || !isPlainObject(doc) || (doc.apiVersion !== undefined && doc.apiVersion !== apiVersionOf(t))) return doc;
-    return this.apply(t, doc);
+    if (!isPlainObject(doc) || typeof doc.kind !== 'string') return doc;
+    const t = typeof doc.apiVersion === 'string' ? typeForKind(doc.apiVersion, doc.kind) : typeByKindName(doc.kind);
+    return t ? this.apply(t, doc) : doc;
   }
 
   /** RFC 7234 warnings as the kube-apiserver sends them (`299 - "…"`), comma-joined into one header. */

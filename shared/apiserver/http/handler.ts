@@ -22,6 +22,7 @@ import { FieldRules } from './field-rules.js';
 import { decodeBody, decodeDocuments, encode, encodingFor, mediaTypeOf, jsonBody } from './codec.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 import type { MetricsApi } from '../metrics-api.js';
+import { viaStorageVersion } from './version-view.js';
 import { aggregatedDiscovery, discoveryContentType, negotiatedDiscovery } from './aggregated-discovery.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
@@ -196,8 +197,16 @@ async function dispatch(
       );
     }
     case 'collection':
+      if (r.type.conversion)
+        return viaStorageVersion(req, r, deps.service, fields, requestBody, (q, rr) =>
+          dispatch(q, rr, deps, principal, fields),
+        );
       return collection({ req, m, type: r.type, service: deps.service, clock: deps.clock, fields }, r.namespace);
     case 'object': {
+      if (r.type.conversion)
+        return viaStorageVersion(req, r, deps.service, fields, requestBody, (q, rr) =>
+          dispatch(q, rr, deps, principal, fields),
+        );
       if (r.type.kind === 'Pod' && r.subresource === 'log') {
         if (m !== 'GET') throw methodNotAllowed(m, req.path);
         return {

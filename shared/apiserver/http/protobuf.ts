@@ -1,7 +1,7 @@
 import { UnsupportedMediaTypeError } from '../../model/errors.js';
 import { decodeMessage } from './protobuf-kinds.js';
 import { BODY_SCHEMAS } from '../../model/protobuf-schemas.js';
-import { typeByKindName } from '../../model/kinds.js';
+import { typeByKindName, typeForKind } from '../../model/kinds.js';
 import { fields, first, PROTOBUF_MEDIA_TYPE, str, type Field } from './protobuf-wire.js';
 
 /**
@@ -28,7 +28,7 @@ function unwrap(body: Buffer): { apiVersion: string; kind: string; object: Field
 
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   const { apiVersion, kind, object } = unwrap(body);
-  const schema = typeByKindName(kind)?.protobuf ?? BODY_SCHEMAS[kind];
+  const schema = (typeForKind(apiVersion, kind) ?? typeByKindName(kind))?.protobuf ?? BODY_SCHEMAS[kind];
   if (!schema)
     throw new UnsupportedMediaTypeError(
       `${PROTOBUF_MEDIA_TYPE} for ${kind || 'this kind'}; kumo reads JSON and YAML (use kubectl apply -f or create -f with a manifest)`,

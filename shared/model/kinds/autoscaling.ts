@@ -5,6 +5,8 @@ import { parseQuantity } from '../quantity.js';
 import { ageColumn, nameColumn, spec, status, type Column } from '../printers.js';
 import type { KubeObject } from '../types.js';
 import { declareKind, type KindDeclaration } from './declaration.js';
+import { hpaFromV1, hpaToV1 } from './autoscaling-v1.js';
+import { PROTOBUF } from '../protobuf-schemas.js';
 
 /**
  * autoscaling/v2 HorizontalPodAutoscaler: the replica count of a scalable workload follows its pods'
@@ -371,5 +373,14 @@ export const AUTOSCALING_KINDS: readonly KindDeclaration[] = [
     // The strategy's PrepareForCreate clears status; v2's desiredReplicas and currentMetrics are always serialized.
     initialStatus: () => ({ currentMetrics: null, desiredReplicas: 0 }),
     columns: HPA_COLUMNS,
+  }),
+  // What `kubectl autoscale` creates and older manifests say: a view of the v2 object.
+  declareKind('HorizontalPodAutoscaler', 'autoscaling', 'v1', 'horizontalpodautoscalers', {
+    openApi: 'V1HorizontalPodAutoscaler',
+    shortNames: ['hpa'],
+    all: true,
+    status: true,
+    conversion: { toStored: hpaFromV1, fromStored: hpaToV1 },
+    protobuf: PROTOBUF.HorizontalPodAutoscalerV1,
   }),
 ];

@@ -75,6 +75,11 @@ export interface KindDeclaration extends KindIdentity {
   notEnforced?: string;
   /** Kubernetes' edit role reads these but does not write them (quotas and limits are the cluster administrator's). */
   editRoleReadOnly?: boolean;
+  /**
+   * This declaration serves an older version of a kind declared before it (the storage version):
+   * objects are converted on the way in and out, and stored, validated and reconciled as that version.
+   */
+  conversion?: { toStored: (o: KubeObject) => KubeObject; fromStored: (o: KubeObject) => KubeObject };
   /** How the kind's protobuf body reads, for what kubectl's typed clients send as protobuf (`kubectl create <kind>`). */
   protobuf?: Schema;
 }
