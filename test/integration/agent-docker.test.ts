@@ -6,6 +6,7 @@ import { startAgentStack, type AgentStack } from '../support/agents.js';
 import { podmanMissing, startPodman, type Podman } from '../../local/podman.js';
 import { until } from '../support/wait.js';
 import { execFileSync } from 'node:child_process';
+import { parseQuantity } from '../../shared/model/quantity.js';
 
 /**
  * The docker runtime against a real engine: podman's Docker API service, with a locally built busybox
@@ -107,6 +108,21 @@ describe.skipIf(!!missing)('docker runtime (podman)', () => {
       async () => (await api('GET', '/api/v1/namespaces/default/pods/web/log')).text.includes('serving'),
       10_000,
     );
+  });
+
+  it("reports a container's CPU and memory from the engine's cgroup stats (metrics.k8s.io PodMetrics)", async () => {
+    await createPod('busy', { command: ['sh', '-c', 'while :; do :; done'] });
+    let cpu = 0;
+    await until(async () => {
+      const r = await api('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/busy');
+      if (r.status !== 200) return false;
+      expect(r.json).toMatchObject({ kind: 'PodMetrics', metadata: { name: 'busy', labels: { test: 'docker' } } });
+      const usage = r.json.containers?.[0]?.usage ?? {};
+      cpu = parseQuantity(usage.cpu) ?? 0;
+      return cpu > 0.3 && (parseQuantity(usage.memory) ?? 0) > 0;
+    }, 60_000);
+    expect(cpu).toBeLessThan(2.5);
+    expect((await api('DELETE', '/api/v1/namespaces/default/pods/busy')).status).toBe(200);
   });
 
   it('restarts a crashing container with back-off and reports the exit code', async () => {
