@@ -140,6 +140,12 @@ describe.skipIf(!kubectlPath)('resource metrics and the HorizontalPodAutoscaler'
     // A v1 patch (kubectl patch, a client-side apply) changes the v2 object.
     await k.ok('patch', 'hpa.v1.autoscaling', 'quiet', '--type=merge', '-p', '{"spec":{"maxReplicas":5}}');
     expect((await s.api.service.get(T('HorizontalPodAutoscaler'), ns, 'quiet')).spec?.maxReplicas).toBe(5);
+    // A second HPA on the same Deployment: neither may scale its pods (Kubernetes' AmbiguousSelector).
+    await k.ok('autoscale', 'deployment', 'quiet', '--name=rival', '--max=3');
+    await until(async () => {
+      const c = (await s.api.service.get(T('HorizontalPodAutoscaler'), ns, 'quiet')).status?.conditions as any[];
+      return c?.some((x) => x.type === 'ScalingActive' && x.reason === 'AmbiguousSelector');
+    }, 45_000);
 
     const bad = await s.call('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', {
       apiVersion: 'autoscaling/v2',

@@ -16,6 +16,8 @@ export interface AutoscalerMemory {
   key: string;
   uid: string;
   evaluatedAtMs: number;
+  /** The target's selector at that evaluation: another HPA of the namespace checks its pods against it. */
+  selector?: string;
   history: History;
 }
 
@@ -73,6 +75,7 @@ export class AutoscalerController {
           )
         : [];
       input.samples = await this.samples(input.pods, now);
+      input.ambiguous = await this.alsoSelecting(hpa, input.pods);
     }
     let plan = planAutoscaler(input);
     if (plan.rescale && target.type) {
@@ -97,7 +100,13 @@ export class AutoscalerController {
     }
     await this.parts.memory.put(
       `${namespace}/${hpa.metadata.name}`,
-      { key: `${namespace}/${hpa.metadata.name}`, uid: hpa.metadata.uid, evaluatedAtMs: now, history: plan.history },
+      {
+        key: `${namespace}/${hpa.metadata.name}`,
+        uid: hpa.metadata.uid,
+        evaluatedAtMs: now,
+        ...('error' in target.scale ? {} : { selector: target.scale.selector }),
+        history: plan.history,
+      },
       now,
     );
   }
@@ -124,6 +133,27 @@ export class AutoscalerController {
       };
     const scale = scaleOf(o);
     return { type, scale: { replicas: scale.spec.replicas, selector: scale.status.selector } };
+  }
+
+  /**
+   * The other HPAs of the namespace whose targets (as their last evaluation saw them) select any of
+   * these pods, with this one, or undefined when none does (Kubernetes' hpaSelectors check).
+   */
+  private async alsoSelecting(hpa: StoredObject, pods: KubeObject[]): Promise<string[] | undefined> {
+    const namespace = hpa.metadata.namespace ?? '';
+    const others = (await listAll(this.deps.store, { kind: 'HorizontalPodAutoscaler', namespace })).filter(
+      (o) => o.metadata.uid !== hpa.metadata.uid && !o.metadata.deletionTimestamp,
+    );
+    if (!others.length || !pods.length) return undefined;
+    const uids = new Set(others.map((o) => o.metadata.uid));
+    const remembered = await this.parts.memory.get(others.map((o) => `${namespace}/${o.metadata.name}`));
+    const selecting = remembered.filter((m) => {
+      if (!uids.has(m.uid) || !m.selector) return false;
+      const selector = parseLabelSelector(m.selector);
+      return pods.some((p) => matchesLabels(selector, p.metadata.labels));
+    });
+    if (!selecting.length) return undefined;
+    return [`${namespace}/${hpa.metadata.name}`, ...selecting.map((m) => m.key)].sort();
   }
 
   /** The pods' latest usage, read from the samples of the nodes they run on (fresh ones only). */

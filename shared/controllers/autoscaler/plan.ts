@@ -48,6 +48,8 @@ export interface AutoscalerInput {
   samples: Map<string, PodSample>;
   history: History;
   nowMs: number;
+  /** The HPAs (`<namespace>/<name>`, this one included) whose targets select any of these pods, when more than this one do. */
+  ambiguous?: string[];
 }
 
 export interface AutoscalerPlan {
@@ -279,6 +281,13 @@ export function planAutoscaler(input: AutoscalerInput): AutoscalerPlan {
         nowMs,
       );
       return failure(null, "the HPA target's scale is missing a selector");
+    }
+    if (input.ambiguous?.length) {
+      // Kubernetes' selector check (1.28+): two HPAs scaling the same pods would fight.
+      const message = `pods by selector ${input.scale.selector} are controlled by multiple HPAs: [${input.ambiguous.join(' ')}]`;
+      events.push({ type: 'Warning', reason: 'AmbiguousSelector', message });
+      setCondition(conditions, 'ScalingActive', 'False', { reason: 'AmbiguousSelector', message }, nowMs);
+      return failure(null, message);
     }
     const statuses: Obj[] = metricSpecs.map(() => ({ type: '' }));
     let best = 0;

@@ -311,6 +311,16 @@ describe('an evaluation', () => {
     expect(pods.events[0]?.message).toContain('unable to get metric qps');
   });
 
+  it('refuses to scale pods another HPA also scales (AmbiguousSelector)', () => {
+    const plan = planAutoscaler(input({ ambiguous: ['default/other', 'default/web'] }));
+    expect(plan.rescale).toBeUndefined();
+    const message = 'pods by selector app=web are controlled by multiple HPAs: [default/other default/web]';
+    expect(plan.events[0]).toEqual({ type: 'Warning', reason: 'AmbiguousSelector', message });
+    expect(plan.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'ScalingActive', status: 'False', reason: 'AmbiguousSelector', message }),
+    );
+  });
+
   it('keeps the transition time of a condition whose status did not change', () => {
     const first = planAutoscaler(input());
     const again = planAutoscaler(
