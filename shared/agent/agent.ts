@@ -116,6 +116,8 @@ export class Agent {
   private readonly timers: Timers;
   private readonly meter = new UsageMeter();
   private lastMeasuredAt?: number;
+  /** The control plane asks for usage while someone reads it (an autoscaler, `kubectl top`). */
+  private sendMetrics = false;
 
   constructor(private readonly o: AgentOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -224,7 +226,9 @@ export class Agent {
     this.needFetch = false;
     // Renewing is a write; the syncs of a burst between heartbeats only prove the epoch (a read).
     const renew = now - this.lastRenewAt >= this.heartbeatMs * RENEW_AFTER;
-    const metrics = renew ? await this.measure() : undefined;
+    // Measured with every renewal, so the first report asked for already has a rate; sent only when asked for.
+    const measured = renew ? await this.measure() : undefined;
+    const metrics = this.sendMetrics ? measured : undefined;
     let res: SyncResponse;
     try {
       res = await this.o.client.sync(this.o.nodeName, {
@@ -248,6 +252,7 @@ export class Agent {
     }
     this.stats.syncs++;
     if (renew) this.lastRenewAt = now;
+    if (res.sendMetrics !== undefined) this.sendMetrics = res.sendMetrics;
     for (const s of statuses) this.reported.set(s.pod.uid, s.status);
     for (const t of terminated) {
       this.terminated.delete(t.uid);

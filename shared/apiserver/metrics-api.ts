@@ -45,6 +45,11 @@ export class MetricsApi {
     private readonly clock: Clock,
   ) {}
 
+  /** A read is demand: agents report usage while someone reads it (the first read finds none yet, as metrics-server just started would). */
+  private async demand(): Promise<void> {
+    await this.metrics.want(this.clock.now().getTime());
+  }
+
   private fresh(samples: NodeMetricsSample[]): Map<string, NodeMetricsSample> {
     const now = this.clock.now().getTime();
     return new Map(samples.filter((s) => now - s.atMs <= FRESH_FOR_MS).map((s) => [s.nodeName, s]));
@@ -89,6 +94,7 @@ export class MetricsApi {
   }
 
   async listNodes(q: MetricsQuery) {
+    await this.demand();
     const labels = parseLabelSelector(q.labelSelector);
     const fields = parseFieldSelector(q.fieldSelector, ['metadata.name']);
     const nodes = (await listAll(this.store, { kind: 'Node' })).filter(
@@ -103,6 +109,7 @@ export class MetricsApi {
   }
 
   async getNode(name: string) {
+    await this.demand();
     const node = await this.store.get({ kind: 'Node', namespace: '', name });
     const s = node && this.fresh(await this.metrics.get([name])).get(name);
     if (!node || !s?.node) throw new NotFoundError({ resource: 'nodemetrics', group: METRICS_GROUP, name });
@@ -110,6 +117,7 @@ export class MetricsApi {
   }
 
   async listPods(namespace: string | undefined, q: MetricsQuery) {
+    await this.demand();
     const labels = parseLabelSelector(q.labelSelector);
     const fields = parseFieldSelector(q.fieldSelector, ['metadata.name', 'metadata.namespace']);
     const pods = (await listAll(this.store, { kind: 'Pod', namespace })).filter(
@@ -120,6 +128,7 @@ export class MetricsApi {
   }
 
   async getPod(namespace: string, name: string) {
+    await this.demand();
     const pod = await this.store.get({ kind: 'Pod', namespace, name });
     const [m] = pod ? await this.forPods([pod]) : [];
     if (!m) throw new NotFoundError({ resource: 'podmetrics', group: METRICS_GROUP, name });

@@ -131,22 +131,24 @@ export class NodeService {
     // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
     // After the lease check: a fenced agent's usage is not this node's any more.
+    const nowMs = this.deps.clock.now().getTime();
     if (req.metrics && req.renew && this.deps.metrics)
       await this.deps.metrics.put({
         nodeName,
-        atMs: this.deps.clock.now().getTime(),
+        atMs: nowMs,
         windowSeconds: req.metrics.windowSeconds,
         ...(req.metrics.node ? { node: req.metrics.node } : {}),
-        pods: req.metrics.pods.map(({ pod, containers }) => ({ ...pod, containers })),
+        pods: req.metrics.pods.map(({ pod, containers }) => ({ uid: pod.uid, containers })),
       });
+    const sendMetrics = req.renew && this.deps.metrics ? { sendMetrics: await this.deps.metrics.wanted(nowMs) } : {};
     const services = req.services ? this.servicesFor(req.services.digest) : undefined;
     services?.catch(() => undefined); // awaited below
-    if (!req.fetch) return { epoch: req.epoch, ...(services ? { services: await services } : {}) };
+    if (!req.fetch) return { epoch: req.epoch, ...sendMetrics, ...(services ? { services: await services } : {}) };
     const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
     const digest = assignmentDigest(pods);
     const withServices = services ? { services: await services } : {};
-    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true, ...withServices };
-    return { epoch: req.epoch, digest, pods, ...withServices };
+    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true, ...sendMetrics, ...withServices };
+    return { epoch: req.epoch, digest, pods, ...sendMetrics, ...withServices };
   }
 
   /** Every Service with its endpoints (kube-proxy and the DNS on each node watch all of them), or only the digest when unchanged. */

@@ -123,7 +123,7 @@ export const syncRequestSchema = z.object({
   /** Pods being deleted whose containers have stopped: the control plane removes them. */
   terminated: z.array(podRef).max(500).default([]),
   events: z.array(agentEvent).max(500).default([]),
-  /** Resource usage (only with a renewal): kept for the metrics API and autoscalers. */
+  /** Resource usage (with a renewal, while the control plane asks for it): for the metrics API and autoscalers. */
   metrics: metricsReport.optional(),
 });
 export type SyncRequest = z.input<typeof syncRequestSchema>;
@@ -138,6 +138,8 @@ export interface SyncResponse {
   unchanged?: boolean;
   /** Present when asked for: the Services, or only the digest when it still matches. */
   services?: { digest: string; views?: ServiceView[] };
+  /** With a renewal: whether to send resource usage with the next ones (someone reads metrics). */
+  sendMetrics?: boolean;
 }
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {

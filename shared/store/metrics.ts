@@ -16,9 +16,8 @@ export interface Usage {
   memory: number;
 }
 
+/** A pod's usage, by its uid alone: readers join it with the pods they read (every byte is paid per heartbeat). */
 export interface PodUsage {
-  namespace: string;
-  name: string;
   uid: string;
   containers: (Usage & { name: string })[];
 }
@@ -32,7 +31,17 @@ export interface NodeMetricsSample {
   pods: PodUsage[];
 }
 
+/**
+ * Agents report usage only while someone reads it: an HPA evaluates, or `kubectl top` asked within
+ * this long. Idle clusters pay nothing for metrics.
+ */
+export const DEMAND_MS = 600_000;
+
 export interface MetricsStore {
+  /** Says metrics are read now: agents report them for the next DEMAND_MS. */
+  want(nowMs: number): Promise<void>;
+  /** Whether agents should report usage (someone read it within DEMAND_MS). */
+  wanted(nowMs: number): Promise<boolean>;
   put(sample: NodeMetricsSample): Promise<void>;
   /** The samples of these nodes (those that have one). */
   get(nodeNames: string[]): Promise<NodeMetricsSample[]>;

@@ -61,6 +61,8 @@ export class AutoscalerController {
   }
 
   private async evaluate(hpa: StoredObject, history: History, now: number): Promise<void> {
+    // While an HPA exists, agents report usage.
+    await this.parts.metrics.want(now);
     const namespace = hpa.metadata.namespace ?? '';
     const given = isPlainObject(hpa.spec?.scaleTargetRef) ? hpa.spec.scaleTargetRef : {};
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

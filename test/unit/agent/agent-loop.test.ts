@@ -16,7 +16,7 @@ function agentOnManualClock() {
   const timers = new ManualTimers();
   const syncs: { at: number; renew: boolean; fetch: boolean }[] = [];
   const reports: { at: number; metrics: SyncRequest['metrics'] }[] = [];
-  const control = { failing: 0, registrations: 0 };
+  const control = { failing: 0, registrations: 0, wantMetrics: true };
   const client: NodeClient = {
     register: async () => {
       control.registrations++;
@@ -29,7 +29,7 @@ function agentOnManualClock() {
         control.failing--;
         throw new Error('connect ECONNREFUSED');
       }
-      return { epoch: 1, digest: 'empty', pods: [] };
+      return { epoch: 1, digest: 'empty', pods: [], ...(req.renew ? { sendMetrics: control.wantMetrics } : {}) };
     },
     get: async () => undefined,
   };
@@ -92,16 +92,25 @@ describe('the agent loop', () => {
     await agent.stop();
   });
 
-  it('reports resource usage with its renewals only, as a rate over the window since the last one', async () => {
-    const { agent, timers, reports } = agentOnManualClock();
+  it('reports resource usage with its renewals while asked, as a rate over the window since the last one', async () => {
+    const { agent, timers, reports, control } = agentOnManualClock();
     await agent.start();
     await timers.advance(45_000);
     // The first renewal has no earlier sample to make a rate of; from the second on each carries the window's.
+    const usage = { windowSeconds: 15, node: { cpu: 100_000_000, memory: 64 * 2 ** 20 }, pods: [] };
     expect(reports.map((r) => [r.at, r.metrics])).toEqual([
       [0, undefined],
       [15_000, undefined],
-      [30_000, { windowSeconds: 15, node: { cpu: 100_000_000, memory: 64 * 2 ** 20 }, pods: [] }],
-      [45_000, { windowSeconds: 15, node: { cpu: 100_000_000, memory: 64 * 2 ** 20 }, pods: [] }],
+      [30_000, usage],
+      [45_000, usage],
+    ]);
+    // Nobody reads metrics any more: the renewals go without them.
+    control.wantMetrics = false;
+    await timers.advance(45_000);
+    expect(reports.slice(4).map((r) => [r.at, r.metrics])).toEqual([
+      [60_000, usage],
+      [75_000, undefined],
+      [90_000, undefined],
     ]);
     await agent.stop();
   });
