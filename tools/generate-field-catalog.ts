@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import * as models from '@kubernetes/client-node';
 import { catalogKeyOf, RESOURCE_TYPES } from '../shared/model/kinds.js';
 
-export const ROOTS: Record<string, string> = Object.fromEntries(RESOURCE_TYPES.map((t) => [catalogKeyOf(t), t.openApi]));
+export const ROOTS: Record<string, string> = Object.fromEntries(
+  RESOURCE_TYPES.map((t) => [catalogKeyOf(t), t.openApi]),
+);
 
 type Model = { getAttributeTypeMap?: () => { baseName: string; type: string; format?: string }[] };
 const registry = models as unknown as Record<string, Model | undefined>;

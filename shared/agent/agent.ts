@@ -114,10 +114,11 @@ export class Agent {
   readonly stats = { syncs: 0, fetches: 0, registrations: 0, wakeups: 0, fenced: 0 };
 
   private readonly timers: Timers;
-  private readonly meter = new UsageMeter();
+  private meter = new UsageMeter();
   private lastMeasuredAt?: number;
   /** The control plane asks for usage while someone reads it (an autoscaler, `kubectl top`). */
   private sendMetrics = false;
+  private measuring?: Promise<unknown>;
 
   constructor(private readonly o: AgentOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -226,9 +227,8 @@ export class Agent {
     this.needFetch = false;
     // Renewing is a write; the syncs of a burst between heartbeats only prove the epoch (a read).
     const renew = now - this.lastRenewAt >= this.heartbeatMs * RENEW_AFTER;
-    // Measured with every renewal, so the first report asked for already has a rate; sent only when asked for.
-    const measured = renew ? await this.measure() : undefined;
-    const metrics = this.sendMetrics ? measured : undefined;
+    // Measured only while asked for (the first report, a heartbeat later, has a rate to give).
+    const metrics = renew && this.sendMetrics ? await this.measure() : undefined;
     let res: SyncResponse;
     try {
       res = await this.o.client.sync(this.o.nodeName, {
@@ -252,6 +252,11 @@ export class Agent {
     }
     this.stats.syncs++;
     if (renew) this.lastRenewAt = now;
+    if (res.sendMetrics === false && this.sendMetrics) {
+      // Samples from before a pause would make the first rate after it an average over the pause.
+      this.meter = new UsageMeter();
+      this.lastMeasuredAt = undefined;
+    }
     if (res.sendMetrics !== undefined) this.sendMetrics = res.sendMetrics;
     for (const s of statuses) this.reported.set(s.pod.uid, s.status);
     for (const t of terminated) {
@@ -299,15 +304,19 @@ export class Agent {
   }
 
   /**
-   * The node's and each running container's usage since the last renewal (kubelet's resource metrics),
-   * or undefined on the first round (no rate yet) and when the runtime is too slow to answer.
+   * The node's and each running container's usage since the last measurement (kubelet's resource
+   * metrics), or undefined on the first round (no rate yet) and when the runtime is too slow to answer.
    */
   private async measure(): Promise<MetricsReport | undefined> {
+    // A runtime slower than a heartbeat: one read at a time, the renewals go without until it answers.
+    if (this.measuring) return undefined;
     const owners = new Map<string, { worker: PodWorker; name: string }>();
     for (const w of this.workers.values())
       if (!w.terminated && !w.isTerminating)
         for (const c of w.runningContainers()) owners.set(c.id, { worker: w, name: c.name });
     const read = this.o.runtime.usage([...owners.keys()]).catch(() => new Map<string, ContainerUsage>());
+    this.measuring = read;
+    void read.finally(() => (this.measuring = undefined));
     let cancel = () => {};
     const timeout = new Promise<undefined>(
       (resolve) => (cancel = this.timers.after(MEASURE_TIMEOUT_MS, () => resolve(undefined))),

@@ -130,17 +130,26 @@ export class NodeService {
     // per wake-up. Its agent renewed less than a heartbeat ago, so only a namesake agent that took the
     // node over since could have fenced it, and it learns so at its next write or renewal (≤ one heartbeat).
     if (req.terminated.length) await this.removeTerminated(nodeName, req.terminated);
-    // After the lease check: a fenced agent's usage is not this node's any more.
+    // After the lease check: a fenced agent's usage is not this node's any more. Metrics are best
+    // effort: a sample lost to a throttled write is replaced at the next heartbeat, and must not fail
+    // the sync that carried the node's statuses (the agent would report them again).
     const nowMs = this.deps.clock.now().getTime();
-    if (req.metrics && req.renew && this.deps.metrics)
-      await this.deps.metrics.put({
-        nodeName,
-        atMs: nowMs,
-        windowSeconds: req.metrics.windowSeconds,
-        ...(req.metrics.node ? { node: req.metrics.node } : {}),
-        pods: req.metrics.pods.map(({ pod, containers }) => ({ uid: pod.uid, containers })),
-      });
-    const sendMetrics = req.renew && this.deps.metrics ? { sendMetrics: await this.deps.metrics.wanted(nowMs) } : {};
+    const metrics = this.deps.metrics;
+    const [, wanted] = await Promise.all([
+      req.metrics && req.renew && metrics
+        ? metrics
+            .put({
+              nodeName,
+              atMs: nowMs,
+              windowSeconds: req.metrics.windowSeconds,
+              ...(req.metrics.node ? { node: req.metrics.node } : {}),
+              pods: req.metrics.pods.map(({ pod, containers }) => ({ uid: pod.uid, containers })),
+            })
+            .catch(() => undefined)
+        : undefined,
+      req.renew && metrics ? metrics.wanted(nowMs).catch(() => false) : undefined,
+    ]);
+    const sendMetrics = wanted === undefined ? {} : { sendMetrics: wanted };
     const services = req.services ? this.servicesFor(req.services.digest) : undefined;
     services?.catch(() => undefined); // awaited below
     if (!req.fetch) return { epoch: req.epoch, ...sendMetrics, ...(services ? { services: await services } : {}) };

@@ -115,6 +115,19 @@ function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
   return keys;
 }
 
+/**
+ * An autoscaler's status write (its own, every evaluation whose figures moved): the evaluation chain
+ * brings the next reconcile, so this one would only cost a message and an invocation to be dropped.
+ */
+function ownStatusWrite({ old, new: cur }: Change): boolean {
+  return (
+    cur?.kind === 'HorizontalPodAutoscaler' &&
+    !!old &&
+    old.metadata.generation === cur.metadata.generation &&
+    !cur.metadata.deletionTimestamp
+  );
+}
+
 export function keysForChange(change: Change): RoutedKey[] {
   const o = change.new ?? change.old;
   if (!o) return [];
@@ -133,9 +146,10 @@ export function keysForChange(change: Change): RoutedKey[] {
           .map((r) => encodeKey(workKeys.object(r.kind, o.metadata.namespace ?? '', r.name))),
       );
       // Its own key only where a controller reconciles the kind (the kind's declaration says so).
-      const own: RoutedKey[] = typeByKindName(o.kind)?.reconciled
-        ? [{ queue: 'controllers', key: encodeKey(workKeys.of(o)) }]
-        : [];
+      const own: RoutedKey[] =
+        typeByKindName(o.kind)?.reconciled && !ownStatusWrite(change)
+          ? [{ queue: 'controllers', key: encodeKey(workKeys.of(o)) }]
+          : [];
       const keys: RoutedKey[] = [...own, ...[...owners].map((key) => ({ queue: 'controllers' as const, key }))];
       // The garbage collector: dependents of a deleted owner go too (Background); Orphan and Foreground wait on a finalizer.
       const gcFinalizer = (change.new?.metadata.finalizers ?? []).some(

@@ -97,10 +97,11 @@ const metricsReport = z.object({
     .array(
       z.object({
         pod: podRef,
-        containers: z.array(usage.extend({ name: z.string().min(1).max(253) })).max(100),
+        containers: z.array(usage.extend({ name: z.string().min(1).max(63) })).max(50),
       }),
     )
-    .max(1000),
+    // A sample is one item of at most 400 KB: 500 pods of a few containers stay far below it.
+    .max(500),
 });
 export type MetricsReport = z.infer<typeof metricsReport>;
 

@@ -147,6 +147,15 @@ describe.skipIf(!kubectlPath)('resource metrics and the HorizontalPodAutoscaler'
       return c?.some((x) => x.type === 'ScalingActive' && x.reason === 'AmbiguousSelector');
     }, 45_000);
 
+    // A v2 body sent to the v1 path is refused, not converted as if it were v1.
+    const mixed = await s.call('POST', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers', {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'mixed' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'quiet' }, maxReplicas: 2 },
+    });
+    expect(mixed.status).toBe(400);
+    expect(mixed.json.message).toContain('do not match the request path, which serves autoscaling/v1');
     const bad = await s.call('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', {
       apiVersion: 'autoscaling/v2',
       kind: 'HorizontalPodAutoscaler',

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../model/errors.js';
+import { BadRequestError, ConflictError } from '../../model/errors.js';
 import { isPlainObject } from '../../model/json.js';
 import { apiVersionOf, storageTypeOf, type ResourceType } from '../../model/kinds.js';
 import type { KubeObject } from '../../model/types.js';
@@ -50,8 +50,16 @@ export async function viaStorageVersion<R extends Route>(
     body: JSON.stringify(body),
     bodyBytes: undefined,
   });
-  const toStored = (body: unknown) =>
-    isPlainObject(body) ? convert.toStored(fields.apply(view, body) as KubeObject) : body;
+  const toStored = (body: unknown) => {
+    if (!isPlainObject(body)) return body;
+    // A body of another version is not this path's to convert (the kube-apiserver refuses it too).
+    const apiVersion = apiVersionOf(view);
+    if ((body.apiVersion ?? apiVersion) !== apiVersion || (body.kind ?? view.kind) !== view.kind)
+      throw new BadRequestError(
+        `the API version in the data (${String(body.apiVersion)}) and kind (${String(body.kind)}) do not match the request path, which serves ${apiVersion} ${view.kind}`,
+      );
+    return convert.toStored(fields.apply(view, body) as KubeObject);
+  };
   const out = (reply: Reply) => convertReply(reply, view, stored, convert.fromStored);
 
   if (m === 'POST' || m === 'PUT') return out(await inner(asJson(toStored(decode(req))), route));
@@ -69,11 +77,13 @@ export async function viaStorageVersion<R extends Route>(
   for (let attempt = 0; ; attempt++) {
     const current = await service.get(stored, r.namespace, r.name);
     const patched = applyPatch(patchType, convert.fromStored(current), body);
-    const sentVersion =
+    // A precondition only if the patch set one (the object it applied to always has a version).
+    const after =
       isPlainObject(patched) && isPlainObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
+    const sentVersion = after !== current.metadata.resourceVersion || mentionsVersion(body) ? after : undefined;
     const next = toStored(patched);
-    if (isPlainObject(next) && isPlainObject(next.metadata) && sentVersion === undefined)
-      next.metadata.resourceVersion = current.metadata.resourceVersion;
+    if (isPlainObject(next) && isPlainObject(next.metadata))
+      next.metadata.resourceVersion = sentVersion ?? current.metadata.resourceVersion;
     try {
       return out(await inner({ ...asJson(next), method: 'PUT' }, route));
     } catch (e) {
@@ -82,6 +92,10 @@ export async function viaStorageVersion<R extends Route>(
     }
   }
 }
+
+/** Whether a merge or strategic patch names a resourceVersion (a JSON patch that does changes it, or is caught above). */
+const mentionsVersion = (body: unknown) =>
+  isPlainObject(body) && isPlainObject(body.metadata) && body.metadata.resourceVersion !== undefined;
 
 /** An answer in the client's version: an object, a list, a table's rows, a watch's events. */
 function convertReply(

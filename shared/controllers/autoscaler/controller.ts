@@ -56,11 +56,11 @@ export class AutoscalerController {
     const [remembered] = await this.parts.memory.get([key]);
     const memory = remembered?.uid === hpa.metadata.uid ? remembered : undefined;
     if (memory && now - memory.evaluatedAtMs < DUPLICATE_WITHIN_MS) return {};
-    await this.evaluate(hpa, memory?.history ?? emptyHistory(), now);
-    return { requeueAfterMs: SYNC_PERIOD_MS };
+    return (await this.evaluate(hpa, memory?.history ?? emptyHistory(), now)) ? { requeueAfterMs: SYNC_PERIOD_MS } : {};
   }
 
-  private async evaluate(hpa: StoredObject, history: History, now: number): Promise<void> {
+  /** One evaluation; false when another reconcile evaluated this HPA meanwhile (this one then changes nothing). */
+  private async evaluate(hpa: StoredObject, history: History, now: number): Promise<boolean> {
     // While an HPA exists, agents report usage.
     await this.parts.metrics.want(now);
     const namespace = hpa.metadata.namespace ?? '';
@@ -80,6 +80,17 @@ export class AutoscalerController {
       input.ambiguous = await this.alsoSelecting(hpa, input.pods);
     }
     let plan = planAutoscaler(input);
+    const key = `${namespace}/${hpa.metadata.name}`;
+    const remember = (h: History) => ({
+      key,
+      uid: hpa.metadata.uid,
+      evaluatedAtMs: now,
+      ...('error' in target.scale ? {} : { selector: target.scale.selector }),
+      history: h,
+    });
+    // The evaluation is claimed with its memory, in one conditional write, before it acts: of two
+    // reconciles at once (a duplicated message) one scales and the other stands aside.
+    if (!(await this.parts.memory.putUnlessRecent(key, remember(plan.history), now, DUPLICATE_WITHIN_MS))) return false;
     if (plan.rescale && target.type) {
       try {
         await this.deps.service.patch(target.type, namespace, ref.name ?? '', 'merge', {
@@ -88,6 +99,7 @@ export class AutoscalerController {
       } catch (e) {
         if (!(e instanceof StatusError)) throw e;
         plan = rescaleFailed(plan, input, e.message);
+        await this.parts.memory.put(key, remember(plan.history), now);
       }
     }
     for (const e of plan.events) this.deps.events.record(hpa, e.type, e.reason, e.message);
@@ -100,17 +112,7 @@ export class AutoscalerController {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
       }
     }
-    await this.parts.memory.put(
-      `${namespace}/${hpa.metadata.name}`,
-      {
-        key: `${namespace}/${hpa.metadata.name}`,
-        uid: hpa.metadata.uid,
-        evaluatedAtMs: now,
-        ...('error' in target.scale ? {} : { selector: target.scale.selector }),
-        history: plan.history,
-      },
-      now,
-    );
+    return true;
   }
 
   /** The scale subresource of what the HPA points at, as the API serves it, or the error a GET of it would give. */
@@ -158,17 +160,21 @@ export class AutoscalerController {
     return [`${namespace}/${hpa.metadata.name}`, ...selecting.map((m) => m.key)].sort();
   }
 
-  /** The pods' latest usage, read from the samples of the nodes they run on (fresh ones only). */
+  /** The pods' latest usage, read from the samples of the nodes they run on (fresh ones, and only a node's own pods). */
   private async samples(pods: KubeObject[], now: number): Promise<Map<string, PodSample>> {
-    const byUid = new Map(pods.map((p) => [p.metadata.uid ?? '', p.metadata.name ?? '']));
+    const byUid = new Map(pods.map((p) => [p.metadata.uid ?? '', p]));
     const nodes = [...new Set(pods.flatMap((p) => (typeof p.spec?.nodeName === 'string' ? [p.spec.nodeName] : [])))];
     const out = new Map<string, PodSample>();
     for (const s of await this.parts.metrics.get(nodes)) {
       if (now - s.atMs > FRESH_FOR_MS) continue;
       for (const p of s.pods) {
-        const name = byUid.get(p.uid);
-        if (name !== undefined)
-          out.set(name, { timestampMs: s.atMs, windowMs: s.windowSeconds * 1000, containers: p.containers });
+        const pod = byUid.get(p.uid);
+        if (pod && pod.spec?.nodeName === s.nodeName)
+          out.set(pod.metadata.name ?? '', {
+            timestampMs: s.atMs,
+            windowMs: s.windowSeconds * 1000,
+            containers: p.containers,
+          });
       }
     }
     return out;

@@ -58,6 +58,8 @@ export interface AutoscalerPlan {
   status: Record<string, unknown>;
   events: AutoscalerEvent[];
   history: History;
+  /** The history without this evaluation's rescale (what remains should writing the scale fail). */
+  recommended: History;
 }
 
 type Obj = Record<string, unknown>;
@@ -226,7 +228,7 @@ export function planAutoscaler(input: AutoscalerInput): AutoscalerPlan {
       },
       nowMs,
     );
-    return { status: { ...old, conditions }, events, history: input.history };
+    return { status: { ...old, conditions }, events, history: input.history, recommended: input.history };
   }
   setCondition(
     conditions,
@@ -269,6 +271,7 @@ export function planAutoscaler(input: AutoscalerInput): AutoscalerPlan {
         status: { ...old, currentReplicas: current, currentMetrics: statuses, conditions, ...keep },
         events,
         history,
+        recommended: history,
       };
     };
     if (!input.scale.selector) {
@@ -280,7 +283,7 @@ export function planAutoscaler(input: AutoscalerInput): AutoscalerPlan {
         { reason: 'InvalidSelector', message: "the HPA target's scale is missing a selector" },
         nowMs,
       );
-      return failure(null, "the HPA target's scale is missing a selector");
+      return failure(null, 'selector is required');
     }
     if (input.ambiguous?.length) {
       // Kubernetes' selector check (1.28+): two HPAs scaling the same pods would fight.
@@ -340,6 +343,7 @@ export function planAutoscaler(input: AutoscalerInput): AutoscalerPlan {
     desired = n.normalized.replicas;
   }
   rescale = rescale && desired !== current;
+  const recommended = history;
   if (!rescale) desired = current;
   if (rescale) {
     setCondition(
@@ -369,6 +373,7 @@ export function planAutoscaler(input: AutoscalerInput): AutoscalerPlan {
     },
     events,
     history,
+    recommended,
   };
 }
 
@@ -394,6 +399,7 @@ export function rescaleFailed(plan: AutoscalerPlan, previous: AutoscalerInput, e
         message: `New size: ${plan.rescale?.replicas ?? 0}; reason: ${plan.rescale?.reason ?? ''}; error: ${error}`,
       },
     ],
-    history: previous.history,
+    history: plan.recommended,
+    recommended: plan.recommended,
   };
 }

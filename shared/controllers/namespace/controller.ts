@@ -27,7 +27,7 @@ export class NamespaceController {
       return {};
     }
     let remaining = 0;
-    for (const type of RESOURCE_TYPES.filter((t) => t.namespaced)) {
+    for (const type of RESOURCE_TYPES.filter((t) => t.namespaced && !t.conversion)) {
       const page = await this.deps.store.list({ kind: type.kind, namespace: name, limit: 500 });
       remaining += page.items.length;
       for (const o of page.items) {

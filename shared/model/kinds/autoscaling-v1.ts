@@ -1,3 +1,4 @@
+import { BadRequestError } from '../errors.js';
 import { isPlainObject } from '../json.js';
 import type { KubeObject } from '../types.js';
 
@@ -226,14 +227,37 @@ function behaviorFromGo(b: unknown): Obj {
   return obj(lower(b));
 }
 
-const parse = (text: unknown): unknown => {
-  if (typeof text !== 'string') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
+/** How deep an annotation's JSON may nest: its shapes nest about six levels, and what it holds is walked recursively. */
+const MAX_ANNOTATION_NESTING = 32;
+
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, depth + 1);
+    if (max > MAX_ANNOTATION_NESTING) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
   }
-};
+  return max;
+}
+
+/** One of the four annotations, decoded; what cannot be read is the client's error (Kubernetes' conversion fails too). */
+function parse(annotations: Record<string, unknown>, key: string): unknown {
+  const text = annotations[key];
+  if (text === undefined) return undefined;
+  const bad = (why: string) => new BadRequestError(`metadata.annotations[${key}]: ${why}`);
+  if (typeof text !== 'string') throw bad('must be a string of JSON');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  if (depthOf(value) > MAX_ANNOTATION_NESTING) throw bad(`nested more than ${MAX_ANNOTATION_NESTING} levels deep`);
+  return value;
+}
 
 /**
  * The object's annotations as given: a converter sees request bodies before validation, which then
@@ -281,13 +305,18 @@ export function hpaToV1(o: KubeObject): KubeObject {
   };
 }
 
-/** An autoscaling/v1 object as the v2 object it stands for (defaults are applied after, at admission). */
+/**
+ * An autoscaling/v1 object as the v2 object it stands for (defaults are applied after, at admission).
+ * A body whose metadata, spec or status is not an object is passed on as it is, for validation to refuse.
+ */
 export function hpaFromV1(o: KubeObject): KubeObject {
+  const malformed = (v: unknown) => v !== undefined && v !== null && !isPlainObject(v);
+  if (malformed(o.metadata) || malformed(o.spec) || malformed(o.status)) return { ...o, apiVersion: 'autoscaling/v2' };
   const spec = obj(o.spec);
   const status = obj(o.status);
   const annotations = annotationsOf(o);
   const metrics: Obj[] = [];
-  const extra = parse(annotations[V1_ANNOTATIONS.metrics]);
+  const extra = parse(annotations, V1_ANNOTATIONS.metrics);
   if (Array.isArray(extra)) metrics.push(...extra.map((m) => metricFromV1(obj(m))));
   if (present(spec.targetCPUUtilizationPercentage))
     metrics.push({
@@ -297,8 +326,8 @@ export function hpaFromV1(o: KubeObject): KubeObject {
         target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage },
       },
     });
-  const behavior = parse(annotations[V1_ANNOTATIONS.behavior]);
-  const currentAnnotated = parse(annotations[V1_ANNOTATIONS.currentMetrics]);
+  const behavior = parse(annotations, V1_ANNOTATIONS.behavior);
+  const currentAnnotated = parse(annotations, V1_ANNOTATIONS.currentMetrics);
   const currentMetrics = Array.isArray(currentAnnotated)
     ? currentAnnotated.map((s) => statusFromV1(obj(s)))
     : present(status.currentCPUUtilizationPercentage)
@@ -309,7 +338,7 @@ export function hpaFromV1(o: KubeObject): KubeObject {
           },
         ]
       : undefined;
-  const conditions = parse(annotations[V1_ANNOTATIONS.conditions]);
+  const conditions = parse(annotations, V1_ANNOTATIONS.conditions);
   for (const a of Object.values(V1_ANNOTATIONS)) delete annotations[a];
   const { annotations: _drop, ...meta } = obj(o.metadata);
   const { targetCPUUtilizationPercentage: _cpu, ...v2spec } = spec;

@@ -263,7 +263,8 @@ export const DEFAULT_SCALE_DOWN = {
 function hpaDefaults(o: KubeObject): void {
   const s = (o.spec ??= {}) as Obj;
   s.minReplicas ??= 1;
-  if (!Array.isArray(s.metrics) || !s.metrics.length)
+  // Only what is absent: a value of the wrong type is validation's to refuse.
+  if (s.metrics === undefined || s.metrics === null || (Array.isArray(s.metrics) && !s.metrics.length))
     s.metrics = [
       {
         type: 'Resource',
@@ -278,8 +279,9 @@ function hpaDefaults(o: KubeObject): void {
         Object.entries(defaults).map(([k, v]) => [k, present(g[k]) ? g[k] : JSON.parse(JSON.stringify(v))]),
       );
     };
-    b.scaleUp = { ...obj(b.scaleUp), ...fill(b.scaleUp, DEFAULT_SCALE_UP) };
-    b.scaleDown = { ...obj(b.scaleDown), ...fill(b.scaleDown, DEFAULT_SCALE_DOWN) };
+    const absentOrObject = (v: unknown) => !present(v) || isPlainObject(v);
+    if (absentOrObject(b.scaleUp)) b.scaleUp = { ...obj(b.scaleUp), ...fill(b.scaleUp, DEFAULT_SCALE_UP) };
+    if (absentOrObject(b.scaleDown)) b.scaleDown = { ...obj(b.scaleDown), ...fill(b.scaleDown, DEFAULT_SCALE_DOWN) };
   }
 }
 

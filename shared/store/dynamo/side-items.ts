@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LiteDocumentClient, type DocumentSender } from '../../aws/lite/dynamo-document.js';
 import { translatedErrors } from './translated-errors.js';
@@ -24,14 +24,31 @@ export class DynamoSideItems<T> implements SideItems<T> {
     this.doc = translatedErrors(new LiteDocumentClient(client));
   }
 
+  private item(sk: string, value: T, nowMs: number) {
+    // One string attribute: the document is read whole, and a string costs its bytes and no more.
+    return { pk: this.pk, sk, m: JSON.stringify(value), at: nowMs, ttl: Math.floor(nowMs / 1000) + this.keepSeconds };
+  }
+
   async put(sk: string, value: T, nowMs: number): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        // One string attribute: the document is read whole, and a string costs its bytes and no more.
-        Item: { pk: this.pk, sk, m: JSON.stringify(value), ttl: Math.floor(nowMs / 1000) + this.keepSeconds },
-      }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: this.item(sk, value, nowMs) }));
+  }
+
+  async putUnlessRecent(sk: string, value: T, nowMs: number, withinMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: this.item(sk, value, nowMs),
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#at) OR #at <= :cutoff',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':cutoff': nowMs - withinMs },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
   }
 
   /** The items of these keys that exist (eventually consistent: these documents tolerate a stale read). */

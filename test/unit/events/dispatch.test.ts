@@ -31,6 +31,19 @@ const nodeOf = (ready: string, extra: Record<string, unknown> = {}): KubeObject 
 const keys = (old?: KubeObject, cur?: KubeObject) => keysForChange({ old, new: cur }).map((k) => `${k.queue}:${k.key}`);
 
 describe('keysForChange', () => {
+  it("an autoscaler's own status write brings no reconcile (its evaluation chain does); a spec change does", () => {
+    const hpa = (generation: number, status: Record<string, unknown> = {}): KubeObject => ({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web', namespace: 'default', uid: 'h1', generation },
+      spec: { maxReplicas: generation + 1 },
+      status,
+    });
+    expect(keys(undefined, hpa(1))).toEqual(['controllers:HorizontalPodAutoscaler/default/web']);
+    expect(keys(hpa(1), hpa(1, { desiredReplicas: 2 }))).toEqual([]);
+    expect(keys(hpa(1), hpa(2))).toEqual(['controllers:HorizontalPodAutoscaler/default/web']);
+  });
+
   it.each<[string, KubeObject | undefined, KubeObject | undefined, string[]]>([
     [
       'a new pod goes to its owner and the scheduler',

@@ -84,6 +84,21 @@ describe('autoscaling/v1 as a view of v2', () => {
     expect(stored.metadata.annotations).toEqual({ keep: 'me' });
   });
 
+  it('refuses an annotation it cannot read (bad JSON, too deep, not a string) instead of dropping it', () => {
+    const body = (value: unknown) =>
+      ({
+        apiVersion: 'autoscaling/v1',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'x', annotations: { [V1_ANNOTATIONS.behavior]: value } },
+        spec: { scaleTargetRef: { kind: 'Deployment', name: 'x' }, maxReplicas: 3 },
+      }) as unknown as KubeObject;
+    expect(() => hpaFromV1(body('{'))).toThrow(/autoscaling.alpha.kubernetes.io\/behavior/);
+    expect(() => hpaFromV1(body(`${'['.repeat(50_000)}${']'.repeat(50_000)}`))).toThrow(/nested more than 32/);
+    expect(() => hpaFromV1(body(7))).toThrow(/must be a string/);
+    // A spec that is not an object is left for validation to refuse.
+    expect(hpaFromV1({ ...body(undefined), spec: 'x' } as unknown as KubeObject).spec).toBe('x');
+  });
+
   it('v2 → v1 → v2 loses nothing (property)', () => {
     const resource = fc.record({
       type: fc.constant('Resource'),
