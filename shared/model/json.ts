@@ -36,3 +36,18 @@ export function canonical(v: unknown): unknown {
     );
   return v;
 }
+
+/** The nesting of a decoded value, walked without recursion; the walk stops once it passes `limit`. */
+export function nestingOf(value: unknown, limit = Infinity): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) max = depth + 1;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return max;
+}

@@ -1,6 +1,6 @@
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { BadRequestError, RequestEntityTooLargeError, UnsupportedMediaTypeError } from '../../model/errors.js';
-import { isPlainObject } from '../../model/json.js';
+import { isPlainObject, nestingOf } from '../../model/json.js';
 
 /** Bodies larger than this are refused before parsing (Kubernetes' own request limit is 3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -26,21 +26,6 @@ export function checkSize(body: string) {
 export const MAX_NESTING = 500;
 
 const tooDeep = () => new BadRequestError(`the request body is nested more than ${MAX_NESTING} levels deep`);
-
-/** The nesting of a decoded value, walked without recursion. */
-function nestingOf(value: unknown): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    if (depth + 1 > max) max = depth + 1;
-    if (max > MAX_NESTING) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v))
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-  }
-  return max;
-}
 
 /**
  * An upper bound of a YAML text's nesting, read before the parser sees it: open flow collections
@@ -106,7 +91,7 @@ export function decodeBody(contentType: string | undefined, body: string | undef
       throw new BadRequestError(`the request body is not valid YAML: ${(e as Error).message}`);
     }
   } else throw new UnsupportedMediaTypeError(mediaType);
-  if (nestingOf(value) > MAX_NESTING) throw tooDeep();
+  if (nestingOf(value, MAX_NESTING) > MAX_NESTING) throw tooDeep();
   return MAY_HOLD_SURROGATES.test(body) ? wellFormed(value) : value;
 }
 
@@ -143,7 +128,7 @@ export function decodeDocuments(contentType: string | undefined, body: string | 
       if (d.errors.length)
         throw new BadRequestError(`document ${i + 1} is not valid YAML: ${d.errors[0]?.message ?? ''}`);
       const v = d.toJS() as unknown;
-      if (nestingOf(v) > MAX_NESTING) throw tooDeep();
+      if (nestingOf(v, MAX_NESTING) > MAX_NESTING) throw tooDeep();
       if (v !== null && v !== undefined) docs.push(MAY_HOLD_SURROGATES.test(body) ? wellFormed(v) : v);
     }
   } else {

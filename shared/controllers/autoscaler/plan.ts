@@ -129,6 +129,10 @@ function resourceMetric(m: Obj, input: AutoscalerInput, replicas: number): Metri
       event: { type: 'Warning', reason, message },
     };
   };
+  const statusEntry = (current: Obj): Obj => ({
+    type: m.type,
+    [field]: { name: resource, ...(container ? { container: containerName } : {}), current },
+  });
   const metrics = new Map<string, PodMetric>();
   for (const [name, s] of input.samples) {
     const v = podValue(s, resource, containerName);
@@ -143,14 +147,7 @@ function resourceMetric(m: Obj, input: AutoscalerInput, replicas: number): Metri
       replicas: r.replicas,
       name: `${resource} resource`,
       timestampMs: r.timestampMs,
-      status: {
-        type: m.type,
-        [field]: {
-          name: resource,
-          ...(container ? { container: containerName } : {}),
-          current: { averageValue: formatScaledQuantity(r.averageMilli, -3) },
-        },
-      },
+      status: statusEntry({ averageValue: formatScaledQuantity(r.averageMilli, -3) }),
     };
   }
   const utilization = target.averageUtilization;
@@ -171,14 +168,7 @@ function resourceMetric(m: Obj, input: AutoscalerInput, replicas: number): Metri
     replicas: r.replicas,
     name: `${resource} resource utilization (percentage of request)`,
     timestampMs: r.timestampMs,
-    status: {
-      type: m.type,
-      [field]: {
-        name: resource,
-        ...(container ? { container: containerName } : {}),
-        current: { averageUtilization: r.utilization, averageValue: formatScaledQuantity(r.averageMilli, -3) },
-      },
-    },
+    status: statusEntry({ averageUtilization: r.utilization, averageValue: formatScaledQuantity(r.averageMilli, -3) }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors.js';
-import { isPlainObject } from '../json.js';
+import { isPlainObject, nestingOf } from '../json.js';
 import type { KubeObject } from '../types.js';
 
 /**
@@ -24,24 +24,26 @@ export const V1_ANNOTATIONS = {
 const isCpuUtilization = (m: Obj) =>
   m.type === 'Resource' && obj(m.resource).name === 'cpu' && present(obj(obj(m.resource).target).averageUtilization);
 
+/** A Resource or ContainerResource entry (spec or status) with its source's other fields mapped by `f`. */
+function resourceEntry(m: Obj, f: (src: Obj) => Obj): Obj {
+  const field = m.type === 'Resource' ? 'resource' : 'containerResource';
+  const src = obj(m[field]);
+  return {
+    type: m.type,
+    [field]: { name: src.name, ...(present(src.container) ? { container: src.container } : {}), ...f(src) },
+  };
+}
+
 /** A v2 MetricSpec in v1's annotation shape (the old v2beta1 fields). */
 function metricToV1(m: Obj): Obj {
   const t = (src: Obj) => obj(src.target);
   switch (m.type) {
     case 'Resource':
-    case 'ContainerResource': {
-      const field = m.type === 'Resource' ? 'resource' : 'containerResource';
-      const src = obj(m[field]);
-      return {
-        type: m.type,
-        [field]: {
-          name: src.name,
-          ...(present(src.container) ? { container: src.container } : {}),
-          ...(present(t(src).averageUtilization) ? { targetAverageUtilization: t(src).averageUtilization } : {}),
-          ...(present(t(src).averageValue) ? { targetAverageValue: t(src).averageValue } : {}),
-        },
-      };
-    }
+    case 'ContainerResource':
+      return resourceEntry(m, (src) => ({
+        ...(present(t(src).averageUtilization) ? { targetAverageUtilization: t(src).averageUtilization } : {}),
+        ...(present(t(src).averageValue) ? { targetAverageValue: t(src).averageValue } : {}),
+      }));
     case 'Pods': {
       const src = obj(m.pods);
       const metric = obj(src.metric);
@@ -90,23 +92,17 @@ function metricToV1(m: Obj): Obj {
 function metricFromV1(m: Obj): Obj {
   switch (m.type) {
     case 'Resource':
-    case 'ContainerResource': {
-      const field = m.type === 'Resource' ? 'resource' : 'containerResource';
-      const src = obj(m[field]);
-      const utilization = present(src.targetAverageUtilization);
-      return {
-        type: m.type,
-        [field]: {
-          name: src.name,
-          ...(present(src.container) ? { container: src.container } : {}),
+    case 'ContainerResource':
+      return resourceEntry(m, (src) => {
+        const utilization = present(src.targetAverageUtilization);
+        return {
           target: {
             type: utilization ? 'Utilization' : 'AverageValue',
             ...(utilization ? { averageUtilization: src.targetAverageUtilization } : {}),
             ...(present(src.targetAverageValue) ? { averageValue: src.targetAverageValue } : {}),
           },
-        },
-      };
-    }
+        };
+      });
     case 'Pods': {
       const src = obj(m.pods);
       return {
@@ -152,19 +148,11 @@ function statusToV1(s: Obj): Obj {
   const cur = (src: Obj) => obj(src.current);
   switch (s.type) {
     case 'Resource':
-    case 'ContainerResource': {
-      const field = s.type === 'Resource' ? 'resource' : 'containerResource';
-      const src = obj(s[field]);
-      return {
-        type: s.type,
-        [field]: {
-          name: src.name,
-          ...(present(src.container) ? { container: src.container } : {}),
-          ...(present(cur(src).averageUtilization) ? { currentAverageUtilization: cur(src).averageUtilization } : {}),
-          currentAverageValue: cur(src).averageValue ?? '0',
-        },
-      };
-    }
+    case 'ContainerResource':
+      return resourceEntry(s, (src) => ({
+        ...(present(cur(src).averageUtilization) ? { currentAverageUtilization: cur(src).averageUtilization } : {}),
+        currentAverageValue: cur(src).averageValue ?? '0',
+      }));
     default:
       return clone(s);
   }
@@ -173,21 +161,13 @@ function statusToV1(s: Obj): Obj {
 function statusFromV1(s: Obj): Obj {
   switch (s.type) {
     case 'Resource':
-    case 'ContainerResource': {
-      const field = s.type === 'Resource' ? 'resource' : 'containerResource';
-      const src = obj(s[field]);
-      return {
-        type: s.type,
-        [field]: {
-          name: src.name,
-          ...(present(src.container) ? { container: src.container } : {}),
-          current: {
-            ...(present(src.currentAverageUtilization) ? { averageUtilization: src.currentAverageUtilization } : {}),
-            ...(present(src.currentAverageValue) ? { averageValue: src.currentAverageValue } : {}),
-          },
+    case 'ContainerResource':
+      return resourceEntry(s, (src) => ({
+        current: {
+          ...(present(src.currentAverageUtilization) ? { averageUtilization: src.currentAverageUtilization } : {}),
+          ...(present(src.currentAverageValue) ? { averageValue: src.currentAverageValue } : {}),
         },
-      };
-    }
+      }));
     default:
       return clone(s);
   }
@@ -230,19 +210,6 @@ function behaviorFromGo(b: unknown): Obj {
 /** How deep an annotation's JSON may nest: its shapes nest about six levels, and what it holds is walked recursively. */
 const MAX_ANNOTATION_NESTING = 32;
 
-function depthOf(value: unknown): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    max = Math.max(max, depth + 1);
-    if (max > MAX_ANNOTATION_NESTING) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return max;
-}
-
 /** One of the four annotations, decoded; what cannot be read is the client's error (Kubernetes' conversion fails too). */
 function parse(annotations: Record<string, unknown>, key: string): unknown {
   const text = annotations[key];
@@ -255,7 +222,8 @@ function parse(annotations: Record<string, unknown>, key: string): unknown {
   } catch (e) {
     throw bad((e as Error).message);
   }
-  if (depthOf(value) > MAX_ANNOTATION_NESTING) throw bad(`nested more than ${MAX_ANNOTATION_NESTING} levels deep`);
+  if (nestingOf(value, MAX_ANNOTATION_NESTING) > MAX_ANNOTATION_NESTING)
+    throw bad(`nested more than ${MAX_ANNOTATION_NESTING} levels deep`);
   return value;
 }
 
