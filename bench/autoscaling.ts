@@ -87,6 +87,7 @@ try {
     { metrics, memory },
   );
   // Each pod at 80% of its request: the default target, so the steady state changes nothing.
+  let cpuNow = 80e6;
   const report = (): NodeMetricsSample => ({
     nodeName: 'n1',
     atMs: nowMs,
@@ -94,12 +95,13 @@ try {
     node: { cpu: 2e9, memory: 4 * 2 ** 30 },
     pods: pods.map((p) => ({
       uid: p.metadata.uid,
-      containers: [{ name: 'app', cpu: 80e6, memory: 24 * 2 ** 20 }],
+      containers: [{ name: 'app', cpu: cpuNow, memory: 24 * 2 ** 20 }],
     })),
   });
   const census = dynamoCensus();
   await metrics.put(report());
   const put = census.take();
+  requireCounted(put, 'a metrics report');
   // What DynamoDB bills the item by: its attribute names and values.
   const item = (
     await b.dynamo.send(
@@ -110,7 +112,6 @@ try {
     (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.S ?? v.N ?? ''),
     0,
   );
-  requireCounted(put, 'a metrics report');
   // Warm-up: the first evaluations write the status and the memory's first recommendations.
   for (let i = 0; i < 3; i++) {
     nowMs += 15_000;
@@ -118,61 +119,83 @@ try {
     await controller.reconcile({ namespace: ns, name: 'web' });
   }
   census.take();
-  const times: number[] = [];
-  let evalReads = 0;
-  let evalWrites = 0;
-  const byTarget = new Map<string, number>();
-  for (let i = 0; i < EVALUATIONS; i++) {
-    nowMs += 15_000;
-    await metrics.put(report());
-    census.take();
-    const t0 = performance.now();
-    await controller.reconcile({ namespace: ns, name: 'web' });
-    times.push(performance.now() - t0);
-    const t = census.take();
-    evalReads += t.readRequests;
-    evalWrites += t.itemWrites;
-    for (const [k, v] of t.byTarget) byTarget.set(k, (byTarget.get(k) ?? 0) + v);
+
+  /** Evaluations with each pod's CPU as `cpu(i)` says: requests per evaluation and handler times. */
+  async function evaluations(cpu: (i: number) => number) {
+    const times: number[] = [];
+    let reads = 0;
+    let writes = 0;
+    let transactions = 0;
+    const byTarget = new Map<string, number>();
+    for (let i = 0; i < EVALUATIONS; i++) {
+      nowMs += 15_000;
+      cpuNow = cpu(i);
+      await metrics.put(report());
+      census.take();
+      const t0 = performance.now();
+      await controller.reconcile({ namespace: ns, name: 'web' });
+      times.push(performance.now() - t0);
+      const t = census.take();
+      reads += t.readRequests;
+      writes += t.itemWrites;
+      for (const [k, v] of t.byTarget) {
+        byTarget.set(k, (byTarget.get(k) ?? 0) + v);
+        if (k.startsWith('TransactWriteItems')) transactions += v;
+      }
+    }
+    requireCounted(
+      { requests: reads + writes, readRequests: reads, writeRequests: writes, itemWrites: writes },
+      'HPA evaluations',
+    );
+    times.sort((a, c) => a - c);
+    const meanMs = times.reduce((a, c) => a + c, 0) / times.length;
+    const per = (n: number) => n / EVALUATIONS;
+    return { reads: per(reads), writes: per(writes), transactions: per(transactions), meanMs, times, byTarget };
   }
-  requireCounted(
-    { requests: evalReads + evalWrites, readRequests: evalReads, writeRequests: evalWrites, itemWrites: evalWrites },
-    'HPA evaluations',
-  );
+  // Steady: each pod at 80% of its request, the default target. Moving: 76% and 84% in turn (within the
+  // tolerance, so no rescale, but the status's figures change at every evaluation and are written).
+  const steady = await evaluations(() => 80e6);
+  const moving = await evaluations((i) => (i % 2 ? 76e6 : 84e6));
   const hpa = await store.get({ kind: 'HorizontalPodAutoscaler', namespace: ns, name: 'web' });
-  const perEval = { reads: evalReads / EVALUATIONS, writes: evalWrites / EVALUATIONS };
-  times.sort((a, c) => a - c);
-  const meanMs = times.reduce((a, c) => a + c, 0) / times.length;
   const usd = (n: number) => `$${n.toFixed(3)}`;
   const reportWru = Math.ceil(reportBytes / 1024);
   const nodeMonth = PER_MONTH_AT_15S * reportWru * (PRICE.dynamoWrite / 1e6);
-  const hpaMonth = {
-    dynamoReads: PER_MONTH_AT_15S * perEval.reads * (PRICE.dynamoRead / 1e6),
-    dynamoWrites: PER_MONTH_AT_15S * perEval.writes * (PRICE.dynamoWrite / 1e6),
+  /** Per HPA-month, an item written in a transaction at two write units (DynamoDB's transactional price). */
+  const monthOf = (e: Awaited<ReturnType<typeof evaluations>>) => ({
+    dynamoReads: PER_MONTH_AT_15S * e.reads * (PRICE.dynamoRead / 1e6),
+    dynamoWrites: PER_MONTH_AT_15S * (e.writes + e.transactions * 2) * (PRICE.dynamoWrite / 1e6),
     // The next evaluation is a delayed SQS message: sent, received, deleted.
     sqs: PER_MONTH_AT_15S * 3 * (PRICE.sqs / 1e6),
     lambdaRequests: PER_MONTH_AT_15S * (PRICE.lambdaRequest / 1e6),
-    lambdaDuration: PER_MONTH_AT_15S * (Math.max(1, meanMs) / 1000) * CONTROLLERS_GB * PRICE.lambdaGbSecond,
-  };
-  console.log(`\n# resource metrics and the HorizontalPodAutoscaler (DynamoDB Local; ${PODS} pods on one node)`);
+    lambdaDuration: PER_MONTH_AT_15S * (Math.max(1, e.meanMs) / 1000) * CONTROLLERS_GB * PRICE.lambdaGbSecond,
+  });
+  const total = (m: Record<string, number>) => Object.values(m).reduce((a, c) => a + c, 0);
+  console.log(
+    `\n# resource metrics and the HorizontalPodAutoscaler (DynamoDB Local; ${PODS} pods on one node, n=${EVALUATIONS} each)`,
+  );
   console.log(
     `metrics report             1 PutItem per heartbeat while wanted, ${reportBytes} bytes (${reportWru} WRU) for ${PODS} pods`,
   );
   console.log(
     `metrics per node-month     ${usd(nodeMonth)} at the 15 s default heartbeat (nothing while no HPA exists and nobody ran kubectl top for 10 min)`,
   );
+  for (const [label, e] of [
+    ['steady', steady],
+    ['moving', moving],
+  ] as const) {
+    const month = monthOf(e);
+    console.log(
+      `HPA evaluation, ${label.padEnd(10)} ${e.reads.toFixed(1)} reads, ${e.writes.toFixed(1)} item writes (${e.transactions.toFixed(1)} transactions); mean ${e.meanMs.toFixed(1)} ms, p99 ${percentile(e.times, 99).toFixed(1)} ms here`,
+    );
+    console.log(
+      `   by target               ${[...e.byTarget].map(([k, v]) => `${k} ${(v / EVALUATIONS).toFixed(1)}`).join(', ')}`,
+    );
+    const parts = Object.entries(month).map(([k, v]) => `${k} ${usd(v)}`);
+    console.log(`   per HPA-month           ${usd(total(month))} (${parts.join(', ')})`);
+  }
   console.log(
-    `HPA evaluation             ${perEval.reads.toFixed(1)} reads, ${perEval.writes.toFixed(1)} item writes (steady state: the memory only), n=${EVALUATIONS}`,
+    '   (SQS counted as 3 requests per message, an upper bound: the Lambda poller batches receives and deletes)',
   );
-  console.log(
-    `   by target               ${[...byTarget].map(([k, v]) => `${k} ${(v / EVALUATIONS).toFixed(1)}`).join(', ')}`,
-  );
-  console.log(
-    `evaluation time            mean ${meanMs.toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (here)`,
-  );
-  console.log(
-    `cost per HPA-month         ${usd(Object.values(hpaMonth).reduce((a, c) => a + c, 0))} at one evaluation per 15 s, one message each (a batch of keys shares an invocation on AWS)`,
-  );
-  for (const [k, v] of Object.entries(hpaMonth)) console.log(`   ${k.padEnd(24)} ${usd(v)}`);
   console.log(
     `final status               ${JSON.stringify((hpa?.status?.conditions as { reason: string }[] | undefined)?.map((c) => c.reason))}`,
   );
