@@ -106,8 +106,14 @@ describe.skipIf(!kubectlPath)('DaemonSet', () => {
       return current.length === 4 && ready.length === 4;
     }, 120_000);
     expect(worst).toBeLessThanOrEqual(1);
-    expect(await k.ok('rollout', 'status', 'ds/logs', '--timeout=60s')).toBe(
-      'daemon set "logs" successfully rolled out\n',
+    // The pods are Ready before the DaemonSet's status says so (the next reconcile writes it); kubectl
+    // prints a "Waiting for …" line per status it sees before that, so the last line is the verdict.
+    await until(async () => {
+      const st = (await ds()).status;
+      return st?.updatedNumberScheduled === 4 && st?.numberAvailable === 4;
+    }, 30_000);
+    expect(await k.ok('rollout', 'status', 'ds/logs', '--timeout=60s')).toMatch(
+      /(^|\n)daemon set "logs" successfully rolled out\n$/,
     );
     const history = await k.ok('rollout', 'history', 'ds/logs');
     expect(history).toMatch(/^daemonset\.apps\/logs \nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
