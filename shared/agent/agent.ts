@@ -257,6 +257,11 @@ export class Agent {
       this.meter = new UsageMeter();
       this.lastMeasuredAt = undefined;
     }
+    if (res.sendMetrics === true && !this.sendMetrics) {
+      // Asked from now on: a first sample now, so the next renewal already carries a rate.
+      this.sendMetrics = true;
+      await this.measure();
+    }
     if (res.sendMetrics !== undefined) this.sendMetrics = res.sendMetrics;
     for (const s of statuses) this.reported.set(s.pod.uid, s.status);
     for (const t of terminated) {

@@ -96,12 +96,12 @@ describe('the agent loop', () => {
     const { agent, timers, reports, control } = agentOnManualClock();
     await agent.start();
     await timers.advance(45_000);
-    // Asked for with the first renewal's answer: the next renewal measures (no rate yet), the one after reports.
+    // Asked for with the first renewal's answer, which it measures at once: the next renewal reports.
     const usage = { windowSeconds: 15, node: { cpu: 100_000_000, memory: 64 * 2 ** 20 }, pods: [] };
     expect(reports.map((r) => [r.at, r.metrics])).toEqual([
       [0, undefined],
       [15_000, undefined],
-      [30_000, undefined],
+      [30_000, usage],
       [45_000, usage],
     ]);
     // Nobody reads metrics any more: the renewals go without them.
@@ -112,12 +112,12 @@ describe('the agent loop', () => {
       [75_000, undefined],
       [90_000, undefined],
     ]);
-    // Asked again: the first measurement has no rate yet, the next has the window since it.
+    // Asked again: measured when asked, reported from the next renewal with the window since.
     control.wantMetrics = true;
     await timers.advance(45_000);
     expect(reports.slice(7).map((r) => [r.at, r.metrics])).toEqual([
       [105_000, undefined],
-      [120_000, undefined],
+      [120_000, usage],
       [135_000, usage],
     ]);
     await agent.stop();
