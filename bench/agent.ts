@@ -171,6 +171,9 @@ async function main() {
     `requests per node-hour      ${perHour(syncs).toFixed(0)} sync calls (Lambda), ${perHour(writes).toFixed(0)} DynamoDB writes, ${perHour(reads).toFixed(0)} DynamoDB reads, ${perHour(receives).toFixed(0)} SQS long-polls`,
   );
   console.log(
+    `   by target                ${counted.byTarget.map(([k, n]) => `${k} ${perHour(n).toFixed(0)}`).join(', ')}`,
+  );
+  console.log(
     `sync handler time           mean ${meanMs.toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms (here; billed at ≥ 1 ms, 256 MB)`,
   );
   console.log(

@@ -2,7 +2,7 @@ import { NotFoundError } from '../model/errors.js';
 import { formatBinaryQuantity, formatGoDuration, formatScaledQuantity } from '../model/quantity.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../model/selectors.js';
 import type { KubeObject } from '../model/types.js';
-import type { Clock } from '../util/clock.js';
+import { rfc3339, type Clock } from '../util/clock.js';
 import { listAll } from '../store/list-all.js';
 import { FRESH_FOR_MS, type MetricsStore, type NodeMetricsSample, type Usage } from '../store/metrics.js';
 import type { Store } from '../store/store.js';
@@ -22,7 +22,7 @@ const API_VERSION = `${METRICS_GROUP}/${METRICS_VERSION}`;
 export const usageOf = (u: Usage) => ({ cpu: formatScaledQuantity(u.cpu, -9), memory: formatBinaryQuantity(u.memory) });
 
 const sampleMeta = (s: NodeMetricsSample) => ({
-  timestamp: new Date(s.atMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  timestamp: rfc3339(new Date(s.atMs)),
   window: formatGoDuration(s.windowSeconds),
 });
 
@@ -56,10 +56,7 @@ export class MetricsApi {
   }
 
   private creation() {
-    return this.clock
-      .now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z');
+    return rfc3339(this.clock.now());
   }
 
   private nodeMetrics(node: KubeObject, s: NodeMetricsSample & { node: Usage }) {
