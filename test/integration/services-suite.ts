@@ -194,6 +194,8 @@ export function servicesSuite(o: SuiteOptions) {
         expect(ruleset()).toContain(rule);
       } else expect(ruleset()).not.toContain(`ip daddr ${ip}`);
       const backends = (await pods('app=web')).map((p) => p.metadata.name);
+      // The userspace proxy, too, has the endpoints from the agent's next sync (CI once asked before it).
+      await until(async () => backends.includes(await get(ip)), 20_000);
       expect(backends).toContain(await get(ip));
       expect(backends).toContain(await get('web.default.svc.cluster.local'));
       expect(backends).toContain(await get('web'));
