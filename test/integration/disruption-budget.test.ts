@@ -68,7 +68,12 @@ describe('PodDisruptionBudget', () => {
     expect(await s.api.service.evict('default', a.metadata.name)).toBeUndefined();
     // The eviction took the disruption and told the controller which pod it is.
     expect(await budget()).toMatchObject({ disruptionsAllowed: 0 });
-    expect(Object.keys((await budget()).disruptedPods ?? {})).toEqual([a.metadata.name]);
+    // The controller drops the entry as soon as it sees the pod terminating (Kubernetes'
+    // buildDisruptedPodMap), which may already have happened: then it counts the pod as gone instead.
+    const after = await budget();
+    const disrupted = Object.keys(after.disruptedPods ?? {});
+    if (disrupted.length) expect(disrupted).toEqual([a.metadata.name]);
+    else expect(after.currentHealthy).toBe(2);
     expect((await s.api.service.get(T('Pod'), 'default', a.metadata.name)).metadata.deletionTimestamp).toBeTruthy();
 
     // Once the controller counts the evicted pod as going, the budget says so in the refusal.

@@ -88,6 +88,24 @@ beforeAll(async () => {
       3
     );
   }, 60_000);
+  // ...and Ready as the scheduler sees them: its snapshot may predate the last node's readiness by a
+  // few seconds (CI once placed all ten pods on two nodes). A probe pinned to each node is bound only
+  // once the scheduler sees that node fit, and a probe that fits nowhere makes it reload its snapshot.
+  for (const n of ['node-a', 'node-b', 'node-c'])
+    await api('POST', '/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `probe-${n}`, labels: { app: 'probe' } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': n },
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '600'] }],
+      },
+    });
+  await until(async () => (await pods('app=probe')).filter((p) => p.spec?.nodeName).length === 3, 60_000);
+  for (const n of ['node-a', 'node-b', 'node-c'])
+    await api('DELETE', `/api/v1/namespaces/default/pods/probe-${n}?gracePeriodSeconds=0`);
+  await until(async () => (await pods('app=probe')).length === 0, 60_000);
 }, 120_000);
 afterAll(async () => s?.close());
 
