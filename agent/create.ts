@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Agent, type AgentOptions } from '../shared/agent/agent.js';
 import type { BackoffPolicy } from '../shared/agent/backoff.js';
 import { HttpNodeClient } from '../shared/agent/http-node-client.js';
@@ -78,6 +78,8 @@ export async function createAgent(
     taints: c.taints,
     internalIP: c.internalIP,
   });
+  // kumo.dev/local volumes live beside the pods' own, on runtimes that mount volumes at all.
+  if (runtime.features.has('volumes')) machine.localVolumesDir = resolve(c.dataDir, 'volumes');
   machine.nodeInfo = {
     ...machine.nodeInfo,
     containerRuntimeVersion: await runtime.version().catch(() => `${runtime.name}://unknown`),

@@ -8,6 +8,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { AlreadyExistsError } from '../shared/model/errors.js';
 import { typeByKindName } from '../shared/model/kinds.js';
+import { DEFAULT_CLASS_ANNOTATION, LOCAL_PROVISIONER } from '../shared/model/storage.js';
 import type { ObjectService } from '../shared/apiserver/object-service.js';
 import { WORK_QUEUES, deadLetterQueueName, queueName } from '../shared/queue/queues.js';
 import type { QueueName } from '../shared/queue/work-queue.js';
@@ -74,5 +75,28 @@ export async function ensureSystemNamespaces(service: ObjectService): Promise<vo
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }
+  }
+}
+
+/**
+ * The offline stack's default StorageClass, `local`: kumo.dev/local volumes (a directory on the node its
+ * first pod goes to, so WaitForFirstConsumer), deleted with their claims, as k3s's `local-path` class.
+ */
+export const LOCAL_STORAGE_CLASS = {
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: { name: 'local', annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } },
+  provisioner: LOCAL_PROVISIONER,
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'WaitForFirstConsumer',
+};
+
+export async function ensureLocalStorageClass(service: ObjectService): Promise<void> {
+  const type = typeByKindName('StorageClass');
+  if (!type) throw new Error('StorageClass kind is not registered');
+  try {
+    await service.create(type, undefined, LOCAL_STORAGE_CLASS);
+  } catch (e) {
+    if (!(e instanceof AlreadyExistsError)) throw e;
   }
 }

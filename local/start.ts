@@ -40,7 +40,7 @@ import { startDynamoDbLocal } from './dynamodb-local.js';
 import { functionHandlers, startEventPath } from './event-path.js';
 import { freePort, waitForPort } from './ports.js';
 import { endWithThisProcess, stopChild } from './processes.js';
-import { ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
+import { ensureLocalStorageClass, ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
 import { startApiFront } from './api-front.js';
 import { podmanMissing, startPodman } from './podman.js';
@@ -148,9 +148,10 @@ async function main() {
   await ensureObjectsTable(client, tableName);
   const sqs = sqsClient(config);
   const queueUrls = await ensureQueues(sqs, 'kumo-local');
-  await ensureSystemNamespaces(
-    apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service,
-  );
+  const seedService = apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service;
+  await ensureSystemNamespaces(seedService);
+  // The default class: claims that name none get local volumes on the node their pod goes to.
+  await ensureLocalStorageClass(seedService);
   if (args.auth !== 'dev-loopback' && args.auth !== 'tokens')
     throw new Error(`--auth must be dev-loopback or tokens, not ${JSON.stringify(args.auth)}`);
   const tokens = new TokenService(new DynamoTokenStore(client, tableName), systemClock);

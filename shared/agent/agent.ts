@@ -1,3 +1,5 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { jsonEqual } from '../model/json.js';
 import { isFinished } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
@@ -23,7 +25,7 @@ import {
   type SandboxInfo,
 } from './runtime/runtime.js';
 import type { DnsSettings } from './sandbox-config.js';
-import type { Lookup } from './env.js';
+import type { Lookup, LookupKind } from './env.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 import type { NodeNetwork } from './network/node-network.js';
 import { serviceEnv } from './service-env.js';
@@ -97,6 +99,8 @@ export class Agent {
   private readonly terminated = new Map<string, PodRef>();
   private events: AgentEvent[] = [];
   private needFetch = true;
+  /** Local volumes removed from disk, to report (their PersistentVolumes' cleanup finalizers go). */
+  private readonly cleanedVolumes: string[] = [];
   private digest?: string;
   private servicesDigest?: string;
   private lastFetchAt = 0;
@@ -222,6 +226,7 @@ export class Agent {
     const terminated = [...this.terminated.values()].slice(0, MAX_PER_SYNC);
     const events = this.events.splice(0, MAX_PER_SYNC);
     const fetch = this.needFetch;
+    const cleanedVolumes = this.cleanedVolumes.splice(0, MAX_PER_SYNC);
     // Cleared now, not when the answer comes: a wake-up that arrives while this sync is in flight may
     // concern a bind the answer does not show yet, and must bring another fetch.
     this.needFetch = false;
@@ -242,10 +247,13 @@ export class Agent {
         terminated,
         events,
         ...(metrics ? { metrics } : {}),
+        ...(fetch ? { localVolumes: this.localVolumes() } : {}),
+        cleanedVolumes,
       });
     } catch (e) {
       // Not accepted: report these again next time.
       if (fetch) this.needFetch = true;
+      this.cleanedVolumes.unshift(...cleanedVolumes);
       for (const s of statuses) this.dirty.add(s.pod.uid);
       this.events.unshift(...events);
       throw e;
@@ -269,6 +277,7 @@ export class Agent {
       this.workers.delete(t.uid);
       this.reported.delete(t.uid);
     }
+    if (res.releasedVolumes?.length) this.removeReleasedVolumes(res.releasedVolumes);
     if (fetch) {
       this.stats.fetches++;
       this.lastFetchAt = now;
@@ -306,6 +315,40 @@ export class Agent {
       };
       for (const w of this.workers.values()) void w.refreshVolumes(lookup);
     }
+  }
+
+  /** The kumo.dev/local volumes on this node's disk (the fetch names them to learn which are being deleted). */
+  private localVolumes(): string[] {
+    const dir = this.o.machine.localVolumesDir;
+    if (!dir) return [];
+    try {
+      return readdirSync(dir).slice(0, 1000);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Removes the directories of local volumes being deleted (reclaim policy Delete), except one a pod
+   * here still mounts (it waits for the pod to go); the next sync reports them so their finalizers go.
+   */
+  private removeReleasedVolumes(names: string[]): void {
+    const dir = this.o.machine.localVolumesDir;
+    if (!dir) return;
+    const inUse = new Set([...this.workers.values()].flatMap((w) => w.claimedPaths()));
+    for (const name of names) {
+      const path = join(dir, name);
+      if (inUse.has(path) || this.cleanedVolumes.includes(name)) continue;
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch (e) {
+        this.log(`removing the local volume ${name} failed (${String(e)}); trying again at the next fetch`);
+        continue;
+      }
+      this.log(`removed local volume ${name}: its PersistentVolume is being deleted`);
+      this.cleanedVolumes.push(name);
+    }
+    if (this.cleanedVolumes.length) this.wake();
   }
 
   /**
@@ -443,11 +486,12 @@ export class Agent {
     return {
       runtime: this.o.runtime,
       logs: this.o.logs,
-      lookup: (kind: 'ConfigMap' | 'Secret', ns: string, name: string) => this.o.client.get(kind, ns, name),
+      lookup: (kind: LookupKind, ns: string, name: string) => this.o.client.get(kind, ns, name),
       backoff: this.o.backoff ?? KUBELET_BACKOFF,
       nodeName: this.o.nodeName,
       hostIP: this.o.hostIP,
       podsDir: this.o.podsDir,
+      ...(this.o.machine.localVolumesDir ? { localVolumesDir: this.o.machine.localVolumesDir } : {}),
       dns: {
         clusterDomain: this.o.network?.clusterDomain ?? this.o.dns?.clusterDomain ?? 'cluster.local',
         ...(this.o.network?.clusterDNS ? { clusterDNS: this.o.network.clusterDNS } : {}),

@@ -6,7 +6,10 @@ import type { KubeObject } from '../model/types.js';
  * pod fields). Reads go through `lookup`, so the agent fetches each referenced object once per start.
  */
 
-export type Lookup = (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) => Promise<KubeObject | undefined>;
+/** The objects a node reads for its pods (Kubernetes' Node authorizer allows exactly these). */
+export type LookupKind = 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim' | 'PersistentVolume';
+/** Reads one; a PersistentVolume is cluster-scoped (its namespace is ""). */
+export type Lookup = (kind: LookupKind, namespace: string, name: string) => Promise<KubeObject | undefined>;
 
 /** A reference that cannot be satisfied: the container waits with reason CreateContainerConfigError. */
 export class EnvConfigError extends Error {}

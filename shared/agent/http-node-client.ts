@@ -2,6 +2,7 @@ import type { KubeObject } from '../model/types.js';
 import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
 import { FENCED_REASON, NODE_API_PREFIX } from '../nodes/wire.js';
 import { FencedByControlPlane, type NodeClient } from './node-client.js';
+import type { LookupKind } from './env.js';
 import { httpCall } from '../util/http-call.js';
 import { isPlainObject } from '../model/json.js';
 
@@ -14,7 +15,12 @@ export class ControlPlaneError extends Error {
   }
 }
 
-const PATHS = { ConfigMap: 'configmaps', Secret: 'secrets' } as const;
+const PATHS = {
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  PersistentVolume: 'persistentvolumes',
+} as const;
 
 /** The node client over the kumo API (HTTP API on AWS, serverless-offline here). */
 export class HttpNodeClient implements NodeClient {
@@ -36,12 +42,10 @@ export class HttpNodeClient implements NodeClient {
     return this.call('POST', `${NODE_API_PREFIX}/${encodeURIComponent(nodeName)}/sync`, req) as Promise<SyncResponse>;
   }
 
-  async get(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<KubeObject | undefined> {
+  async get(kind: LookupKind, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const where = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}` : '/api/v1';
     try {
-      return (await this.call(
-        'GET',
-        `/api/v1/namespaces/${encodeURIComponent(namespace)}/${PATHS[kind]}/${encodeURIComponent(name)}`,
-      )) as KubeObject;
+      return (await this.call('GET', `${where}/${PATHS[kind]}/${encodeURIComponent(name)}`)) as KubeObject;
     } catch (e) {
       if (e instanceof ControlPlaneError && e.status === 404) return undefined;
       throw e;

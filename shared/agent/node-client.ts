@@ -1,4 +1,5 @@
 import type { KubeObject } from '../model/types.js';
+import type { LookupKind } from './env.js';
 import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
 
 /**
@@ -9,8 +10,8 @@ export interface NodeClient {
   register(nodeName: string, req: RegisterRequest): Promise<RegisterResponse>;
   /** Throws FencedByControlPlane when the epoch is no longer current. */
   sync(nodeName: string, req: SyncRequest): Promise<SyncResponse>;
-  /** A ConfigMap or Secret a container's environment refers to; undefined when absent. */
-  get(kind: 'ConfigMap' | 'Secret', namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** A ConfigMap, Secret or claim a pod refers to, or the volume its claim is bound to ("" namespace); undefined when absent. */
+  get(kind: LookupKind, namespace: string, name: string): Promise<KubeObject | undefined>;
 }
 
 /** The control plane declared this node dead (or another agent took it over): stop everything, register again. */

@@ -28,6 +28,8 @@ export interface WorkerDeps extends Omit<RunnerDeps, 'event' | 'changed'> {
   changed: (worker: PodWorker) => void;
   /** Where pods' volumes live on this node (`<data dir>/pods`). */
   podsDir: string;
+  /** Where this node makes kumo.dev/local volumes (none: it makes none). */
+  localVolumesDir?: string;
   dns: DnsSettings;
 }
 
@@ -66,7 +68,11 @@ export class PodWorker {
       this.replaced = { containers: adopted, sandbox: adoptedSandbox };
       adopted = [];
     }
-    this.volumes = new PodVolumes(pod, deps.podsDir, { lookup: deps.lookup, now: () => deps.timers.now() });
+    this.volumes = new PodVolumes(pod, deps.podsDir, {
+      lookup: deps.lookup,
+      now: () => deps.timers.now(),
+      ...(deps.localVolumesDir ? { localVolumesDir: deps.localVolumesDir } : {}),
+    });
     const spec = podSpec(pod);
     const restartPolicy = (spec.restartPolicy ?? 'Always') as RestartPolicy;
     // The runner reads a subset of Container whose enums (pull policy, protocol) admission has checked.
@@ -194,6 +200,11 @@ export class PodWorker {
         'ResourcesNotEnforced',
         `${fields.join(', ')}: not enforced on this node (kubelet evicts a pod whose emptyDir outgrows it; kumo nodes do not evict yet)`,
       );
+  }
+
+  /** The host paths of the claimed volumes this pod has mounted. */
+  claimedPaths(): string[] {
+    return this.volumes.claimedPaths();
   }
 
   /** Keeps configMap, secret, downwardAPI and projected volumes in step with their sources (the agent's resync). */

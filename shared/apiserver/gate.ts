@@ -16,6 +16,7 @@ import { resourceLabel, type RequestAttributes } from '../auth/attributes.js';
 import { requestAttributes } from './http/request-attributes.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { podReferences } from '../auth/pod-references.js';
+import { claimNamesOf, volumeNameOf } from '../model/storage.js';
 import { userName, type Principal } from '../auth/principal.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { decide, type Decision } from '../auth/rbac.js';
@@ -112,8 +113,24 @@ export class Gate {
         : { allow: false, reason: 'the pod is not bound to this node' };
     }
     const pods = await listAll(this.store, { kind: 'Pod', nodeName: d.nodeName });
+    if (d.check === 'volumeOfNode') {
+      // The node authorizer's graph: pod → claim → volume.
+      const claims = await this.store.getMany(
+        pods.flatMap((pod) =>
+          claimNamesOf(pod).map((name) => ({
+            kind: 'PersistentVolumeClaim',
+            namespace: pod.metadata.namespace ?? '',
+            name,
+          })),
+        ),
+      );
+      return claims.some((c) => volumeNameOf(c) === d.name)
+        ? { allow: true }
+        : { allow: false, reason: 'no pod bound to this node uses a claim bound to this PersistentVolume' };
+    }
     const referenced = pods.some((pod: KubeObject) => {
       if (pod.metadata.namespace !== d.namespace) return false;
+      if (d.kind === 'PersistentVolumeClaim') return claimNamesOf(pod).includes(d.name);
       const refs = podReferences(pod);
       return (d.kind === 'ConfigMap' ? refs.configMaps : refs.secrets).has(d.name);
     });

@@ -3,6 +3,7 @@ import { jsonEqual } from '../model/json.js';
 import type { KubeObject } from '../model/types.js';
 import { serviceUpdateCauses } from './service-allocation.js';
 import { TZ_IN_SCHEDULE } from '../model/kinds/batch.js';
+import { parseQuantity } from '../model/quantity.js';
 
 /** Fields that may not change after create, as Kubernetes' ValidateUpdate functions enforce them. */
 
@@ -75,6 +76,77 @@ function cronJobUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] 
     : [];
 }
 
+/** ValidatePersistentVolumeClaimUpdate: volumeName and a missing class may be set once; the rest stays. */
+function claimUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const storage = (o: KubeObject) => ((spec(o).resources as Obj | undefined)?.requests as Obj | undefined)?.storage;
+  const [was, now] = [parseQuantity(String(storage(prev) ?? '')), parseQuantity(String(storage(next) ?? ''))];
+  if (was !== undefined && now !== undefined && now < was)
+    out.push(cause.forbidden('spec.resources.requests.storage', 'field can not be less than previous value'));
+  else if (was !== undefined && now !== undefined && now > was)
+    // Kubernetes expands through the class's provisioner; kumo's provisioners cannot yet, so nothing would grow.
+    out.push(cause.forbidden('spec.resources.requests.storage', 'kumo does not expand volumes yet'));
+  const comparable = (o: KubeObject, other: KubeObject) => {
+    const s = structuredClone(spec(o));
+    if (!spec(prev).volumeName) s.volumeName = spec(other).volumeName;
+    if (spec(prev).storageClassName == null) s.storageClassName = spec(other).storageClassName;
+    delete s.resources;
+    delete s.volumeMode;
+    return s;
+  };
+  if (!jsonEqual(comparable(next, next), comparable(prev, next)))
+    out.push(
+      cause.forbidden(
+        'spec',
+        'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+      ),
+    );
+  out.push(...immutableField('volumeMode', spec(next).volumeMode, spec(prev).volumeMode));
+  return out;
+}
+
+/** ValidatePersistentVolumeUpdate: the volume source, its mode and a set node affinity stay. */
+function volumeUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const source = (o: KubeObject) => {
+    const s = structuredClone(spec(o));
+    for (const k of [
+      'capacity',
+      'accessModes',
+      'claimRef',
+      'persistentVolumeReclaimPolicy',
+      'storageClassName',
+      'mountOptions',
+      'nodeAffinity',
+      'volumeMode',
+      'volumeAttributesClassName',
+    ])
+      delete s[k];
+    return s;
+  };
+  return [
+    ...(jsonEqual(source(next), source(prev))
+      ? []
+      : [cause.forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation')]),
+    ...immutableField('volumeMode', spec(next).volumeMode, spec(prev).volumeMode),
+    ...(spec(prev).nodeAffinity
+      ? immutableField('nodeAffinity', spec(next).nodeAffinity, spec(prev).nodeAffinity)
+      : []),
+  ];
+}
+
+/** ValidateStorageClassUpdate. */
+function storageClassUpdateCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const [n, p] = [next as Obj, prev as Obj];
+  const forbid = (f: string) =>
+    jsonEqual(n[f] ?? null, p[f] ?? null) ? [] : [cause.forbidden(f, `updates to ${f} are forbidden.`)];
+  return [
+    ...forbid('parameters'),
+    ...forbid('provisioner'),
+    ...forbid('reclaimPolicy'),
+    ...immutableField('volumeBindingMode', n.volumeBindingMode, p.volumeBindingMode),
+  ];
+}
+
 export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCause[] {
   switch (next.kind) {
     case 'Pod':
@@ -89,6 +161,12 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
       return statefulSetUpdateCauses(next, prev);
     case 'CronJob':
       return cronJobUpdateCauses(next, prev);
+    case 'PersistentVolumeClaim':
+      return claimUpdateCauses(next, prev);
+    case 'PersistentVolume':
+      return volumeUpdateCauses(next, prev);
+    case 'StorageClass':
+      return storageClassUpdateCauses(next, prev);
     case 'ControllerRevision':
       return immutableField('data', next.data, prev.data);
     case 'Job':

@@ -37,6 +37,7 @@ import { retrying } from '../util/retry.js';
 import { nodeSpec } from '../model/typed.js';
 import { Ipv4Range, type ServiceNetwork } from '../model/service-network.js';
 import { serviceViewDigest, serviceViews, type ServiceView } from '../nodes/service-view.js';
+import { ANN_LOCAL_VOLUMES_DIR, LOCAL_VOLUME_CLEANUP_FINALIZER, localVolumeNodeOf } from '../model/storage.js';
 
 export interface NodeTimings {
   heartbeatSeconds: number;
@@ -152,12 +153,16 @@ export class NodeService {
     const sendMetrics = wanted === undefined ? {} : { sendMetrics: wanted };
     const services = req.services ? this.servicesFor(req.services.digest) : undefined;
     services?.catch(() => undefined); // awaited below
+    if (req.cleanedVolumes.length) await this.volumesCleaned(nodeName, req.cleanedVolumes);
     if (!req.fetch) return { epoch: req.epoch, ...sendMetrics, ...(services ? { services: await services } : {}) };
+    const released = req.localVolumes.length ? await this.releasedVolumes(nodeName, req.localVolumes) : [];
+    const withReleased = released.length ? { releasedVolumes: released } : {};
     const pods = await (assigned ?? listAll(this.deps.store, { kind: 'Pod', nodeName }));
     const digest = assignmentDigest(pods);
     const withServices = services ? { services: await services } : {};
-    if (digest === req.digest) return { epoch: req.epoch, digest, unchanged: true, ...sendMetrics, ...withServices };
-    return { epoch: req.epoch, digest, pods, ...sendMetrics, ...withServices };
+    if (digest === req.digest)
+      return { epoch: req.epoch, digest, unchanged: true, ...sendMetrics, ...withServices, ...withReleased };
+    return { epoch: req.epoch, digest, pods, ...sendMetrics, ...withServices, ...withReleased };
   }
 
   /** Every Service with its endpoints (kube-proxy and the DNS on each node watch all of them), or only the digest when unchanged. */
@@ -169,6 +174,32 @@ export class NodeService {
     const views = serviceViews(services, slices);
     const digest = serviceViewDigest(views);
     return digest === known ? { digest } : { digest, views };
+  }
+
+  /** The node's local volumes being deleted (reclaim policy Delete): one read of the volumes it names. */
+  private async releasedVolumes(nodeName: string, names: string[]): Promise<string[]> {
+    const pvs = await this.deps.store.getMany(names.map((name) => ({ kind: 'PersistentVolume', namespace: '', name })));
+    return pvs
+      .filter((pv) => pv.metadata.deletionTimestamp && localVolumeNodeOf(pv) === nodeName)
+      .map((pv) => pv.metadata.name);
+  }
+
+  /** The node removed these volumes' directories: their cleanup finalizers go (only its own volumes', only while deleting). */
+  private async volumesCleaned(nodeName: string, names: string[]): Promise<void> {
+    const type = typeOf('PersistentVolume');
+    const pvs = await this.deps.store.getMany(names.map((name) => ({ kind: 'PersistentVolume', namespace: '', name })));
+    for (const pv of pvs) {
+      if (!pv.metadata.deletionTimestamp || localVolumeNodeOf(pv) !== nodeName) continue;
+      const rest = (pv.metadata.finalizers ?? []).filter((f) => f !== LOCAL_VOLUME_CLEANUP_FINALIZER);
+      await this.deps.service
+        .patch(type, '', pv.metadata.name, 'merge', {
+          metadata: { resourceVersion: pv.metadata.resourceVersion, finalizers: rest.length ? rest : null },
+        })
+        .catch((e: unknown) => {
+          // Changed or gone meanwhile: the agent reports it again at its next fetch if it is still there.
+          if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        });
+    }
   }
 
   /** Renews the lease, or (between heartbeats, before deleting pods) only reads it: either way a stale epoch is fenced. */
@@ -292,6 +323,12 @@ export class NodeService {
         ready.lastTransitionTime = prevReady.lastTransitionTime;
       const next: KubeObject = structuredClone(current);
       next.metadata.labels = { ...current.metadata.labels, ...req.labels };
+      // Where the node makes local volumes: the local provisioner reads it (none: the node offers none).
+      const annotations = { ...current.metadata.annotations };
+      if (req.localVolumesDir) annotations[ANN_LOCAL_VOLUMES_DIR] = req.localVolumesDir;
+      else delete annotations[ANN_LOCAL_VOLUMES_DIR];
+      next.metadata.annotations = Object.keys(annotations).length ? annotations : undefined;
+      if (!next.metadata.annotations) delete next.metadata.annotations;
       // A node that registers again is reachable again (its new lease proves it).
       const taints = nodeSpec(current).taints ?? [];
       if (taints.some((t) => t.key === TAINT_NODE_UNREACHABLE))

@@ -15,7 +15,15 @@ export type Decision =
   /** Allowed only if the pod named is bound to the node. */
   | { check: 'podOnNode'; nodeName: string; namespace: string; name: string }
   /** Allowed only if a pod bound to the node refers to this ConfigMap/Secret. */
-  | { check: 'referencedByNode'; nodeName: string; kind: 'ConfigMap' | 'Secret'; namespace: string; name: string };
+  | {
+      check: 'referencedByNode';
+      nodeName: string;
+      kind: 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim';
+      namespace: string;
+      name: string;
+    }
+  /** Allowed only if a pod bound to the node uses a claim bound to this PersistentVolume. */
+  | { check: 'volumeOfNode'; nodeName: string; name: string };
 
 const ALLOW: Decision = { allow: true };
 const deny = (reason: string): Decision => ({ allow: false, reason });
@@ -98,14 +106,21 @@ function decideNode(nodeName: string, a: RequestAttributes): Decision {
         return a.name === nodeName ? ALLOW : deny(`a node may only read its own Node ("${nodeName}")`);
       if (a.resource === 'pods' && !a.subresource && a.namespace)
         return { check: 'podOnNode', nodeName, namespace: a.namespace, name: a.name };
-      if ((a.resource === 'configmaps' || a.resource === 'secrets') && a.namespace)
+      if (
+        (a.resource === 'configmaps' || a.resource === 'secrets' || a.resource === 'persistentvolumeclaims') &&
+        !a.subresource &&
+        a.namespace
+      )
         return {
           check: 'referencedByNode',
           nodeName,
-          kind: a.resource === 'configmaps' ? 'ConfigMap' : 'Secret',
+          kind:
+            a.resource === 'configmaps' ? 'ConfigMap' : a.resource === 'secrets' ? 'Secret' : 'PersistentVolumeClaim',
           namespace: a.namespace,
           name: a.name,
         };
+      if (a.resource === 'persistentvolumes' && !a.subresource)
+        return { check: 'volumeOfNode', nodeName, name: a.name };
       return deny('a node may only get the objects its own pods need');
     }
   }

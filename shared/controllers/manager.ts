@@ -12,6 +12,7 @@ import { AutoscalerController, type AutoscalerDeps } from './autoscaler/controll
 import { DaemonSetController } from './daemonset/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
+import { VolumeController } from './volume/controller.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
 import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
 import { TerminalError } from '../model/errors.js';
@@ -35,6 +36,7 @@ export class ControllerManager {
   private readonly services: ServiceController;
   private readonly namespaces: NamespaceController;
   private readonly disruption: DisruptionController;
+  private readonly volumes: VolumeController;
   private readonly nodeLifecycle?: NodeLifecycleController;
   private readonly autoscalers?: AutoscalerController;
 
@@ -64,6 +66,7 @@ export class ControllerManager {
     this.services = new ServiceController(deps);
     this.namespaces = new NamespaceController(deps);
     this.disruption = new DisruptionController(deps);
+    this.volumes = new VolumeController(deps);
   }
 
   /** Object keys, by kind, to the controller that owns that kind. Kinds without a controller are acknowledged and dropped. */
@@ -79,6 +82,9 @@ export class ControllerManager {
     Namespace: { reconcile: (k) => this.namespaces.reconcile(k) },
     // A budget, or (`*`) every budget of a namespace whose pods changed.
     PodDisruptionBudget: { reconcile: (k) => this.disruption.reconcile(k) },
+    // The PV controller's two halves, with claim and volume protection.
+    PersistentVolumeClaim: { reconcile: (k) => this.volumes.reconcileClaim(k) },
+    PersistentVolume: { reconcile: (k) => this.volumes.reconcileVolume(k) },
     // A Service's endpoints (the name `*` stands for every Service of the namespace) and its load balancer.
     Service: {
       reconcile: async (k) => {

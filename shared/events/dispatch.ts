@@ -6,6 +6,13 @@ import { findCondition, nodeReadyStatus } from '../model/conditions.js';
 import { encodeKey, EVERY_NAME, workKeys } from '../queue/work-key.js';
 import { nodeStatus } from '../model/typed.js';
 import { typeByKindName } from '../model/kinds.js';
+import {
+  claimNamesOf,
+  claimRefOf,
+  localVolumeNodeOf,
+  phaseOf as claimPhaseOf,
+  volumeNameOf,
+} from '../model/storage.js';
 
 /** What a node reads of a Service: its spec and its load balancer's addresses, not its other status. */
 const serviceViewChanged = ({ old, new: cur }: Change) =>
@@ -70,6 +77,13 @@ function podKeys({ old, new: cur }: Change): RoutedKey[] {
   ) {
     keys.push({ queue: 'scheduler', key: encodeKey(workKeys.of(cur)) });
   }
+  // A claim being deleted waits for the pods that use it (pvc-protection): their end may free it.
+  if (!cur || (isFinished(cur) && !(old && isFinished(old))))
+    for (const claim of claimNamesOf(any))
+      keys.push({
+        queue: 'controllers',
+        key: encodeKey(workKeys.object('PersistentVolumeClaim', any.metadata.namespace ?? '', claim)),
+      });
   // Services in the pod's namespace may select it: their endpoints follow its readiness and address.
   keys.push({
     queue: 'controllers',
@@ -115,6 +129,39 @@ function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
   return keys;
 }
 
+/** What the scheduler reads of a claim: whether it exists and is bound, to which volume. */
+const claimPlacementView = (c: KubeObject | undefined) =>
+  c && { volume: volumeNameOf(c), phase: claimPhaseOf(c), deleting: !!c.metadata.deletionTimestamp };
+
+function claimKeys({ old, new: cur }: Change): RoutedKey[] {
+  const claim = (cur ?? old) as KubeObject;
+  const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(claim)) }];
+  // Its volume follows it: bound, released when the claim is gone.
+  for (const v of new Set([old && volumeNameOf(old), cur && volumeNameOf(cur)]))
+    if (v) keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('PersistentVolume', '', v)) });
+  // Pods waiting for this claim (to exist, to be bound) may be placed now.
+  if (!jsonEqual(claimPlacementView(old), claimPlacementView(cur)))
+    keys.push({ queue: 'scheduler', key: encodeKey(workKeys.wakeUp) });
+  return keys;
+}
+
+function volumeKeys({ old, new: cur }: Change): RoutedKey[] {
+  const pv = (cur ?? old) as KubeObject;
+  const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(pv)) }];
+  // The claim it is reserved for binds to it (a volume made for it, or pre-bound by its author).
+  const ref = cur && claimRefOf(cur);
+  if (ref?.name && !jsonEqual(old && claimRefOf(old), ref))
+    keys.push({
+      queue: 'controllers',
+      key: encodeKey(workKeys.object('PersistentVolumeClaim', ref.namespace ?? '', ref.name)),
+    });
+  // A local volume being deleted: its node removes the directory, then the finalizer.
+  const node = cur && localVolumeNodeOf(cur);
+  if (node && cur.metadata.deletionTimestamp && !old?.metadata.deletionTimestamp)
+    keys.push({ queue: 'node', key: node });
+  return keys;
+}
+
 /**
  * An autoscaler's status write (its own, every evaluation whose figures moved): the evaluation chain
  * brings the next reconcile, so this one would only cost a message and an invocation to be dropped.
@@ -138,6 +185,10 @@ export function keysForChange(change: Change): RoutedKey[] {
       return nodeKeys(change);
     case 'Event':
       return [];
+    case 'PersistentVolumeClaim':
+      return claimKeys(change);
+    case 'PersistentVolume':
+      return volumeKeys(change);
     default: {
       // An owned object (a Deployment's ReplicaSet) concerns its owner too, whose status sums it up.
       const owners = new Set(

@@ -5,6 +5,7 @@ import { BUILTIN_KINDS } from './kinds/builtin.js';
 import type { KindDeclaration } from './kinds/declaration.js';
 import { PLAIN_KINDS } from './kinds/plain.js';
 import { POLICY_KINDS } from './kinds/policy.js';
+import { STORAGE_KINDS } from './kinds/storage.js';
 
 /**
  * The kinds kumo serves, each declared once (model/kinds/): routing, discovery, OpenAPI, storage
@@ -20,6 +21,7 @@ export const RESOURCE_TYPES: readonly KindDeclaration[] = [
   ...PLAIN_KINDS,
   ...POLICY_KINDS,
   ...AUTOSCALING_KINDS,
+  ...STORAGE_KINDS,
 ];
 
 export const apiVersionOf = (t: { group: string; version: string }) =>

@@ -31,6 +31,8 @@ export const registerRequestSchema = z.object({
   addresses: z.array(z.object({ type: z.string(), address: z.string() })).default([]),
   nodeInfo: z.record(z.string(), z.string()).default({}),
   providerID: z.string().optional(),
+  /** Where this node makes kumo.dev/local volumes (absent: its runtime mounts none). Shown on the Node. */
+  localVolumesDir: z.string().startsWith('/').max(1024).optional(),
 });
 export type RegisterRequest = z.input<typeof registerRequestSchema>;
 
@@ -105,6 +107,8 @@ const metricsReport = z.object({
 });
 export type MetricsReport = z.infer<typeof metricsReport>;
 
+const volumeName = z.string().min(1).max(253);
+
 export const syncRequestSchema = z.object({
   epoch: z.number().int().min(1),
   /**
@@ -126,6 +130,10 @@ export const syncRequestSchema = z.object({
   events: z.array(agentEvent).max(500).default([]),
   /** Resource usage (with a renewal, while the control plane asks for it): for the metrics API and autoscalers. */
   metrics: metricsReport.optional(),
+  /** With a fetch: the local volumes this node holds on disk, to learn which are being deleted. */
+  localVolumes: z.array(volumeName).max(1000).default([]),
+  /** Local volumes whose directories this node removed: their cleanup finalizers go. */
+  cleanedVolumes: z.array(volumeName).max(1000).default([]),
 });
 export type SyncRequest = z.input<typeof syncRequestSchema>;
 export type AgentEvent = z.infer<typeof agentEvent>;
@@ -141,6 +149,8 @@ export interface SyncResponse {
   services?: { digest: string; views?: ServiceView[] };
   /** With a renewal: whether to send resource usage with the next ones (someone reads metrics). */
   sendMetrics?: boolean;
+  /** Of the local volumes the fetch named, those being deleted: remove their directories, then report them cleaned. */
+  releasedVolumes?: string[];
 }
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {

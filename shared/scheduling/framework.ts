@@ -37,9 +37,20 @@ export type FilterStatus = { ok: true } | { ok: false; reasons: string[] };
 export const OK: FilterStatus = { ok: true };
 export const reject = (...reasons: string[]): FilterStatus => ({ ok: false, reasons });
 
+/** What the pod's PersistentVolumeClaims need of a node (read before scheduling; absent: the pod has none). */
+export interface PodVolumeFacts {
+  /** Volumes bound to the pod's claims: their node affinity is a filter. */
+  bound: KubeObject[];
+  /** Claims whose class binds on first consumer and that are not bound yet. */
+  delayed: { claim: KubeObject; provisioner?: string; selectedNode?: string }[];
+  /** Unbound volumes a delayed claim could take. */
+  candidates: KubeObject[];
+}
+
 export interface PodToPlace {
   pod: KubeObject & { metadata: { name: string; uid: string } };
   requests: Resources;
+  volumes?: PodVolumeFacts;
 }
 
 export interface FilterPlugin {
@@ -74,7 +85,9 @@ export function normalizeToMax(scores: number[], reverse = false): number[] {
 }
 
 /** "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector." */
-export function unschedulableMessage(total: number, reasons: Record<string, number>): string {
+export function unschedulableMessage(total: number, reasons: Record<string, number>, preFilter?: string): string {
+  // A PreFilter rejection names the pod's problem instead of counting nodes.
+  if (preFilter) return `0/${total} nodes are available: ${preFilter}.`;
   const parts = Object.entries(reasons)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([reason, n]) => `${n} ${reason}`);

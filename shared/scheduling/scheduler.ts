@@ -9,7 +9,9 @@ import type { EventRecorder } from '../events/recorder.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { ObjectStore } from '../store/store.js';
 import type { NodeLedger, PodBinding } from '../store/node-ledger.js';
-import { schedule, type NodeInfo, type Snapshot } from './framework.js';
+import { schedule, unschedulableMessage, type NodeInfo, type PodVolumeFacts, type Snapshot } from './framework.js';
+import { readClaimFacts, selectNode } from './pod-claims.js';
+import { claimNamesOf } from '../model/storage.js';
 import type { SnapshotCache } from './snapshot.js';
 import { defaultPlugins, SCORING_ANNOTATION, type ScoringStrategy } from './plugins/index.js';
 import { addResources, podRequests, type Resources } from '../model/resources.js';
@@ -138,7 +140,8 @@ export class Scheduler {
     for (const pod of pods) {
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
       if (!waiting(pod)) continue;
-      if (gated(pod)) {
+      // Pods with claims go one by one: their volumes are read before placing them.
+      if (gated(pod) || claimNamesOf(pod).length) {
         oneByOne.add(key);
         continue;
       }
@@ -206,12 +209,13 @@ export class Scheduler {
   private decide(
     pod: StoredObject,
     snapshot: Snapshot,
+    volumes?: PodVolumeFacts,
   ): { binding: PodBinding; info: NodeInfo; requests: Resources } | { unschedulable: string } {
     const requests = podRequests(pod);
     const strategy =
       (pod.metadata.annotations?.[SCORING_ANNOTATION] as ScoringStrategy | undefined) ?? this.deps.strategy;
     const result = schedule(
-      { pod, requests },
+      { pod, requests, ...(volumes ? { volumes } : {}) },
       snapshot,
       defaultPlugins(strategy === 'MostAllocated' ? 'MostAllocated' : 'LeastAllocated'),
     );
@@ -241,7 +245,13 @@ export class Scheduler {
         return true;
       }
       const { snapshot, loadedAt } = await this.deps.snapshots.get();
-      const decision = this.decide(pod, snapshot);
+      const volumes = await readClaimFacts(this.deps.store, pod);
+      if (volumes && 'problem' in volumes) {
+        // Nothing a node offers helps (kube-scheduler's PreFilter): the claim's change brings the pod back.
+        await this.markUnschedulable(pod, unschedulableMessage(snapshot.nodes.length, {}, volumes.problem));
+        return true;
+      }
+      const decision = this.decide(pod, snapshot, volumes);
       if ('unschedulable' in decision) {
         // Only a snapshot read after this batch began may declare a pod unschedulable (a node may just have joined).
         if (loadedAt < startedAt) {
@@ -252,6 +262,11 @@ export class Scheduler {
         return true;
       }
       const b = decision.binding;
+      if (volumes?.delayed.length) {
+        // PreBind: the claims bind (or are provisioned) on this node first; their binding brings the pod back.
+        if (!(await selectNode(this.deps.store, volumes, b.nodeName))) continue;
+        return true;
+      }
       try {
         await this.deps.ledger.bindPod(b.boundPod, b.previous, b.nodeName, b.entry, b.allocatable);
       } catch (e) {

@@ -2,6 +2,7 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -11,7 +12,9 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { join, normalize } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
+import type { PersistentVolumeSpec } from 'kubernetes-types/core/v1.js';
+import { phaseOf as claimPhaseOf, volumeNameOf } from '../../model/storage.js';
 import type { KubeObject } from '../../model/types.js';
 import { podSpec } from '../../model/typed.js';
 import type { Lookup, PodFacts } from '../env.js';
@@ -154,7 +157,7 @@ export class PodVolumes {
   constructor(
     private pod: KubeObject,
     podsDir: string,
-    private readonly deps: { lookup: Lookup; now: () => number },
+    private readonly deps: { lookup: Lookup; now: () => number; localVolumesDir?: string },
   ) {
     mkdirSync(podsDir, { recursive: true, mode: 0o700 });
     chmodSync(podsDir, 0o700);
@@ -193,9 +196,7 @@ export class PodVolumes {
       checkHostPath(v.hostPath.path, v.hostPath.type);
       return { source: v.hostPath.path, kind: 'bind', readOnly: false, atomic: false };
     }
-    if (v.persistentVolumeClaim)
-      // The storage issue serves claims; until then no claim can be bound, and the pod waits.
-      throw new MountError(`persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
+    if (v.persistentVolumeClaim) return this.claimed(v.persistentVolumeClaim);
     if (isProjected(v)) {
       const dir = this.dirOf(v);
       const payload = await payloadOf(this.pod, v, this.deps.lookup, facts);
@@ -215,6 +216,56 @@ export class PodVolumes {
     if (this.owner.gid !== undefined) chownSync(dir, -1, this.owner.gid);
     chmodSync(dir, this.owner.gid !== undefined ? 0o2777 : 0o777);
     return { source: dir, kind: 'bind', readOnly: false, atomic: false };
+  }
+
+  /**
+   * The volume a claim is bound to (kubelet's desired-state populator, then the local and hostPath
+   * volume plugins): the claim must be Bound, its volume a local or hostPath one. kumo's own local
+   * volumes (under this node's local volumes directory) are made at first mount, as local-path
+   * provisioners make them; any other path must exist, as kubelet's local volume plugin requires.
+   */
+  private async claimed(ref: { claimName: string; readOnly?: boolean }): Promise<Ready> {
+    const namespace = this.pod.metadata.namespace ?? '';
+    const claim = await this.deps.lookup('PersistentVolumeClaim', namespace, ref.claimName);
+    if (!claim) throw new MountError(`persistentvolumeclaim "${ref.claimName}" not found`);
+    const volumeName = volumeNameOf(claim);
+    if (!volumeName || claimPhaseOf(claim) !== 'Bound')
+      throw new MountError(
+        `PVC ${namespace}/${ref.claimName} has non-bound phase (${JSON.stringify(claimPhaseOf(claim) ?? '')}) or empty pvc.Spec.VolumeName (${JSON.stringify(volumeName ?? '')})`,
+      );
+    const pv = await this.deps.lookup('PersistentVolume', '', volumeName);
+    if (!pv) throw new MountError(`persistentvolume "${volumeName}" not found`);
+    const spec = (pv.spec ?? {}) as PersistentVolumeSpec;
+    const readOnly = ref.readOnly === true;
+    if (spec.local) {
+      const path = spec.local.path;
+      const root = this.deps.localVolumesDir;
+      if (root && dirname(path) === root && !existsSync(path)) {
+        mkdirSync(path, { recursive: true, mode: 0o777 });
+        chmodSync(path, 0o777); // any user the pod runs as may write, as local-path volumes allow
+      }
+      if (!existsSync(path)) throw new MountError(`path "${path}" does not exist`);
+      if (this.owner.gid !== undefined) {
+        // fsGroup: the volume's root is the group's, setgid (its contents keep their owners).
+        chownSync(path, -1, this.owner.gid);
+        chmodSync(path, (statSync(path).mode & 0o777) | 0o2070);
+      }
+      return { source: path, kind: 'bind', readOnly, atomic: false };
+    }
+    if (spec.hostPath) {
+      checkHostPath(spec.hostPath.path, spec.hostPath.type);
+      return { source: spec.hostPath.path, kind: 'bind', readOnly, atomic: false };
+    }
+    throw new MountError(
+      `persistentvolume "${volumeName}" is neither a local nor a hostPath volume, which kumo nodes mount`,
+    );
+  }
+
+  /** The host paths of this pod's claimed volumes that are set up (they must not be removed under it). */
+  claimedPaths(): string[] {
+    return this.volumes
+      .filter((v) => v.persistentVolumeClaim && this.ready.has(v.name))
+      .map((v) => this.ready.get(v.name)?.source ?? '');
   }
 
   /** Brings configMap, secret, downwardAPI and projected volumes up to date; the names of those that changed. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, StatusError } from '../../model/errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, StatusError } from '../../model/errors.js';
 import { kindNamed } from '../../model/kinds.js';
 import type { KubeObject, StoredObject } from '../../model/types.js';
 import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
@@ -11,10 +11,11 @@ import { isActive } from '../pods.js';
 import { refusesSpec } from '../spec-guard.js';
 import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
 import { inParallel } from '../../util/in-parallel.js';
-import { ordinalOf, planStatefulSet, revisionOf, type Revision } from './plan.js';
+import { claimNameFor, claimTemplatesOf, ordinalOf, planStatefulSet, revisionOf, type Revision } from './plan.js';
 import { BURST } from '../replicaset/plan.js';
 
 const POD = kindNamed('Pod');
+const CLAIM = kindNamed('PersistentVolumeClaim');
 const REVISION = kindNamed('ControllerRevision');
 /** Pod deletes in flight at once (a Parallel scale-down). */
 const PARALLEL_DELETES = 20;
@@ -96,6 +97,8 @@ export class StatefulSetController {
     const namespace = set.metadata.namespace ?? '';
     const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
       this.deps.events.record(set, type, reason, message);
+    // A pod is made only once its claims exist (createPersistentVolumeClaims before the pod).
+    if (create.length) create = await this.ensureClaims(set, create);
     if (create.length) {
       let created: StoredObject[] = [];
       let taken: string[] = [];
@@ -130,6 +133,7 @@ export class StatefulSetController {
     }
     await inParallel(remove, PARALLEL_DELETES, async (name) => {
       try {
+        await this.releaseClaimsOnScaleDown(set, name);
         await this.deps.service.delete(POD, namespace, name, {});
         event('Normal', 'SuccessfulDelete', `delete Pod ${name} in StatefulSet ${set.metadata.name} successful`);
       } catch (e) {
@@ -149,6 +153,120 @@ export class StatefulSetController {
       } catch (e) {
         if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
       }
+    }
+  }
+
+  /**
+   * The claims of each pod about to be made: created from the set's templates where missing (labels
+   * from the template with the selector's over them, owned per persistentVolumeClaimRetentionPolicy).
+   * A pod whose claim is being deleted, or could not be made, waits, with Kubernetes' FailedCreate.
+   */
+  private async ensureClaims(set: NamedSet, pods: KubeObject[]): Promise<KubeObject[]> {
+    const templates = claimTemplatesOf(set);
+    if (!templates.length) return pods;
+    const namespace = set.metadata.namespace ?? '';
+    const spec = statefulSetSpec(set);
+    const ownedBySet = spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete';
+    const ready: KubeObject[] = [];
+    for (const pod of pods) {
+      const ordinal = ordinalOf(set.metadata.name, pod.metadata.name ?? '') ?? 0;
+      let ok = true;
+      for (const t of templates) {
+        const name = claimNameFor(set, t, ordinal);
+        const fail = (why: string) => {
+          ok = false;
+          this.deps.events.record(
+            set,
+            'Warning',
+            'FailedCreate',
+            `create Claim ${name} for Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${why}`,
+          );
+        };
+        const existing = await this.deps.store.get({ kind: 'PersistentVolumeClaim', namespace, name });
+        if (existing) {
+          if (existing.metadata.deletionTimestamp) fail(`pvc ${name} is being deleted`);
+          continue;
+        }
+        try {
+          await this.deps.service.create(CLAIM, namespace, {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: {
+              ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
+              name,
+              labels: { ...t.metadata?.labels, ...spec.selector?.matchLabels },
+              ...(ownedBySet
+                ? {
+                    ownerReferences: [
+                      {
+                        apiVersion: 'apps/v1',
+                        kind: 'StatefulSet',
+                        name: set.metadata.name,
+                        uid: set.metadata.uid,
+                        controller: true,
+                        blockOwnerDeletion: true,
+                      },
+                    ],
+                  }
+                : {}),
+            },
+            spec: t.spec ?? {},
+          });
+          this.deps.events.record(
+            set,
+            'Normal',
+            'SuccessfulCreate',
+            `create Claim ${name} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} success`,
+          );
+        } catch (e) {
+          if (e instanceof AlreadyExistsError) continue;
+          if (e instanceof StatusError && e.code < 500) fail(e.message);
+          else throw e;
+        }
+      }
+      if (ok) ready.push(pod);
+    }
+    return ready;
+  }
+
+  /**
+   * whenScaled: Delete: the claims of an ordinal the set no longer has are owned by its pod, so they go
+   * with it (the garbage collector follows the reference), as Kubernetes' retention policy does.
+   */
+  private async releaseClaimsOnScaleDown(set: NamedSet, podName: string): Promise<void> {
+    const spec = statefulSetSpec(set);
+    const templates = claimTemplatesOf(set);
+    if (!templates.length || spec.persistentVolumeClaimRetentionPolicy?.whenScaled !== 'Delete') return;
+    const ordinal = ordinalOf(set.metadata.name, podName);
+    const start = spec.ordinals?.start ?? 0;
+    if (ordinal === undefined || ordinal < start + (spec.replicas ?? 1)) return; // replaced, not scaled away
+    const namespace = set.metadata.namespace ?? '';
+    const pod = await this.deps.store.get({ kind: 'Pod', namespace, name: podName });
+    if (!pod) return;
+    for (const t of templates) {
+      const name = claimNameFor(set, t, ordinal);
+      const claim = await this.deps.store.get({ kind: 'PersistentVolumeClaim', namespace, name });
+      if (!claim || claim.metadata.ownerReferences?.some((r) => r.uid === pod.metadata.uid)) continue;
+      await this.deps.service
+        .patch(CLAIM, namespace, name, 'merge', {
+          metadata: {
+            resourceVersion: claim.metadata.resourceVersion,
+            ownerReferences: [
+              ...(claim.metadata.ownerReferences ?? []).filter((r) => r.uid !== set.metadata.uid),
+              {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                name: podName,
+                uid: pod.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+        })
+        .catch((e: unknown) => {
+          if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+        });
     }
   }
 

@@ -1,7 +1,7 @@
-import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolumeClaim, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../model/types.js';
 import { scaledValue } from '../../model/int-or-percent.js';
-import { statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
+import { podSpec, statefulSetSpec, statefulSetStatus } from '../../model/typed.js';
 import { LABEL_CONTROLLER_REVISION_HASH, LABEL_POD_INDEX, LABEL_STATEFULSET_POD_NAME } from '../../model/well-known.js';
 import {
   availabilityOf,
@@ -65,8 +65,30 @@ export function statefulPod(set: NamedSet, revision: Revision, ordinal: number):
   };
   const serviceName = statefulSetSpec(set).serviceName;
   pod.spec = { ...pod.spec, hostname: name, ...(serviceName ? { subdomain: serviceName } : {}) };
+  // updateStorage: each claim template is a volume of that name, the ordinal's own claim (replacing a
+  // template volume of the same name).
+  const templates = claimTemplatesOf(set);
+  if (templates.length) {
+    const claimed = new Set(templates.map((t) => t.metadata?.name));
+    const volumes = (podSpec(pod).volumes ?? []).filter((v) => !claimed.has(v.name));
+    pod.spec.volumes = [
+      ...volumes,
+      ...templates.map((t) => ({
+        name: t.metadata?.name ?? '',
+        persistentVolumeClaim: { claimName: claimNameFor(set, t, ordinal) },
+      })),
+    ];
+  }
   return pod;
 }
+
+/** The claim templates of a set (volumeClaimTemplates). */
+export const claimTemplatesOf = (set: KubeObject): PersistentVolumeClaim[] =>
+  (statefulSetSpec(set).volumeClaimTemplates ?? []) as PersistentVolumeClaim[];
+
+/** getPersistentVolumeClaimName: `<template>-<set>-<ordinal>`. */
+export const claimNameFor = (set: KubeObject, template: PersistentVolumeClaim, ordinal: number) =>
+  `${template.metadata?.name ?? ''}-${set.metadata.name ?? ''}-${ordinal}`;
 
 /** identityMatches: the labels that name the pod and its ordinal are as the controller set them. */
 function identityMatches(pod: KubeObject, ordinal: number): boolean {

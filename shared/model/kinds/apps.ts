@@ -6,6 +6,7 @@ import { COLUMNS } from '../printers.js';
 import { daemonSetSchema, statefulSetSchema } from '../schemas/workload-schemas.js';
 import { daemonSetTemplateGeneration } from './admission-hooks.js';
 import type { KubeObject } from '../types.js';
+import { claimSpecCauses } from './storage.js';
 import { declareKind, scaleSub, type KindDeclaration } from './declaration.js';
 
 /** apps/v1 StatefulSet and the ControllerRevisions that keep its template history. */
@@ -57,14 +58,14 @@ function statefulSetCauses(o: KubeObject): StatusCause[] {
       ),
     );
   out.push(...selectorAndDeadlineCauses(spec, 'StatefulSet'));
-  // The fidelity rule: a claim template is a promise of storage, and kumo has no claims to keep it yet.
-  if (Array.isArray(spec.volumeClaimTemplates) && spec.volumeClaimTemplates.length)
-    out.push(
-      cause.forbidden(
-        'spec.volumeClaimTemplates',
-        'kumo does not serve PersistentVolumeClaims yet, so no claim can be made for these pods; mount an emptyDir or hostPath volume instead',
-      ),
-    );
+  // Each claim template is a claim in the making: validated as one (ValidatePersistentVolumeClaimTemplate).
+  (Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []).forEach((t: unknown, i) => {
+    const at = `spec.volumeClaimTemplates[${i}]`;
+    const template = isPlainObject(t) ? t : {};
+    const meta = isPlainObject(template.metadata) ? template.metadata : {};
+    if (typeof meta.name !== 'string' || !meta.name) out.push(cause.required(`${at}.metadata.name`));
+    out.push(...claimSpecCauses(isPlainObject(template.spec) ? template.spec : {}, `${at}.spec`));
+  });
   return [...out, ...templateSupportProblems(o)];
 }
 

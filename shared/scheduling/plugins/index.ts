@@ -10,6 +10,7 @@ import { nodeAffinityFilter, nodeAffinityScore } from './node-affinity.js';
 import { nodeState } from './node-state.js';
 import { leastAllocated, mostAllocated, resourcesFit } from './resources.js';
 import { taintToleration, taintTolerationScore } from './taint-toleration.js';
+import { volumeBinding } from './volume-binding.js';
 
 export type ScoringStrategy = 'LeastAllocated' | 'MostAllocated';
 
@@ -19,7 +20,15 @@ export const SCORING_ANNOTATION = 'scheduling.kumo.dev/scoring-strategy';
 /** The default profile, in kube-scheduler's order: cheap filters first. */
 export function defaultPlugins(strategy: ScoringStrategy = 'LeastAllocated'): Plugins {
   return {
-    filters: [nodeState, nodeAffinityFilter, taintToleration, resourcesFit, interPodAffinity, topologySpread],
+    filters: [
+      nodeState,
+      nodeAffinityFilter,
+      taintToleration,
+      resourcesFit,
+      volumeBinding,
+      interPodAffinity,
+      topologySpread,
+    ],
     scores: [
       strategy === 'MostAllocated' ? mostAllocated : leastAllocated,
       nodeAffinityScore,

@@ -1,0 +1,31 @@
+import { ANN_LOCAL_VOLUMES_DIR, LOCAL_PROVISIONER } from '../../model/storage.js';
+import { OK, reject, type FilterPlugin } from '../framework.js';
+import { findMatchingVolume, volumeFitsNode } from '../volume-matching.js';
+
+/**
+ * kube-scheduler's VolumeBinding filter (pkg/scheduler/framework/plugins/volumebinding): a node must
+ * satisfy the node affinity of every volume already bound to the pod's claims, and for each claim
+ * that binds on first consumer it must have an unbound volume that matches or be a node the claim's
+ * provisioner can make one on. The facts (claims, volumes) are read before scheduling (scheduler.ts).
+ */
+
+export const VOLUME_NODE_AFFINITY_CONFLICT = 'node(s) had volume node affinity conflict';
+export const VOLUME_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";
+
+export const volumeBinding: FilterPlugin = {
+  name: 'VolumeBinding',
+  filter({ volumes }, { node }) {
+    if (!volumes) return OK;
+    if (!volumes.bound.every((pv) => volumeFitsNode(pv, node))) return reject(VOLUME_NODE_AFFINITY_CONFLICT);
+    for (const d of volumes.delayed) {
+      // A node already chosen for this claim (by an earlier pod) is the only one it can bind on.
+      if (d.selectedNode !== undefined && d.selectedNode !== node.metadata.name) return reject(VOLUME_BIND_CONFLICT);
+      if (findMatchingVolume(d.claim, volumes.candidates, node)) continue;
+      if (d.provisioner === undefined) return reject(VOLUME_BIND_CONFLICT);
+      // kumo's local volumes exist only on nodes whose agent makes them; an external provisioner is trusted.
+      if (d.provisioner === LOCAL_PROVISIONER && !node.metadata.annotations?.[ANN_LOCAL_VOLUMES_DIR])
+        return reject(VOLUME_BIND_CONFLICT);
+    }
+    return OK;
+  },
+};

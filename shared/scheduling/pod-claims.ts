@@ -1,0 +1,82 @@
+import { ConflictError, NotFoundError } from '../model/errors.js';
+import { ANN_SELECTED_NODE, bindingModeOf, claimNamesOf, classOf, volumeNameOf } from '../model/storage.js';
+import type { KubeObject, StoredObject } from '../model/types.js';
+import { listAll } from '../store/list-all.js';
+import type { ObjectStore } from '../store/store.js';
+import type { PodVolumeFacts } from './framework.js';
+
+/**
+ * The VolumeBinding plugin's PreFilter and PreBind (kube-scheduler's volumebinding): what a pod's
+ * claims need of a node, read once per scheduling attempt, with the reasons a pod cannot be placed
+ * at all while a claim is missing, going or unbound with Immediate binding; and, once a node is
+ * chosen, the node written on each claim that binds on first consumer so the PV controller provisions
+ * or binds there. The pod itself is bound when its claims are.
+ */
+
+export async function readClaimFacts(
+  store: ObjectStore,
+  pod: KubeObject,
+): Promise<PodVolumeFacts | { problem: string } | undefined> {
+  const names = claimNamesOf(pod);
+  if (!names.length) return undefined;
+  const namespace = pod.metadata.namespace ?? '';
+  const claims = new Map(
+    (await store.getMany(names.map((name) => ({ kind: 'PersistentVolumeClaim', namespace, name })))).map((c) => [
+      c.metadata.name,
+      c,
+    ]),
+  );
+  const bound: KubeObject[] = [];
+  const delayed: PodVolumeFacts['delayed'] = [];
+  let classes: Promise<StoredObject[]> | undefined;
+  for (const name of names) {
+    const claim = claims.get(name);
+    if (!claim) return { problem: `persistentvolumeclaim "${name}" not found` };
+    if (claim.metadata.deletionTimestamp) return { problem: `persistentvolumeclaim "${name}" is being deleted` };
+    const volumeName = volumeNameOf(claim);
+    if (volumeName) {
+      const pv = await store.get({ kind: 'PersistentVolume', namespace: '', name: volumeName });
+      if (!pv)
+        return { problem: `persistentvolumeclaim "${name}" bound to non-existent persistentvolume "${volumeName}"` };
+      bound.push(pv);
+      continue;
+    }
+    const className = classOf(claim);
+    classes ??= listAll(store, { kind: 'StorageClass' });
+    const sc = className ? (await classes).find((c) => c.metadata.name === className) : undefined;
+    if (bindingModeOf(sc) !== 'WaitForFirstConsumer')
+      return { problem: 'pod has unbound immediate PersistentVolumeClaims' };
+    const selectedNode = claim.metadata.annotations?.[ANN_SELECTED_NODE];
+    const provisioner = (sc as Record<string, unknown> | undefined)?.provisioner;
+    delayed.push({
+      claim,
+      ...(typeof provisioner === 'string' ? { provisioner } : {}),
+      ...(selectedNode ? { selectedNode } : {}),
+    });
+  }
+  const candidates = delayed.length ? await listAll(store, { kind: 'PersistentVolume' }) : [];
+  return { bound, delayed, candidates };
+}
+
+/** Writes the chosen node on each delayed claim that has none yet; false when one changed meanwhile (try again). */
+export async function selectNode(store: ObjectStore, facts: PodVolumeFacts, nodeName: string): Promise<boolean> {
+  for (const { claim, selectedNode } of facts.delayed) {
+    if (selectedNode === nodeName) continue;
+    try {
+      await store.update(
+        {
+          ...claim,
+          metadata: {
+            ...claim.metadata,
+            annotations: { ...claim.metadata.annotations, [ANN_SELECTED_NODE]: nodeName },
+          },
+        },
+        claim as StoredObject,
+      );
+    } catch (e) {
+      if (e instanceof ConflictError || e instanceof NotFoundError) return false;
+      throw e;
+    }
+  }
+  return true;
+}
