@@ -551,6 +551,7 @@ describe('discovery and content negotiation', () => {
       'discovery.k8s.io',
       'policy',
       'autoscaling',
+      'storage.k8s.io',
       'metrics.k8s.io',
     ]);
     // metrics-server's resources, as the kube-apiserver lists an aggregated APIService: get and list only.

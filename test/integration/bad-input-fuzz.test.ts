@@ -210,6 +210,31 @@ const VALID: Record<string, KubeObject> = {
     data: { spec: { template: { $patch: 'replace', metadata: { labels: { app: 'web' } } } } },
     revision: 1,
   },
+  PersistentVolumeClaim: {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'ok' },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '1Gi' } } },
+  },
+  PersistentVolume: {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'ok' },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      hostPath: { path: '/tmp/ok' },
+    },
+  },
+  StorageClass: {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'ok' },
+    provisioner: 'kumo.dev/local',
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  },
   HorizontalPodAutoscaler: {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',

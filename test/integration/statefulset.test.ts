@@ -229,13 +229,14 @@ describe.skipIf(!kubectlPath)('StatefulSet', () => {
         ['spec.template.metadata.labels', expect.stringContaining('`selector` does not match template `labels`')],
       ],
     });
+    // Each claim template is validated as a claim.
     expect(
       await refused({
         volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { resources: { requests: { storage: '1Gi' } } } }],
       }),
     ).toMatchObject({
       code: 422,
-      causes: [['spec.volumeClaimTemplates', expect.stringContaining('PersistentVolumeClaims')]],
+      causes: [['spec.volumeClaimTemplates[0].spec.accessModes', 'Required value: at least 1 access mode is required']],
     });
     // Only replicas, ordinals, template, updateStrategy, the claim retention policy and minReadySeconds may change.
     const r = await k.run('patch', 'sts', 'db', '-p', '{"spec":{"serviceName":"other"}}');

@@ -43,7 +43,11 @@ const writer = (name: string, claimName: string) => ({
         name: 'c',
         image: engine.image,
         imagePullPolicy: 'IfNotPresent',
-        command: ['sh', '-c', 'cat /data/note 2>/dev/null; echo "written by $(hostname)" >> /data/note; exec sleep 600'],
+        command: [
+          'sh',
+          '-c',
+          'cat /data/note 2>/dev/null; echo "written by $(hostname)" >> /data/note; exec sleep 600',
+        ],
         volumeMounts: [{ name: 'd', mountPath: '/data' }],
       },
     ],
@@ -88,7 +92,11 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
     await create(`${ns}/pods`, writer('first', 'notes'));
     await until(() => running('first'), 60_000);
     const bound = await get(`${ns}/persistentvolumeclaims/notes`);
-    expect(bound.status).toMatchObject({ phase: 'Bound', capacity: { storage: '64Mi' }, accessModes: ['ReadWriteOnce'] });
+    expect(bound.status).toMatchObject({
+      phase: 'Bound',
+      capacity: { storage: '64Mi' },
+      accessModes: ['ReadWriteOnce'],
+    });
     const pv = await get(`/api/v1/persistentvolumes/${bound.spec.volumeName}`);
     const node = (await get(`${ns}/pods/first`)).spec.nodeName;
     expect(bound.metadata.annotations['volume.kubernetes.io/selected-node']).toBe(node);
@@ -131,7 +139,10 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
     const volumeName = (await get(`${ns}/persistentvolumeclaims/kept`)).spec.volumeName;
     await deletePod('keeper');
     await api('DELETE', `${ns}/persistentvolumeclaims/kept`);
-    await until(async () => (await get(`/api/v1/persistentvolumes/${volumeName}`)).status?.phase === 'Released', 30_000);
+    await until(
+      async () => (await get(`/api/v1/persistentvolumes/${volumeName}`)).status?.phase === 'Released',
+      30_000,
+    );
     const pv = await get(`/api/v1/persistentvolumes/${volumeName}`);
     expect(pv.spec.persistentVolumeReclaimPolicy).toBe('Retain');
     expect(readFileSync(join(pv.spec.local.path, 'note'), 'utf8')).toBe('written by keeper\n');
