@@ -44,12 +44,15 @@ export async function startApiFront(opts: {
     res.on('close', () => aborted.abort());
     const ask = async (q: URLSearchParams) => {
       const answer = await fetch(`${opts.upstream}${url.pathname}?${q.toString()}`, {
-        headers: forwardedHeaders(req),
+        // Nothing to gain from compressing over loopback.
+        headers: { ...forwardedHeaders(req), 'accept-encoding': 'identity' },
         signal: aborted.signal,
       });
       const headers: Record<string, string> = {};
       answer.headers.forEach((v, k) => {
-        if (k !== 'content-length' && k !== 'connection' && k !== 'transfer-encoding') headers[k] = v;
+        // fetch has decoded the body: a content-encoding passed on would make clients decode it again
+        // (kubectl: "gzip: invalid header" whenever serverless-offline compressed a finite watch).
+        if (!['content-length', 'connection', 'transfer-encoding', 'content-encoding'].includes(k)) headers[k] = v;
       });
       return { status: answer.status, headers, body: await answer.text() };
     };

@@ -108,10 +108,15 @@ describe.skipIf(!kubectlPath)('resource metrics and the HorizontalPodAutoscaler'
     // The load stops: once the 10 s window has passed without a higher recommendation, back to one.
     rmSync(flag);
     await until(async () => (await replicas()) === 1, 90_000);
-    const down = (await s.api.service.list(T('Event'), ns)).items.filter(
-      (e) => (e as any).involvedObject?.kind === 'HorizontalPodAutoscaler' && e.reason === 'SuccessfulRescale',
-    );
-    expect(down.map((e) => e.message)).toContain('New size: 1; reason: All metrics below target');
+    // Its event is written when the evaluation ends, a moment after the scale (CI once read it before).
+    const rescales = async () =>
+      (await s.api.service.list(T('Event'), ns)).items
+        .filter(
+          (e) => (e as any).involvedObject?.kind === 'HorizontalPodAutoscaler' && e.reason === 'SuccessfulRescale',
+        )
+        .map((e) => e.message);
+    await until(async () => (await rescales()).length > 1, 15_000);
+    expect(await rescales()).toContain('New size: 1; reason: All metrics below target');
   }, 240_000);
 
   it('kubectl autoscale creates an autoscaling/v1 HPA that v2 serves with its CPU target; bad input is refused', async () => {

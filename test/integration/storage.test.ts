@@ -113,7 +113,7 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
     expect((await get(`${ns}/pods/second`)).spec.nodeName).toBe(node);
     await until(async () => (await logs('second')).includes('written by first'), 20_000);
     expect(readFileSync(join(pv.spec.local.path, 'note'), 'utf8')).toBe('written by first\nwritten by second\n');
-  });
+  }, 180_000);
 
   it('keeps a claim in use until its pod is gone, then deletes the volume and its directory (reclaim policy Delete)', async () => {
     const bound = await get(`${ns}/persistentvolumeclaims/notes`);
@@ -130,7 +130,7 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
     await until(async () => (await api('GET', `${ns}/persistentvolumeclaims/notes`)).status === 404, 30_000);
     await until(async () => (await api('GET', `/api/v1/persistentvolumes/${pv.metadata.name}`)).status === 404, 30_000);
     expect(existsSync(pv.spec.local.path)).toBe(false);
-  });
+  }, 120_000);
 
   it('keeps the directory of a Retain volume, Released, after its claim is deleted', async () => {
     await create(`${ns}/persistentvolumeclaims`, claim('kept', 'local-retain'));
@@ -146,7 +146,7 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
     const pv = await get(`/api/v1/persistentvolumes/${volumeName}`);
     expect(pv.spec.persistentVolumeReclaimPolicy).toBe('Retain');
     expect(readFileSync(join(pv.spec.local.path, 'note'), 'utf8')).toBe('written by keeper\n');
-  });
+  }, 120_000);
 
   it('gives each StatefulSet ordinal its own claim, kept when the pod is deleted and brought back', async () => {
     await create('/apis/apps/v1/namespaces/default/statefulsets', {
@@ -169,7 +169,7 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
         ],
       },
     });
-    await until(async () => (await running('web-0')) && (await running('web-1')), 90_000);
+    await until(async () => (await running('web-0')) && (await running('web-1')), 180_000);
     const claims = ((await get(`${ns}/persistentvolumeclaims?labelSelector=app%3Dweb`)).items as any[])
       .map((c) => [c.metadata.name, c.status.phase])
       .sort();
@@ -192,5 +192,6 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
       persistentVolumeClaim: { claimName: 'd-web-1' },
     });
     await until(async () => (await logs('web-1')).includes('written by web-1'), 20_000);
-  });
+    // Pods start one by one (OrderedReady) and podman is slow when other suites use it: minutes, not seconds.
+  }, 300_000);
 });

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFront, type ApiFront } from '../../local/api-front.js';
@@ -31,6 +33,44 @@ const CM = '/api/v1/namespaces/default/configmaps';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the API front', () => {
+  it('passes a watch on decoded when the upstream compressed it, as serverless-offline does for kubectl', async () => {
+    // serverless-offline (hapi) gzips an answer whose client accepts it; the front's fetch decodes it,
+    // so it must not tell its own client the stream is still gzip (kubectl: "gzip: invalid header").
+    const event = JSON.stringify({
+      type: 'ADDED',
+      object: {
+        kind: 'ConfigMap',
+        metadata: { name: 'zipped', resourceVersion: '7' },
+        data: { big: 'x'.repeat(4096) },
+      },
+    });
+    const asked: (string | undefined)[] = [];
+    const upstream = createServer((req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      const body = asked.length === 1 ? `${event}\n` : '';
+      const gzip = /gzip/.test(req.headers['accept-encoding'] ?? '');
+      res.writeHead(200, { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gzip ? gzipSync(body) : body);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const port = (upstream.address() as { port: number }).port;
+    const zfront = await startApiFront({ port: 0, upstream: `http://127.0.0.1:${port}`, log: () => {} });
+    try {
+      const res = await fetch(
+        `http://127.0.0.1:${(zfront.server.address() as { port: number }).port}${CM}?watch=true&timeoutSeconds=2`,
+        {
+          headers: { 'accept-encoding': 'gzip' },
+        },
+      );
+      expect(res.headers.get('content-encoding')).toBeNull();
+      expect((await res.text()).trim()).toBe(event);
+      expect(asked.every((a) => a === 'identity')).toBe(true);
+    } finally {
+      await zfront.close();
+      await new Promise((r) => upstream.close(r));
+    }
+  });
+
   it('passes other requests through unchanged, and a refused watch as it was answered', async () => {
     const created = await fetch(`${url}${CM}`, {
       method: 'POST',
