@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, statfsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Agent, type AgentOptions } from '../shared/agent/agent.js';
 import type { BackoffPolicy } from '../shared/agent/backoff.js';
 import { HttpNodeClient } from '../shared/agent/http-node-client.js';
@@ -79,7 +80,10 @@ export async function createAgent(
     internalIP: c.internalIP,
   });
   // kumo.dev/local volumes live beside the pods' own, on runtimes that mount volumes at all.
-  if (runtime.features.has('volumes')) machine.localVolumesDir = resolve(c.dataDir, 'volumes');
+  if (runtime.features.has('volumes')) {
+    machine.localVolumesDir = resolve(c.dataDir, 'volumes');
+    machine.localVolumesCapacity = c.localVolumesCapacity ?? freeSpace(c.dataDir);
+  }
   machine.nodeInfo = {
     ...machine.nodeInfo,
     containerRuntimeVersion: await runtime.version().catch(() => `${runtime.name}://unknown`),
@@ -127,4 +131,12 @@ export async function createAgent(
     log: extra.log,
     debounceMs: extra.debounceMs,
   });
+}
+
+/** The free space of the filesystem that holds `dir` (its nearest existing parent), in Mi: what local volumes may use by default. */
+function freeSpace(dir: string): string {
+  let at = resolve(dir);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const s = statfsSync(at);
+  return `${Math.floor((s.bavail * s.bsize) / 2 ** 20)}Mi`;
 }

@@ -40,6 +40,7 @@ const names = [
   'cpu',
   'memory',
   'pods',
+  'local-volumes-capacity',
   'internal-ip',
   'sqs-endpoint',
   'cloud',

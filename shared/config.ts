@@ -171,6 +171,8 @@ export interface AgentConfig {
   taints: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
   cpu?: string;
   memory?: string;
+  /** What the node's kumo.dev/local volumes may add up to (a quantity); default: the data directory's free space at start. */
+  localVolumesCapacity?: string;
   pods?: number;
   internalIP?: string;
   region: string;
@@ -285,6 +287,7 @@ export function loadAgentConfig(
     taints: taints(pick('taints', 'KUMO_AGENT_TAINTS')),
     cpu: pick('cpu', 'KUMO_AGENT_CPU'),
     memory: pick('memory', 'KUMO_AGENT_MEMORY'),
+    localVolumesCapacity: pick('local-volumes-capacity', 'KUMO_AGENT_LOCAL_VOLUMES_CAPACITY'),
     pods: pods ? Number(pods) : undefined,
     internalIP: pick('internal-ip', 'KUMO_AGENT_INTERNAL_IP'),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

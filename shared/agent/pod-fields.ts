@@ -199,7 +199,7 @@ export const POD_FIELDS: FieldRow[] = [
   both(`${V}.name`, 'yes', ''),
   dockerOnly(
     `${V}.persistentVolumeClaim`,
-    'no claims are served yet: the pod waits in ContainerCreating with FailedMount',
+    'its bound local or hostPath volume; the pod is not scheduled while the claim is missing or unbound',
   ),
   dockerOnly(`${V}.projected`, 'configMap, secret and downwardAPI sources; serviceAccountToken 422'),
   dockerOnly(`${V}.secret`, 'files under the agent-only pods directory, removed with the pod'),

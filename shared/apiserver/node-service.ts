@@ -37,7 +37,13 @@ import { retrying } from '../util/retry.js';
 import { nodeSpec } from '../model/typed.js';
 import { Ipv4Range, type ServiceNetwork } from '../model/service-network.js';
 import { serviceViewDigest, serviceViews, type ServiceView } from '../nodes/service-view.js';
-import { ANN_LOCAL_VOLUMES_DIR, LOCAL_VOLUME_CLEANUP_FINALIZER, localVolumeNodeOf } from '../model/storage.js';
+import {
+  ANN_LOCAL_VOLUMES_CAPACITY,
+  ANN_LOCAL_VOLUMES_DIR,
+  LOCAL_VOLUME_CLEANUP_FINALIZER,
+  awaitsLocalCleanup,
+  localVolumeNodeOf,
+} from '../model/storage.js';
 
 export interface NodeTimings {
   heartbeatSeconds: number;
@@ -180,7 +186,7 @@ export class NodeService {
   private async releasedVolumes(nodeName: string, names: string[]): Promise<string[]> {
     const pvs = await this.deps.store.getMany(names.map((name) => ({ kind: 'PersistentVolume', namespace: '', name })));
     return pvs
-      .filter((pv) => pv.metadata.deletionTimestamp && localVolumeNodeOf(pv) === nodeName)
+      .filter((pv) => pv.metadata.deletionTimestamp && awaitsLocalCleanup(pv) && localVolumeNodeOf(pv) === nodeName)
       .map((pv) => pv.metadata.name);
   }
 
@@ -189,7 +195,7 @@ export class NodeService {
     const type = typeOf('PersistentVolume');
     const pvs = await this.deps.store.getMany(names.map((name) => ({ kind: 'PersistentVolume', namespace: '', name })));
     for (const pv of pvs) {
-      if (!pv.metadata.deletionTimestamp || localVolumeNodeOf(pv) !== nodeName) continue;
+      if (!pv.metadata.deletionTimestamp || !awaitsLocalCleanup(pv) || localVolumeNodeOf(pv) !== nodeName) continue;
       const rest = (pv.metadata.finalizers ?? []).filter((f) => f !== LOCAL_VOLUME_CLEANUP_FINALIZER);
       await this.deps.service
         .patch(type, '', pv.metadata.name, 'merge', {
@@ -327,6 +333,9 @@ export class NodeService {
       const annotations = { ...current.metadata.annotations };
       if (req.localVolumesDir) annotations[ANN_LOCAL_VOLUMES_DIR] = req.localVolumesDir;
       else delete annotations[ANN_LOCAL_VOLUMES_DIR];
+      if (req.localVolumesDir && req.localVolumesCapacity)
+        annotations[ANN_LOCAL_VOLUMES_CAPACITY] = String(req.localVolumesCapacity);
+      else delete annotations[ANN_LOCAL_VOLUMES_CAPACITY];
       next.metadata.annotations = Object.keys(annotations).length ? annotations : undefined;
       if (!next.metadata.annotations) delete next.metadata.annotations;
       // A node that registers again is reachable again (its new lease proves it).

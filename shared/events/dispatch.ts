@@ -9,6 +9,7 @@ import { typeByKindName } from '../model/kinds.js';
 import {
   claimNamesOf,
   claimRefOf,
+  awaitsLocalCleanup,
   localVolumeNodeOf,
   phaseOf as claimPhaseOf,
   volumeNameOf,
@@ -156,7 +157,7 @@ function volumeKeys({ old, new: cur }: Change): RoutedKey[] {
       key: encodeKey(workKeys.object('PersistentVolumeClaim', ref.namespace ?? '', ref.name)),
     });
   // A local volume being deleted: its node removes the directory, then the finalizer.
-  const node = cur && localVolumeNodeOf(cur);
+  const node = cur && awaitsLocalCleanup(cur) && localVolumeNodeOf(cur);
   if (node && cur.metadata.deletionTimestamp && !old?.metadata.deletionTimestamp)
     keys.push({ queue: 'node', key: node });
   return keys;

@@ -46,6 +46,21 @@ export const LOCAL_VOLUME_CLEANUP_FINALIZER = 'kumo.dev/local-volume-cleanup';
 export const LOCAL_PROVISIONER = 'kumo.dev/local';
 /** Where a node offers local volumes: the directory its agent makes them in (absent: it offers none). */
 export const ANN_LOCAL_VOLUMES_DIR = 'kumo.dev/local-volumes-dir';
+/** What a node's local volumes may add up to (a quantity): the provisioner and the scheduler keep within it. */
+export const ANN_LOCAL_VOLUMES_CAPACITY = 'kumo.dev/local-volumes-capacity';
+
+/**
+ * The room left for local volumes on `node`, in bytes, given every volume (undefined: the node sets no
+ * limit). Each local volume counts its capacity until its object is gone, as its directory may hold that much.
+ */
+export function localRoomOn(node: KubeObject, volumes: readonly KubeObject[]): number | undefined {
+  const capacity = node.metadata.annotations?.[ANN_LOCAL_VOLUMES_CAPACITY];
+  if (capacity === undefined) return undefined;
+  const used = volumes
+    .filter((pv) => localVolumeNodeOf(pv) === node.metadata.name)
+    .reduce((sum, pv) => sum + capacityBytes(pv), 0);
+  return (parseQuantity(capacity) ?? 0) - used;
+}
 
 export const accessModesOf = (o: KubeObject): string[] => strings(obj(o.spec).accessModes);
 
@@ -130,12 +145,13 @@ export const claimRefOf = (pv: KubeObject): ClaimRef | undefined => {
 
 export const phaseOf = (o: KubeObject): string | undefined => obj(o.status).phase as string | undefined;
 
-/**
- * The node a kumo local volume lives on (the one value of its hostname node affinity), when it is one
- * whose directory the node removes; undefined for every other volume.
- */
+/** A kumo local volume whose directory its node must remove before the object goes (reclaim policy Delete). */
+export const awaitsLocalCleanup = (pv: KubeObject): boolean =>
+  (pv.metadata.finalizers ?? []).includes(LOCAL_VOLUME_CLEANUP_FINALIZER);
+
+/** The node a kumo local volume lives on (the one value of its hostname node affinity); undefined for every other volume. */
 export function localVolumeNodeOf(pv: KubeObject): string | undefined {
-  if (!(pv.metadata.finalizers ?? []).includes(LOCAL_VOLUME_CLEANUP_FINALIZER)) return undefined;
+  if (pv.metadata.annotations?.[ANN_PROVISIONED_BY] !== LOCAL_PROVISIONER) return undefined;
   const terms = obj(obj(obj(pv.spec).nodeAffinity).required).nodeSelectorTerms;
   const first = Array.isArray(terms) ? obj(terms[0]) : {};
   const exprs = Array.isArray(first.matchExpressions) ? first.matchExpressions.map(obj) : [];

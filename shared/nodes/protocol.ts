@@ -33,6 +33,8 @@ export const registerRequestSchema = z.object({
   providerID: z.string().optional(),
   /** Where this node makes kumo.dev/local volumes (absent: its runtime mounts none). Shown on the Node. */
   localVolumesDir: z.string().startsWith('/').max(1024).optional(),
+  /** What its local volumes may add up to: the local provisioner and the scheduler keep within it. */
+  localVolumesCapacity: quantity.optional(),
 });
 export type RegisterRequest = z.input<typeof registerRequestSchema>;
 

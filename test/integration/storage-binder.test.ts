@@ -391,4 +391,39 @@ describe('pods that use claims', () => {
       '0/1 nodes are available: 1 node(s) had volume node affinity conflict.',
     );
   });
+
+  it('provisions local volumes on the node the scheduler picks, within the node’s local volume capacity', async () => {
+    // What an agent of the docker runtime registers (no agent runs here: the pods are only placed).
+    await svc().patch(T('Node'), '', 'n1', 'merge', {
+      metadata: {
+        annotations: {
+          'kumo.dev/local-volumes-dir': '/tmp/kumo-test-volumes',
+          'kumo.dev/local-volumes-capacity': '1Gi',
+        },
+      },
+    });
+    const local = (name: string) =>
+      pvc(name, { storageClassName: 'standard', resources: { requests: { storage: '600Mi' } } });
+    await svc().create(T('PersistentVolumeClaim'), 'default', local('room-1'));
+    await svc().create(T('Pod'), 'default', podWith('room-1-pod', 'room-1'));
+    await until(async () => (await scheduled('room-1-pod')).node === 'n1', 30_000);
+    const claim = await getClaim('room-1');
+    expect(claim.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe('n1');
+    const volume = await getVolume(claim.spec?.volumeName as string);
+    expect(volume.spec).toMatchObject({
+      capacity: { storage: '600Mi' },
+      persistentVolumeReclaimPolicy: 'Delete',
+      storageClassName: 'standard',
+      local: { path: `/tmp/kumo-test-volumes/pvc-${claim.metadata.uid}` },
+    });
+    expect(volume.metadata.finalizers).toEqual(['kubernetes.io/pv-protection', 'kumo.dev/local-volume-cleanup']);
+    // 424Mi are left: a second 600Mi claim fits nowhere.
+    await svc().create(T('PersistentVolumeClaim'), 'default', local('room-2'));
+    await svc().create(T('Pod'), 'default', podWith('room-2-pod', 'room-2'));
+    await until(async () => (await scheduled('room-2-pod')).condition?.message !== undefined);
+    expect((await scheduled('room-2-pod')).condition?.message).toBe(
+      '0/1 nodes are available: 1 node(s) did not have enough free storage.',
+    );
+    expect((await getClaim('room-2')).status?.phase).toBe('Pending');
+  });
 });

@@ -237,7 +237,13 @@ export class VolumeController {
       'Provisioning',
       `External provisioner is provisioning volume for claim "${claim.metadata.namespace}/${claim.metadata.name}"`,
     );
-    const result = await provisioner.provision({ claim, storageClass: sc, volumeName, ...(node ? { node } : {}) });
+    const result = await provisioner.provision({
+      claim,
+      storageClass: sc,
+      volumeName,
+      volumes,
+      ...(node ? { node } : {}),
+    });
     if ('failed' in result) {
       this.deps.events.record(
         claim,

@@ -4,9 +4,12 @@ import {
   LOCAL_VOLUME_CLEANUP_FINALIZER,
   PV_PROTECTION_FINALIZER,
   accessModesOf,
+  localRoomOn,
+  requestedBytes,
   requestedStorage,
 } from '../../model/storage.js';
 import { LABEL_HOSTNAME } from '../../model/well-known.js';
+import { formatBinaryQuantity } from '../../model/quantity.js';
 import type { KubeObject } from '../../model/types.js';
 
 /**
@@ -23,6 +26,8 @@ export interface ProvisionRequest {
   node?: KubeObject;
   /** The name the volume gets: `pvc-<claim uid>`, as Kubernetes names provisioned volumes. */
   volumeName: string;
+  /** Every PersistentVolume now (what a node's local volumes already take). */
+  volumes: readonly KubeObject[];
 }
 
 export type ProvisionResult = { volume: KubeObject } | { failed: string };
@@ -50,12 +55,17 @@ export interface Provisioner {
 export const localProvisioner: Provisioner = {
   name: LOCAL_PROVISIONER,
   needsNode: `the ${LOCAL_PROVISIONER} provisioner makes a volume on the node its first pod goes to: its StorageClass needs volumeBindingMode WaitForFirstConsumer`,
-  async provision({ claim, storageClass, node, volumeName }) {
+  async provision({ claim, storageClass, node, volumeName, volumes }) {
     if (!node) return { failed: this.needsNode ?? 'no node selected' };
     const dir = node.metadata.annotations?.[ANN_LOCAL_VOLUMES_DIR];
     if (!dir)
       return {
         failed: `node "${node.metadata.name}" offers no local volumes: its agent's runtime mounts no volumes (the process runtime), or it predates local volumes`,
+      };
+    const room = localRoomOn(node, volumes);
+    if (room !== undefined && requestedBytes(claim) > room)
+      return {
+        failed: `node "${node.metadata.name}" has ${formatBinaryQuantity(Math.max(0, room))} of local volume capacity left and the claim asks for ${requestedStorage(claim)}`,
       };
     const reclaim = String((storageClass as Record<string, unknown>).reclaimPolicy ?? 'Delete');
     const hostname = node.metadata.labels?.[LABEL_HOSTNAME] ?? node.metadata.name ?? '';

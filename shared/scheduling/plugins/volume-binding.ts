@@ -1,4 +1,4 @@
-import { ANN_LOCAL_VOLUMES_DIR, LOCAL_PROVISIONER } from '../../model/storage.js';
+import { ANN_LOCAL_VOLUMES_DIR, LOCAL_PROVISIONER, localRoomOn, requestedBytes } from '../../model/storage.js';
 import { OK, reject, type FilterPlugin } from '../framework.js';
 import { findMatchingVolume, volumeFitsNode } from '../volume-matching.js';
 
@@ -11,21 +11,27 @@ import { findMatchingVolume, volumeFitsNode } from '../volume-matching.js';
 
 export const VOLUME_NODE_AFFINITY_CONFLICT = 'node(s) had volume node affinity conflict';
 export const VOLUME_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";
+export const VOLUME_NO_ROOM = 'node(s) did not have enough free storage';
 
 export const volumeBinding: FilterPlugin = {
   name: 'VolumeBinding',
   filter({ volumes }, { node }) {
     if (!volumes) return OK;
     if (!volumes.bound.every((pv) => volumeFitsNode(pv, node))) return reject(VOLUME_NODE_AFFINITY_CONFLICT);
+    let localBytes = 0;
     for (const d of volumes.delayed) {
       // A node already chosen for this claim (by an earlier pod) is the only one it can bind on.
       if (d.selectedNode !== undefined && d.selectedNode !== node.metadata.name) return reject(VOLUME_BIND_CONFLICT);
       if (findMatchingVolume(d.claim, volumes.candidates, node)) continue;
       if (d.provisioner === undefined) return reject(VOLUME_BIND_CONFLICT);
       // kumo's local volumes exist only on nodes whose agent makes them; an external provisioner is trusted.
-      if (d.provisioner === LOCAL_PROVISIONER && !node.metadata.annotations?.[ANN_LOCAL_VOLUMES_DIR])
-        return reject(VOLUME_BIND_CONFLICT);
+      if (d.provisioner !== LOCAL_PROVISIONER) continue;
+      if (!node.metadata.annotations?.[ANN_LOCAL_VOLUMES_DIR]) return reject(VOLUME_BIND_CONFLICT);
+      localBytes += requestedBytes(d.claim);
     }
+    // The storage capacity check (CSIStorageCapacity's role): the node's local volumes must fit its capacity.
+    const room = localBytes ? localRoomOn(node, volumes.candidates) : undefined;
+    if (room !== undefined && localBytes > room) return reject(VOLUME_NO_ROOM);
     return OK;
   },
 };
