@@ -112,6 +112,11 @@ export class ControllerManager {
         if (keys.length) await this.deps.queue.enqueue('controllers', keys);
         return {};
       }
+      case 'pendingClaims': {
+        const keys = await this.volumes.pendingClaimKeys();
+        if (keys.length) await this.deps.queue.enqueue('controllers', keys);
+        return {};
+      }
       case 'wakeNodes': {
         // Every agent serves every Service (its proxy and DNS): each is woken to fetch them.
         const nodes = await listAll(this.deps.store, { kind: 'Node' });

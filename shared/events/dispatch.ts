@@ -156,6 +156,9 @@ function volumeKeys({ old, new: cur }: Change): RoutedKey[] {
       queue: 'controllers',
       key: encodeKey(workKeys.object('PersistentVolumeClaim', ref.namespace ?? '', ref.name)),
     });
+  // A volume free for claims (new, or its reservation undone): the pending claims may take it.
+  const free = (v: KubeObject | undefined) => !!v && !claimRefOf(v) && !v.metadata.deletionTimestamp;
+  if (free(cur) && !free(old)) keys.push({ queue: 'controllers', key: encodeKey(workKeys.pendingClaims) });
   // A local volume being deleted: its node removes the directory, then the finalizer.
   const node = cur && awaitsLocalCleanup(cur) && localVolumeNodeOf(cur);
   if (node && cur.metadata.deletionTimestamp && !old?.metadata.deletionTimestamp)
@@ -190,6 +193,9 @@ export function keysForChange(change: Change): RoutedKey[] {
       return claimKeys(change);
     case 'PersistentVolume':
       return volumeKeys(change);
+    case 'StorageClass':
+      // A class that appears or changes (a new default, one a claim named before it existed) may let pending claims go on.
+      return [{ queue: 'controllers', key: encodeKey(workKeys.pendingClaims) }];
     default: {
       // An owned object (a Deployment's ReplicaSet) concerns its owner too, whose status sums it up.
       const owners = new Set(

@@ -20,7 +20,9 @@ export type WorkKey =
   /** The controllers: wake every node's agent (a Service or its endpoints changed, which every node serves). */
   | { type: 'wakeNodes' }
   /** The controllers: reconcile every DaemonSet (a node came, went, or changed where daemon pods may run). */
-  | { type: 'daemonSets' };
+  | { type: 'daemonSets' }
+  /** The controllers: reconcile every Pending claim (a volume became available, or a class appeared or changed). */
+  | { type: 'pendingClaims' };
 
 export type ObjectWorkKey = Extract<WorkKey, { type: 'object' }>;
 export type GcWorkKey = Extract<WorkKey, { type: 'gc' }>;
@@ -42,6 +44,7 @@ export const workKeys = {
   wakeUp: { type: 'wakeUp' } as const satisfies WorkKey,
   wakeNodes: { type: 'wakeNodes' } as const satisfies WorkKey,
   daemonSets: { type: 'daemonSets' } as const satisfies WorkKey,
+  pendingClaims: { type: 'pendingClaims' } as const satisfies WorkKey,
   release: (nodeName: string, uid: string): WorkKey => ({ type: 'release', nodeName, uid }),
 };
 
@@ -61,6 +64,8 @@ export function encodeKey(k: WorkKey): string {
       return 'wakenodes';
     case 'daemonSets':
       return 'daemonsets';
+    case 'pendingClaims':
+      return 'pendingclaims';
   }
 }
 
@@ -69,6 +74,7 @@ export function decodeKey(s: string): WorkKey | undefined {
   if (s === 'wakeup') return workKeys.wakeUp;
   if (s === 'wakenodes') return workKeys.wakeNodes;
   if (s === 'daemonsets') return workKeys.daemonSets;
+  if (s === 'pendingclaims') return workKeys.pendingClaims;
   if (s === 'NodeLifecycle//cluster') return workKeys.nodeLifecycle;
   const parts = s.split('/');
   const [head, a, b, c, d] = parts;

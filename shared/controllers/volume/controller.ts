@@ -21,6 +21,7 @@ import {
 } from '../../model/storage.js';
 import type { KubeObject, StoredObject } from '../../model/types.js';
 import { listAll } from '../../store/list-all.js';
+import { encodeKey, workKeys } from '../../queue/work-key.js';
 import type { ControllerDeps, ObjectRef, ReconcileResult } from '../types.js';
 import { findMatchingVolume, reservedFor } from '../../scheduling/volume-matching.js';
 import { PROVISIONERS, type Provisioner } from './provisioners.js';
@@ -36,8 +37,13 @@ import { PROVISIONERS, type Provisioner } from './provisioners.js';
  * phases; each step is idempotent, so a crash between two leaves what the next reconcile completes.
  */
 
-/** Pending claims are looked at again this often (the PV controller's resync period). */
-export const PENDING_RECHECK_MS = 15_000;
+/**
+ * Pending claims are looked at again this often, besides the changes that bring them back at once (a
+ * volume becoming available, a class appearing: the `pendingClaims` key). Kubernetes' PV controller
+ * resyncs every 15 s, which costs nothing there; here each look is reads and a message, so the safety
+ * net is slower.
+ */
+export const PENDING_RECHECK_MS = 60_000;
 
 const typeOf = (kind: string): ResourceType => {
   const t = typeByKindName(kind);
@@ -77,6 +83,14 @@ export class VolumeController {
       if (e instanceof ConflictError || e instanceof NotFoundError) return { requeueAfterMs: 0 };
       throw e;
     }
+  }
+
+  /** The keys of every claim still Pending (a volume or class they may want has appeared). */
+  async pendingClaimKeys(): Promise<string[]> {
+    const claims = await listAll(this.deps.store, { kind: 'PersistentVolumeClaim' });
+    return claims
+      .filter((c) => phaseOf(c) === 'Pending' && !c.metadata.deletionTimestamp)
+      .map((c) => encodeKey(workKeys.of(c)));
   }
 
   // ---- claims ----

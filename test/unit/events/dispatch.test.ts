@@ -31,6 +31,71 @@ const nodeOf = (ready: string, extra: Record<string, unknown> = {}): KubeObject 
 const keys = (old?: KubeObject, cur?: KubeObject) => keysForChange({ old, new: cur }).map((k) => `${k.queue}:${k.key}`);
 
 describe('keysForChange', () => {
+  it('routes claims and volumes to the binder, the scheduler, the pending claims and the volume’s node', () => {
+    const claim = (extra: Record<string, unknown> = {}, status = 'Pending'): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: 'default', uid: 'c1' },
+      spec: { accessModes: ['ReadWriteOnce'], ...extra },
+      status: { phase: status },
+    });
+    // A new claim: its own key, and waiting pods may now find it.
+    expect(keys(undefined, claim())).toEqual(['controllers:PersistentVolumeClaim/default/data', 'scheduler:wakeup']);
+    // Bound: its volume follows, and pods waiting for it are looked at again.
+    expect(keys(claim(), claim({ volumeName: 'pv1' }, 'Bound'))).toEqual([
+      'controllers:PersistentVolumeClaim/default/data',
+      'controllers:PersistentVolume//pv1',
+      'scheduler:wakeup',
+    ]);
+    // An annotation only: the binder looks, the scheduler does not.
+    expect(keys(claim(), { ...claim(), metadata: { ...claim().metadata, annotations: { a: 'b' } } })).toEqual([
+      'controllers:PersistentVolumeClaim/default/data',
+    ]);
+    const pv = (extra: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'pv1', ...meta },
+      spec: { capacity: { storage: '1Gi' }, ...extra },
+    });
+    // A new free volume: pending claims may take it.
+    expect(keys(undefined, pv())).toEqual(['controllers:PersistentVolume//pv1', 'controllers:pendingclaims']);
+    // Reserved for a claim: that claim binds.
+    expect(keys(pv(), pv({ claimRef: { namespace: 'default', name: 'data' } }))).toEqual([
+      'controllers:PersistentVolume//pv1',
+      'controllers:PersistentVolumeClaim/default/data',
+    ]);
+    // A kumo local volume being deleted: its node removes the directory.
+    const local = (deleting: boolean) =>
+      pv(
+        {
+          claimRef: { namespace: 'default', name: 'data', uid: 'c1' },
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] },
+              ],
+            },
+          },
+        },
+        {
+          annotations: { 'pv.kubernetes.io/provisioned-by': 'kumo.dev/local' },
+          finalizers: ['kubernetes.io/pv-protection', 'kumo.dev/local-volume-cleanup'],
+          ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+        },
+      );
+    expect(keys(local(false), local(true))).toEqual(['controllers:PersistentVolume//pv1', 'node:n1']);
+    // A class appears: pending claims may go on.
+    expect(keys(undefined, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'x' } })).toEqual(
+      ['controllers:pendingclaims'],
+    );
+    // A pod that used a claim is gone: a claim being deleted may be freed.
+    const user: KubeObject = {
+      ...podOf({ nodeName: 'n1' }),
+      spec: { ...podOf().spec, nodeName: 'n1', volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] },
+    };
+    expect(keys(user, undefined)).toContain('controllers:PersistentVolumeClaim/default/data');
+  });
+
   it("an autoscaler's own status write brings no reconcile (its evaluation chain does); a spec change does", () => {
     const hpa = (generation: number, status: Record<string, unknown> = {}): KubeObject => ({
       apiVersion: 'autoscaling/v2',

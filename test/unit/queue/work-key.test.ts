@@ -20,6 +20,9 @@ const key: fc.Arbitrary<WorkKey> = fc.oneof(
   }),
   fc.constant({ type: 'nodeLifecycle' as const }),
   fc.constant({ type: 'wakeUp' as const }),
+  fc.constant({ type: 'wakeNodes' as const }),
+  fc.constant({ type: 'daemonSets' as const }),
+  fc.constant({ type: 'pendingClaims' as const }),
   fc.record({ type: fc.constant('release' as const), nodeName: name, uid: fc.uuid() }),
 );
 
@@ -43,6 +46,7 @@ describe('work keys', () => {
     expect(encodeKey({ type: 'release', nodeName: 'n1', uid: 'u' })).toBe('release/n1/u');
     expect(encodeKey({ type: 'wakeUp' })).toBe('wakeup');
     expect(encodeKey({ type: 'nodeLifecycle' })).toBe('NodeLifecycle//cluster');
+    expect(encodeKey({ type: 'pendingClaims' })).toBe('pendingclaims');
   });
 
   it('refuse what no producer writes', () => {
