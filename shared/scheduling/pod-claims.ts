@@ -1,5 +1,13 @@
 import { ConflictError, NotFoundError } from '../model/errors.js';
-import { ANN_SELECTED_NODE, bindingModeOf, claimNamesOf, classOf, volumeNameOf } from '../model/storage.js';
+import { isFinished } from '../model/pod-state.js';
+import {
+  ANN_SELECTED_NODE,
+  accessModesOf,
+  bindingModeOf,
+  claimNamesOf,
+  classOf,
+  volumeNameOf,
+} from '../model/storage.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
 import { listAll } from '../store/list-all.js';
 import type { ObjectStore } from '../store/store.js';
@@ -26,6 +34,20 @@ export async function readClaimFacts(
       c,
     ]),
   );
+  // VolumeRestrictions: a ReadWriteOncePod claim serves one pod at a time, wherever that pod runs.
+  const once = names.filter((n) => {
+    const c = claims.get(n);
+    return !!c && accessModesOf(c).includes('ReadWriteOncePod');
+  });
+  if (once.length) {
+    const others = (await listAll(store, { kind: 'Pod', namespace })).filter(
+      (p) => p.metadata.uid !== pod.metadata.uid && !!p.spec?.nodeName && !isFinished(p),
+    );
+    if (others.some((p) => claimNamesOf(p).some((n) => once.includes(n))))
+      return {
+        problem: 'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode',
+      };
+  }
   const bound: KubeObject[] = [];
   const delayed: PodVolumeFacts['delayed'] = [];
   let classes: Promise<StoredObject[]> | undefined;

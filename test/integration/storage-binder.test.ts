@@ -426,4 +426,23 @@ describe('pods that use claims', () => {
     );
     expect((await getClaim('room-2')).status?.phase).toBe('Pending');
   });
+
+  it('lets one pod at a time use a ReadWriteOncePod claim', async () => {
+    await svc().create(T('PersistentVolume'), undefined, pv('solo', '1Gi', { accessModes: ['ReadWriteOncePod'] }));
+    await svc().create(
+      T('PersistentVolumeClaim'),
+      'default',
+      pvc('solo', { storageClassName: 'manual', accessModes: ['ReadWriteOncePod'] }),
+    );
+    await until(async () => (await getClaim('solo')).status?.phase === 'Bound');
+    await svc().create(T('Pod'), 'default', podWith('solo-a', 'solo'));
+    await until(async () => (await scheduled('solo-a')).node === 'n1');
+    await svc().create(T('Pod'), 'default', podWith('solo-b', 'solo'));
+    await until(async () => (await scheduled('solo-b')).condition?.message !== undefined);
+    expect((await scheduled('solo-b')).condition?.message).toBe(
+      '0/1 nodes are available: node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.',
+    );
+    await svc().delete(T('Pod'), 'default', 'solo-a', { gracePeriodSeconds: 0 });
+    await until(async () => (await scheduled('solo-b')).node === 'n1', 30_000);
+  });
 });
