@@ -101,6 +101,8 @@ export class Agent {
   private needFetch = true;
   /** Local volumes removed from disk, to report (their PersistentVolumes' cleanup finalizers go). */
   private readonly cleanedVolumes: string[] = [];
+  /** Local volumes whose directories were made here, to report (their deletion then waits for this node). */
+  private readonly madeVolumes: string[] = [];
   private digest?: string;
   private servicesDigest?: string;
   private lastFetchAt = 0;
@@ -227,6 +229,7 @@ export class Agent {
     const events = this.events.splice(0, MAX_PER_SYNC);
     const fetch = this.needFetch;
     const cleanedVolumes = this.cleanedVolumes.splice(0, MAX_PER_SYNC);
+    const madeVolumes = this.madeVolumes.splice(0, MAX_PER_SYNC);
     // Cleared now, not when the answer comes: a wake-up that arrives while this sync is in flight may
     // concern a bind the answer does not show yet, and must bring another fetch.
     this.needFetch = false;
@@ -249,11 +252,13 @@ export class Agent {
         ...(metrics ? { metrics } : {}),
         ...(fetch ? { localVolumes: this.localVolumes() } : {}),
         cleanedVolumes,
+        madeVolumes,
       });
     } catch (e) {
       // Not accepted: report these again next time.
       if (fetch) this.needFetch = true;
       this.cleanedVolumes.unshift(...cleanedVolumes);
+      this.madeVolumes.unshift(...madeVolumes);
       for (const s of statuses) this.dirty.add(s.pod.uid);
       this.events.unshift(...events);
       throw e;
@@ -492,6 +497,10 @@ export class Agent {
       hostIP: this.o.hostIP,
       podsDir: this.o.podsDir,
       ...(this.o.machine.localVolumesDir ? { localVolumesDir: this.o.machine.localVolumesDir } : {}),
+      madeLocalVolume: (name: string) => {
+        this.madeVolumes.push(name);
+        this.wake();
+      },
       dns: {
         clusterDomain: this.o.network?.clusterDomain ?? this.o.dns?.clusterDomain ?? 'cluster.local',
         ...(this.o.network?.clusterDNS ? { clusterDNS: this.o.network.clusterDNS } : {}),

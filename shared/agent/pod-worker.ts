@@ -30,6 +30,8 @@ export interface WorkerDeps extends Omit<RunnerDeps, 'event' | 'changed'> {
   podsDir: string;
   /** Where this node makes kumo.dev/local volumes (none: it makes none). */
   localVolumesDir?: string;
+  /** Tells the control plane a local volume's directory exists now. */
+  madeLocalVolume?: (name: string) => void;
   dns: DnsSettings;
 }
 
@@ -72,6 +74,7 @@ export class PodWorker {
       lookup: deps.lookup,
       now: () => deps.timers.now(),
       ...(deps.localVolumesDir ? { localVolumesDir: deps.localVolumesDir } : {}),
+      ...(deps.madeLocalVolume ? { madeLocalVolume: deps.madeLocalVolume } : {}),
     });
     const spec = podSpec(pod);
     const restartPolicy = (spec.restartPolicy ?? 'Always') as RestartPolicy;

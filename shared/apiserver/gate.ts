@@ -16,7 +16,7 @@ import { resourceLabel, type RequestAttributes } from '../auth/attributes.js';
 import { requestAttributes } from './http/request-attributes.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { podReferences } from '../auth/pod-references.js';
-import { claimNamesOf, volumeNameOf } from '../model/storage.js';
+import { claimNamesOf, claimRefOf, volumeNameOf } from '../model/storage.js';
 import { userName, type Principal } from '../auth/principal.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { decide, type Decision } from '../auth/rbac.js';
@@ -124,7 +124,19 @@ export class Gate {
           })),
         ),
       );
-      return claims.some((c) => volumeNameOf(c) === d.name)
+      // The volume must name the claim back (a claim's volumeName is its author's to write).
+      const pv = claims.some((c) => volumeNameOf(c) === d.name)
+        ? await this.store.get({ kind: 'PersistentVolume', namespace: '', name: d.name })
+        : undefined;
+      const ref = pv && claimRefOf(pv);
+      return ref &&
+        claims.some(
+          (c) =>
+            volumeNameOf(c) === d.name &&
+            c.metadata.namespace === ref.namespace &&
+            c.metadata.name === ref.name &&
+            c.metadata.uid === ref.uid,
+        )
         ? { allow: true }
         : { allow: false, reason: 'no pod bound to this node uses a claim bound to this PersistentVolume' };
     }

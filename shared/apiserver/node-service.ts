@@ -40,8 +40,11 @@ import { serviceViewDigest, serviceViews, type ServiceView } from '../nodes/serv
 import {
   ANN_LOCAL_VOLUMES_CAPACITY,
   ANN_LOCAL_VOLUMES_DIR,
+  ANN_LOCAL_VOLUME_MADE,
   LOCAL_VOLUME_CLEANUP_FINALIZER,
+  PV_PROTECTION_FINALIZER,
   awaitsLocalCleanup,
+  localVolumeMade,
   localVolumeNodeOf,
 } from '../model/storage.js';
 
@@ -159,6 +162,7 @@ export class NodeService {
     const sendMetrics = wanted === undefined ? {} : { sendMetrics: wanted };
     const services = req.services ? this.servicesFor(req.services.digest) : undefined;
     services?.catch(() => undefined); // awaited below
+    if (req.madeVolumes.length) await this.volumesMade(nodeName, req.madeVolumes);
     if (req.cleanedVolumes.length) await this.volumesCleaned(nodeName, req.cleanedVolumes);
     if (!req.fetch) return { epoch: req.epoch, ...sendMetrics, ...(services ? { services: await services } : {}) };
     const released = req.localVolumes.length ? await this.releasedVolumes(nodeName, req.localVolumes) : [];
@@ -185,27 +189,61 @@ export class NodeService {
   /** The node's local volumes being deleted (reclaim policy Delete): one read of the volumes it names. */
   private async releasedVolumes(nodeName: string, names: string[]): Promise<string[]> {
     const pvs = await this.deps.store.getMany(names.map((name) => ({ kind: 'PersistentVolume', namespace: '', name })));
+    // Only once no claim is bound (pv-protection has let go) and the policy still says Delete: the data
+    // of a bound volume, or of one switched to Retain, is never removed.
     return pvs
-      .filter((pv) => pv.metadata.deletionTimestamp && awaitsLocalCleanup(pv) && localVolumeNodeOf(pv) === nodeName)
+      .filter(
+        (pv) =>
+          pv.metadata.deletionTimestamp &&
+          awaitsLocalCleanup(pv) &&
+          !(pv.metadata.finalizers ?? []).includes(PV_PROTECTION_FINALIZER) &&
+          pv.spec?.persistentVolumeReclaimPolicy === 'Delete' &&
+          localVolumeNodeOf(pv) === nodeName,
+      )
       .map((pv) => pv.metadata.name);
+  }
+
+  /** The node made these local volumes' directories: recorded on each (its own only), so their deletion waits for it. */
+  private async volumesMade(nodeName: string, names: string[]): Promise<void> {
+    const type = typeOf('PersistentVolume');
+    for (const name of names)
+      await retrying(
+        async () => {
+          const pv = await this.deps.store.get({ kind: 'PersistentVolume', namespace: '', name });
+          if (!pv || localVolumeNodeOf(pv) !== nodeName || localVolumeMade(pv)) return;
+          await this.deps.service.patch(type, '', name, 'merge', {
+            metadata: {
+              resourceVersion: pv.metadata.resourceVersion,
+              annotations: { [ANN_LOCAL_VOLUME_MADE]: nodeName },
+            },
+          });
+        },
+        { retryable: (e, attempt) => e instanceof ConflictError && attempt < STATUS_RETRIES },
+      ).catch((e: unknown) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
   }
 
   /** The node removed these volumes' directories: their cleanup finalizers go (only its own volumes', only while deleting). */
   private async volumesCleaned(nodeName: string, names: string[]): Promise<void> {
     const type = typeOf('PersistentVolume');
     const pvs = await this.deps.store.getMany(names.map((name) => ({ kind: 'PersistentVolume', namespace: '', name })));
-    for (const pv of pvs) {
-      if (!pv.metadata.deletionTimestamp || !awaitsLocalCleanup(pv) || localVolumeNodeOf(pv) !== nodeName) continue;
-      const rest = (pv.metadata.finalizers ?? []).filter((f) => f !== LOCAL_VOLUME_CLEANUP_FINALIZER);
-      await this.deps.service
-        .patch(type, '', pv.metadata.name, 'merge', {
-          metadata: { resourceVersion: pv.metadata.resourceVersion, finalizers: rest.length ? rest : null },
-        })
-        .catch((e: unknown) => {
-          // Changed or gone meanwhile: the agent reports it again at its next fetch if it is still there.
-          if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
-        });
-    }
+    for (const first of pvs)
+      await retrying(
+        async () => {
+          // Read again after a conflict (the binder removes pv-protection about now): the directory is
+          // gone already, and the agent will not report it again.
+          const pv = await this.deps.store.get({ kind: 'PersistentVolume', namespace: '', name: first.metadata.name });
+          if (!pv?.metadata.deletionTimestamp || !awaitsLocalCleanup(pv) || localVolumeNodeOf(pv) !== nodeName) return;
+          const rest = (pv.metadata.finalizers ?? []).filter((f) => f !== LOCAL_VOLUME_CLEANUP_FINALIZER);
+          await this.deps.service.patch(type, '', pv.metadata.name, 'merge', {
+            metadata: { resourceVersion: pv.metadata.resourceVersion, finalizers: rest.length ? rest : null },
+          });
+        },
+        { retryable: (e, attempt) => e instanceof ConflictError && attempt < STATUS_RETRIES },
+      ).catch((e: unknown) => {
+        if (!(e instanceof NotFoundError)) throw e;
+      });
   }
 
   /** Renews the lease, or (between heartbeats, before deleting pods) only reads it: either way a stale epoch is fenced. */

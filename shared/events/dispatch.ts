@@ -132,13 +132,22 @@ function nodeKeys({ old, new: cur }: Change): RoutedKey[] {
 
 /** What the scheduler reads of a claim: whether it exists and is bound, to which volume. */
 const claimPlacementView = (c: KubeObject | undefined) =>
-  c && { volume: volumeNameOf(c), phase: claimPhaseOf(c), deleting: !!c.metadata.deletionTimestamp };
+  c && {
+    volume: volumeNameOf(c),
+    phase: claimPhaseOf(c),
+    deleting: !!c.metadata.deletionTimestamp,
+    storageClassName: c.spec?.storageClassName,
+    // Its node choice taken back (provisioning failed there): the scheduler chooses again.
+    selectedNode: c.metadata.annotations?.['volume.kubernetes.io/selected-node'],
+  };
 
 function claimKeys({ old, new: cur }: Change): RoutedKey[] {
   const claim = (cur ?? old) as KubeObject;
   const keys: RoutedKey[] = [{ queue: 'controllers', key: encodeKey(workKeys.of(claim)) }];
   // Its volume follows it: bound, released when the claim is gone.
-  for (const v of new Set([old && volumeNameOf(old), cur && volumeNameOf(cur)]))
+  // A claim gone before its provisioned volume was bound to it: that volume (pvc-<uid>) is released too.
+  const provisioned = !cur && old?.metadata.uid ? `pvc-${old.metadata.uid}` : undefined;
+  for (const v of new Set([old && volumeNameOf(old), cur && volumeNameOf(cur), provisioned]))
     if (v) keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('PersistentVolume', '', v)) });
   // Pods waiting for this claim (to exist, to be bound) may be placed now.
   if (!jsonEqual(claimPlacementView(old), claimPlacementView(cur)))

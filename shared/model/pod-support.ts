@@ -171,8 +171,11 @@ function securityProblems(sc: unknown, at: string): StatusCause[] {
     : [];
 }
 
-/** What admission refuses in a pod spec found at `at` (`spec`, or `spec.template.spec` of a workload). */
-export function podSupportProblems(spec: unknown, at: string): StatusCause[] {
+/**
+ * What admission refuses in a pod spec found at `at` (`spec`, or `spec.template.spec` of a workload).
+ * `claimedVolumes` are volume names the workload adds to its pods (a StatefulSet's claim templates).
+ */
+export function podSupportProblems(spec: unknown, at: string, claimedVolumes: string[] = []): StatusCause[] {
   if (!isPlainObject(spec)) return [];
   const out: StatusCause[] = [];
   for (const [field, why] of Object.entries(REFUSED_POD_FIELDS))
@@ -185,7 +188,7 @@ export function podSupportProblems(spec: unknown, at: string): StatusCause[] {
   out.push(...securityProblems(spec.securityContext, `${at}.securityContext`));
   const volumes = arr(spec.volumes);
   out.push(...volumeProblems(volumes, at));
-  const names = new Set(volumes.map((v) => String(v.name)));
+  const names = new Set([...volumes.map((v) => String(v.name)), ...claimedVolumes]);
   for (const list of ['initContainers', 'containers'] as const)
     arr(spec[list]).forEach((c, i) => {
       const cat = `${at}.${list}[${i}]`;
@@ -204,5 +207,9 @@ export function podSupportProblems(spec: unknown, at: string): StatusCause[] {
 /** The same for a workload's pod template. */
 export function templateSupportProblems(o: { spec?: unknown }): StatusCause[] {
   const template = isPlainObject(o.spec) ? o.spec.template : undefined;
-  return podSupportProblems(isPlainObject(template) ? template.spec : undefined, 'spec.template.spec');
+  // A StatefulSet's pods get a volume per claim template, which their containers mount by its name.
+  const claimed = arr(isPlainObject(o.spec) ? o.spec.volumeClaimTemplates : undefined)
+    .map((t) => (isPlainObject(t.metadata) ? t.metadata.name : undefined))
+    .filter((n): n is string => typeof n === 'string');
+  return podSupportProblems(isPlainObject(template) ? template.spec : undefined, 'spec.template.spec', claimed);
 }

@@ -42,6 +42,9 @@ export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
  */
 export const LOCAL_VOLUME_CLEANUP_FINALIZER = 'kumo.dev/local-volume-cleanup';
 
+/** The provisioner of classes for static volumes only (local volumes an administrator made): nothing is provisioned. */
+export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
+
 /** kumo's own provisioner: a directory per volume under the node agent's data directory. */
 export const LOCAL_PROVISIONER = 'kumo.dev/local';
 /** Where a node offers local volumes: the directory its agent makes them in (absent: it offers none). */
@@ -144,6 +147,11 @@ export const claimRefOf = (pv: KubeObject): ClaimRef | undefined => {
 };
 
 export const phaseOf = (o: KubeObject): string | undefined => obj(o.status).phase as string | undefined;
+
+/** Set on a kumo local volume by its node when it first makes the directory (before that, there is nothing to remove). */
+export const ANN_LOCAL_VOLUME_MADE = 'kumo.dev/local-volume-made';
+export const localVolumeMade = (pv: KubeObject): boolean =>
+  pv.metadata.annotations?.[ANN_LOCAL_VOLUME_MADE] !== undefined;
 
 /** A kumo local volume whose directory its node must remove before the object goes (reclaim policy Delete). */
 export const awaitsLocalCleanup = (pv: KubeObject): boolean =>

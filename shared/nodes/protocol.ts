@@ -134,6 +134,8 @@ export const syncRequestSchema = z.object({
   metrics: metricsReport.optional(),
   /** With a fetch: the local volumes this node holds on disk, to learn which are being deleted. */
   localVolumes: z.array(volumeName).max(1000).default([]),
+  /** Local volumes whose directories this node made (first mount): from then on it removes them when they are deleted. */
+  madeVolumes: z.array(volumeName).max(1000).default([]),
   /** Local volumes whose directories this node removed: their cleanup finalizers go. */
   cleanedVolumes: z.array(volumeName).max(1000).default([]),
 });

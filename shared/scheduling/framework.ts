@@ -45,6 +45,8 @@ export interface PodVolumeFacts {
   delayed: { claim: KubeObject; provisioner?: string; selectedNode?: string }[];
   /** Unbound volumes a delayed claim could take. */
   candidates: KubeObject[];
+  /** Local volume bytes already promised on each node: other claims given that node and not yet provisioned. */
+  promisedLocal: Record<string, number>;
 }
 
 export interface PodToPlace {

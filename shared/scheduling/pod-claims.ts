@@ -6,6 +6,10 @@ import {
   bindingModeOf,
   claimNamesOf,
   classOf,
+  ANN_STORAGE_PROVISIONER,
+  LOCAL_PROVISIONER,
+  requestedBytes,
+  defaultClassOf,
   volumeNameOf,
 } from '../model/storage.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
@@ -65,7 +69,13 @@ export async function readClaimFacts(
     }
     const className = classOf(claim);
     classes ??= listAll(store, { kind: 'StorageClass' });
-    const sc = className ? (await classes).find((c) => c.metadata.name === className) : undefined;
+    // A claim that names no class gets the default one (the binder writes it a moment later).
+    const sc =
+      className === undefined
+        ? defaultClassOf(await classes)
+        : className
+          ? (await classes).find((c) => c.metadata.name === className)
+          : undefined;
     if (bindingModeOf(sc) !== 'WaitForFirstConsumer')
       return { problem: 'pod has unbound immediate PersistentVolumeClaims' };
     const selectedNode = claim.metadata.annotations?.[ANN_SELECTED_NODE];
@@ -77,7 +87,24 @@ export async function readClaimFacts(
     });
   }
   const candidates = delayed.length ? await listAll(store, { kind: 'PersistentVolume' }) : [];
-  return { bound, delayed, candidates };
+  // Claims of other pods given a node and not provisioned yet will take room there (the capacity race).
+  const promisedLocal: Record<string, number> = {};
+  if (delayed.some((d) => d.provisioner === LOCAL_PROVISIONER)) {
+    const mine = new Set(delayed.map((d) => d.claim.metadata.uid));
+    const made = new Set(candidates.map((v) => v.metadata.name));
+    for (const c of await listAll(store, { kind: 'PersistentVolumeClaim' })) {
+      const node = c.metadata.annotations?.[ANN_SELECTED_NODE];
+      if (!node || mine.has(c.metadata.uid) || volumeNameOf(c) || made.has(`pvc-${c.metadata.uid}`)) continue;
+      const all = (await classes) ?? [];
+      const named = classOf(c);
+      const sc = named === undefined ? defaultClassOf(all) : all.find((x) => x.metadata.name === named);
+      const provisioner =
+        c.metadata.annotations?.[ANN_STORAGE_PROVISIONER] ?? (sc as Record<string, unknown> | undefined)?.provisioner;
+      if (provisioner !== LOCAL_PROVISIONER) continue;
+      promisedLocal[node] = (promisedLocal[node] ?? 0) + requestedBytes(c);
+    }
+  }
+  return { bound, delayed, candidates, promisedLocal };
 }
 
 /** Writes the chosen node on each delayed claim that has none yet; false when one changed meanwhile (try again). */

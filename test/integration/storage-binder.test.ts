@@ -445,4 +445,22 @@ describe('pods that use claims', () => {
     await svc().delete(T('Pod'), 'default', 'solo-a', { gracePeriodSeconds: 0 });
     await until(async () => (await scheduled('solo-b')).node === 'n1', 30_000);
   });
+
+  it('takes back a node choice the provisioner cannot use, and deletes a local volume no pod ever mounted at once', async () => {
+    await svc().create(T('PersistentVolumeClaim'), 'default', {
+      ...pvc('stray', { storageClassName: 'standard', resources: { requests: { storage: '100Mi' } } }),
+      metadata: { name: 'stray', annotations: { 'volume.kubernetes.io/selected-node': 'gone-node' } },
+    });
+    await until(
+      async () => (await getClaim('stray')).metadata.annotations?.['volume.kubernetes.io/selected-node'] === undefined,
+    );
+    expect(await reasonsFor('stray')).toContain(
+      'ProvisioningFailed: node "gone-node" selected for this claim no longer exists',
+    );
+    // room-1's volume was provisioned for a pod no agent ever started: nothing on any disk to wait for.
+    const volumeName = (await getClaim('room-1')).spec?.volumeName as string;
+    await svc().delete(T('Pod'), 'default', 'room-1-pod', { gracePeriodSeconds: 0 });
+    await svc().delete(T('PersistentVolumeClaim'), 'default', 'room-1');
+    await until(() => gone(getVolume(volumeName)), 30_000);
+  });
 });

@@ -118,6 +118,11 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
   it('keeps a claim in use until its pod is gone, then deletes the volume and its directory (reclaim policy Delete)', async () => {
     const bound = await get(`${ns}/persistentvolumeclaims/notes`);
     const pv = await get(`/api/v1/persistentvolumes/${bound.spec.volumeName}`);
+    expect(pv.metadata.annotations['kumo.dev/local-volume-made']).toBe(
+      pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0],
+    );
+    // Deleting a bound volume keeps it and its data while its claim is bound (pv-protection).
+    expect((await api('DELETE', `/api/v1/persistentvolumes/${pv.metadata.name}`)).status).toBe(200);
     expect((await api('DELETE', `${ns}/persistentvolumeclaims/notes`)).status).toBe(200);
     // pvc-protection: the claim waits for the pod using it.
     await new Promise((r) => setTimeout(r, 2000));
@@ -125,6 +130,10 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
     expect(held.metadata.deletionTimestamp).toBeTruthy();
     expect(held.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
     expect(existsSync(pv.spec.local.path)).toBe(true);
+    expect((await get(`/api/v1/persistentvolumes/${pv.metadata.name}`)).metadata.finalizers).toEqual([
+      'kubernetes.io/pv-protection',
+      'kumo.dev/local-volume-cleanup',
+    ]);
 
     await deletePod('second');
     await until(async () => (await api('GET', `${ns}/persistentvolumeclaims/notes`)).status === 404, 30_000);
@@ -159,7 +168,8 @@ describe.skipIf(!!missing)('persistent volumes (podman)', () => {
         selector: { matchLabels: { app: 'web' } },
         template: {
           metadata: { labels: { app: 'web' } },
-          spec: writer('x', 'unused').spec,
+          // As charts write it: the containers mount the claim template by name, the pod lists no such volume.
+          spec: { ...writer('x', 'unused').spec, volumes: [] },
         },
         volumeClaimTemplates: [
           {

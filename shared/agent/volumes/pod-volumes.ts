@@ -157,7 +157,13 @@ export class PodVolumes {
   constructor(
     private pod: KubeObject,
     podsDir: string,
-    private readonly deps: { lookup: Lookup; now: () => number; localVolumesDir?: string },
+    private readonly deps: {
+      lookup: Lookup;
+      now: () => number;
+      localVolumesDir?: string;
+      /** A kumo local volume's directory was made here (the control plane records it on the volume). */
+      madeLocalVolume?: (name: string) => void;
+    },
   ) {
     mkdirSync(podsDir, { recursive: true, mode: 0o700 });
     chmodSync(podsDir, 0o700);
@@ -243,6 +249,7 @@ export class PodVolumes {
       if (root && dirname(path) === root && !existsSync(path)) {
         mkdirSync(path, { recursive: true, mode: 0o777 });
         chmodSync(path, 0o777); // any user the pod runs as may write, as local-path volumes allow
+        this.deps.madeLocalVolume?.(volumeName);
       }
       if (!existsSync(path)) throw new MountError(`path "${path}" does not exist`);
       if (this.owner.gid !== undefined) {

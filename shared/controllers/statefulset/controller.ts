@@ -167,6 +167,14 @@ export class StatefulSetController {
     const namespace = set.metadata.namespace ?? '';
     const spec = statefulSetSpec(set);
     const ownedBySet = spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete';
+    const setRef = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: set.metadata.name,
+      uid: set.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
     const ready: KubeObject[] = [];
     for (const pod of pods) {
       const ordinal = ordinalOf(set.metadata.name, pod.metadata.name ?? '') ?? 0;
@@ -185,6 +193,23 @@ export class StatefulSetController {
         const existing = await this.deps.store.get({ kind: 'PersistentVolumeClaim', namespace, name });
         if (existing) {
           if (existing.metadata.deletionTimestamp) fail(`pvc ${name} is being deleted`);
+          // Back in range after a scale-down: the claim is no longer its old pod's to take along
+          // (updateClaimOwnerRefForSetAndPod), and is the set's again if the set's deletion takes it.
+          else if (existing.metadata.ownerReferences?.some((r) => r.kind === 'Pod')) {
+            const refs = (existing.metadata.ownerReferences ?? []).filter(
+              (r) => r.kind !== 'Pod' && r.uid !== set.metadata.uid,
+            );
+            await this.deps.service
+              .patch(CLAIM, namespace, name, 'merge', {
+                metadata: {
+                  resourceVersion: existing.metadata.resourceVersion,
+                  ownerReferences: ownedBySet ? [...refs, setRef] : refs.length ? refs : null,
+                },
+              })
+              .catch((e: unknown) => {
+                if (!(e instanceof ConflictError || e instanceof NotFoundError)) throw e;
+              });
+          }
           continue;
         }
         try {
@@ -195,20 +220,7 @@ export class StatefulSetController {
               ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
               name,
               labels: { ...t.metadata?.labels, ...spec.selector?.matchLabels },
-              ...(ownedBySet
-                ? {
-                    ownerReferences: [
-                      {
-                        apiVersion: 'apps/v1',
-                        kind: 'StatefulSet',
-                        name: set.metadata.name,
-                        uid: set.metadata.uid,
-                        controller: true,
-                        blockOwnerDeletion: true,
-                      },
-                    ],
-                  }
-                : {}),
+              ...(ownedBySet ? { ownerReferences: [setRef] } : {}),
             },
             spec: t.spec ?? {},
           });

@@ -11,6 +11,10 @@ import {
   ANN_STORAGE_PROVISIONER,
   PV_PROTECTION_FINALIZER,
   PVC_PROTECTION_FINALIZER,
+  LOCAL_VOLUME_CLEANUP_FINALIZER,
+  NO_PROVISIONER,
+  awaitsLocalCleanup,
+  localVolumeMade,
   bindingModeOf,
   claimNamesOf,
   claimRefOf,
@@ -214,6 +218,18 @@ export class VolumeController {
     volumes: readonly StoredObject[],
   ): Promise<ReconcileResult> {
     const provisionerName = String((sc as Record<string, unknown>).provisioner ?? '');
+    if (provisionerName === NO_PROVISIONER) {
+      // A class for static volumes: nothing is made, the claim waits for a volume an administrator adds.
+      this.deps.events.record(
+        claim,
+        'Normal',
+        'FailedBinding',
+        `no persistent volumes available for this claim and its class "${sc.metadata.name}" provisions none (${NO_PROVISIONER})`,
+      );
+      return claim.metadata.annotations?.[ANN_SELECTED_NODE]
+        ? this.unselectNode(claim)
+        : { requeueAfterMs: PENDING_RECHECK_MS };
+    }
     const ann = claim.metadata.annotations ?? {};
     if (ann[ANN_STORAGE_PROVISIONER] !== provisionerName) {
       await this.deps.service.patch(this.claims, claim.metadata.namespace ?? '', claim.metadata.name, 'merge', {
@@ -235,8 +251,14 @@ export class VolumeController {
       return { requeueAfterMs: PENDING_RECHECK_MS };
     }
     if (!node && provisioner.needsNode) {
-      this.deps.events.record(claim, 'Warning', 'ProvisioningFailed', provisioner.needsNode);
-      return {};
+      const selected = claim.metadata.annotations?.[ANN_SELECTED_NODE];
+      this.deps.events.record(
+        claim,
+        'Warning',
+        'ProvisioningFailed',
+        selected ? `node "${selected}" selected for this claim no longer exists` : provisioner.needsNode,
+      );
+      return selected ? this.unselectNode(claim) : {};
     }
     const volumeName = `pvc-${claim.metadata.uid ?? ''}`;
     const existing = volumes.find((v) => v.metadata.name === volumeName);
@@ -265,7 +287,10 @@ export class VolumeController {
         'ProvisioningFailed',
         `failed to provision volume with StorageClass "${sc.metadata.name}": ${result.failed}`,
       );
-      return { requeueAfterMs: PENDING_RECHECK_MS };
+      // rescheduleProvisioning: the scheduler picks a node again (this one may stay full).
+      return claim.metadata.annotations?.[ANN_SELECTED_NODE]
+        ? this.unselectNode(claim)
+        : { requeueAfterMs: PENDING_RECHECK_MS };
     }
     let pv: StoredObject;
     try {
@@ -276,6 +301,14 @@ export class VolumeController {
     }
     this.deps.events.record(claim, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${volumeName}`);
     await this.bind(pv, claim, true);
+    return {};
+  }
+
+  /** Kubernetes' rescheduleProvisioning: the node choice goes, so the scheduler makes another. */
+  private async unselectNode(claim: StoredObject): Promise<ReconcileResult> {
+    await this.deps.service.patch(this.claims, claim.metadata.namespace ?? '', claim.metadata.name, 'merge', {
+      metadata: { resourceVersion: claim.metadata.resourceVersion, annotations: { [ANN_SELECTED_NODE]: null } },
+    });
     return {};
   }
 
@@ -334,6 +367,13 @@ export class VolumeController {
   // ---- volumes ----
 
   private async syncVolume(pv: StoredObject): Promise<ReconcileResult> {
+    const policy = pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain';
+    // A local volume switched to Retain keeps its directory: nothing is to be removed when it goes.
+    // One whose directory was never made (its pods never started) has nothing for its node to remove.
+    if (awaitsLocalCleanup(pv) && (policy !== 'Delete' || (pv.metadata.deletionTimestamp && !localVolumeMade(pv)))) {
+      await this.removeFinalizer(this.volumes, pv, LOCAL_VOLUME_CLEANUP_FINALIZER);
+      return {};
+    }
     if (pv.metadata.deletionTimestamp) {
       // pv-protection: a volume goes only once no claim is bound to it.
       if ((pv.metadata.finalizers ?? []).includes(PV_PROTECTION_FINALIZER) && !(await this.boundClaimOf(pv)))
@@ -372,7 +412,6 @@ export class VolumeController {
     }
     // The claim is gone: the volume is released, and reclaimed per its policy.
     if (phaseOf(pv) !== 'Released' && phaseOf(pv) !== 'Failed') await this.volumeStatus(pv, { phase: 'Released' });
-    const policy = pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain';
     if (policy !== 'Delete' || phaseOf(pv) === 'Failed') return {};
     const by = pv.metadata.annotations?.[ANN_PROVISIONED_BY];
     const provisioner = this.provisioners.find((p) => p.name === by);

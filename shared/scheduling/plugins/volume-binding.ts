@@ -1,4 +1,10 @@
-import { ANN_LOCAL_VOLUMES_DIR, LOCAL_PROVISIONER, localRoomOn, requestedBytes } from '../../model/storage.js';
+import {
+  ANN_LOCAL_VOLUMES_DIR,
+  LOCAL_PROVISIONER,
+  NO_PROVISIONER,
+  localRoomOn,
+  requestedBytes,
+} from '../../model/storage.js';
 import { OK, reject, type FilterPlugin } from '../framework.js';
 import { findMatchingVolume, volumeFitsNode } from '../volume-matching.js';
 
@@ -23,7 +29,9 @@ export const volumeBinding: FilterPlugin = {
       // A node already chosen for this claim (by an earlier pod) is the only one it can bind on.
       if (d.selectedNode !== undefined && d.selectedNode !== node.metadata.name) return reject(VOLUME_BIND_CONFLICT);
       if (findMatchingVolume(d.claim, volumes.candidates, node)) continue;
-      if (d.provisioner === undefined) return reject(VOLUME_BIND_CONFLICT);
+      // checkVolumeProvisions: a class that provisions nothing (static local volumes) needs a volume here.
+      if (d.provisioner === undefined || d.provisioner === '' || d.provisioner === NO_PROVISIONER)
+        return reject(VOLUME_BIND_CONFLICT);
       // kumo's local volumes exist only on nodes whose agent makes them; an external provisioner is trusted.
       if (d.provisioner !== LOCAL_PROVISIONER) continue;
       if (!node.metadata.annotations?.[ANN_LOCAL_VOLUMES_DIR]) return reject(VOLUME_BIND_CONFLICT);
@@ -31,7 +39,8 @@ export const volumeBinding: FilterPlugin = {
     }
     // The storage capacity check (CSIStorageCapacity's role): the node's local volumes must fit its capacity.
     const room = localBytes ? localRoomOn(node, volumes.candidates) : undefined;
-    if (room !== undefined && localBytes > room) return reject(VOLUME_NO_ROOM);
+    const promised = volumes.promisedLocal[node.metadata.name] ?? 0;
+    if (room !== undefined && localBytes + promised > room) return reject(VOLUME_NO_ROOM);
     return OK;
   },
 };
