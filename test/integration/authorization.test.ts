@@ -106,6 +106,64 @@ beforeAll(async () => {
   expect(
     (await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', podOn('pod-b', 'node-b', 'secret-b', 'cm-b'))).status,
   ).toBe(201);
+  // Volumes: pod-c on node-a mounts claim-a, bound to pv-a, and claim-stolen, which names pv-b as its
+  // volume although pv-b is claim-b's (a claim's volumeName is its author's to write).
+  const claims: Record<string, string> = {};
+  for (const [name, volumeName] of [
+    ['claim-a', 'pv-a'],
+    ['claim-b', 'pv-b'],
+    ['claim-stolen', 'pv-b'],
+  ]) {
+    const r = await as('admin', 'POST', '/api/v1/namespaces/team-a/persistentvolumeclaims', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        volumeName,
+        resources: { requests: { storage: '1Gi' } },
+      },
+    });
+    expect(r.status).toBe(201);
+    claims[name] = r.json.metadata.uid;
+  }
+  for (const [name, claim] of [
+    ['pv-a', 'claim-a'],
+    ['pv-b', 'claim-b'],
+  ] as const)
+    expect(
+      (
+        await as('admin', 'POST', '/api/v1/persistentvolumes', {
+          apiVersion: 'v1',
+          kind: 'PersistentVolume',
+          metadata: { name },
+          spec: {
+            capacity: { storage: '1Gi' },
+            accessModes: ['ReadWriteOnce'],
+            hostPath: { path: `/tmp/${name}` },
+            claimRef: { namespace: 'team-a', name: claim, uid: claims[claim] },
+          },
+        })
+      ).status,
+    ).toBe(201);
+  expect(
+    (
+      await as('admin', 'POST', '/api/v1/namespaces/team-a/pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'pod-c' },
+        spec: {
+          nodeName: 'node-a',
+          containers: [{ name: 'c', image: 'busybox' }],
+          volumes: [
+            { name: 'a', persistentVolumeClaim: { claimName: 'claim-a' } },
+            { name: 's', persistentVolumeClaim: { claimName: 'claim-stolen' } },
+          ],
+        },
+      })
+    ).status,
+  ).toBe(201);
 }, 60_000);
 afterAll(async () => {
   delete process.env.KUMO_AUTH_MODE;
@@ -180,6 +238,29 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     undefined,
     only('admin', 'editorA', 'viewerA', 'nodeB'),
   ],
+  [
+    'get claim-a (pod-c needs it)',
+    'GET',
+    '/api/v1/namespaces/team-a/persistentvolumeclaims/claim-a',
+    undefined,
+    only('admin', 'editorA', 'viewerA', 'nodeA'),
+  ],
+  [
+    'get claim-b (no pod uses it)',
+    'GET',
+    '/api/v1/namespaces/team-a/persistentvolumeclaims/claim-b',
+    undefined,
+    USERS_READ_A,
+  ],
+  ['get pv-a (bound to pod-c’s claim)', 'GET', '/api/v1/persistentvolumes/pv-a', undefined, only('admin', 'nodeA')],
+  [
+    'get pv-b (claim-b’s, named by pod-c’s other claim)',
+    'GET',
+    '/api/v1/persistentvolumes/pv-b',
+    undefined,
+    only('admin'),
+  ],
+  ['list persistentvolumes', 'GET', '/api/v1/persistentvolumes', undefined, only('admin')],
   [
     'create a configmap in team-a',
     'POST',
