@@ -113,7 +113,7 @@ beforeAll(async () => {
     ['claim-a', 'pv-a'],
     ['claim-b', 'pv-b'],
     ['claim-stolen', 'pv-b'],
-  ]) {
+  ] as const) {
     const r = await as('admin', 'POST', '/api/v1/namespaces/team-a/persistentvolumeclaims', {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
