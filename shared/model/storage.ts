@@ -167,3 +167,15 @@ export function localVolumeNodeOf(pv: KubeObject): string | undefined {
   const values = strings(host?.values);
   return values.length === 1 ? values[0] : undefined;
 }
+
+/** The claimRef a volume bound or reserved for `claim` carries (its resourceVersion when binding, as Kubernetes writes it). */
+export function claimRefTo(claim: KubeObject, withVersion = false): Record<string, unknown> {
+  return {
+    kind: 'PersistentVolumeClaim',
+    apiVersion: 'v1',
+    namespace: claim.metadata.namespace,
+    name: claim.metadata.name,
+    uid: claim.metadata.uid,
+    ...(withVersion ? { resourceVersion: claim.metadata.resourceVersion } : {}),
+  };
+}

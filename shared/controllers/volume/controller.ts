@@ -18,6 +18,7 @@ import {
   bindingModeOf,
   claimNamesOf,
   claimRefOf,
+  claimRefTo,
   classOf,
   defaultClassOf,
   phaseOf,
@@ -323,14 +324,7 @@ export class VolumeController {
           ...(ref ? {} : { annotations: { [ANN_BOUND_BY_CONTROLLER]: 'yes' } }),
         },
         spec: {
-          claimRef: {
-            kind: 'PersistentVolumeClaim',
-            apiVersion: 'v1',
-            namespace: claim.metadata.namespace,
-            name: claim.metadata.name,
-            uid: claim.metadata.uid,
-            resourceVersion: claim.metadata.resourceVersion,
-          },
+          claimRef: claimRefTo(claim, true),
         },
       });
     }

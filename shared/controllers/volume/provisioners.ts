@@ -4,6 +4,7 @@ import {
   LOCAL_VOLUME_CLEANUP_FINALIZER,
   PV_PROTECTION_FINALIZER,
   accessModesOf,
+  claimRefTo,
   localRoomOn,
   requestedBytes,
   requestedStorage,
@@ -91,13 +92,7 @@ export const localProvisioner: Provisioner = {
               nodeSelectorTerms: [{ matchExpressions: [{ key: LABEL_HOSTNAME, operator: 'In', values: [hostname] }] }],
             },
           },
-          claimRef: {
-            kind: 'PersistentVolumeClaim',
-            apiVersion: 'v1',
-            namespace: claim.metadata.namespace,
-            name: claim.metadata.name,
-            uid: claim.metadata.uid,
-          },
+          claimRef: claimRefTo(claim),
         },
       },
     };

@@ -1,7 +1,7 @@
 import { cause, type StatusCause } from '../errors.js';
 import { isPlainObject } from '../json.js';
 import { dns1123Subdomain, qualifiedName } from '../names.js';
-import { ageColumn, nameColumn, or, spec, status, text } from '../printers.js';
+import { ageColumn, nameColumn, or, spec, status, text, type Column } from '../printers.js';
 import { isQuantity, parseQuantity } from '../quantity.js';
 import {
   ACCESS_MODES,
@@ -205,6 +205,20 @@ function classCauses(o: KubeObject): StatusCause[] {
 /** The phase, or Terminating once deletion started (printPersistentVolume/Claim). */
 const phaseCell = (o: KubeObject) => (o.metadata.deletionTimestamp ? 'Terminating' : text(status(o).phase));
 
+const attributesClassColumn: Column = {
+  name: 'VolumeAttributesClass',
+  type: 'string',
+  description: 'The volume attributes class.',
+  cell: (o) => or(spec(o).volumeAttributesClassName, '<unset>'),
+};
+const volumeModeColumn: Column = {
+  name: 'VolumeMode',
+  type: 'string',
+  priority: 1,
+  description: 'Whether the volume is a filesystem or a raw block device.',
+  cell: (o) => or(spec(o).volumeMode, '<unset>'),
+};
+
 const CLAIM_DEFAULTS = (o: KubeObject) => {
   const s = (o.spec ??= {}) as Obj;
   s.volumeMode ??= 'Filesystem';
@@ -248,20 +262,9 @@ export const STORAGE_KINDS: readonly KindDeclaration[] = [
         description: 'The storage class of the claim.',
         cell: (o) => text(classOf(o) ?? ''),
       },
-      {
-        name: 'VolumeAttributesClass',
-        type: 'string',
-        description: 'The volume attributes class of the claim.',
-        cell: (o) => or(spec(o).volumeAttributesClassName, '<unset>'),
-      },
+      attributesClassColumn,
       ageColumn,
-      {
-        name: 'VolumeMode',
-        type: 'string',
-        priority: 1,
-        description: 'Whether the volume is a filesystem or a raw block device.',
-        cell: (o) => or(spec(o).volumeMode, '<unset>'),
-      },
+      volumeModeColumn,
     ],
   }),
 
@@ -320,12 +323,7 @@ export const STORAGE_KINDS: readonly KindDeclaration[] = [
         description: 'The storage class of the volume.',
         cell: (o) => text(classOf(o) ?? ''),
       },
-      {
-        name: 'VolumeAttributesClass',
-        type: 'string',
-        description: 'The volume attributes class of the volume.',
-        cell: (o) => or(spec(o).volumeAttributesClassName, '<unset>'),
-      },
+      attributesClassColumn,
       {
         name: 'Reason',
         type: 'string',
@@ -333,13 +331,7 @@ export const STORAGE_KINDS: readonly KindDeclaration[] = [
         cell: (o) => text(status(o).reason),
       },
       ageColumn,
-      {
-        name: 'VolumeMode',
-        type: 'string',
-        priority: 1,
-        description: 'Whether the volume is a filesystem or a raw block device.',
-        cell: (o) => or(spec(o).volumeMode, '<unset>'),
-      },
+      volumeModeColumn,
     ],
   }),
 
