@@ -43,10 +43,22 @@ export async function startApiFront(opts: {
     const aborted = new AbortController();
     res.on('close', () => aborted.abort());
     const ask = async (q: URLSearchParams) => {
+      // Each ask listens to the client's going away only while it runs (fetch leaves its listener on
+      // the signal it is given, and a stream is many asks).
+      const one = new AbortController();
+      const cancel = () => one.abort();
+      aborted.signal.addEventListener('abort', cancel, { once: true });
+      try {
+        return await askOnce(q, one.signal);
+      } finally {
+        aborted.signal.removeEventListener('abort', cancel);
+      }
+    };
+    const askOnce = async (q: URLSearchParams, signal: AbortSignal) => {
       const answer = await fetch(`${opts.upstream}${url.pathname}?${q.toString()}`, {
         // Nothing to gain from compressing over loopback.
         headers: { ...forwardedHeaders(req), 'accept-encoding': 'identity' },
-        signal: aborted.signal,
+        signal,
       });
       const headers: Record<string, string> = {};
       answer.headers.forEach((v, k) => {

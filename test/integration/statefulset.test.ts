@@ -238,6 +238,14 @@ describe.skipIf(!kubectlPath)('StatefulSet', () => {
       code: 422,
       causes: [['spec.volumeClaimTemplates[0].spec.accessModes', 'Required value: at least 1 access mode is required']],
     });
+    expect(
+      await refused({
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'] } }],
+      }),
+    ).toMatchObject({
+      code: 422,
+      causes: [['spec.volumeClaimTemplates[0].spec.resources[storage]', 'Required value']],
+    });
     // Only replicas, ordinals, template, updateStrategy, the claim retention policy and minReadySeconds may change.
     const r = await k.run('patch', 'sts', 'db', '-p', '{"spec":{"serviceName":"other"}}');
     expect(r.code).not.toBe(0);

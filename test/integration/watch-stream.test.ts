@@ -49,8 +49,14 @@ describe('the API front', () => {
       asked.push(req.headers['accept-encoding']);
       const body = asked.length === 1 ? `${event}\n` : '';
       const gzip = /gzip/.test(req.headers['accept-encoding'] ?? '');
-      res.writeHead(200, { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
-      res.end(gzip ? gzipSync(body) : body);
+      // Held as a finite watch holds when nothing happens (the front asks again after each answer).
+      setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+          res.end(gzip ? gzipSync(body) : body);
+        },
+        asked.length === 1 ? 0 : 500,
+      );
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const port = (upstream.address() as { port: number }).port;
