@@ -13,6 +13,7 @@ import { apiDeps } from '../shared/apiserver/wiring.js';
 import { systemClock } from '../shared/util/clock.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
 import { SqsNodeWakeups } from '../shared/queue/sqs/sqs-node-wakeups.js';
+import { DynamoServicesDigestStore } from '../shared/store/dynamo/dynamo-services-digest.js';
 import { DynamoMetricsStore } from '../shared/store/dynamo/dynamo-metrics-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
@@ -144,6 +145,7 @@ export function benchApiDeps(b: Backends, dataDir: string, prefix: string, token
       wakeups: new SqsNodeWakeups(b.sqsLite, prefix),
       logs: new FileLogStore(join(dataDir, 'logs')),
       metrics: new DynamoMetricsStore(b.dynamo, b.tableName),
+      servicesDigest: new DynamoServicesDigestStore(b.dynamo, b.tableName),
     },
     { ...(tokens ? { tokens } : {}), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
   );

@@ -16,6 +16,7 @@ import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoLeaseStore } from '../shared/store/dynamo/dynamo-lease-store.js';
 import { DynamoMetricsStore } from '../shared/store/dynamo/dynamo-metrics-store.js';
 import { DynamoSideItems } from '../shared/store/dynamo/side-items.js';
+import { DynamoServicesDigestStore } from '../shared/store/dynamo/dynamo-services-digest.js';
 import type { AutoscalerMemory } from '../shared/controllers/autoscaler/controller.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
@@ -40,6 +41,7 @@ let snapshots: SnapshotCache | undefined;
 let wakeups: NodeWakeups | undefined;
 let leases: DynamoLeaseStore | undefined;
 let metrics: DynamoMetricsStore | undefined;
+let servicesDigest: DynamoServicesDigestStore | undefined;
 let dynamo: DynamoDBClient | undefined;
 
 export const logError = (message: string, error: unknown) =>
@@ -74,6 +76,7 @@ export function apiDependencies(): ApiDeps {
       timings: c.nodeTimings,
       logs: logStore(c),
       metrics: metricsStore(),
+      servicesDigest: servicesDigestStore(),
     },
     { tokens: new DynamoTokenStore(base().dynamo, c.tableName), settings: c.auth },
     c.serviceNetwork,
@@ -96,6 +99,11 @@ export function leaseStore(): DynamoLeaseStore {
   const { config: c } = base();
   leases ??= new DynamoLeaseStore(base().dynamo, c.tableName);
   return leases;
+}
+
+export function servicesDigestStore(): DynamoServicesDigestStore {
+  servicesDigest ??= new DynamoServicesDigestStore(base().dynamo, base().config.tableName);
+  return servicesDigest;
 }
 
 export function metricsStore(): DynamoMetricsStore {
@@ -136,6 +144,7 @@ export function newControllerManager(): ControllerManager {
       memory: new DynamoSideItems<AutoscalerMemory>(base().dynamo, base().config.tableName, 'Autoscaler#', 3600),
     },
     loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
+    servicesDigest: servicesDigestStore(),
     nodeLifecycle: {
       leases: leaseStore(),
       ledger: s,

@@ -10,6 +10,7 @@ import type { EventRecorder } from '../events/recorder.js';
 import { TAINT_NODE_UNREACHABLE } from '../model/well-known.js';
 import type { LeaseStore } from '../store/leases.js';
 import type { MetricsStore } from '../store/metrics.js';
+import { digestCurrent, type ServicesDigestStore } from '../store/services-digest.js';
 import {
   FencedWriteError,
   MAX_TRANSACT_WRITES,
@@ -68,6 +69,8 @@ export interface NodeServiceDeps {
   network: ServiceNetwork;
   /** Where agents' resource usage is kept for the metrics API (none: reports are dropped). */
   metrics?: MetricsStore;
+  /** The recorded digest of what every node serves (none: every fetch lists Services and EndpointSlices). */
+  servicesDigest?: ServicesDigestStore;
 }
 
 export class FencedError extends StatusError {
@@ -177,12 +180,19 @@ export class NodeService {
 
   /** Every Service with its endpoints (kube-proxy and the DNS on each node watch all of them), or only the digest when unchanged. */
   private async servicesFor(known: string | undefined): Promise<{ digest: string; views?: ServiceView[] }> {
+    // One small read answers the common case: nothing changed since this node's last view.
+    const digests = this.deps.servicesDigest;
+    const state = await digests?.read().catch(() => undefined);
+    if (state && known !== undefined && digestCurrent(state, known)) return { digest: known };
     const [services, slices] = await Promise.all([
       listAll(this.deps.store, { kind: 'Service' }),
       listAll(this.deps.store, { kind: 'EndpointSlice' }),
     ]);
     const views = serviceViews(services, slices);
     const digest = serviceViewDigest(views);
+    // Recorded for the next fetches, unless a change came during this listing (then the next one lists).
+    if (state && digests && (state.digest !== digest || state.digestGeneration !== state.generation))
+      await digests.record(state.generation, digest).catch(() => undefined);
     return digest === known ? { digest } : { digest, views };
   }
 

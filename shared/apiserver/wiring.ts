@@ -9,6 +9,7 @@ import { noWakeups, type NodeWakeups } from '../nodes/wakeups.js';
 import type { LeaseStore } from '../store/leases.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { MetricsStore } from '../store/metrics.js';
+import type { ServicesDigestStore } from '../store/services-digest.js';
 import { MetricsApi } from './metrics-api.js';
 import type { Store } from '../store/store.js';
 import { Gate } from './gate.js';
@@ -41,6 +42,7 @@ export function apiDeps(
         timings: nodes.timings ?? DEFAULT_NODE_TIMINGS,
         network,
         metrics: nodes.metrics,
+        servicesDigest: nodes.servicesDigest,
       })
     : undefined;
   const tokens = auth.tokens ?? noTokens;
@@ -74,6 +76,8 @@ export interface NodeParts {
   logs?: LogStore;
   /** Agents' resource usage: the metrics API and the autoscaler read it. */
   metrics?: MetricsStore;
+  /** What every node serves, as a digest: fetches list Services only when it moved. */
+  servicesDigest?: ServicesDigestStore;
 }
 
 /** Who may call the API. Without a token store no token is valid (in-process tools need none). */

@@ -18,6 +18,7 @@ import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
 import { TerminalError } from '../model/errors.js';
 import { decodeKey, type ObjectWorkKey } from '../queue/work-key.js';
 import { listAll } from '../store/list-all.js';
+import type { ServicesDigestStore } from '../store/services-digest.js';
 
 /**
  * Routes controller keys (queue/work-key.ts) to their reconcilers (kube-controller-manager's role).
@@ -50,6 +51,8 @@ export class ControllerManager {
       loadBalancers?: LoadBalancerProvider;
       /** Pods' metrics and the autoscalers' memory: without them HorizontalPodAutoscalers are not evaluated. */
       autoscaling?: AutoscalerDeps;
+      /** Bumped when what every node serves changes, before the nodes are woken to fetch it. */
+      servicesDigest?: ServicesDigestStore;
     },
   ) {
     if (deps.autoscaling) this.autoscalers = new AutoscalerController(deps, deps.autoscaling);
@@ -118,6 +121,8 @@ export class ControllerManager {
         return {};
       }
       case 'wakeNodes': {
+        // First the digest's generation moves (a node's next fetch lists again), then the nodes wake.
+        await this.deps.servicesDigest?.bump();
         // Every agent serves every Service (its proxy and DNS): each is woken to fetch them.
         const nodes = await listAll(this.deps.store, { kind: 'Node' });
         await this.deps.nodeLifecycle?.wakeups.wake(nodes.map((n) => n.metadata.name));

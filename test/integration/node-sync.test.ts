@@ -7,6 +7,7 @@ import { dynamoClient } from '../../shared/aws/clients.js';
 import { systemClock } from '../../shared/util/clock.js';
 import type { NodeService } from '../../shared/apiserver/node-service.js';
 import { DynamoLeaseStore } from '../../shared/store/dynamo/dynamo-lease-store.js';
+import { DynamoServicesDigestStore } from '../../shared/store/dynamo/dynamo-services-digest.js';
 import type { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { FencedWriteError, type Store } from '../../shared/store/store.js';
 import { makeConfigMap, makePod } from '../support/fixtures.js';
@@ -199,5 +200,48 @@ describe('NodeService.sync', () => {
       String((e as { message?: string }).message).startsWith('started busy-'),
     );
     expect(written).toHaveLength(60);
+  });
+});
+
+describe('the services digest', () => {
+  it('answers an unchanged view from the recorded digest, lists again once the generation moved, and never records a digest a change overtook', async () => {
+    const dynamo = dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') });
+    const digests = new DynamoServicesDigestStore(dynamo, tableName);
+    const nodes = apiDeps(store, systemClock, () => {}, { leases, servicesDigest: digests }).nodes as NodeService;
+    const { epoch } = await nodes.register('digest-node', registration);
+    const sync = (digest?: string) =>
+      nodes.sync('digest-node', { epoch, renew: false, services: digest === undefined ? {} : { digest } });
+    const service = (name: string) =>
+      store.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: 'default', uid: randomUUID() },
+        spec: { clusterIP: '10.96.0.50', ports: [{ port: 80, protocol: 'TCP' }] },
+      });
+    await service('digest-a');
+    // First view: listed, and its digest recorded at generation 0.
+    const first = await sync();
+    expect(first.services?.views?.some((v) => v.name === 'digest-a')).toBe(true);
+    const d1 = first.services?.digest as string;
+    expect(await digests.read()).toMatchObject({ generation: 0, digest: d1, digestGeneration: 0 });
+    // Unchanged: answered from the digest, without the views.
+    expect((await sync(d1)).services).toEqual({ digest: d1 });
+    // A Service the change path has not bumped for yet is not seen (the wakeNodes key bumps, then wakes).
+    await service('digest-b');
+    expect((await sync(d1)).services).toEqual({ digest: d1 });
+    await digests.bump();
+    const second = await sync(d1);
+    expect(second.services?.views?.some((v) => v.name === 'digest-b')).toBe(true);
+    const d2 = second.services?.digest as string;
+    expect(d2).not.toBe(d1);
+    expect(await digests.read()).toMatchObject({ generation: 1, digest: d2, digestGeneration: 1 });
+    // A listing overtaken by a change records nothing: the generation it began at is gone.
+    const before = await digests.read();
+    await digests.bump();
+    await digests.record(before.generation, 'stale');
+    expect(await digests.read()).toMatchObject({ generation: 2, digest: d2, digestGeneration: 1 });
+    // ...so the next fetch lists again, even with the old digest in hand.
+    expect((await sync(d2)).services).toEqual({ digest: d2 });
+    expect(await digests.read()).toMatchObject({ generation: 2, digest: d2, digestGeneration: 2 });
   });
 });
