@@ -1,5 +1,6 @@
 import type { KubeObject } from '../model/types.js';
 import type { Resources } from '../model/resources.js';
+import type { TopologySelectorTerm } from 'kubernetes-types/core/v1.js';
 import { shardOf } from '../util/hash.js';
 
 const shardHash = (s: string) => shardOf(s, 0x7fffffff);
@@ -42,7 +43,13 @@ export interface PodVolumeFacts {
   /** Volumes bound to the pod's claims: their node affinity is a filter. */
   bound: KubeObject[];
   /** Claims whose class binds on first consumer and that are not bound yet. */
-  delayed: { claim: KubeObject; provisioner?: string; selectedNode?: string }[];
+  delayed: {
+    claim: KubeObject;
+    provisioner?: string;
+    selectedNode?: string;
+    /** The class's allowedTopologies: where it may provision (none: anywhere). */
+    allowedTopologies?: TopologySelectorTerm[];
+  }[];
   /** Unbound volumes a delayed claim could take. */
   candidates: KubeObject[];
   /** Local volume bytes already promised on each node: other claims given that node and not yet provisioned. */

@@ -13,6 +13,7 @@ import {
   volumeNameOf,
 } from '../model/storage.js';
 import type { KubeObject, StoredObject } from '../model/types.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { listAll } from '../store/list-all.js';
 import type { ObjectStore } from '../store/store.js';
 import type { PodVolumeFacts } from './framework.js';
@@ -80,10 +81,12 @@ export async function readClaimFacts(
       return { problem: 'pod has unbound immediate PersistentVolumeClaims' };
     const selectedNode = claim.metadata.annotations?.[ANN_SELECTED_NODE];
     const provisioner = (sc as Record<string, unknown> | undefined)?.provisioner;
+    const topologies = (sc as StorageClass | undefined)?.allowedTopologies;
     delayed.push({
       claim,
       ...(typeof provisioner === 'string' ? { provisioner } : {}),
       ...(selectedNode ? { selectedNode } : {}),
+      ...(topologies?.length ? { allowedTopologies: topologies } : {}),
     });
   }
   const candidates = delayed.length ? await listAll(store, { kind: 'PersistentVolume' }) : [];

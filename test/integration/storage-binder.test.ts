@@ -107,6 +107,25 @@ describe('claims, volumes and classes: bad input', () => {
     expect(await refused('PersistentVolume', pv('bad', '1Gi', { hostPath: undefined }), undefined)).toMatchObject({
       causes: [['spec', 'Required value: must specify a volume type']],
     });
+    // What kumo's bind mounts and its own provisioner cannot honour.
+    expect(await refused('PersistentVolume', pv('bad', '1Gi', { mountOptions: ['hard'] }), undefined)).toMatchObject({
+      causes: [['spec.mountOptions', expect.stringContaining('mount options are not applied')]],
+    });
+    expect(
+      await refused(
+        'StorageClass',
+        {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: { name: 'bad' },
+          provisioner: 'kumo.dev/local',
+          parameters: { type: 'ssd' },
+        },
+        undefined,
+      ),
+    ).toMatchObject({
+      causes: [['parameters[type]', 'Forbidden: the kumo.dev/local provisioner takes no parameters']],
+    });
     expect(
       await refused(
         'StorageClass',
@@ -462,5 +481,28 @@ describe('pods that use claims', () => {
     await svc().delete(T('Pod'), 'default', 'room-1-pod', { gracePeriodSeconds: 0 });
     await svc().delete(T('PersistentVolumeClaim'), 'default', 'room-1');
     await until(() => gone(getVolume(volumeName)), 30_000);
+  });
+
+  it('provisions only where the class’s allowedTopologies allow', async () => {
+    await svc().create(T('StorageClass'), undefined, {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'zoned' },
+      provisioner: 'kumo.dev/local',
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowedTopologies: [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: ['z9'] }] }],
+    });
+    await svc().create(
+      T('PersistentVolumeClaim'),
+      'default',
+      pvc('zoned', { storageClassName: 'zoned', resources: { requests: { storage: '10Mi' } } }),
+    );
+    await svc().create(T('Pod'), 'default', podWith('zoned-pod', 'zoned'));
+    await until(async () => (await scheduled('zoned-pod')).condition?.message !== undefined);
+    expect((await scheduled('zoned-pod')).condition?.message).toBe(
+      "0/1 nodes are available: 1 node(s) didn't find available persistent volumes to bind.",
+    );
+    await svc().patch(T('Node'), '', 'n1', 'merge', { metadata: { labels: { 'topology.kubernetes.io/zone': 'z9' } } });
+    await until(async () => (await scheduled('zoned-pod')).node === 'n1', 30_000);
   });
 });

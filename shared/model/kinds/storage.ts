@@ -8,6 +8,7 @@ import {
   accessModesText,
   classOf,
   isDefaultClass,
+  LOCAL_PROVISIONER,
   PV_PROTECTION_FINALIZER,
   PVC_PROTECTION_FINALIZER,
 } from '../storage.js';
@@ -164,6 +165,15 @@ function volumeCauses(o: KubeObject): StatusCause[] {
   // validateLocalVolumeSource: a local volume lives on one node, which only its affinity says.
   if (s.local !== undefined && !obj(obj(s.nodeAffinity).required).nodeSelectorTerms)
     out.push(requiredBecause('spec.nodeAffinity', 'Local volume requires node affinity'));
+  if (arr(s.mountOptions).length)
+    out.push(
+      cause.forbidden(
+        'spec.mountOptions',
+        'kumo mounts local and hostPath volumes as bind mounts: mount options are not applied',
+      ),
+    );
+  if (s.volumeAttributesClassName)
+    out.push(cause.forbidden('spec.volumeAttributesClassName', 'kumo has no VolumeAttributesClasses'));
   if (s.claimRef !== undefined && s.claimRef !== null) {
     const ref = obj(s.claimRef);
     if (!ref.name) out.push(cause.required('spec.claimRef.name'));
@@ -192,13 +202,26 @@ function classCauses(o: KubeObject): StatusCause[] {
     });
   if ('' in params) out.push(cause.invalid('parameters', '', 'field can not be empty.'));
   if (arr(c.allowedTopologies).length && c.volumeBindingMode !== 'WaitForFirstConsumer')
-    // Accepted by Kubernetes with any mode; kumo honours topology only where it picks the node first.
+    // Accepted by Kubernetes with any mode; kumo honours topology only where it picks the node first
+    // (the scheduler's VolumeBinding filter), not for Immediate provisioning.
     out.push(
       cause.forbidden(
         'allowedTopologies',
         'kumo honours allowedTopologies only with volumeBindingMode WaitForFirstConsumer',
       ),
     );
+  // kumo's volumes are bind mounts of directories: no mount options would reach them.
+  if (arr(c.mountOptions).length)
+    out.push(
+      cause.forbidden(
+        'mountOptions',
+        'kumo mounts volumes as bind mounts of directories: mount options are not applied',
+      ),
+    );
+  // Its own provisioner takes none; another provisioner's parameters are that provisioner's to read.
+  if (c.provisioner === LOCAL_PROVISIONER)
+    for (const k of Object.keys(params))
+      out.push(cause.forbidden(`parameters[${k}]`, `the ${LOCAL_PROVISIONER} provisioner takes no parameters`));
   return out;
 }
 

@@ -6,6 +6,7 @@ import {
   requestedBytes,
 } from '../../model/storage.js';
 import { OK, reject, type FilterPlugin } from '../framework.js';
+import type { TopologySelectorTerm } from 'kubernetes-types/core/v1.js';
 import { findMatchingVolume, volumeFitsNode } from '../volume-matching.js';
 
 /**
@@ -32,6 +33,9 @@ export const volumeBinding: FilterPlugin = {
       // checkVolumeProvisions: a class that provisions nothing (static local volumes) needs a volume here.
       if (d.provisioner === undefined || d.provisioner === '' || d.provisioner === NO_PROVISIONER)
         return reject(VOLUME_BIND_CONFLICT);
+      // checkVolumeProvisions: the class provisions only where its allowedTopologies say.
+      if (d.allowedTopologies && !d.allowedTopologies.some((t) => topologyMatches(t, node.metadata.labels ?? {})))
+        return reject(VOLUME_BIND_CONFLICT);
       // kumo's local volumes exist only on nodes whose agent makes them; an external provisioner is trusted.
       if (d.provisioner !== LOCAL_PROVISIONER) continue;
       if (!node.metadata.annotations?.[ANN_LOCAL_VOLUMES_DIR]) return reject(VOLUME_BIND_CONFLICT);
@@ -44,3 +48,11 @@ export const volumeBinding: FilterPlugin = {
     return OK;
   },
 };
+
+/** MatchTopologySelectorTerms for one term: every expression's key has one of its values on the node. */
+function topologyMatches(term: TopologySelectorTerm, labels: Record<string, string>): boolean {
+  return (term.matchLabelExpressions ?? []).every((e) => {
+    const v = labels[e.key];
+    return v !== undefined && e.values.includes(v);
+  });
+}
