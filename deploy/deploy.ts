@@ -11,7 +11,7 @@ import { TokenService } from '../shared/auth/token-service.js';
 import { systemClock } from '../shared/util/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
-import { ensureSystemNamespaces } from '../local/setup.js';
+import { ensureBootstrapPolicy, ensureSystemNamespaces } from '../local/setup.js';
 import { checkStage, serverless, stackOutputs, tableName } from './stage.js';
 
 const { values } = parseArgs({
@@ -26,10 +26,10 @@ const outputs = await stackOutputs(new CloudFormationClient({ region }), stage);
 const api = outputs.HttpApiUrl ?? '';
 const nodesUrl = (outputs.NodesLambdaFunctionUrl ?? '').replace(/\/$/, '');
 const dynamo = new DynamoDBClient({ region });
-// Namespaces hold no Secrets, so this store needs no KMS access.
-await ensureSystemNamespaces(
-  apiDeps(new DynamoStore(dynamo, tableName(stage), systemClock), systemClock, console.error).service,
-);
+// Namespaces and RBAC objects hold no Secrets, so this store needs no KMS access.
+const seedService = apiDeps(new DynamoStore(dynamo, tableName(stage), systemClock), systemClock, console.error).service;
+await ensureSystemNamespaces(seedService);
+await ensureBootstrapPolicy(seedService);
 
 const tokens = new TokenService(new DynamoTokenStore(dynamo, tableName(stage)), systemClock);
 const hasAdmin = (await tokens.list()).some((r) => r.type === 'user' && r.role === 'cluster-admin' && !r.revokedAt);

@@ -4,7 +4,7 @@
  * stack `npm start` is running.
  *
  *   kumo kubeconfig [--server URL | --stage S [--region R]] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
- *   kumo token create --name NAME --role cluster-admin|edit|view [--namespaces a,b] [--ttl SECONDS]  (--stage S [--region R] | --local)
+ *   kumo token create --name NAME --role cluster-admin|admin|edit|view|none [--namespaces a,b] [--groups g1,g2] [--ttl SECONDS]  (--stage S [--region R] | --local)
  *   kumo token list   (--stage S [--region R] | --local)
  *   kumo token revoke ID   (--stage S [--region R] | --local)
  *   kumo bootstrap-token create [--name NAME] [--ttl SECONDS]   (--stage S [--region R] | --local)
@@ -24,7 +24,7 @@ import { stackOutputs } from '../deploy/stage.js';
 
 const USAGE = `usage:
   kumo kubeconfig [--server URL | --stage S [--region R]] [--token TOKEN] [--name NAME] [--namespace NS] [--out FILE]
-  kumo token create --name NAME --role cluster-admin|edit|view [--namespaces a,b] [--ttl SECONDS]  (--stage S [--region R] | --local)
+  kumo token create --name NAME --role cluster-admin|admin|edit|view|none [--namespaces a,b] [--groups g1,g2] [--ttl SECONDS]  (--stage S [--region R] | --local)
   kumo token list   (--stage S [--region R] | --local)
   kumo token revoke ID   (--stage S [--region R] | --local)
   kumo bootstrap-token create [--name NAME] [--ttl SECONDS]   (--stage S [--region R] | --local)`;
@@ -110,17 +110,21 @@ async function main(): Promise<number> {
         name: { type: 'string' },
         role: { type: 'string' },
         namespaces: { type: 'string' },
+        groups: { type: 'string' },
         ttl: { type: 'string' },
       },
     });
     if (!values.name || !values.role) throw new Error('token create needs --name and --role');
+    const list = (v: string | undefined) =>
+      v
+        ?.split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
     const issued = await tokenService(values).createUserToken({
       name: values.name,
       role: values.role as Role,
-      namespaces: values.namespaces
-        ?.split(',')
-        .map((n) => n.trim())
-        .filter(Boolean),
+      namespaces: list(values.namespaces),
+      groups: list(values.groups),
       ttlSeconds: values.ttl ? Number(values.ttl) : undefined,
     });
     console.error(

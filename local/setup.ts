@@ -7,7 +7,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { AlreadyExistsError } from '../shared/model/errors.js';
-import { typeByKindName } from '../shared/model/kinds.js';
+import { kindNamed, typeByKindName } from '../shared/model/kinds.js';
+import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from '../shared/auth/bootstrap-policy.js';
+import { RbacPolicy } from '../shared/auth/rbac-policy.js';
 import { DEFAULT_CLASS_ANNOTATION, LOCAL_PROVISIONER } from '../shared/model/storage.js';
 import type { ObjectService } from '../shared/apiserver/object-service.js';
 import { WORK_QUEUES, deadLetterQueueName, queueName } from '../shared/queue/queues.js';
@@ -72,6 +74,32 @@ export async function ensureSystemNamespaces(service: ObjectService): Promise<vo
   for (const name of SYSTEM_NAMESPACES) {
     try {
       await service.create(type, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    }
+  }
+}
+
+/**
+ * The bootstrap ClusterRoles and ClusterRoleBindings (auth/bootstrap-policy.ts), stored so `kubectl get
+ * clusterroles` lists them as in any cluster; admin, edit and view with the rules they aggregate, as
+ * Kubernetes' aggregation controller writes them. Existing ones are left as they are (an administrator's
+ * change stands); the authorizer falls back to the built-in definition of any that is missing.
+ */
+export async function ensureBootstrapPolicy(service: ObjectService): Promise<void> {
+  const policy = new RbacPolicy({
+    roles: [],
+    clusterRoles: [...BOOTSTRAP_CLUSTER_ROLES],
+    roleBindings: [],
+    clusterRoleBindings: [],
+  });
+  const objects = [
+    ...BOOTSTRAP_CLUSTER_ROLES.map((r) => ({ ...r, rules: policy.clusterRoleRules(r.metadata.name ?? '') ?? [] })),
+    ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS,
+  ];
+  for (const o of objects) {
+    try {
+      await service.create(kindNamed(o.kind), undefined, structuredClone(o));
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }

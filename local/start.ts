@@ -40,7 +40,13 @@ import { startDynamoDbLocal } from './dynamodb-local.js';
 import { functionHandlers, startEventPath } from './event-path.js';
 import { freePort, waitForPort } from './ports.js';
 import { endWithThisProcess, stopChild } from './processes.js';
-import { ensureLocalStorageClass, ensureObjectsTable, ensureQueues, ensureSystemNamespaces } from './setup.js';
+import {
+  ensureBootstrapPolicy,
+  ensureLocalStorageClass,
+  ensureObjectsTable,
+  ensureQueues,
+  ensureSystemNamespaces,
+} from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
 import { startApiFront } from './api-front.js';
 import { podmanMissing, startPodman } from './podman.js';
@@ -150,6 +156,7 @@ async function main() {
   const queueUrls = await ensureQueues(sqs, 'kumo-local');
   const seedService = apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service;
   await ensureSystemNamespaces(seedService);
+  await ensureBootstrapPolicy(seedService);
   // The default class: claims that name none get local volumes on the node their pod goes to.
   await ensureLocalStorageClass(seedService);
   if (args.auth !== 'dev-loopback' && args.auth !== 'tokens')

@@ -130,6 +130,10 @@ function authSettings(env: Record<string, string | undefined>, dynamoEndpoint: s
   return {
     mode,
     cacheSeconds: positive(env.KUMO_AUTH_CACHE_SECONDS ?? String(DEFAULT_AUTH.cacheSeconds), 'KUMO_AUTH_CACHE_SECONDS'),
+    rbacCacheSeconds: positive(
+      env.KUMO_RBAC_CACHE_SECONDS ?? String(DEFAULT_AUTH.rbacCacheSeconds),
+      'KUMO_RBAC_CACHE_SECONDS',
+    ),
     rateLimit: {
       perSecond,
       burst: positive(env.KUMO_RATE_LIMIT_BURST ?? String(perSecond * 2), 'KUMO_RATE_LIMIT_BURST'),

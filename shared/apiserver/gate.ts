@@ -17,7 +17,14 @@ import { requestAttributes } from './http/request-attributes.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { podReferences } from '../auth/pod-references.js';
 import { claimNamesOf, claimRefOf, volumeNameOf } from '../model/storage.js';
-import { userName, type Principal } from '../auth/principal.js';
+import { SYSTEM_MASTERS, userInfoOf, userName, type Principal } from '../auth/principal.js';
+import { describeRules, ruleAllows, ruleRequestOf, uncovered, type RuleRequest } from '../auth/policy-rules.js';
+import type { RbacPolicy } from '../auth/rbac-policy.js';
+import { RBAC_GROUP, aggregationSelectorsOf, roleRefOf, rulesOf, type PolicyRule } from '../model/rbac.js';
+import type { ResourceType } from '../model/kinds.js';
+import { NotFoundError } from '../model/errors.js';
+import { jsonEqual } from '../model/json.js';
+import { RbacSnapshots } from './rbac-snapshot.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { decide, type Decision } from '../auth/rbac.js';
 import type { TokenStore } from '../auth/token-store.js';
@@ -32,6 +39,8 @@ const isLoopback = (ip: string | undefined) => ip === '127.0.0.1' || ip === '::1
 export class Gate {
   private readonly authenticator: Authenticator;
   private readonly limiter: RateLimiter;
+  /** The stored RBAC objects, per warm container (rbac-snapshot.ts). */
+  readonly rbac: RbacSnapshots;
 
   constructor(
     private readonly settings: AuthSettings,
@@ -41,6 +50,7 @@ export class Gate {
   ) {
     this.authenticator = new Authenticator(tokens, clock, settings.cacheSeconds * 1000);
     this.limiter = new RateLimiter(clock, settings.rateLimit.perSecond, settings.rateLimit.burst);
+    this.rbac = new RbacSnapshots(store, clock, settings.rbacCacheSeconds * 1000);
   }
 
   /** Who is asking (401 without valid credentials), within their rate (429) and the size limit (413). */
@@ -65,7 +75,104 @@ export class Gate {
   /** 403 unless the principal may do what the request asks. */
   async authorize(p: Principal, r: Route | undefined, req: ApiRequest): Promise<void> {
     const a = requestAttributes(r, req.method, req.path, req.query);
-    await this.enforce(p, a, await this.resolve(decide(p, a)));
+    await this.enforce(p, a, await this.settle(p, a));
+  }
+
+  /**
+   * The decision, as kube-apiserver's union of authorizers: the token's own role (and for nodes the Node
+   * authorizer) first, then RBAC bindings to the user's name and groups. RBAC never denies; it may only
+   * add what the first did not allow.
+   */
+  async settle(p: Principal, a: RequestAttributes): Promise<Decision & { reason?: string }> {
+    const r = ruleRequestOf(a);
+    // Verbs beyond the API's eight (bind, escalate, impersonate, use: asked through access reviews) are
+    // decided by rules alone: the token roles' Kubernetes ClusterRoles grant them as Kubernetes does.
+    if (r && p.type === 'user' && a.type === 'resource' && !STANDARD_VERBS.has(a.verb)) {
+      const policy = await this.rbac.policy();
+      if (this.rulesFor(p, a.namespace, policy).some((rule) => ruleAllows(rule, r))) return { allow: true };
+      return { allow: false, reason: `no role of the user grants ${a.verb}` };
+    }
+    const first = await this.resolve(decide(p, a));
+    if (('allow' in first && first.allow) || p.type !== 'user' || !r) return first;
+    const rbac = (await this.rbac.policy()).authorize(
+      userInfoOf(p),
+      r,
+      a.type === 'resource' ? a.namespace : undefined,
+    );
+    return rbac.allowed ? { allow: true, reason: rbac.reason } : first;
+  }
+
+  /**
+   * Every rule the principal holds in a namespace (undefined: cluster-wide only): its token role as the
+   * Kubernetes ClusterRole of that name bound there, and what RBAC bindings grant (RulesFor). What the
+   * escalation checks and SelfSubjectRulesReview read.
+   */
+  rulesFor(p: Principal, namespace: string | undefined, policy: RbacPolicy): PolicyRule[] {
+    if (p.type !== 'user') return [];
+    const own =
+      p.role === 'cluster-admin'
+        ? (policy.clusterRoleRules('cluster-admin') ?? [])
+        : p.role !== 'none' && namespace !== undefined && p.namespaces.includes(namespace)
+          ? (policy.clusterRoleRules(p.role) ?? [])
+          : [];
+    // Every user reads discovery, version, OpenAPI and health (decideUser's nonResource rule).
+    const discovery: PolicyRule = { verbs: ['get'], nonResourceURLs: ['*'] };
+    return [...own, discovery, ...policy.rulesFor(userInfoOf(p), namespace)];
+  }
+
+  /**
+   * Kubernetes' escalation prevention (pkg/registry/rbac/{role,clusterrole,rolebinding,clusterrolebinding}/policybased): a Role or ClusterRole may be
+   * written only by someone who holds every permission in it (or the `escalate` verb on it), a binding
+   * only by someone who holds every permission of the role it names (or the `bind` verb on that role).
+   * Members of system:masters skip the check; an update that changes only finalizers and owners too.
+   */
+  async checkEscalation(p: Principal, type: ResourceType, next: KubeObject, previous?: KubeObject): Promise<void> {
+    if (type.group !== RBAC_GROUP) return;
+    const user = userInfoOf(p);
+    if (user.groups.includes(SYSTEM_MASTERS)) return;
+    if (previous && onlyGcFieldsChanged(next, previous)) return;
+    const policy = await this.rbac.policy();
+    const namespace = type.namespaced ? (next.metadata.namespace ?? '') : undefined;
+    const name = next.metadata.name ?? '';
+    const holds = (r: RuleRequest) => this.rulesFor(p, namespace, policy).some((rule) => ruleAllows(rule, r));
+    const refuse = (detail: string) =>
+      new AccessDeniedError(`${type.plural}.${RBAC_GROUP} "${name}" is forbidden: ${detail}`, {
+        resource: type.plural,
+        group: RBAC_GROUP,
+        name,
+      });
+    const notHeld = (missing: PolicyRule[]) =>
+      refuse(
+        `user ${JSON.stringify(user.name)} (groups=[${user.groups.map((g) => JSON.stringify(g)).join(' ')}]) is attempting to grant RBAC permissions not currently held:\n${describeRules(missing).join('\n')}`,
+      );
+    if (type.kind === 'Role' || type.kind === 'ClusterRole') {
+      // RoleEscalationAuthorized: the request's own name (none on a create).
+      const escalate = holds({
+        type: 'resource',
+        verb: 'escalate',
+        group: RBAC_GROUP,
+        resource: type.plural,
+        name: previous ? name : undefined,
+      });
+      if (!escalate) {
+        const missing = uncovered(this.rulesFor(p, namespace, policy), rulesOf(next));
+        if (missing.length) throw notHeld(missing);
+      }
+      // An aggregationRule can gather anything: it takes * on *.* (clusterrole/policybased/storage.go).
+      if (type.kind === 'ClusterRole' && [next, previous].some((o) => o && aggregationSelectorsOf(o)?.length)) {
+        if (uncovered(this.rulesFor(p, namespace, policy), FULL_AUTHORITY).length)
+          throw refuse('must have cluster-admin privileges to use the aggregationRule');
+      }
+      return;
+    }
+    const ref = roleRefOf(next);
+    if (!ref) return; // validation answers for a binding without a roleRef
+    const resource = ref.kind === 'ClusterRole' ? 'clusterroles' : 'roles';
+    if (holds({ type: 'resource', verb: 'bind', group: ref.apiGroup, resource, name: ref.name })) return;
+    const rules = policy.roleRefRules(ref, namespace ?? '');
+    if (!rules) throw new NotFoundError({ resource, group: RBAC_GROUP, name: ref.name });
+    const missing = uncovered(this.rulesFor(p, namespace, policy), rules);
+    if (missing.length) throw notHeld(missing);
   }
 
   /** kumo's multi-document apply: the caller must be allowed to create and to update every document. */
@@ -91,8 +198,10 @@ export class Gate {
           namespace,
           name,
         };
-        await this.enforce(p, a, await this.resolve(decide(p, a)));
+        await this.enforce(p, a, await this.settle(p, a));
       }
+      if (type.group === RBAC_GROUP && isPlainObject(d.metadata))
+        await this.checkEscalation(p, type, { ...(d as KubeObject), metadata: { ...meta, namespace } });
     }
   }
 
@@ -150,6 +259,23 @@ export class Gate {
       ? { allow: true }
       : { allow: false, reason: `no pod bound to this node refers to this ${d.kind}` };
   }
+}
+
+const STANDARD_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** `*` on every resource and every URL: what setting an aggregationRule takes. */
+const FULL_AUTHORITY: PolicyRule[] = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
+
+/** IsOnlyMutatingGCFields: the garbage collector's writes (owners, finalizers) are not grants. */
+function onlyGcFieldsChanged(next: KubeObject, previous: KubeObject): boolean {
+  const strip = (o: KubeObject) => {
+    const { ownerReferences: _o, finalizers: _f, resourceVersion: _r, managedFields: _m, ...meta } = o.metadata;
+    return { ...o, metadata: meta };
+  };
+  return jsonEqual(strip(next), strip(previous));
 }
 
 function denial(p: Principal, a: RequestAttributes, why: string): AccessDeniedError {

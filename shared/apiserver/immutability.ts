@@ -4,6 +4,7 @@ import type { KubeObject } from '../model/types.js';
 import { serviceUpdateCauses } from './service-allocation.js';
 import { TZ_IN_SCHEDULE } from '../model/kinds/batch.js';
 import { parseQuantity } from '../model/quantity.js';
+import { roleRefChangeCauses } from '../model/kinds/rbac.js';
 
 /** Fields that may not change after create, as Kubernetes' ValidateUpdate functions enforce them. */
 
@@ -169,6 +170,9 @@ export function immutabilityCauses(next: KubeObject, prev: KubeObject): StatusCa
       return storageClassUpdateCauses(next, prev);
     case 'ControllerRevision':
       return immutableField('data', next.data, prev.data);
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      return roleRefChangeCauses(next, prev);
     case 'Job':
       return [
         ...immutableField('spec.selector', spec(next).selector, spec(prev).selector),

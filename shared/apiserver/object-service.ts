@@ -52,8 +52,13 @@ import {
   type ServiceAccountLookup,
 } from '../model/service-accounts.js';
 
+/** A check of the final object before it is written, for the caller's identity (RBAC's escalation check). */
+export type WriteGuard = (type: ResourceType, next: KubeObject, previous?: KubeObject) => Promise<void>;
+
 export interface ServiceDeps {
   store: ObjectStore;
+  /** Runs on every create and update this service writes, with the object as it would be stored. */
+  writeGuard?: WriteGuard;
   clock: Clock;
   newUid: () => string;
   /** Five lowercase alphanumerics for generateName. */
@@ -139,6 +144,14 @@ export class ObjectService implements ObjectApi {
   /** The same verbs as a dry run (`dryRun=All`): every check and default, nothing written (dry-run-store.ts). */
   dryRun(): ObjectService {
     return new ObjectService({ ...this.deps, store: new DryRunStore(this.deps.store) });
+  }
+
+  /**
+   * The same verbs, each write first checked by `guard` (a request's caller's escalation check).
+   * Its caches start empty: made per request, only for the kinds whose writes need it.
+   */
+  guardedBy(guard: WriteGuard): ObjectService {
+    return new ObjectService({ ...this.deps, writeGuard: guard });
   }
 
   async get(type: ResourceType, namespace: string, name: string): Promise<StoredObject> {
@@ -489,6 +502,7 @@ export class ObjectService implements ObjectApi {
           throw new ConflictError(refOf(type, name));
         const next = modify(current);
         if (!next) return current;
+        await this.deps.writeGuard?.(type, next, current);
         writing = true;
         // The last finalizer removed from an object that is being deleted completes the delete.
         if (
@@ -517,6 +531,7 @@ export class ObjectService implements ObjectApi {
    * later, and a pod created in between is refused: here none is).
    */
   private async writeNew(o: KubeObject): Promise<StoredObject> {
+    if (this.deps.writeGuard) await this.deps.writeGuard(kindNamed(o.kind), o);
     if (o.kind === 'Service') return this.allocator.create(o);
     if (o.kind === 'Pod') await admitServiceAccounts([o], this.serviceAccounts(o.metadata.namespace ?? ''));
     const stored = await this.deps.store.create(o);

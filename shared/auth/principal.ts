@@ -1,13 +1,14 @@
 /**
  * Who is asking. Users carry a role (Kubernetes' default ClusterRoles of the same names): cluster-admin
- * everywhere, or edit/view in the namespaces they were given. A node may act only as itself (like
- * Kubernetes' Node authorizer + NodeRestriction); a bootstrap principal may only obtain a node credential.
+ * everywhere, or admin/edit/view in the namespaces they were given, or `none` (only what RBAC bindings
+ * to their name and groups grant). A node may act only as itself (like Kubernetes' Node authorizer +
+ * NodeRestriction); a bootstrap principal may only obtain a node credential.
  */
-export type Role = 'cluster-admin' | 'edit' | 'view';
-export const ROLES: readonly Role[] = ['cluster-admin', 'edit', 'view'];
+export type Role = 'cluster-admin' | 'admin' | 'edit' | 'view' | 'none';
+export const ROLES: readonly Role[] = ['cluster-admin', 'admin', 'edit', 'view', 'none'];
 
 export type Principal =
-  | { type: 'user'; name: string; role: Role; namespaces: string[] }
+  | { type: 'user'; name: string; role: Role; namespaces: string[]; groups?: string[] }
   | { type: 'node'; nodeName: string }
   | { type: 'bootstrap'; name: string };
 
@@ -32,6 +33,8 @@ export interface TokenRecord {
   name: string;
   role?: Role;
   namespaces?: string[];
+  /** A user's groups, for RBAC bindings to Group subjects. */
+  groups?: string[];
   createdAt: string;
   expiresAt?: string;
   revokedAt?: string;
@@ -45,10 +48,34 @@ export function principalOf(r: TokenRecord): Principal {
         name: r.name,
         role: r.role ?? 'view',
         namespaces: r.role === 'cluster-admin' ? [] : (r.namespaces ?? []),
+        ...(r.groups?.length ? { groups: r.groups } : {}),
       };
     case 'node':
       return { type: 'node', nodeName: r.name };
     case 'bootstrap':
       return { type: 'bootstrap', name: r.name };
+  }
+}
+
+/** user.SystemPrivilegedGroup: Kubernetes' superusers, who may also grant anything (no escalation check). */
+export const SYSTEM_MASTERS = 'system:masters';
+export const SYSTEM_AUTHENTICATED = 'system:authenticated';
+
+/**
+ * The principal as Kubernetes' user.Info: the name RBAC subjects and messages use, and the groups
+ * Kubernetes' authenticators add (every authenticated caller is in system:authenticated; nodes in
+ * system:nodes; a cluster-admin token stands for a member of system:masters, as kubeadm's admin.conf does).
+ */
+export function userInfoOf(p: Principal): { name: string; groups: string[] } {
+  switch (p.type) {
+    case 'user':
+      return {
+        name: p.name,
+        groups: [...(p.groups ?? []), ...(p.role === 'cluster-admin' ? [SYSTEM_MASTERS] : []), SYSTEM_AUTHENTICATED],
+      };
+    case 'node':
+      return { name: userName(p), groups: ['system:nodes', SYSTEM_AUTHENTICATED] };
+    case 'bootstrap':
+      return { name: userName(p), groups: ['system:bootstrappers', SYSTEM_AUTHENTICATED] };
   }
 }

@@ -3,10 +3,12 @@ import type { RequestAttributes, Verb } from './attributes.js';
 import type { Principal } from './principal.js';
 
 /**
- * The authorization rules, as a pure decision. Roles follow Kubernetes' default ClusterRoles bound in
+ * The token roles' decision, pure. Roles follow Kubernetes' default ClusterRoles bound in
  * namespaces: `view` reads everything namespaced except Secrets, `edit` also writes (Secrets included; quotas
- * and limit ranges stay read-only, as in Kubernetes' edit and admin roles),
- * neither touches cluster-scoped objects or lists across namespaces. Nodes get only what a kubelet
+ * and limit ranges stay read-only, as in Kubernetes' edit and admin roles), `admin` also reads and writes
+ * Roles and RoleBindings (what it may grant is then bounded by the escalation check, apiserver/gate.ts);
+ * none touches cluster-scoped objects or lists across namespaces. What this denies, RBAC bindings may
+ * still grant (Gate.settle). Nodes get only what a kubelet
  * needs (Kubernetes' Node authorizer); the checks that depend on stored pods are returned as `check`.
  */
 export type Decision =
@@ -57,6 +59,7 @@ function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttribute
       if (!a.namespaced) {
         // Reading one's own Namespace object is harmless and lets `kubectl get ns/<mine>` work.
         if (
+          p.role !== 'none' &&
           a.resource === 'namespaces' &&
           a.name &&
           p.namespaces.includes(a.name) &&
@@ -67,19 +70,28 @@ function decideUser(p: Extract<Principal, { type: 'user' }>, a: RequestAttribute
         return deny('cluster-scoped resources need the cluster-admin role');
       }
       if (a.namespace === undefined) return deny('listing across all namespaces needs the cluster-admin role');
+      if (p.role === 'none') return deny('the token has no role of its own; no RBAC binding grants this either');
       if (!p.namespaces.includes(a.namespace)) return deny(`the ${p.role} role is not granted in this namespace`);
       // Placing a pod is the scheduler's (Kubernetes' edit and admin roles do not grant pods/binding):
       // a pod bound by a user would skip every filter the scheduler applies.
       if (a.resource === 'pods' && a.subresource === 'binding')
         return deny('binding pods to nodes needs the cluster-admin role');
-      // A Service's status (its load balancer's addresses, which every node then listens on) is the
-      // service controller's: Kubernetes' edit and admin roles do not write it.
-      if (p.role === 'edit' && a.resource === 'services' && a.subresource === 'status' && !READ_VERBS.has(a.verb))
-        return deny("the edit role does not write a Service's status");
-      if (p.role === 'edit') {
-        const kind = RESOURCE_TYPES.find((t) => t.group === a.group && t.plural === a.resource);
+      // Of the access reviews only LocalSubjectAccessReview is namespaced, and Kubernetes' admin role grants it.
+      if (a.group === 'authorization.k8s.io')
+        return p.role === 'admin' && a.resource === 'localsubjectaccessreviews'
+          ? ALLOW
+          : deny(`the ${p.role} role does not review others' access (the admin role does)`);
+      const kind = RESOURCE_TYPES.find((t) => t.group === a.group && t.plural === a.resource);
+      // Roles and RoleBindings are the admin role's: edit and view neither read nor write them.
+      if (kind?.adminRoleOnly && p.role !== 'admin')
+        return deny(`the ${p.role} role does not grant ${kind.plural}, as in Kubernetes (the admin role does)`);
+      if (p.role === 'admin' || p.role === 'edit') {
+        // A Service's status (its load balancer's addresses, which every node then listens on) is the
+        // service controller's: Kubernetes' edit and admin roles do not write it.
+        if (a.resource === 'services' && a.subresource === 'status' && !READ_VERBS.has(a.verb))
+          return deny(`the ${p.role} role does not write a Service's status`);
         if (kind?.editRoleReadOnly && !READ_VERBS.has(a.verb))
-          return deny(`the edit role only reads ${kind.plural}, as Kubernetes' edit and admin roles do`);
+          return deny(`the ${p.role} role only reads ${kind.plural}, as Kubernetes' edit and admin roles do`);
         return ALLOW;
       }
       // view

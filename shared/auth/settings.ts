@@ -8,6 +8,8 @@ export interface AuthSettings {
   mode: 'tokens' | 'dev-loopback';
   /** How long a warm container trusts a token it has checked (revocation delay). */
   cacheSeconds: number;
+  /** How long a warm container authorizes with the RBAC objects it read (another container's change is seen after at most this). */
+  rbacCacheSeconds: number;
   /** Per principal, per warm container. */
   rateLimit: { perSecond: number; burst: number };
   /** Larger bodies are refused with 413 before they are parsed (Kubernetes' limit is 3 MiB). */
@@ -17,6 +19,7 @@ export interface AuthSettings {
 export const DEFAULT_AUTH: AuthSettings = {
   mode: 'tokens',
   cacheSeconds: 60,
+  rbacCacheSeconds: 5,
   rateLimit: { perSecond: 50, burst: 100 },
   maxBodyBytes: 3 * 1024 * 1024,
 };

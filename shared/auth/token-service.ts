@@ -1,15 +1,17 @@
 import { BadRequestError, NotFoundError } from '../model/errors.js';
 import type { Clock } from '../util/clock.js';
 import { checkNodeName } from '../nodes/protocol.js';
-import { ROLES, type Role, type TokenRecord } from './principal.js';
+import { ROLES, SYSTEM_MASTERS, type Role, type TokenRecord } from './principal.js';
 import type { TokenStore } from './token-store.js';
 import { formatToken, hashSecret, newSecret, newTokenId } from './tokens.js';
 
 export interface NewUserToken {
   name: string;
   role: Role;
-  /** Required for edit/view; ignored for cluster-admin. */
+  /** Required for admin/edit/view; ignored for cluster-admin and none. */
   namespaces?: string[];
+  /** Groups the user is in, for RBAC bindings to Group subjects. */
+  groups?: string[];
   ttlSeconds?: number;
 }
 
@@ -36,12 +38,22 @@ export class TokenService {
       throw new BadRequestError(`token name ${JSON.stringify(t.name)} must be 1-128 letters, digits or @._:-`);
     if (!ROLES.includes(t.role))
       throw new BadRequestError(`role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(t.role)}`);
-    const namespaces = t.role === 'cluster-admin' ? [] : (t.namespaces ?? []);
-    if (t.role !== 'cluster-admin' && namespaces.length === 0)
+    const namespaced = t.role !== 'cluster-admin' && t.role !== 'none';
+    const namespaces = namespaced ? (t.namespaces ?? []) : [];
+    if (namespaced && namespaces.length === 0)
       throw new BadRequestError(`a ${t.role} token needs at least one namespace`);
     const bad = namespaces.find((n) => !DNS_LABEL.test(n));
     if (bad !== undefined) throw new BadRequestError(`namespace ${JSON.stringify(bad)} is not a valid namespace name`);
-    return this.issue({ id: newTokenId(), type: 'user', name: t.name, role: t.role, namespaces }, t.ttlSeconds);
+    const groups = t.groups ?? [];
+    const badGroup = groups.find((g) => !USER_NAME.test(g) || g === SYSTEM_MASTERS);
+    if (badGroup !== undefined)
+      throw new BadRequestError(
+        `group ${JSON.stringify(badGroup)} must be 1-128 letters, digits or @._:- (and not ${SYSTEM_MASTERS}: use the cluster-admin role)`,
+      );
+    return this.issue(
+      { id: newTokenId(), type: 'user', name: t.name, role: t.role, namespaces, ...(groups.length ? { groups } : {}) },
+      t.ttlSeconds,
+    );
   }
 
   async createBootstrapToken(name: string, ttlSeconds: number): Promise<IssuedToken> {

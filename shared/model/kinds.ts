@@ -5,6 +5,7 @@ import { BUILTIN_KINDS } from './kinds/builtin.js';
 import type { KindDeclaration } from './kinds/declaration.js';
 import { PLAIN_KINDS } from './kinds/plain.js';
 import { POLICY_KINDS } from './kinds/policy.js';
+import { RBAC_KINDS } from './kinds/rbac.js';
 import { STORAGE_KINDS } from './kinds/storage.js';
 
 /**
@@ -22,6 +23,7 @@ export const RESOURCE_TYPES: readonly KindDeclaration[] = [
   ...POLICY_KINDS,
   ...AUTOSCALING_KINDS,
   ...STORAGE_KINDS,
+  ...RBAC_KINDS,
 ];
 
 export const apiVersionOf = (t: { group: string; version: string }) =>

@@ -90,3 +90,14 @@ export function envVarName(v: string): string[] {
         "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
       ];
 }
+
+/**
+ * apimachinery's path.IsValidPathSegmentName: what RBAC objects may be named (`system:aggregate-to-edit`),
+ * any string that is a single URL path segment.
+ */
+export function pathSegmentName(v: string): string[] {
+  if (v === '.' || v === '..') return [`may not be '${v}'`];
+  const errs: string[] = [];
+  for (const illegal of ['/', '%']) if (v.includes(illegal)) errs.push(`may not contain '${illegal}'`);
+  return errs;
+}

@@ -90,7 +90,33 @@ const DELETE_OPTIONS: Schema = {
 };
 
 /** Bodies of subresources and deletes, by kind (the envelope's TypeMeta names it); served kinds declare their own. */
+/** authorization.k8s.io/v1 SubjectAccessReviewSpec (k8s.io/api/authorization/v1 generated.proto). */
+const ACCESS_REVIEW_SPEC: Schema = {
+  1: [
+    'resourceAttributes',
+    {
+      1: ['namespace', 'string'],
+      2: ['verb', 'string'],
+      3: ['group', 'string'],
+      4: ['version', 'string'],
+      5: ['resource', 'string'],
+      6: ['subresource', 'string'],
+      7: ['name', 'string'],
+    },
+  ],
+  2: ['nonResourceAttributes', { 1: ['path', 'string'], 2: ['verb', 'string'] }],
+  3: ['user', 'string'],
+  4: ['groups', { repeated: 'string' }],
+  6: ['uid', 'string'],
+};
+
 export const BODY_SCHEMAS: Record<string, Schema> = {
+  // What `kubectl auth can-i [--list]` and `kubectl auth whoami` post.
+  SelfSubjectAccessReview: { 1: ['metadata', OBJECT_META], 2: ['spec', ACCESS_REVIEW_SPEC] },
+  SubjectAccessReview: { 1: ['metadata', OBJECT_META], 2: ['spec', ACCESS_REVIEW_SPEC] },
+  LocalSubjectAccessReview: { 1: ['metadata', OBJECT_META], 2: ['spec', ACCESS_REVIEW_SPEC] },
+  SelfSubjectRulesReview: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['namespace', 'string'] }] },
+  SelfSubjectReview: { 1: ['metadata', OBJECT_META] },
   DeleteOptions: DELETE_OPTIONS,
   // policy/v1, what `kubectl drain` posts.
   Eviction: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] },

@@ -10,7 +10,7 @@ import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.j
 import { DEFAULT_AUTH } from '../../shared/auth/settings.js';
 import { SecretSealer } from '../../shared/secrets/sealer.js';
 import { LocalKeyProvider } from '../../shared/secrets/local-key-provider.js';
-import { ensureObjectsTable, ensureSystemNamespaces } from '../../local/setup.js';
+import { ensureBootstrapPolicy, ensureObjectsTable, ensureSystemNamespaces } from '../../local/setup.js';
 
 export interface TestStack {
   tableName: string;
@@ -34,6 +34,7 @@ export async function freshStack(clock: Clock = systemClock): Promise<TestStack>
     { tokens: new DynamoTokenStore(client, tableName), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
   );
   await ensureSystemNamespaces(api.service);
+  await ensureBootstrapPolicy(api.service);
   return { tableName, store, api };
 }
 

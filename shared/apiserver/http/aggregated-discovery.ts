@@ -1,5 +1,6 @@
 import { apiVersionOf, groupVersions, RESOURCE_TYPES, type ResourceType } from '../../model/kinds.js';
 import { METRICS_GROUP, METRICS_RESOURCES, METRICS_VERBS, METRICS_VERSION } from '../metrics-api.js';
+import { AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, REVIEW_RESOURCES, REVIEW_VERBS } from '../review-resources.js';
 
 /**
  * Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1): one document for /api and one for /apis
@@ -70,6 +71,24 @@ const metricsGroupDoc = {
   ],
 };
 
+/** The review resources' groups: create-only, nothing stored (access-reviews.ts). */
+const reviewGroupDoc = (group: string) => ({
+  metadata: { name: group },
+  versions: [
+    {
+      version: 'v1',
+      freshness: 'Current',
+      resources: REVIEW_RESOURCES.filter((r) => r.group === group).map((r) => ({
+        resource: r.name,
+        responseKind: { group, version: 'v1', kind: r.kind },
+        scope: r.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: r.kind.toLowerCase(),
+        verbs: REVIEW_VERBS,
+      })),
+    },
+  ],
+});
+
 export function aggregatedDiscovery(core: boolean, v: 'v2' | 'v2beta1') {
   const groups = [...new Set(groupVersions().map((gv) => gv.group))].filter((g) => (core ? g === '' : g !== ''));
   return {
@@ -87,7 +106,7 @@ export function aggregatedDiscovery(core: boolean, v: 'v2' | 'v2beta1') {
             resources: RESOURCE_TYPES.filter((t) => apiVersionOf(t) === apiVersionOf(gv)).map(resourceDoc),
           })),
       })),
-      ...(core ? [] : [metricsGroupDoc]),
+      ...(core ? [] : [metricsGroupDoc, ...[AUTHENTICATION_GROUP, AUTHORIZATION_GROUP].map(reviewGroupDoc)]),
     ],
   };
 }

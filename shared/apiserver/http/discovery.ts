@@ -1,6 +1,7 @@
 import { apiVersionOf, groupVersions, RESOURCE_TYPES } from '../../model/kinds.js';
 import { servedVerbs } from './aggregated-discovery.js';
 import { METRICS_GROUP, METRICS_RESOURCES, METRICS_VERBS, METRICS_VERSION } from '../metrics-api.js';
+import { AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, REVIEW_RESOURCES, REVIEW_VERBS } from '../review-resources.js';
 
 /** Legacy discovery documents (APIVersions, APIGroupList, APIResourceList). */
 
@@ -26,8 +27,13 @@ export const apiVersions = () => ({
   serverAddressByClientCIDRs: [],
 });
 
-/** The served group/versions: the kinds', and the metrics API's. */
-const allGroupVersions = () => [...groupVersions(), { group: METRICS_GROUP, version: METRICS_VERSION }];
+/** The served group/versions: the kinds', the metrics API's and the reviews'. */
+const allGroupVersions = () => [
+  ...groupVersions(),
+  { group: METRICS_GROUP, version: METRICS_VERSION },
+  { group: AUTHENTICATION_GROUP, version: 'v1' },
+  { group: AUTHORIZATION_GROUP, version: 'v1' },
+];
 
 function groupDoc(group: string) {
   const versions = allGroupVersions()
@@ -50,6 +56,19 @@ export function apiResourceList(group: string, version: string) {
       apiVersion: 'v1',
       groupVersion: `${METRICS_GROUP}/${METRICS_VERSION}`,
       resources: METRICS_RESOURCES.map((r) => ({ ...r, singularName: '', verbs: METRICS_VERBS })),
+    };
+  if (group === AUTHORIZATION_GROUP || group === AUTHENTICATION_GROUP)
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: `${group}/${version}`,
+      resources: REVIEW_RESOURCES.filter((r) => r.group === group).map((r) => ({
+        name: r.name,
+        singularName: r.kind.toLowerCase(),
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: REVIEW_VERBS,
+      })),
     };
   const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
   const resources = types.flatMap((t) => [

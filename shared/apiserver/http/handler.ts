@@ -14,6 +14,8 @@ import { applyPatch, patchTypeOf } from '../patch.js';
 import type { ResourceType } from '../../model/kinds.js';
 import type { NodeService } from '../node-service.js';
 import type { Gate } from '../gate.js';
+import { RBAC_GROUP } from '../../model/rbac.js';
+import { review } from '../access-reviews.js';
 import type { Principal } from '../../auth/principal.js';
 import type { TokenService } from '../../auth/token-service.js';
 import type { LogStore } from '../../logs/log-store.js';
@@ -84,7 +86,16 @@ export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<
     }
     await deps.gate.authorize(principal, r, req);
     if (!r) throw unknown;
-    const reply = await dispatch(req, r, deps, principal, fields);
+    const writesRbac =
+      req.method !== 'GET' &&
+      (r.kind === 'bulkApply' || ((r.kind === 'collection' || r.kind === 'object') && r.type.group === RBAC_GROUP));
+    let reply: Reply;
+    try {
+      reply = await dispatch(req, r, deps, principal, fields);
+    } finally {
+      // Whatever became of it, this container's next decision reads RBAC objects afresh.
+      if (writesRbac) deps.gate.rbac.invalidate();
+    }
     const warning = fields.warningHeader();
     if (reply.raw !== undefined)
       return {
@@ -167,6 +178,16 @@ async function dispatch(
       const result = await deps.bulk.apply(docs, { atomic, namespace: req.query.get('namespace') ?? undefined });
       return ok(result, applyStatusCode(result));
     }
+    case 'review': {
+      if (m !== 'POST') throw methodNotAllowed(m, req.path);
+      const answer = await review(r.resource, requestBody(req), {
+        gate: deps.gate,
+        clock: deps.clock,
+        principal,
+        namespace: r.namespace,
+      });
+      return ok(answer, 201);
+    }
     case 'nodeAgent': {
       if (m !== 'POST') throw methodNotAllowed(m, req.path);
       if (r.action === 'credentials') {
@@ -197,12 +218,14 @@ async function dispatch(
       );
     }
     case 'collection':
+      if (r.type.group === RBAC_GROUP) deps = withEscalationCheck(deps, principal);
       if (r.type.conversion)
         return viaStorageVersion(req, r, deps.service, fields, requestBody, (q, rr) =>
           dispatch(q, rr, deps, principal, fields),
         );
       return collection({ req, m, type: r.type, service: deps.service, clock: deps.clock, fields }, r.namespace);
     case 'object': {
+      if (r.type.group === RBAC_GROUP) deps = withEscalationCheck(deps, principal);
       if (r.type.conversion)
         return viaStorageVersion(req, r, deps.service, fields, requestBody, (q, rr) =>
           dispatch(q, rr, deps, principal, fields),
@@ -235,6 +258,16 @@ async function dispatch(
       return r.subresource ? subresource(call, r.subresource) : object(call);
     }
   }
+}
+
+/** RBAC objects are written only by those who hold what they grant (Gate.checkEscalation). */
+function withEscalationCheck(deps: ApiDeps, principal: Principal): ApiDeps {
+  return {
+    ...deps,
+    service: deps.service.guardedBy((type, next, previous) =>
+      deps.gate.checkEscalation(principal, type, next, previous),
+    ),
+  };
 }
 
 /** A request on its way to the object service: what was asked, of which kind, and what serves it. */

@@ -53,6 +53,15 @@ export function requestAttributes(
         namespace: r.type.namespaced ? r.namespace : undefined,
         name: r.name,
       };
+    case 'review':
+      return {
+        type: 'resource',
+        verb: verbOf(m, false, query),
+        group: r.resource.group,
+        resource: r.resource.name,
+        namespaced: r.resource.namespaced,
+        ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+      };
     case 'metrics':
       return {
         type: 'resource',

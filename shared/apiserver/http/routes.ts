@@ -1,6 +1,7 @@
 import { MethodNotAllowedError, RouteNotFoundError } from '../../model/errors.js';
 import { groupVersions, typeForResource, type ResourceType } from '../../model/kinds.js';
 import { METRICS_GROUP, METRICS_VERSION } from '../metrics-api.js';
+import { AUTHENTICATION_GROUP, AUTHORIZATION_GROUP, reviewResource, type ReviewResource } from '../review-resources.js';
 
 /** What a request path names, in Kubernetes' REST layout. */
 export type Route =
@@ -13,6 +14,7 @@ export type Route =
   | { kind: 'collection'; type: ResourceType; namespace?: string }
   | { kind: 'object'; type: ResourceType; namespace: string; name: string; subresource?: string }
   | { kind: 'metrics'; resource: 'nodes' | 'pods'; namespace?: string; name?: string } // metrics.k8s.io/v1beta1
+  | { kind: 'review'; resource: ReviewResource; namespace?: string } // access reviews, SelfSubjectReview
   | { kind: 'bulkApply' }
   | { kind: 'nodeAgent'; node: string; action: 'register' | 'sync' | 'credentials' }
   | { kind: 'openapiV3Root' }
@@ -74,6 +76,7 @@ export function route(path: string): Route {
   if (segs[0] === 'apis') {
     if (segs.length === 1) return { kind: 'apiGroups' };
     if (segs[1] === METRICS_GROUP) return metricsRoute(segs.slice(2));
+    if (segs[1] === AUTHORIZATION_GROUP || segs[1] === AUTHENTICATION_GROUP) return reviewRoute(segs[1], segs.slice(2));
     if (segs.length === 2) {
       if (!groupVersions().some((gv) => gv.group === segs[1] && gv.group !== '')) throw new RouteNotFoundError();
       return { kind: 'apiGroup', group: segs[1] ?? '' };
@@ -81,6 +84,19 @@ export function route(path: string): Route {
     return resourceRoute(segs[1] ?? '', segs[2] ?? '', segs.slice(3));
   }
   throw new RouteNotFoundError();
+}
+
+/** authorization.k8s.io/v1 and authentication.k8s.io/v1: [namespaces/{ns}/]{reviews}, POST only. */
+function reviewRoute(group: string, segs: string[]): Route {
+  if (segs.length === 0) return { kind: 'apiGroup', group };
+  const [version, a, b, c, ...rest] = segs;
+  if (version !== 'v1' || rest.length) throw new RouteNotFoundError();
+  if (a === undefined) return { kind: 'resources', group, version };
+  const namespaced = a === 'namespaces' && b !== undefined && c !== undefined;
+  const resource = reviewResource(group, version, namespaced ? (c ?? '') : a);
+  if (!resource || resource.namespaced !== namespaced || (!namespaced && b !== undefined))
+    throw new RouteNotFoundError(`the server could not find the requested resource (${namespaced ? c : a}.${group})`);
+  return { kind: 'review', resource, ...(namespaced ? { namespace: b } : {}) };
 }
 
 /** metrics.k8s.io/v1beta1: nodes[/name], pods[/name], namespaces/{ns}/pods[/name]. */

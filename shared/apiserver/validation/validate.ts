@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { cause, type StatusCause } from '../../model/errors.js';
 import type { ResourceType } from '../../model/kinds.js';
 import type { KubeObject } from '../../model/types.js';
-import { dns1123Label, dns1123Subdomain } from '../../model/names.js';
+import { dns1123Label, dns1123Subdomain, pathSegmentName } from '../../model/names.js';
 import { schemaProblems } from '../../model/schemas/field-validation.js';
 import { annotations, causesFrom, labels, loose } from '../../model/schemas/schema-kit.js';
 
@@ -41,7 +41,11 @@ function metadataCauses(type: ResourceType, o: KubeObject): StatusCause[] {
   const name = o.metadata.name;
   if (name === undefined || name === '') out.push(cause.required('metadata.name'));
   else if (typeof name === 'string') {
-    const errs = type.nameIsLabel ? dns1123Label(name) : dns1123Subdomain(name);
+    const errs = type.nameIsPathSegment
+      ? pathSegmentName(name)
+      : type.nameIsLabel
+        ? dns1123Label(name)
+        : dns1123Subdomain(name);
     for (const e of errs) out.push(cause.invalid('metadata.name', name, e));
   }
   if (type.namespaced && typeof o.metadata.namespace === 'string' && o.metadata.namespace)

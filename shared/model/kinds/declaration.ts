@@ -41,6 +41,8 @@ export interface KindDeclaration extends KindIdentity {
   openApi: string;
   /** Names are DNS-1123 labels rather than subdomains (a namespace is a DNS zone, a service a host name). */
   nameIsLabel: boolean;
+  /** Names are any single path segment (RBAC's ValidateRBACName: `system:aggregate-to-edit`). */
+  nameIsPathSegment?: boolean;
   /**
    * A hand-written shape (zod) for kinds with behaviour: required fields, enums and cross-field rules
    * Kubernetes' validation has. Without one, every field is checked against the catalog's JSON types.
@@ -75,6 +77,8 @@ export interface KindDeclaration extends KindIdentity {
   notEnforced?: string;
   /** Kubernetes' edit role reads these but does not write them (quotas and limits are the cluster administrator's). */
   editRoleReadOnly?: boolean;
+  /** Kubernetes' admin role reads and writes these; edit and view do neither (Roles and RoleBindings). */
+  adminRoleOnly?: boolean;
   /**
    * This declaration serves an older version of a kind declared before it (the storage version):
    * objects are converted on the way in and out, and stored, validated and reconciled as that version.
