@@ -117,7 +117,8 @@ export class Gate {
           : [];
     // Every user reads discovery, version, OpenAPI and health (decideUser's nonResource rule).
     const discovery: PolicyRule = { verbs: ['get'], nonResourceURLs: ['*'] };
-    return [...own, discovery, ...policy.rulesFor(userInfoOf(p), namespace)];
+    const all = [...own, discovery, ...policy.rulesFor(userInfoOf(p), namespace)];
+    return all.filter((r, i) => all.findIndex((o) => jsonEqual(o, r)) === i);
   }
 
   /**

@@ -115,30 +115,34 @@ export class RbacPolicy {
     return role ? rulesOf(role) : undefined;
   }
 
-  /** A ClusterRole's rules; an aggregated one's are those of the ClusterRoles it selects. */
-  clusterRoleRules(name: string): PolicyRule[] | undefined {
+  /**
+   * A ClusterRole's rules; an aggregated one's are those of the ClusterRoles it selects, themselves
+   * resolved (admin selects edit, which aggregates too), as the controller converges to them.
+   */
+  clusterRoleRules(name: string, visiting = new Set<string>()): PolicyRule[] | undefined {
     const role = this.clusterRoles.get(name);
     if (!role) return undefined;
     const selectors = aggregationSelectorsOf(role);
     if (!selectors) return rulesOf(role);
     const memo = this.aggregated.get(name);
     if (memo) return memo;
+    if (visiting.has(name)) return []; // a cycle of aggregations adds nothing more
+    visiting.add(name);
     const parsed = selectors.map((s) => fromStructured(s as StructuredSelector));
     const rules: PolicyRule[] = [];
     const seen = new Set<string>();
-    for (const other of [...this.clusterRoles.values()].sort((a, b) =>
-      (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-    )) {
-      if (other === role || aggregationSelectorsOf(other)) continue;
-      if (!parsed.some((sel) => matchesLabels(sel, other.metadata.labels ?? {}))) continue;
-      for (const rule of rulesOf(other)) {
+    const sources = [...this.clusterRoles.values()]
+      .filter((other) => other !== role && parsed.some((sel) => matchesLabels(sel, other.metadata.labels ?? {})))
+      .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+    for (const other of sources)
+      for (const rule of this.clusterRoleRules(other.metadata.name ?? '', visiting) ?? []) {
         const key = JSON.stringify(rule);
         if (!seen.has(key)) {
           seen.add(key);
           rules.push(rule);
         }
       }
-    }
+    visiting.delete(name);
     this.aggregated.set(name, rules);
     return rules;
   }

@@ -43,7 +43,10 @@ export function decodeMessage(fs: Field[], schema: Schema): Record<string, unkno
     if (!occurrences.length) continue;
     let v: unknown;
     if (typeof type === 'object' && 'repeated' in type) {
-      const items = occurrences.map((f) => value(f, type.repeated)).filter((x) => x !== undefined);
+      // An element of a repeated string is written even when empty: `apiGroups: [""]` is the core group.
+      const items = occurrences
+        .map((f) => (type.repeated === 'string' ? (str(f) ?? '') : value(f, type.repeated)))
+        .filter((x) => x !== undefined);
       v = items.length ? items : undefined;
     } else if (typeof type === 'object' && 'map' in type) {
       const entries = occurrences
