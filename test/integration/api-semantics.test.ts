@@ -552,8 +552,19 @@ describe('discovery and content negotiation', () => {
       'policy',
       'autoscaling',
       'storage.k8s.io',
+      'rbac.authorization.k8s.io',
       'metrics.k8s.io',
+      'authentication.k8s.io',
+      'authorization.k8s.io',
     ]);
+    // The access reviews: create only, nothing stored (`kubectl auth can-i` finds them here).
+    expect((await api.call('GET', '/apis/authorization.k8s.io/v1')).body.resources).toContainEqual({
+      name: 'selfsubjectaccessreviews',
+      singularName: 'selfsubjectaccessreview',
+      namespaced: false,
+      kind: 'SelfSubjectAccessReview',
+      verbs: ['create'],
+    });
     // metrics-server's resources, as the kube-apiserver lists an aggregated APIService: get and list only.
     expect((await api.call('GET', '/apis/metrics.k8s.io/v1beta1')).body.resources).toEqual([
       { name: 'nodes', kind: 'NodeMetrics', namespaced: false, singularName: '', verbs: ['get', 'list'] },

@@ -25,8 +25,20 @@ let api: TestApi;
 let tokens: TokenService;
 const t: Record<string, string> = {};
 
-type Who = 'anonymous' | 'admin' | 'editorA' | 'viewerA' | 'editorB' | 'nodeA' | 'nodeB' | 'bootstrap';
-const WHO: Who[] = ['anonymous', 'admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB', 'bootstrap'];
+type Who =
+  'anonymous' | 'admin' | 'adminA' | 'editorA' | 'viewerA' | 'editorB' | 'custom' | 'nodeA' | 'nodeB' | 'bootstrap';
+const WHO: Who[] = [
+  'anonymous',
+  'admin',
+  'adminA',
+  'editorA',
+  'viewerA',
+  'editorB',
+  'custom',
+  'nodeA',
+  'nodeB',
+  'bootstrap',
+];
 
 const as = (who: Who, method: string, path: string, body?: unknown, contentType = 'application/json') =>
   request(api.url, method, path, {
@@ -69,7 +81,10 @@ beforeAll(async () => {
     systemClock,
   );
   t.admin = (await tokens.createUserToken({ name: 'alice', role: 'cluster-admin' })).token;
+  t.adminA = (await tokens.createUserToken({ name: 'ad', role: 'admin', namespaces: ['team-a'] })).token;
   t.editorA = (await tokens.createUserToken({ name: 'ed', role: 'edit', namespaces: ['team-a'] })).token;
+  // No token role: only what RBAC grants (a Role reading pods in team-a, bound below).
+  t.custom = (await tokens.createUserToken({ name: 'cu', role: 'none' })).token;
   t.viewerA = (await tokens.createUserToken({ name: 'vi', role: 'view', namespaces: ['team-a'] })).token;
   t.editorB = (await tokens.createUserToken({ name: 'bob', role: 'edit', namespaces: ['team-b'] })).token;
   t.nodeA = (await tokens.issueNodeCredential('node-a')).token;
@@ -80,6 +95,27 @@ beforeAll(async () => {
       (await as('admin', 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }))
         .status,
     ).toBe(201);
+  expect(
+    (
+      await as('admin', 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (
+      await as('admin', 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'cu-reads-pods' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'User', name: 'cu' }],
+      })
+    ).status,
+  ).toBe(201);
   expect((await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(200);
   expect((await as('nodeB', 'POST', '/kumo/v1/nodes/node-b/register', registration)).status).toBe(200);
   for (const [kind, plural, name] of [
@@ -172,9 +208,20 @@ afterAll(async () => {
 
 type Expect = Partial<Record<Who, 'allow'>>;
 const only = (...who: Who[]): Expect => Object.fromEntries(who.map((w) => [w, 'allow'])) as Expect;
-const USERS_READ_A = only('admin', 'editorA', 'viewerA');
-const USERS_WRITE_A = only('admin', 'editorA');
-const EVERYONE_KNOWN = only('admin', 'editorA', 'viewerA', 'editorB', 'nodeA', 'nodeB');
+const USERS_READ_A = only('admin', 'adminA', 'editorA', 'viewerA');
+const USERS_WRITE_A = only('admin', 'adminA', 'editorA');
+const EVERYONE_KNOWN = only('admin', 'adminA', 'editorA', 'viewerA', 'editorB', 'custom', 'nodeA', 'nodeB');
+/** Pods in team-a: the token roles there, and the custom user's Role. */
+const POD_READERS_A = only('admin', 'adminA', 'editorA', 'viewerA', 'custom');
+const RBAC_A = '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a';
+const bindingTo = (role: string) => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'RoleBinding',
+  metadata: { name: `to-${role}` },
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+  subjects: [{ kind: 'User', name: 'someone' }],
+});
+const review = (kind: string, spec: unknown) => ({ apiVersion: 'authorization.k8s.io/v1', kind, spec });
 
 /** [what, method, path, body, who is allowed]. Destructive rows use ?dryRun=All (authorized as the write itself, nothing written), so nothing changes. */
 const ROUTES: [string, string, string, unknown, Expect][] = [
@@ -183,13 +230,13 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
   ['discovery /apis/apps/v1', 'GET', '/apis/apps/v1', undefined, EVERYONE_KNOWN],
   ['openapi', 'GET', '/openapi/v3', undefined, EVERYONE_KNOWN],
   ['health', 'GET', '/healthz', undefined, EVERYONE_KNOWN],
-  ['list pods in team-a', 'GET', '/api/v1/namespaces/team-a/pods', undefined, USERS_READ_A],
+  ['list pods in team-a', 'GET', '/api/v1/namespaces/team-a/pods', undefined, POD_READERS_A],
   [
     'watch pods in team-a',
     'GET',
     '/api/v1/namespaces/team-a/pods?watch=true&timeoutSeconds=0',
     undefined,
-    USERS_READ_A,
+    POD_READERS_A,
   ],
   ['list pods in all namespaces', 'GET', '/api/v1/pods', undefined, only('admin')],
   ['list configmaps in team-b', 'GET', '/api/v1/namespaces/team-b/configmaps', undefined, only('admin', 'editorB')],
@@ -198,30 +245,30 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     'GET',
     '/api/v1/namespaces/team-a/pods/pod-a',
     undefined,
-    only('admin', 'editorA', 'viewerA', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'custom', 'nodeA'),
   ],
   [
     'get pod-b (on node-b)',
     'GET',
     '/api/v1/namespaces/team-a/pods/pod-b',
     undefined,
-    only('admin', 'editorA', 'viewerA', 'nodeB'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'custom', 'nodeB'),
   ],
-  ['get a pod that does not exist', 'GET', '/api/v1/namespaces/team-a/pods/ghost', undefined, USERS_READ_A],
+  ['get a pod that does not exist', 'GET', '/api/v1/namespaces/team-a/pods/ghost', undefined, POD_READERS_A],
   ['pod-a log', 'GET', '/api/v1/namespaces/team-a/pods/pod-a/log', undefined, USERS_READ_A],
   [
     'get secret-a (pod-a needs it)',
     'GET',
     '/api/v1/namespaces/team-a/secrets/secret-a',
     undefined,
-    only('admin', 'editorA', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'nodeA'),
   ],
   [
     'get secret-b (pod-b needs it)',
     'GET',
     '/api/v1/namespaces/team-a/secrets/secret-b',
     undefined,
-    only('admin', 'editorA', 'nodeB'),
+    only('admin', 'adminA', 'editorA', 'nodeB'),
   ],
   ['list secrets in team-a', 'GET', '/api/v1/namespaces/team-a/secrets', undefined, USERS_WRITE_A],
   [
@@ -229,21 +276,21 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     'GET',
     '/api/v1/namespaces/team-a/configmaps/cm-a',
     undefined,
-    only('admin', 'editorA', 'viewerA', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'nodeA'),
   ],
   [
     'get cm-b (pod-b needs it)',
     'GET',
     '/api/v1/namespaces/team-a/configmaps/cm-b',
     undefined,
-    only('admin', 'editorA', 'viewerA', 'nodeB'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'nodeB'),
   ],
   [
     'get claim-a (pod-c needs it)',
     'GET',
     '/api/v1/namespaces/team-a/persistentvolumeclaims/claim-a',
     undefined,
-    only('admin', 'editorA', 'viewerA', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'nodeA'),
   ],
   [
     'get claim-b (no pod uses it)',
@@ -298,7 +345,13 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } },
     only('admin'),
   ],
-  ['get namespace team-a', 'GET', '/api/v1/namespaces/team-a', undefined, only('admin', 'editorA', 'viewerA')],
+  [
+    'get namespace team-a',
+    'GET',
+    '/api/v1/namespaces/team-a',
+    undefined,
+    only('admin', 'adminA', 'editorA', 'viewerA'),
+  ],
   ['delete namespace team-a', 'DELETE', '/api/v1/namespaces/team-a?dryRun=All', undefined, only('admin')],
   ['list nodes', 'GET', '/api/v1/nodes', undefined, only('admin')],
   ['get node-a', 'GET', '/api/v1/nodes/node-a', undefined, only('admin', 'nodeA')],
@@ -323,6 +376,48 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     '/kumo/v1/apply',
     'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: team-b}\n',
     only('admin', 'editorB'),
+  ],
+  ['list roles in team-a', 'GET', `${RBAC_A}/roles`, undefined, only('admin', 'adminA')],
+  ['bind edit in team-a', 'POST', `${RBAC_A}/rolebindings?dryRun=All`, bindingTo('edit'), only('admin', 'adminA')],
+  // An admin holds edit's rules in team-a, not cluster-admin's: granting them is an escalation.
+  [
+    'bind cluster-admin in team-a',
+    'POST',
+    `${RBAC_A}/rolebindings?dryRun=All`,
+    bindingTo('cluster-admin'),
+    only('admin'),
+  ],
+  ['list clusterroles', 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles', undefined, only('admin')],
+  [
+    'review own access (kubectl auth can-i)',
+    'POST',
+    '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    review('SelfSubjectAccessReview', { resourceAttributes: { verb: 'get', resource: 'pods' } }),
+    EVERYONE_KNOWN,
+  ],
+  [
+    'who am I (kubectl auth whoami)',
+    'POST',
+    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+    { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    EVERYONE_KNOWN,
+  ],
+  [
+    "review another's access",
+    'POST',
+    '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    review('SubjectAccessReview', { user: 'x', resourceAttributes: { verb: 'get', resource: 'pods' } }),
+    only('admin'),
+  ],
+  [
+    "review another's access in team-a",
+    'POST',
+    '/apis/authorization.k8s.io/v1/namespaces/team-a/localsubjectaccessreviews',
+    review('LocalSubjectAccessReview', {
+      user: 'x',
+      resourceAttributes: { namespace: 'team-a', verb: 'get', resource: 'pods' },
+    }),
+    only('admin', 'adminA'),
   ],
   ['an unknown path', 'GET', '/no/such/path', undefined, EVERYONE_KNOWN],
 ];

@@ -235,6 +235,32 @@ const VALID: Record<string, KubeObject> = {
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',
   },
+  Role: {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'ok' },
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+  },
+  ClusterRole: {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'ok' },
+    rules: [{ nonResourceURLs: ['/healthz'], verbs: ['get'] }],
+  },
+  RoleBinding: {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'ok' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'User', name: 'alice' }],
+  },
+  ClusterRoleBinding: {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'ok' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'default' }],
+  },
   HorizontalPodAutoscaler: {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
