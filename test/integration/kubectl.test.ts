@@ -267,6 +267,69 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
     });
   });
 
+  it('create serviceaccount|role|clusterrole|rolebinding|clusterrolebinding (protobuf), auth can-i and whoami', async () => {
+    expect(await ok('create', 'serviceaccount', 'robot')).toBe('serviceaccount/robot created\n');
+    expect(
+      await ok('create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods,pods/log,deployments.apps'),
+    ).toBe('role.rbac.authorization.k8s.io/pod-reader created\n');
+    const role = await api.stack.api.service.get(T('Role'), 'default', 'pod-reader');
+    // kubectl groups the core resources under apiGroups [""]: an empty string the protobuf body must keep.
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+    ]);
+    expect(
+      await ok(
+        'create',
+        'rolebinding',
+        'robot-reads',
+        '--role=pod-reader',
+        '--serviceaccount=default:robot',
+        '--user=carol',
+      ),
+    ).toBe('rolebinding.rbac.authorization.k8s.io/robot-reads created\n');
+    expect((await api.stack.api.service.get(T('RoleBinding'), 'default', 'robot-reads')).subjects).toEqual([
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'carol' },
+      { kind: 'ServiceAccount', apiGroup: '', name: 'robot', namespace: 'default' },
+    ]);
+    expect(await ok('get', 'rolebinding', 'robot-reads', '-o', 'wide')).toMatch(
+      /^NAME\s+ROLE\s+AGE\s+USERS\s+GROUPS\s+SERVICEACCOUNTS\nrobot-reads\s+Role\/pod-reader\s+\S+\s+carol\s+default\/robot\n$/,
+    );
+    expect(
+      await ok(
+        'create',
+        'clusterrole',
+        'node-reader',
+        '--verb=get',
+        '--resource=nodes',
+        '--non-resource-url=/logs/*',
+      ),
+    ).toBe('clusterrole.rbac.authorization.k8s.io/node-reader created\n');
+    expect(await ok('create', 'clusterrolebinding', 'ops-read-nodes', '--clusterrole=node-reader', '--group=ops')).toBe(
+      'clusterrolebinding.rbac.authorization.k8s.io/ops-read-nodes created\n',
+    );
+    const names = await ok('get', 'clusterroles', '-o', 'name');
+    for (const n of ['cluster-admin', 'admin', 'edit', 'view', 'node-reader'])
+      expect(names).toContain(`clusterrole.rbac.authorization.k8s.io/${n}\n`);
+    // The local developer is cluster-admin (system:masters): kubectl auth asks SelfSubject*Reviews, as protobuf.
+    expect(await ok('auth', 'can-i', 'delete', 'nodes')).toBe('yes\n');
+    expect(await ok('auth', 'whoami')).toMatch(
+      /Username\s+system:dev-loopback\nGroups\s+\[system:masters system:authenticated\]/,
+    );
+    expect(await ok('auth', 'can-i', '--list', '-n', 'default')).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+    const refused = await kubectl(
+      'create',
+      'rolebinding',
+      'bad',
+      '--role=x',
+      '--user=a',
+      '--dry-run=server',
+      '-o',
+      'name',
+    );
+    expect(refused.code).toBe(0); // a binding to a missing role is accepted, as in Kubernetes
+  });
+
   it('delete --wait returns once the object is gone', async () => {
     expect(await ok('delete', '-f', example('web-deployment.yaml'), '--wait')).toBe('deployment.apps "web" deleted\n');
     expect((await api.call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).status).toBe(404);
