@@ -141,11 +141,12 @@ async function main(): Promise<number> {
       r.name,
       r.role ?? '',
       (r.namespaces ?? []).join(',') || (r.role === 'cluster-admin' ? '*' : ''),
+      (r.groups ?? []).join(','),
       r.createdAt,
       r.expiresAt ?? '',
       r.revokedAt ? `revoked ${r.revokedAt}` : 'active',
     ]);
-    const header = ['ID', 'TYPE', 'NAME', 'ROLE', 'NAMESPACES', 'CREATED', 'EXPIRES', 'STATE'];
+    const header = ['ID', 'TYPE', 'NAME', 'ROLE', 'NAMESPACES', 'GROUPS', 'CREATED', 'EXPIRES', 'STATE'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
     for (const r of [header, ...rows])
       console.log(
