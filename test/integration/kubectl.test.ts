@@ -296,14 +296,7 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
       /^NAME\s+ROLE\s+AGE\s+USERS\s+GROUPS\s+SERVICEACCOUNTS\nrobot-reads\s+Role\/pod-reader\s+\S+\s+carol\s+default\/robot\n$/,
     );
     expect(
-      await ok(
-        'create',
-        'clusterrole',
-        'node-reader',
-        '--verb=get',
-        '--resource=nodes',
-        '--non-resource-url=/logs/*',
-      ),
+      await ok('create', 'clusterrole', 'node-reader', '--verb=get', '--resource=nodes', '--non-resource-url=/logs/*'),
     ).toBe('clusterrole.rbac.authorization.k8s.io/node-reader created\n');
     expect(await ok('create', 'clusterrolebinding', 'ops-read-nodes', '--clusterrole=node-reader', '--group=ops')).toBe(
       'clusterrolebinding.rbac.authorization.k8s.io/ops-read-nodes created\n',
