@@ -19,6 +19,7 @@ import { DynamoSideItems } from '../shared/store/dynamo/side-items.js';
 import { DynamoServicesDigestStore } from '../shared/store/dynamo/dynamo-services-digest.js';
 import type { AutoscalerMemory } from '../shared/controllers/autoscaler/controller.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
+import { DynamoSigningKeyStore } from '../shared/store/dynamo/dynamo-signing-key-store.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
 import { DEFAULT_NODE_TIMINGS } from '../shared/apiserver/node-service.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
@@ -43,6 +44,7 @@ let leases: DynamoLeaseStore | undefined;
 let metrics: DynamoMetricsStore | undefined;
 let servicesDigest: DynamoServicesDigestStore | undefined;
 let dynamo: DynamoDBClient | undefined;
+let sealer: SecretSealer | undefined;
 
 export const logError = (message: string, error: unknown) =>
   console.error(JSON.stringify({ level: 'error', message, error: String((error as Error)?.stack ?? error) }));
@@ -51,8 +53,9 @@ function base() {
   config ??= loadConfig();
   // One DynamoDB client (one connection pool) for the objects, leases and tokens of this container.
   dynamo ??= dynamoClient(config);
-  store ??= new DynamoStore(dynamo, config.tableName, systemClock, secretSealer(config));
-  return { config, store, dynamo };
+  sealer ??= secretSealer(config);
+  store ??= new DynamoStore(dynamo, config.tableName, systemClock, sealer);
+  return { config, store, dynamo, sealer };
 }
 
 /** Secret values are sealed with KMS data keys on AWS, with a local key offline. */
@@ -78,7 +81,12 @@ export function apiDependencies(): ApiDeps {
       metrics: metricsStore(),
       servicesDigest: servicesDigestStore(),
     },
-    { tokens: new DynamoTokenStore(base().dynamo, c.tableName), settings: c.auth },
+    {
+      tokens: new DynamoTokenStore(base().dynamo, c.tableName),
+      // Sealed as Secrets are: the key that signs ServiceAccount tokens is the most sensitive value kept.
+      signingKeys: new DynamoSigningKeyStore(base().dynamo, c.tableName, base().sealer),
+      settings: c.auth,
+    },
     c.serviceNetwork,
   );
   return api;

@@ -25,6 +25,8 @@ import type { ResourceType } from '../model/kinds.js';
 import { NotFoundError } from '../model/errors.js';
 import { jsonEqual } from '../model/json.js';
 import { RbacSnapshots } from './rbac-snapshot.js';
+import { ServiceAccountTokens, type ServiceAccountTokenClaims } from '../auth/service-account-tokens.js';
+import type { SigningKeyStore } from '../auth/signing-key-store.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { decide, type Decision } from '../auth/rbac.js';
 import type { TokenStore } from '../auth/token-store.js';
@@ -42,13 +44,26 @@ export class Gate {
   /** The stored RBAC objects, per warm container (rbac-snapshot.ts). */
   readonly rbac: RbacSnapshots;
 
+  /** Issues and checks ServiceAccount tokens; undefined when this API has no signing key store. */
+  readonly serviceAccountTokens?: ServiceAccountTokens;
+
   constructor(
     private readonly settings: AuthSettings,
     tokens: TokenStore,
     private readonly store: ObjectStore,
-    clock: Clock,
+    private readonly clock: Clock,
+    signingKeys?: SigningKeyStore,
   ) {
-    this.authenticator = new Authenticator(tokens, clock, settings.cacheSeconds * 1000);
+    this.serviceAccountTokens = signingKeys ? new ServiceAccountTokens(signingKeys, clock) : undefined;
+    this.authenticator = new Authenticator(
+      tokens,
+      clock,
+      settings.cacheSeconds * 1000,
+      this.serviceAccountTokens && {
+        tokens: this.serviceAccountTokens,
+        stillBound: (claims) => this.stillBound(claims),
+      },
+    );
     this.limiter = new RateLimiter(clock, settings.rateLimit.perSecond, settings.rateLimit.burst);
     this.rbac = new RbacSnapshots(store, clock, settings.rbacCacheSeconds * 1000);
   }
@@ -211,6 +226,24 @@ export class Gate {
     if ('allow' in d && d.allow) return;
     const why = 'reason' in d ? d.reason : 'not allowed';
     throw denial(p, a, why);
+  }
+
+  /**
+   * Whether a ServiceAccount token's account, and the pod it is bound to, are still the objects it was
+   * issued for (pkg/serviceaccount/claims.go Validate): the same uids, the pod not past its deletion.
+   */
+  private async stillBound(claims: ServiceAccountTokenClaims): Promise<boolean> {
+    const [account, pod] = await Promise.all([
+      this.store.get({ kind: 'ServiceAccount', namespace: claims.namespace, name: claims.serviceAccount.name }),
+      claims.pod
+        ? this.store.get({ kind: 'Pod', namespace: claims.namespace, name: claims.pod.name })
+        : Promise.resolve(undefined),
+    ]);
+    if (!account || account.metadata.uid !== claims.serviceAccount.uid) return false;
+    if (!claims.pod) return true;
+    if (!pod || pod.metadata.uid !== claims.pod.uid) return false;
+    const deleting = pod.metadata.deletionTimestamp;
+    return !deleting || Date.parse(deleting) > this.clock.now().getTime();
   }
 
   /** Settles the checks that depend on stored pods (Kubernetes' Node authorizer graph, read on demand). */

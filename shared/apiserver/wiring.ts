@@ -15,6 +15,7 @@ import type { Store } from '../store/store.js';
 import { Gate } from './gate.js';
 import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
 import type { TokenStore } from '../auth/token-store.js';
+import type { SigningKeyStore } from '../auth/signing-key-store.js';
 import { TokenService } from '../auth/token-service.js';
 import { bindFromRequest } from '../scheduling/binding.js';
 import { randomNameSuffix } from '../util/names.js';
@@ -46,7 +47,7 @@ export function apiDeps(
       })
     : undefined;
   const tokens = auth.tokens ?? noTokens;
-  const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock);
+  const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock, auth.signingKeys);
   const bind = (namespace: string, name: string, binding: unknown) =>
     bindFromRequest(
       { store, ledger: store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) },
@@ -83,6 +84,8 @@ export interface NodeParts {
 /** Who may call the API. Without a token store no token is valid (in-process tools need none). */
 export interface AuthParts {
   tokens?: TokenStore;
+  /** The ServiceAccount token signing key; without it no ServiceAccount token is issued or valid. */
+  signingKeys?: SigningKeyStore;
   settings?: AuthSettings;
 }
 

@@ -36,6 +36,11 @@ export class TokenService {
   async createUserToken(t: NewUserToken): Promise<IssuedToken> {
     if (!USER_NAME.test(t.name))
       throw new BadRequestError(`token name ${JSON.stringify(t.name)} must be 1-128 letters, digits or @._:-`);
+    // Kubernetes reserves `system:` (ServiceAccounts are system:serviceaccount:<ns>:<name>; nodes system:node:<name>).
+    if (t.name.startsWith('system:'))
+      throw new BadRequestError(
+        `token name ${JSON.stringify(t.name)} may not start with "system:": those names are Kubernetes'`,
+      );
     if (!ROLES.includes(t.role))
       throw new BadRequestError(`role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(t.role)}`);
     const namespaced = t.role !== 'cluster-admin' && t.role !== 'none';
@@ -45,10 +50,10 @@ export class TokenService {
     const bad = namespaces.find((n) => !DNS_LABEL.test(n));
     if (bad !== undefined) throw new BadRequestError(`namespace ${JSON.stringify(bad)} is not a valid namespace name`);
     const groups = t.groups ?? [];
-    const badGroup = groups.find((g) => !USER_NAME.test(g) || g === SYSTEM_MASTERS);
+    const badGroup = groups.find((g) => !USER_NAME.test(g) || g.startsWith('system:'));
     if (badGroup !== undefined)
       throw new BadRequestError(
-        `group ${JSON.stringify(badGroup)} must be 1-128 letters, digits or @._:- (and not ${SYSTEM_MASTERS}: use the cluster-admin role)`,
+        `group ${JSON.stringify(badGroup)} must be 1-128 letters, digits or @._:- and not start with "system:" (${SYSTEM_MASTERS} is the cluster-admin role's)`,
       );
     return this.issue(
       { id: newTokenId(), type: 'user', name: t.name, role: t.role, namespaces, ...(groups.length ? { groups } : {}) },

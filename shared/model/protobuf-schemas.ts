@@ -117,6 +117,21 @@ export const BODY_SCHEMAS: Record<string, Schema> = {
   LocalSubjectAccessReview: { 1: ['metadata', OBJECT_META], 2: ['spec', ACCESS_REVIEW_SPEC] },
   SelfSubjectRulesReview: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['namespace', 'string'] }] },
   SelfSubjectReview: { 1: ['metadata', OBJECT_META] },
+  // authentication.k8s.io/v1 TokenRequest, what `kubectl create token` posts.
+  TokenRequest: {
+    1: ['metadata', OBJECT_META],
+    2: [
+      'spec',
+      {
+        1: ['audiences', { repeated: 'string' }],
+        3: [
+          'boundObjectRef',
+          { 1: ['kind', 'string'], 2: ['apiVersion', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'] },
+        ],
+        4: ['expirationSeconds', 'int?'],
+      },
+    ],
+  },
   DeleteOptions: DELETE_OPTIONS,
   // policy/v1, what `kubectl drain` posts.
   Eviction: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] },

@@ -6,9 +6,13 @@ import { kubectlFor, kubectlPath } from '../support/kubectl.js';
  * ServiceAccounts as Kubernetes keeps them (issue 19, first part): every namespace has `default`, a pod
  * runs as `default` unless it names another account, a pod naming a missing account is refused with
  * the ServiceAccount admission plugin's message, and an account's imagePullSecrets reach its pods.
+ * Tokens: TokenRequest (`kubectl create token`) issues signed, audience-bound tokens that act as the
+ * account under RBAC and die with the account or the pod they are bound to.
  */
 let api: TestApi;
 beforeAll(async () => {
+  // Deleting an account or pod revokes its tokens once a warm container's cache lapses: 1 s here.
+  process.env.KUMO_AUTH_CACHE_SECONDS = '1';
   api = await startApi();
 });
 afterAll(async () => api?.close());
@@ -131,5 +135,146 @@ describe('ServiceAccounts', () => {
     const get = await kubectl.ok('get', 'sa', '-n', 'team');
     expect(get).toMatch(/^default\s+0\s+\S+$/m);
     expect(get).toMatch(/^deployer\s+0\s+\S+$/m);
+  });
+});
+
+/** A request with a bearer token (the test API is dev-loopback: a token sent is checked as on AWS). */
+const withToken = (token: string, method: string, path: string, body?: unknown) =>
+  fetch(`${api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+const tokenFor = async (name: string, spec: Record<string, unknown> = {}) =>
+  api.call('POST', `${ns('tokens')}/serviceaccounts/${name}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec,
+  });
+const until = async (check: () => Promise<boolean>, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+describe('ServiceAccount tokens (TokenRequest)', () => {
+  beforeAll(async () => {
+    expect((await api.call('POST', '/api/v1/namespaces', { metadata: { name: 'tokens' } })).status).toBe(201);
+    for (const name of ['robot', 'other'])
+      expect((await api.call('POST', `${ns('tokens')}/serviceaccounts`, { metadata: { name } })).status).toBe(201);
+  });
+
+  it('issues a token that acts as system:serviceaccount:<ns>:<name>, with what RBAC grants it', async () => {
+    const r = await tokenFor('robot');
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.spec).toMatchObject({
+      audiences: ['https://kubernetes.default.svc.cluster.local'],
+      expirationSeconds: 3600,
+    });
+    const token = r.body.status.token as string;
+    const expires = Date.parse(r.body.status.expirationTimestamp) - Date.now();
+    expect(expires).toBeGreaterThan(3500_000);
+    expect(expires).toBeLessThan(3700_000);
+    const who = await withToken(token, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    });
+    expect((await who.json()).status.userInfo).toEqual({
+      username: 'system:serviceaccount:tokens:robot',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:tokens', 'system:authenticated'],
+    });
+    expect((await withToken(token, 'GET', `${ns('tokens')}/pods`)).status).toBe(403);
+    expect(
+      (
+        await api.call('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/tokens/roles`, {
+          metadata: { name: 'pod-reader' },
+          rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api.call('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/tokens/rolebindings`, {
+          metadata: { name: 'robot-reads' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+          subjects: [{ kind: 'ServiceAccount', name: 'robot' }],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await withToken(token, 'GET', `${ns('tokens')}/pods`)).status).toBe(200);
+    expect((await withToken(token, 'GET', `${ns('tokens')}/secrets`)).status).toBe(403);
+    expect((await withToken(token, 'GET', `${ns('default')}/pods`)).status).toBe(403);
+  });
+
+  it('refuses forged, tampered, foreign-audience and unknown tokens with 401', async () => {
+    const token = (await tokenFor('robot')).body.status.token as string;
+    const vault = (await tokenFor('robot', { audiences: ['vault'] })).body.status.token as string;
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    claims['kubernetes.io'].serviceaccount.name = 'other';
+    claims.sub = 'system:serviceaccount:tokens:other';
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
+    for (const bad of [vault, forged, `${token.slice(0, -2)}AA`, unsigned]) {
+      const r = await withToken(bad, 'GET', `${ns('tokens')}/pods`);
+      expect(r.status).toBe(401);
+      expect(await r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized' });
+    }
+  });
+
+  it('answers 422, 404 and 400 as Kubernetes for bad requests', async () => {
+    const short = await tokenFor('robot', { expirationSeconds: 60 });
+    expect(short.status).toBe(422);
+    expect(short.body.message).toBe(
+      'TokenRequest.authentication.k8s.io "robot" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
+    );
+    const missing = await tokenFor('nobody');
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toBe('serviceaccounts "nobody" not found');
+    expect(
+      (await api.call('POST', `${ns('tokens')}/pods`, pod('as-other', { serviceAccountName: 'other' }))).status,
+    ).toBe(201);
+    const wrong = await tokenFor('robot', { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'as-other' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.message).toBe(
+      'cannot bind token for serviceaccount "robot" to pod running with different serviceaccount name.',
+    );
+  });
+
+  it('a token bound to a pod dies with the pod; any token dies with its account', async () => {
+    expect(
+      (await api.call('POST', `${ns('tokens')}/pods`, pod('worker', { serviceAccountName: 'robot' }))).status,
+    ).toBe(201);
+    const bound = await tokenFor('robot', { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'worker' } });
+    expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+    const claims = JSON.parse(Buffer.from(String(bound.body.status.token).split('.')[1] ?? '', 'base64url').toString());
+    expect(claims['kubernetes.io'].pod.name).toBe('worker');
+    const free = (await tokenFor('robot')).body.status.token as string;
+    const list = (t: string) => withToken(t, 'GET', `${ns('tokens')}/pods`);
+    expect((await list(bound.body.status.token)).status).toBe(200);
+    // Unscheduled, the pod goes at once.
+    expect((await api.call('DELETE', `${ns('tokens')}/pods/worker`)).status).toBe(200);
+    await until(async () => (await list(bound.body.status.token)).status === 401);
+    expect((await list(free)).status).toBe(200);
+    expect((await api.call('DELETE', `${ns('tokens')}/serviceaccounts/robot`)).status).toBe(200);
+    await until(async () => (await list(free)).status === 401);
+    // A new account of the same name is another account: the old tokens stay dead.
+    expect((await api.call('POST', `${ns('tokens')}/serviceaccounts`, { metadata: { name: 'robot' } })).status).toBe(
+      201,
+    );
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect((await list(free)).status).toBe(401);
+  });
+
+  it.skipIf(!kubectlPath)('kubectl create token (a TokenRequest sent as protobuf)', async () => {
+    const kubectl = kubectlFor(api.url);
+    const token = (
+      await kubectl.ok('create', 'token', 'other', '-n', 'tokens', '--audience', 'ci', '--duration', '20m')
+    ).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+    expect(claims).toMatchObject({ aud: ['ci'], sub: 'system:serviceaccount:tokens:other' });
+    expect(claims.exp - claims.iat).toBe(1200);
   });
 });

@@ -7,6 +7,7 @@ import type { Clock } from '../../shared/util/clock.js';
 import { systemClock } from '../../shared/util/clock.js';
 import { DynamoStore } from '../../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../../shared/store/dynamo/dynamo-token-store.js';
+import { DynamoSigningKeyStore } from '../../shared/store/dynamo/dynamo-signing-key-store.js';
 import { DEFAULT_AUTH } from '../../shared/auth/settings.js';
 import { SecretSealer } from '../../shared/secrets/sealer.js';
 import { LocalKeyProvider } from '../../shared/secrets/local-key-provider.js';
@@ -31,7 +32,11 @@ export async function freshStack(clock: Clock = systemClock): Promise<TestStack>
     clock,
     (message, error) => console.error(message, error),
     {},
-    { tokens: new DynamoTokenStore(client, tableName), settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' } },
+    {
+      tokens: new DynamoTokenStore(client, tableName),
+      signingKeys: new DynamoSigningKeyStore(client, tableName, testSealer(clock)),
+      settings: { ...DEFAULT_AUTH, mode: 'dev-loopback' },
+    },
   );
   await ensureSystemNamespaces(api.service);
   await ensureBootstrapPolicy(api.service);

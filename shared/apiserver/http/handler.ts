@@ -16,6 +16,7 @@ import type { NodeService } from '../node-service.js';
 import type { Gate } from '../gate.js';
 import { RBAC_GROUP } from '../../model/rbac.js';
 import { review } from '../access-reviews.js';
+import { requestToken } from '../token-request.js';
 import type { Principal } from '../../auth/principal.js';
 import type { TokenService } from '../../auth/token-service.js';
 import type { LogStore } from '../../logs/log-store.js';
@@ -238,6 +239,19 @@ async function dispatch(
           contentType: 'text/plain',
           raw: await podLog(deps.service, deps.logs, r.namespace, r.name, req.query),
         };
+      }
+      if (r.type.kind === 'ServiceAccount' && r.subresource === 'token') {
+        if (m !== 'POST') throw methodNotAllowed(m, req.path);
+        rejectDryRun(req);
+        const issued = await requestToken(
+          deps.service,
+          deps.gate.serviceAccountTokens,
+          r.namespace,
+          r.name,
+          requestBody(req),
+          deps.clock.now(),
+        );
+        return ok(issued, 201);
       }
       if (r.type.kind === 'Pod' && r.subresource === 'binding') {
         if (m !== 'POST') throw methodNotAllowed(m, req.path);

@@ -67,10 +67,12 @@ const QUOTA_SCOPES = [
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 export const PLAIN_KINDS: readonly KindDeclaration[] = [
-  // The identity issue gives ServiceAccounts their behaviour (default accounts, tokens).
+  // Default accounts (namespace controller), admission (service-accounts.ts) and tokens (TokenRequest).
   declareKind('ServiceAccount', '', 'v1', 'serviceaccounts', {
     openApi: 'V1ServiceAccount',
-    notEnforced: 'kumo stores ServiceAccounts but does not mount their tokens into pods yet',
+    // TokenRequest: `kubectl create token` (apiserver/token-request.ts).
+    extra: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
+    notEnforced: 'kumo issues tokens for ServiceAccounts (kubectl create token) but does not mount them into pods yet',
     shortNames: ['sa'],
     columns: [
       nameColumn,

@@ -1,0 +1,94 @@
+import { API_AUDIENCES, type ServiceAccountTokens } from '../auth/service-account-tokens.js';
+import { BadRequestError, cause, ConflictError, StatusError, type StatusCause } from '../model/errors.js';
+import { isPlainObject } from '../model/json.js';
+import { kindNamed } from '../model/kinds.js';
+import { rfc3339 } from '../util/clock.js';
+import type { ObjectService } from './object-service.js';
+
+/**
+ * POST serviceaccounts/{name}/token (authentication.k8s.io/v1 TokenRequest), as
+ * pkg/registry/core/serviceaccount/storage/token.go serves it: a token for an existing account, for
+ * the audiences asked (the API's by default), for `expirationSeconds` (an hour by default, at least ten
+ * minutes), optionally bound to a pod of that account so it dies with the pod. What `kubectl create
+ * token` and the agent (for projected volumes) ask.
+ */
+
+const SERVICE_ACCOUNT = kindNamed('ServiceAccount');
+const POD = kindNamed('Pod');
+const MIN_EXPIRATION_SECONDS = 600;
+const MAX_EXPIRATION_SECONDS = 2 ** 32;
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (isPlainObject(v) ? v : {});
+
+export async function requestToken(
+  service: ObjectService,
+  tokens: ServiceAccountTokens | undefined,
+  namespace: string,
+  name: string,
+  body: unknown,
+  now: Date,
+): Promise<Obj> {
+  if (!tokens)
+    throw new StatusError(503, 'ServiceUnavailable', 'this API has no service account signing key configured', {});
+  const request = obj(body);
+  if (request.kind !== undefined && request.kind !== 'TokenRequest')
+    throw new BadRequestError(`the body is a ${String(request.kind)}; serviceaccounts/token takes a TokenRequest`);
+  const spec = obj(request.spec);
+  // SetDefaults_TokenRequestSpec: an hour.
+  const expirationSeconds = spec.expirationSeconds ?? 3600;
+  const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : API_AUDIENCES;
+  const causes: StatusCause[] = [];
+  if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds))
+    causes.push(cause.invalid('spec.expirationSeconds', expirationSeconds, 'must be an integer'));
+  else if (expirationSeconds < MIN_EXPIRATION_SECONDS)
+    causes.push(
+      cause.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes'),
+    );
+  else if (expirationSeconds > MAX_EXPIRATION_SECONDS)
+    causes.push(
+      cause.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'),
+    );
+  if (!audiences.every((a): a is string => typeof a === 'string' && a !== ''))
+    causes.push(cause.invalid('spec.audiences', audiences, 'must be non-empty strings'));
+  if (causes.length)
+    throw new StatusError(
+      422,
+      'Invalid',
+      `TokenRequest.authentication.k8s.io "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+      { name, group: 'authentication.k8s.io', kind: 'TokenRequest', causes },
+    );
+  const account = await service.get(SERVICE_ACCOUNT, namespace, name);
+  const ref = isPlainObject(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
+  let pod: { name: string; uid: string } | undefined;
+  if (ref) {
+    // kumo revokes a bound token when its pod goes; a Secret-bound token it could not revoke is refused.
+    if (ref.kind !== 'Pod')
+      throw new BadRequestError(
+        `cannot bind token to object of type ${String(ref.kind)}: kumo binds tokens to pods only`,
+      );
+    const found = await service.get(POD, namespace, String(ref.name ?? ''));
+    if (ref.uid && ref.uid !== found.metadata.uid)
+      throw new ConflictError(
+        { resource: 'Pod', group: '', name: String(ref.name) },
+        `the UID in the bound object reference (${String(ref.uid)}) does not match the UID in record. The object might have been deleted and then recreated`,
+      );
+    if (obj(found.spec).serviceAccountName !== name)
+      throw new BadRequestError(
+        `cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`,
+      );
+    pod = { name: found.metadata.name, uid: found.metadata.uid ?? '' };
+  }
+  const issued = await tokens.issue(
+    { namespace, serviceAccount: { name, uid: account.metadata.uid ?? '' }, ...(pod ? { pod } : {}) },
+    audiences as string[],
+    expirationSeconds as number,
+  );
+  return {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { ...obj(request.metadata), name, namespace, creationTimestamp: rfc3339(now) },
+    spec: { ...spec, audiences, expirationSeconds, ...(ref ? { boundObjectRef: ref } : {}) },
+    status: { token: issued.token, expirationTimestamp: rfc3339(issued.expiresAt) },
+  };
+}
