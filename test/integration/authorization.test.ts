@@ -35,6 +35,7 @@ const WHO: Who[] = [
   'viewerA',
   'editorB',
   'custom',
+  'saA',
   'nodeA',
   'nodeB',
   'bootstrap',
@@ -116,6 +117,28 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
+  // A ServiceAccount of team-a bound to Kubernetes' view ClusterRole there, acting with a TokenRequest token.
+  expect(
+    (await as('admin', 'POST', '/api/v1/namespaces/team-a/serviceaccounts', { metadata: { name: 'robot' } })).status,
+  ).toBe(201);
+  expect(
+    (
+      await as('admin', 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'robot-views' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'robot' }],
+      })
+    ).status,
+  ).toBe(201);
+  const sa = await as('admin', 'POST', '/api/v1/namespaces/team-a/serviceaccounts/robot/token', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: {},
+  });
+  expect(sa.status, sa.text).toBe(201);
+  t.saA = sa.json.status.token;
   expect((await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).status).toBe(200);
   expect((await as('nodeB', 'POST', '/kumo/v1/nodes/node-b/register', registration)).status).toBe(200);
   for (const [kind, plural, name] of [
@@ -208,11 +231,11 @@ afterAll(async () => {
 
 type Expect = Partial<Record<Who, 'allow'>>;
 const only = (...who: Who[]): Expect => Object.fromEntries(who.map((w) => [w, 'allow'])) as Expect;
-const USERS_READ_A = only('admin', 'adminA', 'editorA', 'viewerA');
+const USERS_READ_A = only('admin', 'adminA', 'editorA', 'viewerA', 'saA');
 const USERS_WRITE_A = only('admin', 'adminA', 'editorA');
-const EVERYONE_KNOWN = only('admin', 'adminA', 'editorA', 'viewerA', 'editorB', 'custom', 'nodeA', 'nodeB');
+const EVERYONE_KNOWN = only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'editorB', 'custom', 'nodeA', 'nodeB');
 /** Pods in team-a: the token roles there, and the custom user's Role. */
-const POD_READERS_A = only('admin', 'adminA', 'editorA', 'viewerA', 'custom');
+const POD_READERS_A = only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'custom');
 const RBAC_A = '/apis/rbac.authorization.k8s.io/v1/namespaces/team-a';
 const bindingTo = (role: string) => ({
   apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -245,14 +268,14 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     'GET',
     '/api/v1/namespaces/team-a/pods/pod-a',
     undefined,
-    only('admin', 'adminA', 'editorA', 'viewerA', 'custom', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'custom', 'nodeA'),
   ],
   [
     'get pod-b (on node-b)',
     'GET',
     '/api/v1/namespaces/team-a/pods/pod-b',
     undefined,
-    only('admin', 'adminA', 'editorA', 'viewerA', 'custom', 'nodeB'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'custom', 'nodeB'),
   ],
   ['get a pod that does not exist', 'GET', '/api/v1/namespaces/team-a/pods/ghost', undefined, POD_READERS_A],
   ['pod-a log', 'GET', '/api/v1/namespaces/team-a/pods/pod-a/log', undefined, USERS_READ_A],
@@ -276,21 +299,21 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     'GET',
     '/api/v1/namespaces/team-a/configmaps/cm-a',
     undefined,
-    only('admin', 'adminA', 'editorA', 'viewerA', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'nodeA'),
   ],
   [
     'get cm-b (pod-b needs it)',
     'GET',
     '/api/v1/namespaces/team-a/configmaps/cm-b',
     undefined,
-    only('admin', 'adminA', 'editorA', 'viewerA', 'nodeB'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'nodeB'),
   ],
   [
     'get claim-a (pod-c needs it)',
     'GET',
     '/api/v1/namespaces/team-a/persistentvolumeclaims/claim-a',
     undefined,
-    only('admin', 'adminA', 'editorA', 'viewerA', 'nodeA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'saA', 'nodeA'),
   ],
   [
     'get claim-b (no pod uses it)',
@@ -350,7 +373,7 @@ const ROUTES: [string, string, string, unknown, Expect][] = [
     'GET',
     '/api/v1/namespaces/team-a',
     undefined,
-    only('admin', 'adminA', 'editorA', 'viewerA'),
+    only('admin', 'adminA', 'editorA', 'viewerA', 'saA'),
   ],
   ['delete namespace team-a', 'DELETE', '/api/v1/namespaces/team-a?dryRun=All', undefined, only('admin')],
   ['list nodes', 'GET', '/api/v1/nodes', undefined, only('admin')],

@@ -50,7 +50,8 @@ export function requestAttributes(
         resource: r.type.plural,
         subresource: r.subresource,
         namespaced: r.type.namespaced,
-        namespace: r.type.namespaced ? r.namespace : undefined,
+        // A Namespace's own requests are in that namespace (RequestInfoFactory): a RoleBinding there may grant them.
+        namespace: r.type.namespaced ? r.namespace : r.type.kind === 'Namespace' ? r.name : undefined,
         name: r.name,
       };
     case 'review':
