@@ -26,7 +26,17 @@ let tokens: TokenService;
 const t: Record<string, string> = {};
 
 type Who =
-  'anonymous' | 'admin' | 'adminA' | 'editorA' | 'viewerA' | 'editorB' | 'custom' | 'nodeA' | 'nodeB' | 'bootstrap';
+  | 'anonymous'
+  | 'admin'
+  | 'adminA'
+  | 'editorA'
+  | 'viewerA'
+  | 'editorB'
+  | 'custom'
+  | 'saA'
+  | 'nodeA'
+  | 'nodeB'
+  | 'bootstrap';
 const WHO: Who[] = [
   'anonymous',
   'admin',

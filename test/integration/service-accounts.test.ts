@@ -181,7 +181,7 @@ describe('ServiceAccount tokens (TokenRequest)', () => {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'SelfSubjectReview',
     });
-    expect((await who.json()).status.userInfo).toEqual({
+    expect(((await who.json()) as any).status.userInfo).toEqual({
       username: 'system:serviceaccount:tokens:robot',
       groups: ['system:serviceaccounts', 'system:serviceaccounts:tokens', 'system:authenticated'],
     });
