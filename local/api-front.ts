@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createProxyServer } from 'http-proxy-3';
 import { queryBool } from '../shared/apiserver/http/query.js';
 import { streamWatch } from '../shared/apiserver/http/watch-stream.js';
@@ -12,6 +13,8 @@ import { streamWatch } from '../shared/apiserver/http/watch-stream.js';
  */
 export interface ApiFront {
   server: Server;
+  /** The same front over https (kubectl sends bearer tokens only there), when asked for. */
+  tlsServer?: Server;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,8 @@ export async function startApiFront(opts: {
   host?: string;
   upstream: string;
   log: (line: string) => void;
+  /** Also serve https on this port with this key and certificate (local/pki.ts). */
+  tls?: { port: number; key: string; cert: string };
 }): Promise<ApiFront> {
   const proxy = createProxyServer({ target: opts.upstream, xfwd: false });
   proxy.on('error', (e, _req, res) => {
@@ -34,7 +39,7 @@ export async function startApiFront(opts: {
       res.end('the API (serverless-offline) did not answer\n');
     } else res?.end();
   });
-  const server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://front');
     if (req.method !== 'GET' || !queryBool(url.searchParams, 'watch')) {
       proxy.web(req, res);
@@ -91,19 +96,33 @@ export async function startApiFront(opts: {
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       })
       .finally(() => res.end());
-  });
-  server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-  });
+  };
+  const server = createServer(handle);
+  const tlsServer = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, handle) : undefined;
+  const servers: [Server, number][] = [
+    [server, opts.port],
+    ...(tlsServer && opts.tls ? [[tlsServer, opts.tls.port] as [Server, number]] : []),
+  ];
+  for (const [s, port] of servers) {
+    s.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, opts.host ?? '127.0.0.1', () => resolve());
+    });
+  }
   return {
     server,
+    ...(tlsServer ? { tlsServer } : {}),
     close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+      Promise.all(
+        servers.map(
+          ([s]) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined),
   };
 }
 

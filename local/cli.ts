@@ -38,15 +38,29 @@ const target = {
   local: { type: 'boolean', default: false },
 } as const;
 
+interface LocalStack {
+  api: string;
+  https?: string;
+  caFile?: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  region: string;
+}
+
+/** What the running `npm start` wrote about itself, if one runs. */
+function localStack(): LocalStack | undefined {
+  try {
+    return JSON.parse(readFileSync(join(root, '.kumo', 'stack.json'), 'utf8')) as LocalStack;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The table of a deployed stage (serverless.yml: kumo-<stage>-objects) or of the running local stack. */
 function tokenService(v: { stage?: string; region?: string; local?: boolean }): TokenService {
   if (v.local) {
-    let s: { dynamoEndpoint: string; tableName: string; region: string };
-    try {
-      s = JSON.parse(readFileSync(join(root, '.kumo', 'stack.json'), 'utf8')) as typeof s;
-    } catch {
-      throw new Error('no local stack is running (start one with npm start)');
-    }
+    const s = localStack();
+    if (!s) throw new Error('no local stack is running (start one with npm start)');
     return new TokenService(
       new DynamoTokenStore(dynamoClient({ region: s.region, dynamoEndpoint: s.dynamoEndpoint }), s.tableName),
       systemClock,
@@ -85,6 +99,15 @@ async function main(): Promise<number> {
         );
       values.name ??= `kumo-${values.stage}`;
     }
+    // The running local stack's addresses (npm start writes them): with a token its https one and CA (kubectl
+    // sends tokens only over https), without one its http one (dev-loopback needs none; over https with no
+    // credentials kubectl would prompt for a password).
+    let caPem: string | undefined;
+    const local = values.server ? undefined : localStack();
+    if (local && values.token && local.https && local.caFile) {
+      values.server = local.https;
+      caPem = readFileSync(local.caFile, 'utf8');
+    } else if (local) values.server = local.api;
     values.server ??= `http://127.0.0.1:${process.env.KUMO_PORT ?? '3000'}`;
     if (values.token && values.server?.startsWith('http:'))
       console.error(
@@ -95,6 +118,7 @@ async function main(): Promise<number> {
       name: values.name,
       namespace: values.namespace,
       token: values.token,
+      ...(caPem ? { certificateAuthorityData: Buffer.from(caPem).toString('base64') } : {}),
     });
     if (values.out) {
       writeFileSync(values.out, text, { mode: 0o600 });

@@ -6,7 +6,7 @@
  * Two node agents run the pods: the process runtime by default; with --runtime docker, containers in
  * podman (started here, with a local busybox image) or in the engine at --docker-socket PATH.
  *
- *   npm start -- [--port 3000] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2]
+ *   npm start -- [--port 3000] [--tls-port 6443] [--in-memory] [--data-dir .kumo/dynamodb] [--no-demo] [--agents 2]
  *                [--runtime process|docker] [--docker-socket PATH] [--sandbox-image IMAGE]
  *                [--auth dev-loopback|tokens] [--ingress-port 3080] [--ingress-tls-port 3443]
  *
@@ -16,9 +16,11 @@
  * does). LoadBalancer Services answer on 127.0.0.1 at their ports; Ingresses on 127.0.0.1 at
  * --ingress-port (HTTP) and --ingress-tls-port (HTTPS).
  *
- * Auth: by default tokenless requests from 127.0.0.1 act as cluster-admin (kubectl sends bearer tokens
- * only over https, and this stack serves plain http); requests that carry a token are checked exactly
- * as on AWS. `--auth tokens` requires a token for everything and prints an admin token at start.
+ * The API answers on --port over http and on --tls-port over https, with a CA made at first start and
+ * kept in .kumo/pki (`kumo kubeconfig` writes it, and the https address, into the kubeconfig).
+ *
+ * Auth: by default tokenless requests from 127.0.0.1 act as cluster-admin; requests that carry a token
+ * (kubectl sends them over https only) are checked exactly as on AWS. `--auth tokens` requires a token for everything and prints an admin token at start.
  * The local agents always use real node credentials, obtained with a bootstrap token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -49,6 +51,7 @@ import {
 } from './setup.js';
 import { startSqsEmulator } from './sqs-emulator.js';
 import { startApiFront } from './api-front.js';
+import { ensurePki } from './pki.js';
 import { podmanMissing, startPodman } from './podman.js';
 import { IngressController } from '../shared/ingress/controller.js';
 import { IngressProxy } from '../shared/ingress/proxy.js';
@@ -60,6 +63,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.KUMO_PORT ?? '3000' },
+    'tls-port': { type: 'string', default: process.env.KUMO_TLS_PORT ?? '6443' },
     'in-memory': { type: 'boolean', default: false },
     'data-dir': { type: 'string', default: join(root, '.kumo', 'dynamodb') },
     'no-demo': { type: 'boolean', default: false },
@@ -228,17 +232,26 @@ async function main() {
       void shutdown(1)),
   );
   await waitForPort(offlinePort, 120_000);
+  // kubectl sends bearer tokens only over https: the same front on a second port, under the stack's CA.
+  const pki = ensurePki(join(root, '.kumo', 'pki'));
+  const tlsPort = Number(args['tls-port']);
   const front = await startApiFront({
     port: apiPort,
     upstream: `http://127.0.0.1:${offlinePort}`,
     log: toStackLog,
+    tls: { port: tlsPort, key: pki.keyPem, cert: pki.certPem },
   });
   stops.push(() => front.close());
   const api = `http://127.0.0.1:${apiPort}`;
-  // Where `kumo token … --local` finds this stack's table.
-  writeFileSync(LOCAL_STACK_FILE, JSON.stringify({ api, dynamoEndpoint: ddb.endpoint, tableName, region }, null, 2));
+  const https = `https://127.0.0.1:${tlsPort}`;
+  // Where `kumo token … --local` finds this stack's table, and `kumo kubeconfig` its address and CA.
+  writeFileSync(
+    LOCAL_STACK_FILE,
+    JSON.stringify({ api, https, caFile: pki.caFile, dynamoEndpoint: ddb.endpoint, tableName, region }, null, 2),
+  );
   stops.push(async () => rmSync(LOCAL_STACK_FILE, { force: true }));
   log(`API              ${api}  (serverless-offline, HTTP API emulation; watches stream)`);
+  log(`                 ${https}  (the same, over TLS: CA ${pki.caFile})`);
 
   // A fresh exchange each start: the table may be new (--in-memory) while the agents' data dirs are kept.
   for (let i = 1; i <= Number(args.agents); i++)
@@ -312,7 +325,7 @@ async function main() {
   }
   if (admin)
     log(
-      `auth             tokens required; an admin token (shown once): ${admin.token}\n                   kubectl needs https for tokens: use curl -H "Authorization: Bearer $TOKEN", or restart without --auth tokens`,
+      `auth             tokens required; an admin token (shown once): ${admin.token}\n                   node bin/kumo.js kubeconfig --token <it> --out .kumo/kubeconfig writes it for kubectl (over https)`,
     );
   else
     log(
@@ -320,7 +333,7 @@ async function main() {
     );
   log(`logs             ${STACK_LOG} (serverless-offline, agents, event path); container output in ${logDir}`);
   log('ready. Try:');
-  console.log(`  node bin/kumo.js kubeconfig --server ${api} --out .kumo/kubeconfig && export KUBECONFIG=$PWD/.kumo/kubeconfig
+  console.log(`  node bin/kumo.js kubeconfig --out .kumo/kubeconfig && export KUBECONFIG=$PWD/.kumo/kubeconfig
   kubectl get nodes; kubectl -n demo get pods -o wide; kubectl -n demo logs deploy/web
   curl -s ${api}/apis/apps/v1/namespaces/demo/deployments/web
   curl -s -X POST -H 'Content-Type: application/yaml' --data-binary @examples/web-deployment.yaml ${api}/apis/apps/v1/namespaces/default/deployments

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.js';
 import { KUBECTL_CREATE_JOB_BODY } from '../support/protobuf.js';
+import { kubectlPath } from '../support/kubectl.js';
 import { isolationUnavailable, spawnIsolated, type Isolated } from '../support/netns.js';
 import { badBodies, badContentTypes } from '../support/bad-input.js';
 
@@ -72,7 +73,12 @@ const portOpen = (port: number) =>
 
 describe('npm start', () => {
   it('serves the API through serverless-offline with the demo applied, and stops cleanly on SIGINT', async () => {
-    const [apiPort, ddbPort, sqsPort] = [await freePort(), await freePort(), await freePort()];
+    const [apiPort, tlsPort, ddbPort, sqsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const args = [
       '--import',
       'tsx',
@@ -80,6 +86,8 @@ describe('npm start', () => {
       '--in-memory',
       '--port',
       String(apiPort),
+      '--tls-port',
+      String(tlsPort),
       '--dynamodb-port',
       String(ddbPort),
       '--sqs-port',
@@ -94,7 +102,7 @@ describe('npm start', () => {
       cleanup = isolated.close;
       await isolated.entered();
       // The test, like a user's curl and kubectl, stays outside: the stack's ports are bridged to it.
-      await isolated.bridge([apiPort, ddbPort, sqsPort]);
+      await isolated.bridge([apiPort, tlsPort, ddbPort, sqsPort]);
     }
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -262,6 +270,31 @@ describe('npm start', () => {
       ).status,
     ).toBe(403);
     expect((await kumo('token', 'list', '--local')).stdout).toMatch(/reader\s+view\s+demo/);
+    // With a token, `kumo kubeconfig` points at the stack's https address under its CA: kubectl sends the
+    // token (it sends none over http), and the JavaScript client verifies the server without skipTLSVerify.
+    const kubeconfigFile = `${root}.kumo/offline-stack-test.kubeconfig`;
+    await kumo('kubeconfig', '--token', viewer, '--out', kubeconfigFile);
+    const written = readFileSync(kubeconfigFile, 'utf8');
+    expect(written).toContain(`server: https://127.0.0.1:${tlsPort}`);
+    expect(written).toContain('certificate-authority-data:');
+    const { KubeConfig, CoreV1Api } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigFile);
+    expect(kc.getCurrentCluster()?.skipTLSVerify).toBeFalsy();
+    const demoPods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'demo' });
+    expect(demoPods.items.length).toBeGreaterThan(0);
+    if (kubectlPath) {
+      const kubectl = (...args: string[]) =>
+        promisify(execFile)(kubectlPath, ['--kubeconfig', kubeconfigFile, ...args]).then(
+          (r) => r.stdout + r.stderr,
+          (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
+        );
+      expect(await kubectl('auth', 'whoami')).toMatch(/Username\s+reader/);
+      expect(await kubectl('-n', 'demo', 'get', 'deployment', 'web', '-o', 'name')).toBe('deployment.apps/web\n');
+      expect(await kubectl('-n', 'demo', 'get', 'secrets')).toContain(
+        'User "reader" cannot list resource "secrets" in API group "" in the namespace "demo"',
+      );
+    } else if (process.env.CI) throw new Error('kubectl is not installed');
     // Tokens are still checked in the development mode: a wrong one is refused.
     expect(
       (await fetch(`${api}/api/v1/namespaces`, { headers: { authorization: 'Bearer kumo.eA.AAAAAAAAAAAAAAAAAAAAAA' } }))
@@ -277,7 +310,7 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
     expect(output).toContain('[kumo] stopped');
     await isolated?.close();
-    for (const port of [apiPort, ddbPort, sqsPort]) expect(await portOpen(port)).toBe(false);
+    for (const port of [apiPort, tlsPort, ddbPort, sqsPort]) expect(await portOpen(port)).toBe(false);
     // Isolated, the ports above are the bridges'; no process left in the stack's namespace is the check.
     if (isolated) expect(isolated.leftInside()).toEqual([]);
   }, 240_000);

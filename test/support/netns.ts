@@ -124,6 +124,8 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
   const ours = netnsOf('self');
   let theirs: string | undefined;
   const servers: Server[] = [];
+  /** Connections the bridges carry now. */
+  const open = new Set<Socket>();
   let forwarder: ChildProcess | undefined;
   let dir: string | undefined;
   return {
@@ -146,7 +148,11 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
         stdio: 'ignore',
       });
       for (const port of ports) {
-        const server = createServer((c) => pipeBoth(c, connect(join(sockDir, `${port}.sock`))));
+        const server = createServer((c) => {
+          open.add(c);
+          c.once('close', () => open.delete(c));
+          pipeBoth(c, connect(join(sockDir, `${port}.sock`)));
+        });
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
         servers.push(server);
       }
@@ -176,7 +182,10 @@ export function spawnIsolated(command: string, args: string[], options: SpawnOpt
         .map(Number);
     },
     async close() {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      // A client's kept-alive connection (an HTTP agent's) would hold a bridge open forever.
+      const closed = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      for (const c of open) c.destroy();
+      await closed;
       if (forwarder) await stopChild(forwarder);
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
