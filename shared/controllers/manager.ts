@@ -13,6 +13,7 @@ import { DaemonSetController } from './daemonset/controller.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 import { VolumeController } from './volume/controller.js';
+import { ClusterRoleAggregationController } from './rbac/aggregation.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
 import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
 import { TerminalError } from '../model/errors.js';
@@ -38,6 +39,7 @@ export class ControllerManager {
   private readonly namespaces: NamespaceController;
   private readonly disruption: DisruptionController;
   private readonly volumes: VolumeController;
+  private readonly clusterRoleAggregation: ClusterRoleAggregationController;
   private readonly nodeLifecycle?: NodeLifecycleController;
   private readonly autoscalers?: AutoscalerController;
 
@@ -70,6 +72,7 @@ export class ControllerManager {
     this.namespaces = new NamespaceController(deps);
     this.disruption = new DisruptionController(deps);
     this.volumes = new VolumeController(deps);
+    this.clusterRoleAggregation = new ClusterRoleAggregationController(deps);
   }
 
   /** Object keys, by kind, to the controller that owns that kind. Kinds without a controller are acknowledged and dropped. */
@@ -88,6 +91,8 @@ export class ControllerManager {
     // The PV controller's two halves, with claim and volume protection.
     PersistentVolumeClaim: { reconcile: (k) => this.volumes.reconcileClaim(k) },
     PersistentVolume: { reconcile: (k) => this.volumes.reconcileVolume(k) },
+    // `*`: every aggregated ClusterRole, after any ClusterRole changed.
+    ClusterRole: { reconcile: () => this.clusterRoleAggregation.reconcile() },
     // A Service's endpoints (the name `*` stands for every Service of the namespace) and its load balancer.
     Service: {
       reconcile: async (k) => {

@@ -188,6 +188,14 @@ function ownStatusWrite({ old, new: cur }: Change): boolean {
   );
 }
 
+const aggregationView = (r: KubeObject) => ({
+  rules: r.rules,
+  labels: r.metadata.labels,
+  aggregationRule: r.aggregationRule,
+});
+const aggregationInputsChanged = ({ old, new: cur }: Change) =>
+  !old || !cur || !jsonEqual(aggregationView(old), aggregationView(cur));
+
 export function keysForChange(change: Change): RoutedKey[] {
   const o = change.new ?? change.old;
   if (!o) return [];
@@ -228,6 +236,9 @@ export function keysForChange(change: Change): RoutedKey[] {
       // The controllers read the Nodes and wake each (the dispatcher never reads the table).
       if (o.kind === 'EndpointSlice' || (o.kind === 'Service' && serviceViewChanged(change)))
         keys.push({ queue: 'controllers', key: encodeKey(workKeys.wakeNodes) });
+      // What an aggregated ClusterRole gathers (its sources' rules and labels, its own selectors) changed.
+      if (o.kind === 'ClusterRole' && aggregationInputsChanged(change))
+        keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('ClusterRole', '', EVERY_NAME)) });
       return keys;
     }
   }

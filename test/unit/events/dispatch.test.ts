@@ -96,6 +96,26 @@ describe('keysForChange', () => {
     expect(keys(user, undefined)).toContain('controllers:PersistentVolumeClaim/default/data');
   });
 
+  it('a ClusterRole whose rules, labels or aggregationRule change brings one aggregation of them all', () => {
+    const role = (labels: Record<string, string>, verbs: string[]): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'crd-editor', labels },
+      rules: [{ apiGroups: ['x.io'], resources: ['widgets'], verbs }],
+    });
+    const edit = { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' };
+    expect(keys(undefined, role(edit, ['get']))).toEqual(['controllers:ClusterRole//*']);
+    expect(keys(role(edit, ['get']), role(edit, ['get', 'list']))).toEqual(['controllers:ClusterRole//*']);
+    expect(keys(role({}, ['get']), role(edit, ['get']))).toEqual(['controllers:ClusterRole//*']);
+    // Annotations and the like are nothing the aggregation reads.
+    const annotated = {
+      ...role(edit, ['get']),
+      metadata: { ...role(edit, ['get']).metadata, annotations: { a: 'b' } },
+    };
+    expect(keys(role(edit, ['get']), annotated)).toEqual([]);
+    expect(keys(role(edit, ['get']), undefined)).toContain('controllers:ClusterRole//*');
+  });
+
   it("an autoscaler's own status write brings no reconcile (its evaluation chain does); a spec change does", () => {
     const hpa = (generation: number, status: Record<string, unknown> = {}): KubeObject => ({
       apiVersion: 'autoscaling/v2',
