@@ -103,12 +103,21 @@ export async function startApiFront(opts: {
     [server, opts.port],
     ...(tlsServer && opts.tls ? [[tlsServer, opts.tls.port] as [Server, number]] : []),
   ];
-  for (const [s, port] of servers) {
-    s.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, opts.host ?? '127.0.0.1', () => resolve());
-    });
+  const listening: Server[] = [];
+  try {
+    for (const [s, port] of servers) {
+      s.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, opts.host ?? '127.0.0.1', () => resolve());
+      });
+      listening.push(s);
+    }
+  } catch (e) {
+    // A port taken: what did start is stopped, so nothing is left listening behind the failure.
+    for (const s of listening) s.close();
+    proxy.close();
+    throw e;
   }
   return {
     server,

@@ -1,5 +1,6 @@
 import { BadRequestError, cause, StatusError, type StatusCause } from '../model/errors.js';
 import { isPlainObject } from '../model/json.js';
+import { RESOURCE_TYPES } from '../model/kinds.js';
 import type { RequestAttributes, Verb } from '../auth/attributes.js';
 import { SYSTEM_MASTERS, userInfoOf, type Principal } from '../auth/principal.js';
 import { ruleRequestOf } from '../auth/policy-rules.js';
@@ -66,8 +67,11 @@ function attributesOf(spec: Obj): RequestAttributes {
       group: str(ra.group),
       resource: str(ra.resource),
       ...(str(ra.subresource) ? { subresource: str(ra.subresource) } : {}),
-      // The review does not say whether the resource is namespaced: a namespace given means it is asked there.
-      namespaced: namespace !== '',
+      // Whether the resource is namespaced is the kind's (kubectl sends its context namespace for nodes too);
+      // for a resource kumo does not serve, a namespace given means it is asked there.
+      namespaced:
+        RESOURCE_TYPES.find((t) => t.group === str(ra.group) && t.plural === str(ra.resource))?.namespaced ??
+        namespace !== '',
       ...(namespace ? { namespace } : {}),
       ...(str(ra.name) ? { name: str(ra.name) } : {}),
     };

@@ -143,12 +143,19 @@ export class Gate {
    * only by someone who holds every permission of the role it names (or the `bind` verb on that role).
    * Members of system:masters skip the check; an update that changes only finalizers and owners too.
    */
-  async checkEscalation(p: Principal, type: ResourceType, next: KubeObject, previous?: KubeObject): Promise<void> {
+  async checkEscalation(
+    p: Principal,
+    type: ResourceType,
+    next: KubeObject,
+    previous?: KubeObject,
+    pending?: { roles: KubeObject[]; clusterRoles: KubeObject[] },
+  ): Promise<void> {
     if (type.group !== RBAC_GROUP) return;
     const user = userInfoOf(p);
     if (user.groups.includes(SYSTEM_MASTERS)) return;
     if (previous && onlyGcFieldsChanged(next, previous)) return;
-    const policy = await this.rbac.policy();
+    const stored = await this.rbac.policy();
+    const policy = pending ? stored.with(pending) : stored;
     const namespace = type.namespaced ? (next.metadata.namespace ?? '') : undefined;
     const name = next.metadata.name ?? '';
     const holds = (r: RuleRequest) => this.rulesFor(p, namespace, policy).some((rule) => ruleAllows(rule, r));
@@ -213,12 +220,19 @@ export class Gate {
           resource: type.plural,
           namespaced: type.namespaced,
           namespace,
-          name,
+          // A create has no name in Kubernetes' attributes (resourceNames never grant one).
+          ...(verb === 'update' ? { name } : {}),
         };
         await this.enforce(p, a, await this.settle(p, a));
       }
-      if (type.group === RBAC_GROUP && isPlainObject(d.metadata))
-        await this.checkEscalation(p, type, { ...(d as KubeObject), metadata: { ...meta, namespace } });
+      if (type.group === RBAC_GROUP && isPlainObject(d.metadata) && name) {
+        const previous = await this.store.get({ kind: type.kind, namespace: namespace ?? '', name });
+        // A binding may name a Role the same manifest makes: it is judged with the manifest's roles.
+        await this.checkEscalation(p, type, { ...(d as KubeObject), metadata: { ...meta, namespace } }, previous, {
+          roles: rolesIn(docs, 'Role', defaultNamespace),
+          clusterRoles: rolesIn(docs, 'ClusterRole', defaultNamespace),
+        });
+      }
     }
   }
 
@@ -303,6 +317,17 @@ const FULL_AUTHORITY: PolicyRule[] = [
   { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
   { verbs: ['*'], nonResourceURLs: ['*'] },
 ];
+
+/** The Roles (or ClusterRoles) a multi-document apply makes, as they would be stored. */
+function rolesIn(docs: unknown[], kind: 'Role' | 'ClusterRole', defaultNamespace: string | undefined): KubeObject[] {
+  return docs
+    .filter((d): d is KubeObject => isPlainObject(d) && d.kind === kind && isPlainObject(d.metadata))
+    .map((d) =>
+      kind === 'Role'
+        ? { ...d, metadata: { ...d.metadata, namespace: d.metadata.namespace ?? defaultNamespace ?? 'default' } }
+        : d,
+    );
+}
 
 /** IsOnlyMutatingGCFields: the garbage collector's writes (owners, finalizers) are not grants. */
 function onlyGcFieldsChanged(next: KubeObject, previous: KubeObject): boolean {

@@ -155,6 +155,8 @@ export class ObjectService implements ObjectApi {
   }
 
   async get(type: ResourceType, namespace: string, name: string): Promise<StoredObject> {
+    // No object has an empty name (DynamoDB would refuse the empty key with a 500).
+    if (name === '') throw new NotFoundError(refOf(type, name));
     const o = await this.deps.store.get(this.key(type, namespace, name));
     if (!o) throw new NotFoundError(refOf(type, name));
     return o;

@@ -37,8 +37,18 @@ export async function requestToken(
   const spec = obj(request.spec);
   // SetDefaults_TokenRequestSpec: an hour.
   const expirationSeconds = spec.expirationSeconds ?? 3600;
-  const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : API_AUDIENCES;
+  const audiences =
+    spec.audiences === undefined || (Array.isArray(spec.audiences) && !spec.audiences.length)
+      ? API_AUDIENCES
+      : spec.audiences;
+  const ref = spec.boundObjectRef;
   const causes: StatusCause[] = [];
+  if (ref !== undefined && ref !== null) {
+    if (!isPlainObject(ref)) causes.push(cause.invalid('spec.boundObjectRef', ref, 'must be an object'));
+    else if (typeof ref.name !== 'string' || ref.name === '') causes.push(cause.required('spec.boundObjectRef.name'));
+    else if (ref.uid !== undefined && typeof ref.uid !== 'string')
+      causes.push(cause.invalid('spec.boundObjectRef.uid', ref.uid, 'must be a string'));
+  }
   if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds))
     causes.push(cause.invalid('spec.expirationSeconds', expirationSeconds, 'must be an integer'));
   else if (expirationSeconds < MIN_EXPIRATION_SECONDS)
@@ -49,7 +59,7 @@ export async function requestToken(
     causes.push(
       cause.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration larger than 2^32 seconds'),
     );
-  if (!audiences.every((a): a is string => typeof a === 'string' && a !== ''))
+  if (!Array.isArray(audiences) || !audiences.every((a): a is string => typeof a === 'string' && a !== ''))
     causes.push(cause.invalid('spec.audiences', audiences, 'must be non-empty strings'));
   if (causes.length)
     throw new StatusError(
@@ -59,9 +69,8 @@ export async function requestToken(
       { name, group: 'authentication.k8s.io', kind: 'TokenRequest', causes },
     );
   const account = await service.get(SERVICE_ACCOUNT, namespace, name);
-  const ref = isPlainObject(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
   let pod: { name: string; uid: string } | undefined;
-  if (ref) {
+  if (isPlainObject(ref)) {
     // kumo revokes a bound token when its pod goes; a Secret-bound token it could not revoke is refused.
     if (ref.kind !== 'Pod')
       throw new BadRequestError(

@@ -85,6 +85,20 @@ export class RbacPolicy {
     }
   }
 
+  /** This policy with these Roles and ClusterRoles added (or in place of stored ones of the same name). */
+  with(extra: { roles: KubeObject[]; clusterRoles: KubeObject[] }): RbacPolicy {
+    const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    const merged = (stored: KubeObject[], added: KubeObject[]) => {
+      const replaced = new Set(added.map(key));
+      return [...stored.filter((o) => !replaced.has(key(o))), ...added];
+    };
+    return new RbacPolicy({
+      ...this.objects,
+      roles: merged(this.objects.roles, extra.roles),
+      clusterRoles: merged(this.objects.clusterRoles, extra.clusterRoles),
+    });
+  }
+
   /** Whether any binding grants the request, and which (the first found, ClusterRoleBindings first). */
   authorize(user: UserInfo, r: RuleRequest, namespace: string | undefined): RbacDecision {
     for (const g of this.grants(user, namespace)) {
@@ -128,7 +142,14 @@ export class RbacPolicy {
     if (memo) return memo;
     if (visiting.has(name)) return []; // a cycle of aggregations adds nothing more
     visiting.add(name);
-    const parsed = selectors.map((s) => fromStructured(s as StructuredSelector));
+    // A selector that does not parse selects nothing (validation refuses them; older stored ones may hold one).
+    const parsed = selectors.flatMap((s) => {
+      try {
+        return [fromStructured(s as StructuredSelector)];
+      } catch {
+        return [];
+      }
+    });
     const rules: PolicyRule[] = [];
     const seen = new Set<string>();
     const sources = [...this.clusterRoles.values()]
@@ -143,7 +164,9 @@ export class RbacPolicy {
         }
       }
     visiting.delete(name);
-    this.aggregated.set(name, rules);
+    // Only a result reached outside any cycle is final: one computed while another role is being
+    // resolved may lack that role's rules.
+    if (visiting.size === 0) this.aggregated.set(name, rules);
     return rules;
   }
 

@@ -289,6 +289,35 @@ describe('escalation prevention', () => {
     expect(ghost.json.message).toBe('roles.rbac.authorization.k8s.io "no-such-role" not found');
   });
 
+  it('a manifest with a Role and a binding to it applies for an admin (kumo apply)', async () => {
+    const manifest = [
+      'apiVersion: rbac.authorization.k8s.io/v1',
+      'kind: Role',
+      'metadata: {name: cm-reader}',
+      'rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list]}]',
+      '---',
+      'apiVersion: rbac.authorization.k8s.io/v1',
+      'kind: RoleBinding',
+      'metadata: {name: carol-reads-cms}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}',
+      'subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]',
+    ].join('\n');
+    const r = await request(api.url, 'POST', '/kumo/v1/apply?namespace=team-a', {
+      body: manifest,
+      contentType: 'application/yaml',
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    expect(r.status, r.text).toBeLessThan(300);
+    expect((await as('carol', 'GET', '/api/v1/namespaces/team-a/configmaps')).status).toBe(200);
+    // The same manifest granting nodes is an escalation for an admin.
+    const up = await request(api.url, 'POST', '/kumo/v1/apply?namespace=team-a', {
+      body: manifest.replace('resources: [configmaps]', 'resources: [nodes]').replace(/cm-reader/g, 'node-reader'),
+      contentType: 'application/yaml',
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    expect(up.status).toBe(403);
+  });
+
   it('the bind verb lets a user bind a role it does not hold; an aggregationRule takes cluster-admin', async () => {
     const binder = role('binder', [
       { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create'] },
@@ -360,6 +389,17 @@ describe('validation', () => {
     }
   });
 
+  it('refuses an aggregationRule selector that is not one (it would break every decision reading it)', async () => {
+    const r = await as('root', 'POST', `${RBAC}/clusterroles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'bad-selector' },
+      aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [null] }] },
+    });
+    expect(r.status).toBe(422);
+    expect(r.json.message).toContain('aggregationRule.clusterRoleSelectors[0].matchExpressions[0].operator');
+  });
+
   it('a binding keeps its roleRef; names may hold colons', async () => {
     const r = await as(
       'root',
@@ -420,6 +460,24 @@ describe('kubectl auth can-i answers as Kubernetes for each built-in role', () =
         expect(await canI(`bound-${r}`, asked), `user bound to ${r}`).toBe(answers[i]);
       }
     });
+
+  it("cluster-wide resources asked with a namespace (kubectl sends its context's) are still cluster-wide", async () => {
+    for (const who of ['admin', 'edit'])
+      for (const [verb, resource] of [
+        ['delete', 'nodes'],
+        ['create', 'persistentvolumes'],
+        ['delete', 'namespaces'],
+      ] as const)
+        expect(await canI(who, { namespace: 'team-a', verb, resource }), `${who} ${verb} ${resource}`).toBe(false);
+    expect(
+      await canI('admin', {
+        namespace: 'team-a',
+        verb: 'create',
+        group: 'rbac.authorization.k8s.io',
+        resource: 'clusterroles',
+      }),
+    ).toBe(false);
+  });
 
   it("cluster-wide questions: nodes and namespaces are the cluster-admin's", async () => {
     for (const who of ['admin', 'edit', 'view', 'bound-admin'])

@@ -230,6 +230,10 @@ describe('ServiceAccount tokens (TokenRequest)', () => {
     expect(short.body.message).toBe(
       'TokenRequest.authentication.k8s.io "robot" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
     );
+    const unnamed = await tokenFor('robot', { boundObjectRef: { kind: 'Pod', apiVersion: 'v1' } });
+    expect(unnamed.status).toBe(422);
+    expect(unnamed.body.message).toContain('spec.boundObjectRef.name: Required value');
+    expect((await tokenFor('robot', { audiences: 'vault' })).status).toBe(422);
     const missing = await tokenFor('nobody');
     expect(missing.status).toBe(404);
     expect(missing.body.message).toBe('serviceaccounts "nobody" not found');

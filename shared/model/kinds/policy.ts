@@ -1,14 +1,13 @@
 import { cause, type StatusCause } from '../errors.js';
-import { isPlainObject } from '../json.js';
 import { ageColumn, nameColumn, spec, status, text } from '../printers.js';
 import { intOrString, LABEL_SELECTOR, OBJECT_META } from '../protobuf-schemas.js';
 import type { KubeObject } from '../types.js';
+import { selectorRequirementCauses } from '../selector-validation.js';
 import { declareKind, type KindDeclaration } from './declaration.js';
 
 /** policy/v1 PodDisruptionBudget: how many of an application's pods voluntary disruptions may take at once. */
 
 export const UNHEALTHY_POD_EVICTION_POLICIES = ['IfHealthyBudget', 'AlwaysAllow'] as const;
-const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 const PERCENT = /^(\d+)%$/;
 
 /** appsvalidation.ValidatePositiveIntOrPercent and IsNotMoreThan100Percent. */
@@ -35,24 +34,8 @@ function pdbCauses(o: KubeObject): StatusCause[] {
     out.push(cause.invalid('spec', s, 'minAvailable and maxUnavailable cannot be both set'));
   out.push(...intOrPercentCauses(s.minAvailable, 'spec.minAvailable'));
   out.push(...intOrPercentCauses(s.maxUnavailable, 'spec.maxUnavailable'));
-  const sel = isPlainObject(s.selector) ? s.selector : {};
-  const exprs = Array.isArray(sel.matchExpressions) ? sel.matchExpressions : [];
   // ValidateLabelSelectorRequirement.
-  exprs.forEach((e: unknown, i) => {
-    const at = `spec.selector.matchExpressions[${i}]`;
-    const op = isPlainObject(e) ? e.operator : undefined;
-    const values = isPlainObject(e) && Array.isArray(e.values) ? e.values : [];
-    if (!SELECTOR_OPERATORS.includes(op as (typeof SELECTOR_OPERATORS)[number]))
-      out.push(cause.notSupported(`${at}.operator`, op, SELECTOR_OPERATORS));
-    else if ((op === 'In' || op === 'NotIn') && values.length === 0)
-      out.push({
-        reason: 'FieldValueRequired',
-        message: "Required value: must be specified when `operator` is 'In' or 'NotIn'",
-        field: `${at}.values`,
-      });
-    else if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0)
-      out.push(cause.forbidden(`${at}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-  });
+  out.push(...selectorRequirementCauses(s.selector, 'spec.selector'));
   const policy = s.unhealthyPodEvictionPolicy;
   if (policy !== undefined && !UNHEALTHY_POD_EVICTION_POLICIES.includes(policy as 'AlwaysAllow'))
     out.push(cause.notSupported('spec.unhealthyPodEvictionPolicy', policy, UNHEALTHY_POD_EVICTION_POLICIES));

@@ -5,6 +5,7 @@ import { dns1123Subdomain, pathSegmentName } from '../names.js';
 import { RBAC_GROUP, roleRefOf, subjectsOf, type RoleRef } from '../rbac.js';
 import type { KubeObject } from '../types.js';
 import { declareKind, type KindDeclaration } from './declaration.js';
+import { selectorRequirementCauses } from '../selector-validation.js';
 
 /**
  * rbac.authorization.k8s.io/v1: Role, ClusterRole, RoleBinding, ClusterRoleBinding. Validation is
@@ -203,6 +204,12 @@ export const RBAC_KINDS: readonly KindDeclaration[] = [
     validate: (o) => {
       const out = ruleCauses(o.rules, false);
       const agg = o.aggregationRule;
+      const selectors = Array.isArray(obj(agg).clusterRoleSelectors)
+        ? (obj(agg).clusterRoleSelectors as unknown[])
+        : [];
+      selectors.forEach((sel, i) =>
+        out.push(...selectorRequirementCauses(sel, `aggregationRule.clusterRoleSelectors[${i}]`)),
+      );
       if (
         agg !== undefined &&
         agg !== null &&
