@@ -20,6 +20,7 @@ import { DynamoServicesDigestStore } from '../shared/store/dynamo/dynamo-service
 import type { AutoscalerMemory } from '../shared/controllers/autoscaler/controller.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { DynamoSigningKeyStore } from '../shared/store/dynamo/dynamo-signing-key-store.js';
+import { DynamoGenerationStore } from '../shared/store/dynamo/dynamo-generation.js';
 import { noWakeups, type NodeWakeups } from '../shared/nodes/wakeups.js';
 import { DEFAULT_NODE_TIMINGS } from '../shared/apiserver/node-service.js';
 import { FileLogStore } from '../shared/logs/file-log-store.js';
@@ -43,6 +44,7 @@ let wakeups: NodeWakeups | undefined;
 let leases: DynamoLeaseStore | undefined;
 let metrics: DynamoMetricsStore | undefined;
 let servicesDigest: DynamoServicesDigestStore | undefined;
+let rbacGeneration: DynamoGenerationStore | undefined;
 let dynamo: DynamoDBClient | undefined;
 let sealer: SecretSealer | undefined;
 
@@ -85,6 +87,7 @@ export function apiDependencies(): ApiDeps {
       tokens: new DynamoTokenStore(base().dynamo, c.tableName),
       // Sealed as Secrets are: the key that signs ServiceAccount tokens is the most sensitive value kept.
       signingKeys: new DynamoSigningKeyStore(base().dynamo, c.tableName, base().sealer),
+      rbacGeneration: rbacGenerationStore(),
       settings: c.auth,
     },
     c.serviceNetwork,
@@ -107,6 +110,12 @@ export function leaseStore(): DynamoLeaseStore {
   const { config: c } = base();
   leases ??= new DynamoLeaseStore(base().dynamo, c.tableName);
   return leases;
+}
+
+/** The RBAC objects' generation: bumped by the controllers on any change, read by the API's authorizer. */
+export function rbacGenerationStore(): DynamoGenerationStore {
+  rbacGeneration ??= new DynamoGenerationStore(base().dynamo, base().config.tableName, 'rbac');
+  return rbacGeneration;
 }
 
 export function servicesDigestStore(): DynamoServicesDigestStore {
@@ -153,6 +162,7 @@ export function newControllerManager(): ControllerManager {
     },
     loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
     servicesDigest: servicesDigestStore(),
+    rbacGeneration: rbacGenerationStore(),
     nodeLifecycle: {
       leases: leaseStore(),
       ledger: s,

@@ -27,6 +27,7 @@ import { jsonEqual } from '../model/json.js';
 import { RbacSnapshots } from './rbac-snapshot.js';
 import { ServiceAccountTokens, type ServiceAccountTokenClaims } from '../auth/service-account-tokens.js';
 import type { SigningKeyStore } from '../auth/signing-key-store.js';
+import type { GenerationStore } from '../store/generation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { decide, type Decision } from '../auth/rbac.js';
 import type { TokenStore } from '../auth/token-store.js';
@@ -53,6 +54,7 @@ export class Gate {
     private readonly store: ObjectStore,
     private readonly clock: Clock,
     signingKeys?: SigningKeyStore,
+    rbacGeneration?: GenerationStore,
   ) {
     this.serviceAccountTokens = signingKeys ? new ServiceAccountTokens(signingKeys, clock) : undefined;
     this.authenticator = new Authenticator(
@@ -65,7 +67,7 @@ export class Gate {
       },
     );
     this.limiter = new RateLimiter(clock, settings.rateLimit.perSecond, settings.rateLimit.burst);
-    this.rbac = new RbacSnapshots(store, clock, settings.rbacCacheSeconds * 1000);
+    this.rbac = new RbacSnapshots(store, clock, settings.rbacCacheSeconds * 1000, rbacGeneration);
   }
 
   /** Who is asking (401 without valid credentials), within their rate (429) and the size limit (413). */

@@ -16,6 +16,7 @@ import { Gate } from './gate.js';
 import { DEFAULT_AUTH, type AuthSettings } from '../auth/settings.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { SigningKeyStore } from '../auth/signing-key-store.js';
+import type { GenerationStore } from '../store/generation.js';
 import { TokenService } from '../auth/token-service.js';
 import { bindFromRequest } from '../scheduling/binding.js';
 import { randomNameSuffix } from '../util/names.js';
@@ -47,7 +48,7 @@ export function apiDeps(
       })
     : undefined;
   const tokens = auth.tokens ?? noTokens;
-  const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock, auth.signingKeys);
+  const gate = new Gate(auth.settings ?? DEFAULT_AUTH, tokens, store, clock, auth.signingKeys, auth.rbacGeneration);
   const bind = (namespace: string, name: string, binding: unknown) =>
     bindFromRequest(
       { store, ledger: store, clock, events: storeEventRecorder(store, clock, 'default-scheduler', randomUUID) },
@@ -86,6 +87,8 @@ export interface AuthParts {
   tokens?: TokenStore;
   /** The ServiceAccount token signing key; without it no ServiceAccount token is issued or valid. */
   signingKeys?: SigningKeyStore;
+  /** The RBAC objects' generation: a warm container re-lists them only when it moved. */
+  rbacGeneration?: GenerationStore;
   settings?: AuthSettings;
 }
 

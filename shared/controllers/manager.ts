@@ -14,6 +14,7 @@ import { ReplicaSetController } from './replicaset/controller.js';
 import { StatefulSetController } from './statefulset/controller.js';
 import { VolumeController } from './volume/controller.js';
 import { ClusterRoleAggregationController } from './rbac/aggregation.js';
+import type { GenerationStore } from '../store/generation.js';
 import { NodeLifecycleController, type NodeLifecycleDeps } from './nodelifecycle/controller.js';
 import type { ControllerDeps, ReconcileResult, Reconciler } from './types.js';
 import { TerminalError } from '../model/errors.js';
@@ -55,6 +56,8 @@ export class ControllerManager {
       autoscaling?: AutoscalerDeps;
       /** Bumped when what every node serves changes, before the nodes are woken to fetch it. */
       servicesDigest?: ServicesDigestStore;
+      /** Bumped when any RBAC object changes: the API containers' copies of them are then read again. */
+      rbacGeneration?: GenerationStore;
     },
   ) {
     if (deps.autoscaling) this.autoscalers = new AutoscalerController(deps, deps.autoscaling);
@@ -125,6 +128,9 @@ export class ControllerManager {
         if (keys.length) await this.deps.queue.enqueue('controllers', keys);
         return {};
       }
+      case 'rbacChanged':
+        await this.deps.rbacGeneration?.bump();
+        return {};
       case 'wakeNodes': {
         // First the digest's generation moves (a node's next fetch lists again), then the nodes wake.
         await this.deps.servicesDigest?.bump();

@@ -188,6 +188,7 @@ function ownStatusWrite({ old, new: cur }: Change): boolean {
   );
 }
 
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 const aggregationView = (r: KubeObject) => ({
   rules: r.rules,
   labels: r.metadata.labels,
@@ -195,6 +196,12 @@ const aggregationView = (r: KubeObject) => ({
 });
 const aggregationInputsChanged = ({ old, new: cur }: Change) =>
   !old || !cur || !jsonEqual(aggregationView(old), aggregationView(cur));
+/** What the authorizer reads of an RBAC object (a Role's rules, a binding's role and subjects, labels for aggregation). */
+const authorizationInputsChanged = ({ old, new: cur }: Change) =>
+  !old ||
+  !cur ||
+  !jsonEqual(aggregationView(old), aggregationView(cur)) ||
+  !jsonEqual([old.roleRef, old.subjects], [cur.roleRef, cur.subjects]);
 
 export function keysForChange(change: Change): RoutedKey[] {
   const o = change.new ?? change.old;
@@ -239,6 +246,9 @@ export function keysForChange(change: Change): RoutedKey[] {
       // What an aggregated ClusterRole gathers (its sources' rules and labels, its own selectors) changed.
       if (o.kind === 'ClusterRole' && aggregationInputsChanged(change))
         keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('ClusterRole', '', EVERY_NAME)) });
+      // The API containers authorize from copies of the RBAC objects: any change makes them stale.
+      if (RBAC_KINDS.has(o.kind) && authorizationInputsChanged(change))
+        keys.push({ queue: 'controllers', key: encodeKey(workKeys.rbacChanged) });
       return keys;
     }
   }

@@ -22,7 +22,9 @@ export type WorkKey =
   /** The controllers: reconcile every DaemonSet (a node came, went, or changed where daemon pods may run). */
   | { type: 'daemonSets' }
   /** The controllers: reconcile every Pending claim (a volume became available, or a class appeared or changed). */
-  | { type: 'pendingClaims' };
+  | { type: 'pendingClaims' }
+  /** An RBAC object changed: the API containers' copies of them are stale (store/generation.ts). */
+  | { type: 'rbacChanged' };
 
 export type ObjectWorkKey = Extract<WorkKey, { type: 'object' }>;
 export type GcWorkKey = Extract<WorkKey, { type: 'gc' }>;
@@ -45,6 +47,7 @@ export const workKeys = {
   wakeNodes: { type: 'wakeNodes' } as const satisfies WorkKey,
   daemonSets: { type: 'daemonSets' } as const satisfies WorkKey,
   pendingClaims: { type: 'pendingClaims' } as const satisfies WorkKey,
+  rbacChanged: { type: 'rbacChanged' } as const satisfies WorkKey,
   release: (nodeName: string, uid: string): WorkKey => ({ type: 'release', nodeName, uid }),
 };
 
@@ -66,6 +69,8 @@ export function encodeKey(k: WorkKey): string {
       return 'daemonsets';
     case 'pendingClaims':
       return 'pendingclaims';
+    case 'rbacChanged':
+      return 'rbacchanged';
   }
 }
 
@@ -75,6 +80,7 @@ export function decodeKey(s: string): WorkKey | undefined {
   if (s === 'wakenodes') return workKeys.wakeNodes;
   if (s === 'daemonsets') return workKeys.daemonSets;
   if (s === 'pendingclaims') return workKeys.pendingClaims;
+  if (s === 'rbacchanged') return workKeys.rbacChanged;
   if (s === 'NodeLifecycle//cluster') return workKeys.nodeLifecycle;
   const parts = s.split('/');
   const [head, a, b, c, d] = parts;

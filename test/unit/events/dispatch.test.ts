@@ -104,9 +104,11 @@ describe('keysForChange', () => {
       rules: [{ apiGroups: ['x.io'], resources: ['widgets'], verbs }],
     });
     const edit = { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' };
-    expect(keys(undefined, role(edit, ['get']))).toEqual(['controllers:ClusterRole//*']);
-    expect(keys(role(edit, ['get']), role(edit, ['get', 'list']))).toEqual(['controllers:ClusterRole//*']);
-    expect(keys(role({}, ['get']), role(edit, ['get']))).toEqual(['controllers:ClusterRole//*']);
+    // Each also bumps the RBAC generation: the API containers' copies are stale.
+    const both = ['controllers:ClusterRole//*', 'controllers:rbacchanged'];
+    expect(keys(undefined, role(edit, ['get']))).toEqual(both);
+    expect(keys(role(edit, ['get']), role(edit, ['get', 'list']))).toEqual(both);
+    expect(keys(role({}, ['get']), role(edit, ['get']))).toEqual(both);
     // Annotations and the like are nothing the aggregation reads.
     const annotated = {
       ...role(edit, ['get']),
@@ -114,6 +116,16 @@ describe('keysForChange', () => {
     };
     expect(keys(role(edit, ['get']), annotated)).toEqual([]);
     expect(keys(role(edit, ['get']), undefined)).toContain('controllers:ClusterRole//*');
+    // A binding's subjects are what the authorizer reads: a change bumps the generation, a new annotation does not.
+    const crb = (users: string[], annotations?: Record<string, string>): KubeObject => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'b', ...(annotations ? { annotations } : {}) },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: users.map((name) => ({ kind: 'User', name })),
+    });
+    expect(keys(crb(['a']), crb(['a', 'b']))).toEqual(['controllers:rbacchanged']);
+    expect(keys(crb(['a']), crb(['a'], { x: 'y' }))).toEqual([]);
   });
 
   it("an autoscaler's own status write brings no reconcile (its evaluation chain does); a spec change does", () => {
