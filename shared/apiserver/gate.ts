@@ -1,5 +1,6 @@
 import {
   AccessDeniedError,
+  BadRequestError,
   RequestEntityTooLargeError,
   TooManyRequestsError,
   UnauthorizedError,
@@ -79,14 +80,69 @@ export class Gate {
       );
     const header = req.headers.authorization;
     // The local developer is not rate limited: benchmarks and tests drive the local stack through it.
-    if (header === undefined && this.settings.mode === 'dev-loopback' && isLoopback(req.sourceIp)) return DEV_PRINCIPAL;
+    if (header === undefined && this.settings.mode === 'dev-loopback' && isLoopback(req.sourceIp))
+      return this.impersonate(DEV_PRINCIPAL, req);
     const token = bearerToken(header);
     if (!token) throw new UnauthorizedError();
     const principal = await this.authenticator.authenticate(token);
     const wait = this.limiter.take(userName(principal));
     if (wait > 0)
       throw new TooManyRequestsError(`too many requests from ${userName(principal)}; retry after ${wait} s`, wait);
-    return principal;
+    return this.impersonate(principal, req);
+  }
+
+  /**
+   * Kubernetes' impersonation (apiserver/pkg/endpoints/filters/impersonation.go): `Impersonate-User` and
+   * `Impersonate-Group` (kubectl --as, --as-group) make the request act as that user, if the caller may
+   * `impersonate` each (users, groups, and a ServiceAccount's own name in its namespace). The impersonated
+   * user has no token role: what RBAC grants its name and groups. Uids and extras are refused, not ignored.
+   */
+  private async impersonate(p: Principal, req: ApiRequest): Promise<Principal> {
+    const h = req.headers;
+    const user = h['impersonate-user']?.trim();
+    const groups = (h['impersonate-group'] ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
+    const other = Object.keys(h).filter((k) => k === 'impersonate-uid' || k.startsWith('impersonate-extra-'));
+    if (!user && !groups.length && !other.length) return p;
+    if (!user)
+      throw new BadRequestError(
+        `requested impersonation of groups ${JSON.stringify(groups)} without impersonating a user`,
+      );
+    if (other.length) throw new BadRequestError(`kumo does not impersonate ${other.join(', ')}: only users and groups`);
+    const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(user);
+    const asked: RequestAttributes[] = [
+      sa
+        ? {
+            type: 'resource',
+            verb: 'impersonate',
+            group: '',
+            resource: 'serviceaccounts',
+            namespaced: true,
+            namespace: sa[1],
+            name: sa[2],
+          }
+        : { type: 'resource', verb: 'impersonate', group: '', resource: 'users', namespaced: false, name: user },
+      ...groups.map((g): RequestAttributes => ({
+        type: 'resource',
+        verb: 'impersonate',
+        group: '',
+        resource: 'groups',
+        namespaced: false,
+        name: g,
+      })),
+    ];
+    for (const a of asked) await this.enforce(p, a, await this.settle(p, a));
+    const saGroups = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
+    return {
+      type: 'user',
+      name: user,
+      // A member of system:masters is what a cluster-admin token stands for.
+      role: groups.includes(SYSTEM_MASTERS) ? 'cluster-admin' : 'none',
+      namespaces: [],
+      groups: [...new Set([...groups, ...saGroups])].filter((g) => g !== SYSTEM_MASTERS),
+    };
   }
 
   /** 403 unless the principal may do what the request asks. */
@@ -346,8 +402,8 @@ function denial(p: Principal, a: RequestAttributes, why: string): AccessDeniedEr
     case 'resource': {
       const label = resourceLabel(a);
       const subject = a.name !== undefined ? `${label} "${a.name}"` : label;
-      const where =
-        a.namespace !== undefined ? ` in the namespace "${a.namespace}"` : a.namespaced ? ' at the cluster scope' : '';
+      // As the kube-apiserver words it: a request without a namespace is "at the cluster scope".
+      const where = a.namespace !== undefined ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
       return new AccessDeniedError(
         `${subject} is forbidden: ${user} cannot ${a.verb} resource "${a.resource}${a.subresource ? `/${a.subresource}` : ''}" in API group "${a.group}"${where}: ${why}`,
         { resource: a.resource, group: a.group, name: a.name },

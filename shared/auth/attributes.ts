@@ -1,4 +1,17 @@
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type Verb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  /** RBAC's own verbs, asked by the API itself (impersonation, escalation checks) and in access reviews. */
+  | 'impersonate'
+  | 'bind'
+  | 'escalate'
+  | 'use';
 
 /** What a request asks to do, in the terms authorization rules are written in (Kubernetes' request attributes). */
 export type RequestAttributes =

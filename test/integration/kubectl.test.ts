@@ -310,6 +310,13 @@ describe.skipIf(!kubectlPath)('kubectl against kumo', () => {
       /Username\s+system:dev-loopback\nGroups\s+\[system:masters system:authenticated\]/,
     );
     expect(await ok('auth', 'can-i', '--list', '-n', 'default')).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+    // --as: the same questions as carol, whom robot-reads lets read pods and nothing else.
+    expect(await ok('auth', 'can-i', 'list', 'pods', '--as', 'carol')).toBe('yes\n');
+    const secrets = await kubectl('auth', 'can-i', 'list', 'secrets', '--as', 'carol');
+    expect([secrets.out, secrets.code]).toEqual(['no\n', 1]);
+    expect((await kubectl('get', 'secrets', '--as', 'carol')).err).toContain(
+      'User "carol" cannot list resource "secrets"',
+    );
     const refused = await kubectl(
       'create',
       'rolebinding',

@@ -487,6 +487,51 @@ describe('kubectl auth can-i answers as Kubernetes for each built-in role', () =
   });
 });
 
+describe('impersonation (kubectl --as, --as-group)', () => {
+  const asImpersonating = (who: string, path: string, user?: string, groups?: string) =>
+    request(api.url, 'GET', path, {
+      headers: {
+        authorization: `Bearer ${t[who]}`,
+        ...(user ? { 'impersonate-user': user } : {}),
+        ...(groups ? { 'impersonate-group': groups } : {}),
+      },
+    });
+
+  it('acts as the impersonated user, with what RBAC grants it, when the caller may impersonate', async () => {
+    // carol reads pods in team-a (her RoleBinding); nobody does not.
+    expect((await asImpersonating('root', '/api/v1/namespaces/team-a/pods', 'carol')).status).toBe(200);
+    const denied = await asImpersonating('root', '/api/v1/namespaces/team-a/pods', 'nobody');
+    expect(denied.status).toBe(403);
+    expect(denied.json.message).toContain('User "nobody" cannot list resource "pods"');
+    // Groups come with the user: devs may read configmaps in team-b once bound.
+    expect((await asImpersonating('root', '/api/v1/namespaces/team-b/configmaps', 'zed', 'devs')).status).toBe(403);
+    const who = await request(api.url, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      headers: { authorization: `Bearer ${t.root}`, 'impersonate-user': 'zed', 'impersonate-group': 'devs, qa' },
+    });
+    expect(who.json.status.userInfo).toEqual({ username: 'zed', groups: ['devs', 'qa', 'system:authenticated'] });
+  });
+
+  it('refuses callers who may not impersonate, and groups without a user', async () => {
+    const r = await asImpersonating('edit', '/api/v1/namespaces/team-a/pods', 'carol');
+    expect(r.status).toBe(403);
+    expect(r.json.message).toMatch(
+      /^users "carol" is forbidden: User "edit-token" cannot impersonate resource "users" in API group "" at the cluster scope/,
+    );
+    // Kubernetes' edit role impersonates its namespace's ServiceAccounts (robot reads pods in team-a).
+    expect(
+      (await asImpersonating('edit', '/api/v1/namespaces/team-a/pods', 'system:serviceaccount:team-a:robot')).status,
+    ).toBe(200);
+    expect(
+      (await asImpersonating('edit', '/api/v1/namespaces/team-a/secrets', 'system:serviceaccount:team-a:robot')).status,
+    ).toBe(403);
+    expect(
+      (await asImpersonating('edit', '/api/v1/namespaces/team-b/pods', 'system:serviceaccount:team-b:robot')).status,
+    ).toBe(403);
+    expect((await asImpersonating('root', '/api/v1/namespaces/team-a/pods', undefined, 'devs')).status).toBe(400);
+  });
+});
+
 describe('reviews', () => {
   it('SelfSubjectReview says who the caller is (kubectl auth whoami)', async () => {
     const r = await as('dev', 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
