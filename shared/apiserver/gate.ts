@@ -30,7 +30,7 @@ import { ServiceAccountTokens, type ServiceAccountTokenClaims } from '../auth/se
 import type { SigningKeyStore } from '../auth/signing-key-store.js';
 import type { GenerationStore } from '../store/generation.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
-import { decide, type Decision } from '../auth/rbac.js';
+import { decide, type Decision } from '../auth/token-roles.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { AuthSettings } from '../auth/settings.js';
 import { bearerToken } from '../auth/tokens.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestAttributes, Verb } from '../../../shared/auth/attributes.js';
 import type { Principal } from '../../../shared/auth/principal.js';
-import { decide } from '../../../shared/auth/rbac.js';
+import { decide } from '../../../shared/auth/token-roles.js';
 
 const editor: Principal = { type: 'user', name: 'dev', role: 'edit', namespaces: ['team'] };
 const on = (verb: Verb, group: string, resource: string): RequestAttributes => ({
