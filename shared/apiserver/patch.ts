@@ -29,6 +29,11 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /** RFC 6902 JSON Patch; a failed `test` or a path that does not exist is the client's error (422). */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new BadRequestError('a JSON patch must be an array of operations');
+  // The library reads `op` as a key: an object there with a non-function toString broke it with a
+  // TypeError before its own validation could answer (fuzz-found, a 500).
+  const malformed = ops.findIndex((o) => !isPlainObject(o) || typeof o.op !== 'string' || typeof o.path !== 'string');
+  if (malformed >= 0)
+    throw new BadRequestError(`invalid JSON patch: operation ${malformed} needs string "op" and "path" fields`);
   const invalid = jsonpatch.validate(ops as jsonpatch.Operation[]);
   if (invalid) throw new BadRequestError(`invalid JSON patch: ${invalid.message.split('\n')[0]}`);
   try {
