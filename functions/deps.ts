@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../shared/apiserver/wiring.js';
 import type { ApiDeps } from '../shared/apiserver/http/handler.js';
@@ -163,6 +165,7 @@ export function newControllerManager(): ControllerManager {
     loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
     servicesDigest: servicesDigestStore(),
     rbacGeneration: rbacGenerationStore(),
+    rootCA: rootCABundle(base().config),
     nodeLifecycle: {
       leases: leaseStore(),
       ledger: s,
@@ -176,6 +179,18 @@ export function newControllerManager(): ControllerManager {
       },
     },
   });
+}
+
+/**
+ * What verifies the API from inside a pod: the configured CA's file (offline, the stack's own CA), else
+ * Amazon Trust Services' roots from Node's bundle, which an AWS endpoint's certificate chains to.
+ */
+function rootCABundle(c: Config): string {
+  if (c.rootCAFile) return readFileSync(c.rootCAFile, 'utf8');
+  return tls.rootCertificates
+    .filter((pem) => /O=Amazon\b/.test(new X509Certificate(pem).subject))
+    .map((pem) => `${pem.trim()}\n`)
+    .join('');
 }
 
 /** A scheduler per invocation; the snapshot cache lives as long as the warm container. */

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
 type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -49,8 +50,10 @@ export function httpApiEvent(req: IncomingMessage, raw: Buffer): APIGatewayProxy
 export async function serveLambda(
   handler: HttpApiHandler,
   port = 0,
+  /** Serve https with this key and certificate instead. */
+  tls?: { key: string; cert: string },
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
+  const serve: RequestListener = async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     try {
@@ -61,13 +64,14 @@ export async function serveLambda(
       res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`handler failed: ${String(e)}`);
     }
-  });
+  };
+  const server = tls ? createHttpsServer(tls, serve) : createServer(serve);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const addr = server.address();
   const actual = addr && typeof addr === 'object' ? addr.port : port;
   return {
     server,
-    url: `http://127.0.0.1:${actual}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${actual}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

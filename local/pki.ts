@@ -44,6 +44,7 @@ function certificate(opts: {
   days: number;
   ca: boolean;
   now: Date;
+  ips?: string[];
 }): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(opts.key.n, opts.key.e);
@@ -68,7 +69,7 @@ function certificate(opts: {
             name: 'subjectAltName',
             altNames: [
               ...SERVING_NAMES.map((value) => ({ type: 2, value })),
-              ...SERVING_IPS.map((ip) => ({ type: 7, ip })),
+              ...(opts.ips ?? SERVING_IPS).map((ip) => ({ type: 7, ip })),
             ],
           },
         ],
@@ -77,8 +78,12 @@ function certificate(opts: {
   return cert;
 }
 
-/** The CA and serving certificate under `dir`, made or renewed as needed. */
-export function ensurePki(dir: string, now: Date = new Date()): Pki {
+/**
+ * The CA and serving certificate under `dir`, made or renewed as needed; the serving certificate also
+ * names `ips` (the `kubernetes` Service's cluster IP, which pods dial) and is re-issued when it does not.
+ */
+export function ensurePki(dir: string, now: Date = new Date(), ips: string[] = []): Pki {
+  const servingIps = [...new Set([...SERVING_IPS, ...ips])];
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = {
     caCrt: join(dir, 'ca.crt'),
@@ -98,9 +103,11 @@ export function ensurePki(dir: string, now: Date = new Date()): Pki {
     existsSync(files.key) &&
     (() => {
       const serving = new X509Certificate(readFileSync(files.crt));
+      const named = (serving.subjectAltName ?? '').split(', ');
       return (
         serving.verify(new X509Certificate(caPem).publicKey) &&
-        Date.parse(serving.validTo) - now.getTime() > RENEW_WITHIN_DAYS * DAY_MS
+        Date.parse(serving.validTo) - now.getTime() > RENEW_WITHIN_DAYS * DAY_MS &&
+        ips.every((ip) => named.includes(`IP Address:${ip}`))
       );
     })();
   if (!fresh) {
@@ -109,7 +116,15 @@ export function ensurePki(dir: string, now: Date = new Date()): Pki {
       key: forge.pki.privateKeyFromPem(readFileSync(files.caKey, 'utf8')),
     };
     const key = rsaKey();
-    const cert = certificate({ subject: 'kube-apiserver', key, issuer, days: SERVING_DAYS, ca: false, now });
+    const cert = certificate({
+      subject: 'kube-apiserver',
+      key,
+      issuer,
+      days: SERVING_DAYS,
+      ca: false,
+      now,
+      ips: servingIps,
+    });
     writeFileSync(files.key, forge.pki.privateKeyToPem(key), { mode: 0o600 });
     writeFileSync(files.crt, forge.pki.certificateToPem(cert));
   }

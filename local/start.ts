@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createAgent } from '../agent/create.js';
 import { apiDeps } from '../shared/apiserver/wiring.js';
-import { loadAgentConfig } from '../shared/config.js';
+import { loadAgentConfig, loadConfig } from '../shared/config.js';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/util/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
@@ -52,6 +52,10 @@ import {
 import { startSqsEmulator } from './sqs-emulator.js';
 import { startApiFront } from './api-front.js';
 import { ensurePki } from './pki.js';
+import { ensureKubernetesService, kubernetesServiceIP } from '../shared/apiserver/kubernetes-service.js';
+import { Ipv4Range } from '../shared/model/service-network.js';
+import { listAll } from '../shared/store/list-all.js';
+import { encodeKey, workKeys } from '../shared/queue/work-key.js';
 import { podmanMissing, startPodman } from './podman.js';
 import { IngressController } from '../shared/ingress/controller.js';
 import { IngressProxy } from '../shared/ingress/proxy.js';
@@ -153,6 +157,11 @@ async function main() {
   if (runtime !== 'process' && runtime !== 'docker')
     throw new Error(`--runtime must be process or docker, not ${JSON.stringify(runtime)}`);
   const serviceCIDR = runtime === 'docker' ? '10.96.0.0/16' : '127.96.0.0/16';
+  const serviceRange = new Ipv4Range(serviceCIDR);
+  // kubectl sends bearer tokens only over https: the API is also served under the stack's CA, whose
+  // serving certificate names the `kubernetes` Service's address too (pods dial it).
+  const pki = ensurePki(join(root, '.kumo', 'pki'), new Date(), [kubernetesServiceIP(serviceRange)]);
+  const tlsPort = Number(args['tls-port']);
   const logDir = join(root, '.kumo', 'logs');
   const client = dynamoClient(config);
   await ensureObjectsTable(client, tableName);
@@ -190,8 +199,23 @@ async function main() {
     // Services (see the top of this file); load balancers on 127.0.0.1.
     KUMO_SERVICE_CIDR: serviceCIDR,
     KUMO_LOAD_BALANCER_PROVIDER: 'local',
+    // What pods verify the API with (`kube-root-ca.crt` in every namespace): this stack's CA.
+    KUMO_ROOT_CA_FILE: pki.caFile,
   };
   Object.assign(process.env, handlerEnv);
+  // The `kubernetes` Service: pods reach the https front at its cluster IP through their node's proxy.
+  await ensureKubernetesService(
+    apiDeps(
+      new DynamoStore(client, tableName, systemClock),
+      systemClock,
+      console.error,
+      {},
+      {},
+      loadConfig().serviceNetwork,
+    ).service,
+    serviceRange,
+    { ip: '127.0.0.1', port: tlsPort },
+  );
   const handlers = await functionHandlers();
   const events = await startEventPath({
     dynamo: client,
@@ -207,6 +231,15 @@ async function main() {
   });
   stops.push(() => events.stop());
   await handlers.sweep();
+  // Namespaces written before the change path ran (the system ones just now, or a kept table's) are
+  // reconciled once: their `default` ServiceAccount and `kube-root-ca.crt`.
+  const { workQueue } = await import('../functions/deps.js');
+  await workQueue().enqueue(
+    'controllers',
+    (await listAll(new DynamoStore(client, tableName, systemClock), { kind: 'Namespace' })).map((ns) =>
+      encodeKey(workKeys.object('Namespace', '', ns.metadata.name)),
+    ),
+  );
   log('event path       DynamoDB stream → dispatch → SQS → scheduler and controllers (and a sweep every minute)');
 
   const offline = startServerlessOffline({
@@ -232,9 +265,7 @@ async function main() {
       void shutdown(1)),
   );
   await waitForPort(offlinePort, 120_000);
-  // kubectl sends bearer tokens only over https: the same front on a second port, under the stack's CA.
-  const pki = ensurePki(join(root, '.kumo', 'pki'));
-  const tlsPort = Number(args['tls-port']);
+  // The same front on a second port, over https.
   const front = await startApiFront({
     port: apiPort,
     upstream: `http://127.0.0.1:${offlinePort}`,

@@ -36,6 +36,11 @@ export interface Config {
   serviceNetwork: ServiceNetwork;
   /** Where LoadBalancer Services get load balancers: `local` (127.0.0.1, offline) or none (KUMO_LOAD_BALANCER_PROVIDER). */
   loadBalancerProvider?: 'local';
+  /**
+   * A PEM file with the CA bundle that verifies the API from inside pods (KUMO_ROOT_CA_FILE; offline,
+   * `.kumo/pki/ca.crt`); without it, the public roots an AWS endpoint's certificate chains to.
+   */
+  rootCAFile?: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -52,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeQueuePrefix: env.KUMO_NODE_QUEUE_PREFIX || undefined,
     logDir: env.KUMO_LOG_DIR || undefined,
     logGroup: env.KUMO_LOG_GROUP || undefined,
+    rootCAFile: env.KUMO_ROOT_CA_FILE || undefined,
     envCredentials: {
       accessKeyId: env.AWS_ACCESS_KEY_ID,
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY,

@@ -16,6 +16,8 @@ import { KUBELET_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js'
 import { FencedByControlPlane, type NodeClient, type WakeSource } from './node-client.js';
 import { PodWorker } from './pod-worker.js';
 import { PodVolumes } from './volumes/pod-volumes.js';
+import type { PodTokenRequest } from './volumes/projection.js';
+import { ServiceAccountTokenCache } from './service-account-token-cache.js';
 import {
   LABELS,
   type ContainerInfo,
@@ -126,8 +128,15 @@ export class Agent {
   private sendMetrics = false;
   private measuring?: Promise<unknown>;
 
+  /** Its pods' projected ServiceAccount tokens (kubelet's token manager). */
+  private readonly tokens: ServiceAccountTokenCache;
+
   constructor(private readonly o: AgentOptions) {
     this.timers = o.timers ?? systemTimers;
+    this.tokens = new ServiceAccountTokenCache(
+      (req) => this.o.client.requestToken(req),
+      () => this.timers.now(),
+    );
   }
 
   private log(msg: string) {
@@ -492,6 +501,7 @@ export class Agent {
       runtime: this.o.runtime,
       logs: this.o.logs,
       lookup: (kind: LookupKind, ns: string, name: string) => this.o.client.get(kind, ns, name),
+      tokens: (req: PodTokenRequest) => this.tokens.get(req),
       backoff: this.o.backoff ?? KUBELET_BACKOFF,
       nodeName: this.o.nodeName,
       hostIP: this.o.hostIP,

@@ -24,7 +24,7 @@ import {
 } from './security.js';
 import { MountError } from './volumes/projection.js';
 import type { VolumeMountSpec } from './volumes/pod-volumes.js';
-import { unhonouredField } from './runtime-support.js';
+import { isTokenMount, unhonouredField } from './runtime-support.js';
 import { parseQuantity } from '../model/quantity.js';
 import { isoAt, type Timers } from '../util/timers.js';
 
@@ -372,7 +372,11 @@ export class ContainerRunner {
       podIP,
       serviceEnv: this.deps.serviceEnv?.(this.pod),
     });
-    const mounts = this.podContext.mounts(d.volumeMounts ?? [], env);
+    // A runtime that mounts nothing leaves out the token's mount (the pod worker says so once).
+    const wanted = (d.volumeMounts ?? []).filter(
+      (m) => this.deps.runtime.features.has('volumes') || !isTokenMount(this.pod, m),
+    );
+    const mounts = this.podContext.mounts(wanted, env);
     // Where the runtime can mount files, the termination message file is one (kubelet's, too).
     this.termination =
       d.terminationMessagePath && this.deps.runtime.features.has('volumes')

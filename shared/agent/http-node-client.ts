@@ -3,6 +3,8 @@ import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } fro
 import { FENCED_REASON, NODE_API_PREFIX } from '../nodes/wire.js';
 import { FencedByControlPlane, type NodeClient } from './node-client.js';
 import type { LookupKind } from './env.js';
+import type { IssuedToken } from './service-account-token-cache.js';
+import type { PodTokenRequest } from './volumes/projection.js';
 import { httpCall } from '../util/http-call.js';
 import { isPlainObject } from '../model/json.js';
 
@@ -50,6 +52,25 @@ export class HttpNodeClient implements NodeClient {
       if (e instanceof ControlPlaneError && e.status === 404) return undefined;
       throw e;
     }
+  }
+
+  async requestToken(req: PodTokenRequest): Promise<IssuedToken> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(req.namespace)}/serviceaccounts/${encodeURIComponent(req.serviceAccount)}/token`;
+    const answer = await this.call('POST', path, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        audiences: req.audience ? [req.audience] : [],
+        expirationSeconds: req.expirationSeconds,
+        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: req.pod.name, uid: req.pod.uid },
+      },
+    });
+    const status = isPlainObject(answer) && isPlainObject(answer.status) ? answer.status : {};
+    const token = status.token;
+    const expiresAt = new Date(String(status.expirationTimestamp));
+    if (typeof token !== 'string' || Number.isNaN(expiresAt.getTime()))
+      throw new ControlPlaneError(502, `POST ${path}: the answer holds no token`);
+    return { token, expiresAt };
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {

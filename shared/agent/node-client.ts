@@ -1,5 +1,7 @@
 import type { KubeObject } from '../model/types.js';
 import type { LookupKind } from './env.js';
+import type { IssuedToken } from './service-account-token-cache.js';
+import type { PodTokenRequest } from './volumes/projection.js';
 import type { RegisterRequest, RegisterResponse, SyncRequest, SyncResponse } from '../nodes/protocol.js';
 
 /**
@@ -12,6 +14,8 @@ export interface NodeClient {
   sync(nodeName: string, req: SyncRequest): Promise<SyncResponse>;
   /** A ConfigMap, Secret or claim a pod refers to, or the volume its claim is bound to ("" namespace); undefined when absent. */
   get(kind: LookupKind, namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** A token of one of its pods' ServiceAccount, bound to that pod (TokenRequest, as kubelet asks it). */
+  requestToken(req: PodTokenRequest): Promise<IssuedToken>;
 }
 
 /** The control plane declared this node dead (or another agent took it over): stop everything, register again. */

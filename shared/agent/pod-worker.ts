@@ -6,6 +6,9 @@ import { LABELS, type ContainerInfo, type RegistryAuth, type SandboxInfo } from 
 import { entriesOf } from './runtime/registry-auth.js';
 import { dnsFor, sandboxSpec, type DnsSettings } from './sandbox-config.js';
 import { PodVolumes } from './volumes/pod-volumes.js';
+import type { TokenSource } from './volumes/projection.js';
+import { unmountedTokenVolume } from './runtime-support.js';
+import { TOKEN_MOUNT_PATH } from '../model/service-accounts.js';
 import type { Lookup } from './env.js';
 import { isoAt } from '../util/timers.js';
 import { podSpec } from '../model/typed.js';
@@ -32,6 +35,8 @@ export interface WorkerDeps extends Omit<RunnerDeps, 'event' | 'changed'> {
   localVolumesDir?: string;
   /** Tells the control plane a local volume's directory exists now. */
   madeLocalVolume?: (name: string) => void;
+  /** Tokens for serviceAccountToken projections (the node's token cache). */
+  tokens?: TokenSource;
   dns: DnsSettings;
 }
 
@@ -72,6 +77,7 @@ export class PodWorker {
     }
     this.volumes = new PodVolumes(pod, deps.podsDir, {
       lookup: deps.lookup,
+      ...(deps.tokens ? { tokens: deps.tokens } : {}),
       now: () => deps.timers.now(),
       ...(deps.localVolumesDir ? { localVolumesDir: deps.localVolumesDir } : {}),
       ...(deps.madeLocalVolume ? { madeLocalVolume: deps.madeLocalVolume } : {}),
@@ -177,6 +183,7 @@ export class PodWorker {
         // A runtime that mounts nothing gets no files on the host either (its containers that mount wait).
         if (this.deps.runtime.features.has('volumes'))
           await this.volumes.setUp(this.sandbox, { hostIP: this.deps.hostIP, podIP: this.podIP });
+        else this.warnUnmountedToken();
         this.warnUnenforcedVolumes();
         return true;
       } catch (e) {
@@ -185,6 +192,17 @@ export class PodWorker {
       }
     }
     return false;
+  }
+
+  /** The containers of a pod on a runtime without volumes run without their ServiceAccount token: said once. */
+  private warnUnmountedToken() {
+    const volume = unmountedTokenVolume(this.pod);
+    if (volume)
+      this.event(
+        'Warning',
+        'TokenNotMounted',
+        `${volume}: the ${this.deps.runtime.name} runtime cannot mount volumes, so the containers run without their ServiceAccount token at ${TOKEN_MOUNT_PATH}; set automountServiceAccountToken: false if they do not need it, or run the pod on a node with the docker runtime`,
+      );
   }
 
   /**

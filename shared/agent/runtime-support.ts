@@ -1,6 +1,7 @@
 import type { KubeObject } from '../model/types.js';
 import type { RuntimeFeature } from './runtime/runtime.js';
 import { effectiveContext, type ContainerSecurityContext } from './security.js';
+import { isTokenVolume, TOKEN_MOUNT_PATH } from '../model/service-accounts.js';
 
 /**
  * The node's half of the fidelity rule: a container whose pod asks for something this node's runtime
@@ -15,7 +16,7 @@ interface PodSpecView {
   hostAliases?: unknown[];
   dnsPolicy?: string;
   dnsConfig?: unknown;
-  volumes?: { name: string; emptyDir?: { medium?: string } }[];
+  volumes?: { name: string; emptyDir?: { medium?: string }; projected?: unknown }[];
   securityContext?: {
     fsGroup?: number;
     supplementalGroups?: number[];
@@ -28,7 +29,7 @@ interface PodSpecView {
 }
 
 interface ContainerView {
-  volumeMounts?: { name: string }[];
+  volumeMounts?: { name: string; mountPath?: string }[];
   securityContext?: ContainerSecurityContext;
 }
 
@@ -57,7 +58,7 @@ export function needsOf(pod: KubeObject, c: ContainerView, at: string): Need[] {
   const volumes = new Map((spec.volumes ?? []).map((v, i) => [v.name, { v, i }]));
   for (const m of c.volumeMounts ?? []) {
     const hit = volumes.get(m.name);
-    if (!hit) continue;
+    if (!hit || isTokenMount(pod, m)) continue;
     need(true, `spec.volumes[${hit.i}]`, hit.v.emptyDir?.medium === 'Memory' ? 'memoryVolumes' : 'volumes');
   }
   const own = (k: keyof ContainerSecurityContext) =>
@@ -82,6 +83,22 @@ export function needsOf(pod: KubeObject, c: ContainerView, at: string): Need[] {
   need(eff.seccompProfile && eff.seccompProfile.type !== 'Unconfined', own('seccompProfile'), 'seccompProfile');
   need(eff.appArmorProfile && eff.appArmorProfile.type !== 'Unconfined', own('appArmorProfile'), 'appArmorProfile');
   return needs;
+}
+
+/**
+ * The mount of the API credentials ServiceAccount admission added. A runtime that mounts nothing runs
+ * the container without it and says so once (PodWorker): refusing it would stop every pod there.
+ */
+export function isTokenMount(pod: KubeObject, m: { name: string; mountPath?: string }): boolean {
+  if (m.mountPath !== TOKEN_MOUNT_PATH) return false;
+  return ((pod.spec as PodSpecView | undefined)?.volumes ?? []).some((v) => v.name === m.name && isTokenVolume(v));
+}
+
+/** The `spec.volumes[i]` of the token volume a runtime without volumes leaves out, if the pod has one. */
+export function unmountedTokenVolume(pod: KubeObject): string | undefined {
+  const volumes = (pod.spec as PodSpecView | undefined)?.volumes ?? [];
+  const i = volumes.findIndex(isTokenVolume);
+  return i < 0 ? undefined : `spec.volumes[${i}] (${volumes[i]?.name ?? ''})`;
 }
 
 /** Why this container cannot start on this runtime, naming the field; undefined when it can. */

@@ -249,7 +249,11 @@ export class BulkApplier {
               newAccounts.push(this.service.newDefaultServiceAccount(name));
           }
           if (d.type.kind === 'Pod')
-            await admitServiceAccounts([next], this.service.serviceAccounts(ns ?? '', [...accounts, ...newAccounts]));
+            await admitServiceAccounts(
+              [next],
+              this.service.serviceAccounts(ns ?? '', [...accounts, ...newAccounts]),
+              this.deps.nameSuffix,
+            );
           result.action = 'created';
           result.code = 201;
           writes.push({

@@ -329,6 +329,12 @@ export class Gate {
         : { allow: false, reason: 'the pod is not bound to this node' };
     }
     const pods = await listAll(this.store, { kind: 'Pod', nodeName: d.nodeName });
+    if (d.check === 'accountOfNode')
+      return pods.some(
+        (pod) => pod.metadata.namespace === d.namespace && (pod.spec?.serviceAccountName ?? 'default') === d.name,
+      )
+        ? { allow: true }
+        : { allow: false, reason: 'no pod bound to this node runs as this ServiceAccount' };
     if (d.check === 'volumeOfNode') {
       // The node authorizer's graph: pod → claim → volume.
       const claims = await this.store.getMany(

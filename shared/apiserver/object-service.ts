@@ -188,7 +188,7 @@ export class ObjectService implements ObjectApi {
       prepareCreate(type, body, { now, uid: this.deps.newUid(), namespace, nameSuffix: this.deps.nameSuffix() }),
     );
     if (objects.length && type.namespaced) await this.assertNamespaceOpen(namespace, type, objects[0]?.metadata.name);
-    if (type.kind === 'Pod') await admitServiceAccounts(objects, this.serviceAccounts(namespace));
+    if (type.kind === 'Pod') await admitServiceAccounts(objects, this.serviceAccounts(namespace), this.deps.nameSuffix);
     const created: StoredObject[] = [];
     const taken: string[] = [];
     const batches = transactionBatches(objects);
@@ -535,7 +535,8 @@ export class ObjectService implements ObjectApi {
   private async writeNew(o: KubeObject): Promise<StoredObject> {
     if (this.deps.writeGuard) await this.deps.writeGuard(kindNamed(o.kind), o);
     if (o.kind === 'Service') return this.allocator.create(o);
-    if (o.kind === 'Pod') await admitServiceAccounts([o], this.serviceAccounts(o.metadata.namespace ?? ''));
+    if (o.kind === 'Pod')
+      await admitServiceAccounts([o], this.serviceAccounts(o.metadata.namespace ?? ''), this.deps.nameSuffix);
     const stored = await this.deps.store.create(o);
     // The namespace stands whether or not its account could be written now: the next pod admission or
     // namespace reconcile makes it, so a failure here must not fail a create that happened.

@@ -1,5 +1,13 @@
 import { API_AUDIENCES, type ServiceAccountTokens } from '../auth/service-account-tokens.js';
-import { BadRequestError, cause, ConflictError, StatusError, type StatusCause } from '../model/errors.js';
+import {
+  BadRequestError,
+  cause,
+  ConflictError,
+  ForbiddenError,
+  StatusError,
+  type StatusCause,
+} from '../model/errors.js';
+import { nodeNameOf } from '../model/pod-state.js';
 import { isPlainObject } from '../model/json.js';
 import { kindNamed } from '../model/kinds.js';
 import { rfc3339 } from '../util/clock.js';
@@ -21,6 +29,16 @@ const MAX_EXPIRATION_SECONDS = 2 ** 32;
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (isPlainObject(v) ? v : {});
 
+const nodeForbidden = (name: string, why: string) =>
+  new ForbiddenError({ resource: 'serviceaccounts', group: '', name }, why);
+
+/** plugin/pkg/admission/noderestriction admitServiceAccount: a node asks only for tokens bound to a pod, by uid. */
+function nodeRestriction(name: string, ref: unknown): void {
+  if (!isPlainObject(ref)) throw nodeForbidden(name, 'node requested token not bound to a pod');
+  if (ref.kind !== 'Pod') throw nodeForbidden(name, `node requested token bound to a ${String(ref.kind)}, not a pod`);
+  if (!ref.uid) throw nodeForbidden(name, 'node requested token with a pod binding without a uid');
+}
+
 export async function requestToken(
   service: ObjectService,
   tokens: ServiceAccountTokens | undefined,
@@ -28,6 +46,8 @@ export async function requestToken(
   name: string,
   body: unknown,
   now: Date,
+  /** The node asking, when a node asks: its tokens must be bound to its own pods (NodeRestriction). */
+  node?: string,
 ): Promise<Obj> {
   if (!tokens)
     throw new StatusError(503, 'ServiceUnavailable', 'this API has no service account signing key configured', {});
@@ -68,6 +88,7 @@ export async function requestToken(
       `TokenRequest.authentication.k8s.io "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
       { name, group: 'authentication.k8s.io', kind: 'TokenRequest', causes },
     );
+  if (node !== undefined) nodeRestriction(name, ref);
   const account = await service.get(SERVICE_ACCOUNT, namespace, name);
   let pod: { name: string; uid: string } | undefined;
   if (isPlainObject(ref)) {
@@ -86,6 +107,8 @@ export async function requestToken(
       throw new BadRequestError(
         `cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`,
       );
+    if (node !== undefined && nodeNameOf(found) !== node)
+      throw nodeForbidden(name, 'node requested token bound to a pod scheduled on a different node');
     pod = { name: found.metadata.name, uid: found.metadata.uid ?? '' };
   }
   const issued = await tokens.issue(

@@ -25,7 +25,9 @@ export type Decision =
       name: string;
     }
   /** Allowed only if a pod bound to the node uses a claim bound to this PersistentVolume. */
-  | { check: 'volumeOfNode'; nodeName: string; name: string };
+  | { check: 'volumeOfNode'; nodeName: string; name: string }
+  /** Allowed only if a pod bound to the node runs as this ServiceAccount (its token, for the pod's volume). */
+  | { check: 'accountOfNode'; nodeName: string; namespace: string; name: string };
 
 const ALLOW: Decision = { allow: true };
 const deny = (reason: string): Decision => ({ allow: false, reason });
@@ -112,6 +114,16 @@ function decideNode(nodeName: string, a: RequestAttributes): Decision {
     case 'bulkApply':
       return deny('nodes may not apply objects');
     case 'resource': {
+      // The Node authorizer's graph: pod → service account, for the token of the pod's projected volume.
+      if (
+        a.verb === 'create' &&
+        a.group === '' &&
+        a.resource === 'serviceaccounts' &&
+        a.subresource === 'token' &&
+        a.namespace &&
+        a.name
+      )
+        return { check: 'accountOfNode', nodeName, namespace: a.namespace, name: a.name };
       if (a.verb !== 'get' || a.name === undefined) return deny('a node may only get the objects its own pods need');
       if (a.group !== '') return deny('a node may only get the objects its own pods need');
       if (a.resource === 'nodes' && !a.subresource)

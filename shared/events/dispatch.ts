@@ -1,3 +1,4 @@
+import { DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIG_MAP } from '../model/service-accounts.js';
 import { jsonEqual } from '../model/json.js';
 import { isFinished, isWaitingForNode, nodeNameOf, phaseOf } from '../model/pod-state.js';
 import type { KubeObject } from '../model/types.js';
@@ -246,6 +247,16 @@ export function keysForChange(change: Change): RoutedKey[] {
       // What an aggregated ClusterRole gathers (its sources' rules and labels, its own selectors) changed.
       if (o.kind === 'ClusterRole' && aggregationInputsChanged(change))
         keys.push({ queue: 'controllers', key: encodeKey(workKeys.object('ClusterRole', '', EVERY_NAME)) });
+      // What the namespace controller keeps in every namespace (the root CA publisher and the service
+      // account controller watch them): an edit or a deletion brings the namespace back.
+      if (
+        (o.kind === 'ConfigMap' && o.metadata.name === ROOT_CA_CONFIG_MAP) ||
+        (o.kind === 'ServiceAccount' && o.metadata.name === DEFAULT_SERVICE_ACCOUNT && !change.new)
+      )
+        keys.push({
+          queue: 'controllers',
+          key: encodeKey(workKeys.object('Namespace', '', o.metadata.namespace ?? '')),
+        });
       // The API containers authorize from copies of the RBAC objects: any change makes them stale.
       if (RBAC_KINDS.has(o.kind) && authorizationInputsChanged(change))
         keys.push({ queue: 'controllers', key: encodeKey(workKeys.rbacChanged) });

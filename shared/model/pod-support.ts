@@ -87,6 +87,19 @@ function projectionProblems(source: unknown, at: string): StatusCause[] {
   return out;
 }
 
+/** validateProjectionSources for a serviceAccountToken source: a path, and a lifetime from ten minutes to 2^32 s. */
+function tokenProjectionProblems(t: Obj, at: string): StatusCause[] {
+  const out: StatusCause[] = [];
+  const seconds = t.expirationSeconds;
+  if (typeof seconds === 'number' && seconds < 600)
+    out.push(cause.invalid(`${at}.expirationSeconds`, seconds, 'may not specify a duration less than 10 minutes'));
+  if (typeof seconds === 'number' && seconds > 2 ** 32)
+    out.push(cause.invalid(`${at}.expirationSeconds`, seconds, 'may not specify a duration larger than 2^32 seconds'));
+  if (t.path === undefined || t.path === '') out.push(cause.required(`${at}.path`));
+  else out.push(...localPathProblems(t.path, `${at}.path`));
+  return out;
+}
+
 function volumeProblems(volumes: Obj[], at: string): StatusCause[] {
   const out: StatusCause[] = [];
   volumes.forEach((v, i) => {
@@ -96,6 +109,10 @@ function volumeProblems(volumes: Obj[], at: string): StatusCause[] {
     arr(isPlainObject(v.projected) ? v.projected.sources : undefined).forEach((src, j) => {
       for (const kind of ['configMap', 'secret', 'downwardAPI'])
         out.push(...projectionProblems(src[kind], `${path}.projected.sources[${j}].${kind}`));
+      if (isPlainObject(src.serviceAccountToken))
+        out.push(
+          ...tokenProjectionProblems(src.serviceAccountToken, `${path}.projected.sources[${j}].serviceAccountToken`),
+        );
     });
     for (const key of Object.keys(v)) {
       if (key === 'name' || (SUPPORTED_VOLUMES as readonly string[]).includes(key)) continue;
@@ -114,13 +131,11 @@ function volumeProblems(volumes: Obj[], at: string): StatusCause[] {
       out.push(cause.notSupported(`${path}.hostPath.type`, hostPathType, HOST_PATH_TYPES));
     arr(isPlainObject(v.projected) ? v.projected.sources : undefined).forEach((s, j) => {
       for (const key of Object.keys(s))
-        if (!['configMap', 'secret', 'downwardAPI'].includes(key))
+        if (!['configMap', 'secret', 'downwardAPI', 'serviceAccountToken'].includes(key))
           out.push(
             cause.forbidden(
               `${path}.projected.sources[${j}].${key}`,
-              key === 'serviceAccountToken'
-                ? 'kumo does not issue service account tokens yet'
-                : `kumo cannot project ${key} (supported: configMap, secret, downwardAPI)`,
+              `kumo cannot project ${key} (supported: configMap, secret, downwardAPI, serviceAccountToken)`,
             ),
           );
     });

@@ -16,6 +16,8 @@ import { startEventPathStack, type EventPathStack } from './event-path.js';
 export interface AgentStack extends EventPathStack {
   /** The API (functions/api.ts) over HTTP, on the same table as the event path. */
   url: string;
+  /** The same over https, when the stack was started with a serving certificate. */
+  httpsUrl?: string;
   logDir: string;
   leases: DynamoLeaseStore;
   /** An agent's data directory (its pods' volumes are under `pods/`). */
@@ -56,6 +58,7 @@ export async function startAgentStack(
   timings = { heartbeatSeconds: 1, resyncSeconds: 5 },
   /** Node lifecycle settings and how often the sweep runs (never, by default: tests that fence do it by hand). */
   lifecycle: { graceSeconds: number; tolerationSeconds: number; sweepIntervalMs: number } | undefined = undefined,
+  tls?: { key: string; cert: string },
 ): Promise<AgentStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'kumo-logs-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'kumo-agent-'));
@@ -78,6 +81,7 @@ export async function startAgentStack(
   const stack = await startEventPathStack({ sweepIntervalMs: lifecycle?.sweepIntervalMs });
   const { handler } = await import('../../functions/api.js');
   const server = await serveLambda(handler);
+  const secure = tls ? await serveLambda(handler, 0, tls) : undefined;
   const agents: Agent[] = [];
   const leases = new DynamoLeaseStore(
     dynamoClient({ region: 'us-east-1', dynamoEndpoint: inject('dynamoEndpoint') }),
@@ -86,6 +90,7 @@ export async function startAgentStack(
   return {
     ...stack,
     url: server.url,
+    ...(secure ? { httpsUrl: secure.url } : {}),
     logDir,
     async call(method, path, body, contentType = 'application/json') {
       const { status, json, text } = await request(server.url, method, path, {
@@ -132,6 +137,7 @@ export async function startAgentStack(
     async close() {
       await Promise.all(agents.map((a) => a.stop({ stopPods: true }).catch(() => undefined)));
       await server.close();
+      await secure?.close();
       await stack.path.stop();
       rmSync(logDir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
@@ -170,5 +176,9 @@ export class PartitionableClient implements NodeClient {
   async get(...a: Parameters<NodeClient['get']>) {
     this.check();
     return this.inner.get(...a);
+  }
+  async requestToken(...a: Parameters<NodeClient['requestToken']>) {
+    this.check();
+    return this.inner.requestToken(...a);
   }
 }

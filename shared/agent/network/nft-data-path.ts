@@ -13,9 +13,19 @@ import { candidates } from './backends.js';
  * range, finds no listener and is refused.
  */
 
-/** The ports this data path serves: a cluster IP's TCP and UDP ports without ClientIP affinity. */
+/**
+ * The ports this data path serves: a cluster IP's TCP and UDP ports without ClientIP affinity, to
+ * endpoints off loopback. A packet from a pod DNATed to 127.0.0.0/8 is a martian the kernel drops; the
+ * user-space proxy, on the host, reaches such an endpoint (the `kubernetes` Service offline, process
+ * runtime pods).
+ */
 export function inKernel(view: ServiceView, port: ServicePortView): boolean {
-  return !!view.clusterIP && port.protocol !== 'SCTP' && !view.affinitySeconds;
+  return (
+    !!view.clusterIP &&
+    port.protocol !== 'SCTP' &&
+    !view.affinitySeconds &&
+    !view.endpoints.some((e) => e.ip.startsWith('127.'))
+  );
 }
 
 /** A packet mark bit for connections to a cluster IP that came in from a pod (kube-proxy marks with 0x4000). */

@@ -21,7 +21,7 @@ import type { Lookup, PodFacts } from '../env.js';
 import { expand } from '../env.js';
 import type { Mount, SandboxInfo } from '../runtime/runtime.js';
 import { resolveInVolume, writeAtomically, type Ownership } from './atomic-writer.js';
-import { MountError, payloadOf, type VolumeSources } from './projection.js';
+import { MountError, payloadOf, type TokenSource, type VolumeSources } from './projection.js';
 
 /**
  * A pod's volumes on this node (kubelet's volume manager): each under
@@ -159,6 +159,8 @@ export class PodVolumes {
     podsDir: string,
     private readonly deps: {
       lookup: Lookup;
+      /** Tokens for serviceAccountToken projections. */
+      tokens?: TokenSource;
       now: () => number;
       localVolumesDir?: string;
       /** A kumo local volume's directory was made here (the control plane records it on the volume). */
@@ -205,7 +207,7 @@ export class PodVolumes {
     if (v.persistentVolumeClaim) return this.claimed(v.persistentVolumeClaim);
     if (isProjected(v)) {
       const dir = this.dirOf(v);
-      const payload = await payloadOf(this.pod, v, this.deps.lookup, facts);
+      const payload = await payloadOf(this.pod, v, this.deps.lookup, facts, this.deps.tokens);
       if (this.closed) throw new MountError('the pod is being removed');
       writeAtomically(dir, payload, stampOf(this.deps.now()), this.owner);
       return { source: dir, kind: 'bind', readOnly: true, atomic: true };
@@ -282,7 +284,7 @@ export class PodVolumes {
     const changed: string[] = [];
     for (const v of this.volumes) {
       if (!isProjected(v) || !this.ready.has(v.name)) continue;
-      const payload = await payloadOf(this.pod, v, lookup, facts).catch(() => undefined);
+      const payload = await payloadOf(this.pod, v, lookup, facts, this.deps.tokens).catch(() => undefined);
       if (this.closed) break;
       // A source that vanished keeps the last files, as kubelet does.
       if (payload && writeAtomically(this.dirOf(v), payload, stampOf(this.deps.now()), this.owner))

@@ -4,8 +4,8 @@ import { podSpec } from '../../model/typed.js';
 import { fieldValue, type Lookup, type PodFacts } from '../env.js';
 
 /**
- * The files of configMap, secret, downwardAPI and projected volumes, as kubelet's volume plugins make
- * their payloads (pkg/volume/{configmap,secret,downwardapi,projected}: MakePayload): every key, or the
+ * The files of configMap, secret, downwardAPI and projected volumes (serviceAccountToken sources
+ * included), as kubelet's volume plugins make their payloads (pkg/volume/{configmap,secret,downwardapi,projected}: MakePayload): every key, or the
  * listed `items` at their paths, each with the item's `mode` or the volume's `defaultMode`.
  */
 
@@ -43,11 +43,17 @@ interface DownwardSource {
   items?: DownwardFile[];
   defaultMode?: number;
 }
+interface TokenProjection {
+  audience?: string;
+  expirationSeconds?: number;
+  path: string;
+}
 interface ProjectedSource {
   sources?: {
     configMap?: ObjectSource;
     secret?: ObjectSource;
     downwardAPI?: { items?: DownwardFile[] };
+    serviceAccountToken?: TokenProjection;
   }[];
   defaultMode?: number;
 }
@@ -60,6 +66,19 @@ export interface VolumeSources {
 }
 
 const DEFAULT_MODE = 0o644;
+
+/** What the node asks the control plane for a projected token: the pod's account, bound to the pod. */
+export interface PodTokenRequest {
+  namespace: string;
+  serviceAccount: string;
+  pod: { name: string; uid: string };
+  /** Absent: the API's own audiences. */
+  audience?: string;
+  expirationSeconds: number;
+}
+
+/** A token for a pod's projected volume (agent/service-account-token-cache.ts keeps and refreshes them). */
+export type TokenSource = (request: PodTokenRequest) => Promise<string>;
 
 /** Keys → bytes: a ConfigMap's data and binaryData, a Secret's data (base64). */
 function keysOf(o: KubeObject): Map<string, Buffer> {
@@ -148,12 +167,35 @@ function downwardField(pod: KubeObject, path: string, facts: PodFacts): string {
   return fieldValue(pod, path, facts);
 }
 
+/**
+ * A serviceAccountToken source (kubelet's projected plugin): a token of the pod's account, bound to
+ * the pod, for the source's audience and lifetime, written with the volume's mode.
+ */
+async function tokenPayload(
+  pod: KubeObject,
+  t: TokenProjection,
+  mode: number,
+  tokens: TokenSource | undefined,
+  into: Payload,
+): Promise<void> {
+  if (!tokens) throw new MountError('this node cannot request service account tokens');
+  const token = await tokens({
+    namespace: pod.metadata.namespace ?? 'default',
+    serviceAccount: podSpec(pod).serviceAccountName ?? 'default',
+    pod: { name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' },
+    ...(t.audience ? { audience: t.audience } : {}),
+    expirationSeconds: t.expirationSeconds ?? 3600,
+  });
+  into.set(t.path, { data: Buffer.from(token, 'utf8'), mode });
+}
+
 /** The payload of one volume of the pod, read through `lookup` (ConfigMaps and Secrets in the pod's namespace). */
 export async function payloadOf(
   pod: KubeObject,
   volume: VolumeSources,
   lookup: Lookup,
   facts: PodFacts,
+  tokens?: TokenSource,
 ): Promise<Payload> {
   const namespace = pod.metadata.namespace ?? 'default';
   const out: Payload = new Map();
@@ -183,6 +225,7 @@ export async function payloadOf(
       if (s.configMap) await objectPayload('ConfigMap', s.configMap, mode, namespace, lookup, out);
       else if (s.secret) await objectPayload('Secret', s.secret, mode, namespace, lookup, out);
       else if (s.downwardAPI) downwardPayload(pod, s.downwardAPI.items ?? [], mode, facts, out);
+      else if (s.serviceAccountToken) await tokenPayload(pod, s.serviceAccountToken, mode, tokens, out);
     }
   }
   return out;

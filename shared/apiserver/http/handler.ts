@@ -250,6 +250,7 @@ async function dispatch(
           r.name,
           requestBody(req),
           deps.clock.now(),
+          principal.type === 'node' ? principal.nodeName : undefined,
         );
         return ok(issued, 201);
       }

@@ -1,17 +1,68 @@
-import { AlreadyExistsError, NotFoundError } from '../../model/errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../model/errors.js';
+import { jsonEqual } from '../../model/json.js';
 import { kindNamed, RESOURCE_TYPES } from '../../model/kinds.js';
-import { DEFAULT_SERVICE_ACCOUNT, defaultServiceAccount } from '../../model/service-accounts.js';
+import { DEFAULT_SERVICE_ACCOUNT, defaultServiceAccount, ROOT_CA_CONFIG_MAP } from '../../model/service-accounts.js';
 import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 
 const RECHECK_MS = 2000;
 const SERVICE_ACCOUNT = kindNamed('ServiceAccount');
+const CONFIG_MAP = kindNamed('ConfigMap');
+const DESCRIPTION = 'kubernetes.io/description';
+
+/** The ConfigMap as the publisher writes it, with its description. */
+function rootCAConfigMap(namespace: string, pem: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: ROOT_CA_CONFIG_MAP,
+      namespace,
+      annotations: {
+        [DESCRIPTION]:
+          'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+      },
+    },
+    data: { 'ca.crt': pem },
+  };
+}
 
 /**
  * Empties a Terminating namespace, then removes it (the namespace lifecycle controller); keeps the
- * `default` ServiceAccount of an active one (Kubernetes' service account controller).
+ * `default` ServiceAccount (Kubernetes' service account controller) and the `kube-root-ca.crt`
+ * ConfigMap (the root CA publisher) of an active one.
  */
 export class NamespaceController {
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps & { rootCA?: string }) {}
+
+  /**
+   * Kubernetes' root CA publisher (pkg/controller/certificates/rootcacertpublisher): `kube-root-ca.crt`
+   * in every active namespace holds the bundle that verifies the API from inside a pod (the `ca.crt` of
+   * every pod's token volume), put back as it was when someone edits it.
+   */
+  private async publishRootCA(namespace: string): Promise<void> {
+    const pem = this.deps.rootCA;
+    if (!pem) return;
+    const want = rootCAConfigMap(namespace, pem);
+    const current = await this.deps.store.get({ kind: 'ConfigMap', namespace, name: ROOT_CA_CONFIG_MAP });
+    try {
+      if (!current) await this.deps.service.create(CONFIG_MAP, namespace, want);
+      else if (
+        !jsonEqual(current.data, want.data) ||
+        current.metadata.annotations?.[DESCRIPTION] !== want.metadata.annotations?.[DESCRIPTION]
+      )
+        await this.deps.service.replace(CONFIG_MAP, namespace, ROOT_CA_CONFIG_MAP, {
+          ...current,
+          data: want.data,
+          metadata: {
+            ...current.metadata,
+            annotations: { ...current.metadata.annotations, ...want.metadata.annotations },
+          },
+        });
+    } catch (e) {
+      // Someone else wrote it in between: the change brings this namespace back.
+      if (!(e instanceof AlreadyExistsError) && !(e instanceof ConflictError)) throw e;
+    }
+  }
 
   async reconcile({ name }: Pick<ObjectRef, 'name'>): Promise<ReconcileResult> {
     const ns = await this.deps.store.get({ kind: 'Namespace', namespace: '', name });
@@ -24,6 +75,7 @@ export class NamespaceController {
         } catch (e) {
           if (!(e instanceof AlreadyExistsError)) throw e;
         }
+      await this.publishRootCA(name);
       return {};
     }
     let remaining = 0;

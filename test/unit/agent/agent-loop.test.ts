@@ -32,6 +32,9 @@ function agentOnManualClock() {
       return { epoch: 1, digest: 'empty', pods: [], ...(req.renew ? { sendMetrics: control.wantMetrics } : {}) };
     },
     get: async () => undefined,
+    requestToken: async () => {
+      throw new Error('no pods here ask for tokens');
+    },
   };
   const runtime = {
     name: 'process',

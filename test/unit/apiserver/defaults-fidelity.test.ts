@@ -424,7 +424,7 @@ describe('defaults as the kube-apiserver 1.32 stores them', () => {
   });
 });
 
-// Admission refuses serviceAccountToken projections until kumo issues tokens; the defaulter is ready for them.
+// A serviceAccountToken projection without a lifetime gets an hour, as in Kubernetes.
 describe('defaults kumo keeps for what admission refuses today', () => {
   it('a serviceAccountToken projection gets expirationSeconds 3600 (SetDefaults_ServiceAccountTokenProjection)', () => {
     const token: Record<string, unknown> = { path: 'token' };
