@@ -37,11 +37,12 @@ const VM = 'spec.containers[*].volumeMounts[*]';
 export const POD_FIELDS: FieldRow[] = [
   both(`${P}.activeDeadlineSeconds`, 'control plane', 'the Job controller enforces it'),
   both(`${P}.affinity`, 'control plane', 'node affinity and inter-pod (anti-)affinity in the scheduler'),
-  both(
-    `${P}.automountServiceAccountToken`,
-    'control plane',
-    'stored; no token is mounted until ServiceAccounts issue tokens',
-  ),
+  {
+    field: `${P}.automountServiceAccountToken`,
+    docker: 'yes',
+    process: 'warned',
+    how: "ServiceAccount admission adds the kube-api-access-<x> volume (token, ca.crt, namespace) unless the pod or its account turns it off; process: the containers run without it (TokenNotMounted event)",
+  },
   both(`${P}.containers`, 'yes', 'run side by side in the pod sandbox'),
   dockerOnly(
     `${P}.dnsConfig`,
@@ -201,7 +202,10 @@ export const POD_FIELDS: FieldRow[] = [
     `${V}.persistentVolumeClaim`,
     'its bound local or hostPath volume; the pod is not scheduled while the claim is missing or unbound',
   ),
-  dockerOnly(`${V}.projected`, 'configMap, secret and downwardAPI sources; serviceAccountToken 422'),
+  dockerOnly(
+    `${V}.projected`,
+    'configMap, secret, downwardAPI and serviceAccountToken sources (a token bound to the pod, renewed at 80 % of its life)',
+  ),
   dockerOnly(`${V}.secret`, 'files under the agent-only pods directory, removed with the pod'),
   ...[
     'awsElasticBlockStore',

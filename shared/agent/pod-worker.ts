@@ -7,7 +7,7 @@ import { entriesOf } from './runtime/registry-auth.js';
 import { dnsFor, sandboxSpec, type DnsSettings } from './sandbox-config.js';
 import { PodVolumes } from './volumes/pod-volumes.js';
 import type { TokenSource } from './volumes/projection.js';
-import { unmountedTokenVolume } from './runtime-support.js';
+import { tokenVolumeField } from './runtime-support.js';
 import { TOKEN_MOUNT_PATH } from '../model/service-accounts.js';
 import type { Lookup } from './env.js';
 import { isoAt } from '../util/timers.js';
@@ -184,6 +184,7 @@ export class PodWorker {
         if (this.deps.runtime.features.has('volumes'))
           await this.volumes.setUp(this.sandbox, { hostIP: this.deps.hostIP, podIP: this.podIP });
         else this.warnUnmountedToken();
+        this.warnNoApiService();
         this.warnUnenforcedVolumes();
         return true;
       } catch (e) {
@@ -196,12 +197,26 @@ export class PodWorker {
 
   /** The containers of a pod on a runtime without volumes run without their ServiceAccount token: said once. */
   private warnUnmountedToken() {
-    const volume = unmountedTokenVolume(this.pod);
+    const volume = tokenVolumeField(this.pod);
     if (volume)
       this.event(
         'Warning',
         'TokenNotMounted',
         `${volume}: the ${this.deps.runtime.name} runtime cannot mount volumes, so the containers run without their ServiceAccount token at ${TOKEN_MOUNT_PATH}; set automountServiceAccountToken: false if they do not need it, or run the pod on a node with the docker runtime`,
+      );
+  }
+
+  /**
+   * A pod with API credentials but no `kubernetes` Service to find the API by (none is kept where the
+   * API has no address pods can reach, as on AWS today): in-cluster clients fail to configure, said once.
+   */
+  private warnNoApiService() {
+    const volume = tokenVolumeField(this.pod);
+    if (volume && !this.deps.serviceEnv?.(this.pod).KUBERNETES_SERVICE_HOST)
+      this.event(
+        'Warning',
+        'NoKubernetesService',
+        `${volume}: the pod has its ServiceAccount token, but there is no kubernetes Service in the default namespace, so KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set and in-cluster clients cannot find the API; give them its URL`,
       );
   }
 

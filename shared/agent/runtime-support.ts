@@ -94,8 +94,8 @@ export function isTokenMount(pod: KubeObject, m: { name: string; mountPath?: str
   return ((pod.spec as PodSpecView | undefined)?.volumes ?? []).some((v) => v.name === m.name && isTokenVolume(v));
 }
 
-/** The `spec.volumes[i]` of the token volume a runtime without volumes leaves out, if the pod has one. */
-export function unmountedTokenVolume(pod: KubeObject): string | undefined {
+/** The `spec.volumes[i] (name)` of the pod's token volume, if it has one. */
+export function tokenVolumeField(pod: KubeObject): string | undefined {
   const volumes = (pod.spec as PodSpecView | undefined)?.volumes ?? [];
   const i = volumes.findIndex(isTokenVolume);
   return i < 0 ? undefined : `spec.volumes[${i}] (${volumes[i]?.name ?? ''})`;

@@ -129,6 +129,18 @@ describe('running pods with the process runtime', () => {
       10_000,
     );
     expect(await eventsFor('hello')).toEqual(expect.arrayContaining(['Scheduled', 'Started']));
+    // The process runtime mounts nothing: the ServiceAccount token volume admission added is left out, and said so.
+    const events = (
+      await api(
+        'GET',
+        '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=hello,reason=TokenNotMounted',
+      )
+    ).json.items;
+    expect(events).toHaveLength(1);
+    expect(events[0].type).toBe('Warning');
+    expect(events[0].message).toMatch(
+      /^spec\.volumes\[0\] \(kube-api-access-[a-z0-9]{5}\): the process runtime cannot mount volumes, so the containers run without their ServiceAccount token at \/var\/run\/secrets\/kubernetes\.io\/serviceaccount/,
+    );
   });
 
   it('backs off a crashing container (CrashLoopBackOff, BackOff events, lastState) and keeps its previous log', async () => {

@@ -500,6 +500,41 @@ describe('authorization matrix: every route × every kind of caller', () => {
     expect(n.json.message).toContain('User "system:node:node-a" cannot get resource "secrets"');
   });
 
+  it("gives a node tokens only for its own pods' accounts, bound to those pods (Node authorizer, NodeRestriction)", async () => {
+    const uidOf = async (name: string) =>
+      (await as('admin', 'GET', `/api/v1/namespaces/team-a/pods/${name}`)).json.metadata.uid as string;
+    const tokenFor = (who: Who, account: string, bound?: { name: string; uid?: string }) =>
+      as(who, 'POST', `/api/v1/namespaces/team-a/serviceaccounts/${account}/token`, {
+        spec: bound ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', ...bound } } : {},
+      });
+    // pod-a (on node-a) runs as team-a's default account: node-a gets a token bound to it, as kubelet asks.
+    const ok = await tokenFor('nodeA', 'default', { name: 'pod-a', uid: await uidOf('pod-a') });
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.json.status.token).toMatch(/^eyJ/);
+    // Unbound, or bound without a uid: NodeRestriction's refusals.
+    const unbound = await tokenFor('nodeA', 'default');
+    expect(unbound.status).toBe(403);
+    expect(unbound.json.message).toBe(
+      'serviceaccounts "default" is forbidden: node requested token not bound to a pod',
+    );
+    const noUid = await tokenFor('nodeA', 'default', { name: 'pod-a' });
+    expect(noUid.json.message).toBe(
+      'serviceaccounts "default" is forbidden: node requested token with a pod binding without a uid',
+    );
+    // Bound to pod-b, which runs as the same account but on node-b.
+    const elsewhere = await tokenFor('nodeA', 'default', { name: 'pod-b', uid: await uidOf('pod-b') });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.json.message).toBe(
+      'serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node',
+    );
+    // No pod on node-a runs as robot: the Node authorizer refuses before anything is read.
+    const robot = await tokenFor('nodeA', 'robot', { name: 'pod-a', uid: await uidOf('pod-a') });
+    expect(robot.status).toBe(403);
+    expect(robot.json.message).toContain(
+      'User "system:node:node-a" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team-a": no pod bound to this node runs as this ServiceAccount',
+    );
+  });
+
   it('lets a node write status only for pods bound to it, even through its own sync', async () => {
     const podB = (await as('admin', 'GET', '/api/v1/namespaces/team-a/pods/pod-b')).json;
     const lease = (await as('nodeA', 'POST', '/kumo/v1/nodes/node-a/register', registration)).json;

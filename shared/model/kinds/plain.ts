@@ -67,12 +67,12 @@ const QUOTA_SCOPES = [
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 export const PLAIN_KINDS: readonly KindDeclaration[] = [
-  // Default accounts (namespace controller), admission (service-accounts.ts) and tokens (TokenRequest).
+  // Default accounts (namespace controller), admission with the token volume (service-accounts.ts),
+  // tokens (TokenRequest), which nodes mount into pods (agent/volumes/projection.ts).
   declareKind('ServiceAccount', '', 'v1', 'serviceaccounts', {
     openApi: 'V1ServiceAccount',
     // TokenRequest: `kubectl create token` (apiserver/token-request.ts).
     extra: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
-    notEnforced: 'kumo issues tokens for ServiceAccounts (kubectl create token) but does not mount them into pods yet',
     shortNames: ['sa'],
     columns: [
       nameColumn,
