@@ -30,13 +30,15 @@ import type { DnsSettings } from './sandbox-config.js';
 import type { Lookup, LookupKind } from './env.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 import type { NodeNetwork } from './network/node-network.js';
-import { serviceEnv } from './service-env.js';
+import { serviceEnv, type ApiAddress } from './service-env.js';
 import { nodeUsage } from './metrics/proc-usage.js';
 import { UsageMeter } from './metrics/usage-meter.js';
 
 export interface AgentOptions {
   nodeName: string;
   client: NodeClient;
+  /** Where pods reach the API when the cluster has no `kubernetes` Service (the agent's own https endpoint). */
+  apiAddress?: ApiAddress;
   runtime: ContainerRuntime;
   logs: LogStore;
   /** What the Node says about this machine (capacity, labels, addresses, ...), minus the holder. */
@@ -515,7 +517,7 @@ export class Agent {
         clusterDomain: this.o.network?.clusterDomain ?? this.o.dns?.clusterDomain ?? 'cluster.local',
         ...(this.o.network?.clusterDNS ? { clusterDNS: this.o.network.clusterDNS } : {}),
       },
-      serviceEnv: (pod: KubeObject) => serviceEnv(pod, this.o.network?.services ?? []),
+      serviceEnv: (pod: KubeObject) => serviceEnv(pod, this.o.network?.services ?? [], this.o.apiAddress),
       allowPrivileged: this.o.allowPrivileged ?? false,
       nodeCredentials: this.o.nodeCredentials,
       timers: this.timers,

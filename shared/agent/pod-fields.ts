@@ -41,7 +41,7 @@ export const POD_FIELDS: FieldRow[] = [
     field: `${P}.automountServiceAccountToken`,
     docker: 'yes',
     process: 'warned',
-    how: "ServiceAccount admission adds the kube-api-access-<x> volume (token, ca.crt, namespace) unless the pod or its account turns it off; process: the containers run without it (TokenNotMounted event)",
+    how: 'ServiceAccount admission adds the kube-api-access-<x> volume (token, ca.crt, namespace) unless the pod or its account turns it off; process: the containers run without it (TokenNotMounted event)',
   },
   both(`${P}.containers`, 'yes', 'run side by side in the pod sandbox'),
   dockerOnly(

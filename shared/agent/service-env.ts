@@ -9,7 +9,12 @@ import { podSpec } from '../model/typed.js';
  * `<NAME>_SERVICE_PORT_<PORT NAME>`, and the Docker link variables `<NAME>_PORT`,
  * `<NAME>_PORT_<port>_<PROTO>[_PROTO|_PORT|_ADDR]`. Only Services that exist when the container starts.
  */
-export function serviceEnv(pod: KubeObject, views: ServiceView[]): Record<string, string> {
+export function serviceEnv(
+  pod: KubeObject,
+  views: ServiceView[],
+  /** Where pods reach the API when there is no `kubernetes` Service with a cluster IP (see below). */
+  api?: ApiAddress,
+): Record<string, string> {
   const namespace = pod.metadata.namespace ?? 'default';
   const links = podSpec(pod).enableServiceLinks !== false;
   const chosen = new Map<string, ServiceView>();
@@ -36,7 +41,35 @@ export function serviceEnv(pod: KubeObject, views: ServiceView[]): Record<string
       env[`${prefix}_ADDR`] = ip;
     }
   }
+  // Without a `kubernetes` Service (on AWS the API is a public https endpoint whose certificate names
+  // its host, not a cluster IP), in-cluster clients get the endpoint's own host and port: they dial
+  // https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT and verify it against ca.crt, which then
+  // holds the public roots it chains to.
+  if (api && !chosen.has('kubernetes')) {
+    env.KUBERNETES_SERVICE_HOST = api.host;
+    env.KUBERNETES_SERVICE_PORT = String(api.port);
+    env.KUBERNETES_SERVICE_PORT_HTTPS = String(api.port);
+  }
   return env;
+}
+
+export interface ApiAddress {
+  host: string;
+  port: number;
+}
+
+/** The API address pods can use from the agent's own https URL; none for http or loopback (pods cannot reach it). */
+export function apiAddressOf(serverUrl: string): ApiAddress | undefined {
+  let u: URL;
+  try {
+    u = new URL(serverUrl);
+  } catch {
+    return undefined;
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (u.protocol !== 'https:' || host === 'localhost' || host.startsWith('127.') || host === '::1') return undefined;
+  if (u.pathname !== '/' && u.pathname !== '') return undefined;
+  return { host, port: Number(u.port || 443) };
 }
 
 const envName = (s: string) => s.toUpperCase().replace(/-/g, '_');

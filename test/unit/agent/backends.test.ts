@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Backends } from '../../../shared/agent/network/backends.js';
 import type { EndpointView, ServiceView } from '../../../shared/nodes/service-view.js';
-import { serviceEnv } from '../../../shared/agent/service-env.js';
+import { apiAddressOf, serviceEnv } from '../../../shared/agent/service-env.js';
 
 const ep = (ip: string, o: Partial<EndpointView> = {}): EndpointView => ({
   ip,
@@ -126,5 +126,23 @@ describe('Service environment variables', () => {
     expect(Object.keys(env).some((k) => k.startsWith('HEADLESS') || k.startsWith('ELSEWHERE'))).toBe(false);
     const noLinks = serviceEnv({ ...pod, spec: { enableServiceLinks: false } }, views);
     expect(Object.keys(noLinks).every((k) => k.startsWith('KUBERNETES_'))).toBe(true);
+    // The kubernetes Service wins over the node's own API address; without it (on AWS) the address is the endpoint's.
+    const api = apiAddressOf('https://abc123.execute-api.eu-west-1.amazonaws.com');
+    expect(api).toEqual({ host: 'abc123.execute-api.eu-west-1.amazonaws.com', port: 443 });
+    expect(serviceEnv(pod, views, api).KUBERNETES_SERVICE_HOST).toBe('10.96.0.1');
+    expect(serviceEnv(pod, views.slice(0, 3), api)).toMatchObject({
+      KUBERNETES_SERVICE_HOST: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_SERVICE_PORT_HTTPS: '443',
+    });
+    // Plain http, loopback (pods cannot reach it) and a path prefix (in-cluster clients dial the root) give none.
+    for (const url of [
+      'http://api.example.com',
+      'https://127.0.0.1:6443',
+      'https://localhost',
+      'https://a.example.com/prod',
+    ])
+      expect(apiAddressOf(url), url).toBeUndefined();
+    expect(apiAddressOf('https://api.example.com:8443/')).toEqual({ host: 'api.example.com', port: 8443 });
   });
 });
