@@ -4,7 +4,6 @@ import { dirname, join, resolve } from 'node:path';
 import { Agent, type AgentOptions } from '../shared/agent/agent.js';
 import type { BackoffPolicy } from '../shared/agent/backoff.js';
 import { HttpNodeClient } from '../shared/agent/http-node-client.js';
-import { apiAddressOf } from '../shared/agent/service-env.js';
 import type { NodeClient } from '../shared/agent/node-client.js';
 import { awsFacts, localFacts, registration } from '../shared/agent/machine.js';
 import { DockerRuntime } from '../shared/agent/runtime/docker-runtime.js';
@@ -118,7 +117,6 @@ export async function createAgent(
     network,
     nodeName: c.nodeName,
     client: (extra.wrapClient ?? ((x) => x))(new HttpNodeClient(c.server, token)),
-    apiAddress: apiAddressOf(c.server),
     runtime,
     logs,
     machine,

@@ -11,7 +11,8 @@ import { TokenService } from '../shared/auth/token-service.js';
 import { systemClock } from '../shared/util/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
-import { ensureBootstrapPolicy, ensureSystemNamespaces } from '../local/setup.js';
+import { ensureBootstrapPolicy, ensureRootCAConfigMaps, ensureSystemNamespaces } from '../local/setup.js';
+import { rootCABundle } from '../functions/root-ca.js';
 import { checkStage, serverless, stackOutputs, tableName } from './stage.js';
 
 const { values } = parseArgs({
@@ -30,6 +31,8 @@ const dynamo = new DynamoDBClient({ region });
 const seedService = apiDeps(new DynamoStore(dynamo, tableName(stage), systemClock), systemClock, console.error).service;
 await ensureSystemNamespaces(seedService);
 await ensureBootstrapPolicy(seedService);
+// Pods verify the API with it; namespaces from before the root CA publisher get it now.
+await ensureRootCAConfigMaps(seedService, rootCABundle(undefined));
 
 const tokens = new TokenService(new DynamoTokenStore(dynamo, tableName(stage)), systemClock);
 const hasAdmin = (await tokens.list()).some((r) => r.type === 'user' && r.role === 'cluster-admin' && !r.revokedAt);

@@ -1,6 +1,5 @@
-import { randomUUID, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import tls from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import { rootCABundle } from './root-ca.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../shared/apiserver/wiring.js';
 import type { ApiDeps } from '../shared/apiserver/http/handler.js';
@@ -84,6 +83,7 @@ export function apiDependencies(): ApiDeps {
       logs: logStore(c),
       metrics: metricsStore(),
       servicesDigest: servicesDigestStore(),
+      ...(c.apiURL ? { apiURL: c.apiURL } : {}),
     },
     {
       tokens: new DynamoTokenStore(base().dynamo, c.tableName),
@@ -93,6 +93,7 @@ export function apiDependencies(): ApiDeps {
       settings: c.auth,
     },
     c.serviceNetwork,
+    rootCABundle(c.rootCAFile),
   );
   return api;
 }
@@ -165,7 +166,7 @@ export function newControllerManager(): ControllerManager {
     loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
     servicesDigest: servicesDigestStore(),
     rbacGeneration: rbacGenerationStore(),
-    rootCA: rootCABundle(base().config),
+    rootCA: rootCABundle(base().config.rootCAFile),
     nodeLifecycle: {
       leases: leaseStore(),
       ledger: s,
@@ -179,18 +180,6 @@ export function newControllerManager(): ControllerManager {
       },
     },
   });
-}
-
-/**
- * What verifies the API from inside a pod: the configured CA's file (offline, the stack's own CA), else
- * Amazon Trust Services' roots from Node's bundle, which an AWS endpoint's certificate chains to.
- */
-function rootCABundle(c: Config): string {
-  if (c.rootCAFile) return readFileSync(c.rootCAFile, 'utf8');
-  return tls.rootCertificates
-    .filter((pem) => /O=Amazon\b/.test(new X509Certificate(pem).subject))
-    .map((pem) => `${pem.trim()}\n`)
-    .join('');
 }
 
 /** A scheduler per invocation; the snapshot cache lives as long as the warm container. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 import { queryBool } from '../shared/apiserver/http/query.js';
 import { streamWatch } from '../shared/apiserver/http/watch-stream.js';
@@ -19,7 +20,14 @@ export interface ApiFront {
 }
 
 /** Headers a finite watch is asked again with: the client's credentials and what it accepts. */
-const FORWARDED = ['authorization', 'accept', 'user-agent', 'impersonate-user', 'impersonate-group'];
+const FORWARDED = [
+  'authorization',
+  'accept',
+  'user-agent',
+  'impersonate-user',
+  'impersonate-group',
+  'x-forwarded-proto',
+];
 /** Offline, watches stay open as long as the kube-apiserver keeps them (Lambda's 15 minutes bound them on AWS). */
 const OFFLINE_STREAM_LIMIT_SECONDS = 3600;
 
@@ -40,6 +48,9 @@ export async function startApiFront(opts: {
     } else res?.end();
   });
   const handle: RequestListener = (req, res) => {
+    // How the client came, as API Gateway says it: the gate grants dev-loopback only to plain http (an
+    // https request from loopback may be a pod's, relayed by its node's proxy). Whatever the client said is replaced.
+    req.headers['x-forwarded-proto'] = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
     const url = new URL(req.url ?? '/', 'http://front');
     if (req.method !== 'GET' || !queryBool(url.searchParams, 'watch')) {
       proxy.web(req, res);

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { AlreadyExistsError } from '../shared/model/errors.js';
+import { rootCAConfigMap } from '../shared/model/service-accounts.js';
 import { kindNamed, typeByKindName } from '../shared/model/kinds.js';
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from '../shared/auth/bootstrap-policy.js';
 import { RbacPolicy } from '../shared/auth/rbac-policy.js';
@@ -100,6 +101,21 @@ export async function ensureBootstrapPolicy(service: ObjectService): Promise<voi
   for (const o of objects) {
     try {
       await service.create(kindNamed(o.kind), undefined, structuredClone(o));
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    }
+  }
+}
+
+/**
+ * `kube-root-ca.crt` in every namespace that lacks it: namespaces made before the root CA publisher
+ * existed, or before the change path ran (the system namespaces at start). Others' are the publisher's.
+ */
+export async function ensureRootCAConfigMaps(service: ObjectService, pem: string): Promise<void> {
+  for (const ns of (await service.list(kindNamed('Namespace'), undefined)).items) {
+    if (ns.metadata.deletionTimestamp) continue;
+    try {
+      await service.create(kindNamed('ConfigMap'), ns.metadata.name, rootCAConfigMap(ns.metadata.name, pem));
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }

@@ -44,6 +44,7 @@ import { freePort, waitForPort } from './ports.js';
 import { endWithThisProcess, stopChild } from './processes.js';
 import {
   ensureBootstrapPolicy,
+  ensureRootCAConfigMaps,
   ensureLocalStorageClass,
   ensureObjectsTable,
   ensureQueues,
@@ -54,8 +55,6 @@ import { startApiFront } from './api-front.js';
 import { ensurePki } from './pki.js';
 import { ensureKubernetesService, kubernetesServiceIP } from '../shared/apiserver/kubernetes-service.js';
 import { Ipv4Range } from '../shared/model/service-network.js';
-import { listAll } from '../shared/store/list-all.js';
-import { encodeKey, workKeys } from '../shared/queue/work-key.js';
 import { podmanMissing, startPodman } from './podman.js';
 import { IngressController } from '../shared/ingress/controller.js';
 import { IngressProxy } from '../shared/ingress/proxy.js';
@@ -204,6 +203,7 @@ async function main() {
   };
   Object.assign(process.env, handlerEnv);
   // The `kubernetes` Service: pods reach the https front at its cluster IP through their node's proxy.
+  // A Service of a user's holding its address (a kept table) leaves pods without it: said, not fatal.
   await ensureKubernetesService(
     apiDeps(
       new DynamoStore(client, tableName, systemClock),
@@ -215,7 +215,7 @@ async function main() {
     ).service,
     serviceRange,
     { ip: '127.0.0.1', port: tlsPort },
-  );
+  ).catch((e: Error) => log(`kubernetes Service not kept: ${e.message}`));
   const handlers = await functionHandlers();
   const events = await startEventPath({
     dynamo: client,
@@ -231,15 +231,8 @@ async function main() {
   });
   stops.push(() => events.stop());
   await handlers.sweep();
-  // Namespaces written before the change path ran (the system ones just now, or a kept table's) are
-  // reconciled once: their `default` ServiceAccount and `kube-root-ca.crt`.
-  const { workQueue } = await import('../functions/deps.js');
-  await workQueue().enqueue(
-    'controllers',
-    (await listAll(new DynamoStore(client, tableName, systemClock), { kind: 'Namespace' })).map((ns) =>
-      encodeKey(workKeys.object('Namespace', '', ns.metadata.name)),
-    ),
-  );
+  // Namespaces written before the root CA publisher ran (the system ones just now, or a kept table's).
+  await ensureRootCAConfigMaps(seedService, readFileSync(pki.caFile, 'utf8'));
   log('event path       DynamoDB stream → dispatch → SQS → scheduler and controllers (and a sweep every minute)');
 
   const offline = startServerlessOffline({

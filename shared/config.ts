@@ -41,6 +41,8 @@ export interface Config {
    * `.kumo/pki/ca.crt`); without it, the public roots an AWS endpoint's certificate chains to.
    */
   rootCAFile?: string;
+  /** The API's https URL, told to nodes for pods where no `kubernetes` Service is kept (KUMO_API_URL; set on AWS). */
+  apiURL?: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -58,6 +60,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logDir: env.KUMO_LOG_DIR || undefined,
     logGroup: env.KUMO_LOG_GROUP || undefined,
     rootCAFile: env.KUMO_ROOT_CA_FILE || undefined,
+    apiURL: env.KUMO_API_URL || undefined,
     envCredentials: {
       accessKeyId: env.AWS_ACCESS_KEY_ID,
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY,

@@ -30,15 +30,13 @@ import type { DnsSettings } from './sandbox-config.js';
 import type { Lookup, LookupKind } from './env.js';
 import { delay, systemTimers, type Timers } from '../util/timers.js';
 import type { NodeNetwork } from './network/node-network.js';
-import { serviceEnv, type ApiAddress } from './service-env.js';
+import { apiAddressOf, serviceEnv, type ApiAddress } from './service-env.js';
 import { nodeUsage } from './metrics/proc-usage.js';
 import { UsageMeter } from './metrics/usage-meter.js';
 
 export interface AgentOptions {
   nodeName: string;
   client: NodeClient;
-  /** Where pods reach the API when the cluster has no `kubernetes` Service (the agent's own https endpoint). */
-  apiAddress?: ApiAddress;
   runtime: ContainerRuntime;
   logs: LogStore;
   /** What the Node says about this machine (capacity, labels, addresses, ...), minus the holder. */
@@ -130,6 +128,8 @@ export class Agent {
   private sendMetrics = false;
   private measuring?: Promise<unknown>;
 
+  /** Where pods reach the API when the cluster keeps no `kubernetes` Service (the registration says). */
+  private apiAddress?: ApiAddress;
   /** Its pods' projected ServiceAccount tokens (kubelet's token manager). */
   private readonly tokens: ServiceAccountTokenCache;
 
@@ -188,6 +188,7 @@ export class Agent {
         this.servicesDigest = undefined;
         this.lastRenewAt = this.timers.now(); // registering took the lease
         if (r.network && this.o.network) await this.o.network.configure(r.network);
+        this.apiAddress = r.apiURL ? apiAddressOf(r.apiURL) : undefined;
         if (r.wakeQueueUrl && this.o.wakeSource && !this.wakeLoop)
           this.wakeLoop = this.listenForWakeups(this.o.wakeSource(r.wakeQueueUrl));
         this.log(
@@ -292,6 +293,7 @@ export class Agent {
       this.terminated.delete(t.uid);
       this.workers.delete(t.uid);
       this.reported.delete(t.uid);
+      this.tokens.forgetPod(t.uid);
     }
     if (res.releasedVolumes?.length) this.removeReleasedVolumes(res.releasedVolumes);
     if (fetch) {
@@ -462,6 +464,7 @@ export class Agent {
       if (assigned.has(uid)) continue;
       this.workers.delete(uid);
       this.reported.delete(uid);
+      this.tokens.forgetPod(uid);
       void w.terminate(graceOf(w.pod));
     }
     for (const [uid, containers] of this.adoptable) {
@@ -517,7 +520,7 @@ export class Agent {
         clusterDomain: this.o.network?.clusterDomain ?? this.o.dns?.clusterDomain ?? 'cluster.local',
         ...(this.o.network?.clusterDNS ? { clusterDNS: this.o.network.clusterDNS } : {}),
       },
-      serviceEnv: (pod: KubeObject) => serviceEnv(pod, this.o.network?.services ?? [], this.o.apiAddress),
+      serviceEnv: (pod: KubeObject) => serviceEnv(pod, this.o.network?.services ?? [], this.apiAddress),
       allowPrivileged: this.o.allowPrivileged ?? false,
       nodeCredentials: this.o.nodeCredentials,
       timers: this.timers,

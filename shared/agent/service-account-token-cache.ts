@@ -18,6 +18,7 @@ export type RequestPodToken = (request: PodTokenRequest) => Promise<IssuedToken>
 
 interface Held extends IssuedToken {
   issuedAt: number;
+  podUid: string;
 }
 
 const MAX_TTL_MS = 24 * 3600 * 1000;
@@ -55,7 +56,7 @@ export class ServiceAccountTokenCache {
     const issuedAt = this.now();
     try {
       const fresh = await this.request(req);
-      this.held.set(key, { ...fresh, issuedAt });
+      this.held.set(key, { ...fresh, issuedAt, podUid: req.pod.uid });
       return fresh.token;
     } catch (e) {
       // requiresRefresh, not expired: the old one still serves until the next try.
@@ -69,6 +70,11 @@ export class ServiceAccountTokenCache {
     const now = this.now();
     const life = t.expiresAt.getTime() - t.issuedAt;
     return now > t.issuedAt + 0.8 * life || now - t.issuedAt > MAX_TTL_MS;
+  }
+
+  /** A pod's tokens go with it (kubelet's DeleteServiceAccountToken): one asked for years must not stay. */
+  forgetPod(uid: string): void {
+    for (const [key, t] of this.held) if (t.podUid === uid) this.held.delete(key);
   }
 
   /** Tokens past their expiry are of no use to anyone (their pods are gone or have newer ones). */

@@ -58,7 +58,7 @@ export interface ApiAddress {
   port: number;
 }
 
-/** The API address pods can use from the agent's own https URL; none for http or loopback (pods cannot reach it). */
+/** The address pods dial for the API's https URL; none for http, loopback (pods cannot reach it) or a path prefix. */
 export function apiAddressOf(serverUrl: string): ApiAddress | undefined {
   let u: URL;
   try {

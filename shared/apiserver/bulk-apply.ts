@@ -1,4 +1,4 @@
-import { admitServiceAccounts, DEFAULT_SERVICE_ACCOUNT } from '../model/service-accounts.js';
+import { admitServiceAccounts, DEFAULT_SERVICE_ACCOUNT, ROOT_CA_CONFIG_MAP } from '../model/service-accounts.js';
 import { prepareCreate, prepareUpdate } from './admission.js';
 import {
   BadRequestError,
@@ -202,6 +202,7 @@ export class BulkApplier {
         ? []
         : [{ ...d.body, metadata: { ...d.body.metadata, name: d.name, namespace: d.namespace } }],
     );
+    /** What comes with each new Namespace: its `default` ServiceAccount and `kube-root-ca.crt`. */
     const newAccounts: KubeObject[] = [];
     for (const [index, d] of docs.entries()) {
       const base = describe(d instanceof StatusError ? { index } : d, raws[index]);
@@ -247,6 +248,19 @@ export class BulkApplier {
             // Its `default` ServiceAccount comes with it, unless the manifest declares one.
             if (!accounts.some((a) => a.metadata.namespace === name && a.metadata.name === DEFAULT_SERVICE_ACCOUNT))
               newAccounts.push(this.service.newDefaultServiceAccount(name));
+            // And its `kube-root-ca.crt`, so the manifest's pods find it (unless the manifest declares one).
+            const ca = this.service.newRootCAConfigMap(name);
+            if (
+              ca &&
+              !docs.some(
+                (x) =>
+                  !(x instanceof StatusError) &&
+                  x.type.kind === 'ConfigMap' &&
+                  x.namespace === name &&
+                  x.name === ROOT_CA_CONFIG_MAP,
+              )
+            )
+              newAccounts.push(ca);
           }
           if (d.type.kind === 'Pod')
             await admitServiceAccounts(
@@ -272,7 +286,7 @@ export class BulkApplier {
     const total = writes.length + allocations.length + newAccounts.length;
     if (total > ATOMIC_APPLY_LIMIT)
       throw new RequestEntityTooLargeError(
-        `an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} writes; this manifest needs ${total} (its Services' addresses and node ports, and its Namespaces' default ServiceAccounts count)`,
+        `an atomic apply takes at most ${ATOMIC_APPLY_LIMIT} writes; this manifest needs ${total} (its Services' addresses and node ports, and its Namespaces' default ServiceAccounts and root CA ConfigMaps count)`,
       );
     try {
       // The Services' addresses and ports land in the same transaction, after the objects (whose results come first).

@@ -29,14 +29,15 @@ export const kubernetesServiceIP = (range: Ipv4Range) => range.at(1);
 export async function ensureKubernetesService(api: ObjectApi, range: Ipv4Range, endpoint: ApiEndpoint): Promise<void> {
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   const ports = [{ name: PORT_NAME, port: 443, protocol: 'TCP', targetPort: endpoint.port }];
+  const clusterIP = kubernetesServiceIP(range);
   await put(
     api,
     'Service',
     {
       metadata: { name: NAME, namespace: NAMESPACE, labels },
-      spec: { type: 'ClusterIP', clusterIP: kubernetesServiceIP(range), ports, sessionAffinity: 'None' },
+      spec: { type: 'ClusterIP', clusterIP, ports, sessionAffinity: 'None' },
     },
-    ports,
+    { ports, clusterIP },
   );
   await put(api, 'Endpoints', {
     metadata: { name: NAME, namespace: NAMESPACE, labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
@@ -54,8 +55,8 @@ async function put(
   api: ObjectApi,
   kind: string,
   body: Record<string, unknown> & { metadata: { name: string; [k: string]: unknown } },
-  /** A Service's ports, the part of its spec that follows the endpoint. */
-  ports?: unknown[],
+  /** A Service's address and ports, the part of its spec that follows the endpoint. */
+  service?: { ports: unknown[]; clusterIP: string },
 ) {
   const type = kindNamed(kind);
   try {
@@ -63,8 +64,14 @@ async function put(
   } catch (e) {
     if (!(e instanceof AlreadyExistsError)) throw e;
     const current = await api.get(type, NAMESPACE, body.metadata.name);
-    // A Service keeps its address (it cannot change); the rest follows the API's endpoint.
-    const spec = ports ? { spec: { ...current.spec, ports } } : {};
+    // An address from another service range (the stack moved ranges) cannot be changed: made anew.
+    if (service && current.spec?.clusterIP !== service.clusterIP) {
+      await api.delete(type, NAMESPACE, body.metadata.name, {});
+      await api.create(type, NAMESPACE, body);
+      return;
+    }
+    // A Service keeps its address; the rest follows the API's endpoint.
+    const spec = service ? { spec: { ...current.spec, ports: service.ports } } : {};
     await api.replace(type, NAMESPACE, body.metadata.name, {
       ...body,
       ...spec,

@@ -71,6 +71,8 @@ export interface NodeServiceDeps {
   metrics?: MetricsStore;
   /** The recorded digest of what every node serves (none: every fetch lists Services and EndpointSlices). */
   servicesDigest?: ServicesDigestStore;
+  /** The API's https URL pods use where no `kubernetes` Service is kept (KUMO_API_URL). */
+  apiURL?: string;
 }
 
 export class FencedError extends StatusError {
@@ -120,6 +122,7 @@ export class NodeService {
       ...this.deps.timings,
       ...(wakeQueueUrl ? { wakeQueueUrl } : {}),
       network: { serviceCIDR, clusterDNS: new Ipv4Range(serviceCIDR).dnsAddress, clusterDomain },
+      ...(this.deps.apiURL ? { apiURL: this.deps.apiURL } : {}),
     };
   }
 

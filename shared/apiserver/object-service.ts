@@ -49,6 +49,7 @@ import {
   admitServiceAccounts,
   DEFAULT_SERVICE_ACCOUNT,
   defaultServiceAccount,
+  rootCAConfigMap,
   type ServiceAccountLookup,
 } from '../model/service-accounts.js';
 
@@ -69,6 +70,8 @@ export interface ServiceDeps {
   network?: ServiceNetwork;
   /** Random picks of addresses and ports (tests pin it). */
   random?: () => number;
+  /** The CA bundle a new namespace gets as `kube-root-ca.crt` (the namespace controller keeps it after). */
+  rootCA?: string;
 }
 
 /** Namespaces Kubernetes refuses to delete. */
@@ -95,6 +98,7 @@ const PARALLEL_DELETES = 16;
 
 const refOf = (t: ResourceType, name?: string) => ({ resource: t.plural, group: t.group, name });
 const SERVICE_ACCOUNT = kindNamed('ServiceAccount');
+const CONFIG_MAP = kindNamed('ConfigMap');
 
 /**
  * A list's continue token: where the next page starts, and the resourceVersion of the first page,
@@ -540,7 +544,11 @@ export class ObjectService implements ObjectApi {
     const stored = await this.deps.store.create(o);
     // The namespace stands whether or not its account could be written now: the next pod admission or
     // namespace reconcile makes it, so a failure here must not fail a create that happened.
-    if (o.kind === 'Namespace') await this.ensureDefaultServiceAccount(o.metadata.name ?? '').catch(() => undefined);
+    if (o.kind === 'Namespace') {
+      await this.ensureDefaultServiceAccount(o.metadata.name ?? '').catch(() => undefined);
+      const ca = this.newRootCAConfigMap(o.metadata.name ?? '');
+      if (ca) await this.deps.store.create(ca).catch(() => undefined);
+    }
     return stored;
   }
 
@@ -583,6 +591,20 @@ export class ObjectService implements ObjectApi {
       if (!(e instanceof AlreadyExistsError)) throw e;
       return this.deps.store.get(key);
     }
+  }
+
+  /**
+   * A new namespace's `kube-root-ca.crt` as it is written (none without a configured CA), so its first
+   * pods find it rather than wait for the root CA publisher.
+   */
+  newRootCAConfigMap(namespace: string): KubeObject | undefined {
+    if (!this.deps.rootCA) return undefined;
+    return prepareCreate(CONFIG_MAP, rootCAConfigMap(namespace, this.deps.rootCA), {
+      now: this.deps.clock.now(),
+      uid: this.deps.newUid(),
+      namespace,
+      nameSuffix: this.deps.nameSuffix(),
+    });
   }
 
   /** The `default` ServiceAccount as it is written, for a caller that writes it in its own transaction. */

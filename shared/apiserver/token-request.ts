@@ -34,8 +34,8 @@ const nodeForbidden = (name: string, why: string) =>
 
 /** plugin/pkg/admission/noderestriction admitServiceAccount: a node asks only for tokens bound to a pod, by uid. */
 function nodeRestriction(name: string, ref: unknown): void {
-  if (!isPlainObject(ref)) throw nodeForbidden(name, 'node requested token not bound to a pod');
-  if (ref.kind !== 'Pod') throw nodeForbidden(name, `node requested token bound to a ${String(ref.kind)}, not a pod`);
+  if (!isPlainObject(ref) || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name)
+    throw nodeForbidden(name, 'node requested token not bound to a pod');
   if (!ref.uid) throw nodeForbidden(name, 'node requested token with a pod binding without a uid');
 }
 
@@ -98,11 +98,12 @@ export async function requestToken(
         `cannot bind token to object of type ${String(ref.kind)}: kumo binds tokens to pods only`,
       );
     const found = await service.get(POD, namespace, String(ref.name ?? ''));
+    const mismatch = `the UID in the bound object reference (${String(ref.uid)}) does not match the UID in record. The object might have been deleted and then recreated`;
+    // NodeRestriction refuses a node's mismatch as Forbidden, before the registry's Conflict.
     if (ref.uid && ref.uid !== found.metadata.uid)
-      throw new ConflictError(
-        { resource: 'Pod', group: '', name: String(ref.name) },
-        `the UID in the bound object reference (${String(ref.uid)}) does not match the UID in record. The object might have been deleted and then recreated`,
-      );
+      throw node !== undefined
+        ? nodeForbidden(name, mismatch)
+        : new ConflictError({ resource: 'Pod', group: '', name: String(ref.name) }, mismatch);
     if (obj(found.spec).serviceAccountName !== name)
       throw new BadRequestError(
         `cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`,

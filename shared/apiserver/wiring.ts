@@ -30,8 +30,17 @@ export function apiDeps(
   nodes: NodeParts = {},
   auth: AuthParts = {},
   network: ServiceNetwork = DEFAULT_SERVICE_NETWORK,
+  /** The CA bundle new namespaces get as `kube-root-ca.crt`. */
+  rootCA?: string,
 ): ApiDeps {
-  const serviceDeps = { store, clock, newUid: randomUUID, nameSuffix: randomNameSuffix, network };
+  const serviceDeps = {
+    store,
+    clock,
+    newUid: randomUUID,
+    nameSuffix: randomNameSuffix,
+    network,
+    ...(rootCA ? { rootCA } : {}),
+  };
   const service = new ObjectService(serviceDeps);
   const nodeService = nodes.leases
     ? new NodeService({
@@ -45,6 +54,7 @@ export function apiDeps(
         network,
         metrics: nodes.metrics,
         servicesDigest: nodes.servicesDigest,
+        ...(nodes.apiURL ? { apiURL: nodes.apiURL } : {}),
       })
     : undefined;
   const tokens = auth.tokens ?? noTokens;
@@ -80,6 +90,8 @@ export interface NodeParts {
   metrics?: MetricsStore;
   /** What every node serves, as a digest: fetches list Services only when it moved. */
   servicesDigest?: ServicesDigestStore;
+  /** The API's https URL, for pods where no `kubernetes` Service is kept. */
+  apiURL?: string;
 }
 
 /** Who may call the API. Without a token store no token is valid (in-process tools need none). */

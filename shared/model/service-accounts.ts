@@ -161,6 +161,25 @@ function keepTokenVolume(n: Obj, c: Obj): void {
   }
 }
 
+export const DESCRIPTION_ANNOTATION = 'kubernetes.io/description';
+
+/** `kube-root-ca.crt` as Kubernetes' root CA publisher writes it, with its description. */
+export function rootCAConfigMap(namespace: string, pem: string): KubeObject & { data: Record<string, string> } {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: ROOT_CA_CONFIG_MAP,
+      namespace,
+      annotations: {
+        [DESCRIPTION_ANNOTATION]:
+          'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+      },
+    },
+    data: { 'ca.crt': pem },
+  };
+}
+
 /** The `default` ServiceAccount of a namespace, as Kubernetes' service account controller makes it. */
 export function defaultServiceAccount(namespace: string): KubeObject {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEFAULT_SERVICE_ACCOUNT, namespace } };

@@ -48,6 +48,11 @@ export interface RegisterResponse {
   wakeQueueUrl?: string;
   /** The cluster's service network: the range to route, where the cluster DNS answers, its domain. */
   network?: { serviceCIDR: string; clusterDNS: string; clusterDomain: string };
+  /**
+   * The API's own https URL, for pods where the cluster keeps no `kubernetes` Service (on AWS: the HTTP
+   * API's endpoint, not the nodes function's URL the agent talks to).
+   */
+  apiURL?: string;
 }
 
 const podRef = z.object({ namespace: z.string().min(1), name: z.string().min(1), uid: z.string().min(1) });

@@ -20,7 +20,9 @@ import { until } from '../support/wait.js';
  * pod, the root CA publisher puts the API's CA in `kube-root-ca.crt`, and the `kubernetes` Service's
  * address (KUBERNETES_SERVICE_HOST/PORT) reaches the API's https listener through the node's proxy.
  * The official JavaScript client's `loadFromCluster()` then lists pods (its Role allows that) and is
- * refused Secrets, from inside the pod.
+ * refused Secrets, from inside the pod; without the token it is refused altogether, although the stack
+ * runs in the tokenless loopback mode (that is for plain http only, and the pod's request reaches the
+ * https listener from the node's proxy on loopback).
  *
  * The client runs under this machine's own Node.js, mounted into a busybox container with its shared
  * libraries and the repository's node_modules (hostPath volumes): no registry is reachable here.
@@ -70,6 +72,22 @@ try {
 } catch (e) {
   console.log('pods-error ' + (e.code ?? e.message));
 }
+// Without the token, from the pod: the offline stack's tokenless loopback mode is for plain http only.
+const https = await import('node:https');
+const anonymous = await new Promise((done, fail) =>
+  https
+    .get(
+      {
+        host: process.env.KUBERNETES_SERVICE_HOST,
+        port: process.env.KUBERNETES_SERVICE_PORT,
+        path: '/api/v1/namespaces/default/secrets',
+        ca: readFileSync(dir + '/ca.crt'),
+      },
+      (r) => (r.resume(), done(r.statusCode)),
+    )
+    .on('error', fail),
+);
+console.log('anonymous ' + anonymous);
 try {
   await core.listNamespacedSecret({ namespace });
   console.log('secrets listed');
@@ -224,6 +242,7 @@ describe.skipIf(!!missing)('in-cluster API access from a pod (docker runtime)', 
     expect(log).toContain('namespace default');
     expect(log).toMatch(/^pods .*\bin-cluster\b/m);
     expect(log).toContain('secrets-error 403');
+    expect(log).toContain('anonymous 401');
   });
 
   it('mounts nothing when the account turns automount off, and the pod still gets the Service variables', async () => {

@@ -1,5 +1,13 @@
 import type { EndpointView, ServiceView } from '../../nodes/service-view.js';
 
+/**
+ * A loopback endpoint is this node's own loopback: only a pod of this node (the process runtime's share
+ * its address) or the `kubernetes` Service's API listener may be one. Any other would let a Service
+ * reach whatever listens on the node's loopback (Kubernetes refuses such addresses outright).
+ */
+const loopbackAllowed = (view: ServiceView, e: EndpointView, nodeName: string) =>
+  !e.ip.startsWith('127.') || e.nodeName === nodeName || (view.namespace === 'default' && view.name === 'kubernetes');
+
 /** kube-proxy's choice of endpoints: ready ones (this node's only under a Local policy), else serving terminating ones. */
 export function candidates(
   view: ServiceView,
@@ -8,7 +16,7 @@ export function candidates(
   local: boolean,
   terminatingFallback = true,
 ): EndpointView[] {
-  let eps = view.endpoints.filter((e) => e.ports[portName] !== undefined);
+  let eps = view.endpoints.filter((e) => e.ports[portName] !== undefined && loopbackAllowed(view, e, nodeName));
   if (local) eps = eps.filter((e) => e.nodeName === nodeName);
   const ready = eps.filter((e) => e.ready);
   return ready.length || !terminatingFallback ? ready : eps.filter((e) => e.serving && e.terminating);

@@ -1,31 +1,18 @@
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../../model/errors.js';
+import { AlreadyExistsError, ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../model/errors.js';
 import { jsonEqual } from '../../model/json.js';
 import { kindNamed, RESOURCE_TYPES } from '../../model/kinds.js';
-import { DEFAULT_SERVICE_ACCOUNT, defaultServiceAccount, ROOT_CA_CONFIG_MAP } from '../../model/service-accounts.js';
+import {
+  DEFAULT_SERVICE_ACCOUNT,
+  defaultServiceAccount,
+  DESCRIPTION_ANNOTATION,
+  ROOT_CA_CONFIG_MAP,
+  rootCAConfigMap,
+} from '../../model/service-accounts.js';
 import type { ControllerDeps, ReconcileResult, ObjectRef } from '../types.js';
 
 const RECHECK_MS = 2000;
 const SERVICE_ACCOUNT = kindNamed('ServiceAccount');
 const CONFIG_MAP = kindNamed('ConfigMap');
-const DESCRIPTION = 'kubernetes.io/description';
-
-/** The ConfigMap as the publisher writes it, with its description. */
-function rootCAConfigMap(namespace: string, pem: string) {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name: ROOT_CA_CONFIG_MAP,
-      namespace,
-      annotations: {
-        [DESCRIPTION]:
-          'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
-      },
-    },
-    data: { 'ca.crt': pem },
-  };
-}
-
 /**
  * Empties a Terminating namespace, then removes it (the namespace lifecycle controller); keeps the
  * `default` ServiceAccount (Kubernetes' service account controller) and the `kube-root-ca.crt`
@@ -48,7 +35,7 @@ export class NamespaceController {
       if (!current) await this.deps.service.create(CONFIG_MAP, namespace, want);
       else if (
         !jsonEqual(current.data, want.data) ||
-        current.metadata.annotations?.[DESCRIPTION] !== want.metadata.annotations?.[DESCRIPTION]
+        current.metadata.annotations?.[DESCRIPTION_ANNOTATION] !== want.metadata.annotations?.[DESCRIPTION_ANNOTATION]
       )
         await this.deps.service.replace(CONFIG_MAP, namespace, ROOT_CA_CONFIG_MAP, {
           ...current,
@@ -59,8 +46,9 @@ export class NamespaceController {
           },
         });
     } catch (e) {
-      // Someone else wrote it in between: the change brings this namespace back.
-      if (!(e instanceof AlreadyExistsError) && !(e instanceof ConflictError)) throw e;
+      // Someone else wrote it in between (the change brings this namespace back), the namespace began
+      // terminating (Forbidden), or someone made the ConfigMap immutable (Invalid): nothing to retry.
+      if (![AlreadyExistsError, ConflictError, ForbiddenError, InvalidError].some((k) => e instanceof k)) throw e;
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Backends } from '../../../shared/agent/network/backends.js';
+import { inKernel } from '../../../shared/agent/network/nft-data-path.js';
 import type { EndpointView, ServiceView } from '../../../shared/nodes/service-view.js';
 import { apiAddressOf, serviceEnv } from '../../../shared/agent/service-env.js';
 
@@ -66,6 +67,29 @@ describe('Backends (which endpoint a connection goes to)', () => {
       () => 0,
     );
     expect([1, 2, 3].map(() => b.pick('c')?.ip)).toEqual(['here', 'here', 'here']);
+  });
+
+  it("dials a loopback endpoint only for this node's own pods and the kubernetes Service", () => {
+    const eps = [ep('127.0.0.1', { nodeName: 'n2' }), ep('127.0.0.2'), ep('127.0.0.3', { nodeName: undefined })];
+    const b = new Backends(
+      view(eps),
+      'http',
+      'n1',
+      () => false,
+      () => 0,
+    );
+    expect([1, 2, 3].map(() => b.pick('c')?.ip)).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.2']);
+    const api = new Backends(
+      view(eps, { name: 'kubernetes' }),
+      'http',
+      'n1',
+      () => false,
+      () => 0,
+    );
+    expect(api.size).toBe(3);
+    // The nftables data path leaves such Services to this proxy: the kernel drops a pod's packet DNATed to loopback.
+    expect(inKernel(view(eps), { name: 'http', protocol: 'TCP', port: 80 })).toBe(false);
+    expect(inKernel(view([ep('10.88.0.5')]), { name: 'http', protocol: 'TCP', port: 80 })).toBe(true);
   });
 
   it('keeps a client on its endpoint under ClientIP affinity until the timeout', () => {

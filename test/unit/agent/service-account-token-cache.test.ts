@@ -49,6 +49,9 @@ describe('the node token cache', () => {
     await c.cache.get(req('u1', { audience: 'vault' }));
     await c.cache.get(req('u1', { expirationSeconds: 7200 }));
     expect(c.issued()).toBe(4);
+    // A pod's tokens go with it.
+    c.cache.forgetPod('u1');
+    expect(c.cache.size).toBe(1);
   });
 
   it('refreshes a long-lived token after a day', async () => {

@@ -128,6 +128,26 @@ describe('keysForChange', () => {
     expect(keys(crb(['a']), crb(['a'], { x: 'y' }))).toEqual([]);
   });
 
+  it('brings a namespace back when its kube-root-ca.crt changes or goes, or its default ServiceAccount goes', () => {
+    const cm = (name: string, ca: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'team' },
+      data: { 'ca.crt': ca },
+    });
+    const sa = (name: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace: 'team' },
+    });
+    expect(keys(cm('kube-root-ca.crt', 'a'), cm('kube-root-ca.crt', 'b'))).toEqual(['controllers:Namespace//team']);
+    expect(keys(cm('kube-root-ca.crt', 'a'), undefined)).toContain('controllers:Namespace//team');
+    expect(keys(cm('settings', 'a'), cm('settings', 'b'))).toEqual([]);
+    expect(keys(sa('default'), undefined)).toContain('controllers:Namespace//team');
+    expect(keys(undefined, sa('default'))).toEqual([]);
+    expect(keys(sa('robot'), undefined)).not.toContain('controllers:Namespace//team');
+  });
+
   it("an autoscaler's own status write brings no reconcile (its evaluation chain does); a spec change does", () => {
     const hpa = (generation: number, status: Record<string, unknown> = {}): KubeObject => ({
       apiVersion: 'autoscaling/v2',
