@@ -12,7 +12,7 @@ import { systemClock } from '../shared/util/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { ensureBootstrapPolicy, ensureRootCAConfigMaps, ensureSystemNamespaces } from '../local/setup.js';
-import { rootCABundle } from '../functions/root-ca.js';
+import { rootCABundle } from '../shared/aws/root-ca.js';
 import { checkStage, serverless, stackOutputs, tableName } from './stage.js';
 
 const { values } = parseArgs({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rootCABundle } from './root-ca.js';
+import { rootCABundle } from '../shared/aws/root-ca.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../shared/apiserver/wiring.js';
 import type { ApiDeps } from '../shared/apiserver/http/handler.js';
