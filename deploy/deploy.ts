@@ -13,6 +13,7 @@ import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
 import { DynamoTokenStore } from '../shared/store/dynamo/dynamo-token-store.js';
 import { ensureBootstrapPolicy, ensureRootCAConfigMaps, ensureSystemNamespaces } from '../local/setup.js';
 import { rootCABundle } from '../shared/aws/root-ca.js';
+import { ensureExternalKubernetesService } from '../shared/apiserver/kubernetes-service.js';
 import { checkStage, serverless, stackOutputs, tableName } from './stage.js';
 
 const { values } = parseArgs({
@@ -33,6 +34,8 @@ await ensureSystemNamespaces(seedService);
 await ensureBootstrapPolicy(seedService);
 // Pods verify the API with it; namespaces from before the root CA publisher get it now.
 await ensureRootCAConfigMaps(seedService, rootCABundle(undefined));
+// The `kubernetes` Service names the HTTP API's host (pods are told it by their nodes, KUMO_API_URL).
+if (api) await ensureExternalKubernetesService(seedService, api);
 
 const tokens = new TokenService(new DynamoTokenStore(dynamo, tableName(stage)), systemClock);
 const hasAdmin = (await tokens.list()).some((r) => r.type === 'user' && r.role === 'cluster-admin' && !r.revokedAt);

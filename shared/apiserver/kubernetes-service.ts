@@ -16,6 +16,7 @@ import { SERVICE_NAME_LABEL } from '../nodes/service-view.js';
 const NAMESPACE = 'default';
 const NAME = 'kubernetes';
 const PORT_NAME = 'https';
+const LABELS = { component: 'apiserver', provider: 'kubernetes' };
 
 export interface ApiEndpoint {
   ip: string;
@@ -27,18 +28,8 @@ export const kubernetesServiceIP = (range: Ipv4Range) => range.at(1);
 
 /** Writes the three objects, or brings them to `endpoint` (the API may listen elsewhere after a restart). */
 export async function ensureKubernetesService(api: ObjectApi, range: Ipv4Range, endpoint: ApiEndpoint): Promise<void> {
-  const labels = { component: 'apiserver', provider: 'kubernetes' };
   const ports = [{ name: PORT_NAME, port: 443, protocol: 'TCP', targetPort: endpoint.port }];
-  const clusterIP = kubernetesServiceIP(range);
-  await put(
-    api,
-    'Service',
-    {
-      metadata: { name: NAME, namespace: NAMESPACE, labels },
-      spec: { type: 'ClusterIP', clusterIP, ports, sessionAffinity: 'None' },
-    },
-    { ports, clusterIP },
-  );
+  await putService(api, { type: 'ClusterIP', clusterIP: kubernetesServiceIP(range), ports, sessionAffinity: 'None' });
   await put(api, 'Endpoints', {
     metadata: { name: NAME, namespace: NAMESPACE, labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [{ addresses: [{ ip: endpoint.ip }], ports: [{ name: PORT_NAME, port: endpoint.port, protocol: 'TCP' }] }],
@@ -51,12 +42,49 @@ export async function ensureKubernetesService(api: ObjectApi, range: Ipv4Range, 
   });
 }
 
+/**
+ * On AWS the API is a public https endpoint whose certificate names its host, which no cluster IP can
+ * stand for: the `kubernetes` Service names that host (ExternalName), so `kubectl get svc kubernetes`
+ * shows where the API is and the cluster DNS answers `kubernetes.default.svc` with it; pods get the
+ * host in KUBERNETES_SERVICE_HOST from their node (agent/service-env.ts).
+ */
+export async function ensureExternalKubernetesService(api: ObjectApi, apiURL: string): Promise<void> {
+  const url = new URL(apiURL);
+  const port = Number(url.port || 443);
+  await putService(api, {
+    type: 'ExternalName',
+    externalName: url.hostname,
+    ports: [{ name: PORT_NAME, port, protocol: 'TCP', targetPort: port }],
+  });
+}
+
+/** The Service with this spec; one of another type or address (the stack moved ranges) is made anew, as neither can change. */
+async function putService(api: ObjectApi, spec: Record<string, unknown>): Promise<void> {
+  const type = kindNamed('Service');
+  const body = { metadata: { name: NAME, namespace: NAMESPACE, labels: LABELS }, spec };
+  try {
+    await api.create(type, NAMESPACE, body);
+  } catch (e) {
+    if (!(e instanceof AlreadyExistsError)) throw e;
+    const current = await api.get(type, NAMESPACE, NAME);
+    if (current.spec?.type !== spec.type || current.spec?.clusterIP !== spec.clusterIP) {
+      await api.delete(type, NAMESPACE, NAME, {});
+      await api.create(type, NAMESPACE, body);
+      return;
+    }
+    await api.replace(type, NAMESPACE, NAME, {
+      ...body,
+      spec: { ...current.spec, ...spec },
+      metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion },
+    });
+  }
+}
+
+/** The object with this body, replacing what is there. */
 async function put(
   api: ObjectApi,
   kind: string,
   body: Record<string, unknown> & { metadata: { name: string; [k: string]: unknown } },
-  /** A Service's address and ports, the part of its spec that follows the endpoint. */
-  service?: { ports: unknown[]; clusterIP: string },
 ) {
   const type = kindNamed(kind);
   try {
@@ -64,17 +92,8 @@ async function put(
   } catch (e) {
     if (!(e instanceof AlreadyExistsError)) throw e;
     const current = await api.get(type, NAMESPACE, body.metadata.name);
-    // An address from another service range (the stack moved ranges) cannot be changed: made anew.
-    if (service && current.spec?.clusterIP !== service.clusterIP) {
-      await api.delete(type, NAMESPACE, body.metadata.name, {});
-      await api.create(type, NAMESPACE, body);
-      return;
-    }
-    // A Service keeps its address; the rest follows the API's endpoint.
-    const spec = service ? { spec: { ...current.spec, ports: service.ports } } : {};
     await api.replace(type, NAMESPACE, body.metadata.name, {
       ...body,
-      ...spec,
       metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion },
     });
   }

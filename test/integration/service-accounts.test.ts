@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from '../support/api-server.js';
 import { kubectlFor, kubectlPath } from '../support/kubectl.js';
+import { ensureExternalKubernetesService, ensureKubernetesService } from '../../shared/apiserver/kubernetes-service.js';
+import { Ipv4Range } from '../../shared/model/service-network.js';
+import { serviceViews } from '../../shared/nodes/service-view.js';
+import { apiAddressOf, serviceEnv } from '../../shared/agent/service-env.js';
 
 /**
  * ServiceAccounts as Kubernetes keeps them (issue 19, first part): every namespace has `default`, a pod
@@ -24,6 +28,36 @@ const pod = (name: string, spec: Record<string, unknown> = {}) => ({
   spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '60'] }], ...spec },
 });
 const ns = (name: string) => `/api/v1/namespaces/${name}`;
+
+describe('the kubernetes Service', () => {
+  it('on AWS names the HTTP API host (ExternalName), replacing a cluster-IP one, and pods are told that host', async () => {
+    const service = api.stack.api.service;
+    await ensureKubernetesService(service, new Ipv4Range('10.96.0.0/16'), { ip: '127.0.0.1', port: 6443 });
+    expect((await api.call('GET', `${ns('default')}/services/kubernetes`)).body.spec).toMatchObject({
+      type: 'ClusterIP',
+      clusterIP: '10.96.0.1',
+      ports: [{ name: 'https', port: 443, targetPort: 6443 }],
+    });
+    const url = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+    await ensureExternalKubernetesService(service, url);
+    await ensureExternalKubernetesService(service, url);
+    const svc = (await api.call('GET', `${ns('default')}/services/kubernetes`)).body;
+    expect(svc.spec).toMatchObject({
+      type: 'ExternalName',
+      externalName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      ports: [{ name: 'https', port: 443 }],
+    });
+    expect(svc.metadata.labels).toEqual({ component: 'apiserver', provider: 'kubernetes' });
+    // A node's view of it has no cluster IP: pods get the host the registration names instead.
+    const [view] = serviceViews([svc], []);
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: {} };
+    expect(serviceEnv(pod, view ? [view] : [], apiAddressOf(url))).toEqual({
+      KUBERNETES_SERVICE_HOST: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_SERVICE_PORT_HTTPS: '443',
+    });
+  });
+});
 
 describe('ServiceAccounts', () => {
   it('gives a new namespace its default account, and a pod without one runs as it', async () => {
