@@ -49,6 +49,7 @@ import {
   admitServiceAccounts,
   DEFAULT_SERVICE_ACCOUNT,
   defaultServiceAccount,
+  ROOT_CA_CONFIG_MAP,
   rootCAConfigMap,
   type ServiceAccountLookup,
 } from '../model/service-accounts.js';
@@ -477,14 +478,16 @@ export class ObjectService implements ObjectApi {
     return this.deps.store.update(next, current);
   }
 
-  /** Nothing in it but its `default` ServiceAccount (which goes with it). */
+  /** Nothing in it but its `default` ServiceAccount and `kube-root-ca.crt` (which go with it). */
   private async namespaceEmpty(namespace: string): Promise<boolean> {
     for (const t of RESOURCE_TYPES) {
       // Each kind once: an older version served as a view is stored as its storage version.
       if (!t.namespaced || t.conversion) continue;
-      const page = await this.deps.store.list({ kind: t.kind, namespace, limit: 2 });
+      const page = await this.deps.store.list({ kind: t.kind, namespace, limit: 3 });
       const own = page.items.filter(
-        (o) => !(t.kind === 'ServiceAccount' && o.metadata.name === DEFAULT_SERVICE_ACCOUNT),
+        (o) =>
+          !(t.kind === 'ServiceAccount' && o.metadata.name === DEFAULT_SERVICE_ACCOUNT) &&
+          !(t.kind === 'ConfigMap' && o.metadata.name === ROOT_CA_CONFIG_MAP),
       );
       if (own.length) return false;
     }
@@ -622,10 +625,11 @@ export class ObjectService implements ObjectApi {
     if (type.kind === 'Service') return this.allocator.remove(current);
     const { namespace, name } = current.metadata;
     if (type.kind === 'Namespace') {
-      // One transaction: no `default` account outlives its namespace (a later namespace of the name would inherit it).
+      // One transaction: no `default` account or root CA outlives its namespace (a later namespace of the name would inherit it).
       await this.deps.store.transact([
         { op: 'delete', key: this.key(type, '', name), expectedResourceVersion: current.metadata.resourceVersion },
         { op: 'delete', key: { kind: 'ServiceAccount', namespace: name, name: DEFAULT_SERVICE_ACCOUNT } },
+        { op: 'delete', key: { kind: 'ConfigMap', namespace: name, name: ROOT_CA_CONFIG_MAP } },
       ]);
       return;
     }

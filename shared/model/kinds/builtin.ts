@@ -139,7 +139,9 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     schema: replicaSetSchema,
     validate: templateSupportProblems,
     defaults: DEFAULTERS.ReplicaSet,
-    initialStatus: empty,
+    // ReplicaSetStatus.replicas has no omitempty: a new one answers `replicas: 0`, and typed clients
+    // (the Python client's models) refuse a status without it.
+    initialStatus: () => ({ replicas: 0 }),
     columns: COLUMNS.ReplicaSet,
   }),
   // The ReplicaSet controller runs it (a label-map selector; no Deployment owns one).
@@ -153,7 +155,8 @@ export const BUILTIN_KINDS: readonly KindDeclaration[] = [
     schema: replicationControllerSchema,
     validate: templateSupportProblems,
     defaults: DEFAULTERS.ReplicationController,
-    initialStatus: empty,
+    // As ReplicaSetStatus: replicas has no omitempty.
+    initialStatus: () => ({ replicas: 0 }),
     columns: COLUMNS.ReplicationController,
   }),
   declareKind('Job', 'batch', 'v1', 'jobs', {

@@ -213,7 +213,8 @@ const ROWS: [string, string, KubeObject, unknown][] = [
           spec: { ...podSpecDefaults, containers: [{ ...container, ...containerDefaults }] },
         },
       },
-      status: {},
+      // ReplicaSetStatus.replicas has no omitempty.
+      status: { replicas: 0 },
     },
   ],
   [
