@@ -93,7 +93,7 @@ export function apiDependencies(): ApiDeps {
       settings: c.auth,
     },
     c.serviceNetwork,
-    rootCABundle(c.rootCAFile),
+    () => rootCABundle(c.rootCAFile),
   );
   return api;
 }
@@ -166,7 +166,7 @@ export function newControllerManager(): ControllerManager {
     loadBalancers: base().config.loadBalancerProvider === 'local' ? new LocalLoadBalancers() : undefined,
     servicesDigest: servicesDigestStore(),
     rbacGeneration: rbacGenerationStore(),
-    rootCA: rootCABundle(base().config.rootCAFile),
+    rootCA: () => rootCABundle(base().config.rootCAFile),
     nodeLifecycle: {
       leases: leaseStore(),
       ledger: s,

@@ -207,8 +207,8 @@ export class PodWorker {
   }
 
   /**
-   * A pod with API credentials but no `kubernetes` Service to find the API by (none is kept where the
-   * API has no address pods can reach, as on AWS today): in-cluster clients fail to configure, said once.
+   * A pod with API credentials but no address to find the API by: no `kubernetes` Service with a
+   * cluster IP, and no API URL from the registration (as on AWS). In-cluster clients fail to configure: said once.
    */
   private warnNoApiService() {
     const volume = tokenVolumeField(this.pod);
@@ -216,7 +216,7 @@ export class PodWorker {
       this.event(
         'Warning',
         'NoKubernetesService',
-        `${volume}: the pod has its ServiceAccount token, but there is no kubernetes Service in the default namespace, so KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set and in-cluster clients cannot find the API; give them its URL`,
+        `${volume}: the pod has its ServiceAccount token, but this node knows no address for the API (no kubernetes Service with a cluster IP in the default namespace, and no API URL from the control plane), so KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set and in-cluster clients cannot find the API; give them its URL`,
       );
   }
 

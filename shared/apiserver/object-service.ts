@@ -71,8 +71,8 @@ export interface ServiceDeps {
   network?: ServiceNetwork;
   /** Random picks of addresses and ports (tests pin it). */
   random?: () => number;
-  /** The CA bundle a new namespace gets as `kube-root-ca.crt` (the namespace controller keeps it after). */
-  rootCA?: string;
+  /** The CA bundle a new namespace gets as `kube-root-ca.crt` (the namespace controller keeps it after); read when first needed. */
+  rootCA?: () => string;
 }
 
 /** Namespaces Kubernetes refuses to delete. */
@@ -602,7 +602,7 @@ export class ObjectService implements ObjectApi {
    */
   newRootCAConfigMap(namespace: string): KubeObject | undefined {
     if (!this.deps.rootCA) return undefined;
-    return prepareCreate(CONFIG_MAP, rootCAConfigMap(namespace, this.deps.rootCA), {
+    return prepareCreate(CONFIG_MAP, rootCAConfigMap(namespace, this.deps.rootCA()), {
       now: this.deps.clock.now(),
       uid: this.deps.newUid(),
       namespace,

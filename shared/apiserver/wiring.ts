@@ -30,8 +30,8 @@ export function apiDeps(
   nodes: NodeParts = {},
   auth: AuthParts = {},
   network: ServiceNetwork = DEFAULT_SERVICE_NETWORK,
-  /** The CA bundle new namespaces get as `kube-root-ca.crt`. */
-  rootCA?: string,
+  /** The CA bundle new namespaces get as `kube-root-ca.crt` (read when first needed, not at cold start). */
+  rootCA?: () => string,
 ): ApiDeps {
   const serviceDeps = {
     store,

@@ -58,8 +58,8 @@ export class ControllerManager {
       servicesDigest?: ServicesDigestStore;
       /** Bumped when any RBAC object changes: the API containers' copies of them are then read again. */
       rbacGeneration?: GenerationStore;
-      /** The CA bundle published in every namespace as `kube-root-ca.crt`; without it none is. */
-      rootCA?: string;
+      /** The CA bundle published in every namespace as `kube-root-ca.crt` (read when first needed); without it none is. */
+      rootCA?: () => string;
     },
   ) {
     if (deps.autoscaling) this.autoscalers = new AutoscalerController(deps, deps.autoscaling);

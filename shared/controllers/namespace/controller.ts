@@ -19,7 +19,7 @@ const CONFIG_MAP = kindNamed('ConfigMap');
  * ConfigMap (the root CA publisher) of an active one.
  */
 export class NamespaceController {
-  constructor(private readonly deps: ControllerDeps & { rootCA?: string }) {}
+  constructor(private readonly deps: ControllerDeps & { rootCA?: () => string }) {}
 
   /**
    * Kubernetes' root CA publisher (pkg/controller/certificates/rootcacertpublisher): `kube-root-ca.crt`
@@ -27,7 +27,7 @@ export class NamespaceController {
    * every pod's token volume), put back as it was when someone edits it.
    */
   private async publishRootCA(namespace: string): Promise<void> {
-    const pem = this.deps.rootCA;
+    const pem = this.deps.rootCA?.();
     if (!pem) return;
     const want = rootCAConfigMap(namespace, pem);
     const current = await this.deps.store.get({ kind: 'ConfigMap', namespace, name: ROOT_CA_CONFIG_MAP });
