@@ -609,6 +609,8 @@ describe('node bootstrap', () => {
           'bootstrap-token': t.bootstrap,
           'data-dir': dataDir,
           'internal-ip': '127.0.0.1',
+          // This test is about credentials: no service range routed, no nftables table left on the host.
+          'service-proxy': 'false',
         },
         {},
       ),
