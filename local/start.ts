@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createAgent } from '../agent/create.js';
 import { apiDeps } from '../shared/apiserver/wiring.js';
-import { loadAgentConfig, loadConfig } from '../shared/config.js';
+import { loadAgentConfig } from '../shared/config.js';
 import { dynamoClient, sqsClient } from '../shared/aws/clients.js';
 import { systemClock } from '../shared/util/clock.js';
 import { DynamoStore } from '../shared/store/dynamo/dynamo-store.js';
@@ -54,7 +54,7 @@ import { startSqsEmulator } from './sqs-emulator.js';
 import { startApiFront } from './api-front.js';
 import { ensurePki } from './pki.js';
 import { ensureKubernetesService, kubernetesServiceIP } from '../shared/apiserver/kubernetes-service.js';
-import { Ipv4Range } from '../shared/model/service-network.js';
+import { DEFAULT_SERVICE_NETWORK, Ipv4Range } from '../shared/model/service-network.js';
 import { podmanMissing, startPodman } from './podman.js';
 import { IngressController } from '../shared/ingress/controller.js';
 import { IngressProxy } from '../shared/ingress/proxy.js';
@@ -166,7 +166,18 @@ async function main() {
   await ensureObjectsTable(client, tableName);
   const sqs = sqsClient(config);
   const queueUrls = await ensureQueues(sqs, 'kumo-local');
-  const seedService = apiDeps(new DynamoStore(client, tableName, systemClock), systemClock, console.error).service;
+  // With the stack's service range: it writes the `kubernetes` Service at that range's first address.
+  const seedService = apiDeps(
+    new DynamoStore(client, tableName, systemClock),
+    systemClock,
+    console.error,
+    {},
+    {},
+    {
+      ...DEFAULT_SERVICE_NETWORK,
+      serviceCIDR,
+    },
+  ).service;
   await ensureSystemNamespaces(seedService);
   await ensureBootstrapPolicy(seedService);
   // The default class: claims that name none get local volumes on the node their pod goes to.
@@ -204,18 +215,9 @@ async function main() {
   Object.assign(process.env, handlerEnv);
   // The `kubernetes` Service: pods reach the https front at its cluster IP through their node's proxy.
   // A Service of a user's holding its address (a kept table) leaves pods without it: said, not fatal.
-  await ensureKubernetesService(
-    apiDeps(
-      new DynamoStore(client, tableName, systemClock),
-      systemClock,
-      console.error,
-      {},
-      {},
-      loadConfig().serviceNetwork,
-    ).service,
-    serviceRange,
-    { ip: '127.0.0.1', port: tlsPort },
-  ).catch((e: Error) => log(`kubernetes Service not kept: ${e.message}`));
+  await ensureKubernetesService(seedService, serviceRange, { ip: '127.0.0.1', port: tlsPort }).catch((e: Error) =>
+    log(`kubernetes Service not kept: ${e.message}`),
+  );
   const handlers = await functionHandlers();
   const events = await startEventPath({
     dynamo: client,

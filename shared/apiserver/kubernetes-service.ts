@@ -1,6 +1,7 @@
 import { AlreadyExistsError } from '../model/errors.js';
 import { kindNamed } from '../model/kinds.js';
 import type { ObjectApi } from '../model/object-api.js';
+import type { StoredObject } from '../model/types.js';
 import type { Ipv4Range } from '../model/service-network.js';
 import { SERVICE_NAME_LABEL } from '../nodes/service-view.js';
 
@@ -59,41 +60,39 @@ export async function ensureExternalKubernetesService(api: ObjectApi, apiURL: st
 }
 
 /** The Service with this spec; one of another type or address (the stack moved ranges) is made anew, as neither can change. */
-async function putService(api: ObjectApi, spec: Record<string, unknown>): Promise<void> {
-  const type = kindNamed('Service');
-  const body = { metadata: { name: NAME, namespace: NAMESPACE, labels: LABELS }, spec };
-  try {
-    await api.create(type, NAMESPACE, body);
-  } catch (e) {
-    if (!(e instanceof AlreadyExistsError)) throw e;
-    const current = await api.get(type, NAMESPACE, NAME);
-    if (current.spec?.type !== spec.type || current.spec?.clusterIP !== spec.clusterIP) {
-      await api.delete(type, NAMESPACE, NAME, {});
-      await api.create(type, NAMESPACE, body);
-      return;
-    }
-    await api.replace(type, NAMESPACE, NAME, {
-      ...body,
-      spec: { ...current.spec, ...spec },
-      metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion },
-    });
-  }
+function putService(api: ObjectApi, spec: Record<string, unknown>): Promise<void> {
+  return put(api, 'Service', { metadata: { name: NAME, namespace: NAMESPACE, labels: LABELS }, spec }, (current) =>
+    current.spec?.type !== spec.type || current.spec?.clusterIP !== spec.clusterIP
+      ? 'recreate'
+      : { spec: { ...current.spec, ...spec } },
+  );
 }
 
-/** The object with this body, replacing what is there. */
+/**
+ * The object with this body, replacing what is there; `merge` may keep parts of the stored object
+ * (a Service's allocated fields) or ask for it to be made anew.
+ */
 async function put(
   api: ObjectApi,
   kind: string,
   body: Record<string, unknown> & { metadata: { name: string; [k: string]: unknown } },
-) {
+  merge: (current: StoredObject) => Record<string, unknown> | 'recreate' = () => ({}),
+): Promise<void> {
   const type = kindNamed(kind);
   try {
     await api.create(type, NAMESPACE, body);
   } catch (e) {
     if (!(e instanceof AlreadyExistsError)) throw e;
     const current = await api.get(type, NAMESPACE, body.metadata.name);
+    const kept = merge(current);
+    if (kept === 'recreate') {
+      await api.delete(type, NAMESPACE, body.metadata.name, {});
+      await api.create(type, NAMESPACE, body);
+      return;
+    }
     await api.replace(type, NAMESPACE, body.metadata.name, {
       ...body,
+      ...kept,
       metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion },
     });
   }

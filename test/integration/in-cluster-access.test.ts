@@ -147,6 +147,30 @@ describe.skipIf(!!missing)('in-cluster API access from a pod (docker runtime)', 
     return pod as KubeObject;
   };
   const logOf = async (name: string) => (await call('GET', `${ns}/pods/${name}/log`)).text;
+  /** A pod that runs `command` once as `account`, with these volumes and mounts. */
+  const oneShot = (
+    name: string,
+    account: string,
+    command: string[],
+    extra: { volumes?: unknown[]; volumeMounts?: unknown[] } = {},
+  ) => ({
+    metadata: { name },
+    spec: {
+      serviceAccountName: account,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      ...(extra.volumes ? { volumes: extra.volumes } : {}),
+      containers: [
+        {
+          name: 'main',
+          image: engine.image,
+          imagePullPolicy: 'IfNotPresent',
+          command,
+          ...(extra.volumeMounts ? { volumeMounts: extra.volumeMounts } : {}),
+        },
+      ],
+    },
+  });
 
   it('routes the service range to this host before any pod runs', async () => {
     expect(await serviceRangeRoute(CIDR)).toMatch(/^local 10\.99\.0\.0\/16 dev lo/);
@@ -182,34 +206,23 @@ describe.skipIf(!!missing)('in-cluster API access from a pod (docker runtime)', 
     });
     await create(`${ns}/configmaps`, { metadata: { name: 'client' }, data: { 'list.mjs': CLIENT_SCRIPT } });
     const libs = nodeLibraryDirs();
-    const pod = await create(`${ns}/pods`, {
-      metadata: { name: 'in-cluster' },
-      spec: {
-        serviceAccountName: 'lister',
-        restartPolicy: 'Never',
-        terminationGracePeriodSeconds: 1,
+    const pod = await create(
+      `${ns}/pods`,
+      oneShot('in-cluster', 'lister', ['/opt/node', '/app/list.mjs'], {
         volumes: [
           { name: 'node', hostPath: { path: process.execPath, type: 'File' } },
           { name: 'modules', hostPath: { path: join(REPO, 'node_modules'), type: 'Directory' } },
           { name: 'client', configMap: { name: 'client' } },
           ...libs.map((path, i) => ({ name: `lib${i}`, hostPath: { path, type: 'Directory' } })),
         ],
-        containers: [
-          {
-            name: 'client',
-            image: engine.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: ['/opt/node', '/app/list.mjs'],
-            volumeMounts: [
-              { name: 'node', mountPath: '/opt/node', readOnly: true },
-              { name: 'modules', mountPath: '/app/node_modules', readOnly: true },
-              { name: 'client', mountPath: '/app/list.mjs', subPath: 'list.mjs' },
-              ...libs.map((path, i) => ({ name: `lib${i}`, mountPath: path, readOnly: true })),
-            ],
-          },
+        volumeMounts: [
+          { name: 'node', mountPath: '/opt/node', readOnly: true },
+          { name: 'modules', mountPath: '/app/node_modules', readOnly: true },
+          { name: 'client', mountPath: '/app/list.mjs', subPath: 'list.mjs' },
+          ...libs.map((path, i) => ({ name: `lib${i}`, mountPath: path, readOnly: true })),
         ],
-      },
-    });
+      }),
+    );
     // ServiceAccount admission's volume and mount, as Kubernetes writes them.
     const spec = pod.spec as {
       volumes: { name: string; projected?: unknown }[];
@@ -247,26 +260,14 @@ describe.skipIf(!!missing)('in-cluster API access from a pod (docker runtime)', 
 
   it('mounts nothing when the account turns automount off, and the pod still gets the Service variables', async () => {
     await create(`${ns}/serviceaccounts`, { metadata: { name: 'quiet' }, automountServiceAccountToken: false });
-    const pod = await create(`${ns}/pods`, {
-      metadata: { name: 'no-token' },
-      spec: {
-        serviceAccountName: 'quiet',
-        restartPolicy: 'Never',
-        terminationGracePeriodSeconds: 1,
-        containers: [
-          {
-            name: 'c',
-            image: engine.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: [
-              'sh',
-              '-c',
-              'echo "host=$KUBERNETES_SERVICE_HOST"; ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1 || true',
-            ],
-          },
-        ],
-      },
-    });
+    const pod = await create(
+      `${ns}/pods`,
+      oneShot('no-token', 'quiet', [
+        'sh',
+        '-c',
+        'echo "host=$KUBERNETES_SERVICE_HOST"; ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1 || true',
+      ]),
+    );
     expect(JSON.stringify(pod.spec)).not.toContain('kube-api-access-');
     await finished('no-token');
     const log = await logOf('no-token');
